@@ -1,0 +1,149 @@
+// Package scalar binds the schema's custom scalars to Go types, once:
+// DateTime to time.Time (RFC 3339, UTC, millisecond precision as Stigg's
+// JavaScript-based API prints it), UUID to uuid.UUID, JSON to a JSON object,
+// and ConnectionCursor to an opaque string.
+//
+// Every parse error is a *gqlerror.Error with code BadUserInput, so a bad
+// scalar reaches the client as a coded error like any other bad input.
+package scalar
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// CodeBadUserInput is Stigg's error code for invalid input; it is repeated
+// here (and not imported from graph) to keep this package a leaf.
+const CodeBadUserInput = "BadUserInput"
+
+// MaxJSONBytes caps the encoded size of a JSON scalar input (metadata), so one
+// request cannot store megabytes in a customer row.
+const MaxJSONBytes = 32 * 1024
+
+func badInput(format string, args ...any) error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf(format, args...),
+		Extensions: map[string]any{"code": CodeBadUserInput},
+	}
+}
+
+// dateTimeLayout is ISO 8601 with milliseconds and a Z suffix, the form
+// JavaScript's Date.toISOString prints and Stigg's clients parse.
+const dateTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// MarshalDateTime writes t in UTC.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	if t.IsZero() {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(dateTimeLayout)))
+	})
+}
+
+// UnmarshalDateTime reads an RFC 3339 string (any offset, optional fraction)
+// and returns it in UTC, truncated to microseconds, the precision both
+// SQLite and PostgreSQL keep.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, badInput("DateTime must be an RFC 3339 string, got %T", v)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		// Accept a bare date, as JavaScript's Date does.
+		if d, derr := time.Parse("2006-01-02", s); derr == nil {
+			return d.UTC(), nil
+		}
+		return time.Time{}, badInput("DateTime %q is not an RFC 3339 date-time", s)
+	}
+	return t.UTC().Truncate(time.Microsecond), nil
+}
+
+// MarshalUUID writes the canonical lower-case form.
+func MarshalUUID(u uuid.UUID) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		_, _ = io.WriteString(w, strconv.Quote(u.String()))
+	})
+}
+
+// UnmarshalUUID accepts any form uuid.Parse accepts.
+func UnmarshalUUID(v any) (uuid.UUID, error) {
+	s, ok := v.(string)
+	if !ok {
+		return uuid.Nil, badInput("UUID must be a string, got %T", v)
+	}
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, badInput("%q is not a valid UUID", s)
+	}
+	return u, nil
+}
+
+// MarshalJSON writes a JSON object; nil is null.
+func MarshalJSON(m map[string]any) graphql.Marshaler {
+	if m == nil {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		if err := json.NewEncoder(w).Encode(m); err != nil {
+			_, _ = io.WriteString(w, "null")
+		}
+	})
+}
+
+// UnmarshalJSON accepts a JSON object (from a literal or a variable) of at
+// most MaxJSONBytes once encoded. Metadata in Stigg is always an object.
+func UnmarshalJSON(v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, badInput("JSON value must be an object, got %s", jsonKind(v))
+	}
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(m); err != nil {
+		return nil, badInput("JSON value cannot be encoded: %v", err)
+	}
+	if buf.Len() > MaxJSONBytes {
+		return nil, badInput("JSON value is %d bytes; the limit is %d", buf.Len(), MaxJSONBytes)
+	}
+	return m, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case bool:
+		return "a boolean"
+	case json.Number, int, int64, float64:
+		return "a number"
+	default:
+		return fmt.Sprintf("%T", v)
+	}
+}
+
+// MarshalCursor writes an opaque paging cursor.
+func MarshalCursor(s string) graphql.Marshaler { return graphql.MarshalString(s) }
+
+// UnmarshalCursor reads an opaque paging cursor; its content is checked by
+// the paging code, which knows what it must hold.
+func UnmarshalCursor(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", badInput("cursor must be a string, got %T", v)
+	}
+	return s, nil
+}

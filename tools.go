@@ -1,0 +1,10 @@
+//go:build tools
+
+// Package tools pins the code generators so `go generate ./...` uses the
+// versions recorded in go.mod.
+package main
+
+import (
+	_ "entgo.io/ent/cmd/ent"
+	_ "github.com/99designs/gqlgen"
+)
