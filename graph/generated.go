@@ -47661,14 +47661,14 @@ func (ec *executionContext) unmarshalInputBillingModelFilterComparison(ctx conte
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOBillingModel2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐBillingModel(ctx, v)
@@ -47747,14 +47747,14 @@ func (ec *executionContext) unmarshalInputBooleanFieldComparison(ctx context.Con
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -48272,14 +48272,14 @@ func (ec *executionContext) unmarshalInputCouponStatusFilterComparison(ctx conte
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOCouponStatus2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponStatus(ctx, v)
@@ -48393,14 +48393,14 @@ func (ec *executionContext) unmarshalInputCouponTypeFilterComparison(ctx context
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOCouponType2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponType(ctx, v)
@@ -50200,14 +50200,14 @@ func (ec *executionContext) unmarshalInputDateFieldComparison(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "lt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
 			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
@@ -50532,14 +50532,14 @@ func (ec *executionContext) unmarshalInputFeatureStatusFilterComparison(ctx cont
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOFeatureStatus2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureStatus(ctx, v)
@@ -50653,14 +50653,14 @@ func (ec *executionContext) unmarshalInputFeatureTypeFilterComparison(ctx contex
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOFeatureType2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureType(ctx, v)
@@ -51180,14 +51180,14 @@ func (ec *executionContext) unmarshalInputIntFieldComparison(ctx context.Context
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "lt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
 			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
@@ -51324,14 +51324,14 @@ func (ec *executionContext) unmarshalInputMeterTypeFilterComparison(ctx context.
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOMeterType2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterType(ctx, v)
@@ -51512,14 +51512,14 @@ func (ec *executionContext) unmarshalInputNumberFieldComparison(ctx context.Cont
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "lt":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lt"))
 			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
@@ -51656,14 +51656,14 @@ func (ec *executionContext) unmarshalInputOfferStatusFilterComparison(ctx contex
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOOfferStatus2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐOfferStatus(ctx, v)
@@ -51777,14 +51777,14 @@ func (ec *executionContext) unmarshalInputPackageStatusFilterComparison(ctx cont
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOPackageStatus2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageStatus(ctx, v)
@@ -51898,14 +51898,14 @@ func (ec *executionContext) unmarshalInputPaymentCollectionFilterComparison(ctx 
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOPaymentCollection2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaymentCollection(ctx, v)
@@ -52663,14 +52663,14 @@ func (ec *executionContext) unmarshalInputPricingTypeFilterComparison(ctx contex
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOPricingType2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPricingType(ctx, v)
@@ -53058,14 +53058,14 @@ func (ec *executionContext) unmarshalInputPromotionalEntitlementStatusFilterComp
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOPromotionalEntitlementStatus2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementStatus(ctx, v)
@@ -53849,14 +53849,14 @@ func (ec *executionContext) unmarshalInputStringFieldComparison(ctx context.Cont
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -54107,14 +54107,14 @@ func (ec *executionContext) unmarshalInputSubscriptionCancelReasonFilterComparis
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOSubscriptionCancelReason2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionCancelReason(ctx, v)
@@ -54946,14 +54946,14 @@ func (ec *executionContext) unmarshalInputSubscriptionStatusFilterComparison(ctx
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOSubscriptionStatus2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionStatus(ctx, v)
@@ -55157,7 +55157,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.AwsMarketplaceCustomerID = graphql.OmittableOf(data)
+			it.AWSMarketplaceCustomerID = graphql.OmittableOf(data)
 		case "billingId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -55192,7 +55192,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.CustomerID = graphql.OmittableOf(data)
+			it.CustomerID = data
 		case "email":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -55206,7 +55206,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.EnvironmentID = graphql.OmittableOf(data)
+			it.EnvironmentID = data
 		case "name":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -55220,7 +55220,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.RefID = graphql.OmittableOf(data)
+			it.RefID = data
 		case "salesforceId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("salesforceId"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -55234,7 +55234,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 			if err != nil {
 				return it, err
 			}
-			it.ShouldWaitSync = graphql.OmittableOf(data)
+			it.ShouldWaitSync = data
 		}
 	}
 	return it, nil
@@ -55534,14 +55534,14 @@ func (ec *executionContext) unmarshalInputUuidFilterComparison(ctx context.Conte
 			if err != nil {
 				return it, err
 			}
-			it.Is = data
+			it.Is = graphql.OmittableOf(data)
 		case "isNot":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isNot"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.IsNot = data
+			it.IsNot = graphql.OmittableOf(data)
 		case "like":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("like"))
 			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)

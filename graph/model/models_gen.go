@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
 )
@@ -425,20 +426,20 @@ type BillingAddress struct {
 }
 
 type BillingModelFilterComparison struct {
-	Eq       *BillingModel  `json:"eq,omitempty"`
-	Gt       *BillingModel  `json:"gt,omitempty"`
-	Gte      *BillingModel  `json:"gte,omitempty"`
-	ILike    *BillingModel  `json:"iLike,omitempty"`
-	In       []BillingModel `json:"in,omitempty"`
-	Is       *bool          `json:"is,omitempty"`
-	IsNot    *bool          `json:"isNot,omitempty"`
-	Like     *BillingModel  `json:"like,omitempty"`
-	Lt       *BillingModel  `json:"lt,omitempty"`
-	Lte      *BillingModel  `json:"lte,omitempty"`
-	Neq      *BillingModel  `json:"neq,omitempty"`
-	NotILike *BillingModel  `json:"notILike,omitempty"`
-	NotIn    []BillingModel `json:"notIn,omitempty"`
-	NotLike  *BillingModel  `json:"notLike,omitempty"`
+	Eq       *BillingModel            `json:"eq,omitempty"`
+	Gt       *BillingModel            `json:"gt,omitempty"`
+	Gte      *BillingModel            `json:"gte,omitempty"`
+	ILike    *BillingModel            `json:"iLike,omitempty"`
+	In       []BillingModel           `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *BillingModel            `json:"like,omitempty"`
+	Lt       *BillingModel            `json:"lt,omitempty"`
+	Lte      *BillingModel            `json:"lte,omitempty"`
+	Neq      *BillingModel            `json:"neq,omitempty"`
+	NotILike *BillingModel            `json:"notILike,omitempty"`
+	NotIn    []BillingModel           `json:"notIn,omitempty"`
+	NotLike  *BillingModel            `json:"notLike,omitempty"`
 }
 
 type BillingPeriodChangeVariables struct {
@@ -448,8 +449,8 @@ type BillingPeriodChangeVariables struct {
 func (BillingPeriodChangeVariables) IsScheduleVariables() {}
 
 type BooleanFieldComparison struct {
-	Is    *bool `json:"is,omitempty"`
-	IsNot *bool `json:"isNot,omitempty"`
+	Is    graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
 }
 
 type BudgetConfiguration struct {
@@ -588,37 +589,37 @@ type CouponSourceFilterComparison struct {
 }
 
 type CouponStatusFilterComparison struct {
-	Eq       *CouponStatus  `json:"eq,omitempty"`
-	Gt       *CouponStatus  `json:"gt,omitempty"`
-	Gte      *CouponStatus  `json:"gte,omitempty"`
-	ILike    *CouponStatus  `json:"iLike,omitempty"`
-	In       []CouponStatus `json:"in,omitempty"`
-	Is       *bool          `json:"is,omitempty"`
-	IsNot    *bool          `json:"isNot,omitempty"`
-	Like     *CouponStatus  `json:"like,omitempty"`
-	Lt       *CouponStatus  `json:"lt,omitempty"`
-	Lte      *CouponStatus  `json:"lte,omitempty"`
-	Neq      *CouponStatus  `json:"neq,omitempty"`
-	NotILike *CouponStatus  `json:"notILike,omitempty"`
-	NotIn    []CouponStatus `json:"notIn,omitempty"`
-	NotLike  *CouponStatus  `json:"notLike,omitempty"`
+	Eq       *CouponStatus            `json:"eq,omitempty"`
+	Gt       *CouponStatus            `json:"gt,omitempty"`
+	Gte      *CouponStatus            `json:"gte,omitempty"`
+	ILike    *CouponStatus            `json:"iLike,omitempty"`
+	In       []CouponStatus           `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *CouponStatus            `json:"like,omitempty"`
+	Lt       *CouponStatus            `json:"lt,omitempty"`
+	Lte      *CouponStatus            `json:"lte,omitempty"`
+	Neq      *CouponStatus            `json:"neq,omitempty"`
+	NotILike *CouponStatus            `json:"notILike,omitempty"`
+	NotIn    []CouponStatus           `json:"notIn,omitempty"`
+	NotLike  *CouponStatus            `json:"notLike,omitempty"`
 }
 
 type CouponTypeFilterComparison struct {
-	Eq       *CouponType  `json:"eq,omitempty"`
-	Gt       *CouponType  `json:"gt,omitempty"`
-	Gte      *CouponType  `json:"gte,omitempty"`
-	ILike    *CouponType  `json:"iLike,omitempty"`
-	In       []CouponType `json:"in,omitempty"`
-	Is       *bool        `json:"is,omitempty"`
-	IsNot    *bool        `json:"isNot,omitempty"`
-	Like     *CouponType  `json:"like,omitempty"`
-	Lt       *CouponType  `json:"lt,omitempty"`
-	Lte      *CouponType  `json:"lte,omitempty"`
-	Neq      *CouponType  `json:"neq,omitempty"`
-	NotILike *CouponType  `json:"notILike,omitempty"`
-	NotIn    []CouponType `json:"notIn,omitempty"`
-	NotLike  *CouponType  `json:"notLike,omitempty"`
+	Eq       *CouponType              `json:"eq,omitempty"`
+	Gt       *CouponType              `json:"gt,omitempty"`
+	Gte      *CouponType              `json:"gte,omitempty"`
+	ILike    *CouponType              `json:"iLike,omitempty"`
+	In       []CouponType             `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *CouponType              `json:"like,omitempty"`
+	Lt       *CouponType              `json:"lt,omitempty"`
+	Lte      *CouponType              `json:"lte,omitempty"`
+	Neq      *CouponType              `json:"neq,omitempty"`
+	NotILike *CouponType              `json:"notILike,omitempty"`
+	NotIn    []CouponType             `json:"notIn,omitempty"`
+	NotLike  *CouponType              `json:"notLike,omitempty"`
 }
 
 type CreditEntitlement struct {
@@ -1007,8 +1008,8 @@ type DateFieldComparison struct {
 	Gt         *time.Time                  `json:"gt,omitempty"`
 	Gte        *time.Time                  `json:"gte,omitempty"`
 	In         []*time.Time                `json:"in,omitempty"`
-	Is         *bool                       `json:"is,omitempty"`
-	IsNot      *bool                       `json:"isNot,omitempty"`
+	Is         graphql.Omittable[*bool]    `json:"is,omitempty"`
+	IsNot      graphql.Omittable[*bool]    `json:"isNot,omitempty"`
 	Lt         *time.Time                  `json:"lt,omitempty"`
 	Lte        *time.Time                  `json:"lte,omitempty"`
 	Neq        *time.Time                  `json:"neq,omitempty"`
@@ -1398,37 +1399,37 @@ type FeatureSort struct {
 }
 
 type FeatureStatusFilterComparison struct {
-	Eq       *FeatureStatus  `json:"eq,omitempty"`
-	Gt       *FeatureStatus  `json:"gt,omitempty"`
-	Gte      *FeatureStatus  `json:"gte,omitempty"`
-	ILike    *FeatureStatus  `json:"iLike,omitempty"`
-	In       []FeatureStatus `json:"in,omitempty"`
-	Is       *bool           `json:"is,omitempty"`
-	IsNot    *bool           `json:"isNot,omitempty"`
-	Like     *FeatureStatus  `json:"like,omitempty"`
-	Lt       *FeatureStatus  `json:"lt,omitempty"`
-	Lte      *FeatureStatus  `json:"lte,omitempty"`
-	Neq      *FeatureStatus  `json:"neq,omitempty"`
-	NotILike *FeatureStatus  `json:"notILike,omitempty"`
-	NotIn    []FeatureStatus `json:"notIn,omitempty"`
-	NotLike  *FeatureStatus  `json:"notLike,omitempty"`
+	Eq       *FeatureStatus           `json:"eq,omitempty"`
+	Gt       *FeatureStatus           `json:"gt,omitempty"`
+	Gte      *FeatureStatus           `json:"gte,omitempty"`
+	ILike    *FeatureStatus           `json:"iLike,omitempty"`
+	In       []FeatureStatus          `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *FeatureStatus           `json:"like,omitempty"`
+	Lt       *FeatureStatus           `json:"lt,omitempty"`
+	Lte      *FeatureStatus           `json:"lte,omitempty"`
+	Neq      *FeatureStatus           `json:"neq,omitempty"`
+	NotILike *FeatureStatus           `json:"notILike,omitempty"`
+	NotIn    []FeatureStatus          `json:"notIn,omitempty"`
+	NotLike  *FeatureStatus           `json:"notLike,omitempty"`
 }
 
 type FeatureTypeFilterComparison struct {
-	Eq       *FeatureType  `json:"eq,omitempty"`
-	Gt       *FeatureType  `json:"gt,omitempty"`
-	Gte      *FeatureType  `json:"gte,omitempty"`
-	ILike    *FeatureType  `json:"iLike,omitempty"`
-	In       []FeatureType `json:"in,omitempty"`
-	Is       *bool         `json:"is,omitempty"`
-	IsNot    *bool         `json:"isNot,omitempty"`
-	Like     *FeatureType  `json:"like,omitempty"`
-	Lt       *FeatureType  `json:"lt,omitempty"`
-	Lte      *FeatureType  `json:"lte,omitempty"`
-	Neq      *FeatureType  `json:"neq,omitempty"`
-	NotILike *FeatureType  `json:"notILike,omitempty"`
-	NotIn    []FeatureType `json:"notIn,omitempty"`
-	NotLike  *FeatureType  `json:"notLike,omitempty"`
+	Eq       *FeatureType             `json:"eq,omitempty"`
+	Gt       *FeatureType             `json:"gt,omitempty"`
+	Gte      *FeatureType             `json:"gte,omitempty"`
+	ILike    *FeatureType             `json:"iLike,omitempty"`
+	In       []FeatureType            `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *FeatureType             `json:"like,omitempty"`
+	Lt       *FeatureType             `json:"lt,omitempty"`
+	Lte      *FeatureType             `json:"lte,omitempty"`
+	Neq      *FeatureType             `json:"neq,omitempty"`
+	NotILike *FeatureType             `json:"notILike,omitempty"`
+	NotIn    []FeatureType            `json:"notIn,omitempty"`
+	NotLike  *FeatureType             `json:"notLike,omitempty"`
 }
 
 type FreeSubscriptionItem struct {
@@ -1547,8 +1548,8 @@ type IntFieldComparison struct {
 	Gt         *int                       `json:"gt,omitempty"`
 	Gte        *int                       `json:"gte,omitempty"`
 	In         []int                      `json:"in,omitempty"`
-	Is         *bool                      `json:"is,omitempty"`
-	IsNot      *bool                      `json:"isNot,omitempty"`
+	Is         graphql.Omittable[*bool]   `json:"is,omitempty"`
+	IsNot      graphql.Omittable[*bool]   `json:"isNot,omitempty"`
 	Lt         *int                       `json:"lt,omitempty"`
 	Lte        *int                       `json:"lte,omitempty"`
 	Neq        *int                       `json:"neq,omitempty"`
@@ -1626,20 +1627,20 @@ type MeterFilterDefinition struct {
 }
 
 type MeterTypeFilterComparison struct {
-	Eq       *MeterType  `json:"eq,omitempty"`
-	Gt       *MeterType  `json:"gt,omitempty"`
-	Gte      *MeterType  `json:"gte,omitempty"`
-	ILike    *MeterType  `json:"iLike,omitempty"`
-	In       []MeterType `json:"in,omitempty"`
-	Is       *bool       `json:"is,omitempty"`
-	IsNot    *bool       `json:"isNot,omitempty"`
-	Like     *MeterType  `json:"like,omitempty"`
-	Lt       *MeterType  `json:"lt,omitempty"`
-	Lte      *MeterType  `json:"lte,omitempty"`
-	Neq      *MeterType  `json:"neq,omitempty"`
-	NotILike *MeterType  `json:"notILike,omitempty"`
-	NotIn    []MeterType `json:"notIn,omitempty"`
-	NotLike  *MeterType  `json:"notLike,omitempty"`
+	Eq       *MeterType               `json:"eq,omitempty"`
+	Gt       *MeterType               `json:"gt,omitempty"`
+	Gte      *MeterType               `json:"gte,omitempty"`
+	ILike    *MeterType               `json:"iLike,omitempty"`
+	In       []MeterType              `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *MeterType               `json:"like,omitempty"`
+	Lt       *MeterType               `json:"lt,omitempty"`
+	Lte      *MeterType               `json:"lte,omitempty"`
+	Neq      *MeterType               `json:"neq,omitempty"`
+	NotILike *MeterType               `json:"notILike,omitempty"`
+	NotIn    []MeterType              `json:"notIn,omitempty"`
+	NotLike  *MeterType               `json:"notLike,omitempty"`
 }
 
 type MinimumSpend struct {
@@ -1702,8 +1703,8 @@ type NumberFieldComparison struct {
 	Gt         *float64                      `json:"gt,omitempty"`
 	Gte        *float64                      `json:"gte,omitempty"`
 	In         []float64                     `json:"in,omitempty"`
-	Is         *bool                         `json:"is,omitempty"`
-	IsNot      *bool                         `json:"isNot,omitempty"`
+	Is         graphql.Omittable[*bool]      `json:"is,omitempty"`
+	IsNot      graphql.Omittable[*bool]      `json:"isNot,omitempty"`
 	Lt         *float64                      `json:"lt,omitempty"`
 	Lte        *float64                      `json:"lte,omitempty"`
 	Neq        *float64                      `json:"neq,omitempty"`
@@ -1753,20 +1754,20 @@ type OfferDraftDetails struct {
 }
 
 type OfferStatusFilterComparison struct {
-	Eq       *OfferStatus  `json:"eq,omitempty"`
-	Gt       *OfferStatus  `json:"gt,omitempty"`
-	Gte      *OfferStatus  `json:"gte,omitempty"`
-	ILike    *OfferStatus  `json:"iLike,omitempty"`
-	In       []OfferStatus `json:"in,omitempty"`
-	Is       *bool         `json:"is,omitempty"`
-	IsNot    *bool         `json:"isNot,omitempty"`
-	Like     *OfferStatus  `json:"like,omitempty"`
-	Lt       *OfferStatus  `json:"lt,omitempty"`
-	Lte      *OfferStatus  `json:"lte,omitempty"`
-	Neq      *OfferStatus  `json:"neq,omitempty"`
-	NotILike *OfferStatus  `json:"notILike,omitempty"`
-	NotIn    []OfferStatus `json:"notIn,omitempty"`
-	NotLike  *OfferStatus  `json:"notLike,omitempty"`
+	Eq       *OfferStatus             `json:"eq,omitempty"`
+	Gt       *OfferStatus             `json:"gt,omitempty"`
+	Gte      *OfferStatus             `json:"gte,omitempty"`
+	ILike    *OfferStatus             `json:"iLike,omitempty"`
+	In       []OfferStatus            `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *OfferStatus             `json:"like,omitempty"`
+	Lt       *OfferStatus             `json:"lt,omitempty"`
+	Lte      *OfferStatus             `json:"lte,omitempty"`
+	Neq      *OfferStatus             `json:"neq,omitempty"`
+	NotILike *OfferStatus             `json:"notILike,omitempty"`
+	NotIn    []OfferStatus            `json:"notIn,omitempty"`
+	NotLike  *OfferStatus             `json:"notLike,omitempty"`
 }
 
 type OpenFGACredentials struct {
@@ -2119,20 +2120,20 @@ type PackagePriceChange struct {
 }
 
 type PackageStatusFilterComparison struct {
-	Eq       *PackageStatus  `json:"eq,omitempty"`
-	Gt       *PackageStatus  `json:"gt,omitempty"`
-	Gte      *PackageStatus  `json:"gte,omitempty"`
-	ILike    *PackageStatus  `json:"iLike,omitempty"`
-	In       []PackageStatus `json:"in,omitempty"`
-	Is       *bool           `json:"is,omitempty"`
-	IsNot    *bool           `json:"isNot,omitempty"`
-	Like     *PackageStatus  `json:"like,omitempty"`
-	Lt       *PackageStatus  `json:"lt,omitempty"`
-	Lte      *PackageStatus  `json:"lte,omitempty"`
-	Neq      *PackageStatus  `json:"neq,omitempty"`
-	NotILike *PackageStatus  `json:"notILike,omitempty"`
-	NotIn    []PackageStatus `json:"notIn,omitempty"`
-	NotLike  *PackageStatus  `json:"notLike,omitempty"`
+	Eq       *PackageStatus           `json:"eq,omitempty"`
+	Gt       *PackageStatus           `json:"gt,omitempty"`
+	Gte      *PackageStatus           `json:"gte,omitempty"`
+	ILike    *PackageStatus           `json:"iLike,omitempty"`
+	In       []PackageStatus          `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *PackageStatus           `json:"like,omitempty"`
+	Lt       *PackageStatus           `json:"lt,omitempty"`
+	Lte      *PackageStatus           `json:"lte,omitempty"`
+	Neq      *PackageStatus           `json:"neq,omitempty"`
+	NotILike *PackageStatus           `json:"notILike,omitempty"`
+	NotIn    []PackageStatus          `json:"notIn,omitempty"`
+	NotLike  *PackageStatus           `json:"notLike,omitempty"`
 }
 
 type PageInfo struct {
@@ -2147,20 +2148,20 @@ type PageInfo struct {
 }
 
 type PaymentCollectionFilterComparison struct {
-	Eq       *PaymentCollection  `json:"eq,omitempty"`
-	Gt       *PaymentCollection  `json:"gt,omitempty"`
-	Gte      *PaymentCollection  `json:"gte,omitempty"`
-	ILike    *PaymentCollection  `json:"iLike,omitempty"`
-	In       []PaymentCollection `json:"in,omitempty"`
-	Is       *bool               `json:"is,omitempty"`
-	IsNot    *bool               `json:"isNot,omitempty"`
-	Like     *PaymentCollection  `json:"like,omitempty"`
-	Lt       *PaymentCollection  `json:"lt,omitempty"`
-	Lte      *PaymentCollection  `json:"lte,omitempty"`
-	Neq      *PaymentCollection  `json:"neq,omitempty"`
-	NotILike *PaymentCollection  `json:"notILike,omitempty"`
-	NotIn    []PaymentCollection `json:"notIn,omitempty"`
-	NotLike  *PaymentCollection  `json:"notLike,omitempty"`
+	Eq       *PaymentCollection       `json:"eq,omitempty"`
+	Gt       *PaymentCollection       `json:"gt,omitempty"`
+	Gte      *PaymentCollection       `json:"gte,omitempty"`
+	ILike    *PaymentCollection       `json:"iLike,omitempty"`
+	In       []PaymentCollection      `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *PaymentCollection       `json:"like,omitempty"`
+	Lt       *PaymentCollection       `json:"lt,omitempty"`
+	Lte      *PaymentCollection       `json:"lte,omitempty"`
+	Neq      *PaymentCollection       `json:"neq,omitempty"`
+	NotILike *PaymentCollection       `json:"notILike,omitempty"`
+	NotIn    []PaymentCollection      `json:"notIn,omitempty"`
+	NotLike  *PaymentCollection       `json:"notLike,omitempty"`
 }
 
 type Plan struct {
@@ -2518,20 +2519,20 @@ type PricingTypeChange struct {
 }
 
 type PricingTypeFilterComparison struct {
-	Eq       *PricingType  `json:"eq,omitempty"`
-	Gt       *PricingType  `json:"gt,omitempty"`
-	Gte      *PricingType  `json:"gte,omitempty"`
-	ILike    *PricingType  `json:"iLike,omitempty"`
-	In       []PricingType `json:"in,omitempty"`
-	Is       *bool         `json:"is,omitempty"`
-	IsNot    *bool         `json:"isNot,omitempty"`
-	Like     *PricingType  `json:"like,omitempty"`
-	Lt       *PricingType  `json:"lt,omitempty"`
-	Lte      *PricingType  `json:"lte,omitempty"`
-	Neq      *PricingType  `json:"neq,omitempty"`
-	NotILike *PricingType  `json:"notILike,omitempty"`
-	NotIn    []PricingType `json:"notIn,omitempty"`
-	NotLike  *PricingType  `json:"notLike,omitempty"`
+	Eq       *PricingType             `json:"eq,omitempty"`
+	Gt       *PricingType             `json:"gt,omitempty"`
+	Gte      *PricingType             `json:"gte,omitempty"`
+	ILike    *PricingType             `json:"iLike,omitempty"`
+	In       []PricingType            `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *PricingType             `json:"like,omitempty"`
+	Lt       *PricingType             `json:"lt,omitempty"`
+	Lte      *PricingType             `json:"lte,omitempty"`
+	Neq      *PricingType             `json:"neq,omitempty"`
+	NotILike *PricingType             `json:"notILike,omitempty"`
+	NotIn    []PricingType            `json:"notIn,omitempty"`
+	NotLike  *PricingType             `json:"notLike,omitempty"`
 }
 
 type Product struct {
@@ -2674,8 +2675,8 @@ type PromotionalEntitlementStatusFilterComparison struct {
 	Gte      *PromotionalEntitlementStatus  `json:"gte,omitempty"`
 	ILike    *PromotionalEntitlementStatus  `json:"iLike,omitempty"`
 	In       []PromotionalEntitlementStatus `json:"in,omitempty"`
-	Is       *bool                          `json:"is,omitempty"`
-	IsNot    *bool                          `json:"isNot,omitempty"`
+	Is       graphql.Omittable[*bool]       `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool]       `json:"isNot,omitempty"`
 	Like     *PromotionalEntitlementStatus  `json:"like,omitempty"`
 	Lt       *PromotionalEntitlementStatus  `json:"lt,omitempty"`
 	Lte      *PromotionalEntitlementStatus  `json:"lte,omitempty"`
@@ -2910,20 +2911,20 @@ type StringChangeDto struct {
 }
 
 type StringFieldComparison struct {
-	Eq       *string  `json:"eq,omitempty"`
-	Gt       *string  `json:"gt,omitempty"`
-	Gte      *string  `json:"gte,omitempty"`
-	ILike    *string  `json:"iLike,omitempty"`
-	In       []string `json:"in,omitempty"`
-	Is       *bool    `json:"is,omitempty"`
-	IsNot    *bool    `json:"isNot,omitempty"`
-	Like     *string  `json:"like,omitempty"`
-	Lt       *string  `json:"lt,omitempty"`
-	Lte      *string  `json:"lte,omitempty"`
-	Neq      *string  `json:"neq,omitempty"`
-	NotILike *string  `json:"notILike,omitempty"`
-	NotIn    []string `json:"notIn,omitempty"`
-	NotLike  *string  `json:"notLike,omitempty"`
+	Eq       *string                  `json:"eq,omitempty"`
+	Gt       *string                  `json:"gt,omitempty"`
+	Gte      *string                  `json:"gte,omitempty"`
+	ILike    *string                  `json:"iLike,omitempty"`
+	In       []string                 `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *string                  `json:"like,omitempty"`
+	Lt       *string                  `json:"lt,omitempty"`
+	Lte      *string                  `json:"lte,omitempty"`
+	Neq      *string                  `json:"neq,omitempty"`
+	NotILike *string                  `json:"notILike,omitempty"`
+	NotIn    []string                 `json:"notIn,omitempty"`
+	NotLike  *string                  `json:"notLike,omitempty"`
 }
 
 type StripeCredentials struct {
@@ -2990,8 +2991,8 @@ type SubscriptionCancelReasonFilterComparison struct {
 	Gte      *SubscriptionCancelReason  `json:"gte,omitempty"`
 	ILike    *SubscriptionCancelReason  `json:"iLike,omitempty"`
 	In       []SubscriptionCancelReason `json:"in,omitempty"`
-	Is       *bool                      `json:"is,omitempty"`
-	IsNot    *bool                      `json:"isNot,omitempty"`
+	Is       graphql.Omittable[*bool]   `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool]   `json:"isNot,omitempty"`
 	Like     *SubscriptionCancelReason  `json:"like,omitempty"`
 	Lt       *SubscriptionCancelReason  `json:"lt,omitempty"`
 	Lte      *SubscriptionCancelReason  `json:"lte,omitempty"`
@@ -3426,20 +3427,20 @@ type SubscriptionScheduledUpdate struct {
 }
 
 type SubscriptionStatusFilterComparison struct {
-	Eq       *SubscriptionStatus  `json:"eq,omitempty"`
-	Gt       *SubscriptionStatus  `json:"gt,omitempty"`
-	Gte      *SubscriptionStatus  `json:"gte,omitempty"`
-	ILike    *SubscriptionStatus  `json:"iLike,omitempty"`
-	In       []SubscriptionStatus `json:"in,omitempty"`
-	Is       *bool                `json:"is,omitempty"`
-	IsNot    *bool                `json:"isNot,omitempty"`
-	Like     *SubscriptionStatus  `json:"like,omitempty"`
-	Lt       *SubscriptionStatus  `json:"lt,omitempty"`
-	Lte      *SubscriptionStatus  `json:"lte,omitempty"`
-	Neq      *SubscriptionStatus  `json:"neq,omitempty"`
-	NotILike *SubscriptionStatus  `json:"notILike,omitempty"`
-	NotIn    []SubscriptionStatus `json:"notIn,omitempty"`
-	NotLike  *SubscriptionStatus  `json:"notLike,omitempty"`
+	Eq       *SubscriptionStatus      `json:"eq,omitempty"`
+	Gt       *SubscriptionStatus      `json:"gt,omitempty"`
+	Gte      *SubscriptionStatus      `json:"gte,omitempty"`
+	ILike    *SubscriptionStatus      `json:"iLike,omitempty"`
+	In       []SubscriptionStatus     `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *SubscriptionStatus      `json:"like,omitempty"`
+	Lt       *SubscriptionStatus      `json:"lt,omitempty"`
+	Lte      *SubscriptionStatus      `json:"lte,omitempty"`
+	Neq      *SubscriptionStatus      `json:"neq,omitempty"`
+	NotILike *SubscriptionStatus      `json:"notILike,omitempty"`
+	NotIn    []SubscriptionStatus     `json:"notIn,omitempty"`
+	NotLike  *SubscriptionStatus      `json:"notLike,omitempty"`
 }
 
 type SubscriptionUpdateUsageResetCutoffRule struct {
@@ -3551,6 +3552,35 @@ type Units struct {
 	Singular string `json:"singular"`
 }
 
+type UpdateCustomerInput struct {
+	// Additional metadata update
+	AdditionalMetaData graphql.Omittable[map[string]any] `json:"additionalMetaData,omitempty"`
+	// The AWS Marketplace integration id
+	AWSMarketplaceCustomerID graphql.Omittable[*string] `json:"awsMarketplaceCustomerId,omitempty"`
+	// The unique identifier for the entity in the billing provider
+	BillingID graphql.Omittable[*string] `json:"billingId,omitempty"`
+	// Billing information update
+	BillingInformation graphql.Omittable[*CustomerBillingInfo] `json:"billingInformation,omitempty"`
+	// Update a customer level coupon
+	CouponRefID graphql.Omittable[*string] `json:"couponRefId,omitempty"`
+	// The unique identifier for the customer in Hubspot integration
+	CrmID graphql.Omittable[*string] `json:"crmId,omitempty"`
+	// Customer slug
+	CustomerID *string `json:"customerId,omitempty"`
+	// The email of the customer
+	Email graphql.Omittable[*string] `json:"email,omitempty"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The name of the customer
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// Customer slug
+	RefID *string `json:"refId,omitempty"`
+	// The unique identifier for the customer in Salesforce integration
+	SalesforceID graphql.Omittable[*string] `json:"salesforceId,omitempty"`
+	// Should wait for sync to complete before returning a response
+	ShouldWaitSync *bool `json:"shouldWaitSync,omitempty"`
+}
+
 type UpdateSubscriptionEntitlementInput struct {
 	// The unique identifier of the entitlement feature
 	FeatureID *string `json:"featureId,omitempty"`
@@ -3598,20 +3628,20 @@ type UpdateSubscriptionInput struct {
 }
 
 type UUIDFilterComparison struct {
-	Eq       *uuid.UUID  `json:"eq,omitempty"`
-	Gt       *uuid.UUID  `json:"gt,omitempty"`
-	Gte      *uuid.UUID  `json:"gte,omitempty"`
-	ILike    *uuid.UUID  `json:"iLike,omitempty"`
-	In       []uuid.UUID `json:"in,omitempty"`
-	Is       *bool       `json:"is,omitempty"`
-	IsNot    *bool       `json:"isNot,omitempty"`
-	Like     *uuid.UUID  `json:"like,omitempty"`
-	Lt       *uuid.UUID  `json:"lt,omitempty"`
-	Lte      *uuid.UUID  `json:"lte,omitempty"`
-	Neq      *uuid.UUID  `json:"neq,omitempty"`
-	NotILike *uuid.UUID  `json:"notILike,omitempty"`
-	NotIn    []uuid.UUID `json:"notIn,omitempty"`
-	NotLike  *uuid.UUID  `json:"notLike,omitempty"`
+	Eq       *uuid.UUID               `json:"eq,omitempty"`
+	Gt       *uuid.UUID               `json:"gt,omitempty"`
+	Gte      *uuid.UUID               `json:"gte,omitempty"`
+	ILike    *uuid.UUID               `json:"iLike,omitempty"`
+	In       []uuid.UUID              `json:"in,omitempty"`
+	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
+	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	Like     *uuid.UUID               `json:"like,omitempty"`
+	Lt       *uuid.UUID               `json:"lt,omitempty"`
+	Lte      *uuid.UUID               `json:"lte,omitempty"`
+	Neq      *uuid.UUID               `json:"neq,omitempty"`
+	NotILike *uuid.UUID               `json:"notILike,omitempty"`
+	NotIn    []uuid.UUID              `json:"notIn,omitempty"`
+	NotLike  *uuid.UUID               `json:"notLike,omitempty"`
 }
 
 type WeeklyResetPeriodConfig struct {
