@@ -1,0 +1,71 @@
+// Package apperr defines the errors the API reports to clients: each carries
+// a stable code (Stigg's ErrorCode names where Stigg has one) and a message
+// safe to show. Anything that is not an *Error is unexpected: the GraphQL
+// layer logs it and replies UnexpectedError without details.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code, sent as extensions.code.
+type Code string
+
+// The codes this server uses. Names follow Stigg's ErrorCode enum.
+const (
+	BadUserInput                          Code = "BadUserInput"
+	Unauthenticated                       Code = "Unauthenticated"
+	IdentityForbidden                     Code = "IdentityForbidden"
+	CustomerNotFound                      Code = "CustomerNotFound"
+	DuplicatedEntityNotAllowed            Code = "DuplicatedEntityNotAllowed"
+	CustomerIsArchived                    Code = "CustomerIsArchived"
+	PlanNotFound                          Code = "PlanNotFound"
+	AddonNotFound                         Code = "AddonNotFound"
+	FeatureNotFound                       Code = "FeatureNotFound"
+	CouponNotFound                        Code = "CouponNotFound"
+	SubscriptionNotFound                  Code = "SubscriptionNotFound"
+	SubscriptionAlreadyCanceledOrExpired  Code = "SubscriptionAlreadyCanceledOrExpired"
+	PromotionalEntitlementNotFound        Code = "PromotionalEntitlementNotFoundError"
+	RateLimitExceeded                     Code = "RateLimitExceeded"
+	GraphQLAliasesLimitExceeded           Code = "GraphQLAliasesLimitExceeded"
+	GraphQLBatchedOperationsLimitExceeded Code = "GraphQLBatchedOperationsLimitExceeded"
+	UnexpectedError                       Code = "UnexpectedError"
+)
+
+// Error is an error meant for the client.
+type Error struct {
+	Code    Code
+	Message string
+	// Field optionally names the input field at fault (extensions.field).
+	Field string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns an *Error with the given code and message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// BadInput is the common case of New(BadUserInput, ...) naming the field.
+func BadInput(field, format string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// CodeOf returns err's code, UnexpectedError when it carries none.
+func CodeOf(err error) Code {
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return UnexpectedError
+}
