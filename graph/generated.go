@@ -34,6 +34,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Customer() CustomerResolver
 	CustomerSubscription() CustomerSubscriptionResolver
+	Environment() EnvironmentResolver
 	Mutation() MutationResolver
 	PromotionalEntitlement() PromotionalEntitlementResolver
 	Query() QueryResolver
@@ -1687,6 +1688,11 @@ type CustomerSubscriptionResolver interface {
 	SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error)
 	TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error)
 	TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error)
+}
+type EnvironmentResolver interface {
+	APIKeys(ctx context.Context, obj *model.Environment) ([]*model.APIKey, error)
+
+	SigningToken(ctx context.Context, obj *model.Environment) (string, error)
 }
 type MutationResolver interface {
 	ProvisionCustomer(ctx context.Context, input model.ProvisionCustomerInput) (*model.ProvisionedCustomer, error)
@@ -25575,7 +25581,7 @@ func (ec *executionContext) _Environment_apiKeys(ctx context.Context, field grap
 			return ec.fieldContext_Environment_apiKeys(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.APIKeys, nil
+			return ec.Resolvers.Environment().APIKeys(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.APIKey) graphql.Marshaler {
@@ -25589,8 +25595,8 @@ func (ec *executionContext) fieldContext_Environment_apiKeys(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Environment",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_APIKey(ctx, field)
 		},
@@ -25814,7 +25820,7 @@ func (ec *executionContext) _Environment_signingToken(ctx context.Context, field
 			return ec.fieldContext_Environment_signingToken(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SigningToken, nil
+			return ec.Resolvers.Environment().SigningToken(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -25825,7 +25831,7 @@ func (ec *executionContext) _Environment_signingToken(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Environment_signingToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -60501,7 +60507,38 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 		case "account":
 			out.Values[i] = ec._Environment_account(ctx, field, obj)
 		case "apiKeys":
-			out.Values[i] = ec._Environment_apiKeys(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Environment_apiKeys(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "color":
 			out.Values[i] = ec._Environment_color(ctx, field, obj)
 		case "createdAt":
@@ -60511,41 +60548,72 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 		case "displayName":
 			out.Values[i] = ec._Environment_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hardenClientAccessEnabled":
 			out.Values[i] = ec._Environment_hardenClientAccessEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
 			out.Values[i] = ec._Environment_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isSandbox":
 			out.Values[i] = ec._Environment_isSandbox(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "permanentDeletionDate":
 			out.Values[i] = ec._Environment_permanentDeletionDate(ctx, field, obj)
 		case "provisionStatus":
 			out.Values[i] = ec._Environment_provisionStatus(ctx, field, obj)
 		case "signingToken":
-			out.Values[i] = ec._Environment_signingToken(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Environment_signingToken(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "slug":
 			out.Values[i] = ec._Environment_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._Environment_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

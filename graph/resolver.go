@@ -1,8 +1,42 @@
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"log/slog"
 
-type Resolver struct{}
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/clock"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
+)
+
+// Resolver is the root of the resolver tree: the dependencies every
+// resolver may use. Resolvers stay thin: they check input, call one store or
+// domain function, and shape the answer.
+type Resolver struct {
+	Client          *ent.Client
+	Clock           clock.Clock
+	CustomerService *customers.Service
+	Log             *slog.Logger
+}
+
+// NewResolver wires the domain services over client.
+func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolver {
+	if clk == nil {
+		clk = clock.System{}
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Resolver{
+		Client:          client,
+		Clock:           clk,
+		CustomerService: customers.New(client, clk),
+		Log:             log,
+	}
+}
+
+// NewSchema returns the executable schema over r.
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	return NewExecutableSchema(Config{Resolvers: r})
+}

@@ -12,71 +12,96 @@ import (
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
 )
 
 // BillingCurrency is the resolver for the billingCurrency field.
 func (r *customerResolver) BillingCurrency(ctx context.Context, obj *ent.Customer) (*model.Currency, error) {
-	panic(fmt.Errorf("not implemented: BillingCurrency - billingCurrency"))
+	return enumPtr[model.Currency](obj.BillingCurrency), nil
 }
 
 // Coupon is the resolver for the coupon field.
 func (r *customerResolver) Coupon(ctx context.Context, obj *ent.Customer) (*model.Coupon, error) {
-	panic(fmt.Errorf("not implemented: Coupon - coupon"))
+	// Coupons come with the catalog; until then no customer has one.
+	return nil, nil
 }
 
 // DefaultPaymentMethodType is the resolver for the defaultPaymentMethodType field.
 func (r *customerResolver) DefaultPaymentMethodType(ctx context.Context, obj *ent.Customer) (*model.PaymentMethodType, error) {
-	panic(fmt.Errorf("not implemented: DefaultPaymentMethodType - defaultPaymentMethodType"))
+	return enumPtr[model.PaymentMethodType](obj.DefaultPaymentMethodType), nil
 }
 
 // EligibleForTrial is the resolver for the eligibleForTrial field.
 func (r *customerResolver) EligibleForTrial(ctx context.Context, obj *ent.Customer) ([]*model.EligibleForTrial, error) {
-	panic(fmt.Errorf("not implemented: EligibleForTrial - eligibleForTrial"))
+	// Trial eligibility is per product; there is no catalog yet, so no product to be eligible for.
+	return []*model.EligibleForTrial{}, nil
 }
 
 // Environment is the resolver for the environment field.
 func (r *customerResolver) Environment(ctx context.Context, obj *ent.Customer) (*model.Environment, error) {
-	panic(fmt.Errorf("not implemented: Environment - environment"))
+	e, err := r.Client.Environment.Get(ctx, obj.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return environmentModel(e), nil
 }
 
 // Experiment is the resolver for the experiment field.
 func (r *customerResolver) Experiment(ctx context.Context, obj *ent.Customer) (*model.Experiment, error) {
-	panic(fmt.Errorf("not implemented: Experiment - experiment"))
+	// Experiments are not backed by this server (see README).
+	return nil, nil
 }
 
 // ExperimentInfo is the resolver for the experimentInfo field.
 func (r *customerResolver) ExperimentInfo(ctx context.Context, obj *ent.Customer) (*model.ExperimentInfo, error) {
-	panic(fmt.Errorf("not implemented: ExperimentInfo - experimentInfo"))
+	// Experiments are not backed by this server (see README).
+	return nil, nil
 }
 
 // HasActiveResource is the resolver for the hasActiveResource field.
 func (r *customerResolver) HasActiveResource(ctx context.Context, obj *ent.Customer) (bool, error) {
-	panic(fmt.Errorf("not implemented: HasActiveResource - hasActiveResource"))
+	subs, err := r.activeSubscriptions(ctx, obj.ID)
+	for _, s := range subs {
+		if s.ResourceID != nil {
+			return true, err
+		}
+	}
+	return false, err
 }
 
 // HasActiveSubscription is the resolver for the hasActiveSubscription field.
 func (r *customerResolver) HasActiveSubscription(ctx context.Context, obj *ent.Customer) (bool, error) {
-	panic(fmt.Errorf("not implemented: HasActiveSubscription - hasActiveSubscription"))
+	subs, err := r.activeSubscriptions(ctx, obj.ID)
+	return len(subs) > 0, err
 }
 
 // HasPaymentMethod is the resolver for the hasPaymentMethod field.
 func (r *customerResolver) HasPaymentMethod(ctx context.Context, obj *ent.Customer) (bool, error) {
-	panic(fmt.Errorf("not implemented: HasPaymentMethod - hasPaymentMethod"))
+	return obj.DefaultPaymentMethodID != nil, nil
 }
 
 // PromotionalEntitlements is the resolver for the promotionalEntitlements field.
 func (r *customerResolver) PromotionalEntitlements(ctx context.Context, obj *ent.Customer) ([]*ent.PromotionalEntitlement, error) {
-	panic(fmt.Errorf("not implemented: PromotionalEntitlements - promotionalEntitlements"))
+	pes, err := r.activePromotionalEntitlements(ctx, obj.ID)
+	if pes == nil {
+		pes = []*ent.PromotionalEntitlement{}
+	}
+	return pes, err
 }
 
 // RefID is the resolver for the refId field.
 func (r *customerResolver) RefID(ctx context.Context, obj *ent.Customer) (string, error) {
-	panic(fmt.Errorf("not implemented: RefID - refId"))
+	return obj.CustomerID, nil
 }
 
 // Statistics is the resolver for the statistics field.
 func (r *customerResolver) Statistics(ctx context.Context, obj *ent.Customer) (*model.CustomerStatistics, error) {
-	panic(fmt.Errorf("not implemented: Statistics - statistics"))
+	subs, err := r.activeSubscriptions(ctx, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return customerStatistics(subs), nil
 }
 
 // Subscriptions is the resolver for the subscriptions field.
@@ -86,22 +111,29 @@ func (r *customerResolver) Subscriptions(ctx context.Context, obj *ent.Customer,
 
 // SyncStates is the resolver for the syncStates field.
 func (r *customerResolver) SyncStates(ctx context.Context, obj *ent.Customer) ([]*model.SyncState, error) {
-	panic(fmt.Errorf("not implemented: SyncStates - syncStates"))
+	states, err := r.customerSyncStates(ctx, obj.ID)
+	if states == nil {
+		states = []*model.SyncState{}
+	}
+	return states, err
 }
 
 // TotalActivePromotionalEntitlements is the resolver for the totalActivePromotionalEntitlements field.
 func (r *customerResolver) TotalActivePromotionalEntitlements(ctx context.Context, obj *ent.Customer) (float64, error) {
-	panic(fmt.Errorf("not implemented: TotalActivePromotionalEntitlements - totalActivePromotionalEntitlements"))
+	pes, err := r.activePromotionalEntitlements(ctx, obj.ID)
+	return float64(len(pes)), err
 }
 
 // TotalActiveSubscription is the resolver for the totalActiveSubscription field.
 func (r *customerResolver) TotalActiveSubscription(ctx context.Context, obj *ent.Customer) (float64, error) {
-	panic(fmt.Errorf("not implemented: TotalActiveSubscription - totalActiveSubscription"))
+	subs, err := r.activeSubscriptions(ctx, obj.ID)
+	return float64(len(subs)), err
 }
 
 // TrialedPlans is the resolver for the trialedPlans field.
 func (r *customerResolver) TrialedPlans(ctx context.Context, obj *ent.Customer) ([]*model.TrialedPlan, error) {
-	panic(fmt.Errorf("not implemented: TrialedPlans - trialedPlans"))
+	// Trialed plans are derived from plans; there is no catalog yet.
+	return []*model.TrialedPlan{}, nil
 }
 
 // Addons is the resolver for the addons field.
@@ -304,49 +336,141 @@ func (r *customerSubscriptionResolver) TrialConfiguration(ctx context.Context, o
 	panic(fmt.Errorf("not implemented: TrialConfiguration - trialConfiguration"))
 }
 
+// APIKeys is the resolver for the apiKeys field.
+func (r *environmentResolver) APIKeys(ctx context.Context, obj *model.Environment) ([]*model.APIKey, error) {
+	// Key material never leaves the server through GraphQL.
+	return nil, nil
+}
+
+// SigningToken is the resolver for the signingToken field.
+func (r *environmentResolver) SigningToken(ctx context.Context, obj *model.Environment) (string, error) {
+	return "", apperr.New(apperr.IdentityForbidden, "the signing token is not available through the API")
+}
+
 // ProvisionCustomer is the resolver for the provisionCustomer field.
 func (r *mutationResolver) ProvisionCustomer(ctx context.Context, input model.ProvisionCustomerInput) (*model.ProvisionedCustomer, error) {
-	panic(fmt.Errorf("not implemented: ProvisionCustomer - provisionCustomer"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	if input.SubscriptionParams != nil {
+		return nil, apperr.BadInput("subscriptionParams", "subscriptionParams is not supported yet: provision the customer, then the subscription")
+	}
+	in, err := createInput(input.CustomerID, input.RefID, input.Name, input.Email, input.BillingID, input.CrmID,
+		input.SalesforceID, input.AWSMarketplaceCustomerID, input.AdditionalMetaData, input.BillingInformation, input.CreatedAt, input.CouponRefID)
+	if err != nil {
+		return nil, err
+	}
+	in.Fields.ExcludeFromExperiment = input.ExcludeFromExperiment
+	c, err := r.CustomerService.Create(ctx, env, in)
+	if err != nil {
+		return nil, err
+	}
+	return provisioned(c), nil
 }
 
 // CreateOneCustomer is the resolver for the createOneCustomer field.
 func (r *mutationResolver) CreateOneCustomer(ctx context.Context, input model.CustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: CreateOneCustomer - createOneCustomer"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	in, err := createInput(input.CustomerID, input.RefID, input.Name, input.Email, input.BillingID, input.CrmID,
+		input.SalesforceID, input.AWSMarketplaceCustomerID, input.AdditionalMetaData, input.BillingInformation, input.CreatedAt, input.CouponRefID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.Create(ctx, env, in)
 }
 
 // ImportOneCustomer is the resolver for the importOneCustomer field.
 func (r *mutationResolver) ImportOneCustomer(ctx context.Context, input model.ImportCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: ImportOneCustomer - importOneCustomer"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	in, err := importInput(&input)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.Import(ctx, env, in)
 }
 
 // ImportCustomersBulk is the resolver for the importCustomersBulk field.
 func (r *mutationResolver) ImportCustomersBulk(ctx context.Context, input model.ImportCustomerBulkInput) (*string, error) {
-	panic(fmt.Errorf("not implemented: ImportCustomersBulk - importCustomersBulk"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	ins := make([]customers.ImportInput, len(input.Customers))
+	for i, c := range input.Customers {
+		if c.EnvironmentID != nil && *c.EnvironmentID != env {
+			return nil, apperr.BadInput(fmt.Sprintf("customers[%d].environmentId", i), "environmentId does not match the environment of the API key")
+		}
+		if ins[i], err = importInput(c); err != nil {
+			return nil, err
+		}
+	}
+	id, err := r.CustomerService.ImportBulk(ctx, env, ins)
+	if err != nil {
+		return nil, err
+	}
+	return &id, nil
 }
 
 // UpdateOneCustomer is the resolver for the updateOneCustomer field.
 func (r *mutationResolver) UpdateOneCustomer(ctx context.Context, input model.UpdateCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: UpdateOneCustomer - updateOneCustomer"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	slug, err := requireSlug(input.CustomerID, input.RefID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.Update(ctx, env, slug, updatePatch(&input))
 }
 
 // ArchiveCustomer is the resolver for the archiveCustomer field.
 func (r *mutationResolver) ArchiveCustomer(ctx context.Context, input model.ArchiveCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: ArchiveCustomer - archiveCustomer"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.Archive(ctx, env, input.CustomerID)
 }
 
 // UnarchiveCustomer is the resolver for the unarchiveCustomer field.
 func (r *mutationResolver) UnarchiveCustomer(ctx context.Context, input model.UnarchiveCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: UnarchiveCustomer - unarchiveCustomer"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.Unarchive(ctx, env, input.CustomerID)
 }
 
 // AttachCustomerPaymentMethod is the resolver for the attachCustomerPaymentMethod field.
 func (r *mutationResolver) AttachCustomerPaymentMethod(ctx context.Context, input model.AttachCustomerPaymentMethodInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: AttachCustomerPaymentMethod - attachCustomerPaymentMethod"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	slug, err := requireSlug(input.CustomerID, input.RefID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.AttachPaymentMethod(ctx, env, slug, customers.PaymentMethod{
+		ID: input.PaymentMethodID, BillingCurrency: currencyPtr(input.BillingCurrency),
+	})
 }
 
 // DetachCustomerPaymentMethod is the resolver for the detachCustomerPaymentMethod field.
 func (r *mutationResolver) DetachCustomerPaymentMethod(ctx context.Context, input model.DetachCustomerPaymentMethodInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: DetachCustomerPaymentMethod - detachCustomerPaymentMethod"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.DetachPaymentMethod(ctx, env, input.CustomerID)
 }
 
 // SetCouponOnCustomer is the resolver for the setCouponOnCustomer field.
@@ -396,7 +520,7 @@ func (r *mutationResolver) CancelSubscription(ctx context.Context, input model.S
 
 // Customer is the resolver for the customer field.
 func (r *promotionalEntitlementResolver) Customer(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.Client.Customer.Get(ctx, obj.CustomerID)
 }
 
 // Feature is the resolver for the feature field.
@@ -406,12 +530,14 @@ func (r *promotionalEntitlementResolver) Feature(ctx context.Context, obj *ent.P
 
 // FeatureGroupIds is the resolver for the featureGroupIds field.
 func (r *promotionalEntitlementResolver) FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error) {
-	panic(fmt.Errorf("not implemented: FeatureGroupIds - featureGroupIds"))
+	// Feature groups are not backed by this server.
+	return nil, nil
 }
 
 // FeatureGroups is the resolver for the featureGroups field.
 func (r *promotionalEntitlementResolver) FeatureGroups(ctx context.Context, obj *ent.PromotionalEntitlement) ([]*model.FeatureGroup, error) {
-	panic(fmt.Errorf("not implemented: FeatureGroups - featureGroups"))
+	// Feature groups are not backed by this server.
+	return nil, nil
 }
 
 // FeatureID is the resolver for the featureId field.
@@ -421,17 +547,18 @@ func (r *promotionalEntitlementResolver) FeatureID(ctx context.Context, obj *ent
 
 // Meter is the resolver for the meter field.
 func (r *promotionalEntitlementResolver) Meter(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.Meter, error) {
-	panic(fmt.Errorf("not implemented: Meter - meter"))
+	// Meters are not backed by this server.
+	return nil, nil
 }
 
 // Period is the resolver for the period field.
 func (r *promotionalEntitlementResolver) Period(ctx context.Context, obj *ent.PromotionalEntitlement) (model.PromotionalEntitlementPeriod, error) {
-	panic(fmt.Errorf("not implemented: Period - period"))
+	return model.PromotionalEntitlementPeriod(obj.GrantPeriod), nil
 }
 
 // ResetPeriod is the resolver for the resetPeriod field.
 func (r *promotionalEntitlementResolver) ResetPeriod(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.EntitlementResetPeriod, error) {
-	panic(fmt.Errorf("not implemented: ResetPeriod - resetPeriod"))
+	return enumPtr[model.EntitlementResetPeriod](obj.ResetPeriod), nil
 }
 
 // ResetPeriodConfiguration is the resolver for the resetPeriodConfiguration field.
@@ -441,12 +568,15 @@ func (r *promotionalEntitlementResolver) ResetPeriodConfiguration(ctx context.Co
 
 // Status is the resolver for the status field.
 func (r *promotionalEntitlementResolver) Status(ctx context.Context, obj *ent.PromotionalEntitlement) (model.PromotionalEntitlementStatus, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+	if obj.EndDate != nil && !obj.EndDate.After(r.Clock.Now()) {
+		return model.PromotionalEntitlementStatusExpired, nil
+	}
+	return model.PromotionalEntitlementStatusActive, nil
 }
 
 // Unlimited is the resolver for the unlimited field.
 func (r *promotionalEntitlementResolver) Unlimited(ctx context.Context, obj *ent.PromotionalEntitlement) (*bool, error) {
-	panic(fmt.Errorf("not implemented: Unlimited - unlimited"))
+	return obj.HasUnlimitedUsage, nil
 }
 
 // Customers is the resolver for the customers field.
@@ -456,7 +586,11 @@ func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFil
 
 // GetCustomerByRefID is the resolver for the getCustomerByRefId field.
 func (r *queryResolver) GetCustomerByRefID(ctx context.Context, input model.GetCustomerByRefIDInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: GetCustomerByRefID - getCustomerByRefId"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.Get(ctx, env, input.CustomerID)
 }
 
 // CustomerSubscriptions is the resolver for the customerSubscriptions field.
@@ -517,6 +651,9 @@ func (r *Resolver) CustomerSubscription() CustomerSubscriptionResolver {
 	return &customerSubscriptionResolver{r}
 }
 
+// Environment returns EnvironmentResolver implementation.
+func (r *Resolver) Environment() EnvironmentResolver { return &environmentResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -530,6 +667,7 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type customerResolver struct{ *Resolver }
 type customerSubscriptionResolver struct{ *Resolver }
+type environmentResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
 type promotionalEntitlementResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }

@@ -1,0 +1,112 @@
+package graph
+
+import (
+	"context"
+	"sync"
+
+	"github.com/google/uuid"
+)
+
+// Loaders batch nested lookups within one request. A list resolver
+// registers the ids of the rows it returns as a group; when any row of the
+// group first asks for a nested field (its subscriptions, say), the field is
+// loaded for the whole group in one query and the others find it ready. This
+// is ent's eager loading decided at run time: the number of SQL statements
+// depends on the shape of the query, never on the page size, and no timer is
+// involved (unlike time-window dataloaders), so it adds no latency.
+type Loaders struct {
+	mu     sync.Mutex
+	groups map[uuid.UUID]*group
+}
+
+type group struct {
+	ids     []uuid.UUID
+	mu      sync.Mutex
+	results map[string]*groupResult
+}
+
+type groupResult struct {
+	once sync.Once
+	byID map[uuid.UUID]any
+	err  error
+}
+
+type loadersKey struct{}
+
+// WithLoaders returns ctx with fresh per-request loaders.
+func WithLoaders(ctx context.Context) context.Context {
+	return context.WithValue(ctx, loadersKey{}, &Loaders{groups: map[uuid.UUID]*group{}})
+}
+
+func loadersFrom(ctx context.Context) *Loaders {
+	if l, ok := ctx.Value(loadersKey{}).(*Loaders); ok {
+		return l
+	}
+	return nil
+}
+
+// registerGroup records ids as loaded together.
+func registerGroup(ctx context.Context, ids []uuid.UUID) {
+	l := loadersFrom(ctx)
+	if l == nil || len(ids) == 0 {
+		return
+	}
+	g := &group{ids: ids, results: map[string]*groupResult{}}
+	l.mu.Lock()
+	for _, id := range ids {
+		l.groups[id] = g
+	}
+	l.mu.Unlock()
+}
+
+func (l *Loaders) groupOf(id uuid.UUID) *group {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g, ok := l.groups[id]
+	if !ok {
+		g = &group{ids: []uuid.UUID{id}, results: map[string]*groupResult{}}
+		l.groups[id] = g
+	}
+	return g
+}
+
+// load returns the value of the nested field named key for id, fetching it
+// for id's whole group on first use. fetch returns values by id; ids absent
+// from its map get T's zero value.
+func load[T any](ctx context.Context, id uuid.UUID, key string, fetch func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error)) (T, error) {
+	var zero T
+	l := loadersFrom(ctx)
+	if l == nil {
+		m, err := fetch(ctx, []uuid.UUID{id})
+		if err != nil {
+			return zero, err
+		}
+		return m[id], nil
+	}
+	g := l.groupOf(id)
+	g.mu.Lock()
+	res, ok := g.results[key]
+	if !ok {
+		res = &groupResult{}
+		g.results[key] = res
+	}
+	g.mu.Unlock()
+	res.once.Do(func() {
+		m, err := fetch(ctx, g.ids)
+		if err != nil {
+			res.err = err
+			return
+		}
+		res.byID = make(map[uuid.UUID]any, len(m))
+		for k, v := range m {
+			res.byID[k] = v
+		}
+	})
+	if res.err != nil {
+		return zero, res.err
+	}
+	if v, ok := res.byID[id]; ok {
+		return v.(T), nil
+	}
+	return zero, nil
+}

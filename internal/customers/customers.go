@@ -1,0 +1,561 @@
+// Package customers is the customer lifecycle: provision, import, update,
+// archive and unarchive, payment methods. Every method is scoped to one
+// environment and runs in one transaction; validation happens before
+// anything is written.
+package customers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/clock"
+	"github.com/stigg-selfhost/stiggql/internal/store"
+)
+
+// Service runs customer operations against the store.
+type Service struct {
+	client *ent.Client
+	clock  clock.Clock
+	// Hooks run inside the write transaction after each change, so that
+	// follow-up work (a billing sync outbox row, an event) commits or rolls
+	// back with it.
+	hooks []Hook
+}
+
+// Hook observes a customer change inside its transaction.
+type Hook func(ctx context.Context, tx *ent.Tx, op Op, c *ent.Customer) error
+
+// Op names the kind of change a Hook sees.
+type Op string
+
+// The customer changes hooks are told about.
+const (
+	OpCreated    Op = "created"
+	OpUpdated    Op = "updated"
+	OpArchived   Op = "archived"
+	OpUnarchived Op = "unarchived"
+)
+
+// New returns a Service.
+func New(client *ent.Client, clk clock.Clock, hooks ...Hook) *Service {
+	return &Service{client: client, clock: clk, hooks: hooks}
+}
+
+// AddHook registers a hook for later changes.
+func (s *Service) AddHook(h Hook) { s.hooks = append(s.hooks, h) }
+
+func (s *Service) notify(ctx context.Context, tx *ent.Tx, op Op, c *ent.Customer) error {
+	for _, h := range s.hooks {
+		if err := h(ctx, tx, op, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Fields are the customer's free-form data shared by every write path.
+type Fields struct {
+	Name                     *string
+	Email                    *string
+	BillingID                *string
+	BillingCurrency          *string
+	CrmID                    *string
+	SalesforceID             *string
+	AwsMarketplaceCustomerID *string
+	PaymentMethodID          *string
+	Metadata                 map[string]any
+	ExcludeFromExperiment    *bool
+}
+
+// CreateInput creates a customer (provisionCustomer, createOneCustomer).
+type CreateInput struct {
+	// CustomerID is the slug; empty means "make one up", as Stigg does.
+	CustomerID  string
+	Fields      Fields
+	CreatedAt   *time.Time
+	CouponRefID *string
+}
+
+// ImportInput creates or updates a customer (importOneCustomer and bulk).
+type ImportInput struct {
+	CustomerID string
+	Fields     Fields
+	// UpdatedAt, when set, is the time of the data in the source system: an
+	// existing customer changed after it is left alone.
+	UpdatedAt *time.Time
+}
+
+// Patch changes only the fields that are set; a field set to nil clears it.
+type Patch struct {
+	Name                     graphql.Omittable[*string]
+	Email                    graphql.Omittable[*string]
+	BillingID                graphql.Omittable[*string]
+	BillingCurrency          graphql.Omittable[*string]
+	CrmID                    graphql.Omittable[*string]
+	SalesforceID             graphql.Omittable[*string]
+	AwsMarketplaceCustomerID graphql.Omittable[*string]
+	PaymentMethodID          graphql.Omittable[*string]
+	Metadata                 graphql.Omittable[map[string]any]
+	CouponRefID              graphql.Omittable[*string]
+}
+
+// PaymentMethod is a default payment method as a billing vendor reports it.
+type PaymentMethod struct {
+	ID              string
+	Type            *string
+	Last4Digits     *string
+	ExpirationMonth *int
+	ExpirationYear  *int
+	BillingCurrency *string
+}
+
+// NewCustomerID makes up a customer slug for callers that give none.
+func NewCustomerID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "customer-" + hex.EncodeToString(b[:])
+}
+
+// Get returns the live customer with the given slug.
+func (s *Service) Get(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
+	return getLive(ctx, s.client, env, customerID)
+}
+
+func liveQuery(c *ent.CustomerClient, env uuid.UUID, customerID string) *ent.CustomerQuery {
+	return c.Query().Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtIsNil())
+}
+
+func getLive(ctx context.Context, client *ent.Client, env uuid.UUID, customerID string) (*ent.Customer, error) {
+	c, err := liveQuery(client.Customer, env, customerID).Only(ctx)
+	return c, notFound(err, customerID)
+}
+
+func getLiveTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, customerID string) (*ent.Customer, error) {
+	c, err := liveQuery(tx.Customer, env, customerID).Only(ctx)
+	return c, notFound(err, customerID)
+}
+
+func notFound(err error, customerID string) error {
+	if ent.IsNotFound(err) {
+		return apperr.New(apperr.CustomerNotFound, "customer %q was not found", customerID)
+	}
+	return err
+}
+
+func duplicate(customerID string) error {
+	return apperr.New(apperr.DuplicatedEntityNotAllowed, "a customer with customerId %q already exists", customerID)
+}
+
+// checkCoupon rejects a coupon reference: the catalog (and with it coupons)
+// is not part of this store yet, so every refId is unknown.
+func checkCoupon(refID *string) error {
+	if refID != nil {
+		return apperr.New(apperr.CouponNotFound, "coupon %q was not found", *refID)
+	}
+	return nil
+}
+
+// Create creates a customer. A live customer with the same slug is an error.
+func (s *Service) Create(ctx context.Context, env uuid.UUID, in CreateInput) (*ent.Customer, error) {
+	return s.CreateWith(ctx, env, in, nil)
+}
+
+// CreateWith creates a customer and runs then, in the same transaction,
+// with the new customer (provisionCustomer uses it for the subscription).
+func (s *Service) CreateWith(ctx context.Context, env uuid.UUID, in CreateInput, then func(ctx context.Context, tx *ent.Tx, c *ent.Customer) error) (*ent.Customer, error) {
+	if in.CustomerID == "" {
+		in.CustomerID = NewCustomerID()
+	}
+	if err := validateCustomerID("customerId", in.CustomerID); err != nil {
+		return nil, err
+	}
+	if err := validateFields("", &in.Fields); err != nil {
+		return nil, err
+	}
+	if err := checkCoupon(in.CouponRefID); err != nil {
+		return nil, err
+	}
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		exists, err := liveQuery(tx.Customer, env, in.CustomerID).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return duplicate(in.CustomerID)
+		}
+		now := s.clock.Now()
+		created := now
+		if in.CreatedAt != nil {
+			created = *in.CreatedAt
+		}
+		c, err := s.createBuilder(tx, env, in.CustomerID, &in.Fields, created, now).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return duplicate(in.CustomerID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.notify(ctx, tx, OpCreated, c); err != nil {
+			return err
+		}
+		if then != nil {
+			if err := then(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		out = c
+		return nil
+	})
+	return out, err
+}
+
+func (s *Service) createBuilder(tx *ent.Tx, env uuid.UUID, customerID string, f *Fields, created, updated time.Time) *ent.CustomerCreate {
+	return tx.Customer.Create().
+		SetEnvironmentID(env).
+		SetCustomerID(customerID).
+		SetNillableName(f.Name).
+		SetNillableEmail(f.Email).
+		SetNillableBillingID(f.BillingID).
+		SetNillableBillingCurrency(f.BillingCurrency).
+		SetNillableCrmID(f.CrmID).
+		SetNillableSalesforceID(f.SalesforceID).
+		SetNillableAWSMarketplaceCustomerID(f.AwsMarketplaceCustomerID).
+		SetNillableDefaultPaymentMethodID(f.PaymentMethodID).
+		SetNillableExcludeFromExperiment(f.ExcludeFromExperiment).
+		SetAdditionalMetaData(f.Metadata).
+		SetCreatedAt(created).
+		SetUpdatedAt(updated)
+}
+
+// applyFields sets every non-nil field of f on u (imports overwrite what
+// they carry and keep the rest).
+func applyFields(u *ent.CustomerUpdateOne, f *Fields) {
+	u.SetNillableName(f.Name).
+		SetNillableEmail(f.Email).
+		SetNillableBillingID(f.BillingID).
+		SetNillableBillingCurrency(f.BillingCurrency).
+		SetNillableCrmID(f.CrmID).
+		SetNillableSalesforceID(f.SalesforceID).
+		SetNillableAWSMarketplaceCustomerID(f.AwsMarketplaceCustomerID).
+		SetNillableDefaultPaymentMethodID(f.PaymentMethodID).
+		SetNillableExcludeFromExperiment(f.ExcludeFromExperiment)
+	if f.Metadata != nil {
+		u.SetAdditionalMetaData(f.Metadata)
+	}
+}
+
+// Import creates the customer, or updates the live one with that slug
+// unless it was updated after in.UpdatedAt.
+func (s *Service) Import(ctx context.Context, env uuid.UUID, in ImportInput) (*ent.Customer, error) {
+	if err := validateImport("", &in); err != nil {
+		return nil, err
+	}
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := s.importOne(ctx, tx, env, &in, nil)
+		out = c
+		return err
+	})
+	return out, err
+}
+
+func validateImport(prefix string, in *ImportInput) error {
+	if err := validateCustomerID(prefix+"customerId", in.CustomerID); err != nil {
+		return err
+	}
+	return validateFields(prefix, &in.Fields)
+}
+
+// importOne upserts one customer; existing, when non-nil, is the live
+// customer with that slug as already looked up (bulk imports batch it).
+func (s *Service) importOne(ctx context.Context, tx *ent.Tx, env uuid.UUID, in *ImportInput, existing *ent.Customer) (*ent.Customer, error) {
+	now := s.clock.Now()
+	if existing == nil {
+		c, err := liveQuery(tx.Customer, env, in.CustomerID).Only(ctx)
+		switch {
+		case ent.IsNotFound(err):
+		case err != nil:
+			return nil, err
+		default:
+			existing = c
+		}
+	}
+	if existing == nil {
+		c, err := s.createBuilder(tx, env, in.CustomerID, &in.Fields, now, now).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return nil, duplicate(in.CustomerID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c, s.notify(ctx, tx, OpCreated, c)
+	}
+	if in.UpdatedAt != nil && existing.UpdatedAt.After(*in.UpdatedAt) {
+		return existing, nil
+	}
+	u := tx.Customer.UpdateOne(existing).SetUpdatedAt(now)
+	applyFields(u, &in.Fields)
+	c, err := u.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c, s.notify(ctx, tx, OpUpdated, c)
+}
+
+// MaxBulkImport caps one importCustomersBulk call.
+const MaxBulkImport = 50000
+
+// bulkChunk is how many rows go into one statement: well under SQLite's
+// 32766 bound variables at ~25 columns a row.
+const bulkChunk = 500
+
+// ImportBulk imports all customers in one transaction: either every one is
+// written or none. It returns an id for the import.
+func (s *Service) ImportBulk(ctx context.Context, env uuid.UUID, in []ImportInput) (string, error) {
+	if len(in) > MaxBulkImport {
+		return "", apperr.BadInput("customers", "at most %d customers can be imported in one call, got %d", MaxBulkImport, len(in))
+	}
+	seen := make(map[string]int, len(in))
+	for i := range in {
+		if err := validateImport(fmt.Sprintf("customers[%d].", i), &in[i]); err != nil {
+			return "", err
+		}
+		if j, dup := seen[in[i].CustomerID]; dup {
+			return "", apperr.BadInput(fmt.Sprintf("customers[%d].customerId", i), "customerId %q appears twice (customers[%d] and customers[%d])", in[i].CustomerID, j, i)
+		}
+		seen[in[i].CustomerID] = i
+	}
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		now := s.clock.Now()
+		for start := 0; start < len(in); start += bulkChunk {
+			part := in[start:min(start+bulkChunk, len(in))]
+			ids := make([]string, len(part))
+			for i := range part {
+				ids[i] = part[i].CustomerID
+			}
+			existing, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerIDIn(ids...), customer.DeletedAtIsNil()).All(ctx)
+			if err != nil {
+				return err
+			}
+			byID := make(map[string]*ent.Customer, len(existing))
+			for _, c := range existing {
+				byID[c.CustomerID] = c
+			}
+			creates := make([]*ent.CustomerCreate, 0, len(part))
+			for i := range part {
+				if c := byID[part[i].CustomerID]; c != nil {
+					if _, err := s.importOne(ctx, tx, env, &part[i], c); err != nil {
+						return err
+					}
+					continue
+				}
+				creates = append(creates, s.createBuilder(tx, env, part[i].CustomerID, &part[i].Fields, now, now))
+			}
+			if len(creates) == 0 {
+				continue
+			}
+			created, err := tx.Customer.CreateBulk(creates...).Save(ctx)
+			if ent.IsConstraintError(err) {
+				return apperr.New(apperr.DuplicatedEntityNotAllowed, "a customer in this import was created concurrently by another request")
+			}
+			if err != nil {
+				return err
+			}
+			for _, c := range created {
+				if err := s.notify(ctx, tx, OpCreated, c); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return uuid.NewString(), nil
+}
+
+// Update applies a patch to the live customer with the given slug.
+func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, p Patch) (*ent.Customer, error) {
+	f := Fields{}
+	for _, o := range []struct {
+		v   graphql.Omittable[*string]
+		dst **string
+	}{
+		{p.Name, &f.Name}, {p.Email, &f.Email}, {p.BillingID, &f.BillingID}, {p.CrmID, &f.CrmID},
+		{p.SalesforceID, &f.SalesforceID}, {p.AwsMarketplaceCustomerID, &f.AwsMarketplaceCustomerID},
+		{p.PaymentMethodID, &f.PaymentMethodID},
+	} {
+		*o.dst = o.v.Value()
+	}
+	if err := validateFields("", &f); err != nil {
+		return nil, err
+	}
+	if err := checkCoupon(p.CouponRefID.Value()); err != nil {
+		return nil, err
+	}
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := getLiveTx(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		u := tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now())
+		setOrClear(p.Name, u.SetName, u.ClearName)
+		setOrClear(p.Email, u.SetEmail, u.ClearEmail)
+		setOrClear(p.BillingID, u.SetBillingID, u.ClearBillingID)
+		setOrClear(p.BillingCurrency, u.SetBillingCurrency, u.ClearBillingCurrency)
+		setOrClear(p.CrmID, u.SetCrmID, u.ClearCrmID)
+		setOrClear(p.SalesforceID, u.SetSalesforceID, u.ClearSalesforceID)
+		setOrClear(p.AwsMarketplaceCustomerID, u.SetAWSMarketplaceCustomerID, u.ClearAWSMarketplaceCustomerID)
+		setOrClear(p.PaymentMethodID, u.SetDefaultPaymentMethodID, u.ClearDefaultPaymentMethodID)
+		if m, ok := p.Metadata.ValueOK(); ok {
+			if m == nil {
+				u.ClearAdditionalMetaData()
+			} else {
+				u.SetAdditionalMetaData(m)
+			}
+		}
+		out, err = u.Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpUpdated, out)
+	})
+	return out, err
+}
+
+func setOrClear[B any](o graphql.Omittable[*string], set func(string) B, clear func() B) {
+	v, ok := o.ValueOK()
+	switch {
+	case !ok:
+	case v == nil:
+		clear()
+	default:
+		set(*v)
+	}
+}
+
+// Archive soft-deletes the live customer: deletedAt is set and, as Stigg
+// does, name and email are cleared. The slug becomes free for a new customer.
+func (s *Service) Archive(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := getLiveTx(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		out, err = tx.Customer.UpdateOne(c).SetDeletedAt(now).SetUpdatedAt(now).ClearName().ClearEmail().Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpArchived, out)
+	})
+	return out, err
+}
+
+// Unarchive restores the most recently archived customer with the slug,
+// unless a live customer took the slug meanwhile.
+func (s *Service) Unarchive(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		taken, err := liveQuery(tx.Customer, env, customerID).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if taken {
+			return apperr.New(apperr.DuplicatedEntityNotAllowed, "customerId %q is used by a live customer; archive it first", customerID)
+		}
+		c, err := tx.Customer.Query().
+			Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtNotNil()).
+			Order(ent.Desc(customer.FieldDeletedAt)).First(ctx)
+		if ent.IsNotFound(err) {
+			return apperr.New(apperr.CustomerNotFound, "no archived customer with customerId %q", customerID)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = tx.Customer.UpdateOne(c).ClearDeletedAt().SetUpdatedAt(s.clock.Now()).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return apperr.New(apperr.DuplicatedEntityNotAllowed, "customerId %q is used by a live customer", customerID)
+		}
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpUnarchived, out)
+	})
+	return out, err
+}
+
+// AttachPaymentMethod stores pm as the customer's default payment method.
+func (s *Service) AttachPaymentMethod(ctx context.Context, env uuid.UUID, customerID string, pm PaymentMethod) (*ent.Customer, error) {
+	if pm.ID == "" {
+		return nil, apperr.BadInput("paymentMethodId", "paymentMethodId must not be empty")
+	}
+	if err := validateLen("paymentMethodId", &pm.ID, MaxIDFieldLen); err != nil {
+		return nil, err
+	}
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := getLiveTx(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		u := tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now()).
+			SetDefaultPaymentMethodID(pm.ID).
+			SetNillableDefaultPaymentMethodType(pm.Type).
+			SetNillableDefaultPaymentMethodLast4Digits(pm.Last4Digits).
+			SetNillableDefaultPaymentExpirationMonth(pm.ExpirationMonth).
+			SetNillableDefaultPaymentExpirationYear(pm.ExpirationYear).
+			SetNillableBillingCurrency(pm.BillingCurrency)
+		if pm.Type == nil {
+			u.ClearDefaultPaymentMethodType()
+		}
+		if pm.Last4Digits == nil {
+			u.ClearDefaultPaymentMethodLast4Digits()
+		}
+		if pm.ExpirationMonth == nil {
+			u.ClearDefaultPaymentExpirationMonth()
+		}
+		if pm.ExpirationYear == nil {
+			u.ClearDefaultPaymentExpirationYear()
+		}
+		out, err = u.Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpUpdated, out)
+	})
+	return out, err
+}
+
+// DetachPaymentMethod clears the customer's default payment method.
+func (s *Service) DetachPaymentMethod(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := getLiveTx(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		out, err = tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now()).
+			ClearDefaultPaymentMethodID().ClearDefaultPaymentMethodType().
+			ClearDefaultPaymentMethodLast4Digits().ClearDefaultPaymentExpirationMonth().
+			ClearDefaultPaymentExpirationYear().Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpUpdated, out)
+	})
+	return out, err
+}

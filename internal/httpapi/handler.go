@@ -1,0 +1,127 @@
+// Package httpapi assembles the HTTP surface of the server: the GraphQL
+// endpoint with its transports, caches and error handling, authentication by
+// API key, the playground, and health checks.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/stigg-selfhost/stiggql/graph"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/requestid"
+)
+
+// Options configure the handler.
+type Options struct {
+	Resolver *graph.Resolver
+	Auth     *auth.Authenticator
+	Log      *slog.Logger
+	// Ready reports whether the store answers; /readyz uses it.
+	Ready func(ctx context.Context) error
+}
+
+// GraphQLPath is where the API is served, as in Stigg's hosted API.
+const GraphQLPath = "/graphql"
+
+// NewGraphQLServer returns the gqlgen server with explicit transports
+// (POST and GET; the deprecated NewDefaultServer is not fit for production),
+// a parsed-query cache, automatic persisted queries, and the one error
+// presenter.
+func NewGraphQLServer(r *graph.Resolver, log *slog.Logger) *handler.Server {
+	srv := handler.New(graph.NewSchema(r))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.SetErrorPresenter(graph.ErrorPresenter(log))
+	srv.SetRecoverFunc(graph.RecoverFunc(log))
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(graph.WithLoaders(ctx))
+	})
+	return srv
+}
+
+// New returns the server's whole HTTP handler.
+func New(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	gql := NewGraphQLServer(o.Resolver, o.Log)
+	mux.Handle(GraphQLPath, RequireAPIKey(o.Auth, o.Log, gql))
+	pg := playground.Handler("Stigg GraphQL", GraphQLPath)
+	mux.Handle("GET /{$}", pg)
+	mux.Handle("GET /playground", pg)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if o.Ready != nil {
+			if err := o.Ready(ctx); err != nil {
+				o.Log.WarnContext(ctx, "not ready", "error", err.Error())
+				http.Error(w, "database not reachable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return requestid.Middleware(mux)
+}
+
+// RequireAPIKey authenticates every request by its X-API-KEY header and
+// scopes it to the key's environment. A request without a valid key is
+// answered 401 with a GraphQL-shaped error, before any GraphQL work.
+func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := a.Authenticate(r.Context(), r.Header.Get(auth.HeaderName))
+		if err != nil {
+			code, msg := apperr.Unauthenticated, "a valid X-API-KEY header is required"
+			if ae, ok := apperr.As(err); ok {
+				msg = ae.Message
+			} else {
+				log.ErrorContext(r.Context(), "authentication failed", "request_id", requestid.From(r.Context()), "error", err.Error())
+				code, msg = apperr.UnexpectedError, "authentication is unavailable (request id "+requestid.From(r.Context())+")"
+			}
+			status := http.StatusUnauthorized
+			if code == apperr.UnexpectedError {
+				status = http.StatusServiceUnavailable
+			}
+			writeError(w, status, code, msg)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// writeError answers with a GraphQL response holding one coded error, the
+// shape GraphQL clients parse even on non-200 statuses.
+func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+		"data":   nil,
+	})
+}
