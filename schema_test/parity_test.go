@@ -1,0 +1,360 @@
+// Package schema_test checks that our GraphQL schema (../schema.graphqls)
+// stays a faithful mirror of Stigg's customer schema, as captured in the
+// reference SDL ../shared/reference/stigg-customer.graphql (relative to the
+// repository root).
+//
+// It lives in its own package, without importing the (large, generated)
+// graph package, so that it compiles and runs quickly:
+//
+//	go test ./schema_test/
+package schema_test
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+const (
+	// Paths are relative to this package's directory (the test's working
+	// directory).
+	ourSchemaPath       = "../schema.graphqls"
+	referenceSchemaPath = "../../shared/reference/stigg-customer.graphql"
+)
+
+// allowedAdditions lists what our schema may define although the reference
+// does not. Every other difference, in either direction, fails the test.
+//
+// Keys:
+//   - "Type"             a whole type that exists only in our schema;
+//   - "Type.member"      a field, input field, enum value or union member that
+//     exists only in our schema, on a type both schemas define;
+//   - "Type.field(arg)"  an argument that exists only in our schema, on a
+//     field both schemas define.
+//
+// The value says why the addition is intended. An entry that no longer
+// matches an addition (e.g. because the reference caught up) fails the test,
+// so the list cannot silently go stale.
+var allowedAdditions = map[string]string{
+	// A `Subscription` root type for realtime updates is expected to be added
+	// later; list it here ("Subscription": "realtime updates") when it is.
+}
+
+// builtinScalars are defined by the GraphQL spec (and gqlparser's prelude).
+var builtinScalars = map[string]bool{
+	"String": true, "Int": true, "Float": true, "Boolean": true, "ID": true,
+}
+
+func isBuiltin(def *ast.Definition) bool {
+	return def.BuiltIn || strings.HasPrefix(def.Name, "__") || builtinScalars[def.Name]
+}
+
+func loadSchema(t *testing.T, path string) *ast.Schema {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: filepath.Base(path), Input: string(src)})
+	if err != nil {
+		t.Fatalf("load %s: %v", path, err)
+	}
+	return schema
+}
+
+// loadReference loads the reference SDL, skipping the test when it is not
+// available, except in CI where its absence is an error.
+func loadReference(t *testing.T) *ast.Schema {
+	t.Helper()
+	if _, err := os.Stat(referenceSchemaPath); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("stat reference schema %s: %v", referenceSchemaPath, err)
+		}
+		msg := fmt.Sprintf("reference schema %s not found (expected at ../shared/reference/stigg-customer.graphql relative to the repository root)", referenceSchemaPath)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + "; it is required when CI=true")
+		}
+		t.Skip(msg + "; skipping the parity check")
+	}
+	return loadSchema(t, referenceSchemaPath)
+}
+
+var kindNames = map[ast.DefinitionKind]string{
+	ast.Scalar:      "scalar",
+	ast.Object:      "type",
+	ast.Interface:   "interface",
+	ast.Union:       "union",
+	ast.Enum:        "enum",
+	ast.InputObject: "input",
+}
+
+func kindName(k ast.DefinitionKind) string {
+	if n, ok := kindNames[k]; ok {
+		return n
+	}
+	return string(k)
+}
+
+// defaultString renders a default value canonically ("" when there is none).
+func defaultString(v *ast.Value) string {
+	if v == nil {
+		return ""
+	}
+	return v.String()
+}
+
+func showDefault(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// differ collects differences between our schema and the reference.
+type differ struct {
+	diffs []string
+	used  map[string]bool // allow-list entries that matched an addition
+}
+
+func (d *differ) add(format string, args ...any) {
+	d.diffs = append(d.diffs, fmt.Sprintf(format, args...))
+}
+
+// extra records something present only in our schema, unless allow-listed.
+func (d *differ) extra(key, what string) {
+	if _, ok := allowedAdditions[key]; ok {
+		d.used[key] = true
+		return
+	}
+	d.add("%s: %s only in our schema (not in the reference; add %q to allowedAdditions if intended)", key, what, key)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func nameSet(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}
+
+// compareNameSets reports members missing from ours or present only in ours.
+func (d *differ) compareNameSets(typeName, what string, ours, ref []string) {
+	o, r := nameSet(ours), nameSet(ref)
+	for _, n := range sortedKeys(r) {
+		if !o[n] {
+			d.add("%s.%s: %s missing from our schema", typeName, n, what)
+		}
+	}
+	for _, n := range sortedKeys(o) {
+		if !r[n] {
+			d.extra(typeName+"."+n, what)
+		}
+	}
+}
+
+func (d *differ) compareFields(typeName string, ours, ref ast.FieldList) {
+	oursByName := map[string]*ast.FieldDefinition{}
+	for _, f := range ours {
+		if !strings.HasPrefix(f.Name, "__") {
+			oursByName[f.Name] = f
+		}
+	}
+	refByName := map[string]*ast.FieldDefinition{}
+	for _, f := range ref {
+		if !strings.HasPrefix(f.Name, "__") {
+			refByName[f.Name] = f
+		}
+	}
+	for _, name := range sortedKeys(refByName) {
+		rf := refByName[name]
+		of, ok := oursByName[name]
+		key := typeName + "." + name
+		if !ok {
+			d.add("%s: field missing from our schema (reference: %s)", key, rf.Type.String())
+			continue
+		}
+		if o, r := of.Type.String(), rf.Type.String(); o != r {
+			d.add("%s: type differs: ours %s, reference %s", key, o, r)
+		}
+		if o, r := defaultString(of.DefaultValue), defaultString(rf.DefaultValue); o != r {
+			d.add("%s: default differs: ours %s, reference %s", key, showDefault(o), showDefault(r))
+		}
+		d.compareArguments(key, of.Arguments, rf.Arguments)
+	}
+	for _, name := range sortedKeys(oursByName) {
+		if _, ok := refByName[name]; !ok {
+			d.extra(typeName+"."+name, "field")
+		}
+	}
+}
+
+func (d *differ) compareArguments(fieldKey string, ours, ref ast.ArgumentDefinitionList) {
+	oursByName := map[string]*ast.ArgumentDefinition{}
+	for _, a := range ours {
+		oursByName[a.Name] = a
+	}
+	refByName := map[string]*ast.ArgumentDefinition{}
+	for _, a := range ref {
+		refByName[a.Name] = a
+	}
+	for _, name := range sortedKeys(refByName) {
+		ra := refByName[name]
+		oa, ok := oursByName[name]
+		key := fieldKey + "(" + name + ")"
+		if !ok {
+			d.add("%s: argument missing from our schema (reference: %s)", key, ra.Type.String())
+			continue
+		}
+		if o, r := oa.Type.String(), ra.Type.String(); o != r {
+			d.add("%s: argument type differs: ours %s, reference %s", key, o, r)
+		}
+		if o, r := defaultString(oa.DefaultValue), defaultString(ra.DefaultValue); o != r {
+			d.add("%s: argument default differs: ours %s, reference %s", key, showDefault(o), showDefault(r))
+		}
+	}
+	for _, name := range sortedKeys(oursByName) {
+		if _, ok := refByName[name]; !ok {
+			d.extra(fieldKey+"("+name+")", "argument")
+		}
+	}
+}
+
+func enumValueNames(def *ast.Definition) []string {
+	names := make([]string, 0, len(def.EnumValues))
+	for _, v := range def.EnumValues {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+func (d *differ) compareDefinitions(ours, ref *ast.Definition) {
+	name := ref.Name
+	if ours.Kind != ref.Kind {
+		d.add("%s: kind differs: ours %s, reference %s", name, kindName(ours.Kind), kindName(ref.Kind))
+		return
+	}
+	d.compareNameSets(name, "implemented interface", ours.Interfaces, ref.Interfaces)
+	switch ref.Kind {
+	case ast.Object, ast.Interface, ast.InputObject:
+		d.compareFields(name, ours.Fields, ref.Fields)
+	case ast.Enum:
+		d.compareNameSets(name, "enum value", enumValueNames(ours), enumValueNames(ref))
+	case ast.Union:
+		d.compareNameSets(name, "union member", ours.Types, ref.Types)
+	}
+}
+
+func userTypes(s *ast.Schema) map[string]*ast.Definition {
+	types := map[string]*ast.Definition{}
+	for name, def := range s.Types {
+		if !isBuiltin(def) {
+			types[name] = def
+		}
+	}
+	return types
+}
+
+func rootName(def *ast.Definition) string {
+	if def == nil {
+		return "(none)"
+	}
+	return def.Name
+}
+
+// TestSchemaParity fails on any difference between our schema and the
+// reference in types, kinds, fields, field/argument types (nullability and
+// list wrapping included), argument and input field defaults, enum values,
+// union members and implemented interfaces. Descriptions are ignored.
+func TestSchemaParity(t *testing.T) {
+	ref := loadReference(t)
+	ours := loadSchema(t, ourSchemaPath)
+
+	d := &differ{used: map[string]bool{}}
+
+	refTypes, ourTypes := userTypes(ref), userTypes(ours)
+	for _, name := range sortedKeys(refTypes) {
+		od, ok := ourTypes[name]
+		if !ok {
+			d.add("%s: %s missing from our schema", name, kindName(refTypes[name].Kind))
+			continue
+		}
+		d.compareDefinitions(od, refTypes[name])
+	}
+	for _, name := range sortedKeys(ourTypes) {
+		if _, ok := refTypes[name]; !ok {
+			d.extra(name, kindName(ourTypes[name].Kind))
+		}
+	}
+
+	if o, r := rootName(ours.Query), rootName(ref.Query); o != r {
+		d.add("schema: query root differs: ours %s, reference %s", o, r)
+	}
+	if o, r := rootName(ours.Mutation), rootName(ref.Mutation); o != r {
+		d.add("schema: mutation root differs: ours %s, reference %s", o, r)
+	}
+	if o, r := rootName(ours.Subscription), rootName(ref.Subscription); o != r {
+		// A subscription root only we have is fine when its type is allowed.
+		if _, allowed := allowedAdditions[o]; !(ref.Subscription == nil && allowed) {
+			d.add("schema: subscription root differs: ours %s, reference %s", o, r)
+		}
+	}
+
+	for _, key := range sortedKeys(allowedAdditions) {
+		if !d.used[key] {
+			d.add("allowedAdditions[%q]: stale entry, nothing in our schema needs it; remove it", key)
+		}
+	}
+
+	if len(d.diffs) > 0 {
+		t.Errorf("%s differs from the reference %s in %d place(s):\n  %s",
+			ourSchemaPath, referenceSchemaPath, len(d.diffs), strings.Join(d.diffs, "\n  "))
+	}
+}
+
+// TestSchemaDescriptions requires a description on every type and on every
+// field and input field of our schema (enum values and arguments excluded),
+// so that the documentation does not rot as the schema grows.
+func TestSchemaDescriptions(t *testing.T) {
+	ours := loadSchema(t, ourSchemaPath)
+
+	var missing []string
+	types := userTypes(ours)
+	for _, name := range sortedKeys(types) {
+		def := types[name]
+		if strings.TrimSpace(def.Description) == "" {
+			missing = append(missing, fmt.Sprintf("%s %s", kindName(def.Kind), name))
+		}
+		if def.Kind != ast.Object && def.Kind != ast.Interface && def.Kind != ast.InputObject {
+			continue
+		}
+		for _, f := range def.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			if strings.TrimSpace(f.Description) == "" {
+				missing = append(missing, name+"."+f.Name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d type(s)/field(s) in %s have no description:\n  %s",
+			len(missing), ourSchemaPath, strings.Join(missing, "\n  "))
+	}
+}
