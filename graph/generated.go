@@ -9019,77 +9019,111 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# Reference SDL of the Stigg customer schema subset, derived from the public Stigg client typings.
-# Field names, types, nullability, enums and input shapes are the facts to mirror.
-# Unsure points: custom scalar names on some output fields, and list nullability, are best guesses.
+	{Name: "../schema.graphqls", Input: `# Mirrors Stigg's customer GraphQL schema as given by ../shared/reference/stigg-customer.graphql.
+# The test schema_test/parity_test.go fails on any difference in types, fields, arguments,
+# defaults or nullability. The descriptions are ours.
 
-"""A date-time string at UTC, such as 2019-12-03T09:54:33Z, compliant with the date-time format."""
+"""Point in time as an ISO 8601 string in UTC, for example 2024-01-31T12:00:00Z."""
 scalar DateTime
 
-"""Arbitrary JSON value."""
+"""Any JSON value: object, array, string, number, boolean or null."""
 scalar JSON
 
-"""A UUID string."""
+"""Identifier in UUID format."""
 scalar UUID
 
-"""Cursor for paging through collections."""
+"""Opaque position marker used for cursor-based paging."""
 scalar ConnectionCursor
 
+"""Read operations of the API."""
 type Query {
+  """Lists the customers of an environment, with filtering, sorting and cursor paging."""
   customers(filter: CustomerFilter = {}, paging: CursorPaging = {first: 10}, sorting: [CustomerSort!] = []): CustomerConnection!
+  """Fetches a single customer by its customer ID, or null when there is none."""
   getCustomerByRefId(input: GetCustomerByRefIdInput!): Customer
+  """Lists subscriptions with their full details, with filtering, sorting and cursor paging."""
   customerSubscriptions(filter: CustomerSubscriptionFilter = {}, paging: CursorPaging = {first: 10}, sorting: [CustomerSubscriptionSort!] = []): CustomerSubscriptionConnection!
+  """Lists subscriptions in a lighter search-oriented shape, with filtering, sorting and cursor paging."""
   subscriptions(filter: SubscriptionQueryFilter = {}, paging: CursorPaging = {first: 10}, sorting: [SubscriptionQuerySort!] = []): SubscriptionQueryConnection!
+  """Fetches a single subscription by its subscription ID."""
   getSubscription(input: GetSubscriptionInput!): CustomerSubscription!
+  """Returns the active subscriptions of a customer, optionally narrowed to given resources."""
   getActiveSubscriptions(input: GetActiveSubscriptionsInput!): [CustomerSubscription!]!
+  """Lists promotional entitlements granted to customers, with filtering, sorting and cursor paging."""
   promotionalEntitlements(filter: PromotionalEntitlementFilter = {}, paging: CursorPaging = {first: 10}, sorting: [PromotionalEntitlementSort!] = []): PromotionalEntitlementConnection!
+  """Lists coupons, with filtering, sorting and cursor paging."""
   coupons(filter: CouponFilter = {}, paging: CursorPaging = {first: 10}, sorting: [CouponSort!] = []): CouponConnection!
+  """Lists products, with filtering, sorting and cursor paging."""
   products(filter: ProductFilter = {}, paging: CursorPaging = {first: 10}, sorting: [ProductSort!] = []): ProductConnection!
+  """Lists plans, with filtering, sorting and cursor paging."""
   plans(filter: PlanFilter = {}, paging: CursorPaging = {first: 10}, sorting: [PlanSort!] = []): PlanConnection!
+  """Lists add-ons, with filtering, sorting and cursor paging."""
   addons(filter: AddonFilter = {}, paging: CursorPaging = {first: 10}, sorting: [AddonSort!] = []): AddonConnection!
+  """Lists features, with filtering, sorting and cursor paging."""
   features(filter: FeatureFilter = {}, paging: CursorPaging = {first: 10}, sorting: [FeatureSort!] = []): FeatureConnection!
 }
 
+"""Write operations of the API."""
 type Mutation {
+  """Creates a customer and, depending on the product setup, starts its initial subscription."""
   provisionCustomer(input: ProvisionCustomerInput!): ProvisionedCustomer!
+  """Creates a customer without provisioning any subscription."""
   createOneCustomer(input: CustomerInput!): Customer!
+  """Imports one existing customer, typically one already known to the billing provider."""
   importOneCustomer(input: ImportCustomerInput!): Customer!
+  """Starts an import of many customers at once; returns an identifier of the import task."""
   importCustomersBulk(input: ImportCustomerBulkInput!): String
+  """Updates the given fields of an existing customer."""
   updateOneCustomer(input: UpdateCustomerInput!): Customer!
+  """Archives a customer, which also ends its subscriptions."""
   archiveCustomer(input: ArchiveCustomerInput!): Customer!
+  """Restores an archived customer."""
   unarchiveCustomer(input: UnarchiveCustomerInput!): Customer!
+  """Attaches a payment method from the billing provider to a customer."""
   attachCustomerPaymentMethod(input: AttachCustomerPaymentMethodInput!): Customer!
+  """Removes the default payment method from a customer."""
   detachCustomerPaymentMethod(input: DetachCustomerPaymentMethodInput!): Customer!
+  """Applies a coupon at the customer level."""
   setCouponOnCustomer(input: SetCouponOnCustomerInput!): Customer!
+  """Removes the customer-level coupon from a customer."""
   removeCouponFromCustomer(input: RemoveCouponFromCustomerInput!): Customer!
+  """Grants one or more promotional entitlements to a customer."""
   grantPromotionalEntitlements(input: GrantPromotionalEntitlementsInput!): [PromotionalEntitlement!]!
+  """Revokes a customer's promotional entitlement for a feature; returns it, or null if there was none."""
   revokePromotionalEntitlement(input: RevokePromotionalEntitlementInput!): PromotionalEntitlement
+  """Creates a subscription, or returns a checkout link when payment details are needed first."""
   provisionSubscription(input: ProvisionSubscriptionInput!): ProvisionSubscriptionResult!
+  """Newer variant of provisionSubscription, taking the same input and returning the same result."""
   provisionSubscriptionV2(input: ProvisionSubscriptionInput!): ProvisionSubscriptionResult!
+  """Creates a subscription directly, without a checkout flow."""
   createSubscription(subscription: SubscriptionInput!): CustomerSubscription!
+  """Changes an existing subscription, for example its add-ons, quantities or billing period."""
   updateOneSubscription(input: UpdateSubscriptionInput!): CustomerSubscription!
+  """Cancels a subscription, immediately or at a later time."""
   cancelSubscription(input: SubscriptionCancellationInput!): CustomerSubscription!
 }
 
+"""Credential used to call the API for one environment."""
 type APIKey {
-  """The creation date of the API key"""
+  """When the API key was created."""
   createdAt: DateTime!
-  """The description of the API key"""
+  """Free-text note about what the key is for."""
   description: String
-  """The display name of the API key"""
+  """Human-readable name of the API key."""
   displayName: String!
-  """The unique identifier for the environment"""
+  """ID of the environment the API key belongs to."""
   environmentId: UUID!
-  """The expiration date of the API key"""
+  """When the key stops working; null if it never expires."""
   expireAt: DateTime
-  """Unique identifier for the entity"""
+  """Internal ID of the API key."""
   id: UUID!
-  """The type of API key"""
+  """Kind of key, which decides where it may be used."""
   keyType: APIKeyType!
-  """The token of the API key"""
+  """The secret value to send when authenticating."""
   token: String!
 }
 
+"""Kinds of API key, each meant for a different caller."""
 enum APIKeyType {
   CLIENT
   SALESFORCE
@@ -9098,6 +9132,7 @@ enum APIKeyType {
   WORKFLOW
 }
 
+"""Why a customer was refused access to a feature."""
 enum AccessDeniedReason {
   BudgetExceeded
   CustomerIsArchived
@@ -9114,170 +9149,192 @@ enum AccessDeniedReason {
   Unknown
 }
 
+"""The roles a member holds in an account and its environments."""
 type AccessRoles {
-  """Account level access of the user"""
+  """Role held at the account level."""
   accountRole: AccountAccessRole!
-  """Non-production environment level access of the user"""
+  """Role held in non-production environments."""
   nonProductionRole: EnvironmentAccessRole!
-  """Production environment level access of the user"""
+  """Role held in production environments."""
   productionRole: EnvironmentAccessRole!
 }
 
+"""An organization using Stigg; it owns the environments."""
 type Account {
-  """Access method for new users to join this account. 'invite only' is the default"""
+  """How new users may join the account; invitation only unless changed."""
   accessMethod: AccountAccessMethod!
-  """Email domain to be used for SSO and authorized domain configuration"""
+  """Email domain used for SSO and automatic joining."""
   accountEmailDomain: String
-  """The status of the account, e.g. 'ACTIVE' or 'BLOCKED'"""
+  """Whether the account is active or blocked."""
   accountStatus: AccountStatus
-  """Default SSO roles for the account"""
+  """Roles given to users who join through SSO."""
   defaultSSORoles: AccessRoles
-  """The display name of the account"""
+  """Human-readable name of the account."""
   displayName: String!
-  """Email domains to be used for SSO and authorized domain configuration"""
+  """All email domains configured for SSO and automatic joining."""
   emailDomains: [AccountEmailDomain!]
-  """Unique identifier for the entity"""
+  """Internal ID of the account."""
   id: String!
-  """Whether SAML SSO is enabled for the account"""
+  """True when SAML single sign-on is turned on."""
   samlEnabled: Boolean
-  """The billing anchor for the subscription, e.g. 'START_OF_THE_MONTH'"""
+  """Default day that subscription billing cycles align to."""
   subscriptionBillingAnchor: BillingAnchor
-  """The proration behavior for the subscription, e.g. 'CREATE_PRORATIONS'"""
+  """Default way subscription changes are prorated."""
   subscriptionProrationBehavior: ProrationBehavior
-  """The timezone of the account, e.g. 'America/New_York'"""
+  """IANA time zone of the account, such as Europe/Paris."""
   timezone: String
 }
 
+"""Ways new users can join an account."""
 enum AccountAccessMethod {
   AUTHORIZED_DOMAIN
   INVITE_ONLY
   SSO
 }
 
+"""Roles a user can hold at the account level."""
 enum AccountAccessRole {
   MEMBER
   OWNER
 }
 
+"""An email domain registered for an account."""
 type AccountEmailDomain {
-  """The unique identifier for the account"""
+  """ID of the account the domain belongs to."""
   accountId: String!
-  """I18n.Accounts.AccountEmailDomainDTO.domain"""
+  """The domain name, such as example.com."""
   domain: String!
-  """Unique identifier for the entity"""
+  """Internal ID of the email domain record."""
   id: String!
 }
 
+"""Whether an account may be used."""
 enum AccountStatus {
   ACTIVE
   BLOCKED
 }
 
+"""Draft change to a package's custom metadata."""
 type AdditionalMetaDataChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: JSON
-  """The value before the change"""
+  """The published value, before the change."""
   before: JSON
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""An optional package that can be bought on top of a plan."""
 type Addon {
-  """The additional meta data of the package"""
+  """Custom key-value metadata attached to the add-on."""
   additionalMetaData: JSON
-  """The unique identifier for the entity in the billing provider"""
+  """The add-on's ID in the billing provider."""
   billingId: String
-  """The billing link url of the package"""
+  """Link to the add-on in the billing provider's dashboard."""
   billingLinkUrl: String
-  """Timestamp of when the record was created"""
+  """When the add-on was created."""
   createdAt: DateTime
-  """List of addons the addon is dependant on"""
+  """Add-ons that must also be on the subscription for this one to be added."""
   dependencies: [Addon!]
-  """The description of the package"""
+  """Free-text description of the add-on."""
   description: String
-  """The display name of the package"""
+  """Human-readable name of the add-on."""
   displayName: String!
-  """Draft details for the addon"""
+  """Full details of the unpublished draft of this add-on, if any."""
   draftDetails: PackageDraftDetails
-  """Draft summary for the addon"""
+  """Short summary of the unpublished draft of this add-on, if any."""
   draftSummary: PackageDraftSummary
-  """List of entitlements for the addon"""
+  """Feature entitlements the add-on grants."""
   entitlements: [PackageEntitlement!]
+  """The environment the add-on belongs to."""
   environment: Environment!
-  """The unique identifier for the environment"""
+  """ID of the environment the add-on belongs to."""
   environmentId: UUID!
-  """Indicates if the addon has subscriptions"""
+  """True when at least one subscription uses this add-on."""
   hasSubscriptions: Boolean!
-  """List of hidden widgets of the package"""
+  """Stigg widgets in which the add-on is not shown."""
   hiddenFromWidgets: [WidgetType!]
-  """Unique identifier for the entity"""
+  """Internal ID of the add-on."""
   id: UUID!
-  """Indicates if the package is the latest version"""
+  """True if this is the most recent version of the add-on."""
   isLatest: Boolean
-  """The maximum quantity of this addon that can be added to a subscription"""
+  """Largest quantity of this add-on one subscription may hold."""
   maxQuantity: Float
+  """The offer this add-on version belongs to."""
   offer: Offer
-  """The overage billing period of the package"""
+  """When usage above the included amount is charged."""
   overageBillingPeriod: OverageBillingPeriod
-  """List of overage prices of the package"""
+  """Prices charged for usage above the included amount."""
   overagePrices: [Price!]
-  """List of entitlements for the addon"""
+  """Feature and credit entitlements the add-on grants."""
   packageEntitlements: [PackageEntitlementUnion!]
+  """Prices of the add-on."""
   prices: [Price!]
-  """The pricing type of the package"""
+  """Whether the add-on is free, paid or custom-priced."""
   pricingType: PricingType
+  """The product the add-on belongs to."""
   product: Product
-  """The product id of the package"""
+  """ID of the product the add-on belongs to."""
   productId: String
-  """The unique identifier for the entity"""
+  """Your identifier for the add-on."""
   refId: String!
-  """The status of the package"""
+  """Whether this add-on version is a draft, published or archived."""
   status: PackageStatus!
-  """List of sync states for the addon"""
+  """Sync status of the add-on with each connected integration."""
   syncStates: [SyncState!]
-  """The type of the package"""
+  """Kind of package; for add-ons this is the add-on type."""
   type: String!
-  """Timestamp of when the record was last updated"""
+  """When the add-on was last updated."""
   updatedAt: DateTime
-  """The version number of the package"""
+  """Version of the add-on; each publish creates a new one."""
   versionNumber: Int!
 }
 
+"""Details of a scheduled change to an add-on quantity."""
 type AddonChangeVariables {
+  """Identifier of the add-on being changed."""
   addonRefId: String!
+  """Quantity the add-on will have after the change."""
   newQuantity: Float!
 }
 
+"""A page of add-ons together with paging details."""
 type AddonConnection {
-  """Array of edges."""
+  """The add-ons on this page, each paired with its cursor."""
   edges: [AddonEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of add-ons that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""Draft change to an add-on's required add-ons."""
 type AddonDependencyChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: Addon
-  """The value before the change"""
+  """The published value, before the change."""
   before: Addon
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""One add-on in a page of results, along with its cursor."""
 type AddonEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this add-on; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the Addon"""
+  """The add-on itself."""
   node: Addon!
 }
 
+"""Details of a scheduled change to an add-on price override."""
 type AddonPriceOverrideChangeVariables {
+  """Identifier of the add-on whose price is overridden."""
   addonRefId: String!
+  """Feature the overridden price is for, if it is feature-based."""
   featureId: String
 }
 
+"""Fields that add-ons can be sorted on."""
 enum AddonSortFields {
   billingId
   createdAt
@@ -9294,13 +9351,15 @@ enum AddonSortFields {
   versionNumber
 }
 
+"""How meter events are combined into one usage value."""
 type Aggregation {
-  """The data field to which the aggregation function will be applied"""
+  """Event field the function is applied to; not needed for counting."""
   field: String
-  """The aggregation function to apply to the data (e.g. SUM, AVG, COUNT)"""
+  """Function that combines the events, such as SUM or COUNT."""
   function: AggregationFunction!
 }
 
+"""Functions available to aggregate meter events."""
 enum AggregationFunction {
   AVG
   COUNT
@@ -9310,121 +9369,135 @@ enum AggregationFunction {
   UNIQUE
 }
 
+"""Connection settings of an Airwallex integration."""
 type AirwallexCredentials {
-  """Airwallex linked payment account ID (e.g. acct_...) used to route checkouts"""
+  """Linked Airwallex payment account that checkouts are routed to."""
   accountId: String
-  """Base URL of the Airwallex API (e.g. https://api.airwallex.com)"""
+  """Base address of the Airwallex API in use."""
   apiUrl: String
-  """Airwallex API client ID"""
+  """Client ID used to call the Airwallex API."""
   clientId: String
-  """Airwallex org ID as it appears on webhook events (e.g. org_...), used by Received for webhook routing"""
+  """Airwallex organization ID as sent on webhook events, used to route them."""
   orgId: String
 }
 
+"""Connection settings of an Apple App Store integration."""
 type AppStoreCredentials {
-  """The Apple ID of the application"""
+  """Apple ID of the app."""
   appAppleId: String
-  """The bundle ID of the application"""
+  """Bundle identifier of the app."""
   bundleId: String
-  """The issuer ID of key in App Store Connect"""
+  """Issuer ID of the App Store Connect API key."""
   issuerId: String!
-  """The key ID of key in App Store Connect"""
+  """Key ID of the App Store Connect API key."""
   keyId: String!
-  """The base64 encoded SHA-256 fingerprint of the private key"""
+  """Fingerprint of the stored private key, rather than the key itself."""
   privateKey: String
-  """Whether the application is in sandbox environment"""
+  """True when the app is connected to Apple's sandbox."""
   sandboxEnvironment: Boolean!
 }
 
+"""Which kinds of Auth0 sign-ups create subscriptions."""
 enum Auth0ApplicationType {
   BOTH
   INDIVIDUAL
   ORGANIZATION
 }
 
+"""Connection settings of an Auth0 integration."""
 type Auth0Credentials {
-  """ID of the Auth0 application"""
+  """ID of the connected Auth0 application."""
   applicationId: String!
-  """Name of the Auth0 application"""
+  """Name of the connected Auth0 application."""
   applicationName: String!
-  """Type of the Auth0 application"""
+  """Whether the app serves individuals, organizations or both."""
   applicationType: Auth0ApplicationType!
-  """Domain of the Auth0 client"""
+  """Auth0 tenant domain of the client."""
   clientDomain: String!
-  """ID of the Auth0 client"""
+  """Client ID of the Auth0 application."""
   clientId: String!
-  """Secret of the Auth0 client"""
+  """Client secret of the Auth0 application."""
   clientSecret: String!
-  """Initial plan ID for individual subscriptions"""
+  """Plan given to new individual users."""
   individualInitialPlanId: String
-  """Setup for starting individual subscriptions"""
+  """How a subscription starts for new individual users."""
   individualSubscriptionStartSetup: SubscriptionStartSetup
-  """Initial plan ID for organization subscriptions"""
+  """Plan given to new organizations."""
   organizationInitialPlanId: String
-  """Setup for starting organization subscriptions"""
+  """How a subscription starts for new organizations."""
   organizationSubscriptionStartSetup: SubscriptionStartSetup
 }
 
+"""Rule that ends a subscription to one plan when one to another plan starts."""
 type AutoCancellationRule {
-  """Source plan"""
+  """Plan whose subscription gets cancelled."""
   sourcePlan: Plan!
-  """Target plan"""
+  """Plan whose subscription triggers the cancellation."""
   targetPlan: Plan!
 }
 
+"""Connection settings of an AWS Marketplace integration."""
 type AwsMarketplaceCredentials {
-  """AWS IAM role ARN with StiggAWSMarketplaceAccess policy attached"""
+  """ARN of the IAM role Stigg assumes to reach AWS Marketplace."""
   awsRoleArn: String!
 }
 
+"""Draft change to the plan a plan extends."""
 type BasePlanChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: Addon
-  """The value before the change"""
+  """The published value, before the change."""
   before: Addon
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Connection settings of a Google BigQuery data export."""
 type BigQueryCredentials {
-  """Airbyte connection ID for BigQuery"""
+  """Airbyte connection used for the export."""
   airbyteConnectionId: String
-  """Airbyte destination ID for BigQuery"""
+  """Airbyte destination used for the export."""
   airbyteDestinationId: String
-  """JSON credentials for Google BigQuery"""
+  """Service account key, in JSON, used to reach BigQuery."""
   credentialsJson: String!
-  """ID of the BigQuery dataset"""
+  """BigQuery dataset the data is written to."""
   datasetId: String!
-  """Location of the BigQuery dataset"""
+  """Region of the BigQuery dataset."""
   datasetLocation: String!
-  """Name of the Google Cloud Storage bucket"""
+  """Cloud Storage bucket used for staging."""
   gcsBucketName: String!
-  """Path within the Google Cloud Storage bucket"""
+  """Folder in the staging bucket."""
   gcsBucketPath: String!
-  """Access ID for the HMAC key"""
+  """Access ID of the HMAC key for the staging bucket."""
   hmacKeyAccessId: String!
-  """Secret for the HMAC key"""
+  """Secret of the HMAC key for the staging bucket."""
   hmacKeySecret: String!
-  """ID of the Google Cloud project"""
+  """Google Cloud project that holds the dataset."""
   projectId: String!
 }
 
+"""A feature and the quantity of it to bill, in a scheduled change."""
 type BillableFeature {
+  """Identifier of the feature."""
   featureId: String!
+  """Number of units to bill."""
   quantity: Float!
 }
 
+"""Dates that billing cycles can be aligned to."""
 enum BillingAnchor {
   START_OF_THE_MONTH
   SUBSCRIPTIONS_CONSOLIDATE_BILLING
   SUBSCRIPTION_START
 }
 
+"""Whether a price is charged once or on every billing period."""
 enum BillingCadence {
   ONE_OFF
   RECURRING
 }
 
+"""How a price is computed."""
 enum BillingModel {
   CREDIT_BASED
   FLAT_FEE
@@ -9433,22 +9506,27 @@ enum BillingModel {
   USAGE_BASED
 }
 
+"""Length of a billing cycle."""
 enum BillingPeriod {
   ANNUALLY
   MONTHLY
 }
 
+"""Details of a scheduled change of billing period."""
 type BillingPeriodChangeVariables {
+  """Billing period that will apply after the change."""
   billingPeriod: BillingPeriod
 }
 
+"""Spending cap on a subscription."""
 type BudgetConfiguration {
-  """Indicates the behavior of the budget when the limit is exceeded. If true, the limit is a soft limit, if false, the limit is a hard limit. Default is false."""
+  """If true, spending may pass the limit; if false (default), usage is blocked at the limit."""
   hasSoftLimit: Boolean!
-  """The maximum spending limit"""
+  """Highest amount that may be spent."""
   limit: Float!
 }
 
+"""Kinds of change recorded in a package draft."""
 enum ChangeType {
   ADDED
   DELETED
@@ -9456,6 +9534,7 @@ enum ChangeType {
   REORDERED
 }
 
+"""Comparison operators usable in meter conditions."""
 enum ConditionOperation {
   EQUALS
   GREATER_THAN
@@ -9467,67 +9546,75 @@ enum ConditionOperation {
   NOT_EQUALS
 }
 
+"""A discount that can be applied to customers or subscriptions."""
 type Coupon {
-  """Metadata associated with the entity"""
+  """Custom key-value metadata attached to the coupon."""
   additionalMetaData: JSON
-  """Fixed amount discounts in different currencies"""
+  """Fixed discount, given per currency."""
   amountsOff: [Money!]
-  """The unique identifier for the entity in the billing provider"""
+  """The coupon's ID in the billing provider."""
   billingId: String
-  """The URL to the entity in the billing provider"""
+  """Link to the coupon in the billing provider's dashboard."""
   billingLinkUrl: String
-  """Timestamp of when the record was created"""
+  """When the coupon was created."""
   createdAt: DateTime!
+  """Customers this coupon is applied to."""
   customers: [Customer!]
-  """Description of the coupon"""
+  """Free-text description of the coupon."""
   description: String
-  """Discount value of the coupon (deprecated)"""
+  """Discount amount or percentage; deprecated, use percentOff or amountsOff."""
   discountValue: Float!
-  """Duration of the coupon validity in months"""
+  """Months the discount lasts once applied; null means forever."""
   durationInMonths: Float
+  """The environment the coupon belongs to."""
   environment: Environment
-  """The unique identifier for the environment"""
+  """ID of the environment the coupon belongs to."""
   environmentId: UUID!
-  """Unique identifier for the entity"""
+  """Internal ID of the coupon."""
   id: UUID!
-  """Name of the coupon"""
+  """Human-readable name of the coupon."""
   name: String!
-  """Percentage discount off the original price"""
+  """Discount as a percentage of the price."""
   percentOff: Float
-  """The unique identifier for the entity"""
+  """Your identifier for the coupon."""
   refId: String!
-  """The source of the coupon"""
+  """Where the coupon was created."""
   source: CouponSource!
-  """Current status of the coupon"""
+  """Whether the coupon is active or archived."""
   status: CouponStatus!
+  """Sync status of the coupon with each connected integration."""
   syncStates: [SyncState!]
-  """Type of the coupon (percentage or fixed amount)"""
+  """Whether the coupon takes off a percentage or a fixed amount."""
   type: CouponType!
-  """Timestamp of when the record was last updated"""
+  """When the coupon was last updated."""
   updatedAt: DateTime!
 }
 
+"""Details of a scheduled coupon change."""
 type CouponChangeVariables {
-  """Coupon reference ID"""
+  """Identifier of the coupon to apply."""
   couponId: String!
 }
 
+"""A page of coupons together with paging details."""
 type CouponConnection {
-  """Array of edges."""
+  """The coupons on this page, each paired with its cursor."""
   edges: [CouponEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of coupons that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One coupon in a page of results, along with its cursor."""
 type CouponEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this coupon; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the Coupon"""
+  """The coupon itself."""
   node: Coupon!
 }
 
+"""Fields that coupons can be sorted on."""
 enum CouponSortFields {
   billingId
   createdAt
@@ -9542,68 +9629,77 @@ enum CouponSortFields {
   updatedAt
 }
 
+"""Where a coupon was created."""
 enum CouponSource {
   STIGG
   STIGG_ADHOC
   STRIPE
 }
 
+"""Lifecycle states of a coupon."""
 enum CouponStatus {
   ACTIVE
   ARCHIVED
 }
 
+"""Kinds of discount a coupon can give."""
 enum CouponType {
   FIXED
   PERCENTAGE
 }
 
+"""Connection settings of an integration; the member type depends on the vendor."""
 union Credentials = AirwallexCredentials | AppStoreCredentials | Auth0Credentials | AwsMarketplaceCredentials | BigQueryCredentials | HubspotCredentials | OpenFGACredentials | PrequelCredentials | ReceivedCredentials | SalesforceCredentials | SnowflakeCredentials | StripeCredentials | StripeInvoicingCredentials | ZuoraCredentials
 
+"""How often credits are granted."""
 enum CreditCadence {
   MONTH
   YEAR
 }
 
+"""A customer's access to a credit balance, with its usage."""
 type CreditEntitlement {
-  """Optional message explaining why access to the feature is denied."""
+  """Why access is refused, when it is."""
   accessDeniedReason: AccessDeniedReason
-  """The custom currency associated with this credit entitlement."""
+  """The credit currency this entitlement is counted in."""
   currency: EntitlementCurrency!
-  """The total amount of credits consumed by the customer."""
+  """Credits the customer has spent so far."""
   currentUsage: Float
-  """Timestamp of the last update to the entitlement grant or configuration."""
+  """When the grant or its settings last changed."""
   entitlementUpdatedAt: DateTime
-  """Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked."""
+  """True when spending may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Indicates whether the entitlement is currently granted to the customer."""
+  """True when the customer currently has the entitlement."""
   isGranted: Boolean!
-  """The total amount of credits granted to the customer."""
+  """Credits granted to the customer in total."""
   usageLimit: Float
-  """The end date of the current billing period for recurring credit grants."""
+  """End of the current period for recurring credit grants."""
   usagePeriodEnd: DateTime
-  """Timestamp of the last update to the credit usage."""
+  """When the credit usage last changed."""
   usageUpdatedAt: DateTime
-  """The next time the entitlement should be recalculated"""
+  """When this entitlement should next be recomputed."""
   validUntil: String
 }
 
+"""When recurring credits are granted."""
 enum CreditGrantCadence {
   BEGINNING_OF_BILLING_PERIOD
   MONTHLY
 }
 
+"""How many credits a unit of usage or a price costs."""
 type CreditRate {
-  """The credit rate amount"""
+  """Number of credits per unit."""
   amount: Float!
-  """A custom formula for calculating cost based on single event dimensions"""
+  """Custom formula computing the cost from fields of a single event."""
   costFormula: String
-  """The custom currency refId for the credit rate"""
+  """Your identifier of the credit currency."""
   currencyId: String!
-  """The custom currency ID for the credit rate"""
+  """Internal ID of the credit currency."""
   customCurrencyId: UUID
 }
 
+"""ISO 4217 currency codes supported for billing."""
 enum Currency {
   AED
   ALL
@@ -9723,28 +9819,31 @@ enum Currency {
   ZMW
 }
 
+"""A currency you define, such as credits or tokens."""
 type CustomCurrency {
-  """Metadata associated with the entity"""
+  """Custom key-value metadata attached to the currency."""
   additionalMetaData: JSON
+  """When the currency was archived, if it was."""
   archivedAt: DateTime
-  """Timestamp of when the record was created"""
+  """When the custom currency was created."""
   createdAt: DateTime!
-  """The unique identifier for the custom currency"""
+  """Your identifier for the currency."""
   currencyId: String!
-  """Description of the currency"""
+  """Free-text description of the currency."""
   description: String
-  """The name of the custom currency"""
+  """Human-readable name of the currency."""
   displayName: String!
-  """Unique identifier for the entity"""
+  """Internal ID of the custom currency."""
   id: String!
-  """The symbol of the custom currency"""
+  """Symbol shown next to amounts."""
   symbol: String
-  """Units for the currency (singular and plural)"""
+  """Unit names used for amounts of this currency."""
   units: Units
-  """Timestamp of when the record was last updated"""
+  """When the custom currency was last updated."""
   updatedAt: DateTime!
 }
 
+"""Stigg customer object"""
 type Customer {
   """Additional metadata"""
   additionalMetaData: JSON
@@ -9756,6 +9855,7 @@ type Customer {
   billingId: String
   """The URL to the entity in the billing provider"""
   billingLinkUrl: String
+  """Coupon applied at the customer level, if any."""
   coupon: Coupon
   """Timestamp of when the record was created"""
   createdAt: DateTime
@@ -9783,11 +9883,13 @@ type Customer {
   eligibleForTrial: [EligibleForTrial!]
   """The email of the customer"""
   email: String
+  """Environment the customer belongs to."""
   environment: Environment
   """The unique identifier for the environment"""
   environmentId: UUID!
   """Whether the customer is excluded from the experiment"""
   excludeFromExperiment: Boolean
+  """Experiment the customer takes part in, if any."""
   experiment: Experiment
   """Experiment info"""
   experimentInfo: experimentInfo
@@ -9801,6 +9903,7 @@ type Customer {
   id: UUID!
   """The name of the customer"""
   name: String
+  """Promotional entitlements granted to the customer."""
   promotionalEntitlements: [PromotionalEntitlement!]!
   """Customer slug"""
   refId: String!
@@ -9808,6 +9911,7 @@ type Customer {
   salesforceId: String
   """Customer related aggregations"""
   statistics: CustomerStatistics
+  """The customer's subscriptions; active and in-trial ones, newest first, unless filter or sorting say otherwise."""
   subscriptions(filter: CustomerSubscriptionFilter = {status: {in: [ACTIVE, IN_TRIAL]}}, sorting: [CustomerSubscriptionSort!] = [{direction: DESC, field: createdAt}]): [CustomerSubscription!]
   """List of integration sync states"""
   syncStates: [SyncState!]
@@ -9821,33 +9925,39 @@ type Customer {
   updatedAt: DateTime!
 }
 
+"""A page of customers together with paging details."""
 type CustomerConnection {
-  """Array of edges."""
+  """The customers on this page, each paired with its cursor."""
   edges: [CustomerEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of customers that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One customer in a page of results, along with its cursor."""
 type CustomerEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this customer; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the Customer"""
+  """The customer itself."""
   node: Customer!
 }
 
+"""A resource of a customer, such as a workspace, that can hold its own subscriptions."""
 type CustomerResource {
-  """Timestamp of when the record was created"""
+  """When the resource was created."""
   createdAt: DateTime!
+  """Customer that owns the resource."""
   customer: Customer!
-  """The unique identifier for the environment"""
+  """ID of the environment the customer resource belongs to."""
   environmentId: UUID!
-  """Resource slug"""
+  """Your identifier for the resource."""
   resourceId: String!
+  """Subscriptions attached to this resource."""
   subscriptions: [CustomerSubscription!]
 }
 
+"""Fields that customers can be sorted on."""
 enum CustomerSortFields {
   billingId
   createdAt
@@ -9866,97 +9976,149 @@ enum CustomerSortFields {
   updatedAt
 }
 
+"""Summary counts about a customer."""
 type CustomerStatistics {
-  """Active subscriptions count by pricing type"""
+  """Number of active subscriptions for each pricing type."""
   activeSubscriptionsByPricingType: [SubscriptionPricingTypeStatistics!]!
 }
 
+"""A customer's subscription to a plan, with its add-ons, prices, entitlements and billing state."""
 type CustomerSubscription {
+  """Custom key-value metadata attached to the subscription."""
   additionalMetaData: JSON
+  """Add-ons on the subscription, with their quantities."""
   addons: [SubscriptionAddon!]
-  """Billing cycle anchor date"""
+  """Date the billing cycles of the subscription are aligned to."""
   billingCycleAnchor: String
+  """The subscription's ID in the billing provider."""
   billingId: String
+  """Link to the subscription in the billing provider's dashboard."""
   billingLinkUrl: String
-  """The billing period of the subscription"""
+  """Whether the subscription is billed monthly or yearly."""
   billingPeriod: BillingPeriod
+  """Last error returned when syncing the subscription to the billing provider."""
   billingSyncError: String
-  """Budget configuration"""
+  """Spending cap set on the subscription, if any."""
   budget: BudgetConfiguration
-  """Indicates if the budget has been exceeded"""
+  """True when spending has gone past the budget."""
   budgetExceeded: Boolean
+  """Why the subscription was cancelled, if it was."""
   cancelReason: SubscriptionCancelReason
+  """When the subscription was or will be cancelled."""
   cancellationDate: DateTime
-  """Active coupon for this subscription"""
+  """Coupon currently discounting the subscription."""
   coupon: SubscriptionCoupon
-  """List of coupons for this subscription"""
+  """All coupons applied to the subscription."""
   coupons: [SubscriptionCoupon!]
+  """When the subscription record was created."""
   createdAt: DateTime
+  """ID of the subscription in the connected CRM."""
   crmId: String
+  """Link to the subscription in the connected CRM."""
   crmLinkUrl: String
+  """End of the current billing period."""
   currentBillingPeriodEnd: DateTime
+  """Start of the current billing period."""
   currentBillingPeriodStart: DateTime
+  """Customer the subscription belongs to."""
   customer: Customer!
+  """Identifier of the customer the subscription belongs to."""
   customerId: String
+  """When the subscription actually stops granting access."""
   effectiveEndDate: DateTime
+  """When the subscription is set to end, if it has an end."""
   endDate: DateTime
-  """The list of entitlements (feature and credit) associated with the subscription"""
+  """Feature and credit entitlements the subscription grants."""
   entitlements: [SubscriptionEntitlementUnion!]
+  """The environment the subscription belongs to."""
   environment: Environment!
+  """ID of the environment the subscription belongs to."""
   environmentId: UUID!
+  """Experiment that produced this subscription, if any."""
   experiment: Experiment
+  """Experiment and group this subscription was assigned to, if any."""
   experimentInfo: experimentInfo
+  """Add-on items included in the subscription at no charge."""
   freeItems: [FreeSubscriptionItem!]
+  """Changes scheduled to apply to the subscription later."""
   futureUpdates: [SubscriptionFutureUpdate!]!
+  """Internal ID of the subscription."""
   id: UUID!
+  """True when the subscription is priced by hand rather than from the plan."""
   isCustomPriceSubscription: Boolean
+  """Most recent invoice for usage charges."""
   lastUsageInvoice: SubscriptionInvoice
+  """Most recent invoice of the subscription."""
   latestInvoice: SubscriptionInvoice
-  """Minimum spend configuration"""
+  """Minimum amount charged per billing period, if set."""
   minimumSpend: SubscriptionMinimumSpend
+  """Billing provider ID the subscription had before it was last replaced there."""
   oldBillingId: String
+  """Packages of the subscription whose prices are not the latest published ones."""
   outdatedPricePackages: [String!]
+  """Customer who pays for the subscription when it is not the subscribing customer."""
   payingCustomer: Customer
+  """Identifier of the paying customer, when it differs from the subscriber."""
   payingCustomerId: String
+  """State of payment collection for the subscription."""
   paymentCollection: PaymentCollection!
-  """Payment collection method of the subscription"""
+  """How the subscription is paid: charged automatically, invoiced, or not at all."""
   paymentCollectionMethod: PaymentCollectionMethod
+  """Plan the subscription is on."""
   plan: Plan!
+  """Prices that apply to the subscription."""
   prices: [SubscriptionPrice!]
+  """Whether the subscription is free, paid or custom-priced."""
   pricingType: PricingType!
+  """Your identifier for the subscription."""
   refId: String!
+  """Customer resource the subscription is attached to, if any."""
   resource: CustomerResource
+  """Identifier of the resource the subscription is attached to, if any."""
   resourceId: String
+  """ID of the subscription in Salesforce."""
   salesforceId: String
+  """Changes scheduled to apply to the subscription later."""
   scheduledUpdates: [SubscriptionScheduledUpdate!]
+  """When the subscription starts or started."""
   startDate: DateTime!
+  """Current lifecycle status of the subscription."""
   status: SubscriptionStatus!
+  """Entitlements added specifically to this subscription."""
   subscriptionEntitlements: [SubscriptionEntitlement!]
+  """Identifier of the subscription."""
   subscriptionId: String!
+  """Sync status of the subscription with each connected integration."""
   syncStates: [SyncState!]
+  """Total price of the subscription, with the add-ons share."""
   totalPrice: CustomerSubscriptionTotalPrice
-  """Trial configuration"""
+  """What happens when the trial ends."""
   trialConfiguration: TrialConfiguration
+  """When the trial ends, for subscriptions in trial."""
   trialEndDate: DateTime
+  """True if the subscription started with a trial."""
   wasInTrial: Boolean
 }
 
+"""A page of subscriptions together with paging details."""
 type CustomerSubscriptionConnection {
-  """Array of edges."""
+  """The subscriptions on this page, each paired with its cursor."""
   edges: [CustomerSubscriptionEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of subscriptions that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One subscription in a page of results, along with its cursor."""
 type CustomerSubscriptionEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this subscription; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the CustomerSubscription"""
+  """The subscription itself."""
   node: CustomerSubscription!
 }
 
+"""Fields that subscriptions can be sorted on."""
 enum CustomerSubscriptionSortFields {
   billingCycleAnchor
   billingId
@@ -9985,147 +10147,171 @@ enum CustomerSubscriptionSortFields {
   trialEndDate
 }
 
+"""Price totals of a subscription per billing period."""
 type CustomerSubscriptionTotalPrice {
+  """Amount from add-ons."""
   addonsTotal: Money!
+  """Amount before discounts."""
   subTotal: Money!
+  """Amount after discounts."""
   total: Money!
 }
 
+"""Trial settings that a plan applies by default."""
 type DefaultTrialConfig {
-  """Budget configuration"""
+  """Spending cap during the trial, if any."""
   budget: BudgetConfiguration
-  """The duration of the trial in the specified units"""
+  """Length of the trial, in units."""
   duration: Float!
-  """Trial end behavior"""
+  """What happens to the subscription when the trial ends."""
   trialEndBehavior: TrialEndBehavior
-  """The time unit for the trial duration (days or months)"""
+  """Unit of the trial length, days or months."""
   units: TrialPeriodUnits!
 }
 
+"""Draft change to a plan's default trial settings."""
 type DefaultTrialConfigChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: DefaultTrialConfig
-  """The value before the change"""
+  """The published value, before the change."""
   before: DefaultTrialConfig
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Details of a scheduled downgrade to another plan."""
 type DowngradeChangeVariables {
+  """Identifiers of the add-ons kept after the downgrade."""
   addonRefIds: String
+  """Add-ons and quantities after the downgrade."""
   addons: [PlanChangeAddon!]
+  """Feature quantities billed after the downgrade."""
   billableFeatures: [BillableFeature!]
+  """Billing period after the downgrade."""
   billingPeriod: BillingPeriod
+  """Identifier of the plan being downgraded to."""
   downgradePlanRefId: String!
+  """Price overrides that apply after the downgrade."""
   priceOverrides: [PriceOverrideChangeVariables!]
+  """Recurring credit amounts after the downgrade."""
   recurringCredits: [RecurringCredits!]
 }
 
+"""Whether a customer may still start a trial for a product."""
 type EligibleForTrial {
-  """Wether the customer is eligible for a trial"""
+  """True when the customer can start a trial."""
   eligible: Boolean!
-  """Internal product id"""
+  """Internal ID of the product."""
   productId: String
-  """Product slug, as defined by the user"""
+  """Your identifier for the product."""
   productRefId: String
 }
 
+"""A customer's access to a feature, with its limit and current usage."""
 type Entitlement {
-  """Optional message explaining why access to the feature is denied."""
+  """Why access is refused, when it is."""
   accessDeniedReason: AccessDeniedReason
-  """The credit rate associated with this entitlement, if applicable."""
+  """Credits charged per unit of this feature, if it consumes credits."""
   creditRate: CreditRate
-  """The amount of the feature the customer has used so far in the current period."""
+  """Usage so far in the current period."""
   currentUsage: Float
+  """Identifier of the customer the entitlement is for."""
   customerId: String
-  """A custom name to override the default display name for this entitlement."""
+  """Name to show for this entitlement instead of the feature name."""
   displayNameOverride: String
-  """Timestamp of the last update to the entitlement grant or configuration."""
+  """When the grant or its settings last changed."""
   entitlementUpdatedAt: DateTime
-  """List of enum values applicable to this entitlement, if it is an enum feature."""
+  """Allowed values, for enum features."""
   enumValues: [String!]
-  """The feature this entitlement corresponds to."""
+  """The feature this entitlement gives access to."""
   feature: EntitlementFeature
-  """Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked."""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Indicates whether this entitlement grants unlimited usage with no enforced cap."""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean!
-  """Indicates whether this entitlement should be hidden in customer-facing widgets."""
+  """Stigg widgets in which this entitlement is not shown."""
   hiddenFromWidgets: [WidgetType!]
-  """Indicates whether the entitlement is currently granted to the customer."""
+  """True when the customer currently has access."""
   isGranted: Boolean!
-  """The ID of the meter tracking usage for this entitlement."""
+  """Meter that measures usage of this entitlement."""
   meterId: String
+  """When usage is next reset to zero."""
   nextResetDate: DateTime
-  """The amount of usage requested by the customer."""
+  """Usage amount asked about in the access check."""
   requestedUsage: Float
-  """The values requested by the customer, if applicable."""
+  """Enum values asked about in the access check."""
   requestedValues: [String!]
-  """The interval at which usage resets automatically, such as monthly or yearly."""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """Detailed configuration object specifying the usage reset schedule."""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
+  """Identifier of the resource the entitlement is scoped to, if any."""
   resourceId: String
-  """The maximum allowed usage for this entitlement before restrictions apply."""
+  """Most usage allowed before access is refused."""
   usageLimit: Float
-  """The anchor for calculating the usage period for metered entitlements with a reset period configured"""
+  """Date the usage periods are counted from, for resetting metered features."""
   usagePeriodAnchor: String
-  """The end date of the usage period for metered entitlements with a reset period configured"""
+  """End of the current usage period, for resetting metered features."""
   usagePeriodEnd: DateTime
-  """The start date of the usage period for metered entitlements with a reset period configured"""
+  """Start of the current usage period, for resetting metered features."""
   usagePeriodStart: DateTime
-  """Timestamp of the last update to the usage value."""
+  """When the usage value last changed."""
   usageUpdatedAt: DateTime
-  """The next time the entitlement should be recalculated"""
+  """When this entitlement should next be recomputed."""
   validUntil: Float
 }
 
+"""How a package entitlement combines with others for the same feature."""
 enum EntitlementBehavior {
   Increment
   Override
 }
 
+"""Credit currency as seen from a credit entitlement."""
 type EntitlementCurrency {
-  """Additional metadata associated with the currency."""
+  """Custom key-value metadata attached to the currency."""
   additionalMetaData: JSON
-  """The unique identifier of the custom currency."""
+  """Your identifier for the currency."""
   currencyId: String!
-  """A description of the currency."""
+  """Free-text description of the currency."""
   description: String
-  """The display name of the currency."""
+  """Human-readable name of the currency."""
   displayName: String!
-  """The plural form of the currency unit."""
+  """Unit name for several credits."""
   unitPlural: String
-  """The singular form of the currency unit."""
+  """Unit name for one credit."""
   unitSingular: String
 }
 
+"""Feature as seen from an entitlement."""
 type EntitlementFeature {
-  """Any additional metadata attached to this entitlement."""
+  """Custom key-value metadata attached to the feature."""
   additionalMetaData: JSON
+  """Free-text description of the feature."""
   description: String
-  """The human-readable name of the entitlement, shown in UI elements."""
+  """Human-readable name of the feature."""
   displayName: String!
-  """The configuration data for the enum feature"""
+  """Possible values, for enum features."""
   enumConfiguration: [EnumConfigurationEntity!]
-  """The current status of the feature."""
+  """Lifecycle status of the feature."""
   featureStatus: FeatureStatus!
-  """The type of feature associated with the entitlement."""
+  """Whether the feature is boolean, numeric or enum."""
   featureType: FeatureType!
-  """The singular unit label for the feature."""
+  """Unit name for one unit of the feature."""
   featureUnits: String
-  """The plural unit label for the feature."""
+  """Unit name for several units of the feature."""
   featureUnitsPlural: String
-  """Unique identifier for the entity"""
+  """Internal ID of the feature."""
   id: String!
-  """The type of meter associated with the entitlement."""
+  """How usage of the feature is measured, if it is."""
   meterType: MeterType
-  """The unique reference ID of the entitlement."""
+  """Your identifier for the feature."""
   refId: String!
-  """Unit transformation to be applied to the reported usage"""
+  """Conversion applied to reported usage before display and billing."""
   unitTransformation: UnitTransformation
 }
 
+"""How often usage of an entitlement resets."""
 enum EntitlementResetPeriod {
   DAY
   HOUR
@@ -10134,46 +10320,52 @@ enum EntitlementResetPeriod {
   YEAR
 }
 
+"""An entitlement granted to a customer: either to a feature or to credits."""
 union EntitlementUnion = CreditEntitlement | FeatureEntitlement
 
+"""One allowed value of an enum feature."""
 type EnumConfigurationEntity {
-  """The deletion date for soft-deleted enum configuration entities"""
+  """When the value was removed, if it was."""
   deletedAt: DateTime
-  """The display name for the enum configuration entity"""
+  """Human-readable label of the value."""
   displayName: String!
-  """The unique value identifier for the enum configuration entity"""
+  """The value itself, unique within the feature."""
   value: String!
 }
 
+"""An isolated space of an account, such as development or production, holding its own customers and catalog."""
 type Environment {
+  """Account that owns the environment."""
   account: Account
+  """API keys for this environment."""
   apiKeys: [APIKey!]
-  """The color associated with the environment, used for UI representation"""
+  """Color used to show the environment in the app."""
   color: String
-  """Timestamp of when the record was created"""
+  """When the environment was created."""
   createdAt: DateTime
-  """The description of the environment"""
+  """Free-text description of the environment."""
   description: String
-  """The display name of the environment"""
+  """Human-readable name of the environment."""
   displayName: String!
-  """Whether hardened client access is enabled for the environment"""
+  """True when client-side keys must be accompanied by a signed token."""
   hardenClientAccessEnabled: Boolean!
-  """Unique identifier for the entity"""
+  """Internal ID of the environment."""
   id: String!
-  """Whether the environment is a sandbox environment"""
+  """True for a sandbox environment."""
   isSandbox: Boolean!
-  """The date when the environment will be permanently deleted, if applicable"""
+  """When the environment is due to be permanently deleted, if scheduled."""
   permanentDeletionDate: DateTime
-  """The provisioning status of the environment, e.g. 'PROVISIONED' or 'PROVISIONING'"""
+  """Progress of setting up the environment."""
   provisionStatus: EnvironmentProvisionStatus
-  """The signing token for the environment, used for secure communication"""
+  """Secret used to sign client access tokens for this environment."""
   signingToken: String!
-  """The slug of the environment, used in URLs"""
+  """Short name of the environment, used in URLs."""
   slug: String!
-  """The type of the environment, e.g. 'DEVELOPMENT', 'PRODUCTION', or 'SANDBOX'"""
+  """Whether this is a development, production or sandbox environment."""
   type: EnvironmentType!
 }
 
+"""Roles a user can hold in an environment."""
 enum EnvironmentAccessRole {
   ADMIN
   NONE
@@ -10181,6 +10373,7 @@ enum EnvironmentAccessRole {
   VIEWER
 }
 
+"""Progress of setting up an environment."""
 enum EnvironmentProvisionStatus {
   DONE
   FAILED
@@ -10188,217 +10381,235 @@ enum EnvironmentProvisionStatus {
   NOT_PROVISIONED
 }
 
+"""Kinds of environment."""
 enum EnvironmentType {
   DEVELOPMENT
   PRODUCTION
   SANDBOX
 }
 
+"""An A/B test comparing two product settings on new customers."""
 type Experiment {
-  """Name for the control group"""
+  """Label shown for the control group."""
   controlGroupName: String!
-  """Timestamp of when the record was created"""
+  """When the experiment was created."""
   createdAt: DateTime!
+  """Customer taking part in the experiment."""
   customers: Customer
-  """Description of the experiements"""
+  """Free-text description of the experiment."""
   description: String
+  """The environment the experiment belongs to."""
   environment: Environment
-  """The unique identifier for the environment"""
+  """ID of the environment the experiment belongs to."""
   environmentId: UUID!
-  """Unique identifier for the entity"""
+  """Internal ID of the experiment."""
   id: UUID!
-  """The product settings for the control group"""
+  """Product settings the control group gets."""
   initialProductSettings: ProductSettings
-  """Name of the experiment"""
+  """Human-readable name of the experiment."""
   name: String!
+  """Product the experiment runs on."""
   product: Product
-  """Internal identifier for the product experiment is associated with"""
+  """Internal ID of the product the experiment runs on."""
   productId: String!
-  """Product settings for the variant group"""
+  """Product settings the variant group gets."""
   productSettings: ProductSettings!
-  """The unique identifier for the experiment"""
+  """Your identifier for the experiment."""
   refId: String!
-  """Start date of the experiment"""
+  """When the experiment started."""
   startedAt: DateTime
-  """The status of the experiment"""
+  """Whether the experiment is a draft, running or completed."""
   status: ExperimentStatus!
-  """Stop date of the experiment"""
+  """When the experiment stopped."""
   stoppedAt: DateTime
-  """Timestamp of when the record was last updated"""
+  """When the experiment was last updated."""
   updatedAt: DateTime!
-  """Name for the variant group"""
+  """Label shown for the variant group."""
   variantGroupName: String!
-  """Percentage of users in the variant group"""
+  """Share of new customers, in percent, put in the variant group."""
   variantPercentage: Float!
 }
 
+"""The two groups of an experiment."""
 enum ExperimentGroupType {
   CONTROL
   VARIANT
 }
 
+"""The experiment and group a customer or subscription is assigned to."""
 type experimentInfo {
-  """Name of the group in the experiment"""
+  """Name of the assigned group."""
   groupName: String!
-  """Type of group (control or variant)"""
+  """Whether the assigned group is the control or the variant."""
   groupType: ExperimentGroupType!
-  """The unique identifier for the experiment"""
+  """Your identifier for the experiment."""
   id: String!
-  """Name of the experiment"""
+  """Human-readable name of the experiment."""
   name: String!
-  """The status of the experiment"""
+  """Whether the experiment is a draft, running or completed."""
   status: ExperimentStatus!
 }
 
+"""Lifecycle states of an experiment."""
 enum ExperimentStatus {
   COMPLETED
   DRAFT
   IN_PROGRESS
 }
 
+"""A capability of your product that plans and add-ons can grant."""
 type Feature {
+  """Account the feature belongs to."""
   account: Account
-  """The additional metadata for the feature"""
+  """Custom key-value metadata attached to the feature."""
   additionalMetaData: JSON
-  """Timestamp of when the record was created"""
+  """When the feature was created."""
   createdAt: DateTime
-  """The description for the feature"""
+  """Free-text description of the feature."""
   description: String
-  """The display name for the feature"""
+  """Human-readable name of the feature."""
   displayName: String!
-  """The configuration data for the enum feature"""
+  """Possible values, for enum features."""
   enumConfiguration: [EnumConfigurationEntity!]
+  """The environment the feature belongs to."""
   environment: Environment
-  """The unique identifier for the environment"""
+  """ID of the environment the feature belongs to."""
   environmentId: UUID!
-  """The status of the feature"""
+  """Lifecycle status of the feature."""
   featureStatus: FeatureStatus!
-  """The type of the feature"""
+  """Whether the feature is boolean, numeric or enum."""
   featureType: FeatureType!
-  """The units for the feature"""
+  """Unit name for one unit of the feature."""
   featureUnits: String
-  """The plural units for the feature"""
+  """Unit name for several units of the feature."""
   featureUnitsPlural: String
-  """Whether the feature has entitlements"""
+  """True when a plan or add-on grants this feature."""
   hasEntitlements: Boolean
-  """Whether the feature has a meter"""
+  """True when usage of the feature is metered."""
   hasMeter: Boolean
-  """Unique identifier for the entity"""
+  """Internal ID of the feature."""
   id: UUID!
-  """Get the meter for the feature"""
+  """Meter that measures usage of the feature, if any."""
   meter: Meter
-  """The meter type for the feature"""
+  """How usage of the feature is measured, if it is."""
   meterType: MeterType
-  """The unique identifier for the feature"""
+  """Your identifier for the feature."""
   refId: String!
-  """Unit transformation to be applied to the reported usage"""
+  """Conversion applied to reported usage before display and billing."""
   unitTransformation: UnitTransformation
-  """Timestamp of when the record was last updated"""
+  """When the feature was last updated."""
   updatedAt: DateTime!
-  """The enum values used by plans or add-ons"""
+  """Enum values that plans or add-ons currently grant."""
   usedEnumValues: [String!]
 }
 
+"""A page of features together with paging details."""
 type FeatureConnection {
-  """Array of edges."""
+  """The features on this page, each paired with its cursor."""
   edges: [FeatureEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of features that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""Feature whose usage limit decides the value of a credit entitlement."""
 type FeatureDependency {
-  """The description for the feature"""
+  """Free-text description of the feature."""
   description: String
-  """The display name for the feature"""
+  """Human-readable name of the feature."""
   displayName: String!
-  """The type of the feature"""
+  """Whether the feature is boolean, numeric or enum."""
   featureType: FeatureType!
-  """The units for the feature"""
+  """Unit name for one unit of the feature."""
   featureUnits: String
-  """The unique identifier for the feature"""
+  """Your identifier for the feature."""
   refId: String!
-  """Usage limit of the dependency feature entitlement"""
+  """Usage limit of the feature's entitlement that the credit value derives from."""
   usageLimit: Float
 }
 
+"""One feature in a page of results, along with its cursor."""
 type FeatureEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this feature; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the Feature"""
+  """The feature itself."""
   node: Feature!
 }
 
+"""A customer's access to a feature, with its limit and current usage."""
 type FeatureEntitlement {
-  """Optional message explaining why access to the feature is denied."""
+  """Why access is refused, when it is."""
   accessDeniedReason: AccessDeniedReason
-  """The credit rate associated with this entitlement, if applicable."""
+  """Credits charged per unit of this feature, if it consumes credits."""
   creditRate: CreditRate
-  """The amount of the feature the customer has used so far in the current period."""
+  """Usage so far in the current period."""
   currentUsage: Float
-  """Timestamp of the last update to the entitlement grant or configuration."""
+  """When the grant or its settings last changed."""
   entitlementUpdatedAt: DateTime
-  """List of enum values applicable to this entitlement, if it is an enum feature."""
+  """Allowed values, for enum features."""
   enumValues: [String!]
-  """The feature this entitlement corresponds to."""
+  """The feature this entitlement gives access to."""
   feature: EntitlementFeature
-  """Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked."""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Indicates whether this entitlement grants unlimited usage with no enforced cap."""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean!
-  """Indicates whether the entitlement is currently granted to the customer."""
+  """True when the customer currently has access."""
   isGranted: Boolean!
-  """The ID of the meter tracking usage for this entitlement."""
+  """Meter that measures usage of this entitlement."""
   meterId: String
-  """The interval at which usage resets automatically, such as monthly or yearly."""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """Detailed configuration object specifying the usage reset schedule."""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
-  """The maximum allowed usage for this entitlement before restrictions apply."""
+  """Most usage allowed before access is refused."""
   usageLimit: Float
-  """The anchor for calculating the usage period for metered entitlements with a reset period configured"""
+  """Date the usage periods are counted from, for resetting metered features."""
   usagePeriodAnchor: String
-  """The end date of the usage period for metered entitlements with a reset period configured"""
+  """End of the current usage period, for resetting metered features."""
   usagePeriodEnd: DateTime
-  """The start date of the usage period for metered entitlements with a reset period configured"""
+  """Start of the current usage period, for resetting metered features."""
   usagePeriodStart: DateTime
-  """Timestamp of the last update to the usage value."""
+  """When the usage value last changed."""
   usageUpdatedAt: DateTime
-  """The next time the entitlement should be recalculated"""
+  """When this entitlement should next be recomputed."""
   validUntil: String
 }
 
+"""A named, versioned set of features that can be granted together."""
 type FeatureGroup {
-  """Timestamp of when the record was created"""
+  """When the feature group was created."""
   createdAt: DateTime!
-  """The description of the feature group"""
+  """Free-text description of the feature group."""
   description: String
-  """The display name of the feature group"""
+  """Human-readable name of the feature group."""
   displayName: String!
-  """The unique identifier for the environment"""
+  """ID of the environment the feature group belongs to."""
   environmentId: UUID!
-  """The feature group id"""
+  """Your identifier for the feature group, shared by all its versions."""
   featureGroupId: String!
-  """The features in the feature group"""
+  """Features in the group."""
   features: [Feature!]
-  """The internal id of the feature group"""
+  """Internal ID of this feature group version."""
   id: UUID!
-  """Indicates if this is the latest version of the feature group"""
+  """True if this is the most recent version of the feature group."""
   isLatest: Boolean!
-  """The status of the feature group (published, archived)"""
+  """Whether the feature group is published or archived."""
   status: FeatureGroupStatus!
-  """Timestamp of when the record was last updated"""
+  """When the feature group was last updated."""
   updatedAt: DateTime!
-  """The version number of the feature group"""
+  """Version of the feature group; each publish creates a new one."""
   versionNumber: Int!
 }
 
+"""Lifecycle states of a feature group."""
 enum FeatureGroupStatus {
   ARCHIVED
   PUBLISHED
 }
 
+"""Fields that features can be sorted on."""
 enum FeatureSortFields {
   createdAt
   description
@@ -10412,564 +10623,629 @@ enum FeatureSortFields {
   updatedAt
 }
 
+"""Lifecycle states of a feature."""
 enum FeatureStatus {
   ACTIVE
   NEW
   SUSPENDED
 }
 
+"""Kinds of feature: on/off, numeric, or a choice among values."""
 enum FeatureType {
   BOOLEAN
   ENUM
   NUMBER
 }
 
+"""An add-on included in a subscription at no charge."""
 type FreeSubscriptionItem {
-  """The add-on id"""
+  """Identifier of the add-on."""
   addonId: String!
-  """The quantity of free items"""
+  """Number of units given for free."""
   quantity: Float!
 }
 
+"""Draft change to the widgets a package is hidden from."""
 type HiddenFromWidgetsChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: [WidgetType!]
-  """The value before the change"""
+  """The published value, before the change."""
   before: [WidgetType!]
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Connection settings of a HubSpot integration."""
 type HubspotCredentials {
-  """Domain of the HubSpot account"""
+  """Domain of the connected HubSpot account."""
   hubDomain: String!
 }
 
+"""A connection between an environment and a third-party service, such as a billing provider or CRM."""
 type Integration {
+  """Account the integration belongs to."""
   account: Account
-  """Timestamp of when the record was created"""
+  """When the integration was created."""
   createdAt: DateTime
-  """Configuration for the integration"""
+  """Vendor-specific connection settings."""
   credentials: Credentials
+  """The environment the integration belongs to."""
   environment: Environment
-  """The unique identifier for the environment"""
+  """ID of the environment the integration belongs to."""
   environmentId: UUID!
-  """Unique identifier for the entity"""
+  """Internal ID of the integration."""
   id: UUID!
-  """The reference ID for the integration"""
+  """Your identifier for the integration."""
   integrationId: String
-  """Whether the integration is the default integration"""
+  """True when this is the default integration of its vendor type."""
   isDefault: Boolean
-  """Vendor-agnostic metadata for the integration (e.g. data-export destinations)"""
+  """Extra settings not tied to one vendor, such as data export destinations."""
   metadata: JSON
-  """Whether the integration supports collecting payment methods"""
+  """True when payment methods can be collected through this integration."""
   supportsPaymentMethod: Boolean!
-  """The vendor identifier of integration"""
+  """Which vendor the integration connects to."""
   vendorIdentifier: VendorIdentifier!
-  """The type of integration"""
+  """Category of the integration, such as billing or CRM."""
   vendorType: VendorType!
 }
 
+"""One line of an invoice."""
 type InvoiceLine {
+  """Amount charged on this line."""
   amount: Float!
+  """Currency of the amount."""
   currency: String!
+  """Text shown for the line."""
   description: String
+  """True when the line is a proration adjustment."""
   proration: Boolean!
+  """Number of units billed on this line."""
   quantity: Int
 }
 
+"""Definition of how usage events are filtered and aggregated for a metered feature."""
 type Meter {
-  """Configuration specifying how to aggregate the meter data"""
+  """How matching events are combined into usage."""
   aggregation: Aggregation!
-  """Timestamp of when the record was created"""
+  """When the meter was created."""
   createdAt: DateTime!
-  """The unique identifier for the environment"""
+  """ID of the environment the meter belongs to."""
   environmentId: UUID!
-  """List of filters that will be applied to the data"""
+  """Filters events must pass to count; an event counts if it passes any filter."""
   filters: [MeterFilterDefinition!]
-  """Unique identifier for the entity"""
+  """Internal ID of the meter."""
   id: UUID!
-  """Timestamp of when the record was last updated"""
+  """When the meter was last updated."""
   updatedAt: DateTime!
 }
 
+"""One test an event must pass to be counted by a meter."""
 type MeterCondition {
-  """The field to filter on"""
+  """Event field to test."""
   field: String!
-  """The operation to perform on the field"""
+  """Comparison to apply to the field."""
   operation: ConditionOperation!
-  """The value of the field to filter on"""
+  """Value to compare with."""
   value: String
-  """The values of the field to filter on (used for IN operation)"""
+  """Values to compare with, for operations taking several."""
   values: [String!]
 }
 
+"""A set of conditions that must all hold for an event to count."""
 type MeterFilterDefinition {
-  """List of conditions that will be applied to the data"""
+  """Conditions of this filter."""
   conditions: [MeterCondition!]
 }
 
+"""How usage of a feature is measured."""
 enum MeterType {
   Fluctuating
   Incremental
   None
 }
 
+"""Smallest amount a customer is charged per billing period on a plan."""
 type MinimumSpend {
-  """Minimum spend billing period"""
+  """Billing period the minimum applies to."""
   billingPeriod: BillingPeriod!
-  """The minimum spend limit"""
+  """The minimum amount."""
   minimum: Money!
 }
 
+"""Draft change to a plan's minimum spend."""
 type MinimumSpendChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: MinimumSpend
-  """The value before the change"""
+  """The published value, before the change."""
   before: MinimumSpend
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""An amount in a given currency."""
 type Money {
-  """The price amount"""
+  """The amount, in major units of the currency."""
   amount: Float!
-  """The price currency"""
+  """Currency of the amount."""
   currency: Currency!
 }
 
+"""What monthly usage resets are aligned to."""
 enum MonthlyAccordingTo {
   StartOfTheMonth
   SubscriptionStart
 }
 
+"""Settings of a monthly usage reset."""
 type MonthlyResetPeriodConfig {
-  """Monthly according to configuration"""
+  """Whether usage resets on the first of the month or on the subscription start day."""
   monthlyAccordingTo: MonthlyAccordingTo
 }
 
+"""Draft change to a numeric setting."""
 type NumberChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: Float
-  """The value before the change"""
+  """The published value, before the change."""
   before: Float
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""A versioned grouping of packages offered together."""
 type Offer {
-  """The unique identifier for the account"""
+  """Account the offer belongs to."""
   accountId: String!
-  """Creation timestamp"""
+  """When the offer was created."""
   createdAt: DateTime!
-  """Offer description"""
+  """Free-text description of the offer."""
   description: String
-  """Draft details if this offer has a draft version"""
+  """Details of the unpublished draft of the offer, if any."""
   draftDetails: OfferDraftDetails
-  """The unique identifier for the environment"""
+  """ID of the environment the offer belongs to."""
   environmentId: UUID!
-  """Unique identifier for the entity"""
+  """Internal ID of the offer."""
   id: UUID!
-  """Whether this is the default offer"""
+  """True when this is the default offer."""
   isDefault: Boolean!
-  """Whether this is the latest version"""
+  """True if this is the most recent version of the offer."""
   isLatest: Boolean!
-  """Metadata associated with the entity"""
+  """Custom key-value metadata attached to the offer."""
   metadata: JSON
-  """Offer name"""
+  """Name of the offer."""
   name: String!
-  """The unique identifier for the entity"""
+  """Your identifier for the offer, shared by its versions."""
   offerId: String!
-  """Offer status"""
+  """Whether the offer is a draft, published or archived."""
   status: OfferStatus!
-  """Last update timestamp"""
+  """When the offer was last updated."""
   updatedAt: DateTime!
-  """Offer version"""
+  """Version of the offer."""
   version: Int!
 }
 
+"""Details of an offer's unpublished draft."""
 type OfferDraftDetails {
-  """Draft version number"""
+  """Version number the draft will get when published."""
   version: Int!
 }
 
+"""Lifecycle states of an offer."""
 enum OfferStatus {
   ARCHIVED
   DRAFT
   PUBLISHED
 }
 
+"""Connection settings of an OpenFGA integration."""
 type OpenFGACredentials {
-  """Audience for the OpenFGA API"""
+  """Audience to request API tokens for."""
   apiAudience: String!
-  """Issuer of the OpenFGA API token"""
+  """Issuer of API tokens."""
   apiTokenIssuer: String!
-  """URL of the OpenFGA API"""
+  """Address of the OpenFGA API."""
   apiUrl: String!
-  """Client ID for the OpenFGA API"""
+  """Client ID used to call the API."""
   clientId: String!
-  """ID of the OpenFGA model"""
+  """Authorization model to use."""
   modelId: String!
-  """ID of the OpenFGA store"""
+  """Store holding the authorization data."""
   storeId: String!
 }
 
+"""When charges for usage above the included amount are billed."""
 enum OverageBillingPeriod {
   MONTHLY
   ON_SUBSCRIPTION_RENEWAL
 }
 
+"""Draft change to when overage is billed."""
 type OverageBillingPeriodChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: OverageBillingPeriod
-  """The value before the change"""
+  """The published value, before the change."""
   before: OverageBillingPeriod
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""All changes a package draft makes compared with the published version."""
 type PackageChanges {
-  """The additional meta data of the package"""
+  """Change to custom metadata."""
   additionalMetaData: AdditionalMetaDataChange
+  """Change to the plan this plan extends."""
   basePlan: BasePlanChange
+  """Changes to the add-ons that can be bought with the plan."""
   compatibleAddons: [PlanCompatibleAddonChange!]
-  """Package groups"""
+  """Changes to the package groups available with the plan."""
   compatiblePackageGroups: [PlanCompatiblePackageGroupChange!]
+  """Change to the default trial settings."""
   defaultTrialConfig: DefaultTrialConfigChange
-  """Addon dependencies"""
+  """Changes to the add-ons this add-on requires."""
   dependencies: [AddonDependencyChange!]
-  """The description of the package"""
+  """Change to the description."""
   description: StringChangeDto
-  """The display name of the package"""
+  """Change to the display name."""
   displayName: StringChangeDto
-  """List of entitlements of the package"""
+  """Changes to feature entitlements."""
   entitlements: [PackageEntitlementChange!]
-  """List of hidden widgets of the package"""
+  """Change to the widgets the package is hidden from."""
   hiddenFromWidgets: HiddenFromWidgetsChange
-  """Max quantity for an addon"""
+  """Change to the most units of an add-on a subscription may hold."""
   maxQuantity: NumberChange
-  """Minimum spend limit"""
+  """Changes to minimum spend."""
   minimumSpend: [MinimumSpendChange!]
-  """Configures when the overage charge is billed."""
+  """Change to when overage is billed."""
   overageBillingPeriod: OverageBillingPeriodChange
-  """List of overage prices of the package"""
+  """Changes to overage prices."""
   overagePrices: [PackagePriceChange!]
-  """List of all entitlements of the package"""
+  """Changes to feature and credit entitlements."""
   packageEntitlements: [PackageEntitlementChangeUnion!]
-  """List of prices of the package"""
+  """Changes to prices."""
   prices: [PackagePriceChange!]
-  """The pricing type of the package"""
+  """Change to the pricing type."""
   pricingType: PricingTypeChange
+  """Number of changes in the draft."""
   totalChanges: Int!
 }
 
+"""Credits that a plan or add-on grants."""
 type PackageCreditEntitlement {
-  """The amount of credits"""
+  """Number of credits granted each cadence."""
   amount: Float
-  """The behavior of the entitlement"""
+  """Whether this grant adds to others or replaces them."""
   behavior: EntitlementBehavior!
-  """The cadence of the credit entitlement"""
+  """How often the credits are granted."""
   cadence: CreditCadence!
-  """Timestamp of when the record was created"""
+  """When the credit entitlement was created."""
   createdAt: DateTime
+  """Credit currency being granted."""
   customCurrency: CustomCurrency!
-  """The unique identifier of the custom currency"""
+  """Identifier of the credit currency being granted."""
   customCurrencyId: String!
-  """The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit"""
+  """Feature whose usage limit sets the amount, when the grant depends on one."""
   dependency: FeatureDependency
-  """The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit"""
+  """Feature the amount depends on, when it depends on one."""
   dependencyFeature: Feature
-  """The description of the entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The display name override of the entitlement"""
+  """Name to show for this entitlement instead of the currency name."""
   displayNameOverride: String
-  """The unique identifier for the environment"""
+  """ID of the environment the credit entitlement belongs to."""
   environmentId: UUID!
-  """Whether the entitlement has a soft limit"""
+  """True when spending may go beyond the granted credits."""
   hasSoftLimit: Boolean
-  """Whether the entitlement is hidden from widgets"""
+  """Stigg widgets in which this entitlement is not shown."""
   hiddenFromWidgets: [WidgetType!]
+  """Internal ID of the credit entitlement."""
   id: UUID!
-  """Whether the entitlement is a custom entitlement"""
+  """True when the entitlement is custom rather than standard."""
   isCustom: Boolean
-  """Whether entitlement grant is active"""
+  """True when the grant is in effect."""
   isGranted: Boolean!
-  """The order of the entitlement in the entitlement list"""
+  """Position of the entitlement when listed."""
   order: Float
+  """Plan or add-on that grants the credits."""
   package: PackageDto
-  """The unique identifier of the plan or add-on"""
+  """Identifier of the plan or add-on that grants the credits."""
   packageId: String!
-  """Timestamp of when the record was last updated"""
+  """When the credit entitlement was last updated."""
   updatedAt: DateTime
 }
 
+"""Draft change to a credit entitlement of a package."""
 type PackageCreditEntitlementChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: PackageCreditEntitlement
-  """The value before the change"""
+  """The published value, before the change."""
   before: PackageCreditEntitlement
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Details of a package's unpublished draft."""
 type PackageDraftDetails {
-  """List of affected child plans"""
+  """Plans extending this one that the draft would affect."""
   affectedChildPlans: [Plan!]
-  """The package changes"""
+  """What the draft changes."""
   changes: PackageChanges
-  """List of child plans with draft"""
+  """Plans extending this one that have drafts of their own."""
   childPlansWithDraft: [Plan!]
-  """The number of customers affected by the package"""
+  """Number of customers the draft would affect."""
   customersAffected: Int
-  """Timestamp of when the record was last updated"""
+  """When the draft was last edited."""
   updatedAt: DateTime!
-  """The user who last updated the record"""
+  """Who last edited the draft."""
   updatedBy: String
-  """The version number of the package"""
+  """Version number the draft will get when published."""
   version: Int!
 }
 
+"""Short summary of a package's unpublished draft."""
 type PackageDraftSummary {
-  """Timestamp of when the record was last updated"""
+  """When the draft was last edited."""
   updatedAt: DateTime!
-  """The user who last updated the record"""
+  """Who last edited the draft."""
   updatedBy: String
-  """The version number of the package"""
+  """Version number the draft will get when published."""
   version: Int!
 }
 
+"""A plan or add-on, seen through the fields they share."""
 type PackageDto {
-  """The additional meta data of the package"""
+  """Custom key-value metadata attached to the package."""
   additionalMetaData: JSON
-  """The unique identifier for the entity in the billing provider"""
+  """The package's ID in the billing provider."""
   billingId: String
-  """The billing link url of the package"""
+  """Link to the package in the billing provider's dashboard."""
   billingLinkUrl: String
-  """Timestamp of when the record was created"""
+  """When the package was created."""
   createdAt: DateTime
-  """The description of the package"""
+  """Free-text description of the package."""
   description: String
-  """The display name of the package"""
+  """Human-readable name of the package."""
   displayName: String!
-  """The draft details of the package"""
+  """Full details of the package's unpublished draft, if any."""
   draftDetails: PackageDraftDetails
-  """The draft summary of the package"""
+  """Short summary of the package's unpublished draft, if any."""
   draftSummary: PackageDraftSummary
-  """The unique identifier for the environment"""
+  """ID of the environment the package belongs to."""
   environmentId: UUID!
-  """List of hidden widgets of the package"""
+  """Stigg widgets in which the package is not shown."""
   hiddenFromWidgets: [WidgetType!]
-  """Unique identifier for the entity"""
+  """Internal ID of the package."""
   id: UUID!
-  """Indicates if the package is the latest version"""
+  """True if this is the most recent version of the package."""
   isLatest: Boolean
-  """Associated offer"""
+  """Offer this package version belongs to."""
   offer: Offer
-  """The overage billing period of the package"""
+  """When usage above the included amount is charged."""
   overageBillingPeriod: OverageBillingPeriod
-  """List of overage prices of the package"""
+  """Prices charged for usage above the included amount."""
   overagePrices: [Price!]
-  """List of prices of the package"""
+  """Prices of the package."""
   prices: [Price!]
-  """The pricing type of the package"""
+  """Whether the package is free, paid or custom-priced."""
   pricingType: PricingType
-  """The product id of the package"""
+  """ID of the product the package belongs to."""
   productId: String
-  """The unique identifier for the entity"""
+  """Your identifier for the package."""
   refId: String!
-  """The status of the package"""
+  """Whether this version is a draft, published or archived."""
   status: PackageStatus!
-  """List of sync states of the package"""
+  """Sync status of the package with each connected integration."""
   syncStates: [SyncState!]
-  """The type of the package"""
+  """Whether the package is a plan or an add-on."""
   type: String!
-  """Timestamp of when the record was last updated"""
+  """When the package was last updated."""
   updatedAt: DateTime
-  """The version number of the package"""
+  """Version of the package; each publish creates a new one."""
   versionNumber: Int!
 }
 
+"""Access to a feature that a plan or add-on grants."""
 type PackageEntitlement {
-  """The behavior of the entitlement"""
+  """Whether this grant adds to others for the same feature or replaces them."""
   behavior: EntitlementBehavior!
-  """Timestamp of when the record was created"""
+  """When the entitlement was created."""
   createdAt: DateTime
-  """The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit"""
+  """Feature whose usage limit sets this value; only used by credit entitlements."""
   dependency: FeatureDependency
-  """The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit"""
+  """Feature this value depends on; only used by credit entitlements."""
   dependencyFeature: Feature
-  """The description of the entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The display name override of the entitlement"""
+  """Name to show for this entitlement instead of the feature name."""
   displayNameOverride: String
-  """The enum values of the entitlement"""
+  """Values granted, for enum features."""
   enumValues: [String!]
-  """The unique identifier for the environment"""
+  """ID of the environment the entitlement belongs to."""
   environmentId: UUID!
+  """Feature being granted."""
   feature: Feature!
-  """Feature group IDs associated with this entitlement"""
+  """Identifiers of the feature groups this entitlement came from."""
   featureGroupIds: [String!]
-  """Feature groups associated with this entitlement"""
+  """Feature groups this entitlement came from."""
   featureGroups: [FeatureGroup!]
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature being granted."""
   featureId: String!
-  """Whether the entitlement has a soft limit"""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean
-  """Whether the entitlement is hidden from widgets"""
+  """Stigg widgets in which this entitlement is not shown."""
   hiddenFromWidgets: [WidgetType!]
+  """Internal ID of the entitlement."""
   id: UUID!
-  """Whether the entitlement is a custom entitlement"""
+  """True when the entitlement is custom rather than standard."""
   isCustom: Boolean
-  """Whether entitlement grant is active"""
+  """True when the grant is in effect."""
   isGranted: Boolean!
+  """Meter measuring usage of the feature, if metered."""
   meter: Meter
-  """The order of the entitlement in the entitlement list"""
+  """Position of the entitlement when listed."""
   order: Float
+  """Plan or add-on that grants the feature."""
   package: PackageDto
-  """The unique identifier of the plan or add-on"""
+  """Identifier of the plan or add-on that grants the feature."""
   packageId: String!
-  """The reset period of the entitlement"""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """The reset period configuration of the entitlement"""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
-  """Timestamp of when the record was last updated"""
+  """When the entitlement was last updated."""
   updatedAt: DateTime
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
 }
 
+"""Draft change to a feature entitlement of a package."""
 type PackageEntitlementChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: PackageEntitlement
-  """The value before the change"""
+  """The published value, before the change."""
   before: PackageEntitlement
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Draft change to an entitlement of a package: feature or credit."""
 union PackageEntitlementChangeUnion = PackageCreditEntitlementChange | PackageFeatureEntitlementChange
 
+"""An entitlement a package grants: feature or credit."""
 union PackageEntitlementUnion = PackageCreditEntitlement | PackageFeatureEntitlement
 
+"""Access to a feature that a plan or add-on grants, as a member of the entitlement union."""
 type PackageFeatureEntitlement {
-  """The behavior of the entitlement"""
+  """Whether this grant adds to others for the same feature or replaces them."""
   behavior: EntitlementBehavior!
-  """Timestamp of when the record was created"""
+  """When the feature entitlement was created."""
   createdAt: DateTime
-  """The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit"""
+  """Feature whose usage limit sets this value; only used by credit entitlements."""
   dependency: FeatureDependency
-  """The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit"""
+  """Feature this value depends on; only used by credit entitlements."""
   dependencyFeature: Feature
-  """The description of the entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The display name override of the entitlement"""
+  """Name to show for this entitlement instead of the feature name."""
   displayNameOverride: String
-  """The enum values of the entitlement"""
+  """Values granted, for enum features."""
   enumValues: [String!]
-  """The unique identifier for the environment"""
+  """ID of the environment the feature entitlement belongs to."""
   environmentId: UUID!
+  """Feature being granted."""
   feature: Feature!
-  """Feature group IDs associated with this entitlement"""
+  """Identifiers of the feature groups this entitlement came from."""
   featureGroupIds: [String!]
-  """Feature groups associated with this entitlement"""
+  """Feature groups this entitlement came from."""
   featureGroups: [FeatureGroup!]
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature being granted."""
   featureId: String!
-  """Whether the entitlement has a soft limit"""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean
-  """Whether the entitlement is hidden from widgets"""
+  """Stigg widgets in which this entitlement is not shown."""
   hiddenFromWidgets: [WidgetType!]
+  """Internal ID of the entitlement."""
   id: UUID!
-  """Whether the entitlement is a custom entitlement"""
+  """True when the entitlement is custom rather than standard."""
   isCustom: Boolean
-  """Whether entitlement grant is active"""
+  """True when the grant is in effect."""
   isGranted: Boolean!
+  """Meter measuring usage of the feature, if metered."""
   meter: Meter
-  """The order of the entitlement in the entitlement list"""
+  """Position of the entitlement when listed."""
   order: Float
+  """Plan or add-on that grants the feature."""
   package: PackageDto
-  """The unique identifier of the plan or add-on"""
+  """Identifier of the plan or add-on that grants the feature."""
   packageId: String!
-  """The reset period of the entitlement"""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """The reset period configuration of the entitlement"""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
-  """Timestamp of when the record was last updated"""
+  """When the feature entitlement was last updated."""
   updatedAt: DateTime
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
 }
 
+"""Draft change to a feature entitlement of a package, as a member of the change union."""
 type PackageFeatureEntitlementChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: PackageFeatureEntitlement
-  """The value before the change"""
+  """The published value, before the change."""
   before: PackageFeatureEntitlement
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""A named set of add-ons offered together with plans."""
 type PackageGroup {
+  """Add-ons in the group."""
   addons: [Addon!]
-  """Timestamp of when the record was created"""
+  """When the package group was created."""
   createdAt: DateTime!
-  """The description of the package group"""
+  """Free-text description of the package group."""
   description: String
-  """The display name of the package group"""
+  """Human-readable name of the package group."""
   displayName: String!
-  """The unique identifier for the environment"""
+  """ID of the environment the package group belongs to."""
   environmentId: UUID!
-  """Indicates if this is the latest version of the package group"""
+  """True if this is the most recent version of the package group."""
   isLatest: Boolean!
-  """The id of the package group"""
+  """Your identifier for the package group."""
   packageGroupId: String!
+  """Product the package group belongs to."""
   product: Product!
-  """The id of the related product"""
+  """ID of the product the package group belongs to."""
   productId: String
-  """The status of the package group (draft, published, archived)"""
+  """Whether the package group is a draft, published or archived."""
   status: PackageGroupStatus!
-  """Timestamp of when the record was last updated"""
+  """When the package group was last updated."""
   updatedAt: DateTime!
-  """The version number of the package group"""
+  """Version of the package group; each publish creates a new one."""
   versionNumber: Int!
 }
 
+"""Lifecycle states of a package group."""
 enum PackageGroupStatus {
   ARCHIVED
   DRAFT
   PUBLISHED
 }
 
+"""Draft change to a price of a package."""
 type PackagePriceChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: Price
-  """The value before the change"""
+  """The published value, before the change."""
   before: Price
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Lifecycle states of a plan or add-on version."""
 enum PackageStatus {
   ARCHIVED
   DRAFT
   PUBLISHED
 }
 
+"""Where a page sits in the full result list, for cursor paging."""
 type PageInfo {
-  """The cursor of the last returned record."""
+  """Cursor of the last record on this page."""
   endCursor: ConnectionCursor
-  """true if paging forward and there are more records."""
+  """True when more records follow this page."""
   hasNextPage: Boolean
-  """true if paging backwards and there are more records."""
+  """True when records come before this page."""
   hasPreviousPage: Boolean
-  """The cursor of the first returned record."""
+  """Cursor of the first record on this page."""
   startCursor: ConnectionCursor
 }
 
+"""State of collecting payment for a subscription."""
 enum PaymentCollection {
   ACTION_REQUIRED
   FAILED
@@ -10977,185 +11253,216 @@ enum PaymentCollection {
   PROCESSING
 }
 
+"""How a subscription is paid for."""
 enum PaymentCollectionMethod {
   CHARGE
   INVOICE
   NONE
 }
 
+"""Kinds of payment method."""
 enum PaymentMethodType {
   BANK
   CARD
   CASH_APP
 }
 
+"""A package of features and prices that customers subscribe to."""
 type Plan {
-  """The additional meta data of the package"""
+  """Custom key-value metadata attached to the plan."""
   additionalMetaData: JSON
-  """The AWS Marketplace plan dimension, if applicable"""
+  """Dimension of the plan in AWS Marketplace, when sold there."""
   awsMarketplacePlanDimension: String
+  """Plan this plan extends and inherits entitlements from."""
   basePlan: Plan
-  """The unique identifier for the entity in the billing provider"""
+  """The plan's ID in the billing provider."""
   billingId: String
-  """The billing link url of the package"""
+  """Link to the plan in the billing provider's dashboard."""
   billingLinkUrl: String
+  """Add-ons that can be bought with this plan."""
   compatibleAddons: [Addon!]
-  """List of compatible package groups for the plan"""
+  """Package groups whose add-ons can be bought with this plan."""
   compatiblePackageGroups: [PlanCompatiblePackageGroups!]
-  """Timestamp of when the record was created"""
+  """When the plan was created."""
   createdAt: DateTime
-  """Default trial configuration for the plan"""
+  """Trial given by default when subscribing to this plan."""
   defaultTrialConfig: DefaultTrialConfig
-  """The description of the package"""
+  """Free-text description of the plan."""
   description: String
-  """The display name of the package"""
+  """Human-readable name of the plan."""
   displayName: String!
-  """Detailed information about the plan draft"""
+  """Full details of the plan's unpublished draft, if any."""
   draftDetails: PackageDraftDetails
-  """Summary of the plan draft"""
+  """Short summary of the plan's unpublished draft, if any."""
   draftSummary: PackageDraftSummary
-  """List of entitlements for the plan"""
+  """Feature entitlements set on this plan itself."""
   entitlements: [PackageEntitlement!]
+  """The environment the plan belongs to."""
   environment: Environment!
-  """The unique identifier for the environment"""
+  """ID of the environment the plan belongs to."""
   environmentId: UUID!
-  """List of hidden widgets of the package"""
+  """Stigg widgets in which the plan is not shown."""
   hiddenFromWidgets: [WidgetType!]
-  """Unique identifier for the entity"""
+  """Internal ID of the plan."""
   id: UUID!
-  """List of inherited entitlements for the plan"""
+  """Feature entitlements inherited from the base plan."""
   inheritedEntitlements: [PackageEntitlement!]
-  """List of inherited entitlements for the plan"""
+  """Feature and credit entitlements inherited from the base plan."""
   inheritedPackageEntitlements: [PackageEntitlementUnion!]
-  """Indicates if the package is the latest version"""
+  """True if this is the most recent version of the plan."""
   isLatest: Boolean
-  """Indicates if the plan is a parent plan"""
+  """True when other plans extend this one."""
   isParent: Boolean!
-  """Minimum spend configuration"""
+  """Minimum amounts charged per billing period."""
   minimumSpend: [MinimumSpend!]
+  """Offer this plan version belongs to."""
   offer: Offer
-  """The overage billing period of the package"""
+  """When usage above the included amount is charged."""
   overageBillingPeriod: OverageBillingPeriod
-  """List of overage prices of the package"""
+  """Prices charged for usage above the included amount."""
   overagePrices: [Price!]
-  """List of entitlements for the plan"""
+  """Feature and credit entitlements set on this plan itself."""
   packageEntitlements: [PackageEntitlementUnion!]
-  """List of prices for the plan"""
+  """Prices of the plan."""
   prices: [Price!]
-  """The pricing type of the package"""
+  """Whether the plan is free, paid or custom-priced."""
   pricingType: PricingType
+  """Product the plan belongs to."""
   product: Product!
-  """The product id of the package"""
+  """ID of the product the plan belongs to."""
   productId: String
-  """The unique identifier for the entity"""
+  """Your identifier for the plan."""
   refId: String!
-  """The status of the package"""
+  """Whether this plan version is a draft, published or archived."""
   status: PackageStatus!
-  """Sync states of the plan with external systems"""
+  """Sync status of the plan with each connected integration."""
   syncStates: [SyncState!]
-  """The type of the package"""
+  """Kind of package; for plans this is the plan type."""
   type: String!
-  """Timestamp of when the record was last updated"""
+  """When the plan was last updated."""
   updatedAt: DateTime
-  """The version number of the package"""
+  """Version of the plan; each publish creates a new one."""
   versionNumber: Int!
 }
 
+"""An add-on and its quantity in a scheduled plan change."""
 type PlanChangeAddon {
+  """Identifier of the add-on."""
   addonRefId: String!
+  """Number of units of the add-on."""
   quantity: Float!
 }
 
+"""Direction of a plan change."""
 enum PlanChangeType {
   DOWNGRADE
   NONE
   UPGRADE
 }
 
+"""Details of a scheduled change to another plan."""
 type PlanChangeVariables {
+  """Add-ons and quantities after the change."""
   addons: [PlanChangeAddon!]
+  """Feature quantities billed after the change."""
   billableFeatures: [BillableFeature!]
+  """Billing period after the change."""
   billingPeriod: BillingPeriod
+  """Whether the change is an upgrade or a downgrade."""
   changeType: PlanChangeType!
+  """Identifier of the plan being changed to."""
   planRefId: String!
+  """Price overrides that apply after the change."""
   priceOverrides: [PriceOverrideChangeVariables!]
+  """Recurring credit amounts after the change."""
   recurringCredits: [RecurringCredits!]
 }
 
+"""Draft change to the add-ons compatible with a plan."""
 type PlanCompatibleAddonChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: Addon
-  """The value before the change"""
+  """The published value, before the change."""
   before: Addon
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Draft change to the package groups available with a plan."""
 type PlanCompatiblePackageGroupChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: PackageGroup
-  """The value before the change"""
+  """The published value, before the change."""
   before: PackageGroup
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""How a package group's add-ons are offered with a plan."""
 type PlanCompatiblePackageGroupOptions {
-  """Number of free items from package group"""
+  """How many add-ons from the group come free."""
   freeItems: Float
-  """Number of required items from package group"""
+  """How many add-ons from the group must be chosen."""
   minItems: Float
 }
 
+"""A package group available with a plan, with its plan-specific options."""
 type PlanCompatiblePackageGroups {
-  """Included addons in the package group"""
+  """Add-ons in the group."""
   addons: [Addon!]
-  """Timestamp of when the record was created"""
+  """When the package group was created."""
   createdAt: DateTime!
-  """The description of the package group"""
+  """Free-text description of the package group."""
   description: String
-  """The display name of the package group"""
+  """Human-readable name of the package group."""
   displayName: String!
-  """The unique identifier for the environment"""
+  """ID of the environment the package group belongs to."""
   environmentId: UUID!
-  """Indicates if this is the latest version of the package group"""
+  """True if this is the most recent version of the package group."""
   isLatest: Boolean!
-  """Plan compatible package group options"""
+  """How the group is offered with this plan."""
   options: PlanCompatiblePackageGroupOptions!
-  """The id of the package group"""
+  """Your identifier for the package group."""
   packageGroupId: String!
+  """Product the package group belongs to."""
   product: Product!
-  """The id of the related product"""
+  """ID of the product the package group belongs to."""
   productId: String
-  """The status of the package group (draft, published, archived)"""
+  """Whether the package group is a draft, published or archived."""
   status: PackageGroupStatus!
-  """Timestamp of when the record was last updated"""
+  """When the package group was last updated."""
   updatedAt: DateTime!
-  """The version number of the package group"""
+  """Version of the package group."""
   versionNumber: Int!
 }
 
+"""A page of plans together with paging details."""
 type PlanConnection {
-  """Array of edges."""
+  """The plans on this page, each paired with its cursor."""
   edges: [PlanEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of plans that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One plan in a page of results, along with its cursor."""
 type PlanEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this plan; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the Plan"""
+  """The plan itself."""
   node: Plan!
 }
 
+"""Details of a scheduled change to a plan price override."""
 type PlanPriceOverrideChangeVariables {
+  """Feature the overridden price is for, if it is feature-based."""
   featureId: String
+  """Identifier of the plan whose price is overridden."""
   planRefId: String!
 }
 
+"""Fields that plans can be sorted on."""
 enum PlanSortFields {
   billingId
   createdAt
@@ -11172,179 +11479,196 @@ enum PlanSortFields {
   versionNumber
 }
 
+"""Connection settings of a Prequel data export."""
 type PrequelCredentials {
-  """Prequel recipient ID associated with this integration"""
+  """Recipient in Prequel that receives the exported data."""
   prequelRecipientId: String!
 }
 
+"""One price of a plan or add-on: what is charged, how and how often."""
 type Price {
-  """The billing cadence of the price"""
+  """Whether the price is charged once or every period."""
   billingCadence: BillingCadence!
-  """The billing country code of the price"""
+  """Country this price is for, when prices differ by country."""
   billingCountryCode: String
-  """The unique identifier for the entity in the billing provider"""
+  """The price's ID in the billing provider."""
   billingId: String
-  """The billing model of the price"""
+  """How the amount is computed, such as flat fee or per unit."""
   billingModel: BillingModel!
-  """The billing period of the price"""
+  """Period the price covers."""
   billingPeriod: BillingPeriod!
-  """The number of units per block"""
+  """Units per block, when units are sold in blocks."""
   blockSize: Float
-  """Timestamp of when the record was created"""
+  """When the price was created."""
   createdAt: DateTime
-  """The recurring credit grant cadence of the price"""
+  """When credits bought with this price are granted."""
   creditGrantCadence: CreditGrantCadence
-  """The credit rate for this price"""
+  """Credits this price stands for."""
   creditRate: CreditRate
-  """The CRM id of the price"""
+  """ID of the price in the connected CRM."""
   crmId: String
-  """The CRM link url of the price"""
+  """Link to the price in the connected CRM."""
   crmLinkUrl: String
-  """The custom currency of the price this price applies to"""
+  """Credit currency this price grants."""
   customCurrency: CustomCurrency
-  """The unique identifier for the environment"""
+  """ID of the environment the price belongs to."""
   environmentId: UUID
-  """Get the feature of the price"""
+  """Feature the price charges for, if feature-based."""
   feature: Feature
-  """The ID of the feature this price applies to"""
+  """Identifier of the feature the price charges for."""
   featureId: String
-  """Unique identifier for the entity"""
+  """Internal ID of the price."""
   id: UUID!
-  """Indication whether the subscription price is an override price"""
+  """True when this price overrides the plan price for one subscription."""
   isOverridePrice: Boolean!
-  """The maximum unit quantity of the price"""
+  """Largest number of units that can be bought."""
   maxUnitQuantity: Float
-  """The minimum unit quantity of the price"""
+  """Smallest number of units that can be bought."""
   minUnitQuantity: Float
+  """Plan or add-on the price belongs to."""
   package: PackageDto!
-  """The package id of the price"""
+  """Identifier of the plan or add-on the price belongs to."""
   packageId: String
-  """The price amount of the price"""
+  """Amount charged, per unit where the model is per unit."""
   price: Money
-  """The reset period of the price"""
+  """How often the included usage resets."""
   resetPeriod: EntitlementResetPeriod
-  """The reset period configuration of the price"""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
-  """List of tiers of the price"""
+  """Tiers of a tiered price."""
   tiers: [PriceTier!]
-  """The tiers mode of the price"""
+  """How tiers apply: volume or graduated."""
   tiersMode: TiersMode
-  """The ID of the custom currency this price applies to"""
+  """Credit currency topped up by this price."""
   topUpCustomCurrencyId: String
-  """Indicates if the price is used in subscriptions"""
+  """True when subscriptions use this price."""
   usedInSubscriptions: Boolean
 }
 
+"""A price override in a scheduled plan change."""
 type PriceOverrideChangeVariables {
+  """Add-on whose price is overridden, if any."""
   addonRefId: String
+  """Feature whose price is overridden, if any."""
   featureId: String
+  """Plan whose price is overridden, if any."""
   planRefId: String
 }
 
+"""One tier of a tiered price."""
 type PriceTier {
-  """The flat fee price of the price tier"""
+  """Fixed amount charged for reaching this tier."""
   flatPrice: Money
-  """The unit price of the price tier"""
+  """Amount charged per unit in this tier."""
   unitPrice: Money
-  """The up to quantity of the price tier"""
+  """Highest quantity this tier covers; null for the last tier."""
   upTo: Float
 }
 
+"""Whether a package is free, paid or custom-priced."""
 enum PricingType {
   CUSTOM
   FREE
   PAID
 }
 
+"""Draft change to a package's pricing type."""
 type PricingTypeChange {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: PricingType
-  """The value before the change"""
+  """The published value, before the change."""
   before: PricingType
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""A product you sell, with its plans, add-ons and subscription rules."""
 type Product {
-  """Additional metadata for the product"""
+  """Custom key-value metadata attached to the product."""
   additionalMetaData: JSON
-  """Addons associated with the product"""
+  """Add-ons of the product."""
   addons: [Addon!]
-  """Method to get the auto cancellation rules for the product"""
+  """Rules that end one subscription when another starts."""
   autoCancellationRules: [AutoCancellationRule!]
-  """AWS Marketplace product code"""
+  """Product code in AWS Marketplace, when sold there."""
   awsMarketplaceProductCode: String
-  """AWS Marketplace product ID"""
+  """Product ID in AWS Marketplace, when sold there."""
   awsMarketplaceProductId: String
-  """Timestamp of when the record was created"""
+  """When the product was created."""
   createdAt: DateTime!
-  """Description of the product"""
+  """Free-text description of the product."""
   description: String
-  """Display name of the product"""
+  """Human-readable name of the product."""
   displayName: String
-  """Plan to downgrade to when a subscription ends or is cancelled"""
+  """Plan customers move to when their subscription ends."""
   downgradePlan: Plan
+  """The environment the product belongs to."""
   environment: Environment
-  """The unique identifier for the environment"""
+  """ID of the environment the product belongs to."""
   environmentId: UUID!
-  """Whether the product has subscriptions"""
+  """True when the product has subscriptions."""
   hasSubscriptions: Boolean!
-  """Unique identifier for the entity"""
+  """Internal ID of the product."""
   id: UUID!
-  """Indicates if this is the default product for the account"""
+  """True for the default product."""
   isDefaultProduct: Boolean!
-  """Indicates if multiple subscriptions to this product are allowed"""
+  """True when a customer may hold several subscriptions to this product."""
   multipleSubscriptions: Boolean!
-  """Plans associated with the product"""
+  """Plans of the product."""
   plans: [Plan!]
-  """Settings for the product"""
+  """Subscription start and end rules of the product."""
   productSettings: ProductSettings!
-  """The unique identifier for the entity"""
+  """Your identifier for the product."""
   refId: String!
-  """The status of the product"""
+  """Whether the product is published or archived."""
   status: ProductStatus!
+  """Plan new customers start on."""
   subscriptionStartPlan: Plan
-  """Method to get the rule for resetting usage cutoff on subscription update"""
+  """When usage is reset as a subscription changes."""
   subscriptionUpdateUsageResetCutoffRule: SubscriptionUpdateUsageResetCutoffRule!
-  """Timestamp of when the record was last updated"""
+  """When the product was last updated."""
   updatedAt: DateTime!
 }
 
+"""A page of products together with paging details."""
 type ProductConnection {
-  """Array of edges."""
+  """The products on this page, each paired with its cursor."""
   edges: [ProductEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of products that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One product in a page of results, along with its cursor."""
 type ProductEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this product; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the Product"""
+  """The product itself."""
   node: Product!
 }
 
+"""Rules for how subscriptions to a product start and end."""
 type ProductSettings {
-  """Plan to downgrade to at the end of the billing period"""
+  """Plan to move to when a subscription ends."""
   downgradePlan: Plan
-  """ID of the plan to downgrade to at the end of the billing period"""
+  """Identifier of the plan to move to when a subscription ends."""
   downgradePlanId: String
-  """Indicates if the subscription should be prorated at the end of the billing period"""
+  """True when changes at the end of a billing period are prorated."""
   prorateAtEndOfBillingPeriod: Boolean
-  """Time when the subscription will be cancelled"""
+  """When cancellations take effect by default."""
   subscriptionCancellationTime: SubscriptionCancellationTime!
-  """Setup for the end of the subscription"""
+  """What happens when a subscription ends."""
   subscriptionEndSetup: SubscriptionEndSetup!
-  """Plan to start the subscription with"""
+  """Plan new subscriptions start on."""
   subscriptionStartPlan: Plan
-  """ID of the plan to start the subscription with"""
+  """Identifier of the plan new subscriptions start on."""
   subscriptionStartPlanId: String
-  """Setup for the start of the subscription"""
+  """How a new customer's first subscription starts."""
   subscriptionStartSetup: SubscriptionStartSetup!
 }
 
+"""Fields that products can be sorted on."""
 enum ProductSortFields {
   awsMarketplaceProductCode
   awsMarketplaceProductId
@@ -11359,72 +11683,81 @@ enum ProductSortFields {
   updatedAt
 }
 
+"""Lifecycle states of a product."""
 enum ProductStatus {
   ARCHIVED
   PUBLISHED
 }
 
+"""Extra access to a feature given to one customer outside their subscription."""
 type PromotionalEntitlement {
-  """Timestamp of when the record was created"""
+  """When the promotional entitlement was created."""
   createdAt: DateTime
+  """Customer who received the entitlement."""
   customer: Customer!
-  """The description of the entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The end date of the promotional entitlement"""
+  """When the entitlement ends; null if it does not."""
   endDate: DateTime
-  """The enum values of the entitlement"""
+  """Values granted, for enum features."""
   enumValues: [String!]
-  """The unique identifier for the environment"""
+  """ID of the environment the promotional entitlement belongs to."""
   environmentId: UUID!
+  """Feature being granted."""
   feature: Feature!
-  """Feature group IDs associated with this entitlement"""
+  """Identifiers of the feature groups this entitlement came from."""
   featureGroupIds: [String!]
-  """Feature groups associated with this entitlement"""
+  """Feature groups this entitlement came from."""
   featureGroups: [FeatureGroup!]
-  """The unique identifier of the entitlement feature"""
+  """ID of the feature being granted."""
   featureId: UUID!
-  """Whether the entitlement has a soft limit"""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean
+  """Internal ID of the promotional entitlement."""
   id: UUID!
-  """Whether the entitlement is visible"""
+  """True when the entitlement is shown to the customer."""
   isVisible: Boolean!
+  """Meter measuring usage of the feature, if metered."""
   meter: Meter
-  """The grant period of the promotional entitlement"""
+  """How long the entitlement lasts."""
   period: PromotionalEntitlementPeriod!
-  """The reset period of the entitlement"""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """The reset period configuration of the entitlement"""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
-  """The start date of the entitlement"""
+  """When the entitlement starts."""
   startDate: DateTime!
-  """The status of the entitlement"""
+  """Whether the entitlement is active, paused or expired."""
   status: PromotionalEntitlementStatus!
-  """Whether the entitlement has an unlimited usage"""
+  """True when usage has no cap."""
   unlimited: Boolean
-  """Timestamp of when the record was last updated"""
+  """When the promotional entitlement was last updated."""
   updatedAt: DateTime
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
 }
 
+"""A page of promotional entitlements together with paging details."""
 type PromotionalEntitlementConnection {
-  """Array of edges."""
+  """The promotional entitlements on this page, each paired with its cursor."""
   edges: [PromotionalEntitlementEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of promotional entitlements that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One promotional entitlement in a page of results, along with its cursor."""
 type PromotionalEntitlementEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this promotional entitlement; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the PromotionalEntitlement"""
+  """The promotional entitlement itself."""
   node: PromotionalEntitlement!
 }
 
+"""Preset durations of a promotional entitlement."""
 enum PromotionalEntitlementPeriod {
   CUSTOM
   LIFETIME
@@ -11434,6 +11767,7 @@ enum PromotionalEntitlementPeriod {
   SIX_MONTH
 }
 
+"""Fields that promotional entitlements can be sorted on."""
 enum PromotionalEntitlementSortFields {
   createdAt
   environmentId
@@ -11442,172 +11776,210 @@ enum PromotionalEntitlementSortFields {
   updatedAt
 }
 
+"""Lifecycle states of a promotional entitlement."""
 enum PromotionalEntitlementStatus {
   Active
   Expired
   Paused
 }
 
+"""How changes during a billing period are charged."""
 enum ProrationBehavior {
   CREATE_PRORATIONS
   INVOICE_IMMEDIATELY
 }
 
+"""Outcome of provisioning a subscription."""
 type ProvisionSubscriptionResult {
+  """Billing provider ID of the checkout session, when payment is needed."""
   checkoutBillingId: String
+  """Checkout page the customer must complete, when payment is needed."""
   checkoutUrl: String
-  """The list of feature entitlements granted to the customer."""
+  """Feature entitlements the customer now has."""
   entitlements: [Entitlement!]
-  """The list of polymorphic entitlements (feature and credit) granted to the customer."""
+  """Feature and credit entitlements the customer now has."""
   entitlementsV2: [EntitlementUnion!]
+  """Identifier of the provisioning request."""
   id: String!
+  """True when the change was scheduled instead of applied at once."""
   isScheduled: Boolean
+  """Whether the subscription was created or payment is needed first."""
   status: ProvisionSubscriptionStatus!
+  """The subscription, when it was created."""
   subscription: CustomerSubscription
 }
 
+"""Outcome of provisioning a subscription."""
 enum ProvisionSubscriptionStatus {
   PAYMENT_REQUIRED
   SUCCESS
 }
 
+"""Outcome of provisioning a customer."""
 type ProvisionedCustomer {
-  """Customer slg"""
+  """The created customer."""
   customer: Customer!
-  """The list of feature entitlements granted to the customer."""
+  """Feature entitlements the customer now has."""
   entitlements: [Entitlement!]
-  """The list of polymorphic entitlements (feature and credit) granted to the customer."""
+  """Feature and credit entitlements the customer now has."""
   entitlementsV2: [EntitlementUnion!]
-  """Provisioned subscription"""
+  """Subscription created along with the customer, if any."""
   subscription: CustomerSubscription
-  """Wether the subscription should be provision based on customer journey or input"""
+  """How it was decided which subscription, if any, to create."""
   subscriptionDecisionStrategy: SubscriptionDecisionStrategy!
-  """Wether the subscription should be provision based on customer journey or input"""
+  """Same as subscriptionDecisionStrategy, under another name."""
   subscriptionStrategyDecision: SubscriptionDecisionStrategy!
 }
 
+"""Connection settings of a Received integration."""
 type ReceivedCredentials {
-  """Admin user for the Received integration"""
+  """Admin user of the Received account."""
   adminUser: String
-  """API key for the Received integration"""
+  """API key for Received."""
   apiKey: String
-  """Tenant ID for the Received integration"""
+  """Tenant of the Received account."""
   tenantId: String
 }
 
+"""A credit currency and the amount granted each period."""
 type RecurringCredits {
+  """Identifier of the credit currency."""
   customCurrencyId: String!
+  """Credits granted each period."""
   quantity: Float!
 }
 
+"""Details of a scheduled change to recurring credits."""
 type RecurringCreditsChangeVariables {
+  """Identifier of the credit currency."""
   customCurrencyId: String
+  """Credits granted each period after the change."""
   newQuantity: Float
 }
 
+"""Exact schedule of a usage reset: monthly, weekly or yearly."""
 union ResetPeriodConfiguration = MonthlyResetPeriodConfig | WeeklyResetPeriodConfig | YearlyResetPeriodConfig
 
+"""Connection settings of a Salesforce integration."""
 type SalesforceCredentials {
-  """Domain of the Salesforce account"""
+  """Domain of the Salesforce org."""
   domain: String
 }
 
+"""When a subscription change takes effect."""
 enum ScheduleStrategy {
   END_OF_BILLING_MONTH
   END_OF_BILLING_PERIOD
   IMMEDIATE
 }
 
+"""Details of a scheduled subscription change; the member type depends on the change."""
 union ScheduleVariables = AddonChangeVariables | AddonPriceOverrideChangeVariables | BillingPeriodChangeVariables | CouponChangeVariables | DowngradeChangeVariables | PlanChangeVariables | PlanPriceOverrideChangeVariables | RecurringCreditsChangeVariables | UnitAmountChangeVariables
 
+"""Connection settings of a Snowflake data export."""
 type SnowflakeCredentials {
-  """Airbyte connection ID for Snowflake"""
+  """Airbyte connection used for the export."""
   airbyteConnectionId: String
-  """Airbyte destination ID for Snowflake"""
+  """Airbyte destination used for the export."""
   airbyteDestinationId: String
-  """The database you specified when creating the Stigg entities in Snowflake, for example: STIGG_DATABASE"""
+  """Snowflake database the data is written to."""
   database: String!
-  """The Snowflake account URL, for example: https://ab12345.us-east-2.aws.snowflakecomputing.com"""
+  """Address of the Snowflake account."""
   host: String!
-  """The masked passphrase for the encrypted private key"""
+  """Passphrase of the encrypted private key, masked."""
   passphrase: String
-  """The masked password indicating the password based authentication for the Snowflake integration"""
+  """Password for password login, masked."""
   password: String
-  """The base64 encoded SHA-256 fingerprint of the public key corresponding to the private key"""
+  """Fingerprint of the public key matching the private key, rather than the key itself."""
   privateKey: String
-  """The role you specified when creating the Stigg entities in Snowflake, for example: STIGG_ROLE"""
+  """Snowflake role used to write the data."""
   role: String!
-  """The schema you specified when creating the Stigg entities in Snowflake, for example: STIGG_SCHEMA"""
+  """Snowflake schema the data is written to."""
   schemaName: String!
-  """The username you specified when creating the Stigg entities in Snowflake, for example: STIGG_USER"""
+  """Snowflake user used to write the data."""
   username: String!
-  """The warehouse you specified when creating the Stigg entities in Snowflake, for example: STIGG_WAREHOUSE"""
+  """Snowflake warehouse used to write the data."""
   warehouse: String!
 }
 
+"""Ascending or descending order."""
 enum SortDirection {
   ASC
   DESC
 }
 
+"""Where records without a value go in a sort."""
 enum SortNulls {
   NULLS_FIRST
   NULLS_LAST
 }
 
+"""Draft change to a text setting."""
 type StringChangeDto {
-  """The value after the change"""
+  """The value in the draft, after the change."""
   after: String
-  """The value before the change"""
+  """The published value, before the change."""
   before: String
-  """The change type"""
+  """Whether the value was added, deleted, modified or reordered."""
   changeType: ChangeType
 }
 
+"""Modes a Stripe account can be connected in."""
 enum StripeAccountMode {
   LIVE
   SANDBOX
   TEST
 }
 
+"""How a Stripe account was connected."""
 enum StripeAccountSource {
   APP
   CONNECT
 }
 
+"""Connection settings of a Stripe integration."""
 type StripeCredentials {
-  """Display name of the Stripe account"""
+  """Name of the connected Stripe account."""
   accountDisplayName: String!
-  """ID of the Stripe account"""
+  """ID of the connected Stripe account."""
   accountId: String!
-  """Whether tax is enabled for the Stripe account"""
+  """True when Stripe computes taxes."""
   isTaxEnabled: Boolean!
-  """Whether the Stripe account is in test mode"""
+  """True when the account is connected in test mode."""
   isTestMode: Boolean!
-  """Stripe App install mode — live, test, or managed sandbox (Stripe App only)"""
+  """Mode the Stripe App was installed in; only for the Stripe App."""
   mode: StripeAccountMode
-  """Which Stripe platform the integration was authorized against (legacy Connect or new Stripe App)"""
+  """Whether the account was connected through Stripe Connect or the Stripe App."""
   source: StripeAccountSource!
 }
 
+"""Connection settings of a Stripe Invoicing integration."""
 type StripeInvoicingCredentials {
-  """Connected Stripe account ID (e.g. acct_...) resolved during connect"""
+  """ID of the connected Stripe account."""
   accountId: String
 }
 
+"""An add-on on a subscription."""
 type SubscriptionAddon {
-  """Addon object"""
+  """The add-on."""
   addon: Addon!
-  """The id of the addon"""
+  """Identifier of the add-on."""
   addonId: String!
+  """When the add-on was added to the subscription."""
   createdAt: DateTime
+  """Internal ID of this subscription add-on."""
   id: UUID!
+  """Price charged for the add-on on this subscription."""
   price: Price
+  """Number of units of the add-on."""
   quantity: Float!
+  """Subscription the add-on is on."""
   subscription: CustomerSubscription!
+  """When this subscription add-on was last changed."""
   updatedAt: DateTime!
 }
 
+"""Why a subscription was cancelled."""
 enum SubscriptionCancelReason {
   AutoCancellationRule
   CancelledByBilling
@@ -11622,74 +11994,81 @@ enum SubscriptionCancelReason {
   UpgradeOrDowngrade
 }
 
+"""What happens to entitlements when a subscription is cancelled."""
 enum SubscriptionCancellationAction {
   DEFAULT
   REVOKE_ENTITLEMENTS
 }
 
+"""When a cancellation takes effect."""
 enum SubscriptionCancellationTime {
   END_OF_BILLING_PERIOD
   IMMEDIATE
   SPECIFIC_DATE
 }
 
+"""A coupon as applied to one subscription."""
 type SubscriptionCoupon {
-  """Fixed amount discounts in different currencies"""
+  """Fixed discount, given per currency."""
   amountsOff: [Money!]
-  """Discount value of the coupon (deprecated)"""
+  """Discount amount or percentage; deprecated, use percentOff or amountsOff."""
   discountValue: Float!
-  """Duration of the coupon validity in months"""
+  """Months the discount lasts; null means forever."""
   durationInMonths: Float
-  """The unique identifier for the environment"""
+  """ID of the environment the coupon belongs to."""
   environmentId: UUID!
-  """The expiration date of this coupon"""
+  """When the coupon stops applying to the subscription."""
   expirationDate: DateTime
-  """Unique identifier for the entity"""
+  """Internal ID of the coupon."""
   id: UUID!
-  """Name of the coupon"""
+  """Human-readable name of the coupon."""
   name: String!
-  """Percentage discount off the original price"""
+  """Discount as a percentage of the price."""
   percentOff: Float
-  """The unique identifier for the entity"""
+  """Your identifier for the coupon."""
   refId: String!
-  """The start date of this coupon"""
+  """When the coupon started applying to the subscription."""
   startDate: DateTime
-  """Current status of the coupon"""
+  """Whether the coupon is active, expired or removed on this subscription."""
   status: SubscriptionCouponStatus!
-  """Type of the coupon (percentage or fixed amount)"""
+  """Whether the coupon takes off a percentage or a fixed amount."""
   type: CouponType!
 }
 
+"""States of a coupon on a subscription."""
 enum SubscriptionCouponStatus {
   ACTIVE
   EXPIRED
   REMOVED
 }
 
+"""Credits granted to one subscription."""
 type SubscriptionCreditEntitlement {
-  """The amount of credits"""
+  """Number of credits granted each cadence."""
   amount: Float!
-  """The cadence of the credit entitlement"""
+  """How often the credits are granted."""
   cadence: CreditCadence!
-  """Timestamp of when the record was created"""
+  """When the credit entitlement was created."""
   createdAt: DateTime
-  """The custom currency associated with this credit entitlement"""
+  """Credit currency being granted."""
   customCurrency: CustomCurrency!
-  """The unique identifier of the custom currency"""
+  """Identifier of the credit currency being granted."""
   customCurrencyId: String!
-  """Subscription entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The unique identifier for the environment"""
+  """ID of the environment the credit entitlement belongs to."""
   environmentId: UUID!
-  """Whether the entitlement has a soft limit"""
+  """True when spending may go beyond the granted credits."""
   hasSoftLimit: Boolean
+  """Internal ID of the credit entitlement."""
   id: UUID!
-  """The unique identifier of the subscription"""
+  """Identifier of the subscription."""
   subscriptionId: String!
-  """Timestamp of when the record was last updated"""
+  """When the credit entitlement was last updated."""
   updatedAt: DateTime
 }
 
+"""How it was decided which subscription to create for a new customer."""
 enum SubscriptionDecisionStrategy {
   PREDEFINED_FREE_PLAN
   PREDEFINED_TRIAL_PLAN
@@ -11697,116 +12076,156 @@ enum SubscriptionDecisionStrategy {
   SKIPPED_SUBSCRIPTION_CREATION
 }
 
+"""What happens when a subscription ends."""
 enum SubscriptionEndSetup {
   CANCEL_SUBSCRIPTION
   DOWNGRADE_TO_FREE
 }
 
+"""Access to a feature added to one subscription on top of its plan."""
 type SubscriptionEntitlement {
-  """Timestamp of when the record was created"""
+  """When the entitlement was created."""
   createdAt: DateTime
-  """Subscription entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The unique identifier for the environment"""
+  """ID of the environment the entitlement belongs to."""
   environmentId: UUID!
+  """Feature being granted."""
   feature: Feature!
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature being granted."""
   featureId: String!
-  """Whether the entitlement has a soft limit"""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean
+  """Internal ID of the entitlement."""
   id: UUID!
+  """Meter measuring usage of the feature, if metered."""
   meter: Meter
-  """The reset period of the entitlement"""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """The reset period configuration of the entitlement"""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
+  """Subscription the entitlement belongs to."""
   subscription: CustomerSubscription!
-  """The unique identifier of the subscription"""
+  """Identifier of the subscription."""
   subscriptionId: String!
-  """Timestamp of when the record was last updated"""
+  """When the entitlement was last updated."""
   updatedAt: DateTime
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
 }
 
+"""An entitlement granted to a subscription: feature or credit."""
 union SubscriptionEntitlementUnion = SubscriptionCreditEntitlement | SubscriptionFeatureEntitlement
 
+"""Access to a feature granted to one subscription, as a member of the entitlement union."""
 type SubscriptionFeatureEntitlement {
-  """Timestamp of when the record was created"""
+  """When the entitlement was created."""
   createdAt: DateTime
-  """Subscription entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The enum values of the entitlement"""
+  """Values granted, for enum features."""
   enumValues: [String!]
-  """The unique identifier for the environment"""
+  """ID of the environment the entitlement belongs to."""
   environmentId: UUID!
-  """The feature this entitlement corresponds to."""
+  """Feature being granted."""
   feature: Feature!
-  """Feature group IDs associated with this entitlement"""
+  """Identifiers of the feature groups this entitlement came from."""
   featureGroupIds: [String!]
-  """Feature groups associated with this entitlement"""
+  """Feature groups this entitlement came from."""
   featureGroups: [FeatureGroup!]
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature being granted."""
   featureId: String!
-  """Whether the entitlement has a soft limit"""
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """True when usage has no cap."""
   hasUnlimitedUsage: Boolean
+  """Internal ID of the entitlement."""
   id: UUID!
-  """The meter configuration used to track and measure usage for this entitlement"""
+  """Meter measuring usage of the feature, if metered."""
   meter: Meter
-  """The reset period of the entitlement"""
+  """How often usage is reset, such as monthly."""
   resetPeriod: EntitlementResetPeriod
-  """The reset period configuration of the entitlement"""
+  """Exact schedule of the usage reset."""
   resetPeriodConfiguration: ResetPeriodConfiguration
-  """The unique identifier of the subscription"""
+  """Identifier of the subscription."""
   subscriptionId: String!
-  """Timestamp of when the record was last updated"""
+  """When the entitlement was last updated."""
   updatedAt: DateTime
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
 }
 
+"""A change to a subscription that is scheduled to happen later."""
 type SubscriptionFutureUpdate {
+  """ID of the schedule in the billing provider."""
   billingId: String
+  """When the change was scheduled."""
   createdAt: DateTime
+  """Whether the change is waiting, done, failed or cancelled."""
   scheduleStatus: SubscriptionScheduleStatus!
-  """The schedule variables by the type of the schedule"""
+  """What the change does; the type depends on the kind of change."""
   scheduleVariables: ScheduleVariables
+  """When the change is to be applied."""
   scheduledExecutionTime: DateTime!
+  """Kind of change, such as a plan or add-on change."""
   subscriptionScheduleType: SubscriptionScheduleType!
+  """Plan or add-on the change moves to, if any."""
   targetPackage: PackageDto
 }
 
+"""An invoice issued for a subscription."""
 type SubscriptionInvoice {
+  """Amount the customer still has to pay."""
   amountDue: Float
+  """Customer balance used to pay the invoice."""
   appliedBalance: Float
-  """Number of payment attempts made for this invoice, from the perspective of the payment retry schedule."""
+  """Number of payment attempts made so far."""
   attemptCount: Float
+  """ID of the invoice in the billing provider."""
   billingId: String!
+  """Why the invoice was issued."""
   billingReason: SubscriptionInvoiceBillingReason
+  """When the invoice was created."""
   createdAt: DateTime!
+  """Currency of the invoice."""
   currency: String
+  """When payment is due."""
   dueDate: DateTime
+  """Customer balance after the invoice."""
   endingBalance: Float
+  """Last payment error, if payment failed."""
   errorMessage: String
+  """Lines of the invoice."""
   lines: [InvoiceLine!]
+  """Secret used to finish payment in the client, when action is needed."""
   paymentSecret: String
+  """Page where the invoice can be paid."""
   paymentUrl: String
+  """Link to the invoice PDF."""
   pdfUrl: String
+  """True when the customer must act, for example to confirm a payment."""
   requiresAction: Boolean!
+  """Customer balance before the invoice."""
   startingBalance: Float
+  """Whether the invoice is open, paid or cancelled."""
   status: SubscriptionInvoiceStatus!
+  """Amount before discounts and tax."""
   subTotal: Float
+  """Amount before discounts, without tax."""
   subTotalExcludingTax: Float
+  """Tax amount."""
   tax: Float
+  """Amount after discounts and tax."""
   total: Float
+  """Amount after discounts, without tax."""
   totalExcludingTax: Float
+  """When the invoice was last updated."""
   updatedAt: DateTime!
 }
 
+"""Why an invoice was issued."""
 enum SubscriptionInvoiceBillingReason {
   BILLING_CYCLE
   MANUAL
@@ -11816,145 +12235,203 @@ enum SubscriptionInvoiceBillingReason {
   SUBSCRIPTION_UPDATE
 }
 
+"""States of an invoice."""
 enum SubscriptionInvoiceStatus {
   CANCELED
   OPEN
   PAID
 }
 
+"""Minimum spend applying to a subscription."""
 type SubscriptionMinimumSpend {
-  """Is the minimum spend an override on the subscription level"""
+  """True when the minimum was set on the subscription rather than taken from the plan."""
   isOverride: Boolean
-  """The minimum spend limit"""
+  """The minimum amount."""
   minimum: Money
 }
 
+"""A price as applied to one subscription."""
 type SubscriptionPrice {
+  """How the amount is computed."""
   billingModel: BillingModel
+  """When the subscription price was created."""
   createdAt: DateTime
+  """When credits bought with this price are granted."""
   creditGrantCadence: CreditGrantCadence
+  """Credits this price stands for."""
   creditRate: CreditRate
+  """Number of credits bought with this price."""
   creditsQuantity: Float
+  """ID of the environment the subscription price belongs to."""
   environmentId: UUID
+  """Identifier of the feature the price charges for."""
   featureId: String
+  """True when usage may go beyond the limit while still being recorded."""
   hasSoftLimit: Boolean
+  """Internal ID of the subscription price."""
   id: UUID!
-  """The next date when recurring credits will be granted"""
+  """When recurring credits are next granted."""
   nextGrantDate: DateTime
+  """The underlying price."""
   price: Price
+  """Subscription the price applies to."""
   subscription: CustomerSubscription!
-  """The subscription this price belongs to"""
+  """Identifier of the subscription the price applies to."""
   subscriptionId: String!
+  """Credit currency topped up by this price."""
   topUpCustomCurrencyId: String
+  """When the subscription price was last updated."""
   updatedAt: DateTime!
+  """Usage included with this price."""
   usageLimit: Float
 }
 
+"""Number of subscriptions of one pricing type."""
 type SubscriptionPricingTypeStatistics {
+  """The pricing type counted."""
   pricingType: PricingType!
+  """Number of subscriptions of that pricing type."""
   totalCount: Float!
 }
 
+"""How a subscription change is charged."""
 enum SubscriptionProrationBehavior {
   CREATE_PRORATIONS
   INVOICE_IMMEDIATELY
   NONE
 }
 
+"""A subscription in the shape returned by the subscriptions search."""
 type SubscriptionQuery {
+  """Custom key-value metadata attached to the subscription."""
   additionalMetaData: JSON
+  """Add-ons on the subscription, with their quantities."""
   addons: [SubscriptionAddon!]
-  """Billing cycle anchor date"""
+  """Date the billing cycles of the subscription are aligned to."""
   billingCycleAnchor: String
-  """Billing ID"""
+  """The subscription's ID in the billing provider."""
   billingId: String
+  """Link to the subscription in the billing provider's dashboard."""
   billingLinkUrl: String
-  """The billing period of the subscription"""
+  """Whether the subscription is billed monthly or yearly."""
   billingPeriod: BillingPeriod
+  """Last error returned when syncing the subscription to the billing provider."""
   billingSyncError: String
-  """Budget configuration"""
+  """Spending cap set on the subscription, if any."""
   budget: BudgetConfiguration
-  """Indicates if the budget has been exceeded"""
+  """True when spending has gone past the budget."""
   budgetExceeded: Boolean
+  """Why the subscription was cancelled, if it was."""
   cancelReason: SubscriptionCancelReason
-  """Subscription cancellation date"""
+  """When the subscription was or will be cancelled."""
   cancellationDate: DateTime
+  """Coupon currently discounting the subscription."""
   coupon: SubscriptionCoupon
+  """All coupons applied to the subscription."""
   coupons: [SubscriptionCoupon!]
-  """Created at"""
+  """When the subscription record was created."""
   createdAt: DateTime
+  """ID of the subscription in the connected CRM."""
   crmId: String
+  """Link to the subscription in the connected CRM."""
   crmLinkUrl: String
+  """End of the current billing period."""
   currentBillingPeriodEnd: DateTime
+  """Start of the current billing period."""
   currentBillingPeriodStart: DateTime
+  """Customer the subscription belongs to."""
   customer: Customer!
-  """Customer ID"""
+  """Identifier of the customer the subscription belongs to."""
   customerId: String
+  """When the subscription actually stops granting access."""
   effectiveEndDate: DateTime
+  """When the subscription is set to end, if it has an end."""
   endDate: DateTime
-  """The list of entitlements (feature and credit) associated with the subscription"""
+  """Feature and credit entitlements the subscription grants."""
   entitlements: [SubscriptionEntitlementUnion!]
+  """The environment the subscription belongs to."""
   environment: Environment!
-  """Environment ID"""
+  """ID of the environment the subscription belongs to."""
   environmentId: UUID!
+  """Experiment that produced this subscription, if any."""
   experiment: Experiment
+  """Experiment and group this subscription was assigned to, if any."""
   experimentInfo: experimentInfo
-  """Free items included in the subscription"""
+  """Add-on items included in the subscription at no charge."""
   freeItems: [FreeSubscriptionItem!]
+  """Internal ID of the subscription."""
   id: UUID!
+  """Most recent invoice for usage charges."""
   lastUsageInvoice: SubscriptionInvoice
+  """Most recent invoice of the subscription."""
   latestInvoice: SubscriptionInvoice
-  """Minimum spend configuration"""
+  """Minimum amount charged per billing period, if set."""
   minimumSpend: SubscriptionMinimumSpend
+  """Billing provider ID the subscription had before it was last replaced there."""
   oldBillingId: String
+  """Customer who pays for the subscription when it is not the subscribing customer."""
   payingCustomer: Customer
+  """Identifier of the paying customer, when it differs from the subscriber."""
   payingCustomerId: String
-  """Payment collection"""
+  """State of payment collection for the subscription."""
   paymentCollection: PaymentCollection!
-  """Payment collection method of the subscription"""
+  """How the subscription is paid: charged automatically, invoiced, or not at all."""
   paymentCollectionMethod: PaymentCollectionMethod
+  """Plan the subscription is on."""
   plan: Plan!
+  """Prices that apply to the subscription."""
   prices: [SubscriptionPrice!]
-  """Pricing type"""
+  """Whether the subscription is free, paid or custom-priced."""
   pricingType: PricingType!
+  """Your identifier for the subscription."""
   refId: String!
+  """Customer resource the subscription is attached to, if any."""
   resource: CustomerResource
-  """Resource ID"""
+  """Identifier of the resource the subscription is attached to, if any."""
   resourceId: String
-  """Salesforce ID"""
+  """ID of the subscription in Salesforce."""
   salesforceId: String
+  """Changes scheduled to apply to the subscription later."""
   scheduledUpdates: [SubscriptionScheduledUpdate!]
-  """Subscription start date"""
+  """When the subscription starts or started."""
   startDate: DateTime!
-  """Subscription status"""
+  """Current lifecycle status of the subscription."""
   status: SubscriptionStatus!
+  """Entitlements added specifically to this subscription."""
   subscriptionEntitlements: [SubscriptionEntitlement!]
-  """Subscription ID"""
+  """Identifier of the subscription."""
   subscriptionId: String!
+  """Sync status of the subscription with each connected integration."""
   syncStates: [SyncState!]
+  """Total price of the subscription, with the add-ons share."""
   totalPrice: CustomerSubscriptionTotalPrice
-  """Trial configuration"""
+  """What happens when the trial ends."""
   trialConfiguration: TrialConfiguration
+  """When the trial ends, for subscriptions in trial."""
   trialEndDate: DateTime
+  """True if the subscription started with a trial."""
   wasInTrial: Boolean
 }
 
+"""A page of subscriptions together with paging details."""
 type SubscriptionQueryConnection {
-  """Array of edges."""
+  """The subscriptions on this page, each paired with its cursor."""
   edges: [SubscriptionQueryEdge!]!
-  """Paging information"""
+  """Cursors and flags for moving to the neighbouring pages."""
   pageInfo: PageInfo!
-  """Fetch total count of records"""
+  """Total number of subscriptions that match the filter, across all pages."""
   totalCount: Int!
 }
 
+"""One subscription in a page of results, along with its cursor."""
 type SubscriptionQueryEdge {
-  """Cursor for this node."""
+  """Opaque cursor for this subscription; pass it as after or before to page from here."""
   cursor: ConnectionCursor!
-  """The node containing the SubscriptionQuery"""
+  """The subscription itself."""
   node: SubscriptionQuery!
 }
 
+"""Fields that subscriptions can be sorted on."""
 enum SubscriptionQuerySortFields {
   createdAt
   customerId
@@ -11965,6 +12442,7 @@ enum SubscriptionQuerySortFields {
   status
 }
 
+"""States of a scheduled subscription change."""
 enum SubscriptionScheduleStatus {
   Canceled
   Done
@@ -11973,6 +12451,7 @@ enum SubscriptionScheduleStatus {
   Scheduled
 }
 
+"""Kinds of scheduled subscription change."""
 enum SubscriptionScheduleType {
   AdditionalMetaData
   Addon
@@ -11986,23 +12465,32 @@ enum SubscriptionScheduleType {
   UnitAmount
 }
 
+"""A change to a subscription that is scheduled to happen later."""
 type SubscriptionScheduledUpdate {
+  """ID of the schedule in the billing provider."""
   billingId: String
+  """When the change was scheduled."""
   createdAt: DateTime
+  """Whether the change is waiting, done, failed or cancelled."""
   scheduleStatus: SubscriptionScheduleStatus!
-  """The schedule variables by the type of the schedule"""
+  """What the change does; the type depends on the kind of change."""
   scheduleVariables: ScheduleVariables
+  """When the change is to be applied."""
   scheduledExecutionTime: DateTime!
+  """Kind of change, such as a plan or add-on change."""
   subscriptionScheduleType: SubscriptionScheduleType!
+  """Plan or add-on the change moves to, if any."""
   targetPackage: PackageDto
 }
 
+"""How a new customer's first subscription starts."""
 enum SubscriptionStartSetup {
   FREE_PLAN
   PLAN_SELECTION
   TRIAL_PERIOD
 }
 
+"""Lifecycle states of a subscription."""
 enum SubscriptionStatus {
   ACTIVE
   CANCELED
@@ -12012,55 +12500,63 @@ enum SubscriptionStatus {
   PAYMENT_PENDING
 }
 
+"""When usage is reset on a subscription change."""
 enum SubscriptionUpdateUsageCutoffBehavior {
   ALWAYS_RESET
   BILLING_PERIOD_CHANGE
   NEVER_RESET
 }
 
+"""Rule for resetting usage when a subscription changes."""
 type SubscriptionUpdateUsageResetCutoffRule {
-  """Behavior to reset according to"""
+  """When usage is reset."""
   behavior: SubscriptionUpdateUsageCutoffBehavior!
 }
 
+"""Result of syncing an entity to a billing provider."""
 type SyncRevisionBillingData {
-  """Billing integration id"""
+  """ID of the entity in the billing provider."""
   billingId: String!
-  """Billing integration url"""
+  """Link to the entity in the billing provider."""
   billingLinkUrl: String!
 }
 
+"""Vendor-side details of a sync; the member type depends on the integration."""
 union SyncRevisionData = SyncRevisionBillingData | SyncRevisionMarketplaceData | SyncRevisionPriceBillingData
 
+"""Result of syncing an entity to a marketplace."""
 type SyncRevisionMarketplaceData {
-  """Dimensions of the marketplace sync revision"""
+  """Marketplace dimensions created for the entity."""
   dimensions: String!
 }
 
+"""Result of syncing a price to a billing provider."""
 type SyncRevisionPriceBillingData {
-  """Billing integration id"""
+  """ID of the price in the billing provider."""
   billingId: String!
-  """Billing integration url"""
+  """Link to the price in the billing provider."""
   billingLinkUrl: String!
-  """Price group package billing id"""
+  """ID in the billing provider of the package that groups the price."""
   priceGroupPackageBillingId: String!
 }
 
+"""Sync status of an entity with one integration."""
 type SyncState {
-  """Sync revision data"""
+  """Vendor-side details of the last sync."""
   data: SyncRevisionData
-  """Error message"""
+  """Error from the last sync, if it failed."""
   error: String
-  """Integration details"""
+  """Integration synced with."""
   integration: Integration!
-  """Status of the integration sync"""
+  """Whether the sync is pending, succeeded, failed or not needed."""
   status: SyncStatus!
-  """Synced entity id"""
+  """ID of the entity on the vendor side."""
   syncedEntityId: String
-  """The vendor identifier of integration"""
+  """Vendor of the integration."""
   vendorIdentifier: VendorIdentifier!
 }
 
+"""States of a sync."""
 enum SyncStatus {
   ERROR
   NO_SYNC_REQUIRED
@@ -12068,65 +12564,77 @@ enum SyncStatus {
   SUCCESS
 }
 
+"""How tiered prices are applied."""
 enum TiersMode {
   GRADUATED
   VOLUME
 }
 
+"""Trial settings of a subscription."""
 type TrialConfiguration {
-  """Indicates the behavior of the subscription when the trial is expired."""
+  """What happens to the subscription when the trial ends."""
   trialEndBehavior: TrialEndBehavior!
 }
 
+"""What happens when a trial ends."""
 enum TrialEndBehavior {
   CANCEL_SUBSCRIPTION
   CONVERT_TO_PAID
 }
 
+"""Units a trial length can be given in."""
 enum TrialPeriodUnits {
   DAY
   MONTH
 }
 
+"""A plan a customer has already had a trial of."""
 type TrialedPlan {
-  """Internal plan id"""
+  """Internal ID of the plan."""
   planId: String
-  """Plan slug, as defined by the user"""
+  """Your identifier for the plan."""
   planRefId: String
-  """Internal product id"""
+  """Internal ID of the product."""
   productId: String
-  """Product slug, as defined by the user"""
+  """Your identifier for the product."""
   productRefId: String
 }
 
+"""Details of a scheduled change to a unit quantity."""
 type UnitAmountChangeVariables {
+  """Feature whose quantity changes."""
   featureId: String
+  """Quantity after the change."""
   newUnitAmount: Float
 }
 
+"""Conversion of reported usage into the units shown and billed."""
 type UnitTransformation {
-  """Divide usage by this number"""
+  """Number reported usage is divided by."""
   divide: Float!
-  """Singular feature units after the transformation"""
+  """Unit name for one converted unit."""
   featureUnits: String
-  """Plural feature units after the transformation"""
+  """Unit name for several converted units."""
   featureUnitsPlural: String
-  """After division, either round the result up or down"""
+  """Whether the result of the division is rounded up or down."""
   round: UnitTransformationRound!
 }
 
+"""Rounding direction after a unit transformation."""
 enum UnitTransformationRound {
   DOWN
   UP
 }
 
+"""Singular and plural names of a unit."""
 type Units {
-  """Plural form of the unit"""
+  """Name for several units."""
   plural: String!
-  """Singular form of the unit"""
+  """Name for one unit."""
   singular: String!
 }
 
+"""Third-party services an integration can connect to."""
 enum VendorIdentifier {
   AUTH0
   AWS_MARKETPLACE
@@ -12139,6 +12647,7 @@ enum VendorIdentifier {
   ZUORA
 }
 
+"""Categories of integration."""
 enum VendorType {
   AUTH
   BILLING
@@ -12147,6 +12656,7 @@ enum VendorType {
   MARKETPLACE
 }
 
+"""What weekly usage resets are aligned to."""
 enum WeeklyAccordingTo {
   EveryFriday
   EveryMonday
@@ -12158,1443 +12668,2255 @@ enum WeeklyAccordingTo {
   SubscriptionStart
 }
 
+"""Settings of a weekly usage reset."""
 type WeeklyResetPeriodConfig {
-  """Weekly according to configuration"""
+  """Day of the week usage resets on, or the subscription start day."""
   weeklyAccordingTo: WeeklyAccordingTo
 }
 
+"""Stigg embeddable widgets."""
 enum WidgetType {
   CHECKOUT
   CUSTOMER_PORTAL
   PAYWALL
 }
 
+"""What yearly usage resets are aligned to."""
 enum YearlyAccordingTo {
   SubscriptionStart
 }
 
+"""Settings of a yearly usage reset."""
 type YearlyResetPeriodConfig {
-  """Yearly according to configuration"""
+  """Date in the year usage resets on."""
   yearlyAccordingTo: YearlyAccordingTo
 }
 
+"""Connection settings of a Zuora integration."""
 type ZuoraCredentials {
-  """REST Base URL of the Zuora account"""
+  """Base address of the Zuora REST API for the account."""
   baseUrl: String!
-  """Client ID for the Zuora account"""
+  """OAuth client ID for Zuora."""
   clientId: String!
-  """Client secret for the Zuora account"""
+  """OAuth client secret for Zuora."""
   clientSecret: String!
-  """The deferred revenue account code"""
+  """Accounting code for deferred revenue."""
   deferredRevenueAccount: String
-  """Whether invoice settlement is enabled"""
+  """True when Zuora invoice settlement is on."""
   invoiceSettlementEnabled: Boolean
-  """The ID of the payment gateway to use"""
+  """Payment gateway to charge through."""
   paymentGatewayId: String
-  """The ID of the payment page to use"""
+  """Hosted payment page to use."""
   paymentPageId: String
-  """Publishable key for the Zuora payment form"""
+  """Public key used by the Zuora hosted payment form."""
   publishableKey: String
-  """The revenue recognition account code"""
+  """Accounting code for recognized revenue."""
   recognizedRevenueAccount: String
-  """Stripe publishable key for the Zuora payment page"""
+  """Public Stripe key for the Zuora payment page."""
   stripePublishableKey: String
-  """Stripe secret key for the Zuora payment page"""
+  """Secret Stripe key for the Zuora payment page."""
   stripeSecretKey: String
-  """Webhook secret to insert on Zuora callouts"""
+  """Secret added to Zuora callouts so they can be verified."""
   webhookSecret: String
 }
 
+"""Conditions for selecting add-ons; all given conditions must hold."""
 input AddonFilter {
+  """Matches only if every filter in this list matches."""
   and: [AddonFilter!]
+  """Condition on the add-on's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the add-on's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the add-on's description."""
   description: StringFieldComparison
+  """Condition on the add-on's display name."""
   displayName: StringFieldComparison
+  """Condition on the add-on's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the add-on's internal ID."""
   id: UuidFilterComparison
+  """Condition on the add-on's latest-version flag."""
   isLatest: BooleanFieldComparison
+  """Condition on the offer the add-on belongs to."""
   offer: AddonFilterOfferFilter
+  """Matches if at least one filter in this list matches."""
   or: [AddonFilter!]
+  """Condition on the add-on's pricing type."""
   pricingType: PricingTypeFilterComparison
+  """Condition on the add-on's product ID."""
   productId: StringFieldComparison
+  """Condition on the add-on's reference ID."""
   refId: StringFieldComparison
+  """Condition on the add-on's status."""
   status: PackageStatusFilterComparison
+  """Condition on the add-on's last update time."""
   updatedAt: DateFieldComparison
+  """Condition on the add-on's version number."""
   versionNumber: IntFieldComparison
 }
 
+"""Conditions on the offers related to an add-on being filtered."""
 input AddonFilterOfferFilter {
+  """Matches only if every filter in this list matches."""
   and: [AddonFilterOfferFilter!]
+  """Condition on the offer's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the offer's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the offer's internal ID."""
   id: UuidFilterComparison
+  """Condition on the offer's default-offer flag."""
   isDefault: BooleanFieldComparison
+  """Condition on the offer's latest-version flag."""
   isLatest: BooleanFieldComparison
+  """Condition on the offer's own identifier."""
   offerId: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [AddonFilterOfferFilter!]
+  """Condition on the offer's status."""
   status: OfferStatusFilterComparison
+  """Condition on the offer's version."""
   version: IntFieldComparison
 }
 
+"""One sort key for an add-on query; a list of these sorts by each key in turn."""
 input AddonSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The add-on field to sort on."""
   field: AddonSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""A postal address with an optional phone number."""
 input Address {
-  """Address line 1"""
+  """First line of the street address."""
   addressLine1: String
-  """Address line 2"""
+  """Second line of the street address."""
   addressLine2: String
-  """City"""
+  """City or town."""
   city: String
-  """Country"""
+  """Country, preferably as a two-letter ISO code."""
   country: String
-  """Phone number"""
+  """Contact phone number."""
   phoneNumber: String
-  """Postal code"""
+  """Postal or ZIP code."""
   postalCode: String
-  """State"""
+  """State, province or region."""
   state: String
 }
 
+"""Which customer to archive."""
 input ArchiveCustomerInput {
-  """Customer slug"""
+  """Identifier of the customer to archive."""
   customerId: String!
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
 }
 
+"""Which payment method to attach to which customer."""
 input AttachCustomerPaymentMethodInput {
-  """The currency to use for this payment method (only used for Zuora)"""
+  """Currency the payment method is used for; only used with Zuora."""
   billingCurrency: Currency
-  """Customer slug"""
+  """Identifier of the customer."""
   customerId: String
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
-  """The billing integration to use for this payment method"""
+  """Billing integration the payment method comes from, when there are several."""
   integrationId: String
-  """Billing provider payment method id"""
+  """ID of the payment method in the billing provider."""
   paymentMethodId: String!
-  """Customer slug"""
+  """Identifier of the customer; same as customerId."""
   refId: String
-  """The integration type to attach the payment method to"""
+  """Billing provider the payment method comes from."""
   vendorIdentifier: VendorIdentifier!
 }
 
+"""A feature and the quantity of it to bill."""
 input BillableFeatureInput {
+  """Identifier of the feature."""
   featureId: String!
+  """Number of units to bill."""
   quantity: Float!
 }
 
+"""Address sent to the billing provider for a subscription."""
 input BillingAddress {
+  """City or town."""
   city: String
+  """Country, preferably as a two-letter ISO code."""
   country: String
+  """First line of the street address."""
   line1: String
+  """Second line of the street address."""
   line2: String
+  """Postal or ZIP code."""
   postalCode: String
+  """State, province or region."""
   state: String
 }
 
+"""Conditions on a BillingModel enum field; when several are given, all must hold."""
 input BillingModelFilterComparison {
+  """Matches values equal to this one."""
   eq: BillingModel
+  """Matches values greater than this one."""
   gt: BillingModel
+  """Matches values greater than or equal to this one."""
   gte: BillingModel
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: BillingModel
+  """Matches values equal to any of these."""
   in: [BillingModel!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: BillingModel
+  """Matches values less than this one."""
   lt: BillingModel
+  """Matches values less than or equal to this one."""
   lte: BillingModel
+  """Matches values not equal to this one."""
   neq: BillingModel
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: BillingModel
+  """Matches values equal to none of these."""
   notIn: [BillingModel!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: BillingModel
 }
 
+"""Conditions on a true/false field; when several are given, all must hold."""
 input BooleanFieldComparison {
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
 }
 
+"""Spending cap to set on a subscription."""
 input BudgetConfigurationInput {
-  """Indicates the behavior of the budget when the limit is exceeded. If true, the limit is a soft limit, if false, the limit is a hard limit. Default is false."""
+  """If true, spending may pass the limit; if false, usage is blocked at the limit."""
   hasSoftLimit: Boolean!
-  """The maximum spending limit"""
+  """Highest amount that may be spent."""
   limit: Float!
 }
 
+"""Settings of the hosted checkout page used when payment details are needed."""
 input CheckoutOptions {
+  """Let the customer enter a promotion code at checkout."""
   allowPromoCodes: Boolean
+  """Let the customer enter a tax ID at checkout."""
   allowTaxIdCollection: Boolean
+  """Page the customer returns to if they leave checkout."""
   cancelUrl: String!
+  """Ask the customer for a billing address."""
   collectBillingAddress: Boolean
+  """Ask the customer for a phone number."""
   collectPhoneNumber: Boolean
+  """Your own reference, passed through to the checkout session."""
   referenceId: String
+  """Page the customer is sent to after paying."""
   successUrl: String!
 }
 
+"""Conditions for selecting coupons; all given conditions must hold."""
 input CouponFilter {
+  """Matches only if every filter in this list matches."""
   and: [CouponFilter!]
+  """Condition on the coupon's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the coupon's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the customers the coupon is applied to; matches if any of them matches."""
   customers: CouponFilterCustomerFilter
+  """Condition on the coupon's description."""
   description: StringFieldComparison
+  """Condition on the coupon's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the coupon's internal ID."""
   id: UuidFilterComparison
+  """Condition on the coupon's name."""
   name: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CouponFilter!]
+  """Condition on the coupon's reference ID."""
   refId: StringFieldComparison
+  """Condition on the coupon's source."""
   source: CouponSourceFilterComparison
+  """Condition on the coupon's status."""
   status: CouponStatusFilterComparison
+  """Condition on the coupon's type."""
   type: CouponTypeFilterComparison
+  """Condition on the coupon's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""Conditions on the customers related to a coupon being filtered."""
 input CouponFilterCustomerFilter {
+  """Matches only if every filter in this list matches."""
   and: [CouponFilterCustomerFilter!]
+  """Condition on the customer's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the customer's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the customer's HubSpot company ID."""
   crmHubspotCompanyId: StringFieldComparison
+  """Condition on the customer's HubSpot company URL."""
   crmHubspotCompanyUrl: StringFieldComparison
+  """Condition on the customer's CRM ID."""
   crmId: StringFieldComparison
+  """Condition on the customer's own identifier."""
   customerId: StringFieldComparison
+  """Condition on the customer's deletion time."""
   deletedAt: DateFieldComparison
+  """Condition on the customer's email address."""
   email: StringFieldComparison
+  """Condition on the customer's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the customer's internal ID."""
   id: UuidFilterComparison
+  """Condition on the customer's name."""
   name: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CouponFilterCustomerFilter!]
+  """Condition on the customer's reference ID."""
   refId: StringFieldComparison
+  """Condition on the customer's Salesforce ID."""
   salesforceId: StringFieldComparison
+  """Case-insensitive text search over the customer's identifying fields, such as name, email and ID."""
   searchQuery: CustomerSearchQueryFilterComparison
+  """Condition on the customer's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""One sort key for a coupon query; a list of these sorts by each key in turn."""
 input CouponSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The coupon field to sort on."""
   field: CouponSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions on a CouponSource enum field; when several are given, all must hold."""
 input CouponSourceFilterComparison {
+  """Matches values equal to this one."""
   eq: CouponSource
+  """Matches values equal to any of these."""
   in: [CouponSource!]
 }
 
+"""Conditions on a CouponStatus enum field; when several are given, all must hold."""
 input CouponStatusFilterComparison {
+  """Matches values equal to this one."""
   eq: CouponStatus
+  """Matches values greater than this one."""
   gt: CouponStatus
+  """Matches values greater than or equal to this one."""
   gte: CouponStatus
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: CouponStatus
+  """Matches values equal to any of these."""
   in: [CouponStatus!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: CouponStatus
+  """Matches values less than this one."""
   lt: CouponStatus
+  """Matches values less than or equal to this one."""
   lte: CouponStatus
+  """Matches values not equal to this one."""
   neq: CouponStatus
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: CouponStatus
+  """Matches values equal to none of these."""
   notIn: [CouponStatus!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: CouponStatus
 }
 
+"""Conditions on a CouponType enum field; when several are given, all must hold."""
 input CouponTypeFilterComparison {
+  """Matches values equal to this one."""
   eq: CouponType
+  """Matches values greater than this one."""
   gt: CouponType
+  """Matches values greater than or equal to this one."""
   gte: CouponType
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: CouponType
+  """Matches values equal to any of these."""
   in: [CouponType!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: CouponType
+  """Matches values less than this one."""
   lt: CouponType
+  """Matches values less than or equal to this one."""
   lte: CouponType
+  """Matches values not equal to this one."""
   neq: CouponType
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: CouponType
+  """Matches values equal to none of these."""
   notIn: [CouponType!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: CouponType
 }
 
+"""How many credits a unit or a price costs."""
 input CreditRateInput {
-  """The credit rate amount"""
+  """Number of credits per unit."""
   amount: Float!
-  """The custom currency refId for the credit rate"""
+  """Your identifier of the credit currency."""
   currencyId: String!
-  """The custom currency ID for the credit rate"""
+  """Internal ID of the credit currency."""
   customCurrencyId: UUID
 }
 
+"""Which page of results to return."""
 input CursorPaging {
-  """Paginate after opaque cursor"""
+  """Return records after this cursor."""
   after: ConnectionCursor
-  """Paginate before opaque cursor"""
+  """Return records before this cursor."""
   before: ConnectionCursor
-  """Paginate first"""
+  """Number of records to return when paging forward."""
   first: Int
-  """Paginate last"""
+  """Number of records to return when paging backward."""
   last: Int
 }
 
+"""Customer details passed to the billing provider."""
 input CustomerBillingInfo {
-  """Customer billing address"""
+  """Address used on invoices."""
   billingAddress: Address
-  """Customers selected currency"""
+  """Currency the customer is billed in."""
   currency: Currency
-  """Customer name"""
+  """Name to show on invoices."""
   customerName: String
-  """The billing integration to use for this customer"""
+  """Billing integration to create the customer in, when there are several."""
   integrationId: String
-  """Invoice custom fields"""
+  """Custom fields to print on invoices."""
   invoiceCustomFields: JSON
-  """Language to use for this customer"""
+  """Preferred language for invoices and emails."""
   language: String
-  """Additional metadata"""
+  """Custom key-value metadata to store with the customer in the billing provider."""
   metadata: JSON
-  """Billing provider payment method id, attached to this customer"""
+  """ID of a payment method in the billing provider to attach to the customer."""
   paymentMethodId: String
-  """Customer shipping address"""
+  """Address goods are shipped to."""
   shippingAddress: Address
-  """Tax IDs"""
+  """Tax identifiers of the customer."""
   taxIds: [TaxExempt!]
-  """Timezone to use for this customer"""
+  """Time zone of the customer."""
   timezone: String
 }
 
+"""Conditions for selecting customers; all given conditions must hold."""
 input CustomerFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerFilter!]
+  """Condition on the customer's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the customer's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the customer's HubSpot company ID."""
   crmHubspotCompanyId: StringFieldComparison
+  """Condition on the customer's HubSpot company URL."""
   crmHubspotCompanyUrl: StringFieldComparison
+  """Condition on the customer's CRM ID."""
   crmId: StringFieldComparison
+  """Condition on the customer's own identifier."""
   customerId: StringFieldComparison
+  """Condition on the customer's deletion time."""
   deletedAt: DateFieldComparison
+  """Condition on the customer's email address."""
   email: StringFieldComparison
+  """Condition on the customer's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the customer's internal ID."""
   id: UuidFilterComparison
+  """Condition on the customer's name."""
   name: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerFilter!]
+  """Condition on the customer's promotional entitlements; matches if any of them matches."""
   promotionalEntitlements: CustomerFilterPromotionalEntitlementFilter
+  """Condition on the customer's reference ID."""
   refId: StringFieldComparison
+  """Condition on the customer's Salesforce ID."""
   salesforceId: StringFieldComparison
+  """Case-insensitive text search over the customer's identifying fields, such as name, email and ID."""
   searchQuery: CustomerSearchQueryFilterComparison
+  """Condition on the customer's subscriptions; matches if any of them matches."""
   subscriptions: CustomerFilterCustomerSubscriptionFilter
+  """Condition on the customer's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""Conditions on the subscriptions related to a customer being filtered."""
 input CustomerFilterCustomerSubscriptionFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerFilterCustomerSubscriptionFilter!]
+  """Condition on the subscription's billing cycle anchor date."""
   billingCycleAnchor: DateFieldComparison
+  """Condition on the subscription's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the subscription's cancellation reason."""
   cancelReason: SubscriptionCancelReasonFilterComparison
+  """Condition on the subscription's cancellation date."""
   cancellationDate: DateFieldComparison
+  """Condition on the subscription's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the subscription's CRM ID."""
   crmId: StringFieldComparison
+  """Condition on the subscription's CRM link."""
   crmLinkUrl: StringFieldComparison
+  """Condition on the subscription's current billing period end."""
   currentBillingPeriodEnd: DateFieldComparison
+  """Condition on the subscription's current billing period start."""
   currentBillingPeriodStart: DateFieldComparison
+  """Condition on the subscription's customer ID."""
   customerId: UuidFilterComparison
+  """Condition on the subscription's effective end date."""
   effectiveEndDate: DateFieldComparison
+  """Condition on the subscription's end date."""
   endDate: DateFieldComparison
+  """Condition on the subscription's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the subscription's internal ID."""
   id: UuidFilterComparison
+  """Condition on the subscription's previous billing provider ID."""
   oldBillingId: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerFilterCustomerSubscriptionFilter!]
+  """Condition on the subscription's paying customer ID."""
   payingCustomerId: UuidFilterComparison
+  """Condition on the subscription's payment collection state."""
   paymentCollection: PaymentCollectionFilterComparison
+  """Condition on the subscription's pricing type."""
   pricingType: PricingTypeFilterComparison
+  """Condition on the subscription's reference ID."""
   refId: StringFieldComparison
+  """Condition on the subscription's resource ID."""
   resourceId: UuidFilterComparison
+  """Condition on the subscription's Salesforce ID."""
   salesforceId: StringFieldComparison
+  """Condition on the subscription's start date."""
   startDate: DateFieldComparison
+  """Condition on the subscription's status."""
   status: SubscriptionStatusFilterComparison
+  """Condition on the subscription's own identifier."""
   subscriptionId: StringFieldComparison
+  """Condition on the subscription's trial end date."""
   trialEndDate: DateFieldComparison
 }
 
+"""Conditions on the promotional entitlements related to a customer being filtered."""
 input CustomerFilterPromotionalEntitlementFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerFilterPromotionalEntitlementFilter!]
+  """Condition on the promotional entitlement's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the promotional entitlement's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the promotional entitlement's internal ID."""
   id: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerFilterPromotionalEntitlementFilter!]
+  """Condition on the promotional entitlement's status."""
   status: PromotionalEntitlementStatusFilterComparison
+  """Condition on the promotional entitlement's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""Details of a customer to create."""
 input CustomerInput {
-  """Additional metadata"""
+  """Custom key-value metadata to store with the customer."""
   additionalMetaData: JSON
-  """The AWS Marketplace integration id"""
+  """ID of the customer in AWS Marketplace."""
   awsMarketplaceCustomerId: String
-  """The unique identifier for the entity in the billing provider"""
+  """ID of an existing customer in the billing provider to link to."""
   billingId: String
-  """Customer billing information"""
+  """Details to pass to the billing provider."""
   billingInformation: CustomerBillingInfo
-  """Customer level coupon"""
+  """Coupon to apply to the customer."""
   couponRefId: String
-  """Timestamp of when the record was created"""
+  """Creation time to record, for customers created elsewhere first."""
   createdAt: DateTime
-  """The unique identifier for the customer in Hubspot integration"""
+  """ID of the customer in the connected CRM."""
   crmId: String
-  """Customer slug"""
+  """Identifier for the new customer; generated if left out."""
   customerId: String
-  """The email of the customer"""
+  """Email address of the customer."""
   email: String
-  """The unique identifier for the environment"""
+  """Environment to create the customer in; defaults to the API key's environment."""
   environmentId: UUID
-  """The name of the customer"""
+  """Display name of the customer."""
   name: String
-  """Customer slug"""
+  """Identifier for the new customer; same as customerId."""
   refId: String
-  """The unique identifier for the customer in Salesforce integration"""
+  """ID of the customer in Salesforce."""
   salesforceId: String
-  """Wether or not to sync free subscriptions to the billing provider"""
+  """Also sync free subscriptions of this customer to the billing provider."""
   shouldSyncFree: Boolean
 }
 
+"""Text search condition on customers."""
 input CustomerSearchQueryFilterComparison {
+  """Case-insensitive pattern to search for, with % as the wildcard."""
   iLike: String
 }
 
+"""One sort key for a customer query; a list of these sorts by each key in turn."""
 input CustomerSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The customer field to sort on."""
   field: CustomerSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions for selecting subscriptions; all given conditions must hold."""
 input CustomerSubscriptionFilter {
+  """Condition on the subscription's add-ons; matches if any of them matches."""
   addons: CustomerSubscriptionFilterSubscriptionAddonFilter
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilter!]
+  """Condition on the subscription's billing cycle anchor date."""
   billingCycleAnchor: DateFieldComparison
+  """Condition on the subscription's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the subscription's cancellation reason."""
   cancelReason: SubscriptionCancelReasonFilterComparison
+  """Condition on the subscription's cancellation date."""
   cancellationDate: DateFieldComparison
+  """Condition on the subscription's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the subscription's CRM ID."""
   crmId: StringFieldComparison
+  """Condition on the subscription's CRM link."""
   crmLinkUrl: StringFieldComparison
+  """Condition on the subscription's current billing period end."""
   currentBillingPeriodEnd: DateFieldComparison
+  """Condition on the subscription's current billing period start."""
   currentBillingPeriodStart: DateFieldComparison
+  """Condition on the customer the subscription belongs to."""
   customer: CustomerSubscriptionFilterCustomerFilter
+  """Condition on the subscription's customer ID."""
   customerId: UuidFilterComparison
+  """Condition on the subscription's effective end date."""
   effectiveEndDate: DateFieldComparison
+  """Condition on the subscription's end date."""
   endDate: DateFieldComparison
+  """Condition on the subscription's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the subscription's internal ID."""
   id: UuidFilterComparison
+  """Condition on the subscription's previous billing provider ID."""
   oldBillingId: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilter!]
+  """Condition on the customer paying for the subscription."""
   payingCustomer: CustomerSubscriptionFilterCustomerFilter
+  """Condition on the subscription's paying customer ID."""
   payingCustomerId: UuidFilterComparison
+  """Condition on the subscription's payment collection state."""
   paymentCollection: PaymentCollectionFilterComparison
+  """Condition on the subscription's plan."""
   plan: CustomerSubscriptionFilterPlanFilter
+  """Condition on the subscription's prices; matches if any of them matches."""
   prices: CustomerSubscriptionFilterSubscriptionPriceFilter
+  """Condition on the subscription's pricing type."""
   pricingType: PricingTypeFilterComparison
+  """Condition on the subscription's reference ID."""
   refId: StringFieldComparison
+  """Condition on the resource the subscription is attached to."""
   resource: CustomerSubscriptionFilterCustomerResourceFilter
+  """Condition on the subscription's resource ID."""
   resourceId: UuidFilterComparison
+  """Condition on the subscription's Salesforce ID."""
   salesforceId: StringFieldComparison
+  """Condition on the subscription's start date."""
   startDate: DateFieldComparison
+  """Condition on the subscription's status."""
   status: SubscriptionStatusFilterComparison
+  """Condition on the subscription's own entitlements; matches if any of them matches."""
   subscriptionEntitlements: CustomerSubscriptionFilterSubscriptionEntitlementFilter
+  """Condition on the subscription's own identifier."""
   subscriptionId: StringFieldComparison
+  """Condition on the subscription's trial end date."""
   trialEndDate: DateFieldComparison
 }
 
+"""Conditions on the customers related to a subscription being filtered."""
 input CustomerSubscriptionFilterCustomerFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilterCustomerFilter!]
+  """Condition on the customer's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the customer's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the customer's HubSpot company ID."""
   crmHubspotCompanyId: StringFieldComparison
+  """Condition on the customer's HubSpot company URL."""
   crmHubspotCompanyUrl: StringFieldComparison
+  """Condition on the customer's CRM ID."""
   crmId: StringFieldComparison
+  """Condition on the customer's own identifier."""
   customerId: StringFieldComparison
+  """Condition on the customer's deletion time."""
   deletedAt: DateFieldComparison
+  """Condition on the customer's email address."""
   email: StringFieldComparison
+  """Condition on the customer's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the customer's internal ID."""
   id: UuidFilterComparison
+  """Condition on the customer's name."""
   name: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilterCustomerFilter!]
+  """Condition on the customer's reference ID."""
   refId: StringFieldComparison
+  """Condition on the customer's Salesforce ID."""
   salesforceId: StringFieldComparison
+  """Case-insensitive text search over the customer's identifying fields, such as name, email and ID."""
   searchQuery: CustomerSearchQueryFilterComparison
+  """Condition on the customer's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""Conditions on the customer resources related to a subscription being filtered."""
 input CustomerSubscriptionFilterCustomerResourceFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilterCustomerResourceFilter!]
+  """Condition on the customer resource's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the customer resource's environment ID."""
   environmentId: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilterCustomerResourceFilter!]
+  """Condition on the customer resource's resource ID."""
   resourceId: StringFieldComparison
 }
 
+"""Conditions on the plans related to a subscription being filtered."""
 input CustomerSubscriptionFilterPlanFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilterPlanFilter!]
+  """Condition on the plan's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the plan's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the plan's description."""
   description: StringFieldComparison
+  """Condition on the plan's display name."""
   displayName: StringFieldComparison
+  """Condition on the plan's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the plan's internal ID."""
   id: UuidFilterComparison
+  """Condition on the plan's latest-version flag."""
   isLatest: BooleanFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilterPlanFilter!]
+  """Condition on the plan's pricing type."""
   pricingType: PricingTypeFilterComparison
+  """Condition on the plan's product ID."""
   productId: StringFieldComparison
+  """Condition on the plan's reference ID."""
   refId: StringFieldComparison
+  """Condition on the plan's status."""
   status: PackageStatusFilterComparison
+  """Condition on the plan's last update time."""
   updatedAt: DateFieldComparison
+  """Condition on the plan's version number."""
   versionNumber: IntFieldComparison
 }
 
+"""Conditions on the subscription add-ons related to a subscription being filtered."""
 input CustomerSubscriptionFilterSubscriptionAddonFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilterSubscriptionAddonFilter!]
+  """Condition on the subscription add-on's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the subscription add-on's internal ID."""
   id: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilterSubscriptionAddonFilter!]
+  """Condition on the subscription add-on's quantity."""
   quantity: NumberFieldComparison
+  """Condition on the subscription add-on's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""Conditions on the entitlements related to a subscription being filtered."""
 input CustomerSubscriptionFilterSubscriptionEntitlementFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilterSubscriptionEntitlementFilter!]
+  """Condition on the entitlement's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the entitlement's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the entitlement's internal ID."""
   id: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilterSubscriptionEntitlementFilter!]
+  """Condition on the entitlement's subscription ID."""
   subscriptionId: StringFieldComparison
+  """Condition on the entitlement's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""Conditions on the subscription prices related to a subscription being filtered."""
 input CustomerSubscriptionFilterSubscriptionPriceFilter {
+  """Matches only if every filter in this list matches."""
   and: [CustomerSubscriptionFilterSubscriptionPriceFilter!]
+  """Condition on the subscription price's billing model."""
   billingModel: BillingModelFilterComparison
+  """Condition on the subscription price's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the subscription price's feature ID."""
   featureId: StringFieldComparison
+  """Condition on the subscription price's soft-limit flag."""
   hasSoftLimit: BooleanFieldComparison
+  """Condition on the subscription price's internal ID."""
   id: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [CustomerSubscriptionFilterSubscriptionPriceFilter!]
+  """Condition on the subscription price's last update time."""
   updatedAt: DateFieldComparison
+  """Condition on the subscription price's usage limit."""
   usageLimit: NumberFieldComparison
 }
 
+"""One sort key for a subscription query; a list of these sorts by each key in turn."""
 input CustomerSubscriptionSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The subscription field to sort on."""
   field: CustomerSubscriptionSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions on a date-time field; when several are given, all must hold."""
 input DateFieldComparison {
+  """Matches values inside this range, bounds included."""
   between: DateFieldComparisonBetween
+  """Matches values equal to this one."""
   eq: DateTime
+  """Matches values greater than this one."""
   gt: DateTime
+  """Matches values greater than or equal to this one."""
   gte: DateTime
+  """Matches values equal to any of these."""
   in: [DateTime!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches values less than this one."""
   lt: DateTime
+  """Matches values less than or equal to this one."""
   lte: DateTime
+  """Matches values not equal to this one."""
   neq: DateTime
+  """Matches values outside this range."""
   notBetween: DateFieldComparisonBetween
+  """Matches values equal to none of these."""
   notIn: [DateTime!]
 }
 
+"""An inclusive range of date-time values."""
 input DateFieldComparisonBetween {
+  """Lower bound of the range (inclusive)."""
   lower: DateTime!
+  """Upper bound of the range (inclusive)."""
   upper: DateTime!
 }
 
+"""Which customer to remove the payment method from."""
 input DetachCustomerPaymentMethodInput {
-  """Customer slug"""
+  """Identifier of the customer."""
   customerId: String!
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
 }
 
+"""Conditions for selecting features; all given conditions must hold."""
 input FeatureFilter {
+  """Matches only if every filter in this list matches."""
   and: [FeatureFilter!]
+  """Condition on the feature's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the feature's description."""
   description: StringFieldComparison
+  """Condition on the feature's display name."""
   displayName: StringFieldComparison
+  """Condition on the feature's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the feature's feature status."""
   featureStatus: FeatureStatusFilterComparison
+  """Condition on the feature's feature type."""
   featureType: FeatureTypeFilterComparison
+  """Condition on the feature's internal ID."""
   id: UuidFilterComparison
+  """Condition on the feature's meter type."""
   meterType: MeterTypeFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [FeatureFilter!]
+  """Condition on the feature's reference ID."""
   refId: StringFieldComparison
+  """Condition on the feature's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""One sort key for a feature query; a list of these sorts by each key in turn."""
 input FeatureSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The feature field to sort on."""
   field: FeatureSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions on a FeatureStatus enum field; when several are given, all must hold."""
 input FeatureStatusFilterComparison {
+  """Matches values equal to this one."""
   eq: FeatureStatus
+  """Matches values greater than this one."""
   gt: FeatureStatus
+  """Matches values greater than or equal to this one."""
   gte: FeatureStatus
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: FeatureStatus
+  """Matches values equal to any of these."""
   in: [FeatureStatus!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: FeatureStatus
+  """Matches values less than this one."""
   lt: FeatureStatus
+  """Matches values less than or equal to this one."""
   lte: FeatureStatus
+  """Matches values not equal to this one."""
   neq: FeatureStatus
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: FeatureStatus
+  """Matches values equal to none of these."""
   notIn: [FeatureStatus!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: FeatureStatus
 }
 
+"""Conditions on a FeatureType enum field; when several are given, all must hold."""
 input FeatureTypeFilterComparison {
+  """Matches values equal to this one."""
   eq: FeatureType
+  """Matches values greater than this one."""
   gt: FeatureType
+  """Matches values greater than or equal to this one."""
   gte: FeatureType
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: FeatureType
+  """Matches values equal to any of these."""
   in: [FeatureType!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: FeatureType
+  """Matches values less than this one."""
   lt: FeatureType
+  """Matches values less than or equal to this one."""
   lte: FeatureType
+  """Matches values not equal to this one."""
   neq: FeatureType
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: FeatureType
+  """Matches values equal to none of these."""
   notIn: [FeatureType!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: FeatureType
 }
 
+"""Whose active subscriptions to return."""
 input GetActiveSubscriptionsInput {
+  """Identifier of the customer."""
   customerId: String!
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
+  """Only return subscriptions attached to this resource."""
   resourceId: String
+  """Only return subscriptions attached to one of these resources."""
   resourceIds: [String!]
 }
 
+"""Which customer to fetch."""
 input GetCustomerByRefIdInput {
-  """Customer slug"""
+  """Identifier of the customer."""
   customerId: String!
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
 }
 
+"""Which subscription to fetch."""
 input GetSubscriptionInput {
-  """The environment ID the subscription belongs to"""
+  """Environment of the subscription; defaults to the API key's environment."""
   environmentId: UUID
-  """The subscription ID to retrieve"""
+  """Identifier of the subscription."""
   subscriptionId: String!
 }
 
+"""One promotional entitlement to grant."""
 input GrantPromotionalEntitlementInput {
-  """The custom end date of the promotional entitlement"""
+  """End date, when period is CUSTOM."""
   customEndDate: DateTime
-  """The enum values of the entitlement"""
+  """Values to grant, for enum features."""
   enumValues: [String!]
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature to grant."""
   featureId: String!
-  """Whether the entitlement has a soft limit"""
+  """Let usage go beyond the limit while still recording it."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """Grant usage without a cap."""
   hasUnlimitedUsage: Boolean
-  """Whether the entitlement is visible"""
+  """Show the entitlement to the customer."""
   isVisible: Boolean
-  """The monthly reset period configuration of the entitlement, defined when reset period is monthly"""
+  """When usage resets, for a monthly reset period."""
   monthlyResetPeriodConfiguration: MonthlyResetPeriodConfigInput
-  """The grant period of the promotional entitlement"""
+  """How long the entitlement lasts."""
   period: PromotionalEntitlementPeriod!
-  """The reset period of the entitlement"""
+  """How often usage resets."""
   resetPeriod: EntitlementResetPeriod
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
-  """The weekly reset period configuration of the entitlement, defined when reset period is weekly"""
+  """When usage resets, for a weekly reset period."""
   weeklyResetPeriodConfiguration: WeeklyResetPeriodConfigInput
-  """The yearly reset period configuration of the entitlement, defined when reset period is yearly"""
+  """When usage resets, for a yearly reset period."""
   yearlyResetPeriodConfiguration: YearlyResetPeriodConfigInput
 }
 
+"""Promotional entitlements to grant to a customer."""
 input GrantPromotionalEntitlementsInput {
-  """The unique identifier of the entitlement customer"""
+  """Identifier of the customer."""
   customerId: String!
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
-  """Promotional entitlements to grant"""
+  """Entitlements to grant."""
   promotionalEntitlements: [GrantPromotionalEntitlementInput!]!
 }
 
+"""Customers to import in one go."""
 input ImportCustomerBulkInput {
-  """List of customers to import"""
+  """Customers to import."""
   customers: [ImportCustomerInput!]!
-  """The unique identifier for the environment"""
+  """Environment to import into; defaults to the API key's environment."""
   environmentId: UUID
 }
 
+"""Details of an existing customer to import."""
 input ImportCustomerInput {
-  """Additional metadata"""
+  """Custom key-value metadata to store with the customer."""
   additionalMetaData: JSON
-  """Id in the billing provider"""
+  """ID of the customer in the billing provider."""
   billingId: String
-  """Customer slug"""
+  """Identifier of the customer."""
   customerId: String
-  """Customer email"""
+  """Email address of the customer."""
   email: String
-  """The unique identifier for the environment"""
+  """Environment to import into; defaults to the API key's environment."""
   environmentId: UUID
-  """Customer name"""
+  """Display name of the customer."""
   name: String
-  """Payment method Id in the billing provider"""
+  """ID of the customer's payment method in the billing provider."""
   paymentMethodId: String
-  """Customer slug"""
+  """Identifier of the customer; same as customerId."""
   refId: String
-  """The unique identifier for the customer in Salesforce integration"""
+  """ID of the customer in Salesforce."""
   salesforceId: String
-  """Indicates the last update of the customer. In case there's already existing customer that was updated after that date, it will skip import this customer"""
+  """Last update time of the source record; an existing customer updated after it is left as is."""
   updatedAt: DateTime
 }
 
+"""Conditions on an integer field; when several are given, all must hold."""
 input IntFieldComparison {
+  """Matches values inside this range, bounds included."""
   between: IntFieldComparisonBetween
+  """Matches values equal to this one."""
   eq: Int
+  """Matches values greater than this one."""
   gt: Int
+  """Matches values greater than or equal to this one."""
   gte: Int
+  """Matches values equal to any of these."""
   in: [Int!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches values less than this one."""
   lt: Int
+  """Matches values less than or equal to this one."""
   lte: Int
+  """Matches values not equal to this one."""
   neq: Int
+  """Matches values outside this range."""
   notBetween: IntFieldComparisonBetween
+  """Matches values equal to none of these."""
   notIn: [Int!]
 }
 
+"""An inclusive range of integer values."""
 input IntFieldComparisonBetween {
+  """Lower bound of the range (inclusive)."""
   lower: Int!
+  """Upper bound of the range (inclusive)."""
   upper: Int!
 }
 
+"""Conditions on a MeterType enum field; when several are given, all must hold."""
 input MeterTypeFilterComparison {
+  """Matches values equal to this one."""
   eq: MeterType
+  """Matches values greater than this one."""
   gt: MeterType
+  """Matches values greater than or equal to this one."""
   gte: MeterType
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: MeterType
+  """Matches values equal to any of these."""
   in: [MeterType!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: MeterType
+  """Matches values less than this one."""
   lt: MeterType
+  """Matches values less than or equal to this one."""
   lte: MeterType
+  """Matches values not equal to this one."""
   neq: MeterType
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: MeterType
+  """Matches values equal to none of these."""
   notIn: [MeterType!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: MeterType
 }
 
+"""An amount in a given currency."""
 input MoneyInputDto {
-  """The price amount"""
+  """The amount, in major units of the currency."""
   amount: Float!
-  """The price currency"""
+  """Currency of the amount."""
   currency: Currency
 }
 
+"""When a monthly usage reset happens."""
 input MonthlyResetPeriodConfigInput {
-  """Monthly according to configuration"""
+  """Reset on the first of the month or on the subscription start day."""
   accordingTo: MonthlyAccordingTo!
 }
 
+"""Conditions on a numeric field; when several are given, all must hold."""
 input NumberFieldComparison {
+  """Matches values inside this range, bounds included."""
   between: NumberFieldComparisonBetween
+  """Matches values equal to this one."""
   eq: Float
+  """Matches values greater than this one."""
   gt: Float
+  """Matches values greater than or equal to this one."""
   gte: Float
+  """Matches values equal to any of these."""
   in: [Float!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches values less than this one."""
   lt: Float
+  """Matches values less than or equal to this one."""
   lte: Float
+  """Matches values not equal to this one."""
   neq: Float
+  """Matches values outside this range."""
   notBetween: NumberFieldComparisonBetween
+  """Matches values equal to none of these."""
   notIn: [Float!]
 }
 
+"""An inclusive range of numeric values."""
 input NumberFieldComparisonBetween {
+  """Lower bound of the range (inclusive)."""
   lower: Float!
+  """Upper bound of the range (inclusive)."""
   upper: Float!
 }
 
+"""Conditions on an OfferStatus enum field; when several are given, all must hold."""
 input OfferStatusFilterComparison {
+  """Matches values equal to this one."""
   eq: OfferStatus
+  """Matches values greater than this one."""
   gt: OfferStatus
+  """Matches values greater than or equal to this one."""
   gte: OfferStatus
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: OfferStatus
+  """Matches values equal to any of these."""
   in: [OfferStatus!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: OfferStatus
+  """Matches values less than this one."""
   lt: OfferStatus
+  """Matches values less than or equal to this one."""
   lte: OfferStatus
+  """Matches values not equal to this one."""
   neq: OfferStatus
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: OfferStatus
+  """Matches values equal to none of these."""
   notIn: [OfferStatus!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: OfferStatus
 }
 
+"""Conditions on a PackageStatus enum field; when several are given, all must hold."""
 input PackageStatusFilterComparison {
+  """Matches values equal to this one."""
   eq: PackageStatus
+  """Matches values greater than this one."""
   gt: PackageStatus
+  """Matches values greater than or equal to this one."""
   gte: PackageStatus
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: PackageStatus
+  """Matches values equal to any of these."""
   in: [PackageStatus!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: PackageStatus
+  """Matches values less than this one."""
   lt: PackageStatus
+  """Matches values less than or equal to this one."""
   lte: PackageStatus
+  """Matches values not equal to this one."""
   neq: PackageStatus
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: PackageStatus
+  """Matches values equal to none of these."""
   notIn: [PackageStatus!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: PackageStatus
 }
 
+"""Conditions on a PaymentCollection enum field; when several are given, all must hold."""
 input PaymentCollectionFilterComparison {
+  """Matches values equal to this one."""
   eq: PaymentCollection
+  """Matches values greater than this one."""
   gt: PaymentCollection
+  """Matches values greater than or equal to this one."""
   gte: PaymentCollection
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: PaymentCollection
+  """Matches values equal to any of these."""
   in: [PaymentCollection!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: PaymentCollection
+  """Matches values less than this one."""
   lt: PaymentCollection
+  """Matches values less than or equal to this one."""
   lte: PaymentCollection
+  """Matches values not equal to this one."""
   neq: PaymentCollection
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: PaymentCollection
+  """Matches values equal to none of these."""
   notIn: [PaymentCollection!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: PaymentCollection
 }
 
+"""Conditions for selecting plans; all given conditions must hold."""
 input PlanFilter {
+  """Matches only if every filter in this list matches."""
   and: [PlanFilter!]
+  """Condition on the plan's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the add-ons compatible with the plan; matches if any of them matches."""
   compatibleAddons: PlanFilterAddonFilter
+  """Condition on the plan's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the plan's description."""
   description: StringFieldComparison
+  """Condition on the plan's display name."""
   displayName: StringFieldComparison
+  """Condition on the plan's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the plan's internal ID."""
   id: UuidFilterComparison
+  """Condition on the plan's latest-version flag."""
   isLatest: BooleanFieldComparison
+  """Condition on the offer the plan belongs to."""
   offer: PlanFilterOfferFilter
+  """Matches if at least one filter in this list matches."""
   or: [PlanFilter!]
+  """Condition on the plan's pricing type."""
   pricingType: PricingTypeFilterComparison
+  """Condition on the product the plan belongs to."""
   product: PlanFilterProductFilter
+  """Condition on the plan's product ID."""
   productId: StringFieldComparison
+  """Condition on the plan's reference ID."""
   refId: StringFieldComparison
+  """Condition on the plan's status."""
   status: PackageStatusFilterComparison
+  """Condition on the plan's last update time."""
   updatedAt: DateFieldComparison
+  """Condition on the plan's version number."""
   versionNumber: IntFieldComparison
 }
 
+"""Conditions on the add-ons related to a plan being filtered."""
 input PlanFilterAddonFilter {
+  """Matches only if every filter in this list matches."""
   and: [PlanFilterAddonFilter!]
+  """Condition on the add-on's ID in the billing provider."""
   billingId: StringFieldComparison
+  """Condition on the add-on's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the add-on's description."""
   description: StringFieldComparison
+  """Condition on the add-on's display name."""
   displayName: StringFieldComparison
+  """Condition on the add-on's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the add-on's internal ID."""
   id: UuidFilterComparison
+  """Condition on the add-on's latest-version flag."""
   isLatest: BooleanFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [PlanFilterAddonFilter!]
+  """Condition on the add-on's pricing type."""
   pricingType: PricingTypeFilterComparison
+  """Condition on the add-on's product ID."""
   productId: StringFieldComparison
+  """Condition on the add-on's reference ID."""
   refId: StringFieldComparison
+  """Condition on the add-on's status."""
   status: PackageStatusFilterComparison
+  """Condition on the add-on's last update time."""
   updatedAt: DateFieldComparison
+  """Condition on the add-on's version number."""
   versionNumber: IntFieldComparison
 }
 
+"""Conditions on the offers related to a plan being filtered."""
 input PlanFilterOfferFilter {
+  """Matches only if every filter in this list matches."""
   and: [PlanFilterOfferFilter!]
+  """Condition on the offer's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the offer's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the offer's internal ID."""
   id: UuidFilterComparison
+  """Condition on the offer's default-offer flag."""
   isDefault: BooleanFieldComparison
+  """Condition on the offer's latest-version flag."""
   isLatest: BooleanFieldComparison
+  """Condition on the offer's own identifier."""
   offerId: StringFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [PlanFilterOfferFilter!]
+  """Condition on the offer's status."""
   status: OfferStatusFilterComparison
+  """Condition on the offer's version."""
   version: IntFieldComparison
 }
 
+"""Conditions on the products related to a plan being filtered."""
 input PlanFilterProductFilter {
+  """Matches only if every filter in this list matches."""
   and: [PlanFilterProductFilter!]
+  """Condition on the product's AWS Marketplace product code."""
   awsMarketplaceProductCode: StringFieldComparison
+  """Condition on the product's AWS Marketplace product ID."""
   awsMarketplaceProductId: StringFieldComparison
+  """Condition on the product's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the product's description."""
   description: StringFieldComparison
+  """Condition on the product's display name."""
   displayName: StringFieldComparison
+  """Condition on the product's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the product's internal ID."""
   id: UuidFilterComparison
+  """Condition on the product's default-product flag."""
   isDefaultProduct: BooleanFieldComparison
+  """Condition on the product's multiple-subscriptions flag."""
   multipleSubscriptions: BooleanFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [PlanFilterProductFilter!]
+  """Condition on the product's reference ID."""
   refId: StringFieldComparison
+  """Condition on the product's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""One sort key for a plan query; a list of these sorts by each key in turn."""
 input PlanSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The plan field to sort on."""
   field: PlanSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""A price to charge instead of the plan or add-on price."""
 input PriceOverrideInput {
-  """The corresponding addon id of the price"""
+  """Add-on whose price is replaced, if any."""
   addonId: String
-  """Whether the price is a base charge"""
+  """True when replacing the fixed base charge rather than a feature price."""
   baseCharge: Boolean
-  """The number of units per block. Defaults to 1 unit"""
+  """Units per block; 1 if left out."""
   blockSize: Float
-  """The credit rate for this period"""
+  """Credits this price stands for."""
   creditRate: CreditRateInput
-  """The corresponding feature id of the price"""
+  """Feature whose price is replaced, if any."""
   featureId: String
-  """The price of the price period"""
+  """Amount to charge."""
   price: MoneyInputDto
-  """List of tiers of the price period"""
+  """Tiers, for a tiered price."""
   tiers: [PriceTierInput!]
 }
 
+"""One tier of a tiered price."""
 input PriceTierInput {
-  """The flat fee price of the price tier"""
+  """Fixed amount charged for reaching this tier."""
   flatPrice: MoneyInputDto
-  """The unit price of the price tier"""
+  """Amount charged per unit in this tier."""
   unitPrice: MoneyInputDto
-  """The up to quantity of the price tier"""
+  """Highest quantity this tier covers; leave out for the last tier."""
   upTo: Float
 }
 
+"""Conditions on a PricingType enum field; when several are given, all must hold."""
 input PricingTypeFilterComparison {
+  """Matches values equal to this one."""
   eq: PricingType
+  """Matches values greater than this one."""
   gt: PricingType
+  """Matches values greater than or equal to this one."""
   gte: PricingType
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: PricingType
+  """Matches values equal to any of these."""
   in: [PricingType!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: PricingType
+  """Matches values less than this one."""
   lt: PricingType
+  """Matches values less than or equal to this one."""
   lte: PricingType
+  """Matches values not equal to this one."""
   neq: PricingType
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: PricingType
+  """Matches values equal to none of these."""
   notIn: [PricingType!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: PricingType
 }
 
+"""Conditions for selecting products; all given conditions must hold."""
 input ProductFilter {
+  """Matches only if every filter in this list matches."""
   and: [ProductFilter!]
+  """Condition on the product's AWS Marketplace product code."""
   awsMarketplaceProductCode: StringFieldComparison
+  """Condition on the product's AWS Marketplace product ID."""
   awsMarketplaceProductId: StringFieldComparison
+  """Condition on the product's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the product's description."""
   description: StringFieldComparison
+  """Condition on the product's display name."""
   displayName: StringFieldComparison
+  """Condition on the product's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the product's internal ID."""
   id: UuidFilterComparison
+  """Condition on the product's default-product flag."""
   isDefaultProduct: BooleanFieldComparison
+  """Condition on the product's multiple-subscriptions flag."""
   multipleSubscriptions: BooleanFieldComparison
+  """Matches if at least one filter in this list matches."""
   or: [ProductFilter!]
+  """Condition on the product's reference ID."""
   refId: StringFieldComparison
+  """Condition on the product's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""One sort key for a product query; a list of these sorts by each key in turn."""
 input ProductSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The product field to sort on."""
   field: ProductSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions for selecting promotional entitlements; all given conditions must hold."""
 input PromotionalEntitlementFilter {
+  """Matches only if every filter in this list matches."""
   and: [PromotionalEntitlementFilter!]
+  """Condition on the promotional entitlement's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the promotional entitlement's environment ID."""
   environmentId: UuidFilterComparison
+  """Condition on the promotional entitlement's internal ID."""
   id: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [PromotionalEntitlementFilter!]
+  """Condition on the promotional entitlement's status."""
   status: PromotionalEntitlementStatusFilterComparison
+  """Condition on the promotional entitlement's last update time."""
   updatedAt: DateFieldComparison
 }
 
+"""One sort key for a promotional entitlement query; a list of these sorts by each key in turn."""
 input PromotionalEntitlementSort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The promotional entitlement field to sort on."""
   field: PromotionalEntitlementSortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions on a PromotionalEntitlementStatus enum field; when several are given, all must hold."""
 input PromotionalEntitlementStatusFilterComparison {
+  """Matches values equal to this one."""
   eq: PromotionalEntitlementStatus
+  """Matches values greater than this one."""
   gt: PromotionalEntitlementStatus
+  """Matches values greater than or equal to this one."""
   gte: PromotionalEntitlementStatus
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: PromotionalEntitlementStatus
+  """Matches values equal to any of these."""
   in: [PromotionalEntitlementStatus!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: PromotionalEntitlementStatus
+  """Matches values less than this one."""
   lt: PromotionalEntitlementStatus
+  """Matches values less than or equal to this one."""
   lte: PromotionalEntitlementStatus
+  """Matches values not equal to this one."""
   neq: PromotionalEntitlementStatus
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: PromotionalEntitlementStatus
+  """Matches values equal to none of these."""
   notIn: [PromotionalEntitlementStatus!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: PromotionalEntitlementStatus
 }
 
+"""Details of a customer to create and, optionally, the subscription to start for it."""
 input ProvisionCustomerInput {
-  """Additional metadata"""
+  """Custom key-value metadata to store with the customer."""
   additionalMetaData: JSON
-  """The AWS Marketplace integration id"""
+  """ID of the customer in AWS Marketplace."""
   awsMarketplaceCustomerId: String
-  """The unique identifier for the entity in the billing provider"""
+  """ID of an existing customer in the billing provider to link to."""
   billingId: String
-  """Customer billing information"""
+  """Details to pass to the billing provider."""
   billingInformation: CustomerBillingInfo
-  """Customer level coupon"""
+  """Coupon to apply to the customer."""
   couponRefId: String
-  """Timestamp of when the record was created"""
+  """Creation time to record, for customers created elsewhere first."""
   createdAt: DateTime
-  """The unique identifier for the customer in Hubspot integration"""
+  """ID of the customer in the connected CRM."""
   crmId: String
-  """Customer slug"""
+  """Identifier for the new customer; generated if left out."""
   customerId: String
-  """The email of the customer"""
+  """Email address of the customer."""
   email: String
-  """The unique identifier for the environment"""
+  """Environment to create the customer in; defaults to the API key's environment."""
   environmentId: UUID
-  """Wether the customer should be excluded from the experiment"""
+  """Keep the customer out of any running experiment."""
   excludeFromExperiment: Boolean
-  """The name of the customer"""
+  """Display name of the customer."""
   name: String
-  """Customer slug"""
+  """Identifier for the new customer; same as customerId."""
   refId: String
-  """The unique identifier for the customer in Salesforce integration"""
+  """ID of the customer in Salesforce."""
   salesforceId: String
-  """Wether or not to sync free subscriptions to the billing provider"""
+  """Also sync free subscriptions of this customer to the billing provider."""
   shouldSyncFree: Boolean
-  """Subscription parameters"""
+  """Subscription to start for the customer; otherwise the product settings decide."""
   subscriptionParams: ProvisionCustomerSubscriptionInput
 }
 
+"""Subscription to start while provisioning a customer."""
 input ProvisionCustomerSubscriptionInput {
+  """Custom key-value metadata to store with the subscription."""
   additionalMetaData: JSON
+  """Add-ons to include, with their quantities."""
   addons: [SubscriptionAddonInput!]
-  """Coupon input"""
+  """Coupon or discount to apply to the subscription."""
   appliedCoupon: SubscriptionCouponInput
+  """Wait for the payment to be confirmed before returning."""
   awaitPaymentConfirmation: Boolean
+  """Quantities to bill for per-unit features, such as seats."""
   billableFeatures: [BillableFeatureInput!]
+  """Country whose prices to use, when prices differ by country."""
   billingCountryCode: String
+  """ID of an existing subscription in the billing provider to link to."""
   billingId: String
+  """Details to pass to the billing provider."""
   billingInformation: SubscriptionBillingInfo
+  """Whether to bill monthly or yearly."""
   billingPeriod: BillingPeriod
-  """Budget configuration"""
+  """Spending cap for the subscription."""
   budget: BudgetConfigurationInput
-  """The minimum spend configuration"""
+  """Minimum charge per billing period, replacing the plan's."""
   minimumSpend: SubscriptionMinimumSpendValueInput
-  """Subscription payment collection method"""
+  """How the subscription is paid: charged, invoiced or not at all."""
   paymentCollectionMethod: PaymentCollectionMethod
+  """Identifier of the plan to subscribe to."""
   planId: String!
-  """Override the price of the subscription"""
+  """Prices to charge instead of the plan's."""
   priceOverrides: [PriceOverrideInput!]
+  """Price per unit to charge instead of the plan's."""
   priceUnitAmount: Float
+  """Promotion code to apply."""
   promotionCode: String
+  """Identifier for the new subscription; same as subscriptionId."""
   refId: String
+  """Resource to attach the subscription to."""
   resourceId: String
+  """ID of the subscription in Salesforce."""
   salesforceId: String
+  """When the subscription starts; now if left out."""
   startDate: DateTime
+  """Entitlements to grant on top of the plan's."""
   subscriptionEntitlements: [SubscriptionEntitlementInput!]
+  """Identifier for the new subscription; generated if left out."""
   subscriptionId: String
+  """Trial settings to use instead of the plan default."""
   trialOverrideConfiguration: TrialOverrideConfigurationInput
+  """Number of units to bill for a per-unit plan."""
   unitQuantity: Float
 }
 
+"""Subscription to provision for a customer, through checkout when payment is needed."""
 input ProvisionSubscriptionInput {
+  """Custom key-value metadata to store with the subscription."""
   additionalMetaData: JSON
+  """Add-ons to include, with their quantities."""
   addons: [SubscriptionAddonInput!]
-  """Coupon input"""
+  """Coupon or discount to apply to the subscription."""
   appliedCoupon: SubscriptionCouponInput
+  """Wait for the payment to be confirmed before returning."""
   awaitPaymentConfirmation: Boolean
+  """Quantities to bill for per-unit features, such as seats."""
   billableFeatures: [BillableFeatureInput!]
+  """Country whose prices to use, when prices differ by country."""
   billingCountryCode: String
+  """ID of an existing subscription in the billing provider to link to."""
   billingId: String
+  """Details to pass to the billing provider."""
   billingInformation: SubscriptionBillingInfo
+  """Whether to bill monthly or yearly."""
   billingPeriod: BillingPeriod
-  """Budget configuration"""
+  """Spending cap for the subscription."""
   budget: BudgetConfigurationInput
+  """Settings of the checkout page, used when payment details are needed."""
   checkoutOptions: CheckoutOptions
+  """Identifier of the subscribing customer."""
   customerId: String!
-  """The minimum spend configuration"""
+  """Minimum charge per billing period, replacing the plan's."""
   minimumSpend: SubscriptionMinimumSpendValueInput
+  """Identifier of another customer who pays for the subscription."""
   payingCustomerId: String
-  """Subscription payment collection method"""
+  """How the subscription is paid: charged, invoiced or not at all."""
   paymentCollectionMethod: PaymentCollectionMethod
+  """Identifier of the plan to subscribe to."""
   planId: String!
-  """Override the price of the subscription"""
+  """Prices to charge instead of the plan's."""
   priceOverrides: [PriceOverrideInput!]
+  """Price per unit to charge instead of the plan's."""
   priceUnitAmount: Float
+  """Promotion code to apply."""
   promotionCode: String
+  """Identifier for the new subscription; same as subscriptionId."""
   refId: String
+  """Resource to attach the subscription to."""
   resourceId: String
+  """ID of the subscription in Salesforce."""
   salesforceId: String
+  """When the change applies, if it replaces a current subscription."""
   scheduleStrategy: ScheduleStrategy
+  """Start paid at once even if the plan comes with a trial."""
   skipTrial: Boolean
+  """When the subscription starts; now if left out."""
   startDate: DateTime
+  """Entitlements to grant on top of the plan's."""
   subscriptionEntitlements: [SubscriptionEntitlementInput!]
+  """Identifier for the new subscription; generated if left out."""
   subscriptionId: String
+  """Trial settings to use instead of the plan default."""
   trialOverrideConfiguration: TrialOverrideConfigurationInput
+  """Number of units to bill for a per-unit plan."""
   unitQuantity: Float
 }
 
+"""Which coupon to remove from which customer."""
 input RemoveCouponFromCustomerInput {
-  """The id of the record."""
+  """Internal ID of the customer."""
   id: UUID!
-  """The id of relation."""
+  """Internal ID of the coupon to remove."""
   relationId: UUID!
 }
 
+"""Which promotional entitlement to revoke."""
 input RevokePromotionalEntitlementInput {
-  """The unique identifier of the entitlement customer"""
+  """Identifier of the customer."""
   customerId: String!
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature whose promotional entitlement is revoked."""
   featureId: String!
 }
 
+"""Which coupon to apply to which customer."""
 input SetCouponOnCustomerInput {
-  """The id of the record."""
+  """Internal ID of the customer."""
   id: UUID!
-  """The id of relation."""
+  """Internal ID of the coupon to apply."""
   relationId: UUID!
 }
 
+"""Conditions on a text field; when several are given, all must hold."""
 input StringFieldComparison {
+  """Matches values equal to this one."""
   eq: String
+  """Matches values greater than this one."""
   gt: String
+  """Matches values greater than or equal to this one."""
   gte: String
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: String
+  """Matches values equal to any of these."""
   in: [String!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: String
+  """Matches values less than this one."""
   lt: String
+  """Matches values less than or equal to this one."""
   lte: String
+  """Matches values not equal to this one."""
   neq: String
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: String
+  """Matches values equal to none of these."""
   notIn: [String!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: String
 }
 
+"""An add-on to put on a subscription."""
 input SubscriptionAddonInput {
+  """Identifier of the add-on."""
   addonId: String!
+  """Number of units; 1 if left out."""
   quantity: Int
 }
 
+"""Subscription details passed to the billing provider."""
 input SubscriptionBillingInfo {
+  """Address to bill."""
   billingAddress: BillingAddress
+  """Connected account to charge on behalf of."""
   chargeOnBehalfOfAccount: String
+  """Coupon in the billing provider to apply."""
   couponId: String
-  """The billing integration to use for this subscription"""
+  """Billing integration to create the subscription in, when there are several."""
   integrationId: String
+  """Days the customer has to pay an invoice."""
   invoiceDaysUntilDue: Float
+  """True when the start date lies in the past and billing should start from it."""
   isBackdated: Boolean
+  """Mark the invoice as already paid."""
   isInvoicePaid: Boolean
+  """Custom key-value metadata to store with the subscription in the billing provider."""
   metadata: JSON
-  """Override the proration behavior for the subscription"""
+  """How to charge for this change, instead of the account default."""
   prorationBehavior: SubscriptionProrationBehavior
+  """Tax rate to apply, in percent."""
   taxPercentage: Float
+  """Tax rates in the billing provider to apply."""
   taxRateIds: [String!]
 }
 
+"""Conditions on a SubscriptionCancelReason enum field; when several are given, all must hold."""
 input SubscriptionCancelReasonFilterComparison {
+  """Matches values equal to this one."""
   eq: SubscriptionCancelReason
+  """Matches values greater than this one."""
   gt: SubscriptionCancelReason
+  """Matches values greater than or equal to this one."""
   gte: SubscriptionCancelReason
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: SubscriptionCancelReason
+  """Matches values equal to any of these."""
   in: [SubscriptionCancelReason!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: SubscriptionCancelReason
+  """Matches values less than this one."""
   lt: SubscriptionCancelReason
+  """Matches values less than or equal to this one."""
   lte: SubscriptionCancelReason
+  """Matches values not equal to this one."""
   neq: SubscriptionCancelReason
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: SubscriptionCancelReason
+  """Matches values equal to none of these."""
   notIn: [SubscriptionCancelReason!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: SubscriptionCancelReason
 }
 
+"""Which subscription to cancel, and how."""
 input SubscriptionCancellationInput {
+  """Wait for the cancellation to finish before returning."""
   awaitSubscriptionCancellation: Boolean
+  """Date the subscription ends, when cancelling at a specific date."""
   endDate: DateTime
+  """Environment of the subscription; defaults to the API key's environment."""
   environmentId: UUID
-  """If set, enables or disables prorating of credits on subscription cancellation."""
+  """Turn proration of credits for the unused period on or off; the default applies if left out."""
   prorate: Boolean
+  """What happens to entitlements on cancellation."""
   subscriptionCancellationAction: SubscriptionCancellationAction
+  """When the cancellation takes effect."""
   subscriptionCancellationTime: SubscriptionCancellationTime
+  """Identifier of the subscription to cancel."""
   subscriptionRefId: String!
 }
 
+"""Extra settings for a coupon on a subscription."""
 input SubscriptionCouponConfigurationInput {
-  """The date to start the coupon from"""
+  """When the coupon starts applying."""
   startDate: DateTime
 }
 
+"""A one-off discount, turned into a new coupon."""
 input SubscriptionCouponDiscountInput {
-  """Discount flat fee amounts off"""
+  """Fixed amounts off, per currency."""
   amountsOff: [MoneyInputDto!]
-  """Description of the coupon that will be created"""
+  """Description of the coupon created."""
   description: String
-  """The duration in months for which the coupon remains active."""
+  """Months the discount lasts; forever if left out."""
   durationInMonths: Float
-  """Name of the coupon that will be created"""
+  """Name of the coupon created."""
   name: String
-  """Discount percent off"""
+  """Percentage off the price."""
   percentOff: Float
 }
 
+"""A coupon or discount to apply to a subscription; give one way of identifying it."""
 input SubscriptionCouponInput {
-  """Billing integration coupon id"""
+  """ID of a coupon in the billing provider."""
   billingCouponId: String
-  """Coupon configuration input"""
+  """Extra settings, such as when the coupon starts."""
   configuration: SubscriptionCouponConfigurationInput
-  """Stigg coupon id"""
+  """Identifier of a coupon defined in Stigg."""
   couponId: String
-  """An inline discount"""
+  """A discount defined on the spot."""
   discount: SubscriptionCouponDiscountInput
-  """Promotion code"""
+  """A promotion code to redeem."""
   promotionCode: String
 }
 
+"""An entitlement to grant to one subscription."""
 input SubscriptionEntitlementInput {
-  """The description of the entitlement"""
+  """Free-text description of the entitlement."""
   description: String
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature to grant."""
   featureId: String!
-  """Whether the entitlement has a soft limit"""
+  """Let usage go beyond the limit while still recording it."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """Grant usage without a cap."""
   hasUnlimitedUsage: Boolean
-  """The monthly reset period configuration of the entitlement, defined when reset period is monthly"""
+  """When usage resets, for a monthly reset period."""
   monthlyResetPeriodConfiguration: MonthlyResetPeriodConfigInput
-  """The reset period of the entitlement"""
+  """How often usage resets."""
   resetPeriod: EntitlementResetPeriod
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
-  """The weekly reset period configuration of the entitlement, defined when reset period is weekly"""
+  """When usage resets, for a weekly reset period."""
   weeklyResetPeriodConfiguration: WeeklyResetPeriodConfigInput
-  """The yearly reset period configuration of the entitlement, defined when reset period is yearly"""
+  """When usage resets, for a yearly reset period."""
   yearlyResetPeriodConfiguration: YearlyResetPeriodConfigInput
 }
 
+"""Subscription to create for a customer."""
 input SubscriptionInput {
+  """Custom key-value metadata to store with the subscription."""
   additionalMetaData: JSON
+  """Add-ons to include, with their quantities."""
   addons: [SubscriptionAddonInput!]
-  """Coupon input"""
+  """Coupon or discount to apply to the subscription."""
   appliedCoupon: SubscriptionCouponInput
+  """Wait for the payment to be confirmed before returning."""
   awaitPaymentConfirmation: Boolean
+  """Quantities to bill for per-unit features, such as seats."""
   billableFeatures: [BillableFeatureInput!]
+  """Country whose prices to use, when prices differ by country."""
   billingCountryCode: String
+  """ID of an existing subscription in the billing provider to link to."""
   billingId: String
+  """Details to pass to the billing provider."""
   billingInformation: SubscriptionBillingInfo
+  """Whether to bill monthly or yearly."""
   billingPeriod: BillingPeriod
-  """Budget configuration"""
+  """Spending cap for the subscription."""
   budget: BudgetConfigurationInput
+  """ID of the subscription in the connected CRM."""
   crmId: String
+  """Identifier of the subscribing customer."""
   customerId: String!
+  """When the subscription ends; it runs on if left out."""
   endDate: DateTime
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
+  """Mark the subscription as priced by hand."""
   isCustomPriceSubscription: Boolean
+  """Use the trial settings given here instead of the plan default."""
   isOverridingTrialConfig: Boolean
+  """Start the subscription as a trial."""
   isTrial: Boolean
-  """The minimum spend configuration"""
+  """Minimum charge per billing period, replacing the plan's."""
   minimumSpend: SubscriptionMinimumSpendValueInput
+  """Identifier of another customer who pays for the subscription."""
   payingCustomerId: String
-  """Subscription payment collection method"""
+  """How the subscription is paid: charged, invoiced or not at all."""
   paymentCollectionMethod: PaymentCollectionMethod
+  """Identifier of the plan to subscribe to."""
   planId: String!
-  """Override the price of the subscription"""
+  """Prices to charge instead of the plan's."""
   priceOverrides: [PriceOverrideInput!]
+  """Price per unit to charge instead of the plan's."""
   priceUnitAmount: Float
+  """Promotion code to apply."""
   promotionCode: String
+  """Identifier for the new subscription; same as subscriptionId."""
   refId: String
+  """Resource to attach the subscription to."""
   resourceId: String
+  """ID of the subscription in Salesforce."""
   salesforceId: String
+  """When the change applies, if it replaces a current subscription."""
   scheduleStrategy: ScheduleStrategy
+  """When the subscription starts; now if left out."""
   startDate: DateTime
+  """Entitlements to grant on top of the plan's."""
   subscriptionEntitlements: [SubscriptionEntitlementInput!]
+  """Identifier for the new subscription; generated if left out."""
   subscriptionId: String
-  """Indicates the behavior of the subscription when the trial is expired."""
+  """What happens to the subscription when the trial ends."""
   trialEndBehavior: TrialEndBehavior
+  """Number of units to bill for a per-unit plan."""
   unitQuantity: Float
 }
 
+"""Minimum spend to set on a subscription."""
 input SubscriptionMinimumSpendValueInput {
-  """The subscription minimum spend"""
+  """Minimum amount per billing period."""
   minimum: MoneyInputDto
 }
 
+"""Conditions for selecting subscriptions; all given conditions must hold."""
 input SubscriptionQueryFilter {
+  """Matches only if every filter in this list matches."""
   and: [SubscriptionQueryFilter!]
+  """Condition on the subscription's creation time."""
   createdAt: DateFieldComparison
+  """Condition on the subscription's customer ID."""
   customerId: StringFieldComparison
+  """Condition on the subscription's environment ID."""
   environmentId: UuidFilterComparison
+  """Matches if at least one filter in this list matches."""
   or: [SubscriptionQueryFilter!]
+  """Condition on the subscription's product ID."""
   productId: StringFieldComparison
+  """Condition on the subscription's resource ID."""
   resourceId: StringFieldComparison
+  """Condition on the subscription's start date."""
   startDate: DateFieldComparison
+  """Condition on the subscription's status."""
   status: SubscriptionStatusFilterComparison
 }
 
+"""One sort key for a subscription query; a list of these sorts by each key in turn."""
 input SubscriptionQuerySort {
+  """Sort in ascending or descending order."""
   direction: SortDirection!
+  """The subscription field to sort on."""
   field: SubscriptionQuerySortFields!
+  """Whether records with no value in the sort field come first or last."""
   nulls: SortNulls
 }
 
+"""Conditions on a SubscriptionStatus enum field; when several are given, all must hold."""
 input SubscriptionStatusFilterComparison {
+  """Matches values equal to this one."""
   eq: SubscriptionStatus
+  """Matches values greater than this one."""
   gt: SubscriptionStatus
+  """Matches values greater than or equal to this one."""
   gte: SubscriptionStatus
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: SubscriptionStatus
+  """Matches values equal to any of these."""
   in: [SubscriptionStatus!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: SubscriptionStatus
+  """Matches values less than this one."""
   lt: SubscriptionStatus
+  """Matches values less than or equal to this one."""
   lte: SubscriptionStatus
+  """Matches values not equal to this one."""
   neq: SubscriptionStatus
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: SubscriptionStatus
+  """Matches values equal to none of these."""
   notIn: [SubscriptionStatus!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: SubscriptionStatus
 }
 
+"""A tax identifier of a customer."""
 input TaxExempt {
-  """The type of tax exemption identifier, such as VAT."""
+  """Kind of tax identifier, for example VAT."""
   type: String!
-  """The actual tax identifier value"""
+  """The tax identifier itself."""
   value: String!
 }
 
+"""Trial settings to use instead of the plan default."""
 input TrialOverrideConfigurationInput {
+  """Start the subscription as a trial."""
   isTrial: Boolean!
-  """Indicates the behavior of the subscription when the trial is expired."""
+  """What happens to the subscription when the trial ends."""
   trialEndBehavior: TrialEndBehavior
+  """When the trial ends."""
   trialEndDate: DateTime
 }
 
+"""Which archived customer to restore."""
 input UnarchiveCustomerInput {
-  """Customer slug"""
+  """Identifier of the customer."""
   customerId: String!
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
 }
 
+"""Changes to make to a customer; fields left out stay as they are."""
 input UpdateCustomerInput {
-  """Additional metadata update"""
+  """New custom metadata for the customer."""
   additionalMetaData: JSON
-  """The AWS Marketplace integration id"""
+  """New ID of the customer in AWS Marketplace."""
   awsMarketplaceCustomerId: String
-  """The unique identifier for the entity in the billing provider"""
+  """New ID of the customer in the billing provider."""
   billingId: String
-  """Billing information update"""
+  """Billing details to update in the billing provider."""
   billingInformation: CustomerBillingInfo
-  """Update a customer level coupon"""
+  """Coupon to apply to the customer."""
   couponRefId: String
-  """The unique identifier for the customer in Hubspot integration"""
+  """New ID of the customer in the connected CRM."""
   crmId: String
-  """Customer slug"""
+  """Identifier of the customer to update."""
   customerId: String
-  """The email of the customer"""
+  """New email address."""
   email: String
-  """The unique identifier for the environment"""
+  """Environment of the customer; defaults to the API key's environment."""
   environmentId: UUID
-  """The name of the customer"""
+  """New name."""
   name: String
-  """Customer slug"""
+  """Identifier of the customer to update; same as customerId."""
   refId: String
-  """The unique identifier for the customer in Salesforce integration"""
+  """New ID of the customer in Salesforce."""
   salesforceId: String
-  """Should wait for sync to complete before returning a response"""
+  """Wait for the billing provider sync to finish before returning."""
   shouldWaitSync: Boolean
 }
 
+"""An entitlement of a subscription to add or change."""
 input UpdateSubscriptionEntitlementInput {
-  """The unique identifier of the entitlement feature"""
+  """Identifier of the feature, when adding an entitlement."""
   featureId: String
-  """Whether the entitlement has a soft limit"""
+  """Let usage go beyond the limit while still recording it."""
   hasSoftLimit: Boolean
-  """Whether the entitlement has an unlimited usage"""
+  """Grant usage without a cap."""
   hasUnlimitedUsage: Boolean
-  """Unique identifier for the entity"""
+  """ID of the existing entitlement to change."""
   id: String
-  """The monthly reset period configuration of the entitlement, defined when reset period is monthly"""
+  """When usage resets, for a monthly reset period."""
   monthlyResetPeriodConfiguration: MonthlyResetPeriodConfigInput
-  """The reset period of the entitlement"""
+  """How often usage resets."""
   resetPeriod: EntitlementResetPeriod
-  """The usage limit of the entitlement"""
+  """Most usage allowed."""
   usageLimit: Float
-  """The weekly reset period configuration of the entitlement, defined when reset period is weekly"""
+  """When usage resets, for a weekly reset period."""
   weeklyResetPeriodConfiguration: WeeklyResetPeriodConfigInput
-  """The yearly reset period configuration of the entitlement, defined when reset period is yearly"""
+  """When usage resets, for a yearly reset period."""
   yearlyResetPeriodConfiguration: YearlyResetPeriodConfigInput
 }
 
+"""Changes to make to a subscription; fields left out stay as they are."""
 input UpdateSubscriptionInput {
+  """New custom metadata for the subscription."""
   additionalMetaData: JSON
+  """Add-ons the subscription should have, with their quantities."""
   addons: [SubscriptionAddonInput!]
-  """Coupon input"""
+  """Coupon or discount to apply."""
   appliedCoupon: SubscriptionCouponInput
+  """Wait for any payment to be confirmed before returning."""
   awaitPaymentConfirmation: Boolean
+  """New quantities for per-unit features, such as seats."""
   billableFeatures: [BillableFeatureInput!]
+  """Billing details to update in the billing provider."""
   billingInformation: SubscriptionBillingInfo
+  """New billing period."""
   billingPeriod: BillingPeriod
-  """Budget configuration"""
+  """New spending cap."""
   budget: BudgetConfigurationInput
+  """Environment of the subscription; defaults to the API key's environment."""
   environmentId: UUID
-  """The minimum spend configuration"""
+  """New minimum charge per billing period."""
   minimumSpend: SubscriptionMinimumSpendValueInput
-  """Override the price of the subscription"""
+  """Prices to charge instead of the plan's."""
   priceOverrides: [PriceOverrideInput!]
+  """Promotion code to apply."""
   promotionCode: String
+  """Identifier of the subscription to update; same as subscriptionId."""
   refId: String
+  """When the change takes effect."""
   scheduleStrategy: ScheduleStrategy
+  """Subscription entitlements to add or change."""
   subscriptionEntitlements: [UpdateSubscriptionEntitlementInput!]
+  """Identifier of the subscription to update."""
   subscriptionId: String
+  """New end date of the trial."""
   trialEndDate: DateTime
+  """New number of units for a per-unit plan."""
   unitQuantity: Float
 }
 
+"""Conditions on a UUID field; when several are given, all must hold."""
 input UuidFilterComparison {
+  """Matches values equal to this one."""
   eq: UUID
+  """Matches values greater than this one."""
   gt: UUID
+  """Matches values greater than or equal to this one."""
   gte: UUID
+  """Matches a case-insensitive LIKE pattern, with % as the wildcard."""
   iLike: UUID
+  """Matches values equal to any of these."""
   in: [UUID!]
+  """SQL IS test: true or false, or null to match records where the value is unset."""
   is: Boolean
+  """SQL IS NOT test: true or false, or null to match records where the value is set."""
   isNot: Boolean
+  """Matches a case-sensitive LIKE pattern, with % as the wildcard."""
   like: UUID
+  """Matches values less than this one."""
   lt: UUID
+  """Matches values less than or equal to this one."""
   lte: UUID
+  """Matches values not equal to this one."""
   neq: UUID
+  """Excludes values matching a case-insensitive LIKE pattern."""
   notILike: UUID
+  """Matches values equal to none of these."""
   notIn: [UUID!]
+  """Excludes values matching a case-sensitive LIKE pattern."""
   notLike: UUID
 }
 
+"""When a weekly usage reset happens."""
 input WeeklyResetPeriodConfigInput {
-  """Weekly according to configuration"""
+  """Day of the week to reset on, or the subscription start day."""
   accordingTo: WeeklyAccordingTo!
 }
 
+"""When a yearly usage reset happens."""
 input YearlyResetPeriodConfigInput {
-  """Yearly according to configuration"""
+  """Date in the year to reset on."""
   accordingTo: YearlyAccordingTo!
 }
 `, BuiltIn: false},

@@ -14,3702 +14,4853 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 )
 
+// Connection settings of an integration; the member type depends on the vendor.
 type Credentials interface {
 	IsCredentials()
 }
 
+// An entitlement granted to a customer: either to a feature or to credits.
 type EntitlementUnion interface {
 	IsEntitlementUnion()
 }
 
+// Draft change to an entitlement of a package: feature or credit.
 type PackageEntitlementChangeUnion interface {
 	IsPackageEntitlementChangeUnion()
 }
 
+// An entitlement a package grants: feature or credit.
 type PackageEntitlementUnion interface {
 	IsPackageEntitlementUnion()
 }
 
+// Exact schedule of a usage reset: monthly, weekly or yearly.
 type ResetPeriodConfiguration interface {
 	IsResetPeriodConfiguration()
 }
 
+// Details of a scheduled subscription change; the member type depends on the change.
 type ScheduleVariables interface {
 	IsScheduleVariables()
 }
 
+// An entitlement granted to a subscription: feature or credit.
 type SubscriptionEntitlementUnion interface {
 	IsSubscriptionEntitlementUnion()
 }
 
+// Vendor-side details of a sync; the member type depends on the integration.
 type SyncRevisionData interface {
 	IsSyncRevisionData()
 }
 
+// Credential used to call the API for one environment.
 type APIKey struct {
-	// The creation date of the API key
+	// When the API key was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// The description of the API key
+	// Free-text note about what the key is for.
 	Description *string `json:"description,omitempty"`
-	// The display name of the API key
+	// Human-readable name of the API key.
 	DisplayName string `json:"displayName"`
-	// The unique identifier for the environment
+	// ID of the environment the API key belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// The expiration date of the API key
+	// When the key stops working; null if it never expires.
 	ExpireAt *time.Time `json:"expireAt,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the API key.
 	ID uuid.UUID `json:"id"`
-	// The type of API key
+	// Kind of key, which decides where it may be used.
 	KeyType APIKeyType `json:"keyType"`
-	// The token of the API key
+	// The secret value to send when authenticating.
 	Token string `json:"token"`
 }
 
+// The roles a member holds in an account and its environments.
 type AccessRoles struct {
-	// Account level access of the user
+	// Role held at the account level.
 	AccountRole AccountAccessRole `json:"accountRole"`
-	// Non-production environment level access of the user
+	// Role held in non-production environments.
 	NonProductionRole EnvironmentAccessRole `json:"nonProductionRole"`
-	// Production environment level access of the user
+	// Role held in production environments.
 	ProductionRole EnvironmentAccessRole `json:"productionRole"`
 }
 
+// An organization using Stigg; it owns the environments.
 type Account struct {
-	// Access method for new users to join this account. 'invite only' is the default
+	// How new users may join the account; invitation only unless changed.
 	AccessMethod AccountAccessMethod `json:"accessMethod"`
-	// Email domain to be used for SSO and authorized domain configuration
+	// Email domain used for SSO and automatic joining.
 	AccountEmailDomain *string `json:"accountEmailDomain,omitempty"`
-	// The status of the account, e.g. 'ACTIVE' or 'BLOCKED'
+	// Whether the account is active or blocked.
 	AccountStatus *AccountStatus `json:"accountStatus,omitempty"`
-	// Default SSO roles for the account
+	// Roles given to users who join through SSO.
 	DefaultSSORoles *AccessRoles `json:"defaultSSORoles,omitempty"`
-	// The display name of the account
+	// Human-readable name of the account.
 	DisplayName string `json:"displayName"`
-	// Email domains to be used for SSO and authorized domain configuration
+	// All email domains configured for SSO and automatic joining.
 	EmailDomains []*AccountEmailDomain `json:"emailDomains,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the account.
 	ID string `json:"id"`
-	// Whether SAML SSO is enabled for the account
+	// True when SAML single sign-on is turned on.
 	SamlEnabled *bool `json:"samlEnabled,omitempty"`
-	// The billing anchor for the subscription, e.g. 'START_OF_THE_MONTH'
+	// Default day that subscription billing cycles align to.
 	SubscriptionBillingAnchor *BillingAnchor `json:"subscriptionBillingAnchor,omitempty"`
-	// The proration behavior for the subscription, e.g. 'CREATE_PRORATIONS'
+	// Default way subscription changes are prorated.
 	SubscriptionProrationBehavior *ProrationBehavior `json:"subscriptionProrationBehavior,omitempty"`
-	// The timezone of the account, e.g. 'America/New_York'
+	// IANA time zone of the account, such as Europe/Paris.
 	Timezone *string `json:"timezone,omitempty"`
 }
 
+// An email domain registered for an account.
 type AccountEmailDomain struct {
-	// The unique identifier for the account
+	// ID of the account the domain belongs to.
 	AccountID string `json:"accountId"`
-	// I18n.Accounts.AccountEmailDomainDTO.domain
+	// The domain name, such as example.com.
 	Domain string `json:"domain"`
-	// Unique identifier for the entity
+	// Internal ID of the email domain record.
 	ID string `json:"id"`
 }
 
+// Draft change to a package's custom metadata.
 type AdditionalMetaDataChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After map[string]any `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before map[string]any `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// An optional package that can be bought on top of a plan.
 type Addon struct {
-	// The additional meta data of the package
+	// Custom key-value metadata attached to the add-on.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// The add-on's ID in the billing provider.
 	BillingID *string `json:"billingId,omitempty"`
-	// The billing link url of the package
+	// Link to the add-on in the billing provider's dashboard.
 	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// Timestamp of when the record was created
+	// When the add-on was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// List of addons the addon is dependant on
+	// Add-ons that must also be on the subscription for this one to be added.
 	Dependencies []*Addon `json:"dependencies,omitempty"`
-	// The description of the package
+	// Free-text description of the add-on.
 	Description *string `json:"description,omitempty"`
-	// The display name of the package
+	// Human-readable name of the add-on.
 	DisplayName string `json:"displayName"`
-	// Draft details for the addon
+	// Full details of the unpublished draft of this add-on, if any.
 	DraftDetails *PackageDraftDetails `json:"draftDetails,omitempty"`
-	// Draft summary for the addon
+	// Short summary of the unpublished draft of this add-on, if any.
 	DraftSummary *PackageDraftSummary `json:"draftSummary,omitempty"`
-	// List of entitlements for the addon
+	// Feature entitlements the add-on grants.
 	Entitlements []*PackageEntitlement `json:"entitlements,omitempty"`
-	Environment  *Environment          `json:"environment"`
-	// The unique identifier for the environment
+	// The environment the add-on belongs to.
+	Environment *Environment `json:"environment"`
+	// ID of the environment the add-on belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Indicates if the addon has subscriptions
+	// True when at least one subscription uses this add-on.
 	HasSubscriptions bool `json:"hasSubscriptions"`
-	// List of hidden widgets of the package
+	// Stigg widgets in which the add-on is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the add-on.
 	ID uuid.UUID `json:"id"`
-	// Indicates if the package is the latest version
+	// True if this is the most recent version of the add-on.
 	IsLatest *bool `json:"isLatest,omitempty"`
-	// The maximum quantity of this addon that can be added to a subscription
+	// Largest quantity of this add-on one subscription may hold.
 	MaxQuantity *float64 `json:"maxQuantity,omitempty"`
-	Offer       *Offer   `json:"offer,omitempty"`
-	// The overage billing period of the package
+	// The offer this add-on version belongs to.
+	Offer *Offer `json:"offer,omitempty"`
+	// When usage above the included amount is charged.
 	OverageBillingPeriod *OverageBillingPeriod `json:"overageBillingPeriod,omitempty"`
-	// List of overage prices of the package
+	// Prices charged for usage above the included amount.
 	OveragePrices []*Price `json:"overagePrices,omitempty"`
-	// List of entitlements for the addon
+	// Feature and credit entitlements the add-on grants.
 	PackageEntitlements []PackageEntitlementUnion `json:"packageEntitlements,omitempty"`
-	Prices              []*Price                  `json:"prices,omitempty"`
-	// The pricing type of the package
+	// Prices of the add-on.
+	Prices []*Price `json:"prices,omitempty"`
+	// Whether the add-on is free, paid or custom-priced.
 	PricingType *PricingType `json:"pricingType,omitempty"`
-	Product     *Product     `json:"product,omitempty"`
-	// The product id of the package
+	// The product the add-on belongs to.
+	Product *Product `json:"product,omitempty"`
+	// ID of the product the add-on belongs to.
 	ProductID *string `json:"productId,omitempty"`
-	// The unique identifier for the entity
+	// Your identifier for the add-on.
 	RefID string `json:"refId"`
-	// The status of the package
+	// Whether this add-on version is a draft, published or archived.
 	Status PackageStatus `json:"status"`
-	// List of sync states for the addon
+	// Sync status of the add-on with each connected integration.
 	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// The type of the package
+	// Kind of package; for add-ons this is the add-on type.
 	Type string `json:"type"`
-	// Timestamp of when the record was last updated
+	// When the add-on was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The version number of the package
+	// Version of the add-on; each publish creates a new one.
 	VersionNumber int `json:"versionNumber"`
 }
 
+// Details of a scheduled change to an add-on quantity.
 type AddonChangeVariables struct {
-	AddonRefID  string  `json:"addonRefId"`
+	// Identifier of the add-on being changed.
+	AddonRefID string `json:"addonRefId"`
+	// Quantity the add-on will have after the change.
 	NewQuantity float64 `json:"newQuantity"`
 }
 
 func (AddonChangeVariables) IsScheduleVariables() {}
 
+// A page of add-ons together with paging details.
 type AddonConnection struct {
-	// Array of edges.
+	// The add-ons on this page, each paired with its cursor.
 	Edges []*AddonEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of add-ons that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// Draft change to an add-on's required add-ons.
 type AddonDependencyChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *Addon `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *Addon `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// One add-on in a page of results, along with its cursor.
 type AddonEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this add-on; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the Addon
+	// The add-on itself.
 	Node *Addon `json:"node"`
 }
 
+// Conditions for selecting add-ons; all given conditions must hold.
 type AddonFilter struct {
-	And           []*AddonFilter                 `json:"and,omitempty"`
-	BillingID     *StringFieldComparison         `json:"billingId,omitempty"`
-	CreatedAt     *DateFieldComparison           `json:"createdAt,omitempty"`
-	Description   *StringFieldComparison         `json:"description,omitempty"`
-	DisplayName   *StringFieldComparison         `json:"displayName,omitempty"`
-	EnvironmentID *UUIDFilterComparison          `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison          `json:"id,omitempty"`
-	IsLatest      *BooleanFieldComparison        `json:"isLatest,omitempty"`
-	Offer         *AddonFilterOfferFilter        `json:"offer,omitempty"`
-	Or            []*AddonFilter                 `json:"or,omitempty"`
-	PricingType   *PricingTypeFilterComparison   `json:"pricingType,omitempty"`
-	ProductID     *StringFieldComparison         `json:"productId,omitempty"`
-	RefID         *StringFieldComparison         `json:"refId,omitempty"`
-	Status        *PackageStatusFilterComparison `json:"status,omitempty"`
-	UpdatedAt     *DateFieldComparison           `json:"updatedAt,omitempty"`
-	VersionNumber *IntFieldComparison            `json:"versionNumber,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*AddonFilter `json:"and,omitempty"`
+	// Condition on the add-on's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the add-on's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the add-on's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the add-on's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the add-on's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the add-on's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the add-on's latest-version flag.
+	IsLatest *BooleanFieldComparison `json:"isLatest,omitempty"`
+	// Condition on the offer the add-on belongs to.
+	Offer *AddonFilterOfferFilter `json:"offer,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*AddonFilter `json:"or,omitempty"`
+	// Condition on the add-on's pricing type.
+	PricingType *PricingTypeFilterComparison `json:"pricingType,omitempty"`
+	// Condition on the add-on's product ID.
+	ProductID *StringFieldComparison `json:"productId,omitempty"`
+	// Condition on the add-on's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the add-on's status.
+	Status *PackageStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the add-on's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
+	// Condition on the add-on's version number.
+	VersionNumber *IntFieldComparison `json:"versionNumber,omitempty"`
 }
 
+// Conditions on the offers related to an add-on being filtered.
 type AddonFilterOfferFilter struct {
-	And           []*AddonFilterOfferFilter    `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison         `json:"createdAt,omitempty"`
-	EnvironmentID *UUIDFilterComparison        `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison        `json:"id,omitempty"`
-	IsDefault     *BooleanFieldComparison      `json:"isDefault,omitempty"`
-	IsLatest      *BooleanFieldComparison      `json:"isLatest,omitempty"`
-	OfferID       *StringFieldComparison       `json:"offerId,omitempty"`
-	Or            []*AddonFilterOfferFilter    `json:"or,omitempty"`
-	Status        *OfferStatusFilterComparison `json:"status,omitempty"`
-	Version       *IntFieldComparison          `json:"version,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*AddonFilterOfferFilter `json:"and,omitempty"`
+	// Condition on the offer's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the offer's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the offer's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the offer's default-offer flag.
+	IsDefault *BooleanFieldComparison `json:"isDefault,omitempty"`
+	// Condition on the offer's latest-version flag.
+	IsLatest *BooleanFieldComparison `json:"isLatest,omitempty"`
+	// Condition on the offer's own identifier.
+	OfferID *StringFieldComparison `json:"offerId,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*AddonFilterOfferFilter `json:"or,omitempty"`
+	// Condition on the offer's status.
+	Status *OfferStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the offer's version.
+	Version *IntFieldComparison `json:"version,omitempty"`
 }
 
+// Details of a scheduled change to an add-on price override.
 type AddonPriceOverrideChangeVariables struct {
-	AddonRefID string  `json:"addonRefId"`
-	FeatureID  *string `json:"featureId,omitempty"`
+	// Identifier of the add-on whose price is overridden.
+	AddonRefID string `json:"addonRefId"`
+	// Feature the overridden price is for, if it is feature-based.
+	FeatureID *string `json:"featureId,omitempty"`
 }
 
 func (AddonPriceOverrideChangeVariables) IsScheduleVariables() {}
 
+// One sort key for an add-on query; a list of these sorts by each key in turn.
 type AddonSort struct {
-	Direction SortDirection   `json:"direction"`
-	Field     AddonSortFields `json:"field"`
-	Nulls     *SortNulls      `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The add-on field to sort on.
+	Field AddonSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// A postal address with an optional phone number.
 type Address struct {
-	// Address line 1
+	// First line of the street address.
 	AddressLine1 *string `json:"addressLine1,omitempty"`
-	// Address line 2
+	// Second line of the street address.
 	AddressLine2 *string `json:"addressLine2,omitempty"`
-	// City
+	// City or town.
 	City *string `json:"city,omitempty"`
-	// Country
+	// Country, preferably as a two-letter ISO code.
 	Country *string `json:"country,omitempty"`
-	// Phone number
+	// Contact phone number.
 	PhoneNumber *string `json:"phoneNumber,omitempty"`
-	// Postal code
+	// Postal or ZIP code.
 	PostalCode *string `json:"postalCode,omitempty"`
-	// State
+	// State, province or region.
 	State *string `json:"state,omitempty"`
 }
 
+// How meter events are combined into one usage value.
 type Aggregation struct {
-	// The data field to which the aggregation function will be applied
+	// Event field the function is applied to; not needed for counting.
 	Field *string `json:"field,omitempty"`
-	// The aggregation function to apply to the data (e.g. SUM, AVG, COUNT)
+	// Function that combines the events, such as SUM or COUNT.
 	Function AggregationFunction `json:"function"`
 }
 
+// Connection settings of an Airwallex integration.
 type AirwallexCredentials struct {
-	// Airwallex linked payment account ID (e.g. acct_...) used to route checkouts
+	// Linked Airwallex payment account that checkouts are routed to.
 	AccountID *string `json:"accountId,omitempty"`
-	// Base URL of the Airwallex API (e.g. https://api.airwallex.com)
+	// Base address of the Airwallex API in use.
 	APIURL *string `json:"apiUrl,omitempty"`
-	// Airwallex API client ID
+	// Client ID used to call the Airwallex API.
 	ClientID *string `json:"clientId,omitempty"`
-	// Airwallex org ID as it appears on webhook events (e.g. org_...), used by Received for webhook routing
+	// Airwallex organization ID as sent on webhook events, used to route them.
 	OrgID *string `json:"orgId,omitempty"`
 }
 
 func (AirwallexCredentials) IsCredentials() {}
 
+// Connection settings of an Apple App Store integration.
 type AppStoreCredentials struct {
-	// The Apple ID of the application
+	// Apple ID of the app.
 	AppAppleID *string `json:"appAppleId,omitempty"`
-	// The bundle ID of the application
+	// Bundle identifier of the app.
 	BundleID *string `json:"bundleId,omitempty"`
-	// The issuer ID of key in App Store Connect
+	// Issuer ID of the App Store Connect API key.
 	IssuerID string `json:"issuerId"`
-	// The key ID of key in App Store Connect
+	// Key ID of the App Store Connect API key.
 	KeyID string `json:"keyId"`
-	// The base64 encoded SHA-256 fingerprint of the private key
+	// Fingerprint of the stored private key, rather than the key itself.
 	PrivateKey *string `json:"privateKey,omitempty"`
-	// Whether the application is in sandbox environment
+	// True when the app is connected to Apple's sandbox.
 	SandboxEnvironment bool `json:"sandboxEnvironment"`
 }
 
 func (AppStoreCredentials) IsCredentials() {}
 
+// Which customer to archive.
 type ArchiveCustomerInput struct {
-	// Customer slug
+	// Identifier of the customer to archive.
 	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
 }
 
+// Which payment method to attach to which customer.
 type AttachCustomerPaymentMethodInput struct {
-	// The currency to use for this payment method (only used for Zuora)
+	// Currency the payment method is used for; only used with Zuora.
 	BillingCurrency *Currency `json:"billingCurrency,omitempty"`
-	// Customer slug
+	// Identifier of the customer.
 	CustomerID *string `json:"customerId,omitempty"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// The billing integration to use for this payment method
+	// Billing integration the payment method comes from, when there are several.
 	IntegrationID *string `json:"integrationId,omitempty"`
-	// Billing provider payment method id
+	// ID of the payment method in the billing provider.
 	PaymentMethodID string `json:"paymentMethodId"`
-	// Customer slug
+	// Identifier of the customer; same as customerId.
 	RefID *string `json:"refId,omitempty"`
-	// The integration type to attach the payment method to
+	// Billing provider the payment method comes from.
 	VendorIdentifier VendorIdentifier `json:"vendorIdentifier"`
 }
 
+// Connection settings of an Auth0 integration.
 type Auth0Credentials struct {
-	// ID of the Auth0 application
+	// ID of the connected Auth0 application.
 	ApplicationID string `json:"applicationId"`
-	// Name of the Auth0 application
+	// Name of the connected Auth0 application.
 	ApplicationName string `json:"applicationName"`
-	// Type of the Auth0 application
+	// Whether the app serves individuals, organizations or both.
 	ApplicationType Auth0ApplicationType `json:"applicationType"`
-	// Domain of the Auth0 client
+	// Auth0 tenant domain of the client.
 	ClientDomain string `json:"clientDomain"`
-	// ID of the Auth0 client
+	// Client ID of the Auth0 application.
 	ClientID string `json:"clientId"`
-	// Secret of the Auth0 client
+	// Client secret of the Auth0 application.
 	ClientSecret string `json:"clientSecret"`
-	// Initial plan ID for individual subscriptions
+	// Plan given to new individual users.
 	IndividualInitialPlanID *string `json:"individualInitialPlanId,omitempty"`
-	// Setup for starting individual subscriptions
+	// How a subscription starts for new individual users.
 	IndividualSubscriptionStartSetup *SubscriptionStartSetup `json:"individualSubscriptionStartSetup,omitempty"`
-	// Initial plan ID for organization subscriptions
+	// Plan given to new organizations.
 	OrganizationInitialPlanID *string `json:"organizationInitialPlanId,omitempty"`
-	// Setup for starting organization subscriptions
+	// How a subscription starts for new organizations.
 	OrganizationSubscriptionStartSetup *SubscriptionStartSetup `json:"organizationSubscriptionStartSetup,omitempty"`
 }
 
 func (Auth0Credentials) IsCredentials() {}
 
+// Rule that ends a subscription to one plan when one to another plan starts.
 type AutoCancellationRule struct {
-	// Source plan
+	// Plan whose subscription gets cancelled.
 	SourcePlan *Plan `json:"sourcePlan"`
-	// Target plan
+	// Plan whose subscription triggers the cancellation.
 	TargetPlan *Plan `json:"targetPlan"`
 }
 
+// Connection settings of an AWS Marketplace integration.
 type AWSMarketplaceCredentials struct {
-	// AWS IAM role ARN with StiggAWSMarketplaceAccess policy attached
+	// ARN of the IAM role Stigg assumes to reach AWS Marketplace.
 	AWSRoleArn string `json:"awsRoleArn"`
 }
 
 func (AWSMarketplaceCredentials) IsCredentials() {}
 
+// Draft change to the plan a plan extends.
 type BasePlanChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *Addon `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *Addon `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Connection settings of a Google BigQuery data export.
 type BigQueryCredentials struct {
-	// Airbyte connection ID for BigQuery
+	// Airbyte connection used for the export.
 	AirbyteConnectionID *string `json:"airbyteConnectionId,omitempty"`
-	// Airbyte destination ID for BigQuery
+	// Airbyte destination used for the export.
 	AirbyteDestinationID *string `json:"airbyteDestinationId,omitempty"`
-	// JSON credentials for Google BigQuery
+	// Service account key, in JSON, used to reach BigQuery.
 	CredentialsJSON string `json:"credentialsJson"`
-	// ID of the BigQuery dataset
+	// BigQuery dataset the data is written to.
 	DatasetID string `json:"datasetId"`
-	// Location of the BigQuery dataset
+	// Region of the BigQuery dataset.
 	DatasetLocation string `json:"datasetLocation"`
-	// Name of the Google Cloud Storage bucket
+	// Cloud Storage bucket used for staging.
 	GcsBucketName string `json:"gcsBucketName"`
-	// Path within the Google Cloud Storage bucket
+	// Folder in the staging bucket.
 	GcsBucketPath string `json:"gcsBucketPath"`
-	// Access ID for the HMAC key
+	// Access ID of the HMAC key for the staging bucket.
 	HmacKeyAccessID string `json:"hmacKeyAccessId"`
-	// Secret for the HMAC key
+	// Secret of the HMAC key for the staging bucket.
 	HmacKeySecret string `json:"hmacKeySecret"`
-	// ID of the Google Cloud project
+	// Google Cloud project that holds the dataset.
 	ProjectID string `json:"projectId"`
 }
 
 func (BigQueryCredentials) IsCredentials() {}
 
+// A feature and the quantity of it to bill, in a scheduled change.
 type BillableFeature struct {
-	FeatureID string  `json:"featureId"`
-	Quantity  float64 `json:"quantity"`
+	// Identifier of the feature.
+	FeatureID string `json:"featureId"`
+	// Number of units to bill.
+	Quantity float64 `json:"quantity"`
 }
 
+// A feature and the quantity of it to bill.
 type BillableFeatureInput struct {
-	FeatureID string  `json:"featureId"`
-	Quantity  float64 `json:"quantity"`
+	// Identifier of the feature.
+	FeatureID string `json:"featureId"`
+	// Number of units to bill.
+	Quantity float64 `json:"quantity"`
 }
 
+// Address sent to the billing provider for a subscription.
 type BillingAddress struct {
-	City       *string `json:"city,omitempty"`
-	Country    *string `json:"country,omitempty"`
-	Line1      *string `json:"line1,omitempty"`
-	Line2      *string `json:"line2,omitempty"`
+	// City or town.
+	City *string `json:"city,omitempty"`
+	// Country, preferably as a two-letter ISO code.
+	Country *string `json:"country,omitempty"`
+	// First line of the street address.
+	Line1 *string `json:"line1,omitempty"`
+	// Second line of the street address.
+	Line2 *string `json:"line2,omitempty"`
+	// Postal or ZIP code.
 	PostalCode *string `json:"postalCode,omitempty"`
-	State      *string `json:"state,omitempty"`
+	// State, province or region.
+	State *string `json:"state,omitempty"`
 }
 
+// Conditions on a BillingModel enum field; when several are given, all must hold.
 type BillingModelFilterComparison struct {
-	Eq       *BillingModel            `json:"eq,omitempty"`
-	Gt       *BillingModel            `json:"gt,omitempty"`
-	Gte      *BillingModel            `json:"gte,omitempty"`
-	ILike    *BillingModel            `json:"iLike,omitempty"`
-	In       []BillingModel           `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *BillingModel            `json:"like,omitempty"`
-	Lt       *BillingModel            `json:"lt,omitempty"`
-	Lte      *BillingModel            `json:"lte,omitempty"`
-	Neq      *BillingModel            `json:"neq,omitempty"`
-	NotILike *BillingModel            `json:"notILike,omitempty"`
-	NotIn    []BillingModel           `json:"notIn,omitempty"`
-	NotLike  *BillingModel            `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *BillingModel `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *BillingModel `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *BillingModel `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *BillingModel `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []BillingModel `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *BillingModel `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *BillingModel `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *BillingModel `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *BillingModel `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *BillingModel `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []BillingModel `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *BillingModel `json:"notLike,omitempty"`
 }
 
+// Details of a scheduled change of billing period.
 type BillingPeriodChangeVariables struct {
+	// Billing period that will apply after the change.
 	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
 }
 
 func (BillingPeriodChangeVariables) IsScheduleVariables() {}
 
+// Conditions on a true/false field; when several are given, all must hold.
 type BooleanFieldComparison struct {
-	Is    graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
 	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
 }
 
+// Spending cap on a subscription.
 type BudgetConfiguration struct {
-	// Indicates the behavior of the budget when the limit is exceeded. If true, the limit is a soft limit, if false, the limit is a hard limit. Default is false.
+	// If true, spending may pass the limit; if false (default), usage is blocked at the limit.
 	HasSoftLimit bool `json:"hasSoftLimit"`
-	// The maximum spending limit
+	// Highest amount that may be spent.
 	Limit float64 `json:"limit"`
 }
 
+// Spending cap to set on a subscription.
 type BudgetConfigurationInput struct {
-	// Indicates the behavior of the budget when the limit is exceeded. If true, the limit is a soft limit, if false, the limit is a hard limit. Default is false.
+	// If true, spending may pass the limit; if false, usage is blocked at the limit.
 	HasSoftLimit bool `json:"hasSoftLimit"`
-	// The maximum spending limit
+	// Highest amount that may be spent.
 	Limit float64 `json:"limit"`
 }
 
+// Settings of the hosted checkout page used when payment details are needed.
 type CheckoutOptions struct {
-	AllowPromoCodes       *bool   `json:"allowPromoCodes,omitempty"`
-	AllowTaxIDCollection  *bool   `json:"allowTaxIdCollection,omitempty"`
-	CancelURL             string  `json:"cancelUrl"`
-	CollectBillingAddress *bool   `json:"collectBillingAddress,omitempty"`
-	CollectPhoneNumber    *bool   `json:"collectPhoneNumber,omitempty"`
-	ReferenceID           *string `json:"referenceId,omitempty"`
-	SuccessURL            string  `json:"successUrl"`
+	// Let the customer enter a promotion code at checkout.
+	AllowPromoCodes *bool `json:"allowPromoCodes,omitempty"`
+	// Let the customer enter a tax ID at checkout.
+	AllowTaxIDCollection *bool `json:"allowTaxIdCollection,omitempty"`
+	// Page the customer returns to if they leave checkout.
+	CancelURL string `json:"cancelUrl"`
+	// Ask the customer for a billing address.
+	CollectBillingAddress *bool `json:"collectBillingAddress,omitempty"`
+	// Ask the customer for a phone number.
+	CollectPhoneNumber *bool `json:"collectPhoneNumber,omitempty"`
+	// Your own reference, passed through to the checkout session.
+	ReferenceID *string `json:"referenceId,omitempty"`
+	// Page the customer is sent to after paying.
+	SuccessURL string `json:"successUrl"`
 }
 
+// A discount that can be applied to customers or subscriptions.
 type Coupon struct {
-	// Metadata associated with the entity
+	// Custom key-value metadata attached to the coupon.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Fixed amount discounts in different currencies
+	// Fixed discount, given per currency.
 	AmountsOff []*Money `json:"amountsOff,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// The coupon's ID in the billing provider.
 	BillingID *string `json:"billingId,omitempty"`
-	// The URL to the entity in the billing provider
+	// Link to the coupon in the billing provider's dashboard.
 	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// Timestamp of when the record was created
-	CreatedAt time.Time       `json:"createdAt"`
+	// When the coupon was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Customers this coupon is applied to.
 	Customers []*ent.Customer `json:"customers,omitempty"`
-	// Description of the coupon
+	// Free-text description of the coupon.
 	Description *string `json:"description,omitempty"`
-	// Discount value of the coupon (deprecated)
+	// Discount amount or percentage; deprecated, use percentOff or amountsOff.
 	DiscountValue float64 `json:"discountValue"`
-	// Duration of the coupon validity in months
-	DurationInMonths *float64     `json:"durationInMonths,omitempty"`
-	Environment      *Environment `json:"environment,omitempty"`
-	// The unique identifier for the environment
+	// Months the discount lasts once applied; null means forever.
+	DurationInMonths *float64 `json:"durationInMonths,omitempty"`
+	// The environment the coupon belongs to.
+	Environment *Environment `json:"environment,omitempty"`
+	// ID of the environment the coupon belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Unique identifier for the entity
+	// Internal ID of the coupon.
 	ID uuid.UUID `json:"id"`
-	// Name of the coupon
+	// Human-readable name of the coupon.
 	Name string `json:"name"`
-	// Percentage discount off the original price
+	// Discount as a percentage of the price.
 	PercentOff *float64 `json:"percentOff,omitempty"`
-	// The unique identifier for the entity
+	// Your identifier for the coupon.
 	RefID string `json:"refId"`
-	// The source of the coupon
+	// Where the coupon was created.
 	Source CouponSource `json:"source"`
-	// Current status of the coupon
-	Status     CouponStatus `json:"status"`
+	// Whether the coupon is active or archived.
+	Status CouponStatus `json:"status"`
+	// Sync status of the coupon with each connected integration.
 	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// Type of the coupon (percentage or fixed amount)
+	// Whether the coupon takes off a percentage or a fixed amount.
 	Type CouponType `json:"type"`
-	// Timestamp of when the record was last updated
+	// When the coupon was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// Details of a scheduled coupon change.
 type CouponChangeVariables struct {
-	// Coupon reference ID
+	// Identifier of the coupon to apply.
 	CouponID string `json:"couponId"`
 }
 
 func (CouponChangeVariables) IsScheduleVariables() {}
 
+// A page of coupons together with paging details.
 type CouponConnection struct {
-	// Array of edges.
+	// The coupons on this page, each paired with its cursor.
 	Edges []*CouponEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of coupons that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One coupon in a page of results, along with its cursor.
 type CouponEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this coupon; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the Coupon
+	// The coupon itself.
 	Node *Coupon `json:"node"`
 }
 
+// Conditions for selecting coupons; all given conditions must hold.
 type CouponFilter struct {
-	And           []*CouponFilter               `json:"and,omitempty"`
-	BillingID     *StringFieldComparison        `json:"billingId,omitempty"`
-	CreatedAt     *DateFieldComparison          `json:"createdAt,omitempty"`
-	Customers     *CouponFilterCustomerFilter   `json:"customers,omitempty"`
-	Description   *StringFieldComparison        `json:"description,omitempty"`
-	EnvironmentID *UUIDFilterComparison         `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison         `json:"id,omitempty"`
-	Name          *StringFieldComparison        `json:"name,omitempty"`
-	Or            []*CouponFilter               `json:"or,omitempty"`
-	RefID         *StringFieldComparison        `json:"refId,omitempty"`
-	Source        *CouponSourceFilterComparison `json:"source,omitempty"`
-	Status        *CouponStatusFilterComparison `json:"status,omitempty"`
-	Type          *CouponTypeFilterComparison   `json:"type,omitempty"`
-	UpdatedAt     *DateFieldComparison          `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CouponFilter `json:"and,omitempty"`
+	// Condition on the coupon's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the coupon's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the customers the coupon is applied to; matches if any of them matches.
+	Customers *CouponFilterCustomerFilter `json:"customers,omitempty"`
+	// Condition on the coupon's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the coupon's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the coupon's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the coupon's name.
+	Name *StringFieldComparison `json:"name,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CouponFilter `json:"or,omitempty"`
+	// Condition on the coupon's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the coupon's source.
+	Source *CouponSourceFilterComparison `json:"source,omitempty"`
+	// Condition on the coupon's status.
+	Status *CouponStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the coupon's type.
+	Type *CouponTypeFilterComparison `json:"type,omitempty"`
+	// Condition on the coupon's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Conditions on the customers related to a coupon being filtered.
 type CouponFilterCustomerFilter struct {
-	And                  []*CouponFilterCustomerFilter        `json:"and,omitempty"`
-	BillingID            *StringFieldComparison               `json:"billingId,omitempty"`
-	CreatedAt            *DateFieldComparison                 `json:"createdAt,omitempty"`
-	CrmHubspotCompanyID  *StringFieldComparison               `json:"crmHubspotCompanyId,omitempty"`
-	CrmHubspotCompanyURL *StringFieldComparison               `json:"crmHubspotCompanyUrl,omitempty"`
-	CrmID                *StringFieldComparison               `json:"crmId,omitempty"`
-	CustomerID           *StringFieldComparison               `json:"customerId,omitempty"`
-	DeletedAt            *DateFieldComparison                 `json:"deletedAt,omitempty"`
-	Email                *StringFieldComparison               `json:"email,omitempty"`
-	EnvironmentID        *UUIDFilterComparison                `json:"environmentId,omitempty"`
-	ID                   *UUIDFilterComparison                `json:"id,omitempty"`
-	Name                 *StringFieldComparison               `json:"name,omitempty"`
-	Or                   []*CouponFilterCustomerFilter        `json:"or,omitempty"`
-	RefID                *StringFieldComparison               `json:"refId,omitempty"`
-	SalesforceID         *StringFieldComparison               `json:"salesforceId,omitempty"`
-	SearchQuery          *CustomerSearchQueryFilterComparison `json:"searchQuery,omitempty"`
-	UpdatedAt            *DateFieldComparison                 `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CouponFilterCustomerFilter `json:"and,omitempty"`
+	// Condition on the customer's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the customer's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the customer's HubSpot company ID.
+	CrmHubspotCompanyID *StringFieldComparison `json:"crmHubspotCompanyId,omitempty"`
+	// Condition on the customer's HubSpot company URL.
+	CrmHubspotCompanyURL *StringFieldComparison `json:"crmHubspotCompanyUrl,omitempty"`
+	// Condition on the customer's CRM ID.
+	CrmID *StringFieldComparison `json:"crmId,omitempty"`
+	// Condition on the customer's own identifier.
+	CustomerID *StringFieldComparison `json:"customerId,omitempty"`
+	// Condition on the customer's deletion time.
+	DeletedAt *DateFieldComparison `json:"deletedAt,omitempty"`
+	// Condition on the customer's email address.
+	Email *StringFieldComparison `json:"email,omitempty"`
+	// Condition on the customer's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the customer's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the customer's name.
+	Name *StringFieldComparison `json:"name,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CouponFilterCustomerFilter `json:"or,omitempty"`
+	// Condition on the customer's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the customer's Salesforce ID.
+	SalesforceID *StringFieldComparison `json:"salesforceId,omitempty"`
+	// Case-insensitive text search over the customer's identifying fields, such as name, email and ID.
+	SearchQuery *CustomerSearchQueryFilterComparison `json:"searchQuery,omitempty"`
+	// Condition on the customer's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// One sort key for a coupon query; a list of these sorts by each key in turn.
 type CouponSort struct {
-	Direction SortDirection    `json:"direction"`
-	Field     CouponSortFields `json:"field"`
-	Nulls     *SortNulls       `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The coupon field to sort on.
+	Field CouponSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// Conditions on a CouponSource enum field; when several are given, all must hold.
 type CouponSourceFilterComparison struct {
-	Eq *CouponSource  `json:"eq,omitempty"`
+	// Matches values equal to this one.
+	Eq *CouponSource `json:"eq,omitempty"`
+	// Matches values equal to any of these.
 	In []CouponSource `json:"in,omitempty"`
 }
 
+// Conditions on a CouponStatus enum field; when several are given, all must hold.
 type CouponStatusFilterComparison struct {
-	Eq       *CouponStatus            `json:"eq,omitempty"`
-	Gt       *CouponStatus            `json:"gt,omitempty"`
-	Gte      *CouponStatus            `json:"gte,omitempty"`
-	ILike    *CouponStatus            `json:"iLike,omitempty"`
-	In       []CouponStatus           `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *CouponStatus            `json:"like,omitempty"`
-	Lt       *CouponStatus            `json:"lt,omitempty"`
-	Lte      *CouponStatus            `json:"lte,omitempty"`
-	Neq      *CouponStatus            `json:"neq,omitempty"`
-	NotILike *CouponStatus            `json:"notILike,omitempty"`
-	NotIn    []CouponStatus           `json:"notIn,omitempty"`
-	NotLike  *CouponStatus            `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *CouponStatus `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *CouponStatus `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *CouponStatus `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *CouponStatus `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []CouponStatus `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *CouponStatus `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *CouponStatus `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *CouponStatus `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *CouponStatus `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *CouponStatus `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []CouponStatus `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *CouponStatus `json:"notLike,omitempty"`
 }
 
+// Conditions on a CouponType enum field; when several are given, all must hold.
 type CouponTypeFilterComparison struct {
-	Eq       *CouponType              `json:"eq,omitempty"`
-	Gt       *CouponType              `json:"gt,omitempty"`
-	Gte      *CouponType              `json:"gte,omitempty"`
-	ILike    *CouponType              `json:"iLike,omitempty"`
-	In       []CouponType             `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *CouponType              `json:"like,omitempty"`
-	Lt       *CouponType              `json:"lt,omitempty"`
-	Lte      *CouponType              `json:"lte,omitempty"`
-	Neq      *CouponType              `json:"neq,omitempty"`
-	NotILike *CouponType              `json:"notILike,omitempty"`
-	NotIn    []CouponType             `json:"notIn,omitempty"`
-	NotLike  *CouponType              `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *CouponType `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *CouponType `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *CouponType `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *CouponType `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []CouponType `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *CouponType `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *CouponType `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *CouponType `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *CouponType `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *CouponType `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []CouponType `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *CouponType `json:"notLike,omitempty"`
 }
 
+// A customer's access to a credit balance, with its usage.
 type CreditEntitlement struct {
-	// Optional message explaining why access to the feature is denied.
+	// Why access is refused, when it is.
 	AccessDeniedReason *AccessDeniedReason `json:"accessDeniedReason,omitempty"`
-	// The custom currency associated with this credit entitlement.
+	// The credit currency this entitlement is counted in.
 	Currency *EntitlementCurrency `json:"currency"`
-	// The total amount of credits consumed by the customer.
+	// Credits the customer has spent so far.
 	CurrentUsage *float64 `json:"currentUsage,omitempty"`
-	// Timestamp of the last update to the entitlement grant or configuration.
+	// When the grant or its settings last changed.
 	EntitlementUpdatedAt *time.Time `json:"entitlementUpdatedAt,omitempty"`
-	// Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked.
+	// True when spending may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Indicates whether the entitlement is currently granted to the customer.
+	// True when the customer currently has the entitlement.
 	IsGranted bool `json:"isGranted"`
-	// The total amount of credits granted to the customer.
+	// Credits granted to the customer in total.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-	// The end date of the current billing period for recurring credit grants.
+	// End of the current period for recurring credit grants.
 	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
-	// Timestamp of the last update to the credit usage.
+	// When the credit usage last changed.
 	UsageUpdatedAt *time.Time `json:"usageUpdatedAt,omitempty"`
-	// The next time the entitlement should be recalculated
+	// When this entitlement should next be recomputed.
 	ValidUntil *string `json:"validUntil,omitempty"`
 }
 
 func (CreditEntitlement) IsEntitlementUnion() {}
 
+// How many credits a unit of usage or a price costs.
 type CreditRate struct {
-	// The credit rate amount
+	// Number of credits per unit.
 	Amount float64 `json:"amount"`
-	// A custom formula for calculating cost based on single event dimensions
+	// Custom formula computing the cost from fields of a single event.
 	CostFormula *string `json:"costFormula,omitempty"`
-	// The custom currency refId for the credit rate
+	// Your identifier of the credit currency.
 	CurrencyID string `json:"currencyId"`
-	// The custom currency ID for the credit rate
+	// Internal ID of the credit currency.
 	CustomCurrencyID *uuid.UUID `json:"customCurrencyId,omitempty"`
 }
 
+// How many credits a unit or a price costs.
 type CreditRateInput struct {
-	// The credit rate amount
+	// Number of credits per unit.
 	Amount float64 `json:"amount"`
-	// The custom currency refId for the credit rate
+	// Your identifier of the credit currency.
 	CurrencyID string `json:"currencyId"`
-	// The custom currency ID for the credit rate
+	// Internal ID of the credit currency.
 	CustomCurrencyID *uuid.UUID `json:"customCurrencyId,omitempty"`
 }
 
+// Which page of results to return.
 type CursorPaging struct {
-	// Paginate after opaque cursor
+	// Return records after this cursor.
 	After *string `json:"after,omitempty"`
-	// Paginate before opaque cursor
+	// Return records before this cursor.
 	Before *string `json:"before,omitempty"`
-	// Paginate first
+	// Number of records to return when paging forward.
 	First *int `json:"first,omitempty"`
-	// Paginate last
+	// Number of records to return when paging backward.
 	Last *int `json:"last,omitempty"`
 }
 
+// A currency you define, such as credits or tokens.
 type CustomCurrency struct {
-	// Metadata associated with the entity
+	// Custom key-value metadata attached to the currency.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	ArchivedAt         *time.Time     `json:"archivedAt,omitempty"`
-	// Timestamp of when the record was created
+	// When the currency was archived, if it was.
+	ArchivedAt *time.Time `json:"archivedAt,omitempty"`
+	// When the custom currency was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// The unique identifier for the custom currency
+	// Your identifier for the currency.
 	CurrencyID string `json:"currencyId"`
-	// Description of the currency
+	// Free-text description of the currency.
 	Description *string `json:"description,omitempty"`
-	// The name of the custom currency
+	// Human-readable name of the currency.
 	DisplayName string `json:"displayName"`
-	// Unique identifier for the entity
+	// Internal ID of the custom currency.
 	ID string `json:"id"`
-	// The symbol of the custom currency
+	// Symbol shown next to amounts.
 	Symbol *string `json:"symbol,omitempty"`
-	// Units for the currency (singular and plural)
+	// Unit names used for amounts of this currency.
 	Units *Units `json:"units,omitempty"`
-	// Timestamp of when the record was last updated
+	// When the custom currency was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// Customer details passed to the billing provider.
 type CustomerBillingInfo struct {
-	// Customer billing address
+	// Address used on invoices.
 	BillingAddress *Address `json:"billingAddress,omitempty"`
-	// Customers selected currency
+	// Currency the customer is billed in.
 	Currency *Currency `json:"currency,omitempty"`
-	// Customer name
+	// Name to show on invoices.
 	CustomerName *string `json:"customerName,omitempty"`
-	// The billing integration to use for this customer
+	// Billing integration to create the customer in, when there are several.
 	IntegrationID *string `json:"integrationId,omitempty"`
-	// Invoice custom fields
+	// Custom fields to print on invoices.
 	InvoiceCustomFields map[string]any `json:"invoiceCustomFields,omitempty"`
-	// Language to use for this customer
+	// Preferred language for invoices and emails.
 	Language *string `json:"language,omitempty"`
-	// Additional metadata
+	// Custom key-value metadata to store with the customer in the billing provider.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// Billing provider payment method id, attached to this customer
+	// ID of a payment method in the billing provider to attach to the customer.
 	PaymentMethodID *string `json:"paymentMethodId,omitempty"`
-	// Customer shipping address
+	// Address goods are shipped to.
 	ShippingAddress *Address `json:"shippingAddress,omitempty"`
-	// Tax IDs
+	// Tax identifiers of the customer.
 	TaxIds []*TaxExempt `json:"taxIds,omitempty"`
-	// Timezone to use for this customer
+	// Time zone of the customer.
 	Timezone *string `json:"timezone,omitempty"`
 }
 
+// A page of customers together with paging details.
 type CustomerConnection struct {
-	// Array of edges.
+	// The customers on this page, each paired with its cursor.
 	Edges []*CustomerEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of customers that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One customer in a page of results, along with its cursor.
 type CustomerEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this customer; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the Customer
+	// The customer itself.
 	Node *ent.Customer `json:"node"`
 }
 
+// Conditions for selecting customers; all given conditions must hold.
 type CustomerFilter struct {
-	And                     []*CustomerFilter                           `json:"and,omitempty"`
-	BillingID               *StringFieldComparison                      `json:"billingId,omitempty"`
-	CreatedAt               *DateFieldComparison                        `json:"createdAt,omitempty"`
-	CrmHubspotCompanyID     *StringFieldComparison                      `json:"crmHubspotCompanyId,omitempty"`
-	CrmHubspotCompanyURL    *StringFieldComparison                      `json:"crmHubspotCompanyUrl,omitempty"`
-	CrmID                   *StringFieldComparison                      `json:"crmId,omitempty"`
-	CustomerID              *StringFieldComparison                      `json:"customerId,omitempty"`
-	DeletedAt               *DateFieldComparison                        `json:"deletedAt,omitempty"`
-	Email                   *StringFieldComparison                      `json:"email,omitempty"`
-	EnvironmentID           *UUIDFilterComparison                       `json:"environmentId,omitempty"`
-	ID                      *UUIDFilterComparison                       `json:"id,omitempty"`
-	Name                    *StringFieldComparison                      `json:"name,omitempty"`
-	Or                      []*CustomerFilter                           `json:"or,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerFilter `json:"and,omitempty"`
+	// Condition on the customer's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the customer's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the customer's HubSpot company ID.
+	CrmHubspotCompanyID *StringFieldComparison `json:"crmHubspotCompanyId,omitempty"`
+	// Condition on the customer's HubSpot company URL.
+	CrmHubspotCompanyURL *StringFieldComparison `json:"crmHubspotCompanyUrl,omitempty"`
+	// Condition on the customer's CRM ID.
+	CrmID *StringFieldComparison `json:"crmId,omitempty"`
+	// Condition on the customer's own identifier.
+	CustomerID *StringFieldComparison `json:"customerId,omitempty"`
+	// Condition on the customer's deletion time.
+	DeletedAt *DateFieldComparison `json:"deletedAt,omitempty"`
+	// Condition on the customer's email address.
+	Email *StringFieldComparison `json:"email,omitempty"`
+	// Condition on the customer's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the customer's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the customer's name.
+	Name *StringFieldComparison `json:"name,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerFilter `json:"or,omitempty"`
+	// Condition on the customer's promotional entitlements; matches if any of them matches.
 	PromotionalEntitlements *CustomerFilterPromotionalEntitlementFilter `json:"promotionalEntitlements,omitempty"`
-	RefID                   *StringFieldComparison                      `json:"refId,omitempty"`
-	SalesforceID            *StringFieldComparison                      `json:"salesforceId,omitempty"`
-	SearchQuery             *CustomerSearchQueryFilterComparison        `json:"searchQuery,omitempty"`
-	Subscriptions           *CustomerFilterCustomerSubscriptionFilter   `json:"subscriptions,omitempty"`
-	UpdatedAt               *DateFieldComparison                        `json:"updatedAt,omitempty"`
+	// Condition on the customer's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the customer's Salesforce ID.
+	SalesforceID *StringFieldComparison `json:"salesforceId,omitempty"`
+	// Case-insensitive text search over the customer's identifying fields, such as name, email and ID.
+	SearchQuery *CustomerSearchQueryFilterComparison `json:"searchQuery,omitempty"`
+	// Condition on the customer's subscriptions; matches if any of them matches.
+	Subscriptions *CustomerFilterCustomerSubscriptionFilter `json:"subscriptions,omitempty"`
+	// Condition on the customer's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Conditions on the subscriptions related to a customer being filtered.
 type CustomerFilterCustomerSubscriptionFilter struct {
-	And                       []*CustomerFilterCustomerSubscriptionFilter `json:"and,omitempty"`
-	BillingCycleAnchor        *DateFieldComparison                        `json:"billingCycleAnchor,omitempty"`
-	BillingID                 *StringFieldComparison                      `json:"billingId,omitempty"`
-	CancelReason              *SubscriptionCancelReasonFilterComparison   `json:"cancelReason,omitempty"`
-	CancellationDate          *DateFieldComparison                        `json:"cancellationDate,omitempty"`
-	CreatedAt                 *DateFieldComparison                        `json:"createdAt,omitempty"`
-	CrmID                     *StringFieldComparison                      `json:"crmId,omitempty"`
-	CrmLinkURL                *StringFieldComparison                      `json:"crmLinkUrl,omitempty"`
-	CurrentBillingPeriodEnd   *DateFieldComparison                        `json:"currentBillingPeriodEnd,omitempty"`
-	CurrentBillingPeriodStart *DateFieldComparison                        `json:"currentBillingPeriodStart,omitempty"`
-	CustomerID                *UUIDFilterComparison                       `json:"customerId,omitempty"`
-	EffectiveEndDate          *DateFieldComparison                        `json:"effectiveEndDate,omitempty"`
-	EndDate                   *DateFieldComparison                        `json:"endDate,omitempty"`
-	EnvironmentID             *UUIDFilterComparison                       `json:"environmentId,omitempty"`
-	ID                        *UUIDFilterComparison                       `json:"id,omitempty"`
-	OldBillingID              *StringFieldComparison                      `json:"oldBillingId,omitempty"`
-	Or                        []*CustomerFilterCustomerSubscriptionFilter `json:"or,omitempty"`
-	PayingCustomerID          *UUIDFilterComparison                       `json:"payingCustomerId,omitempty"`
-	PaymentCollection         *PaymentCollectionFilterComparison          `json:"paymentCollection,omitempty"`
-	PricingType               *PricingTypeFilterComparison                `json:"pricingType,omitempty"`
-	RefID                     *StringFieldComparison                      `json:"refId,omitempty"`
-	ResourceID                *UUIDFilterComparison                       `json:"resourceId,omitempty"`
-	SalesforceID              *StringFieldComparison                      `json:"salesforceId,omitempty"`
-	StartDate                 *DateFieldComparison                        `json:"startDate,omitempty"`
-	Status                    *SubscriptionStatusFilterComparison         `json:"status,omitempty"`
-	SubscriptionID            *StringFieldComparison                      `json:"subscriptionId,omitempty"`
-	TrialEndDate              *DateFieldComparison                        `json:"trialEndDate,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerFilterCustomerSubscriptionFilter `json:"and,omitempty"`
+	// Condition on the subscription's billing cycle anchor date.
+	BillingCycleAnchor *DateFieldComparison `json:"billingCycleAnchor,omitempty"`
+	// Condition on the subscription's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the subscription's cancellation reason.
+	CancelReason *SubscriptionCancelReasonFilterComparison `json:"cancelReason,omitempty"`
+	// Condition on the subscription's cancellation date.
+	CancellationDate *DateFieldComparison `json:"cancellationDate,omitempty"`
+	// Condition on the subscription's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the subscription's CRM ID.
+	CrmID *StringFieldComparison `json:"crmId,omitempty"`
+	// Condition on the subscription's CRM link.
+	CrmLinkURL *StringFieldComparison `json:"crmLinkUrl,omitempty"`
+	// Condition on the subscription's current billing period end.
+	CurrentBillingPeriodEnd *DateFieldComparison `json:"currentBillingPeriodEnd,omitempty"`
+	// Condition on the subscription's current billing period start.
+	CurrentBillingPeriodStart *DateFieldComparison `json:"currentBillingPeriodStart,omitempty"`
+	// Condition on the subscription's customer ID.
+	CustomerID *UUIDFilterComparison `json:"customerId,omitempty"`
+	// Condition on the subscription's effective end date.
+	EffectiveEndDate *DateFieldComparison `json:"effectiveEndDate,omitempty"`
+	// Condition on the subscription's end date.
+	EndDate *DateFieldComparison `json:"endDate,omitempty"`
+	// Condition on the subscription's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the subscription's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the subscription's previous billing provider ID.
+	OldBillingID *StringFieldComparison `json:"oldBillingId,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerFilterCustomerSubscriptionFilter `json:"or,omitempty"`
+	// Condition on the subscription's paying customer ID.
+	PayingCustomerID *UUIDFilterComparison `json:"payingCustomerId,omitempty"`
+	// Condition on the subscription's payment collection state.
+	PaymentCollection *PaymentCollectionFilterComparison `json:"paymentCollection,omitempty"`
+	// Condition on the subscription's pricing type.
+	PricingType *PricingTypeFilterComparison `json:"pricingType,omitempty"`
+	// Condition on the subscription's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the subscription's resource ID.
+	ResourceID *UUIDFilterComparison `json:"resourceId,omitempty"`
+	// Condition on the subscription's Salesforce ID.
+	SalesforceID *StringFieldComparison `json:"salesforceId,omitempty"`
+	// Condition on the subscription's start date.
+	StartDate *DateFieldComparison `json:"startDate,omitempty"`
+	// Condition on the subscription's status.
+	Status *SubscriptionStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the subscription's own identifier.
+	SubscriptionID *StringFieldComparison `json:"subscriptionId,omitempty"`
+	// Condition on the subscription's trial end date.
+	TrialEndDate *DateFieldComparison `json:"trialEndDate,omitempty"`
 }
 
+// Conditions on the promotional entitlements related to a customer being filtered.
 type CustomerFilterPromotionalEntitlementFilter struct {
-	And           []*CustomerFilterPromotionalEntitlementFilter `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison                          `json:"createdAt,omitempty"`
-	EnvironmentID *UUIDFilterComparison                         `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison                         `json:"id,omitempty"`
-	Or            []*CustomerFilterPromotionalEntitlementFilter `json:"or,omitempty"`
-	Status        *PromotionalEntitlementStatusFilterComparison `json:"status,omitempty"`
-	UpdatedAt     *DateFieldComparison                          `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerFilterPromotionalEntitlementFilter `json:"and,omitempty"`
+	// Condition on the promotional entitlement's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the promotional entitlement's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the promotional entitlement's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerFilterPromotionalEntitlementFilter `json:"or,omitempty"`
+	// Condition on the promotional entitlement's status.
+	Status *PromotionalEntitlementStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the promotional entitlement's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Details of a customer to create.
 type CustomerInput struct {
-	// Additional metadata
+	// Custom key-value metadata to store with the customer.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The AWS Marketplace integration id
+	// ID of the customer in AWS Marketplace.
 	AWSMarketplaceCustomerID *string `json:"awsMarketplaceCustomerId,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// ID of an existing customer in the billing provider to link to.
 	BillingID *string `json:"billingId,omitempty"`
-	// Customer billing information
+	// Details to pass to the billing provider.
 	BillingInformation *CustomerBillingInfo `json:"billingInformation,omitempty"`
-	// Customer level coupon
+	// Coupon to apply to the customer.
 	CouponRefID *string `json:"couponRefId,omitempty"`
-	// Timestamp of when the record was created
+	// Creation time to record, for customers created elsewhere first.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The unique identifier for the customer in Hubspot integration
+	// ID of the customer in the connected CRM.
 	CrmID *string `json:"crmId,omitempty"`
-	// Customer slug
+	// Identifier for the new customer; generated if left out.
 	CustomerID *string `json:"customerId,omitempty"`
-	// The email of the customer
+	// Email address of the customer.
 	Email *string `json:"email,omitempty"`
-	// The unique identifier for the environment
+	// Environment to create the customer in; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// The name of the customer
+	// Display name of the customer.
 	Name *string `json:"name,omitempty"`
-	// Customer slug
+	// Identifier for the new customer; same as customerId.
 	RefID *string `json:"refId,omitempty"`
-	// The unique identifier for the customer in Salesforce integration
+	// ID of the customer in Salesforce.
 	SalesforceID *string `json:"salesforceId,omitempty"`
-	// Wether or not to sync free subscriptions to the billing provider
+	// Also sync free subscriptions of this customer to the billing provider.
 	ShouldSyncFree *bool `json:"shouldSyncFree,omitempty"`
 }
 
+// A resource of a customer, such as a workspace, that can hold its own subscriptions.
 type CustomerResource struct {
-	// Timestamp of when the record was created
-	CreatedAt time.Time     `json:"createdAt"`
-	Customer  *ent.Customer `json:"customer"`
-	// The unique identifier for the environment
+	// When the resource was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Customer that owns the resource.
+	Customer *ent.Customer `json:"customer"`
+	// ID of the environment the customer resource belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Resource slug
-	ResourceID    string                      `json:"resourceId"`
+	// Your identifier for the resource.
+	ResourceID string `json:"resourceId"`
+	// Subscriptions attached to this resource.
 	Subscriptions []*ent.CustomerSubscription `json:"subscriptions,omitempty"`
 }
 
+// Text search condition on customers.
 type CustomerSearchQueryFilterComparison struct {
+	// Case-insensitive pattern to search for, with % as the wildcard.
 	ILike *string `json:"iLike,omitempty"`
 }
 
+// One sort key for a customer query; a list of these sorts by each key in turn.
 type CustomerSort struct {
-	Direction SortDirection      `json:"direction"`
-	Field     CustomerSortFields `json:"field"`
-	Nulls     *SortNulls         `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The customer field to sort on.
+	Field CustomerSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// Summary counts about a customer.
 type CustomerStatistics struct {
-	// Active subscriptions count by pricing type
+	// Number of active subscriptions for each pricing type.
 	ActiveSubscriptionsByPricingType []*SubscriptionPricingTypeStatistics `json:"activeSubscriptionsByPricingType"`
 }
 
+// A page of subscriptions together with paging details.
 type CustomerSubscriptionConnection struct {
-	// Array of edges.
+	// The subscriptions on this page, each paired with its cursor.
 	Edges []*CustomerSubscriptionEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of subscriptions that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One subscription in a page of results, along with its cursor.
 type CustomerSubscriptionEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this subscription; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the CustomerSubscription
+	// The subscription itself.
 	Node *ent.CustomerSubscription `json:"node"`
 }
 
+// Conditions for selecting subscriptions; all given conditions must hold.
 type CustomerSubscriptionFilter struct {
-	Addons                    *CustomerSubscriptionFilterSubscriptionAddonFilter       `json:"addons,omitempty"`
-	And                       []*CustomerSubscriptionFilter                            `json:"and,omitempty"`
-	BillingCycleAnchor        *DateFieldComparison                                     `json:"billingCycleAnchor,omitempty"`
-	BillingID                 *StringFieldComparison                                   `json:"billingId,omitempty"`
-	CancelReason              *SubscriptionCancelReasonFilterComparison                `json:"cancelReason,omitempty"`
-	CancellationDate          *DateFieldComparison                                     `json:"cancellationDate,omitempty"`
-	CreatedAt                 *DateFieldComparison                                     `json:"createdAt,omitempty"`
-	CrmID                     *StringFieldComparison                                   `json:"crmId,omitempty"`
-	CrmLinkURL                *StringFieldComparison                                   `json:"crmLinkUrl,omitempty"`
-	CurrentBillingPeriodEnd   *DateFieldComparison                                     `json:"currentBillingPeriodEnd,omitempty"`
-	CurrentBillingPeriodStart *DateFieldComparison                                     `json:"currentBillingPeriodStart,omitempty"`
-	Customer                  *CustomerSubscriptionFilterCustomerFilter                `json:"customer,omitempty"`
-	CustomerID                *UUIDFilterComparison                                    `json:"customerId,omitempty"`
-	EffectiveEndDate          *DateFieldComparison                                     `json:"effectiveEndDate,omitempty"`
-	EndDate                   *DateFieldComparison                                     `json:"endDate,omitempty"`
-	EnvironmentID             *UUIDFilterComparison                                    `json:"environmentId,omitempty"`
-	ID                        *UUIDFilterComparison                                    `json:"id,omitempty"`
-	OldBillingID              *StringFieldComparison                                   `json:"oldBillingId,omitempty"`
-	Or                        []*CustomerSubscriptionFilter                            `json:"or,omitempty"`
-	PayingCustomer            *CustomerSubscriptionFilterCustomerFilter                `json:"payingCustomer,omitempty"`
-	PayingCustomerID          *UUIDFilterComparison                                    `json:"payingCustomerId,omitempty"`
-	PaymentCollection         *PaymentCollectionFilterComparison                       `json:"paymentCollection,omitempty"`
-	Plan                      *CustomerSubscriptionFilterPlanFilter                    `json:"plan,omitempty"`
-	Prices                    *CustomerSubscriptionFilterSubscriptionPriceFilter       `json:"prices,omitempty"`
-	PricingType               *PricingTypeFilterComparison                             `json:"pricingType,omitempty"`
-	RefID                     *StringFieldComparison                                   `json:"refId,omitempty"`
-	Resource                  *CustomerSubscriptionFilterCustomerResourceFilter        `json:"resource,omitempty"`
-	ResourceID                *UUIDFilterComparison                                    `json:"resourceId,omitempty"`
-	SalesforceID              *StringFieldComparison                                   `json:"salesforceId,omitempty"`
-	StartDate                 *DateFieldComparison                                     `json:"startDate,omitempty"`
-	Status                    *SubscriptionStatusFilterComparison                      `json:"status,omitempty"`
-	SubscriptionEntitlements  *CustomerSubscriptionFilterSubscriptionEntitlementFilter `json:"subscriptionEntitlements,omitempty"`
-	SubscriptionID            *StringFieldComparison                                   `json:"subscriptionId,omitempty"`
-	TrialEndDate              *DateFieldComparison                                     `json:"trialEndDate,omitempty"`
+	// Condition on the subscription's add-ons; matches if any of them matches.
+	Addons *CustomerSubscriptionFilterSubscriptionAddonFilter `json:"addons,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilter `json:"and,omitempty"`
+	// Condition on the subscription's billing cycle anchor date.
+	BillingCycleAnchor *DateFieldComparison `json:"billingCycleAnchor,omitempty"`
+	// Condition on the subscription's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the subscription's cancellation reason.
+	CancelReason *SubscriptionCancelReasonFilterComparison `json:"cancelReason,omitempty"`
+	// Condition on the subscription's cancellation date.
+	CancellationDate *DateFieldComparison `json:"cancellationDate,omitempty"`
+	// Condition on the subscription's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the subscription's CRM ID.
+	CrmID *StringFieldComparison `json:"crmId,omitempty"`
+	// Condition on the subscription's CRM link.
+	CrmLinkURL *StringFieldComparison `json:"crmLinkUrl,omitempty"`
+	// Condition on the subscription's current billing period end.
+	CurrentBillingPeriodEnd *DateFieldComparison `json:"currentBillingPeriodEnd,omitempty"`
+	// Condition on the subscription's current billing period start.
+	CurrentBillingPeriodStart *DateFieldComparison `json:"currentBillingPeriodStart,omitempty"`
+	// Condition on the customer the subscription belongs to.
+	Customer *CustomerSubscriptionFilterCustomerFilter `json:"customer,omitempty"`
+	// Condition on the subscription's customer ID.
+	CustomerID *UUIDFilterComparison `json:"customerId,omitempty"`
+	// Condition on the subscription's effective end date.
+	EffectiveEndDate *DateFieldComparison `json:"effectiveEndDate,omitempty"`
+	// Condition on the subscription's end date.
+	EndDate *DateFieldComparison `json:"endDate,omitempty"`
+	// Condition on the subscription's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the subscription's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the subscription's previous billing provider ID.
+	OldBillingID *StringFieldComparison `json:"oldBillingId,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilter `json:"or,omitempty"`
+	// Condition on the customer paying for the subscription.
+	PayingCustomer *CustomerSubscriptionFilterCustomerFilter `json:"payingCustomer,omitempty"`
+	// Condition on the subscription's paying customer ID.
+	PayingCustomerID *UUIDFilterComparison `json:"payingCustomerId,omitempty"`
+	// Condition on the subscription's payment collection state.
+	PaymentCollection *PaymentCollectionFilterComparison `json:"paymentCollection,omitempty"`
+	// Condition on the subscription's plan.
+	Plan *CustomerSubscriptionFilterPlanFilter `json:"plan,omitempty"`
+	// Condition on the subscription's prices; matches if any of them matches.
+	Prices *CustomerSubscriptionFilterSubscriptionPriceFilter `json:"prices,omitempty"`
+	// Condition on the subscription's pricing type.
+	PricingType *PricingTypeFilterComparison `json:"pricingType,omitempty"`
+	// Condition on the subscription's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the resource the subscription is attached to.
+	Resource *CustomerSubscriptionFilterCustomerResourceFilter `json:"resource,omitempty"`
+	// Condition on the subscription's resource ID.
+	ResourceID *UUIDFilterComparison `json:"resourceId,omitempty"`
+	// Condition on the subscription's Salesforce ID.
+	SalesforceID *StringFieldComparison `json:"salesforceId,omitempty"`
+	// Condition on the subscription's start date.
+	StartDate *DateFieldComparison `json:"startDate,omitempty"`
+	// Condition on the subscription's status.
+	Status *SubscriptionStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the subscription's own entitlements; matches if any of them matches.
+	SubscriptionEntitlements *CustomerSubscriptionFilterSubscriptionEntitlementFilter `json:"subscriptionEntitlements,omitempty"`
+	// Condition on the subscription's own identifier.
+	SubscriptionID *StringFieldComparison `json:"subscriptionId,omitempty"`
+	// Condition on the subscription's trial end date.
+	TrialEndDate *DateFieldComparison `json:"trialEndDate,omitempty"`
 }
 
+// Conditions on the customers related to a subscription being filtered.
 type CustomerSubscriptionFilterCustomerFilter struct {
-	And                  []*CustomerSubscriptionFilterCustomerFilter `json:"and,omitempty"`
-	BillingID            *StringFieldComparison                      `json:"billingId,omitempty"`
-	CreatedAt            *DateFieldComparison                        `json:"createdAt,omitempty"`
-	CrmHubspotCompanyID  *StringFieldComparison                      `json:"crmHubspotCompanyId,omitempty"`
-	CrmHubspotCompanyURL *StringFieldComparison                      `json:"crmHubspotCompanyUrl,omitempty"`
-	CrmID                *StringFieldComparison                      `json:"crmId,omitempty"`
-	CustomerID           *StringFieldComparison                      `json:"customerId,omitempty"`
-	DeletedAt            *DateFieldComparison                        `json:"deletedAt,omitempty"`
-	Email                *StringFieldComparison                      `json:"email,omitempty"`
-	EnvironmentID        *UUIDFilterComparison                       `json:"environmentId,omitempty"`
-	ID                   *UUIDFilterComparison                       `json:"id,omitempty"`
-	Name                 *StringFieldComparison                      `json:"name,omitempty"`
-	Or                   []*CustomerSubscriptionFilterCustomerFilter `json:"or,omitempty"`
-	RefID                *StringFieldComparison                      `json:"refId,omitempty"`
-	SalesforceID         *StringFieldComparison                      `json:"salesforceId,omitempty"`
-	SearchQuery          *CustomerSearchQueryFilterComparison        `json:"searchQuery,omitempty"`
-	UpdatedAt            *DateFieldComparison                        `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilterCustomerFilter `json:"and,omitempty"`
+	// Condition on the customer's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the customer's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the customer's HubSpot company ID.
+	CrmHubspotCompanyID *StringFieldComparison `json:"crmHubspotCompanyId,omitempty"`
+	// Condition on the customer's HubSpot company URL.
+	CrmHubspotCompanyURL *StringFieldComparison `json:"crmHubspotCompanyUrl,omitempty"`
+	// Condition on the customer's CRM ID.
+	CrmID *StringFieldComparison `json:"crmId,omitempty"`
+	// Condition on the customer's own identifier.
+	CustomerID *StringFieldComparison `json:"customerId,omitempty"`
+	// Condition on the customer's deletion time.
+	DeletedAt *DateFieldComparison `json:"deletedAt,omitempty"`
+	// Condition on the customer's email address.
+	Email *StringFieldComparison `json:"email,omitempty"`
+	// Condition on the customer's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the customer's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the customer's name.
+	Name *StringFieldComparison `json:"name,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilterCustomerFilter `json:"or,omitempty"`
+	// Condition on the customer's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the customer's Salesforce ID.
+	SalesforceID *StringFieldComparison `json:"salesforceId,omitempty"`
+	// Case-insensitive text search over the customer's identifying fields, such as name, email and ID.
+	SearchQuery *CustomerSearchQueryFilterComparison `json:"searchQuery,omitempty"`
+	// Condition on the customer's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Conditions on the customer resources related to a subscription being filtered.
 type CustomerSubscriptionFilterCustomerResourceFilter struct {
-	And           []*CustomerSubscriptionFilterCustomerResourceFilter `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison                                `json:"createdAt,omitempty"`
-	EnvironmentID *UUIDFilterComparison                               `json:"environmentId,omitempty"`
-	Or            []*CustomerSubscriptionFilterCustomerResourceFilter `json:"or,omitempty"`
-	ResourceID    *StringFieldComparison                              `json:"resourceId,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilterCustomerResourceFilter `json:"and,omitempty"`
+	// Condition on the customer resource's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the customer resource's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilterCustomerResourceFilter `json:"or,omitempty"`
+	// Condition on the customer resource's resource ID.
+	ResourceID *StringFieldComparison `json:"resourceId,omitempty"`
 }
 
+// Conditions on the plans related to a subscription being filtered.
 type CustomerSubscriptionFilterPlanFilter struct {
-	And           []*CustomerSubscriptionFilterPlanFilter `json:"and,omitempty"`
-	BillingID     *StringFieldComparison                  `json:"billingId,omitempty"`
-	CreatedAt     *DateFieldComparison                    `json:"createdAt,omitempty"`
-	Description   *StringFieldComparison                  `json:"description,omitempty"`
-	DisplayName   *StringFieldComparison                  `json:"displayName,omitempty"`
-	EnvironmentID *UUIDFilterComparison                   `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison                   `json:"id,omitempty"`
-	IsLatest      *BooleanFieldComparison                 `json:"isLatest,omitempty"`
-	Or            []*CustomerSubscriptionFilterPlanFilter `json:"or,omitempty"`
-	PricingType   *PricingTypeFilterComparison            `json:"pricingType,omitempty"`
-	ProductID     *StringFieldComparison                  `json:"productId,omitempty"`
-	RefID         *StringFieldComparison                  `json:"refId,omitempty"`
-	Status        *PackageStatusFilterComparison          `json:"status,omitempty"`
-	UpdatedAt     *DateFieldComparison                    `json:"updatedAt,omitempty"`
-	VersionNumber *IntFieldComparison                     `json:"versionNumber,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilterPlanFilter `json:"and,omitempty"`
+	// Condition on the plan's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the plan's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the plan's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the plan's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the plan's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the plan's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the plan's latest-version flag.
+	IsLatest *BooleanFieldComparison `json:"isLatest,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilterPlanFilter `json:"or,omitempty"`
+	// Condition on the plan's pricing type.
+	PricingType *PricingTypeFilterComparison `json:"pricingType,omitempty"`
+	// Condition on the plan's product ID.
+	ProductID *StringFieldComparison `json:"productId,omitempty"`
+	// Condition on the plan's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the plan's status.
+	Status *PackageStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the plan's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
+	// Condition on the plan's version number.
+	VersionNumber *IntFieldComparison `json:"versionNumber,omitempty"`
 }
 
+// Conditions on the subscription add-ons related to a subscription being filtered.
 type CustomerSubscriptionFilterSubscriptionAddonFilter struct {
-	And       []*CustomerSubscriptionFilterSubscriptionAddonFilter `json:"and,omitempty"`
-	CreatedAt *DateFieldComparison                                 `json:"createdAt,omitempty"`
-	ID        *UUIDFilterComparison                                `json:"id,omitempty"`
-	Or        []*CustomerSubscriptionFilterSubscriptionAddonFilter `json:"or,omitempty"`
-	Quantity  *NumberFieldComparison                               `json:"quantity,omitempty"`
-	UpdatedAt *DateFieldComparison                                 `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilterSubscriptionAddonFilter `json:"and,omitempty"`
+	// Condition on the subscription add-on's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the subscription add-on's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilterSubscriptionAddonFilter `json:"or,omitempty"`
+	// Condition on the subscription add-on's quantity.
+	Quantity *NumberFieldComparison `json:"quantity,omitempty"`
+	// Condition on the subscription add-on's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Conditions on the entitlements related to a subscription being filtered.
 type CustomerSubscriptionFilterSubscriptionEntitlementFilter struct {
-	And            []*CustomerSubscriptionFilterSubscriptionEntitlementFilter `json:"and,omitempty"`
-	CreatedAt      *DateFieldComparison                                       `json:"createdAt,omitempty"`
-	EnvironmentID  *UUIDFilterComparison                                      `json:"environmentId,omitempty"`
-	ID             *UUIDFilterComparison                                      `json:"id,omitempty"`
-	Or             []*CustomerSubscriptionFilterSubscriptionEntitlementFilter `json:"or,omitempty"`
-	SubscriptionID *StringFieldComparison                                     `json:"subscriptionId,omitempty"`
-	UpdatedAt      *DateFieldComparison                                       `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilterSubscriptionEntitlementFilter `json:"and,omitempty"`
+	// Condition on the entitlement's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the entitlement's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the entitlement's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilterSubscriptionEntitlementFilter `json:"or,omitempty"`
+	// Condition on the entitlement's subscription ID.
+	SubscriptionID *StringFieldComparison `json:"subscriptionId,omitempty"`
+	// Condition on the entitlement's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Conditions on the subscription prices related to a subscription being filtered.
 type CustomerSubscriptionFilterSubscriptionPriceFilter struct {
-	And          []*CustomerSubscriptionFilterSubscriptionPriceFilter `json:"and,omitempty"`
-	BillingModel *BillingModelFilterComparison                        `json:"billingModel,omitempty"`
-	CreatedAt    *DateFieldComparison                                 `json:"createdAt,omitempty"`
-	FeatureID    *StringFieldComparison                               `json:"featureId,omitempty"`
-	HasSoftLimit *BooleanFieldComparison                              `json:"hasSoftLimit,omitempty"`
-	ID           *UUIDFilterComparison                                `json:"id,omitempty"`
-	Or           []*CustomerSubscriptionFilterSubscriptionPriceFilter `json:"or,omitempty"`
-	UpdatedAt    *DateFieldComparison                                 `json:"updatedAt,omitempty"`
-	UsageLimit   *NumberFieldComparison                               `json:"usageLimit,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*CustomerSubscriptionFilterSubscriptionPriceFilter `json:"and,omitempty"`
+	// Condition on the subscription price's billing model.
+	BillingModel *BillingModelFilterComparison `json:"billingModel,omitempty"`
+	// Condition on the subscription price's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the subscription price's feature ID.
+	FeatureID *StringFieldComparison `json:"featureId,omitempty"`
+	// Condition on the subscription price's soft-limit flag.
+	HasSoftLimit *BooleanFieldComparison `json:"hasSoftLimit,omitempty"`
+	// Condition on the subscription price's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*CustomerSubscriptionFilterSubscriptionPriceFilter `json:"or,omitempty"`
+	// Condition on the subscription price's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
+	// Condition on the subscription price's usage limit.
+	UsageLimit *NumberFieldComparison `json:"usageLimit,omitempty"`
 }
 
+// One sort key for a subscription query; a list of these sorts by each key in turn.
 type CustomerSubscriptionSort struct {
-	Direction SortDirection                  `json:"direction"`
-	Field     CustomerSubscriptionSortFields `json:"field"`
-	Nulls     *SortNulls                     `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The subscription field to sort on.
+	Field CustomerSubscriptionSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// Price totals of a subscription per billing period.
 type CustomerSubscriptionTotalPrice struct {
+	// Amount from add-ons.
 	AddonsTotal *Money `json:"addonsTotal"`
-	SubTotal    *Money `json:"subTotal"`
-	Total       *Money `json:"total"`
+	// Amount before discounts.
+	SubTotal *Money `json:"subTotal"`
+	// Amount after discounts.
+	Total *Money `json:"total"`
 }
 
+// Conditions on a date-time field; when several are given, all must hold.
 type DateFieldComparison struct {
-	Between    *DateFieldComparisonBetween `json:"between,omitempty"`
-	Eq         *time.Time                  `json:"eq,omitempty"`
-	Gt         *time.Time                  `json:"gt,omitempty"`
-	Gte        *time.Time                  `json:"gte,omitempty"`
-	In         []*time.Time                `json:"in,omitempty"`
-	Is         graphql.Omittable[*bool]    `json:"is,omitempty"`
-	IsNot      graphql.Omittable[*bool]    `json:"isNot,omitempty"`
-	Lt         *time.Time                  `json:"lt,omitempty"`
-	Lte        *time.Time                  `json:"lte,omitempty"`
-	Neq        *time.Time                  `json:"neq,omitempty"`
+	// Matches values inside this range, bounds included.
+	Between *DateFieldComparisonBetween `json:"between,omitempty"`
+	// Matches values equal to this one.
+	Eq *time.Time `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *time.Time `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *time.Time `json:"gte,omitempty"`
+	// Matches values equal to any of these.
+	In []*time.Time `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches values less than this one.
+	Lt *time.Time `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *time.Time `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *time.Time `json:"neq,omitempty"`
+	// Matches values outside this range.
 	NotBetween *DateFieldComparisonBetween `json:"notBetween,omitempty"`
-	NotIn      []*time.Time                `json:"notIn,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []*time.Time `json:"notIn,omitempty"`
 }
 
+// An inclusive range of date-time values.
 type DateFieldComparisonBetween struct {
+	// Lower bound of the range (inclusive).
 	Lower time.Time `json:"lower"`
+	// Upper bound of the range (inclusive).
 	Upper time.Time `json:"upper"`
 }
 
+// Trial settings that a plan applies by default.
 type DefaultTrialConfig struct {
-	// Budget configuration
+	// Spending cap during the trial, if any.
 	Budget *BudgetConfiguration `json:"budget,omitempty"`
-	// The duration of the trial in the specified units
+	// Length of the trial, in units.
 	Duration float64 `json:"duration"`
-	// Trial end behavior
+	// What happens to the subscription when the trial ends.
 	TrialEndBehavior *TrialEndBehavior `json:"trialEndBehavior,omitempty"`
-	// The time unit for the trial duration (days or months)
+	// Unit of the trial length, days or months.
 	Units TrialPeriodUnits `json:"units"`
 }
 
+// Draft change to a plan's default trial settings.
 type DefaultTrialConfigChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *DefaultTrialConfig `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *DefaultTrialConfig `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Which customer to remove the payment method from.
 type DetachCustomerPaymentMethodInput struct {
-	// Customer slug
+	// Identifier of the customer.
 	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
 }
 
+// Details of a scheduled downgrade to another plan.
 type DowngradeChangeVariables struct {
-	AddonRefIds        *string                         `json:"addonRefIds,omitempty"`
-	Addons             []*PlanChangeAddon              `json:"addons,omitempty"`
-	BillableFeatures   []*BillableFeature              `json:"billableFeatures,omitempty"`
-	BillingPeriod      *BillingPeriod                  `json:"billingPeriod,omitempty"`
-	DowngradePlanRefID string                          `json:"downgradePlanRefId"`
-	PriceOverrides     []*PriceOverrideChangeVariables `json:"priceOverrides,omitempty"`
-	RecurringCredits   []*RecurringCredits             `json:"recurringCredits,omitempty"`
+	// Identifiers of the add-ons kept after the downgrade.
+	AddonRefIds *string `json:"addonRefIds,omitempty"`
+	// Add-ons and quantities after the downgrade.
+	Addons []*PlanChangeAddon `json:"addons,omitempty"`
+	// Feature quantities billed after the downgrade.
+	BillableFeatures []*BillableFeature `json:"billableFeatures,omitempty"`
+	// Billing period after the downgrade.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Identifier of the plan being downgraded to.
+	DowngradePlanRefID string `json:"downgradePlanRefId"`
+	// Price overrides that apply after the downgrade.
+	PriceOverrides []*PriceOverrideChangeVariables `json:"priceOverrides,omitempty"`
+	// Recurring credit amounts after the downgrade.
+	RecurringCredits []*RecurringCredits `json:"recurringCredits,omitempty"`
 }
 
 func (DowngradeChangeVariables) IsScheduleVariables() {}
 
+// Whether a customer may still start a trial for a product.
 type EligibleForTrial struct {
-	// Wether the customer is eligible for a trial
+	// True when the customer can start a trial.
 	Eligible bool `json:"eligible"`
-	// Internal product id
+	// Internal ID of the product.
 	ProductID *string `json:"productId,omitempty"`
-	// Product slug, as defined by the user
+	// Your identifier for the product.
 	ProductRefID *string `json:"productRefId,omitempty"`
 }
 
+// A customer's access to a feature, with its limit and current usage.
 type Entitlement struct {
-	// Optional message explaining why access to the feature is denied.
+	// Why access is refused, when it is.
 	AccessDeniedReason *AccessDeniedReason `json:"accessDeniedReason,omitempty"`
-	// The credit rate associated with this entitlement, if applicable.
+	// Credits charged per unit of this feature, if it consumes credits.
 	CreditRate *CreditRate `json:"creditRate,omitempty"`
-	// The amount of the feature the customer has used so far in the current period.
+	// Usage so far in the current period.
 	CurrentUsage *float64 `json:"currentUsage,omitempty"`
-	CustomerID   *string  `json:"customerId,omitempty"`
-	// A custom name to override the default display name for this entitlement.
+	// Identifier of the customer the entitlement is for.
+	CustomerID *string `json:"customerId,omitempty"`
+	// Name to show for this entitlement instead of the feature name.
 	DisplayNameOverride *string `json:"displayNameOverride,omitempty"`
-	// Timestamp of the last update to the entitlement grant or configuration.
+	// When the grant or its settings last changed.
 	EntitlementUpdatedAt *time.Time `json:"entitlementUpdatedAt,omitempty"`
-	// List of enum values applicable to this entitlement, if it is an enum feature.
+	// Allowed values, for enum features.
 	EnumValues []string `json:"enumValues,omitempty"`
-	// The feature this entitlement corresponds to.
+	// The feature this entitlement gives access to.
 	Feature *EntitlementFeature `json:"feature,omitempty"`
-	// Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked.
+	// True when usage may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Indicates whether this entitlement grants unlimited usage with no enforced cap.
+	// True when usage has no cap.
 	HasUnlimitedUsage bool `json:"hasUnlimitedUsage"`
-	// Indicates whether this entitlement should be hidden in customer-facing widgets.
+	// Stigg widgets in which this entitlement is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Indicates whether the entitlement is currently granted to the customer.
+	// True when the customer currently has access.
 	IsGranted bool `json:"isGranted"`
-	// The ID of the meter tracking usage for this entitlement.
-	MeterID       *string    `json:"meterId,omitempty"`
+	// Meter that measures usage of this entitlement.
+	MeterID *string `json:"meterId,omitempty"`
+	// When usage is next reset to zero.
 	NextResetDate *time.Time `json:"nextResetDate,omitempty"`
-	// The amount of usage requested by the customer.
+	// Usage amount asked about in the access check.
 	RequestedUsage *float64 `json:"requestedUsage,omitempty"`
-	// The values requested by the customer, if applicable.
+	// Enum values asked about in the access check.
 	RequestedValues []string `json:"requestedValues,omitempty"`
-	// The interval at which usage resets automatically, such as monthly or yearly.
+	// How often usage is reset, such as monthly.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// Detailed configuration object specifying the usage reset schedule.
+	// Exact schedule of the usage reset.
 	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	ResourceID               *string                  `json:"resourceId,omitempty"`
-	// The maximum allowed usage for this entitlement before restrictions apply.
+	// Identifier of the resource the entitlement is scoped to, if any.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// Most usage allowed before access is refused.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-	// The anchor for calculating the usage period for metered entitlements with a reset period configured
+	// Date the usage periods are counted from, for resetting metered features.
 	UsagePeriodAnchor *string `json:"usagePeriodAnchor,omitempty"`
-	// The end date of the usage period for metered entitlements with a reset period configured
+	// End of the current usage period, for resetting metered features.
 	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
-	// The start date of the usage period for metered entitlements with a reset period configured
+	// Start of the current usage period, for resetting metered features.
 	UsagePeriodStart *time.Time `json:"usagePeriodStart,omitempty"`
-	// Timestamp of the last update to the usage value.
+	// When the usage value last changed.
 	UsageUpdatedAt *time.Time `json:"usageUpdatedAt,omitempty"`
-	// The next time the entitlement should be recalculated
+	// When this entitlement should next be recomputed.
 	ValidUntil *float64 `json:"validUntil,omitempty"`
 }
 
+// Credit currency as seen from a credit entitlement.
 type EntitlementCurrency struct {
-	// Additional metadata associated with the currency.
+	// Custom key-value metadata attached to the currency.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The unique identifier of the custom currency.
+	// Your identifier for the currency.
 	CurrencyID string `json:"currencyId"`
-	// A description of the currency.
+	// Free-text description of the currency.
 	Description *string `json:"description,omitempty"`
-	// The display name of the currency.
+	// Human-readable name of the currency.
 	DisplayName string `json:"displayName"`
-	// The plural form of the currency unit.
+	// Unit name for several credits.
 	UnitPlural *string `json:"unitPlural,omitempty"`
-	// The singular form of the currency unit.
+	// Unit name for one credit.
 	UnitSingular *string `json:"unitSingular,omitempty"`
 }
 
+// Feature as seen from an entitlement.
 type EntitlementFeature struct {
-	// Any additional metadata attached to this entitlement.
+	// Custom key-value metadata attached to the feature.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	Description        *string        `json:"description,omitempty"`
-	// The human-readable name of the entitlement, shown in UI elements.
+	// Free-text description of the feature.
+	Description *string `json:"description,omitempty"`
+	// Human-readable name of the feature.
 	DisplayName string `json:"displayName"`
-	// The configuration data for the enum feature
+	// Possible values, for enum features.
 	EnumConfiguration []*EnumConfigurationEntity `json:"enumConfiguration,omitempty"`
-	// The current status of the feature.
+	// Lifecycle status of the feature.
 	FeatureStatus FeatureStatus `json:"featureStatus"`
-	// The type of feature associated with the entitlement.
+	// Whether the feature is boolean, numeric or enum.
 	FeatureType FeatureType `json:"featureType"`
-	// The singular unit label for the feature.
+	// Unit name for one unit of the feature.
 	FeatureUnits *string `json:"featureUnits,omitempty"`
-	// The plural unit label for the feature.
+	// Unit name for several units of the feature.
 	FeatureUnitsPlural *string `json:"featureUnitsPlural,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the feature.
 	ID string `json:"id"`
-	// The type of meter associated with the entitlement.
+	// How usage of the feature is measured, if it is.
 	MeterType *MeterType `json:"meterType,omitempty"`
-	// The unique reference ID of the entitlement.
+	// Your identifier for the feature.
 	RefID string `json:"refId"`
-	// Unit transformation to be applied to the reported usage
+	// Conversion applied to reported usage before display and billing.
 	UnitTransformation *UnitTransformation `json:"unitTransformation,omitempty"`
 }
 
+// One allowed value of an enum feature.
 type EnumConfigurationEntity struct {
-	// The deletion date for soft-deleted enum configuration entities
+	// When the value was removed, if it was.
 	DeletedAt *time.Time `json:"deletedAt,omitempty"`
-	// The display name for the enum configuration entity
+	// Human-readable label of the value.
 	DisplayName string `json:"displayName"`
-	// The unique value identifier for the enum configuration entity
+	// The value itself, unique within the feature.
 	Value string `json:"value"`
 }
 
+// An isolated space of an account, such as development or production, holding its own customers and catalog.
 type Environment struct {
-	Account *Account  `json:"account,omitempty"`
+	// Account that owns the environment.
+	Account *Account `json:"account,omitempty"`
+	// API keys for this environment.
 	APIKeys []*APIKey `json:"apiKeys,omitempty"`
-	// The color associated with the environment, used for UI representation
+	// Color used to show the environment in the app.
 	Color *string `json:"color,omitempty"`
-	// Timestamp of when the record was created
+	// When the environment was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The description of the environment
+	// Free-text description of the environment.
 	Description *string `json:"description,omitempty"`
-	// The display name of the environment
+	// Human-readable name of the environment.
 	DisplayName string `json:"displayName"`
-	// Whether hardened client access is enabled for the environment
+	// True when client-side keys must be accompanied by a signed token.
 	HardenClientAccessEnabled bool `json:"hardenClientAccessEnabled"`
-	// Unique identifier for the entity
+	// Internal ID of the environment.
 	ID string `json:"id"`
-	// Whether the environment is a sandbox environment
+	// True for a sandbox environment.
 	IsSandbox bool `json:"isSandbox"`
-	// The date when the environment will be permanently deleted, if applicable
+	// When the environment is due to be permanently deleted, if scheduled.
 	PermanentDeletionDate *time.Time `json:"permanentDeletionDate,omitempty"`
-	// The provisioning status of the environment, e.g. 'PROVISIONED' or 'PROVISIONING'
+	// Progress of setting up the environment.
 	ProvisionStatus *EnvironmentProvisionStatus `json:"provisionStatus,omitempty"`
-	// The signing token for the environment, used for secure communication
+	// Secret used to sign client access tokens for this environment.
 	SigningToken string `json:"signingToken"`
-	// The slug of the environment, used in URLs
+	// Short name of the environment, used in URLs.
 	Slug string `json:"slug"`
-	// The type of the environment, e.g. 'DEVELOPMENT', 'PRODUCTION', or 'SANDBOX'
+	// Whether this is a development, production or sandbox environment.
 	Type EnvironmentType `json:"type"`
 }
 
+// An A/B test comparing two product settings on new customers.
 type Experiment struct {
-	// Name for the control group
+	// Label shown for the control group.
 	ControlGroupName string `json:"controlGroupName"`
-	// Timestamp of when the record was created
-	CreatedAt time.Time     `json:"createdAt"`
+	// When the experiment was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Customer taking part in the experiment.
 	Customers *ent.Customer `json:"customers,omitempty"`
-	// Description of the experiements
-	Description *string      `json:"description,omitempty"`
+	// Free-text description of the experiment.
+	Description *string `json:"description,omitempty"`
+	// The environment the experiment belongs to.
 	Environment *Environment `json:"environment,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the experiment belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Unique identifier for the entity
+	// Internal ID of the experiment.
 	ID uuid.UUID `json:"id"`
-	// The product settings for the control group
+	// Product settings the control group gets.
 	InitialProductSettings *ProductSettings `json:"initialProductSettings,omitempty"`
-	// Name of the experiment
-	Name    string   `json:"name"`
+	// Human-readable name of the experiment.
+	Name string `json:"name"`
+	// Product the experiment runs on.
 	Product *Product `json:"product,omitempty"`
-	// Internal identifier for the product experiment is associated with
+	// Internal ID of the product the experiment runs on.
 	ProductID string `json:"productId"`
-	// Product settings for the variant group
+	// Product settings the variant group gets.
 	ProductSettings *ProductSettings `json:"productSettings"`
-	// The unique identifier for the experiment
+	// Your identifier for the experiment.
 	RefID string `json:"refId"`
-	// Start date of the experiment
+	// When the experiment started.
 	StartedAt *time.Time `json:"startedAt,omitempty"`
-	// The status of the experiment
+	// Whether the experiment is a draft, running or completed.
 	Status ExperimentStatus `json:"status"`
-	// Stop date of the experiment
+	// When the experiment stopped.
 	StoppedAt *time.Time `json:"stoppedAt,omitempty"`
-	// Timestamp of when the record was last updated
+	// When the experiment was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// Name for the variant group
+	// Label shown for the variant group.
 	VariantGroupName string `json:"variantGroupName"`
-	// Percentage of users in the variant group
+	// Share of new customers, in percent, put in the variant group.
 	VariantPercentage float64 `json:"variantPercentage"`
 }
 
+// A capability of your product that plans and add-ons can grant.
 type Feature struct {
+	// Account the feature belongs to.
 	Account *Account `json:"account,omitempty"`
-	// The additional metadata for the feature
+	// Custom key-value metadata attached to the feature.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Timestamp of when the record was created
+	// When the feature was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The description for the feature
+	// Free-text description of the feature.
 	Description *string `json:"description,omitempty"`
-	// The display name for the feature
+	// Human-readable name of the feature.
 	DisplayName string `json:"displayName"`
-	// The configuration data for the enum feature
+	// Possible values, for enum features.
 	EnumConfiguration []*EnumConfigurationEntity `json:"enumConfiguration,omitempty"`
-	Environment       *Environment               `json:"environment,omitempty"`
-	// The unique identifier for the environment
+	// The environment the feature belongs to.
+	Environment *Environment `json:"environment,omitempty"`
+	// ID of the environment the feature belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// The status of the feature
+	// Lifecycle status of the feature.
 	FeatureStatus FeatureStatus `json:"featureStatus"`
-	// The type of the feature
+	// Whether the feature is boolean, numeric or enum.
 	FeatureType FeatureType `json:"featureType"`
-	// The units for the feature
+	// Unit name for one unit of the feature.
 	FeatureUnits *string `json:"featureUnits,omitempty"`
-	// The plural units for the feature
+	// Unit name for several units of the feature.
 	FeatureUnitsPlural *string `json:"featureUnitsPlural,omitempty"`
-	// Whether the feature has entitlements
+	// True when a plan or add-on grants this feature.
 	HasEntitlements *bool `json:"hasEntitlements,omitempty"`
-	// Whether the feature has a meter
+	// True when usage of the feature is metered.
 	HasMeter *bool `json:"hasMeter,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the feature.
 	ID uuid.UUID `json:"id"`
-	// Get the meter for the feature
+	// Meter that measures usage of the feature, if any.
 	Meter *Meter `json:"meter,omitempty"`
-	// The meter type for the feature
+	// How usage of the feature is measured, if it is.
 	MeterType *MeterType `json:"meterType,omitempty"`
-	// The unique identifier for the feature
+	// Your identifier for the feature.
 	RefID string `json:"refId"`
-	// Unit transformation to be applied to the reported usage
+	// Conversion applied to reported usage before display and billing.
 	UnitTransformation *UnitTransformation `json:"unitTransformation,omitempty"`
-	// Timestamp of when the record was last updated
+	// When the feature was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// The enum values used by plans or add-ons
+	// Enum values that plans or add-ons currently grant.
 	UsedEnumValues []string `json:"usedEnumValues,omitempty"`
 }
 
+// A page of features together with paging details.
 type FeatureConnection struct {
-	// Array of edges.
+	// The features on this page, each paired with its cursor.
 	Edges []*FeatureEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of features that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// Feature whose usage limit decides the value of a credit entitlement.
 type FeatureDependency struct {
-	// The description for the feature
+	// Free-text description of the feature.
 	Description *string `json:"description,omitempty"`
-	// The display name for the feature
+	// Human-readable name of the feature.
 	DisplayName string `json:"displayName"`
-	// The type of the feature
+	// Whether the feature is boolean, numeric or enum.
 	FeatureType FeatureType `json:"featureType"`
-	// The units for the feature
+	// Unit name for one unit of the feature.
 	FeatureUnits *string `json:"featureUnits,omitempty"`
-	// The unique identifier for the feature
+	// Your identifier for the feature.
 	RefID string `json:"refId"`
-	// Usage limit of the dependency feature entitlement
+	// Usage limit of the feature's entitlement that the credit value derives from.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
 }
 
+// One feature in a page of results, along with its cursor.
 type FeatureEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this feature; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the Feature
+	// The feature itself.
 	Node *Feature `json:"node"`
 }
 
+// A customer's access to a feature, with its limit and current usage.
 type FeatureEntitlement struct {
-	// Optional message explaining why access to the feature is denied.
+	// Why access is refused, when it is.
 	AccessDeniedReason *AccessDeniedReason `json:"accessDeniedReason,omitempty"`
-	// The credit rate associated with this entitlement, if applicable.
+	// Credits charged per unit of this feature, if it consumes credits.
 	CreditRate *CreditRate `json:"creditRate,omitempty"`
-	// The amount of the feature the customer has used so far in the current period.
+	// Usage so far in the current period.
 	CurrentUsage *float64 `json:"currentUsage,omitempty"`
-	// Timestamp of the last update to the entitlement grant or configuration.
+	// When the grant or its settings last changed.
 	EntitlementUpdatedAt *time.Time `json:"entitlementUpdatedAt,omitempty"`
-	// List of enum values applicable to this entitlement, if it is an enum feature.
+	// Allowed values, for enum features.
 	EnumValues []string `json:"enumValues,omitempty"`
-	// The feature this entitlement corresponds to.
+	// The feature this entitlement gives access to.
 	Feature *EntitlementFeature `json:"feature,omitempty"`
-	// Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked.
+	// True when usage may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Indicates whether this entitlement grants unlimited usage with no enforced cap.
+	// True when usage has no cap.
 	HasUnlimitedUsage bool `json:"hasUnlimitedUsage"`
-	// Indicates whether the entitlement is currently granted to the customer.
+	// True when the customer currently has access.
 	IsGranted bool `json:"isGranted"`
-	// The ID of the meter tracking usage for this entitlement.
+	// Meter that measures usage of this entitlement.
 	MeterID *string `json:"meterId,omitempty"`
-	// The interval at which usage resets automatically, such as monthly or yearly.
+	// How often usage is reset, such as monthly.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// Detailed configuration object specifying the usage reset schedule.
+	// Exact schedule of the usage reset.
 	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// The maximum allowed usage for this entitlement before restrictions apply.
+	// Most usage allowed before access is refused.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-	// The anchor for calculating the usage period for metered entitlements with a reset period configured
+	// Date the usage periods are counted from, for resetting metered features.
 	UsagePeriodAnchor *string `json:"usagePeriodAnchor,omitempty"`
-	// The end date of the usage period for metered entitlements with a reset period configured
+	// End of the current usage period, for resetting metered features.
 	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
-	// The start date of the usage period for metered entitlements with a reset period configured
+	// Start of the current usage period, for resetting metered features.
 	UsagePeriodStart *time.Time `json:"usagePeriodStart,omitempty"`
-	// Timestamp of the last update to the usage value.
+	// When the usage value last changed.
 	UsageUpdatedAt *time.Time `json:"usageUpdatedAt,omitempty"`
-	// The next time the entitlement should be recalculated
+	// When this entitlement should next be recomputed.
 	ValidUntil *string `json:"validUntil,omitempty"`
 }
 
 func (FeatureEntitlement) IsEntitlementUnion() {}
 
+// Conditions for selecting features; all given conditions must hold.
 type FeatureFilter struct {
-	And           []*FeatureFilter               `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison           `json:"createdAt,omitempty"`
-	Description   *StringFieldComparison         `json:"description,omitempty"`
-	DisplayName   *StringFieldComparison         `json:"displayName,omitempty"`
-	EnvironmentID *UUIDFilterComparison          `json:"environmentId,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*FeatureFilter `json:"and,omitempty"`
+	// Condition on the feature's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the feature's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the feature's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the feature's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the feature's feature status.
 	FeatureStatus *FeatureStatusFilterComparison `json:"featureStatus,omitempty"`
-	FeatureType   *FeatureTypeFilterComparison   `json:"featureType,omitempty"`
-	ID            *UUIDFilterComparison          `json:"id,omitempty"`
-	MeterType     *MeterTypeFilterComparison     `json:"meterType,omitempty"`
-	Or            []*FeatureFilter               `json:"or,omitempty"`
-	RefID         *StringFieldComparison         `json:"refId,omitempty"`
-	UpdatedAt     *DateFieldComparison           `json:"updatedAt,omitempty"`
+	// Condition on the feature's feature type.
+	FeatureType *FeatureTypeFilterComparison `json:"featureType,omitempty"`
+	// Condition on the feature's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the feature's meter type.
+	MeterType *MeterTypeFilterComparison `json:"meterType,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*FeatureFilter `json:"or,omitempty"`
+	// Condition on the feature's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the feature's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// A named, versioned set of features that can be granted together.
 type FeatureGroup struct {
-	// Timestamp of when the record was created
+	// When the feature group was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// The description of the feature group
+	// Free-text description of the feature group.
 	Description *string `json:"description,omitempty"`
-	// The display name of the feature group
+	// Human-readable name of the feature group.
 	DisplayName string `json:"displayName"`
-	// The unique identifier for the environment
+	// ID of the environment the feature group belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// The feature group id
+	// Your identifier for the feature group, shared by all its versions.
 	FeatureGroupID string `json:"featureGroupId"`
-	// The features in the feature group
+	// Features in the group.
 	Features []*Feature `json:"features,omitempty"`
-	// The internal id of the feature group
+	// Internal ID of this feature group version.
 	ID uuid.UUID `json:"id"`
-	// Indicates if this is the latest version of the feature group
+	// True if this is the most recent version of the feature group.
 	IsLatest bool `json:"isLatest"`
-	// The status of the feature group (published, archived)
+	// Whether the feature group is published or archived.
 	Status FeatureGroupStatus `json:"status"`
-	// Timestamp of when the record was last updated
+	// When the feature group was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// The version number of the feature group
+	// Version of the feature group; each publish creates a new one.
 	VersionNumber int `json:"versionNumber"`
 }
 
+// One sort key for a feature query; a list of these sorts by each key in turn.
 type FeatureSort struct {
-	Direction SortDirection     `json:"direction"`
-	Field     FeatureSortFields `json:"field"`
-	Nulls     *SortNulls        `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The feature field to sort on.
+	Field FeatureSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// Conditions on a FeatureStatus enum field; when several are given, all must hold.
 type FeatureStatusFilterComparison struct {
-	Eq       *FeatureStatus           `json:"eq,omitempty"`
-	Gt       *FeatureStatus           `json:"gt,omitempty"`
-	Gte      *FeatureStatus           `json:"gte,omitempty"`
-	ILike    *FeatureStatus           `json:"iLike,omitempty"`
-	In       []FeatureStatus          `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *FeatureStatus           `json:"like,omitempty"`
-	Lt       *FeatureStatus           `json:"lt,omitempty"`
-	Lte      *FeatureStatus           `json:"lte,omitempty"`
-	Neq      *FeatureStatus           `json:"neq,omitempty"`
-	NotILike *FeatureStatus           `json:"notILike,omitempty"`
-	NotIn    []FeatureStatus          `json:"notIn,omitempty"`
-	NotLike  *FeatureStatus           `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *FeatureStatus `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *FeatureStatus `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *FeatureStatus `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *FeatureStatus `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []FeatureStatus `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *FeatureStatus `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *FeatureStatus `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *FeatureStatus `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *FeatureStatus `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *FeatureStatus `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []FeatureStatus `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *FeatureStatus `json:"notLike,omitempty"`
 }
 
+// Conditions on a FeatureType enum field; when several are given, all must hold.
 type FeatureTypeFilterComparison struct {
-	Eq       *FeatureType             `json:"eq,omitempty"`
-	Gt       *FeatureType             `json:"gt,omitempty"`
-	Gte      *FeatureType             `json:"gte,omitempty"`
-	ILike    *FeatureType             `json:"iLike,omitempty"`
-	In       []FeatureType            `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *FeatureType             `json:"like,omitempty"`
-	Lt       *FeatureType             `json:"lt,omitempty"`
-	Lte      *FeatureType             `json:"lte,omitempty"`
-	Neq      *FeatureType             `json:"neq,omitempty"`
-	NotILike *FeatureType             `json:"notILike,omitempty"`
-	NotIn    []FeatureType            `json:"notIn,omitempty"`
-	NotLike  *FeatureType             `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *FeatureType `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *FeatureType `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *FeatureType `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *FeatureType `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []FeatureType `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *FeatureType `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *FeatureType `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *FeatureType `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *FeatureType `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *FeatureType `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []FeatureType `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *FeatureType `json:"notLike,omitempty"`
 }
 
+// An add-on included in a subscription at no charge.
 type FreeSubscriptionItem struct {
-	// The add-on id
+	// Identifier of the add-on.
 	AddonID string `json:"addonId"`
-	// The quantity of free items
+	// Number of units given for free.
 	Quantity float64 `json:"quantity"`
 }
 
+// Whose active subscriptions to return.
 type GetActiveSubscriptionsInput struct {
-	CustomerID    string     `json:"customerId"`
-	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	ResourceID    *string    `json:"resourceId,omitempty"`
-	ResourceIds   []string   `json:"resourceIds,omitempty"`
-}
-
-type GetCustomerByRefIDInput struct {
-	// Customer slug
+	// Identifier of the customer.
 	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Only return subscriptions attached to this resource.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// Only return subscriptions attached to one of these resources.
+	ResourceIds []string `json:"resourceIds,omitempty"`
+}
+
+// Which customer to fetch.
+type GetCustomerByRefIDInput struct {
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
 }
 
+// Which subscription to fetch.
 type GetSubscriptionInput struct {
-	// The environment ID the subscription belongs to
+	// Environment of the subscription; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// The subscription ID to retrieve
+	// Identifier of the subscription.
 	SubscriptionID string `json:"subscriptionId"`
 }
 
+// One promotional entitlement to grant.
 type GrantPromotionalEntitlementInput struct {
-	// The custom end date of the promotional entitlement
+	// End date, when period is CUSTOM.
 	CustomEndDate *time.Time `json:"customEndDate,omitempty"`
-	// The enum values of the entitlement
+	// Values to grant, for enum features.
 	EnumValues []string `json:"enumValues,omitempty"`
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature to grant.
 	FeatureID string `json:"featureId"`
-	// Whether the entitlement has a soft limit
+	// Let usage go beyond the limit while still recording it.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
+	// Grant usage without a cap.
 	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
-	// Whether the entitlement is visible
+	// Show the entitlement to the customer.
 	IsVisible *bool `json:"isVisible,omitempty"`
-	// The monthly reset period configuration of the entitlement, defined when reset period is monthly
+	// When usage resets, for a monthly reset period.
 	MonthlyResetPeriodConfiguration *MonthlyResetPeriodConfigInput `json:"monthlyResetPeriodConfiguration,omitempty"`
-	// The grant period of the promotional entitlement
+	// How long the entitlement lasts.
 	Period PromotionalEntitlementPeriod `json:"period"`
-	// The reset period of the entitlement
+	// How often usage resets.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-	// The weekly reset period configuration of the entitlement, defined when reset period is weekly
+	// When usage resets, for a weekly reset period.
 	WeeklyResetPeriodConfiguration *WeeklyResetPeriodConfigInput `json:"weeklyResetPeriodConfiguration,omitempty"`
-	// The yearly reset period configuration of the entitlement, defined when reset period is yearly
+	// When usage resets, for a yearly reset period.
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
+// Promotional entitlements to grant to a customer.
 type GrantPromotionalEntitlementsInput struct {
-	// The unique identifier of the entitlement customer
+	// Identifier of the customer.
 	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// Promotional entitlements to grant
+	// Entitlements to grant.
 	PromotionalEntitlements []*GrantPromotionalEntitlementInput `json:"promotionalEntitlements"`
 }
 
+// Draft change to the widgets a package is hidden from.
 type HiddenFromWidgetsChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After []WidgetType `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before []WidgetType `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Connection settings of a HubSpot integration.
 type HubspotCredentials struct {
-	// Domain of the HubSpot account
+	// Domain of the connected HubSpot account.
 	HubDomain string `json:"hubDomain"`
 }
 
 func (HubspotCredentials) IsCredentials() {}
 
+// Customers to import in one go.
 type ImportCustomerBulkInput struct {
-	// List of customers to import
+	// Customers to import.
 	Customers []*ImportCustomerInput `json:"customers"`
-	// The unique identifier for the environment
+	// Environment to import into; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
 }
 
+// Details of an existing customer to import.
 type ImportCustomerInput struct {
-	// Additional metadata
+	// Custom key-value metadata to store with the customer.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Id in the billing provider
+	// ID of the customer in the billing provider.
 	BillingID *string `json:"billingId,omitempty"`
-	// Customer slug
+	// Identifier of the customer.
 	CustomerID *string `json:"customerId,omitempty"`
-	// Customer email
+	// Email address of the customer.
 	Email *string `json:"email,omitempty"`
-	// The unique identifier for the environment
+	// Environment to import into; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// Customer name
+	// Display name of the customer.
 	Name *string `json:"name,omitempty"`
-	// Payment method Id in the billing provider
+	// ID of the customer's payment method in the billing provider.
 	PaymentMethodID *string `json:"paymentMethodId,omitempty"`
-	// Customer slug
+	// Identifier of the customer; same as customerId.
 	RefID *string `json:"refId,omitempty"`
-	// The unique identifier for the customer in Salesforce integration
+	// ID of the customer in Salesforce.
 	SalesforceID *string `json:"salesforceId,omitempty"`
-	// Indicates the last update of the customer. In case there's already existing customer that was updated after that date, it will skip import this customer
+	// Last update time of the source record; an existing customer updated after it is left as is.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 }
 
+// Conditions on an integer field; when several are given, all must hold.
 type IntFieldComparison struct {
-	Between    *IntFieldComparisonBetween `json:"between,omitempty"`
-	Eq         *int                       `json:"eq,omitempty"`
-	Gt         *int                       `json:"gt,omitempty"`
-	Gte        *int                       `json:"gte,omitempty"`
-	In         []int                      `json:"in,omitempty"`
-	Is         graphql.Omittable[*bool]   `json:"is,omitempty"`
-	IsNot      graphql.Omittable[*bool]   `json:"isNot,omitempty"`
-	Lt         *int                       `json:"lt,omitempty"`
-	Lte        *int                       `json:"lte,omitempty"`
-	Neq        *int                       `json:"neq,omitempty"`
+	// Matches values inside this range, bounds included.
+	Between *IntFieldComparisonBetween `json:"between,omitempty"`
+	// Matches values equal to this one.
+	Eq *int `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *int `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *int `json:"gte,omitempty"`
+	// Matches values equal to any of these.
+	In []int `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches values less than this one.
+	Lt *int `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *int `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *int `json:"neq,omitempty"`
+	// Matches values outside this range.
 	NotBetween *IntFieldComparisonBetween `json:"notBetween,omitempty"`
-	NotIn      []int                      `json:"notIn,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []int `json:"notIn,omitempty"`
 }
 
+// An inclusive range of integer values.
 type IntFieldComparisonBetween struct {
+	// Lower bound of the range (inclusive).
 	Lower int `json:"lower"`
+	// Upper bound of the range (inclusive).
 	Upper int `json:"upper"`
 }
 
+// A connection between an environment and a third-party service, such as a billing provider or CRM.
 type Integration struct {
+	// Account the integration belongs to.
 	Account *Account `json:"account,omitempty"`
-	// Timestamp of when the record was created
+	// When the integration was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Configuration for the integration
-	Credentials Credentials  `json:"credentials,omitempty"`
+	// Vendor-specific connection settings.
+	Credentials Credentials `json:"credentials,omitempty"`
+	// The environment the integration belongs to.
 	Environment *Environment `json:"environment,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the integration belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Unique identifier for the entity
+	// Internal ID of the integration.
 	ID uuid.UUID `json:"id"`
-	// The reference ID for the integration
+	// Your identifier for the integration.
 	IntegrationID *string `json:"integrationId,omitempty"`
-	// Whether the integration is the default integration
+	// True when this is the default integration of its vendor type.
 	IsDefault *bool `json:"isDefault,omitempty"`
-	// Vendor-agnostic metadata for the integration (e.g. data-export destinations)
+	// Extra settings not tied to one vendor, such as data export destinations.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// Whether the integration supports collecting payment methods
+	// True when payment methods can be collected through this integration.
 	SupportsPaymentMethod bool `json:"supportsPaymentMethod"`
-	// The vendor identifier of integration
+	// Which vendor the integration connects to.
 	VendorIdentifier VendorIdentifier `json:"vendorIdentifier"`
-	// The type of integration
+	// Category of the integration, such as billing or CRM.
 	VendorType VendorType `json:"vendorType"`
 }
 
+// One line of an invoice.
 type InvoiceLine struct {
-	Amount      float64 `json:"amount"`
-	Currency    string  `json:"currency"`
+	// Amount charged on this line.
+	Amount float64 `json:"amount"`
+	// Currency of the amount.
+	Currency string `json:"currency"`
+	// Text shown for the line.
 	Description *string `json:"description,omitempty"`
-	Proration   bool    `json:"proration"`
-	Quantity    *int    `json:"quantity,omitempty"`
+	// True when the line is a proration adjustment.
+	Proration bool `json:"proration"`
+	// Number of units billed on this line.
+	Quantity *int `json:"quantity,omitempty"`
 }
 
+// Definition of how usage events are filtered and aggregated for a metered feature.
 type Meter struct {
-	// Configuration specifying how to aggregate the meter data
+	// How matching events are combined into usage.
 	Aggregation *Aggregation `json:"aggregation"`
-	// Timestamp of when the record was created
+	// When the meter was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// The unique identifier for the environment
+	// ID of the environment the meter belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// List of filters that will be applied to the data
+	// Filters events must pass to count; an event counts if it passes any filter.
 	Filters []*MeterFilterDefinition `json:"filters,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the meter.
 	ID uuid.UUID `json:"id"`
-	// Timestamp of when the record was last updated
+	// When the meter was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// One test an event must pass to be counted by a meter.
 type MeterCondition struct {
-	// The field to filter on
+	// Event field to test.
 	Field string `json:"field"`
-	// The operation to perform on the field
+	// Comparison to apply to the field.
 	Operation ConditionOperation `json:"operation"`
-	// The value of the field to filter on
+	// Value to compare with.
 	Value *string `json:"value,omitempty"`
-	// The values of the field to filter on (used for IN operation)
+	// Values to compare with, for operations taking several.
 	Values []string `json:"values,omitempty"`
 }
 
+// A set of conditions that must all hold for an event to count.
 type MeterFilterDefinition struct {
-	// List of conditions that will be applied to the data
+	// Conditions of this filter.
 	Conditions []*MeterCondition `json:"conditions,omitempty"`
 }
 
+// Conditions on a MeterType enum field; when several are given, all must hold.
 type MeterTypeFilterComparison struct {
-	Eq       *MeterType               `json:"eq,omitempty"`
-	Gt       *MeterType               `json:"gt,omitempty"`
-	Gte      *MeterType               `json:"gte,omitempty"`
-	ILike    *MeterType               `json:"iLike,omitempty"`
-	In       []MeterType              `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *MeterType               `json:"like,omitempty"`
-	Lt       *MeterType               `json:"lt,omitempty"`
-	Lte      *MeterType               `json:"lte,omitempty"`
-	Neq      *MeterType               `json:"neq,omitempty"`
-	NotILike *MeterType               `json:"notILike,omitempty"`
-	NotIn    []MeterType              `json:"notIn,omitempty"`
-	NotLike  *MeterType               `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *MeterType `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *MeterType `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *MeterType `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *MeterType `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []MeterType `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *MeterType `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *MeterType `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *MeterType `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *MeterType `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *MeterType `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []MeterType `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *MeterType `json:"notLike,omitempty"`
 }
 
+// Smallest amount a customer is charged per billing period on a plan.
 type MinimumSpend struct {
-	// Minimum spend billing period
+	// Billing period the minimum applies to.
 	BillingPeriod BillingPeriod `json:"billingPeriod"`
-	// The minimum spend limit
+	// The minimum amount.
 	Minimum *Money `json:"minimum"`
 }
 
+// Draft change to a plan's minimum spend.
 type MinimumSpendChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *MinimumSpend `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *MinimumSpend `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// An amount in a given currency.
 type Money struct {
-	// The price amount
+	// The amount, in major units of the currency.
 	Amount float64 `json:"amount"`
-	// The price currency
+	// Currency of the amount.
 	Currency Currency `json:"currency"`
 }
 
+// An amount in a given currency.
 type MoneyInputDto struct {
-	// The price amount
+	// The amount, in major units of the currency.
 	Amount float64 `json:"amount"`
-	// The price currency
+	// Currency of the amount.
 	Currency *Currency `json:"currency,omitempty"`
 }
 
+// Settings of a monthly usage reset.
 type MonthlyResetPeriodConfig struct {
-	// Monthly according to configuration
+	// Whether usage resets on the first of the month or on the subscription start day.
 	MonthlyAccordingTo *MonthlyAccordingTo `json:"monthlyAccordingTo,omitempty"`
 }
 
 func (MonthlyResetPeriodConfig) IsResetPeriodConfiguration() {}
 
+// When a monthly usage reset happens.
 type MonthlyResetPeriodConfigInput struct {
-	// Monthly according to configuration
+	// Reset on the first of the month or on the subscription start day.
 	AccordingTo MonthlyAccordingTo `json:"accordingTo"`
 }
 
+// Write operations of the API.
 type Mutation struct {
 }
 
+// Draft change to a numeric setting.
 type NumberChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *float64 `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *float64 `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Conditions on a numeric field; when several are given, all must hold.
 type NumberFieldComparison struct {
-	Between    *NumberFieldComparisonBetween `json:"between,omitempty"`
-	Eq         *float64                      `json:"eq,omitempty"`
-	Gt         *float64                      `json:"gt,omitempty"`
-	Gte        *float64                      `json:"gte,omitempty"`
-	In         []float64                     `json:"in,omitempty"`
-	Is         graphql.Omittable[*bool]      `json:"is,omitempty"`
-	IsNot      graphql.Omittable[*bool]      `json:"isNot,omitempty"`
-	Lt         *float64                      `json:"lt,omitempty"`
-	Lte        *float64                      `json:"lte,omitempty"`
-	Neq        *float64                      `json:"neq,omitempty"`
+	// Matches values inside this range, bounds included.
+	Between *NumberFieldComparisonBetween `json:"between,omitempty"`
+	// Matches values equal to this one.
+	Eq *float64 `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *float64 `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *float64 `json:"gte,omitempty"`
+	// Matches values equal to any of these.
+	In []float64 `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches values less than this one.
+	Lt *float64 `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *float64 `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *float64 `json:"neq,omitempty"`
+	// Matches values outside this range.
 	NotBetween *NumberFieldComparisonBetween `json:"notBetween,omitempty"`
-	NotIn      []float64                     `json:"notIn,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []float64 `json:"notIn,omitempty"`
 }
 
+// An inclusive range of numeric values.
 type NumberFieldComparisonBetween struct {
+	// Lower bound of the range (inclusive).
 	Lower float64 `json:"lower"`
+	// Upper bound of the range (inclusive).
 	Upper float64 `json:"upper"`
 }
 
+// A versioned grouping of packages offered together.
 type Offer struct {
-	// The unique identifier for the account
+	// Account the offer belongs to.
 	AccountID string `json:"accountId"`
-	// Creation timestamp
+	// When the offer was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// Offer description
+	// Free-text description of the offer.
 	Description *string `json:"description,omitempty"`
-	// Draft details if this offer has a draft version
+	// Details of the unpublished draft of the offer, if any.
 	DraftDetails *OfferDraftDetails `json:"draftDetails,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the offer belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Unique identifier for the entity
+	// Internal ID of the offer.
 	ID uuid.UUID `json:"id"`
-	// Whether this is the default offer
+	// True when this is the default offer.
 	IsDefault bool `json:"isDefault"`
-	// Whether this is the latest version
+	// True if this is the most recent version of the offer.
 	IsLatest bool `json:"isLatest"`
-	// Metadata associated with the entity
+	// Custom key-value metadata attached to the offer.
 	Metadata map[string]any `json:"metadata,omitempty"`
-	// Offer name
+	// Name of the offer.
 	Name string `json:"name"`
-	// The unique identifier for the entity
+	// Your identifier for the offer, shared by its versions.
 	OfferID string `json:"offerId"`
-	// Offer status
+	// Whether the offer is a draft, published or archived.
 	Status OfferStatus `json:"status"`
-	// Last update timestamp
+	// When the offer was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// Offer version
+	// Version of the offer.
 	Version int `json:"version"`
 }
 
+// Details of an offer's unpublished draft.
 type OfferDraftDetails struct {
-	// Draft version number
+	// Version number the draft will get when published.
 	Version int `json:"version"`
 }
 
+// Conditions on an OfferStatus enum field; when several are given, all must hold.
 type OfferStatusFilterComparison struct {
-	Eq       *OfferStatus             `json:"eq,omitempty"`
-	Gt       *OfferStatus             `json:"gt,omitempty"`
-	Gte      *OfferStatus             `json:"gte,omitempty"`
-	ILike    *OfferStatus             `json:"iLike,omitempty"`
-	In       []OfferStatus            `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *OfferStatus             `json:"like,omitempty"`
-	Lt       *OfferStatus             `json:"lt,omitempty"`
-	Lte      *OfferStatus             `json:"lte,omitempty"`
-	Neq      *OfferStatus             `json:"neq,omitempty"`
-	NotILike *OfferStatus             `json:"notILike,omitempty"`
-	NotIn    []OfferStatus            `json:"notIn,omitempty"`
-	NotLike  *OfferStatus             `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *OfferStatus `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *OfferStatus `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *OfferStatus `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *OfferStatus `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []OfferStatus `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *OfferStatus `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *OfferStatus `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *OfferStatus `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *OfferStatus `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *OfferStatus `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []OfferStatus `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *OfferStatus `json:"notLike,omitempty"`
 }
 
+// Connection settings of an OpenFGA integration.
 type OpenFGACredentials struct {
-	// Audience for the OpenFGA API
+	// Audience to request API tokens for.
 	APIAudience string `json:"apiAudience"`
-	// Issuer of the OpenFGA API token
+	// Issuer of API tokens.
 	APITokenIssuer string `json:"apiTokenIssuer"`
-	// URL of the OpenFGA API
+	// Address of the OpenFGA API.
 	APIURL string `json:"apiUrl"`
-	// Client ID for the OpenFGA API
+	// Client ID used to call the API.
 	ClientID string `json:"clientId"`
-	// ID of the OpenFGA model
+	// Authorization model to use.
 	ModelID string `json:"modelId"`
-	// ID of the OpenFGA store
+	// Store holding the authorization data.
 	StoreID string `json:"storeId"`
 }
 
 func (OpenFGACredentials) IsCredentials() {}
 
+// Draft change to when overage is billed.
 type OverageBillingPeriodChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *OverageBillingPeriod `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *OverageBillingPeriod `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// All changes a package draft makes compared with the published version.
 type PackageChanges struct {
-	// The additional meta data of the package
-	AdditionalMetaData *AdditionalMetaDataChange    `json:"additionalMetaData,omitempty"`
-	BasePlan           *BasePlanChange              `json:"basePlan,omitempty"`
-	CompatibleAddons   []*PlanCompatibleAddonChange `json:"compatibleAddons,omitempty"`
-	// Package groups
+	// Change to custom metadata.
+	AdditionalMetaData *AdditionalMetaDataChange `json:"additionalMetaData,omitempty"`
+	// Change to the plan this plan extends.
+	BasePlan *BasePlanChange `json:"basePlan,omitempty"`
+	// Changes to the add-ons that can be bought with the plan.
+	CompatibleAddons []*PlanCompatibleAddonChange `json:"compatibleAddons,omitempty"`
+	// Changes to the package groups available with the plan.
 	CompatiblePackageGroups []*PlanCompatiblePackageGroupChange `json:"compatiblePackageGroups,omitempty"`
-	DefaultTrialConfig      *DefaultTrialConfigChange           `json:"defaultTrialConfig,omitempty"`
-	// Addon dependencies
+	// Change to the default trial settings.
+	DefaultTrialConfig *DefaultTrialConfigChange `json:"defaultTrialConfig,omitempty"`
+	// Changes to the add-ons this add-on requires.
 	Dependencies []*AddonDependencyChange `json:"dependencies,omitempty"`
-	// The description of the package
+	// Change to the description.
 	Description *StringChangeDto `json:"description,omitempty"`
-	// The display name of the package
+	// Change to the display name.
 	DisplayName *StringChangeDto `json:"displayName,omitempty"`
-	// List of entitlements of the package
+	// Changes to feature entitlements.
 	Entitlements []*PackageEntitlementChange `json:"entitlements,omitempty"`
-	// List of hidden widgets of the package
+	// Change to the widgets the package is hidden from.
 	HiddenFromWidgets *HiddenFromWidgetsChange `json:"hiddenFromWidgets,omitempty"`
-	// Max quantity for an addon
+	// Change to the most units of an add-on a subscription may hold.
 	MaxQuantity *NumberChange `json:"maxQuantity,omitempty"`
-	// Minimum spend limit
+	// Changes to minimum spend.
 	MinimumSpend []*MinimumSpendChange `json:"minimumSpend,omitempty"`
-	// Configures when the overage charge is billed.
+	// Change to when overage is billed.
 	OverageBillingPeriod *OverageBillingPeriodChange `json:"overageBillingPeriod,omitempty"`
-	// List of overage prices of the package
+	// Changes to overage prices.
 	OveragePrices []*PackagePriceChange `json:"overagePrices,omitempty"`
-	// List of all entitlements of the package
+	// Changes to feature and credit entitlements.
 	PackageEntitlements []PackageEntitlementChangeUnion `json:"packageEntitlements,omitempty"`
-	// List of prices of the package
+	// Changes to prices.
 	Prices []*PackagePriceChange `json:"prices,omitempty"`
-	// The pricing type of the package
-	PricingType  *PricingTypeChange `json:"pricingType,omitempty"`
-	TotalChanges int                `json:"totalChanges"`
+	// Change to the pricing type.
+	PricingType *PricingTypeChange `json:"pricingType,omitempty"`
+	// Number of changes in the draft.
+	TotalChanges int `json:"totalChanges"`
 }
 
+// Credits that a plan or add-on grants.
 type PackageCreditEntitlement struct {
-	// The amount of credits
+	// Number of credits granted each cadence.
 	Amount *float64 `json:"amount,omitempty"`
-	// The behavior of the entitlement
+	// Whether this grant adds to others or replaces them.
 	Behavior EntitlementBehavior `json:"behavior"`
-	// The cadence of the credit entitlement
+	// How often the credits are granted.
 	Cadence CreditCadence `json:"cadence"`
-	// Timestamp of when the record was created
-	CreatedAt      *time.Time      `json:"createdAt,omitempty"`
+	// When the credit entitlement was created.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Credit currency being granted.
 	CustomCurrency *CustomCurrency `json:"customCurrency"`
-	// The unique identifier of the custom currency
+	// Identifier of the credit currency being granted.
 	CustomCurrencyID string `json:"customCurrencyId"`
-	// The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit
+	// Feature whose usage limit sets the amount, when the grant depends on one.
 	Dependency *FeatureDependency `json:"dependency,omitempty"`
-	// The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit
+	// Feature the amount depends on, when it depends on one.
 	DependencyFeature *Feature `json:"dependencyFeature,omitempty"`
-	// The description of the entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The display name override of the entitlement
+	// Name to show for this entitlement instead of the currency name.
 	DisplayNameOverride *string `json:"displayNameOverride,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the credit entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Whether the entitlement has a soft limit
+	// True when spending may go beyond the granted credits.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement is hidden from widgets
+	// Stigg widgets in which this entitlement is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	ID                uuid.UUID    `json:"id"`
-	// Whether the entitlement is a custom entitlement
+	// Internal ID of the credit entitlement.
+	ID uuid.UUID `json:"id"`
+	// True when the entitlement is custom rather than standard.
 	IsCustom *bool `json:"isCustom,omitempty"`
-	// Whether entitlement grant is active
+	// True when the grant is in effect.
 	IsGranted bool `json:"isGranted"`
-	// The order of the entitlement in the entitlement list
-	Order   *float64    `json:"order,omitempty"`
+	// Position of the entitlement when listed.
+	Order *float64 `json:"order,omitempty"`
+	// Plan or add-on that grants the credits.
 	Package *PackageDto `json:"package,omitempty"`
-	// The unique identifier of the plan or add-on
+	// Identifier of the plan or add-on that grants the credits.
 	PackageID string `json:"packageId"`
-	// Timestamp of when the record was last updated
+	// When the credit entitlement was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 }
 
 func (PackageCreditEntitlement) IsPackageEntitlementUnion() {}
 
+// Draft change to a credit entitlement of a package.
 type PackageCreditEntitlementChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *PackageCreditEntitlement `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *PackageCreditEntitlement `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
 func (PackageCreditEntitlementChange) IsPackageEntitlementChangeUnion() {}
 
+// Details of a package's unpublished draft.
 type PackageDraftDetails struct {
-	// List of affected child plans
+	// Plans extending this one that the draft would affect.
 	AffectedChildPlans []*Plan `json:"affectedChildPlans,omitempty"`
-	// The package changes
+	// What the draft changes.
 	Changes *PackageChanges `json:"changes,omitempty"`
-	// List of child plans with draft
+	// Plans extending this one that have drafts of their own.
 	ChildPlansWithDraft []*Plan `json:"childPlansWithDraft,omitempty"`
-	// The number of customers affected by the package
+	// Number of customers the draft would affect.
 	CustomersAffected *int `json:"customersAffected,omitempty"`
-	// Timestamp of when the record was last updated
+	// When the draft was last edited.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// The user who last updated the record
+	// Who last edited the draft.
 	UpdatedBy *string `json:"updatedBy,omitempty"`
-	// The version number of the package
+	// Version number the draft will get when published.
 	Version int `json:"version"`
 }
 
+// Short summary of a package's unpublished draft.
 type PackageDraftSummary struct {
-	// Timestamp of when the record was last updated
+	// When the draft was last edited.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// The user who last updated the record
+	// Who last edited the draft.
 	UpdatedBy *string `json:"updatedBy,omitempty"`
-	// The version number of the package
+	// Version number the draft will get when published.
 	Version int `json:"version"`
 }
 
+// A plan or add-on, seen through the fields they share.
 type PackageDto struct {
-	// The additional meta data of the package
+	// Custom key-value metadata attached to the package.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// The package's ID in the billing provider.
 	BillingID *string `json:"billingId,omitempty"`
-	// The billing link url of the package
+	// Link to the package in the billing provider's dashboard.
 	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// Timestamp of when the record was created
+	// When the package was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The description of the package
+	// Free-text description of the package.
 	Description *string `json:"description,omitempty"`
-	// The display name of the package
+	// Human-readable name of the package.
 	DisplayName string `json:"displayName"`
-	// The draft details of the package
+	// Full details of the package's unpublished draft, if any.
 	DraftDetails *PackageDraftDetails `json:"draftDetails,omitempty"`
-	// The draft summary of the package
+	// Short summary of the package's unpublished draft, if any.
 	DraftSummary *PackageDraftSummary `json:"draftSummary,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the package belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// List of hidden widgets of the package
+	// Stigg widgets in which the package is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the package.
 	ID uuid.UUID `json:"id"`
-	// Indicates if the package is the latest version
+	// True if this is the most recent version of the package.
 	IsLatest *bool `json:"isLatest,omitempty"`
-	// Associated offer
+	// Offer this package version belongs to.
 	Offer *Offer `json:"offer,omitempty"`
-	// The overage billing period of the package
+	// When usage above the included amount is charged.
 	OverageBillingPeriod *OverageBillingPeriod `json:"overageBillingPeriod,omitempty"`
-	// List of overage prices of the package
+	// Prices charged for usage above the included amount.
 	OveragePrices []*Price `json:"overagePrices,omitempty"`
-	// List of prices of the package
+	// Prices of the package.
 	Prices []*Price `json:"prices,omitempty"`
-	// The pricing type of the package
+	// Whether the package is free, paid or custom-priced.
 	PricingType *PricingType `json:"pricingType,omitempty"`
-	// The product id of the package
+	// ID of the product the package belongs to.
 	ProductID *string `json:"productId,omitempty"`
-	// The unique identifier for the entity
+	// Your identifier for the package.
 	RefID string `json:"refId"`
-	// The status of the package
+	// Whether this version is a draft, published or archived.
 	Status PackageStatus `json:"status"`
-	// List of sync states of the package
+	// Sync status of the package with each connected integration.
 	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// The type of the package
+	// Whether the package is a plan or an add-on.
 	Type string `json:"type"`
-	// Timestamp of when the record was last updated
+	// When the package was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The version number of the package
+	// Version of the package; each publish creates a new one.
 	VersionNumber int `json:"versionNumber"`
 }
 
+// Access to a feature that a plan or add-on grants.
 type PackageEntitlement struct {
-	// The behavior of the entitlement
+	// Whether this grant adds to others for the same feature or replaces them.
 	Behavior EntitlementBehavior `json:"behavior"`
-	// Timestamp of when the record was created
+	// When the entitlement was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit
+	// Feature whose usage limit sets this value; only used by credit entitlements.
 	Dependency *FeatureDependency `json:"dependency,omitempty"`
-	// The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit
+	// Feature this value depends on; only used by credit entitlements.
 	DependencyFeature *Feature `json:"dependencyFeature,omitempty"`
-	// The description of the entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The display name override of the entitlement
+	// Name to show for this entitlement instead of the feature name.
 	DisplayNameOverride *string `json:"displayNameOverride,omitempty"`
-	// The enum values of the entitlement
+	// Values granted, for enum features.
 	EnumValues []string `json:"enumValues,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	Feature       *Feature  `json:"feature"`
-	// Feature group IDs associated with this entitlement
+	// Feature being granted.
+	Feature *Feature `json:"feature"`
+	// Identifiers of the feature groups this entitlement came from.
 	FeatureGroupIds []string `json:"featureGroupIds,omitempty"`
-	// Feature groups associated with this entitlement
+	// Feature groups this entitlement came from.
 	FeatureGroups []*FeatureGroup `json:"featureGroups,omitempty"`
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature being granted.
 	FeatureID string `json:"featureId"`
-	// Whether the entitlement has a soft limit
+	// True when usage may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
+	// True when usage has no cap.
 	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
-	// Whether the entitlement is hidden from widgets
+	// Stigg widgets in which this entitlement is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	ID                uuid.UUID    `json:"id"`
-	// Whether the entitlement is a custom entitlement
+	// Internal ID of the entitlement.
+	ID uuid.UUID `json:"id"`
+	// True when the entitlement is custom rather than standard.
 	IsCustom *bool `json:"isCustom,omitempty"`
-	// Whether entitlement grant is active
-	IsGranted bool   `json:"isGranted"`
-	Meter     *Meter `json:"meter,omitempty"`
-	// The order of the entitlement in the entitlement list
-	Order   *float64    `json:"order,omitempty"`
+	// True when the grant is in effect.
+	IsGranted bool `json:"isGranted"`
+	// Meter measuring usage of the feature, if metered.
+	Meter *Meter `json:"meter,omitempty"`
+	// Position of the entitlement when listed.
+	Order *float64 `json:"order,omitempty"`
+	// Plan or add-on that grants the feature.
 	Package *PackageDto `json:"package,omitempty"`
-	// The unique identifier of the plan or add-on
+	// Identifier of the plan or add-on that grants the feature.
 	PackageID string `json:"packageId"`
-	// The reset period of the entitlement
+	// How often usage is reset, such as monthly.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The reset period configuration of the entitlement
+	// Exact schedule of the usage reset.
 	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// Timestamp of when the record was last updated
+	// When the entitlement was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
 }
 
+// Draft change to a feature entitlement of a package.
 type PackageEntitlementChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *PackageEntitlement `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *PackageEntitlement `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Access to a feature that a plan or add-on grants, as a member of the entitlement union.
 type PackageFeatureEntitlement struct {
-	// The behavior of the entitlement
+	// Whether this grant adds to others for the same feature or replaces them.
 	Behavior EntitlementBehavior `json:"behavior"`
-	// Timestamp of when the record was created
+	// When the feature entitlement was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit
+	// Feature whose usage limit sets this value; only used by credit entitlements.
 	Dependency *FeatureDependency `json:"dependency,omitempty"`
-	// The feature dependency information for this entitlement (credit entitlements only). The entitlement value will be calculated based on the dependency feature usage limit
+	// Feature this value depends on; only used by credit entitlements.
 	DependencyFeature *Feature `json:"dependencyFeature,omitempty"`
-	// The description of the entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The display name override of the entitlement
+	// Name to show for this entitlement instead of the feature name.
 	DisplayNameOverride *string `json:"displayNameOverride,omitempty"`
-	// The enum values of the entitlement
+	// Values granted, for enum features.
 	EnumValues []string `json:"enumValues,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the feature entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	Feature       *Feature  `json:"feature"`
-	// Feature group IDs associated with this entitlement
+	// Feature being granted.
+	Feature *Feature `json:"feature"`
+	// Identifiers of the feature groups this entitlement came from.
 	FeatureGroupIds []string `json:"featureGroupIds,omitempty"`
-	// Feature groups associated with this entitlement
+	// Feature groups this entitlement came from.
 	FeatureGroups []*FeatureGroup `json:"featureGroups,omitempty"`
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature being granted.
 	FeatureID string `json:"featureId"`
-	// Whether the entitlement has a soft limit
+	// True when usage may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
+	// True when usage has no cap.
 	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
-	// Whether the entitlement is hidden from widgets
+	// Stigg widgets in which this entitlement is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	ID                uuid.UUID    `json:"id"`
-	// Whether the entitlement is a custom entitlement
+	// Internal ID of the entitlement.
+	ID uuid.UUID `json:"id"`
+	// True when the entitlement is custom rather than standard.
 	IsCustom *bool `json:"isCustom,omitempty"`
-	// Whether entitlement grant is active
-	IsGranted bool   `json:"isGranted"`
-	Meter     *Meter `json:"meter,omitempty"`
-	// The order of the entitlement in the entitlement list
-	Order   *float64    `json:"order,omitempty"`
+	// True when the grant is in effect.
+	IsGranted bool `json:"isGranted"`
+	// Meter measuring usage of the feature, if metered.
+	Meter *Meter `json:"meter,omitempty"`
+	// Position of the entitlement when listed.
+	Order *float64 `json:"order,omitempty"`
+	// Plan or add-on that grants the feature.
 	Package *PackageDto `json:"package,omitempty"`
-	// The unique identifier of the plan or add-on
+	// Identifier of the plan or add-on that grants the feature.
 	PackageID string `json:"packageId"`
-	// The reset period of the entitlement
+	// How often usage is reset, such as monthly.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The reset period configuration of the entitlement
+	// Exact schedule of the usage reset.
 	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// Timestamp of when the record was last updated
+	// When the feature entitlement was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
 }
 
 func (PackageFeatureEntitlement) IsPackageEntitlementUnion() {}
 
+// Draft change to a feature entitlement of a package, as a member of the change union.
 type PackageFeatureEntitlementChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *PackageFeatureEntitlement `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *PackageFeatureEntitlement `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
 func (PackageFeatureEntitlementChange) IsPackageEntitlementChangeUnion() {}
 
+// A named set of add-ons offered together with plans.
 type PackageGroup struct {
+	// Add-ons in the group.
 	Addons []*Addon `json:"addons,omitempty"`
-	// Timestamp of when the record was created
+	// When the package group was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// The description of the package group
+	// Free-text description of the package group.
 	Description *string `json:"description,omitempty"`
-	// The display name of the package group
+	// Human-readable name of the package group.
 	DisplayName string `json:"displayName"`
-	// The unique identifier for the environment
+	// ID of the environment the package group belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Indicates if this is the latest version of the package group
+	// True if this is the most recent version of the package group.
 	IsLatest bool `json:"isLatest"`
-	// The id of the package group
-	PackageGroupID string   `json:"packageGroupId"`
-	Product        *Product `json:"product"`
-	// The id of the related product
+	// Your identifier for the package group.
+	PackageGroupID string `json:"packageGroupId"`
+	// Product the package group belongs to.
+	Product *Product `json:"product"`
+	// ID of the product the package group belongs to.
 	ProductID *string `json:"productId,omitempty"`
-	// The status of the package group (draft, published, archived)
+	// Whether the package group is a draft, published or archived.
 	Status PackageGroupStatus `json:"status"`
-	// Timestamp of when the record was last updated
+	// When the package group was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// The version number of the package group
+	// Version of the package group; each publish creates a new one.
 	VersionNumber int `json:"versionNumber"`
 }
 
+// Draft change to a price of a package.
 type PackagePriceChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *Price `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *Price `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Conditions on a PackageStatus enum field; when several are given, all must hold.
 type PackageStatusFilterComparison struct {
-	Eq       *PackageStatus           `json:"eq,omitempty"`
-	Gt       *PackageStatus           `json:"gt,omitempty"`
-	Gte      *PackageStatus           `json:"gte,omitempty"`
-	ILike    *PackageStatus           `json:"iLike,omitempty"`
-	In       []PackageStatus          `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *PackageStatus           `json:"like,omitempty"`
-	Lt       *PackageStatus           `json:"lt,omitempty"`
-	Lte      *PackageStatus           `json:"lte,omitempty"`
-	Neq      *PackageStatus           `json:"neq,omitempty"`
-	NotILike *PackageStatus           `json:"notILike,omitempty"`
-	NotIn    []PackageStatus          `json:"notIn,omitempty"`
-	NotLike  *PackageStatus           `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *PackageStatus `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *PackageStatus `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *PackageStatus `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *PackageStatus `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []PackageStatus `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *PackageStatus `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *PackageStatus `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *PackageStatus `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *PackageStatus `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *PackageStatus `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []PackageStatus `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *PackageStatus `json:"notLike,omitempty"`
 }
 
+// Where a page sits in the full result list, for cursor paging.
 type PageInfo struct {
-	// The cursor of the last returned record.
+	// Cursor of the last record on this page.
 	EndCursor *string `json:"endCursor,omitempty"`
-	// true if paging forward and there are more records.
+	// True when more records follow this page.
 	HasNextPage *bool `json:"hasNextPage,omitempty"`
-	// true if paging backwards and there are more records.
+	// True when records come before this page.
 	HasPreviousPage *bool `json:"hasPreviousPage,omitempty"`
-	// The cursor of the first returned record.
+	// Cursor of the first record on this page.
 	StartCursor *string `json:"startCursor,omitempty"`
 }
 
+// Conditions on a PaymentCollection enum field; when several are given, all must hold.
 type PaymentCollectionFilterComparison struct {
-	Eq       *PaymentCollection       `json:"eq,omitempty"`
-	Gt       *PaymentCollection       `json:"gt,omitempty"`
-	Gte      *PaymentCollection       `json:"gte,omitempty"`
-	ILike    *PaymentCollection       `json:"iLike,omitempty"`
-	In       []PaymentCollection      `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *PaymentCollection       `json:"like,omitempty"`
-	Lt       *PaymentCollection       `json:"lt,omitempty"`
-	Lte      *PaymentCollection       `json:"lte,omitempty"`
-	Neq      *PaymentCollection       `json:"neq,omitempty"`
-	NotILike *PaymentCollection       `json:"notILike,omitempty"`
-	NotIn    []PaymentCollection      `json:"notIn,omitempty"`
-	NotLike  *PaymentCollection       `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *PaymentCollection `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *PaymentCollection `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *PaymentCollection `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *PaymentCollection `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []PaymentCollection `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *PaymentCollection `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *PaymentCollection `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *PaymentCollection `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *PaymentCollection `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *PaymentCollection `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []PaymentCollection `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *PaymentCollection `json:"notLike,omitempty"`
 }
 
+// A package of features and prices that customers subscribe to.
 type Plan struct {
-	// The additional meta data of the package
+	// Custom key-value metadata attached to the plan.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The AWS Marketplace plan dimension, if applicable
+	// Dimension of the plan in AWS Marketplace, when sold there.
 	AWSMarketplacePlanDimension *string `json:"awsMarketplacePlanDimension,omitempty"`
-	BasePlan                    *Plan   `json:"basePlan,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// Plan this plan extends and inherits entitlements from.
+	BasePlan *Plan `json:"basePlan,omitempty"`
+	// The plan's ID in the billing provider.
 	BillingID *string `json:"billingId,omitempty"`
-	// The billing link url of the package
-	BillingLinkURL   *string  `json:"billingLinkUrl,omitempty"`
+	// Link to the plan in the billing provider's dashboard.
+	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
+	// Add-ons that can be bought with this plan.
 	CompatibleAddons []*Addon `json:"compatibleAddons,omitempty"`
-	// List of compatible package groups for the plan
+	// Package groups whose add-ons can be bought with this plan.
 	CompatiblePackageGroups []*PlanCompatiblePackageGroups `json:"compatiblePackageGroups,omitempty"`
-	// Timestamp of when the record was created
+	// When the plan was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Default trial configuration for the plan
+	// Trial given by default when subscribing to this plan.
 	DefaultTrialConfig *DefaultTrialConfig `json:"defaultTrialConfig,omitempty"`
-	// The description of the package
+	// Free-text description of the plan.
 	Description *string `json:"description,omitempty"`
-	// The display name of the package
+	// Human-readable name of the plan.
 	DisplayName string `json:"displayName"`
-	// Detailed information about the plan draft
+	// Full details of the plan's unpublished draft, if any.
 	DraftDetails *PackageDraftDetails `json:"draftDetails,omitempty"`
-	// Summary of the plan draft
+	// Short summary of the plan's unpublished draft, if any.
 	DraftSummary *PackageDraftSummary `json:"draftSummary,omitempty"`
-	// List of entitlements for the plan
+	// Feature entitlements set on this plan itself.
 	Entitlements []*PackageEntitlement `json:"entitlements,omitempty"`
-	Environment  *Environment          `json:"environment"`
-	// The unique identifier for the environment
+	// The environment the plan belongs to.
+	Environment *Environment `json:"environment"`
+	// ID of the environment the plan belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// List of hidden widgets of the package
+	// Stigg widgets in which the plan is not shown.
 	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the plan.
 	ID uuid.UUID `json:"id"`
-	// List of inherited entitlements for the plan
+	// Feature entitlements inherited from the base plan.
 	InheritedEntitlements []*PackageEntitlement `json:"inheritedEntitlements,omitempty"`
-	// List of inherited entitlements for the plan
+	// Feature and credit entitlements inherited from the base plan.
 	InheritedPackageEntitlements []PackageEntitlementUnion `json:"inheritedPackageEntitlements,omitempty"`
-	// Indicates if the package is the latest version
+	// True if this is the most recent version of the plan.
 	IsLatest *bool `json:"isLatest,omitempty"`
-	// Indicates if the plan is a parent plan
+	// True when other plans extend this one.
 	IsParent bool `json:"isParent"`
-	// Minimum spend configuration
+	// Minimum amounts charged per billing period.
 	MinimumSpend []*MinimumSpend `json:"minimumSpend,omitempty"`
-	Offer        *Offer          `json:"offer,omitempty"`
-	// The overage billing period of the package
+	// Offer this plan version belongs to.
+	Offer *Offer `json:"offer,omitempty"`
+	// When usage above the included amount is charged.
 	OverageBillingPeriod *OverageBillingPeriod `json:"overageBillingPeriod,omitempty"`
-	// List of overage prices of the package
+	// Prices charged for usage above the included amount.
 	OveragePrices []*Price `json:"overagePrices,omitempty"`
-	// List of entitlements for the plan
+	// Feature and credit entitlements set on this plan itself.
 	PackageEntitlements []PackageEntitlementUnion `json:"packageEntitlements,omitempty"`
-	// List of prices for the plan
+	// Prices of the plan.
 	Prices []*Price `json:"prices,omitempty"`
-	// The pricing type of the package
+	// Whether the plan is free, paid or custom-priced.
 	PricingType *PricingType `json:"pricingType,omitempty"`
-	Product     *Product     `json:"product"`
-	// The product id of the package
+	// Product the plan belongs to.
+	Product *Product `json:"product"`
+	// ID of the product the plan belongs to.
 	ProductID *string `json:"productId,omitempty"`
-	// The unique identifier for the entity
+	// Your identifier for the plan.
 	RefID string `json:"refId"`
-	// The status of the package
+	// Whether this plan version is a draft, published or archived.
 	Status PackageStatus `json:"status"`
-	// Sync states of the plan with external systems
+	// Sync status of the plan with each connected integration.
 	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// The type of the package
+	// Kind of package; for plans this is the plan type.
 	Type string `json:"type"`
-	// Timestamp of when the record was last updated
+	// When the plan was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The version number of the package
+	// Version of the plan; each publish creates a new one.
 	VersionNumber int `json:"versionNumber"`
 }
 
+// An add-on and its quantity in a scheduled plan change.
 type PlanChangeAddon struct {
-	AddonRefID string  `json:"addonRefId"`
-	Quantity   float64 `json:"quantity"`
+	// Identifier of the add-on.
+	AddonRefID string `json:"addonRefId"`
+	// Number of units of the add-on.
+	Quantity float64 `json:"quantity"`
 }
 
+// Details of a scheduled change to another plan.
 type PlanChangeVariables struct {
-	Addons           []*PlanChangeAddon              `json:"addons,omitempty"`
-	BillableFeatures []*BillableFeature              `json:"billableFeatures,omitempty"`
-	BillingPeriod    *BillingPeriod                  `json:"billingPeriod,omitempty"`
-	ChangeType       PlanChangeType                  `json:"changeType"`
-	PlanRefID        string                          `json:"planRefId"`
-	PriceOverrides   []*PriceOverrideChangeVariables `json:"priceOverrides,omitempty"`
-	RecurringCredits []*RecurringCredits             `json:"recurringCredits,omitempty"`
+	// Add-ons and quantities after the change.
+	Addons []*PlanChangeAddon `json:"addons,omitempty"`
+	// Feature quantities billed after the change.
+	BillableFeatures []*BillableFeature `json:"billableFeatures,omitempty"`
+	// Billing period after the change.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Whether the change is an upgrade or a downgrade.
+	ChangeType PlanChangeType `json:"changeType"`
+	// Identifier of the plan being changed to.
+	PlanRefID string `json:"planRefId"`
+	// Price overrides that apply after the change.
+	PriceOverrides []*PriceOverrideChangeVariables `json:"priceOverrides,omitempty"`
+	// Recurring credit amounts after the change.
+	RecurringCredits []*RecurringCredits `json:"recurringCredits,omitempty"`
 }
 
 func (PlanChangeVariables) IsScheduleVariables() {}
 
+// Draft change to the add-ons compatible with a plan.
 type PlanCompatibleAddonChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *Addon `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *Addon `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Draft change to the package groups available with a plan.
 type PlanCompatiblePackageGroupChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *PackageGroup `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *PackageGroup `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// How a package group's add-ons are offered with a plan.
 type PlanCompatiblePackageGroupOptions struct {
-	// Number of free items from package group
+	// How many add-ons from the group come free.
 	FreeItems *float64 `json:"freeItems,omitempty"`
-	// Number of required items from package group
+	// How many add-ons from the group must be chosen.
 	MinItems *float64 `json:"minItems,omitempty"`
 }
 
+// A package group available with a plan, with its plan-specific options.
 type PlanCompatiblePackageGroups struct {
-	// Included addons in the package group
+	// Add-ons in the group.
 	Addons []*Addon `json:"addons,omitempty"`
-	// Timestamp of when the record was created
+	// When the package group was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// The description of the package group
+	// Free-text description of the package group.
 	Description *string `json:"description,omitempty"`
-	// The display name of the package group
+	// Human-readable name of the package group.
 	DisplayName string `json:"displayName"`
-	// The unique identifier for the environment
+	// ID of the environment the package group belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Indicates if this is the latest version of the package group
+	// True if this is the most recent version of the package group.
 	IsLatest bool `json:"isLatest"`
-	// Plan compatible package group options
+	// How the group is offered with this plan.
 	Options *PlanCompatiblePackageGroupOptions `json:"options"`
-	// The id of the package group
-	PackageGroupID string   `json:"packageGroupId"`
-	Product        *Product `json:"product"`
-	// The id of the related product
+	// Your identifier for the package group.
+	PackageGroupID string `json:"packageGroupId"`
+	// Product the package group belongs to.
+	Product *Product `json:"product"`
+	// ID of the product the package group belongs to.
 	ProductID *string `json:"productId,omitempty"`
-	// The status of the package group (draft, published, archived)
+	// Whether the package group is a draft, published or archived.
 	Status PackageGroupStatus `json:"status"`
-	// Timestamp of when the record was last updated
+	// When the package group was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
-	// The version number of the package group
+	// Version of the package group.
 	VersionNumber int `json:"versionNumber"`
 }
 
+// A page of plans together with paging details.
 type PlanConnection struct {
-	// Array of edges.
+	// The plans on this page, each paired with its cursor.
 	Edges []*PlanEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of plans that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One plan in a page of results, along with its cursor.
 type PlanEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this plan; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the Plan
+	// The plan itself.
 	Node *Plan `json:"node"`
 }
 
+// Conditions for selecting plans; all given conditions must hold.
 type PlanFilter struct {
-	And              []*PlanFilter                  `json:"and,omitempty"`
-	BillingID        *StringFieldComparison         `json:"billingId,omitempty"`
-	CompatibleAddons *PlanFilterAddonFilter         `json:"compatibleAddons,omitempty"`
-	CreatedAt        *DateFieldComparison           `json:"createdAt,omitempty"`
-	Description      *StringFieldComparison         `json:"description,omitempty"`
-	DisplayName      *StringFieldComparison         `json:"displayName,omitempty"`
-	EnvironmentID    *UUIDFilterComparison          `json:"environmentId,omitempty"`
-	ID               *UUIDFilterComparison          `json:"id,omitempty"`
-	IsLatest         *BooleanFieldComparison        `json:"isLatest,omitempty"`
-	Offer            *PlanFilterOfferFilter         `json:"offer,omitempty"`
-	Or               []*PlanFilter                  `json:"or,omitempty"`
-	PricingType      *PricingTypeFilterComparison   `json:"pricingType,omitempty"`
-	Product          *PlanFilterProductFilter       `json:"product,omitempty"`
-	ProductID        *StringFieldComparison         `json:"productId,omitempty"`
-	RefID            *StringFieldComparison         `json:"refId,omitempty"`
-	Status           *PackageStatusFilterComparison `json:"status,omitempty"`
-	UpdatedAt        *DateFieldComparison           `json:"updatedAt,omitempty"`
-	VersionNumber    *IntFieldComparison            `json:"versionNumber,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*PlanFilter `json:"and,omitempty"`
+	// Condition on the plan's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the add-ons compatible with the plan; matches if any of them matches.
+	CompatibleAddons *PlanFilterAddonFilter `json:"compatibleAddons,omitempty"`
+	// Condition on the plan's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the plan's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the plan's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the plan's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the plan's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the plan's latest-version flag.
+	IsLatest *BooleanFieldComparison `json:"isLatest,omitempty"`
+	// Condition on the offer the plan belongs to.
+	Offer *PlanFilterOfferFilter `json:"offer,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*PlanFilter `json:"or,omitempty"`
+	// Condition on the plan's pricing type.
+	PricingType *PricingTypeFilterComparison `json:"pricingType,omitempty"`
+	// Condition on the product the plan belongs to.
+	Product *PlanFilterProductFilter `json:"product,omitempty"`
+	// Condition on the plan's product ID.
+	ProductID *StringFieldComparison `json:"productId,omitempty"`
+	// Condition on the plan's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the plan's status.
+	Status *PackageStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the plan's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
+	// Condition on the plan's version number.
+	VersionNumber *IntFieldComparison `json:"versionNumber,omitempty"`
 }
 
+// Conditions on the add-ons related to a plan being filtered.
 type PlanFilterAddonFilter struct {
-	And           []*PlanFilterAddonFilter       `json:"and,omitempty"`
-	BillingID     *StringFieldComparison         `json:"billingId,omitempty"`
-	CreatedAt     *DateFieldComparison           `json:"createdAt,omitempty"`
-	Description   *StringFieldComparison         `json:"description,omitempty"`
-	DisplayName   *StringFieldComparison         `json:"displayName,omitempty"`
-	EnvironmentID *UUIDFilterComparison          `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison          `json:"id,omitempty"`
-	IsLatest      *BooleanFieldComparison        `json:"isLatest,omitempty"`
-	Or            []*PlanFilterAddonFilter       `json:"or,omitempty"`
-	PricingType   *PricingTypeFilterComparison   `json:"pricingType,omitempty"`
-	ProductID     *StringFieldComparison         `json:"productId,omitempty"`
-	RefID         *StringFieldComparison         `json:"refId,omitempty"`
-	Status        *PackageStatusFilterComparison `json:"status,omitempty"`
-	UpdatedAt     *DateFieldComparison           `json:"updatedAt,omitempty"`
-	VersionNumber *IntFieldComparison            `json:"versionNumber,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*PlanFilterAddonFilter `json:"and,omitempty"`
+	// Condition on the add-on's ID in the billing provider.
+	BillingID *StringFieldComparison `json:"billingId,omitempty"`
+	// Condition on the add-on's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the add-on's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the add-on's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the add-on's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the add-on's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the add-on's latest-version flag.
+	IsLatest *BooleanFieldComparison `json:"isLatest,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*PlanFilterAddonFilter `json:"or,omitempty"`
+	// Condition on the add-on's pricing type.
+	PricingType *PricingTypeFilterComparison `json:"pricingType,omitempty"`
+	// Condition on the add-on's product ID.
+	ProductID *StringFieldComparison `json:"productId,omitempty"`
+	// Condition on the add-on's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the add-on's status.
+	Status *PackageStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the add-on's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
+	// Condition on the add-on's version number.
+	VersionNumber *IntFieldComparison `json:"versionNumber,omitempty"`
 }
 
+// Conditions on the offers related to a plan being filtered.
 type PlanFilterOfferFilter struct {
-	And           []*PlanFilterOfferFilter     `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison         `json:"createdAt,omitempty"`
-	EnvironmentID *UUIDFilterComparison        `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison        `json:"id,omitempty"`
-	IsDefault     *BooleanFieldComparison      `json:"isDefault,omitempty"`
-	IsLatest      *BooleanFieldComparison      `json:"isLatest,omitempty"`
-	OfferID       *StringFieldComparison       `json:"offerId,omitempty"`
-	Or            []*PlanFilterOfferFilter     `json:"or,omitempty"`
-	Status        *OfferStatusFilterComparison `json:"status,omitempty"`
-	Version       *IntFieldComparison          `json:"version,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*PlanFilterOfferFilter `json:"and,omitempty"`
+	// Condition on the offer's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the offer's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the offer's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the offer's default-offer flag.
+	IsDefault *BooleanFieldComparison `json:"isDefault,omitempty"`
+	// Condition on the offer's latest-version flag.
+	IsLatest *BooleanFieldComparison `json:"isLatest,omitempty"`
+	// Condition on the offer's own identifier.
+	OfferID *StringFieldComparison `json:"offerId,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*PlanFilterOfferFilter `json:"or,omitempty"`
+	// Condition on the offer's status.
+	Status *OfferStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the offer's version.
+	Version *IntFieldComparison `json:"version,omitempty"`
 }
 
+// Conditions on the products related to a plan being filtered.
 type PlanFilterProductFilter struct {
-	And                       []*PlanFilterProductFilter `json:"and,omitempty"`
-	AWSMarketplaceProductCode *StringFieldComparison     `json:"awsMarketplaceProductCode,omitempty"`
-	AWSMarketplaceProductID   *StringFieldComparison     `json:"awsMarketplaceProductId,omitempty"`
-	CreatedAt                 *DateFieldComparison       `json:"createdAt,omitempty"`
-	Description               *StringFieldComparison     `json:"description,omitempty"`
-	DisplayName               *StringFieldComparison     `json:"displayName,omitempty"`
-	EnvironmentID             *UUIDFilterComparison      `json:"environmentId,omitempty"`
-	ID                        *UUIDFilterComparison      `json:"id,omitempty"`
-	IsDefaultProduct          *BooleanFieldComparison    `json:"isDefaultProduct,omitempty"`
-	MultipleSubscriptions     *BooleanFieldComparison    `json:"multipleSubscriptions,omitempty"`
-	Or                        []*PlanFilterProductFilter `json:"or,omitempty"`
-	RefID                     *StringFieldComparison     `json:"refId,omitempty"`
-	UpdatedAt                 *DateFieldComparison       `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*PlanFilterProductFilter `json:"and,omitempty"`
+	// Condition on the product's AWS Marketplace product code.
+	AWSMarketplaceProductCode *StringFieldComparison `json:"awsMarketplaceProductCode,omitempty"`
+	// Condition on the product's AWS Marketplace product ID.
+	AWSMarketplaceProductID *StringFieldComparison `json:"awsMarketplaceProductId,omitempty"`
+	// Condition on the product's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the product's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the product's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the product's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the product's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the product's default-product flag.
+	IsDefaultProduct *BooleanFieldComparison `json:"isDefaultProduct,omitempty"`
+	// Condition on the product's multiple-subscriptions flag.
+	MultipleSubscriptions *BooleanFieldComparison `json:"multipleSubscriptions,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*PlanFilterProductFilter `json:"or,omitempty"`
+	// Condition on the product's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the product's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Details of a scheduled change to a plan price override.
 type PlanPriceOverrideChangeVariables struct {
+	// Feature the overridden price is for, if it is feature-based.
 	FeatureID *string `json:"featureId,omitempty"`
-	PlanRefID string  `json:"planRefId"`
+	// Identifier of the plan whose price is overridden.
+	PlanRefID string `json:"planRefId"`
 }
 
 func (PlanPriceOverrideChangeVariables) IsScheduleVariables() {}
 
+// One sort key for a plan query; a list of these sorts by each key in turn.
 type PlanSort struct {
-	Direction SortDirection  `json:"direction"`
-	Field     PlanSortFields `json:"field"`
-	Nulls     *SortNulls     `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The plan field to sort on.
+	Field PlanSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// Connection settings of a Prequel data export.
 type PrequelCredentials struct {
-	// Prequel recipient ID associated with this integration
+	// Recipient in Prequel that receives the exported data.
 	PrequelRecipientID string `json:"prequelRecipientId"`
 }
 
 func (PrequelCredentials) IsCredentials() {}
 
+// One price of a plan or add-on: what is charged, how and how often.
 type Price struct {
-	// The billing cadence of the price
+	// Whether the price is charged once or every period.
 	BillingCadence BillingCadence `json:"billingCadence"`
-	// The billing country code of the price
+	// Country this price is for, when prices differ by country.
 	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// The price's ID in the billing provider.
 	BillingID *string `json:"billingId,omitempty"`
-	// The billing model of the price
+	// How the amount is computed, such as flat fee or per unit.
 	BillingModel BillingModel `json:"billingModel"`
-	// The billing period of the price
+	// Period the price covers.
 	BillingPeriod BillingPeriod `json:"billingPeriod"`
-	// The number of units per block
+	// Units per block, when units are sold in blocks.
 	BlockSize *float64 `json:"blockSize,omitempty"`
-	// Timestamp of when the record was created
+	// When the price was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The recurring credit grant cadence of the price
+	// When credits bought with this price are granted.
 	CreditGrantCadence *CreditGrantCadence `json:"creditGrantCadence,omitempty"`
-	// The credit rate for this price
+	// Credits this price stands for.
 	CreditRate *CreditRate `json:"creditRate,omitempty"`
-	// The CRM id of the price
+	// ID of the price in the connected CRM.
 	CrmID *string `json:"crmId,omitempty"`
-	// The CRM link url of the price
+	// Link to the price in the connected CRM.
 	CrmLinkURL *string `json:"crmLinkUrl,omitempty"`
-	// The custom currency of the price this price applies to
+	// Credit currency this price grants.
 	CustomCurrency *CustomCurrency `json:"customCurrency,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the price belongs to.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// Get the feature of the price
+	// Feature the price charges for, if feature-based.
 	Feature *Feature `json:"feature,omitempty"`
-	// The ID of the feature this price applies to
+	// Identifier of the feature the price charges for.
 	FeatureID *string `json:"featureId,omitempty"`
-	// Unique identifier for the entity
+	// Internal ID of the price.
 	ID uuid.UUID `json:"id"`
-	// Indication whether the subscription price is an override price
+	// True when this price overrides the plan price for one subscription.
 	IsOverridePrice bool `json:"isOverridePrice"`
-	// The maximum unit quantity of the price
+	// Largest number of units that can be bought.
 	MaxUnitQuantity *float64 `json:"maxUnitQuantity,omitempty"`
-	// The minimum unit quantity of the price
-	MinUnitQuantity *float64    `json:"minUnitQuantity,omitempty"`
-	Package         *PackageDto `json:"package"`
-	// The package id of the price
+	// Smallest number of units that can be bought.
+	MinUnitQuantity *float64 `json:"minUnitQuantity,omitempty"`
+	// Plan or add-on the price belongs to.
+	Package *PackageDto `json:"package"`
+	// Identifier of the plan or add-on the price belongs to.
 	PackageID *string `json:"packageId,omitempty"`
-	// The price amount of the price
+	// Amount charged, per unit where the model is per unit.
 	Price *Money `json:"price,omitempty"`
-	// The reset period of the price
+	// How often the included usage resets.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The reset period configuration of the price
+	// Exact schedule of the usage reset.
 	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// List of tiers of the price
+	// Tiers of a tiered price.
 	Tiers []*PriceTier `json:"tiers,omitempty"`
-	// The tiers mode of the price
+	// How tiers apply: volume or graduated.
 	TiersMode *TiersMode `json:"tiersMode,omitempty"`
-	// The ID of the custom currency this price applies to
+	// Credit currency topped up by this price.
 	TopUpCustomCurrencyID *string `json:"topUpCustomCurrencyId,omitempty"`
-	// Indicates if the price is used in subscriptions
+	// True when subscriptions use this price.
 	UsedInSubscriptions *bool `json:"usedInSubscriptions,omitempty"`
 }
 
+// A price override in a scheduled plan change.
 type PriceOverrideChangeVariables struct {
+	// Add-on whose price is overridden, if any.
 	AddonRefID *string `json:"addonRefId,omitempty"`
-	FeatureID  *string `json:"featureId,omitempty"`
-	PlanRefID  *string `json:"planRefId,omitempty"`
+	// Feature whose price is overridden, if any.
+	FeatureID *string `json:"featureId,omitempty"`
+	// Plan whose price is overridden, if any.
+	PlanRefID *string `json:"planRefId,omitempty"`
 }
 
+// A price to charge instead of the plan or add-on price.
 type PriceOverrideInput struct {
-	// The corresponding addon id of the price
+	// Add-on whose price is replaced, if any.
 	AddonID *string `json:"addonId,omitempty"`
-	// Whether the price is a base charge
+	// True when replacing the fixed base charge rather than a feature price.
 	BaseCharge *bool `json:"baseCharge,omitempty"`
-	// The number of units per block. Defaults to 1 unit
+	// Units per block; 1 if left out.
 	BlockSize *float64 `json:"blockSize,omitempty"`
-	// The credit rate for this period
+	// Credits this price stands for.
 	CreditRate *CreditRateInput `json:"creditRate,omitempty"`
-	// The corresponding feature id of the price
+	// Feature whose price is replaced, if any.
 	FeatureID *string `json:"featureId,omitempty"`
-	// The price of the price period
+	// Amount to charge.
 	Price *MoneyInputDto `json:"price,omitempty"`
-	// List of tiers of the price period
+	// Tiers, for a tiered price.
 	Tiers []*PriceTierInput `json:"tiers,omitempty"`
 }
 
+// One tier of a tiered price.
 type PriceTier struct {
-	// The flat fee price of the price tier
+	// Fixed amount charged for reaching this tier.
 	FlatPrice *Money `json:"flatPrice,omitempty"`
-	// The unit price of the price tier
+	// Amount charged per unit in this tier.
 	UnitPrice *Money `json:"unitPrice,omitempty"`
-	// The up to quantity of the price tier
+	// Highest quantity this tier covers; null for the last tier.
 	UpTo *float64 `json:"upTo,omitempty"`
 }
 
+// One tier of a tiered price.
 type PriceTierInput struct {
-	// The flat fee price of the price tier
+	// Fixed amount charged for reaching this tier.
 	FlatPrice *MoneyInputDto `json:"flatPrice,omitempty"`
-	// The unit price of the price tier
+	// Amount charged per unit in this tier.
 	UnitPrice *MoneyInputDto `json:"unitPrice,omitempty"`
-	// The up to quantity of the price tier
+	// Highest quantity this tier covers; leave out for the last tier.
 	UpTo *float64 `json:"upTo,omitempty"`
 }
 
+// Draft change to a package's pricing type.
 type PricingTypeChange struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *PricingType `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *PricingType `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Conditions on a PricingType enum field; when several are given, all must hold.
 type PricingTypeFilterComparison struct {
-	Eq       *PricingType             `json:"eq,omitempty"`
-	Gt       *PricingType             `json:"gt,omitempty"`
-	Gte      *PricingType             `json:"gte,omitempty"`
-	ILike    *PricingType             `json:"iLike,omitempty"`
-	In       []PricingType            `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *PricingType             `json:"like,omitempty"`
-	Lt       *PricingType             `json:"lt,omitempty"`
-	Lte      *PricingType             `json:"lte,omitempty"`
-	Neq      *PricingType             `json:"neq,omitempty"`
-	NotILike *PricingType             `json:"notILike,omitempty"`
-	NotIn    []PricingType            `json:"notIn,omitempty"`
-	NotLike  *PricingType             `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *PricingType `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *PricingType `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *PricingType `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *PricingType `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []PricingType `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *PricingType `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *PricingType `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *PricingType `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *PricingType `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *PricingType `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []PricingType `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *PricingType `json:"notLike,omitempty"`
 }
 
+// A product you sell, with its plans, add-ons and subscription rules.
 type Product struct {
-	// Additional metadata for the product
+	// Custom key-value metadata attached to the product.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Addons associated with the product
+	// Add-ons of the product.
 	Addons []*Addon `json:"addons,omitempty"`
-	// Method to get the auto cancellation rules for the product
+	// Rules that end one subscription when another starts.
 	AutoCancellationRules []*AutoCancellationRule `json:"autoCancellationRules,omitempty"`
-	// AWS Marketplace product code
+	// Product code in AWS Marketplace, when sold there.
 	AWSMarketplaceProductCode *string `json:"awsMarketplaceProductCode,omitempty"`
-	// AWS Marketplace product ID
+	// Product ID in AWS Marketplace, when sold there.
 	AWSMarketplaceProductID *string `json:"awsMarketplaceProductId,omitempty"`
-	// Timestamp of when the record was created
+	// When the product was created.
 	CreatedAt time.Time `json:"createdAt"`
-	// Description of the product
+	// Free-text description of the product.
 	Description *string `json:"description,omitempty"`
-	// Display name of the product
+	// Human-readable name of the product.
 	DisplayName *string `json:"displayName,omitempty"`
-	// Plan to downgrade to when a subscription ends or is cancelled
-	DowngradePlan *Plan        `json:"downgradePlan,omitempty"`
-	Environment   *Environment `json:"environment,omitempty"`
-	// The unique identifier for the environment
+	// Plan customers move to when their subscription ends.
+	DowngradePlan *Plan `json:"downgradePlan,omitempty"`
+	// The environment the product belongs to.
+	Environment *Environment `json:"environment,omitempty"`
+	// ID of the environment the product belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Whether the product has subscriptions
+	// True when the product has subscriptions.
 	HasSubscriptions bool `json:"hasSubscriptions"`
-	// Unique identifier for the entity
+	// Internal ID of the product.
 	ID uuid.UUID `json:"id"`
-	// Indicates if this is the default product for the account
+	// True for the default product.
 	IsDefaultProduct bool `json:"isDefaultProduct"`
-	// Indicates if multiple subscriptions to this product are allowed
+	// True when a customer may hold several subscriptions to this product.
 	MultipleSubscriptions bool `json:"multipleSubscriptions"`
-	// Plans associated with the product
+	// Plans of the product.
 	Plans []*Plan `json:"plans,omitempty"`
-	// Settings for the product
+	// Subscription start and end rules of the product.
 	ProductSettings *ProductSettings `json:"productSettings"`
-	// The unique identifier for the entity
+	// Your identifier for the product.
 	RefID string `json:"refId"`
-	// The status of the product
-	Status                ProductStatus `json:"status"`
-	SubscriptionStartPlan *Plan         `json:"subscriptionStartPlan,omitempty"`
-	// Method to get the rule for resetting usage cutoff on subscription update
+	// Whether the product is published or archived.
+	Status ProductStatus `json:"status"`
+	// Plan new customers start on.
+	SubscriptionStartPlan *Plan `json:"subscriptionStartPlan,omitempty"`
+	// When usage is reset as a subscription changes.
 	SubscriptionUpdateUsageResetCutoffRule *SubscriptionUpdateUsageResetCutoffRule `json:"subscriptionUpdateUsageResetCutoffRule"`
-	// Timestamp of when the record was last updated
+	// When the product was last updated.
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// A page of products together with paging details.
 type ProductConnection struct {
-	// Array of edges.
+	// The products on this page, each paired with its cursor.
 	Edges []*ProductEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of products that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One product in a page of results, along with its cursor.
 type ProductEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this product; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the Product
+	// The product itself.
 	Node *Product `json:"node"`
 }
 
+// Conditions for selecting products; all given conditions must hold.
 type ProductFilter struct {
-	And                       []*ProductFilter        `json:"and,omitempty"`
-	AWSMarketplaceProductCode *StringFieldComparison  `json:"awsMarketplaceProductCode,omitempty"`
-	AWSMarketplaceProductID   *StringFieldComparison  `json:"awsMarketplaceProductId,omitempty"`
-	CreatedAt                 *DateFieldComparison    `json:"createdAt,omitempty"`
-	Description               *StringFieldComparison  `json:"description,omitempty"`
-	DisplayName               *StringFieldComparison  `json:"displayName,omitempty"`
-	EnvironmentID             *UUIDFilterComparison   `json:"environmentId,omitempty"`
-	ID                        *UUIDFilterComparison   `json:"id,omitempty"`
-	IsDefaultProduct          *BooleanFieldComparison `json:"isDefaultProduct,omitempty"`
-	MultipleSubscriptions     *BooleanFieldComparison `json:"multipleSubscriptions,omitempty"`
-	Or                        []*ProductFilter        `json:"or,omitempty"`
-	RefID                     *StringFieldComparison  `json:"refId,omitempty"`
-	UpdatedAt                 *DateFieldComparison    `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*ProductFilter `json:"and,omitempty"`
+	// Condition on the product's AWS Marketplace product code.
+	AWSMarketplaceProductCode *StringFieldComparison `json:"awsMarketplaceProductCode,omitempty"`
+	// Condition on the product's AWS Marketplace product ID.
+	AWSMarketplaceProductID *StringFieldComparison `json:"awsMarketplaceProductId,omitempty"`
+	// Condition on the product's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the product's description.
+	Description *StringFieldComparison `json:"description,omitempty"`
+	// Condition on the product's display name.
+	DisplayName *StringFieldComparison `json:"displayName,omitempty"`
+	// Condition on the product's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the product's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Condition on the product's default-product flag.
+	IsDefaultProduct *BooleanFieldComparison `json:"isDefaultProduct,omitempty"`
+	// Condition on the product's multiple-subscriptions flag.
+	MultipleSubscriptions *BooleanFieldComparison `json:"multipleSubscriptions,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*ProductFilter `json:"or,omitempty"`
+	// Condition on the product's reference ID.
+	RefID *StringFieldComparison `json:"refId,omitempty"`
+	// Condition on the product's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// Rules for how subscriptions to a product start and end.
 type ProductSettings struct {
-	// Plan to downgrade to at the end of the billing period
+	// Plan to move to when a subscription ends.
 	DowngradePlan *Plan `json:"downgradePlan,omitempty"`
-	// ID of the plan to downgrade to at the end of the billing period
+	// Identifier of the plan to move to when a subscription ends.
 	DowngradePlanID *string `json:"downgradePlanId,omitempty"`
-	// Indicates if the subscription should be prorated at the end of the billing period
+	// True when changes at the end of a billing period are prorated.
 	ProrateAtEndOfBillingPeriod *bool `json:"prorateAtEndOfBillingPeriod,omitempty"`
-	// Time when the subscription will be cancelled
+	// When cancellations take effect by default.
 	SubscriptionCancellationTime SubscriptionCancellationTime `json:"subscriptionCancellationTime"`
-	// Setup for the end of the subscription
+	// What happens when a subscription ends.
 	SubscriptionEndSetup SubscriptionEndSetup `json:"subscriptionEndSetup"`
-	// Plan to start the subscription with
+	// Plan new subscriptions start on.
 	SubscriptionStartPlan *Plan `json:"subscriptionStartPlan,omitempty"`
-	// ID of the plan to start the subscription with
+	// Identifier of the plan new subscriptions start on.
 	SubscriptionStartPlanID *string `json:"subscriptionStartPlanId,omitempty"`
-	// Setup for the start of the subscription
+	// How a new customer's first subscription starts.
 	SubscriptionStartSetup SubscriptionStartSetup `json:"subscriptionStartSetup"`
 }
 
+// One sort key for a product query; a list of these sorts by each key in turn.
 type ProductSort struct {
-	Direction SortDirection     `json:"direction"`
-	Field     ProductSortFields `json:"field"`
-	Nulls     *SortNulls        `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The product field to sort on.
+	Field ProductSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// A page of promotional entitlements together with paging details.
 type PromotionalEntitlementConnection struct {
-	// Array of edges.
+	// The promotional entitlements on this page, each paired with its cursor.
 	Edges []*PromotionalEntitlementEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of promotional entitlements that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One promotional entitlement in a page of results, along with its cursor.
 type PromotionalEntitlementEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this promotional entitlement; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the PromotionalEntitlement
+	// The promotional entitlement itself.
 	Node *ent.PromotionalEntitlement `json:"node"`
 }
 
+// Conditions for selecting promotional entitlements; all given conditions must hold.
 type PromotionalEntitlementFilter struct {
-	And           []*PromotionalEntitlementFilter               `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison                          `json:"createdAt,omitempty"`
-	EnvironmentID *UUIDFilterComparison                         `json:"environmentId,omitempty"`
-	ID            *UUIDFilterComparison                         `json:"id,omitempty"`
-	Or            []*PromotionalEntitlementFilter               `json:"or,omitempty"`
-	Status        *PromotionalEntitlementStatusFilterComparison `json:"status,omitempty"`
-	UpdatedAt     *DateFieldComparison                          `json:"updatedAt,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*PromotionalEntitlementFilter `json:"and,omitempty"`
+	// Condition on the promotional entitlement's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the promotional entitlement's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Condition on the promotional entitlement's internal ID.
+	ID *UUIDFilterComparison `json:"id,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*PromotionalEntitlementFilter `json:"or,omitempty"`
+	// Condition on the promotional entitlement's status.
+	Status *PromotionalEntitlementStatusFilterComparison `json:"status,omitempty"`
+	// Condition on the promotional entitlement's last update time.
+	UpdatedAt *DateFieldComparison `json:"updatedAt,omitempty"`
 }
 
+// One sort key for a promotional entitlement query; a list of these sorts by each key in turn.
 type PromotionalEntitlementSort struct {
-	Direction SortDirection                    `json:"direction"`
-	Field     PromotionalEntitlementSortFields `json:"field"`
-	Nulls     *SortNulls                       `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The promotional entitlement field to sort on.
+	Field PromotionalEntitlementSortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// Conditions on a PromotionalEntitlementStatus enum field; when several are given, all must hold.
 type PromotionalEntitlementStatusFilterComparison struct {
-	Eq       *PromotionalEntitlementStatus  `json:"eq,omitempty"`
-	Gt       *PromotionalEntitlementStatus  `json:"gt,omitempty"`
-	Gte      *PromotionalEntitlementStatus  `json:"gte,omitempty"`
-	ILike    *PromotionalEntitlementStatus  `json:"iLike,omitempty"`
-	In       []PromotionalEntitlementStatus `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool]       `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool]       `json:"isNot,omitempty"`
-	Like     *PromotionalEntitlementStatus  `json:"like,omitempty"`
-	Lt       *PromotionalEntitlementStatus  `json:"lt,omitempty"`
-	Lte      *PromotionalEntitlementStatus  `json:"lte,omitempty"`
-	Neq      *PromotionalEntitlementStatus  `json:"neq,omitempty"`
-	NotILike *PromotionalEntitlementStatus  `json:"notILike,omitempty"`
-	NotIn    []PromotionalEntitlementStatus `json:"notIn,omitempty"`
-	NotLike  *PromotionalEntitlementStatus  `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *PromotionalEntitlementStatus `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *PromotionalEntitlementStatus `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *PromotionalEntitlementStatus `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *PromotionalEntitlementStatus `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []PromotionalEntitlementStatus `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *PromotionalEntitlementStatus `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *PromotionalEntitlementStatus `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *PromotionalEntitlementStatus `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *PromotionalEntitlementStatus `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *PromotionalEntitlementStatus `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []PromotionalEntitlementStatus `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *PromotionalEntitlementStatus `json:"notLike,omitempty"`
 }
 
+// Details of a customer to create and, optionally, the subscription to start for it.
 type ProvisionCustomerInput struct {
-	// Additional metadata
+	// Custom key-value metadata to store with the customer.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The AWS Marketplace integration id
+	// ID of the customer in AWS Marketplace.
 	AWSMarketplaceCustomerID *string `json:"awsMarketplaceCustomerId,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// ID of an existing customer in the billing provider to link to.
 	BillingID *string `json:"billingId,omitempty"`
-	// Customer billing information
+	// Details to pass to the billing provider.
 	BillingInformation *CustomerBillingInfo `json:"billingInformation,omitempty"`
-	// Customer level coupon
+	// Coupon to apply to the customer.
 	CouponRefID *string `json:"couponRefId,omitempty"`
-	// Timestamp of when the record was created
+	// Creation time to record, for customers created elsewhere first.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The unique identifier for the customer in Hubspot integration
+	// ID of the customer in the connected CRM.
 	CrmID *string `json:"crmId,omitempty"`
-	// Customer slug
+	// Identifier for the new customer; generated if left out.
 	CustomerID *string `json:"customerId,omitempty"`
-	// The email of the customer
+	// Email address of the customer.
 	Email *string `json:"email,omitempty"`
-	// The unique identifier for the environment
+	// Environment to create the customer in; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// Wether the customer should be excluded from the experiment
+	// Keep the customer out of any running experiment.
 	ExcludeFromExperiment *bool `json:"excludeFromExperiment,omitempty"`
-	// The name of the customer
+	// Display name of the customer.
 	Name *string `json:"name,omitempty"`
-	// Customer slug
+	// Identifier for the new customer; same as customerId.
 	RefID *string `json:"refId,omitempty"`
-	// The unique identifier for the customer in Salesforce integration
+	// ID of the customer in Salesforce.
 	SalesforceID *string `json:"salesforceId,omitempty"`
-	// Wether or not to sync free subscriptions to the billing provider
+	// Also sync free subscriptions of this customer to the billing provider.
 	ShouldSyncFree *bool `json:"shouldSyncFree,omitempty"`
-	// Subscription parameters
+	// Subscription to start for the customer; otherwise the product settings decide.
 	SubscriptionParams *ProvisionCustomerSubscriptionInput `json:"subscriptionParams,omitempty"`
 }
 
+// Subscription to start while provisioning a customer.
 type ProvisionCustomerSubscriptionInput struct {
-	AdditionalMetaData map[string]any            `json:"additionalMetaData,omitempty"`
-	Addons             []*SubscriptionAddonInput `json:"addons,omitempty"`
-	// Coupon input
-	AppliedCoupon            *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
-	AwaitPaymentConfirmation *bool                    `json:"awaitPaymentConfirmation,omitempty"`
-	BillableFeatures         []*BillableFeatureInput  `json:"billableFeatures,omitempty"`
-	BillingCountryCode       *string                  `json:"billingCountryCode,omitempty"`
-	BillingID                *string                  `json:"billingId,omitempty"`
-	BillingInformation       *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
-	BillingPeriod            *BillingPeriod           `json:"billingPeriod,omitempty"`
-	// Budget configuration
+	// Custom key-value metadata to store with the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon or discount to apply to the subscription.
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Wait for the payment to be confirmed before returning.
+	AwaitPaymentConfirmation *bool `json:"awaitPaymentConfirmation,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Country whose prices to use, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// ID of an existing subscription in the billing provider to link to.
+	BillingID *string `json:"billingId,omitempty"`
+	// Details to pass to the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Spending cap for the subscription.
 	Budget *BudgetConfigurationInput `json:"budget,omitempty"`
-	// The minimum spend configuration
+	// Minimum charge per billing period, replacing the plan's.
 	MinimumSpend *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
-	// Subscription payment collection method
+	// How the subscription is paid: charged, invoiced or not at all.
 	PaymentCollectionMethod *PaymentCollectionMethod `json:"paymentCollectionMethod,omitempty"`
-	PlanID                  string                   `json:"planId"`
-	// Override the price of the subscription
-	PriceOverrides             []*PriceOverrideInput            `json:"priceOverrides,omitempty"`
-	PriceUnitAmount            *float64                         `json:"priceUnitAmount,omitempty"`
-	PromotionCode              *string                          `json:"promotionCode,omitempty"`
-	RefID                      *string                          `json:"refId,omitempty"`
-	ResourceID                 *string                          `json:"resourceId,omitempty"`
-	SalesforceID               *string                          `json:"salesforceId,omitempty"`
-	StartDate                  *time.Time                       `json:"startDate,omitempty"`
-	SubscriptionEntitlements   []*SubscriptionEntitlementInput  `json:"subscriptionEntitlements,omitempty"`
-	SubscriptionID             *string                          `json:"subscriptionId,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Prices to charge instead of the plan's.
+	PriceOverrides []*PriceOverrideInput `json:"priceOverrides,omitempty"`
+	// Price per unit to charge instead of the plan's.
+	PriceUnitAmount *float64 `json:"priceUnitAmount,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Identifier for the new subscription; same as subscriptionId.
+	RefID *string `json:"refId,omitempty"`
+	// Resource to attach the subscription to.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// ID of the subscription in Salesforce.
+	SalesforceID *string `json:"salesforceId,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// Entitlements to grant on top of the plan's.
+	SubscriptionEntitlements []*SubscriptionEntitlementInput `json:"subscriptionEntitlements,omitempty"`
+	// Identifier for the new subscription; generated if left out.
+	SubscriptionID *string `json:"subscriptionId,omitempty"`
+	// Trial settings to use instead of the plan default.
 	TrialOverrideConfiguration *TrialOverrideConfigurationInput `json:"trialOverrideConfiguration,omitempty"`
-	UnitQuantity               *float64                         `json:"unitQuantity,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
 }
 
+// Subscription to provision for a customer, through checkout when payment is needed.
 type ProvisionSubscriptionInput struct {
-	AdditionalMetaData map[string]any            `json:"additionalMetaData,omitempty"`
-	Addons             []*SubscriptionAddonInput `json:"addons,omitempty"`
-	// Coupon input
-	AppliedCoupon            *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
-	AwaitPaymentConfirmation *bool                    `json:"awaitPaymentConfirmation,omitempty"`
-	BillableFeatures         []*BillableFeatureInput  `json:"billableFeatures,omitempty"`
-	BillingCountryCode       *string                  `json:"billingCountryCode,omitempty"`
-	BillingID                *string                  `json:"billingId,omitempty"`
-	BillingInformation       *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
-	BillingPeriod            *BillingPeriod           `json:"billingPeriod,omitempty"`
-	// Budget configuration
-	Budget          *BudgetConfigurationInput `json:"budget,omitempty"`
-	CheckoutOptions *CheckoutOptions          `json:"checkoutOptions,omitempty"`
-	CustomerID      string                    `json:"customerId"`
-	// The minimum spend configuration
-	MinimumSpend     *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
-	PayingCustomerID *string                             `json:"payingCustomerId,omitempty"`
-	// Subscription payment collection method
+	// Custom key-value metadata to store with the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon or discount to apply to the subscription.
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Wait for the payment to be confirmed before returning.
+	AwaitPaymentConfirmation *bool `json:"awaitPaymentConfirmation,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Country whose prices to use, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// ID of an existing subscription in the billing provider to link to.
+	BillingID *string `json:"billingId,omitempty"`
+	// Details to pass to the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Spending cap for the subscription.
+	Budget *BudgetConfigurationInput `json:"budget,omitempty"`
+	// Settings of the checkout page, used when payment details are needed.
+	CheckoutOptions *CheckoutOptions `json:"checkoutOptions,omitempty"`
+	// Identifier of the subscribing customer.
+	CustomerID string `json:"customerId"`
+	// Minimum charge per billing period, replacing the plan's.
+	MinimumSpend *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
+	// Identifier of another customer who pays for the subscription.
+	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
+	// How the subscription is paid: charged, invoiced or not at all.
 	PaymentCollectionMethod *PaymentCollectionMethod `json:"paymentCollectionMethod,omitempty"`
-	PlanID                  string                   `json:"planId"`
-	// Override the price of the subscription
-	PriceOverrides             []*PriceOverrideInput            `json:"priceOverrides,omitempty"`
-	PriceUnitAmount            *float64                         `json:"priceUnitAmount,omitempty"`
-	PromotionCode              *string                          `json:"promotionCode,omitempty"`
-	RefID                      *string                          `json:"refId,omitempty"`
-	ResourceID                 *string                          `json:"resourceId,omitempty"`
-	SalesforceID               *string                          `json:"salesforceId,omitempty"`
-	ScheduleStrategy           *ScheduleStrategy                `json:"scheduleStrategy,omitempty"`
-	SkipTrial                  *bool                            `json:"skipTrial,omitempty"`
-	StartDate                  *time.Time                       `json:"startDate,omitempty"`
-	SubscriptionEntitlements   []*SubscriptionEntitlementInput  `json:"subscriptionEntitlements,omitempty"`
-	SubscriptionID             *string                          `json:"subscriptionId,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Prices to charge instead of the plan's.
+	PriceOverrides []*PriceOverrideInput `json:"priceOverrides,omitempty"`
+	// Price per unit to charge instead of the plan's.
+	PriceUnitAmount *float64 `json:"priceUnitAmount,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Identifier for the new subscription; same as subscriptionId.
+	RefID *string `json:"refId,omitempty"`
+	// Resource to attach the subscription to.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// ID of the subscription in Salesforce.
+	SalesforceID *string `json:"salesforceId,omitempty"`
+	// When the change applies, if it replaces a current subscription.
+	ScheduleStrategy *ScheduleStrategy `json:"scheduleStrategy,omitempty"`
+	// Start paid at once even if the plan comes with a trial.
+	SkipTrial *bool `json:"skipTrial,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// Entitlements to grant on top of the plan's.
+	SubscriptionEntitlements []*SubscriptionEntitlementInput `json:"subscriptionEntitlements,omitempty"`
+	// Identifier for the new subscription; generated if left out.
+	SubscriptionID *string `json:"subscriptionId,omitempty"`
+	// Trial settings to use instead of the plan default.
 	TrialOverrideConfiguration *TrialOverrideConfigurationInput `json:"trialOverrideConfiguration,omitempty"`
-	UnitQuantity               *float64                         `json:"unitQuantity,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
 }
 
+// Outcome of provisioning a subscription.
 type ProvisionSubscriptionResult struct {
+	// Billing provider ID of the checkout session, when payment is needed.
 	CheckoutBillingID *string `json:"checkoutBillingId,omitempty"`
-	CheckoutURL       *string `json:"checkoutUrl,omitempty"`
-	// The list of feature entitlements granted to the customer.
+	// Checkout page the customer must complete, when payment is needed.
+	CheckoutURL *string `json:"checkoutUrl,omitempty"`
+	// Feature entitlements the customer now has.
 	Entitlements []*Entitlement `json:"entitlements,omitempty"`
-	// The list of polymorphic entitlements (feature and credit) granted to the customer.
-	EntitlementsV2 []EntitlementUnion          `json:"entitlementsV2,omitempty"`
-	ID             string                      `json:"id"`
-	IsScheduled    *bool                       `json:"isScheduled,omitempty"`
-	Status         ProvisionSubscriptionStatus `json:"status"`
-	Subscription   *ent.CustomerSubscription   `json:"subscription,omitempty"`
+	// Feature and credit entitlements the customer now has.
+	EntitlementsV2 []EntitlementUnion `json:"entitlementsV2,omitempty"`
+	// Identifier of the provisioning request.
+	ID string `json:"id"`
+	// True when the change was scheduled instead of applied at once.
+	IsScheduled *bool `json:"isScheduled,omitempty"`
+	// Whether the subscription was created or payment is needed first.
+	Status ProvisionSubscriptionStatus `json:"status"`
+	// The subscription, when it was created.
+	Subscription *ent.CustomerSubscription `json:"subscription,omitempty"`
 }
 
+// Outcome of provisioning a customer.
 type ProvisionedCustomer struct {
-	// Customer slg
+	// The created customer.
 	Customer *ent.Customer `json:"customer"`
-	// The list of feature entitlements granted to the customer.
+	// Feature entitlements the customer now has.
 	Entitlements []*Entitlement `json:"entitlements,omitempty"`
-	// The list of polymorphic entitlements (feature and credit) granted to the customer.
+	// Feature and credit entitlements the customer now has.
 	EntitlementsV2 []EntitlementUnion `json:"entitlementsV2,omitempty"`
-	// Provisioned subscription
+	// Subscription created along with the customer, if any.
 	Subscription *ent.CustomerSubscription `json:"subscription,omitempty"`
-	// Wether the subscription should be provision based on customer journey or input
+	// How it was decided which subscription, if any, to create.
 	SubscriptionDecisionStrategy SubscriptionDecisionStrategy `json:"subscriptionDecisionStrategy"`
-	// Wether the subscription should be provision based on customer journey or input
+	// Same as subscriptionDecisionStrategy, under another name.
 	SubscriptionStrategyDecision SubscriptionDecisionStrategy `json:"subscriptionStrategyDecision"`
 }
 
+// Read operations of the API.
 type Query struct {
 }
 
+// Connection settings of a Received integration.
 type ReceivedCredentials struct {
-	// Admin user for the Received integration
+	// Admin user of the Received account.
 	AdminUser *string `json:"adminUser,omitempty"`
-	// API key for the Received integration
+	// API key for Received.
 	APIKey *string `json:"apiKey,omitempty"`
-	// Tenant ID for the Received integration
+	// Tenant of the Received account.
 	TenantID *string `json:"tenantId,omitempty"`
 }
 
 func (ReceivedCredentials) IsCredentials() {}
 
+// A credit currency and the amount granted each period.
 type RecurringCredits struct {
-	CustomCurrencyID string  `json:"customCurrencyId"`
-	Quantity         float64 `json:"quantity"`
+	// Identifier of the credit currency.
+	CustomCurrencyID string `json:"customCurrencyId"`
+	// Credits granted each period.
+	Quantity float64 `json:"quantity"`
 }
 
+// Details of a scheduled change to recurring credits.
 type RecurringCreditsChangeVariables struct {
-	CustomCurrencyID *string  `json:"customCurrencyId,omitempty"`
-	NewQuantity      *float64 `json:"newQuantity,omitempty"`
+	// Identifier of the credit currency.
+	CustomCurrencyID *string `json:"customCurrencyId,omitempty"`
+	// Credits granted each period after the change.
+	NewQuantity *float64 `json:"newQuantity,omitempty"`
 }
 
 func (RecurringCreditsChangeVariables) IsScheduleVariables() {}
 
+// Which coupon to remove from which customer.
 type RemoveCouponFromCustomerInput struct {
-	// The id of the record.
+	// Internal ID of the customer.
 	ID uuid.UUID `json:"id"`
-	// The id of relation.
+	// Internal ID of the coupon to remove.
 	RelationID uuid.UUID `json:"relationId"`
 }
 
+// Which promotional entitlement to revoke.
 type RevokePromotionalEntitlementInput struct {
-	// The unique identifier of the entitlement customer
+	// Identifier of the customer.
 	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature whose promotional entitlement is revoked.
 	FeatureID string `json:"featureId"`
 }
 
+// Connection settings of a Salesforce integration.
 type SalesforceCredentials struct {
-	// Domain of the Salesforce account
+	// Domain of the Salesforce org.
 	Domain *string `json:"domain,omitempty"`
 }
 
 func (SalesforceCredentials) IsCredentials() {}
 
+// Which coupon to apply to which customer.
 type SetCouponOnCustomerInput struct {
-	// The id of the record.
+	// Internal ID of the customer.
 	ID uuid.UUID `json:"id"`
-	// The id of relation.
+	// Internal ID of the coupon to apply.
 	RelationID uuid.UUID `json:"relationId"`
 }
 
+// Connection settings of a Snowflake data export.
 type SnowflakeCredentials struct {
-	// Airbyte connection ID for Snowflake
+	// Airbyte connection used for the export.
 	AirbyteConnectionID *string `json:"airbyteConnectionId,omitempty"`
-	// Airbyte destination ID for Snowflake
+	// Airbyte destination used for the export.
 	AirbyteDestinationID *string `json:"airbyteDestinationId,omitempty"`
-	// The database you specified when creating the Stigg entities in Snowflake, for example: STIGG_DATABASE
+	// Snowflake database the data is written to.
 	Database string `json:"database"`
-	// The Snowflake account URL, for example: https://ab12345.us-east-2.aws.snowflakecomputing.com
+	// Address of the Snowflake account.
 	Host string `json:"host"`
-	// The masked passphrase for the encrypted private key
+	// Passphrase of the encrypted private key, masked.
 	Passphrase *string `json:"passphrase,omitempty"`
-	// The masked password indicating the password based authentication for the Snowflake integration
+	// Password for password login, masked.
 	Password *string `json:"password,omitempty"`
-	// The base64 encoded SHA-256 fingerprint of the public key corresponding to the private key
+	// Fingerprint of the public key matching the private key, rather than the key itself.
 	PrivateKey *string `json:"privateKey,omitempty"`
-	// The role you specified when creating the Stigg entities in Snowflake, for example: STIGG_ROLE
+	// Snowflake role used to write the data.
 	Role string `json:"role"`
-	// The schema you specified when creating the Stigg entities in Snowflake, for example: STIGG_SCHEMA
+	// Snowflake schema the data is written to.
 	SchemaName string `json:"schemaName"`
-	// The username you specified when creating the Stigg entities in Snowflake, for example: STIGG_USER
+	// Snowflake user used to write the data.
 	Username string `json:"username"`
-	// The warehouse you specified when creating the Stigg entities in Snowflake, for example: STIGG_WAREHOUSE
+	// Snowflake warehouse used to write the data.
 	Warehouse string `json:"warehouse"`
 }
 
 func (SnowflakeCredentials) IsCredentials() {}
 
+// Draft change to a text setting.
 type StringChangeDto struct {
-	// The value after the change
+	// The value in the draft, after the change.
 	After *string `json:"after,omitempty"`
-	// The value before the change
+	// The published value, before the change.
 	Before *string `json:"before,omitempty"`
-	// The change type
+	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Conditions on a text field; when several are given, all must hold.
 type StringFieldComparison struct {
-	Eq       *string                  `json:"eq,omitempty"`
-	Gt       *string                  `json:"gt,omitempty"`
-	Gte      *string                  `json:"gte,omitempty"`
-	ILike    *string                  `json:"iLike,omitempty"`
-	In       []string                 `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *string                  `json:"like,omitempty"`
-	Lt       *string                  `json:"lt,omitempty"`
-	Lte      *string                  `json:"lte,omitempty"`
-	Neq      *string                  `json:"neq,omitempty"`
-	NotILike *string                  `json:"notILike,omitempty"`
-	NotIn    []string                 `json:"notIn,omitempty"`
-	NotLike  *string                  `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *string `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *string `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *string `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *string `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []string `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *string `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *string `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *string `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *string `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *string `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []string `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *string `json:"notLike,omitempty"`
 }
 
+// Connection settings of a Stripe integration.
 type StripeCredentials struct {
-	// Display name of the Stripe account
+	// Name of the connected Stripe account.
 	AccountDisplayName string `json:"accountDisplayName"`
-	// ID of the Stripe account
+	// ID of the connected Stripe account.
 	AccountID string `json:"accountId"`
-	// Whether tax is enabled for the Stripe account
+	// True when Stripe computes taxes.
 	IsTaxEnabled bool `json:"isTaxEnabled"`
-	// Whether the Stripe account is in test mode
+	// True when the account is connected in test mode.
 	IsTestMode bool `json:"isTestMode"`
-	// Stripe App install mode — live, test, or managed sandbox (Stripe App only)
+	// Mode the Stripe App was installed in; only for the Stripe App.
 	Mode *StripeAccountMode `json:"mode,omitempty"`
-	// Which Stripe platform the integration was authorized against (legacy Connect or new Stripe App)
+	// Whether the account was connected through Stripe Connect or the Stripe App.
 	Source StripeAccountSource `json:"source"`
 }
 
 func (StripeCredentials) IsCredentials() {}
 
+// Connection settings of a Stripe Invoicing integration.
 type StripeInvoicingCredentials struct {
-	// Connected Stripe account ID (e.g. acct_...) resolved during connect
+	// ID of the connected Stripe account.
 	AccountID *string `json:"accountId,omitempty"`
 }
 
 func (StripeInvoicingCredentials) IsCredentials() {}
 
+// An add-on on a subscription.
 type SubscriptionAddon struct {
-	// Addon object
+	// The add-on.
 	Addon *Addon `json:"addon"`
-	// The id of the addon
-	AddonID      string                    `json:"addonId"`
-	CreatedAt    *time.Time                `json:"createdAt,omitempty"`
-	ID           uuid.UUID                 `json:"id"`
-	Price        *Price                    `json:"price,omitempty"`
-	Quantity     float64                   `json:"quantity"`
-	Subscription *ent.CustomerSubscription `json:"subscription"`
-	UpdatedAt    time.Time                 `json:"updatedAt"`
-}
-
-type SubscriptionAddonInput struct {
-	AddonID  string `json:"addonId"`
-	Quantity *int   `json:"quantity,omitempty"`
-}
-
-type SubscriptionBillingInfo struct {
-	BillingAddress          *BillingAddress `json:"billingAddress,omitempty"`
-	ChargeOnBehalfOfAccount *string         `json:"chargeOnBehalfOfAccount,omitempty"`
-	CouponID                *string         `json:"couponId,omitempty"`
-	// The billing integration to use for this subscription
-	IntegrationID       *string        `json:"integrationId,omitempty"`
-	InvoiceDaysUntilDue *float64       `json:"invoiceDaysUntilDue,omitempty"`
-	IsBackdated         *bool          `json:"isBackdated,omitempty"`
-	IsInvoicePaid       *bool          `json:"isInvoicePaid,omitempty"`
-	Metadata            map[string]any `json:"metadata,omitempty"`
-	// Override the proration behavior for the subscription
-	ProrationBehavior *SubscriptionProrationBehavior `json:"prorationBehavior,omitempty"`
-	TaxPercentage     *float64                       `json:"taxPercentage,omitempty"`
-	TaxRateIds        []string                       `json:"taxRateIds,omitempty"`
-}
-
-type SubscriptionCancelReasonFilterComparison struct {
-	Eq       *SubscriptionCancelReason  `json:"eq,omitempty"`
-	Gt       *SubscriptionCancelReason  `json:"gt,omitempty"`
-	Gte      *SubscriptionCancelReason  `json:"gte,omitempty"`
-	ILike    *SubscriptionCancelReason  `json:"iLike,omitempty"`
-	In       []SubscriptionCancelReason `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool]   `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool]   `json:"isNot,omitempty"`
-	Like     *SubscriptionCancelReason  `json:"like,omitempty"`
-	Lt       *SubscriptionCancelReason  `json:"lt,omitempty"`
-	Lte      *SubscriptionCancelReason  `json:"lte,omitempty"`
-	Neq      *SubscriptionCancelReason  `json:"neq,omitempty"`
-	NotILike *SubscriptionCancelReason  `json:"notILike,omitempty"`
-	NotIn    []SubscriptionCancelReason `json:"notIn,omitempty"`
-	NotLike  *SubscriptionCancelReason  `json:"notLike,omitempty"`
-}
-
-type SubscriptionCancellationInput struct {
-	AwaitSubscriptionCancellation *bool      `json:"awaitSubscriptionCancellation,omitempty"`
-	EndDate                       *time.Time `json:"endDate,omitempty"`
-	EnvironmentID                 *uuid.UUID `json:"environmentId,omitempty"`
-	// If set, enables or disables prorating of credits on subscription cancellation.
-	Prorate                        *bool                           `json:"prorate,omitempty"`
-	SubscriptionCancellationAction *SubscriptionCancellationAction `json:"subscriptionCancellationAction,omitempty"`
-	SubscriptionCancellationTime   *SubscriptionCancellationTime   `json:"subscriptionCancellationTime,omitempty"`
-	SubscriptionRefID              string                          `json:"subscriptionRefId"`
-}
-
-type SubscriptionCoupon struct {
-	// Fixed amount discounts in different currencies
-	AmountsOff []*Money `json:"amountsOff,omitempty"`
-	// Discount value of the coupon (deprecated)
-	DiscountValue float64 `json:"discountValue"`
-	// Duration of the coupon validity in months
-	DurationInMonths *float64 `json:"durationInMonths,omitempty"`
-	// The unique identifier for the environment
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// The expiration date of this coupon
-	ExpirationDate *time.Time `json:"expirationDate,omitempty"`
-	// Unique identifier for the entity
+	// Identifier of the add-on.
+	AddonID string `json:"addonId"`
+	// When the add-on was added to the subscription.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Internal ID of this subscription add-on.
 	ID uuid.UUID `json:"id"`
-	// Name of the coupon
+	// Price charged for the add-on on this subscription.
+	Price *Price `json:"price,omitempty"`
+	// Number of units of the add-on.
+	Quantity float64 `json:"quantity"`
+	// Subscription the add-on is on.
+	Subscription *ent.CustomerSubscription `json:"subscription"`
+	// When this subscription add-on was last changed.
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// An add-on to put on a subscription.
+type SubscriptionAddonInput struct {
+	// Identifier of the add-on.
+	AddonID string `json:"addonId"`
+	// Number of units; 1 if left out.
+	Quantity *int `json:"quantity,omitempty"`
+}
+
+// Subscription details passed to the billing provider.
+type SubscriptionBillingInfo struct {
+	// Address to bill.
+	BillingAddress *BillingAddress `json:"billingAddress,omitempty"`
+	// Connected account to charge on behalf of.
+	ChargeOnBehalfOfAccount *string `json:"chargeOnBehalfOfAccount,omitempty"`
+	// Coupon in the billing provider to apply.
+	CouponID *string `json:"couponId,omitempty"`
+	// Billing integration to create the subscription in, when there are several.
+	IntegrationID *string `json:"integrationId,omitempty"`
+	// Days the customer has to pay an invoice.
+	InvoiceDaysUntilDue *float64 `json:"invoiceDaysUntilDue,omitempty"`
+	// True when the start date lies in the past and billing should start from it.
+	IsBackdated *bool `json:"isBackdated,omitempty"`
+	// Mark the invoice as already paid.
+	IsInvoicePaid *bool `json:"isInvoicePaid,omitempty"`
+	// Custom key-value metadata to store with the subscription in the billing provider.
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// How to charge for this change, instead of the account default.
+	ProrationBehavior *SubscriptionProrationBehavior `json:"prorationBehavior,omitempty"`
+	// Tax rate to apply, in percent.
+	TaxPercentage *float64 `json:"taxPercentage,omitempty"`
+	// Tax rates in the billing provider to apply.
+	TaxRateIds []string `json:"taxRateIds,omitempty"`
+}
+
+// Conditions on a SubscriptionCancelReason enum field; when several are given, all must hold.
+type SubscriptionCancelReasonFilterComparison struct {
+	// Matches values equal to this one.
+	Eq *SubscriptionCancelReason `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *SubscriptionCancelReason `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *SubscriptionCancelReason `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *SubscriptionCancelReason `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []SubscriptionCancelReason `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *SubscriptionCancelReason `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *SubscriptionCancelReason `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *SubscriptionCancelReason `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *SubscriptionCancelReason `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *SubscriptionCancelReason `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []SubscriptionCancelReason `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *SubscriptionCancelReason `json:"notLike,omitempty"`
+}
+
+// Which subscription to cancel, and how.
+type SubscriptionCancellationInput struct {
+	// Wait for the cancellation to finish before returning.
+	AwaitSubscriptionCancellation *bool `json:"awaitSubscriptionCancellation,omitempty"`
+	// Date the subscription ends, when cancelling at a specific date.
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Environment of the subscription; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Turn proration of credits for the unused period on or off; the default applies if left out.
+	Prorate *bool `json:"prorate,omitempty"`
+	// What happens to entitlements on cancellation.
+	SubscriptionCancellationAction *SubscriptionCancellationAction `json:"subscriptionCancellationAction,omitempty"`
+	// When the cancellation takes effect.
+	SubscriptionCancellationTime *SubscriptionCancellationTime `json:"subscriptionCancellationTime,omitempty"`
+	// Identifier of the subscription to cancel.
+	SubscriptionRefID string `json:"subscriptionRefId"`
+}
+
+// A coupon as applied to one subscription.
+type SubscriptionCoupon struct {
+	// Fixed discount, given per currency.
+	AmountsOff []*Money `json:"amountsOff,omitempty"`
+	// Discount amount or percentage; deprecated, use percentOff or amountsOff.
+	DiscountValue float64 `json:"discountValue"`
+	// Months the discount lasts; null means forever.
+	DurationInMonths *float64 `json:"durationInMonths,omitempty"`
+	// ID of the environment the coupon belongs to.
+	EnvironmentID uuid.UUID `json:"environmentId"`
+	// When the coupon stops applying to the subscription.
+	ExpirationDate *time.Time `json:"expirationDate,omitempty"`
+	// Internal ID of the coupon.
+	ID uuid.UUID `json:"id"`
+	// Human-readable name of the coupon.
 	Name string `json:"name"`
-	// Percentage discount off the original price
+	// Discount as a percentage of the price.
 	PercentOff *float64 `json:"percentOff,omitempty"`
-	// The unique identifier for the entity
+	// Your identifier for the coupon.
 	RefID string `json:"refId"`
-	// The start date of this coupon
+	// When the coupon started applying to the subscription.
 	StartDate *time.Time `json:"startDate,omitempty"`
-	// Current status of the coupon
+	// Whether the coupon is active, expired or removed on this subscription.
 	Status SubscriptionCouponStatus `json:"status"`
-	// Type of the coupon (percentage or fixed amount)
+	// Whether the coupon takes off a percentage or a fixed amount.
 	Type CouponType `json:"type"`
 }
 
+// Extra settings for a coupon on a subscription.
 type SubscriptionCouponConfigurationInput struct {
-	// The date to start the coupon from
+	// When the coupon starts applying.
 	StartDate *time.Time `json:"startDate,omitempty"`
 }
 
+// A one-off discount, turned into a new coupon.
 type SubscriptionCouponDiscountInput struct {
-	// Discount flat fee amounts off
+	// Fixed amounts off, per currency.
 	AmountsOff []*MoneyInputDto `json:"amountsOff,omitempty"`
-	// Description of the coupon that will be created
+	// Description of the coupon created.
 	Description *string `json:"description,omitempty"`
-	// The duration in months for which the coupon remains active.
+	// Months the discount lasts; forever if left out.
 	DurationInMonths *float64 `json:"durationInMonths,omitempty"`
-	// Name of the coupon that will be created
+	// Name of the coupon created.
 	Name *string `json:"name,omitempty"`
-	// Discount percent off
+	// Percentage off the price.
 	PercentOff *float64 `json:"percentOff,omitempty"`
 }
 
+// A coupon or discount to apply to a subscription; give one way of identifying it.
 type SubscriptionCouponInput struct {
-	// Billing integration coupon id
+	// ID of a coupon in the billing provider.
 	BillingCouponID *string `json:"billingCouponId,omitempty"`
-	// Coupon configuration input
+	// Extra settings, such as when the coupon starts.
 	Configuration *SubscriptionCouponConfigurationInput `json:"configuration,omitempty"`
-	// Stigg coupon id
+	// Identifier of a coupon defined in Stigg.
 	CouponID *string `json:"couponId,omitempty"`
-	// An inline discount
+	// A discount defined on the spot.
 	Discount *SubscriptionCouponDiscountInput `json:"discount,omitempty"`
-	// Promotion code
+	// A promotion code to redeem.
 	PromotionCode *string `json:"promotionCode,omitempty"`
 }
 
+// Credits granted to one subscription.
 type SubscriptionCreditEntitlement struct {
-	// The amount of credits
+	// Number of credits granted each cadence.
 	Amount float64 `json:"amount"`
-	// The cadence of the credit entitlement
+	// How often the credits are granted.
 	Cadence CreditCadence `json:"cadence"`
-	// Timestamp of when the record was created
+	// When the credit entitlement was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// The custom currency associated with this credit entitlement
+	// Credit currency being granted.
 	CustomCurrency *CustomCurrency `json:"customCurrency"`
-	// The unique identifier of the custom currency
+	// Identifier of the credit currency being granted.
 	CustomCurrencyID string `json:"customCurrencyId"`
-	// Subscription entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the credit entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Whether the entitlement has a soft limit
-	HasSoftLimit *bool     `json:"hasSoftLimit,omitempty"`
-	ID           uuid.UUID `json:"id"`
-	// The unique identifier of the subscription
+	// True when spending may go beyond the granted credits.
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// Internal ID of the credit entitlement.
+	ID uuid.UUID `json:"id"`
+	// Identifier of the subscription.
 	SubscriptionID string `json:"subscriptionId"`
-	// Timestamp of when the record was last updated
+	// When the credit entitlement was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
 }
 
 func (SubscriptionCreditEntitlement) IsSubscriptionEntitlementUnion() {}
 
+// Access to a feature added to one subscription on top of its plan.
 type SubscriptionEntitlement struct {
-	// Timestamp of when the record was created
+	// When the entitlement was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Subscription entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	Feature       *Feature  `json:"feature"`
-	// The unique identifier of the entitlement feature
+	// Feature being granted.
+	Feature *Feature `json:"feature"`
+	// Identifier of the feature being granted.
 	FeatureID string `json:"featureId"`
-	// Whether the entitlement has a soft limit
+	// True when usage may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
-	HasUnlimitedUsage *bool     `json:"hasUnlimitedUsage,omitempty"`
-	ID                uuid.UUID `json:"id"`
-	Meter             *Meter    `json:"meter,omitempty"`
-	// The reset period of the entitlement
+	// True when usage has no cap.
+	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
+	// Internal ID of the entitlement.
+	ID uuid.UUID `json:"id"`
+	// Meter measuring usage of the feature, if metered.
+	Meter *Meter `json:"meter,omitempty"`
+	// How often usage is reset, such as monthly.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The reset period configuration of the entitlement
-	ResetPeriodConfiguration ResetPeriodConfiguration  `json:"resetPeriodConfiguration,omitempty"`
-	Subscription             *ent.CustomerSubscription `json:"subscription"`
-	// The unique identifier of the subscription
+	// Exact schedule of the usage reset.
+	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
+	// Subscription the entitlement belongs to.
+	Subscription *ent.CustomerSubscription `json:"subscription"`
+	// Identifier of the subscription.
 	SubscriptionID string `json:"subscriptionId"`
-	// Timestamp of when the record was last updated
+	// When the entitlement was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
 }
 
+// An entitlement to grant to one subscription.
 type SubscriptionEntitlementInput struct {
-	// The description of the entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature to grant.
 	FeatureID string `json:"featureId"`
-	// Whether the entitlement has a soft limit
+	// Let usage go beyond the limit while still recording it.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
+	// Grant usage without a cap.
 	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
-	// The monthly reset period configuration of the entitlement, defined when reset period is monthly
+	// When usage resets, for a monthly reset period.
 	MonthlyResetPeriodConfiguration *MonthlyResetPeriodConfigInput `json:"monthlyResetPeriodConfiguration,omitempty"`
-	// The reset period of the entitlement
+	// How often usage resets.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-	// The weekly reset period configuration of the entitlement, defined when reset period is weekly
+	// When usage resets, for a weekly reset period.
 	WeeklyResetPeriodConfiguration *WeeklyResetPeriodConfigInput `json:"weeklyResetPeriodConfiguration,omitempty"`
-	// The yearly reset period configuration of the entitlement, defined when reset period is yearly
+	// When usage resets, for a yearly reset period.
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
+// Access to a feature granted to one subscription, as a member of the entitlement union.
 type SubscriptionFeatureEntitlement struct {
-	// Timestamp of when the record was created
+	// When the entitlement was created.
 	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Subscription entitlement
+	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
-	// The enum values of the entitlement
+	// Values granted, for enum features.
 	EnumValues []string `json:"enumValues,omitempty"`
-	// The unique identifier for the environment
+	// ID of the environment the entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// The feature this entitlement corresponds to.
+	// Feature being granted.
 	Feature *Feature `json:"feature"`
-	// Feature group IDs associated with this entitlement
+	// Identifiers of the feature groups this entitlement came from.
 	FeatureGroupIds []string `json:"featureGroupIds,omitempty"`
-	// Feature groups associated with this entitlement
+	// Feature groups this entitlement came from.
 	FeatureGroups []*FeatureGroup `json:"featureGroups,omitempty"`
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature being granted.
 	FeatureID string `json:"featureId"`
-	// Whether the entitlement has a soft limit
+	// True when usage may go beyond the limit while still being recorded.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
-	HasUnlimitedUsage *bool     `json:"hasUnlimitedUsage,omitempty"`
-	ID                uuid.UUID `json:"id"`
-	// The meter configuration used to track and measure usage for this entitlement
+	// True when usage has no cap.
+	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
+	// Internal ID of the entitlement.
+	ID uuid.UUID `json:"id"`
+	// Meter measuring usage of the feature, if metered.
 	Meter *Meter `json:"meter,omitempty"`
-	// The reset period of the entitlement
+	// How often usage is reset, such as monthly.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The reset period configuration of the entitlement
+	// Exact schedule of the usage reset.
 	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// The unique identifier of the subscription
+	// Identifier of the subscription.
 	SubscriptionID string `json:"subscriptionId"`
-	// Timestamp of when the record was last updated
+	// When the entitlement was last updated.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
 }
 
 func (SubscriptionFeatureEntitlement) IsSubscriptionEntitlementUnion() {}
 
+// A change to a subscription that is scheduled to happen later.
 type SubscriptionFutureUpdate struct {
-	BillingID      *string                    `json:"billingId,omitempty"`
-	CreatedAt      *time.Time                 `json:"createdAt,omitempty"`
+	// ID of the schedule in the billing provider.
+	BillingID *string `json:"billingId,omitempty"`
+	// When the change was scheduled.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Whether the change is waiting, done, failed or cancelled.
 	ScheduleStatus SubscriptionScheduleStatus `json:"scheduleStatus"`
-	// The schedule variables by the type of the schedule
-	ScheduleVariables        ScheduleVariables        `json:"scheduleVariables,omitempty"`
-	ScheduledExecutionTime   time.Time                `json:"scheduledExecutionTime"`
+	// What the change does; the type depends on the kind of change.
+	ScheduleVariables ScheduleVariables `json:"scheduleVariables,omitempty"`
+	// When the change is to be applied.
+	ScheduledExecutionTime time.Time `json:"scheduledExecutionTime"`
+	// Kind of change, such as a plan or add-on change.
 	SubscriptionScheduleType SubscriptionScheduleType `json:"subscriptionScheduleType"`
-	TargetPackage            *PackageDto              `json:"targetPackage,omitempty"`
+	// Plan or add-on the change moves to, if any.
+	TargetPackage *PackageDto `json:"targetPackage,omitempty"`
 }
 
+// Subscription to create for a customer.
 type SubscriptionInput struct {
-	AdditionalMetaData map[string]any            `json:"additionalMetaData,omitempty"`
-	Addons             []*SubscriptionAddonInput `json:"addons,omitempty"`
-	// Coupon input
-	AppliedCoupon            *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
-	AwaitPaymentConfirmation *bool                    `json:"awaitPaymentConfirmation,omitempty"`
-	BillableFeatures         []*BillableFeatureInput  `json:"billableFeatures,omitempty"`
-	BillingCountryCode       *string                  `json:"billingCountryCode,omitempty"`
-	BillingID                *string                  `json:"billingId,omitempty"`
-	BillingInformation       *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
-	BillingPeriod            *BillingPeriod           `json:"billingPeriod,omitempty"`
-	// Budget configuration
-	Budget                    *BudgetConfigurationInput `json:"budget,omitempty"`
-	CrmID                     *string                   `json:"crmId,omitempty"`
-	CustomerID                string                    `json:"customerId"`
-	EndDate                   *time.Time                `json:"endDate,omitempty"`
-	EnvironmentID             *uuid.UUID                `json:"environmentId,omitempty"`
-	IsCustomPriceSubscription *bool                     `json:"isCustomPriceSubscription,omitempty"`
-	IsOverridingTrialConfig   *bool                     `json:"isOverridingTrialConfig,omitempty"`
-	IsTrial                   *bool                     `json:"isTrial,omitempty"`
-	// The minimum spend configuration
-	MinimumSpend     *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
-	PayingCustomerID *string                             `json:"payingCustomerId,omitempty"`
-	// Subscription payment collection method
+	// Custom key-value metadata to store with the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon or discount to apply to the subscription.
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Wait for the payment to be confirmed before returning.
+	AwaitPaymentConfirmation *bool `json:"awaitPaymentConfirmation,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Country whose prices to use, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// ID of an existing subscription in the billing provider to link to.
+	BillingID *string `json:"billingId,omitempty"`
+	// Details to pass to the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Spending cap for the subscription.
+	Budget *BudgetConfigurationInput `json:"budget,omitempty"`
+	// ID of the subscription in the connected CRM.
+	CrmID *string `json:"crmId,omitempty"`
+	// Identifier of the subscribing customer.
+	CustomerID string `json:"customerId"`
+	// When the subscription ends; it runs on if left out.
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Mark the subscription as priced by hand.
+	IsCustomPriceSubscription *bool `json:"isCustomPriceSubscription,omitempty"`
+	// Use the trial settings given here instead of the plan default.
+	IsOverridingTrialConfig *bool `json:"isOverridingTrialConfig,omitempty"`
+	// Start the subscription as a trial.
+	IsTrial *bool `json:"isTrial,omitempty"`
+	// Minimum charge per billing period, replacing the plan's.
+	MinimumSpend *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
+	// Identifier of another customer who pays for the subscription.
+	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
+	// How the subscription is paid: charged, invoiced or not at all.
 	PaymentCollectionMethod *PaymentCollectionMethod `json:"paymentCollectionMethod,omitempty"`
-	PlanID                  string                   `json:"planId"`
-	// Override the price of the subscription
-	PriceOverrides           []*PriceOverrideInput           `json:"priceOverrides,omitempty"`
-	PriceUnitAmount          *float64                        `json:"priceUnitAmount,omitempty"`
-	PromotionCode            *string                         `json:"promotionCode,omitempty"`
-	RefID                    *string                         `json:"refId,omitempty"`
-	ResourceID               *string                         `json:"resourceId,omitempty"`
-	SalesforceID             *string                         `json:"salesforceId,omitempty"`
-	ScheduleStrategy         *ScheduleStrategy               `json:"scheduleStrategy,omitempty"`
-	StartDate                *time.Time                      `json:"startDate,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Prices to charge instead of the plan's.
+	PriceOverrides []*PriceOverrideInput `json:"priceOverrides,omitempty"`
+	// Price per unit to charge instead of the plan's.
+	PriceUnitAmount *float64 `json:"priceUnitAmount,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Identifier for the new subscription; same as subscriptionId.
+	RefID *string `json:"refId,omitempty"`
+	// Resource to attach the subscription to.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// ID of the subscription in Salesforce.
+	SalesforceID *string `json:"salesforceId,omitempty"`
+	// When the change applies, if it replaces a current subscription.
+	ScheduleStrategy *ScheduleStrategy `json:"scheduleStrategy,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// Entitlements to grant on top of the plan's.
 	SubscriptionEntitlements []*SubscriptionEntitlementInput `json:"subscriptionEntitlements,omitempty"`
-	SubscriptionID           *string                         `json:"subscriptionId,omitempty"`
-	// Indicates the behavior of the subscription when the trial is expired.
+	// Identifier for the new subscription; generated if left out.
+	SubscriptionID *string `json:"subscriptionId,omitempty"`
+	// What happens to the subscription when the trial ends.
 	TrialEndBehavior *TrialEndBehavior `json:"trialEndBehavior,omitempty"`
-	UnitQuantity     *float64          `json:"unitQuantity,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
 }
 
+// An invoice issued for a subscription.
 type SubscriptionInvoice struct {
-	AmountDue      *float64 `json:"amountDue,omitempty"`
+	// Amount the customer still has to pay.
+	AmountDue *float64 `json:"amountDue,omitempty"`
+	// Customer balance used to pay the invoice.
 	AppliedBalance *float64 `json:"appliedBalance,omitempty"`
-	// Number of payment attempts made for this invoice, from the perspective of the payment retry schedule.
-	AttemptCount         *float64                          `json:"attemptCount,omitempty"`
-	BillingID            string                            `json:"billingId"`
-	BillingReason        *SubscriptionInvoiceBillingReason `json:"billingReason,omitempty"`
-	CreatedAt            time.Time                         `json:"createdAt"`
-	Currency             *string                           `json:"currency,omitempty"`
-	DueDate              *time.Time                        `json:"dueDate,omitempty"`
-	EndingBalance        *float64                          `json:"endingBalance,omitempty"`
-	ErrorMessage         *string                           `json:"errorMessage,omitempty"`
-	Lines                []*InvoiceLine                    `json:"lines,omitempty"`
-	PaymentSecret        *string                           `json:"paymentSecret,omitempty"`
-	PaymentURL           *string                           `json:"paymentUrl,omitempty"`
-	PDFURL               *string                           `json:"pdfUrl,omitempty"`
-	RequiresAction       bool                              `json:"requiresAction"`
-	StartingBalance      *float64                          `json:"startingBalance,omitempty"`
-	Status               SubscriptionInvoiceStatus         `json:"status"`
-	SubTotal             *float64                          `json:"subTotal,omitempty"`
-	SubTotalExcludingTax *float64                          `json:"subTotalExcludingTax,omitempty"`
-	Tax                  *float64                          `json:"tax,omitempty"`
-	Total                *float64                          `json:"total,omitempty"`
-	TotalExcludingTax    *float64                          `json:"totalExcludingTax,omitempty"`
-	UpdatedAt            time.Time                         `json:"updatedAt"`
+	// Number of payment attempts made so far.
+	AttemptCount *float64 `json:"attemptCount,omitempty"`
+	// ID of the invoice in the billing provider.
+	BillingID string `json:"billingId"`
+	// Why the invoice was issued.
+	BillingReason *SubscriptionInvoiceBillingReason `json:"billingReason,omitempty"`
+	// When the invoice was created.
+	CreatedAt time.Time `json:"createdAt"`
+	// Currency of the invoice.
+	Currency *string `json:"currency,omitempty"`
+	// When payment is due.
+	DueDate *time.Time `json:"dueDate,omitempty"`
+	// Customer balance after the invoice.
+	EndingBalance *float64 `json:"endingBalance,omitempty"`
+	// Last payment error, if payment failed.
+	ErrorMessage *string `json:"errorMessage,omitempty"`
+	// Lines of the invoice.
+	Lines []*InvoiceLine `json:"lines,omitempty"`
+	// Secret used to finish payment in the client, when action is needed.
+	PaymentSecret *string `json:"paymentSecret,omitempty"`
+	// Page where the invoice can be paid.
+	PaymentURL *string `json:"paymentUrl,omitempty"`
+	// Link to the invoice PDF.
+	PDFURL *string `json:"pdfUrl,omitempty"`
+	// True when the customer must act, for example to confirm a payment.
+	RequiresAction bool `json:"requiresAction"`
+	// Customer balance before the invoice.
+	StartingBalance *float64 `json:"startingBalance,omitempty"`
+	// Whether the invoice is open, paid or cancelled.
+	Status SubscriptionInvoiceStatus `json:"status"`
+	// Amount before discounts and tax.
+	SubTotal *float64 `json:"subTotal,omitempty"`
+	// Amount before discounts, without tax.
+	SubTotalExcludingTax *float64 `json:"subTotalExcludingTax,omitempty"`
+	// Tax amount.
+	Tax *float64 `json:"tax,omitempty"`
+	// Amount after discounts and tax.
+	Total *float64 `json:"total,omitempty"`
+	// Amount after discounts, without tax.
+	TotalExcludingTax *float64 `json:"totalExcludingTax,omitempty"`
+	// When the invoice was last updated.
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// Minimum spend applying to a subscription.
 type SubscriptionMinimumSpend struct {
-	// Is the minimum spend an override on the subscription level
+	// True when the minimum was set on the subscription rather than taken from the plan.
 	IsOverride *bool `json:"isOverride,omitempty"`
-	// The minimum spend limit
+	// The minimum amount.
 	Minimum *Money `json:"minimum,omitempty"`
 }
 
+// Minimum spend to set on a subscription.
 type SubscriptionMinimumSpendValueInput struct {
-	// The subscription minimum spend
+	// Minimum amount per billing period.
 	Minimum *MoneyInputDto `json:"minimum,omitempty"`
 }
 
+// A price as applied to one subscription.
 type SubscriptionPrice struct {
-	BillingModel       *BillingModel       `json:"billingModel,omitempty"`
-	CreatedAt          *time.Time          `json:"createdAt,omitempty"`
+	// How the amount is computed.
+	BillingModel *BillingModel `json:"billingModel,omitempty"`
+	// When the subscription price was created.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// When credits bought with this price are granted.
 	CreditGrantCadence *CreditGrantCadence `json:"creditGrantCadence,omitempty"`
-	CreditRate         *CreditRate         `json:"creditRate,omitempty"`
-	CreditsQuantity    *float64            `json:"creditsQuantity,omitempty"`
-	EnvironmentID      *uuid.UUID          `json:"environmentId,omitempty"`
-	FeatureID          *string             `json:"featureId,omitempty"`
-	HasSoftLimit       *bool               `json:"hasSoftLimit,omitempty"`
-	ID                 uuid.UUID           `json:"id"`
-	// The next date when recurring credits will be granted
-	NextGrantDate *time.Time                `json:"nextGrantDate,omitempty"`
-	Price         *Price                    `json:"price,omitempty"`
-	Subscription  *ent.CustomerSubscription `json:"subscription"`
-	// The subscription this price belongs to
-	SubscriptionID        string    `json:"subscriptionId"`
-	TopUpCustomCurrencyID *string   `json:"topUpCustomCurrencyId,omitempty"`
-	UpdatedAt             time.Time `json:"updatedAt"`
-	UsageLimit            *float64  `json:"usageLimit,omitempty"`
+	// Credits this price stands for.
+	CreditRate *CreditRate `json:"creditRate,omitempty"`
+	// Number of credits bought with this price.
+	CreditsQuantity *float64 `json:"creditsQuantity,omitempty"`
+	// ID of the environment the subscription price belongs to.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Identifier of the feature the price charges for.
+	FeatureID *string `json:"featureId,omitempty"`
+	// True when usage may go beyond the limit while still being recorded.
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// Internal ID of the subscription price.
+	ID uuid.UUID `json:"id"`
+	// When recurring credits are next granted.
+	NextGrantDate *time.Time `json:"nextGrantDate,omitempty"`
+	// The underlying price.
+	Price *Price `json:"price,omitempty"`
+	// Subscription the price applies to.
+	Subscription *ent.CustomerSubscription `json:"subscription"`
+	// Identifier of the subscription the price applies to.
+	SubscriptionID string `json:"subscriptionId"`
+	// Credit currency topped up by this price.
+	TopUpCustomCurrencyID *string `json:"topUpCustomCurrencyId,omitempty"`
+	// When the subscription price was last updated.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// Usage included with this price.
+	UsageLimit *float64 `json:"usageLimit,omitempty"`
 }
 
+// Number of subscriptions of one pricing type.
 type SubscriptionPricingTypeStatistics struct {
+	// The pricing type counted.
 	PricingType PricingType `json:"pricingType"`
-	TotalCount  float64     `json:"totalCount"`
+	// Number of subscriptions of that pricing type.
+	TotalCount float64 `json:"totalCount"`
 }
 
+// A subscription in the shape returned by the subscriptions search.
 type SubscriptionQuery struct {
-	AdditionalMetaData map[string]any       `json:"additionalMetaData,omitempty"`
-	Addons             []*SubscriptionAddon `json:"addons,omitempty"`
-	// Billing cycle anchor date
+	// Custom key-value metadata attached to the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons on the subscription, with their quantities.
+	Addons []*SubscriptionAddon `json:"addons,omitempty"`
+	// Date the billing cycles of the subscription are aligned to.
 	BillingCycleAnchor *string `json:"billingCycleAnchor,omitempty"`
-	// Billing ID
-	BillingID      *string `json:"billingId,omitempty"`
+	// The subscription's ID in the billing provider.
+	BillingID *string `json:"billingId,omitempty"`
+	// Link to the subscription in the billing provider's dashboard.
 	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// The billing period of the subscription
-	BillingPeriod    *BillingPeriod `json:"billingPeriod,omitempty"`
-	BillingSyncError *string        `json:"billingSyncError,omitempty"`
-	// Budget configuration
+	// Whether the subscription is billed monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Last error returned when syncing the subscription to the billing provider.
+	BillingSyncError *string `json:"billingSyncError,omitempty"`
+	// Spending cap set on the subscription, if any.
 	Budget *BudgetConfiguration `json:"budget,omitempty"`
-	// Indicates if the budget has been exceeded
-	BudgetExceeded *bool                     `json:"budgetExceeded,omitempty"`
-	CancelReason   *SubscriptionCancelReason `json:"cancelReason,omitempty"`
-	// Subscription cancellation date
-	CancellationDate *time.Time            `json:"cancellationDate,omitempty"`
-	Coupon           *SubscriptionCoupon   `json:"coupon,omitempty"`
-	Coupons          []*SubscriptionCoupon `json:"coupons,omitempty"`
-	// Created at
-	CreatedAt                 *time.Time    `json:"createdAt,omitempty"`
-	CrmID                     *string       `json:"crmId,omitempty"`
-	CrmLinkURL                *string       `json:"crmLinkUrl,omitempty"`
-	CurrentBillingPeriodEnd   *time.Time    `json:"currentBillingPeriodEnd,omitempty"`
-	CurrentBillingPeriodStart *time.Time    `json:"currentBillingPeriodStart,omitempty"`
-	Customer                  *ent.Customer `json:"customer"`
-	// Customer ID
-	CustomerID       *string    `json:"customerId,omitempty"`
+	// True when spending has gone past the budget.
+	BudgetExceeded *bool `json:"budgetExceeded,omitempty"`
+	// Why the subscription was cancelled, if it was.
+	CancelReason *SubscriptionCancelReason `json:"cancelReason,omitempty"`
+	// When the subscription was or will be cancelled.
+	CancellationDate *time.Time `json:"cancellationDate,omitempty"`
+	// Coupon currently discounting the subscription.
+	Coupon *SubscriptionCoupon `json:"coupon,omitempty"`
+	// All coupons applied to the subscription.
+	Coupons []*SubscriptionCoupon `json:"coupons,omitempty"`
+	// When the subscription record was created.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// ID of the subscription in the connected CRM.
+	CrmID *string `json:"crmId,omitempty"`
+	// Link to the subscription in the connected CRM.
+	CrmLinkURL *string `json:"crmLinkUrl,omitempty"`
+	// End of the current billing period.
+	CurrentBillingPeriodEnd *time.Time `json:"currentBillingPeriodEnd,omitempty"`
+	// Start of the current billing period.
+	CurrentBillingPeriodStart *time.Time `json:"currentBillingPeriodStart,omitempty"`
+	// Customer the subscription belongs to.
+	Customer *ent.Customer `json:"customer"`
+	// Identifier of the customer the subscription belongs to.
+	CustomerID *string `json:"customerId,omitempty"`
+	// When the subscription actually stops granting access.
 	EffectiveEndDate *time.Time `json:"effectiveEndDate,omitempty"`
-	EndDate          *time.Time `json:"endDate,omitempty"`
-	// The list of entitlements (feature and credit) associated with the subscription
+	// When the subscription is set to end, if it has an end.
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Feature and credit entitlements the subscription grants.
 	Entitlements []SubscriptionEntitlementUnion `json:"entitlements,omitempty"`
-	Environment  *Environment                   `json:"environment"`
-	// Environment ID
-	EnvironmentID  uuid.UUID       `json:"environmentId"`
-	Experiment     *Experiment     `json:"experiment,omitempty"`
+	// The environment the subscription belongs to.
+	Environment *Environment `json:"environment"`
+	// ID of the environment the subscription belongs to.
+	EnvironmentID uuid.UUID `json:"environmentId"`
+	// Experiment that produced this subscription, if any.
+	Experiment *Experiment `json:"experiment,omitempty"`
+	// Experiment and group this subscription was assigned to, if any.
 	ExperimentInfo *ExperimentInfo `json:"experimentInfo,omitempty"`
-	// Free items included in the subscription
-	FreeItems        []*FreeSubscriptionItem `json:"freeItems,omitempty"`
-	ID               uuid.UUID               `json:"id"`
-	LastUsageInvoice *SubscriptionInvoice    `json:"lastUsageInvoice,omitempty"`
-	LatestInvoice    *SubscriptionInvoice    `json:"latestInvoice,omitempty"`
-	// Minimum spend configuration
-	MinimumSpend     *SubscriptionMinimumSpend `json:"minimumSpend,omitempty"`
-	OldBillingID     *string                   `json:"oldBillingId,omitempty"`
-	PayingCustomer   *ent.Customer             `json:"payingCustomer,omitempty"`
-	PayingCustomerID *string                   `json:"payingCustomerId,omitempty"`
-	// Payment collection
+	// Add-on items included in the subscription at no charge.
+	FreeItems []*FreeSubscriptionItem `json:"freeItems,omitempty"`
+	// Internal ID of the subscription.
+	ID uuid.UUID `json:"id"`
+	// Most recent invoice for usage charges.
+	LastUsageInvoice *SubscriptionInvoice `json:"lastUsageInvoice,omitempty"`
+	// Most recent invoice of the subscription.
+	LatestInvoice *SubscriptionInvoice `json:"latestInvoice,omitempty"`
+	// Minimum amount charged per billing period, if set.
+	MinimumSpend *SubscriptionMinimumSpend `json:"minimumSpend,omitempty"`
+	// Billing provider ID the subscription had before it was last replaced there.
+	OldBillingID *string `json:"oldBillingId,omitempty"`
+	// Customer who pays for the subscription when it is not the subscribing customer.
+	PayingCustomer *ent.Customer `json:"payingCustomer,omitempty"`
+	// Identifier of the paying customer, when it differs from the subscriber.
+	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
+	// State of payment collection for the subscription.
 	PaymentCollection PaymentCollection `json:"paymentCollection"`
-	// Payment collection method of the subscription
+	// How the subscription is paid: charged automatically, invoiced, or not at all.
 	PaymentCollectionMethod *PaymentCollectionMethod `json:"paymentCollectionMethod,omitempty"`
-	Plan                    *Plan                    `json:"plan"`
-	Prices                  []*SubscriptionPrice     `json:"prices,omitempty"`
-	// Pricing type
-	PricingType PricingType       `json:"pricingType"`
-	RefID       string            `json:"refId"`
-	Resource    *CustomerResource `json:"resource,omitempty"`
-	// Resource ID
+	// Plan the subscription is on.
+	Plan *Plan `json:"plan"`
+	// Prices that apply to the subscription.
+	Prices []*SubscriptionPrice `json:"prices,omitempty"`
+	// Whether the subscription is free, paid or custom-priced.
+	PricingType PricingType `json:"pricingType"`
+	// Your identifier for the subscription.
+	RefID string `json:"refId"`
+	// Customer resource the subscription is attached to, if any.
+	Resource *CustomerResource `json:"resource,omitempty"`
+	// Identifier of the resource the subscription is attached to, if any.
 	ResourceID *string `json:"resourceId,omitempty"`
-	// Salesforce ID
-	SalesforceID     *string                        `json:"salesforceId,omitempty"`
+	// ID of the subscription in Salesforce.
+	SalesforceID *string `json:"salesforceId,omitempty"`
+	// Changes scheduled to apply to the subscription later.
 	ScheduledUpdates []*SubscriptionScheduledUpdate `json:"scheduledUpdates,omitempty"`
-	// Subscription start date
+	// When the subscription starts or started.
 	StartDate time.Time `json:"startDate"`
-	// Subscription status
-	Status                   SubscriptionStatus         `json:"status"`
+	// Current lifecycle status of the subscription.
+	Status SubscriptionStatus `json:"status"`
+	// Entitlements added specifically to this subscription.
 	SubscriptionEntitlements []*SubscriptionEntitlement `json:"subscriptionEntitlements,omitempty"`
-	// Subscription ID
-	SubscriptionID string                          `json:"subscriptionId"`
-	SyncStates     []*SyncState                    `json:"syncStates,omitempty"`
-	TotalPrice     *CustomerSubscriptionTotalPrice `json:"totalPrice,omitempty"`
-	// Trial configuration
+	// Identifier of the subscription.
+	SubscriptionID string `json:"subscriptionId"`
+	// Sync status of the subscription with each connected integration.
+	SyncStates []*SyncState `json:"syncStates,omitempty"`
+	// Total price of the subscription, with the add-ons share.
+	TotalPrice *CustomerSubscriptionTotalPrice `json:"totalPrice,omitempty"`
+	// What happens when the trial ends.
 	TrialConfiguration *TrialConfiguration `json:"trialConfiguration,omitempty"`
-	TrialEndDate       *time.Time          `json:"trialEndDate,omitempty"`
-	WasInTrial         *bool               `json:"wasInTrial,omitempty"`
+	// When the trial ends, for subscriptions in trial.
+	TrialEndDate *time.Time `json:"trialEndDate,omitempty"`
+	// True if the subscription started with a trial.
+	WasInTrial *bool `json:"wasInTrial,omitempty"`
 }
 
+// A page of subscriptions together with paging details.
 type SubscriptionQueryConnection struct {
-	// Array of edges.
+	// The subscriptions on this page, each paired with its cursor.
 	Edges []*SubscriptionQueryEdge `json:"edges"`
-	// Paging information
+	// Cursors and flags for moving to the neighbouring pages.
 	PageInfo *PageInfo `json:"pageInfo"`
-	// Fetch total count of records
+	// Total number of subscriptions that match the filter, across all pages.
 	TotalCount int `json:"totalCount"`
 }
 
+// One subscription in a page of results, along with its cursor.
 type SubscriptionQueryEdge struct {
-	// Cursor for this node.
+	// Opaque cursor for this subscription; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
-	// The node containing the SubscriptionQuery
+	// The subscription itself.
 	Node *SubscriptionQuery `json:"node"`
 }
 
+// Conditions for selecting subscriptions; all given conditions must hold.
 type SubscriptionQueryFilter struct {
-	And           []*SubscriptionQueryFilter          `json:"and,omitempty"`
-	CreatedAt     *DateFieldComparison                `json:"createdAt,omitempty"`
-	CustomerID    *StringFieldComparison              `json:"customerId,omitempty"`
-	EnvironmentID *UUIDFilterComparison               `json:"environmentId,omitempty"`
-	Or            []*SubscriptionQueryFilter          `json:"or,omitempty"`
-	ProductID     *StringFieldComparison              `json:"productId,omitempty"`
-	ResourceID    *StringFieldComparison              `json:"resourceId,omitempty"`
-	StartDate     *DateFieldComparison                `json:"startDate,omitempty"`
-	Status        *SubscriptionStatusFilterComparison `json:"status,omitempty"`
+	// Matches only if every filter in this list matches.
+	And []*SubscriptionQueryFilter `json:"and,omitempty"`
+	// Condition on the subscription's creation time.
+	CreatedAt *DateFieldComparison `json:"createdAt,omitempty"`
+	// Condition on the subscription's customer ID.
+	CustomerID *StringFieldComparison `json:"customerId,omitempty"`
+	// Condition on the subscription's environment ID.
+	EnvironmentID *UUIDFilterComparison `json:"environmentId,omitempty"`
+	// Matches if at least one filter in this list matches.
+	Or []*SubscriptionQueryFilter `json:"or,omitempty"`
+	// Condition on the subscription's product ID.
+	ProductID *StringFieldComparison `json:"productId,omitempty"`
+	// Condition on the subscription's resource ID.
+	ResourceID *StringFieldComparison `json:"resourceId,omitempty"`
+	// Condition on the subscription's start date.
+	StartDate *DateFieldComparison `json:"startDate,omitempty"`
+	// Condition on the subscription's status.
+	Status *SubscriptionStatusFilterComparison `json:"status,omitempty"`
 }
 
+// One sort key for a subscription query; a list of these sorts by each key in turn.
 type SubscriptionQuerySort struct {
-	Direction SortDirection               `json:"direction"`
-	Field     SubscriptionQuerySortFields `json:"field"`
-	Nulls     *SortNulls                  `json:"nulls,omitempty"`
+	// Sort in ascending or descending order.
+	Direction SortDirection `json:"direction"`
+	// The subscription field to sort on.
+	Field SubscriptionQuerySortFields `json:"field"`
+	// Whether records with no value in the sort field come first or last.
+	Nulls *SortNulls `json:"nulls,omitempty"`
 }
 
+// A change to a subscription that is scheduled to happen later.
 type SubscriptionScheduledUpdate struct {
-	BillingID      *string                    `json:"billingId,omitempty"`
-	CreatedAt      *time.Time                 `json:"createdAt,omitempty"`
+	// ID of the schedule in the billing provider.
+	BillingID *string `json:"billingId,omitempty"`
+	// When the change was scheduled.
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Whether the change is waiting, done, failed or cancelled.
 	ScheduleStatus SubscriptionScheduleStatus `json:"scheduleStatus"`
-	// The schedule variables by the type of the schedule
-	ScheduleVariables        ScheduleVariables        `json:"scheduleVariables,omitempty"`
-	ScheduledExecutionTime   time.Time                `json:"scheduledExecutionTime"`
+	// What the change does; the type depends on the kind of change.
+	ScheduleVariables ScheduleVariables `json:"scheduleVariables,omitempty"`
+	// When the change is to be applied.
+	ScheduledExecutionTime time.Time `json:"scheduledExecutionTime"`
+	// Kind of change, such as a plan or add-on change.
 	SubscriptionScheduleType SubscriptionScheduleType `json:"subscriptionScheduleType"`
-	TargetPackage            *PackageDto              `json:"targetPackage,omitempty"`
+	// Plan or add-on the change moves to, if any.
+	TargetPackage *PackageDto `json:"targetPackage,omitempty"`
 }
 
+// Conditions on a SubscriptionStatus enum field; when several are given, all must hold.
 type SubscriptionStatusFilterComparison struct {
-	Eq       *SubscriptionStatus      `json:"eq,omitempty"`
-	Gt       *SubscriptionStatus      `json:"gt,omitempty"`
-	Gte      *SubscriptionStatus      `json:"gte,omitempty"`
-	ILike    *SubscriptionStatus      `json:"iLike,omitempty"`
-	In       []SubscriptionStatus     `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *SubscriptionStatus      `json:"like,omitempty"`
-	Lt       *SubscriptionStatus      `json:"lt,omitempty"`
-	Lte      *SubscriptionStatus      `json:"lte,omitempty"`
-	Neq      *SubscriptionStatus      `json:"neq,omitempty"`
-	NotILike *SubscriptionStatus      `json:"notILike,omitempty"`
-	NotIn    []SubscriptionStatus     `json:"notIn,omitempty"`
-	NotLike  *SubscriptionStatus      `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *SubscriptionStatus `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *SubscriptionStatus `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *SubscriptionStatus `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *SubscriptionStatus `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []SubscriptionStatus `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *SubscriptionStatus `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *SubscriptionStatus `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *SubscriptionStatus `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *SubscriptionStatus `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *SubscriptionStatus `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []SubscriptionStatus `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *SubscriptionStatus `json:"notLike,omitempty"`
 }
 
+// Rule for resetting usage when a subscription changes.
 type SubscriptionUpdateUsageResetCutoffRule struct {
-	// Behavior to reset according to
+	// When usage is reset.
 	Behavior SubscriptionUpdateUsageCutoffBehavior `json:"behavior"`
 }
 
+// Result of syncing an entity to a billing provider.
 type SyncRevisionBillingData struct {
-	// Billing integration id
+	// ID of the entity in the billing provider.
 	BillingID string `json:"billingId"`
-	// Billing integration url
+	// Link to the entity in the billing provider.
 	BillingLinkURL string `json:"billingLinkUrl"`
 }
 
 func (SyncRevisionBillingData) IsSyncRevisionData() {}
 
+// Result of syncing an entity to a marketplace.
 type SyncRevisionMarketplaceData struct {
-	// Dimensions of the marketplace sync revision
+	// Marketplace dimensions created for the entity.
 	Dimensions string `json:"dimensions"`
 }
 
 func (SyncRevisionMarketplaceData) IsSyncRevisionData() {}
 
+// Result of syncing a price to a billing provider.
 type SyncRevisionPriceBillingData struct {
-	// Billing integration id
+	// ID of the price in the billing provider.
 	BillingID string `json:"billingId"`
-	// Billing integration url
+	// Link to the price in the billing provider.
 	BillingLinkURL string `json:"billingLinkUrl"`
-	// Price group package billing id
+	// ID in the billing provider of the package that groups the price.
 	PriceGroupPackageBillingID string `json:"priceGroupPackageBillingId"`
 }
 
 func (SyncRevisionPriceBillingData) IsSyncRevisionData() {}
 
+// Sync status of an entity with one integration.
 type SyncState struct {
-	// Sync revision data
+	// Vendor-side details of the last sync.
 	Data SyncRevisionData `json:"data,omitempty"`
-	// Error message
+	// Error from the last sync, if it failed.
 	Error *string `json:"error,omitempty"`
-	// Integration details
+	// Integration synced with.
 	Integration *Integration `json:"integration"`
-	// Status of the integration sync
+	// Whether the sync is pending, succeeded, failed or not needed.
 	Status SyncStatus `json:"status"`
-	// Synced entity id
+	// ID of the entity on the vendor side.
 	SyncedEntityID *string `json:"syncedEntityId,omitempty"`
-	// The vendor identifier of integration
+	// Vendor of the integration.
 	VendorIdentifier VendorIdentifier `json:"vendorIdentifier"`
 }
 
+// A tax identifier of a customer.
 type TaxExempt struct {
-	// The type of tax exemption identifier, such as VAT.
+	// Kind of tax identifier, for example VAT.
 	Type string `json:"type"`
-	// The actual tax identifier value
+	// The tax identifier itself.
 	Value string `json:"value"`
 }
 
+// Trial settings of a subscription.
 type TrialConfiguration struct {
-	// Indicates the behavior of the subscription when the trial is expired.
+	// What happens to the subscription when the trial ends.
 	TrialEndBehavior TrialEndBehavior `json:"trialEndBehavior"`
 }
 
+// Trial settings to use instead of the plan default.
 type TrialOverrideConfigurationInput struct {
+	// Start the subscription as a trial.
 	IsTrial bool `json:"isTrial"`
-	// Indicates the behavior of the subscription when the trial is expired.
+	// What happens to the subscription when the trial ends.
 	TrialEndBehavior *TrialEndBehavior `json:"trialEndBehavior,omitempty"`
-	TrialEndDate     *time.Time        `json:"trialEndDate,omitempty"`
+	// When the trial ends.
+	TrialEndDate *time.Time `json:"trialEndDate,omitempty"`
 }
 
+// A plan a customer has already had a trial of.
 type TrialedPlan struct {
-	// Internal plan id
+	// Internal ID of the plan.
 	PlanID *string `json:"planId,omitempty"`
-	// Plan slug, as defined by the user
+	// Your identifier for the plan.
 	PlanRefID *string `json:"planRefId,omitempty"`
-	// Internal product id
+	// Internal ID of the product.
 	ProductID *string `json:"productId,omitempty"`
-	// Product slug, as defined by the user
+	// Your identifier for the product.
 	ProductRefID *string `json:"productRefId,omitempty"`
 }
 
+// Which archived customer to restore.
 type UnarchiveCustomerInput struct {
-	// Customer slug
+	// Identifier of the customer.
 	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
 }
 
+// Details of a scheduled change to a unit quantity.
 type UnitAmountChangeVariables struct {
-	FeatureID     *string  `json:"featureId,omitempty"`
+	// Feature whose quantity changes.
+	FeatureID *string `json:"featureId,omitempty"`
+	// Quantity after the change.
 	NewUnitAmount *float64 `json:"newUnitAmount,omitempty"`
 }
 
 func (UnitAmountChangeVariables) IsScheduleVariables() {}
 
+// Conversion of reported usage into the units shown and billed.
 type UnitTransformation struct {
-	// Divide usage by this number
+	// Number reported usage is divided by.
 	Divide float64 `json:"divide"`
-	// Singular feature units after the transformation
+	// Unit name for one converted unit.
 	FeatureUnits *string `json:"featureUnits,omitempty"`
-	// Plural feature units after the transformation
+	// Unit name for several converted units.
 	FeatureUnitsPlural *string `json:"featureUnitsPlural,omitempty"`
-	// After division, either round the result up or down
+	// Whether the result of the division is rounded up or down.
 	Round UnitTransformationRound `json:"round"`
 }
 
+// Singular and plural names of a unit.
 type Units struct {
-	// Plural form of the unit
+	// Name for several units.
 	Plural string `json:"plural"`
-	// Singular form of the unit
+	// Name for one unit.
 	Singular string `json:"singular"`
 }
 
+// Changes to make to a customer; fields left out stay as they are.
 type UpdateCustomerInput struct {
-	// Additional metadata update
+	// New custom metadata for the customer.
 	AdditionalMetaData graphql.Omittable[map[string]any] `json:"additionalMetaData,omitempty"`
-	// The AWS Marketplace integration id
+	// New ID of the customer in AWS Marketplace.
 	AWSMarketplaceCustomerID graphql.Omittable[*string] `json:"awsMarketplaceCustomerId,omitempty"`
-	// The unique identifier for the entity in the billing provider
+	// New ID of the customer in the billing provider.
 	BillingID graphql.Omittable[*string] `json:"billingId,omitempty"`
-	// Billing information update
+	// Billing details to update in the billing provider.
 	BillingInformation graphql.Omittable[*CustomerBillingInfo] `json:"billingInformation,omitempty"`
-	// Update a customer level coupon
+	// Coupon to apply to the customer.
 	CouponRefID graphql.Omittable[*string] `json:"couponRefId,omitempty"`
-	// The unique identifier for the customer in Hubspot integration
+	// New ID of the customer in the connected CRM.
 	CrmID graphql.Omittable[*string] `json:"crmId,omitempty"`
-	// Customer slug
+	// Identifier of the customer to update.
 	CustomerID *string `json:"customerId,omitempty"`
-	// The email of the customer
+	// New email address.
 	Email graphql.Omittable[*string] `json:"email,omitempty"`
-	// The unique identifier for the environment
+	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// The name of the customer
+	// New name.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// Customer slug
+	// Identifier of the customer to update; same as customerId.
 	RefID *string `json:"refId,omitempty"`
-	// The unique identifier for the customer in Salesforce integration
+	// New ID of the customer in Salesforce.
 	SalesforceID graphql.Omittable[*string] `json:"salesforceId,omitempty"`
-	// Should wait for sync to complete before returning a response
+	// Wait for the billing provider sync to finish before returning.
 	ShouldWaitSync *bool `json:"shouldWaitSync,omitempty"`
 }
 
+// An entitlement of a subscription to add or change.
 type UpdateSubscriptionEntitlementInput struct {
-	// The unique identifier of the entitlement feature
+	// Identifier of the feature, when adding an entitlement.
 	FeatureID *string `json:"featureId,omitempty"`
-	// Whether the entitlement has a soft limit
+	// Let usage go beyond the limit while still recording it.
 	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Whether the entitlement has an unlimited usage
+	// Grant usage without a cap.
 	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
-	// Unique identifier for the entity
+	// ID of the existing entitlement to change.
 	ID *string `json:"id,omitempty"`
-	// The monthly reset period configuration of the entitlement, defined when reset period is monthly
+	// When usage resets, for a monthly reset period.
 	MonthlyResetPeriodConfiguration *MonthlyResetPeriodConfigInput `json:"monthlyResetPeriodConfiguration,omitempty"`
-	// The reset period of the entitlement
+	// How often usage resets.
 	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// The usage limit of the entitlement
+	// Most usage allowed.
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-	// The weekly reset period configuration of the entitlement, defined when reset period is weekly
+	// When usage resets, for a weekly reset period.
 	WeeklyResetPeriodConfiguration *WeeklyResetPeriodConfigInput `json:"weeklyResetPeriodConfiguration,omitempty"`
-	// The yearly reset period configuration of the entitlement, defined when reset period is yearly
+	// When usage resets, for a yearly reset period.
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
+// Changes to make to a subscription; fields left out stay as they are.
 type UpdateSubscriptionInput struct {
-	AdditionalMetaData map[string]any            `json:"additionalMetaData,omitempty"`
-	Addons             []*SubscriptionAddonInput `json:"addons,omitempty"`
-	// Coupon input
-	AppliedCoupon            *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
-	AwaitPaymentConfirmation *bool                    `json:"awaitPaymentConfirmation,omitempty"`
-	BillableFeatures         []*BillableFeatureInput  `json:"billableFeatures,omitempty"`
-	BillingInformation       *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
-	BillingPeriod            *BillingPeriod           `json:"billingPeriod,omitempty"`
-	// Budget configuration
-	Budget        *BudgetConfigurationInput `json:"budget,omitempty"`
-	EnvironmentID *uuid.UUID                `json:"environmentId,omitempty"`
-	// The minimum spend configuration
+	// New custom metadata for the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons the subscription should have, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon or discount to apply.
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Wait for any payment to be confirmed before returning.
+	AwaitPaymentConfirmation *bool `json:"awaitPaymentConfirmation,omitempty"`
+	// New quantities for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Billing details to update in the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// New billing period.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// New spending cap.
+	Budget *BudgetConfigurationInput `json:"budget,omitempty"`
+	// Environment of the subscription; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// New minimum charge per billing period.
 	MinimumSpend *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
-	// Override the price of the subscription
-	PriceOverrides           []*PriceOverrideInput                 `json:"priceOverrides,omitempty"`
-	PromotionCode            *string                               `json:"promotionCode,omitempty"`
-	RefID                    *string                               `json:"refId,omitempty"`
-	ScheduleStrategy         *ScheduleStrategy                     `json:"scheduleStrategy,omitempty"`
+	// Prices to charge instead of the plan's.
+	PriceOverrides []*PriceOverrideInput `json:"priceOverrides,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Identifier of the subscription to update; same as subscriptionId.
+	RefID *string `json:"refId,omitempty"`
+	// When the change takes effect.
+	ScheduleStrategy *ScheduleStrategy `json:"scheduleStrategy,omitempty"`
+	// Subscription entitlements to add or change.
 	SubscriptionEntitlements []*UpdateSubscriptionEntitlementInput `json:"subscriptionEntitlements,omitempty"`
-	SubscriptionID           *string                               `json:"subscriptionId,omitempty"`
-	TrialEndDate             *time.Time                            `json:"trialEndDate,omitempty"`
-	UnitQuantity             *float64                              `json:"unitQuantity,omitempty"`
+	// Identifier of the subscription to update.
+	SubscriptionID *string `json:"subscriptionId,omitempty"`
+	// New end date of the trial.
+	TrialEndDate *time.Time `json:"trialEndDate,omitempty"`
+	// New number of units for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
 }
 
+// Conditions on a UUID field; when several are given, all must hold.
 type UUIDFilterComparison struct {
-	Eq       *uuid.UUID               `json:"eq,omitempty"`
-	Gt       *uuid.UUID               `json:"gt,omitempty"`
-	Gte      *uuid.UUID               `json:"gte,omitempty"`
-	ILike    *uuid.UUID               `json:"iLike,omitempty"`
-	In       []uuid.UUID              `json:"in,omitempty"`
-	Is       graphql.Omittable[*bool] `json:"is,omitempty"`
-	IsNot    graphql.Omittable[*bool] `json:"isNot,omitempty"`
-	Like     *uuid.UUID               `json:"like,omitempty"`
-	Lt       *uuid.UUID               `json:"lt,omitempty"`
-	Lte      *uuid.UUID               `json:"lte,omitempty"`
-	Neq      *uuid.UUID               `json:"neq,omitempty"`
-	NotILike *uuid.UUID               `json:"notILike,omitempty"`
-	NotIn    []uuid.UUID              `json:"notIn,omitempty"`
-	NotLike  *uuid.UUID               `json:"notLike,omitempty"`
+	// Matches values equal to this one.
+	Eq *uuid.UUID `json:"eq,omitempty"`
+	// Matches values greater than this one.
+	Gt *uuid.UUID `json:"gt,omitempty"`
+	// Matches values greater than or equal to this one.
+	Gte *uuid.UUID `json:"gte,omitempty"`
+	// Matches a case-insensitive LIKE pattern, with % as the wildcard.
+	ILike *uuid.UUID `json:"iLike,omitempty"`
+	// Matches values equal to any of these.
+	In []uuid.UUID `json:"in,omitempty"`
+	// SQL IS test: true or false, or null to match records where the value is unset.
+	Is graphql.Omittable[*bool] `json:"is,omitempty"`
+	// SQL IS NOT test: true or false, or null to match records where the value is set.
+	IsNot graphql.Omittable[*bool] `json:"isNot,omitempty"`
+	// Matches a case-sensitive LIKE pattern, with % as the wildcard.
+	Like *uuid.UUID `json:"like,omitempty"`
+	// Matches values less than this one.
+	Lt *uuid.UUID `json:"lt,omitempty"`
+	// Matches values less than or equal to this one.
+	Lte *uuid.UUID `json:"lte,omitempty"`
+	// Matches values not equal to this one.
+	Neq *uuid.UUID `json:"neq,omitempty"`
+	// Excludes values matching a case-insensitive LIKE pattern.
+	NotILike *uuid.UUID `json:"notILike,omitempty"`
+	// Matches values equal to none of these.
+	NotIn []uuid.UUID `json:"notIn,omitempty"`
+	// Excludes values matching a case-sensitive LIKE pattern.
+	NotLike *uuid.UUID `json:"notLike,omitempty"`
 }
 
+// Settings of a weekly usage reset.
 type WeeklyResetPeriodConfig struct {
-	// Weekly according to configuration
+	// Day of the week usage resets on, or the subscription start day.
 	WeeklyAccordingTo *WeeklyAccordingTo `json:"weeklyAccordingTo,omitempty"`
 }
 
 func (WeeklyResetPeriodConfig) IsResetPeriodConfiguration() {}
 
+// When a weekly usage reset happens.
 type WeeklyResetPeriodConfigInput struct {
-	// Weekly according to configuration
+	// Day of the week to reset on, or the subscription start day.
 	AccordingTo WeeklyAccordingTo `json:"accordingTo"`
 }
 
+// Settings of a yearly usage reset.
 type YearlyResetPeriodConfig struct {
-	// Yearly according to configuration
+	// Date in the year usage resets on.
 	YearlyAccordingTo *YearlyAccordingTo `json:"yearlyAccordingTo,omitempty"`
 }
 
 func (YearlyResetPeriodConfig) IsResetPeriodConfiguration() {}
 
+// When a yearly usage reset happens.
 type YearlyResetPeriodConfigInput struct {
-	// Yearly according to configuration
+	// Date in the year to reset on.
 	AccordingTo YearlyAccordingTo `json:"accordingTo"`
 }
 
+// Connection settings of a Zuora integration.
 type ZuoraCredentials struct {
-	// REST Base URL of the Zuora account
+	// Base address of the Zuora REST API for the account.
 	BaseURL string `json:"baseUrl"`
-	// Client ID for the Zuora account
+	// OAuth client ID for Zuora.
 	ClientID string `json:"clientId"`
-	// Client secret for the Zuora account
+	// OAuth client secret for Zuora.
 	ClientSecret string `json:"clientSecret"`
-	// The deferred revenue account code
+	// Accounting code for deferred revenue.
 	DeferredRevenueAccount *string `json:"deferredRevenueAccount,omitempty"`
-	// Whether invoice settlement is enabled
+	// True when Zuora invoice settlement is on.
 	InvoiceSettlementEnabled *bool `json:"invoiceSettlementEnabled,omitempty"`
-	// The ID of the payment gateway to use
+	// Payment gateway to charge through.
 	PaymentGatewayID *string `json:"paymentGatewayId,omitempty"`
-	// The ID of the payment page to use
+	// Hosted payment page to use.
 	PaymentPageID *string `json:"paymentPageId,omitempty"`
-	// Publishable key for the Zuora payment form
+	// Public key used by the Zuora hosted payment form.
 	PublishableKey *string `json:"publishableKey,omitempty"`
-	// The revenue recognition account code
+	// Accounting code for recognized revenue.
 	RecognizedRevenueAccount *string `json:"recognizedRevenueAccount,omitempty"`
-	// Stripe publishable key for the Zuora payment page
+	// Public Stripe key for the Zuora payment page.
 	StripePublishableKey *string `json:"stripePublishableKey,omitempty"`
-	// Stripe secret key for the Zuora payment page
+	// Secret Stripe key for the Zuora payment page.
 	StripeSecretKey *string `json:"stripeSecretKey,omitempty"`
-	// Webhook secret to insert on Zuora callouts
+	// Secret added to Zuora callouts so they can be verified.
 	WebhookSecret *string `json:"webhookSecret,omitempty"`
 }
 
 func (ZuoraCredentials) IsCredentials() {}
 
+// The experiment and group a customer or subscription is assigned to.
 type ExperimentInfo struct {
-	// Name of the group in the experiment
+	// Name of the assigned group.
 	GroupName string `json:"groupName"`
-	// Type of group (control or variant)
+	// Whether the assigned group is the control or the variant.
 	GroupType ExperimentGroupType `json:"groupType"`
-	// The unique identifier for the experiment
+	// Your identifier for the experiment.
 	ID string `json:"id"`
-	// Name of the experiment
+	// Human-readable name of the experiment.
 	Name string `json:"name"`
-	// The status of the experiment
+	// Whether the experiment is a draft, running or completed.
 	Status ExperimentStatus `json:"status"`
 }
 
+// Kinds of API key, each meant for a different caller.
 type APIKeyType string
 
 const (
@@ -3771,6 +4922,7 @@ func (e APIKeyType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Why a customer was refused access to a feature.
 type AccessDeniedReason string
 
 const (
@@ -3848,6 +5000,7 @@ func (e AccessDeniedReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Ways new users can join an account.
 type AccountAccessMethod string
 
 const (
@@ -3905,6 +5058,7 @@ func (e AccountAccessMethod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Roles a user can hold at the account level.
 type AccountAccessRole string
 
 const (
@@ -3960,6 +5114,7 @@ func (e AccountAccessRole) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether an account may be used.
 type AccountStatus string
 
 const (
@@ -4015,6 +5170,7 @@ func (e AccountStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that add-ons can be sorted on.
 type AddonSortFields string
 
 const (
@@ -4092,6 +5248,7 @@ func (e AddonSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Functions available to aggregate meter events.
 type AggregationFunction string
 
 const (
@@ -4155,6 +5312,7 @@ func (e AggregationFunction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Which kinds of Auth0 sign-ups create subscriptions.
 type Auth0ApplicationType string
 
 const (
@@ -4212,6 +5370,7 @@ func (e Auth0ApplicationType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Dates that billing cycles can be aligned to.
 type BillingAnchor string
 
 const (
@@ -4269,6 +5428,7 @@ func (e BillingAnchor) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether a price is charged once or on every billing period.
 type BillingCadence string
 
 const (
@@ -4324,6 +5484,7 @@ func (e BillingCadence) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a price is computed.
 type BillingModel string
 
 const (
@@ -4385,6 +5546,7 @@ func (e BillingModel) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Length of a billing cycle.
 type BillingPeriod string
 
 const (
@@ -4440,6 +5602,7 @@ func (e BillingPeriod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Kinds of change recorded in a package draft.
 type ChangeType string
 
 const (
@@ -4499,6 +5662,7 @@ func (e ChangeType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Comparison operators usable in meter conditions.
 type ConditionOperation string
 
 const (
@@ -4566,6 +5730,7 @@ func (e ConditionOperation) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that coupons can be sorted on.
 type CouponSortFields string
 
 const (
@@ -4639,6 +5804,7 @@ func (e CouponSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a coupon was created.
 type CouponSource string
 
 const (
@@ -4696,6 +5862,7 @@ func (e CouponSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a coupon.
 type CouponStatus string
 
 const (
@@ -4751,6 +5918,7 @@ func (e CouponStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Kinds of discount a coupon can give.
 type CouponType string
 
 const (
@@ -4806,6 +5974,7 @@ func (e CouponType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How often credits are granted.
 type CreditCadence string
 
 const (
@@ -4861,6 +6030,7 @@ func (e CreditCadence) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// When recurring credits are granted.
 type CreditGrantCadence string
 
 const (
@@ -4916,6 +6086,7 @@ func (e CreditGrantCadence) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// ISO 4217 currency codes supported for billing.
 type Currency string
 
 const (
@@ -5199,6 +6370,7 @@ func (e Currency) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that customers can be sorted on.
 type CustomerSortFields string
 
 const (
@@ -5280,6 +6452,7 @@ func (e CustomerSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that subscriptions can be sorted on.
 type CustomerSubscriptionSortFields string
 
 const (
@@ -5381,6 +6554,7 @@ func (e CustomerSubscriptionSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a package entitlement combines with others for the same feature.
 type EntitlementBehavior string
 
 const (
@@ -5436,6 +6610,7 @@ func (e EntitlementBehavior) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How often usage of an entitlement resets.
 type EntitlementResetPeriod string
 
 const (
@@ -5497,6 +6672,7 @@ func (e EntitlementResetPeriod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Roles a user can hold in an environment.
 type EnvironmentAccessRole string
 
 const (
@@ -5556,6 +6732,7 @@ func (e EnvironmentAccessRole) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Progress of setting up an environment.
 type EnvironmentProvisionStatus string
 
 const (
@@ -5615,6 +6792,7 @@ func (e EnvironmentProvisionStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Kinds of environment.
 type EnvironmentType string
 
 const (
@@ -5672,6 +6850,7 @@ func (e EnvironmentType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The two groups of an experiment.
 type ExperimentGroupType string
 
 const (
@@ -5727,6 +6906,7 @@ func (e ExperimentGroupType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of an experiment.
 type ExperimentStatus string
 
 const (
@@ -5784,6 +6964,7 @@ func (e ExperimentStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a feature group.
 type FeatureGroupStatus string
 
 const (
@@ -5839,6 +7020,7 @@ func (e FeatureGroupStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that features can be sorted on.
 type FeatureSortFields string
 
 const (
@@ -5910,6 +7092,7 @@ func (e FeatureSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a feature.
 type FeatureStatus string
 
 const (
@@ -5967,6 +7150,7 @@ func (e FeatureStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Kinds of feature: on/off, numeric, or a choice among values.
 type FeatureType string
 
 const (
@@ -6024,6 +7208,7 @@ func (e FeatureType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How usage of a feature is measured.
 type MeterType string
 
 const (
@@ -6081,6 +7266,7 @@ func (e MeterType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What monthly usage resets are aligned to.
 type MonthlyAccordingTo string
 
 const (
@@ -6136,6 +7322,7 @@ func (e MonthlyAccordingTo) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of an offer.
 type OfferStatus string
 
 const (
@@ -6193,6 +7380,7 @@ func (e OfferStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// When charges for usage above the included amount are billed.
 type OverageBillingPeriod string
 
 const (
@@ -6248,6 +7436,7 @@ func (e OverageBillingPeriod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a package group.
 type PackageGroupStatus string
 
 const (
@@ -6305,6 +7494,7 @@ func (e PackageGroupStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a plan or add-on version.
 type PackageStatus string
 
 const (
@@ -6362,6 +7552,7 @@ func (e PackageStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// State of collecting payment for a subscription.
 type PaymentCollection string
 
 const (
@@ -6421,6 +7612,7 @@ func (e PaymentCollection) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a subscription is paid for.
 type PaymentCollectionMethod string
 
 const (
@@ -6478,6 +7670,7 @@ func (e PaymentCollectionMethod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Kinds of payment method.
 type PaymentMethodType string
 
 const (
@@ -6535,6 +7728,7 @@ func (e PaymentMethodType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Direction of a plan change.
 type PlanChangeType string
 
 const (
@@ -6592,6 +7786,7 @@ func (e PlanChangeType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that plans can be sorted on.
 type PlanSortFields string
 
 const (
@@ -6669,6 +7864,7 @@ func (e PlanSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether a package is free, paid or custom-priced.
 type PricingType string
 
 const (
@@ -6726,6 +7922,7 @@ func (e PricingType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that products can be sorted on.
 type ProductSortFields string
 
 const (
@@ -6799,6 +7996,7 @@ func (e ProductSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a product.
 type ProductStatus string
 
 const (
@@ -6854,6 +8052,7 @@ func (e ProductStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Preset durations of a promotional entitlement.
 type PromotionalEntitlementPeriod string
 
 const (
@@ -6917,6 +8116,7 @@ func (e PromotionalEntitlementPeriod) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that promotional entitlements can be sorted on.
 type PromotionalEntitlementSortFields string
 
 const (
@@ -6978,6 +8178,7 @@ func (e PromotionalEntitlementSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a promotional entitlement.
 type PromotionalEntitlementStatus string
 
 const (
@@ -7035,6 +8236,7 @@ func (e PromotionalEntitlementStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How changes during a billing period are charged.
 type ProrationBehavior string
 
 const (
@@ -7090,6 +8292,7 @@ func (e ProrationBehavior) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Outcome of provisioning a subscription.
 type ProvisionSubscriptionStatus string
 
 const (
@@ -7145,6 +8348,7 @@ func (e ProvisionSubscriptionStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// When a subscription change takes effect.
 type ScheduleStrategy string
 
 const (
@@ -7202,6 +8406,7 @@ func (e ScheduleStrategy) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Ascending or descending order.
 type SortDirection string
 
 const (
@@ -7257,6 +8462,7 @@ func (e SortDirection) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where records without a value go in a sort.
 type SortNulls string
 
 const (
@@ -7312,6 +8518,7 @@ func (e SortNulls) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Modes a Stripe account can be connected in.
 type StripeAccountMode string
 
 const (
@@ -7369,6 +8576,7 @@ func (e StripeAccountMode) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a Stripe account was connected.
 type StripeAccountSource string
 
 const (
@@ -7424,6 +8632,7 @@ func (e StripeAccountSource) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Why a subscription was cancelled.
 type SubscriptionCancelReason string
 
 const (
@@ -7497,6 +8706,7 @@ func (e SubscriptionCancelReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What happens to entitlements when a subscription is cancelled.
 type SubscriptionCancellationAction string
 
 const (
@@ -7552,6 +8762,7 @@ func (e SubscriptionCancellationAction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// When a cancellation takes effect.
 type SubscriptionCancellationTime string
 
 const (
@@ -7609,6 +8820,7 @@ func (e SubscriptionCancellationTime) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// States of a coupon on a subscription.
 type SubscriptionCouponStatus string
 
 const (
@@ -7666,6 +8878,7 @@ func (e SubscriptionCouponStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How it was decided which subscription to create for a new customer.
 type SubscriptionDecisionStrategy string
 
 const (
@@ -7725,6 +8938,7 @@ func (e SubscriptionDecisionStrategy) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What happens when a subscription ends.
 type SubscriptionEndSetup string
 
 const (
@@ -7780,6 +8994,7 @@ func (e SubscriptionEndSetup) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Why an invoice was issued.
 type SubscriptionInvoiceBillingReason string
 
 const (
@@ -7843,6 +9058,7 @@ func (e SubscriptionInvoiceBillingReason) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// States of an invoice.
 type SubscriptionInvoiceStatus string
 
 const (
@@ -7900,6 +9116,7 @@ func (e SubscriptionInvoiceStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a subscription change is charged.
 type SubscriptionProrationBehavior string
 
 const (
@@ -7957,6 +9174,7 @@ func (e SubscriptionProrationBehavior) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Fields that subscriptions can be sorted on.
 type SubscriptionQuerySortFields string
 
 const (
@@ -8022,6 +9240,7 @@ func (e SubscriptionQuerySortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// States of a scheduled subscription change.
 type SubscriptionScheduleStatus string
 
 const (
@@ -8083,6 +9302,7 @@ func (e SubscriptionScheduleStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Kinds of scheduled subscription change.
 type SubscriptionScheduleType string
 
 const (
@@ -8154,6 +9374,7 @@ func (e SubscriptionScheduleType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a new customer's first subscription starts.
 type SubscriptionStartSetup string
 
 const (
@@ -8211,6 +9432,7 @@ func (e SubscriptionStartSetup) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Lifecycle states of a subscription.
 type SubscriptionStatus string
 
 const (
@@ -8274,6 +9496,7 @@ func (e SubscriptionStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// When usage is reset on a subscription change.
 type SubscriptionUpdateUsageCutoffBehavior string
 
 const (
@@ -8331,6 +9554,7 @@ func (e SubscriptionUpdateUsageCutoffBehavior) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// States of a sync.
 type SyncStatus string
 
 const (
@@ -8390,6 +9614,7 @@ func (e SyncStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How tiered prices are applied.
 type TiersMode string
 
 const (
@@ -8445,6 +9670,7 @@ func (e TiersMode) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What happens when a trial ends.
 type TrialEndBehavior string
 
 const (
@@ -8500,6 +9726,7 @@ func (e TrialEndBehavior) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Units a trial length can be given in.
 type TrialPeriodUnits string
 
 const (
@@ -8555,6 +9782,7 @@ func (e TrialPeriodUnits) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Rounding direction after a unit transformation.
 type UnitTransformationRound string
 
 const (
@@ -8610,6 +9838,7 @@ func (e UnitTransformationRound) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Third-party services an integration can connect to.
 type VendorIdentifier string
 
 const (
@@ -8679,6 +9908,7 @@ func (e VendorIdentifier) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Categories of integration.
 type VendorType string
 
 const (
@@ -8740,6 +9970,7 @@ func (e VendorType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What weekly usage resets are aligned to.
 type WeeklyAccordingTo string
 
 const (
@@ -8807,6 +10038,7 @@ func (e WeeklyAccordingTo) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Stigg embeddable widgets.
 type WidgetType string
 
 const (
@@ -8864,6 +10096,7 @@ func (e WidgetType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What yearly usage resets are aligned to.
 type YearlyAccordingTo string
 
 const (
