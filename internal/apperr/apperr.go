@@ -31,6 +31,13 @@ const (
 	GraphQLAliasesLimitExceeded           Code = "GraphQLAliasesLimitExceeded"
 	GraphQLBatchedOperationsLimitExceeded Code = "GraphQLBatchedOperationsLimitExceeded"
 	UnexpectedError                       Code = "UnexpectedError"
+
+	// The codes below have no counterpart in Stigg's enum: they report
+	// this server's own request limits (see internal/limits).
+	GraphQLDepthLimitExceeded      Code = "GraphQLDepthLimitExceeded"
+	GraphQLComplexityLimitExceeded Code = "GraphQLComplexityLimitExceeded"
+	RequestTooLarge                Code = "RequestTooLarge"
+	RequestTimeout                 Code = "RequestTimeout"
 )
 
 // Error is an error meant for the client.
