@@ -101,8 +101,9 @@ func TestSort(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if last := keys[len(keys)-1]; last != (SortKey{Column: "id"}) {
-					t.Errorf("last key = %+v, want id ascending", last)
+				prev := keys[len(keys)-2]
+				if last := keys[len(keys)-1]; last.Column != "id" || last.Desc != prev.Desc {
+					t.Errorf("last key = %+v, want id in the direction of %+v", last, prev)
 				}
 				got := ordered(t, ctx, c, keys)
 				// "?" marks rows whose relative order is left to the id tie-breaker.
@@ -133,13 +134,13 @@ func TestSortKeys(t *testing.T) {
 		sorting any
 		want    []SortKey
 	}{
-		{"nil uses defaults", nil, []SortKey{def[0], {Column: "id"}}},
-		{"typed nil uses defaults", []*model.CustomerSort(nil), []SortKey{def[0], {Column: "id"}}},
-		{"null entries skipped", []*model.CustomerSort{nil}, []SortKey{def[0], {Column: "id"}}},
+		{"nil uses defaults", nil, []SortKey{def[0], {Column: "id", Desc: true, NullsFirst: true}}},
+		{"typed nil uses defaults", []*model.CustomerSort(nil), []SortKey{def[0], {Column: "id", Desc: true, NullsFirst: true}}},
+		{"null entries skipped", []*model.CustomerSort{nil}, []SortKey{def[0], {Column: "id", Desc: true, NullsFirst: true}}},
 		{"asc", []*model.CustomerSort{sortBy("email", "ASC")}, []SortKey{{Column: "email"}, {Column: "id"}}},
-		{"desc", []*model.CustomerSort{sortBy("email", "DESC")}, []SortKey{{Column: "email", Desc: true, NullsFirst: true}, {Column: "id"}}},
+		{"desc", []*model.CustomerSort{sortBy("email", "DESC")}, []SortKey{{Column: "email", Desc: true, NullsFirst: true}, {Column: "id", Desc: true, NullsFirst: true}}},
 		{"explicit nulls", []*model.CustomerSort{sortBy("email", "ASC", "NULLS_FIRST"), sortBy("name", "DESC", "NULLS_LAST")},
-			[]SortKey{{Column: "email", NullsFirst: true}, {Column: "name", Desc: true}, {Column: "id"}}},
+			[]SortKey{{Column: "email", NullsFirst: true}, {Column: "name", Desc: true}, {Column: "id", Desc: true, NullsFirst: true}}},
 		{"id already sorted", []*model.CustomerSort{sortBy("id", "DESC"), sortBy("email", "ASC")},
 			[]SortKey{{Column: "id", Desc: true, NullsFirst: true}, {Column: "email"}}},
 		{"duplicates dropped", []*model.CustomerSort{sortBy("refId", "ASC"), sortBy("customerId", "DESC")},
@@ -171,8 +172,8 @@ func TestSortKeys(t *testing.T) {
 	}
 }
 
-func TestOrderBySQL(t *testing.T) {
 	keys := []SortKey{{Column: "email", Desc: true, NullsFirst: true}, {Column: "id"}}
+	keys := []SortKey{{Column: "email", Desc: true, NullsFirst: true}, {Column: "id", Desc: true, NullsFirst: true}}
 	for _, tc := range []struct {
 		reverse bool
 		want    string

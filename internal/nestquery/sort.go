@@ -66,7 +66,13 @@ func (s *Spec) Sort(sorting any, defaults []SortKey) ([]SortKey, error) {
 		out = append(out, k)
 	}
 	if s.IDColumn != "" && !seen[s.IDColumn] {
-		out = append(out, SortKey{Column: s.IDColumn})
+		// The tie-breaker runs in the direction of the last key, so that an
+		// index on (..., key, id) serves the whole order in one scan.
+		tie := SortKey{Column: s.IDColumn}
+		if len(out) > 0 && out[len(out)-1].Desc {
+			tie.Desc, tie.NullsFirst = true, true
+		}
+		out = append(out, tie)
 	}
 	return out, nil
 }
