@@ -172,8 +172,8 @@ func TestSortKeys(t *testing.T) {
 	}
 }
 
+func TestOrderBySQL(t *testing.T) {
 	keys := []SortKey{{Column: "email", Desc: true, NullsFirst: true}, {Column: "id"}}
-	keys := []SortKey{{Column: "email", Desc: true, NullsFirst: true}, {Column: "id", Desc: true, NullsFirst: true}}
 	for _, tc := range []struct {
 		reverse bool
 		want    string
