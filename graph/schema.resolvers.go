@@ -106,7 +106,7 @@ func (r *customerResolver) Statistics(ctx context.Context, obj *ent.Customer) (*
 
 // Subscriptions is the resolver for the subscriptions field.
 func (r *customerResolver) Subscriptions(ctx context.Context, obj *ent.Customer, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
+	return r.customerSubscriptions(ctx, obj.ID, filter, sorting)
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -581,7 +581,7 @@ func (r *promotionalEntitlementResolver) Unlimited(ctx context.Context, obj *ent
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, filter *model.CustomerFilter, paging *model.CursorPaging, sorting []*model.CustomerSort) (*model.CustomerConnection, error) {
-	panic(fmt.Errorf("not implemented: Customers - customers"))
+	return r.customersPage(ctx, filter, paging, sorting)
 }
 
 // GetCustomerByRefID is the resolver for the getCustomerByRefId field.
@@ -595,7 +595,7 @@ func (r *queryResolver) GetCustomerByRefID(ctx context.Context, input model.GetC
 
 // CustomerSubscriptions is the resolver for the customerSubscriptions field.
 func (r *queryResolver) CustomerSubscriptions(ctx context.Context, filter *model.CustomerSubscriptionFilter, paging *model.CursorPaging, sorting []*model.CustomerSubscriptionSort) (*model.CustomerSubscriptionConnection, error) {
-	panic(fmt.Errorf("not implemented: CustomerSubscriptions - customerSubscriptions"))
+	return r.subscriptionsPage(ctx, filter, paging, sorting)
 }
 
 // Subscriptions is the resolver for the subscriptions field.
@@ -615,7 +615,7 @@ func (r *queryResolver) GetActiveSubscriptions(ctx context.Context, input model.
 
 // PromotionalEntitlements is the resolver for the promotionalEntitlements field.
 func (r *queryResolver) PromotionalEntitlements(ctx context.Context, filter *model.PromotionalEntitlementFilter, paging *model.CursorPaging, sorting []*model.PromotionalEntitlementSort) (*model.PromotionalEntitlementConnection, error) {
-	panic(fmt.Errorf("not implemented: PromotionalEntitlements - promotionalEntitlements"))
+	return r.promotionalEntitlementsPage(ctx, filter, paging, sorting)
 }
 
 // Coupons is the resolver for the coupons field.

@@ -479,7 +479,7 @@ func (s *Service) Unarchive(ctx context.Context, env uuid.UUID, customerID strin
 		}
 		c, err := tx.Customer.Query().
 			Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtNotNil()).
-			Order(ent.Desc(customer.FieldDeletedAt)).First(ctx)
+			Order(ent.Desc(customer.FieldDeletedAt), ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)).First(ctx)
 		if ent.IsNotFound(err) {
 			return apperr.New(apperr.CustomerNotFound, "no archived customer with customerId %q", customerID)
 		}

@@ -1,0 +1,214 @@
+package graph
+
+import (
+	"reflect"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
+	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/nestquery"
+)
+
+// This file says, per entity, which GraphQL filter and sort fields exist and
+// which column each reads; internal/nestquery turns Stigg's nestjs-query
+// inputs into SQL from it. A filter field not listed here is refused with
+// BadUserInput rather than silently ignored.
+
+type customFilter = func(any, nestquery.Env) (func(*sql.Selector), error)
+
+var customerColumns = map[string]string{
+	"id":                   customer.FieldID,
+	"customerId":           customer.FieldCustomerID,
+	"refId":                customer.FieldCustomerID,
+	"searchQuery":          customer.FieldCustomerID, // as a sort field
+	"email":                customer.FieldEmail,
+	"name":                 customer.FieldName,
+	"billingId":            customer.FieldBillingID,
+	"crmId":                customer.FieldCrmID,
+	"crmHubspotCompanyId":  customer.FieldCrmHubspotCompanyID,
+	"crmHubspotCompanyUrl": customer.FieldCrmHubspotCompanyURL,
+	"salesforceId":         customer.FieldSalesforceID,
+	"environmentId":        customer.FieldEnvironmentID,
+	"createdAt":            customer.FieldCreatedAt,
+	"updatedAt":            customer.FieldUpdatedAt,
+	"deletedAt":            customer.FieldDeletedAt,
+}
+
+// plainCustomerSpec has the stored columns only; searchQuery is built on it.
+var plainCustomerSpec = &nestquery.Spec{Name: "customer", Table: customer.Table, IDColumn: customer.FieldID, Columns: customerColumns}
+
+var subscriptionColumns = map[string]string{
+	"id":                        customersubscription.FieldID,
+	"subscriptionId":            customersubscription.FieldRefID,
+	"refId":                     customersubscription.FieldRefID,
+	"customerId":                customersubscription.FieldCustomerID,
+	"payingCustomerId":          customersubscription.FieldPayingCustomerID,
+	"environmentId":             customersubscription.FieldEnvironmentID,
+	"resourceId":                customersubscription.FieldResourceID,
+	"status":                    customersubscription.FieldStatus,
+	"pricingType":               customersubscription.FieldPricingType,
+	"paymentCollection":         customersubscription.FieldPaymentCollection,
+	"cancelReason":              customersubscription.FieldCancelReason,
+	"billingId":                 customersubscription.FieldBillingID,
+	"oldBillingId":              customersubscription.FieldPreviousBillingID,
+	"crmId":                     customersubscription.FieldCrmID,
+	"crmLinkUrl":                customersubscription.FieldCrmLinkURL,
+	"salesforceId":              customersubscription.FieldSalesforceID,
+	"createdAt":                 customersubscription.FieldCreatedAt,
+	"startDate":                 customersubscription.FieldStartDate,
+	"endDate":                   customersubscription.FieldEndDate,
+	"trialEndDate":              customersubscription.FieldTrialEndDate,
+	"cancellationDate":          customersubscription.FieldCancellationDate,
+	"effectiveEndDate":          customersubscription.FieldEffectiveEndDate,
+	"currentBillingPeriodStart": customersubscription.FieldCurrentBillingPeriodStart,
+	"currentBillingPeriodEnd":   customersubscription.FieldCurrentBillingPeriodEnd,
+	"billingCycleAnchor":        customersubscription.FieldCurrentBillingPeriodStart,
+}
+
+var subscriptionSpec = &nestquery.Spec{
+	Name:     "subscription",
+	Table:    customersubscription.Table,
+	IDColumn: customersubscription.FieldID,
+	Columns:  subscriptionColumns,
+	Custom: map[string]customFilter{
+		"customer":       parentFilter(plainCustomerSpec, customersubscription.FieldCustomerID),
+		"payingCustomer": parentFilter(plainCustomerSpec, customersubscription.FieldPayingCustomerID),
+	},
+}
+
+var promotionalEntitlementSpec = &nestquery.Spec{
+	Name:     "promotionalEntitlement",
+	Table:    promotionalentitlement.Table,
+	IDColumn: promotionalentitlement.FieldID,
+	Columns: map[string]string{
+		"id":            promotionalentitlement.FieldID,
+		"environmentId": promotionalentitlement.FieldEnvironmentID,
+		"createdAt":     promotionalentitlement.FieldCreatedAt,
+		"updatedAt":     promotionalentitlement.FieldUpdatedAt,
+	},
+	Custom: map[string]customFilter{
+		// Status is Active until endDate, then Expired, by the clock.
+		"status": derivedEnum("status", map[string]func(*sql.Selector, nestquery.Env) *sql.Predicate{
+			string(model.PromotionalEntitlementStatusActive): func(s *sql.Selector, env nestquery.Env) *sql.Predicate {
+				end := s.C(promotionalentitlement.FieldEndDate)
+				return sql.Or(sql.IsNull(end), sql.GT(end, env.Now))
+			},
+			string(model.PromotionalEntitlementStatusExpired): func(s *sql.Selector, env nestquery.Env) *sql.Predicate {
+				return sql.LTE(s.C(promotionalentitlement.FieldEndDate), env.Now)
+			},
+		}),
+	},
+}
+
+var customerSpec = &nestquery.Spec{
+	Name:     "customer",
+	Table:    customer.Table,
+	IDColumn: customer.FieldID,
+	Columns:  customerColumns,
+	Custom: map[string]customFilter{
+		"searchQuery": customerSearchQuery,
+	},
+	Relations: map[string]nestquery.Relation{
+		"subscriptions":           {Spec: subscriptionSpec, ForeignKey: customersubscription.FieldCustomerID},
+		"promotionalEntitlements": {Spec: promotionalEntitlementSpec, ForeignKey: promotionalentitlement.FieldCustomerID},
+	},
+}
+
+// customerSearchQuery is Stigg's searchQuery: a case-insensitive match on
+// the slug, the name or the email.
+func customerSearchQuery(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+	c := cmp.(*model.CustomerSearchQueryFilterComparison)
+	if c.ILike == nil {
+		return nil, nil
+	}
+	like := &model.StringFieldComparison{ILike: c.ILike}
+	return plainCustomerSpec.Where(&model.CustomerFilter{Or: []*model.CustomerFilter{
+		{CustomerID: like}, {Name: like}, {Email: like},
+	}}, env)
+}
+
+// derivedEnum filters on an enum that is computed (from the clock) rather
+// than stored: each value has a predicate, and eq, neq, in and notIn combine
+// them. Other operators make no sense on a derived value and are refused.
+func derivedEnum(field string, values map[string]func(s *sql.Selector, env nestquery.Env) *sql.Predicate) customFilter {
+	return func(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+		v := reflect.ValueOf(cmp).Elem()
+		get := func(name string) ([]string, bool) {
+			f := v.FieldByName(name)
+			switch {
+			case !f.IsValid():
+			case f.Kind() == reflect.Pointer && !f.IsNil():
+				return []string{f.Elem().String()}, true
+			case f.Kind() == reflect.Slice && !f.IsNil():
+				out := make([]string, f.Len())
+				for i := range out {
+					out[i] = f.Index(i).String()
+				}
+				return out, true
+			}
+			return nil, false
+		}
+		for _, name := range []string{"Gt", "Gte", "Lt", "Lte", "Like", "NotLike", "ILike", "NotILike"} {
+			if _, set := get(name); set {
+				return nil, apperr.BadInput(field, "%s is computed; only eq, neq, in and notIn can filter it", field)
+			}
+		}
+		anyOf := func(s *sql.Selector, vals []string) *sql.Predicate {
+			preds := make([]*sql.Predicate, 0, len(vals))
+			for _, val := range vals {
+				if p, ok := values[val]; ok {
+					preds = append(preds, p(s, env))
+				}
+			}
+			if len(preds) == 0 {
+				return sql.False()
+			}
+			return sql.Or(preds...)
+		}
+		type part struct {
+			vals   []string
+			negate bool
+		}
+		var parts []part
+		for _, op := range []struct {
+			name   string
+			negate bool
+		}{{"Eq", false}, {"In", false}, {"Neq", true}, {"NotIn", true}} {
+			if vals, set := get(op.name); set {
+				parts = append(parts, part{vals, op.negate})
+			}
+		}
+		if len(parts) == 0 {
+			return nil, nil
+		}
+		return func(s *sql.Selector) {
+			for _, p := range parts {
+				pred := anyOf(s, p.vals)
+				if p.negate {
+					pred = sql.Not(pred)
+				}
+				s.Where(pred)
+			}
+		}, nil
+	}
+}
+
+// parentFilter filters child rows on their parent (a subscription on its
+// customer): the parent filter runs in a subquery on the parent's table.
+func parentFilter(parent *nestquery.Spec, foreignKey string) customFilter {
+	return func(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+		p, err := parent.Where(cmp, env)
+		if err != nil {
+			return nil, err
+		}
+		return func(s *sql.Selector) {
+			sub := sql.Select(parent.IDColumn).From(sql.Table(parent.Table))
+			p(sub)
+			s.Where(sql.In(s.C(foreignKey), sub))
+		}, nil
+	}
+}
