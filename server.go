@@ -23,6 +23,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
+	"github.com/stigg-selfhost/stiggql/internal/playground"
 )
 
 //go:embed schema.graphqls
@@ -102,6 +103,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("ADDR", "localhost:8080"), "address to listen on [env ADDR]")
 	apiKey := fs.String("api-key", envOr("STIGG_API_KEY", ""), "make this exact server key valid for the default environment [env STIGG_API_KEY]")
 	logFormat := fs.String("log-format", envOr("LOG_FORMAT", "json"), "log format: json or text [env LOG_FORMAT]")
+	corsOrigins := fs.String("cors-origins", envOr("CORS_ORIGINS", ""), "comma-separated origins whose browser pages may call the API, e.g. https://app.example.com; * for any [env CORS_ORIGINS]")
+	publicIntrospection := fs.Bool("public-introspection", envOr("PUBLIC_INTROSPECTION", "false") == "true", "answer introspection-only queries without an API key [env PUBLIC_INTROSPECTION]")
+	playgroundAssets := fs.String("playground-assets", envOr("PLAYGROUND_ASSETS", playground.DefaultAssetsDir), "directory of the playground's scripts, installed by "+playground.SetupCommand+" [env PLAYGROUND_ASSETS]")
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usage+"\nFlags of serve:\n")
 		fs.PrintDefaults()
@@ -110,6 +114,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	origins, err := httpapi.ParseCORSOrigins(*corsOrigins)
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -128,19 +136,38 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Created environment %q with a server API key (shown once, keep it):\n\n    %s\n\nSend it as the X-API-KEY header.\n\n", created.Environment.Slug, created.Secret)
 	}
 
-	clk := clock.System{}
-	res := graph.NewResolver(st.Client, clk, log)
-	h := httpapi.New(httpapi.Options{
-		Resolver: res,
-		Auth:     auth.NewAuthenticator(st.Client, clk),
-		Log:      log,
-		Ready:    st.DB.PingContext,
-	})
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	// The playground is given the local default key (from --api-key or made
+	// on first start) only when nobody but this machine can reach it.
+	pgKey := ""
+	if playground.IsLoopbackAddr(ln.Addr()) {
+		if *apiKey != "" {
+			pgKey = *apiKey
+		} else if created != nil {
+			pgKey = created.Secret
+		}
+	}
+	if missing := playground.MissingAssets(*playgroundAssets); len(missing) > 0 {
+		log.Warn("playground assets are missing: / shows how to install them; the API works without them",
+			"dir", *playgroundAssets, "missing", missing, "install", playground.SetupCommand)
+	}
+
+	clk := clock.System{}
+	res := graph.NewResolver(st.Client, clk, log)
+	h := httpapi.New(httpapi.Options{
+		Resolver:            res,
+		Auth:                auth.NewAuthenticator(st.Client, clk),
+		Log:                 log,
+		Ready:               st.DB.PingContext,
+		CORSOrigins:         origins,
+		PublicIntrospection: *publicIntrospection,
+		SchemaSDL:           schemaSDL,
+		PlaygroundAssetsDir: *playgroundAssets,
+		PlaygroundAPIKey:    pgKey,
+	})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
