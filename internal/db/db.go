@@ -70,6 +70,7 @@ type Option func(*options)
 
 type options struct {
 	migrate bool
+	wrap    func(dialect.Driver) dialect.Driver
 }
 
 // WithoutMigrate makes Open skip creating or upgrading the schema, for tools
@@ -126,7 +127,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fail("connect: ", err)
 	}
 
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dial, db)))
+	var drv dialect.Driver = entsql.OpenDB(dial, db)
+	if o.wrap != nil {
+		drv = o.wrap(drv)
+	}
+	client := ent.NewClient(ent.Driver(drv))
 	s := &Store{Client: client, DB: db, Dialect: dial}
 	if o.migrate {
 		if err := migrateSchema(ctx, client); err != nil {
