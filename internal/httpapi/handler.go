@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -20,7 +19,11 @@ import (
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/limits"
+	"github.com/stigg-selfhost/stiggql/internal/observability"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
+	"github.com/stigg-selfhost/stiggql/internal/ratelimit"
+	"github.com/stigg-selfhost/stiggql/internal/reqinfo"
 	"github.com/stigg-selfhost/stiggql/internal/requestid"
 )
 
@@ -29,8 +32,17 @@ type Options struct {
 	Resolver *graph.Resolver
 	Auth     *auth.Authenticator
 	Log      *slog.Logger
-	// Ready reports whether the store answers; /readyz uses it.
+	// Ready reports whether the store answers and is migrated
+	// (db.Store.Ready); /readyz uses it.
 	Ready func(ctx context.Context) error
+	// Limits bounds every GraphQL request; nil means limits.Default().
+	Limits *limits.Config
+	// RateLimit throttles each API key; the zero value limits nothing.
+	RateLimit ratelimit.Config
+	// Metrics, when set, counts requests and is served at /metrics.
+	Metrics *observability.Metrics
+	// Tracing, when set, traces requests, operations and resolvers.
+	Tracing *observability.Tracing
 	// CORSOrigins may call the API from browser pages (see CORS).
 	CORSOrigins []string
 	// PublicIntrospection lets introspection-only queries in without a key.
@@ -73,7 +85,10 @@ func New(o Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	gql := NewGraphQLServer(o.Resolver, o.Log)
-	mux.Handle(GraphQLPath, CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, gql))))
+	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, o.protect(gql))))))
+	if o.Metrics != nil {
+		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
+	}
 	mux.Handle("GET "+SchemaPath, CORS(o.CORSOrigins, schemaHandler(o.SchemaSDL)))
 	pg := playground.New(playground.Options{Endpoint: GraphQLPath, DefaultAPIKey: o.PlaygroundAPIKey, AssetsDir: o.PlaygroundAssetsDir})
 	mux.Handle("GET /{$}", pg)
@@ -83,18 +98,7 @@ func New(o Options) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if o.Ready != nil {
-			if err := o.Ready(ctx); err != nil {
-				o.Log.WarnContext(ctx, "not ready", "error", err.Error())
-				http.Error(w, "database not reachable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
+	mux.HandleFunc("GET /readyz", o.readyz)
 	return requestid.Middleware(mux)
 }
 
@@ -131,6 +135,7 @@ func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection 
 			if code == apperr.UnexpectedError {
 				status = http.StatusServiceUnavailable
 			}
+			reqinfo.From(r.Context()).AddCodes(string(code))
 			writeError(w, status, code, msg)
 			return
 		}
