@@ -400,7 +400,7 @@ func TestEnvironmentIsolation(t *testing.T) {
 		}
 		s.FailAs(keyB, "CustomerNotFound", `{ getCustomerByRefId(input: {customerId: "only-a"}) { id } }`, nil)
 		var subs struct {
-			CustomerSubscriptions struct{ TotalCount int } `json:"customerSubscriptions"`
+			CustomerSubscriptions   struct{ TotalCount int } `json:"customerSubscriptions"`
 			PromotionalEntitlements struct{ TotalCount int } `json:"promotionalEntitlements"`
 		}
 		s.QueryAs(keyB, `{ customerSubscriptions { totalCount } promotionalEntitlements { totalCount } }`, nil, &subs)
