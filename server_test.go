@@ -219,3 +219,18 @@ const readmeQuery = `{
     }
   }
 }`
+
+// TestReadmeQuery keeps the README's sample query the one tested above.
+func TestReadmeQuery(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), readmeQuery) {
+		t.Fatal("README.md no longer contains readmeQuery; update one or the other")
+	}
+	lines := strings.SplitN(string(readme), "\n", 6)
+	if !strings.HasPrefix(lines[3], "go run .") || !strings.HasPrefix(lines[4], "go test ./...") {
+		t.Fatalf("README must start with the run and test commands, got:\n%s", strings.Join(lines[:5], "\n"))
+	}
+}
