@@ -23,6 +23,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
+	"github.com/stigg-selfhost/stiggql/internal/observability"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
 )
 
@@ -106,6 +107,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", envOr("CORS_ORIGINS", ""), "comma-separated origins whose browser pages may call the API, e.g. https://app.example.com; * for any [env CORS_ORIGINS]")
 	publicIntrospection := fs.Bool("public-introspection", envOr("PUBLIC_INTROSPECTION", "false") == "true", "answer introspection-only queries without an API key [env PUBLIC_INTROSPECTION]")
 	playgroundAssets := fs.String("playground-assets", envOr("PLAYGROUND_ASSETS", playground.DefaultAssetsDir), "directory of the playground's scripts, installed by "+playground.SetupCommand+" [env PLAYGROUND_ASSETS]")
+	var ops opsFlags
+	ops.register(fs)
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usage+"\nFlags of serve:\n")
 		fs.PrintDefaults()
@@ -118,15 +121,34 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rateLimit, err := ops.rateLimit()
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := db.Open(ctx, c.dbURL)
+	tracing, err := observability.SetupTracing(ctx)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tracing, log)
+	var dbOpts []db.Option
+	if tracing != nil {
+		dbOpts = append(dbOpts, db.WithDriver(tracing.WrapDriver))
+		log.Info("tracing enabled: exporting spans over OTLP/HTTP")
+	}
+
+	st, err := db.Open(ctx, c.dbURL, dbOpts...)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	metrics := ops.newMetrics()
+	if metrics != nil {
+		metrics.SetDBStats(st.DB.Stats)
+	}
 
 	created, err := auth.Bootstrap(ctx, st.Client, *apiKey)
 	if err != nil {
@@ -161,7 +183,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Resolver:            res,
 		Auth:                auth.NewAuthenticator(st.Client, clk),
 		Log:                 log,
-		Ready:               st.DB.PingContext,
+		Ready:               st.Ready,
+		Limits:              &ops.limits,
+		RateLimit:           rateLimit,
+		Metrics:             metrics,
+		Tracing:             tracing,
 		CORSOrigins:         origins,
 		PublicIntrospection: *publicIntrospection,
 		SchemaSDL:           schemaSDL,

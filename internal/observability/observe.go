@@ -129,6 +129,11 @@ func report(r *http.Request, info *reqinfo.Info, status int) requestReport {
 	case 1:
 		rep.name, rep.opType = names[0], types[0]
 	default:
+		for i, n := range names {
+			if n == "" {
+				names[i] = AnonymousOperation
+			}
+		}
 		rep.name = truncate(strings.Join(names, ","), 1000)
 		rep.opType = commonOrMixed(types)
 	}
