@@ -44,13 +44,13 @@ func (f *opsFlags) register(fs *flag.FlagSet) {
 		"largest request body in bytes; 0 for no limit [env MAX_BODY_BYTES]")
 	fs.DurationVar(&f.limits.Timeout, "request-timeout", f.envDuration("REQUEST_TIMEOUT", limits.DefaultTimeout),
 		"time a GraphQL request may take before its database work is cancelled; 0 for none [env REQUEST_TIMEOUT]")
-	fs.StringVar(&f.queryRate, "rate-limit-query", envOr("RATE_LIMIT_QUERY", "50/s"),
+	fs.StringVar(&f.queryRate, "rate-limit-query", envOr("RATE_LIMIT_QUERY", "5000/s"),
 		"queries per API key, as N/s, N/m or N/h; 0 for no limit [env RATE_LIMIT_QUERY]")
-	fs.IntVar(&f.queryBurst, "rate-limit-query-burst", f.envInt("RATE_LIMIT_QUERY_BURST", 100),
+	fs.IntVar(&f.queryBurst, "rate-limit-query-burst", f.envInt("RATE_LIMIT_QUERY_BURST", 10000),
 		"queries an API key may send at once above the rate [env RATE_LIMIT_QUERY_BURST]")
-	fs.StringVar(&f.mutationRate, "rate-limit-mutation", envOr("RATE_LIMIT_MUTATION", "20/s"),
+	fs.StringVar(&f.mutationRate, "rate-limit-mutation", envOr("RATE_LIMIT_MUTATION", "1000/s"),
 		"mutations per API key, as N/s, N/m or N/h; 0 for no limit [env RATE_LIMIT_MUTATION]")
-	fs.IntVar(&f.mutationBurst, "rate-limit-mutation-burst", f.envInt("RATE_LIMIT_MUTATION_BURST", 40),
+	fs.IntVar(&f.mutationBurst, "rate-limit-mutation-burst", f.envInt("RATE_LIMIT_MUTATION_BURST", 2000),
 		"mutations an API key may send at once above the rate [env RATE_LIMIT_MUTATION_BURST]")
 	fs.BoolVar(&f.metrics, "metrics", f.envBool("METRICS", true),
 		"serve Prometheus metrics at "+httpapi.MetricsPath+" [env METRICS]")
