@@ -234,3 +234,25 @@ func TestReadmeQuery(t *testing.T) {
 		t.Fatalf("README must start with the run and test commands, got:\n%s", strings.Join(lines[:5], "\n"))
 	}
 }
+
+// TestMigrateCommand: production applies migrations explicitly and starts
+// replicas with --migrate=false, which refuse an unmigrated database.
+func TestMigrateCommand(t *testing.T) {
+	dbURL := "file:" + filepath.Join(t.TempDir(), "m.db")
+	cmd := exec.Command(binary, "serve", "--migrate=false", "--db", dbURL, "--addr", freeAddr(t))
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "migrations pending") {
+		t.Fatalf("unmigrated start: %v\n%s", err, out)
+	}
+	out, err := exec.Command(binary, "migrate", "--db", dbURL).Output()
+	if err != nil || !strings.Contains(string(out), "applied") {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary, "migrate", "--db", dbURL).Output()
+	if err != nil || !strings.Contains(string(out), "up to date") {
+		t.Fatalf("second migrate: %v\n%s", err, out)
+	}
+	p := start(t, []string{"STIGG_API_KEY=server-m"}, "--migrate=false", "--db", dbURL)
+	if status, out := p.post(t, "server-m", `{ customers { totalCount } }`); status != 200 || out["errors"] != nil {
+		t.Fatalf("migrated start: %d %v", status, out)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/stigg-selfhost/stiggql/internal/db/migrations"
 )
 
 // WithDriver makes Open wrap the ent driver with wrap, for instance to
@@ -17,23 +19,22 @@ func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
 // ErrNotMigrated reports a database that answers but lacks the schema.
 var ErrNotMigrated = errors.New("database schema not migrated")
 
-// readinessTable is a table every migrated schema has. Until migrations are
-// versioned, its presence is how readiness tells a migrated database.
-const readinessTable = "customers"
-
 // Ready reports whether the store can serve requests: the database answers
-// and its schema is in place (an error wrapping ErrNotMigrated otherwise).
-// It reads no rows.
+// and every migration of this release is applied (an error wrapping
+// ErrNotMigrated otherwise). It writes nothing.
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.DB.PingContext(ctx); err != nil {
 		return err
 	}
-	rows, err := s.DB.QueryContext(ctx, "SELECT 1 FROM "+readinessTable+" WHERE 1 = 0")
+	n, err := migrations.PendingCount(ctx, s.DB, s.Dialect)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("%w: table %s is missing", ErrNotMigrated, readinessTable)
+		return fmt.Errorf("%w: %v", ErrNotMigrated, err)
 	}
-	return rows.Close()
+	if n > 0 {
+		return fmt.Errorf("%w: %d migrations pending (run the migrate command)", ErrNotMigrated, n)
+	}
+	return nil
 }
