@@ -11,8 +11,10 @@
 package observability
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -213,6 +215,18 @@ func (w *statusWriter) statusCode() int {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the connection over (a WebSocket upgrade); the request is
+// then reported with status 101 Switching Protocols when it ends. WebSocket
+// libraries look for http.Hijacker on the writer itself, not through
+// Unwrap.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return conn, rw, err
+}
 
 // Flush passes flushes through for streaming transports.
 func (w *statusWriter) Flush() {
