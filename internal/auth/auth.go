@@ -191,7 +191,21 @@ func CreateKey(ctx context.Context, client *ent.Client, slug, secret string) (*C
 // caller prints the secret once). When envSecret is set, that exact key is
 // made valid for the default environment, so scripts need not read logs.
 // It returns nil when nothing new was created.
+//
+// Replicas started together on a new database run it at the same moment:
+// the one that loses the race to create the environment or the key sees a
+// unique constraint fail, and finds the winner's rows on its next look.
 func Bootstrap(ctx context.Context, client *ent.Client, envSecret string) (*CreatedKey, error) {
+	for attempt := 0; ; attempt++ {
+		k, err := bootstrap(ctx, client, envSecret)
+		if attempt < 3 && ent.IsConstraintError(err) {
+			continue
+		}
+		return k, err
+	}
+}
+
+func bootstrap(ctx context.Context, client *ent.Client, envSecret string) (*CreatedKey, error) {
 	if envSecret != "" {
 		exists, err := client.APIKey.Query().Where(apikey.SecretHash(Hash(envSecret))).Exist(ctx)
 		if err != nil {
