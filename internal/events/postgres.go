@@ -75,6 +75,7 @@ func (l *listener) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		l.broker.SetDown(ErrUnavailable, ErrInterrupted)
 		if listened {
 			backoff = minBackoff
 		}
@@ -91,9 +92,9 @@ func (l *listener) run(ctx context.Context) {
 	}
 }
 
-// listen connects, LISTENs and publishes notifications until the
-// connection fails or ctx is done. listened reports whether LISTEN took
-// effect.
+// listen connects, LISTENs, opens the broker and publishes notifications
+// until the connection fails or ctx is done. listened reports whether
+// LISTEN took effect.
 func (l *listener) listen(ctx context.Context) (listened bool, err error) {
 	conn, err := l.connect(ctx)
 	if err != nil {
@@ -110,7 +111,6 @@ func (l *listener) listen(ctx context.Context) (listened bool, err error) {
 	}
 	l.pid.Store(conn.PgConn().PID())
 	l.broker.SetDown(nil, nil)
-	defer l.broker.SetDown(ErrUnavailable, ErrInterrupted)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
