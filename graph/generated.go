@@ -38,6 +38,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	PromotionalEntitlement() PromotionalEntitlementResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -1303,6 +1304,10 @@ type ComplexityRoot struct {
 		AccountID func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CustomerUpdated func(childComplexity int, customerID *string) int
+	}
+
 	SubscriptionAddon struct {
 		Addon        func(childComplexity int) int
 		AddonID      func(childComplexity int) int
@@ -1743,6 +1748,9 @@ type QueryResolver interface {
 	Plans(ctx context.Context, filter *model.PlanFilter, paging *model.CursorPaging, sorting []*model.PlanSort) (*model.PlanConnection, error)
 	Addons(ctx context.Context, filter *model.AddonFilter, paging *model.CursorPaging, sorting []*model.AddonSort) (*model.AddonConnection, error)
 	Features(ctx context.Context, filter *model.FeatureFilter, paging *model.CursorPaging, sorting []*model.FeatureSort) (*model.FeatureConnection, error)
+}
+type SubscriptionResolver interface {
+	CustomerUpdated(ctx context.Context, customerID *string) (<-chan *ent.Customer, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -7463,6 +7471,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StripeInvoicingCredentials.AccountID(childComplexity), true
 
+	case "Subscription.customerUpdated":
+		if e.ComplexityRoot.Subscription.CustomerUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_customerUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CustomerUpdated(childComplexity, args["customerId"].(*string)), true
+
 	case "SubscriptionAddon.addon":
 		if e.ComplexityRoot.SubscriptionAddon.Addon == nil {
 			break
@@ -8993,6 +9013,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -9101,6 +9138,12 @@ type Mutation {
   updateOneSubscription(input: UpdateSubscriptionInput!): CustomerSubscription!
   """Cancels a subscription, immediately or at a later time."""
   cancelSubscription(input: SubscriptionCancellationInput!): CustomerSubscription!
+}
+
+"""Real-time updates. An addition to Stigg's schema: Stigg's API has no subscriptions."""
+type Subscription {
+  """Emits the customer after every change (create, update, archive, unarchive, payment method) in the API key's environment; with customerId, only that customer's changes."""
+  customerUpdated(customerId: String): Customer!
 }
 
 """Credential used to call the API for one environment."""
@@ -18152,6 +18195,20 @@ func (ec *executionContext) field_Query_subscriptions_args(ctx context.Context, 
 		return nil, err
 	}
 	args["sorting"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_customerUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
 	return args, nil
 }
 
@@ -41775,6 +41832,50 @@ func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Co
 }
 func (ec *executionContext) fieldContext_StripeInvoicingCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_customerUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_customerUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CustomerUpdated(ctx, fc.Args["customerId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_customerUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_customerUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -66783,6 +66884,26 @@ func (ec *executionContext) _StripeInvoicingCredentials(ctx context.Context, sel
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "customerUpdated":
+		return ec._Subscription_customerUpdated(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var subscriptionAddonImplementors = []string{"SubscriptionAddon"}

@@ -13,6 +13,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/promotions"
 )
 
@@ -25,6 +26,9 @@ type Resolver struct {
 	CustomerService *customers.Service
 	Promotions      *promotions.Service
 	Log             *slog.Logger
+	// Events feeds the real-time subscriptions; nil refuses them (see
+	// WithEvents).
+	Events *events.Bus
 }
 
 // NewResolver wires the domain services over client.
@@ -42,6 +46,15 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		Promotions:      promotions.New(client, clk, featureExists),
 		Log:             log,
 	}
+}
+
+// WithEvents makes r publish every customer change to bus (from inside its
+// transaction, so only committed changes get out) and serve the
+// subscriptions from it. It returns r.
+func (r *Resolver) WithEvents(bus *events.Bus) *Resolver {
+	r.Events = bus
+	r.CustomerService.AddHook(bus.CustomerHook)
+	return r
 }
 
 // NewSchema returns the executable schema over r.

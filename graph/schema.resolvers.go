@@ -651,6 +651,11 @@ func (r *queryResolver) Features(ctx context.Context, filter *model.FeatureFilte
 	panic(fmt.Errorf("not implemented: Features - features"))
 }
 
+// CustomerUpdated is the resolver for the customerUpdated field.
+func (r *subscriptionResolver) CustomerUpdated(ctx context.Context, customerID *string) (<-chan *ent.Customer, error) {
+	return r.customerUpdates(ctx, customerID)
+}
+
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 
@@ -673,9 +678,13 @@ func (r *Resolver) PromotionalEntitlement() PromotionalEntitlementResolver {
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type customerResolver struct{ *Resolver }
 type customerSubscriptionResolver struct{ *Resolver }
 type environmentResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
 type promotionalEntitlementResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }

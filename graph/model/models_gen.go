@@ -3840,6 +3840,10 @@ type StripeInvoicingCredentials struct {
 
 func (StripeInvoicingCredentials) IsCredentials() {}
 
+// Real-time updates. An addition to Stigg's schema: Stigg's API has no subscriptions.
+type Subscription struct {
+}
+
 // An add-on on a subscription.
 type SubscriptionAddon struct {
 	// The add-on.
