@@ -23,6 +23,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/db/migrations"
+	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
@@ -190,8 +191,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			"dir", *playgroundAssets, "missing", missing, "install", playground.SetupCommand)
 	}
 
+	// Real-time events: after commit in process on SQLite; on PostgreSQL
+	// through NOTIFY, with a LISTEN connection here, so that subscribers of
+	// every replica see changes made through any of them.
+	bus := events.ForStore(st, log)
+	bus.Start(ctx)
+	defer bus.Close()
+	// Closed when shutdown begins: http.Server.Shutdown neither waits for
+	// nor closes hijacked (WebSocket) connections.
+	wsCtx, closeWebSockets := context.WithCancel(context.Background())
+	defer closeWebSockets()
+
 	clk := clock.System{}
-	res := graph.NewResolver(st.Client, clk, log)
+	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
 	h := httpapi.New(httpapi.Options{
 		Resolver:            res,
 		Auth:                auth.NewAuthenticator(st.Client, clk),
@@ -206,6 +218,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SchemaSDL:           schemaSDL,
 		PlaygroundAssetsDir: *playgroundAssets,
 		PlaygroundAPIKey:    pgKey,
+		Shutdown:            wsCtx,
 	})
 	srv := &http.Server{
 		Handler:           h,
@@ -214,6 +227,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	srv.RegisterOnShutdown(closeWebSockets)
 	fmt.Fprintf(stdout, "Serving GraphQL at http://%s%s (playground at http://%s/)\n", ln.Addr(), httpapi.GraphQLPath, ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "database", st.Dialect)
 

@@ -19,6 +19,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 )
 
@@ -31,7 +32,10 @@ type Server struct {
 	Store    *db.Store
 	Clock    *clock.Manual
 	Resolver *graph.Resolver
-	Handler  http.Handler
+	// Events is the resolver's event bus (in process on SQLite, LISTEN/
+	// NOTIFY on PostgreSQL), already accepting subscriptions.
+	Events  *events.Bus
+	Handler http.Handler
 	// Key is a server key of the default environment.
 	Key string
 	// Logs holds what the server logged, to check nothing leaks.
@@ -44,8 +48,16 @@ func New(t testing.TB, st *db.Store) *Server {
 	clk := clock.NewManual(Epoch)
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	res := graph.NewResolver(st.Client, clk, log)
-	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Logs: logs}
+	bus := events.ForStore(st, log)
+	bus.Start(context.Background())
+	t.Cleanup(bus.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := bus.WaitReady(ctx); err != nil {
+		t.Fatalf("events: the bus did not start listening: %v", err)
+	}
+	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
+	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,
 		Auth:     auth.NewAuthenticator(st.Client, clk),

@@ -31,10 +31,11 @@ const maxCachedBody = 4 << 20
 // and Origin, and a strong ETag over the 200 response body, and answers 304
 // when the request's If-None-Match matches it. The query still runs every
 // time; only the transfer is saved. GET requests of other operations get
-// Cache-Control: no-store; other methods pass through untouched.
+// Cache-Control: no-store; other methods and WebSocket upgrades pass through
+// untouched.
 func CacheGETQueries(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet {
+		if r.Method != http.MethodGet || IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

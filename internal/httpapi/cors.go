@@ -61,14 +61,7 @@ func normalizeOrigin(o string) (string, error) {
 // headers for an allowed origin, 403 for any other. Same-origin requests
 // need no entry; with no origins configured, cross-origin pages are refused.
 func CORS(origins []string, next http.Handler) http.Handler {
-	allowed := make(map[string]bool, len(origins))
-	any := false
-	for _, o := range origins {
-		if n, err := normalizeOrigin(o); err == nil {
-			allowed[n] = true
-			any = any || n == "*"
-		}
-	}
+	allowed, any := originAllowList(origins)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		// Responses differ by Origin, so shared caches must key on it.
@@ -82,7 +75,7 @@ func CORS(origins []string, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ok := any || allowed[strings.ToLower(origin)]
+		ok := allowed(origin)
 		if ok {
 			if any {
 				h.Set("Access-Control-Allow-Origin", "*")
@@ -108,6 +101,19 @@ func CORS(origins []string, next http.Handler) http.Handler {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(corsMaxAge))
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// originAllowList returns whether an Origin header value is one of origins
+// (after normalization), and whether origins allow any ("*").
+func originAllowList(origins []string) (allowed func(origin string) bool, any bool) {
+	set := make(map[string]bool, len(origins))
+	for _, o := range origins {
+		if n, err := normalizeOrigin(o); err == nil {
+			set[n] = true
+			any = any || n == "*"
+		}
+	}
+	return func(origin string) bool { return any || set[strings.ToLower(origin)] }, any
 }
 
 // addVary adds names to the Vary header unless already listed.

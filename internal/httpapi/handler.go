@@ -53,17 +53,26 @@ type Options struct {
 	// (playground.Options.AssetsDir and DefaultAPIKey).
 	PlaygroundAssetsDir string
 	PlaygroundAPIKey    string
+	// Shutdown, when done, closes the open WebSocket connections (which
+	// http.Server.Shutdown does not track), so their clients reconnect
+	// elsewhere; nil leaves them open.
+	Shutdown context.Context
 }
 
 // GraphQLPath is where the API is served, as in Stigg's hosted API.
 const GraphQLPath = "/graphql"
 
-// NewGraphQLServer returns the gqlgen server with explicit transports
-// (POST and GET; the deprecated NewDefaultServer is not fit for production),
-// a parsed-query cache, automatic persisted queries, and the one error
-// presenter.
-func NewGraphQLServer(r *graph.Resolver, log *slog.Logger) *handler.Server {
-	srv := handler.New(graph.NewSchema(r))
+// NewGraphQLServer returns the gqlgen server of o.Resolver with explicit
+// transports (POST, GET, and WebSocket for subscriptions; the deprecated
+// NewDefaultServer is not fit for production), a parsed-query cache,
+// automatic persisted queries, and the one error presenter.
+func NewGraphQLServer(o Options) *handler.Server {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	log := o.Log
+	srv := handler.New(graph.NewSchema(o.Resolver))
+	srv.AddTransport(o.webSocket())
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -72,7 +81,10 @@ func NewGraphQLServer(r *graph.Resolver, log *slog.Logger) *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.SetErrorPresenter(graph.ErrorPresenter(log))
 	srv.SetRecoverFunc(graph.RecoverFunc(log))
-	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	// Loaders are per response, not per operation: a subscription sends
+	// many responses, and rows cached for one event would be stale by the
+	// next.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(graph.WithLoaders(ctx))
 	})
 	return srv
@@ -84,7 +96,7 @@ func New(o Options) http.Handler {
 		o.Log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	gql := NewGraphQLServer(o.Resolver, o.Log)
+	gql := NewGraphQLServer(o)
 	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, o.protect(gql))))))
 	if o.Metrics != nil {
 		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
@@ -108,9 +120,17 @@ func New(o Options) http.Handler {
 // With publicIntrospection, a request without the header whose operation is
 // only an introspection query (see IsIntrospectionQuery) runs without a
 // principal; a wrong key is still refused.
+// A WebSocket upgrade without the header goes through unauthenticated:
+// browsers cannot set headers on it, so the WebSocket transport takes the
+// key from connection_init and refuses the connection without one (see
+// initWebSocket); nothing runs before that.
 func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.Header.Get(auth.HeaderName) == "" && IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -30,11 +30,18 @@ func (o Options) limitsConfig() limits.Config {
 
 // observe wraps the whole GraphQL endpoint: the access log, metrics and
 // request span see every request, refused or not, and the timeout covers
-// authentication as well as execution.
+// authentication as well as execution. WebSocket connections are exempt
+// from the timeout: they live as long as their subscriptions.
 func (o Options) observe(next http.Handler) http.Handler {
-	next = limits.Timeout(o.limitsConfig().Timeout, next)
+	timed := limits.Timeout(o.limitsConfig().Timeout, next)
 	obs := &observability.Observer{Log: o.Log, Metrics: o.Metrics, Tracing: o.Tracing}
-	return obs.Middleware(next)
+	return obs.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsWebSocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		timed.ServeHTTP(w, r)
+	}))
 }
 
 // protect wraps the gqlgen server behind authentication: it records the
