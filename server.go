@@ -102,6 +102,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("ADDR", "localhost:8080"), "address to listen on [env ADDR]")
 	apiKey := fs.String("api-key", envOr("STIGG_API_KEY", ""), "make this exact server key valid for the default environment [env STIGG_API_KEY]")
 	logFormat := fs.String("log-format", envOr("LOG_FORMAT", "json"), "log format: json or text [env LOG_FORMAT]")
+	var bf billingFlags
+	bf.register(fs)
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usage+"\nFlags of serve:\n")
 		fs.PrintDefaults()
@@ -129,6 +131,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	clk := clock.System{}
+	syncer, err := bf.newSyncer(ctx, st, clk, log)
+	if err != nil {
+		return err
+	}
+	syncDone := make(chan struct{})
+	if syncer != nil {
+		defer syncer.Close()
+		go func() { defer close(syncDone); syncer.Run(ctx) }()
+	} else {
+		close(syncDone)
+	}
 	res := graph.NewResolver(st.Client, clk, log)
 	h := httpapi.New(httpapi.Options{
 		Resolver: res,
@@ -161,7 +174,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(sctx)
+	err = srv.Shutdown(sctx)
+	// The sync worker records the outcome of a delivery in flight before it
+	// returns; what it had not started stays queued for the next start.
+	<-syncDone
+	return err
 }
 
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,6 +6,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/billing"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
 )
@@ -31,7 +32,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	return &Resolver{
 		Client:          client,
 		Clock:           clk,
-		CustomerService: customers.New(client, clk),
+		CustomerService: customers.New(client, clk, billing.CustomerHook),
 		Log:             log,
 	}
 }
