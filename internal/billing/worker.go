@@ -280,6 +280,11 @@ func (s *Syncer) process(ctx context.Context, cl *claim) error {
 		out = outcome{err: fmt.Errorf("unknown outbox kind %q", cl.kind)}
 	}
 	cancel()
+	if out.err != nil && ctx.Err() != nil {
+		// Cut short by shutdown, not failed: back in the queue, still
+		// PENDING, retried after the next start with the same keys.
+		out.err = &notReadyError{"interrupted by shutdown: " + out.err.Error()}
+	}
 	// The outcome is recorded even when ctx was cancelled meanwhile (the
 	// server is stopping): what reached Stripe should be known.
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
