@@ -512,3 +512,32 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestSubscriptionWaitsForItsCustomer: while the customer cannot reach
+// Stripe, its subscription is not an error of its own: it stays PENDING and
+// follows once the customer is synced.
+func TestSubscriptionWaitsForItsCustomer(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		f := newFixture(t, st)
+		f.stripe.SetDown(true)
+		c := f.createCustomer("later")
+		sub := f.insertSubscription(c, customersubscription.PricingTypePAID)
+		f.deliver(f.sync, 2)
+		if s := f.state(c.ID); s.Status != syncstate.StatusERROR {
+			t.Fatalf("customer state %s, want ERROR", s.Status)
+		}
+		if s := f.state(sub.ID); s.Status != syncstate.StatusPENDING || s.Error != nil {
+			t.Fatalf("subscription state %s (error %q), want PENDING without error", s.Status, deref(s.Error))
+		}
+		if r := f.rows(sub.ID)[0]; r.LastError == nil || !strings.Contains(*r.LastError, "not in Stripe yet") {
+			t.Fatalf("subscription row last_error %v", r.LastError)
+		}
+		f.stripe.SetDown(false)
+		f.clock.Advance(billing.DefaultBackoffBase)
+		f.deliver(f.sync, 2)
+		checkSynced(t, f, c)
+		if s := f.state(sub.ID); s.Status != syncstate.StatusSUCCESS || s.SyncedEntityID == nil {
+			t.Fatalf("subscription state %s (error %q)", s.Status, deref(s.Error))
+		}
+	})
+}
