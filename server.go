@@ -135,12 +135,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	syncDone := make(chan struct{})
 	if syncer != nil {
-		defer syncer.Close()
-		go func() { defer close(syncDone); syncer.Run(ctx) }()
-	} else {
-		close(syncDone)
+		// Stopped (after recording what it has in flight) before the store
+		// closes, on every way out of serve.
+		syncCtx, stopSync := context.WithCancel(ctx)
+		syncDone := make(chan struct{})
+		go func() { defer close(syncDone); syncer.Run(syncCtx) }()
+		defer func() { stopSync(); <-syncDone; syncer.Close() }()
 	}
 	res := graph.NewResolver(st.Client, clk, log)
 	h := httpapi.New(httpapi.Options{
@@ -174,11 +175,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	err = srv.Shutdown(sctx)
-	// The sync worker records the outcome of a delivery in flight before it
-	// returns; what it had not started stays queued for the next start.
-	<-syncDone
-	return err
+	return srv.Shutdown(sctx)
 }
 
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
