@@ -294,10 +294,13 @@ func (s *Syncer) process(ctx context.Context, cl *claim) error {
 	if err != nil {
 		return fmt.Errorf("billing: record outcome of %s %s: %w", cl.kind, cl.entityID, err)
 	}
-	if out.err != nil {
+	switch {
+	case isNotReady(out.err):
+		s.log.DebugContext(ctx, "billing sync deferred", "kind", cl.kind, "entity_id", cl.entityID, "reason", out.err.Error())
+	case out.err != nil:
 		s.log.WarnContext(ctx, "billing sync failed; will retry", "kind", cl.kind, "entity_id", cl.entityID,
 			"attempts", cl.attempts(), "error", out.err.Error())
-	} else {
+	default:
 		s.log.DebugContext(ctx, "billing sync delivered", "kind", cl.kind, "entity_id", cl.entityID, "rows", len(cl.rows), "stripe_id", out.syncedID)
 	}
 	return nil
