@@ -22,7 +22,10 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/internal/db/migrations"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
+	"github.com/stigg-selfhost/stiggql/internal/observability"
+	"github.com/stigg-selfhost/stiggql/internal/playground"
 )
 
 //go:embed schema.graphqls
@@ -61,6 +64,7 @@ Usage:
   stiggql [serve] [flags]                          start the server (default)
   stiggql keys create --environment NAME [flags]   create an environment (if needed) and print a new API key
   stiggql keys list [flags]                        list API keys (never their secrets)
+  stiggql migrate [flags]                          apply pending schema migrations and exit
   stiggql schema                                   print the GraphQL schema (SDL)
 
 Run "stiggql COMMAND --help" for the flags of a command.
@@ -76,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args, stdout, stderr)
 	case "keys":
 		return keys(ctx, args, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args, stdout, stderr)
 	case "schema":
 		_, err := io.WriteString(stdout, schemaSDL)
 		return err
@@ -104,6 +110,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logFormat := fs.String("log-format", envOr("LOG_FORMAT", "json"), "log format: json or text [env LOG_FORMAT]")
 	var bf billingFlags
 	bf.register(fs)
+	corsOrigins := fs.String("cors-origins", envOr("CORS_ORIGINS", ""), "comma-separated origins whose browser pages may call the API, e.g. https://app.example.com; * for any [env CORS_ORIGINS]")
+	publicIntrospection := fs.Bool("public-introspection", envOr("PUBLIC_INTROSPECTION", "false") == "true", "answer introspection-only queries without an API key [env PUBLIC_INTROSPECTION]")
+	autoMigrate := fs.Bool("migrate", envOr("AUTO_MIGRATE", "true") == "true", "apply pending schema migrations at start; with false, start only on a migrated database (run the migrate command) [env AUTO_MIGRATE]")
+	playgroundAssets := fs.String("playground-assets", envOr("PLAYGROUND_ASSETS", playground.DefaultAssetsDir), "directory of the playground's scripts, installed by "+playground.SetupCommand+" [env PLAYGROUND_ASSETS]")
+	var ops opsFlags
+	ops.register(fs)
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usage+"\nFlags of serve:\n")
 		fs.PrintDefaults()
@@ -112,15 +124,46 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	origins, err := httpapi.ParseCORSOrigins(*corsOrigins)
+	if err != nil {
+		return err
+	}
+	rateLimit, err := ops.rateLimit()
+	if err != nil {
+		return err
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	st, err := db.Open(ctx, c.dbURL)
+	tracing, err := observability.SetupTracing(ctx)
+	if err != nil {
+		return err
+	}
+	defer shutdownTracing(tracing, log)
+	var dbOpts []db.Option
+	if tracing != nil {
+		dbOpts = append(dbOpts, db.WithDriver(tracing.WrapDriver))
+		log.Info("tracing enabled: exporting spans over OTLP/HTTP")
+	}
+
+	if !*autoMigrate {
+		dbOpts = append(dbOpts, db.WithoutMigrate())
+	}
+	st, err := db.Open(ctx, c.dbURL, dbOpts...)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if !*autoMigrate {
+		if err := st.Ready(ctx); err != nil {
+			return fmt.Errorf("%w; run: stiggql migrate --db ...", err)
+		}
+	}
+	metrics := ops.newMetrics()
+	if metrics != nil {
+		metrics.SetDBStats(st.DB.Stats)
+	}
 
 	created, err := auth.Bootstrap(ctx, st.Client, *apiKey)
 	if err != nil {
@@ -143,18 +186,41 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		go func() { defer close(syncDone); syncer.Run(syncCtx) }()
 		defer func() { stopSync(); <-syncDone; syncer.Close() }()
 	}
-	res := graph.NewResolver(st.Client, clk, log)
-	h := httpapi.New(httpapi.Options{
-		Resolver: res,
-		Auth:     auth.NewAuthenticator(st.Client, clk),
-		Log:      log,
-		Ready:    st.DB.PingContext,
-	})
-
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
+	// The playground is given the local default key (from --api-key or made
+	// on first start) only when nobody but this machine can reach it.
+	pgKey := ""
+	if playground.IsLoopbackAddr(ln.Addr()) {
+		if *apiKey != "" {
+			pgKey = *apiKey
+		} else if created != nil {
+			pgKey = created.Secret
+		}
+	}
+	if missing := playground.MissingAssets(*playgroundAssets); len(missing) > 0 {
+		log.Warn("playground assets are missing: / shows how to install them; the API works without them",
+			"dir", *playgroundAssets, "missing", missing, "install", playground.SetupCommand)
+	}
+
+	res := graph.NewResolver(st.Client, clk, log)
+	h := httpapi.New(httpapi.Options{
+		Resolver:            res,
+		Auth:                auth.NewAuthenticator(st.Client, clk),
+		Log:                 log,
+		Ready:               st.Ready,
+		Limits:              &ops.limits,
+		RateLimit:           rateLimit,
+		Metrics:             metrics,
+		Tracing:             tracing,
+		CORSOrigins:         origins,
+		PublicIntrospection: *publicIntrospection,
+		SchemaSDL:           schemaSDL,
+		PlaygroundAssetsDir: *playgroundAssets,
+		PlaygroundAPIKey:    pgKey,
+	})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -218,4 +284,32 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return auth.ListKeys(ctx, st.Client, stdout)
 	}
 	return fmt.Errorf("keys: unknown subcommand %q", sub)
+}
+
+// migrateCmd applies pending migrations: production runs it before rolling
+// out replicas started with --migrate=false.
+func migrateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := db.Open(ctx, c.dbURL, db.WithoutMigrate())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	applied, err := migrations.Apply(ctx, st.DB, st.Dialect)
+	for _, name := range applied {
+		fmt.Fprintln(stdout, "applied", name)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date")
+	}
+	return nil
 }

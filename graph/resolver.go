@@ -1,7 +1,12 @@
 package graph
 
 import (
+	"context"
+
 	"log/slog"
+
+	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -9,6 +14,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/billing"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/promotions"
 )
 
 // Resolver is the root of the resolver tree: the dependencies every
@@ -18,6 +24,7 @@ type Resolver struct {
 	Client          *ent.Client
 	Clock           clock.Clock
 	CustomerService *customers.Service
+	Promotions      *promotions.Service
 	Log             *slog.Logger
 }
 
@@ -33,6 +40,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		Client:          client,
 		Clock:           clk,
 		CustomerService: customers.New(client, clk, billing.CustomerHook),
+		Promotions:      promotions.New(client, clk, featureExists),
 		Log:             log,
 	}
 }
@@ -40,4 +48,9 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 // NewSchema returns the executable schema over r.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{Resolvers: r})
+}
+
+// featureExists checks a feature refId against the catalog.
+func featureExists(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) error {
+	return apperr.New(apperr.FeatureNotFound, "feature %q was not found", refID)
 }

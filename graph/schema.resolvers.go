@@ -493,12 +493,20 @@ func (r *mutationResolver) RemoveCouponFromCustomer(ctx context.Context, input m
 
 // GrantPromotionalEntitlements is the resolver for the grantPromotionalEntitlements field.
 func (r *mutationResolver) GrantPromotionalEntitlements(ctx context.Context, input model.GrantPromotionalEntitlementsInput) ([]*ent.PromotionalEntitlement, error) {
-	panic(fmt.Errorf("not implemented: GrantPromotionalEntitlements - grantPromotionalEntitlements"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Promotions.Grant(ctx, env, input.CustomerID, grantsOf(input.PromotionalEntitlements))
 }
 
 // RevokePromotionalEntitlement is the resolver for the revokePromotionalEntitlement field.
 func (r *mutationResolver) RevokePromotionalEntitlement(ctx context.Context, input model.RevokePromotionalEntitlementInput) (*ent.PromotionalEntitlement, error) {
-	panic(fmt.Errorf("not implemented: RevokePromotionalEntitlement - revokePromotionalEntitlement"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Promotions.Revoke(ctx, env, input.CustomerID, input.FeatureID)
 }
 
 // ProvisionSubscription is the resolver for the provisionSubscription field.
@@ -571,7 +579,7 @@ func (r *promotionalEntitlementResolver) ResetPeriod(ctx context.Context, obj *e
 
 // ResetPeriodConfiguration is the resolver for the resetPeriodConfiguration field.
 func (r *promotionalEntitlementResolver) ResetPeriodConfiguration(ctx context.Context, obj *ent.PromotionalEntitlement) (model.ResetPeriodConfiguration, error) {
-	panic(fmt.Errorf("not implemented: ResetPeriodConfiguration - resetPeriodConfiguration"))
+	return resetConfiguration(obj), nil
 }
 
 // Status is the resolver for the status field.

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 go generate ./...
+# The genqlient client is generated from the live schema (codegen/); it must
+# follow every schema change too.
+go run ./codegen/cmd/regen
 if ! git diff --quiet -- . ; then
   echo "generated code is stale; run 'go generate ./...' and commit:" >&2
   git diff --stat -- . >&2

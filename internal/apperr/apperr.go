@@ -38,6 +38,10 @@ const (
 	GraphQLComplexityLimitExceeded Code = "GraphQLComplexityLimitExceeded"
 	RequestTooLarge                Code = "RequestTooLarge"
 	RequestTimeout                 Code = "RequestTimeout"
+	// EventStreamInterrupted ends (or refuses) a real-time subscription
+	// that may have missed events: subscribe again and refetch (see
+	// internal/events).
+	EventStreamInterrupted Code = "EventStreamInterrupted"
 )
 
 // Error is an error meant for the client.

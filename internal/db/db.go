@@ -15,7 +15,6 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	"entgo.io/ent/dialect/sql/schema"
 
 	// Registers the "pgx" database/sql driver used for PostgreSQL URLs.
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -23,7 +22,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/stigg-selfhost/stiggql/ent"
-	"github.com/stigg-selfhost/stiggql/ent/migrate"
+	"github.com/stigg-selfhost/stiggql/internal/db/migrations"
 )
 
 // DefaultURL is the database used when Open is given an empty URL: a SQLite
@@ -70,6 +69,7 @@ type Option func(*options)
 
 type options struct {
 	migrate bool
+	wrap    func(dialect.Driver) dialect.Driver
 }
 
 // WithoutMigrate makes Open skip creating or upgrading the schema, for tools
@@ -94,10 +94,9 @@ func WithoutMigrate() Option {
 // timeout and immediate transactions are added unless the URL sets them.
 // Other parameters in the URL are kept.
 //
-// The schema is currently maintained by ent's auto-migration (the equivalent
-// of client.Schema.Create), which only adds tables, columns and indexes. It
-// will be replaced by versioned migrations, at which point Open will apply
-// pending migration files instead.
+// Unless WithoutMigrate is given, Open applies the pending versioned
+// migrations of internal/db/migrations (each in a transaction; concurrent
+// starts are serialised).
 //
 // Errors name the backend and never contain the password or SQL.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
@@ -126,28 +125,19 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fail("connect: ", err)
 	}
 
-	client := ent.NewClient(ent.Driver(entsql.OpenDB(dial, db)))
+	var drv dialect.Driver = entsql.OpenDB(dial, db)
+	if o.wrap != nil {
+		drv = o.wrap(drv)
+	}
+	client := ent.NewClient(ent.Driver(drv))
 	s := &Store{Client: client, DB: db, Dialect: dial}
 	if o.migrate {
-		if err := migrateSchema(ctx, client); err != nil {
+		if _, err := migrations.Apply(ctx, db, dial); err != nil {
 			s.Close()
 			return nil, fail("migrate schema: ", err)
 		}
 	}
 	return s, nil
-}
-
-// migrateSchema creates or upgrades the schema with ent's auto-migration. It
-// is what client.Schema.Create does, but on a copy of the table definitions:
-// ent's migrator writes to the tables it is given, so migrating the shared
-// migrate.Tables races when several stores open at once (as parallel tests
-// do).
-func migrateSchema(ctx context.Context, client *ent.Client) error {
-	tables, err := schema.CopyTables(migrate.Tables)
-	if err != nil {
-		return err
-	}
-	return migrate.Create(ctx, client.Schema, tables)
 }
 
 // Close releases the client and its connection pool. It is safe to call on

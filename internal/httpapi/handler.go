@@ -1,6 +1,6 @@
 // Package httpapi assembles the HTTP surface of the server: the GraphQL
 // endpoint with its transports, caches and error handling, authentication by
-// API key, the playground, and health checks.
+// API key, CORS, the schema's SDL, the playground, and health checks.
 package httpapi
 
 import (
@@ -8,19 +8,22 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/limits"
+	"github.com/stigg-selfhost/stiggql/internal/observability"
+	"github.com/stigg-selfhost/stiggql/internal/playground"
+	"github.com/stigg-selfhost/stiggql/internal/ratelimit"
+	"github.com/stigg-selfhost/stiggql/internal/reqinfo"
 	"github.com/stigg-selfhost/stiggql/internal/requestid"
 )
 
@@ -29,8 +32,27 @@ type Options struct {
 	Resolver *graph.Resolver
 	Auth     *auth.Authenticator
 	Log      *slog.Logger
-	// Ready reports whether the store answers; /readyz uses it.
+	// Ready reports whether the store answers and is migrated
+	// (db.Store.Ready); /readyz uses it.
 	Ready func(ctx context.Context) error
+	// Limits bounds every GraphQL request; nil means limits.Default().
+	Limits *limits.Config
+	// RateLimit throttles each API key; the zero value limits nothing.
+	RateLimit ratelimit.Config
+	// Metrics, when set, counts requests and is served at /metrics.
+	Metrics *observability.Metrics
+	// Tracing, when set, traces requests, operations and resolvers.
+	Tracing *observability.Tracing
+	// CORSOrigins may call the API from browser pages (see CORS).
+	CORSOrigins []string
+	// PublicIntrospection lets introspection-only queries in without a key.
+	PublicIntrospection bool
+	// SchemaSDL is served at /schema.graphql (404 when empty).
+	SchemaSDL string
+	// PlaygroundAssetsDir and PlaygroundAPIKey configure the playground
+	// (playground.Options.AssetsDir and DefaultAPIKey).
+	PlaygroundAssetsDir string
+	PlaygroundAPIKey    string
 }
 
 // GraphQLPath is where the API is served, as in Stigg's hosted API.
@@ -63,37 +85,42 @@ func New(o Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	gql := NewGraphQLServer(o.Resolver, o.Log)
-	mux.Handle(GraphQLPath, RequireAPIKey(o.Auth, o.Log, gql))
-	pg := playground.Handler("Stigg GraphQL", GraphQLPath)
+	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, o.protect(gql))))))
+	if o.Metrics != nil {
+		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
+	}
+	mux.Handle("GET "+SchemaPath, CORS(o.CORSOrigins, schemaHandler(o.SchemaSDL)))
+	pg := playground.New(playground.Options{Endpoint: GraphQLPath, DefaultAPIKey: o.PlaygroundAPIKey, AssetsDir: o.PlaygroundAssetsDir})
 	mux.Handle("GET /{$}", pg)
 	mux.Handle("GET /playground", pg)
+	mux.Handle("GET /playground/", pg)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if o.Ready != nil {
-			if err := o.Ready(ctx); err != nil {
-				o.Log.WarnContext(ctx, "not ready", "error", err.Error())
-				http.Error(w, "database not reachable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
+	mux.HandleFunc("GET /readyz", o.readyz)
 	return requestid.Middleware(mux)
 }
 
 // RequireAPIKey authenticates every request by its X-API-KEY header and
 // scopes it to the key's environment. A request without a valid key is
 // answered 401 with a GraphQL-shaped error, before any GraphQL work.
-func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, next http.Handler) http.Handler {
+// With publicIntrospection, a request without the header whose operation is
+// only an introspection query (see IsIntrospectionQuery) runs without a
+// principal; a wrong key is still refused.
+func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if publicIntrospection && r.Header.Get(auth.HeaderName) == "" {
+			ok, r2 := introspectionRequest(r)
+			if ok {
+				next.ServeHTTP(w, r2)
+				return
+			}
+			r = r2
 		}
 		p, err := a.Authenticate(r.Context(), r.Header.Get(auth.HeaderName))
 		if err != nil {
@@ -108,6 +135,7 @@ func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, next http.Handler) h
 			if code == apperr.UnexpectedError {
 				status = http.StatusServiceUnavailable
 			}
+			reqinfo.From(r.Context()).AddCodes(string(code))
 			writeError(w, status, code, msg)
 			return
 		}

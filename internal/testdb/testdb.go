@@ -165,6 +165,7 @@ func openSQLite(t testing.TB) *db.Store {
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
+	remember(t, s, fileURI(path))
 	// Registered after TempDir's cleanup, so it runs first: the file is
 	// closed before the directory is removed.
 	t.Cleanup(func() {
@@ -271,6 +272,7 @@ func openPostgres(t testing.TB) *db.Store {
 	if err != nil {
 		t.Fatalf("testdb: %v", err)
 	}
+	remember(t, s, u)
 	// Runs before the schema is dropped: cleanups run last-in first-out.
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
@@ -278,6 +280,38 @@ func openPostgres(t testing.TB) *db.Store {
 		}
 	})
 	return s
+}
+
+// urls maps the stores this package opened to their URLs, for Reopen.
+var urls sync.Map // *db.Store -> string
+
+func remember(t testing.TB, s *db.Store, url string) {
+	urls.Store(s, url)
+	t.Cleanup(func() { urls.Delete(s) })
+}
+
+// Reopen returns a second store on the database of s (which Each or Open
+// returned): the same SQLite file, or the same PostgreSQL schema. Tests use
+// it to run two servers on one database, as replicas do. It is closed when
+// t finishes, before the database is removed.
+func Reopen(t testing.TB, s *db.Store) *db.Store {
+	t.Helper()
+	u, ok := urls.Load(s)
+	if !ok {
+		t.Fatalf("testdb: Reopen: the store was not opened by testdb")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
+	defer cancel()
+	s2, err := db.Open(ctx, u.(string), db.WithoutMigrate())
+	if err != nil {
+		t.Fatalf("testdb: reopen: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s2.Close(); err != nil {
+			t.Errorf("testdb: close reopened store: %v", err)
+		}
+	})
+	return s2
 }
 
 // unreachable skips the test for a missing PostgreSQL, so developers without

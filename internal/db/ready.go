@@ -1,0 +1,40 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"entgo.io/ent/dialect"
+
+	"github.com/stigg-selfhost/stiggql/internal/db/migrations"
+)
+
+// WithDriver makes Open wrap the ent driver with wrap, for instance to
+// trace every statement. The pool (Store.DB) stays unwrapped.
+func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
+	return func(o *options) { o.wrap = wrap }
+}
+
+// ErrNotMigrated reports a database that answers but lacks the schema.
+var ErrNotMigrated = errors.New("database schema not migrated")
+
+// Ready reports whether the store can serve requests: the database answers
+// and every migration of this release is applied (an error wrapping
+// ErrNotMigrated otherwise). It writes nothing.
+func (s *Store) Ready(ctx context.Context) error {
+	if err := s.DB.PingContext(ctx); err != nil {
+		return err
+	}
+	n, err := migrations.PendingCount(ctx, s.DB, s.Dialect)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %v", ErrNotMigrated, err)
+	}
+	if n > 0 {
+		return fmt.Errorf("%w: %d migrations pending (run the migrate command)", ErrNotMigrated, n)
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests start the real binary, as a user does, and talk to it over
+// HTTP on loopback.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stiggql-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "stiggql")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build failed:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type proc struct {
+	cmd    *exec.Cmd
+	addr   string
+	stdout *bytes.Buffer
+	done   chan error
+}
+
+// start runs the binary with args and env and waits for /healthz.
+func start(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &proc{cmd: cmd, addr: addr, stdout: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stdout = p.stdout
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p
+			}
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("server exited: %v\n%s", err, p.stdout)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not become healthy; output:\n%s", p.stdout)
+	return nil
+}
+
+func (p *proc) post(t *testing.T, key, query string) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("x-api-key", key) // lower case on purpose: header names are case-insensitive
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
+
+// TestFirstStartPrintsKeyAndServes follows the README: an empty database,
+// no configuration, the printed key, the sample query.
+func TestFirstStartPrintsKeyAndServes(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, nil, "--db", "file:"+filepath.Join(dir, "stigg.db"))
+	key := regexp.MustCompile(`server-[0-9a-f-]{36}`).FindString(p.stdout.String())
+	if key == "" {
+		t.Fatalf("no key printed:\n%s", p.stdout)
+	}
+	status, out := p.post(t, key, `mutation { provisionCustomer(input: {customerId: "readme", name: "Readme Inc", email: "hi@readme.io"}) { customer { customerId } } }`)
+	if status != 200 || out["errors"] != nil {
+		t.Fatalf("provision: %d %v", status, out)
+	}
+	status, out = p.post(t, key, readmeQuery)
+	if status != 200 || out["errors"] != nil || !strings.Contains(fmt.Sprint(out["data"]), "Readme Inc") {
+		t.Fatalf("README query: %d %v", status, out)
+	}
+	if status, _ := p.post(t, "", readmeQuery); status != http.StatusUnauthorized {
+		t.Fatalf("no key: status %d, want 401", status)
+	}
+	// The key is printed once: a restart on the same database prints none.
+	stop(t, p)
+	p2 := start(t, nil, "--db", "file:"+filepath.Join(dir, "stigg.db"))
+	if strings.Contains(p2.stdout.String(), "server-") {
+		t.Fatalf("key printed again:\n%s", p2.stdout)
+	}
+	if status, out := p2.post(t, key, readmeQuery); status != 200 || out["errors"] != nil {
+		t.Fatalf("after restart: %d %v", status, out)
+	}
+}
+
+// TestEnvironmentKeyAndGracefulShutdown starts with STIGG_API_KEY and stops
+// with SIGTERM: the process drains and exits cleanly.
+func TestEnvironmentKeyAndGracefulShutdown(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, []string{"STIGG_API_KEY=server-ci-key", "DATABASE_URL=file:" + filepath.Join(dir, "s.db")})
+	if status, out := p.post(t, "server-ci-key", `{ customers { totalCount } }`); status != 200 || out["errors"] != nil {
+		t.Fatalf("env key: %d %v", status, out)
+	}
+	stop(t, p)
+}
+
+func stop(t *testing.T, p *proc) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+}
+
+// TestKeysCommands creates a second environment's key from the command
+// line and lists keys without secrets.
+func TestKeysCommands(t *testing.T) {
+	db := "file:" + filepath.Join(t.TempDir(), "k.db")
+	out, err := exec.Command(binary, "keys", "create", "--environment", "staging", "--db", db).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(key, "server-") {
+		t.Fatalf("keys create printed %q", out)
+	}
+	list, err := exec.Command(binary, "keys", "list", "--db", db).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(list), "staging") || strings.Contains(string(list), key) {
+		t.Fatalf("keys list:\n%s", list)
+	}
+	p := start(t, nil, "--db", db)
+	if status, out := p.post(t, key, `{ customers { totalCount } }`); status != 200 || out["errors"] != nil {
+		t.Fatalf("staging key: %d %v", status, out)
+	}
+}
+
+// TestSchemaCommand prints exactly schema.graphqls.
+func TestSchemaCommand(t *testing.T) {
+	out, err := exec.Command(binary, "schema").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("schema.graphqls")
+	if !bytes.Equal(out, want) {
+		t.Fatal("go run . schema differs from schema.graphqls")
+	}
+}
+
+// readmeQuery is the first query of the README; keep them equal.
+const readmeQuery = `{
+  customers(paging: {first: 5}) {
+    totalCount
+    edges {
+      node {
+        customerId
+        name
+        email
+        createdAt
+        subscriptions { subscriptionId status }
+        promotionalEntitlements { featureId status }
+      }
+    }
+  }
+}`
+
+// TestReadmeQuery keeps the README's sample query the one tested above.
+func TestReadmeQuery(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), readmeQuery) {
+		t.Fatal("README.md no longer contains readmeQuery; update one or the other")
+	}
+	lines := strings.SplitN(string(readme), "\n", 6)
+	if !strings.HasPrefix(lines[3], "go run .") || !strings.HasPrefix(lines[4], "go test ./...") {
+		t.Fatalf("README must start with the run and test commands, got:\n%s", strings.Join(lines[:5], "\n"))
+	}
+}
+
+// TestMigrateCommand: production applies migrations explicitly and starts
+// replicas with --migrate=false, which refuse an unmigrated database.
+func TestMigrateCommand(t *testing.T) {
+	dbURL := "file:" + filepath.Join(t.TempDir(), "m.db")
+	cmd := exec.Command(binary, "serve", "--migrate=false", "--db", dbURL, "--addr", freeAddr(t))
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "migrations pending") {
+		t.Fatalf("unmigrated start: %v\n%s", err, out)
+	}
+	out, err := exec.Command(binary, "migrate", "--db", dbURL).Output()
+	if err != nil || !strings.Contains(string(out), "applied") {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary, "migrate", "--db", dbURL).Output()
+	if err != nil || !strings.Contains(string(out), "up to date") {
+		t.Fatalf("second migrate: %v\n%s", err, out)
+	}
+	p := start(t, []string{"STIGG_API_KEY=server-m"}, "--migrate=false", "--db", dbURL)
+	if status, out := p.post(t, "server-m", `{ customers { totalCount } }`); status != 200 || out["errors"] != nil {
+		t.Fatalf("migrated start: %d %v", status, out)
+	}
+}
