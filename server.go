@@ -109,6 +109,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", envOr("ADDR", "localhost:8080"), "address to listen on [env ADDR]")
 	apiKey := fs.String("api-key", envOr("STIGG_API_KEY", ""), "make this exact server key valid for the default environment [env STIGG_API_KEY]")
 	logFormat := fs.String("log-format", envOr("LOG_FORMAT", "json"), "log format: json or text [env LOG_FORMAT]")
+	var bf billingFlags
+	bf.register(fs)
 	corsOrigins := fs.String("cors-origins", envOr("CORS_ORIGINS", ""), "comma-separated origins whose browser pages may call the API, e.g. https://app.example.com; * for any [env CORS_ORIGINS]")
 	publicIntrospection := fs.Bool("public-introspection", envOr("PUBLIC_INTROSPECTION", "false") == "true", "answer introspection-only queries without an API key [env PUBLIC_INTROSPECTION]")
 	autoMigrate := fs.Bool("migrate", envOr("AUTO_MIGRATE", "true") == "true", "apply pending schema migrations at start; with false, start only on a migrated database (run the migrate command) [env AUTO_MIGRATE]")
@@ -172,6 +174,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Created environment %q with a server API key (shown once, keep it):\n\n    %s\n\nSend it as the X-API-KEY header.\n\n", created.Environment.Slug, created.Secret)
 	}
 
+	clk := clock.System{}
+	syncer, err := bf.newSyncer(ctx, st, clk, log)
+	if err != nil {
+		return err
+	}
+	if syncer != nil {
+		// Stopped (after recording what it has in flight) before the store
+		// closes, on every way out of serve.
+		syncCtx, stopSync := context.WithCancel(ctx)
+		syncDone := make(chan struct{})
+		go func() { defer close(syncDone); syncer.Run(syncCtx) }()
+		defer func() { stopSync(); <-syncDone; syncer.Close() }()
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -202,7 +217,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	wsCtx, closeWebSockets := context.WithCancel(context.Background())
 	defer closeWebSockets()
 
-	clk := clock.System{}
 	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
 	h := httpapi.New(httpapi.Options{
 		Resolver:            res,

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 )
 
 // Customer is the model entity for the Customer schema.
@@ -40,6 +41,8 @@ type Customer struct {
 	BillingLinkURL *string `json:"billing_link_url,omitempty"`
 	// AdditionalMetaData holds the value of the "additional_meta_data" field.
 	AdditionalMetaData map[string]interface{} `json:"additional_meta_data,omitempty"`
+	// BillingInfo holds the value of the "billing_info" field.
+	BillingInfo *schematype.BillingInfo `json:"billing_info,omitempty"`
 	// CrmID holds the value of the "crm_id" field.
 	CrmID *string `json:"crm_id,omitempty"`
 	// CrmHubspotCompanyID holds the value of the "crm_hubspot_company_id" field.
@@ -139,7 +142,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case customer.FieldAdditionalMetaData:
+		case customer.FieldAdditionalMetaData, customer.FieldBillingInfo:
 			values[i] = new([]byte)
 		case customer.FieldExcludeFromExperiment:
 			values[i] = new(sql.NullBool)
@@ -237,6 +240,14 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			} else if value != nil && len(*value) > 0 {
 				if err := json.Unmarshal(*value, &_m.AdditionalMetaData); err != nil {
 					return fmt.Errorf("unmarshal field additional_meta_data: %w", err)
+				}
+			}
+		case customer.FieldBillingInfo:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field billing_info", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.BillingInfo); err != nil {
+					return fmt.Errorf("unmarshal field billing_info: %w", err)
 				}
 			}
 		case customer.FieldCrmID:
@@ -423,6 +434,9 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("additional_meta_data=")
 	builder.WriteString(fmt.Sprintf("%v", _m.AdditionalMetaData))
+	builder.WriteString(", ")
+	builder.WriteString("billing_info=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BillingInfo))
 	builder.WriteString(", ")
 	if v := _m.CrmID; v != nil {
 		builder.WriteString("crm_id=")

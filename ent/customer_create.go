@@ -17,6 +17,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
 
@@ -141,6 +142,12 @@ func (_c *CustomerCreate) SetNillableBillingLinkURL(v *string) *CustomerCreate {
 // SetAdditionalMetaData sets the "additional_meta_data" field.
 func (_c *CustomerCreate) SetAdditionalMetaData(v map[string]interface{}) *CustomerCreate {
 	_c.mutation.SetAdditionalMetaData(v)
+	return _c
+}
+
+// SetBillingInfo sets the "billing_info" field.
+func (_c *CustomerCreate) SetBillingInfo(v *schematype.BillingInfo) *CustomerCreate {
+	_c.mutation.SetBillingInfo(v)
 	return _c
 }
 
@@ -534,6 +541,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		_spec.SetField(customer.FieldAdditionalMetaData, field.TypeJSON, value)
 		_node.AdditionalMetaData = value
 	}
+	if value, ok := _c.mutation.BillingInfo(); ok {
+		_spec.SetField(customer.FieldBillingInfo, field.TypeJSON, value)
+		_node.BillingInfo = value
+	}
 	if value, ok := _c.mutation.CrmID(); ok {
 		_spec.SetField(customer.FieldCrmID, field.TypeString, value)
 		_node.CrmID = &value
@@ -844,6 +855,24 @@ func (u *CustomerUpsert) UpdateAdditionalMetaData() *CustomerUpsert {
 // ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
 func (u *CustomerUpsert) ClearAdditionalMetaData() *CustomerUpsert {
 	u.SetNull(customer.FieldAdditionalMetaData)
+	return u
+}
+
+// SetBillingInfo sets the "billing_info" field.
+func (u *CustomerUpsert) SetBillingInfo(v *schematype.BillingInfo) *CustomerUpsert {
+	u.Set(customer.FieldBillingInfo, v)
+	return u
+}
+
+// UpdateBillingInfo sets the "billing_info" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateBillingInfo() *CustomerUpsert {
+	u.SetExcluded(customer.FieldBillingInfo)
+	return u
+}
+
+// ClearBillingInfo clears the value of the "billing_info" field.
+func (u *CustomerUpsert) ClearBillingInfo() *CustomerUpsert {
+	u.SetNull(customer.FieldBillingInfo)
 	return u
 }
 
@@ -1280,6 +1309,27 @@ func (u *CustomerUpsertOne) UpdateAdditionalMetaData() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearAdditionalMetaData() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearAdditionalMetaData()
+	})
+}
+
+// SetBillingInfo sets the "billing_info" field.
+func (u *CustomerUpsertOne) SetBillingInfo(v *schematype.BillingInfo) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetBillingInfo(v)
+	})
+}
+
+// UpdateBillingInfo sets the "billing_info" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateBillingInfo() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateBillingInfo()
+	})
+}
+
+// ClearBillingInfo clears the value of the "billing_info" field.
+func (u *CustomerUpsertOne) ClearBillingInfo() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearBillingInfo()
 	})
 }
 
@@ -1921,6 +1971,27 @@ func (u *CustomerUpsertBulk) UpdateAdditionalMetaData() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearAdditionalMetaData() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearAdditionalMetaData()
+	})
+}
+
+// SetBillingInfo sets the "billing_info" field.
+func (u *CustomerUpsertBulk) SetBillingInfo(v *schematype.BillingInfo) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetBillingInfo(v)
+	})
+}
+
+// UpdateBillingInfo sets the "billing_info" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateBillingInfo() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateBillingInfo()
+	})
+}
+
+// ClearBillingInfo clears the value of the "billing_info" field.
+func (u *CustomerUpsertBulk) ClearBillingInfo() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearBillingInfo()
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
 
@@ -162,6 +163,18 @@ func (_u *CustomerUpdate) SetAdditionalMetaData(v map[string]interface{}) *Custo
 // ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
 func (_u *CustomerUpdate) ClearAdditionalMetaData() *CustomerUpdate {
 	_u.mutation.ClearAdditionalMetaData()
+	return _u
+}
+
+// SetBillingInfo sets the "billing_info" field.
+func (_u *CustomerUpdate) SetBillingInfo(v *schematype.BillingInfo) *CustomerUpdate {
+	_u.mutation.SetBillingInfo(v)
+	return _u
+}
+
+// ClearBillingInfo clears the value of the "billing_info" field.
+func (_u *CustomerUpdate) ClearBillingInfo() *CustomerUpdate {
+	_u.mutation.ClearBillingInfo()
 	return _u
 }
 
@@ -677,6 +690,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.AdditionalMetaDataCleared() {
 		_spec.ClearField(customer.FieldAdditionalMetaData, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.BillingInfo(); ok {
+		_spec.SetField(customer.FieldBillingInfo, field.TypeJSON, value)
+	}
+	if _u.mutation.BillingInfoCleared() {
+		_spec.ClearField(customer.FieldBillingInfo, field.TypeJSON)
+	}
 	if value, ok := _u.mutation.CrmID(); ok {
 		_spec.SetField(customer.FieldCrmID, field.TypeString, value)
 	}
@@ -1086,6 +1105,18 @@ func (_u *CustomerUpdateOne) SetAdditionalMetaData(v map[string]interface{}) *Cu
 // ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
 func (_u *CustomerUpdateOne) ClearAdditionalMetaData() *CustomerUpdateOne {
 	_u.mutation.ClearAdditionalMetaData()
+	return _u
+}
+
+// SetBillingInfo sets the "billing_info" field.
+func (_u *CustomerUpdateOne) SetBillingInfo(v *schematype.BillingInfo) *CustomerUpdateOne {
+	_u.mutation.SetBillingInfo(v)
+	return _u
+}
+
+// ClearBillingInfo clears the value of the "billing_info" field.
+func (_u *CustomerUpdateOne) ClearBillingInfo() *CustomerUpdateOne {
+	_u.mutation.ClearBillingInfo()
 	return _u
 }
 
@@ -1630,6 +1661,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.AdditionalMetaDataCleared() {
 		_spec.ClearField(customer.FieldAdditionalMetaData, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.BillingInfo(); ok {
+		_spec.SetField(customer.FieldBillingInfo, field.TypeJSON, value)
+	}
+	if _u.mutation.BillingInfoCleared() {
+		_spec.ClearField(customer.FieldBillingInfo, field.TypeJSON)
 	}
 	if value, ok := _u.mutation.CrmID(); ok {
 		_spec.SetField(customer.FieldCrmID, field.TypeString, value)

@@ -16,6 +16,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
@@ -82,6 +83,7 @@ func checkColumn(t, c string) error {
 			customer.Table:               customer.ValidColumn,
 			customersubscription.Table:   customersubscription.ValidColumn,
 			environment.Table:            environment.ValidColumn,
+			outboxevent.Table:            outboxevent.ValidColumn,
 			promotionalentitlement.Table: promotionalentitlement.ValidColumn,
 			syncstate.Table:              syncstate.ValidColumn,
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
@@ -195,6 +196,41 @@ func init() {
 	environmentDescID := environmentMixinFields0[0].Descriptor()
 	// environment.DefaultID holds the default value on creation for the id field.
 	environment.DefaultID = environmentDescID.Default.(func() uuid.UUID)
+	outboxeventMixin := schema.OutboxEvent{}.Mixin()
+	outboxeventMixinFields0 := outboxeventMixin[0].Fields()
+	_ = outboxeventMixinFields0
+	outboxeventMixinFields1 := outboxeventMixin[1].Fields()
+	_ = outboxeventMixinFields1
+	outboxeventFields := schema.OutboxEvent{}.Fields()
+	_ = outboxeventFields
+	// outboxeventDescCreatedAt is the schema descriptor for created_at field.
+	outboxeventDescCreatedAt := outboxeventMixinFields1[0].Descriptor()
+	// outboxevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxevent.DefaultCreatedAt = outboxeventDescCreatedAt.Default.(func() time.Time)
+	// outboxeventDescUpdatedAt is the schema descriptor for updated_at field.
+	outboxeventDescUpdatedAt := outboxeventMixinFields1[1].Descriptor()
+	// outboxevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	outboxevent.DefaultUpdatedAt = outboxeventDescUpdatedAt.Default.(func() time.Time)
+	// outboxevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	outboxevent.UpdateDefaultUpdatedAt = outboxeventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// outboxeventDescVendorIdentifier is the schema descriptor for vendor_identifier field.
+	outboxeventDescVendorIdentifier := outboxeventFields[3].Descriptor()
+	// outboxevent.DefaultVendorIdentifier holds the default value on creation for the vendor_identifier field.
+	outboxevent.DefaultVendorIdentifier = outboxeventDescVendorIdentifier.Default.(string)
+	// outboxeventDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	outboxeventDescIdempotencyKey := outboxeventFields[4].Descriptor()
+	// outboxevent.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	outboxevent.IdempotencyKeyValidator = outboxeventDescIdempotencyKey.Validators[0].(func(string) error)
+	// outboxeventDescAttempts is the schema descriptor for attempts field.
+	outboxeventDescAttempts := outboxeventFields[5].Descriptor()
+	// outboxevent.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxevent.DefaultAttempts = outboxeventDescAttempts.Default.(int)
+	// outboxevent.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	outboxevent.AttemptsValidator = outboxeventDescAttempts.Validators[0].(func(int) error)
+	// outboxeventDescID is the schema descriptor for id field.
+	outboxeventDescID := outboxeventMixinFields0[0].Descriptor()
+	// outboxevent.DefaultID holds the default value on creation for the id field.
+	outboxevent.DefaultID = outboxeventDescID.Default.(func() uuid.UUID)
 	promotionalentitlementMixin := schema.PromotionalEntitlement{}.Mixin()
 	promotionalentitlementMixinFields0 := promotionalentitlementMixin[0].Fields()
 	_ = promotionalentitlementMixinFields0

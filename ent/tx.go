@@ -22,6 +22,8 @@ type Tx struct {
 	CustomerSubscription *CustomerSubscriptionClient
 	// Environment is the client for interacting with the Environment builders.
 	Environment *EnvironmentClient
+	// OutboxEvent is the client for interacting with the OutboxEvent builders.
+	OutboxEvent *OutboxEventClient
 	// PromotionalEntitlement is the client for interacting with the PromotionalEntitlement builders.
 	PromotionalEntitlement *PromotionalEntitlementClient
 	// SyncState is the client for interacting with the SyncState builders.
@@ -161,6 +163,7 @@ func (tx *Tx) init() {
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerSubscription = NewCustomerSubscriptionClient(tx.config)
 	tx.Environment = NewEnvironmentClient(tx.config)
+	tx.OutboxEvent = NewOutboxEventClient(tx.config)
 	tx.PromotionalEntitlement = NewPromotionalEntitlementClient(tx.config)
 	tx.SyncState = NewSyncStateClient(tx.config)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
@@ -72,6 +73,41 @@ func billingPaymentMethod(b *model.CustomerBillingInfo) *string {
 	return b.PaymentMethodID
 }
 
+// billingInfo keeps the parts of billingInformation that only the billing
+// vendor uses (currency and payment method have columns of their own); nil
+// when there are none.
+func billingInfo(b *model.CustomerBillingInfo) *schematype.BillingInfo {
+	if b == nil {
+		return nil
+	}
+	out := &schematype.BillingInfo{
+		BillingAddress: address(b.BillingAddress), ShippingAddress: address(b.ShippingAddress),
+		CustomerName: b.CustomerName, Language: b.Language, Timezone: b.Timezone,
+		InvoiceCustomFields: b.InvoiceCustomFields, Metadata: b.Metadata,
+	}
+	if b.TaxIds != nil {
+		out.TaxIDs = make([]schematype.TaxID, 0, len(b.TaxIds))
+		for _, t := range b.TaxIds {
+			out.TaxIDs = append(out.TaxIDs, schematype.TaxID{Type: t.Type, Value: t.Value})
+		}
+	}
+	if out.BillingAddress == nil && out.ShippingAddress == nil && out.CustomerName == nil && out.Language == nil &&
+		out.Timezone == nil && out.InvoiceCustomFields == nil && out.Metadata == nil && out.TaxIDs == nil {
+		return nil
+	}
+	return out
+}
+
+func address(a *model.Address) *schematype.Address {
+	if a == nil {
+		return nil
+	}
+	return &schematype.Address{
+		AddressLine1: a.AddressLine1, AddressLine2: a.AddressLine2, City: a.City, Country: a.Country,
+		PhoneNumber: a.PhoneNumber, PostalCode: a.PostalCode, State: a.State,
+	}
+}
+
 // createInput maps the shared fields of provisionCustomer and
 // createOneCustomer.
 func createInput(customerID, refID *string, name, email, billingID, crmID, salesforceID, aws *string,
@@ -86,6 +122,7 @@ func createInput(customerID, refID *string, name, email, billingID, crmID, sales
 			Name: name, Email: email, BillingID: billingID, CrmID: crmID, SalesforceID: salesforceID,
 			AwsMarketplaceCustomerID: aws, Metadata: meta,
 			BillingCurrency: billingCurrency(billing), PaymentMethodID: billingPaymentMethod(billing),
+			BillingInfo: billingInfo(billing),
 		},
 		CreatedAt:   createdAt,
 		CouponRefID: coupon,
@@ -121,6 +158,7 @@ func updatePatch(in *model.UpdateCustomerInput) customers.Patch {
 		if b.PaymentMethodID != nil {
 			p.PaymentMethodID = graphql.OmittableOf(b.PaymentMethodID)
 		}
+		p.BillingInfo = billingInfo(b)
 	}
 	return p
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/billing"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/events"
@@ -42,7 +43,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	return &Resolver{
 		Client:          client,
 		Clock:           clk,
-		CustomerService: customers.New(client, clk),
+		CustomerService: customers.New(client, clk, billing.CustomerHook),
 		Promotions:      promotions.New(client, clk, featureExists),
 		Log:             log,
 	}

@@ -323,7 +323,11 @@ func (r *customerSubscriptionResolver) SubscriptionID(ctx context.Context, obj *
 
 // SyncStates is the resolver for the syncStates field.
 func (r *customerSubscriptionResolver) SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error) {
-	panic(fmt.Errorf("not implemented: SyncStates - syncStates"))
+	states, err := r.subscriptionSyncStates(ctx, obj.ID)
+	if states == nil {
+		states = []*model.SyncState{}
+	}
+	return states, err
 }
 
 // TotalPrice is the resolver for the totalPrice field.
@@ -428,7 +432,11 @@ func (r *mutationResolver) UpdateOneCustomer(ctx context.Context, input model.Up
 	if err != nil {
 		return nil, err
 	}
-	return r.CustomerService.Update(ctx, env, slug, updatePatch(&input))
+	c, err := r.CustomerService.Update(ctx, env, slug, updatePatch(&input))
+	if err != nil || input.ShouldWaitSync == nil || !*input.ShouldWaitSync {
+		return c, err
+	}
+	return r.waitForBillingSync(ctx, c)
 }
 
 // ArchiveCustomer is the resolver for the archiveCustomer field.

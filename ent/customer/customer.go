@@ -35,6 +35,8 @@ const (
 	FieldBillingLinkURL = "billing_link_url"
 	// FieldAdditionalMetaData holds the string denoting the additional_meta_data field in the database.
 	FieldAdditionalMetaData = "additional_meta_data"
+	// FieldBillingInfo holds the string denoting the billing_info field in the database.
+	FieldBillingInfo = "billing_info"
 	// FieldCrmID holds the string denoting the crm_id field in the database.
 	FieldCrmID = "crm_id"
 	// FieldCrmHubspotCompanyID holds the string denoting the crm_hubspot_company_id field in the database.
@@ -121,6 +123,7 @@ var Columns = []string{
 	FieldBillingCurrency,
 	FieldBillingLinkURL,
 	FieldAdditionalMetaData,
+	FieldBillingInfo,
 	FieldCrmID,
 	FieldCrmHubspotCompanyID,
 	FieldCrmHubspotCompanyURL,

@@ -711,6 +711,16 @@ func AdditionalMetaDataNotNil() predicate.Customer {
 	return predicate.Customer(sql.FieldNotNull(FieldAdditionalMetaData))
 }
 
+// BillingInfoIsNil applies the IsNil predicate on the "billing_info" field.
+func BillingInfoIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldBillingInfo))
+}
+
+// BillingInfoNotNil applies the NotNil predicate on the "billing_info" field.
+func BillingInfoNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldBillingInfo))
+}
+
 // CrmIDEQ applies the EQ predicate on the "crm_id" field.
 func CrmIDEQ(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldCrmID, v))

@@ -55,6 +55,7 @@ var (
 		{Name: "billing_currency", Type: field.TypeString, Nullable: true},
 		{Name: "billing_link_url", Type: field.TypeString, Nullable: true},
 		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
+		{Name: "billing_info", Type: field.TypeJSON, Nullable: true},
 		{Name: "crm_id", Type: field.TypeString, Nullable: true},
 		{Name: "crm_hubspot_company_id", Type: field.TypeString, Nullable: true},
 		{Name: "crm_hubspot_company_url", Type: field.TypeString, Nullable: true},
@@ -77,7 +78,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customers_environments_customers",
-				Columns:    []*schema.Column{CustomersColumns[22]},
+				Columns:    []*schema.Column{CustomersColumns[23]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -86,7 +87,7 @@ var (
 			{
 				Name:    "customer_env_customer_id_live",
 				Unique:  true,
-				Columns: []*schema.Column{CustomersColumns[22], CustomersColumns[3]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[3]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "deleted_at IS NULL",
 				},
@@ -94,27 +95,27 @@ var (
 			{
 				Name:    "customer_env_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[22], CustomersColumns[3]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[3]},
 			},
 			{
 				Name:    "customer_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[22], CustomersColumns[1], CustomersColumns[0]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[1], CustomersColumns[0]},
 			},
 			{
 				Name:    "customer_environment_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[22], CustomersColumns[2], CustomersColumns[0]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[2], CustomersColumns[0]},
 			},
 			{
 				Name:    "customer_environment_id_email",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[22], CustomersColumns[5]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[5]},
 			},
 			{
 				Name:    "customer_environment_id_billing_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[22], CustomersColumns[6]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[6]},
 			},
 		},
 	}
@@ -208,6 +209,50 @@ var (
 		Name:       "environments",
 		Columns:    EnvironmentsColumns,
 		PrimaryKey: []*schema.Column{EnvironmentsColumns[0]},
+	}
+	// OutboxEventsColumns holds the columns for the "outbox_events" table.
+	OutboxEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"CUSTOMER", "SUBSCRIPTION"}},
+		{Name: "entity_id", Type: field.TypeUUID},
+		{Name: "customer_id", Type: field.TypeUUID},
+		{Name: "vendor_identifier", Type: field.TypeString, Default: "STRIPE"},
+		{Name: "idempotency_key", Type: field.TypeString, Unique: true},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "claimed_until", Type: field.TypeTime, Nullable: true},
+		{Name: "claim_token", Type: field.TypeUUID, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OutboxEventsTable holds the schema information for the "outbox_events" table.
+	OutboxEventsTable = &schema.Table{
+		Name:       "outbox_events",
+		Columns:    OutboxEventsColumns,
+		PrimaryKey: []*schema.Column{OutboxEventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxevent_pending_due",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventsColumns[10]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "delivered_at IS NULL",
+				},
+			},
+			{
+				Name:    "outboxevent_entity_id_vendor_identifier",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventsColumns[5], OutboxEventsColumns[7]},
+			},
+			{
+				Name:    "outboxevent_delivered_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxEventsColumns[14]},
+			},
+		},
 	}
 	// PromotionalEntitlementsColumns holds the columns for the "promotional_entitlements" table.
 	PromotionalEntitlementsColumns = []*schema.Column{
@@ -313,6 +358,7 @@ var (
 		CustomersTable,
 		CustomerSubscriptionsTable,
 		EnvironmentsTable,
+		OutboxEventsTable,
 		PromotionalEntitlementsTable,
 		SyncStatesTable,
 	}

@@ -18,6 +18,9 @@ type CustomerSubscription func(*sql.Selector)
 // Environment is the predicate function for environment builders.
 type Environment func(*sql.Selector)
 
+// OutboxEvent is the predicate function for outboxevent builders.
+type OutboxEvent func(*sql.Selector)
+
 // PromotionalEntitlement is the predicate function for promotionalentitlement builders.
 type PromotionalEntitlement func(*sql.Selector)
 

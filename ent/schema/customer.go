@@ -6,6 +6,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 )
 
 // Customer holds the schema definition for the Customer entity: Stigg's
@@ -32,6 +34,8 @@ func (Customer) Fields() []ent.Field {
 		field.String("billing_currency").Optional().Nillable(),
 		field.String("billing_link_url").Optional().Nillable(),
 		field.JSON("additional_meta_data", map[string]any{}).Optional(),
+		// billing_info is the billingInformation last given, for the billing sync.
+		field.JSON("billing_info", &schematype.BillingInfo{}).Optional(),
 		field.String("crm_id").Optional().Nillable(),
 		field.String("crm_hubspot_company_id").Optional().Nillable(),
 		field.String("crm_hubspot_company_url").Optional().Nillable(),

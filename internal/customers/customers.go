@@ -16,6 +16,7 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/store"
@@ -74,6 +75,8 @@ type Fields struct {
 	PaymentMethodID          *string
 	Metadata                 map[string]any
 	ExcludeFromExperiment    *bool
+	// BillingInfo is kept for the billing vendor (address, invoice name, ...).
+	BillingInfo *schematype.BillingInfo
 }
 
 // CreateInput creates a customer (provisionCustomer, createOneCustomer).
@@ -106,6 +109,9 @@ type Patch struct {
 	PaymentMethodID          graphql.Omittable[*string]
 	Metadata                 graphql.Omittable[map[string]any]
 	CouponRefID              graphql.Omittable[*string]
+	// BillingInfo, when set, is merged into the stored billing information:
+	// the fields it sets replace the stored ones, the others stay.
+	BillingInfo *schematype.BillingInfo
 }
 
 // PaymentMethod is a default payment method as a billing vendor reports it.
@@ -220,7 +226,7 @@ func (s *Service) CreateWith(ctx context.Context, env uuid.UUID, in CreateInput,
 }
 
 func (s *Service) createBuilder(tx *ent.Tx, env uuid.UUID, customerID string, f *Fields, created, updated time.Time) *ent.CustomerCreate {
-	return tx.Customer.Create().
+	b := tx.Customer.Create().
 		SetEnvironmentID(env).
 		SetCustomerID(customerID).
 		SetNillableName(f.Name).
@@ -235,6 +241,10 @@ func (s *Service) createBuilder(tx *ent.Tx, env uuid.UUID, customerID string, f 
 		SetAdditionalMetaData(f.Metadata).
 		SetCreatedAt(created).
 		SetUpdatedAt(updated)
+	if f.BillingInfo != nil {
+		b.SetBillingInfo(f.BillingInfo)
+	}
+	return b
 }
 
 // applyFields sets every non-nil field of f on u (imports overwrite what
@@ -419,6 +429,9 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, 
 		setOrClear(p.SalesforceID, u.SetSalesforceID, u.ClearSalesforceID)
 		setOrClear(p.AwsMarketplaceCustomerID, u.SetAWSMarketplaceCustomerID, u.ClearAWSMarketplaceCustomerID)
 		setOrClear(p.PaymentMethodID, u.SetDefaultPaymentMethodID, u.ClearDefaultPaymentMethodID)
+		if p.BillingInfo != nil {
+			u.SetBillingInfo(c.BillingInfo.Merge(p.BillingInfo))
+		}
 		if m, ok := p.Metadata.ValueOK(); ok {
 			if m == nil {
 				u.ClearAdditionalMetaData()
