@@ -20,6 +20,7 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
@@ -101,6 +102,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c.register(fs)
 	addr := fs.String("addr", envOr("ADDR", "localhost:8080"), "address to listen on [env ADDR]")
 	apiKey := fs.String("api-key", envOr("STIGG_API_KEY", ""), "make this exact server key valid for the default environment [env STIGG_API_KEY]")
+	catalogFile := fs.String("catalog", envOr("CATALOG_FILE", ""), "catalog file (YAML or JSON, see docs/catalog.md) loaded at start; the embedded demo catalog when empty [env CATALOG_FILE]")
 	logFormat := fs.String("log-format", envOr("LOG_FORMAT", "json"), "log format: json or text [env LOG_FORMAT]")
 	fs.Usage = func() {
 		_, _ = io.WriteString(stderr, usage+"\nFlags of serve:\n")
@@ -129,6 +131,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	clk := clock.System{}
+	sum, err := catalog.Load(ctx, st.Client, clk.Now(), *catalogFile)
+	if err != nil {
+		return err
+	}
+	source := *catalogFile
+	if source == "" {
+		source = catalog.DemoName
+	}
+	log.Info("catalog loaded", "source", source, "summary", sum.String())
+
 	res := graph.NewResolver(st.Client, clk, log)
 	h := httpapi.New(httpapi.Options{
 		Resolver: res,
