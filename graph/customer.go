@@ -12,6 +12,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // environmentOf returns the environment the request acts in: the API key's.
@@ -132,6 +133,17 @@ func provisioned(c *ent.Customer) *model.ProvisionedCustomer {
 		Customer:                     c,
 		SubscriptionDecisionStrategy: model.SubscriptionDecisionStrategySkippedSubscriptionCreation,
 		SubscriptionStrategyDecision: model.SubscriptionDecisionStrategySkippedSubscriptionCreation,
+	}
+}
+
+// provisionedWith is the answer of provisionCustomer with subscriptionParams.
+func provisionedWith(c *ent.Customer, res *subscription.Result) *model.ProvisionedCustomer {
+	return &model.ProvisionedCustomer{
+		Customer:                     c,
+		Subscription:                 res.Subscription,
+		Entitlements:                 entitlementModels(res.Entitlements, c.CustomerID, res.Subscription.ResourceID),
+		SubscriptionDecisionStrategy: model.SubscriptionDecisionStrategyRequestedPlan,
+		SubscriptionStrategyDecision: model.SubscriptionDecisionStrategyRequestedPlan,
 	}
 }
 

@@ -32,12 +32,22 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Addon() AddonResolver
+	Coupon() CouponResolver
 	Customer() CustomerResolver
 	CustomerSubscription() CustomerSubscriptionResolver
 	Environment() EnvironmentResolver
+	Feature() FeatureResolver
 	Mutation() MutationResolver
+	PackageEntitlement() PackageEntitlementResolver
+	Plan() PlanResolver
+	Price() PriceResolver
+	Product() ProductResolver
 	PromotionalEntitlement() PromotionalEntitlementResolver
 	Query() QueryResolver
+	SubscriptionAddon() SubscriptionAddonResolver
+	SubscriptionPrice() SubscriptionPriceResolver
+	SubscriptionQuery() SubscriptionQueryResolver
 }
 
 type DirectiveRoot struct {
@@ -1612,10 +1622,51 @@ type ComplexityRoot struct {
 	}
 }
 
+type AddonResolver interface {
+	BillingLinkURL(ctx context.Context, obj *ent.Addon) (*string, error)
+
+	Dependencies(ctx context.Context, obj *ent.Addon) ([]*ent.Addon, error)
+
+	DraftDetails(ctx context.Context, obj *ent.Addon) (*model.PackageDraftDetails, error)
+	DraftSummary(ctx context.Context, obj *ent.Addon) (*model.PackageDraftSummary, error)
+	Entitlements(ctx context.Context, obj *ent.Addon) ([]*ent.PackageEntitlement, error)
+	Environment(ctx context.Context, obj *ent.Addon) (*model.Environment, error)
+
+	HasSubscriptions(ctx context.Context, obj *ent.Addon) (bool, error)
+	HiddenFromWidgets(ctx context.Context, obj *ent.Addon) ([]model.WidgetType, error)
+
+	IsLatest(ctx context.Context, obj *ent.Addon) (*bool, error)
+
+	Offer(ctx context.Context, obj *ent.Addon) (*model.Offer, error)
+	OverageBillingPeriod(ctx context.Context, obj *ent.Addon) (*model.OverageBillingPeriod, error)
+	OveragePrices(ctx context.Context, obj *ent.Addon) ([]*ent.Price, error)
+	PackageEntitlements(ctx context.Context, obj *ent.Addon) ([]model.PackageEntitlementUnion, error)
+	Prices(ctx context.Context, obj *ent.Addon) ([]*ent.Price, error)
+	PricingType(ctx context.Context, obj *ent.Addon) (*model.PricingType, error)
+	Product(ctx context.Context, obj *ent.Addon) (*ent.Product, error)
+	ProductID(ctx context.Context, obj *ent.Addon) (*string, error)
+
+	Status(ctx context.Context, obj *ent.Addon) (model.PackageStatus, error)
+	SyncStates(ctx context.Context, obj *ent.Addon) ([]*model.SyncState, error)
+	Type(ctx context.Context, obj *ent.Addon) (string, error)
+}
+type CouponResolver interface {
+	AmountsOff(ctx context.Context, obj *ent.Coupon) ([]*model.Money, error)
+
+	Customers(ctx context.Context, obj *ent.Coupon) ([]*ent.Customer, error)
+
+	DurationInMonths(ctx context.Context, obj *ent.Coupon) (*float64, error)
+	Environment(ctx context.Context, obj *ent.Coupon) (*model.Environment, error)
+
+	Source(ctx context.Context, obj *ent.Coupon) (model.CouponSource, error)
+	Status(ctx context.Context, obj *ent.Coupon) (model.CouponStatus, error)
+	SyncStates(ctx context.Context, obj *ent.Coupon) ([]*model.SyncState, error)
+	Type(ctx context.Context, obj *ent.Coupon) (model.CouponType, error)
+}
 type CustomerResolver interface {
 	BillingCurrency(ctx context.Context, obj *ent.Customer) (*model.Currency, error)
 
-	Coupon(ctx context.Context, obj *ent.Customer) (*model.Coupon, error)
+	Coupon(ctx context.Context, obj *ent.Customer) (*ent.Coupon, error)
 
 	DefaultPaymentMethodType(ctx context.Context, obj *ent.Customer) (*model.PaymentMethodType, error)
 
@@ -1640,7 +1691,7 @@ type CustomerResolver interface {
 	TrialedPlans(ctx context.Context, obj *ent.Customer) ([]*model.TrialedPlan, error)
 }
 type CustomerSubscriptionResolver interface {
-	Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionAddon, error)
+	Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error)
 	BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 
 	BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error)
@@ -1652,6 +1703,8 @@ type CustomerSubscriptionResolver interface {
 	Coupon(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCoupon, error)
 	Coupons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionCoupon, error)
 
+	CurrentBillingPeriodEnd(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
+	CurrentBillingPeriodStart(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
 	Customer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error)
 	CustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 
@@ -1673,8 +1726,8 @@ type CustomerSubscriptionResolver interface {
 	PayingCustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 	PaymentCollection(ctx context.Context, obj *ent.CustomerSubscription) (model.PaymentCollection, error)
 	PaymentCollectionMethod(ctx context.Context, obj *ent.CustomerSubscription) (*model.PaymentCollectionMethod, error)
-	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*model.Plan, error)
-	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionPrice, error)
+	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error)
+	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error)
 	PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error)
 	RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
 	Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error)
@@ -1693,6 +1746,25 @@ type EnvironmentResolver interface {
 	APIKeys(ctx context.Context, obj *model.Environment) ([]*model.APIKey, error)
 
 	SigningToken(ctx context.Context, obj *model.Environment) (string, error)
+}
+type FeatureResolver interface {
+	Account(ctx context.Context, obj *ent.Feature) (*model.Account, error)
+
+	EnumConfiguration(ctx context.Context, obj *ent.Feature) ([]*model.EnumConfigurationEntity, error)
+	Environment(ctx context.Context, obj *ent.Feature) (*model.Environment, error)
+
+	FeatureStatus(ctx context.Context, obj *ent.Feature) (model.FeatureStatus, error)
+	FeatureType(ctx context.Context, obj *ent.Feature) (model.FeatureType, error)
+
+	HasEntitlements(ctx context.Context, obj *ent.Feature) (*bool, error)
+	HasMeter(ctx context.Context, obj *ent.Feature) (*bool, error)
+
+	Meter(ctx context.Context, obj *ent.Feature) (*model.Meter, error)
+	MeterType(ctx context.Context, obj *ent.Feature) (*model.MeterType, error)
+
+	UnitTransformation(ctx context.Context, obj *ent.Feature) (*model.UnitTransformation, error)
+
+	UsedEnumValues(ctx context.Context, obj *ent.Feature) ([]string, error)
 }
 type MutationResolver interface {
 	ProvisionCustomer(ctx context.Context, input model.ProvisionCustomerInput) (*model.ProvisionedCustomer, error)
@@ -1714,10 +1786,111 @@ type MutationResolver interface {
 	UpdateOneSubscription(ctx context.Context, input model.UpdateSubscriptionInput) (*ent.CustomerSubscription, error)
 	CancelSubscription(ctx context.Context, input model.SubscriptionCancellationInput) (*ent.CustomerSubscription, error)
 }
+type PackageEntitlementResolver interface {
+	Behavior(ctx context.Context, obj *ent.PackageEntitlement) (model.EntitlementBehavior, error)
+
+	Dependency(ctx context.Context, obj *ent.PackageEntitlement) (*model.FeatureDependency, error)
+	DependencyFeature(ctx context.Context, obj *ent.PackageEntitlement) (*ent.Feature, error)
+
+	Feature(ctx context.Context, obj *ent.PackageEntitlement) (*ent.Feature, error)
+	FeatureGroupIds(ctx context.Context, obj *ent.PackageEntitlement) ([]string, error)
+	FeatureGroups(ctx context.Context, obj *ent.PackageEntitlement) ([]*model.FeatureGroup, error)
+	FeatureID(ctx context.Context, obj *ent.PackageEntitlement) (string, error)
+
+	HiddenFromWidgets(ctx context.Context, obj *ent.PackageEntitlement) ([]model.WidgetType, error)
+
+	IsGranted(ctx context.Context, obj *ent.PackageEntitlement) (bool, error)
+	Meter(ctx context.Context, obj *ent.PackageEntitlement) (*model.Meter, error)
+	Order(ctx context.Context, obj *ent.PackageEntitlement) (*float64, error)
+	Package(ctx context.Context, obj *ent.PackageEntitlement) (*model.PackageDto, error)
+	PackageID(ctx context.Context, obj *ent.PackageEntitlement) (string, error)
+	ResetPeriod(ctx context.Context, obj *ent.PackageEntitlement) (*model.EntitlementResetPeriod, error)
+	ResetPeriodConfiguration(ctx context.Context, obj *ent.PackageEntitlement) (model.ResetPeriodConfiguration, error)
+}
+type PlanResolver interface {
+	AWSMarketplacePlanDimension(ctx context.Context, obj *ent.Plan) (*string, error)
+	BasePlan(ctx context.Context, obj *ent.Plan) (*ent.Plan, error)
+
+	BillingLinkURL(ctx context.Context, obj *ent.Plan) (*string, error)
+	CompatibleAddons(ctx context.Context, obj *ent.Plan) ([]*ent.Addon, error)
+	CompatiblePackageGroups(ctx context.Context, obj *ent.Plan) ([]*model.PlanCompatiblePackageGroups, error)
+
+	DefaultTrialConfig(ctx context.Context, obj *ent.Plan) (*model.DefaultTrialConfig, error)
+
+	DraftDetails(ctx context.Context, obj *ent.Plan) (*model.PackageDraftDetails, error)
+	DraftSummary(ctx context.Context, obj *ent.Plan) (*model.PackageDraftSummary, error)
+	Entitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error)
+	Environment(ctx context.Context, obj *ent.Plan) (*model.Environment, error)
+
+	HiddenFromWidgets(ctx context.Context, obj *ent.Plan) ([]model.WidgetType, error)
+
+	InheritedEntitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error)
+	InheritedPackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error)
+	IsLatest(ctx context.Context, obj *ent.Plan) (*bool, error)
+	IsParent(ctx context.Context, obj *ent.Plan) (bool, error)
+	MinimumSpend(ctx context.Context, obj *ent.Plan) ([]*model.MinimumSpend, error)
+	Offer(ctx context.Context, obj *ent.Plan) (*model.Offer, error)
+	OverageBillingPeriod(ctx context.Context, obj *ent.Plan) (*model.OverageBillingPeriod, error)
+	OveragePrices(ctx context.Context, obj *ent.Plan) ([]*ent.Price, error)
+	PackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error)
+	Prices(ctx context.Context, obj *ent.Plan) ([]*ent.Price, error)
+	PricingType(ctx context.Context, obj *ent.Plan) (*model.PricingType, error)
+	Product(ctx context.Context, obj *ent.Plan) (*ent.Product, error)
+	ProductID(ctx context.Context, obj *ent.Plan) (*string, error)
+
+	Status(ctx context.Context, obj *ent.Plan) (model.PackageStatus, error)
+	SyncStates(ctx context.Context, obj *ent.Plan) ([]*model.SyncState, error)
+	Type(ctx context.Context, obj *ent.Plan) (string, error)
+}
+type PriceResolver interface {
+	BillingCadence(ctx context.Context, obj *ent.Price) (model.BillingCadence, error)
+
+	BillingModel(ctx context.Context, obj *ent.Price) (model.BillingModel, error)
+	BillingPeriod(ctx context.Context, obj *ent.Price) (model.BillingPeriod, error)
+
+	CreditGrantCadence(ctx context.Context, obj *ent.Price) (*model.CreditGrantCadence, error)
+	CreditRate(ctx context.Context, obj *ent.Price) (*model.CreditRate, error)
+	CrmID(ctx context.Context, obj *ent.Price) (*string, error)
+	CrmLinkURL(ctx context.Context, obj *ent.Price) (*string, error)
+	CustomCurrency(ctx context.Context, obj *ent.Price) (*model.CustomCurrency, error)
+
+	Feature(ctx context.Context, obj *ent.Price) (*ent.Feature, error)
+	FeatureID(ctx context.Context, obj *ent.Price) (*string, error)
+
+	IsOverridePrice(ctx context.Context, obj *ent.Price) (bool, error)
+
+	Package(ctx context.Context, obj *ent.Price) (*model.PackageDto, error)
+	PackageID(ctx context.Context, obj *ent.Price) (*string, error)
+	Price(ctx context.Context, obj *ent.Price) (*model.Money, error)
+	ResetPeriod(ctx context.Context, obj *ent.Price) (*model.EntitlementResetPeriod, error)
+	ResetPeriodConfiguration(ctx context.Context, obj *ent.Price) (model.ResetPeriodConfiguration, error)
+	Tiers(ctx context.Context, obj *ent.Price) ([]*model.PriceTier, error)
+	TiersMode(ctx context.Context, obj *ent.Price) (*model.TiersMode, error)
+	TopUpCustomCurrencyID(ctx context.Context, obj *ent.Price) (*string, error)
+	UsedInSubscriptions(ctx context.Context, obj *ent.Price) (*bool, error)
+}
+type ProductResolver interface {
+	Addons(ctx context.Context, obj *ent.Product) ([]*ent.Addon, error)
+	AutoCancellationRules(ctx context.Context, obj *ent.Product) ([]*model.AutoCancellationRule, error)
+	AWSMarketplaceProductCode(ctx context.Context, obj *ent.Product) (*string, error)
+	AWSMarketplaceProductID(ctx context.Context, obj *ent.Product) (*string, error)
+
+	DowngradePlan(ctx context.Context, obj *ent.Product) (*ent.Plan, error)
+	Environment(ctx context.Context, obj *ent.Product) (*model.Environment, error)
+
+	HasSubscriptions(ctx context.Context, obj *ent.Product) (bool, error)
+
+	Plans(ctx context.Context, obj *ent.Product) ([]*ent.Plan, error)
+	ProductSettings(ctx context.Context, obj *ent.Product) (*model.ProductSettings, error)
+
+	Status(ctx context.Context, obj *ent.Product) (model.ProductStatus, error)
+	SubscriptionStartPlan(ctx context.Context, obj *ent.Product) (*ent.Plan, error)
+	SubscriptionUpdateUsageResetCutoffRule(ctx context.Context, obj *ent.Product) (*model.SubscriptionUpdateUsageResetCutoffRule, error)
+}
 type PromotionalEntitlementResolver interface {
 	Customer(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Customer, error)
 
-	Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.Feature, error)
+	Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Feature, error)
 	FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error)
 	FeatureGroups(ctx context.Context, obj *ent.PromotionalEntitlement) ([]*model.FeatureGroup, error)
 	FeatureID(ctx context.Context, obj *ent.PromotionalEntitlement) (uuid.UUID, error)
@@ -1743,6 +1916,79 @@ type QueryResolver interface {
 	Plans(ctx context.Context, filter *model.PlanFilter, paging *model.CursorPaging, sorting []*model.PlanSort) (*model.PlanConnection, error)
 	Addons(ctx context.Context, filter *model.AddonFilter, paging *model.CursorPaging, sorting []*model.AddonSort) (*model.AddonConnection, error)
 	Features(ctx context.Context, filter *model.FeatureFilter, paging *model.CursorPaging, sorting []*model.FeatureSort) (*model.FeatureConnection, error)
+}
+type SubscriptionAddonResolver interface {
+	Addon(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.Addon, error)
+	AddonID(ctx context.Context, obj *ent.SubscriptionAddon) (string, error)
+
+	Price(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.Price, error)
+
+	Subscription(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.CustomerSubscription, error)
+}
+type SubscriptionPriceResolver interface {
+	BillingModel(ctx context.Context, obj *ent.SubscriptionPrice) (*model.BillingModel, error)
+
+	CreditGrantCadence(ctx context.Context, obj *ent.SubscriptionPrice) (*model.CreditGrantCadence, error)
+	CreditRate(ctx context.Context, obj *ent.SubscriptionPrice) (*model.CreditRate, error)
+	CreditsQuantity(ctx context.Context, obj *ent.SubscriptionPrice) (*float64, error)
+
+	FeatureID(ctx context.Context, obj *ent.SubscriptionPrice) (*string, error)
+	HasSoftLimit(ctx context.Context, obj *ent.SubscriptionPrice) (*bool, error)
+
+	NextGrantDate(ctx context.Context, obj *ent.SubscriptionPrice) (*time.Time, error)
+	Price(ctx context.Context, obj *ent.SubscriptionPrice) (*ent.Price, error)
+	Subscription(ctx context.Context, obj *ent.SubscriptionPrice) (*ent.CustomerSubscription, error)
+	SubscriptionID(ctx context.Context, obj *ent.SubscriptionPrice) (string, error)
+	TopUpCustomCurrencyID(ctx context.Context, obj *ent.SubscriptionPrice) (*string, error)
+}
+type SubscriptionQueryResolver interface {
+	Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error)
+	BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+
+	BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error)
+	BillingSyncError(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+	Budget(ctx context.Context, obj *ent.CustomerSubscription) (*model.BudgetConfiguration, error)
+	BudgetExceeded(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error)
+	CancelReason(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCancelReason, error)
+
+	Coupon(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCoupon, error)
+	Coupons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionCoupon, error)
+
+	CurrentBillingPeriodEnd(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
+	CurrentBillingPeriodStart(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
+	Customer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error)
+	CustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+
+	Entitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]model.SubscriptionEntitlementUnion, error)
+	Environment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Environment, error)
+
+	Experiment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Experiment, error)
+	ExperimentInfo(ctx context.Context, obj *ent.CustomerSubscription) (*model.ExperimentInfo, error)
+	FreeItems(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.FreeSubscriptionItem, error)
+
+	LastUsageInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error)
+	LatestInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error)
+	MinimumSpend(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionMinimumSpend, error)
+	OldBillingID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+	PayingCustomer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error)
+	PayingCustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+	PaymentCollection(ctx context.Context, obj *ent.CustomerSubscription) (model.PaymentCollection, error)
+	PaymentCollectionMethod(ctx context.Context, obj *ent.CustomerSubscription) (*model.PaymentCollectionMethod, error)
+	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error)
+	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error)
+	PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error)
+	RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
+	Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error)
+	ResourceID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+
+	ScheduledUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionScheduledUpdate, error)
+
+	Status(ctx context.Context, obj *ent.CustomerSubscription) (model.SubscriptionStatus, error)
+	SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error)
+	SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
+	SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error)
+	TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error)
+	TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -18881,7 +19127,7 @@ func (ec *executionContext) fieldContext_AdditionalMetaDataChange_changeType(_ c
 	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18904,7 +19150,7 @@ func (ec *executionContext) fieldContext_Addon_additionalMetaData(_ context.Cont
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18927,7 +19173,7 @@ func (ec *executionContext) fieldContext_Addon_billingId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18936,7 +19182,7 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 			return ec.fieldContext_Addon_billingLinkUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingLinkURL, nil
+			return ec.Resolvers.Addon().BillingLinkURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -18947,10 +19193,10 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18962,8 +19208,8 @@ func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -18973,7 +19219,7 @@ func (ec *executionContext) fieldContext_Addon_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18982,11 +19228,11 @@ func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graph
 			return ec.fieldContext_Addon_dependencies(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dependencies, nil
+			return ec.Resolvers.Addon().Dependencies(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -18996,8 +19242,8 @@ func (ec *executionContext) fieldContext_Addon_dependencies(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -19005,7 +19251,7 @@ func (ec *executionContext) fieldContext_Addon_dependencies(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_description(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_description(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19028,7 +19274,7 @@ func (ec *executionContext) fieldContext_Addon_description(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19051,7 +19297,7 @@ func (ec *executionContext) fieldContext_Addon_displayName(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19060,7 +19306,7 @@ func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graph
 			return ec.fieldContext_Addon_draftDetails(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftDetails, nil
+			return ec.Resolvers.Addon().DraftDetails(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftDetails) graphql.Marshaler {
@@ -19074,8 +19320,8 @@ func (ec *executionContext) fieldContext_Addon_draftDetails(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftDetails(ctx, field)
 		},
@@ -19083,7 +19329,7 @@ func (ec *executionContext) fieldContext_Addon_draftDetails(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_draftSummary(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_draftSummary(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19092,7 +19338,7 @@ func (ec *executionContext) _Addon_draftSummary(ctx context.Context, field graph
 			return ec.fieldContext_Addon_draftSummary(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftSummary, nil
+			return ec.Resolvers.Addon().DraftSummary(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftSummary) graphql.Marshaler {
@@ -19106,8 +19352,8 @@ func (ec *executionContext) fieldContext_Addon_draftSummary(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftSummary(ctx, field)
 		},
@@ -19115,7 +19361,7 @@ func (ec *executionContext) fieldContext_Addon_draftSummary(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19124,11 +19370,11 @@ func (ec *executionContext) _Addon_entitlements(ctx context.Context, field graph
 			return ec.fieldContext_Addon_entitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entitlements, nil
+			return ec.Resolvers.Addon().Entitlements(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19138,8 +19384,8 @@ func (ec *executionContext) fieldContext_Addon_entitlements(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageEntitlement(ctx, field)
 		},
@@ -19147,7 +19393,7 @@ func (ec *executionContext) fieldContext_Addon_entitlements(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_environment(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19156,7 +19402,7 @@ func (ec *executionContext) _Addon_environment(ctx context.Context, field graphq
 			return ec.fieldContext_Addon_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Addon().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -19170,8 +19416,8 @@ func (ec *executionContext) fieldContext_Addon_environment(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -19179,7 +19425,7 @@ func (ec *executionContext) fieldContext_Addon_environment(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19202,7 +19448,7 @@ func (ec *executionContext) fieldContext_Addon_environmentId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19211,7 +19457,7 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 			return ec.fieldContext_Addon_hasSubscriptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasSubscriptions, nil
+			return ec.Resolvers.Addon().HasSubscriptions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -19222,10 +19468,10 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19234,7 +19480,7 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 			return ec.fieldContext_Addon_hiddenFromWidgets(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HiddenFromWidgets, nil
+			return ec.Resolvers.Addon().HiddenFromWidgets(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.WidgetType) graphql.Marshaler {
@@ -19245,10 +19491,10 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19271,7 +19517,7 @@ func (ec *executionContext) fieldContext_Addon_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19280,7 +19526,7 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 			return ec.fieldContext_Addon_isLatest(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsLatest, nil
+			return ec.Resolvers.Addon().IsLatest(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -19291,10 +19537,10 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Addon_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19317,7 +19563,7 @@ func (ec *executionContext) fieldContext_Addon_maxQuantity(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19326,7 +19572,7 @@ func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Addon_offer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Offer, nil
+			return ec.Resolvers.Addon().Offer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Offer) graphql.Marshaler {
@@ -19340,8 +19586,8 @@ func (ec *executionContext) fieldContext_Addon_offer(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Offer(ctx, field)
 		},
@@ -19349,7 +19595,7 @@ func (ec *executionContext) fieldContext_Addon_offer(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19358,7 +19604,7 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 			return ec.fieldContext_Addon_overageBillingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OverageBillingPeriod, nil
+			return ec.Resolvers.Addon().OverageBillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OverageBillingPeriod) graphql.Marshaler {
@@ -19369,10 +19615,10 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Addon_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19381,11 +19627,11 @@ func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field grap
 			return ec.fieldContext_Addon_overagePrices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OveragePrices, nil
+			return ec.Resolvers.Addon().OveragePrices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19395,8 +19641,8 @@ func (ec *executionContext) fieldContext_Addon_overagePrices(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -19404,7 +19650,7 @@ func (ec *executionContext) fieldContext_Addon_overagePrices(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19413,7 +19659,7 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 			return ec.fieldContext_Addon_packageEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageEntitlements, nil
+			return ec.Resolvers.Addon().PackageEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.PackageEntitlementUnion) graphql.Marshaler {
@@ -19424,10 +19670,10 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Addon_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19436,11 +19682,11 @@ func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Addon_prices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Prices, nil
+			return ec.Resolvers.Addon().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19450,8 +19696,8 @@ func (ec *executionContext) fieldContext_Addon_prices(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -19459,7 +19705,7 @@ func (ec *executionContext) fieldContext_Addon_prices(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19468,7 +19714,7 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 			return ec.fieldContext_Addon_pricingType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PricingType, nil
+			return ec.Resolvers.Addon().PricingType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PricingType) graphql.Marshaler {
@@ -19479,10 +19725,10 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19491,11 +19737,11 @@ func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Addon_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product, nil
+			return ec.Resolvers.Addon().Product(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19505,8 +19751,8 @@ func (ec *executionContext) fieldContext_Addon_product(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -19514,7 +19760,7 @@ func (ec *executionContext) fieldContext_Addon_product(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19523,7 +19769,7 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 			return ec.fieldContext_Addon_productId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ProductID, nil
+			return ec.Resolvers.Addon().ProductID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -19534,10 +19780,10 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19560,7 +19806,7 @@ func (ec *executionContext) fieldContext_Addon_refId(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19569,7 +19815,7 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Addon_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Addon().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PackageStatus) graphql.Marshaler {
@@ -19580,10 +19826,10 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Addon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19592,7 +19838,7 @@ func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql
 			return ec.fieldContext_Addon_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.Addon().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -19606,8 +19852,8 @@ func (ec *executionContext) fieldContext_Addon_syncStates(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -19615,7 +19861,7 @@ func (ec *executionContext) fieldContext_Addon_syncStates(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19624,7 +19870,7 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Addon_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Addon().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -19635,10 +19881,10 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Addon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19650,8 +19896,8 @@ func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19661,7 +19907,7 @@ func (ec *executionContext) fieldContext_Addon_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19829,8 +20075,8 @@ func (ec *executionContext) _AddonDependencyChange_after(ctx context.Context, fi
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19861,8 +20107,8 @@ func (ec *executionContext) _AddonDependencyChange_before(ctx context.Context, f
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19939,8 +20185,8 @@ func (ec *executionContext) _AddonEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20523,8 +20769,8 @@ func (ec *executionContext) _AutoCancellationRule_sourcePlan(ctx context.Context
 			return obj.SourcePlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20555,8 +20801,8 @@ func (ec *executionContext) _AutoCancellationRule_targetPlan(ctx context.Context
 			return obj.TargetPlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20610,8 +20856,8 @@ func (ec *executionContext) _BasePlanChange_after(ctx context.Context, field gra
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -20642,8 +20888,8 @@ func (ec *executionContext) _BasePlanChange_before(ctx context.Context, field gr
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21030,7 +21276,7 @@ func (ec *executionContext) fieldContext_BudgetConfiguration_limit(_ context.Con
 	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21053,7 +21299,7 @@ func (ec *executionContext) fieldContext_Coupon_additionalMetaData(_ context.Con
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21062,7 +21308,7 @@ func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphq
 			return ec.fieldContext_Coupon_amountsOff(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AmountsOff, nil
+			return ec.Resolvers.Coupon().AmountsOff(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Money) graphql.Marshaler {
@@ -21076,8 +21322,8 @@ func (ec *executionContext) fieldContext_Coupon_amountsOff(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -21085,7 +21331,7 @@ func (ec *executionContext) fieldContext_Coupon_amountsOff(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21108,7 +21354,7 @@ func (ec *executionContext) fieldContext_Coupon_billingId(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21131,7 +21377,7 @@ func (ec *executionContext) fieldContext_Coupon_billingLinkUrl(_ context.Context
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21154,7 +21400,7 @@ func (ec *executionContext) fieldContext_Coupon_createdAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21163,7 +21409,7 @@ func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql
 			return ec.fieldContext_Coupon_customers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Customers, nil
+			return ec.Resolvers.Coupon().Customers(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
@@ -21177,8 +21423,8 @@ func (ec *executionContext) fieldContext_Coupon_customers(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -21186,7 +21432,7 @@ func (ec *executionContext) fieldContext_Coupon_customers(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_description(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_description(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21209,7 +21455,7 @@ func (ec *executionContext) fieldContext_Coupon_description(_ context.Context, f
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21232,7 +21478,7 @@ func (ec *executionContext) fieldContext_Coupon_discountValue(_ context.Context,
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21241,7 +21487,7 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 			return ec.fieldContext_Coupon_durationInMonths(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DurationInMonths, nil
+			return ec.Resolvers.Coupon().DurationInMonths(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -21252,10 +21498,10 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21264,7 +21510,7 @@ func (ec *executionContext) _Coupon_environment(ctx context.Context, field graph
 			return ec.fieldContext_Coupon_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Coupon().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -21278,8 +21524,8 @@ func (ec *executionContext) fieldContext_Coupon_environment(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -21287,7 +21533,7 @@ func (ec *executionContext) fieldContext_Coupon_environment(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21310,7 +21556,7 @@ func (ec *executionContext) fieldContext_Coupon_environmentId(_ context.Context,
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21333,7 +21579,7 @@ func (ec *executionContext) fieldContext_Coupon_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21356,7 +21602,7 @@ func (ec *executionContext) fieldContext_Coupon_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21379,7 +21625,7 @@ func (ec *executionContext) fieldContext_Coupon_percentOff(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21402,7 +21648,7 @@ func (ec *executionContext) fieldContext_Coupon_refId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21411,7 +21657,7 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Coupon_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
+			return ec.Resolvers.Coupon().Source(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CouponSource) graphql.Marshaler {
@@ -21422,10 +21668,10 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type CouponSource does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponSource does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21434,7 +21680,7 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Coupon_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Coupon().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CouponStatus) graphql.Marshaler {
@@ -21445,10 +21691,10 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type CouponStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21457,7 +21703,7 @@ func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphq
 			return ec.fieldContext_Coupon_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.Coupon().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -21471,8 +21717,8 @@ func (ec *executionContext) fieldContext_Coupon_syncStates(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -21480,7 +21726,7 @@ func (ec *executionContext) fieldContext_Coupon_syncStates(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21489,7 +21735,7 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Coupon_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Coupon().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CouponType) graphql.Marshaler {
@@ -21500,10 +21746,10 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type CouponType does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponType does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21671,8 +21917,8 @@ func (ec *executionContext) _CouponEdge_node(ctx context.Context, field graphql.
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
-			return ec.marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22388,8 +22634,8 @@ func (ec *executionContext) _Customer_coupon(ctx context.Context, field graphql.
 			return ec.Resolvers.Customer().Coupon(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
-			return ec.marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -23602,8 +23848,8 @@ func (ec *executionContext) _CustomerSubscription_addons(ctx context.Context, fi
 			return ec.Resolvers.CustomerSubscription().Addons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionAddon) graphql.Marshaler {
-			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionAddon) graphql.Marshaler {
+			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -23980,7 +24226,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 			return ec.fieldContext_CustomerSubscription_currentBillingPeriodEnd(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodEnd, nil
+			return ec.Resolvers.CustomerSubscription().CurrentBillingPeriodEnd(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -23991,7 +24237,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24003,7 +24249,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 			return ec.fieldContext_CustomerSubscription_currentBillingPeriodStart(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodStart, nil
+			return ec.Resolvers.CustomerSubscription().CurrentBillingPeriodStart(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -24014,7 +24260,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24625,8 +24871,8 @@ func (ec *executionContext) _CustomerSubscription_plan(ctx context.Context, fiel
 			return ec.Resolvers.CustomerSubscription().Plan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -24657,8 +24903,8 @@ func (ec *executionContext) _CustomerSubscription_prices(ctx context.Context, fi
 			return ec.Resolvers.CustomerSubscription().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionPrice) graphql.Marshaler {
-			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionPrice) graphql.Marshaler {
+			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27448,8 +27694,8 @@ func (ec *executionContext) _Experiment_product(ctx context.Context, field graph
 			return obj.Product, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27684,7 +27930,7 @@ func (ec *executionContext) fieldContext_Experiment_variantPercentage(_ context.
 	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27693,7 +27939,7 @@ func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.
 			return ec.fieldContext_Feature_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account, nil
+			return ec.Resolvers.Feature().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Account) graphql.Marshaler {
@@ -27707,8 +27953,8 @@ func (ec *executionContext) fieldContext_Feature_account(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},
@@ -27716,7 +27962,7 @@ func (ec *executionContext) fieldContext_Feature_account(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27739,7 +27985,7 @@ func (ec *executionContext) fieldContext_Feature_additionalMetaData(_ context.Co
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27751,8 +27997,8 @@ func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphq
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27762,7 +28008,7 @@ func (ec *executionContext) fieldContext_Feature_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27785,7 +28031,7 @@ func (ec *executionContext) fieldContext_Feature_description(_ context.Context, 
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27808,7 +28054,7 @@ func (ec *executionContext) fieldContext_Feature_displayName(_ context.Context, 
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27817,7 +28063,7 @@ func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, fiel
 			return ec.fieldContext_Feature_enumConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EnumConfiguration, nil
+			return ec.Resolvers.Feature().EnumConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.EnumConfigurationEntity) graphql.Marshaler {
@@ -27831,8 +28077,8 @@ func (ec *executionContext) fieldContext_Feature_enumConfiguration(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_EnumConfigurationEntity(ctx, field)
 		},
@@ -27840,7 +28086,7 @@ func (ec *executionContext) fieldContext_Feature_enumConfiguration(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_environment(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27849,7 +28095,7 @@ func (ec *executionContext) _Feature_environment(ctx context.Context, field grap
 			return ec.fieldContext_Feature_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Feature().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -27863,8 +28109,8 @@ func (ec *executionContext) fieldContext_Feature_environment(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -27872,7 +28118,7 @@ func (ec *executionContext) fieldContext_Feature_environment(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27895,7 +28141,7 @@ func (ec *executionContext) fieldContext_Feature_environmentId(_ context.Context
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27904,7 +28150,7 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 			return ec.fieldContext_Feature_featureStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureStatus, nil
+			return ec.Resolvers.Feature().FeatureStatus(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.FeatureStatus) graphql.Marshaler {
@@ -27915,10 +28161,10 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type FeatureStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27927,7 +28173,7 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 			return ec.fieldContext_Feature_featureType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureType, nil
+			return ec.Resolvers.Feature().FeatureType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.FeatureType) graphql.Marshaler {
@@ -27938,10 +28184,10 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureType does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27964,7 +28210,7 @@ func (ec *executionContext) fieldContext_Feature_featureUnits(_ context.Context,
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27987,7 +28233,7 @@ func (ec *executionContext) fieldContext_Feature_featureUnitsPlural(_ context.Co
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27996,7 +28242,7 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 			return ec.fieldContext_Feature_hasEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasEntitlements, nil
+			return ec.Resolvers.Feature().HasEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -28007,10 +28253,10 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28019,7 +28265,7 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 			return ec.fieldContext_Feature_hasMeter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasMeter, nil
+			return ec.Resolvers.Feature().HasMeter(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -28030,10 +28276,10 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasMeter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28056,7 +28302,7 @@ func (ec *executionContext) fieldContext_Feature_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28065,7 +28311,7 @@ func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Feature_meter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Meter, nil
+			return ec.Resolvers.Feature().Meter(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Meter) graphql.Marshaler {
@@ -28079,8 +28325,8 @@ func (ec *executionContext) fieldContext_Feature_meter(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Meter(ctx, field)
 		},
@@ -28088,7 +28334,7 @@ func (ec *executionContext) fieldContext_Feature_meter(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28097,7 +28343,7 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 			return ec.fieldContext_Feature_meterType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MeterType, nil
+			return ec.Resolvers.Feature().MeterType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MeterType) graphql.Marshaler {
@@ -28108,10 +28354,10 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type MeterType does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28134,7 +28380,7 @@ func (ec *executionContext) fieldContext_Feature_refId(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28143,7 +28389,7 @@ func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, fie
 			return ec.fieldContext_Feature_unitTransformation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UnitTransformation, nil
+			return ec.Resolvers.Feature().UnitTransformation(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnitTransformation) graphql.Marshaler {
@@ -28157,8 +28403,8 @@ func (ec *executionContext) fieldContext_Feature_unitTransformation(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UnitTransformation(ctx, field)
 		},
@@ -28166,7 +28412,7 @@ func (ec *executionContext) fieldContext_Feature_unitTransformation(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28189,7 +28435,7 @@ func (ec *executionContext) fieldContext_Feature_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28198,7 +28444,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 			return ec.fieldContext_Feature_usedEnumValues(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UsedEnumValues, nil
+			return ec.Resolvers.Feature().UsedEnumValues(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -28209,7 +28455,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Feature_usedEnumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeatureConnection) (ret graphql.Marshaler) {
@@ -28472,8 +28718,8 @@ func (ec *executionContext) _FeatureEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -29051,8 +29297,8 @@ func (ec *executionContext) _FeatureGroup_features(ctx context.Context, field gr
 			return obj.Features, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeatureᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32395,8 +32641,8 @@ func (ec *executionContext) _PackageCreditEntitlement_dependencyFeature(ctx cont
 			return obj.DependencyFeature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32799,8 +33045,8 @@ func (ec *executionContext) _PackageDraftDetails_affectedChildPlans(ctx context.
 			return obj.AffectedChildPlans, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32863,8 +33109,8 @@ func (ec *executionContext) _PackageDraftDetails_childPlansWithDraft(ctx context
 			return obj.ChildPlansWithDraft, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33405,8 +33651,8 @@ func (ec *executionContext) _PackageDto_overagePrices(ctx context.Context, field
 			return obj.OveragePrices, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33437,8 +33683,8 @@ func (ec *executionContext) _PackageDto_prices(ctx context.Context, field graphq
 			return obj.Prices, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33650,7 +33896,7 @@ func (ec *executionContext) fieldContext_PackageDto_versionNumber(_ context.Cont
 	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33659,7 +33905,7 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 			return ec.fieldContext_PackageEntitlement_behavior(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Behavior, nil
+			return ec.Resolvers.PackageEntitlement().Behavior(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.EntitlementBehavior) graphql.Marshaler {
@@ -33670,10 +33916,10 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementBehavior does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33685,8 +33931,8 @@ func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, f
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33696,7 +33942,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_createdAt(_ context.
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33705,7 +33951,7 @@ func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, 
 			return ec.fieldContext_PackageEntitlement_dependency(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dependency, nil
+			return ec.Resolvers.PackageEntitlement().Dependency(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.FeatureDependency) graphql.Marshaler {
@@ -33719,8 +33965,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependency(_ context
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FeatureDependency(ctx, field)
 		},
@@ -33728,7 +33974,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependency(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_dependencyFeature(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_dependencyFeature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33737,11 +33983,11 @@ func (ec *executionContext) _PackageEntitlement_dependencyFeature(ctx context.Co
 			return ec.fieldContext_PackageEntitlement_dependencyFeature(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DependencyFeature, nil
+			return ec.Resolvers.PackageEntitlement().DependencyFeature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33751,8 +33997,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependencyFeature(_ 
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
@@ -33760,7 +34006,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependencyFeature(_ 
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33783,7 +34029,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_description(_ contex
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33806,7 +34052,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_displayNameOverride(
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33829,7 +34075,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_enumValues(_ context
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33852,7 +34098,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_environmentId(_ cont
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33861,11 +34107,11 @@ func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, fie
 			return ec.fieldContext_PackageEntitlement_feature(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feature, nil
+			return ec.Resolvers.PackageEntitlement().Feature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -33875,8 +34121,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_feature(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
@@ -33884,7 +34130,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_feature(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33893,7 +34139,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 			return ec.fieldContext_PackageEntitlement_featureGroupIds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureGroupIds, nil
+			return ec.Resolvers.PackageEntitlement().FeatureGroupIds(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -33904,10 +34150,10 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33916,7 +34162,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Contex
 			return ec.fieldContext_PackageEntitlement_featureGroups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureGroups, nil
+			return ec.Resolvers.PackageEntitlement().FeatureGroups(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.FeatureGroup) graphql.Marshaler {
@@ -33930,8 +34176,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_featureGroups(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FeatureGroup(ctx, field)
 		},
@@ -33939,7 +34185,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_featureGroups(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33948,7 +34194,7 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 			return ec.fieldContext_PackageEntitlement_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return ec.Resolvers.PackageEntitlement().FeatureID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -33959,10 +34205,10 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33974,8 +34220,8 @@ func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context
 			return obj.HasSoftLimit, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33985,7 +34231,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_hasSoftLimit(_ conte
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33997,8 +34243,8 @@ func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Co
 			return obj.HasUnlimitedUsage, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34008,7 +34254,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_hasUnlimitedUsage(_ 
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34017,7 +34263,7 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 			return ec.fieldContext_PackageEntitlement_hiddenFromWidgets(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HiddenFromWidgets, nil
+			return ec.Resolvers.PackageEntitlement().HiddenFromWidgets(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.WidgetType) graphql.Marshaler {
@@ -34028,10 +34274,10 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34054,7 +34300,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_id(_ context.Context
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34066,8 +34312,8 @@ func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, fi
 			return obj.IsCustom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34077,7 +34323,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_isCustom(_ context.C
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34086,7 +34332,7 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 			return ec.fieldContext_PackageEntitlement_isGranted(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsGranted, nil
+			return ec.Resolvers.PackageEntitlement().IsGranted(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -34097,10 +34343,10 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34109,7 +34355,7 @@ func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field
 			return ec.fieldContext_PackageEntitlement_meter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Meter, nil
+			return ec.Resolvers.PackageEntitlement().Meter(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Meter) graphql.Marshaler {
@@ -34123,8 +34369,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_meter(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Meter(ctx, field)
 		},
@@ -34132,7 +34378,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_meter(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34141,7 +34387,7 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 			return ec.fieldContext_PackageEntitlement_order(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Order, nil
+			return ec.Resolvers.PackageEntitlement().Order(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -34152,10 +34398,10 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34164,7 +34410,7 @@ func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, fie
 			return ec.fieldContext_PackageEntitlement_package(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Package, nil
+			return ec.Resolvers.PackageEntitlement().Package(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDto) graphql.Marshaler {
@@ -34178,8 +34424,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_package(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDto(ctx, field)
 		},
@@ -34187,7 +34433,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_package(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34196,7 +34442,7 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 			return ec.fieldContext_PackageEntitlement_packageId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageID, nil
+			return ec.Resolvers.PackageEntitlement().PackageID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -34207,10 +34453,10 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34219,7 +34465,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 			return ec.fieldContext_PackageEntitlement_resetPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriod, nil
+			return ec.Resolvers.PackageEntitlement().ResetPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EntitlementResetPeriod) graphql.Marshaler {
@@ -34230,10 +34476,10 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34242,7 +34488,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 			return ec.fieldContext_PackageEntitlement_resetPeriodConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriodConfiguration, nil
+			return ec.Resolvers.PackageEntitlement().ResetPeriodConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ResetPeriodConfiguration) graphql.Marshaler {
@@ -34253,10 +34499,10 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34268,8 +34514,8 @@ func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, f
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34279,7 +34525,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_updatedAt(_ context.
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34314,8 +34560,8 @@ func (ec *executionContext) _PackageEntitlementChange_after(ctx context.Context,
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34346,8 +34592,8 @@ func (ec *executionContext) _PackageEntitlementChange_before(ctx context.Context
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34479,8 +34725,8 @@ func (ec *executionContext) _PackageFeatureEntitlement_dependencyFeature(ctx con
 			return obj.DependencyFeature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34603,8 +34849,8 @@ func (ec *executionContext) _PackageFeatureEntitlement_feature(ctx context.Conte
 			return obj.Feature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -35140,8 +35386,8 @@ func (ec *executionContext) _PackageGroup_addons(ctx context.Context, field grap
 			return obj.Addons, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35310,8 +35556,8 @@ func (ec *executionContext) _PackageGroup_product(ctx context.Context, field gra
 			return obj.Product, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -35434,8 +35680,8 @@ func (ec *executionContext) _PackagePriceChange_after(ctx context.Context, field
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35466,8 +35712,8 @@ func (ec *executionContext) _PackagePriceChange_before(ctx context.Context, fiel
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35601,7 +35847,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35624,7 +35870,7 @@ func (ec *executionContext) fieldContext_Plan_additionalMetaData(_ context.Conte
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35633,7 +35879,7 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 			return ec.fieldContext_Plan_awsMarketplacePlanDimension(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AWSMarketplacePlanDimension, nil
+			return ec.Resolvers.Plan().AWSMarketplacePlanDimension(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -35644,10 +35890,10 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Plan_awsMarketplacePlanDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35656,11 +35902,11 @@ func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_basePlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BasePlan, nil
+			return ec.Resolvers.Plan().BasePlan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35670,8 +35916,8 @@ func (ec *executionContext) fieldContext_Plan_basePlan(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -35679,7 +35925,7 @@ func (ec *executionContext) fieldContext_Plan_basePlan(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35702,7 +35948,7 @@ func (ec *executionContext) fieldContext_Plan_billingId(_ context.Context, field
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35711,7 +35957,7 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 			return ec.fieldContext_Plan_billingLinkUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingLinkURL, nil
+			return ec.Resolvers.Plan().BillingLinkURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -35722,10 +35968,10 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35734,11 +35980,11 @@ func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field gr
 			return ec.fieldContext_Plan_compatibleAddons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CompatibleAddons, nil
+			return ec.Resolvers.Plan().CompatibleAddons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35748,8 +35994,8 @@ func (ec *executionContext) fieldContext_Plan_compatibleAddons(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -35757,7 +36003,7 @@ func (ec *executionContext) fieldContext_Plan_compatibleAddons(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_compatiblePackageGroups(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_compatiblePackageGroups(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35766,7 +36012,7 @@ func (ec *executionContext) _Plan_compatiblePackageGroups(ctx context.Context, f
 			return ec.fieldContext_Plan_compatiblePackageGroups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CompatiblePackageGroups, nil
+			return ec.Resolvers.Plan().CompatiblePackageGroups(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlanCompatiblePackageGroups) graphql.Marshaler {
@@ -35780,8 +36026,8 @@ func (ec *executionContext) fieldContext_Plan_compatiblePackageGroups(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlanCompatiblePackageGroups(ctx, field)
 		},
@@ -35789,7 +36035,7 @@ func (ec *executionContext) fieldContext_Plan_compatiblePackageGroups(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35801,8 +36047,8 @@ func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.C
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35812,7 +36058,7 @@ func (ec *executionContext) fieldContext_Plan_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35821,7 +36067,7 @@ func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field 
 			return ec.fieldContext_Plan_defaultTrialConfig(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DefaultTrialConfig, nil
+			return ec.Resolvers.Plan().DefaultTrialConfig(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DefaultTrialConfig) graphql.Marshaler {
@@ -35835,8 +36081,8 @@ func (ec *executionContext) fieldContext_Plan_defaultTrialConfig(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DefaultTrialConfig(ctx, field)
 		},
@@ -35844,7 +36090,7 @@ func (ec *executionContext) fieldContext_Plan_defaultTrialConfig(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_description(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_description(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35867,7 +36113,7 @@ func (ec *executionContext) fieldContext_Plan_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35890,7 +36136,7 @@ func (ec *executionContext) fieldContext_Plan_displayName(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35899,7 +36145,7 @@ func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_draftDetails(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftDetails, nil
+			return ec.Resolvers.Plan().DraftDetails(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftDetails) graphql.Marshaler {
@@ -35913,8 +36159,8 @@ func (ec *executionContext) fieldContext_Plan_draftDetails(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftDetails(ctx, field)
 		},
@@ -35922,7 +36168,7 @@ func (ec *executionContext) fieldContext_Plan_draftDetails(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_draftSummary(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_draftSummary(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35931,7 +36177,7 @@ func (ec *executionContext) _Plan_draftSummary(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_draftSummary(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftSummary, nil
+			return ec.Resolvers.Plan().DraftSummary(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftSummary) graphql.Marshaler {
@@ -35945,8 +36191,8 @@ func (ec *executionContext) fieldContext_Plan_draftSummary(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftSummary(ctx, field)
 		},
@@ -35954,7 +36200,7 @@ func (ec *executionContext) fieldContext_Plan_draftSummary(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35963,11 +36209,11 @@ func (ec *executionContext) _Plan_entitlements(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_entitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entitlements, nil
+			return ec.Resolvers.Plan().Entitlements(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35977,8 +36223,8 @@ func (ec *executionContext) fieldContext_Plan_entitlements(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageEntitlement(ctx, field)
 		},
@@ -35986,7 +36232,7 @@ func (ec *executionContext) fieldContext_Plan_entitlements(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_environment(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35995,7 +36241,7 @@ func (ec *executionContext) _Plan_environment(ctx context.Context, field graphql
 			return ec.fieldContext_Plan_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Plan().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -36009,8 +36255,8 @@ func (ec *executionContext) fieldContext_Plan_environment(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -36018,7 +36264,7 @@ func (ec *executionContext) fieldContext_Plan_environment(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36041,7 +36287,7 @@ func (ec *executionContext) fieldContext_Plan_environmentId(_ context.Context, f
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36050,7 +36296,7 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 			return ec.fieldContext_Plan_hiddenFromWidgets(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HiddenFromWidgets, nil
+			return ec.Resolvers.Plan().HiddenFromWidgets(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.WidgetType) graphql.Marshaler {
@@ -36061,10 +36307,10 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Plan_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36087,7 +36333,7 @@ func (ec *executionContext) fieldContext_Plan_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36096,11 +36342,11 @@ func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, fie
 			return ec.fieldContext_Plan_inheritedEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InheritedEntitlements, nil
+			return ec.Resolvers.Plan().InheritedEntitlements(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36110,8 +36356,8 @@ func (ec *executionContext) fieldContext_Plan_inheritedEntitlements(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageEntitlement(ctx, field)
 		},
@@ -36119,7 +36365,7 @@ func (ec *executionContext) fieldContext_Plan_inheritedEntitlements(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36128,7 +36374,7 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 			return ec.fieldContext_Plan_inheritedPackageEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InheritedPackageEntitlements, nil
+			return ec.Resolvers.Plan().InheritedPackageEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.PackageEntitlementUnion) graphql.Marshaler {
@@ -36139,10 +36385,10 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_inheritedPackageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36151,7 +36397,7 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_isLatest(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsLatest, nil
+			return ec.Resolvers.Plan().IsLatest(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -36162,10 +36408,10 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36174,7 +36420,7 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_isParent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsParent, nil
+			return ec.Resolvers.Plan().IsParent(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -36185,10 +36431,10 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isParent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36197,7 +36443,7 @@ func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_minimumSpend(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MinimumSpend, nil
+			return ec.Resolvers.Plan().MinimumSpend(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.MinimumSpend) graphql.Marshaler {
@@ -36211,8 +36457,8 @@ func (ec *executionContext) fieldContext_Plan_minimumSpend(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MinimumSpend(ctx, field)
 		},
@@ -36220,7 +36466,7 @@ func (ec *executionContext) fieldContext_Plan_minimumSpend(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_offer(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36229,7 +36475,7 @@ func (ec *executionContext) _Plan_offer(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Plan_offer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Offer, nil
+			return ec.Resolvers.Plan().Offer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Offer) graphql.Marshaler {
@@ -36243,8 +36489,8 @@ func (ec *executionContext) fieldContext_Plan_offer(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Offer(ctx, field)
 		},
@@ -36252,7 +36498,7 @@ func (ec *executionContext) fieldContext_Plan_offer(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36261,7 +36507,7 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 			return ec.fieldContext_Plan_overageBillingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OverageBillingPeriod, nil
+			return ec.Resolvers.Plan().OverageBillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OverageBillingPeriod) graphql.Marshaler {
@@ -36272,10 +36518,10 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Plan_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36284,11 +36530,11 @@ func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graph
 			return ec.fieldContext_Plan_overagePrices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OveragePrices, nil
+			return ec.Resolvers.Plan().OveragePrices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36298,8 +36544,8 @@ func (ec *executionContext) fieldContext_Plan_overagePrices(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -36307,7 +36553,7 @@ func (ec *executionContext) fieldContext_Plan_overagePrices(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36316,7 +36562,7 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 			return ec.fieldContext_Plan_packageEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageEntitlements, nil
+			return ec.Resolvers.Plan().PackageEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.PackageEntitlementUnion) graphql.Marshaler {
@@ -36327,10 +36573,10 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Plan_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36339,11 +36585,11 @@ func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Plan_prices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Prices, nil
+			return ec.Resolvers.Plan().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36353,8 +36599,8 @@ func (ec *executionContext) fieldContext_Plan_prices(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -36362,7 +36608,7 @@ func (ec *executionContext) fieldContext_Plan_prices(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36371,7 +36617,7 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 			return ec.fieldContext_Plan_pricingType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PricingType, nil
+			return ec.Resolvers.Plan().PricingType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PricingType) graphql.Marshaler {
@@ -36382,10 +36628,10 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36394,11 +36640,11 @@ func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Plan_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product, nil
+			return ec.Resolvers.Plan().Product(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -36408,8 +36654,8 @@ func (ec *executionContext) fieldContext_Plan_product(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -36417,7 +36663,7 @@ func (ec *executionContext) fieldContext_Plan_product(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36426,7 +36672,7 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 			return ec.fieldContext_Plan_productId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ProductID, nil
+			return ec.Resolvers.Plan().ProductID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -36437,10 +36683,10 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36463,7 +36709,7 @@ func (ec *executionContext) fieldContext_Plan_refId(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36472,7 +36718,7 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Plan_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Plan().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PackageStatus) graphql.Marshaler {
@@ -36483,10 +36729,10 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Plan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36495,7 +36741,7 @@ func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.
 			return ec.fieldContext_Plan_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.Plan().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -36509,8 +36755,8 @@ func (ec *executionContext) fieldContext_Plan_syncStates(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -36518,7 +36764,7 @@ func (ec *executionContext) fieldContext_Plan_syncStates(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36527,7 +36773,7 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Plan_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Plan().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -36538,10 +36784,10 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36553,8 +36799,8 @@ func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.C
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36564,7 +36810,7 @@ func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36842,8 +37088,8 @@ func (ec *executionContext) _PlanCompatibleAddonChange_after(ctx context.Context
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36874,8 +37120,8 @@ func (ec *executionContext) _PlanCompatibleAddonChange_before(ctx context.Contex
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37062,8 +37308,8 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_addons(ctx context.Cont
 			return obj.Addons, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37264,8 +37510,8 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_product(ctx context.Con
 			return obj.Product, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -37498,8 +37744,8 @@ func (ec *executionContext) _PlanEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -37587,7 +37833,7 @@ func (ec *executionContext) fieldContext_PrequelCredentials_prequelRecipientId(_
 	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37596,7 +37842,7 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 			return ec.fieldContext_Price_billingCadence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingCadence, nil
+			return ec.Resolvers.Price().BillingCadence(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BillingCadence) graphql.Marshaler {
@@ -37607,10 +37853,10 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type BillingCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingCadence does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37633,7 +37879,7 @@ func (ec *executionContext) fieldContext_Price_billingCountryCode(_ context.Cont
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37656,7 +37902,7 @@ func (ec *executionContext) fieldContext_Price_billingId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37665,7 +37911,7 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 			return ec.fieldContext_Price_billingModel(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingModel, nil
+			return ec.Resolvers.Price().BillingModel(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BillingModel) graphql.Marshaler {
@@ -37676,10 +37922,10 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingModel does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37688,7 +37934,7 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 			return ec.fieldContext_Price_billingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingPeriod, nil
+			return ec.Resolvers.Price().BillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BillingPeriod) graphql.Marshaler {
@@ -37699,10 +37945,10 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37725,7 +37971,7 @@ func (ec *executionContext) fieldContext_Price_blockSize(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37737,8 +37983,8 @@ func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37748,7 +37994,7 @@ func (ec *executionContext) fieldContext_Price_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37757,7 +38003,7 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 			return ec.fieldContext_Price_creditGrantCadence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditGrantCadence, nil
+			return ec.Resolvers.Price().CreditGrantCadence(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditGrantCadence) graphql.Marshaler {
@@ -37768,10 +38014,10 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
 }
 
-func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37780,7 +38026,7 @@ func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql
 			return ec.fieldContext_Price_creditRate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditRate, nil
+			return ec.Resolvers.Price().CreditRate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRate) graphql.Marshaler {
@@ -37794,8 +38040,8 @@ func (ec *executionContext) fieldContext_Price_creditRate(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditRate(ctx, field)
 		},
@@ -37803,7 +38049,7 @@ func (ec *executionContext) fieldContext_Price_creditRate(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37812,7 +38058,7 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Price_crmId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CrmID, nil
+			return ec.Resolvers.Price().CrmID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -37823,10 +38069,10 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37835,7 +38081,7 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 			return ec.fieldContext_Price_crmLinkUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CrmLinkURL, nil
+			return ec.Resolvers.Price().CrmLinkURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -37846,10 +38092,10 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37858,7 +38104,7 @@ func (ec *executionContext) _Price_customCurrency(ctx context.Context, field gra
 			return ec.fieldContext_Price_customCurrency(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomCurrency, nil
+			return ec.Resolvers.Price().CustomCurrency(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomCurrency) graphql.Marshaler {
@@ -37872,8 +38118,8 @@ func (ec *executionContext) fieldContext_Price_customCurrency(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomCurrency(ctx, field)
 		},
@@ -37881,7 +38127,7 @@ func (ec *executionContext) fieldContext_Price_customCurrency(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37893,8 +38139,8 @@ func (ec *executionContext) _Price_environmentId(ctx context.Context, field grap
 			return obj.EnvironmentID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37904,7 +38150,7 @@ func (ec *executionContext) fieldContext_Price_environmentId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37913,11 +38159,11 @@ func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Price_feature(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feature, nil
+			return ec.Resolvers.Price().Feature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37927,8 +38173,8 @@ func (ec *executionContext) fieldContext_Price_feature(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
@@ -37936,7 +38182,7 @@ func (ec *executionContext) fieldContext_Price_feature(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37945,7 +38191,7 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 			return ec.fieldContext_Price_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return ec.Resolvers.Price().FeatureID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -37956,10 +38202,10 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37982,7 +38228,7 @@ func (ec *executionContext) fieldContext_Price_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37991,7 +38237,7 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 			return ec.fieldContext_Price_isOverridePrice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsOverridePrice, nil
+			return ec.Resolvers.Price().IsOverridePrice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -38002,10 +38248,10 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_isOverridePrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38028,7 +38274,7 @@ func (ec *executionContext) fieldContext_Price_maxUnitQuantity(_ context.Context
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38051,7 +38297,7 @@ func (ec *executionContext) fieldContext_Price_minUnitQuantity(_ context.Context
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38060,7 +38306,7 @@ func (ec *executionContext) _Price_package(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Price_package(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Package, nil
+			return ec.Resolvers.Price().Package(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDto) graphql.Marshaler {
@@ -38074,8 +38320,8 @@ func (ec *executionContext) fieldContext_Price_package(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDto(ctx, field)
 		},
@@ -38083,7 +38329,7 @@ func (ec *executionContext) fieldContext_Price_package(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38092,7 +38338,7 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 			return ec.fieldContext_Price_packageId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageID, nil
+			return ec.Resolvers.Price().PackageID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38103,10 +38349,10 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38115,7 +38361,7 @@ func (ec *executionContext) _Price_price(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Price_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Price, nil
+			return ec.Resolvers.Price().Price(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
@@ -38129,8 +38375,8 @@ func (ec *executionContext) fieldContext_Price_price(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -38138,7 +38384,7 @@ func (ec *executionContext) fieldContext_Price_price(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38147,7 +38393,7 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 			return ec.fieldContext_Price_resetPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriod, nil
+			return ec.Resolvers.Price().ResetPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EntitlementResetPeriod) graphql.Marshaler {
@@ -38158,10 +38404,10 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38170,7 +38416,7 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 			return ec.fieldContext_Price_resetPeriodConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriodConfiguration, nil
+			return ec.Resolvers.Price().ResetPeriodConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ResetPeriodConfiguration) graphql.Marshaler {
@@ -38181,10 +38427,10 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
-func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38193,7 +38439,7 @@ func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Price_tiers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Tiers, nil
+			return ec.Resolvers.Price().Tiers(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.PriceTier) graphql.Marshaler {
@@ -38207,8 +38453,8 @@ func (ec *executionContext) fieldContext_Price_tiers(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PriceTier(ctx, field)
 		},
@@ -38216,7 +38462,7 @@ func (ec *executionContext) fieldContext_Price_tiers(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38225,7 +38471,7 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 			return ec.fieldContext_Price_tiersMode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TiersMode, nil
+			return ec.Resolvers.Price().TiersMode(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TiersMode) graphql.Marshaler {
@@ -38236,10 +38482,10 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_tiersMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type TiersMode does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type TiersMode does not have child fields"))
 }
 
-func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38248,7 +38494,7 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 			return ec.fieldContext_Price_topUpCustomCurrencyId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TopUpCustomCurrencyID, nil
+			return ec.Resolvers.Price().TopUpCustomCurrencyID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38259,10 +38505,10 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Price_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38271,7 +38517,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 			return ec.fieldContext_Price_usedInSubscriptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UsedInSubscriptions, nil
+			return ec.Resolvers.Price().UsedInSubscriptions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -38282,7 +38528,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Price_usedInSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38510,7 +38756,7 @@ func (ec *executionContext) fieldContext_PricingTypeChange_changeType(_ context.
 	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
-func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38533,7 +38779,7 @@ func (ec *executionContext) fieldContext_Product_additionalMetaData(_ context.Co
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38542,11 +38788,11 @@ func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.C
 			return ec.fieldContext_Product_addons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Addons, nil
+			return ec.Resolvers.Product().Addons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -38556,8 +38802,8 @@ func (ec *executionContext) fieldContext_Product_addons(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -38565,7 +38811,7 @@ func (ec *executionContext) fieldContext_Product_addons(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_autoCancellationRules(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_autoCancellationRules(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38574,7 +38820,7 @@ func (ec *executionContext) _Product_autoCancellationRules(ctx context.Context, 
 			return ec.fieldContext_Product_autoCancellationRules(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AutoCancellationRules, nil
+			return ec.Resolvers.Product().AutoCancellationRules(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.AutoCancellationRule) graphql.Marshaler {
@@ -38588,8 +38834,8 @@ func (ec *executionContext) fieldContext_Product_autoCancellationRules(_ context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AutoCancellationRule(ctx, field)
 		},
@@ -38597,7 +38843,7 @@ func (ec *executionContext) fieldContext_Product_autoCancellationRules(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38606,7 +38852,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 			return ec.fieldContext_Product_awsMarketplaceProductCode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AWSMarketplaceProductCode, nil
+			return ec.Resolvers.Product().AWSMarketplaceProductCode(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38617,10 +38863,10 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38629,7 +38875,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 			return ec.fieldContext_Product_awsMarketplaceProductId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AWSMarketplaceProductID, nil
+			return ec.Resolvers.Product().AWSMarketplaceProductID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38640,10 +38886,10 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38666,7 +38912,7 @@ func (ec *executionContext) fieldContext_Product_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38689,7 +38935,7 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38712,7 +38958,7 @@ func (ec *executionContext) fieldContext_Product_displayName(_ context.Context, 
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38721,11 +38967,11 @@ func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field gr
 			return ec.fieldContext_Product_downgradePlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DowngradePlan, nil
+			return ec.Resolvers.Product().DowngradePlan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -38735,8 +38981,8 @@ func (ec *executionContext) fieldContext_Product_downgradePlan(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -38744,7 +38990,7 @@ func (ec *executionContext) fieldContext_Product_downgradePlan(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_environment(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38753,7 +38999,7 @@ func (ec *executionContext) _Product_environment(ctx context.Context, field grap
 			return ec.fieldContext_Product_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Product().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -38767,8 +39013,8 @@ func (ec *executionContext) fieldContext_Product_environment(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -38776,7 +39022,7 @@ func (ec *executionContext) fieldContext_Product_environment(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38799,7 +39045,7 @@ func (ec *executionContext) fieldContext_Product_environmentId(_ context.Context
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38808,7 +39054,7 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 			return ec.fieldContext_Product_hasSubscriptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasSubscriptions, nil
+			return ec.Resolvers.Product().HasSubscriptions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -38819,10 +39065,10 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38845,7 +39091,7 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38868,7 +39114,7 @@ func (ec *executionContext) fieldContext_Product_isDefaultProduct(_ context.Cont
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38891,7 +39137,7 @@ func (ec *executionContext) fieldContext_Product_multipleSubscriptions(_ context
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38900,11 +39146,11 @@ func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Product_plans(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Plans, nil
+			return ec.Resolvers.Product().Plans(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -38914,8 +39160,8 @@ func (ec *executionContext) fieldContext_Product_plans(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -38923,7 +39169,7 @@ func (ec *executionContext) fieldContext_Product_plans(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_productSettings(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_productSettings(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38932,7 +39178,7 @@ func (ec *executionContext) _Product_productSettings(ctx context.Context, field 
 			return ec.fieldContext_Product_productSettings(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ProductSettings, nil
+			return ec.Resolvers.Product().ProductSettings(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductSettings) graphql.Marshaler {
@@ -38946,8 +39192,8 @@ func (ec *executionContext) fieldContext_Product_productSettings(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductSettings(ctx, field)
 		},
@@ -38955,7 +39201,7 @@ func (ec *executionContext) fieldContext_Product_productSettings(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38978,7 +39224,7 @@ func (ec *executionContext) fieldContext_Product_refId(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38987,7 +39233,7 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Product_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Product().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ProductStatus) graphql.Marshaler {
@@ -38998,10 +39244,10 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Product_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type ProductStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ProductStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39010,11 +39256,11 @@ func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, 
 			return ec.fieldContext_Product_subscriptionStartPlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionStartPlan, nil
+			return ec.Resolvers.Product().SubscriptionStartPlan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -39024,8 +39270,8 @@ func (ec *executionContext) fieldContext_Product_subscriptionStartPlan(_ context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -39033,7 +39279,7 @@ func (ec *executionContext) fieldContext_Product_subscriptionStartPlan(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_subscriptionUpdateUsageResetCutoffRule(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_subscriptionUpdateUsageResetCutoffRule(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39042,7 +39288,7 @@ func (ec *executionContext) _Product_subscriptionUpdateUsageResetCutoffRule(ctx 
 			return ec.fieldContext_Product_subscriptionUpdateUsageResetCutoffRule(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionUpdateUsageResetCutoffRule, nil
+			return ec.Resolvers.Product().SubscriptionUpdateUsageResetCutoffRule(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionUpdateUsageResetCutoffRule) graphql.Marshaler {
@@ -39056,8 +39302,8 @@ func (ec *executionContext) fieldContext_Product_subscriptionUpdateUsageResetCut
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionUpdateUsageResetCutoffRule(ctx, field)
 		},
@@ -39065,7 +39311,7 @@ func (ec *executionContext) fieldContext_Product_subscriptionUpdateUsageResetCut
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39210,8 +39456,8 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -39242,8 +39488,8 @@ func (ec *executionContext) _ProductSettings_downgradePlan(ctx context.Context, 
 			return obj.DowngradePlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -39366,8 +39612,8 @@ func (ec *executionContext) _ProductSettings_subscriptionStartPlan(ctx context.C
 			return obj.SubscriptionStartPlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -39591,8 +39837,8 @@ func (ec *executionContext) _PromotionalEntitlement_feature(ctx context.Context,
 			return ec.Resolvers.PromotionalEntitlement().Feature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -41777,7 +42023,7 @@ func (ec *executionContext) fieldContext_StripeInvoicingCredentials_accountId(_ 
 	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41786,11 +42032,11 @@ func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionAddon_addon(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Addon, nil
+			return ec.Resolvers.SubscriptionAddon().Addon(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		true,
@@ -41800,8 +42046,8 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_addon(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionAddon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -41809,7 +42055,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_addon(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41818,7 +42064,7 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 			return ec.fieldContext_SubscriptionAddon_addonId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AddonID, nil
+			return ec.Resolvers.SubscriptionAddon().AddonID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -41829,10 +42075,10 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41844,8 +42090,8 @@ func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, fi
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -41855,7 +42101,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_createdAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41878,7 +42124,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_id(_ context.Context,
 	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41887,11 +42133,11 @@ func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionAddon_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Price, nil
+			return ec.Resolvers.SubscriptionAddon().Price(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -41901,8 +42147,8 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_price(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionAddon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -41910,7 +42156,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_price(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41933,7 +42179,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_quantity(_ context.Co
 	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41942,7 +42188,7 @@ func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context,
 			return ec.fieldContext_SubscriptionAddon_subscription(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Subscription, nil
+			return ec.Resolvers.SubscriptionAddon().Subscription(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
@@ -41956,8 +42202,8 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_subscription(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionAddon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerSubscription(ctx, field)
 		},
@@ -41965,7 +42211,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_subscription(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42616,8 +42862,8 @@ func (ec *executionContext) _SubscriptionEntitlement_feature(ctx context.Context
 			return obj.Feature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -43011,8 +43257,8 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_feature(ctx context.
 			return obj.Feature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -44088,7 +44334,7 @@ func (ec *executionContext) fieldContext_SubscriptionMinimumSpend_minimum(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44097,7 +44343,7 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 			return ec.fieldContext_SubscriptionPrice_billingModel(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingModel, nil
+			return ec.Resolvers.SubscriptionPrice().BillingModel(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BillingModel) graphql.Marshaler {
@@ -44108,10 +44354,10 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type BillingModel does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44123,8 +44369,8 @@ func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, fi
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44134,7 +44380,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_createdAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44143,7 +44389,7 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 			return ec.fieldContext_SubscriptionPrice_creditGrantCadence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditGrantCadence, nil
+			return ec.Resolvers.SubscriptionPrice().CreditGrantCadence(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditGrantCadence) graphql.Marshaler {
@@ -44154,10 +44400,10 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44166,7 +44412,7 @@ func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, f
 			return ec.fieldContext_SubscriptionPrice_creditRate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditRate, nil
+			return ec.Resolvers.SubscriptionPrice().CreditRate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRate) graphql.Marshaler {
@@ -44180,8 +44426,8 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_creditRate(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionPrice",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditRate(ctx, field)
 		},
@@ -44189,7 +44435,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_creditRate(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44198,7 +44444,7 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 			return ec.fieldContext_SubscriptionPrice_creditsQuantity(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditsQuantity, nil
+			return ec.Resolvers.SubscriptionPrice().CreditsQuantity(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -44209,10 +44455,10 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditsQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44224,8 +44470,8 @@ func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context
 			return obj.EnvironmentID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44235,7 +44481,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_environmentId(_ conte
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44244,7 +44490,7 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 			return ec.fieldContext_SubscriptionPrice_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return ec.Resolvers.SubscriptionPrice().FeatureID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44255,10 +44501,10 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44267,7 +44513,7 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 			return ec.fieldContext_SubscriptionPrice_hasSoftLimit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasSoftLimit, nil
+			return ec.Resolvers.SubscriptionPrice().HasSoftLimit(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -44278,10 +44524,10 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44304,7 +44550,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_id(_ context.Context,
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44313,7 +44559,7 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 			return ec.fieldContext_SubscriptionPrice_nextGrantDate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NextGrantDate, nil
+			return ec.Resolvers.SubscriptionPrice().NextGrantDate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -44324,10 +44570,10 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_nextGrantDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44336,11 +44582,11 @@ func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionPrice_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Price, nil
+			return ec.Resolvers.SubscriptionPrice().Price(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44350,8 +44596,8 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_price(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionPrice",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -44359,7 +44605,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_price(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44368,7 +44614,7 @@ func (ec *executionContext) _SubscriptionPrice_subscription(ctx context.Context,
 			return ec.fieldContext_SubscriptionPrice_subscription(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Subscription, nil
+			return ec.Resolvers.SubscriptionPrice().Subscription(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
@@ -44382,8 +44628,8 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_subscription(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionPrice",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerSubscription(ctx, field)
 		},
@@ -44391,7 +44637,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_subscription(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44400,7 +44646,7 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 			return ec.fieldContext_SubscriptionPrice_subscriptionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionID, nil
+			return ec.Resolvers.SubscriptionPrice().SubscriptionID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -44411,10 +44657,10 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44423,7 +44669,7 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 			return ec.fieldContext_SubscriptionPrice_topUpCustomCurrencyId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TopUpCustomCurrencyID, nil
+			return ec.Resolvers.SubscriptionPrice().TopUpCustomCurrencyID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44434,10 +44680,10 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44460,7 +44706,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_updatedAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44529,7 +44775,7 @@ func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_total
 	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44552,7 +44798,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_additionalMetaData(_ 
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44561,11 +44807,11 @@ func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_addons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Addons, nil
+			return ec.Resolvers.SubscriptionQuery().Addons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionAddon) graphql.Marshaler {
-			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionAddon) graphql.Marshaler {
+			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44575,8 +44821,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_addons(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionAddon(ctx, field)
 		},
@@ -44584,7 +44830,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_addons(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44593,7 +44839,7 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 			return ec.fieldContext_SubscriptionQuery_billingCycleAnchor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingCycleAnchor, nil
+			return ec.Resolvers.SubscriptionQuery().BillingCycleAnchor(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44604,10 +44850,10 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44630,7 +44876,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_billingId(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44653,7 +44899,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_billingLinkUrl(_ cont
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44662,7 +44908,7 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 			return ec.fieldContext_SubscriptionQuery_billingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingPeriod, nil
+			return ec.Resolvers.SubscriptionQuery().BillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BillingPeriod) graphql.Marshaler {
@@ -44673,10 +44919,10 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44685,7 +44931,7 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_billingSyncError(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingSyncError, nil
+			return ec.Resolvers.SubscriptionQuery().BillingSyncError(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44696,10 +44942,10 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44708,7 +44954,7 @@ func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_budget(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Budget, nil
+			return ec.Resolvers.SubscriptionQuery().Budget(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BudgetConfiguration) graphql.Marshaler {
@@ -44722,8 +44968,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_budget(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BudgetConfiguration(ctx, field)
 		},
@@ -44731,7 +44977,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_budget(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44740,7 +44986,7 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_budgetExceeded(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BudgetExceeded, nil
+			return ec.Resolvers.SubscriptionQuery().BudgetExceeded(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -44751,10 +44997,10 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44763,7 +45009,7 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_cancelReason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CancelReason, nil
+			return ec.Resolvers.SubscriptionQuery().CancelReason(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionCancelReason) graphql.Marshaler {
@@ -44774,10 +45020,10 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type SubscriptionCancelReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44800,7 +45046,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_cancellationDate(_ co
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44809,7 +45055,7 @@ func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_coupon(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Coupon, nil
+			return ec.Resolvers.SubscriptionQuery().Coupon(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionCoupon) graphql.Marshaler {
@@ -44823,8 +45069,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupon(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionCoupon(ctx, field)
 		},
@@ -44832,7 +45078,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupon(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_coupons(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_coupons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44841,7 +45087,7 @@ func (ec *executionContext) _SubscriptionQuery_coupons(ctx context.Context, fiel
 			return ec.fieldContext_SubscriptionQuery_coupons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Coupons, nil
+			return ec.Resolvers.SubscriptionQuery().Coupons(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionCoupon) graphql.Marshaler {
@@ -44855,8 +45101,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupons(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionCoupon(ctx, field)
 		},
@@ -44864,7 +45110,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupons(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44876,8 +45122,8 @@ func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, fi
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44887,7 +45133,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_createdAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44910,7 +45156,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_crmId(_ context.Conte
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44933,7 +45179,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_crmLinkUrl(_ context.
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44942,7 +45188,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 			return ec.fieldContext_SubscriptionQuery_currentBillingPeriodEnd(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodEnd, nil
+			return ec.Resolvers.SubscriptionQuery().CurrentBillingPeriodEnd(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -44953,10 +45199,10 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44965,7 +45211,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 			return ec.fieldContext_SubscriptionQuery_currentBillingPeriodStart(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodStart, nil
+			return ec.Resolvers.SubscriptionQuery().CurrentBillingPeriodStart(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -44976,10 +45222,10 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44988,7 +45234,7 @@ func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, fie
 			return ec.fieldContext_SubscriptionQuery_customer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Customer, nil
+			return ec.Resolvers.SubscriptionQuery().Customer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
@@ -45002,8 +45248,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_customer(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -45011,7 +45257,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_customer(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45020,7 +45266,7 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_customerId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomerID, nil
+			return ec.Resolvers.SubscriptionQuery().CustomerID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45031,10 +45277,10 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45057,7 +45303,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_effectiveEndDate(_ co
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45080,7 +45326,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_endDate(_ context.Con
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45089,7 +45335,7 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_entitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entitlements, nil
+			return ec.Resolvers.SubscriptionQuery().Entitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.SubscriptionEntitlementUnion) graphql.Marshaler {
@@ -45100,10 +45346,10 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45112,7 +45358,7 @@ func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, 
 			return ec.fieldContext_SubscriptionQuery_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.SubscriptionQuery().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -45126,8 +45372,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_environment(_ context
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -45135,7 +45381,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_environment(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45158,7 +45404,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_environmentId(_ conte
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45167,7 +45413,7 @@ func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_experiment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Experiment, nil
+			return ec.Resolvers.SubscriptionQuery().Experiment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
@@ -45181,8 +45427,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experiment(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Experiment(ctx, field)
 		},
@@ -45190,7 +45436,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experiment(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_experimentInfo(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_experimentInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45199,7 +45445,7 @@ func (ec *executionContext) _SubscriptionQuery_experimentInfo(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_experimentInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ExperimentInfo, nil
+			return ec.Resolvers.SubscriptionQuery().ExperimentInfo(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentInfo) graphql.Marshaler {
@@ -45213,8 +45459,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experimentInfo(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_experimentInfo(ctx, field)
 		},
@@ -45222,7 +45468,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experimentInfo(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_freeItems(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_freeItems(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45231,7 +45477,7 @@ func (ec *executionContext) _SubscriptionQuery_freeItems(ctx context.Context, fi
 			return ec.fieldContext_SubscriptionQuery_freeItems(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FreeItems, nil
+			return ec.Resolvers.SubscriptionQuery().FreeItems(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.FreeSubscriptionItem) graphql.Marshaler {
@@ -45245,8 +45491,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_freeItems(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FreeSubscriptionItem(ctx, field)
 		},
@@ -45254,7 +45500,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_freeItems(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45277,7 +45523,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_id(_ context.Context,
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45286,7 +45532,7 @@ func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_lastUsageInvoice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastUsageInvoice, nil
+			return ec.Resolvers.SubscriptionQuery().LastUsageInvoice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionInvoice) graphql.Marshaler {
@@ -45300,8 +45546,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_lastUsageInvoice(_ co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionInvoice(ctx, field)
 		},
@@ -45309,7 +45555,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_lastUsageInvoice(_ co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_latestInvoice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_latestInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45318,7 +45564,7 @@ func (ec *executionContext) _SubscriptionQuery_latestInvoice(ctx context.Context
 			return ec.fieldContext_SubscriptionQuery_latestInvoice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LatestInvoice, nil
+			return ec.Resolvers.SubscriptionQuery().LatestInvoice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionInvoice) graphql.Marshaler {
@@ -45332,8 +45578,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_latestInvoice(_ conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionInvoice(ctx, field)
 		},
@@ -45341,7 +45587,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_latestInvoice(_ conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45350,7 +45596,7 @@ func (ec *executionContext) _SubscriptionQuery_minimumSpend(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_minimumSpend(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MinimumSpend, nil
+			return ec.Resolvers.SubscriptionQuery().MinimumSpend(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionMinimumSpend) graphql.Marshaler {
@@ -45364,8 +45610,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_minimumSpend(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionMinimumSpend(ctx, field)
 		},
@@ -45373,7 +45619,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_minimumSpend(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45382,7 +45628,7 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_oldBillingId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OldBillingID, nil
+			return ec.Resolvers.SubscriptionQuery().OldBillingID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45393,10 +45639,10 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45405,7 +45651,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_payingCustomer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PayingCustomer, nil
+			return ec.Resolvers.SubscriptionQuery().PayingCustomer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
@@ -45419,8 +45665,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomer(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -45428,7 +45674,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomer(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45437,7 +45683,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_payingCustomerId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PayingCustomerID, nil
+			return ec.Resolvers.SubscriptionQuery().PayingCustomerID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45448,10 +45694,10 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45460,7 +45706,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 			return ec.fieldContext_SubscriptionQuery_paymentCollection(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PaymentCollection, nil
+			return ec.Resolvers.SubscriptionQuery().PaymentCollection(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentCollection) graphql.Marshaler {
@@ -45471,10 +45717,10 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type PaymentCollection does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45483,7 +45729,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 			return ec.fieldContext_SubscriptionQuery_paymentCollectionMethod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PaymentCollectionMethod, nil
+			return ec.Resolvers.SubscriptionQuery().PaymentCollectionMethod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentCollectionMethod) graphql.Marshaler {
@@ -45494,10 +45740,10 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type PaymentCollectionMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45506,11 +45752,11 @@ func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field g
 			return ec.fieldContext_SubscriptionQuery_plan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Plan, nil
+			return ec.Resolvers.SubscriptionQuery().Plan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -45520,8 +45766,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_plan(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -45529,7 +45775,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_plan(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_prices(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_prices(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45538,11 +45784,11 @@ func (ec *executionContext) _SubscriptionQuery_prices(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_prices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Prices, nil
+			return ec.Resolvers.SubscriptionQuery().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionPrice) graphql.Marshaler {
-			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionPrice) graphql.Marshaler {
+			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -45552,8 +45798,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_prices(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionPrice(ctx, field)
 		},
@@ -45561,7 +45807,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_prices(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45570,7 +45816,7 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 			return ec.fieldContext_SubscriptionQuery_pricingType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PricingType, nil
+			return ec.Resolvers.SubscriptionQuery().PricingType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PricingType) graphql.Marshaler {
@@ -45581,10 +45827,10 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45593,7 +45839,7 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionQuery_refId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RefID, nil
+			return ec.Resolvers.SubscriptionQuery().RefID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -45604,10 +45850,10 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45616,7 +45862,7 @@ func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, fie
 			return ec.fieldContext_SubscriptionQuery_resource(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Resource, nil
+			return ec.Resolvers.SubscriptionQuery().Resource(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerResource) graphql.Marshaler {
@@ -45630,8 +45876,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_resource(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerResource(ctx, field)
 		},
@@ -45639,7 +45885,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_resource(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45648,7 +45894,7 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_resourceId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResourceID, nil
+			return ec.Resolvers.SubscriptionQuery().ResourceID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45659,10 +45905,10 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45685,7 +45931,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_salesforceId(_ contex
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45694,7 +45940,7 @@ func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_scheduledUpdates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ScheduledUpdates, nil
+			return ec.Resolvers.SubscriptionQuery().ScheduledUpdates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionScheduledUpdate) graphql.Marshaler {
@@ -45708,8 +45954,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_scheduledUpdates(_ co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionScheduledUpdate(ctx, field)
 		},
@@ -45717,7 +45963,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_scheduledUpdates(_ co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45740,7 +45986,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_startDate(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45749,7 +45995,7 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.SubscriptionQuery().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.SubscriptionStatus) graphql.Marshaler {
@@ -45760,10 +46006,10 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45772,7 +46018,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx cont
 			return ec.fieldContext_SubscriptionQuery_subscriptionEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionEntitlements, nil
+			return ec.Resolvers.SubscriptionQuery().SubscriptionEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionEntitlement) graphql.Marshaler {
@@ -45786,8 +46032,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionEntitleme
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionEntitlement(ctx, field)
 		},
@@ -45795,7 +46041,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionEntitleme
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45804,7 +46050,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_subscriptionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionID, nil
+			return ec.Resolvers.SubscriptionQuery().SubscriptionID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -45815,10 +46061,10 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45827,7 +46073,7 @@ func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.SubscriptionQuery().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -45841,8 +46087,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_syncStates(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -45850,7 +46096,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_syncStates(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_totalPrice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_totalPrice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45859,7 +46105,7 @@ func (ec *executionContext) _SubscriptionQuery_totalPrice(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_totalPrice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalPrice, nil
+			return ec.Resolvers.SubscriptionQuery().TotalPrice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerSubscriptionTotalPrice) graphql.Marshaler {
@@ -45873,8 +46119,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_totalPrice(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerSubscriptionTotalPrice(ctx, field)
 		},
@@ -45882,7 +46128,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_totalPrice(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_trialConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_trialConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45891,7 +46137,7 @@ func (ec *executionContext) _SubscriptionQuery_trialConfiguration(ctx context.Co
 			return ec.fieldContext_SubscriptionQuery_trialConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TrialConfiguration, nil
+			return ec.Resolvers.SubscriptionQuery().TrialConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TrialConfiguration) graphql.Marshaler {
@@ -45905,8 +46151,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_trialConfiguration(_ 
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TrialConfiguration(ctx, field)
 		},
@@ -45914,7 +46160,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_trialConfiguration(_ 
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45937,7 +46183,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_trialEndDate(_ contex
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45949,8 +46195,8 @@ func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, f
 			return obj.WasInTrial, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -46082,8 +46328,8 @@ func (ec *executionContext) _SubscriptionQueryEdge_node(ctx context.Context, fie
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionQuery) graphql.Marshaler {
-			return ec.marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQuery(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
+			return ec.marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -57628,7 +57874,7 @@ func (ec *executionContext) _AdditionalMetaDataChange(ctx context.Context, sel a
 
 var addonImplementors = []string{"Addon"}
 
-func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, obj *model.Addon) graphql.Marshaler {
+func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, obj *ent.Addon) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addonImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -57642,89 +57888,709 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 		case "billingId":
 			out.Values[i] = ec._Addon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
-			out.Values[i] = ec._Addon_billingLinkUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_billingLinkUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Addon_createdAt(ctx, field, obj)
 		case "dependencies":
-			out.Values[i] = ec._Addon_dependencies(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_dependencies(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._Addon_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Addon_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "draftDetails":
-			out.Values[i] = ec._Addon_draftDetails(ctx, field, obj)
-		case "draftSummary":
-			out.Values[i] = ec._Addon_draftSummary(ctx, field, obj)
-		case "entitlements":
-			out.Values[i] = ec._Addon_entitlements(ctx, field, obj)
-		case "environment":
-			out.Values[i] = ec._Addon_environment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_draftDetails(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "draftSummary":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_draftSummary(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "entitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_entitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "environment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_environment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Addon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hasSubscriptions":
-			out.Values[i] = ec._Addon_hasSubscriptions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_hasSubscriptions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hiddenFromWidgets":
-			out.Values[i] = ec._Addon_hiddenFromWidgets(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_hiddenFromWidgets(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Addon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isLatest":
-			out.Values[i] = ec._Addon_isLatest(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_isLatest(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "maxQuantity":
 			out.Values[i] = ec._Addon_maxQuantity(ctx, field, obj)
 		case "offer":
-			out.Values[i] = ec._Addon_offer(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_offer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "overageBillingPeriod":
-			out.Values[i] = ec._Addon_overageBillingPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_overageBillingPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "overagePrices":
-			out.Values[i] = ec._Addon_overagePrices(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_overagePrices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "packageEntitlements":
-			out.Values[i] = ec._Addon_packageEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_packageEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prices":
-			out.Values[i] = ec._Addon_prices(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_prices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "pricingType":
-			out.Values[i] = ec._Addon_pricingType(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_pricingType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "product":
-			out.Values[i] = ec._Addon_product(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_product(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "productId":
-			out.Values[i] = ec._Addon_productId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_productId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Addon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Addon_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._Addon_syncStates(ctx, field, obj)
-		case "type":
-			out.Values[i] = ec._Addon_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_syncStates(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Addon_updatedAt(ctx, field, obj)
 		case "versionNumber":
 			out.Values[i] = ec._Addon_versionNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -58504,7 +59370,7 @@ func (ec *executionContext) _BudgetConfiguration(ctx context.Context, sel ast.Se
 
 var couponImplementors = []string{"Coupon"}
 
-func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, obj *model.Coupon) graphql.Marshaler {
+func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, obj *ent.Coupon) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, couponImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -58516,7 +59382,38 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "additionalMetaData":
 			out.Values[i] = ec._Coupon_additionalMetaData(ctx, field, obj)
 		case "amountsOff":
-			out.Values[i] = ec._Coupon_amountsOff(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_amountsOff(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingId":
 			out.Values[i] = ec._Coupon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -58524,64 +59421,281 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "createdAt":
 			out.Values[i] = ec._Coupon_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customers":
-			out.Values[i] = ec._Coupon_customers(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_customers(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._Coupon_description(ctx, field, obj)
 		case "discountValue":
 			out.Values[i] = ec._Coupon_discountValue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "durationInMonths":
-			out.Values[i] = ec._Coupon_durationInMonths(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_durationInMonths(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environment":
-			out.Values[i] = ec._Coupon_environment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_environment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Coupon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
 			out.Values[i] = ec._Coupon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Coupon_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "percentOff":
 			out.Values[i] = ec._Coupon_percentOff(ctx, field, obj)
 		case "refId":
 			out.Values[i] = ec._Coupon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "source":
-			out.Values[i] = ec._Coupon_source(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_source(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "status":
-			out.Values[i] = ec._Coupon_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._Coupon_syncStates(ctx, field, obj)
-		case "type":
-			out.Values[i] = ec._Coupon_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_syncStates(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Coupon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -60129,9 +61243,71 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 		case "crmLinkUrl":
 			out.Values[i] = ec._CustomerSubscription_crmLinkUrl(ctx, field, obj)
 		case "currentBillingPeriodEnd":
-			out.Values[i] = ec._CustomerSubscription_currentBillingPeriodEnd(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerSubscription_currentBillingPeriodEnd(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "currentBillingPeriodStart":
-			out.Values[i] = ec._CustomerSubscription_currentBillingPeriodStart(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerSubscription_currentBillingPeriodStart(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customer":
 			field := field
 
@@ -62070,7 +63246,7 @@ func (ec *executionContext) _Experiment(ctx context.Context, sel ast.SelectionSe
 
 var featureImplementors = []string{"Feature"}
 
-func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, obj *model.Feature) graphql.Marshaler {
+func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, obj *ent.Feature) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, featureImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -62080,7 +63256,38 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Feature")
 		case "account":
-			out.Values[i] = ec._Feature_account(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_account(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "additionalMetaData":
 			out.Values[i] = ec._Feature_additionalMetaData(ctx, field, obj)
 		case "createdAt":
@@ -62090,58 +63297,368 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		case "displayName":
 			out.Values[i] = ec._Feature_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enumConfiguration":
-			out.Values[i] = ec._Feature_enumConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_enumConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environment":
-			out.Values[i] = ec._Feature_environment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_environment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Feature_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "featureStatus":
-			out.Values[i] = ec._Feature_featureStatus(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_featureStatus(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureType":
-			out.Values[i] = ec._Feature_featureType(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_featureType(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureUnits":
 			out.Values[i] = ec._Feature_featureUnits(ctx, field, obj)
 		case "featureUnitsPlural":
 			out.Values[i] = ec._Feature_featureUnitsPlural(ctx, field, obj)
 		case "hasEntitlements":
-			out.Values[i] = ec._Feature_hasEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_hasEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasMeter":
-			out.Values[i] = ec._Feature_hasMeter(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_hasMeter(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Feature_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "meter":
-			out.Values[i] = ec._Feature_meter(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_meter(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "meterType":
-			out.Values[i] = ec._Feature_meterType(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_meterType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Feature_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "unitTransformation":
-			out.Values[i] = ec._Feature_unitTransformation(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_unitTransformation(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Feature_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "usedEnumValues":
-			out.Values[i] = ec._Feature_usedEnumValues(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_usedEnumValues(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -63886,7 +65403,7 @@ func (ec *executionContext) _PackageDto(ctx context.Context, sel ast.SelectionSe
 
 var packageEntitlementImplementors = []string{"PackageEntitlement"}
 
-func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.SelectionSet, obj *model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.SelectionSet, obj *ent.PackageEntitlement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, packageEntitlementImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -63896,16 +65413,109 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PackageEntitlement")
 		case "behavior":
-			out.Values[i] = ec._PackageEntitlement_behavior(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_behavior(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._PackageEntitlement_createdAt(ctx, field, obj)
 		case "dependency":
-			out.Values[i] = ec._PackageEntitlement_dependency(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_dependency(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "dependencyFeature":
-			out.Values[i] = ec._PackageEntitlement_dependencyFeature(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_dependencyFeature(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._PackageEntitlement_description(ctx, field, obj)
 		case "displayNameOverride":
@@ -63915,55 +65525,427 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 		case "environmentId":
 			out.Values[i] = ec._PackageEntitlement_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "feature":
-			out.Values[i] = ec._PackageEntitlement_feature(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_feature(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureGroupIds":
-			out.Values[i] = ec._PackageEntitlement_featureGroupIds(ctx, field, obj)
-		case "featureGroups":
-			out.Values[i] = ec._PackageEntitlement_featureGroups(ctx, field, obj)
-		case "featureId":
-			out.Values[i] = ec._PackageEntitlement_featureId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_featureGroupIds(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "featureGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_featureGroups(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "featureId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_featureId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasSoftLimit":
 			out.Values[i] = ec._PackageEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
 			out.Values[i] = ec._PackageEntitlement_hasUnlimitedUsage(ctx, field, obj)
 		case "hiddenFromWidgets":
-			out.Values[i] = ec._PackageEntitlement_hiddenFromWidgets(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_hiddenFromWidgets(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._PackageEntitlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isCustom":
 			out.Values[i] = ec._PackageEntitlement_isCustom(ctx, field, obj)
 		case "isGranted":
-			out.Values[i] = ec._PackageEntitlement_isGranted(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_isGranted(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "meter":
-			out.Values[i] = ec._PackageEntitlement_meter(ctx, field, obj)
-		case "order":
-			out.Values[i] = ec._PackageEntitlement_order(ctx, field, obj)
-		case "package":
-			out.Values[i] = ec._PackageEntitlement_package(ctx, field, obj)
-		case "packageId":
-			out.Values[i] = ec._PackageEntitlement_packageId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_meter(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "order":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_order(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "package":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_package(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "packageId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_packageId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriod":
-			out.Values[i] = ec._PackageEntitlement_resetPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_resetPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriodConfiguration":
-			out.Values[i] = ec._PackageEntitlement_resetPeriodConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_resetPeriodConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._PackageEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -64347,7 +66329,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var planImplementors = []string{"Plan"}
 
-func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *model.Plan) graphql.Marshaler {
+func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *ent.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -64359,106 +66341,943 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		case "additionalMetaData":
 			out.Values[i] = ec._Plan_additionalMetaData(ctx, field, obj)
 		case "awsMarketplacePlanDimension":
-			out.Values[i] = ec._Plan_awsMarketplacePlanDimension(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_awsMarketplacePlanDimension(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "basePlan":
-			out.Values[i] = ec._Plan_basePlan(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_basePlan(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingId":
 			out.Values[i] = ec._Plan_billingId(ctx, field, obj)
 		case "billingLinkUrl":
-			out.Values[i] = ec._Plan_billingLinkUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_billingLinkUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "compatibleAddons":
-			out.Values[i] = ec._Plan_compatibleAddons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_compatibleAddons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "compatiblePackageGroups":
-			out.Values[i] = ec._Plan_compatiblePackageGroups(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_compatiblePackageGroups(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Plan_createdAt(ctx, field, obj)
 		case "defaultTrialConfig":
-			out.Values[i] = ec._Plan_defaultTrialConfig(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_defaultTrialConfig(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._Plan_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Plan_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "draftDetails":
-			out.Values[i] = ec._Plan_draftDetails(ctx, field, obj)
-		case "draftSummary":
-			out.Values[i] = ec._Plan_draftSummary(ctx, field, obj)
-		case "entitlements":
-			out.Values[i] = ec._Plan_entitlements(ctx, field, obj)
-		case "environment":
-			out.Values[i] = ec._Plan_environment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_draftDetails(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "draftSummary":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_draftSummary(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "entitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_entitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "environment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_environment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Plan_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hiddenFromWidgets":
-			out.Values[i] = ec._Plan_hiddenFromWidgets(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_hiddenFromWidgets(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Plan_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "inheritedEntitlements":
-			out.Values[i] = ec._Plan_inheritedEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_inheritedEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "inheritedPackageEntitlements":
-			out.Values[i] = ec._Plan_inheritedPackageEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_inheritedPackageEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "isLatest":
-			out.Values[i] = ec._Plan_isLatest(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_isLatest(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "isParent":
-			out.Values[i] = ec._Plan_isParent(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_isParent(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "minimumSpend":
-			out.Values[i] = ec._Plan_minimumSpend(ctx, field, obj)
-		case "offer":
-			out.Values[i] = ec._Plan_offer(ctx, field, obj)
-		case "overageBillingPeriod":
-			out.Values[i] = ec._Plan_overageBillingPeriod(ctx, field, obj)
-		case "overagePrices":
-			out.Values[i] = ec._Plan_overagePrices(ctx, field, obj)
-		case "packageEntitlements":
-			out.Values[i] = ec._Plan_packageEntitlements(ctx, field, obj)
-		case "prices":
-			out.Values[i] = ec._Plan_prices(ctx, field, obj)
-		case "pricingType":
-			out.Values[i] = ec._Plan_pricingType(ctx, field, obj)
-		case "product":
-			out.Values[i] = ec._Plan_product(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_minimumSpend(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "offer":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_offer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "overageBillingPeriod":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_overageBillingPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "overagePrices":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_overagePrices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "packageEntitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_packageEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "prices":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_prices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pricingType":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_pricingType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "product":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_product(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "productId":
-			out.Values[i] = ec._Plan_productId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_productId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Plan_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Plan_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._Plan_syncStates(ctx, field, obj)
-		case "type":
-			out.Values[i] = ec._Plan_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_syncStates(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Plan_updatedAt(ctx, field, obj)
 		case "versionNumber":
 			out.Values[i] = ec._Plan_versionNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -64964,7 +67783,7 @@ func (ec *executionContext) _PrequelCredentials(ctx context.Context, sel ast.Sel
 
 var priceImplementors = []string{"Price"}
 
-func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, obj *model.Price) graphql.Marshaler {
+func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, obj *ent.Price) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, priceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -64974,79 +67793,699 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Price")
 		case "billingCadence":
-			out.Values[i] = ec._Price_billingCadence(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_billingCadence(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingCountryCode":
 			out.Values[i] = ec._Price_billingCountryCode(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._Price_billingId(ctx, field, obj)
 		case "billingModel":
-			out.Values[i] = ec._Price_billingModel(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_billingModel(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingPeriod":
-			out.Values[i] = ec._Price_billingPeriod(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_billingPeriod(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "blockSize":
 			out.Values[i] = ec._Price_blockSize(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Price_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
-			out.Values[i] = ec._Price_creditGrantCadence(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_creditGrantCadence(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditRate":
-			out.Values[i] = ec._Price_creditRate(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_creditRate(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "crmId":
-			out.Values[i] = ec._Price_crmId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_crmId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "crmLinkUrl":
-			out.Values[i] = ec._Price_crmLinkUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_crmLinkUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customCurrency":
-			out.Values[i] = ec._Price_customCurrency(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_customCurrency(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Price_environmentId(ctx, field, obj)
 		case "feature":
-			out.Values[i] = ec._Price_feature(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_feature(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureId":
-			out.Values[i] = ec._Price_featureId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_featureId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Price_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isOverridePrice":
-			out.Values[i] = ec._Price_isOverridePrice(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_isOverridePrice(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "maxUnitQuantity":
 			out.Values[i] = ec._Price_maxUnitQuantity(ctx, field, obj)
 		case "minUnitQuantity":
 			out.Values[i] = ec._Price_minUnitQuantity(ctx, field, obj)
 		case "package":
-			out.Values[i] = ec._Price_package(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_package(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "packageId":
-			out.Values[i] = ec._Price_packageId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_packageId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
-			out.Values[i] = ec._Price_price(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_price(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriod":
-			out.Values[i] = ec._Price_resetPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_resetPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriodConfiguration":
-			out.Values[i] = ec._Price_resetPeriodConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_resetPeriodConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "tiers":
-			out.Values[i] = ec._Price_tiers(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_tiers(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "tiersMode":
-			out.Values[i] = ec._Price_tiersMode(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_tiersMode(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "topUpCustomCurrencyId":
-			out.Values[i] = ec._Price_topUpCustomCurrencyId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_topUpCustomCurrencyId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "usedInSubscriptions":
-			out.Values[i] = ec._Price_usedInSubscriptions(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_usedInSubscriptions(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65192,7 +68631,7 @@ func (ec *executionContext) _PricingTypeChange(ctx context.Context, sel ast.Sele
 
 var productImplementors = []string{"Product"}
 
-func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
+func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -65204,79 +68643,451 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "additionalMetaData":
 			out.Values[i] = ec._Product_additionalMetaData(ctx, field, obj)
 		case "addons":
-			out.Values[i] = ec._Product_addons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_addons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "autoCancellationRules":
-			out.Values[i] = ec._Product_autoCancellationRules(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_autoCancellationRules(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "awsMarketplaceProductCode":
-			out.Values[i] = ec._Product_awsMarketplaceProductCode(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_awsMarketplaceProductCode(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "awsMarketplaceProductId":
-			out.Values[i] = ec._Product_awsMarketplaceProductId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_awsMarketplaceProductId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Product_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Product_displayName(ctx, field, obj)
 		case "downgradePlan":
-			out.Values[i] = ec._Product_downgradePlan(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_downgradePlan(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environment":
-			out.Values[i] = ec._Product_environment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_environment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Product_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hasSubscriptions":
-			out.Values[i] = ec._Product_hasSubscriptions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_hasSubscriptions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isDefaultProduct":
 			out.Values[i] = ec._Product_isDefaultProduct(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "multipleSubscriptions":
 			out.Values[i] = ec._Product_multipleSubscriptions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "plans":
-			out.Values[i] = ec._Product_plans(ctx, field, obj)
-		case "productSettings":
-			out.Values[i] = ec._Product_productSettings(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_plans(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "productSettings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_productSettings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Product_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Product_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionStartPlan":
-			out.Values[i] = ec._Product_subscriptionStartPlan(ctx, field, obj)
-		case "subscriptionUpdateUsageResetCutoffRule":
-			out.Values[i] = ec._Product_subscriptionUpdateUsageResetCutoffRule(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_subscriptionStartPlan(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "subscriptionUpdateUsageResetCutoffRule":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_subscriptionUpdateUsageResetCutoffRule(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Product_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -66787,7 +70598,7 @@ func (ec *executionContext) _StripeInvoicingCredentials(ctx context.Context, sel
 
 var subscriptionAddonImplementors = []string{"SubscriptionAddon"}
 
-func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionAddon) graphql.Marshaler {
+func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.SelectionSet, obj *ent.SubscriptionAddon) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionAddonImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -66797,38 +70608,162 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionAddon")
 		case "addon":
-			out.Values[i] = ec._SubscriptionAddon_addon(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_addon(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "addonId":
-			out.Values[i] = ec._SubscriptionAddon_addonId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_addonId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionAddon_createdAt(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._SubscriptionAddon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
-			out.Values[i] = ec._SubscriptionAddon_price(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_price(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "quantity":
 			out.Values[i] = ec._SubscriptionAddon_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subscription":
-			out.Values[i] = ec._SubscriptionAddon_subscription(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_subscription(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionAddon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -67366,7 +71301,7 @@ func (ec *executionContext) _SubscriptionMinimumSpend(ctx context.Context, sel a
 
 var subscriptionPriceImplementors = []string{"SubscriptionPrice"}
 
-func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionPrice) graphql.Marshaler {
+func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.SelectionSet, obj *ent.SubscriptionPrice) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionPriceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -67376,46 +71311,387 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionPrice")
 		case "billingModel":
-			out.Values[i] = ec._SubscriptionPrice_billingModel(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_billingModel(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionPrice_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
-			out.Values[i] = ec._SubscriptionPrice_creditGrantCadence(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_creditGrantCadence(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditRate":
-			out.Values[i] = ec._SubscriptionPrice_creditRate(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_creditRate(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditsQuantity":
-			out.Values[i] = ec._SubscriptionPrice_creditsQuantity(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_creditsQuantity(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionPrice_environmentId(ctx, field, obj)
 		case "featureId":
-			out.Values[i] = ec._SubscriptionPrice_featureId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_featureId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasSoftLimit":
-			out.Values[i] = ec._SubscriptionPrice_hasSoftLimit(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_hasSoftLimit(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._SubscriptionPrice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextGrantDate":
-			out.Values[i] = ec._SubscriptionPrice_nextGrantDate(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_nextGrantDate(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
-			out.Values[i] = ec._SubscriptionPrice_price(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_price(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscription":
-			out.Values[i] = ec._SubscriptionPrice_subscription(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_subscription(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionId":
-			out.Values[i] = ec._SubscriptionPrice_subscriptionId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_subscriptionId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "topUpCustomCurrencyId":
-			out.Values[i] = ec._SubscriptionPrice_topUpCustomCurrencyId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_topUpCustomCurrencyId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionPrice_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "usageLimit":
 			out.Values[i] = ec._SubscriptionPrice_usageLimit(ctx, field, obj)
@@ -67488,7 +71764,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics(ctx context.Conte
 
 var subscriptionQueryImplementors = []string{"SubscriptionQuery"}
 
-func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionQuery) graphql.Marshaler {
+func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionQueryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -67500,29 +71776,308 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 		case "additionalMetaData":
 			out.Values[i] = ec._SubscriptionQuery_additionalMetaData(ctx, field, obj)
 		case "addons":
-			out.Values[i] = ec._SubscriptionQuery_addons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_addons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingCycleAnchor":
-			out.Values[i] = ec._SubscriptionQuery_billingCycleAnchor(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_billingCycleAnchor(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingId":
 			out.Values[i] = ec._SubscriptionQuery_billingId(ctx, field, obj)
 		case "billingLinkUrl":
 			out.Values[i] = ec._SubscriptionQuery_billingLinkUrl(ctx, field, obj)
 		case "billingPeriod":
-			out.Values[i] = ec._SubscriptionQuery_billingPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_billingPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingSyncError":
-			out.Values[i] = ec._SubscriptionQuery_billingSyncError(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_billingSyncError(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "budget":
-			out.Values[i] = ec._SubscriptionQuery_budget(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_budget(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "budgetExceeded":
-			out.Values[i] = ec._SubscriptionQuery_budgetExceeded(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_budgetExceeded(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "cancelReason":
-			out.Values[i] = ec._SubscriptionQuery_cancelReason(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_cancelReason(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "cancellationDate":
 			out.Values[i] = ec._SubscriptionQuery_cancellationDate(ctx, field, obj)
 		case "coupon":
-			out.Values[i] = ec._SubscriptionQuery_coupon(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_coupon(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "coupons":
-			out.Values[i] = ec._SubscriptionQuery_coupons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_coupons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionQuery_createdAt(ctx, field, obj)
 		case "crmId":
@@ -67530,110 +72085,1040 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 		case "crmLinkUrl":
 			out.Values[i] = ec._SubscriptionQuery_crmLinkUrl(ctx, field, obj)
 		case "currentBillingPeriodEnd":
-			out.Values[i] = ec._SubscriptionQuery_currentBillingPeriodEnd(ctx, field, obj)
-		case "currentBillingPeriodStart":
-			out.Values[i] = ec._SubscriptionQuery_currentBillingPeriodStart(ctx, field, obj)
-		case "customer":
-			out.Values[i] = ec._SubscriptionQuery_customer(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_currentBillingPeriodEnd(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "currentBillingPeriodStart":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_currentBillingPeriodStart(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "customer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_customer(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customerId":
-			out.Values[i] = ec._SubscriptionQuery_customerId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_customerId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "effectiveEndDate":
 			out.Values[i] = ec._SubscriptionQuery_effectiveEndDate(ctx, field, obj)
 		case "endDate":
 			out.Values[i] = ec._SubscriptionQuery_endDate(ctx, field, obj)
 		case "entitlements":
-			out.Values[i] = ec._SubscriptionQuery_entitlements(ctx, field, obj)
-		case "environment":
-			out.Values[i] = ec._SubscriptionQuery_environment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_entitlements(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "environment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_environment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionQuery_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "experiment":
-			out.Values[i] = ec._SubscriptionQuery_experiment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_experiment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "experimentInfo":
-			out.Values[i] = ec._SubscriptionQuery_experimentInfo(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_experimentInfo(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "freeItems":
-			out.Values[i] = ec._SubscriptionQuery_freeItems(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_freeItems(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._SubscriptionQuery_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastUsageInvoice":
-			out.Values[i] = ec._SubscriptionQuery_lastUsageInvoice(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_lastUsageInvoice(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "latestInvoice":
-			out.Values[i] = ec._SubscriptionQuery_latestInvoice(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_latestInvoice(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "minimumSpend":
-			out.Values[i] = ec._SubscriptionQuery_minimumSpend(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_minimumSpend(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "oldBillingId":
-			out.Values[i] = ec._SubscriptionQuery_oldBillingId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_oldBillingId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payingCustomer":
-			out.Values[i] = ec._SubscriptionQuery_payingCustomer(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_payingCustomer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payingCustomerId":
-			out.Values[i] = ec._SubscriptionQuery_payingCustomerId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_payingCustomerId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "paymentCollection":
-			out.Values[i] = ec._SubscriptionQuery_paymentCollection(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_paymentCollection(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "paymentCollectionMethod":
-			out.Values[i] = ec._SubscriptionQuery_paymentCollectionMethod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_paymentCollectionMethod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "plan":
-			out.Values[i] = ec._SubscriptionQuery_plan(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_plan(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prices":
-			out.Values[i] = ec._SubscriptionQuery_prices(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_prices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "pricingType":
-			out.Values[i] = ec._SubscriptionQuery_pricingType(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_pricingType(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
-			out.Values[i] = ec._SubscriptionQuery_refId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_refId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resource":
-			out.Values[i] = ec._SubscriptionQuery_resource(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_resource(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resourceId":
-			out.Values[i] = ec._SubscriptionQuery_resourceId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_resourceId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "salesforceId":
 			out.Values[i] = ec._SubscriptionQuery_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
-			out.Values[i] = ec._SubscriptionQuery_scheduledUpdates(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_scheduledUpdates(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "startDate":
 			out.Values[i] = ec._SubscriptionQuery_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._SubscriptionQuery_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionEntitlements":
-			out.Values[i] = ec._SubscriptionQuery_subscriptionEntitlements(ctx, field, obj)
-		case "subscriptionId":
-			out.Values[i] = ec._SubscriptionQuery_subscriptionId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_subscriptionEntitlements(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "subscriptionId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_subscriptionId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._SubscriptionQuery_syncStates(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_syncStates(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "totalPrice":
-			out.Values[i] = ec._SubscriptionQuery_totalPrice(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_totalPrice(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "trialConfiguration":
-			out.Values[i] = ec._SubscriptionQuery_trialConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_trialConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "trialEndDate":
 			out.Values[i] = ec._SubscriptionQuery_trialEndDate(ctx, field, obj)
 		case "wasInTrial":
@@ -68831,7 +74316,11 @@ func (ec *executionContext) marshalNAccountEmailDomain2ᚖgithubᚗcomᚋstigg�
 	return ec._AccountEmailDomain(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx context.Context, sel ast.SelectionSet, v *model.Addon) graphql.Marshaler {
+func (ec *executionContext) marshalNAddon2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx context.Context, sel ast.SelectionSet, v ent.Addon) graphql.Marshaler {
+	return ec._Addon(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx context.Context, sel ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -69053,7 +74542,7 @@ func (ec *executionContext) marshalNConnectionCursor2string(ctx context.Context,
 	return res
 }
 
-func (ec *executionContext) marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
+func (ec *executionContext) marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -69554,11 +75043,11 @@ func (ec *executionContext) marshalNExperimentStatus2githubᚗcomᚋstiggᚑself
 	return v
 }
 
-func (ec *executionContext) marshalNFeature2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx context.Context, sel ast.SelectionSet, v model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalNFeature2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx context.Context, sel ast.SelectionSet, v ent.Feature) graphql.Marshaler {
 	return ec._Feature(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx context.Context, sel ast.SelectionSet, v *model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx context.Context, sel ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -69885,6 +75374,10 @@ func (ec *executionContext) marshalNOfferStatus2githubᚗcomᚋstiggᚑselfhost�
 	return v
 }
 
+func (ec *executionContext) marshalNPackageDto2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageDto(ctx context.Context, sel ast.SelectionSet, v model.PackageDto) graphql.Marshaler {
+	return ec._PackageDto(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPackageDto2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageDto(ctx context.Context, sel ast.SelectionSet, v *model.PackageDto) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -69895,7 +75388,7 @@ func (ec *executionContext) marshalNPackageDto2ᚖgithubᚗcomᚋstiggᚑselfhos
 	return ec._PackageDto(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -69985,11 +75478,11 @@ func (ec *executionContext) marshalNPaymentCollection2githubᚗcomᚋstiggᚑsel
 	return v
 }
 
-func (ec *executionContext) marshalNPlan2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx context.Context, sel ast.SelectionSet, v model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalNPlan2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx context.Context, sel ast.SelectionSet, v ent.Plan) graphql.Marshaler {
 	return ec._Plan(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx context.Context, sel ast.SelectionSet, v *model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx context.Context, sel ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70134,7 +75627,7 @@ func (ec *executionContext) marshalNPlanSortFields2githubᚗcomᚋstiggᚑselfho
 	return v
 }
 
-func (ec *executionContext) marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx context.Context, sel ast.SelectionSet, v *model.Price) graphql.Marshaler {
+func (ec *executionContext) marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx context.Context, sel ast.SelectionSet, v *ent.Price) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70184,7 +75677,11 @@ func (ec *executionContext) marshalNPricingType2githubᚗcomᚋstiggᚑselfhost�
 	return v
 }
 
-func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
+func (ec *executionContext) marshalNProduct2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v ent.Product) graphql.Marshaler {
+	return ec._Product(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70237,6 +75734,10 @@ func (ec *executionContext) marshalNProductEdge2ᚖgithubᚗcomᚋstiggᚑselfho
 func (ec *executionContext) unmarshalNProductFilter2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductFilter(ctx context.Context, v any) (*model.ProductFilter, error) {
 	res, err := ec.unmarshalInputProductFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProductSettings2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductSettings(ctx context.Context, sel ast.SelectionSet, v model.ProductSettings) graphql.Marshaler {
+	return ec._ProductSettings(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNProductSettings2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductSettings(ctx context.Context, sel ast.SelectionSet, v *model.ProductSettings) graphql.Marshaler {
@@ -70489,7 +75990,7 @@ func (ec *executionContext) marshalNStripeAccountSource2githubᚗcomᚋstiggᚑs
 	return v
 }
 
-func (ec *executionContext) marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddon(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionAddon) graphql.Marshaler {
+func (ec *executionContext) marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddon(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriptionAddon) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70635,7 +76136,7 @@ func (ec *executionContext) marshalNSubscriptionInvoiceStatus2githubᚗcomᚋsti
 	return v
 }
 
-func (ec *executionContext) marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPrice(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionPrice) graphql.Marshaler {
+func (ec *executionContext) marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPrice(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriptionPrice) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70671,7 +76172,7 @@ func (ec *executionContext) marshalNSubscriptionPricingTypeStatistics2ᚖgithub�
 	return ec._SubscriptionPricingTypeStatistics(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQuery(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionQuery) graphql.Marshaler {
+func (ec *executionContext) marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70799,6 +76300,10 @@ func (ec *executionContext) unmarshalNSubscriptionUpdateUsageCutoffBehavior2gith
 
 func (ec *executionContext) marshalNSubscriptionUpdateUsageCutoffBehavior2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionUpdateUsageCutoffBehavior(ctx context.Context, sel ast.SelectionSet, v model.SubscriptionUpdateUsageCutoffBehavior) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSubscriptionUpdateUsageResetCutoffRule2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionUpdateUsageResetCutoffRule(ctx context.Context, sel ast.SelectionSet, v model.SubscriptionUpdateUsageResetCutoffRule) graphql.Marshaler {
+	return ec._SubscriptionUpdateUsageResetCutoffRule(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNSubscriptionUpdateUsageResetCutoffRule2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionUpdateUsageResetCutoffRule(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionUpdateUsageResetCutoffRule) graphql.Marshaler {
@@ -71194,14 +76699,14 @@ func (ec *executionContext) marshalOAdditionalMetaDataChange2ᚖgithubᚗcomᚋs
 	return ec._AdditionalMetaDataChange(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
+func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, sel, v[i])
+		return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -71213,7 +76718,7 @@ func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	return ret
 }
 
-func (ec *executionContext) marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx context.Context, sel ast.SelectionSet, v *model.Addon) graphql.Marshaler {
+func (ec *executionContext) marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx context.Context, sel ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -71576,7 +77081,7 @@ func (ec *executionContext) marshalOConnectionCursor2ᚖstring(ctx context.Conte
 	return res
 }
 
-func (ec *executionContext) marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
+func (ec *executionContext) marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -72515,14 +78020,14 @@ func (ec *executionContext) marshalOExperiment2ᚖgithubᚗcomᚋstiggᚑselfhos
 	return ec._Experiment(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Feature) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, sel, v[i])
+		return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -72534,7 +78039,7 @@ func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhos
 	return ret
 }
 
-func (ec *executionContext) marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx context.Context, sel ast.SelectionSet, v *model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx context.Context, sel ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73303,14 +78808,14 @@ func (ec *executionContext) marshalOPackageDto2ᚖgithubᚗcomᚋstiggᚑselfhos
 	return ec._PackageDto(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx, sel, v[i])
+		return ec.marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73322,7 +78827,7 @@ func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstig
 	return ret
 }
 
-func (ec *executionContext) marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73573,14 +79078,14 @@ func (ec *executionContext) marshalOPaymentMethodType2ᚖgithubᚗcomᚋstiggᚑ
 	return v
 }
 
-func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, sel, v[i])
+		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73592,7 +79097,7 @@ func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	return ret
 }
 
-func (ec *executionContext) marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx context.Context, sel ast.SelectionSet, v *model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx context.Context, sel ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73797,14 +79302,14 @@ func (ec *executionContext) unmarshalOPlanSort2ᚕᚖgithubᚗcomᚋstiggᚑself
 	return res, nil
 }
 
-func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Price) graphql.Marshaler {
+func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, sel, v[i])
+		return ec.marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73816,7 +79321,7 @@ func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	return ret
 }
 
-func (ec *executionContext) marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx context.Context, sel ast.SelectionSet, v *model.Price) graphql.Marshaler {
+func (ec *executionContext) marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx context.Context, sel ast.SelectionSet, v *ent.Price) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73965,7 +79470,7 @@ func (ec *executionContext) unmarshalOPricingTypeFilterComparison2ᚖgithubᚗco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
+func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -74309,14 +79814,14 @@ func (ec *executionContext) marshalOStripeAccountMode2ᚖgithubᚗcomᚋstiggᚑ
 	return v
 }
 
-func (ec *executionContext) marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionAddon) graphql.Marshaler {
+func (ec *executionContext) marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SubscriptionAddon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddon(ctx, sel, v[i])
+		return ec.marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddon(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -74591,14 +80096,14 @@ func (ec *executionContext) unmarshalOSubscriptionMinimumSpendValueInput2ᚖgith
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionPrice) graphql.Marshaler {
+func (ec *executionContext) marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SubscriptionPrice) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPrice(ctx, sel, v[i])
+		return ec.marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPrice(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -74874,6 +80379,18 @@ func (ec *executionContext) marshalOTrialedPlan2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
+	res, err := scalar.UnmarshalUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, sel ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalUUID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx context.Context, v any) ([]uuid.UUID, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // Resolver is the root of the resolver tree: the dependencies every
@@ -17,7 +18,9 @@ type Resolver struct {
 	Client          *ent.Client
 	Clock           clock.Clock
 	CustomerService *customers.Service
-	Log             *slog.Logger
+	// SubscriptionService is the subscription lifecycle.
+	SubscriptionService *subscription.Service
+	Log                 *slog.Logger
 }
 
 // NewResolver wires the domain services over client.
@@ -29,10 +32,11 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		log = slog.Default()
 	}
 	return &Resolver{
-		Client:          client,
-		Clock:           clk,
-		CustomerService: customers.New(client, clk),
-		Log:             log,
+		Client:              client,
+		Clock:               clk,
+		CustomerService:     customers.New(client, clk),
+		SubscriptionService: subscription.New(client, clk),
+		Log:                 log,
 	}
 }
 
