@@ -353,7 +353,10 @@ func parentFilter(parent *nestquery.Spec, foreignKey string) customFilter {
 			return nil, err
 		}
 		return func(s *sql.Selector) {
-			sub := sql.Select(parent.IDColumn).From(sql.Table(parent.Table))
+			// The subquery takes the outer query's dialect, so that columns
+			// of filters nested in it are quoted for the right database.
+			d := sql.Dialect(s.Dialect())
+			sub := d.Select(parent.IDColumn).From(d.Table(parent.Table))
 			p(sub)
 			s.Where(sql.In(s.C(foreignKey), sub))
 		}, nil

@@ -354,14 +354,14 @@ func (r *Resolver) subCoupon(ctx context.Context, s *ent.CustomerSubscription) (
 func (r *Resolver) subAddons(ctx context.Context, s *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error) {
 	return loadList(ctx, s.ID, "addons", func(ctx context.Context, ids []uuid.UUID) ([]*ent.SubscriptionAddon, error) {
 		return r.Client.SubscriptionAddon.Query().Where(subscriptionaddon.SubscriptionIDIn(ids...)).
-			Order(ent.Asc(subscriptionaddon.FieldCreatedAt), ent.Asc(subscriptionaddon.FieldID)).All(ctx)
+			Order(subscriptionaddon.ByAddonField(addon.FieldRefID), subscriptionaddon.ByID()).All(ctx)
 	}, func(a *ent.SubscriptionAddon) uuid.UUID { return a.SubscriptionID }, func(a *ent.SubscriptionAddon) uuid.UUID { return a.ID })
 }
 
 func (r *Resolver) subPrices(ctx context.Context, s *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error) {
 	return loadList(ctx, s.ID, "prices", func(ctx context.Context, ids []uuid.UUID) ([]*ent.SubscriptionPrice, error) {
 		return r.Client.SubscriptionPrice.Query().Where(subscriptionprice.SubscriptionIDIn(ids...)).
-			Order(ent.Asc(subscriptionprice.FieldCreatedAt), ent.Asc(subscriptionprice.FieldID)).All(ctx)
+			Order(subscriptionprice.ByPriceField(price.FieldPosition), subscriptionprice.ByID()).All(ctx)
 	}, func(p *ent.SubscriptionPrice) uuid.UUID { return p.SubscriptionID }, func(p *ent.SubscriptionPrice) uuid.UUID { return p.ID })
 }
 
