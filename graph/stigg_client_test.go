@@ -79,8 +79,8 @@ func TestStiggClientDocuments(t *testing.T) {
 		// provisionSubscriptionV2: Pro, monthly, 3 seats, one extra-seats add-on.
 		d := run(t, s, clientDoc(t, "ProvisionSubscription"), map[string]any{"input": map[string]any{
 			"customerId": "acme", "planId": "plan-revvenu-pro", "billingPeriod": "MONTHLY",
-			"billableFeatures": []any{map[string]any{"featureId": "feature-seats", "quantity": 3}},
-			"addons":           []any{map[string]any{"addonId": "addon-extra-seats", "quantity": 2}},
+			"billableFeatures":   []any{map[string]any{"featureId": "feature-seats", "quantity": 3}},
+			"addons":             []any{map[string]any{"addonId": "addon-extra-seats", "quantity": 2}},
 			"additionalMetaData": map[string]any{"source": "test"},
 		}})
 		ps := jsonPath(t, d, "provisionSubscription")
@@ -195,4 +195,3 @@ func TestStiggClientDocuments(t *testing.T) {
 		eq(t, "cancellationDate", jsonPath(t, cancelled, "cancellationDate"), "2026-01-01T12:00:00.000Z")
 	})
 }
-
