@@ -246,8 +246,8 @@ func TestUpdateSubscription(t *testing.T) {
 			billingPeriod additionalMetaData addons { quantity addon { refId } } prices { usageLimit price { billingPeriod } }
 			totalPrice { subTotal { amount } addonsTotal { amount } } } }`
 		d := run(t, s, update, map[string]any{"in": map[string]any{"subscriptionId": id,
-			"addons":           []any{map[string]any{"addonId": "addon-extra-seats", "quantity": 3}},
-			"billableFeatures": []any{map[string]any{"featureId": "feature-seats", "quantity": 10}},
+			"addons":             []any{map[string]any{"addonId": "addon-extra-seats", "quantity": 3}},
+			"billableFeatures":   []any{map[string]any{"featureId": "feature-seats", "quantity": 10}},
 			"additionalMetaData": map[string]any{"team": "sales"}}})
 		u := jsonPath(t, d, "updateOneSubscription")
 		eq(t, "addon quantity", jsonPath(t, u, "addons", 0, "quantity"), 3.0)
