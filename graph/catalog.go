@@ -266,10 +266,7 @@ func (r *Resolver) trialedPlans(ctx context.Context, c *ent.Customer) ([]*model.
 	if err != nil {
 		return nil, err
 	}
-	products, err := r.trialedProducts(ctx, c.ID)
-	if err != nil {
-		return nil, err
-	}
+	cat := r.catalog(ctx, c.EnvironmentID)
 	out := []*model.TrialedPlan{}
 	seen := map[uuid.UUID]bool{}
 	for _, s := range h.subs {
@@ -279,7 +276,11 @@ func (r *Resolver) trialedPlans(ctx context.Context, c *ent.Customer) ([]*model.
 		}
 		seen[p.ID] = true
 		tp := &model.TrialedPlan{PlanID: ptr(p.ID.String()), PlanRefID: ptr(p.RefID), ProductID: ptr(p.ProductID.String())}
-		if prod := products[p.ProductID]; prod != nil {
+		prod, err := cat.product(ctx, p.ProductID)
+		if err != nil {
+			return nil, err
+		}
+		if prod != nil {
 			tp.ProductRefID = ptr(prod.RefID)
 		}
 		out = append(out, tp)
@@ -290,7 +291,7 @@ func (r *Resolver) trialedPlans(ctx context.Context, c *ent.Customer) ([]*model.
 // eligibleForTrial tells, for each product with a trial, whether the
 // customer may still start one (subscription.TrialConsumed).
 func (r *Resolver) eligibleForTrial(ctx context.Context, c *ent.Customer) ([]*model.EligibleForTrial, error) {
-	products, err := r.trialProducts(ctx, c.ID, c.EnvironmentID)
+	products, err := r.trialProducts(ctx, c.EnvironmentID)
 	if err != nil {
 		return nil, err
 	}

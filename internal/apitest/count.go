@@ -14,6 +14,8 @@ import (
 type CountingDriver struct {
 	dialect.Driver
 	n atomic.Int64
+	// Log, when set, receives every statement (for debugging a count).
+	Log func(query string)
 }
 
 // Count returns the number of statements run so far.
@@ -24,13 +26,13 @@ func (d *CountingDriver) Reset() { d.n.Store(0) }
 
 // Exec counts and runs a statement.
 func (d *CountingDriver) Exec(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
+	d.count(query)
 	return d.Driver.Exec(ctx, query, args, v)
 }
 
 // Query counts and runs a query.
 func (d *CountingDriver) Query(ctx context.Context, query string, args, v any) error {
-	d.n.Add(1)
+	d.count(query)
 	return d.Driver.Query(ctx, query, args, v)
 }
 
@@ -40,20 +42,27 @@ func (d *CountingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{Tx: tx, n: &d.n}, nil
+	return &countingTx{Tx: tx, d: d}, nil
+}
+
+func (d *CountingDriver) count(query string) {
+	d.n.Add(1)
+	if d.Log != nil {
+		d.Log(query)
+	}
 }
 
 type countingTx struct {
 	dialect.Tx
-	n *atomic.Int64
+	d *CountingDriver
 }
 
 func (t *countingTx) Exec(ctx context.Context, query string, args, v any) error {
-	t.n.Add(1)
+	t.d.count(query)
 	return t.Tx.Exec(ctx, query, args, v)
 }
 
 func (t *countingTx) Query(ctx context.Context, query string, args, v any) error {
-	t.n.Add(1)
+	t.d.count(query)
 	return t.Tx.Query(ctx, query, args, v)
 }
