@@ -107,6 +107,7 @@ func ptr[T any](v T) *T { return &v }
 func (r *Resolver) customersByID(ctx context.Context, ids []uuid.UUID) ([]*ent.Customer, error) {
 	return r.Client.Customer.Query().Where(customer.IDIn(ids...)).All(ctx)
 }
+
 var (
 	planID     = func(p *ent.Plan) uuid.UUID { return p.ID }
 	addonID    = func(a *ent.Addon) uuid.UUID { return a.ID }
