@@ -136,6 +136,28 @@ func provisioned(c *ent.Customer) *model.ProvisionedCustomer {
 	}
 }
 
+// provisionCustomer creates the customer and, when params are given, its
+// subscription in the same transaction (an unknown plan leaves no customer).
+func (r *Resolver) provisionCustomer(ctx context.Context, env uuid.UUID, in customers.CreateInput, params *model.ProvisionCustomerSubscriptionInput) (*model.ProvisionedCustomer, error) {
+	if params == nil {
+		c, err := r.CustomerService.Create(ctx, env, in)
+		if err != nil {
+			return nil, err
+		}
+		return provisioned(c), nil
+	}
+	var res *subscription.Result
+	c, err := r.CustomerService.CreateWith(ctx, env, in, func(ctx context.Context, tx *ent.Tx, c *ent.Customer) error {
+		var err error
+		res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, c, customerSubscriptionInput(c.CustomerID, params))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return provisionedWith(c, res), nil
+}
+
 // provisionedWith is the answer of provisionCustomer with subscriptionParams.
 func provisionedWith(c *ent.Customer, res *subscription.Result) *model.ProvisionedCustomer {
 	return &model.ProvisionedCustomer{

@@ -589,22 +589,7 @@ func (r *mutationResolver) ProvisionCustomer(ctx context.Context, input model.Pr
 		return nil, err
 	}
 	in.Fields.ExcludeFromExperiment = input.ExcludeFromExperiment
-	if input.SubscriptionParams == nil {
-		c, err := r.CustomerService.Create(ctx, env, in)
-		if err != nil {
-			return nil, err
-		}
-		return provisioned(c), nil
-	}
-	var res *subscription.Result
-	c, err := r.CustomerService.CreateWith(ctx, env, in, func(ctx context.Context, tx *ent.Tx, c *ent.Customer) error {
-		res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, c, customerSubscriptionInput(c.CustomerID, input.SubscriptionParams))
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return provisionedWith(c, res), nil
+	return r.provisionCustomer(ctx, env, in, input.SubscriptionParams)
 }
 
 // CreateOneCustomer is the resolver for the createOneCustomer field.
