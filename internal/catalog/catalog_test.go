@@ -151,3 +151,19 @@ func TestBadFiles(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func TestJSONCatalog(t *testing.T) {
+	f, err := catalog.Parse("catalog.json", []byte(`{
+		"products": [{"refId": "p", "displayName": "P"}],
+		"features": [{"refId": "f", "displayName": "F", "type": "BOOLEAN"}],
+		"plans": [{"refId": "a", "product": "p", "displayName": "A", "entitlements": [{"feature": "f"}],
+			"prices": [{"billingModel": "FLAT_FEE", "billingPeriod": "MONTHLY", "amount": 5}]}],
+		"coupons": [{"refId": "c", "name": "C", "amountsOff": [{"amount": 3, "currency": "EUR"}]}]
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Plans) != 1 || f.Plans[0].Prices[0].Currency != "USD" || len(f.Coupons[0].AmountsOff) != 1 {
+		t.Fatalf("parsed: %+v", f)
+	}
+}
