@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -31,13 +32,21 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Resolver{
+	r := &Resolver{
 		Client:              client,
 		Clock:               clk,
 		CustomerService:     customers.New(client, clk),
 		SubscriptionService: subscription.New(client, clk),
 		Log:                 log,
 	}
+	// Archiving a customer ends its subscriptions in the same transaction.
+	r.CustomerService.AddHook(func(ctx context.Context, tx *ent.Tx, op customers.Op, c *ent.Customer) error {
+		if op != customers.OpArchived {
+			return nil
+		}
+		return r.SubscriptionService.CancelForArchivedCustomer(ctx, tx, c)
+	})
+	return r
 }
 
 // NewSchema returns the executable schema over r.

@@ -379,3 +379,16 @@ func TestCatalogConnections(t *testing.T) {
 		s.Fail("BadUserInput", `{ plans(filter: {offer: {id: {eq: "x"}}}) { totalCount } }`, nil)
 	})
 }
+
+func TestArchivingCustomerEndsSubscriptions(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		id := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"})["subscriptionId"].(string)
+		run(t, s, `mutation { archiveCustomer(input: {customerId: "c1"}) { id } }`, nil)
+		got := getSub(t, s, id)
+		eq(t, "status", got["status"], "CANCELED")
+		eq(t, "reason", got["cancelReason"], "CustomerArchived")
+		s.Fail("CustomerIsArchived", provisionDoc, map[string]any{"in": map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"}})
+	})
+}

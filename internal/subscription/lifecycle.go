@@ -905,3 +905,27 @@ func (s *Service) Active(ctx context.Context, env uuid.UUID, customerID string, 
 	}
 	return q.All(ctx)
 }
+
+// ReasonCustomerArchived is the cancel reason of subscriptions ended by
+// archiving their customer.
+const ReasonCustomerArchived = "CustomerArchived"
+
+// CancelForArchivedCustomer ends, inside the archive's transaction, every
+// subscription of the customer that has not ended yet, as Stigg does: an
+// archived customer keeps no live subscription. Registered as a
+// customers.Hook for the archive operation.
+func (s *Service) CancelForArchivedCustomer(ctx context.Context, tx *ent.Tx, c *ent.Customer) error {
+	now := s.clock.Now()
+	live, err := tx.CustomerSubscription.Query().Where(customersubscription.CustomerID(c.ID),
+		customersubscription.StatusIn(liveStatuses...),
+		customersubscription.Or(customersubscription.EffectiveEndDateIsNil(), customersubscription.EffectiveEndDateGT(now))).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, sub := range live {
+		if _, err := cancelAt(ctx, tx, sub, now, now, ReasonCustomerArchived); err != nil {
+			return err
+		}
+	}
+	return nil
+}
