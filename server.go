@@ -20,6 +20,7 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/db/migrations"
@@ -108,6 +109,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c.register(fs)
 	addr := fs.String("addr", envOr("ADDR", "localhost:8080"), "address to listen on [env ADDR]")
 	apiKey := fs.String("api-key", envOr("STIGG_API_KEY", ""), "make this exact server key valid for the default environment [env STIGG_API_KEY]")
+	catalogFile := fs.String("catalog", envOr("CATALOG_FILE", ""), "catalog file (YAML or JSON, see docs/catalog.md) loaded at start; the embedded demo catalog when empty [env CATALOG_FILE]")
 	logFormat := fs.String("log-format", envOr("LOG_FORMAT", "json"), "log format: json or text [env LOG_FORMAT]")
 	var bf billingFlags
 	bf.register(fs)
@@ -175,6 +177,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	clk := clock.System{}
+	sum, err := catalog.Load(ctx, st.Client, clk.Now(), *catalogFile)
+	if err != nil {
+		return err
+	}
+	source := *catalogFile
+	if source == "" {
+		source = catalog.DemoName
+	}
+	log.Info("catalog loaded", "source", source, "summary", sum.String())
+
 	syncer, err := bf.newSyncer(ctx, st, clk, log)
 	if err != nil {
 		return err

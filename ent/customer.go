@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
@@ -65,6 +66,8 @@ type Customer struct {
 	DefaultPaymentExpirationYear *int `json:"default_payment_expiration_year,omitempty"`
 	// ExcludeFromExperiment holds the value of the "exclude_from_experiment" field.
 	ExcludeFromExperiment *bool `json:"exclude_from_experiment,omitempty"`
+	// CouponID holds the value of the "coupon_id" field.
+	CouponID *uuid.UUID `json:"coupon_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
@@ -85,9 +88,11 @@ type CustomerEdges struct {
 	PromotionalEntitlements []*PromotionalEntitlement `json:"promotional_entitlements,omitempty"`
 	// SyncStates holds the value of the sync_states edge.
 	SyncStates []*SyncState `json:"sync_states,omitempty"`
+	// Coupon holds the value of the coupon edge.
+	Coupon *Coupon `json:"coupon,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 }
 
 // EnvironmentOrErr returns the Environment value or an error if the edge
@@ -137,11 +142,24 @@ func (e CustomerEdges) SyncStatesOrErr() ([]*SyncState, error) {
 	return nil, &NotLoadedError{edge: "sync_states"}
 }
 
+// CouponOrErr returns the Coupon value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomerEdges) CouponOrErr() (*Coupon, error) {
+	if e.Coupon != nil {
+		return e.Coupon, nil
+	} else if e.loadedTypes[5] {
+		return nil, &NotFoundError{label: coupon.Label}
+	}
+	return nil, &NotLoadedError{edge: "coupon"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case customer.FieldCouponID:
+			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case customer.FieldAdditionalMetaData, customer.FieldBillingInfo:
 			values[i] = new([]byte)
 		case customer.FieldExcludeFromExperiment:
@@ -327,6 +345,13 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				_m.ExcludeFromExperiment = new(bool)
 				*_m.ExcludeFromExperiment = value.Bool
 			}
+		case customer.FieldCouponID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field coupon_id", values[i])
+			} else if value.Valid {
+				_m.CouponID = new(uuid.UUID)
+				*_m.CouponID = *value.S.(*uuid.UUID)
+			}
 		case customer.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field deleted_at", values[i])
@@ -370,6 +395,11 @@ func (_m *Customer) QueryPromotionalEntitlements() *PromotionalEntitlementQuery 
 // QuerySyncStates queries the "sync_states" edge of the Customer entity.
 func (_m *Customer) QuerySyncStates() *SyncStateQuery {
 	return NewCustomerClient(_m.config).QuerySyncStates(_m)
+}
+
+// QueryCoupon queries the "coupon" edge of the Customer entity.
+func (_m *Customer) QueryCoupon() *CouponQuery {
+	return NewCustomerClient(_m.config).QueryCoupon(_m)
 }
 
 // Update returns a builder for updating this Customer.
@@ -490,6 +520,11 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	if v := _m.ExcludeFromExperiment; v != nil {
 		builder.WriteString("exclude_from_experiment=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.CouponID; v != nil {
+		builder.WriteString("coupon_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteString(", ")

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
@@ -305,6 +306,20 @@ func (_c *CustomerCreate) SetNillableExcludeFromExperiment(v *bool) *CustomerCre
 	return _c
 }
 
+// SetCouponID sets the "coupon_id" field.
+func (_c *CustomerCreate) SetCouponID(v uuid.UUID) *CustomerCreate {
+	_c.mutation.SetCouponID(v)
+	return _c
+}
+
+// SetNillableCouponID sets the "coupon_id" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableCouponID(v *uuid.UUID) *CustomerCreate {
+	if v != nil {
+		_c.SetCouponID(*v)
+	}
+	return _c
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (_c *CustomerCreate) SetDeletedAt(v time.Time) *CustomerCreate {
 	_c.mutation.SetDeletedAt(v)
@@ -396,6 +411,11 @@ func (_c *CustomerCreate) AddSyncStates(v ...*SyncState) *CustomerCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddSyncStateIDs(ids...)
+}
+
+// SetCoupon sets the "coupon" edge to the Coupon entity.
+func (_c *CustomerCreate) SetCoupon(v *Coupon) *CustomerCreate {
+	return _c.SetCouponID(v.ID)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -672,6 +692,23 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CouponIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customer.CouponTable,
+			Columns: []string{customer.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CouponID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -1083,6 +1120,24 @@ func (u *CustomerUpsert) UpdateExcludeFromExperiment() *CustomerUpsert {
 // ClearExcludeFromExperiment clears the value of the "exclude_from_experiment" field.
 func (u *CustomerUpsert) ClearExcludeFromExperiment() *CustomerUpsert {
 	u.SetNull(customer.FieldExcludeFromExperiment)
+	return u
+}
+
+// SetCouponID sets the "coupon_id" field.
+func (u *CustomerUpsert) SetCouponID(v uuid.UUID) *CustomerUpsert {
+	u.Set(customer.FieldCouponID, v)
+	return u
+}
+
+// UpdateCouponID sets the "coupon_id" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCouponID() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCouponID)
+	return u
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (u *CustomerUpsert) ClearCouponID() *CustomerUpsert {
+	u.SetNull(customer.FieldCouponID)
 	return u
 }
 
@@ -1575,6 +1630,27 @@ func (u *CustomerUpsertOne) UpdateExcludeFromExperiment() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearExcludeFromExperiment() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearExcludeFromExperiment()
+	})
+}
+
+// SetCouponID sets the "coupon_id" field.
+func (u *CustomerUpsertOne) SetCouponID(v uuid.UUID) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCouponID(v)
+	})
+}
+
+// UpdateCouponID sets the "coupon_id" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCouponID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCouponID()
+	})
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (u *CustomerUpsertOne) ClearCouponID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCouponID()
 	})
 }
 
@@ -2237,6 +2313,27 @@ func (u *CustomerUpsertBulk) UpdateExcludeFromExperiment() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearExcludeFromExperiment() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearExcludeFromExperiment()
+	})
+}
+
+// SetCouponID sets the "coupon_id" field.
+func (u *CustomerUpsertBulk) SetCouponID(v uuid.UUID) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCouponID(v)
+	})
+}
+
+// UpdateCouponID sets the "coupon_id" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCouponID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCouponID()
+	})
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (u *CustomerUpsertBulk) ClearCouponID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCouponID()
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
@@ -34,6 +35,7 @@ type CustomerQuery struct {
 	withPaidSubscriptions       *CustomerSubscriptionQuery
 	withPromotionalEntitlements *PromotionalEntitlementQuery
 	withSyncStates              *SyncStateQuery
+	withCoupon                  *CouponQuery
 	modifiers                   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -174,6 +176,28 @@ func (_q *CustomerQuery) QuerySyncStates() *SyncStateQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(syncstate.Table, syncstate.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.SyncStatesTable, customer.SyncStatesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCoupon chains the current query on the "coupon" edge.
+func (_q *CustomerQuery) QueryCoupon() *CouponQuery {
+	query := (&CouponClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(coupon.Table, coupon.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, customer.CouponTable, customer.CouponColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -378,6 +402,7 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withPaidSubscriptions:       _q.withPaidSubscriptions.Clone(),
 		withPromotionalEntitlements: _q.withPromotionalEntitlements.Clone(),
 		withSyncStates:              _q.withSyncStates.Clone(),
+		withCoupon:                  _q.withCoupon.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -437,6 +462,17 @@ func (_q *CustomerQuery) WithSyncStates(opts ...func(*SyncStateQuery)) *Customer
 		opt(query)
 	}
 	_q.withSyncStates = query
+	return _q
+}
+
+// WithCoupon tells the query-builder to eager-load the nodes that are connected to
+// the "coupon" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithCoupon(opts ...func(*CouponQuery)) *CustomerQuery {
+	query := (&CouponClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCoupon = query
 	return _q
 }
 
@@ -518,12 +554,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withEnvironment != nil,
 			_q.withSubscriptions != nil,
 			_q.withPaidSubscriptions != nil,
 			_q.withPromotionalEntitlements != nil,
 			_q.withSyncStates != nil,
+			_q.withCoupon != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -582,6 +619,12 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadSyncStates(ctx, query, nodes,
 			func(n *Customer) { n.Edges.SyncStates = []*SyncState{} },
 			func(n *Customer, e *SyncState) { n.Edges.SyncStates = append(n.Edges.SyncStates, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCoupon; query != nil {
+		if err := _q.loadCoupon(ctx, query, nodes, nil,
+			func(n *Customer, e *Coupon) { n.Edges.Coupon = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -740,6 +783,38 @@ func (_q *CustomerQuery) loadSyncStates(ctx context.Context, query *SyncStateQue
 	}
 	return nil
 }
+func (_q *CustomerQuery) loadCoupon(ctx context.Context, query *CouponQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Coupon)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Customer)
+	for i := range nodes {
+		if nodes[i].CouponID == nil {
+			continue
+		}
+		fk := *nodes[i].CouponID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(coupon.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "coupon_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 
 func (_q *CustomerQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -771,6 +846,9 @@ func (_q *CustomerQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withEnvironment != nil {
 			_spec.Node.AddColumnOnce(customer.FieldEnvironmentID)
+		}
+		if _q.withCoupon != nil {
+			_spec.Node.AddColumnOnce(customer.FieldCouponID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

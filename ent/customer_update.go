@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
@@ -412,6 +413,26 @@ func (_u *CustomerUpdate) ClearExcludeFromExperiment() *CustomerUpdate {
 	return _u
 }
 
+// SetCouponID sets the "coupon_id" field.
+func (_u *CustomerUpdate) SetCouponID(v uuid.UUID) *CustomerUpdate {
+	_u.mutation.SetCouponID(v)
+	return _u
+}
+
+// SetNillableCouponID sets the "coupon_id" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableCouponID(v *uuid.UUID) *CustomerUpdate {
+	if v != nil {
+		_u.SetCouponID(*v)
+	}
+	return _u
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (_u *CustomerUpdate) ClearCouponID() *CustomerUpdate {
+	_u.mutation.ClearCouponID()
+	return _u
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (_u *CustomerUpdate) SetDeletedAt(v time.Time) *CustomerUpdate {
 	_u.mutation.SetDeletedAt(v)
@@ -490,6 +511,11 @@ func (_u *CustomerUpdate) AddSyncStates(v ...*SyncState) *CustomerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddSyncStateIDs(ids...)
+}
+
+// SetCoupon sets the "coupon" edge to the Coupon entity.
+func (_u *CustomerUpdate) SetCoupon(v *Coupon) *CustomerUpdate {
+	return _u.SetCouponID(v.ID)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -579,6 +605,12 @@ func (_u *CustomerUpdate) RemoveSyncStates(v ...*SyncState) *CustomerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSyncStateIDs(ids...)
+}
+
+// ClearCoupon clears the "coupon" edge to the Coupon entity.
+func (_u *CustomerUpdate) ClearCoupon() *CustomerUpdate {
+	_u.mutation.ClearCoupon()
+	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -947,6 +979,35 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CouponCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customer.CouponTable,
+			Columns: []string{customer.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CouponIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customer.CouponTable,
+			Columns: []string{customer.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1354,6 +1415,26 @@ func (_u *CustomerUpdateOne) ClearExcludeFromExperiment() *CustomerUpdateOne {
 	return _u
 }
 
+// SetCouponID sets the "coupon_id" field.
+func (_u *CustomerUpdateOne) SetCouponID(v uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.SetCouponID(v)
+	return _u
+}
+
+// SetNillableCouponID sets the "coupon_id" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableCouponID(v *uuid.UUID) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetCouponID(*v)
+	}
+	return _u
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (_u *CustomerUpdateOne) ClearCouponID() *CustomerUpdateOne {
+	_u.mutation.ClearCouponID()
+	return _u
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (_u *CustomerUpdateOne) SetDeletedAt(v time.Time) *CustomerUpdateOne {
 	_u.mutation.SetDeletedAt(v)
@@ -1432,6 +1513,11 @@ func (_u *CustomerUpdateOne) AddSyncStates(v ...*SyncState) *CustomerUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddSyncStateIDs(ids...)
+}
+
+// SetCoupon sets the "coupon" edge to the Coupon entity.
+func (_u *CustomerUpdateOne) SetCoupon(v *Coupon) *CustomerUpdateOne {
+	return _u.SetCouponID(v.ID)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -1521,6 +1607,12 @@ func (_u *CustomerUpdateOne) RemoveSyncStates(v ...*SyncState) *CustomerUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSyncStateIDs(ids...)
+}
+
+// ClearCoupon clears the "coupon" edge to the Coupon entity.
+func (_u *CustomerUpdateOne) ClearCoupon() *CustomerUpdateOne {
+	_u.mutation.ClearCoupon()
+	return _u
 }
 
 // Where appends a list predicates to the CustomerUpdate builder.
@@ -1919,6 +2011,35 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CouponCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customer.CouponTable,
+			Columns: []string{customer.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CouponIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customer.CouponTable,
+			Columns: []string{customer.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

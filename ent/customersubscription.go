@@ -11,9 +11,11 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 )
 
 // CustomerSubscription is the model entity for the CustomerSubscription schema.
@@ -35,8 +37,10 @@ type CustomerSubscription struct {
 	PayingCustomerID *uuid.UUID `json:"paying_customer_id,omitempty"`
 	// ResourceID holds the value of the "resource_id" field.
 	ResourceID *string `json:"resource_id,omitempty"`
-	// PlanRefID holds the value of the "plan_ref_id" field.
-	PlanRefID string `json:"plan_ref_id,omitempty"`
+	// PlanID holds the value of the "plan_id" field.
+	PlanID uuid.UUID `json:"plan_id,omitempty"`
+	// CouponID holds the value of the "coupon_id" field.
+	CouponID *uuid.UUID `json:"coupon_id,omitempty"`
 	// Status holds the value of the "status" field.
 	Status customersubscription.Status `json:"status,omitempty"`
 	// PricingType holds the value of the "pricing_type" field.
@@ -77,6 +81,8 @@ type CustomerSubscription struct {
 	AdditionalMetaData map[string]interface{} `json:"additional_meta_data,omitempty"`
 	// WasInTrial holds the value of the "was_in_trial" field.
 	WasInTrial bool `json:"was_in_trial,omitempty"`
+	// TrialEndBehavior holds the value of the "trial_end_behavior" field.
+	TrialEndBehavior *customersubscription.TrialEndBehavior `json:"trial_end_behavior,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerSubscriptionQuery when eager-loading is set.
 	Edges        CustomerSubscriptionEdges `json:"edges"`
@@ -91,9 +97,17 @@ type CustomerSubscriptionEdges struct {
 	Customer *Customer `json:"customer,omitempty"`
 	// PayingCustomer holds the value of the paying_customer edge.
 	PayingCustomer *Customer `json:"paying_customer,omitempty"`
+	// Plan holds the value of the plan edge.
+	Plan *Plan `json:"plan,omitempty"`
+	// Coupon holds the value of the coupon edge.
+	Coupon *Coupon `json:"coupon,omitempty"`
+	// Addons holds the value of the addons edge.
+	Addons []*SubscriptionAddon `json:"addons,omitempty"`
+	// Prices holds the value of the prices edge.
+	Prices []*SubscriptionPrice `json:"prices,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [7]bool
 }
 
 // EnvironmentOrErr returns the Environment value or an error if the edge
@@ -129,22 +143,62 @@ func (e CustomerSubscriptionEdges) PayingCustomerOrErr() (*Customer, error) {
 	return nil, &NotLoadedError{edge: "paying_customer"}
 }
 
+// PlanOrErr returns the Plan value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomerSubscriptionEdges) PlanOrErr() (*Plan, error) {
+	if e.Plan != nil {
+		return e.Plan, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: plan.Label}
+	}
+	return nil, &NotLoadedError{edge: "plan"}
+}
+
+// CouponOrErr returns the Coupon value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomerSubscriptionEdges) CouponOrErr() (*Coupon, error) {
+	if e.Coupon != nil {
+		return e.Coupon, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: coupon.Label}
+	}
+	return nil, &NotLoadedError{edge: "coupon"}
+}
+
+// AddonsOrErr returns the Addons value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerSubscriptionEdges) AddonsOrErr() ([]*SubscriptionAddon, error) {
+	if e.loadedTypes[5] {
+		return e.Addons, nil
+	}
+	return nil, &NotLoadedError{edge: "addons"}
+}
+
+// PricesOrErr returns the Prices value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerSubscriptionEdges) PricesOrErr() ([]*SubscriptionPrice, error) {
+	if e.loadedTypes[6] {
+		return e.Prices, nil
+	}
+	return nil, &NotLoadedError{edge: "prices"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*CustomerSubscription) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case customersubscription.FieldPayingCustomerID:
+		case customersubscription.FieldPayingCustomerID, customersubscription.FieldCouponID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case customersubscription.FieldAdditionalMetaData:
 			values[i] = new([]byte)
 		case customersubscription.FieldWasInTrial:
 			values[i] = new(sql.NullBool)
-		case customersubscription.FieldRefID, customersubscription.FieldResourceID, customersubscription.FieldPlanRefID, customersubscription.FieldStatus, customersubscription.FieldPricingType, customersubscription.FieldPaymentCollection, customersubscription.FieldBillingPeriod, customersubscription.FieldCancelReason, customersubscription.FieldBillingID, customersubscription.FieldBillingLinkURL, customersubscription.FieldPreviousBillingID, customersubscription.FieldCrmID, customersubscription.FieldCrmLinkURL, customersubscription.FieldSalesforceID:
+		case customersubscription.FieldRefID, customersubscription.FieldResourceID, customersubscription.FieldStatus, customersubscription.FieldPricingType, customersubscription.FieldPaymentCollection, customersubscription.FieldBillingPeriod, customersubscription.FieldCancelReason, customersubscription.FieldBillingID, customersubscription.FieldBillingLinkURL, customersubscription.FieldPreviousBillingID, customersubscription.FieldCrmID, customersubscription.FieldCrmLinkURL, customersubscription.FieldSalesforceID, customersubscription.FieldTrialEndBehavior:
 			values[i] = new(sql.NullString)
 		case customersubscription.FieldCreatedAt, customersubscription.FieldUpdatedAt, customersubscription.FieldStartDate, customersubscription.FieldEndDate, customersubscription.FieldTrialEndDate, customersubscription.FieldCancellationDate, customersubscription.FieldEffectiveEndDate, customersubscription.FieldCurrentBillingPeriodStart, customersubscription.FieldCurrentBillingPeriodEnd:
 			values[i] = new(sql.NullTime)
-		case customersubscription.FieldID, customersubscription.FieldEnvironmentID, customersubscription.FieldCustomerID:
+		case customersubscription.FieldID, customersubscription.FieldEnvironmentID, customersubscription.FieldCustomerID, customersubscription.FieldPlanID:
 			values[i] = new(uuid.UUID)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -211,11 +265,18 @@ func (_m *CustomerSubscription) assignValues(columns []string, values []any) err
 				_m.ResourceID = new(string)
 				*_m.ResourceID = value.String
 			}
-		case customersubscription.FieldPlanRefID:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field plan_ref_id", values[i])
+		case customersubscription.FieldPlanID:
+			if value, ok := values[i].(*uuid.UUID); !ok {
+				return fmt.Errorf("unexpected type %T for field plan_id", values[i])
+			} else if value != nil {
+				_m.PlanID = *value
+			}
+		case customersubscription.FieldCouponID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field coupon_id", values[i])
 			} else if value.Valid {
-				_m.PlanRefID = value.String
+				_m.CouponID = new(uuid.UUID)
+				*_m.CouponID = *value.S.(*uuid.UUID)
 			}
 		case customersubscription.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -353,6 +414,13 @@ func (_m *CustomerSubscription) assignValues(columns []string, values []any) err
 			} else if value.Valid {
 				_m.WasInTrial = value.Bool
 			}
+		case customersubscription.FieldTrialEndBehavior:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field trial_end_behavior", values[i])
+			} else if value.Valid {
+				_m.TrialEndBehavior = new(customersubscription.TrialEndBehavior)
+				*_m.TrialEndBehavior = customersubscription.TrialEndBehavior(value.String)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -379,6 +447,26 @@ func (_m *CustomerSubscription) QueryCustomer() *CustomerQuery {
 // QueryPayingCustomer queries the "paying_customer" edge of the CustomerSubscription entity.
 func (_m *CustomerSubscription) QueryPayingCustomer() *CustomerQuery {
 	return NewCustomerSubscriptionClient(_m.config).QueryPayingCustomer(_m)
+}
+
+// QueryPlan queries the "plan" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QueryPlan() *PlanQuery {
+	return NewCustomerSubscriptionClient(_m.config).QueryPlan(_m)
+}
+
+// QueryCoupon queries the "coupon" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QueryCoupon() *CouponQuery {
+	return NewCustomerSubscriptionClient(_m.config).QueryCoupon(_m)
+}
+
+// QueryAddons queries the "addons" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QueryAddons() *SubscriptionAddonQuery {
+	return NewCustomerSubscriptionClient(_m.config).QueryAddons(_m)
+}
+
+// QueryPrices queries the "prices" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QueryPrices() *SubscriptionPriceQuery {
+	return NewCustomerSubscriptionClient(_m.config).QueryPrices(_m)
 }
 
 // Update returns a builder for updating this CustomerSubscription.
@@ -429,8 +517,13 @@ func (_m *CustomerSubscription) String() string {
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
-	builder.WriteString("plan_ref_id=")
-	builder.WriteString(_m.PlanRefID)
+	builder.WriteString("plan_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.PlanID))
+	builder.WriteString(", ")
+	if v := _m.CouponID; v != nil {
+		builder.WriteString("coupon_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
@@ -519,6 +612,11 @@ func (_m *CustomerSubscription) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("was_in_trial=")
 	builder.WriteString(fmt.Sprintf("%v", _m.WasInTrial))
+	builder.WriteString(", ")
+	if v := _m.TrialEndBehavior; v != nil {
+		builder.WriteString("trial_end_behavior=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -13,9 +13,13 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 )
 
 // CustomerSubscriptionCreate is the builder for creating a CustomerSubscription entity.
@@ -100,16 +104,22 @@ func (_c *CustomerSubscriptionCreate) SetNillableResourceID(v *string) *Customer
 	return _c
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (_c *CustomerSubscriptionCreate) SetPlanRefID(v string) *CustomerSubscriptionCreate {
-	_c.mutation.SetPlanRefID(v)
+// SetPlanID sets the "plan_id" field.
+func (_c *CustomerSubscriptionCreate) SetPlanID(v uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.SetPlanID(v)
 	return _c
 }
 
-// SetNillablePlanRefID sets the "plan_ref_id" field if the given value is not nil.
-func (_c *CustomerSubscriptionCreate) SetNillablePlanRefID(v *string) *CustomerSubscriptionCreate {
+// SetCouponID sets the "coupon_id" field.
+func (_c *CustomerSubscriptionCreate) SetCouponID(v uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.SetCouponID(v)
+	return _c
+}
+
+// SetNillableCouponID sets the "coupon_id" field if the given value is not nil.
+func (_c *CustomerSubscriptionCreate) SetNillableCouponID(v *uuid.UUID) *CustomerSubscriptionCreate {
 	if v != nil {
-		_c.SetPlanRefID(*v)
+		_c.SetCouponID(*v)
 	}
 	return _c
 }
@@ -378,6 +388,20 @@ func (_c *CustomerSubscriptionCreate) SetNillableWasInTrial(v *bool) *CustomerSu
 	return _c
 }
 
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (_c *CustomerSubscriptionCreate) SetTrialEndBehavior(v customersubscription.TrialEndBehavior) *CustomerSubscriptionCreate {
+	_c.mutation.SetTrialEndBehavior(v)
+	return _c
+}
+
+// SetNillableTrialEndBehavior sets the "trial_end_behavior" field if the given value is not nil.
+func (_c *CustomerSubscriptionCreate) SetNillableTrialEndBehavior(v *customersubscription.TrialEndBehavior) *CustomerSubscriptionCreate {
+	if v != nil {
+		_c.SetTrialEndBehavior(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *CustomerSubscriptionCreate) SetID(v uuid.UUID) *CustomerSubscriptionCreate {
 	_c.mutation.SetID(v)
@@ -405,6 +429,46 @@ func (_c *CustomerSubscriptionCreate) SetCustomer(v *Customer) *CustomerSubscrip
 // SetPayingCustomer sets the "paying_customer" edge to the Customer entity.
 func (_c *CustomerSubscriptionCreate) SetPayingCustomer(v *Customer) *CustomerSubscriptionCreate {
 	return _c.SetPayingCustomerID(v.ID)
+}
+
+// SetPlan sets the "plan" edge to the Plan entity.
+func (_c *CustomerSubscriptionCreate) SetPlan(v *Plan) *CustomerSubscriptionCreate {
+	return _c.SetPlanID(v.ID)
+}
+
+// SetCoupon sets the "coupon" edge to the Coupon entity.
+func (_c *CustomerSubscriptionCreate) SetCoupon(v *Coupon) *CustomerSubscriptionCreate {
+	return _c.SetCouponID(v.ID)
+}
+
+// AddAddonIDs adds the "addons" edge to the SubscriptionAddon entity by IDs.
+func (_c *CustomerSubscriptionCreate) AddAddonIDs(ids ...uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.AddAddonIDs(ids...)
+	return _c
+}
+
+// AddAddons adds the "addons" edges to the SubscriptionAddon entity.
+func (_c *CustomerSubscriptionCreate) AddAddons(v ...*SubscriptionAddon) *CustomerSubscriptionCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAddonIDs(ids...)
+}
+
+// AddPriceIDs adds the "prices" edge to the SubscriptionPrice entity by IDs.
+func (_c *CustomerSubscriptionCreate) AddPriceIDs(ids ...uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.AddPriceIDs(ids...)
+	return _c
+}
+
+// AddPrices adds the "prices" edges to the SubscriptionPrice entity.
+func (_c *CustomerSubscriptionCreate) AddPrices(v ...*SubscriptionPrice) *CustomerSubscriptionCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPriceIDs(ids...)
 }
 
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
@@ -494,6 +558,9 @@ func (_c *CustomerSubscriptionCreate) check() error {
 	if _, ok := _c.mutation.CustomerID(); !ok {
 		return &ValidationError{Name: "customer_id", err: errors.New(`ent: missing required field "CustomerSubscription.customer_id"`)}
 	}
+	if _, ok := _c.mutation.PlanID(); !ok {
+		return &ValidationError{Name: "plan_id", err: errors.New(`ent: missing required field "CustomerSubscription.plan_id"`)}
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "CustomerSubscription.status"`)}
 	}
@@ -524,11 +591,19 @@ func (_c *CustomerSubscriptionCreate) check() error {
 	if _, ok := _c.mutation.WasInTrial(); !ok {
 		return &ValidationError{Name: "was_in_trial", err: errors.New(`ent: missing required field "CustomerSubscription.was_in_trial"`)}
 	}
+	if v, ok := _c.mutation.TrialEndBehavior(); ok {
+		if err := customersubscription.TrialEndBehaviorValidator(v); err != nil {
+			return &ValidationError{Name: "trial_end_behavior", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.trial_end_behavior": %w`, err)}
+		}
+	}
 	if len(_c.mutation.EnvironmentIDs()) == 0 {
 		return &ValidationError{Name: "environment", err: errors.New(`ent: missing required edge "CustomerSubscription.environment"`)}
 	}
 	if len(_c.mutation.CustomerIDs()) == 0 {
 		return &ValidationError{Name: "customer", err: errors.New(`ent: missing required edge "CustomerSubscription.customer"`)}
+	}
+	if len(_c.mutation.PlanIDs()) == 0 {
+		return &ValidationError{Name: "plan", err: errors.New(`ent: missing required edge "CustomerSubscription.plan"`)}
 	}
 	return nil
 }
@@ -581,10 +656,6 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 	if value, ok := _c.mutation.ResourceID(); ok {
 		_spec.SetField(customersubscription.FieldResourceID, field.TypeString, value)
 		_node.ResourceID = &value
-	}
-	if value, ok := _c.mutation.PlanRefID(); ok {
-		_spec.SetField(customersubscription.FieldPlanRefID, field.TypeString, value)
-		_node.PlanRefID = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(customersubscription.FieldStatus, field.TypeEnum, value)
@@ -666,6 +737,10 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 		_spec.SetField(customersubscription.FieldWasInTrial, field.TypeBool, value)
 		_node.WasInTrial = value
 	}
+	if value, ok := _c.mutation.TrialEndBehavior(); ok {
+		_spec.SetField(customersubscription.FieldTrialEndBehavior, field.TypeEnum, value)
+		_node.TrialEndBehavior = &value
+	}
 	if nodes := _c.mutation.EnvironmentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -715,6 +790,72 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.PayingCustomerID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PlanIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.PlanTable,
+			Columns: []string{customersubscription.PlanColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.PlanID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CouponIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.CouponTable,
+			Columns: []string{customersubscription.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CouponID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AddonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PricesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -841,21 +982,33 @@ func (u *CustomerSubscriptionUpsert) ClearResourceID() *CustomerSubscriptionUpse
 	return u
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (u *CustomerSubscriptionUpsert) SetPlanRefID(v string) *CustomerSubscriptionUpsert {
-	u.Set(customersubscription.FieldPlanRefID, v)
+// SetPlanID sets the "plan_id" field.
+func (u *CustomerSubscriptionUpsert) SetPlanID(v uuid.UUID) *CustomerSubscriptionUpsert {
+	u.Set(customersubscription.FieldPlanID, v)
 	return u
 }
 
-// UpdatePlanRefID sets the "plan_ref_id" field to the value that was provided on create.
-func (u *CustomerSubscriptionUpsert) UpdatePlanRefID() *CustomerSubscriptionUpsert {
-	u.SetExcluded(customersubscription.FieldPlanRefID)
+// UpdatePlanID sets the "plan_id" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsert) UpdatePlanID() *CustomerSubscriptionUpsert {
+	u.SetExcluded(customersubscription.FieldPlanID)
 	return u
 }
 
-// ClearPlanRefID clears the value of the "plan_ref_id" field.
-func (u *CustomerSubscriptionUpsert) ClearPlanRefID() *CustomerSubscriptionUpsert {
-	u.SetNull(customersubscription.FieldPlanRefID)
+// SetCouponID sets the "coupon_id" field.
+func (u *CustomerSubscriptionUpsert) SetCouponID(v uuid.UUID) *CustomerSubscriptionUpsert {
+	u.Set(customersubscription.FieldCouponID, v)
+	return u
+}
+
+// UpdateCouponID sets the "coupon_id" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsert) UpdateCouponID() *CustomerSubscriptionUpsert {
+	u.SetExcluded(customersubscription.FieldCouponID)
+	return u
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (u *CustomerSubscriptionUpsert) ClearCouponID() *CustomerSubscriptionUpsert {
+	u.SetNull(customersubscription.FieldCouponID)
 	return u
 }
 
@@ -1189,6 +1342,24 @@ func (u *CustomerSubscriptionUpsert) UpdateWasInTrial() *CustomerSubscriptionUps
 	return u
 }
 
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (u *CustomerSubscriptionUpsert) SetTrialEndBehavior(v customersubscription.TrialEndBehavior) *CustomerSubscriptionUpsert {
+	u.Set(customersubscription.FieldTrialEndBehavior, v)
+	return u
+}
+
+// UpdateTrialEndBehavior sets the "trial_end_behavior" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsert) UpdateTrialEndBehavior() *CustomerSubscriptionUpsert {
+	u.SetExcluded(customersubscription.FieldTrialEndBehavior)
+	return u
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (u *CustomerSubscriptionUpsert) ClearTrialEndBehavior() *CustomerSubscriptionUpsert {
+	u.SetNull(customersubscription.FieldTrialEndBehavior)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1327,24 +1498,38 @@ func (u *CustomerSubscriptionUpsertOne) ClearResourceID() *CustomerSubscriptionU
 	})
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (u *CustomerSubscriptionUpsertOne) SetPlanRefID(v string) *CustomerSubscriptionUpsertOne {
+// SetPlanID sets the "plan_id" field.
+func (u *CustomerSubscriptionUpsertOne) SetPlanID(v uuid.UUID) *CustomerSubscriptionUpsertOne {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
-		s.SetPlanRefID(v)
+		s.SetPlanID(v)
 	})
 }
 
-// UpdatePlanRefID sets the "plan_ref_id" field to the value that was provided on create.
-func (u *CustomerSubscriptionUpsertOne) UpdatePlanRefID() *CustomerSubscriptionUpsertOne {
+// UpdatePlanID sets the "plan_id" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertOne) UpdatePlanID() *CustomerSubscriptionUpsertOne {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
-		s.UpdatePlanRefID()
+		s.UpdatePlanID()
 	})
 }
 
-// ClearPlanRefID clears the value of the "plan_ref_id" field.
-func (u *CustomerSubscriptionUpsertOne) ClearPlanRefID() *CustomerSubscriptionUpsertOne {
+// SetCouponID sets the "coupon_id" field.
+func (u *CustomerSubscriptionUpsertOne) SetCouponID(v uuid.UUID) *CustomerSubscriptionUpsertOne {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
-		s.ClearPlanRefID()
+		s.SetCouponID(v)
+	})
+}
+
+// UpdateCouponID sets the "coupon_id" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertOne) UpdateCouponID() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateCouponID()
+	})
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (u *CustomerSubscriptionUpsertOne) ClearCouponID() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.ClearCouponID()
 	})
 }
 
@@ -1733,6 +1918,27 @@ func (u *CustomerSubscriptionUpsertOne) UpdateWasInTrial() *CustomerSubscription
 	})
 }
 
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (u *CustomerSubscriptionUpsertOne) SetTrialEndBehavior(v customersubscription.TrialEndBehavior) *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.SetTrialEndBehavior(v)
+	})
+}
+
+// UpdateTrialEndBehavior sets the "trial_end_behavior" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertOne) UpdateTrialEndBehavior() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateTrialEndBehavior()
+	})
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (u *CustomerSubscriptionUpsertOne) ClearTrialEndBehavior() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.ClearTrialEndBehavior()
+	})
+}
+
 // Exec executes the query.
 func (u *CustomerSubscriptionUpsertOne) Exec(ctx context.Context) error {
 	if len(u.create.conflict) == 0 {
@@ -2038,24 +2244,38 @@ func (u *CustomerSubscriptionUpsertBulk) ClearResourceID() *CustomerSubscription
 	})
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (u *CustomerSubscriptionUpsertBulk) SetPlanRefID(v string) *CustomerSubscriptionUpsertBulk {
+// SetPlanID sets the "plan_id" field.
+func (u *CustomerSubscriptionUpsertBulk) SetPlanID(v uuid.UUID) *CustomerSubscriptionUpsertBulk {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
-		s.SetPlanRefID(v)
+		s.SetPlanID(v)
 	})
 }
 
-// UpdatePlanRefID sets the "plan_ref_id" field to the value that was provided on create.
-func (u *CustomerSubscriptionUpsertBulk) UpdatePlanRefID() *CustomerSubscriptionUpsertBulk {
+// UpdatePlanID sets the "plan_id" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertBulk) UpdatePlanID() *CustomerSubscriptionUpsertBulk {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
-		s.UpdatePlanRefID()
+		s.UpdatePlanID()
 	})
 }
 
-// ClearPlanRefID clears the value of the "plan_ref_id" field.
-func (u *CustomerSubscriptionUpsertBulk) ClearPlanRefID() *CustomerSubscriptionUpsertBulk {
+// SetCouponID sets the "coupon_id" field.
+func (u *CustomerSubscriptionUpsertBulk) SetCouponID(v uuid.UUID) *CustomerSubscriptionUpsertBulk {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
-		s.ClearPlanRefID()
+		s.SetCouponID(v)
+	})
+}
+
+// UpdateCouponID sets the "coupon_id" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertBulk) UpdateCouponID() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateCouponID()
+	})
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (u *CustomerSubscriptionUpsertBulk) ClearCouponID() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.ClearCouponID()
 	})
 }
 
@@ -2441,6 +2661,27 @@ func (u *CustomerSubscriptionUpsertBulk) SetWasInTrial(v bool) *CustomerSubscrip
 func (u *CustomerSubscriptionUpsertBulk) UpdateWasInTrial() *CustomerSubscriptionUpsertBulk {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
 		s.UpdateWasInTrial()
+	})
+}
+
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (u *CustomerSubscriptionUpsertBulk) SetTrialEndBehavior(v customersubscription.TrialEndBehavior) *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.SetTrialEndBehavior(v)
+	})
+}
+
+// UpdateTrialEndBehavior sets the "trial_end_behavior" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertBulk) UpdateTrialEndBehavior() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateTrialEndBehavior()
+	})
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (u *CustomerSubscriptionUpsertBulk) ClearTrialEndBehavior() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.ClearTrialEndBehavior()
 	})
 }
 

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -13,10 +14,14 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 )
 
 // CustomerSubscriptionQuery is the builder for querying CustomerSubscription entities.
@@ -29,6 +34,10 @@ type CustomerSubscriptionQuery struct {
 	withEnvironment    *EnvironmentQuery
 	withCustomer       *CustomerQuery
 	withPayingCustomer *CustomerQuery
+	withPlan           *PlanQuery
+	withCoupon         *CouponQuery
+	withAddons         *SubscriptionAddonQuery
+	withPrices         *SubscriptionPriceQuery
 	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -125,6 +134,94 @@ func (_q *CustomerSubscriptionQuery) QueryPayingCustomer() *CustomerQuery {
 			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
 			sqlgraph.To(customer.Table, customer.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, customersubscription.PayingCustomerTable, customersubscription.PayingCustomerColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPlan chains the current query on the "plan" edge.
+func (_q *CustomerSubscriptionQuery) QueryPlan() *PlanQuery {
+	query := (&PlanClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(plan.Table, plan.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, customersubscription.PlanTable, customersubscription.PlanColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCoupon chains the current query on the "coupon" edge.
+func (_q *CustomerSubscriptionQuery) QueryCoupon() *CouponQuery {
+	query := (&CouponClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(coupon.Table, coupon.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, customersubscription.CouponTable, customersubscription.CouponColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAddons chains the current query on the "addons" edge.
+func (_q *CustomerSubscriptionQuery) QueryAddons() *SubscriptionAddonQuery {
+	query := (&SubscriptionAddonClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(subscriptionaddon.Table, subscriptionaddon.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.AddonsTable, customersubscription.AddonsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPrices chains the current query on the "prices" edge.
+func (_q *CustomerSubscriptionQuery) QueryPrices() *SubscriptionPriceQuery {
+	query := (&SubscriptionPriceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(subscriptionprice.Table, subscriptionprice.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.PricesTable, customersubscription.PricesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -327,6 +424,10 @@ func (_q *CustomerSubscriptionQuery) Clone() *CustomerSubscriptionQuery {
 		withEnvironment:    _q.withEnvironment.Clone(),
 		withCustomer:       _q.withCustomer.Clone(),
 		withPayingCustomer: _q.withPayingCustomer.Clone(),
+		withPlan:           _q.withPlan.Clone(),
+		withCoupon:         _q.withCoupon.Clone(),
+		withAddons:         _q.withAddons.Clone(),
+		withPrices:         _q.withPrices.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -364,6 +465,50 @@ func (_q *CustomerSubscriptionQuery) WithPayingCustomer(opts ...func(*CustomerQu
 		opt(query)
 	}
 	_q.withPayingCustomer = query
+	return _q
+}
+
+// WithPlan tells the query-builder to eager-load the nodes that are connected to
+// the "plan" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithPlan(opts ...func(*PlanQuery)) *CustomerSubscriptionQuery {
+	query := (&PlanClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPlan = query
+	return _q
+}
+
+// WithCoupon tells the query-builder to eager-load the nodes that are connected to
+// the "coupon" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithCoupon(opts ...func(*CouponQuery)) *CustomerSubscriptionQuery {
+	query := (&CouponClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCoupon = query
+	return _q
+}
+
+// WithAddons tells the query-builder to eager-load the nodes that are connected to
+// the "addons" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithAddons(opts ...func(*SubscriptionAddonQuery)) *CustomerSubscriptionQuery {
+	query := (&SubscriptionAddonClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAddons = query
+	return _q
+}
+
+// WithPrices tells the query-builder to eager-load the nodes that are connected to
+// the "prices" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithPrices(opts ...func(*SubscriptionPriceQuery)) *CustomerSubscriptionQuery {
+	query := (&SubscriptionPriceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPrices = query
 	return _q
 }
 
@@ -445,10 +590,14 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 	var (
 		nodes       = []*CustomerSubscription{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [7]bool{
 			_q.withEnvironment != nil,
 			_q.withCustomer != nil,
 			_q.withPayingCustomer != nil,
+			_q.withPlan != nil,
+			_q.withCoupon != nil,
+			_q.withAddons != nil,
+			_q.withPrices != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -487,6 +636,32 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 	if query := _q.withPayingCustomer; query != nil {
 		if err := _q.loadPayingCustomer(ctx, query, nodes, nil,
 			func(n *CustomerSubscription, e *Customer) { n.Edges.PayingCustomer = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPlan; query != nil {
+		if err := _q.loadPlan(ctx, query, nodes, nil,
+			func(n *CustomerSubscription, e *Plan) { n.Edges.Plan = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCoupon; query != nil {
+		if err := _q.loadCoupon(ctx, query, nodes, nil,
+			func(n *CustomerSubscription, e *Coupon) { n.Edges.Coupon = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAddons; query != nil {
+		if err := _q.loadAddons(ctx, query, nodes,
+			func(n *CustomerSubscription) { n.Edges.Addons = []*SubscriptionAddon{} },
+			func(n *CustomerSubscription, e *SubscriptionAddon) { n.Edges.Addons = append(n.Edges.Addons, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPrices; query != nil {
+		if err := _q.loadPrices(ctx, query, nodes,
+			func(n *CustomerSubscription) { n.Edges.Prices = []*SubscriptionPrice{} },
+			func(n *CustomerSubscription, e *SubscriptionPrice) { n.Edges.Prices = append(n.Edges.Prices, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -583,6 +758,127 @@ func (_q *CustomerSubscriptionQuery) loadPayingCustomer(ctx context.Context, que
 	}
 	return nil
 }
+func (_q *CustomerSubscriptionQuery) loadPlan(ctx context.Context, query *PlanQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *Plan)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*CustomerSubscription)
+	for i := range nodes {
+		fk := nodes[i].PlanID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(plan.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "plan_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *CustomerSubscriptionQuery) loadCoupon(ctx context.Context, query *CouponQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *Coupon)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*CustomerSubscription)
+	for i := range nodes {
+		if nodes[i].CouponID == nil {
+			continue
+		}
+		fk := *nodes[i].CouponID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(coupon.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "coupon_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *CustomerSubscriptionQuery) loadAddons(ctx context.Context, query *SubscriptionAddonQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *SubscriptionAddon)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*CustomerSubscription)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(subscriptionaddon.FieldSubscriptionID)
+	}
+	query.Where(predicate.SubscriptionAddon(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customersubscription.AddonsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SubscriptionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerSubscriptionQuery) loadPrices(ctx context.Context, query *SubscriptionPriceQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *SubscriptionPrice)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*CustomerSubscription)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(subscriptionprice.FieldSubscriptionID)
+	}
+	query.Where(predicate.SubscriptionPrice(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customersubscription.PricesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SubscriptionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *CustomerSubscriptionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -620,6 +916,12 @@ func (_q *CustomerSubscriptionQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withPayingCustomer != nil {
 			_spec.Node.AddColumnOnce(customersubscription.FieldPayingCustomerID)
+		}
+		if _q.withPlan != nil {
+			_spec.Node.AddColumnOnce(customersubscription.FieldPlanID)
+		}
+		if _q.withCoupon != nil {
+			_spec.Node.AddColumnOnce(customersubscription.FieldCouponID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

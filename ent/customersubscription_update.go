@@ -12,9 +12,13 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 )
 
 // CustomerSubscriptionUpdate is the builder for updating CustomerSubscription entities.
@@ -105,23 +109,37 @@ func (_u *CustomerSubscriptionUpdate) ClearResourceID() *CustomerSubscriptionUpd
 	return _u
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (_u *CustomerSubscriptionUpdate) SetPlanRefID(v string) *CustomerSubscriptionUpdate {
-	_u.mutation.SetPlanRefID(v)
+// SetPlanID sets the "plan_id" field.
+func (_u *CustomerSubscriptionUpdate) SetPlanID(v uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.SetPlanID(v)
 	return _u
 }
 
-// SetNillablePlanRefID sets the "plan_ref_id" field if the given value is not nil.
-func (_u *CustomerSubscriptionUpdate) SetNillablePlanRefID(v *string) *CustomerSubscriptionUpdate {
+// SetNillablePlanID sets the "plan_id" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdate) SetNillablePlanID(v *uuid.UUID) *CustomerSubscriptionUpdate {
 	if v != nil {
-		_u.SetPlanRefID(*v)
+		_u.SetPlanID(*v)
 	}
 	return _u
 }
 
-// ClearPlanRefID clears the value of the "plan_ref_id" field.
-func (_u *CustomerSubscriptionUpdate) ClearPlanRefID() *CustomerSubscriptionUpdate {
-	_u.mutation.ClearPlanRefID()
+// SetCouponID sets the "coupon_id" field.
+func (_u *CustomerSubscriptionUpdate) SetCouponID(v uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.SetCouponID(v)
+	return _u
+}
+
+// SetNillableCouponID sets the "coupon_id" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdate) SetNillableCouponID(v *uuid.UUID) *CustomerSubscriptionUpdate {
+	if v != nil {
+		_u.SetCouponID(*v)
+	}
+	return _u
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (_u *CustomerSubscriptionUpdate) ClearCouponID() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearCouponID()
 	return _u
 }
 
@@ -487,6 +505,26 @@ func (_u *CustomerSubscriptionUpdate) SetNillableWasInTrial(v *bool) *CustomerSu
 	return _u
 }
 
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (_u *CustomerSubscriptionUpdate) SetTrialEndBehavior(v customersubscription.TrialEndBehavior) *CustomerSubscriptionUpdate {
+	_u.mutation.SetTrialEndBehavior(v)
+	return _u
+}
+
+// SetNillableTrialEndBehavior sets the "trial_end_behavior" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdate) SetNillableTrialEndBehavior(v *customersubscription.TrialEndBehavior) *CustomerSubscriptionUpdate {
+	if v != nil {
+		_u.SetTrialEndBehavior(*v)
+	}
+	return _u
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (_u *CustomerSubscriptionUpdate) ClearTrialEndBehavior() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearTrialEndBehavior()
+	return _u
+}
+
 // SetCustomer sets the "customer" edge to the Customer entity.
 func (_u *CustomerSubscriptionUpdate) SetCustomer(v *Customer) *CustomerSubscriptionUpdate {
 	return _u.SetCustomerID(v.ID)
@@ -495,6 +533,46 @@ func (_u *CustomerSubscriptionUpdate) SetCustomer(v *Customer) *CustomerSubscrip
 // SetPayingCustomer sets the "paying_customer" edge to the Customer entity.
 func (_u *CustomerSubscriptionUpdate) SetPayingCustomer(v *Customer) *CustomerSubscriptionUpdate {
 	return _u.SetPayingCustomerID(v.ID)
+}
+
+// SetPlan sets the "plan" edge to the Plan entity.
+func (_u *CustomerSubscriptionUpdate) SetPlan(v *Plan) *CustomerSubscriptionUpdate {
+	return _u.SetPlanID(v.ID)
+}
+
+// SetCoupon sets the "coupon" edge to the Coupon entity.
+func (_u *CustomerSubscriptionUpdate) SetCoupon(v *Coupon) *CustomerSubscriptionUpdate {
+	return _u.SetCouponID(v.ID)
+}
+
+// AddAddonIDs adds the "addons" edge to the SubscriptionAddon entity by IDs.
+func (_u *CustomerSubscriptionUpdate) AddAddonIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.AddAddonIDs(ids...)
+	return _u
+}
+
+// AddAddons adds the "addons" edges to the SubscriptionAddon entity.
+func (_u *CustomerSubscriptionUpdate) AddAddons(v ...*SubscriptionAddon) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddonIDs(ids...)
+}
+
+// AddPriceIDs adds the "prices" edge to the SubscriptionPrice entity by IDs.
+func (_u *CustomerSubscriptionUpdate) AddPriceIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.AddPriceIDs(ids...)
+	return _u
+}
+
+// AddPrices adds the "prices" edges to the SubscriptionPrice entity.
+func (_u *CustomerSubscriptionUpdate) AddPrices(v ...*SubscriptionPrice) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriceIDs(ids...)
 }
 
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
@@ -512,6 +590,60 @@ func (_u *CustomerSubscriptionUpdate) ClearCustomer() *CustomerSubscriptionUpdat
 func (_u *CustomerSubscriptionUpdate) ClearPayingCustomer() *CustomerSubscriptionUpdate {
 	_u.mutation.ClearPayingCustomer()
 	return _u
+}
+
+// ClearPlan clears the "plan" edge to the Plan entity.
+func (_u *CustomerSubscriptionUpdate) ClearPlan() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearPlan()
+	return _u
+}
+
+// ClearCoupon clears the "coupon" edge to the Coupon entity.
+func (_u *CustomerSubscriptionUpdate) ClearCoupon() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearCoupon()
+	return _u
+}
+
+// ClearAddons clears all "addons" edges to the SubscriptionAddon entity.
+func (_u *CustomerSubscriptionUpdate) ClearAddons() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearAddons()
+	return _u
+}
+
+// RemoveAddonIDs removes the "addons" edge to SubscriptionAddon entities by IDs.
+func (_u *CustomerSubscriptionUpdate) RemoveAddonIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.RemoveAddonIDs(ids...)
+	return _u
+}
+
+// RemoveAddons removes "addons" edges to SubscriptionAddon entities.
+func (_u *CustomerSubscriptionUpdate) RemoveAddons(v ...*SubscriptionAddon) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddonIDs(ids...)
+}
+
+// ClearPrices clears all "prices" edges to the SubscriptionPrice entity.
+func (_u *CustomerSubscriptionUpdate) ClearPrices() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearPrices()
+	return _u
+}
+
+// RemovePriceIDs removes the "prices" edge to SubscriptionPrice entities by IDs.
+func (_u *CustomerSubscriptionUpdate) RemovePriceIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.RemovePriceIDs(ids...)
+	return _u
+}
+
+// RemovePrices removes "prices" edges to SubscriptionPrice entities.
+func (_u *CustomerSubscriptionUpdate) RemovePrices(v ...*SubscriptionPrice) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriceIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -572,11 +704,19 @@ func (_u *CustomerSubscriptionUpdate) check() error {
 			return &ValidationError{Name: "payment_collection", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.payment_collection": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.TrialEndBehavior(); ok {
+		if err := customersubscription.TrialEndBehaviorValidator(v); err != nil {
+			return &ValidationError{Name: "trial_end_behavior", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.trial_end_behavior": %w`, err)}
+		}
+	}
 	if _u.mutation.EnvironmentCleared() && len(_u.mutation.EnvironmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CustomerSubscription.environment"`)
 	}
 	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CustomerSubscription.customer"`)
+	}
+	if _u.mutation.PlanCleared() && len(_u.mutation.PlanIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "CustomerSubscription.plan"`)
 	}
 	return nil
 }
@@ -610,12 +750,6 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 	}
 	if _u.mutation.ResourceIDCleared() {
 		_spec.ClearField(customersubscription.FieldResourceID, field.TypeString)
-	}
-	if value, ok := _u.mutation.PlanRefID(); ok {
-		_spec.SetField(customersubscription.FieldPlanRefID, field.TypeString, value)
-	}
-	if _u.mutation.PlanRefIDCleared() {
-		_spec.ClearField(customersubscription.FieldPlanRefID, field.TypeString)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(customersubscription.FieldStatus, field.TypeEnum, value)
@@ -722,6 +856,12 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 	if value, ok := _u.mutation.WasInTrial(); ok {
 		_spec.SetField(customersubscription.FieldWasInTrial, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.TrialEndBehavior(); ok {
+		_spec.SetField(customersubscription.FieldTrialEndBehavior, field.TypeEnum, value)
+	}
+	if _u.mutation.TrialEndBehaviorCleared() {
+		_spec.ClearField(customersubscription.FieldTrialEndBehavior, field.TypeEnum)
+	}
 	if _u.mutation.CustomerCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -773,6 +913,154 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PlanCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.PlanTable,
+			Columns: []string{customersubscription.PlanColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PlanIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.PlanTable,
+			Columns: []string{customersubscription.PlanColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CouponCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.CouponTable,
+			Columns: []string{customersubscription.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CouponIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.CouponTable,
+			Columns: []string{customersubscription.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddonsIDs(); len(nodes) > 0 && !_u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPricesIDs(); len(nodes) > 0 && !_u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PricesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -876,23 +1164,37 @@ func (_u *CustomerSubscriptionUpdateOne) ClearResourceID() *CustomerSubscription
 	return _u
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (_u *CustomerSubscriptionUpdateOne) SetPlanRefID(v string) *CustomerSubscriptionUpdateOne {
-	_u.mutation.SetPlanRefID(v)
+// SetPlanID sets the "plan_id" field.
+func (_u *CustomerSubscriptionUpdateOne) SetPlanID(v uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.SetPlanID(v)
 	return _u
 }
 
-// SetNillablePlanRefID sets the "plan_ref_id" field if the given value is not nil.
-func (_u *CustomerSubscriptionUpdateOne) SetNillablePlanRefID(v *string) *CustomerSubscriptionUpdateOne {
+// SetNillablePlanID sets the "plan_id" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdateOne) SetNillablePlanID(v *uuid.UUID) *CustomerSubscriptionUpdateOne {
 	if v != nil {
-		_u.SetPlanRefID(*v)
+		_u.SetPlanID(*v)
 	}
 	return _u
 }
 
-// ClearPlanRefID clears the value of the "plan_ref_id" field.
-func (_u *CustomerSubscriptionUpdateOne) ClearPlanRefID() *CustomerSubscriptionUpdateOne {
-	_u.mutation.ClearPlanRefID()
+// SetCouponID sets the "coupon_id" field.
+func (_u *CustomerSubscriptionUpdateOne) SetCouponID(v uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.SetCouponID(v)
+	return _u
+}
+
+// SetNillableCouponID sets the "coupon_id" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdateOne) SetNillableCouponID(v *uuid.UUID) *CustomerSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetCouponID(*v)
+	}
+	return _u
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (_u *CustomerSubscriptionUpdateOne) ClearCouponID() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearCouponID()
 	return _u
 }
 
@@ -1258,6 +1560,26 @@ func (_u *CustomerSubscriptionUpdateOne) SetNillableWasInTrial(v *bool) *Custome
 	return _u
 }
 
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (_u *CustomerSubscriptionUpdateOne) SetTrialEndBehavior(v customersubscription.TrialEndBehavior) *CustomerSubscriptionUpdateOne {
+	_u.mutation.SetTrialEndBehavior(v)
+	return _u
+}
+
+// SetNillableTrialEndBehavior sets the "trial_end_behavior" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdateOne) SetNillableTrialEndBehavior(v *customersubscription.TrialEndBehavior) *CustomerSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetTrialEndBehavior(*v)
+	}
+	return _u
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (_u *CustomerSubscriptionUpdateOne) ClearTrialEndBehavior() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearTrialEndBehavior()
+	return _u
+}
+
 // SetCustomer sets the "customer" edge to the Customer entity.
 func (_u *CustomerSubscriptionUpdateOne) SetCustomer(v *Customer) *CustomerSubscriptionUpdateOne {
 	return _u.SetCustomerID(v.ID)
@@ -1266,6 +1588,46 @@ func (_u *CustomerSubscriptionUpdateOne) SetCustomer(v *Customer) *CustomerSubsc
 // SetPayingCustomer sets the "paying_customer" edge to the Customer entity.
 func (_u *CustomerSubscriptionUpdateOne) SetPayingCustomer(v *Customer) *CustomerSubscriptionUpdateOne {
 	return _u.SetPayingCustomerID(v.ID)
+}
+
+// SetPlan sets the "plan" edge to the Plan entity.
+func (_u *CustomerSubscriptionUpdateOne) SetPlan(v *Plan) *CustomerSubscriptionUpdateOne {
+	return _u.SetPlanID(v.ID)
+}
+
+// SetCoupon sets the "coupon" edge to the Coupon entity.
+func (_u *CustomerSubscriptionUpdateOne) SetCoupon(v *Coupon) *CustomerSubscriptionUpdateOne {
+	return _u.SetCouponID(v.ID)
+}
+
+// AddAddonIDs adds the "addons" edge to the SubscriptionAddon entity by IDs.
+func (_u *CustomerSubscriptionUpdateOne) AddAddonIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.AddAddonIDs(ids...)
+	return _u
+}
+
+// AddAddons adds the "addons" edges to the SubscriptionAddon entity.
+func (_u *CustomerSubscriptionUpdateOne) AddAddons(v ...*SubscriptionAddon) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddonIDs(ids...)
+}
+
+// AddPriceIDs adds the "prices" edge to the SubscriptionPrice entity by IDs.
+func (_u *CustomerSubscriptionUpdateOne) AddPriceIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.AddPriceIDs(ids...)
+	return _u
+}
+
+// AddPrices adds the "prices" edges to the SubscriptionPrice entity.
+func (_u *CustomerSubscriptionUpdateOne) AddPrices(v ...*SubscriptionPrice) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriceIDs(ids...)
 }
 
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
@@ -1283,6 +1645,60 @@ func (_u *CustomerSubscriptionUpdateOne) ClearCustomer() *CustomerSubscriptionUp
 func (_u *CustomerSubscriptionUpdateOne) ClearPayingCustomer() *CustomerSubscriptionUpdateOne {
 	_u.mutation.ClearPayingCustomer()
 	return _u
+}
+
+// ClearPlan clears the "plan" edge to the Plan entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearPlan() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearPlan()
+	return _u
+}
+
+// ClearCoupon clears the "coupon" edge to the Coupon entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearCoupon() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearCoupon()
+	return _u
+}
+
+// ClearAddons clears all "addons" edges to the SubscriptionAddon entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearAddons() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearAddons()
+	return _u
+}
+
+// RemoveAddonIDs removes the "addons" edge to SubscriptionAddon entities by IDs.
+func (_u *CustomerSubscriptionUpdateOne) RemoveAddonIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.RemoveAddonIDs(ids...)
+	return _u
+}
+
+// RemoveAddons removes "addons" edges to SubscriptionAddon entities.
+func (_u *CustomerSubscriptionUpdateOne) RemoveAddons(v ...*SubscriptionAddon) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddonIDs(ids...)
+}
+
+// ClearPrices clears all "prices" edges to the SubscriptionPrice entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearPrices() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearPrices()
+	return _u
+}
+
+// RemovePriceIDs removes the "prices" edge to SubscriptionPrice entities by IDs.
+func (_u *CustomerSubscriptionUpdateOne) RemovePriceIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.RemovePriceIDs(ids...)
+	return _u
+}
+
+// RemovePrices removes "prices" edges to SubscriptionPrice entities.
+func (_u *CustomerSubscriptionUpdateOne) RemovePrices(v ...*SubscriptionPrice) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriceIDs(ids...)
 }
 
 // Where appends a list predicates to the CustomerSubscriptionUpdate builder.
@@ -1356,11 +1772,19 @@ func (_u *CustomerSubscriptionUpdateOne) check() error {
 			return &ValidationError{Name: "payment_collection", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.payment_collection": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.TrialEndBehavior(); ok {
+		if err := customersubscription.TrialEndBehaviorValidator(v); err != nil {
+			return &ValidationError{Name: "trial_end_behavior", err: fmt.Errorf(`ent: validator failed for field "CustomerSubscription.trial_end_behavior": %w`, err)}
+		}
+	}
 	if _u.mutation.EnvironmentCleared() && len(_u.mutation.EnvironmentIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CustomerSubscription.environment"`)
 	}
 	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CustomerSubscription.customer"`)
+	}
+	if _u.mutation.PlanCleared() && len(_u.mutation.PlanIDs()) > 0 {
+		return errors.New(`ent: clearing a required unique edge "CustomerSubscription.plan"`)
 	}
 	return nil
 }
@@ -1411,12 +1835,6 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 	}
 	if _u.mutation.ResourceIDCleared() {
 		_spec.ClearField(customersubscription.FieldResourceID, field.TypeString)
-	}
-	if value, ok := _u.mutation.PlanRefID(); ok {
-		_spec.SetField(customersubscription.FieldPlanRefID, field.TypeString, value)
-	}
-	if _u.mutation.PlanRefIDCleared() {
-		_spec.ClearField(customersubscription.FieldPlanRefID, field.TypeString)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(customersubscription.FieldStatus, field.TypeEnum, value)
@@ -1523,6 +1941,12 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 	if value, ok := _u.mutation.WasInTrial(); ok {
 		_spec.SetField(customersubscription.FieldWasInTrial, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.TrialEndBehavior(); ok {
+		_spec.SetField(customersubscription.FieldTrialEndBehavior, field.TypeEnum, value)
+	}
+	if _u.mutation.TrialEndBehaviorCleared() {
+		_spec.ClearField(customersubscription.FieldTrialEndBehavior, field.TypeEnum)
+	}
 	if _u.mutation.CustomerCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1574,6 +1998,154 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PlanCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.PlanTable,
+			Columns: []string{customersubscription.PlanColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PlanIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.PlanTable,
+			Columns: []string{customersubscription.PlanColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CouponCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.CouponTable,
+			Columns: []string{customersubscription.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CouponIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   customersubscription.CouponTable,
+			Columns: []string{customersubscription.CouponColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddonsIDs(); len(nodes) > 0 && !_u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.AddonsTable,
+			Columns: []string{customersubscription.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionaddon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPricesIDs(); len(nodes) > 0 && !_u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PricesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PricesTable,
+			Columns: []string{customersubscription.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -12,12 +12,21 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/apikey"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
 
@@ -80,11 +89,20 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:                 apikey.ValidColumn,
+			addon.Table:                  addon.ValidColumn,
+			coupon.Table:                 coupon.ValidColumn,
 			customer.Table:               customer.ValidColumn,
 			customersubscription.Table:   customersubscription.ValidColumn,
 			environment.Table:            environment.ValidColumn,
+			feature.Table:                feature.ValidColumn,
 			outboxevent.Table:            outboxevent.ValidColumn,
+			packageentitlement.Table:     packageentitlement.ValidColumn,
+			plan.Table:                   plan.ValidColumn,
+			price.Table:                  price.ValidColumn,
+			product.Table:                product.ValidColumn,
 			promotionalentitlement.Table: promotionalentitlement.ValidColumn,
+			subscriptionaddon.Table:      subscriptionaddon.ValidColumn,
+			subscriptionprice.Table:      subscriptionprice.ValidColumn,
 			syncstate.Table:              syncstate.ValidColumn,
 		})
 	})

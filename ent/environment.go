@@ -48,9 +48,23 @@ type EnvironmentEdges struct {
 	PromotionalEntitlements []*PromotionalEntitlement `json:"promotional_entitlements,omitempty"`
 	// SyncStates holds the value of the sync_states edge.
 	SyncStates []*SyncState `json:"sync_states,omitempty"`
+	// Products holds the value of the products edge.
+	Products []*Product `json:"products,omitempty"`
+	// Features holds the value of the features edge.
+	Features []*Feature `json:"features,omitempty"`
+	// Plans holds the value of the plans edge.
+	Plans []*Plan `json:"plans,omitempty"`
+	// Addons holds the value of the addons edge.
+	Addons []*Addon `json:"addons,omitempty"`
+	// Prices holds the value of the prices edge.
+	Prices []*Price `json:"prices,omitempty"`
+	// PackageEntitlements holds the value of the package_entitlements edge.
+	PackageEntitlements []*PackageEntitlement `json:"package_entitlements,omitempty"`
+	// Coupons holds the value of the coupons edge.
+	Coupons []*Coupon `json:"coupons,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [12]bool
 }
 
 // APIKeysOrErr returns the APIKeys value or an error if the edge
@@ -96,6 +110,69 @@ func (e EnvironmentEdges) SyncStatesOrErr() ([]*SyncState, error) {
 		return e.SyncStates, nil
 	}
 	return nil, &NotLoadedError{edge: "sync_states"}
+}
+
+// ProductsOrErr returns the Products value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) ProductsOrErr() ([]*Product, error) {
+	if e.loadedTypes[5] {
+		return e.Products, nil
+	}
+	return nil, &NotLoadedError{edge: "products"}
+}
+
+// FeaturesOrErr returns the Features value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) FeaturesOrErr() ([]*Feature, error) {
+	if e.loadedTypes[6] {
+		return e.Features, nil
+	}
+	return nil, &NotLoadedError{edge: "features"}
+}
+
+// PlansOrErr returns the Plans value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) PlansOrErr() ([]*Plan, error) {
+	if e.loadedTypes[7] {
+		return e.Plans, nil
+	}
+	return nil, &NotLoadedError{edge: "plans"}
+}
+
+// AddonsOrErr returns the Addons value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) AddonsOrErr() ([]*Addon, error) {
+	if e.loadedTypes[8] {
+		return e.Addons, nil
+	}
+	return nil, &NotLoadedError{edge: "addons"}
+}
+
+// PricesOrErr returns the Prices value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) PricesOrErr() ([]*Price, error) {
+	if e.loadedTypes[9] {
+		return e.Prices, nil
+	}
+	return nil, &NotLoadedError{edge: "prices"}
+}
+
+// PackageEntitlementsOrErr returns the PackageEntitlements value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) PackageEntitlementsOrErr() ([]*PackageEntitlement, error) {
+	if e.loadedTypes[10] {
+		return e.PackageEntitlements, nil
+	}
+	return nil, &NotLoadedError{edge: "package_entitlements"}
+}
+
+// CouponsOrErr returns the Coupons value or an error if the edge
+// was not loaded in eager-loading.
+func (e EnvironmentEdges) CouponsOrErr() ([]*Coupon, error) {
+	if e.loadedTypes[11] {
+		return e.Coupons, nil
+	}
+	return nil, &NotLoadedError{edge: "coupons"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -205,6 +282,41 @@ func (_m *Environment) QueryPromotionalEntitlements() *PromotionalEntitlementQue
 // QuerySyncStates queries the "sync_states" edge of the Environment entity.
 func (_m *Environment) QuerySyncStates() *SyncStateQuery {
 	return NewEnvironmentClient(_m.config).QuerySyncStates(_m)
+}
+
+// QueryProducts queries the "products" edge of the Environment entity.
+func (_m *Environment) QueryProducts() *ProductQuery {
+	return NewEnvironmentClient(_m.config).QueryProducts(_m)
+}
+
+// QueryFeatures queries the "features" edge of the Environment entity.
+func (_m *Environment) QueryFeatures() *FeatureQuery {
+	return NewEnvironmentClient(_m.config).QueryFeatures(_m)
+}
+
+// QueryPlans queries the "plans" edge of the Environment entity.
+func (_m *Environment) QueryPlans() *PlanQuery {
+	return NewEnvironmentClient(_m.config).QueryPlans(_m)
+}
+
+// QueryAddons queries the "addons" edge of the Environment entity.
+func (_m *Environment) QueryAddons() *AddonQuery {
+	return NewEnvironmentClient(_m.config).QueryAddons(_m)
+}
+
+// QueryPrices queries the "prices" edge of the Environment entity.
+func (_m *Environment) QueryPrices() *PriceQuery {
+	return NewEnvironmentClient(_m.config).QueryPrices(_m)
+}
+
+// QueryPackageEntitlements queries the "package_entitlements" edge of the Environment entity.
+func (_m *Environment) QueryPackageEntitlements() *PackageEntitlementQuery {
+	return NewEnvironmentClient(_m.config).QueryPackageEntitlements(_m)
+}
+
+// QueryCoupons queries the "coupons" edge of the Environment entity.
+func (_m *Environment) QueryCoupons() *CouponQuery {
+	return NewEnvironmentClient(_m.config).QueryCoupons(_m)
 }
 
 // Update returns a builder for updating this Environment.

@@ -13,10 +13,17 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/apikey"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
@@ -184,6 +191,111 @@ func (_c *EnvironmentCreate) AddSyncStates(v ...*SyncState) *EnvironmentCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddSyncStateIDs(ids...)
+}
+
+// AddProductIDs adds the "products" edge to the Product entity by IDs.
+func (_c *EnvironmentCreate) AddProductIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddProductIDs(ids...)
+	return _c
+}
+
+// AddProducts adds the "products" edges to the Product entity.
+func (_c *EnvironmentCreate) AddProducts(v ...*Product) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddProductIDs(ids...)
+}
+
+// AddFeatureIDs adds the "features" edge to the Feature entity by IDs.
+func (_c *EnvironmentCreate) AddFeatureIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddFeatureIDs(ids...)
+	return _c
+}
+
+// AddFeatures adds the "features" edges to the Feature entity.
+func (_c *EnvironmentCreate) AddFeatures(v ...*Feature) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFeatureIDs(ids...)
+}
+
+// AddPlanIDs adds the "plans" edge to the Plan entity by IDs.
+func (_c *EnvironmentCreate) AddPlanIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddPlanIDs(ids...)
+	return _c
+}
+
+// AddPlans adds the "plans" edges to the Plan entity.
+func (_c *EnvironmentCreate) AddPlans(v ...*Plan) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPlanIDs(ids...)
+}
+
+// AddAddonIDs adds the "addons" edge to the Addon entity by IDs.
+func (_c *EnvironmentCreate) AddAddonIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddAddonIDs(ids...)
+	return _c
+}
+
+// AddAddons adds the "addons" edges to the Addon entity.
+func (_c *EnvironmentCreate) AddAddons(v ...*Addon) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAddonIDs(ids...)
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by IDs.
+func (_c *EnvironmentCreate) AddPriceIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddPriceIDs(ids...)
+	return _c
+}
+
+// AddPrices adds the "prices" edges to the Price entity.
+func (_c *EnvironmentCreate) AddPrices(v ...*Price) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPriceIDs(ids...)
+}
+
+// AddPackageEntitlementIDs adds the "package_entitlements" edge to the PackageEntitlement entity by IDs.
+func (_c *EnvironmentCreate) AddPackageEntitlementIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddPackageEntitlementIDs(ids...)
+	return _c
+}
+
+// AddPackageEntitlements adds the "package_entitlements" edges to the PackageEntitlement entity.
+func (_c *EnvironmentCreate) AddPackageEntitlements(v ...*PackageEntitlement) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPackageEntitlementIDs(ids...)
+}
+
+// AddCouponIDs adds the "coupons" edge to the Coupon entity by IDs.
+func (_c *EnvironmentCreate) AddCouponIDs(ids ...uuid.UUID) *EnvironmentCreate {
+	_c.mutation.AddCouponIDs(ids...)
+	return _c
+}
+
+// AddCoupons adds the "coupons" edges to the Coupon entity.
+func (_c *EnvironmentCreate) AddCoupons(v ...*Coupon) *EnvironmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCouponIDs(ids...)
 }
 
 // Mutation returns the EnvironmentMutation object of the builder.
@@ -399,6 +511,118 @@ func (_c *EnvironmentCreate) createSpec() (*Environment, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ProductsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FeaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PlansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AddonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PricesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PackageEntitlementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CouponsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

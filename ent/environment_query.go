@@ -14,11 +14,18 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/apikey"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
@@ -35,6 +42,13 @@ type EnvironmentQuery struct {
 	withSubscriptions           *CustomerSubscriptionQuery
 	withPromotionalEntitlements *PromotionalEntitlementQuery
 	withSyncStates              *SyncStateQuery
+	withProducts                *ProductQuery
+	withFeatures                *FeatureQuery
+	withPlans                   *PlanQuery
+	withAddons                  *AddonQuery
+	withPrices                  *PriceQuery
+	withPackageEntitlements     *PackageEntitlementQuery
+	withCoupons                 *CouponQuery
 	modifiers                   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -175,6 +189,160 @@ func (_q *EnvironmentQuery) QuerySyncStates() *SyncStateQuery {
 			sqlgraph.From(environment.Table, environment.FieldID, selector),
 			sqlgraph.To(syncstate.Table, syncstate.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, environment.SyncStatesTable, environment.SyncStatesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryProducts chains the current query on the "products" edge.
+func (_q *EnvironmentQuery) QueryProducts() *ProductQuery {
+	query := (&ProductClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(product.Table, product.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.ProductsTable, environment.ProductsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFeatures chains the current query on the "features" edge.
+func (_q *EnvironmentQuery) QueryFeatures() *FeatureQuery {
+	query := (&FeatureClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(feature.Table, feature.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.FeaturesTable, environment.FeaturesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPlans chains the current query on the "plans" edge.
+func (_q *EnvironmentQuery) QueryPlans() *PlanQuery {
+	query := (&PlanClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(plan.Table, plan.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.PlansTable, environment.PlansColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAddons chains the current query on the "addons" edge.
+func (_q *EnvironmentQuery) QueryAddons() *AddonQuery {
+	query := (&AddonClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(addon.Table, addon.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.AddonsTable, environment.AddonsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPrices chains the current query on the "prices" edge.
+func (_q *EnvironmentQuery) QueryPrices() *PriceQuery {
+	query := (&PriceClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(price.Table, price.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.PricesTable, environment.PricesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPackageEntitlements chains the current query on the "package_entitlements" edge.
+func (_q *EnvironmentQuery) QueryPackageEntitlements() *PackageEntitlementQuery {
+	query := (&PackageEntitlementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(packageentitlement.Table, packageentitlement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.PackageEntitlementsTable, environment.PackageEntitlementsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCoupons chains the current query on the "coupons" edge.
+func (_q *EnvironmentQuery) QueryCoupons() *CouponQuery {
+	query := (&CouponClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(environment.Table, environment.FieldID, selector),
+			sqlgraph.To(coupon.Table, coupon.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, environment.CouponsTable, environment.CouponsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -379,6 +547,13 @@ func (_q *EnvironmentQuery) Clone() *EnvironmentQuery {
 		withSubscriptions:           _q.withSubscriptions.Clone(),
 		withPromotionalEntitlements: _q.withPromotionalEntitlements.Clone(),
 		withSyncStates:              _q.withSyncStates.Clone(),
+		withProducts:                _q.withProducts.Clone(),
+		withFeatures:                _q.withFeatures.Clone(),
+		withPlans:                   _q.withPlans.Clone(),
+		withAddons:                  _q.withAddons.Clone(),
+		withPrices:                  _q.withPrices.Clone(),
+		withPackageEntitlements:     _q.withPackageEntitlements.Clone(),
+		withCoupons:                 _q.withCoupons.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -438,6 +613,83 @@ func (_q *EnvironmentQuery) WithSyncStates(opts ...func(*SyncStateQuery)) *Envir
 		opt(query)
 	}
 	_q.withSyncStates = query
+	return _q
+}
+
+// WithProducts tells the query-builder to eager-load the nodes that are connected to
+// the "products" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithProducts(opts ...func(*ProductQuery)) *EnvironmentQuery {
+	query := (&ProductClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withProducts = query
+	return _q
+}
+
+// WithFeatures tells the query-builder to eager-load the nodes that are connected to
+// the "features" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithFeatures(opts ...func(*FeatureQuery)) *EnvironmentQuery {
+	query := (&FeatureClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFeatures = query
+	return _q
+}
+
+// WithPlans tells the query-builder to eager-load the nodes that are connected to
+// the "plans" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithPlans(opts ...func(*PlanQuery)) *EnvironmentQuery {
+	query := (&PlanClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPlans = query
+	return _q
+}
+
+// WithAddons tells the query-builder to eager-load the nodes that are connected to
+// the "addons" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithAddons(opts ...func(*AddonQuery)) *EnvironmentQuery {
+	query := (&AddonClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAddons = query
+	return _q
+}
+
+// WithPrices tells the query-builder to eager-load the nodes that are connected to
+// the "prices" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithPrices(opts ...func(*PriceQuery)) *EnvironmentQuery {
+	query := (&PriceClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPrices = query
+	return _q
+}
+
+// WithPackageEntitlements tells the query-builder to eager-load the nodes that are connected to
+// the "package_entitlements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithPackageEntitlements(opts ...func(*PackageEntitlementQuery)) *EnvironmentQuery {
+	query := (&PackageEntitlementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPackageEntitlements = query
+	return _q
+}
+
+// WithCoupons tells the query-builder to eager-load the nodes that are connected to
+// the "coupons" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *EnvironmentQuery) WithCoupons(opts ...func(*CouponQuery)) *EnvironmentQuery {
+	query := (&CouponClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCoupons = query
 	return _q
 }
 
@@ -519,12 +771,19 @@ func (_q *EnvironmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*Environment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [12]bool{
 			_q.withAPIKeys != nil,
 			_q.withCustomers != nil,
 			_q.withSubscriptions != nil,
 			_q.withPromotionalEntitlements != nil,
 			_q.withSyncStates != nil,
+			_q.withProducts != nil,
+			_q.withFeatures != nil,
+			_q.withPlans != nil,
+			_q.withAddons != nil,
+			_q.withPrices != nil,
+			_q.withPackageEntitlements != nil,
+			_q.withCoupons != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -584,6 +843,57 @@ func (_q *EnvironmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		if err := _q.loadSyncStates(ctx, query, nodes,
 			func(n *Environment) { n.Edges.SyncStates = []*SyncState{} },
 			func(n *Environment, e *SyncState) { n.Edges.SyncStates = append(n.Edges.SyncStates, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withProducts; query != nil {
+		if err := _q.loadProducts(ctx, query, nodes,
+			func(n *Environment) { n.Edges.Products = []*Product{} },
+			func(n *Environment, e *Product) { n.Edges.Products = append(n.Edges.Products, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFeatures; query != nil {
+		if err := _q.loadFeatures(ctx, query, nodes,
+			func(n *Environment) { n.Edges.Features = []*Feature{} },
+			func(n *Environment, e *Feature) { n.Edges.Features = append(n.Edges.Features, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPlans; query != nil {
+		if err := _q.loadPlans(ctx, query, nodes,
+			func(n *Environment) { n.Edges.Plans = []*Plan{} },
+			func(n *Environment, e *Plan) { n.Edges.Plans = append(n.Edges.Plans, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAddons; query != nil {
+		if err := _q.loadAddons(ctx, query, nodes,
+			func(n *Environment) { n.Edges.Addons = []*Addon{} },
+			func(n *Environment, e *Addon) { n.Edges.Addons = append(n.Edges.Addons, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPrices; query != nil {
+		if err := _q.loadPrices(ctx, query, nodes,
+			func(n *Environment) { n.Edges.Prices = []*Price{} },
+			func(n *Environment, e *Price) { n.Edges.Prices = append(n.Edges.Prices, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPackageEntitlements; query != nil {
+		if err := _q.loadPackageEntitlements(ctx, query, nodes,
+			func(n *Environment) { n.Edges.PackageEntitlements = []*PackageEntitlement{} },
+			func(n *Environment, e *PackageEntitlement) {
+				n.Edges.PackageEntitlements = append(n.Edges.PackageEntitlements, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCoupons; query != nil {
+		if err := _q.loadCoupons(ctx, query, nodes,
+			func(n *Environment) { n.Edges.Coupons = []*Coupon{} },
+			func(n *Environment, e *Coupon) { n.Edges.Coupons = append(n.Edges.Coupons, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -725,6 +1035,216 @@ func (_q *EnvironmentQuery) loadSyncStates(ctx context.Context, query *SyncState
 	}
 	query.Where(predicate.SyncState(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(environment.SyncStatesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadProducts(ctx context.Context, query *ProductQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *Product)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(product.FieldEnvironmentID)
+	}
+	query.Where(predicate.Product(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.ProductsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadFeatures(ctx context.Context, query *FeatureQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *Feature)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(feature.FieldEnvironmentID)
+	}
+	query.Where(predicate.Feature(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.FeaturesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadPlans(ctx context.Context, query *PlanQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *Plan)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(plan.FieldEnvironmentID)
+	}
+	query.Where(predicate.Plan(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.PlansColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadAddons(ctx context.Context, query *AddonQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *Addon)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(addon.FieldEnvironmentID)
+	}
+	query.Where(predicate.Addon(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.AddonsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadPrices(ctx context.Context, query *PriceQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *Price)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(price.FieldEnvironmentID)
+	}
+	query.Where(predicate.Price(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.PricesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadPackageEntitlements(ctx context.Context, query *PackageEntitlementQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *PackageEntitlement)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(packageentitlement.FieldEnvironmentID)
+	}
+	query.Where(predicate.PackageEntitlement(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.PackageEntitlementsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.EnvironmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "environment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *EnvironmentQuery) loadCoupons(ctx context.Context, query *CouponQuery, nodes []*Environment, init func(*Environment), assign func(*Environment, *Coupon)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Environment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(coupon.FieldEnvironmentID)
+	}
+	query.Where(predicate.Coupon(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(environment.CouponsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -12,11 +12,18 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/apikey"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
@@ -178,6 +185,111 @@ func (_u *EnvironmentUpdate) AddSyncStates(v ...*SyncState) *EnvironmentUpdate {
 	return _u.AddSyncStateIDs(ids...)
 }
 
+// AddProductIDs adds the "products" edge to the Product entity by IDs.
+func (_u *EnvironmentUpdate) AddProductIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddProductIDs(ids...)
+	return _u
+}
+
+// AddProducts adds the "products" edges to the Product entity.
+func (_u *EnvironmentUpdate) AddProducts(v ...*Product) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddProductIDs(ids...)
+}
+
+// AddFeatureIDs adds the "features" edge to the Feature entity by IDs.
+func (_u *EnvironmentUpdate) AddFeatureIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddFeatureIDs(ids...)
+	return _u
+}
+
+// AddFeatures adds the "features" edges to the Feature entity.
+func (_u *EnvironmentUpdate) AddFeatures(v ...*Feature) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFeatureIDs(ids...)
+}
+
+// AddPlanIDs adds the "plans" edge to the Plan entity by IDs.
+func (_u *EnvironmentUpdate) AddPlanIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddPlanIDs(ids...)
+	return _u
+}
+
+// AddPlans adds the "plans" edges to the Plan entity.
+func (_u *EnvironmentUpdate) AddPlans(v ...*Plan) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPlanIDs(ids...)
+}
+
+// AddAddonIDs adds the "addons" edge to the Addon entity by IDs.
+func (_u *EnvironmentUpdate) AddAddonIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddAddonIDs(ids...)
+	return _u
+}
+
+// AddAddons adds the "addons" edges to the Addon entity.
+func (_u *EnvironmentUpdate) AddAddons(v ...*Addon) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddonIDs(ids...)
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by IDs.
+func (_u *EnvironmentUpdate) AddPriceIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddPriceIDs(ids...)
+	return _u
+}
+
+// AddPrices adds the "prices" edges to the Price entity.
+func (_u *EnvironmentUpdate) AddPrices(v ...*Price) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriceIDs(ids...)
+}
+
+// AddPackageEntitlementIDs adds the "package_entitlements" edge to the PackageEntitlement entity by IDs.
+func (_u *EnvironmentUpdate) AddPackageEntitlementIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddPackageEntitlementIDs(ids...)
+	return _u
+}
+
+// AddPackageEntitlements adds the "package_entitlements" edges to the PackageEntitlement entity.
+func (_u *EnvironmentUpdate) AddPackageEntitlements(v ...*PackageEntitlement) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPackageEntitlementIDs(ids...)
+}
+
+// AddCouponIDs adds the "coupons" edge to the Coupon entity by IDs.
+func (_u *EnvironmentUpdate) AddCouponIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.AddCouponIDs(ids...)
+	return _u
+}
+
+// AddCoupons adds the "coupons" edges to the Coupon entity.
+func (_u *EnvironmentUpdate) AddCoupons(v ...*Coupon) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCouponIDs(ids...)
+}
+
 // Mutation returns the EnvironmentMutation object of the builder.
 func (_u *EnvironmentUpdate) Mutation() *EnvironmentMutation {
 	return _u.mutation
@@ -286,6 +398,153 @@ func (_u *EnvironmentUpdate) RemoveSyncStates(v ...*SyncState) *EnvironmentUpdat
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSyncStateIDs(ids...)
+}
+
+// ClearProducts clears all "products" edges to the Product entity.
+func (_u *EnvironmentUpdate) ClearProducts() *EnvironmentUpdate {
+	_u.mutation.ClearProducts()
+	return _u
+}
+
+// RemoveProductIDs removes the "products" edge to Product entities by IDs.
+func (_u *EnvironmentUpdate) RemoveProductIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemoveProductIDs(ids...)
+	return _u
+}
+
+// RemoveProducts removes "products" edges to Product entities.
+func (_u *EnvironmentUpdate) RemoveProducts(v ...*Product) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveProductIDs(ids...)
+}
+
+// ClearFeatures clears all "features" edges to the Feature entity.
+func (_u *EnvironmentUpdate) ClearFeatures() *EnvironmentUpdate {
+	_u.mutation.ClearFeatures()
+	return _u
+}
+
+// RemoveFeatureIDs removes the "features" edge to Feature entities by IDs.
+func (_u *EnvironmentUpdate) RemoveFeatureIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemoveFeatureIDs(ids...)
+	return _u
+}
+
+// RemoveFeatures removes "features" edges to Feature entities.
+func (_u *EnvironmentUpdate) RemoveFeatures(v ...*Feature) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFeatureIDs(ids...)
+}
+
+// ClearPlans clears all "plans" edges to the Plan entity.
+func (_u *EnvironmentUpdate) ClearPlans() *EnvironmentUpdate {
+	_u.mutation.ClearPlans()
+	return _u
+}
+
+// RemovePlanIDs removes the "plans" edge to Plan entities by IDs.
+func (_u *EnvironmentUpdate) RemovePlanIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemovePlanIDs(ids...)
+	return _u
+}
+
+// RemovePlans removes "plans" edges to Plan entities.
+func (_u *EnvironmentUpdate) RemovePlans(v ...*Plan) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePlanIDs(ids...)
+}
+
+// ClearAddons clears all "addons" edges to the Addon entity.
+func (_u *EnvironmentUpdate) ClearAddons() *EnvironmentUpdate {
+	_u.mutation.ClearAddons()
+	return _u
+}
+
+// RemoveAddonIDs removes the "addons" edge to Addon entities by IDs.
+func (_u *EnvironmentUpdate) RemoveAddonIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemoveAddonIDs(ids...)
+	return _u
+}
+
+// RemoveAddons removes "addons" edges to Addon entities.
+func (_u *EnvironmentUpdate) RemoveAddons(v ...*Addon) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddonIDs(ids...)
+}
+
+// ClearPrices clears all "prices" edges to the Price entity.
+func (_u *EnvironmentUpdate) ClearPrices() *EnvironmentUpdate {
+	_u.mutation.ClearPrices()
+	return _u
+}
+
+// RemovePriceIDs removes the "prices" edge to Price entities by IDs.
+func (_u *EnvironmentUpdate) RemovePriceIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemovePriceIDs(ids...)
+	return _u
+}
+
+// RemovePrices removes "prices" edges to Price entities.
+func (_u *EnvironmentUpdate) RemovePrices(v ...*Price) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriceIDs(ids...)
+}
+
+// ClearPackageEntitlements clears all "package_entitlements" edges to the PackageEntitlement entity.
+func (_u *EnvironmentUpdate) ClearPackageEntitlements() *EnvironmentUpdate {
+	_u.mutation.ClearPackageEntitlements()
+	return _u
+}
+
+// RemovePackageEntitlementIDs removes the "package_entitlements" edge to PackageEntitlement entities by IDs.
+func (_u *EnvironmentUpdate) RemovePackageEntitlementIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemovePackageEntitlementIDs(ids...)
+	return _u
+}
+
+// RemovePackageEntitlements removes "package_entitlements" edges to PackageEntitlement entities.
+func (_u *EnvironmentUpdate) RemovePackageEntitlements(v ...*PackageEntitlement) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePackageEntitlementIDs(ids...)
+}
+
+// ClearCoupons clears all "coupons" edges to the Coupon entity.
+func (_u *EnvironmentUpdate) ClearCoupons() *EnvironmentUpdate {
+	_u.mutation.ClearCoupons()
+	return _u
+}
+
+// RemoveCouponIDs removes the "coupons" edge to Coupon entities by IDs.
+func (_u *EnvironmentUpdate) RemoveCouponIDs(ids ...uuid.UUID) *EnvironmentUpdate {
+	_u.mutation.RemoveCouponIDs(ids...)
+	return _u
+}
+
+// RemoveCoupons removes "coupons" edges to Coupon entities.
+func (_u *EnvironmentUpdate) RemoveCoupons(v ...*Coupon) *EnvironmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCouponIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -600,6 +859,321 @@ func (_u *EnvironmentUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.ProductsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedProductsIDs(); len(nodes) > 0 && !_u.mutation.ProductsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ProductsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FeaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFeaturesIDs(); len(nodes) > 0 && !_u.mutation.FeaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FeaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPlansIDs(); len(nodes) > 0 && !_u.mutation.PlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PlansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddonsIDs(); len(nodes) > 0 && !_u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPricesIDs(); len(nodes) > 0 && !_u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PricesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PackageEntitlementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPackageEntitlementsIDs(); len(nodes) > 0 && !_u.mutation.PackageEntitlementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PackageEntitlementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CouponsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCouponsIDs(); len(nodes) > 0 && !_u.mutation.CouponsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CouponsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -765,6 +1339,111 @@ func (_u *EnvironmentUpdateOne) AddSyncStates(v ...*SyncState) *EnvironmentUpdat
 	return _u.AddSyncStateIDs(ids...)
 }
 
+// AddProductIDs adds the "products" edge to the Product entity by IDs.
+func (_u *EnvironmentUpdateOne) AddProductIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddProductIDs(ids...)
+	return _u
+}
+
+// AddProducts adds the "products" edges to the Product entity.
+func (_u *EnvironmentUpdateOne) AddProducts(v ...*Product) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddProductIDs(ids...)
+}
+
+// AddFeatureIDs adds the "features" edge to the Feature entity by IDs.
+func (_u *EnvironmentUpdateOne) AddFeatureIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddFeatureIDs(ids...)
+	return _u
+}
+
+// AddFeatures adds the "features" edges to the Feature entity.
+func (_u *EnvironmentUpdateOne) AddFeatures(v ...*Feature) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFeatureIDs(ids...)
+}
+
+// AddPlanIDs adds the "plans" edge to the Plan entity by IDs.
+func (_u *EnvironmentUpdateOne) AddPlanIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddPlanIDs(ids...)
+	return _u
+}
+
+// AddPlans adds the "plans" edges to the Plan entity.
+func (_u *EnvironmentUpdateOne) AddPlans(v ...*Plan) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPlanIDs(ids...)
+}
+
+// AddAddonIDs adds the "addons" edge to the Addon entity by IDs.
+func (_u *EnvironmentUpdateOne) AddAddonIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddAddonIDs(ids...)
+	return _u
+}
+
+// AddAddons adds the "addons" edges to the Addon entity.
+func (_u *EnvironmentUpdateOne) AddAddons(v ...*Addon) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAddonIDs(ids...)
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by IDs.
+func (_u *EnvironmentUpdateOne) AddPriceIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddPriceIDs(ids...)
+	return _u
+}
+
+// AddPrices adds the "prices" edges to the Price entity.
+func (_u *EnvironmentUpdateOne) AddPrices(v ...*Price) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriceIDs(ids...)
+}
+
+// AddPackageEntitlementIDs adds the "package_entitlements" edge to the PackageEntitlement entity by IDs.
+func (_u *EnvironmentUpdateOne) AddPackageEntitlementIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddPackageEntitlementIDs(ids...)
+	return _u
+}
+
+// AddPackageEntitlements adds the "package_entitlements" edges to the PackageEntitlement entity.
+func (_u *EnvironmentUpdateOne) AddPackageEntitlements(v ...*PackageEntitlement) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPackageEntitlementIDs(ids...)
+}
+
+// AddCouponIDs adds the "coupons" edge to the Coupon entity by IDs.
+func (_u *EnvironmentUpdateOne) AddCouponIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.AddCouponIDs(ids...)
+	return _u
+}
+
+// AddCoupons adds the "coupons" edges to the Coupon entity.
+func (_u *EnvironmentUpdateOne) AddCoupons(v ...*Coupon) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCouponIDs(ids...)
+}
+
 // Mutation returns the EnvironmentMutation object of the builder.
 func (_u *EnvironmentUpdateOne) Mutation() *EnvironmentMutation {
 	return _u.mutation
@@ -873,6 +1552,153 @@ func (_u *EnvironmentUpdateOne) RemoveSyncStates(v ...*SyncState) *EnvironmentUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSyncStateIDs(ids...)
+}
+
+// ClearProducts clears all "products" edges to the Product entity.
+func (_u *EnvironmentUpdateOne) ClearProducts() *EnvironmentUpdateOne {
+	_u.mutation.ClearProducts()
+	return _u
+}
+
+// RemoveProductIDs removes the "products" edge to Product entities by IDs.
+func (_u *EnvironmentUpdateOne) RemoveProductIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemoveProductIDs(ids...)
+	return _u
+}
+
+// RemoveProducts removes "products" edges to Product entities.
+func (_u *EnvironmentUpdateOne) RemoveProducts(v ...*Product) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveProductIDs(ids...)
+}
+
+// ClearFeatures clears all "features" edges to the Feature entity.
+func (_u *EnvironmentUpdateOne) ClearFeatures() *EnvironmentUpdateOne {
+	_u.mutation.ClearFeatures()
+	return _u
+}
+
+// RemoveFeatureIDs removes the "features" edge to Feature entities by IDs.
+func (_u *EnvironmentUpdateOne) RemoveFeatureIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemoveFeatureIDs(ids...)
+	return _u
+}
+
+// RemoveFeatures removes "features" edges to Feature entities.
+func (_u *EnvironmentUpdateOne) RemoveFeatures(v ...*Feature) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFeatureIDs(ids...)
+}
+
+// ClearPlans clears all "plans" edges to the Plan entity.
+func (_u *EnvironmentUpdateOne) ClearPlans() *EnvironmentUpdateOne {
+	_u.mutation.ClearPlans()
+	return _u
+}
+
+// RemovePlanIDs removes the "plans" edge to Plan entities by IDs.
+func (_u *EnvironmentUpdateOne) RemovePlanIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemovePlanIDs(ids...)
+	return _u
+}
+
+// RemovePlans removes "plans" edges to Plan entities.
+func (_u *EnvironmentUpdateOne) RemovePlans(v ...*Plan) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePlanIDs(ids...)
+}
+
+// ClearAddons clears all "addons" edges to the Addon entity.
+func (_u *EnvironmentUpdateOne) ClearAddons() *EnvironmentUpdateOne {
+	_u.mutation.ClearAddons()
+	return _u
+}
+
+// RemoveAddonIDs removes the "addons" edge to Addon entities by IDs.
+func (_u *EnvironmentUpdateOne) RemoveAddonIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemoveAddonIDs(ids...)
+	return _u
+}
+
+// RemoveAddons removes "addons" edges to Addon entities.
+func (_u *EnvironmentUpdateOne) RemoveAddons(v ...*Addon) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAddonIDs(ids...)
+}
+
+// ClearPrices clears all "prices" edges to the Price entity.
+func (_u *EnvironmentUpdateOne) ClearPrices() *EnvironmentUpdateOne {
+	_u.mutation.ClearPrices()
+	return _u
+}
+
+// RemovePriceIDs removes the "prices" edge to Price entities by IDs.
+func (_u *EnvironmentUpdateOne) RemovePriceIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemovePriceIDs(ids...)
+	return _u
+}
+
+// RemovePrices removes "prices" edges to Price entities.
+func (_u *EnvironmentUpdateOne) RemovePrices(v ...*Price) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriceIDs(ids...)
+}
+
+// ClearPackageEntitlements clears all "package_entitlements" edges to the PackageEntitlement entity.
+func (_u *EnvironmentUpdateOne) ClearPackageEntitlements() *EnvironmentUpdateOne {
+	_u.mutation.ClearPackageEntitlements()
+	return _u
+}
+
+// RemovePackageEntitlementIDs removes the "package_entitlements" edge to PackageEntitlement entities by IDs.
+func (_u *EnvironmentUpdateOne) RemovePackageEntitlementIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemovePackageEntitlementIDs(ids...)
+	return _u
+}
+
+// RemovePackageEntitlements removes "package_entitlements" edges to PackageEntitlement entities.
+func (_u *EnvironmentUpdateOne) RemovePackageEntitlements(v ...*PackageEntitlement) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePackageEntitlementIDs(ids...)
+}
+
+// ClearCoupons clears all "coupons" edges to the Coupon entity.
+func (_u *EnvironmentUpdateOne) ClearCoupons() *EnvironmentUpdateOne {
+	_u.mutation.ClearCoupons()
+	return _u
+}
+
+// RemoveCouponIDs removes the "coupons" edge to Coupon entities by IDs.
+func (_u *EnvironmentUpdateOne) RemoveCouponIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
+	_u.mutation.RemoveCouponIDs(ids...)
+	return _u
+}
+
+// RemoveCoupons removes "coupons" edges to Coupon entities.
+func (_u *EnvironmentUpdateOne) RemoveCoupons(v ...*Coupon) *EnvironmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCouponIDs(ids...)
 }
 
 // Where appends a list predicates to the EnvironmentUpdate builder.
@@ -1210,6 +2036,321 @@ func (_u *EnvironmentUpdateOne) sqlSave(ctx context.Context) (_node *Environment
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ProductsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedProductsIDs(); len(nodes) > 0 && !_u.mutation.ProductsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ProductsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.ProductsTable,
+			Columns: []string{environment.ProductsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(product.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FeaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFeaturesIDs(); len(nodes) > 0 && !_u.mutation.FeaturesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FeaturesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.FeaturesTable,
+			Columns: []string{environment.FeaturesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(feature.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPlansIDs(); len(nodes) > 0 && !_u.mutation.PlansCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PlansIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PlansTable,
+			Columns: []string{environment.PlansColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(plan.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAddonsIDs(); len(nodes) > 0 && !_u.mutation.AddonsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AddonsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.AddonsTable,
+			Columns: []string{environment.AddonsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(addon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPricesIDs(); len(nodes) > 0 && !_u.mutation.PricesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PricesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PricesTable,
+			Columns: []string{environment.PricesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PackageEntitlementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPackageEntitlementsIDs(); len(nodes) > 0 && !_u.mutation.PackageEntitlementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PackageEntitlementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.PackageEntitlementsTable,
+			Columns: []string{environment.PackageEntitlementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(packageentitlement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CouponsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCouponsIDs(); len(nodes) > 0 && !_u.mutation.CouponsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CouponsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   environment.CouponsTable,
+			Columns: []string{environment.CouponsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(coupon.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -12,14 +12,24 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/apikey"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
 
@@ -33,11 +43,20 @@ const (
 
 	// Node types.
 	TypeAPIKey                 = "APIKey"
+	TypeAddon                  = "Addon"
+	TypeCoupon                 = "Coupon"
 	TypeCustomer               = "Customer"
 	TypeCustomerSubscription   = "CustomerSubscription"
 	TypeEnvironment            = "Environment"
+	TypeFeature                = "Feature"
 	TypeOutboxEvent            = "OutboxEvent"
+	TypePackageEntitlement     = "PackageEntitlement"
+	TypePlan                   = "Plan"
+	TypePrice                  = "Price"
+	TypeProduct                = "Product"
 	TypePromotionalEntitlement = "PromotionalEntitlement"
+	TypeSubscriptionAddon      = "SubscriptionAddon"
+	TypeSubscriptionPrice      = "SubscriptionPrice"
 	TypeSyncState              = "SyncState"
 )
 
@@ -900,6 +919,3592 @@ func (m *APIKeyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown APIKey edge %s", name)
 }
 
+// AddonMutation represents an operation that mutates the Addon nodes in the graph.
+type AddonMutation struct {
+	config
+	op                         Op
+	typ                        string
+	id                         *uuid.UUID
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	ref_id                     *string
+	source_hash                *string
+	display_name               *string
+	description                *string
+	additional_meta_data       *map[string]interface{}
+	billing_id                 *string
+	pricing_type               *addon.PricingType
+	version_number             *int
+	addversion_number          *int
+	status                     *addon.Status
+	hidden_from_widgets        *[]string
+	appendhidden_from_widgets  []string
+	max_quantity               *float64
+	addmax_quantity            *float64
+	clearedFields              map[string]struct{}
+	environment                *uuid.UUID
+	clearedenvironment         bool
+	product                    *uuid.UUID
+	clearedproduct             bool
+	compatible_plans           map[uuid.UUID]struct{}
+	removedcompatible_plans    map[uuid.UUID]struct{}
+	clearedcompatible_plans    bool
+	dependents                 map[uuid.UUID]struct{}
+	removeddependents          map[uuid.UUID]struct{}
+	cleareddependents          bool
+	dependencies               map[uuid.UUID]struct{}
+	removeddependencies        map[uuid.UUID]struct{}
+	cleareddependencies        bool
+	entitlements               map[uuid.UUID]struct{}
+	removedentitlements        map[uuid.UUID]struct{}
+	clearedentitlements        bool
+	prices                     map[uuid.UUID]struct{}
+	removedprices              map[uuid.UUID]struct{}
+	clearedprices              bool
+	subscription_addons        map[uuid.UUID]struct{}
+	removedsubscription_addons map[uuid.UUID]struct{}
+	clearedsubscription_addons bool
+	done                       bool
+	oldValue                   func(context.Context) (*Addon, error)
+	predicates                 []predicate.Addon
+}
+
+var _ ent.Mutation = (*AddonMutation)(nil)
+
+// addonOption allows management of the mutation configuration using functional options.
+type addonOption func(*AddonMutation)
+
+// newAddonMutation creates new mutation for the Addon entity.
+func newAddonMutation(c config, op Op, opts ...addonOption) *AddonMutation {
+	m := &AddonMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAddon,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAddonID sets the ID field of the mutation.
+func withAddonID(id uuid.UUID) addonOption {
+	return func(m *AddonMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Addon
+		)
+		m.oldValue = func(ctx context.Context) (*Addon, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Addon.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAddon sets the old Addon of the mutation.
+func withAddon(node *Addon) addonOption {
+	return func(m *AddonMutation) {
+		m.oldValue = func(context.Context) (*Addon, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AddonMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AddonMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Addon entities.
+func (m *AddonMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AddonMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AddonMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Addon.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AddonMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AddonMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AddonMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AddonMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AddonMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AddonMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *AddonMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *AddonMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *AddonMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetRefID sets the "ref_id" field.
+func (m *AddonMutation) SetRefID(s string) {
+	m.ref_id = &s
+}
+
+// RefID returns the value of the "ref_id" field in the mutation.
+func (m *AddonMutation) RefID() (r string, exists bool) {
+	v := m.ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefID returns the old "ref_id" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefID: %w", err)
+	}
+	return oldValue.RefID, nil
+}
+
+// ResetRefID resets all changes to the "ref_id" field.
+func (m *AddonMutation) ResetRefID() {
+	m.ref_id = nil
+}
+
+// SetSourceHash sets the "source_hash" field.
+func (m *AddonMutation) SetSourceHash(s string) {
+	m.source_hash = &s
+}
+
+// SourceHash returns the value of the "source_hash" field in the mutation.
+func (m *AddonMutation) SourceHash() (r string, exists bool) {
+	v := m.source_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceHash returns the old "source_hash" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldSourceHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceHash: %w", err)
+	}
+	return oldValue.SourceHash, nil
+}
+
+// ClearSourceHash clears the value of the "source_hash" field.
+func (m *AddonMutation) ClearSourceHash() {
+	m.source_hash = nil
+	m.clearedFields[addon.FieldSourceHash] = struct{}{}
+}
+
+// SourceHashCleared returns if the "source_hash" field was cleared in this mutation.
+func (m *AddonMutation) SourceHashCleared() bool {
+	_, ok := m.clearedFields[addon.FieldSourceHash]
+	return ok
+}
+
+// ResetSourceHash resets all changes to the "source_hash" field.
+func (m *AddonMutation) ResetSourceHash() {
+	m.source_hash = nil
+	delete(m.clearedFields, addon.FieldSourceHash)
+}
+
+// SetDisplayName sets the "display_name" field.
+func (m *AddonMutation) SetDisplayName(s string) {
+	m.display_name = &s
+}
+
+// DisplayName returns the value of the "display_name" field in the mutation.
+func (m *AddonMutation) DisplayName() (r string, exists bool) {
+	v := m.display_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayName returns the old "display_name" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldDisplayName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayName: %w", err)
+	}
+	return oldValue.DisplayName, nil
+}
+
+// ResetDisplayName resets all changes to the "display_name" field.
+func (m *AddonMutation) ResetDisplayName() {
+	m.display_name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *AddonMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *AddonMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *AddonMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[addon.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *AddonMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[addon.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *AddonMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, addon.FieldDescription)
+}
+
+// SetAdditionalMetaData sets the "additional_meta_data" field.
+func (m *AddonMutation) SetAdditionalMetaData(value map[string]interface{}) {
+	m.additional_meta_data = &value
+}
+
+// AdditionalMetaData returns the value of the "additional_meta_data" field in the mutation.
+func (m *AddonMutation) AdditionalMetaData() (r map[string]interface{}, exists bool) {
+	v := m.additional_meta_data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdditionalMetaData returns the old "additional_meta_data" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldAdditionalMetaData(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdditionalMetaData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdditionalMetaData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdditionalMetaData: %w", err)
+	}
+	return oldValue.AdditionalMetaData, nil
+}
+
+// ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
+func (m *AddonMutation) ClearAdditionalMetaData() {
+	m.additional_meta_data = nil
+	m.clearedFields[addon.FieldAdditionalMetaData] = struct{}{}
+}
+
+// AdditionalMetaDataCleared returns if the "additional_meta_data" field was cleared in this mutation.
+func (m *AddonMutation) AdditionalMetaDataCleared() bool {
+	_, ok := m.clearedFields[addon.FieldAdditionalMetaData]
+	return ok
+}
+
+// ResetAdditionalMetaData resets all changes to the "additional_meta_data" field.
+func (m *AddonMutation) ResetAdditionalMetaData() {
+	m.additional_meta_data = nil
+	delete(m.clearedFields, addon.FieldAdditionalMetaData)
+}
+
+// SetBillingID sets the "billing_id" field.
+func (m *AddonMutation) SetBillingID(s string) {
+	m.billing_id = &s
+}
+
+// BillingID returns the value of the "billing_id" field in the mutation.
+func (m *AddonMutation) BillingID() (r string, exists bool) {
+	v := m.billing_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingID returns the old "billing_id" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldBillingID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingID: %w", err)
+	}
+	return oldValue.BillingID, nil
+}
+
+// ClearBillingID clears the value of the "billing_id" field.
+func (m *AddonMutation) ClearBillingID() {
+	m.billing_id = nil
+	m.clearedFields[addon.FieldBillingID] = struct{}{}
+}
+
+// BillingIDCleared returns if the "billing_id" field was cleared in this mutation.
+func (m *AddonMutation) BillingIDCleared() bool {
+	_, ok := m.clearedFields[addon.FieldBillingID]
+	return ok
+}
+
+// ResetBillingID resets all changes to the "billing_id" field.
+func (m *AddonMutation) ResetBillingID() {
+	m.billing_id = nil
+	delete(m.clearedFields, addon.FieldBillingID)
+}
+
+// SetPricingType sets the "pricing_type" field.
+func (m *AddonMutation) SetPricingType(at addon.PricingType) {
+	m.pricing_type = &at
+}
+
+// PricingType returns the value of the "pricing_type" field in the mutation.
+func (m *AddonMutation) PricingType() (r addon.PricingType, exists bool) {
+	v := m.pricing_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPricingType returns the old "pricing_type" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldPricingType(ctx context.Context) (v addon.PricingType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPricingType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPricingType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPricingType: %w", err)
+	}
+	return oldValue.PricingType, nil
+}
+
+// ResetPricingType resets all changes to the "pricing_type" field.
+func (m *AddonMutation) ResetPricingType() {
+	m.pricing_type = nil
+}
+
+// SetVersionNumber sets the "version_number" field.
+func (m *AddonMutation) SetVersionNumber(i int) {
+	m.version_number = &i
+	m.addversion_number = nil
+}
+
+// VersionNumber returns the value of the "version_number" field in the mutation.
+func (m *AddonMutation) VersionNumber() (r int, exists bool) {
+	v := m.version_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersionNumber returns the old "version_number" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldVersionNumber(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersionNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersionNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersionNumber: %w", err)
+	}
+	return oldValue.VersionNumber, nil
+}
+
+// AddVersionNumber adds i to the "version_number" field.
+func (m *AddonMutation) AddVersionNumber(i int) {
+	if m.addversion_number != nil {
+		*m.addversion_number += i
+	} else {
+		m.addversion_number = &i
+	}
+}
+
+// AddedVersionNumber returns the value that was added to the "version_number" field in this mutation.
+func (m *AddonMutation) AddedVersionNumber() (r int, exists bool) {
+	v := m.addversion_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersionNumber resets all changes to the "version_number" field.
+func (m *AddonMutation) ResetVersionNumber() {
+	m.version_number = nil
+	m.addversion_number = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AddonMutation) SetStatus(a addon.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AddonMutation) Status() (r addon.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldStatus(ctx context.Context) (v addon.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AddonMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetHiddenFromWidgets sets the "hidden_from_widgets" field.
+func (m *AddonMutation) SetHiddenFromWidgets(s []string) {
+	m.hidden_from_widgets = &s
+	m.appendhidden_from_widgets = nil
+}
+
+// HiddenFromWidgets returns the value of the "hidden_from_widgets" field in the mutation.
+func (m *AddonMutation) HiddenFromWidgets() (r []string, exists bool) {
+	v := m.hidden_from_widgets
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenFromWidgets returns the old "hidden_from_widgets" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldHiddenFromWidgets(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenFromWidgets is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenFromWidgets requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenFromWidgets: %w", err)
+	}
+	return oldValue.HiddenFromWidgets, nil
+}
+
+// AppendHiddenFromWidgets adds s to the "hidden_from_widgets" field.
+func (m *AddonMutation) AppendHiddenFromWidgets(s []string) {
+	m.appendhidden_from_widgets = append(m.appendhidden_from_widgets, s...)
+}
+
+// AppendedHiddenFromWidgets returns the list of values that were appended to the "hidden_from_widgets" field in this mutation.
+func (m *AddonMutation) AppendedHiddenFromWidgets() ([]string, bool) {
+	if len(m.appendhidden_from_widgets) == 0 {
+		return nil, false
+	}
+	return m.appendhidden_from_widgets, true
+}
+
+// ClearHiddenFromWidgets clears the value of the "hidden_from_widgets" field.
+func (m *AddonMutation) ClearHiddenFromWidgets() {
+	m.hidden_from_widgets = nil
+	m.appendhidden_from_widgets = nil
+	m.clearedFields[addon.FieldHiddenFromWidgets] = struct{}{}
+}
+
+// HiddenFromWidgetsCleared returns if the "hidden_from_widgets" field was cleared in this mutation.
+func (m *AddonMutation) HiddenFromWidgetsCleared() bool {
+	_, ok := m.clearedFields[addon.FieldHiddenFromWidgets]
+	return ok
+}
+
+// ResetHiddenFromWidgets resets all changes to the "hidden_from_widgets" field.
+func (m *AddonMutation) ResetHiddenFromWidgets() {
+	m.hidden_from_widgets = nil
+	m.appendhidden_from_widgets = nil
+	delete(m.clearedFields, addon.FieldHiddenFromWidgets)
+}
+
+// SetProductID sets the "product_id" field.
+func (m *AddonMutation) SetProductID(u uuid.UUID) {
+	m.product = &u
+}
+
+// ProductID returns the value of the "product_id" field in the mutation.
+func (m *AddonMutation) ProductID() (r uuid.UUID, exists bool) {
+	v := m.product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductID returns the old "product_id" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldProductID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductID: %w", err)
+	}
+	return oldValue.ProductID, nil
+}
+
+// ResetProductID resets all changes to the "product_id" field.
+func (m *AddonMutation) ResetProductID() {
+	m.product = nil
+}
+
+// SetMaxQuantity sets the "max_quantity" field.
+func (m *AddonMutation) SetMaxQuantity(f float64) {
+	m.max_quantity = &f
+	m.addmax_quantity = nil
+}
+
+// MaxQuantity returns the value of the "max_quantity" field in the mutation.
+func (m *AddonMutation) MaxQuantity() (r float64, exists bool) {
+	v := m.max_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxQuantity returns the old "max_quantity" field's value of the Addon entity.
+// If the Addon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AddonMutation) OldMaxQuantity(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxQuantity: %w", err)
+	}
+	return oldValue.MaxQuantity, nil
+}
+
+// AddMaxQuantity adds f to the "max_quantity" field.
+func (m *AddonMutation) AddMaxQuantity(f float64) {
+	if m.addmax_quantity != nil {
+		*m.addmax_quantity += f
+	} else {
+		m.addmax_quantity = &f
+	}
+}
+
+// AddedMaxQuantity returns the value that was added to the "max_quantity" field in this mutation.
+func (m *AddonMutation) AddedMaxQuantity() (r float64, exists bool) {
+	v := m.addmax_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxQuantity clears the value of the "max_quantity" field.
+func (m *AddonMutation) ClearMaxQuantity() {
+	m.max_quantity = nil
+	m.addmax_quantity = nil
+	m.clearedFields[addon.FieldMaxQuantity] = struct{}{}
+}
+
+// MaxQuantityCleared returns if the "max_quantity" field was cleared in this mutation.
+func (m *AddonMutation) MaxQuantityCleared() bool {
+	_, ok := m.clearedFields[addon.FieldMaxQuantity]
+	return ok
+}
+
+// ResetMaxQuantity resets all changes to the "max_quantity" field.
+func (m *AddonMutation) ResetMaxQuantity() {
+	m.max_quantity = nil
+	m.addmax_quantity = nil
+	delete(m.clearedFields, addon.FieldMaxQuantity)
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *AddonMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[addon.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *AddonMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *AddonMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *AddonMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *AddonMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[addon.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *AddonMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *AddonMutation) ProductIDs() (ids []uuid.UUID) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *AddonMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
+// AddCompatiblePlanIDs adds the "compatible_plans" edge to the Plan entity by ids.
+func (m *AddonMutation) AddCompatiblePlanIDs(ids ...uuid.UUID) {
+	if m.compatible_plans == nil {
+		m.compatible_plans = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.compatible_plans[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCompatiblePlans clears the "compatible_plans" edge to the Plan entity.
+func (m *AddonMutation) ClearCompatiblePlans() {
+	m.clearedcompatible_plans = true
+}
+
+// CompatiblePlansCleared reports if the "compatible_plans" edge to the Plan entity was cleared.
+func (m *AddonMutation) CompatiblePlansCleared() bool {
+	return m.clearedcompatible_plans
+}
+
+// RemoveCompatiblePlanIDs removes the "compatible_plans" edge to the Plan entity by IDs.
+func (m *AddonMutation) RemoveCompatiblePlanIDs(ids ...uuid.UUID) {
+	if m.removedcompatible_plans == nil {
+		m.removedcompatible_plans = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.compatible_plans, ids[i])
+		m.removedcompatible_plans[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCompatiblePlans returns the removed IDs of the "compatible_plans" edge to the Plan entity.
+func (m *AddonMutation) RemovedCompatiblePlansIDs() (ids []uuid.UUID) {
+	for id := range m.removedcompatible_plans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CompatiblePlansIDs returns the "compatible_plans" edge IDs in the mutation.
+func (m *AddonMutation) CompatiblePlansIDs() (ids []uuid.UUID) {
+	for id := range m.compatible_plans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCompatiblePlans resets all changes to the "compatible_plans" edge.
+func (m *AddonMutation) ResetCompatiblePlans() {
+	m.compatible_plans = nil
+	m.clearedcompatible_plans = false
+	m.removedcompatible_plans = nil
+}
+
+// AddDependentIDs adds the "dependents" edge to the Addon entity by ids.
+func (m *AddonMutation) AddDependentIDs(ids ...uuid.UUID) {
+	if m.dependents == nil {
+		m.dependents = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.dependents[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDependents clears the "dependents" edge to the Addon entity.
+func (m *AddonMutation) ClearDependents() {
+	m.cleareddependents = true
+}
+
+// DependentsCleared reports if the "dependents" edge to the Addon entity was cleared.
+func (m *AddonMutation) DependentsCleared() bool {
+	return m.cleareddependents
+}
+
+// RemoveDependentIDs removes the "dependents" edge to the Addon entity by IDs.
+func (m *AddonMutation) RemoveDependentIDs(ids ...uuid.UUID) {
+	if m.removeddependents == nil {
+		m.removeddependents = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.dependents, ids[i])
+		m.removeddependents[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDependents returns the removed IDs of the "dependents" edge to the Addon entity.
+func (m *AddonMutation) RemovedDependentsIDs() (ids []uuid.UUID) {
+	for id := range m.removeddependents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DependentsIDs returns the "dependents" edge IDs in the mutation.
+func (m *AddonMutation) DependentsIDs() (ids []uuid.UUID) {
+	for id := range m.dependents {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDependents resets all changes to the "dependents" edge.
+func (m *AddonMutation) ResetDependents() {
+	m.dependents = nil
+	m.cleareddependents = false
+	m.removeddependents = nil
+}
+
+// AddDependencyIDs adds the "dependencies" edge to the Addon entity by ids.
+func (m *AddonMutation) AddDependencyIDs(ids ...uuid.UUID) {
+	if m.dependencies == nil {
+		m.dependencies = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.dependencies[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDependencies clears the "dependencies" edge to the Addon entity.
+func (m *AddonMutation) ClearDependencies() {
+	m.cleareddependencies = true
+}
+
+// DependenciesCleared reports if the "dependencies" edge to the Addon entity was cleared.
+func (m *AddonMutation) DependenciesCleared() bool {
+	return m.cleareddependencies
+}
+
+// RemoveDependencyIDs removes the "dependencies" edge to the Addon entity by IDs.
+func (m *AddonMutation) RemoveDependencyIDs(ids ...uuid.UUID) {
+	if m.removeddependencies == nil {
+		m.removeddependencies = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.dependencies, ids[i])
+		m.removeddependencies[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDependencies returns the removed IDs of the "dependencies" edge to the Addon entity.
+func (m *AddonMutation) RemovedDependenciesIDs() (ids []uuid.UUID) {
+	for id := range m.removeddependencies {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DependenciesIDs returns the "dependencies" edge IDs in the mutation.
+func (m *AddonMutation) DependenciesIDs() (ids []uuid.UUID) {
+	for id := range m.dependencies {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDependencies resets all changes to the "dependencies" edge.
+func (m *AddonMutation) ResetDependencies() {
+	m.dependencies = nil
+	m.cleareddependencies = false
+	m.removeddependencies = nil
+}
+
+// AddEntitlementIDs adds the "entitlements" edge to the PackageEntitlement entity by ids.
+func (m *AddonMutation) AddEntitlementIDs(ids ...uuid.UUID) {
+	if m.entitlements == nil {
+		m.entitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.entitlements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEntitlements clears the "entitlements" edge to the PackageEntitlement entity.
+func (m *AddonMutation) ClearEntitlements() {
+	m.clearedentitlements = true
+}
+
+// EntitlementsCleared reports if the "entitlements" edge to the PackageEntitlement entity was cleared.
+func (m *AddonMutation) EntitlementsCleared() bool {
+	return m.clearedentitlements
+}
+
+// RemoveEntitlementIDs removes the "entitlements" edge to the PackageEntitlement entity by IDs.
+func (m *AddonMutation) RemoveEntitlementIDs(ids ...uuid.UUID) {
+	if m.removedentitlements == nil {
+		m.removedentitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.entitlements, ids[i])
+		m.removedentitlements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEntitlements returns the removed IDs of the "entitlements" edge to the PackageEntitlement entity.
+func (m *AddonMutation) RemovedEntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.removedentitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EntitlementsIDs returns the "entitlements" edge IDs in the mutation.
+func (m *AddonMutation) EntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.entitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEntitlements resets all changes to the "entitlements" edge.
+func (m *AddonMutation) ResetEntitlements() {
+	m.entitlements = nil
+	m.clearedentitlements = false
+	m.removedentitlements = nil
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by ids.
+func (m *AddonMutation) AddPriceIDs(ids ...uuid.UUID) {
+	if m.prices == nil {
+		m.prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.prices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPrices clears the "prices" edge to the Price entity.
+func (m *AddonMutation) ClearPrices() {
+	m.clearedprices = true
+}
+
+// PricesCleared reports if the "prices" edge to the Price entity was cleared.
+func (m *AddonMutation) PricesCleared() bool {
+	return m.clearedprices
+}
+
+// RemovePriceIDs removes the "prices" edge to the Price entity by IDs.
+func (m *AddonMutation) RemovePriceIDs(ids ...uuid.UUID) {
+	if m.removedprices == nil {
+		m.removedprices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.prices, ids[i])
+		m.removedprices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPrices returns the removed IDs of the "prices" edge to the Price entity.
+func (m *AddonMutation) RemovedPricesIDs() (ids []uuid.UUID) {
+	for id := range m.removedprices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PricesIDs returns the "prices" edge IDs in the mutation.
+func (m *AddonMutation) PricesIDs() (ids []uuid.UUID) {
+	for id := range m.prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPrices resets all changes to the "prices" edge.
+func (m *AddonMutation) ResetPrices() {
+	m.prices = nil
+	m.clearedprices = false
+	m.removedprices = nil
+}
+
+// AddSubscriptionAddonIDs adds the "subscription_addons" edge to the SubscriptionAddon entity by ids.
+func (m *AddonMutation) AddSubscriptionAddonIDs(ids ...uuid.UUID) {
+	if m.subscription_addons == nil {
+		m.subscription_addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.subscription_addons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubscriptionAddons clears the "subscription_addons" edge to the SubscriptionAddon entity.
+func (m *AddonMutation) ClearSubscriptionAddons() {
+	m.clearedsubscription_addons = true
+}
+
+// SubscriptionAddonsCleared reports if the "subscription_addons" edge to the SubscriptionAddon entity was cleared.
+func (m *AddonMutation) SubscriptionAddonsCleared() bool {
+	return m.clearedsubscription_addons
+}
+
+// RemoveSubscriptionAddonIDs removes the "subscription_addons" edge to the SubscriptionAddon entity by IDs.
+func (m *AddonMutation) RemoveSubscriptionAddonIDs(ids ...uuid.UUID) {
+	if m.removedsubscription_addons == nil {
+		m.removedsubscription_addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.subscription_addons, ids[i])
+		m.removedsubscription_addons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubscriptionAddons returns the removed IDs of the "subscription_addons" edge to the SubscriptionAddon entity.
+func (m *AddonMutation) RemovedSubscriptionAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.removedsubscription_addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubscriptionAddonsIDs returns the "subscription_addons" edge IDs in the mutation.
+func (m *AddonMutation) SubscriptionAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.subscription_addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubscriptionAddons resets all changes to the "subscription_addons" edge.
+func (m *AddonMutation) ResetSubscriptionAddons() {
+	m.subscription_addons = nil
+	m.clearedsubscription_addons = false
+	m.removedsubscription_addons = nil
+}
+
+// Where appends a list predicates to the AddonMutation builder.
+func (m *AddonMutation) Where(ps ...predicate.Addon) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AddonMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AddonMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Addon, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AddonMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AddonMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Addon).
+func (m *AddonMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AddonMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.created_at != nil {
+		fields = append(fields, addon.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, addon.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, addon.FieldEnvironmentID)
+	}
+	if m.ref_id != nil {
+		fields = append(fields, addon.FieldRefID)
+	}
+	if m.source_hash != nil {
+		fields = append(fields, addon.FieldSourceHash)
+	}
+	if m.display_name != nil {
+		fields = append(fields, addon.FieldDisplayName)
+	}
+	if m.description != nil {
+		fields = append(fields, addon.FieldDescription)
+	}
+	if m.additional_meta_data != nil {
+		fields = append(fields, addon.FieldAdditionalMetaData)
+	}
+	if m.billing_id != nil {
+		fields = append(fields, addon.FieldBillingID)
+	}
+	if m.pricing_type != nil {
+		fields = append(fields, addon.FieldPricingType)
+	}
+	if m.version_number != nil {
+		fields = append(fields, addon.FieldVersionNumber)
+	}
+	if m.status != nil {
+		fields = append(fields, addon.FieldStatus)
+	}
+	if m.hidden_from_widgets != nil {
+		fields = append(fields, addon.FieldHiddenFromWidgets)
+	}
+	if m.product != nil {
+		fields = append(fields, addon.FieldProductID)
+	}
+	if m.max_quantity != nil {
+		fields = append(fields, addon.FieldMaxQuantity)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AddonMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case addon.FieldCreatedAt:
+		return m.CreatedAt()
+	case addon.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case addon.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case addon.FieldRefID:
+		return m.RefID()
+	case addon.FieldSourceHash:
+		return m.SourceHash()
+	case addon.FieldDisplayName:
+		return m.DisplayName()
+	case addon.FieldDescription:
+		return m.Description()
+	case addon.FieldAdditionalMetaData:
+		return m.AdditionalMetaData()
+	case addon.FieldBillingID:
+		return m.BillingID()
+	case addon.FieldPricingType:
+		return m.PricingType()
+	case addon.FieldVersionNumber:
+		return m.VersionNumber()
+	case addon.FieldStatus:
+		return m.Status()
+	case addon.FieldHiddenFromWidgets:
+		return m.HiddenFromWidgets()
+	case addon.FieldProductID:
+		return m.ProductID()
+	case addon.FieldMaxQuantity:
+		return m.MaxQuantity()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AddonMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case addon.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case addon.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case addon.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case addon.FieldRefID:
+		return m.OldRefID(ctx)
+	case addon.FieldSourceHash:
+		return m.OldSourceHash(ctx)
+	case addon.FieldDisplayName:
+		return m.OldDisplayName(ctx)
+	case addon.FieldDescription:
+		return m.OldDescription(ctx)
+	case addon.FieldAdditionalMetaData:
+		return m.OldAdditionalMetaData(ctx)
+	case addon.FieldBillingID:
+		return m.OldBillingID(ctx)
+	case addon.FieldPricingType:
+		return m.OldPricingType(ctx)
+	case addon.FieldVersionNumber:
+		return m.OldVersionNumber(ctx)
+	case addon.FieldStatus:
+		return m.OldStatus(ctx)
+	case addon.FieldHiddenFromWidgets:
+		return m.OldHiddenFromWidgets(ctx)
+	case addon.FieldProductID:
+		return m.OldProductID(ctx)
+	case addon.FieldMaxQuantity:
+		return m.OldMaxQuantity(ctx)
+	}
+	return nil, fmt.Errorf("unknown Addon field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AddonMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case addon.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case addon.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case addon.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case addon.FieldRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefID(v)
+		return nil
+	case addon.FieldSourceHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceHash(v)
+		return nil
+	case addon.FieldDisplayName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayName(v)
+		return nil
+	case addon.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case addon.FieldAdditionalMetaData:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdditionalMetaData(v)
+		return nil
+	case addon.FieldBillingID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingID(v)
+		return nil
+	case addon.FieldPricingType:
+		v, ok := value.(addon.PricingType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPricingType(v)
+		return nil
+	case addon.FieldVersionNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersionNumber(v)
+		return nil
+	case addon.FieldStatus:
+		v, ok := value.(addon.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case addon.FieldHiddenFromWidgets:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenFromWidgets(v)
+		return nil
+	case addon.FieldProductID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductID(v)
+		return nil
+	case addon.FieldMaxQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxQuantity(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Addon field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AddonMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion_number != nil {
+		fields = append(fields, addon.FieldVersionNumber)
+	}
+	if m.addmax_quantity != nil {
+		fields = append(fields, addon.FieldMaxQuantity)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AddonMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case addon.FieldVersionNumber:
+		return m.AddedVersionNumber()
+	case addon.FieldMaxQuantity:
+		return m.AddedMaxQuantity()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AddonMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case addon.FieldVersionNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersionNumber(v)
+		return nil
+	case addon.FieldMaxQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxQuantity(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Addon numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AddonMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(addon.FieldSourceHash) {
+		fields = append(fields, addon.FieldSourceHash)
+	}
+	if m.FieldCleared(addon.FieldDescription) {
+		fields = append(fields, addon.FieldDescription)
+	}
+	if m.FieldCleared(addon.FieldAdditionalMetaData) {
+		fields = append(fields, addon.FieldAdditionalMetaData)
+	}
+	if m.FieldCleared(addon.FieldBillingID) {
+		fields = append(fields, addon.FieldBillingID)
+	}
+	if m.FieldCleared(addon.FieldHiddenFromWidgets) {
+		fields = append(fields, addon.FieldHiddenFromWidgets)
+	}
+	if m.FieldCleared(addon.FieldMaxQuantity) {
+		fields = append(fields, addon.FieldMaxQuantity)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AddonMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AddonMutation) ClearField(name string) error {
+	switch name {
+	case addon.FieldSourceHash:
+		m.ClearSourceHash()
+		return nil
+	case addon.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case addon.FieldAdditionalMetaData:
+		m.ClearAdditionalMetaData()
+		return nil
+	case addon.FieldBillingID:
+		m.ClearBillingID()
+		return nil
+	case addon.FieldHiddenFromWidgets:
+		m.ClearHiddenFromWidgets()
+		return nil
+	case addon.FieldMaxQuantity:
+		m.ClearMaxQuantity()
+		return nil
+	}
+	return fmt.Errorf("unknown Addon nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AddonMutation) ResetField(name string) error {
+	switch name {
+	case addon.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case addon.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case addon.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case addon.FieldRefID:
+		m.ResetRefID()
+		return nil
+	case addon.FieldSourceHash:
+		m.ResetSourceHash()
+		return nil
+	case addon.FieldDisplayName:
+		m.ResetDisplayName()
+		return nil
+	case addon.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case addon.FieldAdditionalMetaData:
+		m.ResetAdditionalMetaData()
+		return nil
+	case addon.FieldBillingID:
+		m.ResetBillingID()
+		return nil
+	case addon.FieldPricingType:
+		m.ResetPricingType()
+		return nil
+	case addon.FieldVersionNumber:
+		m.ResetVersionNumber()
+		return nil
+	case addon.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case addon.FieldHiddenFromWidgets:
+		m.ResetHiddenFromWidgets()
+		return nil
+	case addon.FieldProductID:
+		m.ResetProductID()
+		return nil
+	case addon.FieldMaxQuantity:
+		m.ResetMaxQuantity()
+		return nil
+	}
+	return fmt.Errorf("unknown Addon field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AddonMutation) AddedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.environment != nil {
+		edges = append(edges, addon.EdgeEnvironment)
+	}
+	if m.product != nil {
+		edges = append(edges, addon.EdgeProduct)
+	}
+	if m.compatible_plans != nil {
+		edges = append(edges, addon.EdgeCompatiblePlans)
+	}
+	if m.dependents != nil {
+		edges = append(edges, addon.EdgeDependents)
+	}
+	if m.dependencies != nil {
+		edges = append(edges, addon.EdgeDependencies)
+	}
+	if m.entitlements != nil {
+		edges = append(edges, addon.EdgeEntitlements)
+	}
+	if m.prices != nil {
+		edges = append(edges, addon.EdgePrices)
+	}
+	if m.subscription_addons != nil {
+		edges = append(edges, addon.EdgeSubscriptionAddons)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AddonMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case addon.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case addon.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	case addon.EdgeCompatiblePlans:
+		ids := make([]ent.Value, 0, len(m.compatible_plans))
+		for id := range m.compatible_plans {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeDependents:
+		ids := make([]ent.Value, 0, len(m.dependents))
+		for id := range m.dependents {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeDependencies:
+		ids := make([]ent.Value, 0, len(m.dependencies))
+		for id := range m.dependencies {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeEntitlements:
+		ids := make([]ent.Value, 0, len(m.entitlements))
+		for id := range m.entitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.prices))
+		for id := range m.prices {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeSubscriptionAddons:
+		ids := make([]ent.Value, 0, len(m.subscription_addons))
+		for id := range m.subscription_addons {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AddonMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.removedcompatible_plans != nil {
+		edges = append(edges, addon.EdgeCompatiblePlans)
+	}
+	if m.removeddependents != nil {
+		edges = append(edges, addon.EdgeDependents)
+	}
+	if m.removeddependencies != nil {
+		edges = append(edges, addon.EdgeDependencies)
+	}
+	if m.removedentitlements != nil {
+		edges = append(edges, addon.EdgeEntitlements)
+	}
+	if m.removedprices != nil {
+		edges = append(edges, addon.EdgePrices)
+	}
+	if m.removedsubscription_addons != nil {
+		edges = append(edges, addon.EdgeSubscriptionAddons)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AddonMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case addon.EdgeCompatiblePlans:
+		ids := make([]ent.Value, 0, len(m.removedcompatible_plans))
+		for id := range m.removedcompatible_plans {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeDependents:
+		ids := make([]ent.Value, 0, len(m.removeddependents))
+		for id := range m.removeddependents {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeDependencies:
+		ids := make([]ent.Value, 0, len(m.removeddependencies))
+		for id := range m.removeddependencies {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeEntitlements:
+		ids := make([]ent.Value, 0, len(m.removedentitlements))
+		for id := range m.removedentitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.removedprices))
+		for id := range m.removedprices {
+			ids = append(ids, id)
+		}
+		return ids
+	case addon.EdgeSubscriptionAddons:
+		ids := make([]ent.Value, 0, len(m.removedsubscription_addons))
+		for id := range m.removedsubscription_addons {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AddonMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.clearedenvironment {
+		edges = append(edges, addon.EdgeEnvironment)
+	}
+	if m.clearedproduct {
+		edges = append(edges, addon.EdgeProduct)
+	}
+	if m.clearedcompatible_plans {
+		edges = append(edges, addon.EdgeCompatiblePlans)
+	}
+	if m.cleareddependents {
+		edges = append(edges, addon.EdgeDependents)
+	}
+	if m.cleareddependencies {
+		edges = append(edges, addon.EdgeDependencies)
+	}
+	if m.clearedentitlements {
+		edges = append(edges, addon.EdgeEntitlements)
+	}
+	if m.clearedprices {
+		edges = append(edges, addon.EdgePrices)
+	}
+	if m.clearedsubscription_addons {
+		edges = append(edges, addon.EdgeSubscriptionAddons)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AddonMutation) EdgeCleared(name string) bool {
+	switch name {
+	case addon.EdgeEnvironment:
+		return m.clearedenvironment
+	case addon.EdgeProduct:
+		return m.clearedproduct
+	case addon.EdgeCompatiblePlans:
+		return m.clearedcompatible_plans
+	case addon.EdgeDependents:
+		return m.cleareddependents
+	case addon.EdgeDependencies:
+		return m.cleareddependencies
+	case addon.EdgeEntitlements:
+		return m.clearedentitlements
+	case addon.EdgePrices:
+		return m.clearedprices
+	case addon.EdgeSubscriptionAddons:
+		return m.clearedsubscription_addons
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AddonMutation) ClearEdge(name string) error {
+	switch name {
+	case addon.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	case addon.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	}
+	return fmt.Errorf("unknown Addon unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AddonMutation) ResetEdge(name string) error {
+	switch name {
+	case addon.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case addon.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	case addon.EdgeCompatiblePlans:
+		m.ResetCompatiblePlans()
+		return nil
+	case addon.EdgeDependents:
+		m.ResetDependents()
+		return nil
+	case addon.EdgeDependencies:
+		m.ResetDependencies()
+		return nil
+	case addon.EdgeEntitlements:
+		m.ResetEntitlements()
+		return nil
+	case addon.EdgePrices:
+		m.ResetPrices()
+		return nil
+	case addon.EdgeSubscriptionAddons:
+		m.ResetSubscriptionAddons()
+		return nil
+	}
+	return fmt.Errorf("unknown Addon edge %s", name)
+}
+
+// CouponMutation represents an operation that mutates the Coupon nodes in the graph.
+type CouponMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *uuid.UUID
+	created_at            *time.Time
+	updated_at            *time.Time
+	ref_id                *string
+	source_hash           *string
+	name                  *string
+	description           *string
+	additional_meta_data  *map[string]interface{}
+	_type                 *coupon.Type
+	discount_value        *float64
+	adddiscount_value     *float64
+	percent_off           *float64
+	addpercent_off        *float64
+	amounts_off           *[]schema.Money
+	appendamounts_off     []schema.Money
+	duration_in_months    *int
+	addduration_in_months *int
+	status                *coupon.Status
+	source                *coupon.Source
+	billing_id            *string
+	billing_link_url      *string
+	clearedFields         map[string]struct{}
+	environment           *uuid.UUID
+	clearedenvironment    bool
+	customers             map[uuid.UUID]struct{}
+	removedcustomers      map[uuid.UUID]struct{}
+	clearedcustomers      bool
+	subscriptions         map[uuid.UUID]struct{}
+	removedsubscriptions  map[uuid.UUID]struct{}
+	clearedsubscriptions  bool
+	done                  bool
+	oldValue              func(context.Context) (*Coupon, error)
+	predicates            []predicate.Coupon
+}
+
+var _ ent.Mutation = (*CouponMutation)(nil)
+
+// couponOption allows management of the mutation configuration using functional options.
+type couponOption func(*CouponMutation)
+
+// newCouponMutation creates new mutation for the Coupon entity.
+func newCouponMutation(c config, op Op, opts ...couponOption) *CouponMutation {
+	m := &CouponMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCoupon,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCouponID sets the ID field of the mutation.
+func withCouponID(id uuid.UUID) couponOption {
+	return func(m *CouponMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Coupon
+		)
+		m.oldValue = func(ctx context.Context) (*Coupon, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Coupon.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCoupon sets the old Coupon of the mutation.
+func withCoupon(node *Coupon) couponOption {
+	return func(m *CouponMutation) {
+		m.oldValue = func(context.Context) (*Coupon, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CouponMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CouponMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Coupon entities.
+func (m *CouponMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CouponMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CouponMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Coupon.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CouponMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CouponMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CouponMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *CouponMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *CouponMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *CouponMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *CouponMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *CouponMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *CouponMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetRefID sets the "ref_id" field.
+func (m *CouponMutation) SetRefID(s string) {
+	m.ref_id = &s
+}
+
+// RefID returns the value of the "ref_id" field in the mutation.
+func (m *CouponMutation) RefID() (r string, exists bool) {
+	v := m.ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefID returns the old "ref_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefID: %w", err)
+	}
+	return oldValue.RefID, nil
+}
+
+// ResetRefID resets all changes to the "ref_id" field.
+func (m *CouponMutation) ResetRefID() {
+	m.ref_id = nil
+}
+
+// SetSourceHash sets the "source_hash" field.
+func (m *CouponMutation) SetSourceHash(s string) {
+	m.source_hash = &s
+}
+
+// SourceHash returns the value of the "source_hash" field in the mutation.
+func (m *CouponMutation) SourceHash() (r string, exists bool) {
+	v := m.source_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceHash returns the old "source_hash" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldSourceHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceHash: %w", err)
+	}
+	return oldValue.SourceHash, nil
+}
+
+// ClearSourceHash clears the value of the "source_hash" field.
+func (m *CouponMutation) ClearSourceHash() {
+	m.source_hash = nil
+	m.clearedFields[coupon.FieldSourceHash] = struct{}{}
+}
+
+// SourceHashCleared returns if the "source_hash" field was cleared in this mutation.
+func (m *CouponMutation) SourceHashCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldSourceHash]
+	return ok
+}
+
+// ResetSourceHash resets all changes to the "source_hash" field.
+func (m *CouponMutation) ResetSourceHash() {
+	m.source_hash = nil
+	delete(m.clearedFields, coupon.FieldSourceHash)
+}
+
+// SetName sets the "name" field.
+func (m *CouponMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *CouponMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *CouponMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *CouponMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *CouponMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *CouponMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[coupon.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *CouponMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *CouponMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, coupon.FieldDescription)
+}
+
+// SetAdditionalMetaData sets the "additional_meta_data" field.
+func (m *CouponMutation) SetAdditionalMetaData(value map[string]interface{}) {
+	m.additional_meta_data = &value
+}
+
+// AdditionalMetaData returns the value of the "additional_meta_data" field in the mutation.
+func (m *CouponMutation) AdditionalMetaData() (r map[string]interface{}, exists bool) {
+	v := m.additional_meta_data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdditionalMetaData returns the old "additional_meta_data" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldAdditionalMetaData(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdditionalMetaData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdditionalMetaData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdditionalMetaData: %w", err)
+	}
+	return oldValue.AdditionalMetaData, nil
+}
+
+// ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
+func (m *CouponMutation) ClearAdditionalMetaData() {
+	m.additional_meta_data = nil
+	m.clearedFields[coupon.FieldAdditionalMetaData] = struct{}{}
+}
+
+// AdditionalMetaDataCleared returns if the "additional_meta_data" field was cleared in this mutation.
+func (m *CouponMutation) AdditionalMetaDataCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldAdditionalMetaData]
+	return ok
+}
+
+// ResetAdditionalMetaData resets all changes to the "additional_meta_data" field.
+func (m *CouponMutation) ResetAdditionalMetaData() {
+	m.additional_meta_data = nil
+	delete(m.clearedFields, coupon.FieldAdditionalMetaData)
+}
+
+// SetType sets the "type" field.
+func (m *CouponMutation) SetType(c coupon.Type) {
+	m._type = &c
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *CouponMutation) GetType() (r coupon.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldType(ctx context.Context) (v coupon.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *CouponMutation) ResetType() {
+	m._type = nil
+}
+
+// SetDiscountValue sets the "discount_value" field.
+func (m *CouponMutation) SetDiscountValue(f float64) {
+	m.discount_value = &f
+	m.adddiscount_value = nil
+}
+
+// DiscountValue returns the value of the "discount_value" field in the mutation.
+func (m *CouponMutation) DiscountValue() (r float64, exists bool) {
+	v := m.discount_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDiscountValue returns the old "discount_value" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldDiscountValue(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDiscountValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDiscountValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDiscountValue: %w", err)
+	}
+	return oldValue.DiscountValue, nil
+}
+
+// AddDiscountValue adds f to the "discount_value" field.
+func (m *CouponMutation) AddDiscountValue(f float64) {
+	if m.adddiscount_value != nil {
+		*m.adddiscount_value += f
+	} else {
+		m.adddiscount_value = &f
+	}
+}
+
+// AddedDiscountValue returns the value that was added to the "discount_value" field in this mutation.
+func (m *CouponMutation) AddedDiscountValue() (r float64, exists bool) {
+	v := m.adddiscount_value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDiscountValue resets all changes to the "discount_value" field.
+func (m *CouponMutation) ResetDiscountValue() {
+	m.discount_value = nil
+	m.adddiscount_value = nil
+}
+
+// SetPercentOff sets the "percent_off" field.
+func (m *CouponMutation) SetPercentOff(f float64) {
+	m.percent_off = &f
+	m.addpercent_off = nil
+}
+
+// PercentOff returns the value of the "percent_off" field in the mutation.
+func (m *CouponMutation) PercentOff() (r float64, exists bool) {
+	v := m.percent_off
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPercentOff returns the old "percent_off" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldPercentOff(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPercentOff is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPercentOff requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPercentOff: %w", err)
+	}
+	return oldValue.PercentOff, nil
+}
+
+// AddPercentOff adds f to the "percent_off" field.
+func (m *CouponMutation) AddPercentOff(f float64) {
+	if m.addpercent_off != nil {
+		*m.addpercent_off += f
+	} else {
+		m.addpercent_off = &f
+	}
+}
+
+// AddedPercentOff returns the value that was added to the "percent_off" field in this mutation.
+func (m *CouponMutation) AddedPercentOff() (r float64, exists bool) {
+	v := m.addpercent_off
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearPercentOff clears the value of the "percent_off" field.
+func (m *CouponMutation) ClearPercentOff() {
+	m.percent_off = nil
+	m.addpercent_off = nil
+	m.clearedFields[coupon.FieldPercentOff] = struct{}{}
+}
+
+// PercentOffCleared returns if the "percent_off" field was cleared in this mutation.
+func (m *CouponMutation) PercentOffCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldPercentOff]
+	return ok
+}
+
+// ResetPercentOff resets all changes to the "percent_off" field.
+func (m *CouponMutation) ResetPercentOff() {
+	m.percent_off = nil
+	m.addpercent_off = nil
+	delete(m.clearedFields, coupon.FieldPercentOff)
+}
+
+// SetAmountsOff sets the "amounts_off" field.
+func (m *CouponMutation) SetAmountsOff(s []schema.Money) {
+	m.amounts_off = &s
+	m.appendamounts_off = nil
+}
+
+// AmountsOff returns the value of the "amounts_off" field in the mutation.
+func (m *CouponMutation) AmountsOff() (r []schema.Money, exists bool) {
+	v := m.amounts_off
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmountsOff returns the old "amounts_off" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldAmountsOff(ctx context.Context) (v []schema.Money, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmountsOff is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmountsOff requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmountsOff: %w", err)
+	}
+	return oldValue.AmountsOff, nil
+}
+
+// AppendAmountsOff adds s to the "amounts_off" field.
+func (m *CouponMutation) AppendAmountsOff(s []schema.Money) {
+	m.appendamounts_off = append(m.appendamounts_off, s...)
+}
+
+// AppendedAmountsOff returns the list of values that were appended to the "amounts_off" field in this mutation.
+func (m *CouponMutation) AppendedAmountsOff() ([]schema.Money, bool) {
+	if len(m.appendamounts_off) == 0 {
+		return nil, false
+	}
+	return m.appendamounts_off, true
+}
+
+// ClearAmountsOff clears the value of the "amounts_off" field.
+func (m *CouponMutation) ClearAmountsOff() {
+	m.amounts_off = nil
+	m.appendamounts_off = nil
+	m.clearedFields[coupon.FieldAmountsOff] = struct{}{}
+}
+
+// AmountsOffCleared returns if the "amounts_off" field was cleared in this mutation.
+func (m *CouponMutation) AmountsOffCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldAmountsOff]
+	return ok
+}
+
+// ResetAmountsOff resets all changes to the "amounts_off" field.
+func (m *CouponMutation) ResetAmountsOff() {
+	m.amounts_off = nil
+	m.appendamounts_off = nil
+	delete(m.clearedFields, coupon.FieldAmountsOff)
+}
+
+// SetDurationInMonths sets the "duration_in_months" field.
+func (m *CouponMutation) SetDurationInMonths(i int) {
+	m.duration_in_months = &i
+	m.addduration_in_months = nil
+}
+
+// DurationInMonths returns the value of the "duration_in_months" field in the mutation.
+func (m *CouponMutation) DurationInMonths() (r int, exists bool) {
+	v := m.duration_in_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDurationInMonths returns the old "duration_in_months" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldDurationInMonths(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDurationInMonths is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDurationInMonths requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDurationInMonths: %w", err)
+	}
+	return oldValue.DurationInMonths, nil
+}
+
+// AddDurationInMonths adds i to the "duration_in_months" field.
+func (m *CouponMutation) AddDurationInMonths(i int) {
+	if m.addduration_in_months != nil {
+		*m.addduration_in_months += i
+	} else {
+		m.addduration_in_months = &i
+	}
+}
+
+// AddedDurationInMonths returns the value that was added to the "duration_in_months" field in this mutation.
+func (m *CouponMutation) AddedDurationInMonths() (r int, exists bool) {
+	v := m.addduration_in_months
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearDurationInMonths clears the value of the "duration_in_months" field.
+func (m *CouponMutation) ClearDurationInMonths() {
+	m.duration_in_months = nil
+	m.addduration_in_months = nil
+	m.clearedFields[coupon.FieldDurationInMonths] = struct{}{}
+}
+
+// DurationInMonthsCleared returns if the "duration_in_months" field was cleared in this mutation.
+func (m *CouponMutation) DurationInMonthsCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldDurationInMonths]
+	return ok
+}
+
+// ResetDurationInMonths resets all changes to the "duration_in_months" field.
+func (m *CouponMutation) ResetDurationInMonths() {
+	m.duration_in_months = nil
+	m.addduration_in_months = nil
+	delete(m.clearedFields, coupon.FieldDurationInMonths)
+}
+
+// SetStatus sets the "status" field.
+func (m *CouponMutation) SetStatus(c coupon.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CouponMutation) Status() (r coupon.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldStatus(ctx context.Context) (v coupon.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CouponMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSource sets the "source" field.
+func (m *CouponMutation) SetSource(c coupon.Source) {
+	m.source = &c
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *CouponMutation) Source() (r coupon.Source, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldSource(ctx context.Context) (v coupon.Source, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *CouponMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetBillingID sets the "billing_id" field.
+func (m *CouponMutation) SetBillingID(s string) {
+	m.billing_id = &s
+}
+
+// BillingID returns the value of the "billing_id" field in the mutation.
+func (m *CouponMutation) BillingID() (r string, exists bool) {
+	v := m.billing_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingID returns the old "billing_id" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldBillingID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingID: %w", err)
+	}
+	return oldValue.BillingID, nil
+}
+
+// ClearBillingID clears the value of the "billing_id" field.
+func (m *CouponMutation) ClearBillingID() {
+	m.billing_id = nil
+	m.clearedFields[coupon.FieldBillingID] = struct{}{}
+}
+
+// BillingIDCleared returns if the "billing_id" field was cleared in this mutation.
+func (m *CouponMutation) BillingIDCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldBillingID]
+	return ok
+}
+
+// ResetBillingID resets all changes to the "billing_id" field.
+func (m *CouponMutation) ResetBillingID() {
+	m.billing_id = nil
+	delete(m.clearedFields, coupon.FieldBillingID)
+}
+
+// SetBillingLinkURL sets the "billing_link_url" field.
+func (m *CouponMutation) SetBillingLinkURL(s string) {
+	m.billing_link_url = &s
+}
+
+// BillingLinkURL returns the value of the "billing_link_url" field in the mutation.
+func (m *CouponMutation) BillingLinkURL() (r string, exists bool) {
+	v := m.billing_link_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingLinkURL returns the old "billing_link_url" field's value of the Coupon entity.
+// If the Coupon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CouponMutation) OldBillingLinkURL(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingLinkURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingLinkURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingLinkURL: %w", err)
+	}
+	return oldValue.BillingLinkURL, nil
+}
+
+// ClearBillingLinkURL clears the value of the "billing_link_url" field.
+func (m *CouponMutation) ClearBillingLinkURL() {
+	m.billing_link_url = nil
+	m.clearedFields[coupon.FieldBillingLinkURL] = struct{}{}
+}
+
+// BillingLinkURLCleared returns if the "billing_link_url" field was cleared in this mutation.
+func (m *CouponMutation) BillingLinkURLCleared() bool {
+	_, ok := m.clearedFields[coupon.FieldBillingLinkURL]
+	return ok
+}
+
+// ResetBillingLinkURL resets all changes to the "billing_link_url" field.
+func (m *CouponMutation) ResetBillingLinkURL() {
+	m.billing_link_url = nil
+	delete(m.clearedFields, coupon.FieldBillingLinkURL)
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *CouponMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[coupon.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *CouponMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *CouponMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *CouponMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// AddCustomerIDs adds the "customers" edge to the Customer entity by ids.
+func (m *CouponMutation) AddCustomerIDs(ids ...uuid.UUID) {
+	if m.customers == nil {
+		m.customers = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.customers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCustomers clears the "customers" edge to the Customer entity.
+func (m *CouponMutation) ClearCustomers() {
+	m.clearedcustomers = true
+}
+
+// CustomersCleared reports if the "customers" edge to the Customer entity was cleared.
+func (m *CouponMutation) CustomersCleared() bool {
+	return m.clearedcustomers
+}
+
+// RemoveCustomerIDs removes the "customers" edge to the Customer entity by IDs.
+func (m *CouponMutation) RemoveCustomerIDs(ids ...uuid.UUID) {
+	if m.removedcustomers == nil {
+		m.removedcustomers = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.customers, ids[i])
+		m.removedcustomers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCustomers returns the removed IDs of the "customers" edge to the Customer entity.
+func (m *CouponMutation) RemovedCustomersIDs() (ids []uuid.UUID) {
+	for id := range m.removedcustomers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CustomersIDs returns the "customers" edge IDs in the mutation.
+func (m *CouponMutation) CustomersIDs() (ids []uuid.UUID) {
+	for id := range m.customers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCustomers resets all changes to the "customers" edge.
+func (m *CouponMutation) ResetCustomers() {
+	m.customers = nil
+	m.clearedcustomers = false
+	m.removedcustomers = nil
+}
+
+// AddSubscriptionIDs adds the "subscriptions" edge to the CustomerSubscription entity by ids.
+func (m *CouponMutation) AddSubscriptionIDs(ids ...uuid.UUID) {
+	if m.subscriptions == nil {
+		m.subscriptions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.subscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubscriptions clears the "subscriptions" edge to the CustomerSubscription entity.
+func (m *CouponMutation) ClearSubscriptions() {
+	m.clearedsubscriptions = true
+}
+
+// SubscriptionsCleared reports if the "subscriptions" edge to the CustomerSubscription entity was cleared.
+func (m *CouponMutation) SubscriptionsCleared() bool {
+	return m.clearedsubscriptions
+}
+
+// RemoveSubscriptionIDs removes the "subscriptions" edge to the CustomerSubscription entity by IDs.
+func (m *CouponMutation) RemoveSubscriptionIDs(ids ...uuid.UUID) {
+	if m.removedsubscriptions == nil {
+		m.removedsubscriptions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.subscriptions, ids[i])
+		m.removedsubscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubscriptions returns the removed IDs of the "subscriptions" edge to the CustomerSubscription entity.
+func (m *CouponMutation) RemovedSubscriptionsIDs() (ids []uuid.UUID) {
+	for id := range m.removedsubscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubscriptionsIDs returns the "subscriptions" edge IDs in the mutation.
+func (m *CouponMutation) SubscriptionsIDs() (ids []uuid.UUID) {
+	for id := range m.subscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubscriptions resets all changes to the "subscriptions" edge.
+func (m *CouponMutation) ResetSubscriptions() {
+	m.subscriptions = nil
+	m.clearedsubscriptions = false
+	m.removedsubscriptions = nil
+}
+
+// Where appends a list predicates to the CouponMutation builder.
+func (m *CouponMutation) Where(ps ...predicate.Coupon) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CouponMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CouponMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Coupon, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CouponMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CouponMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Coupon).
+func (m *CouponMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CouponMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.created_at != nil {
+		fields = append(fields, coupon.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, coupon.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, coupon.FieldEnvironmentID)
+	}
+	if m.ref_id != nil {
+		fields = append(fields, coupon.FieldRefID)
+	}
+	if m.source_hash != nil {
+		fields = append(fields, coupon.FieldSourceHash)
+	}
+	if m.name != nil {
+		fields = append(fields, coupon.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, coupon.FieldDescription)
+	}
+	if m.additional_meta_data != nil {
+		fields = append(fields, coupon.FieldAdditionalMetaData)
+	}
+	if m._type != nil {
+		fields = append(fields, coupon.FieldType)
+	}
+	if m.discount_value != nil {
+		fields = append(fields, coupon.FieldDiscountValue)
+	}
+	if m.percent_off != nil {
+		fields = append(fields, coupon.FieldPercentOff)
+	}
+	if m.amounts_off != nil {
+		fields = append(fields, coupon.FieldAmountsOff)
+	}
+	if m.duration_in_months != nil {
+		fields = append(fields, coupon.FieldDurationInMonths)
+	}
+	if m.status != nil {
+		fields = append(fields, coupon.FieldStatus)
+	}
+	if m.source != nil {
+		fields = append(fields, coupon.FieldSource)
+	}
+	if m.billing_id != nil {
+		fields = append(fields, coupon.FieldBillingID)
+	}
+	if m.billing_link_url != nil {
+		fields = append(fields, coupon.FieldBillingLinkURL)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CouponMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case coupon.FieldCreatedAt:
+		return m.CreatedAt()
+	case coupon.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case coupon.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case coupon.FieldRefID:
+		return m.RefID()
+	case coupon.FieldSourceHash:
+		return m.SourceHash()
+	case coupon.FieldName:
+		return m.Name()
+	case coupon.FieldDescription:
+		return m.Description()
+	case coupon.FieldAdditionalMetaData:
+		return m.AdditionalMetaData()
+	case coupon.FieldType:
+		return m.GetType()
+	case coupon.FieldDiscountValue:
+		return m.DiscountValue()
+	case coupon.FieldPercentOff:
+		return m.PercentOff()
+	case coupon.FieldAmountsOff:
+		return m.AmountsOff()
+	case coupon.FieldDurationInMonths:
+		return m.DurationInMonths()
+	case coupon.FieldStatus:
+		return m.Status()
+	case coupon.FieldSource:
+		return m.Source()
+	case coupon.FieldBillingID:
+		return m.BillingID()
+	case coupon.FieldBillingLinkURL:
+		return m.BillingLinkURL()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CouponMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case coupon.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case coupon.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case coupon.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case coupon.FieldRefID:
+		return m.OldRefID(ctx)
+	case coupon.FieldSourceHash:
+		return m.OldSourceHash(ctx)
+	case coupon.FieldName:
+		return m.OldName(ctx)
+	case coupon.FieldDescription:
+		return m.OldDescription(ctx)
+	case coupon.FieldAdditionalMetaData:
+		return m.OldAdditionalMetaData(ctx)
+	case coupon.FieldType:
+		return m.OldType(ctx)
+	case coupon.FieldDiscountValue:
+		return m.OldDiscountValue(ctx)
+	case coupon.FieldPercentOff:
+		return m.OldPercentOff(ctx)
+	case coupon.FieldAmountsOff:
+		return m.OldAmountsOff(ctx)
+	case coupon.FieldDurationInMonths:
+		return m.OldDurationInMonths(ctx)
+	case coupon.FieldStatus:
+		return m.OldStatus(ctx)
+	case coupon.FieldSource:
+		return m.OldSource(ctx)
+	case coupon.FieldBillingID:
+		return m.OldBillingID(ctx)
+	case coupon.FieldBillingLinkURL:
+		return m.OldBillingLinkURL(ctx)
+	}
+	return nil, fmt.Errorf("unknown Coupon field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CouponMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case coupon.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case coupon.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case coupon.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case coupon.FieldRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefID(v)
+		return nil
+	case coupon.FieldSourceHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceHash(v)
+		return nil
+	case coupon.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case coupon.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case coupon.FieldAdditionalMetaData:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdditionalMetaData(v)
+		return nil
+	case coupon.FieldType:
+		v, ok := value.(coupon.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case coupon.FieldDiscountValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDiscountValue(v)
+		return nil
+	case coupon.FieldPercentOff:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPercentOff(v)
+		return nil
+	case coupon.FieldAmountsOff:
+		v, ok := value.([]schema.Money)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmountsOff(v)
+		return nil
+	case coupon.FieldDurationInMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDurationInMonths(v)
+		return nil
+	case coupon.FieldStatus:
+		v, ok := value.(coupon.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case coupon.FieldSource:
+		v, ok := value.(coupon.Source)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case coupon.FieldBillingID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingID(v)
+		return nil
+	case coupon.FieldBillingLinkURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingLinkURL(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CouponMutation) AddedFields() []string {
+	var fields []string
+	if m.adddiscount_value != nil {
+		fields = append(fields, coupon.FieldDiscountValue)
+	}
+	if m.addpercent_off != nil {
+		fields = append(fields, coupon.FieldPercentOff)
+	}
+	if m.addduration_in_months != nil {
+		fields = append(fields, coupon.FieldDurationInMonths)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CouponMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case coupon.FieldDiscountValue:
+		return m.AddedDiscountValue()
+	case coupon.FieldPercentOff:
+		return m.AddedPercentOff()
+	case coupon.FieldDurationInMonths:
+		return m.AddedDurationInMonths()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CouponMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case coupon.FieldDiscountValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDiscountValue(v)
+		return nil
+	case coupon.FieldPercentOff:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPercentOff(v)
+		return nil
+	case coupon.FieldDurationInMonths:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDurationInMonths(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CouponMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(coupon.FieldSourceHash) {
+		fields = append(fields, coupon.FieldSourceHash)
+	}
+	if m.FieldCleared(coupon.FieldDescription) {
+		fields = append(fields, coupon.FieldDescription)
+	}
+	if m.FieldCleared(coupon.FieldAdditionalMetaData) {
+		fields = append(fields, coupon.FieldAdditionalMetaData)
+	}
+	if m.FieldCleared(coupon.FieldPercentOff) {
+		fields = append(fields, coupon.FieldPercentOff)
+	}
+	if m.FieldCleared(coupon.FieldAmountsOff) {
+		fields = append(fields, coupon.FieldAmountsOff)
+	}
+	if m.FieldCleared(coupon.FieldDurationInMonths) {
+		fields = append(fields, coupon.FieldDurationInMonths)
+	}
+	if m.FieldCleared(coupon.FieldBillingID) {
+		fields = append(fields, coupon.FieldBillingID)
+	}
+	if m.FieldCleared(coupon.FieldBillingLinkURL) {
+		fields = append(fields, coupon.FieldBillingLinkURL)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CouponMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CouponMutation) ClearField(name string) error {
+	switch name {
+	case coupon.FieldSourceHash:
+		m.ClearSourceHash()
+		return nil
+	case coupon.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case coupon.FieldAdditionalMetaData:
+		m.ClearAdditionalMetaData()
+		return nil
+	case coupon.FieldPercentOff:
+		m.ClearPercentOff()
+		return nil
+	case coupon.FieldAmountsOff:
+		m.ClearAmountsOff()
+		return nil
+	case coupon.FieldDurationInMonths:
+		m.ClearDurationInMonths()
+		return nil
+	case coupon.FieldBillingID:
+		m.ClearBillingID()
+		return nil
+	case coupon.FieldBillingLinkURL:
+		m.ClearBillingLinkURL()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CouponMutation) ResetField(name string) error {
+	switch name {
+	case coupon.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case coupon.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case coupon.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case coupon.FieldRefID:
+		m.ResetRefID()
+		return nil
+	case coupon.FieldSourceHash:
+		m.ResetSourceHash()
+		return nil
+	case coupon.FieldName:
+		m.ResetName()
+		return nil
+	case coupon.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case coupon.FieldAdditionalMetaData:
+		m.ResetAdditionalMetaData()
+		return nil
+	case coupon.FieldType:
+		m.ResetType()
+		return nil
+	case coupon.FieldDiscountValue:
+		m.ResetDiscountValue()
+		return nil
+	case coupon.FieldPercentOff:
+		m.ResetPercentOff()
+		return nil
+	case coupon.FieldAmountsOff:
+		m.ResetAmountsOff()
+		return nil
+	case coupon.FieldDurationInMonths:
+		m.ResetDurationInMonths()
+		return nil
+	case coupon.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case coupon.FieldSource:
+		m.ResetSource()
+		return nil
+	case coupon.FieldBillingID:
+		m.ResetBillingID()
+		return nil
+	case coupon.FieldBillingLinkURL:
+		m.ResetBillingLinkURL()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CouponMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.environment != nil {
+		edges = append(edges, coupon.EdgeEnvironment)
+	}
+	if m.customers != nil {
+		edges = append(edges, coupon.EdgeCustomers)
+	}
+	if m.subscriptions != nil {
+		edges = append(edges, coupon.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CouponMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case coupon.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case coupon.EdgeCustomers:
+		ids := make([]ent.Value, 0, len(m.customers))
+		for id := range m.customers {
+			ids = append(ids, id)
+		}
+		return ids
+	case coupon.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.subscriptions))
+		for id := range m.subscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CouponMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedcustomers != nil {
+		edges = append(edges, coupon.EdgeCustomers)
+	}
+	if m.removedsubscriptions != nil {
+		edges = append(edges, coupon.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CouponMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case coupon.EdgeCustomers:
+		ids := make([]ent.Value, 0, len(m.removedcustomers))
+		for id := range m.removedcustomers {
+			ids = append(ids, id)
+		}
+		return ids
+	case coupon.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.removedsubscriptions))
+		for id := range m.removedsubscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CouponMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedenvironment {
+		edges = append(edges, coupon.EdgeEnvironment)
+	}
+	if m.clearedcustomers {
+		edges = append(edges, coupon.EdgeCustomers)
+	}
+	if m.clearedsubscriptions {
+		edges = append(edges, coupon.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CouponMutation) EdgeCleared(name string) bool {
+	switch name {
+	case coupon.EdgeEnvironment:
+		return m.clearedenvironment
+	case coupon.EdgeCustomers:
+		return m.clearedcustomers
+	case coupon.EdgeSubscriptions:
+		return m.clearedsubscriptions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CouponMutation) ClearEdge(name string) error {
+	switch name {
+	case coupon.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CouponMutation) ResetEdge(name string) error {
+	switch name {
+	case coupon.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case coupon.EdgeCustomers:
+		m.ResetCustomers()
+		return nil
+	case coupon.EdgeSubscriptions:
+		m.ResetSubscriptions()
+		return nil
+	}
+	return fmt.Errorf("unknown Coupon edge %s", name)
+}
+
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
@@ -945,6 +4550,8 @@ type CustomerMutation struct {
 	sync_states                         map[uuid.UUID]struct{}
 	removedsync_states                  map[uuid.UUID]struct{}
 	clearedsync_states                  bool
+	coupon                              *uuid.UUID
+	clearedcoupon                       bool
 	done                                bool
 	oldValue                            func(context.Context) (*Customer, error)
 	predicates                          []predicate.Customer
@@ -2122,6 +5729,55 @@ func (m *CustomerMutation) ResetExcludeFromExperiment() {
 	delete(m.clearedFields, customer.FieldExcludeFromExperiment)
 }
 
+// SetCouponID sets the "coupon_id" field.
+func (m *CustomerMutation) SetCouponID(u uuid.UUID) {
+	m.coupon = &u
+}
+
+// CouponID returns the value of the "coupon_id" field in the mutation.
+func (m *CustomerMutation) CouponID() (r uuid.UUID, exists bool) {
+	v := m.coupon
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCouponID returns the old "coupon_id" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldCouponID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCouponID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCouponID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCouponID: %w", err)
+	}
+	return oldValue.CouponID, nil
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (m *CustomerMutation) ClearCouponID() {
+	m.coupon = nil
+	m.clearedFields[customer.FieldCouponID] = struct{}{}
+}
+
+// CouponIDCleared returns if the "coupon_id" field was cleared in this mutation.
+func (m *CustomerMutation) CouponIDCleared() bool {
+	_, ok := m.clearedFields[customer.FieldCouponID]
+	return ok
+}
+
+// ResetCouponID resets all changes to the "coupon_id" field.
+func (m *CustomerMutation) ResetCouponID() {
+	m.coupon = nil
+	delete(m.clearedFields, customer.FieldCouponID)
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (m *CustomerMutation) SetDeletedAt(t time.Time) {
 	m.deleted_at = &t
@@ -2414,6 +6070,33 @@ func (m *CustomerMutation) ResetSyncStates() {
 	m.removedsync_states = nil
 }
 
+// ClearCoupon clears the "coupon" edge to the Coupon entity.
+func (m *CustomerMutation) ClearCoupon() {
+	m.clearedcoupon = true
+	m.clearedFields[customer.FieldCouponID] = struct{}{}
+}
+
+// CouponCleared reports if the "coupon" edge to the Coupon entity was cleared.
+func (m *CustomerMutation) CouponCleared() bool {
+	return m.CouponIDCleared() || m.clearedcoupon
+}
+
+// CouponIDs returns the "coupon" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CouponID instead. It exists only for internal usage by the builders.
+func (m *CustomerMutation) CouponIDs() (ids []uuid.UUID) {
+	if id := m.coupon; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCoupon resets all changes to the "coupon" edge.
+func (m *CustomerMutation) ResetCoupon() {
+	m.coupon = nil
+	m.clearedcoupon = false
+}
+
 // Where appends a list predicates to the CustomerMutation builder.
 func (m *CustomerMutation) Where(ps ...predicate.Customer) {
 	m.predicates = append(m.predicates, ps...)
@@ -2448,7 +6131,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 23)
+	fields := make([]string, 0, 24)
 	if m.created_at != nil {
 		fields = append(fields, customer.FieldCreatedAt)
 	}
@@ -2515,6 +6198,9 @@ func (m *CustomerMutation) Fields() []string {
 	if m.exclude_from_experiment != nil {
 		fields = append(fields, customer.FieldExcludeFromExperiment)
 	}
+	if m.coupon != nil {
+		fields = append(fields, customer.FieldCouponID)
+	}
 	if m.deleted_at != nil {
 		fields = append(fields, customer.FieldDeletedAt)
 	}
@@ -2570,6 +6256,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.DefaultPaymentExpirationYear()
 	case customer.FieldExcludeFromExperiment:
 		return m.ExcludeFromExperiment()
+	case customer.FieldCouponID:
+		return m.CouponID()
 	case customer.FieldDeletedAt:
 		return m.DeletedAt()
 	}
@@ -2625,6 +6313,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldDefaultPaymentExpirationYear(ctx)
 	case customer.FieldExcludeFromExperiment:
 		return m.OldExcludeFromExperiment(ctx)
+	case customer.FieldCouponID:
+		return m.OldCouponID(ctx)
 	case customer.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	}
@@ -2790,6 +6480,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExcludeFromExperiment(v)
 		return nil
+	case customer.FieldCouponID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCouponID(v)
+		return nil
 	case customer.FieldDeletedAt:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -2908,6 +6605,9 @@ func (m *CustomerMutation) ClearedFields() []string {
 	if m.FieldCleared(customer.FieldExcludeFromExperiment) {
 		fields = append(fields, customer.FieldExcludeFromExperiment)
 	}
+	if m.FieldCleared(customer.FieldCouponID) {
+		fields = append(fields, customer.FieldCouponID)
+	}
 	if m.FieldCleared(customer.FieldDeletedAt) {
 		fields = append(fields, customer.FieldDeletedAt)
 	}
@@ -2978,6 +6678,9 @@ func (m *CustomerMutation) ClearField(name string) error {
 		return nil
 	case customer.FieldExcludeFromExperiment:
 		m.ClearExcludeFromExperiment()
+		return nil
+	case customer.FieldCouponID:
+		m.ClearCouponID()
 		return nil
 	case customer.FieldDeletedAt:
 		m.ClearDeletedAt()
@@ -3056,6 +6759,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 	case customer.FieldExcludeFromExperiment:
 		m.ResetExcludeFromExperiment()
 		return nil
+	case customer.FieldCouponID:
+		m.ResetCouponID()
+		return nil
 	case customer.FieldDeletedAt:
 		m.ResetDeletedAt()
 		return nil
@@ -3065,7 +6771,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.environment != nil {
 		edges = append(edges, customer.EdgeEnvironment)
 	}
@@ -3080,6 +6786,9 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.sync_states != nil {
 		edges = append(edges, customer.EdgeSyncStates)
+	}
+	if m.coupon != nil {
+		edges = append(edges, customer.EdgeCoupon)
 	}
 	return edges
 }
@@ -3116,13 +6825,17 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeCoupon:
+		if id := m.coupon; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedsubscriptions != nil {
 		edges = append(edges, customer.EdgeSubscriptions)
 	}
@@ -3172,7 +6885,7 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedenvironment {
 		edges = append(edges, customer.EdgeEnvironment)
 	}
@@ -3187,6 +6900,9 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedsync_states {
 		edges = append(edges, customer.EdgeSyncStates)
+	}
+	if m.clearedcoupon {
+		edges = append(edges, customer.EdgeCoupon)
 	}
 	return edges
 }
@@ -3205,6 +6921,8 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedpromotional_entitlements
 	case customer.EdgeSyncStates:
 		return m.clearedsync_states
+	case customer.EdgeCoupon:
+		return m.clearedcoupon
 	}
 	return false
 }
@@ -3215,6 +6933,9 @@ func (m *CustomerMutation) ClearEdge(name string) error {
 	switch name {
 	case customer.EdgeEnvironment:
 		m.ClearEnvironment()
+		return nil
+	case customer.EdgeCoupon:
+		m.ClearCoupon()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer unique edge %s", name)
@@ -3239,6 +6960,9 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 	case customer.EdgeSyncStates:
 		m.ResetSyncStates()
 		return nil
+	case customer.EdgeCoupon:
+		m.ResetCoupon()
+		return nil
 	}
 	return fmt.Errorf("unknown Customer edge %s", name)
 }
@@ -3253,7 +6977,6 @@ type CustomerSubscriptionMutation struct {
 	updated_at                   *time.Time
 	ref_id                       *string
 	resource_id                  *string
-	plan_ref_id                  *string
 	status                       *customersubscription.Status
 	pricing_type                 *customersubscription.PricingType
 	payment_collection           *customersubscription.PaymentCollection
@@ -3274,6 +6997,7 @@ type CustomerSubscriptionMutation struct {
 	salesforce_id                *string
 	additional_meta_data         *map[string]interface{}
 	was_in_trial                 *bool
+	trial_end_behavior           *customersubscription.TrialEndBehavior
 	clearedFields                map[string]struct{}
 	environment                  *uuid.UUID
 	clearedenvironment           bool
@@ -3281,6 +7005,16 @@ type CustomerSubscriptionMutation struct {
 	clearedcustomer              bool
 	paying_customer              *uuid.UUID
 	clearedpaying_customer       bool
+	plan                         *uuid.UUID
+	clearedplan                  bool
+	coupon                       *uuid.UUID
+	clearedcoupon                bool
+	addons                       map[uuid.UUID]struct{}
+	removedaddons                map[uuid.UUID]struct{}
+	clearedaddons                bool
+	prices                       map[uuid.UUID]struct{}
+	removedprices                map[uuid.UUID]struct{}
+	clearedprices                bool
 	done                         bool
 	oldValue                     func(context.Context) (*CustomerSubscription, error)
 	predicates                   []predicate.CustomerSubscription
@@ -3668,53 +7402,89 @@ func (m *CustomerSubscriptionMutation) ResetResourceID() {
 	delete(m.clearedFields, customersubscription.FieldResourceID)
 }
 
-// SetPlanRefID sets the "plan_ref_id" field.
-func (m *CustomerSubscriptionMutation) SetPlanRefID(s string) {
-	m.plan_ref_id = &s
+// SetPlanID sets the "plan_id" field.
+func (m *CustomerSubscriptionMutation) SetPlanID(u uuid.UUID) {
+	m.plan = &u
 }
 
-// PlanRefID returns the value of the "plan_ref_id" field in the mutation.
-func (m *CustomerSubscriptionMutation) PlanRefID() (r string, exists bool) {
-	v := m.plan_ref_id
+// PlanID returns the value of the "plan_id" field in the mutation.
+func (m *CustomerSubscriptionMutation) PlanID() (r uuid.UUID, exists bool) {
+	v := m.plan
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldPlanRefID returns the old "plan_ref_id" field's value of the CustomerSubscription entity.
+// OldPlanID returns the old "plan_id" field's value of the CustomerSubscription entity.
 // If the CustomerSubscription object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerSubscriptionMutation) OldPlanRefID(ctx context.Context) (v string, err error) {
+func (m *CustomerSubscriptionMutation) OldPlanID(ctx context.Context) (v uuid.UUID, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldPlanRefID is only allowed on UpdateOne operations")
+		return v, errors.New("OldPlanID is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldPlanRefID requires an ID field in the mutation")
+		return v, errors.New("OldPlanID requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldPlanRefID: %w", err)
+		return v, fmt.Errorf("querying old value for OldPlanID: %w", err)
 	}
-	return oldValue.PlanRefID, nil
+	return oldValue.PlanID, nil
 }
 
-// ClearPlanRefID clears the value of the "plan_ref_id" field.
-func (m *CustomerSubscriptionMutation) ClearPlanRefID() {
-	m.plan_ref_id = nil
-	m.clearedFields[customersubscription.FieldPlanRefID] = struct{}{}
+// ResetPlanID resets all changes to the "plan_id" field.
+func (m *CustomerSubscriptionMutation) ResetPlanID() {
+	m.plan = nil
 }
 
-// PlanRefIDCleared returns if the "plan_ref_id" field was cleared in this mutation.
-func (m *CustomerSubscriptionMutation) PlanRefIDCleared() bool {
-	_, ok := m.clearedFields[customersubscription.FieldPlanRefID]
+// SetCouponID sets the "coupon_id" field.
+func (m *CustomerSubscriptionMutation) SetCouponID(u uuid.UUID) {
+	m.coupon = &u
+}
+
+// CouponID returns the value of the "coupon_id" field in the mutation.
+func (m *CustomerSubscriptionMutation) CouponID() (r uuid.UUID, exists bool) {
+	v := m.coupon
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCouponID returns the old "coupon_id" field's value of the CustomerSubscription entity.
+// If the CustomerSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerSubscriptionMutation) OldCouponID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCouponID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCouponID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCouponID: %w", err)
+	}
+	return oldValue.CouponID, nil
+}
+
+// ClearCouponID clears the value of the "coupon_id" field.
+func (m *CustomerSubscriptionMutation) ClearCouponID() {
+	m.coupon = nil
+	m.clearedFields[customersubscription.FieldCouponID] = struct{}{}
+}
+
+// CouponIDCleared returns if the "coupon_id" field was cleared in this mutation.
+func (m *CustomerSubscriptionMutation) CouponIDCleared() bool {
+	_, ok := m.clearedFields[customersubscription.FieldCouponID]
 	return ok
 }
 
-// ResetPlanRefID resets all changes to the "plan_ref_id" field.
-func (m *CustomerSubscriptionMutation) ResetPlanRefID() {
-	m.plan_ref_id = nil
-	delete(m.clearedFields, customersubscription.FieldPlanRefID)
+// ResetCouponID resets all changes to the "coupon_id" field.
+func (m *CustomerSubscriptionMutation) ResetCouponID() {
+	m.coupon = nil
+	delete(m.clearedFields, customersubscription.FieldCouponID)
 }
 
 // SetStatus sets the "status" field.
@@ -4632,6 +8402,55 @@ func (m *CustomerSubscriptionMutation) ResetWasInTrial() {
 	m.was_in_trial = nil
 }
 
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (m *CustomerSubscriptionMutation) SetTrialEndBehavior(ceb customersubscription.TrialEndBehavior) {
+	m.trial_end_behavior = &ceb
+}
+
+// TrialEndBehavior returns the value of the "trial_end_behavior" field in the mutation.
+func (m *CustomerSubscriptionMutation) TrialEndBehavior() (r customersubscription.TrialEndBehavior, exists bool) {
+	v := m.trial_end_behavior
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrialEndBehavior returns the old "trial_end_behavior" field's value of the CustomerSubscription entity.
+// If the CustomerSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerSubscriptionMutation) OldTrialEndBehavior(ctx context.Context) (v *customersubscription.TrialEndBehavior, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrialEndBehavior is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrialEndBehavior requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrialEndBehavior: %w", err)
+	}
+	return oldValue.TrialEndBehavior, nil
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (m *CustomerSubscriptionMutation) ClearTrialEndBehavior() {
+	m.trial_end_behavior = nil
+	m.clearedFields[customersubscription.FieldTrialEndBehavior] = struct{}{}
+}
+
+// TrialEndBehaviorCleared returns if the "trial_end_behavior" field was cleared in this mutation.
+func (m *CustomerSubscriptionMutation) TrialEndBehaviorCleared() bool {
+	_, ok := m.clearedFields[customersubscription.FieldTrialEndBehavior]
+	return ok
+}
+
+// ResetTrialEndBehavior resets all changes to the "trial_end_behavior" field.
+func (m *CustomerSubscriptionMutation) ResetTrialEndBehavior() {
+	m.trial_end_behavior = nil
+	delete(m.clearedFields, customersubscription.FieldTrialEndBehavior)
+}
+
 // ClearEnvironment clears the "environment" edge to the Environment entity.
 func (m *CustomerSubscriptionMutation) ClearEnvironment() {
 	m.clearedenvironment = true
@@ -4713,6 +8532,168 @@ func (m *CustomerSubscriptionMutation) ResetPayingCustomer() {
 	m.clearedpaying_customer = false
 }
 
+// ClearPlan clears the "plan" edge to the Plan entity.
+func (m *CustomerSubscriptionMutation) ClearPlan() {
+	m.clearedplan = true
+	m.clearedFields[customersubscription.FieldPlanID] = struct{}{}
+}
+
+// PlanCleared reports if the "plan" edge to the Plan entity was cleared.
+func (m *CustomerSubscriptionMutation) PlanCleared() bool {
+	return m.clearedplan
+}
+
+// PlanIDs returns the "plan" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PlanID instead. It exists only for internal usage by the builders.
+func (m *CustomerSubscriptionMutation) PlanIDs() (ids []uuid.UUID) {
+	if id := m.plan; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPlan resets all changes to the "plan" edge.
+func (m *CustomerSubscriptionMutation) ResetPlan() {
+	m.plan = nil
+	m.clearedplan = false
+}
+
+// ClearCoupon clears the "coupon" edge to the Coupon entity.
+func (m *CustomerSubscriptionMutation) ClearCoupon() {
+	m.clearedcoupon = true
+	m.clearedFields[customersubscription.FieldCouponID] = struct{}{}
+}
+
+// CouponCleared reports if the "coupon" edge to the Coupon entity was cleared.
+func (m *CustomerSubscriptionMutation) CouponCleared() bool {
+	return m.CouponIDCleared() || m.clearedcoupon
+}
+
+// CouponIDs returns the "coupon" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CouponID instead. It exists only for internal usage by the builders.
+func (m *CustomerSubscriptionMutation) CouponIDs() (ids []uuid.UUID) {
+	if id := m.coupon; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCoupon resets all changes to the "coupon" edge.
+func (m *CustomerSubscriptionMutation) ResetCoupon() {
+	m.coupon = nil
+	m.clearedcoupon = false
+}
+
+// AddAddonIDs adds the "addons" edge to the SubscriptionAddon entity by ids.
+func (m *CustomerSubscriptionMutation) AddAddonIDs(ids ...uuid.UUID) {
+	if m.addons == nil {
+		m.addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.addons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAddons clears the "addons" edge to the SubscriptionAddon entity.
+func (m *CustomerSubscriptionMutation) ClearAddons() {
+	m.clearedaddons = true
+}
+
+// AddonsCleared reports if the "addons" edge to the SubscriptionAddon entity was cleared.
+func (m *CustomerSubscriptionMutation) AddonsCleared() bool {
+	return m.clearedaddons
+}
+
+// RemoveAddonIDs removes the "addons" edge to the SubscriptionAddon entity by IDs.
+func (m *CustomerSubscriptionMutation) RemoveAddonIDs(ids ...uuid.UUID) {
+	if m.removedaddons == nil {
+		m.removedaddons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.addons, ids[i])
+		m.removedaddons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAddons returns the removed IDs of the "addons" edge to the SubscriptionAddon entity.
+func (m *CustomerSubscriptionMutation) RemovedAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.removedaddons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AddonsIDs returns the "addons" edge IDs in the mutation.
+func (m *CustomerSubscriptionMutation) AddonsIDs() (ids []uuid.UUID) {
+	for id := range m.addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAddons resets all changes to the "addons" edge.
+func (m *CustomerSubscriptionMutation) ResetAddons() {
+	m.addons = nil
+	m.clearedaddons = false
+	m.removedaddons = nil
+}
+
+// AddPriceIDs adds the "prices" edge to the SubscriptionPrice entity by ids.
+func (m *CustomerSubscriptionMutation) AddPriceIDs(ids ...uuid.UUID) {
+	if m.prices == nil {
+		m.prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.prices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPrices clears the "prices" edge to the SubscriptionPrice entity.
+func (m *CustomerSubscriptionMutation) ClearPrices() {
+	m.clearedprices = true
+}
+
+// PricesCleared reports if the "prices" edge to the SubscriptionPrice entity was cleared.
+func (m *CustomerSubscriptionMutation) PricesCleared() bool {
+	return m.clearedprices
+}
+
+// RemovePriceIDs removes the "prices" edge to the SubscriptionPrice entity by IDs.
+func (m *CustomerSubscriptionMutation) RemovePriceIDs(ids ...uuid.UUID) {
+	if m.removedprices == nil {
+		m.removedprices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.prices, ids[i])
+		m.removedprices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPrices returns the removed IDs of the "prices" edge to the SubscriptionPrice entity.
+func (m *CustomerSubscriptionMutation) RemovedPricesIDs() (ids []uuid.UUID) {
+	for id := range m.removedprices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PricesIDs returns the "prices" edge IDs in the mutation.
+func (m *CustomerSubscriptionMutation) PricesIDs() (ids []uuid.UUID) {
+	for id := range m.prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPrices resets all changes to the "prices" edge.
+func (m *CustomerSubscriptionMutation) ResetPrices() {
+	m.prices = nil
+	m.clearedprices = false
+	m.removedprices = nil
+}
+
 // Where appends a list predicates to the CustomerSubscriptionMutation builder.
 func (m *CustomerSubscriptionMutation) Where(ps ...predicate.CustomerSubscription) {
 	m.predicates = append(m.predicates, ps...)
@@ -4747,7 +8728,7 @@ func (m *CustomerSubscriptionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerSubscriptionMutation) Fields() []string {
-	fields := make([]string, 0, 28)
+	fields := make([]string, 0, 30)
 	if m.created_at != nil {
 		fields = append(fields, customersubscription.FieldCreatedAt)
 	}
@@ -4769,8 +8750,11 @@ func (m *CustomerSubscriptionMutation) Fields() []string {
 	if m.resource_id != nil {
 		fields = append(fields, customersubscription.FieldResourceID)
 	}
-	if m.plan_ref_id != nil {
-		fields = append(fields, customersubscription.FieldPlanRefID)
+	if m.plan != nil {
+		fields = append(fields, customersubscription.FieldPlanID)
+	}
+	if m.coupon != nil {
+		fields = append(fields, customersubscription.FieldCouponID)
 	}
 	if m.status != nil {
 		fields = append(fields, customersubscription.FieldStatus)
@@ -4832,6 +8816,9 @@ func (m *CustomerSubscriptionMutation) Fields() []string {
 	if m.was_in_trial != nil {
 		fields = append(fields, customersubscription.FieldWasInTrial)
 	}
+	if m.trial_end_behavior != nil {
+		fields = append(fields, customersubscription.FieldTrialEndBehavior)
+	}
 	return fields
 }
 
@@ -4854,8 +8841,10 @@ func (m *CustomerSubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.PayingCustomerID()
 	case customersubscription.FieldResourceID:
 		return m.ResourceID()
-	case customersubscription.FieldPlanRefID:
-		return m.PlanRefID()
+	case customersubscription.FieldPlanID:
+		return m.PlanID()
+	case customersubscription.FieldCouponID:
+		return m.CouponID()
 	case customersubscription.FieldStatus:
 		return m.Status()
 	case customersubscription.FieldPricingType:
@@ -4896,6 +8885,8 @@ func (m *CustomerSubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.AdditionalMetaData()
 	case customersubscription.FieldWasInTrial:
 		return m.WasInTrial()
+	case customersubscription.FieldTrialEndBehavior:
+		return m.TrialEndBehavior()
 	}
 	return nil, false
 }
@@ -4919,8 +8910,10 @@ func (m *CustomerSubscriptionMutation) OldField(ctx context.Context, name string
 		return m.OldPayingCustomerID(ctx)
 	case customersubscription.FieldResourceID:
 		return m.OldResourceID(ctx)
-	case customersubscription.FieldPlanRefID:
-		return m.OldPlanRefID(ctx)
+	case customersubscription.FieldPlanID:
+		return m.OldPlanID(ctx)
+	case customersubscription.FieldCouponID:
+		return m.OldCouponID(ctx)
 	case customersubscription.FieldStatus:
 		return m.OldStatus(ctx)
 	case customersubscription.FieldPricingType:
@@ -4961,6 +8954,8 @@ func (m *CustomerSubscriptionMutation) OldField(ctx context.Context, name string
 		return m.OldAdditionalMetaData(ctx)
 	case customersubscription.FieldWasInTrial:
 		return m.OldWasInTrial(ctx)
+	case customersubscription.FieldTrialEndBehavior:
+		return m.OldTrialEndBehavior(ctx)
 	}
 	return nil, fmt.Errorf("unknown CustomerSubscription field %s", name)
 }
@@ -5019,12 +9014,19 @@ func (m *CustomerSubscriptionMutation) SetField(name string, value ent.Value) er
 		}
 		m.SetResourceID(v)
 		return nil
-	case customersubscription.FieldPlanRefID:
-		v, ok := value.(string)
+	case customersubscription.FieldPlanID:
+		v, ok := value.(uuid.UUID)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetPlanRefID(v)
+		m.SetPlanID(v)
+		return nil
+	case customersubscription.FieldCouponID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCouponID(v)
 		return nil
 	case customersubscription.FieldStatus:
 		v, ok := value.(customersubscription.Status)
@@ -5166,6 +9168,13 @@ func (m *CustomerSubscriptionMutation) SetField(name string, value ent.Value) er
 		}
 		m.SetWasInTrial(v)
 		return nil
+	case customersubscription.FieldTrialEndBehavior:
+		v, ok := value.(customersubscription.TrialEndBehavior)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrialEndBehavior(v)
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription field %s", name)
 }
@@ -5202,8 +9211,8 @@ func (m *CustomerSubscriptionMutation) ClearedFields() []string {
 	if m.FieldCleared(customersubscription.FieldResourceID) {
 		fields = append(fields, customersubscription.FieldResourceID)
 	}
-	if m.FieldCleared(customersubscription.FieldPlanRefID) {
-		fields = append(fields, customersubscription.FieldPlanRefID)
+	if m.FieldCleared(customersubscription.FieldCouponID) {
+		fields = append(fields, customersubscription.FieldCouponID)
 	}
 	if m.FieldCleared(customersubscription.FieldBillingPeriod) {
 		fields = append(fields, customersubscription.FieldBillingPeriod)
@@ -5250,6 +9259,9 @@ func (m *CustomerSubscriptionMutation) ClearedFields() []string {
 	if m.FieldCleared(customersubscription.FieldAdditionalMetaData) {
 		fields = append(fields, customersubscription.FieldAdditionalMetaData)
 	}
+	if m.FieldCleared(customersubscription.FieldTrialEndBehavior) {
+		fields = append(fields, customersubscription.FieldTrialEndBehavior)
+	}
 	return fields
 }
 
@@ -5270,8 +9282,8 @@ func (m *CustomerSubscriptionMutation) ClearField(name string) error {
 	case customersubscription.FieldResourceID:
 		m.ClearResourceID()
 		return nil
-	case customersubscription.FieldPlanRefID:
-		m.ClearPlanRefID()
+	case customersubscription.FieldCouponID:
+		m.ClearCouponID()
 		return nil
 	case customersubscription.FieldBillingPeriod:
 		m.ClearBillingPeriod()
@@ -5318,6 +9330,9 @@ func (m *CustomerSubscriptionMutation) ClearField(name string) error {
 	case customersubscription.FieldAdditionalMetaData:
 		m.ClearAdditionalMetaData()
 		return nil
+	case customersubscription.FieldTrialEndBehavior:
+		m.ClearTrialEndBehavior()
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription nullable field %s", name)
 }
@@ -5347,8 +9362,11 @@ func (m *CustomerSubscriptionMutation) ResetField(name string) error {
 	case customersubscription.FieldResourceID:
 		m.ResetResourceID()
 		return nil
-	case customersubscription.FieldPlanRefID:
-		m.ResetPlanRefID()
+	case customersubscription.FieldPlanID:
+		m.ResetPlanID()
+		return nil
+	case customersubscription.FieldCouponID:
+		m.ResetCouponID()
 		return nil
 	case customersubscription.FieldStatus:
 		m.ResetStatus()
@@ -5410,13 +9428,16 @@ func (m *CustomerSubscriptionMutation) ResetField(name string) error {
 	case customersubscription.FieldWasInTrial:
 		m.ResetWasInTrial()
 		return nil
+	case customersubscription.FieldTrialEndBehavior:
+		m.ResetTrialEndBehavior()
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerSubscriptionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 7)
 	if m.environment != nil {
 		edges = append(edges, customersubscription.EdgeEnvironment)
 	}
@@ -5425,6 +9446,18 @@ func (m *CustomerSubscriptionMutation) AddedEdges() []string {
 	}
 	if m.paying_customer != nil {
 		edges = append(edges, customersubscription.EdgePayingCustomer)
+	}
+	if m.plan != nil {
+		edges = append(edges, customersubscription.EdgePlan)
+	}
+	if m.coupon != nil {
+		edges = append(edges, customersubscription.EdgeCoupon)
+	}
+	if m.addons != nil {
+		edges = append(edges, customersubscription.EdgeAddons)
+	}
+	if m.prices != nil {
+		edges = append(edges, customersubscription.EdgePrices)
 	}
 	return edges
 }
@@ -5445,25 +9478,65 @@ func (m *CustomerSubscriptionMutation) AddedIDs(name string) []ent.Value {
 		if id := m.paying_customer; id != nil {
 			return []ent.Value{*id}
 		}
+	case customersubscription.EdgePlan:
+		if id := m.plan; id != nil {
+			return []ent.Value{*id}
+		}
+	case customersubscription.EdgeCoupon:
+		if id := m.coupon; id != nil {
+			return []ent.Value{*id}
+		}
+	case customersubscription.EdgeAddons:
+		ids := make([]ent.Value, 0, len(m.addons))
+		for id := range m.addons {
+			ids = append(ids, id)
+		}
+		return ids
+	case customersubscription.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.prices))
+		for id := range m.prices {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerSubscriptionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 7)
+	if m.removedaddons != nil {
+		edges = append(edges, customersubscription.EdgeAddons)
+	}
+	if m.removedprices != nil {
+		edges = append(edges, customersubscription.EdgePrices)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *CustomerSubscriptionMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case customersubscription.EdgeAddons:
+		ids := make([]ent.Value, 0, len(m.removedaddons))
+		for id := range m.removedaddons {
+			ids = append(ids, id)
+		}
+		return ids
+	case customersubscription.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.removedprices))
+		for id := range m.removedprices {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerSubscriptionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 7)
 	if m.clearedenvironment {
 		edges = append(edges, customersubscription.EdgeEnvironment)
 	}
@@ -5472,6 +9545,18 @@ func (m *CustomerSubscriptionMutation) ClearedEdges() []string {
 	}
 	if m.clearedpaying_customer {
 		edges = append(edges, customersubscription.EdgePayingCustomer)
+	}
+	if m.clearedplan {
+		edges = append(edges, customersubscription.EdgePlan)
+	}
+	if m.clearedcoupon {
+		edges = append(edges, customersubscription.EdgeCoupon)
+	}
+	if m.clearedaddons {
+		edges = append(edges, customersubscription.EdgeAddons)
+	}
+	if m.clearedprices {
+		edges = append(edges, customersubscription.EdgePrices)
 	}
 	return edges
 }
@@ -5486,6 +9571,14 @@ func (m *CustomerSubscriptionMutation) EdgeCleared(name string) bool {
 		return m.clearedcustomer
 	case customersubscription.EdgePayingCustomer:
 		return m.clearedpaying_customer
+	case customersubscription.EdgePlan:
+		return m.clearedplan
+	case customersubscription.EdgeCoupon:
+		return m.clearedcoupon
+	case customersubscription.EdgeAddons:
+		return m.clearedaddons
+	case customersubscription.EdgePrices:
+		return m.clearedprices
 	}
 	return false
 }
@@ -5503,6 +9596,12 @@ func (m *CustomerSubscriptionMutation) ClearEdge(name string) error {
 	case customersubscription.EdgePayingCustomer:
 		m.ClearPayingCustomer()
 		return nil
+	case customersubscription.EdgePlan:
+		m.ClearPlan()
+		return nil
+	case customersubscription.EdgeCoupon:
+		m.ClearCoupon()
+		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription unique edge %s", name)
 }
@@ -5519,6 +9618,18 @@ func (m *CustomerSubscriptionMutation) ResetEdge(name string) error {
 		return nil
 	case customersubscription.EdgePayingCustomer:
 		m.ResetPayingCustomer()
+		return nil
+	case customersubscription.EdgePlan:
+		m.ResetPlan()
+		return nil
+	case customersubscription.EdgeCoupon:
+		m.ResetCoupon()
+		return nil
+	case customersubscription.EdgeAddons:
+		m.ResetAddons()
+		return nil
+	case customersubscription.EdgePrices:
+		m.ResetPrices()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription edge %s", name)
@@ -5552,6 +9663,27 @@ type EnvironmentMutation struct {
 	sync_states                     map[uuid.UUID]struct{}
 	removedsync_states              map[uuid.UUID]struct{}
 	clearedsync_states              bool
+	products                        map[uuid.UUID]struct{}
+	removedproducts                 map[uuid.UUID]struct{}
+	clearedproducts                 bool
+	features                        map[uuid.UUID]struct{}
+	removedfeatures                 map[uuid.UUID]struct{}
+	clearedfeatures                 bool
+	plans                           map[uuid.UUID]struct{}
+	removedplans                    map[uuid.UUID]struct{}
+	clearedplans                    bool
+	addons                          map[uuid.UUID]struct{}
+	removedaddons                   map[uuid.UUID]struct{}
+	clearedaddons                   bool
+	prices                          map[uuid.UUID]struct{}
+	removedprices                   map[uuid.UUID]struct{}
+	clearedprices                   bool
+	package_entitlements            map[uuid.UUID]struct{}
+	removedpackage_entitlements     map[uuid.UUID]struct{}
+	clearedpackage_entitlements     bool
+	coupons                         map[uuid.UUID]struct{}
+	removedcoupons                  map[uuid.UUID]struct{}
+	clearedcoupons                  bool
 	done                            bool
 	oldValue                        func(context.Context) (*Environment, error)
 	predicates                      []predicate.Environment
@@ -6160,6 +10292,384 @@ func (m *EnvironmentMutation) ResetSyncStates() {
 	m.removedsync_states = nil
 }
 
+// AddProductIDs adds the "products" edge to the Product entity by ids.
+func (m *EnvironmentMutation) AddProductIDs(ids ...uuid.UUID) {
+	if m.products == nil {
+		m.products = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.products[ids[i]] = struct{}{}
+	}
+}
+
+// ClearProducts clears the "products" edge to the Product entity.
+func (m *EnvironmentMutation) ClearProducts() {
+	m.clearedproducts = true
+}
+
+// ProductsCleared reports if the "products" edge to the Product entity was cleared.
+func (m *EnvironmentMutation) ProductsCleared() bool {
+	return m.clearedproducts
+}
+
+// RemoveProductIDs removes the "products" edge to the Product entity by IDs.
+func (m *EnvironmentMutation) RemoveProductIDs(ids ...uuid.UUID) {
+	if m.removedproducts == nil {
+		m.removedproducts = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.products, ids[i])
+		m.removedproducts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedProducts returns the removed IDs of the "products" edge to the Product entity.
+func (m *EnvironmentMutation) RemovedProductsIDs() (ids []uuid.UUID) {
+	for id := range m.removedproducts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ProductsIDs returns the "products" edge IDs in the mutation.
+func (m *EnvironmentMutation) ProductsIDs() (ids []uuid.UUID) {
+	for id := range m.products {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetProducts resets all changes to the "products" edge.
+func (m *EnvironmentMutation) ResetProducts() {
+	m.products = nil
+	m.clearedproducts = false
+	m.removedproducts = nil
+}
+
+// AddFeatureIDs adds the "features" edge to the Feature entity by ids.
+func (m *EnvironmentMutation) AddFeatureIDs(ids ...uuid.UUID) {
+	if m.features == nil {
+		m.features = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.features[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFeatures clears the "features" edge to the Feature entity.
+func (m *EnvironmentMutation) ClearFeatures() {
+	m.clearedfeatures = true
+}
+
+// FeaturesCleared reports if the "features" edge to the Feature entity was cleared.
+func (m *EnvironmentMutation) FeaturesCleared() bool {
+	return m.clearedfeatures
+}
+
+// RemoveFeatureIDs removes the "features" edge to the Feature entity by IDs.
+func (m *EnvironmentMutation) RemoveFeatureIDs(ids ...uuid.UUID) {
+	if m.removedfeatures == nil {
+		m.removedfeatures = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.features, ids[i])
+		m.removedfeatures[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFeatures returns the removed IDs of the "features" edge to the Feature entity.
+func (m *EnvironmentMutation) RemovedFeaturesIDs() (ids []uuid.UUID) {
+	for id := range m.removedfeatures {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FeaturesIDs returns the "features" edge IDs in the mutation.
+func (m *EnvironmentMutation) FeaturesIDs() (ids []uuid.UUID) {
+	for id := range m.features {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFeatures resets all changes to the "features" edge.
+func (m *EnvironmentMutation) ResetFeatures() {
+	m.features = nil
+	m.clearedfeatures = false
+	m.removedfeatures = nil
+}
+
+// AddPlanIDs adds the "plans" edge to the Plan entity by ids.
+func (m *EnvironmentMutation) AddPlanIDs(ids ...uuid.UUID) {
+	if m.plans == nil {
+		m.plans = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.plans[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPlans clears the "plans" edge to the Plan entity.
+func (m *EnvironmentMutation) ClearPlans() {
+	m.clearedplans = true
+}
+
+// PlansCleared reports if the "plans" edge to the Plan entity was cleared.
+func (m *EnvironmentMutation) PlansCleared() bool {
+	return m.clearedplans
+}
+
+// RemovePlanIDs removes the "plans" edge to the Plan entity by IDs.
+func (m *EnvironmentMutation) RemovePlanIDs(ids ...uuid.UUID) {
+	if m.removedplans == nil {
+		m.removedplans = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.plans, ids[i])
+		m.removedplans[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPlans returns the removed IDs of the "plans" edge to the Plan entity.
+func (m *EnvironmentMutation) RemovedPlansIDs() (ids []uuid.UUID) {
+	for id := range m.removedplans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PlansIDs returns the "plans" edge IDs in the mutation.
+func (m *EnvironmentMutation) PlansIDs() (ids []uuid.UUID) {
+	for id := range m.plans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPlans resets all changes to the "plans" edge.
+func (m *EnvironmentMutation) ResetPlans() {
+	m.plans = nil
+	m.clearedplans = false
+	m.removedplans = nil
+}
+
+// AddAddonIDs adds the "addons" edge to the Addon entity by ids.
+func (m *EnvironmentMutation) AddAddonIDs(ids ...uuid.UUID) {
+	if m.addons == nil {
+		m.addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.addons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAddons clears the "addons" edge to the Addon entity.
+func (m *EnvironmentMutation) ClearAddons() {
+	m.clearedaddons = true
+}
+
+// AddonsCleared reports if the "addons" edge to the Addon entity was cleared.
+func (m *EnvironmentMutation) AddonsCleared() bool {
+	return m.clearedaddons
+}
+
+// RemoveAddonIDs removes the "addons" edge to the Addon entity by IDs.
+func (m *EnvironmentMutation) RemoveAddonIDs(ids ...uuid.UUID) {
+	if m.removedaddons == nil {
+		m.removedaddons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.addons, ids[i])
+		m.removedaddons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAddons returns the removed IDs of the "addons" edge to the Addon entity.
+func (m *EnvironmentMutation) RemovedAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.removedaddons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AddonsIDs returns the "addons" edge IDs in the mutation.
+func (m *EnvironmentMutation) AddonsIDs() (ids []uuid.UUID) {
+	for id := range m.addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAddons resets all changes to the "addons" edge.
+func (m *EnvironmentMutation) ResetAddons() {
+	m.addons = nil
+	m.clearedaddons = false
+	m.removedaddons = nil
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by ids.
+func (m *EnvironmentMutation) AddPriceIDs(ids ...uuid.UUID) {
+	if m.prices == nil {
+		m.prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.prices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPrices clears the "prices" edge to the Price entity.
+func (m *EnvironmentMutation) ClearPrices() {
+	m.clearedprices = true
+}
+
+// PricesCleared reports if the "prices" edge to the Price entity was cleared.
+func (m *EnvironmentMutation) PricesCleared() bool {
+	return m.clearedprices
+}
+
+// RemovePriceIDs removes the "prices" edge to the Price entity by IDs.
+func (m *EnvironmentMutation) RemovePriceIDs(ids ...uuid.UUID) {
+	if m.removedprices == nil {
+		m.removedprices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.prices, ids[i])
+		m.removedprices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPrices returns the removed IDs of the "prices" edge to the Price entity.
+func (m *EnvironmentMutation) RemovedPricesIDs() (ids []uuid.UUID) {
+	for id := range m.removedprices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PricesIDs returns the "prices" edge IDs in the mutation.
+func (m *EnvironmentMutation) PricesIDs() (ids []uuid.UUID) {
+	for id := range m.prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPrices resets all changes to the "prices" edge.
+func (m *EnvironmentMutation) ResetPrices() {
+	m.prices = nil
+	m.clearedprices = false
+	m.removedprices = nil
+}
+
+// AddPackageEntitlementIDs adds the "package_entitlements" edge to the PackageEntitlement entity by ids.
+func (m *EnvironmentMutation) AddPackageEntitlementIDs(ids ...uuid.UUID) {
+	if m.package_entitlements == nil {
+		m.package_entitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.package_entitlements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPackageEntitlements clears the "package_entitlements" edge to the PackageEntitlement entity.
+func (m *EnvironmentMutation) ClearPackageEntitlements() {
+	m.clearedpackage_entitlements = true
+}
+
+// PackageEntitlementsCleared reports if the "package_entitlements" edge to the PackageEntitlement entity was cleared.
+func (m *EnvironmentMutation) PackageEntitlementsCleared() bool {
+	return m.clearedpackage_entitlements
+}
+
+// RemovePackageEntitlementIDs removes the "package_entitlements" edge to the PackageEntitlement entity by IDs.
+func (m *EnvironmentMutation) RemovePackageEntitlementIDs(ids ...uuid.UUID) {
+	if m.removedpackage_entitlements == nil {
+		m.removedpackage_entitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.package_entitlements, ids[i])
+		m.removedpackage_entitlements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPackageEntitlements returns the removed IDs of the "package_entitlements" edge to the PackageEntitlement entity.
+func (m *EnvironmentMutation) RemovedPackageEntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.removedpackage_entitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PackageEntitlementsIDs returns the "package_entitlements" edge IDs in the mutation.
+func (m *EnvironmentMutation) PackageEntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.package_entitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPackageEntitlements resets all changes to the "package_entitlements" edge.
+func (m *EnvironmentMutation) ResetPackageEntitlements() {
+	m.package_entitlements = nil
+	m.clearedpackage_entitlements = false
+	m.removedpackage_entitlements = nil
+}
+
+// AddCouponIDs adds the "coupons" edge to the Coupon entity by ids.
+func (m *EnvironmentMutation) AddCouponIDs(ids ...uuid.UUID) {
+	if m.coupons == nil {
+		m.coupons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.coupons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCoupons clears the "coupons" edge to the Coupon entity.
+func (m *EnvironmentMutation) ClearCoupons() {
+	m.clearedcoupons = true
+}
+
+// CouponsCleared reports if the "coupons" edge to the Coupon entity was cleared.
+func (m *EnvironmentMutation) CouponsCleared() bool {
+	return m.clearedcoupons
+}
+
+// RemoveCouponIDs removes the "coupons" edge to the Coupon entity by IDs.
+func (m *EnvironmentMutation) RemoveCouponIDs(ids ...uuid.UUID) {
+	if m.removedcoupons == nil {
+		m.removedcoupons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.coupons, ids[i])
+		m.removedcoupons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCoupons returns the removed IDs of the "coupons" edge to the Coupon entity.
+func (m *EnvironmentMutation) RemovedCouponsIDs() (ids []uuid.UUID) {
+	for id := range m.removedcoupons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CouponsIDs returns the "coupons" edge IDs in the mutation.
+func (m *EnvironmentMutation) CouponsIDs() (ids []uuid.UUID) {
+	for id := range m.coupons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCoupons resets all changes to the "coupons" edge.
+func (m *EnvironmentMutation) ResetCoupons() {
+	m.coupons = nil
+	m.clearedcoupons = false
+	m.removedcoupons = nil
+}
+
 // Where appends a list predicates to the EnvironmentMutation builder.
 func (m *EnvironmentMutation) Where(ps ...predicate.Environment) {
 	m.predicates = append(m.predicates, ps...)
@@ -6387,7 +10897,7 @@ func (m *EnvironmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *EnvironmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 12)
 	if m.api_keys != nil {
 		edges = append(edges, environment.EdgeAPIKeys)
 	}
@@ -6402,6 +10912,27 @@ func (m *EnvironmentMutation) AddedEdges() []string {
 	}
 	if m.sync_states != nil {
 		edges = append(edges, environment.EdgeSyncStates)
+	}
+	if m.products != nil {
+		edges = append(edges, environment.EdgeProducts)
+	}
+	if m.features != nil {
+		edges = append(edges, environment.EdgeFeatures)
+	}
+	if m.plans != nil {
+		edges = append(edges, environment.EdgePlans)
+	}
+	if m.addons != nil {
+		edges = append(edges, environment.EdgeAddons)
+	}
+	if m.prices != nil {
+		edges = append(edges, environment.EdgePrices)
+	}
+	if m.package_entitlements != nil {
+		edges = append(edges, environment.EdgePackageEntitlements)
+	}
+	if m.coupons != nil {
+		edges = append(edges, environment.EdgeCoupons)
 	}
 	return edges
 }
@@ -6440,13 +10971,55 @@ func (m *EnvironmentMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case environment.EdgeProducts:
+		ids := make([]ent.Value, 0, len(m.products))
+		for id := range m.products {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgeFeatures:
+		ids := make([]ent.Value, 0, len(m.features))
+		for id := range m.features {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgePlans:
+		ids := make([]ent.Value, 0, len(m.plans))
+		for id := range m.plans {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgeAddons:
+		ids := make([]ent.Value, 0, len(m.addons))
+		for id := range m.addons {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.prices))
+		for id := range m.prices {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgePackageEntitlements:
+		ids := make([]ent.Value, 0, len(m.package_entitlements))
+		for id := range m.package_entitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgeCoupons:
+		ids := make([]ent.Value, 0, len(m.coupons))
+		for id := range m.coupons {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *EnvironmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 12)
 	if m.removedapi_keys != nil {
 		edges = append(edges, environment.EdgeAPIKeys)
 	}
@@ -6461,6 +11034,27 @@ func (m *EnvironmentMutation) RemovedEdges() []string {
 	}
 	if m.removedsync_states != nil {
 		edges = append(edges, environment.EdgeSyncStates)
+	}
+	if m.removedproducts != nil {
+		edges = append(edges, environment.EdgeProducts)
+	}
+	if m.removedfeatures != nil {
+		edges = append(edges, environment.EdgeFeatures)
+	}
+	if m.removedplans != nil {
+		edges = append(edges, environment.EdgePlans)
+	}
+	if m.removedaddons != nil {
+		edges = append(edges, environment.EdgeAddons)
+	}
+	if m.removedprices != nil {
+		edges = append(edges, environment.EdgePrices)
+	}
+	if m.removedpackage_entitlements != nil {
+		edges = append(edges, environment.EdgePackageEntitlements)
+	}
+	if m.removedcoupons != nil {
+		edges = append(edges, environment.EdgeCoupons)
 	}
 	return edges
 }
@@ -6499,13 +11093,55 @@ func (m *EnvironmentMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case environment.EdgeProducts:
+		ids := make([]ent.Value, 0, len(m.removedproducts))
+		for id := range m.removedproducts {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgeFeatures:
+		ids := make([]ent.Value, 0, len(m.removedfeatures))
+		for id := range m.removedfeatures {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgePlans:
+		ids := make([]ent.Value, 0, len(m.removedplans))
+		for id := range m.removedplans {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgeAddons:
+		ids := make([]ent.Value, 0, len(m.removedaddons))
+		for id := range m.removedaddons {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.removedprices))
+		for id := range m.removedprices {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgePackageEntitlements:
+		ids := make([]ent.Value, 0, len(m.removedpackage_entitlements))
+		for id := range m.removedpackage_entitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case environment.EdgeCoupons:
+		ids := make([]ent.Value, 0, len(m.removedcoupons))
+		for id := range m.removedcoupons {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *EnvironmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 12)
 	if m.clearedapi_keys {
 		edges = append(edges, environment.EdgeAPIKeys)
 	}
@@ -6520,6 +11156,27 @@ func (m *EnvironmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedsync_states {
 		edges = append(edges, environment.EdgeSyncStates)
+	}
+	if m.clearedproducts {
+		edges = append(edges, environment.EdgeProducts)
+	}
+	if m.clearedfeatures {
+		edges = append(edges, environment.EdgeFeatures)
+	}
+	if m.clearedplans {
+		edges = append(edges, environment.EdgePlans)
+	}
+	if m.clearedaddons {
+		edges = append(edges, environment.EdgeAddons)
+	}
+	if m.clearedprices {
+		edges = append(edges, environment.EdgePrices)
+	}
+	if m.clearedpackage_entitlements {
+		edges = append(edges, environment.EdgePackageEntitlements)
+	}
+	if m.clearedcoupons {
+		edges = append(edges, environment.EdgeCoupons)
 	}
 	return edges
 }
@@ -6538,6 +11195,20 @@ func (m *EnvironmentMutation) EdgeCleared(name string) bool {
 		return m.clearedpromotional_entitlements
 	case environment.EdgeSyncStates:
 		return m.clearedsync_states
+	case environment.EdgeProducts:
+		return m.clearedproducts
+	case environment.EdgeFeatures:
+		return m.clearedfeatures
+	case environment.EdgePlans:
+		return m.clearedplans
+	case environment.EdgeAddons:
+		return m.clearedaddons
+	case environment.EdgePrices:
+		return m.clearedprices
+	case environment.EdgePackageEntitlements:
+		return m.clearedpackage_entitlements
+	case environment.EdgeCoupons:
+		return m.clearedcoupons
 	}
 	return false
 }
@@ -6569,8 +11240,1419 @@ func (m *EnvironmentMutation) ResetEdge(name string) error {
 	case environment.EdgeSyncStates:
 		m.ResetSyncStates()
 		return nil
+	case environment.EdgeProducts:
+		m.ResetProducts()
+		return nil
+	case environment.EdgeFeatures:
+		m.ResetFeatures()
+		return nil
+	case environment.EdgePlans:
+		m.ResetPlans()
+		return nil
+	case environment.EdgeAddons:
+		m.ResetAddons()
+		return nil
+	case environment.EdgePrices:
+		m.ResetPrices()
+		return nil
+	case environment.EdgePackageEntitlements:
+		m.ResetPackageEntitlements()
+		return nil
+	case environment.EdgeCoupons:
+		m.ResetCoupons()
+		return nil
 	}
 	return fmt.Errorf("unknown Environment edge %s", name)
+}
+
+// FeatureMutation represents an operation that mutates the Feature nodes in the graph.
+type FeatureMutation struct {
+	config
+	op                       Op
+	typ                      string
+	id                       *uuid.UUID
+	created_at               *time.Time
+	updated_at               *time.Time
+	ref_id                   *string
+	source_hash              *string
+	display_name             *string
+	description              *string
+	additional_meta_data     *map[string]interface{}
+	feature_type             *feature.FeatureType
+	meter_type               *feature.MeterType
+	feature_status           *feature.FeatureStatus
+	feature_units            *string
+	feature_units_plural     *string
+	enum_configuration       *[]schema.EnumValue
+	appendenum_configuration []schema.EnumValue
+	clearedFields            map[string]struct{}
+	environment              *uuid.UUID
+	clearedenvironment       bool
+	entitlements             map[uuid.UUID]struct{}
+	removedentitlements      map[uuid.UUID]struct{}
+	clearedentitlements      bool
+	prices                   map[uuid.UUID]struct{}
+	removedprices            map[uuid.UUID]struct{}
+	clearedprices            bool
+	done                     bool
+	oldValue                 func(context.Context) (*Feature, error)
+	predicates               []predicate.Feature
+}
+
+var _ ent.Mutation = (*FeatureMutation)(nil)
+
+// featureOption allows management of the mutation configuration using functional options.
+type featureOption func(*FeatureMutation)
+
+// newFeatureMutation creates new mutation for the Feature entity.
+func newFeatureMutation(c config, op Op, opts ...featureOption) *FeatureMutation {
+	m := &FeatureMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFeature,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFeatureID sets the ID field of the mutation.
+func withFeatureID(id uuid.UUID) featureOption {
+	return func(m *FeatureMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Feature
+		)
+		m.oldValue = func(ctx context.Context) (*Feature, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Feature.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFeature sets the old Feature of the mutation.
+func withFeature(node *Feature) featureOption {
+	return func(m *FeatureMutation) {
+		m.oldValue = func(context.Context) (*Feature, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FeatureMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FeatureMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Feature entities.
+func (m *FeatureMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FeatureMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FeatureMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Feature.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FeatureMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FeatureMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FeatureMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FeatureMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FeatureMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FeatureMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *FeatureMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *FeatureMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *FeatureMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetRefID sets the "ref_id" field.
+func (m *FeatureMutation) SetRefID(s string) {
+	m.ref_id = &s
+}
+
+// RefID returns the value of the "ref_id" field in the mutation.
+func (m *FeatureMutation) RefID() (r string, exists bool) {
+	v := m.ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefID returns the old "ref_id" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefID: %w", err)
+	}
+	return oldValue.RefID, nil
+}
+
+// ResetRefID resets all changes to the "ref_id" field.
+func (m *FeatureMutation) ResetRefID() {
+	m.ref_id = nil
+}
+
+// SetSourceHash sets the "source_hash" field.
+func (m *FeatureMutation) SetSourceHash(s string) {
+	m.source_hash = &s
+}
+
+// SourceHash returns the value of the "source_hash" field in the mutation.
+func (m *FeatureMutation) SourceHash() (r string, exists bool) {
+	v := m.source_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceHash returns the old "source_hash" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldSourceHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceHash: %w", err)
+	}
+	return oldValue.SourceHash, nil
+}
+
+// ClearSourceHash clears the value of the "source_hash" field.
+func (m *FeatureMutation) ClearSourceHash() {
+	m.source_hash = nil
+	m.clearedFields[feature.FieldSourceHash] = struct{}{}
+}
+
+// SourceHashCleared returns if the "source_hash" field was cleared in this mutation.
+func (m *FeatureMutation) SourceHashCleared() bool {
+	_, ok := m.clearedFields[feature.FieldSourceHash]
+	return ok
+}
+
+// ResetSourceHash resets all changes to the "source_hash" field.
+func (m *FeatureMutation) ResetSourceHash() {
+	m.source_hash = nil
+	delete(m.clearedFields, feature.FieldSourceHash)
+}
+
+// SetDisplayName sets the "display_name" field.
+func (m *FeatureMutation) SetDisplayName(s string) {
+	m.display_name = &s
+}
+
+// DisplayName returns the value of the "display_name" field in the mutation.
+func (m *FeatureMutation) DisplayName() (r string, exists bool) {
+	v := m.display_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayName returns the old "display_name" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldDisplayName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayName: %w", err)
+	}
+	return oldValue.DisplayName, nil
+}
+
+// ResetDisplayName resets all changes to the "display_name" field.
+func (m *FeatureMutation) ResetDisplayName() {
+	m.display_name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *FeatureMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *FeatureMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *FeatureMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[feature.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *FeatureMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[feature.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *FeatureMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, feature.FieldDescription)
+}
+
+// SetAdditionalMetaData sets the "additional_meta_data" field.
+func (m *FeatureMutation) SetAdditionalMetaData(value map[string]interface{}) {
+	m.additional_meta_data = &value
+}
+
+// AdditionalMetaData returns the value of the "additional_meta_data" field in the mutation.
+func (m *FeatureMutation) AdditionalMetaData() (r map[string]interface{}, exists bool) {
+	v := m.additional_meta_data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdditionalMetaData returns the old "additional_meta_data" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldAdditionalMetaData(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdditionalMetaData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdditionalMetaData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdditionalMetaData: %w", err)
+	}
+	return oldValue.AdditionalMetaData, nil
+}
+
+// ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
+func (m *FeatureMutation) ClearAdditionalMetaData() {
+	m.additional_meta_data = nil
+	m.clearedFields[feature.FieldAdditionalMetaData] = struct{}{}
+}
+
+// AdditionalMetaDataCleared returns if the "additional_meta_data" field was cleared in this mutation.
+func (m *FeatureMutation) AdditionalMetaDataCleared() bool {
+	_, ok := m.clearedFields[feature.FieldAdditionalMetaData]
+	return ok
+}
+
+// ResetAdditionalMetaData resets all changes to the "additional_meta_data" field.
+func (m *FeatureMutation) ResetAdditionalMetaData() {
+	m.additional_meta_data = nil
+	delete(m.clearedFields, feature.FieldAdditionalMetaData)
+}
+
+// SetFeatureType sets the "feature_type" field.
+func (m *FeatureMutation) SetFeatureType(ft feature.FeatureType) {
+	m.feature_type = &ft
+}
+
+// FeatureType returns the value of the "feature_type" field in the mutation.
+func (m *FeatureMutation) FeatureType() (r feature.FeatureType, exists bool) {
+	v := m.feature_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureType returns the old "feature_type" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldFeatureType(ctx context.Context) (v feature.FeatureType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureType: %w", err)
+	}
+	return oldValue.FeatureType, nil
+}
+
+// ResetFeatureType resets all changes to the "feature_type" field.
+func (m *FeatureMutation) ResetFeatureType() {
+	m.feature_type = nil
+}
+
+// SetMeterType sets the "meter_type" field.
+func (m *FeatureMutation) SetMeterType(ft feature.MeterType) {
+	m.meter_type = &ft
+}
+
+// MeterType returns the value of the "meter_type" field in the mutation.
+func (m *FeatureMutation) MeterType() (r feature.MeterType, exists bool) {
+	v := m.meter_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeterType returns the old "meter_type" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldMeterType(ctx context.Context) (v feature.MeterType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeterType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeterType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeterType: %w", err)
+	}
+	return oldValue.MeterType, nil
+}
+
+// ResetMeterType resets all changes to the "meter_type" field.
+func (m *FeatureMutation) ResetMeterType() {
+	m.meter_type = nil
+}
+
+// SetFeatureStatus sets the "feature_status" field.
+func (m *FeatureMutation) SetFeatureStatus(fs feature.FeatureStatus) {
+	m.feature_status = &fs
+}
+
+// FeatureStatus returns the value of the "feature_status" field in the mutation.
+func (m *FeatureMutation) FeatureStatus() (r feature.FeatureStatus, exists bool) {
+	v := m.feature_status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureStatus returns the old "feature_status" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldFeatureStatus(ctx context.Context) (v feature.FeatureStatus, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureStatus: %w", err)
+	}
+	return oldValue.FeatureStatus, nil
+}
+
+// ResetFeatureStatus resets all changes to the "feature_status" field.
+func (m *FeatureMutation) ResetFeatureStatus() {
+	m.feature_status = nil
+}
+
+// SetFeatureUnits sets the "feature_units" field.
+func (m *FeatureMutation) SetFeatureUnits(s string) {
+	m.feature_units = &s
+}
+
+// FeatureUnits returns the value of the "feature_units" field in the mutation.
+func (m *FeatureMutation) FeatureUnits() (r string, exists bool) {
+	v := m.feature_units
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureUnits returns the old "feature_units" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldFeatureUnits(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureUnits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureUnits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureUnits: %w", err)
+	}
+	return oldValue.FeatureUnits, nil
+}
+
+// ClearFeatureUnits clears the value of the "feature_units" field.
+func (m *FeatureMutation) ClearFeatureUnits() {
+	m.feature_units = nil
+	m.clearedFields[feature.FieldFeatureUnits] = struct{}{}
+}
+
+// FeatureUnitsCleared returns if the "feature_units" field was cleared in this mutation.
+func (m *FeatureMutation) FeatureUnitsCleared() bool {
+	_, ok := m.clearedFields[feature.FieldFeatureUnits]
+	return ok
+}
+
+// ResetFeatureUnits resets all changes to the "feature_units" field.
+func (m *FeatureMutation) ResetFeatureUnits() {
+	m.feature_units = nil
+	delete(m.clearedFields, feature.FieldFeatureUnits)
+}
+
+// SetFeatureUnitsPlural sets the "feature_units_plural" field.
+func (m *FeatureMutation) SetFeatureUnitsPlural(s string) {
+	m.feature_units_plural = &s
+}
+
+// FeatureUnitsPlural returns the value of the "feature_units_plural" field in the mutation.
+func (m *FeatureMutation) FeatureUnitsPlural() (r string, exists bool) {
+	v := m.feature_units_plural
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureUnitsPlural returns the old "feature_units_plural" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldFeatureUnitsPlural(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureUnitsPlural is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureUnitsPlural requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureUnitsPlural: %w", err)
+	}
+	return oldValue.FeatureUnitsPlural, nil
+}
+
+// ClearFeatureUnitsPlural clears the value of the "feature_units_plural" field.
+func (m *FeatureMutation) ClearFeatureUnitsPlural() {
+	m.feature_units_plural = nil
+	m.clearedFields[feature.FieldFeatureUnitsPlural] = struct{}{}
+}
+
+// FeatureUnitsPluralCleared returns if the "feature_units_plural" field was cleared in this mutation.
+func (m *FeatureMutation) FeatureUnitsPluralCleared() bool {
+	_, ok := m.clearedFields[feature.FieldFeatureUnitsPlural]
+	return ok
+}
+
+// ResetFeatureUnitsPlural resets all changes to the "feature_units_plural" field.
+func (m *FeatureMutation) ResetFeatureUnitsPlural() {
+	m.feature_units_plural = nil
+	delete(m.clearedFields, feature.FieldFeatureUnitsPlural)
+}
+
+// SetEnumConfiguration sets the "enum_configuration" field.
+func (m *FeatureMutation) SetEnumConfiguration(sv []schema.EnumValue) {
+	m.enum_configuration = &sv
+	m.appendenum_configuration = nil
+}
+
+// EnumConfiguration returns the value of the "enum_configuration" field in the mutation.
+func (m *FeatureMutation) EnumConfiguration() (r []schema.EnumValue, exists bool) {
+	v := m.enum_configuration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnumConfiguration returns the old "enum_configuration" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldEnumConfiguration(ctx context.Context) (v []schema.EnumValue, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnumConfiguration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnumConfiguration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnumConfiguration: %w", err)
+	}
+	return oldValue.EnumConfiguration, nil
+}
+
+// AppendEnumConfiguration adds sv to the "enum_configuration" field.
+func (m *FeatureMutation) AppendEnumConfiguration(sv []schema.EnumValue) {
+	m.appendenum_configuration = append(m.appendenum_configuration, sv...)
+}
+
+// AppendedEnumConfiguration returns the list of values that were appended to the "enum_configuration" field in this mutation.
+func (m *FeatureMutation) AppendedEnumConfiguration() ([]schema.EnumValue, bool) {
+	if len(m.appendenum_configuration) == 0 {
+		return nil, false
+	}
+	return m.appendenum_configuration, true
+}
+
+// ClearEnumConfiguration clears the value of the "enum_configuration" field.
+func (m *FeatureMutation) ClearEnumConfiguration() {
+	m.enum_configuration = nil
+	m.appendenum_configuration = nil
+	m.clearedFields[feature.FieldEnumConfiguration] = struct{}{}
+}
+
+// EnumConfigurationCleared returns if the "enum_configuration" field was cleared in this mutation.
+func (m *FeatureMutation) EnumConfigurationCleared() bool {
+	_, ok := m.clearedFields[feature.FieldEnumConfiguration]
+	return ok
+}
+
+// ResetEnumConfiguration resets all changes to the "enum_configuration" field.
+func (m *FeatureMutation) ResetEnumConfiguration() {
+	m.enum_configuration = nil
+	m.appendenum_configuration = nil
+	delete(m.clearedFields, feature.FieldEnumConfiguration)
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *FeatureMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[feature.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *FeatureMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *FeatureMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *FeatureMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// AddEntitlementIDs adds the "entitlements" edge to the PackageEntitlement entity by ids.
+func (m *FeatureMutation) AddEntitlementIDs(ids ...uuid.UUID) {
+	if m.entitlements == nil {
+		m.entitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.entitlements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEntitlements clears the "entitlements" edge to the PackageEntitlement entity.
+func (m *FeatureMutation) ClearEntitlements() {
+	m.clearedentitlements = true
+}
+
+// EntitlementsCleared reports if the "entitlements" edge to the PackageEntitlement entity was cleared.
+func (m *FeatureMutation) EntitlementsCleared() bool {
+	return m.clearedentitlements
+}
+
+// RemoveEntitlementIDs removes the "entitlements" edge to the PackageEntitlement entity by IDs.
+func (m *FeatureMutation) RemoveEntitlementIDs(ids ...uuid.UUID) {
+	if m.removedentitlements == nil {
+		m.removedentitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.entitlements, ids[i])
+		m.removedentitlements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEntitlements returns the removed IDs of the "entitlements" edge to the PackageEntitlement entity.
+func (m *FeatureMutation) RemovedEntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.removedentitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EntitlementsIDs returns the "entitlements" edge IDs in the mutation.
+func (m *FeatureMutation) EntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.entitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEntitlements resets all changes to the "entitlements" edge.
+func (m *FeatureMutation) ResetEntitlements() {
+	m.entitlements = nil
+	m.clearedentitlements = false
+	m.removedentitlements = nil
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by ids.
+func (m *FeatureMutation) AddPriceIDs(ids ...uuid.UUID) {
+	if m.prices == nil {
+		m.prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.prices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPrices clears the "prices" edge to the Price entity.
+func (m *FeatureMutation) ClearPrices() {
+	m.clearedprices = true
+}
+
+// PricesCleared reports if the "prices" edge to the Price entity was cleared.
+func (m *FeatureMutation) PricesCleared() bool {
+	return m.clearedprices
+}
+
+// RemovePriceIDs removes the "prices" edge to the Price entity by IDs.
+func (m *FeatureMutation) RemovePriceIDs(ids ...uuid.UUID) {
+	if m.removedprices == nil {
+		m.removedprices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.prices, ids[i])
+		m.removedprices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPrices returns the removed IDs of the "prices" edge to the Price entity.
+func (m *FeatureMutation) RemovedPricesIDs() (ids []uuid.UUID) {
+	for id := range m.removedprices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PricesIDs returns the "prices" edge IDs in the mutation.
+func (m *FeatureMutation) PricesIDs() (ids []uuid.UUID) {
+	for id := range m.prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPrices resets all changes to the "prices" edge.
+func (m *FeatureMutation) ResetPrices() {
+	m.prices = nil
+	m.clearedprices = false
+	m.removedprices = nil
+}
+
+// Where appends a list predicates to the FeatureMutation builder.
+func (m *FeatureMutation) Where(ps ...predicate.Feature) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FeatureMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FeatureMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Feature, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FeatureMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FeatureMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Feature).
+func (m *FeatureMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FeatureMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.created_at != nil {
+		fields = append(fields, feature.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, feature.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, feature.FieldEnvironmentID)
+	}
+	if m.ref_id != nil {
+		fields = append(fields, feature.FieldRefID)
+	}
+	if m.source_hash != nil {
+		fields = append(fields, feature.FieldSourceHash)
+	}
+	if m.display_name != nil {
+		fields = append(fields, feature.FieldDisplayName)
+	}
+	if m.description != nil {
+		fields = append(fields, feature.FieldDescription)
+	}
+	if m.additional_meta_data != nil {
+		fields = append(fields, feature.FieldAdditionalMetaData)
+	}
+	if m.feature_type != nil {
+		fields = append(fields, feature.FieldFeatureType)
+	}
+	if m.meter_type != nil {
+		fields = append(fields, feature.FieldMeterType)
+	}
+	if m.feature_status != nil {
+		fields = append(fields, feature.FieldFeatureStatus)
+	}
+	if m.feature_units != nil {
+		fields = append(fields, feature.FieldFeatureUnits)
+	}
+	if m.feature_units_plural != nil {
+		fields = append(fields, feature.FieldFeatureUnitsPlural)
+	}
+	if m.enum_configuration != nil {
+		fields = append(fields, feature.FieldEnumConfiguration)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FeatureMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case feature.FieldCreatedAt:
+		return m.CreatedAt()
+	case feature.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case feature.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case feature.FieldRefID:
+		return m.RefID()
+	case feature.FieldSourceHash:
+		return m.SourceHash()
+	case feature.FieldDisplayName:
+		return m.DisplayName()
+	case feature.FieldDescription:
+		return m.Description()
+	case feature.FieldAdditionalMetaData:
+		return m.AdditionalMetaData()
+	case feature.FieldFeatureType:
+		return m.FeatureType()
+	case feature.FieldMeterType:
+		return m.MeterType()
+	case feature.FieldFeatureStatus:
+		return m.FeatureStatus()
+	case feature.FieldFeatureUnits:
+		return m.FeatureUnits()
+	case feature.FieldFeatureUnitsPlural:
+		return m.FeatureUnitsPlural()
+	case feature.FieldEnumConfiguration:
+		return m.EnumConfiguration()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FeatureMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case feature.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case feature.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case feature.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case feature.FieldRefID:
+		return m.OldRefID(ctx)
+	case feature.FieldSourceHash:
+		return m.OldSourceHash(ctx)
+	case feature.FieldDisplayName:
+		return m.OldDisplayName(ctx)
+	case feature.FieldDescription:
+		return m.OldDescription(ctx)
+	case feature.FieldAdditionalMetaData:
+		return m.OldAdditionalMetaData(ctx)
+	case feature.FieldFeatureType:
+		return m.OldFeatureType(ctx)
+	case feature.FieldMeterType:
+		return m.OldMeterType(ctx)
+	case feature.FieldFeatureStatus:
+		return m.OldFeatureStatus(ctx)
+	case feature.FieldFeatureUnits:
+		return m.OldFeatureUnits(ctx)
+	case feature.FieldFeatureUnitsPlural:
+		return m.OldFeatureUnitsPlural(ctx)
+	case feature.FieldEnumConfiguration:
+		return m.OldEnumConfiguration(ctx)
+	}
+	return nil, fmt.Errorf("unknown Feature field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeatureMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case feature.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case feature.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case feature.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case feature.FieldRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefID(v)
+		return nil
+	case feature.FieldSourceHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceHash(v)
+		return nil
+	case feature.FieldDisplayName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayName(v)
+		return nil
+	case feature.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case feature.FieldAdditionalMetaData:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdditionalMetaData(v)
+		return nil
+	case feature.FieldFeatureType:
+		v, ok := value.(feature.FeatureType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureType(v)
+		return nil
+	case feature.FieldMeterType:
+		v, ok := value.(feature.MeterType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeterType(v)
+		return nil
+	case feature.FieldFeatureStatus:
+		v, ok := value.(feature.FeatureStatus)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureStatus(v)
+		return nil
+	case feature.FieldFeatureUnits:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureUnits(v)
+		return nil
+	case feature.FieldFeatureUnitsPlural:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureUnitsPlural(v)
+		return nil
+	case feature.FieldEnumConfiguration:
+		v, ok := value.([]schema.EnumValue)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnumConfiguration(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Feature field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FeatureMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FeatureMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FeatureMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Feature numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FeatureMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(feature.FieldSourceHash) {
+		fields = append(fields, feature.FieldSourceHash)
+	}
+	if m.FieldCleared(feature.FieldDescription) {
+		fields = append(fields, feature.FieldDescription)
+	}
+	if m.FieldCleared(feature.FieldAdditionalMetaData) {
+		fields = append(fields, feature.FieldAdditionalMetaData)
+	}
+	if m.FieldCleared(feature.FieldFeatureUnits) {
+		fields = append(fields, feature.FieldFeatureUnits)
+	}
+	if m.FieldCleared(feature.FieldFeatureUnitsPlural) {
+		fields = append(fields, feature.FieldFeatureUnitsPlural)
+	}
+	if m.FieldCleared(feature.FieldEnumConfiguration) {
+		fields = append(fields, feature.FieldEnumConfiguration)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FeatureMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FeatureMutation) ClearField(name string) error {
+	switch name {
+	case feature.FieldSourceHash:
+		m.ClearSourceHash()
+		return nil
+	case feature.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case feature.FieldAdditionalMetaData:
+		m.ClearAdditionalMetaData()
+		return nil
+	case feature.FieldFeatureUnits:
+		m.ClearFeatureUnits()
+		return nil
+	case feature.FieldFeatureUnitsPlural:
+		m.ClearFeatureUnitsPlural()
+		return nil
+	case feature.FieldEnumConfiguration:
+		m.ClearEnumConfiguration()
+		return nil
+	}
+	return fmt.Errorf("unknown Feature nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FeatureMutation) ResetField(name string) error {
+	switch name {
+	case feature.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case feature.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case feature.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case feature.FieldRefID:
+		m.ResetRefID()
+		return nil
+	case feature.FieldSourceHash:
+		m.ResetSourceHash()
+		return nil
+	case feature.FieldDisplayName:
+		m.ResetDisplayName()
+		return nil
+	case feature.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case feature.FieldAdditionalMetaData:
+		m.ResetAdditionalMetaData()
+		return nil
+	case feature.FieldFeatureType:
+		m.ResetFeatureType()
+		return nil
+	case feature.FieldMeterType:
+		m.ResetMeterType()
+		return nil
+	case feature.FieldFeatureStatus:
+		m.ResetFeatureStatus()
+		return nil
+	case feature.FieldFeatureUnits:
+		m.ResetFeatureUnits()
+		return nil
+	case feature.FieldFeatureUnitsPlural:
+		m.ResetFeatureUnitsPlural()
+		return nil
+	case feature.FieldEnumConfiguration:
+		m.ResetEnumConfiguration()
+		return nil
+	}
+	return fmt.Errorf("unknown Feature field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FeatureMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.environment != nil {
+		edges = append(edges, feature.EdgeEnvironment)
+	}
+	if m.entitlements != nil {
+		edges = append(edges, feature.EdgeEntitlements)
+	}
+	if m.prices != nil {
+		edges = append(edges, feature.EdgePrices)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FeatureMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case feature.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case feature.EdgeEntitlements:
+		ids := make([]ent.Value, 0, len(m.entitlements))
+		for id := range m.entitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case feature.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.prices))
+		for id := range m.prices {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FeatureMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedentitlements != nil {
+		edges = append(edges, feature.EdgeEntitlements)
+	}
+	if m.removedprices != nil {
+		edges = append(edges, feature.EdgePrices)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FeatureMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case feature.EdgeEntitlements:
+		ids := make([]ent.Value, 0, len(m.removedentitlements))
+		for id := range m.removedentitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case feature.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.removedprices))
+		for id := range m.removedprices {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FeatureMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedenvironment {
+		edges = append(edges, feature.EdgeEnvironment)
+	}
+	if m.clearedentitlements {
+		edges = append(edges, feature.EdgeEntitlements)
+	}
+	if m.clearedprices {
+		edges = append(edges, feature.EdgePrices)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FeatureMutation) EdgeCleared(name string) bool {
+	switch name {
+	case feature.EdgeEnvironment:
+		return m.clearedenvironment
+	case feature.EdgeEntitlements:
+		return m.clearedentitlements
+	case feature.EdgePrices:
+		return m.clearedprices
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FeatureMutation) ClearEdge(name string) error {
+	switch name {
+	case feature.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	}
+	return fmt.Errorf("unknown Feature unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FeatureMutation) ResetEdge(name string) error {
+	switch name {
+	case feature.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case feature.EdgeEntitlements:
+		m.ResetEntitlements()
+		return nil
+	case feature.EdgePrices:
+		m.ResetPrices()
+		return nil
+	}
+	return fmt.Errorf("unknown Feature edge %s", name)
 }
 
 // OutboxEventMutation represents an operation that mutates the OutboxEvent nodes in the graph.
@@ -7720,6 +13802,7063 @@ func (m *OutboxEventMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *OutboxEventMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown OutboxEvent edge %s", name)
+}
+
+// PackageEntitlementMutation represents an operation that mutates the PackageEntitlement nodes in the graph.
+type PackageEntitlementMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *uuid.UUID
+	created_at                *time.Time
+	updated_at                *time.Time
+	usage_limit               *float64
+	addusage_limit            *float64
+	has_unlimited_usage       *bool
+	has_soft_limit            *bool
+	reset_period              *packageentitlement.ResetPeriod
+	enum_values               *[]string
+	appendenum_values         []string
+	display_name_override     *string
+	description               *string
+	hidden_from_widgets       *[]string
+	appendhidden_from_widgets []string
+	is_custom                 *bool
+	behavior                  *packageentitlement.Behavior
+	position                  *int
+	addposition               *int
+	clearedFields             map[string]struct{}
+	environment               *uuid.UUID
+	clearedenvironment        bool
+	plan                      *uuid.UUID
+	clearedplan               bool
+	addon                     *uuid.UUID
+	clearedaddon              bool
+	feature                   *uuid.UUID
+	clearedfeature            bool
+	done                      bool
+	oldValue                  func(context.Context) (*PackageEntitlement, error)
+	predicates                []predicate.PackageEntitlement
+}
+
+var _ ent.Mutation = (*PackageEntitlementMutation)(nil)
+
+// packageentitlementOption allows management of the mutation configuration using functional options.
+type packageentitlementOption func(*PackageEntitlementMutation)
+
+// newPackageEntitlementMutation creates new mutation for the PackageEntitlement entity.
+func newPackageEntitlementMutation(c config, op Op, opts ...packageentitlementOption) *PackageEntitlementMutation {
+	m := &PackageEntitlementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePackageEntitlement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPackageEntitlementID sets the ID field of the mutation.
+func withPackageEntitlementID(id uuid.UUID) packageentitlementOption {
+	return func(m *PackageEntitlementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PackageEntitlement
+		)
+		m.oldValue = func(ctx context.Context) (*PackageEntitlement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PackageEntitlement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPackageEntitlement sets the old PackageEntitlement of the mutation.
+func withPackageEntitlement(node *PackageEntitlement) packageentitlementOption {
+	return func(m *PackageEntitlementMutation) {
+		m.oldValue = func(context.Context) (*PackageEntitlement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PackageEntitlementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PackageEntitlementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of PackageEntitlement entities.
+func (m *PackageEntitlementMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PackageEntitlementMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PackageEntitlementMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PackageEntitlement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PackageEntitlementMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PackageEntitlementMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PackageEntitlementMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PackageEntitlementMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PackageEntitlementMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PackageEntitlementMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *PackageEntitlementMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *PackageEntitlementMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *PackageEntitlementMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetPlanID sets the "plan_id" field.
+func (m *PackageEntitlementMutation) SetPlanID(u uuid.UUID) {
+	m.plan = &u
+}
+
+// PlanID returns the value of the "plan_id" field in the mutation.
+func (m *PackageEntitlementMutation) PlanID() (r uuid.UUID, exists bool) {
+	v := m.plan
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlanID returns the old "plan_id" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldPlanID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlanID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlanID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlanID: %w", err)
+	}
+	return oldValue.PlanID, nil
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (m *PackageEntitlementMutation) ClearPlanID() {
+	m.plan = nil
+	m.clearedFields[packageentitlement.FieldPlanID] = struct{}{}
+}
+
+// PlanIDCleared returns if the "plan_id" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) PlanIDCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldPlanID]
+	return ok
+}
+
+// ResetPlanID resets all changes to the "plan_id" field.
+func (m *PackageEntitlementMutation) ResetPlanID() {
+	m.plan = nil
+	delete(m.clearedFields, packageentitlement.FieldPlanID)
+}
+
+// SetAddonID sets the "addon_id" field.
+func (m *PackageEntitlementMutation) SetAddonID(u uuid.UUID) {
+	m.addon = &u
+}
+
+// AddonID returns the value of the "addon_id" field in the mutation.
+func (m *PackageEntitlementMutation) AddonID() (r uuid.UUID, exists bool) {
+	v := m.addon
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddonID returns the old "addon_id" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldAddonID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddonID: %w", err)
+	}
+	return oldValue.AddonID, nil
+}
+
+// ClearAddonID clears the value of the "addon_id" field.
+func (m *PackageEntitlementMutation) ClearAddonID() {
+	m.addon = nil
+	m.clearedFields[packageentitlement.FieldAddonID] = struct{}{}
+}
+
+// AddonIDCleared returns if the "addon_id" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) AddonIDCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldAddonID]
+	return ok
+}
+
+// ResetAddonID resets all changes to the "addon_id" field.
+func (m *PackageEntitlementMutation) ResetAddonID() {
+	m.addon = nil
+	delete(m.clearedFields, packageentitlement.FieldAddonID)
+}
+
+// SetFeatureID sets the "feature_id" field.
+func (m *PackageEntitlementMutation) SetFeatureID(u uuid.UUID) {
+	m.feature = &u
+}
+
+// FeatureID returns the value of the "feature_id" field in the mutation.
+func (m *PackageEntitlementMutation) FeatureID() (r uuid.UUID, exists bool) {
+	v := m.feature
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureID returns the old "feature_id" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldFeatureID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureID: %w", err)
+	}
+	return oldValue.FeatureID, nil
+}
+
+// ResetFeatureID resets all changes to the "feature_id" field.
+func (m *PackageEntitlementMutation) ResetFeatureID() {
+	m.feature = nil
+}
+
+// SetUsageLimit sets the "usage_limit" field.
+func (m *PackageEntitlementMutation) SetUsageLimit(f float64) {
+	m.usage_limit = &f
+	m.addusage_limit = nil
+}
+
+// UsageLimit returns the value of the "usage_limit" field in the mutation.
+func (m *PackageEntitlementMutation) UsageLimit() (r float64, exists bool) {
+	v := m.usage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageLimit returns the old "usage_limit" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldUsageLimit(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageLimit: %w", err)
+	}
+	return oldValue.UsageLimit, nil
+}
+
+// AddUsageLimit adds f to the "usage_limit" field.
+func (m *PackageEntitlementMutation) AddUsageLimit(f float64) {
+	if m.addusage_limit != nil {
+		*m.addusage_limit += f
+	} else {
+		m.addusage_limit = &f
+	}
+}
+
+// AddedUsageLimit returns the value that was added to the "usage_limit" field in this mutation.
+func (m *PackageEntitlementMutation) AddedUsageLimit() (r float64, exists bool) {
+	v := m.addusage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUsageLimit clears the value of the "usage_limit" field.
+func (m *PackageEntitlementMutation) ClearUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	m.clearedFields[packageentitlement.FieldUsageLimit] = struct{}{}
+}
+
+// UsageLimitCleared returns if the "usage_limit" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) UsageLimitCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldUsageLimit]
+	return ok
+}
+
+// ResetUsageLimit resets all changes to the "usage_limit" field.
+func (m *PackageEntitlementMutation) ResetUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	delete(m.clearedFields, packageentitlement.FieldUsageLimit)
+}
+
+// SetHasUnlimitedUsage sets the "has_unlimited_usage" field.
+func (m *PackageEntitlementMutation) SetHasUnlimitedUsage(b bool) {
+	m.has_unlimited_usage = &b
+}
+
+// HasUnlimitedUsage returns the value of the "has_unlimited_usage" field in the mutation.
+func (m *PackageEntitlementMutation) HasUnlimitedUsage() (r bool, exists bool) {
+	v := m.has_unlimited_usage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHasUnlimitedUsage returns the old "has_unlimited_usage" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldHasUnlimitedUsage(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHasUnlimitedUsage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHasUnlimitedUsage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHasUnlimitedUsage: %w", err)
+	}
+	return oldValue.HasUnlimitedUsage, nil
+}
+
+// ResetHasUnlimitedUsage resets all changes to the "has_unlimited_usage" field.
+func (m *PackageEntitlementMutation) ResetHasUnlimitedUsage() {
+	m.has_unlimited_usage = nil
+}
+
+// SetHasSoftLimit sets the "has_soft_limit" field.
+func (m *PackageEntitlementMutation) SetHasSoftLimit(b bool) {
+	m.has_soft_limit = &b
+}
+
+// HasSoftLimit returns the value of the "has_soft_limit" field in the mutation.
+func (m *PackageEntitlementMutation) HasSoftLimit() (r bool, exists bool) {
+	v := m.has_soft_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHasSoftLimit returns the old "has_soft_limit" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldHasSoftLimit(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHasSoftLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHasSoftLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHasSoftLimit: %w", err)
+	}
+	return oldValue.HasSoftLimit, nil
+}
+
+// ResetHasSoftLimit resets all changes to the "has_soft_limit" field.
+func (m *PackageEntitlementMutation) ResetHasSoftLimit() {
+	m.has_soft_limit = nil
+}
+
+// SetResetPeriod sets the "reset_period" field.
+func (m *PackageEntitlementMutation) SetResetPeriod(pp packageentitlement.ResetPeriod) {
+	m.reset_period = &pp
+}
+
+// ResetPeriod returns the value of the "reset_period" field in the mutation.
+func (m *PackageEntitlementMutation) ResetPeriod() (r packageentitlement.ResetPeriod, exists bool) {
+	v := m.reset_period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResetPeriod returns the old "reset_period" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldResetPeriod(ctx context.Context) (v *packageentitlement.ResetPeriod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResetPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResetPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResetPeriod: %w", err)
+	}
+	return oldValue.ResetPeriod, nil
+}
+
+// ClearResetPeriod clears the value of the "reset_period" field.
+func (m *PackageEntitlementMutation) ClearResetPeriod() {
+	m.reset_period = nil
+	m.clearedFields[packageentitlement.FieldResetPeriod] = struct{}{}
+}
+
+// ResetPeriodCleared returns if the "reset_period" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) ResetPeriodCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldResetPeriod]
+	return ok
+}
+
+// ResetResetPeriod resets all changes to the "reset_period" field.
+func (m *PackageEntitlementMutation) ResetResetPeriod() {
+	m.reset_period = nil
+	delete(m.clearedFields, packageentitlement.FieldResetPeriod)
+}
+
+// SetEnumValues sets the "enum_values" field.
+func (m *PackageEntitlementMutation) SetEnumValues(s []string) {
+	m.enum_values = &s
+	m.appendenum_values = nil
+}
+
+// EnumValues returns the value of the "enum_values" field in the mutation.
+func (m *PackageEntitlementMutation) EnumValues() (r []string, exists bool) {
+	v := m.enum_values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnumValues returns the old "enum_values" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldEnumValues(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnumValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnumValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnumValues: %w", err)
+	}
+	return oldValue.EnumValues, nil
+}
+
+// AppendEnumValues adds s to the "enum_values" field.
+func (m *PackageEntitlementMutation) AppendEnumValues(s []string) {
+	m.appendenum_values = append(m.appendenum_values, s...)
+}
+
+// AppendedEnumValues returns the list of values that were appended to the "enum_values" field in this mutation.
+func (m *PackageEntitlementMutation) AppendedEnumValues() ([]string, bool) {
+	if len(m.appendenum_values) == 0 {
+		return nil, false
+	}
+	return m.appendenum_values, true
+}
+
+// ClearEnumValues clears the value of the "enum_values" field.
+func (m *PackageEntitlementMutation) ClearEnumValues() {
+	m.enum_values = nil
+	m.appendenum_values = nil
+	m.clearedFields[packageentitlement.FieldEnumValues] = struct{}{}
+}
+
+// EnumValuesCleared returns if the "enum_values" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) EnumValuesCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldEnumValues]
+	return ok
+}
+
+// ResetEnumValues resets all changes to the "enum_values" field.
+func (m *PackageEntitlementMutation) ResetEnumValues() {
+	m.enum_values = nil
+	m.appendenum_values = nil
+	delete(m.clearedFields, packageentitlement.FieldEnumValues)
+}
+
+// SetDisplayNameOverride sets the "display_name_override" field.
+func (m *PackageEntitlementMutation) SetDisplayNameOverride(s string) {
+	m.display_name_override = &s
+}
+
+// DisplayNameOverride returns the value of the "display_name_override" field in the mutation.
+func (m *PackageEntitlementMutation) DisplayNameOverride() (r string, exists bool) {
+	v := m.display_name_override
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayNameOverride returns the old "display_name_override" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldDisplayNameOverride(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayNameOverride is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayNameOverride requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayNameOverride: %w", err)
+	}
+	return oldValue.DisplayNameOverride, nil
+}
+
+// ClearDisplayNameOverride clears the value of the "display_name_override" field.
+func (m *PackageEntitlementMutation) ClearDisplayNameOverride() {
+	m.display_name_override = nil
+	m.clearedFields[packageentitlement.FieldDisplayNameOverride] = struct{}{}
+}
+
+// DisplayNameOverrideCleared returns if the "display_name_override" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) DisplayNameOverrideCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldDisplayNameOverride]
+	return ok
+}
+
+// ResetDisplayNameOverride resets all changes to the "display_name_override" field.
+func (m *PackageEntitlementMutation) ResetDisplayNameOverride() {
+	m.display_name_override = nil
+	delete(m.clearedFields, packageentitlement.FieldDisplayNameOverride)
+}
+
+// SetDescription sets the "description" field.
+func (m *PackageEntitlementMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *PackageEntitlementMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *PackageEntitlementMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[packageentitlement.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *PackageEntitlementMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, packageentitlement.FieldDescription)
+}
+
+// SetHiddenFromWidgets sets the "hidden_from_widgets" field.
+func (m *PackageEntitlementMutation) SetHiddenFromWidgets(s []string) {
+	m.hidden_from_widgets = &s
+	m.appendhidden_from_widgets = nil
+}
+
+// HiddenFromWidgets returns the value of the "hidden_from_widgets" field in the mutation.
+func (m *PackageEntitlementMutation) HiddenFromWidgets() (r []string, exists bool) {
+	v := m.hidden_from_widgets
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenFromWidgets returns the old "hidden_from_widgets" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldHiddenFromWidgets(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenFromWidgets is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenFromWidgets requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenFromWidgets: %w", err)
+	}
+	return oldValue.HiddenFromWidgets, nil
+}
+
+// AppendHiddenFromWidgets adds s to the "hidden_from_widgets" field.
+func (m *PackageEntitlementMutation) AppendHiddenFromWidgets(s []string) {
+	m.appendhidden_from_widgets = append(m.appendhidden_from_widgets, s...)
+}
+
+// AppendedHiddenFromWidgets returns the list of values that were appended to the "hidden_from_widgets" field in this mutation.
+func (m *PackageEntitlementMutation) AppendedHiddenFromWidgets() ([]string, bool) {
+	if len(m.appendhidden_from_widgets) == 0 {
+		return nil, false
+	}
+	return m.appendhidden_from_widgets, true
+}
+
+// ClearHiddenFromWidgets clears the value of the "hidden_from_widgets" field.
+func (m *PackageEntitlementMutation) ClearHiddenFromWidgets() {
+	m.hidden_from_widgets = nil
+	m.appendhidden_from_widgets = nil
+	m.clearedFields[packageentitlement.FieldHiddenFromWidgets] = struct{}{}
+}
+
+// HiddenFromWidgetsCleared returns if the "hidden_from_widgets" field was cleared in this mutation.
+func (m *PackageEntitlementMutation) HiddenFromWidgetsCleared() bool {
+	_, ok := m.clearedFields[packageentitlement.FieldHiddenFromWidgets]
+	return ok
+}
+
+// ResetHiddenFromWidgets resets all changes to the "hidden_from_widgets" field.
+func (m *PackageEntitlementMutation) ResetHiddenFromWidgets() {
+	m.hidden_from_widgets = nil
+	m.appendhidden_from_widgets = nil
+	delete(m.clearedFields, packageentitlement.FieldHiddenFromWidgets)
+}
+
+// SetIsCustom sets the "is_custom" field.
+func (m *PackageEntitlementMutation) SetIsCustom(b bool) {
+	m.is_custom = &b
+}
+
+// IsCustom returns the value of the "is_custom" field in the mutation.
+func (m *PackageEntitlementMutation) IsCustom() (r bool, exists bool) {
+	v := m.is_custom
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsCustom returns the old "is_custom" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldIsCustom(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsCustom is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsCustom requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsCustom: %w", err)
+	}
+	return oldValue.IsCustom, nil
+}
+
+// ResetIsCustom resets all changes to the "is_custom" field.
+func (m *PackageEntitlementMutation) ResetIsCustom() {
+	m.is_custom = nil
+}
+
+// SetBehavior sets the "behavior" field.
+func (m *PackageEntitlementMutation) SetBehavior(pa packageentitlement.Behavior) {
+	m.behavior = &pa
+}
+
+// Behavior returns the value of the "behavior" field in the mutation.
+func (m *PackageEntitlementMutation) Behavior() (r packageentitlement.Behavior, exists bool) {
+	v := m.behavior
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBehavior returns the old "behavior" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldBehavior(ctx context.Context) (v packageentitlement.Behavior, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBehavior is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBehavior requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBehavior: %w", err)
+	}
+	return oldValue.Behavior, nil
+}
+
+// ResetBehavior resets all changes to the "behavior" field.
+func (m *PackageEntitlementMutation) ResetBehavior() {
+	m.behavior = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *PackageEntitlementMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *PackageEntitlementMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the PackageEntitlement entity.
+// If the PackageEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PackageEntitlementMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *PackageEntitlementMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *PackageEntitlementMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *PackageEntitlementMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *PackageEntitlementMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[packageentitlement.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *PackageEntitlementMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *PackageEntitlementMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *PackageEntitlementMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// ClearPlan clears the "plan" edge to the Plan entity.
+func (m *PackageEntitlementMutation) ClearPlan() {
+	m.clearedplan = true
+	m.clearedFields[packageentitlement.FieldPlanID] = struct{}{}
+}
+
+// PlanCleared reports if the "plan" edge to the Plan entity was cleared.
+func (m *PackageEntitlementMutation) PlanCleared() bool {
+	return m.PlanIDCleared() || m.clearedplan
+}
+
+// PlanIDs returns the "plan" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PlanID instead. It exists only for internal usage by the builders.
+func (m *PackageEntitlementMutation) PlanIDs() (ids []uuid.UUID) {
+	if id := m.plan; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPlan resets all changes to the "plan" edge.
+func (m *PackageEntitlementMutation) ResetPlan() {
+	m.plan = nil
+	m.clearedplan = false
+}
+
+// ClearAddon clears the "addon" edge to the Addon entity.
+func (m *PackageEntitlementMutation) ClearAddon() {
+	m.clearedaddon = true
+	m.clearedFields[packageentitlement.FieldAddonID] = struct{}{}
+}
+
+// AddonCleared reports if the "addon" edge to the Addon entity was cleared.
+func (m *PackageEntitlementMutation) AddonCleared() bool {
+	return m.AddonIDCleared() || m.clearedaddon
+}
+
+// AddonIDs returns the "addon" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AddonID instead. It exists only for internal usage by the builders.
+func (m *PackageEntitlementMutation) AddonIDs() (ids []uuid.UUID) {
+	if id := m.addon; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAddon resets all changes to the "addon" edge.
+func (m *PackageEntitlementMutation) ResetAddon() {
+	m.addon = nil
+	m.clearedaddon = false
+}
+
+// ClearFeature clears the "feature" edge to the Feature entity.
+func (m *PackageEntitlementMutation) ClearFeature() {
+	m.clearedfeature = true
+	m.clearedFields[packageentitlement.FieldFeatureID] = struct{}{}
+}
+
+// FeatureCleared reports if the "feature" edge to the Feature entity was cleared.
+func (m *PackageEntitlementMutation) FeatureCleared() bool {
+	return m.clearedfeature
+}
+
+// FeatureIDs returns the "feature" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeatureID instead. It exists only for internal usage by the builders.
+func (m *PackageEntitlementMutation) FeatureIDs() (ids []uuid.UUID) {
+	if id := m.feature; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeature resets all changes to the "feature" edge.
+func (m *PackageEntitlementMutation) ResetFeature() {
+	m.feature = nil
+	m.clearedfeature = false
+}
+
+// Where appends a list predicates to the PackageEntitlementMutation builder.
+func (m *PackageEntitlementMutation) Where(ps ...predicate.PackageEntitlement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PackageEntitlementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PackageEntitlementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PackageEntitlement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PackageEntitlementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PackageEntitlementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PackageEntitlement).
+func (m *PackageEntitlementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PackageEntitlementMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.created_at != nil {
+		fields = append(fields, packageentitlement.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, packageentitlement.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, packageentitlement.FieldEnvironmentID)
+	}
+	if m.plan != nil {
+		fields = append(fields, packageentitlement.FieldPlanID)
+	}
+	if m.addon != nil {
+		fields = append(fields, packageentitlement.FieldAddonID)
+	}
+	if m.feature != nil {
+		fields = append(fields, packageentitlement.FieldFeatureID)
+	}
+	if m.usage_limit != nil {
+		fields = append(fields, packageentitlement.FieldUsageLimit)
+	}
+	if m.has_unlimited_usage != nil {
+		fields = append(fields, packageentitlement.FieldHasUnlimitedUsage)
+	}
+	if m.has_soft_limit != nil {
+		fields = append(fields, packageentitlement.FieldHasSoftLimit)
+	}
+	if m.reset_period != nil {
+		fields = append(fields, packageentitlement.FieldResetPeriod)
+	}
+	if m.enum_values != nil {
+		fields = append(fields, packageentitlement.FieldEnumValues)
+	}
+	if m.display_name_override != nil {
+		fields = append(fields, packageentitlement.FieldDisplayNameOverride)
+	}
+	if m.description != nil {
+		fields = append(fields, packageentitlement.FieldDescription)
+	}
+	if m.hidden_from_widgets != nil {
+		fields = append(fields, packageentitlement.FieldHiddenFromWidgets)
+	}
+	if m.is_custom != nil {
+		fields = append(fields, packageentitlement.FieldIsCustom)
+	}
+	if m.behavior != nil {
+		fields = append(fields, packageentitlement.FieldBehavior)
+	}
+	if m.position != nil {
+		fields = append(fields, packageentitlement.FieldPosition)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PackageEntitlementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case packageentitlement.FieldCreatedAt:
+		return m.CreatedAt()
+	case packageentitlement.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case packageentitlement.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case packageentitlement.FieldPlanID:
+		return m.PlanID()
+	case packageentitlement.FieldAddonID:
+		return m.AddonID()
+	case packageentitlement.FieldFeatureID:
+		return m.FeatureID()
+	case packageentitlement.FieldUsageLimit:
+		return m.UsageLimit()
+	case packageentitlement.FieldHasUnlimitedUsage:
+		return m.HasUnlimitedUsage()
+	case packageentitlement.FieldHasSoftLimit:
+		return m.HasSoftLimit()
+	case packageentitlement.FieldResetPeriod:
+		return m.ResetPeriod()
+	case packageentitlement.FieldEnumValues:
+		return m.EnumValues()
+	case packageentitlement.FieldDisplayNameOverride:
+		return m.DisplayNameOverride()
+	case packageentitlement.FieldDescription:
+		return m.Description()
+	case packageentitlement.FieldHiddenFromWidgets:
+		return m.HiddenFromWidgets()
+	case packageentitlement.FieldIsCustom:
+		return m.IsCustom()
+	case packageentitlement.FieldBehavior:
+		return m.Behavior()
+	case packageentitlement.FieldPosition:
+		return m.Position()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PackageEntitlementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case packageentitlement.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case packageentitlement.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case packageentitlement.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case packageentitlement.FieldPlanID:
+		return m.OldPlanID(ctx)
+	case packageentitlement.FieldAddonID:
+		return m.OldAddonID(ctx)
+	case packageentitlement.FieldFeatureID:
+		return m.OldFeatureID(ctx)
+	case packageentitlement.FieldUsageLimit:
+		return m.OldUsageLimit(ctx)
+	case packageentitlement.FieldHasUnlimitedUsage:
+		return m.OldHasUnlimitedUsage(ctx)
+	case packageentitlement.FieldHasSoftLimit:
+		return m.OldHasSoftLimit(ctx)
+	case packageentitlement.FieldResetPeriod:
+		return m.OldResetPeriod(ctx)
+	case packageentitlement.FieldEnumValues:
+		return m.OldEnumValues(ctx)
+	case packageentitlement.FieldDisplayNameOverride:
+		return m.OldDisplayNameOverride(ctx)
+	case packageentitlement.FieldDescription:
+		return m.OldDescription(ctx)
+	case packageentitlement.FieldHiddenFromWidgets:
+		return m.OldHiddenFromWidgets(ctx)
+	case packageentitlement.FieldIsCustom:
+		return m.OldIsCustom(ctx)
+	case packageentitlement.FieldBehavior:
+		return m.OldBehavior(ctx)
+	case packageentitlement.FieldPosition:
+		return m.OldPosition(ctx)
+	}
+	return nil, fmt.Errorf("unknown PackageEntitlement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PackageEntitlementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case packageentitlement.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case packageentitlement.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case packageentitlement.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case packageentitlement.FieldPlanID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlanID(v)
+		return nil
+	case packageentitlement.FieldAddonID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddonID(v)
+		return nil
+	case packageentitlement.FieldFeatureID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureID(v)
+		return nil
+	case packageentitlement.FieldUsageLimit:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageLimit(v)
+		return nil
+	case packageentitlement.FieldHasUnlimitedUsage:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHasUnlimitedUsage(v)
+		return nil
+	case packageentitlement.FieldHasSoftLimit:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHasSoftLimit(v)
+		return nil
+	case packageentitlement.FieldResetPeriod:
+		v, ok := value.(packageentitlement.ResetPeriod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResetPeriod(v)
+		return nil
+	case packageentitlement.FieldEnumValues:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnumValues(v)
+		return nil
+	case packageentitlement.FieldDisplayNameOverride:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayNameOverride(v)
+		return nil
+	case packageentitlement.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case packageentitlement.FieldHiddenFromWidgets:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenFromWidgets(v)
+		return nil
+	case packageentitlement.FieldIsCustom:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsCustom(v)
+		return nil
+	case packageentitlement.FieldBehavior:
+		v, ok := value.(packageentitlement.Behavior)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBehavior(v)
+		return nil
+	case packageentitlement.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PackageEntitlement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PackageEntitlementMutation) AddedFields() []string {
+	var fields []string
+	if m.addusage_limit != nil {
+		fields = append(fields, packageentitlement.FieldUsageLimit)
+	}
+	if m.addposition != nil {
+		fields = append(fields, packageentitlement.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PackageEntitlementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case packageentitlement.FieldUsageLimit:
+		return m.AddedUsageLimit()
+	case packageentitlement.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PackageEntitlementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case packageentitlement.FieldUsageLimit:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageLimit(v)
+		return nil
+	case packageentitlement.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PackageEntitlement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PackageEntitlementMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(packageentitlement.FieldPlanID) {
+		fields = append(fields, packageentitlement.FieldPlanID)
+	}
+	if m.FieldCleared(packageentitlement.FieldAddonID) {
+		fields = append(fields, packageentitlement.FieldAddonID)
+	}
+	if m.FieldCleared(packageentitlement.FieldUsageLimit) {
+		fields = append(fields, packageentitlement.FieldUsageLimit)
+	}
+	if m.FieldCleared(packageentitlement.FieldResetPeriod) {
+		fields = append(fields, packageentitlement.FieldResetPeriod)
+	}
+	if m.FieldCleared(packageentitlement.FieldEnumValues) {
+		fields = append(fields, packageentitlement.FieldEnumValues)
+	}
+	if m.FieldCleared(packageentitlement.FieldDisplayNameOverride) {
+		fields = append(fields, packageentitlement.FieldDisplayNameOverride)
+	}
+	if m.FieldCleared(packageentitlement.FieldDescription) {
+		fields = append(fields, packageentitlement.FieldDescription)
+	}
+	if m.FieldCleared(packageentitlement.FieldHiddenFromWidgets) {
+		fields = append(fields, packageentitlement.FieldHiddenFromWidgets)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PackageEntitlementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PackageEntitlementMutation) ClearField(name string) error {
+	switch name {
+	case packageentitlement.FieldPlanID:
+		m.ClearPlanID()
+		return nil
+	case packageentitlement.FieldAddonID:
+		m.ClearAddonID()
+		return nil
+	case packageentitlement.FieldUsageLimit:
+		m.ClearUsageLimit()
+		return nil
+	case packageentitlement.FieldResetPeriod:
+		m.ClearResetPeriod()
+		return nil
+	case packageentitlement.FieldEnumValues:
+		m.ClearEnumValues()
+		return nil
+	case packageentitlement.FieldDisplayNameOverride:
+		m.ClearDisplayNameOverride()
+		return nil
+	case packageentitlement.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case packageentitlement.FieldHiddenFromWidgets:
+		m.ClearHiddenFromWidgets()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageEntitlement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PackageEntitlementMutation) ResetField(name string) error {
+	switch name {
+	case packageentitlement.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case packageentitlement.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case packageentitlement.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case packageentitlement.FieldPlanID:
+		m.ResetPlanID()
+		return nil
+	case packageentitlement.FieldAddonID:
+		m.ResetAddonID()
+		return nil
+	case packageentitlement.FieldFeatureID:
+		m.ResetFeatureID()
+		return nil
+	case packageentitlement.FieldUsageLimit:
+		m.ResetUsageLimit()
+		return nil
+	case packageentitlement.FieldHasUnlimitedUsage:
+		m.ResetHasUnlimitedUsage()
+		return nil
+	case packageentitlement.FieldHasSoftLimit:
+		m.ResetHasSoftLimit()
+		return nil
+	case packageentitlement.FieldResetPeriod:
+		m.ResetResetPeriod()
+		return nil
+	case packageentitlement.FieldEnumValues:
+		m.ResetEnumValues()
+		return nil
+	case packageentitlement.FieldDisplayNameOverride:
+		m.ResetDisplayNameOverride()
+		return nil
+	case packageentitlement.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case packageentitlement.FieldHiddenFromWidgets:
+		m.ResetHiddenFromWidgets()
+		return nil
+	case packageentitlement.FieldIsCustom:
+		m.ResetIsCustom()
+		return nil
+	case packageentitlement.FieldBehavior:
+		m.ResetBehavior()
+		return nil
+	case packageentitlement.FieldPosition:
+		m.ResetPosition()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageEntitlement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PackageEntitlementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.environment != nil {
+		edges = append(edges, packageentitlement.EdgeEnvironment)
+	}
+	if m.plan != nil {
+		edges = append(edges, packageentitlement.EdgePlan)
+	}
+	if m.addon != nil {
+		edges = append(edges, packageentitlement.EdgeAddon)
+	}
+	if m.feature != nil {
+		edges = append(edges, packageentitlement.EdgeFeature)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PackageEntitlementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case packageentitlement.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case packageentitlement.EdgePlan:
+		if id := m.plan; id != nil {
+			return []ent.Value{*id}
+		}
+	case packageentitlement.EdgeAddon:
+		if id := m.addon; id != nil {
+			return []ent.Value{*id}
+		}
+	case packageentitlement.EdgeFeature:
+		if id := m.feature; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PackageEntitlementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PackageEntitlementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PackageEntitlementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedenvironment {
+		edges = append(edges, packageentitlement.EdgeEnvironment)
+	}
+	if m.clearedplan {
+		edges = append(edges, packageentitlement.EdgePlan)
+	}
+	if m.clearedaddon {
+		edges = append(edges, packageentitlement.EdgeAddon)
+	}
+	if m.clearedfeature {
+		edges = append(edges, packageentitlement.EdgeFeature)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PackageEntitlementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case packageentitlement.EdgeEnvironment:
+		return m.clearedenvironment
+	case packageentitlement.EdgePlan:
+		return m.clearedplan
+	case packageentitlement.EdgeAddon:
+		return m.clearedaddon
+	case packageentitlement.EdgeFeature:
+		return m.clearedfeature
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PackageEntitlementMutation) ClearEdge(name string) error {
+	switch name {
+	case packageentitlement.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	case packageentitlement.EdgePlan:
+		m.ClearPlan()
+		return nil
+	case packageentitlement.EdgeAddon:
+		m.ClearAddon()
+		return nil
+	case packageentitlement.EdgeFeature:
+		m.ClearFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageEntitlement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PackageEntitlementMutation) ResetEdge(name string) error {
+	switch name {
+	case packageentitlement.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case packageentitlement.EdgePlan:
+		m.ResetPlan()
+		return nil
+	case packageentitlement.EdgeAddon:
+		m.ResetAddon()
+		return nil
+	case packageentitlement.EdgeFeature:
+		m.ResetFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown PackageEntitlement edge %s", name)
+}
+
+// PlanMutation represents an operation that mutates the Plan nodes in the graph.
+type PlanMutation struct {
+	config
+	op                        Op
+	typ                       string
+	id                        *uuid.UUID
+	created_at                *time.Time
+	updated_at                *time.Time
+	ref_id                    *string
+	source_hash               *string
+	display_name              *string
+	description               *string
+	additional_meta_data      *map[string]interface{}
+	billing_id                *string
+	pricing_type              *plan.PricingType
+	version_number            *int
+	addversion_number         *int
+	status                    *plan.Status
+	hidden_from_widgets       *[]string
+	appendhidden_from_widgets []string
+	trial_duration            *int
+	addtrial_duration         *int
+	trial_units               *plan.TrialUnits
+	trial_end_behavior        *plan.TrialEndBehavior
+	clearedFields             map[string]struct{}
+	environment               *uuid.UUID
+	clearedenvironment        bool
+	product                   *uuid.UUID
+	clearedproduct            bool
+	base_plan                 *uuid.UUID
+	clearedbase_plan          bool
+	children                  map[uuid.UUID]struct{}
+	removedchildren           map[uuid.UUID]struct{}
+	clearedchildren           bool
+	compatible_addons         map[uuid.UUID]struct{}
+	removedcompatible_addons  map[uuid.UUID]struct{}
+	clearedcompatible_addons  bool
+	entitlements              map[uuid.UUID]struct{}
+	removedentitlements       map[uuid.UUID]struct{}
+	clearedentitlements       bool
+	prices                    map[uuid.UUID]struct{}
+	removedprices             map[uuid.UUID]struct{}
+	clearedprices             bool
+	subscriptions             map[uuid.UUID]struct{}
+	removedsubscriptions      map[uuid.UUID]struct{}
+	clearedsubscriptions      bool
+	done                      bool
+	oldValue                  func(context.Context) (*Plan, error)
+	predicates                []predicate.Plan
+}
+
+var _ ent.Mutation = (*PlanMutation)(nil)
+
+// planOption allows management of the mutation configuration using functional options.
+type planOption func(*PlanMutation)
+
+// newPlanMutation creates new mutation for the Plan entity.
+func newPlanMutation(c config, op Op, opts ...planOption) *PlanMutation {
+	m := &PlanMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlan,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlanID sets the ID field of the mutation.
+func withPlanID(id uuid.UUID) planOption {
+	return func(m *PlanMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Plan
+		)
+		m.oldValue = func(ctx context.Context) (*Plan, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Plan.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlan sets the old Plan of the mutation.
+func withPlan(node *Plan) planOption {
+	return func(m *PlanMutation) {
+		m.oldValue = func(context.Context) (*Plan, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlanMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlanMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Plan entities.
+func (m *PlanMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlanMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlanMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Plan.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlanMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlanMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlanMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PlanMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PlanMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PlanMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *PlanMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *PlanMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *PlanMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetRefID sets the "ref_id" field.
+func (m *PlanMutation) SetRefID(s string) {
+	m.ref_id = &s
+}
+
+// RefID returns the value of the "ref_id" field in the mutation.
+func (m *PlanMutation) RefID() (r string, exists bool) {
+	v := m.ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefID returns the old "ref_id" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefID: %w", err)
+	}
+	return oldValue.RefID, nil
+}
+
+// ResetRefID resets all changes to the "ref_id" field.
+func (m *PlanMutation) ResetRefID() {
+	m.ref_id = nil
+}
+
+// SetSourceHash sets the "source_hash" field.
+func (m *PlanMutation) SetSourceHash(s string) {
+	m.source_hash = &s
+}
+
+// SourceHash returns the value of the "source_hash" field in the mutation.
+func (m *PlanMutation) SourceHash() (r string, exists bool) {
+	v := m.source_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceHash returns the old "source_hash" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldSourceHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceHash: %w", err)
+	}
+	return oldValue.SourceHash, nil
+}
+
+// ClearSourceHash clears the value of the "source_hash" field.
+func (m *PlanMutation) ClearSourceHash() {
+	m.source_hash = nil
+	m.clearedFields[plan.FieldSourceHash] = struct{}{}
+}
+
+// SourceHashCleared returns if the "source_hash" field was cleared in this mutation.
+func (m *PlanMutation) SourceHashCleared() bool {
+	_, ok := m.clearedFields[plan.FieldSourceHash]
+	return ok
+}
+
+// ResetSourceHash resets all changes to the "source_hash" field.
+func (m *PlanMutation) ResetSourceHash() {
+	m.source_hash = nil
+	delete(m.clearedFields, plan.FieldSourceHash)
+}
+
+// SetDisplayName sets the "display_name" field.
+func (m *PlanMutation) SetDisplayName(s string) {
+	m.display_name = &s
+}
+
+// DisplayName returns the value of the "display_name" field in the mutation.
+func (m *PlanMutation) DisplayName() (r string, exists bool) {
+	v := m.display_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayName returns the old "display_name" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldDisplayName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayName: %w", err)
+	}
+	return oldValue.DisplayName, nil
+}
+
+// ResetDisplayName resets all changes to the "display_name" field.
+func (m *PlanMutation) ResetDisplayName() {
+	m.display_name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *PlanMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *PlanMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *PlanMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[plan.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *PlanMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[plan.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *PlanMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, plan.FieldDescription)
+}
+
+// SetAdditionalMetaData sets the "additional_meta_data" field.
+func (m *PlanMutation) SetAdditionalMetaData(value map[string]interface{}) {
+	m.additional_meta_data = &value
+}
+
+// AdditionalMetaData returns the value of the "additional_meta_data" field in the mutation.
+func (m *PlanMutation) AdditionalMetaData() (r map[string]interface{}, exists bool) {
+	v := m.additional_meta_data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdditionalMetaData returns the old "additional_meta_data" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldAdditionalMetaData(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdditionalMetaData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdditionalMetaData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdditionalMetaData: %w", err)
+	}
+	return oldValue.AdditionalMetaData, nil
+}
+
+// ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
+func (m *PlanMutation) ClearAdditionalMetaData() {
+	m.additional_meta_data = nil
+	m.clearedFields[plan.FieldAdditionalMetaData] = struct{}{}
+}
+
+// AdditionalMetaDataCleared returns if the "additional_meta_data" field was cleared in this mutation.
+func (m *PlanMutation) AdditionalMetaDataCleared() bool {
+	_, ok := m.clearedFields[plan.FieldAdditionalMetaData]
+	return ok
+}
+
+// ResetAdditionalMetaData resets all changes to the "additional_meta_data" field.
+func (m *PlanMutation) ResetAdditionalMetaData() {
+	m.additional_meta_data = nil
+	delete(m.clearedFields, plan.FieldAdditionalMetaData)
+}
+
+// SetBillingID sets the "billing_id" field.
+func (m *PlanMutation) SetBillingID(s string) {
+	m.billing_id = &s
+}
+
+// BillingID returns the value of the "billing_id" field in the mutation.
+func (m *PlanMutation) BillingID() (r string, exists bool) {
+	v := m.billing_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingID returns the old "billing_id" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldBillingID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingID: %w", err)
+	}
+	return oldValue.BillingID, nil
+}
+
+// ClearBillingID clears the value of the "billing_id" field.
+func (m *PlanMutation) ClearBillingID() {
+	m.billing_id = nil
+	m.clearedFields[plan.FieldBillingID] = struct{}{}
+}
+
+// BillingIDCleared returns if the "billing_id" field was cleared in this mutation.
+func (m *PlanMutation) BillingIDCleared() bool {
+	_, ok := m.clearedFields[plan.FieldBillingID]
+	return ok
+}
+
+// ResetBillingID resets all changes to the "billing_id" field.
+func (m *PlanMutation) ResetBillingID() {
+	m.billing_id = nil
+	delete(m.clearedFields, plan.FieldBillingID)
+}
+
+// SetPricingType sets the "pricing_type" field.
+func (m *PlanMutation) SetPricingType(pt plan.PricingType) {
+	m.pricing_type = &pt
+}
+
+// PricingType returns the value of the "pricing_type" field in the mutation.
+func (m *PlanMutation) PricingType() (r plan.PricingType, exists bool) {
+	v := m.pricing_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPricingType returns the old "pricing_type" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldPricingType(ctx context.Context) (v plan.PricingType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPricingType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPricingType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPricingType: %w", err)
+	}
+	return oldValue.PricingType, nil
+}
+
+// ResetPricingType resets all changes to the "pricing_type" field.
+func (m *PlanMutation) ResetPricingType() {
+	m.pricing_type = nil
+}
+
+// SetVersionNumber sets the "version_number" field.
+func (m *PlanMutation) SetVersionNumber(i int) {
+	m.version_number = &i
+	m.addversion_number = nil
+}
+
+// VersionNumber returns the value of the "version_number" field in the mutation.
+func (m *PlanMutation) VersionNumber() (r int, exists bool) {
+	v := m.version_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersionNumber returns the old "version_number" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldVersionNumber(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersionNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersionNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersionNumber: %w", err)
+	}
+	return oldValue.VersionNumber, nil
+}
+
+// AddVersionNumber adds i to the "version_number" field.
+func (m *PlanMutation) AddVersionNumber(i int) {
+	if m.addversion_number != nil {
+		*m.addversion_number += i
+	} else {
+		m.addversion_number = &i
+	}
+}
+
+// AddedVersionNumber returns the value that was added to the "version_number" field in this mutation.
+func (m *PlanMutation) AddedVersionNumber() (r int, exists bool) {
+	v := m.addversion_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersionNumber resets all changes to the "version_number" field.
+func (m *PlanMutation) ResetVersionNumber() {
+	m.version_number = nil
+	m.addversion_number = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *PlanMutation) SetStatus(pl plan.Status) {
+	m.status = &pl
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *PlanMutation) Status() (r plan.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldStatus(ctx context.Context) (v plan.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *PlanMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetHiddenFromWidgets sets the "hidden_from_widgets" field.
+func (m *PlanMutation) SetHiddenFromWidgets(s []string) {
+	m.hidden_from_widgets = &s
+	m.appendhidden_from_widgets = nil
+}
+
+// HiddenFromWidgets returns the value of the "hidden_from_widgets" field in the mutation.
+func (m *PlanMutation) HiddenFromWidgets() (r []string, exists bool) {
+	v := m.hidden_from_widgets
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHiddenFromWidgets returns the old "hidden_from_widgets" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldHiddenFromWidgets(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHiddenFromWidgets is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHiddenFromWidgets requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHiddenFromWidgets: %w", err)
+	}
+	return oldValue.HiddenFromWidgets, nil
+}
+
+// AppendHiddenFromWidgets adds s to the "hidden_from_widgets" field.
+func (m *PlanMutation) AppendHiddenFromWidgets(s []string) {
+	m.appendhidden_from_widgets = append(m.appendhidden_from_widgets, s...)
+}
+
+// AppendedHiddenFromWidgets returns the list of values that were appended to the "hidden_from_widgets" field in this mutation.
+func (m *PlanMutation) AppendedHiddenFromWidgets() ([]string, bool) {
+	if len(m.appendhidden_from_widgets) == 0 {
+		return nil, false
+	}
+	return m.appendhidden_from_widgets, true
+}
+
+// ClearHiddenFromWidgets clears the value of the "hidden_from_widgets" field.
+func (m *PlanMutation) ClearHiddenFromWidgets() {
+	m.hidden_from_widgets = nil
+	m.appendhidden_from_widgets = nil
+	m.clearedFields[plan.FieldHiddenFromWidgets] = struct{}{}
+}
+
+// HiddenFromWidgetsCleared returns if the "hidden_from_widgets" field was cleared in this mutation.
+func (m *PlanMutation) HiddenFromWidgetsCleared() bool {
+	_, ok := m.clearedFields[plan.FieldHiddenFromWidgets]
+	return ok
+}
+
+// ResetHiddenFromWidgets resets all changes to the "hidden_from_widgets" field.
+func (m *PlanMutation) ResetHiddenFromWidgets() {
+	m.hidden_from_widgets = nil
+	m.appendhidden_from_widgets = nil
+	delete(m.clearedFields, plan.FieldHiddenFromWidgets)
+}
+
+// SetProductID sets the "product_id" field.
+func (m *PlanMutation) SetProductID(u uuid.UUID) {
+	m.product = &u
+}
+
+// ProductID returns the value of the "product_id" field in the mutation.
+func (m *PlanMutation) ProductID() (r uuid.UUID, exists bool) {
+	v := m.product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProductID returns the old "product_id" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldProductID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProductID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProductID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProductID: %w", err)
+	}
+	return oldValue.ProductID, nil
+}
+
+// ResetProductID resets all changes to the "product_id" field.
+func (m *PlanMutation) ResetProductID() {
+	m.product = nil
+}
+
+// SetBasePlanID sets the "base_plan_id" field.
+func (m *PlanMutation) SetBasePlanID(u uuid.UUID) {
+	m.base_plan = &u
+}
+
+// BasePlanID returns the value of the "base_plan_id" field in the mutation.
+func (m *PlanMutation) BasePlanID() (r uuid.UUID, exists bool) {
+	v := m.base_plan
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBasePlanID returns the old "base_plan_id" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldBasePlanID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBasePlanID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBasePlanID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBasePlanID: %w", err)
+	}
+	return oldValue.BasePlanID, nil
+}
+
+// ClearBasePlanID clears the value of the "base_plan_id" field.
+func (m *PlanMutation) ClearBasePlanID() {
+	m.base_plan = nil
+	m.clearedFields[plan.FieldBasePlanID] = struct{}{}
+}
+
+// BasePlanIDCleared returns if the "base_plan_id" field was cleared in this mutation.
+func (m *PlanMutation) BasePlanIDCleared() bool {
+	_, ok := m.clearedFields[plan.FieldBasePlanID]
+	return ok
+}
+
+// ResetBasePlanID resets all changes to the "base_plan_id" field.
+func (m *PlanMutation) ResetBasePlanID() {
+	m.base_plan = nil
+	delete(m.clearedFields, plan.FieldBasePlanID)
+}
+
+// SetTrialDuration sets the "trial_duration" field.
+func (m *PlanMutation) SetTrialDuration(i int) {
+	m.trial_duration = &i
+	m.addtrial_duration = nil
+}
+
+// TrialDuration returns the value of the "trial_duration" field in the mutation.
+func (m *PlanMutation) TrialDuration() (r int, exists bool) {
+	v := m.trial_duration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrialDuration returns the old "trial_duration" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldTrialDuration(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrialDuration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrialDuration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrialDuration: %w", err)
+	}
+	return oldValue.TrialDuration, nil
+}
+
+// AddTrialDuration adds i to the "trial_duration" field.
+func (m *PlanMutation) AddTrialDuration(i int) {
+	if m.addtrial_duration != nil {
+		*m.addtrial_duration += i
+	} else {
+		m.addtrial_duration = &i
+	}
+}
+
+// AddedTrialDuration returns the value that was added to the "trial_duration" field in this mutation.
+func (m *PlanMutation) AddedTrialDuration() (r int, exists bool) {
+	v := m.addtrial_duration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTrialDuration clears the value of the "trial_duration" field.
+func (m *PlanMutation) ClearTrialDuration() {
+	m.trial_duration = nil
+	m.addtrial_duration = nil
+	m.clearedFields[plan.FieldTrialDuration] = struct{}{}
+}
+
+// TrialDurationCleared returns if the "trial_duration" field was cleared in this mutation.
+func (m *PlanMutation) TrialDurationCleared() bool {
+	_, ok := m.clearedFields[plan.FieldTrialDuration]
+	return ok
+}
+
+// ResetTrialDuration resets all changes to the "trial_duration" field.
+func (m *PlanMutation) ResetTrialDuration() {
+	m.trial_duration = nil
+	m.addtrial_duration = nil
+	delete(m.clearedFields, plan.FieldTrialDuration)
+}
+
+// SetTrialUnits sets the "trial_units" field.
+func (m *PlanMutation) SetTrialUnits(pu plan.TrialUnits) {
+	m.trial_units = &pu
+}
+
+// TrialUnits returns the value of the "trial_units" field in the mutation.
+func (m *PlanMutation) TrialUnits() (r plan.TrialUnits, exists bool) {
+	v := m.trial_units
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrialUnits returns the old "trial_units" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldTrialUnits(ctx context.Context) (v *plan.TrialUnits, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrialUnits is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrialUnits requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrialUnits: %w", err)
+	}
+	return oldValue.TrialUnits, nil
+}
+
+// ClearTrialUnits clears the value of the "trial_units" field.
+func (m *PlanMutation) ClearTrialUnits() {
+	m.trial_units = nil
+	m.clearedFields[plan.FieldTrialUnits] = struct{}{}
+}
+
+// TrialUnitsCleared returns if the "trial_units" field was cleared in this mutation.
+func (m *PlanMutation) TrialUnitsCleared() bool {
+	_, ok := m.clearedFields[plan.FieldTrialUnits]
+	return ok
+}
+
+// ResetTrialUnits resets all changes to the "trial_units" field.
+func (m *PlanMutation) ResetTrialUnits() {
+	m.trial_units = nil
+	delete(m.clearedFields, plan.FieldTrialUnits)
+}
+
+// SetTrialEndBehavior sets the "trial_end_behavior" field.
+func (m *PlanMutation) SetTrialEndBehavior(peb plan.TrialEndBehavior) {
+	m.trial_end_behavior = &peb
+}
+
+// TrialEndBehavior returns the value of the "trial_end_behavior" field in the mutation.
+func (m *PlanMutation) TrialEndBehavior() (r plan.TrialEndBehavior, exists bool) {
+	v := m.trial_end_behavior
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrialEndBehavior returns the old "trial_end_behavior" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldTrialEndBehavior(ctx context.Context) (v *plan.TrialEndBehavior, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrialEndBehavior is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrialEndBehavior requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrialEndBehavior: %w", err)
+	}
+	return oldValue.TrialEndBehavior, nil
+}
+
+// ClearTrialEndBehavior clears the value of the "trial_end_behavior" field.
+func (m *PlanMutation) ClearTrialEndBehavior() {
+	m.trial_end_behavior = nil
+	m.clearedFields[plan.FieldTrialEndBehavior] = struct{}{}
+}
+
+// TrialEndBehaviorCleared returns if the "trial_end_behavior" field was cleared in this mutation.
+func (m *PlanMutation) TrialEndBehaviorCleared() bool {
+	_, ok := m.clearedFields[plan.FieldTrialEndBehavior]
+	return ok
+}
+
+// ResetTrialEndBehavior resets all changes to the "trial_end_behavior" field.
+func (m *PlanMutation) ResetTrialEndBehavior() {
+	m.trial_end_behavior = nil
+	delete(m.clearedFields, plan.FieldTrialEndBehavior)
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *PlanMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[plan.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *PlanMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *PlanMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *PlanMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// ClearProduct clears the "product" edge to the Product entity.
+func (m *PlanMutation) ClearProduct() {
+	m.clearedproduct = true
+	m.clearedFields[plan.FieldProductID] = struct{}{}
+}
+
+// ProductCleared reports if the "product" edge to the Product entity was cleared.
+func (m *PlanMutation) ProductCleared() bool {
+	return m.clearedproduct
+}
+
+// ProductIDs returns the "product" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProductID instead. It exists only for internal usage by the builders.
+func (m *PlanMutation) ProductIDs() (ids []uuid.UUID) {
+	if id := m.product; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProduct resets all changes to the "product" edge.
+func (m *PlanMutation) ResetProduct() {
+	m.product = nil
+	m.clearedproduct = false
+}
+
+// ClearBasePlan clears the "base_plan" edge to the Plan entity.
+func (m *PlanMutation) ClearBasePlan() {
+	m.clearedbase_plan = true
+	m.clearedFields[plan.FieldBasePlanID] = struct{}{}
+}
+
+// BasePlanCleared reports if the "base_plan" edge to the Plan entity was cleared.
+func (m *PlanMutation) BasePlanCleared() bool {
+	return m.BasePlanIDCleared() || m.clearedbase_plan
+}
+
+// BasePlanIDs returns the "base_plan" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// BasePlanID instead. It exists only for internal usage by the builders.
+func (m *PlanMutation) BasePlanIDs() (ids []uuid.UUID) {
+	if id := m.base_plan; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetBasePlan resets all changes to the "base_plan" edge.
+func (m *PlanMutation) ResetBasePlan() {
+	m.base_plan = nil
+	m.clearedbase_plan = false
+}
+
+// AddChildIDs adds the "children" edge to the Plan entity by ids.
+func (m *PlanMutation) AddChildIDs(ids ...uuid.UUID) {
+	if m.children == nil {
+		m.children = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.children[ids[i]] = struct{}{}
+	}
+}
+
+// ClearChildren clears the "children" edge to the Plan entity.
+func (m *PlanMutation) ClearChildren() {
+	m.clearedchildren = true
+}
+
+// ChildrenCleared reports if the "children" edge to the Plan entity was cleared.
+func (m *PlanMutation) ChildrenCleared() bool {
+	return m.clearedchildren
+}
+
+// RemoveChildIDs removes the "children" edge to the Plan entity by IDs.
+func (m *PlanMutation) RemoveChildIDs(ids ...uuid.UUID) {
+	if m.removedchildren == nil {
+		m.removedchildren = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.children, ids[i])
+		m.removedchildren[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedChildren returns the removed IDs of the "children" edge to the Plan entity.
+func (m *PlanMutation) RemovedChildrenIDs() (ids []uuid.UUID) {
+	for id := range m.removedchildren {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ChildrenIDs returns the "children" edge IDs in the mutation.
+func (m *PlanMutation) ChildrenIDs() (ids []uuid.UUID) {
+	for id := range m.children {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetChildren resets all changes to the "children" edge.
+func (m *PlanMutation) ResetChildren() {
+	m.children = nil
+	m.clearedchildren = false
+	m.removedchildren = nil
+}
+
+// AddCompatibleAddonIDs adds the "compatible_addons" edge to the Addon entity by ids.
+func (m *PlanMutation) AddCompatibleAddonIDs(ids ...uuid.UUID) {
+	if m.compatible_addons == nil {
+		m.compatible_addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.compatible_addons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCompatibleAddons clears the "compatible_addons" edge to the Addon entity.
+func (m *PlanMutation) ClearCompatibleAddons() {
+	m.clearedcompatible_addons = true
+}
+
+// CompatibleAddonsCleared reports if the "compatible_addons" edge to the Addon entity was cleared.
+func (m *PlanMutation) CompatibleAddonsCleared() bool {
+	return m.clearedcompatible_addons
+}
+
+// RemoveCompatibleAddonIDs removes the "compatible_addons" edge to the Addon entity by IDs.
+func (m *PlanMutation) RemoveCompatibleAddonIDs(ids ...uuid.UUID) {
+	if m.removedcompatible_addons == nil {
+		m.removedcompatible_addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.compatible_addons, ids[i])
+		m.removedcompatible_addons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCompatibleAddons returns the removed IDs of the "compatible_addons" edge to the Addon entity.
+func (m *PlanMutation) RemovedCompatibleAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.removedcompatible_addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CompatibleAddonsIDs returns the "compatible_addons" edge IDs in the mutation.
+func (m *PlanMutation) CompatibleAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.compatible_addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCompatibleAddons resets all changes to the "compatible_addons" edge.
+func (m *PlanMutation) ResetCompatibleAddons() {
+	m.compatible_addons = nil
+	m.clearedcompatible_addons = false
+	m.removedcompatible_addons = nil
+}
+
+// AddEntitlementIDs adds the "entitlements" edge to the PackageEntitlement entity by ids.
+func (m *PlanMutation) AddEntitlementIDs(ids ...uuid.UUID) {
+	if m.entitlements == nil {
+		m.entitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.entitlements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEntitlements clears the "entitlements" edge to the PackageEntitlement entity.
+func (m *PlanMutation) ClearEntitlements() {
+	m.clearedentitlements = true
+}
+
+// EntitlementsCleared reports if the "entitlements" edge to the PackageEntitlement entity was cleared.
+func (m *PlanMutation) EntitlementsCleared() bool {
+	return m.clearedentitlements
+}
+
+// RemoveEntitlementIDs removes the "entitlements" edge to the PackageEntitlement entity by IDs.
+func (m *PlanMutation) RemoveEntitlementIDs(ids ...uuid.UUID) {
+	if m.removedentitlements == nil {
+		m.removedentitlements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.entitlements, ids[i])
+		m.removedentitlements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEntitlements returns the removed IDs of the "entitlements" edge to the PackageEntitlement entity.
+func (m *PlanMutation) RemovedEntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.removedentitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EntitlementsIDs returns the "entitlements" edge IDs in the mutation.
+func (m *PlanMutation) EntitlementsIDs() (ids []uuid.UUID) {
+	for id := range m.entitlements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEntitlements resets all changes to the "entitlements" edge.
+func (m *PlanMutation) ResetEntitlements() {
+	m.entitlements = nil
+	m.clearedentitlements = false
+	m.removedentitlements = nil
+}
+
+// AddPriceIDs adds the "prices" edge to the Price entity by ids.
+func (m *PlanMutation) AddPriceIDs(ids ...uuid.UUID) {
+	if m.prices == nil {
+		m.prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.prices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPrices clears the "prices" edge to the Price entity.
+func (m *PlanMutation) ClearPrices() {
+	m.clearedprices = true
+}
+
+// PricesCleared reports if the "prices" edge to the Price entity was cleared.
+func (m *PlanMutation) PricesCleared() bool {
+	return m.clearedprices
+}
+
+// RemovePriceIDs removes the "prices" edge to the Price entity by IDs.
+func (m *PlanMutation) RemovePriceIDs(ids ...uuid.UUID) {
+	if m.removedprices == nil {
+		m.removedprices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.prices, ids[i])
+		m.removedprices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPrices returns the removed IDs of the "prices" edge to the Price entity.
+func (m *PlanMutation) RemovedPricesIDs() (ids []uuid.UUID) {
+	for id := range m.removedprices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PricesIDs returns the "prices" edge IDs in the mutation.
+func (m *PlanMutation) PricesIDs() (ids []uuid.UUID) {
+	for id := range m.prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPrices resets all changes to the "prices" edge.
+func (m *PlanMutation) ResetPrices() {
+	m.prices = nil
+	m.clearedprices = false
+	m.removedprices = nil
+}
+
+// AddSubscriptionIDs adds the "subscriptions" edge to the CustomerSubscription entity by ids.
+func (m *PlanMutation) AddSubscriptionIDs(ids ...uuid.UUID) {
+	if m.subscriptions == nil {
+		m.subscriptions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.subscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubscriptions clears the "subscriptions" edge to the CustomerSubscription entity.
+func (m *PlanMutation) ClearSubscriptions() {
+	m.clearedsubscriptions = true
+}
+
+// SubscriptionsCleared reports if the "subscriptions" edge to the CustomerSubscription entity was cleared.
+func (m *PlanMutation) SubscriptionsCleared() bool {
+	return m.clearedsubscriptions
+}
+
+// RemoveSubscriptionIDs removes the "subscriptions" edge to the CustomerSubscription entity by IDs.
+func (m *PlanMutation) RemoveSubscriptionIDs(ids ...uuid.UUID) {
+	if m.removedsubscriptions == nil {
+		m.removedsubscriptions = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.subscriptions, ids[i])
+		m.removedsubscriptions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubscriptions returns the removed IDs of the "subscriptions" edge to the CustomerSubscription entity.
+func (m *PlanMutation) RemovedSubscriptionsIDs() (ids []uuid.UUID) {
+	for id := range m.removedsubscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubscriptionsIDs returns the "subscriptions" edge IDs in the mutation.
+func (m *PlanMutation) SubscriptionsIDs() (ids []uuid.UUID) {
+	for id := range m.subscriptions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubscriptions resets all changes to the "subscriptions" edge.
+func (m *PlanMutation) ResetSubscriptions() {
+	m.subscriptions = nil
+	m.clearedsubscriptions = false
+	m.removedsubscriptions = nil
+}
+
+// Where appends a list predicates to the PlanMutation builder.
+func (m *PlanMutation) Where(ps ...predicate.Plan) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlanMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlanMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Plan, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlanMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlanMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Plan).
+func (m *PlanMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlanMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.created_at != nil {
+		fields = append(fields, plan.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, plan.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, plan.FieldEnvironmentID)
+	}
+	if m.ref_id != nil {
+		fields = append(fields, plan.FieldRefID)
+	}
+	if m.source_hash != nil {
+		fields = append(fields, plan.FieldSourceHash)
+	}
+	if m.display_name != nil {
+		fields = append(fields, plan.FieldDisplayName)
+	}
+	if m.description != nil {
+		fields = append(fields, plan.FieldDescription)
+	}
+	if m.additional_meta_data != nil {
+		fields = append(fields, plan.FieldAdditionalMetaData)
+	}
+	if m.billing_id != nil {
+		fields = append(fields, plan.FieldBillingID)
+	}
+	if m.pricing_type != nil {
+		fields = append(fields, plan.FieldPricingType)
+	}
+	if m.version_number != nil {
+		fields = append(fields, plan.FieldVersionNumber)
+	}
+	if m.status != nil {
+		fields = append(fields, plan.FieldStatus)
+	}
+	if m.hidden_from_widgets != nil {
+		fields = append(fields, plan.FieldHiddenFromWidgets)
+	}
+	if m.product != nil {
+		fields = append(fields, plan.FieldProductID)
+	}
+	if m.base_plan != nil {
+		fields = append(fields, plan.FieldBasePlanID)
+	}
+	if m.trial_duration != nil {
+		fields = append(fields, plan.FieldTrialDuration)
+	}
+	if m.trial_units != nil {
+		fields = append(fields, plan.FieldTrialUnits)
+	}
+	if m.trial_end_behavior != nil {
+		fields = append(fields, plan.FieldTrialEndBehavior)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlanMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case plan.FieldCreatedAt:
+		return m.CreatedAt()
+	case plan.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case plan.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case plan.FieldRefID:
+		return m.RefID()
+	case plan.FieldSourceHash:
+		return m.SourceHash()
+	case plan.FieldDisplayName:
+		return m.DisplayName()
+	case plan.FieldDescription:
+		return m.Description()
+	case plan.FieldAdditionalMetaData:
+		return m.AdditionalMetaData()
+	case plan.FieldBillingID:
+		return m.BillingID()
+	case plan.FieldPricingType:
+		return m.PricingType()
+	case plan.FieldVersionNumber:
+		return m.VersionNumber()
+	case plan.FieldStatus:
+		return m.Status()
+	case plan.FieldHiddenFromWidgets:
+		return m.HiddenFromWidgets()
+	case plan.FieldProductID:
+		return m.ProductID()
+	case plan.FieldBasePlanID:
+		return m.BasePlanID()
+	case plan.FieldTrialDuration:
+		return m.TrialDuration()
+	case plan.FieldTrialUnits:
+		return m.TrialUnits()
+	case plan.FieldTrialEndBehavior:
+		return m.TrialEndBehavior()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlanMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case plan.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case plan.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case plan.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case plan.FieldRefID:
+		return m.OldRefID(ctx)
+	case plan.FieldSourceHash:
+		return m.OldSourceHash(ctx)
+	case plan.FieldDisplayName:
+		return m.OldDisplayName(ctx)
+	case plan.FieldDescription:
+		return m.OldDescription(ctx)
+	case plan.FieldAdditionalMetaData:
+		return m.OldAdditionalMetaData(ctx)
+	case plan.FieldBillingID:
+		return m.OldBillingID(ctx)
+	case plan.FieldPricingType:
+		return m.OldPricingType(ctx)
+	case plan.FieldVersionNumber:
+		return m.OldVersionNumber(ctx)
+	case plan.FieldStatus:
+		return m.OldStatus(ctx)
+	case plan.FieldHiddenFromWidgets:
+		return m.OldHiddenFromWidgets(ctx)
+	case plan.FieldProductID:
+		return m.OldProductID(ctx)
+	case plan.FieldBasePlanID:
+		return m.OldBasePlanID(ctx)
+	case plan.FieldTrialDuration:
+		return m.OldTrialDuration(ctx)
+	case plan.FieldTrialUnits:
+		return m.OldTrialUnits(ctx)
+	case plan.FieldTrialEndBehavior:
+		return m.OldTrialEndBehavior(ctx)
+	}
+	return nil, fmt.Errorf("unknown Plan field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlanMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case plan.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case plan.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case plan.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case plan.FieldRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefID(v)
+		return nil
+	case plan.FieldSourceHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceHash(v)
+		return nil
+	case plan.FieldDisplayName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayName(v)
+		return nil
+	case plan.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case plan.FieldAdditionalMetaData:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdditionalMetaData(v)
+		return nil
+	case plan.FieldBillingID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingID(v)
+		return nil
+	case plan.FieldPricingType:
+		v, ok := value.(plan.PricingType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPricingType(v)
+		return nil
+	case plan.FieldVersionNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersionNumber(v)
+		return nil
+	case plan.FieldStatus:
+		v, ok := value.(plan.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case plan.FieldHiddenFromWidgets:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHiddenFromWidgets(v)
+		return nil
+	case plan.FieldProductID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProductID(v)
+		return nil
+	case plan.FieldBasePlanID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBasePlanID(v)
+		return nil
+	case plan.FieldTrialDuration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrialDuration(v)
+		return nil
+	case plan.FieldTrialUnits:
+		v, ok := value.(plan.TrialUnits)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrialUnits(v)
+		return nil
+	case plan.FieldTrialEndBehavior:
+		v, ok := value.(plan.TrialEndBehavior)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrialEndBehavior(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Plan field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlanMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion_number != nil {
+		fields = append(fields, plan.FieldVersionNumber)
+	}
+	if m.addtrial_duration != nil {
+		fields = append(fields, plan.FieldTrialDuration)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlanMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case plan.FieldVersionNumber:
+		return m.AddedVersionNumber()
+	case plan.FieldTrialDuration:
+		return m.AddedTrialDuration()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlanMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case plan.FieldVersionNumber:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersionNumber(v)
+		return nil
+	case plan.FieldTrialDuration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTrialDuration(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Plan numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlanMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(plan.FieldSourceHash) {
+		fields = append(fields, plan.FieldSourceHash)
+	}
+	if m.FieldCleared(plan.FieldDescription) {
+		fields = append(fields, plan.FieldDescription)
+	}
+	if m.FieldCleared(plan.FieldAdditionalMetaData) {
+		fields = append(fields, plan.FieldAdditionalMetaData)
+	}
+	if m.FieldCleared(plan.FieldBillingID) {
+		fields = append(fields, plan.FieldBillingID)
+	}
+	if m.FieldCleared(plan.FieldHiddenFromWidgets) {
+		fields = append(fields, plan.FieldHiddenFromWidgets)
+	}
+	if m.FieldCleared(plan.FieldBasePlanID) {
+		fields = append(fields, plan.FieldBasePlanID)
+	}
+	if m.FieldCleared(plan.FieldTrialDuration) {
+		fields = append(fields, plan.FieldTrialDuration)
+	}
+	if m.FieldCleared(plan.FieldTrialUnits) {
+		fields = append(fields, plan.FieldTrialUnits)
+	}
+	if m.FieldCleared(plan.FieldTrialEndBehavior) {
+		fields = append(fields, plan.FieldTrialEndBehavior)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlanMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlanMutation) ClearField(name string) error {
+	switch name {
+	case plan.FieldSourceHash:
+		m.ClearSourceHash()
+		return nil
+	case plan.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case plan.FieldAdditionalMetaData:
+		m.ClearAdditionalMetaData()
+		return nil
+	case plan.FieldBillingID:
+		m.ClearBillingID()
+		return nil
+	case plan.FieldHiddenFromWidgets:
+		m.ClearHiddenFromWidgets()
+		return nil
+	case plan.FieldBasePlanID:
+		m.ClearBasePlanID()
+		return nil
+	case plan.FieldTrialDuration:
+		m.ClearTrialDuration()
+		return nil
+	case plan.FieldTrialUnits:
+		m.ClearTrialUnits()
+		return nil
+	case plan.FieldTrialEndBehavior:
+		m.ClearTrialEndBehavior()
+		return nil
+	}
+	return fmt.Errorf("unknown Plan nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlanMutation) ResetField(name string) error {
+	switch name {
+	case plan.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case plan.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case plan.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case plan.FieldRefID:
+		m.ResetRefID()
+		return nil
+	case plan.FieldSourceHash:
+		m.ResetSourceHash()
+		return nil
+	case plan.FieldDisplayName:
+		m.ResetDisplayName()
+		return nil
+	case plan.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case plan.FieldAdditionalMetaData:
+		m.ResetAdditionalMetaData()
+		return nil
+	case plan.FieldBillingID:
+		m.ResetBillingID()
+		return nil
+	case plan.FieldPricingType:
+		m.ResetPricingType()
+		return nil
+	case plan.FieldVersionNumber:
+		m.ResetVersionNumber()
+		return nil
+	case plan.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case plan.FieldHiddenFromWidgets:
+		m.ResetHiddenFromWidgets()
+		return nil
+	case plan.FieldProductID:
+		m.ResetProductID()
+		return nil
+	case plan.FieldBasePlanID:
+		m.ResetBasePlanID()
+		return nil
+	case plan.FieldTrialDuration:
+		m.ResetTrialDuration()
+		return nil
+	case plan.FieldTrialUnits:
+		m.ResetTrialUnits()
+		return nil
+	case plan.FieldTrialEndBehavior:
+		m.ResetTrialEndBehavior()
+		return nil
+	}
+	return fmt.Errorf("unknown Plan field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlanMutation) AddedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.environment != nil {
+		edges = append(edges, plan.EdgeEnvironment)
+	}
+	if m.product != nil {
+		edges = append(edges, plan.EdgeProduct)
+	}
+	if m.base_plan != nil {
+		edges = append(edges, plan.EdgeBasePlan)
+	}
+	if m.children != nil {
+		edges = append(edges, plan.EdgeChildren)
+	}
+	if m.compatible_addons != nil {
+		edges = append(edges, plan.EdgeCompatibleAddons)
+	}
+	if m.entitlements != nil {
+		edges = append(edges, plan.EdgeEntitlements)
+	}
+	if m.prices != nil {
+		edges = append(edges, plan.EdgePrices)
+	}
+	if m.subscriptions != nil {
+		edges = append(edges, plan.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlanMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case plan.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case plan.EdgeProduct:
+		if id := m.product; id != nil {
+			return []ent.Value{*id}
+		}
+	case plan.EdgeBasePlan:
+		if id := m.base_plan; id != nil {
+			return []ent.Value{*id}
+		}
+	case plan.EdgeChildren:
+		ids := make([]ent.Value, 0, len(m.children))
+		for id := range m.children {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgeCompatibleAddons:
+		ids := make([]ent.Value, 0, len(m.compatible_addons))
+		for id := range m.compatible_addons {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgeEntitlements:
+		ids := make([]ent.Value, 0, len(m.entitlements))
+		for id := range m.entitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.prices))
+		for id := range m.prices {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.subscriptions))
+		for id := range m.subscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlanMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.removedchildren != nil {
+		edges = append(edges, plan.EdgeChildren)
+	}
+	if m.removedcompatible_addons != nil {
+		edges = append(edges, plan.EdgeCompatibleAddons)
+	}
+	if m.removedentitlements != nil {
+		edges = append(edges, plan.EdgeEntitlements)
+	}
+	if m.removedprices != nil {
+		edges = append(edges, plan.EdgePrices)
+	}
+	if m.removedsubscriptions != nil {
+		edges = append(edges, plan.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlanMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case plan.EdgeChildren:
+		ids := make([]ent.Value, 0, len(m.removedchildren))
+		for id := range m.removedchildren {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgeCompatibleAddons:
+		ids := make([]ent.Value, 0, len(m.removedcompatible_addons))
+		for id := range m.removedcompatible_addons {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgeEntitlements:
+		ids := make([]ent.Value, 0, len(m.removedentitlements))
+		for id := range m.removedentitlements {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgePrices:
+		ids := make([]ent.Value, 0, len(m.removedprices))
+		for id := range m.removedprices {
+			ids = append(ids, id)
+		}
+		return ids
+	case plan.EdgeSubscriptions:
+		ids := make([]ent.Value, 0, len(m.removedsubscriptions))
+		for id := range m.removedsubscriptions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlanMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 8)
+	if m.clearedenvironment {
+		edges = append(edges, plan.EdgeEnvironment)
+	}
+	if m.clearedproduct {
+		edges = append(edges, plan.EdgeProduct)
+	}
+	if m.clearedbase_plan {
+		edges = append(edges, plan.EdgeBasePlan)
+	}
+	if m.clearedchildren {
+		edges = append(edges, plan.EdgeChildren)
+	}
+	if m.clearedcompatible_addons {
+		edges = append(edges, plan.EdgeCompatibleAddons)
+	}
+	if m.clearedentitlements {
+		edges = append(edges, plan.EdgeEntitlements)
+	}
+	if m.clearedprices {
+		edges = append(edges, plan.EdgePrices)
+	}
+	if m.clearedsubscriptions {
+		edges = append(edges, plan.EdgeSubscriptions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlanMutation) EdgeCleared(name string) bool {
+	switch name {
+	case plan.EdgeEnvironment:
+		return m.clearedenvironment
+	case plan.EdgeProduct:
+		return m.clearedproduct
+	case plan.EdgeBasePlan:
+		return m.clearedbase_plan
+	case plan.EdgeChildren:
+		return m.clearedchildren
+	case plan.EdgeCompatibleAddons:
+		return m.clearedcompatible_addons
+	case plan.EdgeEntitlements:
+		return m.clearedentitlements
+	case plan.EdgePrices:
+		return m.clearedprices
+	case plan.EdgeSubscriptions:
+		return m.clearedsubscriptions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlanMutation) ClearEdge(name string) error {
+	switch name {
+	case plan.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	case plan.EdgeProduct:
+		m.ClearProduct()
+		return nil
+	case plan.EdgeBasePlan:
+		m.ClearBasePlan()
+		return nil
+	}
+	return fmt.Errorf("unknown Plan unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlanMutation) ResetEdge(name string) error {
+	switch name {
+	case plan.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case plan.EdgeProduct:
+		m.ResetProduct()
+		return nil
+	case plan.EdgeBasePlan:
+		m.ResetBasePlan()
+		return nil
+	case plan.EdgeChildren:
+		m.ResetChildren()
+		return nil
+	case plan.EdgeCompatibleAddons:
+		m.ResetCompatibleAddons()
+		return nil
+	case plan.EdgeEntitlements:
+		m.ResetEntitlements()
+		return nil
+	case plan.EdgePrices:
+		m.ResetPrices()
+		return nil
+	case plan.EdgeSubscriptions:
+		m.ResetSubscriptions()
+		return nil
+	}
+	return fmt.Errorf("unknown Plan edge %s", name)
+}
+
+// PriceMutation represents an operation that mutates the Price nodes in the graph.
+type PriceMutation struct {
+	config
+	op                         Op
+	typ                        string
+	id                         *uuid.UUID
+	created_at                 *time.Time
+	updated_at                 *time.Time
+	key                        *string
+	billing_model              *price.BillingModel
+	billing_period             *price.BillingPeriod
+	billing_cadence            *price.BillingCadence
+	amount                     *float64
+	addamount                  *float64
+	currency                   *string
+	tiers                      *[]schema.PriceTier
+	appendtiers                []schema.PriceTier
+	tiers_mode                 *price.TiersMode
+	min_unit_quantity          *float64
+	addmin_unit_quantity       *float64
+	max_unit_quantity          *float64
+	addmax_unit_quantity       *float64
+	block_size                 *float64
+	addblock_size              *float64
+	billing_country_code       *string
+	billing_id                 *string
+	position                   *int
+	addposition                *int
+	archived                   *bool
+	clearedFields              map[string]struct{}
+	environment                *uuid.UUID
+	clearedenvironment         bool
+	plan                       *uuid.UUID
+	clearedplan                bool
+	addon                      *uuid.UUID
+	clearedaddon               bool
+	feature                    *uuid.UUID
+	clearedfeature             bool
+	subscription_prices        map[uuid.UUID]struct{}
+	removedsubscription_prices map[uuid.UUID]struct{}
+	clearedsubscription_prices bool
+	done                       bool
+	oldValue                   func(context.Context) (*Price, error)
+	predicates                 []predicate.Price
+}
+
+var _ ent.Mutation = (*PriceMutation)(nil)
+
+// priceOption allows management of the mutation configuration using functional options.
+type priceOption func(*PriceMutation)
+
+// newPriceMutation creates new mutation for the Price entity.
+func newPriceMutation(c config, op Op, opts ...priceOption) *PriceMutation {
+	m := &PriceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePrice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPriceID sets the ID field of the mutation.
+func withPriceID(id uuid.UUID) priceOption {
+	return func(m *PriceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Price
+		)
+		m.oldValue = func(ctx context.Context) (*Price, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Price.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPrice sets the old Price of the mutation.
+func withPrice(node *Price) priceOption {
+	return func(m *PriceMutation) {
+		m.oldValue = func(context.Context) (*Price, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PriceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PriceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Price entities.
+func (m *PriceMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PriceMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PriceMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Price.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PriceMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PriceMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PriceMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PriceMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PriceMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PriceMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *PriceMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *PriceMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *PriceMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetPlanID sets the "plan_id" field.
+func (m *PriceMutation) SetPlanID(u uuid.UUID) {
+	m.plan = &u
+}
+
+// PlanID returns the value of the "plan_id" field in the mutation.
+func (m *PriceMutation) PlanID() (r uuid.UUID, exists bool) {
+	v := m.plan
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlanID returns the old "plan_id" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldPlanID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlanID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlanID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlanID: %w", err)
+	}
+	return oldValue.PlanID, nil
+}
+
+// ClearPlanID clears the value of the "plan_id" field.
+func (m *PriceMutation) ClearPlanID() {
+	m.plan = nil
+	m.clearedFields[price.FieldPlanID] = struct{}{}
+}
+
+// PlanIDCleared returns if the "plan_id" field was cleared in this mutation.
+func (m *PriceMutation) PlanIDCleared() bool {
+	_, ok := m.clearedFields[price.FieldPlanID]
+	return ok
+}
+
+// ResetPlanID resets all changes to the "plan_id" field.
+func (m *PriceMutation) ResetPlanID() {
+	m.plan = nil
+	delete(m.clearedFields, price.FieldPlanID)
+}
+
+// SetAddonID sets the "addon_id" field.
+func (m *PriceMutation) SetAddonID(u uuid.UUID) {
+	m.addon = &u
+}
+
+// AddonID returns the value of the "addon_id" field in the mutation.
+func (m *PriceMutation) AddonID() (r uuid.UUID, exists bool) {
+	v := m.addon
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddonID returns the old "addon_id" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldAddonID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddonID: %w", err)
+	}
+	return oldValue.AddonID, nil
+}
+
+// ClearAddonID clears the value of the "addon_id" field.
+func (m *PriceMutation) ClearAddonID() {
+	m.addon = nil
+	m.clearedFields[price.FieldAddonID] = struct{}{}
+}
+
+// AddonIDCleared returns if the "addon_id" field was cleared in this mutation.
+func (m *PriceMutation) AddonIDCleared() bool {
+	_, ok := m.clearedFields[price.FieldAddonID]
+	return ok
+}
+
+// ResetAddonID resets all changes to the "addon_id" field.
+func (m *PriceMutation) ResetAddonID() {
+	m.addon = nil
+	delete(m.clearedFields, price.FieldAddonID)
+}
+
+// SetFeatureID sets the "feature_id" field.
+func (m *PriceMutation) SetFeatureID(u uuid.UUID) {
+	m.feature = &u
+}
+
+// FeatureID returns the value of the "feature_id" field in the mutation.
+func (m *PriceMutation) FeatureID() (r uuid.UUID, exists bool) {
+	v := m.feature
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureID returns the old "feature_id" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldFeatureID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureID: %w", err)
+	}
+	return oldValue.FeatureID, nil
+}
+
+// ClearFeatureID clears the value of the "feature_id" field.
+func (m *PriceMutation) ClearFeatureID() {
+	m.feature = nil
+	m.clearedFields[price.FieldFeatureID] = struct{}{}
+}
+
+// FeatureIDCleared returns if the "feature_id" field was cleared in this mutation.
+func (m *PriceMutation) FeatureIDCleared() bool {
+	_, ok := m.clearedFields[price.FieldFeatureID]
+	return ok
+}
+
+// ResetFeatureID resets all changes to the "feature_id" field.
+func (m *PriceMutation) ResetFeatureID() {
+	m.feature = nil
+	delete(m.clearedFields, price.FieldFeatureID)
+}
+
+// SetKey sets the "key" field.
+func (m *PriceMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *PriceMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *PriceMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetBillingModel sets the "billing_model" field.
+func (m *PriceMutation) SetBillingModel(pm price.BillingModel) {
+	m.billing_model = &pm
+}
+
+// BillingModel returns the value of the "billing_model" field in the mutation.
+func (m *PriceMutation) BillingModel() (r price.BillingModel, exists bool) {
+	v := m.billing_model
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingModel returns the old "billing_model" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldBillingModel(ctx context.Context) (v price.BillingModel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingModel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingModel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingModel: %w", err)
+	}
+	return oldValue.BillingModel, nil
+}
+
+// ResetBillingModel resets all changes to the "billing_model" field.
+func (m *PriceMutation) ResetBillingModel() {
+	m.billing_model = nil
+}
+
+// SetBillingPeriod sets the "billing_period" field.
+func (m *PriceMutation) SetBillingPeriod(pp price.BillingPeriod) {
+	m.billing_period = &pp
+}
+
+// BillingPeriod returns the value of the "billing_period" field in the mutation.
+func (m *PriceMutation) BillingPeriod() (r price.BillingPeriod, exists bool) {
+	v := m.billing_period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingPeriod returns the old "billing_period" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldBillingPeriod(ctx context.Context) (v price.BillingPeriod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingPeriod: %w", err)
+	}
+	return oldValue.BillingPeriod, nil
+}
+
+// ResetBillingPeriod resets all changes to the "billing_period" field.
+func (m *PriceMutation) ResetBillingPeriod() {
+	m.billing_period = nil
+}
+
+// SetBillingCadence sets the "billing_cadence" field.
+func (m *PriceMutation) SetBillingCadence(pc price.BillingCadence) {
+	m.billing_cadence = &pc
+}
+
+// BillingCadence returns the value of the "billing_cadence" field in the mutation.
+func (m *PriceMutation) BillingCadence() (r price.BillingCadence, exists bool) {
+	v := m.billing_cadence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingCadence returns the old "billing_cadence" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldBillingCadence(ctx context.Context) (v price.BillingCadence, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingCadence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingCadence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingCadence: %w", err)
+	}
+	return oldValue.BillingCadence, nil
+}
+
+// ResetBillingCadence resets all changes to the "billing_cadence" field.
+func (m *PriceMutation) ResetBillingCadence() {
+	m.billing_cadence = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *PriceMutation) SetAmount(f float64) {
+	m.amount = &f
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *PriceMutation) Amount() (r float64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldAmount(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds f to the "amount" field.
+func (m *PriceMutation) AddAmount(f float64) {
+	if m.addamount != nil {
+		*m.addamount += f
+	} else {
+		m.addamount = &f
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *PriceMutation) AddedAmount() (r float64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAmount clears the value of the "amount" field.
+func (m *PriceMutation) ClearAmount() {
+	m.amount = nil
+	m.addamount = nil
+	m.clearedFields[price.FieldAmount] = struct{}{}
+}
+
+// AmountCleared returns if the "amount" field was cleared in this mutation.
+func (m *PriceMutation) AmountCleared() bool {
+	_, ok := m.clearedFields[price.FieldAmount]
+	return ok
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *PriceMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+	delete(m.clearedFields, price.FieldAmount)
+}
+
+// SetCurrency sets the "currency" field.
+func (m *PriceMutation) SetCurrency(s string) {
+	m.currency = &s
+}
+
+// Currency returns the value of the "currency" field in the mutation.
+func (m *PriceMutation) Currency() (r string, exists bool) {
+	v := m.currency
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrency returns the old "currency" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldCurrency(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrency is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrency requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrency: %w", err)
+	}
+	return oldValue.Currency, nil
+}
+
+// ResetCurrency resets all changes to the "currency" field.
+func (m *PriceMutation) ResetCurrency() {
+	m.currency = nil
+}
+
+// SetTiers sets the "tiers" field.
+func (m *PriceMutation) SetTiers(st []schema.PriceTier) {
+	m.tiers = &st
+	m.appendtiers = nil
+}
+
+// Tiers returns the value of the "tiers" field in the mutation.
+func (m *PriceMutation) Tiers() (r []schema.PriceTier, exists bool) {
+	v := m.tiers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTiers returns the old "tiers" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldTiers(ctx context.Context) (v []schema.PriceTier, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTiers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTiers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTiers: %w", err)
+	}
+	return oldValue.Tiers, nil
+}
+
+// AppendTiers adds st to the "tiers" field.
+func (m *PriceMutation) AppendTiers(st []schema.PriceTier) {
+	m.appendtiers = append(m.appendtiers, st...)
+}
+
+// AppendedTiers returns the list of values that were appended to the "tiers" field in this mutation.
+func (m *PriceMutation) AppendedTiers() ([]schema.PriceTier, bool) {
+	if len(m.appendtiers) == 0 {
+		return nil, false
+	}
+	return m.appendtiers, true
+}
+
+// ClearTiers clears the value of the "tiers" field.
+func (m *PriceMutation) ClearTiers() {
+	m.tiers = nil
+	m.appendtiers = nil
+	m.clearedFields[price.FieldTiers] = struct{}{}
+}
+
+// TiersCleared returns if the "tiers" field was cleared in this mutation.
+func (m *PriceMutation) TiersCleared() bool {
+	_, ok := m.clearedFields[price.FieldTiers]
+	return ok
+}
+
+// ResetTiers resets all changes to the "tiers" field.
+func (m *PriceMutation) ResetTiers() {
+	m.tiers = nil
+	m.appendtiers = nil
+	delete(m.clearedFields, price.FieldTiers)
+}
+
+// SetTiersMode sets the "tiers_mode" field.
+func (m *PriceMutation) SetTiersMode(pm price.TiersMode) {
+	m.tiers_mode = &pm
+}
+
+// TiersMode returns the value of the "tiers_mode" field in the mutation.
+func (m *PriceMutation) TiersMode() (r price.TiersMode, exists bool) {
+	v := m.tiers_mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTiersMode returns the old "tiers_mode" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldTiersMode(ctx context.Context) (v *price.TiersMode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTiersMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTiersMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTiersMode: %w", err)
+	}
+	return oldValue.TiersMode, nil
+}
+
+// ClearTiersMode clears the value of the "tiers_mode" field.
+func (m *PriceMutation) ClearTiersMode() {
+	m.tiers_mode = nil
+	m.clearedFields[price.FieldTiersMode] = struct{}{}
+}
+
+// TiersModeCleared returns if the "tiers_mode" field was cleared in this mutation.
+func (m *PriceMutation) TiersModeCleared() bool {
+	_, ok := m.clearedFields[price.FieldTiersMode]
+	return ok
+}
+
+// ResetTiersMode resets all changes to the "tiers_mode" field.
+func (m *PriceMutation) ResetTiersMode() {
+	m.tiers_mode = nil
+	delete(m.clearedFields, price.FieldTiersMode)
+}
+
+// SetMinUnitQuantity sets the "min_unit_quantity" field.
+func (m *PriceMutation) SetMinUnitQuantity(f float64) {
+	m.min_unit_quantity = &f
+	m.addmin_unit_quantity = nil
+}
+
+// MinUnitQuantity returns the value of the "min_unit_quantity" field in the mutation.
+func (m *PriceMutation) MinUnitQuantity() (r float64, exists bool) {
+	v := m.min_unit_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinUnitQuantity returns the old "min_unit_quantity" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldMinUnitQuantity(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinUnitQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinUnitQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinUnitQuantity: %w", err)
+	}
+	return oldValue.MinUnitQuantity, nil
+}
+
+// AddMinUnitQuantity adds f to the "min_unit_quantity" field.
+func (m *PriceMutation) AddMinUnitQuantity(f float64) {
+	if m.addmin_unit_quantity != nil {
+		*m.addmin_unit_quantity += f
+	} else {
+		m.addmin_unit_quantity = &f
+	}
+}
+
+// AddedMinUnitQuantity returns the value that was added to the "min_unit_quantity" field in this mutation.
+func (m *PriceMutation) AddedMinUnitQuantity() (r float64, exists bool) {
+	v := m.addmin_unit_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMinUnitQuantity clears the value of the "min_unit_quantity" field.
+func (m *PriceMutation) ClearMinUnitQuantity() {
+	m.min_unit_quantity = nil
+	m.addmin_unit_quantity = nil
+	m.clearedFields[price.FieldMinUnitQuantity] = struct{}{}
+}
+
+// MinUnitQuantityCleared returns if the "min_unit_quantity" field was cleared in this mutation.
+func (m *PriceMutation) MinUnitQuantityCleared() bool {
+	_, ok := m.clearedFields[price.FieldMinUnitQuantity]
+	return ok
+}
+
+// ResetMinUnitQuantity resets all changes to the "min_unit_quantity" field.
+func (m *PriceMutation) ResetMinUnitQuantity() {
+	m.min_unit_quantity = nil
+	m.addmin_unit_quantity = nil
+	delete(m.clearedFields, price.FieldMinUnitQuantity)
+}
+
+// SetMaxUnitQuantity sets the "max_unit_quantity" field.
+func (m *PriceMutation) SetMaxUnitQuantity(f float64) {
+	m.max_unit_quantity = &f
+	m.addmax_unit_quantity = nil
+}
+
+// MaxUnitQuantity returns the value of the "max_unit_quantity" field in the mutation.
+func (m *PriceMutation) MaxUnitQuantity() (r float64, exists bool) {
+	v := m.max_unit_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMaxUnitQuantity returns the old "max_unit_quantity" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldMaxUnitQuantity(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMaxUnitQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMaxUnitQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMaxUnitQuantity: %w", err)
+	}
+	return oldValue.MaxUnitQuantity, nil
+}
+
+// AddMaxUnitQuantity adds f to the "max_unit_quantity" field.
+func (m *PriceMutation) AddMaxUnitQuantity(f float64) {
+	if m.addmax_unit_quantity != nil {
+		*m.addmax_unit_quantity += f
+	} else {
+		m.addmax_unit_quantity = &f
+	}
+}
+
+// AddedMaxUnitQuantity returns the value that was added to the "max_unit_quantity" field in this mutation.
+func (m *PriceMutation) AddedMaxUnitQuantity() (r float64, exists bool) {
+	v := m.addmax_unit_quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearMaxUnitQuantity clears the value of the "max_unit_quantity" field.
+func (m *PriceMutation) ClearMaxUnitQuantity() {
+	m.max_unit_quantity = nil
+	m.addmax_unit_quantity = nil
+	m.clearedFields[price.FieldMaxUnitQuantity] = struct{}{}
+}
+
+// MaxUnitQuantityCleared returns if the "max_unit_quantity" field was cleared in this mutation.
+func (m *PriceMutation) MaxUnitQuantityCleared() bool {
+	_, ok := m.clearedFields[price.FieldMaxUnitQuantity]
+	return ok
+}
+
+// ResetMaxUnitQuantity resets all changes to the "max_unit_quantity" field.
+func (m *PriceMutation) ResetMaxUnitQuantity() {
+	m.max_unit_quantity = nil
+	m.addmax_unit_quantity = nil
+	delete(m.clearedFields, price.FieldMaxUnitQuantity)
+}
+
+// SetBlockSize sets the "block_size" field.
+func (m *PriceMutation) SetBlockSize(f float64) {
+	m.block_size = &f
+	m.addblock_size = nil
+}
+
+// BlockSize returns the value of the "block_size" field in the mutation.
+func (m *PriceMutation) BlockSize() (r float64, exists bool) {
+	v := m.block_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlockSize returns the old "block_size" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldBlockSize(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlockSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlockSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlockSize: %w", err)
+	}
+	return oldValue.BlockSize, nil
+}
+
+// AddBlockSize adds f to the "block_size" field.
+func (m *PriceMutation) AddBlockSize(f float64) {
+	if m.addblock_size != nil {
+		*m.addblock_size += f
+	} else {
+		m.addblock_size = &f
+	}
+}
+
+// AddedBlockSize returns the value that was added to the "block_size" field in this mutation.
+func (m *PriceMutation) AddedBlockSize() (r float64, exists bool) {
+	v := m.addblock_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBlockSize clears the value of the "block_size" field.
+func (m *PriceMutation) ClearBlockSize() {
+	m.block_size = nil
+	m.addblock_size = nil
+	m.clearedFields[price.FieldBlockSize] = struct{}{}
+}
+
+// BlockSizeCleared returns if the "block_size" field was cleared in this mutation.
+func (m *PriceMutation) BlockSizeCleared() bool {
+	_, ok := m.clearedFields[price.FieldBlockSize]
+	return ok
+}
+
+// ResetBlockSize resets all changes to the "block_size" field.
+func (m *PriceMutation) ResetBlockSize() {
+	m.block_size = nil
+	m.addblock_size = nil
+	delete(m.clearedFields, price.FieldBlockSize)
+}
+
+// SetBillingCountryCode sets the "billing_country_code" field.
+func (m *PriceMutation) SetBillingCountryCode(s string) {
+	m.billing_country_code = &s
+}
+
+// BillingCountryCode returns the value of the "billing_country_code" field in the mutation.
+func (m *PriceMutation) BillingCountryCode() (r string, exists bool) {
+	v := m.billing_country_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingCountryCode returns the old "billing_country_code" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldBillingCountryCode(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingCountryCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingCountryCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingCountryCode: %w", err)
+	}
+	return oldValue.BillingCountryCode, nil
+}
+
+// ClearBillingCountryCode clears the value of the "billing_country_code" field.
+func (m *PriceMutation) ClearBillingCountryCode() {
+	m.billing_country_code = nil
+	m.clearedFields[price.FieldBillingCountryCode] = struct{}{}
+}
+
+// BillingCountryCodeCleared returns if the "billing_country_code" field was cleared in this mutation.
+func (m *PriceMutation) BillingCountryCodeCleared() bool {
+	_, ok := m.clearedFields[price.FieldBillingCountryCode]
+	return ok
+}
+
+// ResetBillingCountryCode resets all changes to the "billing_country_code" field.
+func (m *PriceMutation) ResetBillingCountryCode() {
+	m.billing_country_code = nil
+	delete(m.clearedFields, price.FieldBillingCountryCode)
+}
+
+// SetBillingID sets the "billing_id" field.
+func (m *PriceMutation) SetBillingID(s string) {
+	m.billing_id = &s
+}
+
+// BillingID returns the value of the "billing_id" field in the mutation.
+func (m *PriceMutation) BillingID() (r string, exists bool) {
+	v := m.billing_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingID returns the old "billing_id" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldBillingID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingID: %w", err)
+	}
+	return oldValue.BillingID, nil
+}
+
+// ClearBillingID clears the value of the "billing_id" field.
+func (m *PriceMutation) ClearBillingID() {
+	m.billing_id = nil
+	m.clearedFields[price.FieldBillingID] = struct{}{}
+}
+
+// BillingIDCleared returns if the "billing_id" field was cleared in this mutation.
+func (m *PriceMutation) BillingIDCleared() bool {
+	_, ok := m.clearedFields[price.FieldBillingID]
+	return ok
+}
+
+// ResetBillingID resets all changes to the "billing_id" field.
+func (m *PriceMutation) ResetBillingID() {
+	m.billing_id = nil
+	delete(m.clearedFields, price.FieldBillingID)
+}
+
+// SetPosition sets the "position" field.
+func (m *PriceMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *PriceMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *PriceMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *PriceMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *PriceMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetArchived sets the "archived" field.
+func (m *PriceMutation) SetArchived(b bool) {
+	m.archived = &b
+}
+
+// Archived returns the value of the "archived" field in the mutation.
+func (m *PriceMutation) Archived() (r bool, exists bool) {
+	v := m.archived
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchived returns the old "archived" field's value of the Price entity.
+// If the Price object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PriceMutation) OldArchived(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchived is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchived requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchived: %w", err)
+	}
+	return oldValue.Archived, nil
+}
+
+// ResetArchived resets all changes to the "archived" field.
+func (m *PriceMutation) ResetArchived() {
+	m.archived = nil
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *PriceMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[price.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *PriceMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *PriceMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *PriceMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// ClearPlan clears the "plan" edge to the Plan entity.
+func (m *PriceMutation) ClearPlan() {
+	m.clearedplan = true
+	m.clearedFields[price.FieldPlanID] = struct{}{}
+}
+
+// PlanCleared reports if the "plan" edge to the Plan entity was cleared.
+func (m *PriceMutation) PlanCleared() bool {
+	return m.PlanIDCleared() || m.clearedplan
+}
+
+// PlanIDs returns the "plan" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PlanID instead. It exists only for internal usage by the builders.
+func (m *PriceMutation) PlanIDs() (ids []uuid.UUID) {
+	if id := m.plan; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPlan resets all changes to the "plan" edge.
+func (m *PriceMutation) ResetPlan() {
+	m.plan = nil
+	m.clearedplan = false
+}
+
+// ClearAddon clears the "addon" edge to the Addon entity.
+func (m *PriceMutation) ClearAddon() {
+	m.clearedaddon = true
+	m.clearedFields[price.FieldAddonID] = struct{}{}
+}
+
+// AddonCleared reports if the "addon" edge to the Addon entity was cleared.
+func (m *PriceMutation) AddonCleared() bool {
+	return m.AddonIDCleared() || m.clearedaddon
+}
+
+// AddonIDs returns the "addon" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AddonID instead. It exists only for internal usage by the builders.
+func (m *PriceMutation) AddonIDs() (ids []uuid.UUID) {
+	if id := m.addon; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAddon resets all changes to the "addon" edge.
+func (m *PriceMutation) ResetAddon() {
+	m.addon = nil
+	m.clearedaddon = false
+}
+
+// ClearFeature clears the "feature" edge to the Feature entity.
+func (m *PriceMutation) ClearFeature() {
+	m.clearedfeature = true
+	m.clearedFields[price.FieldFeatureID] = struct{}{}
+}
+
+// FeatureCleared reports if the "feature" edge to the Feature entity was cleared.
+func (m *PriceMutation) FeatureCleared() bool {
+	return m.FeatureIDCleared() || m.clearedfeature
+}
+
+// FeatureIDs returns the "feature" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeatureID instead. It exists only for internal usage by the builders.
+func (m *PriceMutation) FeatureIDs() (ids []uuid.UUID) {
+	if id := m.feature; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeature resets all changes to the "feature" edge.
+func (m *PriceMutation) ResetFeature() {
+	m.feature = nil
+	m.clearedfeature = false
+}
+
+// AddSubscriptionPriceIDs adds the "subscription_prices" edge to the SubscriptionPrice entity by ids.
+func (m *PriceMutation) AddSubscriptionPriceIDs(ids ...uuid.UUID) {
+	if m.subscription_prices == nil {
+		m.subscription_prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.subscription_prices[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSubscriptionPrices clears the "subscription_prices" edge to the SubscriptionPrice entity.
+func (m *PriceMutation) ClearSubscriptionPrices() {
+	m.clearedsubscription_prices = true
+}
+
+// SubscriptionPricesCleared reports if the "subscription_prices" edge to the SubscriptionPrice entity was cleared.
+func (m *PriceMutation) SubscriptionPricesCleared() bool {
+	return m.clearedsubscription_prices
+}
+
+// RemoveSubscriptionPriceIDs removes the "subscription_prices" edge to the SubscriptionPrice entity by IDs.
+func (m *PriceMutation) RemoveSubscriptionPriceIDs(ids ...uuid.UUID) {
+	if m.removedsubscription_prices == nil {
+		m.removedsubscription_prices = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.subscription_prices, ids[i])
+		m.removedsubscription_prices[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSubscriptionPrices returns the removed IDs of the "subscription_prices" edge to the SubscriptionPrice entity.
+func (m *PriceMutation) RemovedSubscriptionPricesIDs() (ids []uuid.UUID) {
+	for id := range m.removedsubscription_prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SubscriptionPricesIDs returns the "subscription_prices" edge IDs in the mutation.
+func (m *PriceMutation) SubscriptionPricesIDs() (ids []uuid.UUID) {
+	for id := range m.subscription_prices {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSubscriptionPrices resets all changes to the "subscription_prices" edge.
+func (m *PriceMutation) ResetSubscriptionPrices() {
+	m.subscription_prices = nil
+	m.clearedsubscription_prices = false
+	m.removedsubscription_prices = nil
+}
+
+// Where appends a list predicates to the PriceMutation builder.
+func (m *PriceMutation) Where(ps ...predicate.Price) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PriceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PriceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Price, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PriceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PriceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Price).
+func (m *PriceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PriceMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, price.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, price.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, price.FieldEnvironmentID)
+	}
+	if m.plan != nil {
+		fields = append(fields, price.FieldPlanID)
+	}
+	if m.addon != nil {
+		fields = append(fields, price.FieldAddonID)
+	}
+	if m.feature != nil {
+		fields = append(fields, price.FieldFeatureID)
+	}
+	if m.key != nil {
+		fields = append(fields, price.FieldKey)
+	}
+	if m.billing_model != nil {
+		fields = append(fields, price.FieldBillingModel)
+	}
+	if m.billing_period != nil {
+		fields = append(fields, price.FieldBillingPeriod)
+	}
+	if m.billing_cadence != nil {
+		fields = append(fields, price.FieldBillingCadence)
+	}
+	if m.amount != nil {
+		fields = append(fields, price.FieldAmount)
+	}
+	if m.currency != nil {
+		fields = append(fields, price.FieldCurrency)
+	}
+	if m.tiers != nil {
+		fields = append(fields, price.FieldTiers)
+	}
+	if m.tiers_mode != nil {
+		fields = append(fields, price.FieldTiersMode)
+	}
+	if m.min_unit_quantity != nil {
+		fields = append(fields, price.FieldMinUnitQuantity)
+	}
+	if m.max_unit_quantity != nil {
+		fields = append(fields, price.FieldMaxUnitQuantity)
+	}
+	if m.block_size != nil {
+		fields = append(fields, price.FieldBlockSize)
+	}
+	if m.billing_country_code != nil {
+		fields = append(fields, price.FieldBillingCountryCode)
+	}
+	if m.billing_id != nil {
+		fields = append(fields, price.FieldBillingID)
+	}
+	if m.position != nil {
+		fields = append(fields, price.FieldPosition)
+	}
+	if m.archived != nil {
+		fields = append(fields, price.FieldArchived)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PriceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case price.FieldCreatedAt:
+		return m.CreatedAt()
+	case price.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case price.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case price.FieldPlanID:
+		return m.PlanID()
+	case price.FieldAddonID:
+		return m.AddonID()
+	case price.FieldFeatureID:
+		return m.FeatureID()
+	case price.FieldKey:
+		return m.Key()
+	case price.FieldBillingModel:
+		return m.BillingModel()
+	case price.FieldBillingPeriod:
+		return m.BillingPeriod()
+	case price.FieldBillingCadence:
+		return m.BillingCadence()
+	case price.FieldAmount:
+		return m.Amount()
+	case price.FieldCurrency:
+		return m.Currency()
+	case price.FieldTiers:
+		return m.Tiers()
+	case price.FieldTiersMode:
+		return m.TiersMode()
+	case price.FieldMinUnitQuantity:
+		return m.MinUnitQuantity()
+	case price.FieldMaxUnitQuantity:
+		return m.MaxUnitQuantity()
+	case price.FieldBlockSize:
+		return m.BlockSize()
+	case price.FieldBillingCountryCode:
+		return m.BillingCountryCode()
+	case price.FieldBillingID:
+		return m.BillingID()
+	case price.FieldPosition:
+		return m.Position()
+	case price.FieldArchived:
+		return m.Archived()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PriceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case price.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case price.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case price.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case price.FieldPlanID:
+		return m.OldPlanID(ctx)
+	case price.FieldAddonID:
+		return m.OldAddonID(ctx)
+	case price.FieldFeatureID:
+		return m.OldFeatureID(ctx)
+	case price.FieldKey:
+		return m.OldKey(ctx)
+	case price.FieldBillingModel:
+		return m.OldBillingModel(ctx)
+	case price.FieldBillingPeriod:
+		return m.OldBillingPeriod(ctx)
+	case price.FieldBillingCadence:
+		return m.OldBillingCadence(ctx)
+	case price.FieldAmount:
+		return m.OldAmount(ctx)
+	case price.FieldCurrency:
+		return m.OldCurrency(ctx)
+	case price.FieldTiers:
+		return m.OldTiers(ctx)
+	case price.FieldTiersMode:
+		return m.OldTiersMode(ctx)
+	case price.FieldMinUnitQuantity:
+		return m.OldMinUnitQuantity(ctx)
+	case price.FieldMaxUnitQuantity:
+		return m.OldMaxUnitQuantity(ctx)
+	case price.FieldBlockSize:
+		return m.OldBlockSize(ctx)
+	case price.FieldBillingCountryCode:
+		return m.OldBillingCountryCode(ctx)
+	case price.FieldBillingID:
+		return m.OldBillingID(ctx)
+	case price.FieldPosition:
+		return m.OldPosition(ctx)
+	case price.FieldArchived:
+		return m.OldArchived(ctx)
+	}
+	return nil, fmt.Errorf("unknown Price field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PriceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case price.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case price.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case price.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case price.FieldPlanID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlanID(v)
+		return nil
+	case price.FieldAddonID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddonID(v)
+		return nil
+	case price.FieldFeatureID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureID(v)
+		return nil
+	case price.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case price.FieldBillingModel:
+		v, ok := value.(price.BillingModel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingModel(v)
+		return nil
+	case price.FieldBillingPeriod:
+		v, ok := value.(price.BillingPeriod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingPeriod(v)
+		return nil
+	case price.FieldBillingCadence:
+		v, ok := value.(price.BillingCadence)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingCadence(v)
+		return nil
+	case price.FieldAmount:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case price.FieldCurrency:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrency(v)
+		return nil
+	case price.FieldTiers:
+		v, ok := value.([]schema.PriceTier)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTiers(v)
+		return nil
+	case price.FieldTiersMode:
+		v, ok := value.(price.TiersMode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTiersMode(v)
+		return nil
+	case price.FieldMinUnitQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinUnitQuantity(v)
+		return nil
+	case price.FieldMaxUnitQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMaxUnitQuantity(v)
+		return nil
+	case price.FieldBlockSize:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlockSize(v)
+		return nil
+	case price.FieldBillingCountryCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingCountryCode(v)
+		return nil
+	case price.FieldBillingID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingID(v)
+		return nil
+	case price.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case price.FieldArchived:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchived(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Price field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PriceMutation) AddedFields() []string {
+	var fields []string
+	if m.addamount != nil {
+		fields = append(fields, price.FieldAmount)
+	}
+	if m.addmin_unit_quantity != nil {
+		fields = append(fields, price.FieldMinUnitQuantity)
+	}
+	if m.addmax_unit_quantity != nil {
+		fields = append(fields, price.FieldMaxUnitQuantity)
+	}
+	if m.addblock_size != nil {
+		fields = append(fields, price.FieldBlockSize)
+	}
+	if m.addposition != nil {
+		fields = append(fields, price.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PriceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case price.FieldAmount:
+		return m.AddedAmount()
+	case price.FieldMinUnitQuantity:
+		return m.AddedMinUnitQuantity()
+	case price.FieldMaxUnitQuantity:
+		return m.AddedMaxUnitQuantity()
+	case price.FieldBlockSize:
+		return m.AddedBlockSize()
+	case price.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PriceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case price.FieldAmount:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case price.FieldMinUnitQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinUnitQuantity(v)
+		return nil
+	case price.FieldMaxUnitQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMaxUnitQuantity(v)
+		return nil
+	case price.FieldBlockSize:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBlockSize(v)
+		return nil
+	case price.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Price numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PriceMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(price.FieldPlanID) {
+		fields = append(fields, price.FieldPlanID)
+	}
+	if m.FieldCleared(price.FieldAddonID) {
+		fields = append(fields, price.FieldAddonID)
+	}
+	if m.FieldCleared(price.FieldFeatureID) {
+		fields = append(fields, price.FieldFeatureID)
+	}
+	if m.FieldCleared(price.FieldAmount) {
+		fields = append(fields, price.FieldAmount)
+	}
+	if m.FieldCleared(price.FieldTiers) {
+		fields = append(fields, price.FieldTiers)
+	}
+	if m.FieldCleared(price.FieldTiersMode) {
+		fields = append(fields, price.FieldTiersMode)
+	}
+	if m.FieldCleared(price.FieldMinUnitQuantity) {
+		fields = append(fields, price.FieldMinUnitQuantity)
+	}
+	if m.FieldCleared(price.FieldMaxUnitQuantity) {
+		fields = append(fields, price.FieldMaxUnitQuantity)
+	}
+	if m.FieldCleared(price.FieldBlockSize) {
+		fields = append(fields, price.FieldBlockSize)
+	}
+	if m.FieldCleared(price.FieldBillingCountryCode) {
+		fields = append(fields, price.FieldBillingCountryCode)
+	}
+	if m.FieldCleared(price.FieldBillingID) {
+		fields = append(fields, price.FieldBillingID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PriceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PriceMutation) ClearField(name string) error {
+	switch name {
+	case price.FieldPlanID:
+		m.ClearPlanID()
+		return nil
+	case price.FieldAddonID:
+		m.ClearAddonID()
+		return nil
+	case price.FieldFeatureID:
+		m.ClearFeatureID()
+		return nil
+	case price.FieldAmount:
+		m.ClearAmount()
+		return nil
+	case price.FieldTiers:
+		m.ClearTiers()
+		return nil
+	case price.FieldTiersMode:
+		m.ClearTiersMode()
+		return nil
+	case price.FieldMinUnitQuantity:
+		m.ClearMinUnitQuantity()
+		return nil
+	case price.FieldMaxUnitQuantity:
+		m.ClearMaxUnitQuantity()
+		return nil
+	case price.FieldBlockSize:
+		m.ClearBlockSize()
+		return nil
+	case price.FieldBillingCountryCode:
+		m.ClearBillingCountryCode()
+		return nil
+	case price.FieldBillingID:
+		m.ClearBillingID()
+		return nil
+	}
+	return fmt.Errorf("unknown Price nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PriceMutation) ResetField(name string) error {
+	switch name {
+	case price.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case price.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case price.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case price.FieldPlanID:
+		m.ResetPlanID()
+		return nil
+	case price.FieldAddonID:
+		m.ResetAddonID()
+		return nil
+	case price.FieldFeatureID:
+		m.ResetFeatureID()
+		return nil
+	case price.FieldKey:
+		m.ResetKey()
+		return nil
+	case price.FieldBillingModel:
+		m.ResetBillingModel()
+		return nil
+	case price.FieldBillingPeriod:
+		m.ResetBillingPeriod()
+		return nil
+	case price.FieldBillingCadence:
+		m.ResetBillingCadence()
+		return nil
+	case price.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case price.FieldCurrency:
+		m.ResetCurrency()
+		return nil
+	case price.FieldTiers:
+		m.ResetTiers()
+		return nil
+	case price.FieldTiersMode:
+		m.ResetTiersMode()
+		return nil
+	case price.FieldMinUnitQuantity:
+		m.ResetMinUnitQuantity()
+		return nil
+	case price.FieldMaxUnitQuantity:
+		m.ResetMaxUnitQuantity()
+		return nil
+	case price.FieldBlockSize:
+		m.ResetBlockSize()
+		return nil
+	case price.FieldBillingCountryCode:
+		m.ResetBillingCountryCode()
+		return nil
+	case price.FieldBillingID:
+		m.ResetBillingID()
+		return nil
+	case price.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case price.FieldArchived:
+		m.ResetArchived()
+		return nil
+	}
+	return fmt.Errorf("unknown Price field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PriceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.environment != nil {
+		edges = append(edges, price.EdgeEnvironment)
+	}
+	if m.plan != nil {
+		edges = append(edges, price.EdgePlan)
+	}
+	if m.addon != nil {
+		edges = append(edges, price.EdgeAddon)
+	}
+	if m.feature != nil {
+		edges = append(edges, price.EdgeFeature)
+	}
+	if m.subscription_prices != nil {
+		edges = append(edges, price.EdgeSubscriptionPrices)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PriceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case price.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case price.EdgePlan:
+		if id := m.plan; id != nil {
+			return []ent.Value{*id}
+		}
+	case price.EdgeAddon:
+		if id := m.addon; id != nil {
+			return []ent.Value{*id}
+		}
+	case price.EdgeFeature:
+		if id := m.feature; id != nil {
+			return []ent.Value{*id}
+		}
+	case price.EdgeSubscriptionPrices:
+		ids := make([]ent.Value, 0, len(m.subscription_prices))
+		for id := range m.subscription_prices {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PriceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedsubscription_prices != nil {
+		edges = append(edges, price.EdgeSubscriptionPrices)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PriceMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case price.EdgeSubscriptionPrices:
+		ids := make([]ent.Value, 0, len(m.removedsubscription_prices))
+		for id := range m.removedsubscription_prices {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PriceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedenvironment {
+		edges = append(edges, price.EdgeEnvironment)
+	}
+	if m.clearedplan {
+		edges = append(edges, price.EdgePlan)
+	}
+	if m.clearedaddon {
+		edges = append(edges, price.EdgeAddon)
+	}
+	if m.clearedfeature {
+		edges = append(edges, price.EdgeFeature)
+	}
+	if m.clearedsubscription_prices {
+		edges = append(edges, price.EdgeSubscriptionPrices)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PriceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case price.EdgeEnvironment:
+		return m.clearedenvironment
+	case price.EdgePlan:
+		return m.clearedplan
+	case price.EdgeAddon:
+		return m.clearedaddon
+	case price.EdgeFeature:
+		return m.clearedfeature
+	case price.EdgeSubscriptionPrices:
+		return m.clearedsubscription_prices
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PriceMutation) ClearEdge(name string) error {
+	switch name {
+	case price.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	case price.EdgePlan:
+		m.ClearPlan()
+		return nil
+	case price.EdgeAddon:
+		m.ClearAddon()
+		return nil
+	case price.EdgeFeature:
+		m.ClearFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown Price unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PriceMutation) ResetEdge(name string) error {
+	switch name {
+	case price.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case price.EdgePlan:
+		m.ResetPlan()
+		return nil
+	case price.EdgeAddon:
+		m.ResetAddon()
+		return nil
+	case price.EdgeFeature:
+		m.ResetFeature()
+		return nil
+	case price.EdgeSubscriptionPrices:
+		m.ResetSubscriptionPrices()
+		return nil
+	}
+	return fmt.Errorf("unknown Price edge %s", name)
+}
+
+// ProductMutation represents an operation that mutates the Product nodes in the graph.
+type ProductMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	created_at             *time.Time
+	updated_at             *time.Time
+	ref_id                 *string
+	source_hash            *string
+	display_name           *string
+	description            *string
+	additional_meta_data   *map[string]interface{}
+	is_default_product     *bool
+	multiple_subscriptions *bool
+	status                 *product.Status
+	downgrade_plan_id      *uuid.UUID
+	clearedFields          map[string]struct{}
+	environment            *uuid.UUID
+	clearedenvironment     bool
+	plans                  map[uuid.UUID]struct{}
+	removedplans           map[uuid.UUID]struct{}
+	clearedplans           bool
+	addons                 map[uuid.UUID]struct{}
+	removedaddons          map[uuid.UUID]struct{}
+	clearedaddons          bool
+	done                   bool
+	oldValue               func(context.Context) (*Product, error)
+	predicates             []predicate.Product
+}
+
+var _ ent.Mutation = (*ProductMutation)(nil)
+
+// productOption allows management of the mutation configuration using functional options.
+type productOption func(*ProductMutation)
+
+// newProductMutation creates new mutation for the Product entity.
+func newProductMutation(c config, op Op, opts ...productOption) *ProductMutation {
+	m := &ProductMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeProduct,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withProductID sets the ID field of the mutation.
+func withProductID(id uuid.UUID) productOption {
+	return func(m *ProductMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Product
+		)
+		m.oldValue = func(ctx context.Context) (*Product, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Product.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withProduct sets the old Product of the mutation.
+func withProduct(node *Product) productOption {
+	return func(m *ProductMutation) {
+		m.oldValue = func(context.Context) (*Product, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ProductMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ProductMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Product entities.
+func (m *ProductMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ProductMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ProductMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Product.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ProductMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ProductMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ProductMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ProductMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ProductMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ProductMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *ProductMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *ProductMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *ProductMutation) ResetEnvironmentID() {
+	m.environment = nil
+}
+
+// SetRefID sets the "ref_id" field.
+func (m *ProductMutation) SetRefID(s string) {
+	m.ref_id = &s
+}
+
+// RefID returns the value of the "ref_id" field in the mutation.
+func (m *ProductMutation) RefID() (r string, exists bool) {
+	v := m.ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRefID returns the old "ref_id" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRefID: %w", err)
+	}
+	return oldValue.RefID, nil
+}
+
+// ResetRefID resets all changes to the "ref_id" field.
+func (m *ProductMutation) ResetRefID() {
+	m.ref_id = nil
+}
+
+// SetSourceHash sets the "source_hash" field.
+func (m *ProductMutation) SetSourceHash(s string) {
+	m.source_hash = &s
+}
+
+// SourceHash returns the value of the "source_hash" field in the mutation.
+func (m *ProductMutation) SourceHash() (r string, exists bool) {
+	v := m.source_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSourceHash returns the old "source_hash" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldSourceHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSourceHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSourceHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSourceHash: %w", err)
+	}
+	return oldValue.SourceHash, nil
+}
+
+// ClearSourceHash clears the value of the "source_hash" field.
+func (m *ProductMutation) ClearSourceHash() {
+	m.source_hash = nil
+	m.clearedFields[product.FieldSourceHash] = struct{}{}
+}
+
+// SourceHashCleared returns if the "source_hash" field was cleared in this mutation.
+func (m *ProductMutation) SourceHashCleared() bool {
+	_, ok := m.clearedFields[product.FieldSourceHash]
+	return ok
+}
+
+// ResetSourceHash resets all changes to the "source_hash" field.
+func (m *ProductMutation) ResetSourceHash() {
+	m.source_hash = nil
+	delete(m.clearedFields, product.FieldSourceHash)
+}
+
+// SetDisplayName sets the "display_name" field.
+func (m *ProductMutation) SetDisplayName(s string) {
+	m.display_name = &s
+}
+
+// DisplayName returns the value of the "display_name" field in the mutation.
+func (m *ProductMutation) DisplayName() (r string, exists bool) {
+	v := m.display_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayName returns the old "display_name" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldDisplayName(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayName: %w", err)
+	}
+	return oldValue.DisplayName, nil
+}
+
+// ClearDisplayName clears the value of the "display_name" field.
+func (m *ProductMutation) ClearDisplayName() {
+	m.display_name = nil
+	m.clearedFields[product.FieldDisplayName] = struct{}{}
+}
+
+// DisplayNameCleared returns if the "display_name" field was cleared in this mutation.
+func (m *ProductMutation) DisplayNameCleared() bool {
+	_, ok := m.clearedFields[product.FieldDisplayName]
+	return ok
+}
+
+// ResetDisplayName resets all changes to the "display_name" field.
+func (m *ProductMutation) ResetDisplayName() {
+	m.display_name = nil
+	delete(m.clearedFields, product.FieldDisplayName)
+}
+
+// SetDescription sets the "description" field.
+func (m *ProductMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *ProductMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *ProductMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[product.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *ProductMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[product.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *ProductMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, product.FieldDescription)
+}
+
+// SetAdditionalMetaData sets the "additional_meta_data" field.
+func (m *ProductMutation) SetAdditionalMetaData(value map[string]interface{}) {
+	m.additional_meta_data = &value
+}
+
+// AdditionalMetaData returns the value of the "additional_meta_data" field in the mutation.
+func (m *ProductMutation) AdditionalMetaData() (r map[string]interface{}, exists bool) {
+	v := m.additional_meta_data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAdditionalMetaData returns the old "additional_meta_data" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldAdditionalMetaData(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAdditionalMetaData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAdditionalMetaData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAdditionalMetaData: %w", err)
+	}
+	return oldValue.AdditionalMetaData, nil
+}
+
+// ClearAdditionalMetaData clears the value of the "additional_meta_data" field.
+func (m *ProductMutation) ClearAdditionalMetaData() {
+	m.additional_meta_data = nil
+	m.clearedFields[product.FieldAdditionalMetaData] = struct{}{}
+}
+
+// AdditionalMetaDataCleared returns if the "additional_meta_data" field was cleared in this mutation.
+func (m *ProductMutation) AdditionalMetaDataCleared() bool {
+	_, ok := m.clearedFields[product.FieldAdditionalMetaData]
+	return ok
+}
+
+// ResetAdditionalMetaData resets all changes to the "additional_meta_data" field.
+func (m *ProductMutation) ResetAdditionalMetaData() {
+	m.additional_meta_data = nil
+	delete(m.clearedFields, product.FieldAdditionalMetaData)
+}
+
+// SetIsDefaultProduct sets the "is_default_product" field.
+func (m *ProductMutation) SetIsDefaultProduct(b bool) {
+	m.is_default_product = &b
+}
+
+// IsDefaultProduct returns the value of the "is_default_product" field in the mutation.
+func (m *ProductMutation) IsDefaultProduct() (r bool, exists bool) {
+	v := m.is_default_product
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDefaultProduct returns the old "is_default_product" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldIsDefaultProduct(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDefaultProduct is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDefaultProduct requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDefaultProduct: %w", err)
+	}
+	return oldValue.IsDefaultProduct, nil
+}
+
+// ResetIsDefaultProduct resets all changes to the "is_default_product" field.
+func (m *ProductMutation) ResetIsDefaultProduct() {
+	m.is_default_product = nil
+}
+
+// SetMultipleSubscriptions sets the "multiple_subscriptions" field.
+func (m *ProductMutation) SetMultipleSubscriptions(b bool) {
+	m.multiple_subscriptions = &b
+}
+
+// MultipleSubscriptions returns the value of the "multiple_subscriptions" field in the mutation.
+func (m *ProductMutation) MultipleSubscriptions() (r bool, exists bool) {
+	v := m.multiple_subscriptions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMultipleSubscriptions returns the old "multiple_subscriptions" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldMultipleSubscriptions(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMultipleSubscriptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMultipleSubscriptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMultipleSubscriptions: %w", err)
+	}
+	return oldValue.MultipleSubscriptions, nil
+}
+
+// ResetMultipleSubscriptions resets all changes to the "multiple_subscriptions" field.
+func (m *ProductMutation) ResetMultipleSubscriptions() {
+	m.multiple_subscriptions = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ProductMutation) SetStatus(pr product.Status) {
+	m.status = &pr
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ProductMutation) Status() (r product.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldStatus(ctx context.Context) (v product.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ProductMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDowngradePlanID sets the "downgrade_plan_id" field.
+func (m *ProductMutation) SetDowngradePlanID(u uuid.UUID) {
+	m.downgrade_plan_id = &u
+}
+
+// DowngradePlanID returns the value of the "downgrade_plan_id" field in the mutation.
+func (m *ProductMutation) DowngradePlanID() (r uuid.UUID, exists bool) {
+	v := m.downgrade_plan_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDowngradePlanID returns the old "downgrade_plan_id" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldDowngradePlanID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDowngradePlanID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDowngradePlanID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDowngradePlanID: %w", err)
+	}
+	return oldValue.DowngradePlanID, nil
+}
+
+// ClearDowngradePlanID clears the value of the "downgrade_plan_id" field.
+func (m *ProductMutation) ClearDowngradePlanID() {
+	m.downgrade_plan_id = nil
+	m.clearedFields[product.FieldDowngradePlanID] = struct{}{}
+}
+
+// DowngradePlanIDCleared returns if the "downgrade_plan_id" field was cleared in this mutation.
+func (m *ProductMutation) DowngradePlanIDCleared() bool {
+	_, ok := m.clearedFields[product.FieldDowngradePlanID]
+	return ok
+}
+
+// ResetDowngradePlanID resets all changes to the "downgrade_plan_id" field.
+func (m *ProductMutation) ResetDowngradePlanID() {
+	m.downgrade_plan_id = nil
+	delete(m.clearedFields, product.FieldDowngradePlanID)
+}
+
+// ClearEnvironment clears the "environment" edge to the Environment entity.
+func (m *ProductMutation) ClearEnvironment() {
+	m.clearedenvironment = true
+	m.clearedFields[product.FieldEnvironmentID] = struct{}{}
+}
+
+// EnvironmentCleared reports if the "environment" edge to the Environment entity was cleared.
+func (m *ProductMutation) EnvironmentCleared() bool {
+	return m.clearedenvironment
+}
+
+// EnvironmentIDs returns the "environment" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// EnvironmentID instead. It exists only for internal usage by the builders.
+func (m *ProductMutation) EnvironmentIDs() (ids []uuid.UUID) {
+	if id := m.environment; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetEnvironment resets all changes to the "environment" edge.
+func (m *ProductMutation) ResetEnvironment() {
+	m.environment = nil
+	m.clearedenvironment = false
+}
+
+// AddPlanIDs adds the "plans" edge to the Plan entity by ids.
+func (m *ProductMutation) AddPlanIDs(ids ...uuid.UUID) {
+	if m.plans == nil {
+		m.plans = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.plans[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPlans clears the "plans" edge to the Plan entity.
+func (m *ProductMutation) ClearPlans() {
+	m.clearedplans = true
+}
+
+// PlansCleared reports if the "plans" edge to the Plan entity was cleared.
+func (m *ProductMutation) PlansCleared() bool {
+	return m.clearedplans
+}
+
+// RemovePlanIDs removes the "plans" edge to the Plan entity by IDs.
+func (m *ProductMutation) RemovePlanIDs(ids ...uuid.UUID) {
+	if m.removedplans == nil {
+		m.removedplans = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.plans, ids[i])
+		m.removedplans[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPlans returns the removed IDs of the "plans" edge to the Plan entity.
+func (m *ProductMutation) RemovedPlansIDs() (ids []uuid.UUID) {
+	for id := range m.removedplans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PlansIDs returns the "plans" edge IDs in the mutation.
+func (m *ProductMutation) PlansIDs() (ids []uuid.UUID) {
+	for id := range m.plans {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPlans resets all changes to the "plans" edge.
+func (m *ProductMutation) ResetPlans() {
+	m.plans = nil
+	m.clearedplans = false
+	m.removedplans = nil
+}
+
+// AddAddonIDs adds the "addons" edge to the Addon entity by ids.
+func (m *ProductMutation) AddAddonIDs(ids ...uuid.UUID) {
+	if m.addons == nil {
+		m.addons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.addons[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAddons clears the "addons" edge to the Addon entity.
+func (m *ProductMutation) ClearAddons() {
+	m.clearedaddons = true
+}
+
+// AddonsCleared reports if the "addons" edge to the Addon entity was cleared.
+func (m *ProductMutation) AddonsCleared() bool {
+	return m.clearedaddons
+}
+
+// RemoveAddonIDs removes the "addons" edge to the Addon entity by IDs.
+func (m *ProductMutation) RemoveAddonIDs(ids ...uuid.UUID) {
+	if m.removedaddons == nil {
+		m.removedaddons = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.addons, ids[i])
+		m.removedaddons[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAddons returns the removed IDs of the "addons" edge to the Addon entity.
+func (m *ProductMutation) RemovedAddonsIDs() (ids []uuid.UUID) {
+	for id := range m.removedaddons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AddonsIDs returns the "addons" edge IDs in the mutation.
+func (m *ProductMutation) AddonsIDs() (ids []uuid.UUID) {
+	for id := range m.addons {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAddons resets all changes to the "addons" edge.
+func (m *ProductMutation) ResetAddons() {
+	m.addons = nil
+	m.clearedaddons = false
+	m.removedaddons = nil
+}
+
+// Where appends a list predicates to the ProductMutation builder.
+func (m *ProductMutation) Where(ps ...predicate.Product) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ProductMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ProductMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Product, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ProductMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ProductMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Product).
+func (m *ProductMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ProductMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.created_at != nil {
+		fields = append(fields, product.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, product.FieldUpdatedAt)
+	}
+	if m.environment != nil {
+		fields = append(fields, product.FieldEnvironmentID)
+	}
+	if m.ref_id != nil {
+		fields = append(fields, product.FieldRefID)
+	}
+	if m.source_hash != nil {
+		fields = append(fields, product.FieldSourceHash)
+	}
+	if m.display_name != nil {
+		fields = append(fields, product.FieldDisplayName)
+	}
+	if m.description != nil {
+		fields = append(fields, product.FieldDescription)
+	}
+	if m.additional_meta_data != nil {
+		fields = append(fields, product.FieldAdditionalMetaData)
+	}
+	if m.is_default_product != nil {
+		fields = append(fields, product.FieldIsDefaultProduct)
+	}
+	if m.multiple_subscriptions != nil {
+		fields = append(fields, product.FieldMultipleSubscriptions)
+	}
+	if m.status != nil {
+		fields = append(fields, product.FieldStatus)
+	}
+	if m.downgrade_plan_id != nil {
+		fields = append(fields, product.FieldDowngradePlanID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ProductMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case product.FieldCreatedAt:
+		return m.CreatedAt()
+	case product.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case product.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case product.FieldRefID:
+		return m.RefID()
+	case product.FieldSourceHash:
+		return m.SourceHash()
+	case product.FieldDisplayName:
+		return m.DisplayName()
+	case product.FieldDescription:
+		return m.Description()
+	case product.FieldAdditionalMetaData:
+		return m.AdditionalMetaData()
+	case product.FieldIsDefaultProduct:
+		return m.IsDefaultProduct()
+	case product.FieldMultipleSubscriptions:
+		return m.MultipleSubscriptions()
+	case product.FieldStatus:
+		return m.Status()
+	case product.FieldDowngradePlanID:
+		return m.DowngradePlanID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case product.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case product.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case product.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case product.FieldRefID:
+		return m.OldRefID(ctx)
+	case product.FieldSourceHash:
+		return m.OldSourceHash(ctx)
+	case product.FieldDisplayName:
+		return m.OldDisplayName(ctx)
+	case product.FieldDescription:
+		return m.OldDescription(ctx)
+	case product.FieldAdditionalMetaData:
+		return m.OldAdditionalMetaData(ctx)
+	case product.FieldIsDefaultProduct:
+		return m.OldIsDefaultProduct(ctx)
+	case product.FieldMultipleSubscriptions:
+		return m.OldMultipleSubscriptions(ctx)
+	case product.FieldStatus:
+		return m.OldStatus(ctx)
+	case product.FieldDowngradePlanID:
+		return m.OldDowngradePlanID(ctx)
+	}
+	return nil, fmt.Errorf("unknown Product field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProductMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case product.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case product.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case product.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case product.FieldRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRefID(v)
+		return nil
+	case product.FieldSourceHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSourceHash(v)
+		return nil
+	case product.FieldDisplayName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayName(v)
+		return nil
+	case product.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case product.FieldAdditionalMetaData:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAdditionalMetaData(v)
+		return nil
+	case product.FieldIsDefaultProduct:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDefaultProduct(v)
+		return nil
+	case product.FieldMultipleSubscriptions:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMultipleSubscriptions(v)
+		return nil
+	case product.FieldStatus:
+		v, ok := value.(product.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case product.FieldDowngradePlanID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDowngradePlanID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Product field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ProductMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ProductMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ProductMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Product numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ProductMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(product.FieldSourceHash) {
+		fields = append(fields, product.FieldSourceHash)
+	}
+	if m.FieldCleared(product.FieldDisplayName) {
+		fields = append(fields, product.FieldDisplayName)
+	}
+	if m.FieldCleared(product.FieldDescription) {
+		fields = append(fields, product.FieldDescription)
+	}
+	if m.FieldCleared(product.FieldAdditionalMetaData) {
+		fields = append(fields, product.FieldAdditionalMetaData)
+	}
+	if m.FieldCleared(product.FieldDowngradePlanID) {
+		fields = append(fields, product.FieldDowngradePlanID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ProductMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ProductMutation) ClearField(name string) error {
+	switch name {
+	case product.FieldSourceHash:
+		m.ClearSourceHash()
+		return nil
+	case product.FieldDisplayName:
+		m.ClearDisplayName()
+		return nil
+	case product.FieldDescription:
+		m.ClearDescription()
+		return nil
+	case product.FieldAdditionalMetaData:
+		m.ClearAdditionalMetaData()
+		return nil
+	case product.FieldDowngradePlanID:
+		m.ClearDowngradePlanID()
+		return nil
+	}
+	return fmt.Errorf("unknown Product nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ProductMutation) ResetField(name string) error {
+	switch name {
+	case product.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case product.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case product.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case product.FieldRefID:
+		m.ResetRefID()
+		return nil
+	case product.FieldSourceHash:
+		m.ResetSourceHash()
+		return nil
+	case product.FieldDisplayName:
+		m.ResetDisplayName()
+		return nil
+	case product.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case product.FieldAdditionalMetaData:
+		m.ResetAdditionalMetaData()
+		return nil
+	case product.FieldIsDefaultProduct:
+		m.ResetIsDefaultProduct()
+		return nil
+	case product.FieldMultipleSubscriptions:
+		m.ResetMultipleSubscriptions()
+		return nil
+	case product.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case product.FieldDowngradePlanID:
+		m.ResetDowngradePlanID()
+		return nil
+	}
+	return fmt.Errorf("unknown Product field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ProductMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.environment != nil {
+		edges = append(edges, product.EdgeEnvironment)
+	}
+	if m.plans != nil {
+		edges = append(edges, product.EdgePlans)
+	}
+	if m.addons != nil {
+		edges = append(edges, product.EdgeAddons)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ProductMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case product.EdgeEnvironment:
+		if id := m.environment; id != nil {
+			return []ent.Value{*id}
+		}
+	case product.EdgePlans:
+		ids := make([]ent.Value, 0, len(m.plans))
+		for id := range m.plans {
+			ids = append(ids, id)
+		}
+		return ids
+	case product.EdgeAddons:
+		ids := make([]ent.Value, 0, len(m.addons))
+		for id := range m.addons {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ProductMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedplans != nil {
+		edges = append(edges, product.EdgePlans)
+	}
+	if m.removedaddons != nil {
+		edges = append(edges, product.EdgeAddons)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case product.EdgePlans:
+		ids := make([]ent.Value, 0, len(m.removedplans))
+		for id := range m.removedplans {
+			ids = append(ids, id)
+		}
+		return ids
+	case product.EdgeAddons:
+		ids := make([]ent.Value, 0, len(m.removedaddons))
+		for id := range m.removedaddons {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ProductMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedenvironment {
+		edges = append(edges, product.EdgeEnvironment)
+	}
+	if m.clearedplans {
+		edges = append(edges, product.EdgePlans)
+	}
+	if m.clearedaddons {
+		edges = append(edges, product.EdgeAddons)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ProductMutation) EdgeCleared(name string) bool {
+	switch name {
+	case product.EdgeEnvironment:
+		return m.clearedenvironment
+	case product.EdgePlans:
+		return m.clearedplans
+	case product.EdgeAddons:
+		return m.clearedaddons
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ProductMutation) ClearEdge(name string) error {
+	switch name {
+	case product.EdgeEnvironment:
+		m.ClearEnvironment()
+		return nil
+	}
+	return fmt.Errorf("unknown Product unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ProductMutation) ResetEdge(name string) error {
+	switch name {
+	case product.EdgeEnvironment:
+		m.ResetEnvironment()
+		return nil
+	case product.EdgePlans:
+		m.ResetPlans()
+		return nil
+	case product.EdgeAddons:
+		m.ResetAddons()
+		return nil
+	}
+	return fmt.Errorf("unknown Product edge %s", name)
 }
 
 // PromotionalEntitlementMutation represents an operation that mutates the PromotionalEntitlement nodes in the graph.
@@ -9171,6 +22310,1505 @@ func (m *PromotionalEntitlementMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown PromotionalEntitlement edge %s", name)
+}
+
+// SubscriptionAddonMutation represents an operation that mutates the SubscriptionAddon nodes in the graph.
+type SubscriptionAddonMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	environment_id      *uuid.UUID
+	quantity            *float64
+	addquantity         *float64
+	clearedFields       map[string]struct{}
+	subscription        *uuid.UUID
+	clearedsubscription bool
+	addon               *uuid.UUID
+	clearedaddon        bool
+	done                bool
+	oldValue            func(context.Context) (*SubscriptionAddon, error)
+	predicates          []predicate.SubscriptionAddon
+}
+
+var _ ent.Mutation = (*SubscriptionAddonMutation)(nil)
+
+// subscriptionaddonOption allows management of the mutation configuration using functional options.
+type subscriptionaddonOption func(*SubscriptionAddonMutation)
+
+// newSubscriptionAddonMutation creates new mutation for the SubscriptionAddon entity.
+func newSubscriptionAddonMutation(c config, op Op, opts ...subscriptionaddonOption) *SubscriptionAddonMutation {
+	m := &SubscriptionAddonMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSubscriptionAddon,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSubscriptionAddonID sets the ID field of the mutation.
+func withSubscriptionAddonID(id uuid.UUID) subscriptionaddonOption {
+	return func(m *SubscriptionAddonMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SubscriptionAddon
+		)
+		m.oldValue = func(ctx context.Context) (*SubscriptionAddon, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SubscriptionAddon.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSubscriptionAddon sets the old SubscriptionAddon of the mutation.
+func withSubscriptionAddon(node *SubscriptionAddon) subscriptionaddonOption {
+	return func(m *SubscriptionAddonMutation) {
+		m.oldValue = func(context.Context) (*SubscriptionAddon, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SubscriptionAddonMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SubscriptionAddonMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SubscriptionAddon entities.
+func (m *SubscriptionAddonMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SubscriptionAddonMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SubscriptionAddonMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SubscriptionAddon.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SubscriptionAddonMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SubscriptionAddonMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SubscriptionAddon entity.
+// If the SubscriptionAddon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionAddonMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SubscriptionAddonMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SubscriptionAddonMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SubscriptionAddonMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SubscriptionAddon entity.
+// If the SubscriptionAddon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionAddonMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SubscriptionAddonMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *SubscriptionAddonMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *SubscriptionAddonMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the SubscriptionAddon entity.
+// If the SubscriptionAddon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionAddonMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *SubscriptionAddonMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *SubscriptionAddonMutation) SetSubscriptionID(u uuid.UUID) {
+	m.subscription = &u
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *SubscriptionAddonMutation) SubscriptionID() (r uuid.UUID, exists bool) {
+	v := m.subscription
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the SubscriptionAddon entity.
+// If the SubscriptionAddon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionAddonMutation) OldSubscriptionID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *SubscriptionAddonMutation) ResetSubscriptionID() {
+	m.subscription = nil
+}
+
+// SetAddonID sets the "addon_id" field.
+func (m *SubscriptionAddonMutation) SetAddonID(u uuid.UUID) {
+	m.addon = &u
+}
+
+// AddonID returns the value of the "addon_id" field in the mutation.
+func (m *SubscriptionAddonMutation) AddonID() (r uuid.UUID, exists bool) {
+	v := m.addon
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddonID returns the old "addon_id" field's value of the SubscriptionAddon entity.
+// If the SubscriptionAddon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionAddonMutation) OldAddonID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddonID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddonID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddonID: %w", err)
+	}
+	return oldValue.AddonID, nil
+}
+
+// ResetAddonID resets all changes to the "addon_id" field.
+func (m *SubscriptionAddonMutation) ResetAddonID() {
+	m.addon = nil
+}
+
+// SetQuantity sets the "quantity" field.
+func (m *SubscriptionAddonMutation) SetQuantity(f float64) {
+	m.quantity = &f
+	m.addquantity = nil
+}
+
+// Quantity returns the value of the "quantity" field in the mutation.
+func (m *SubscriptionAddonMutation) Quantity() (r float64, exists bool) {
+	v := m.quantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuantity returns the old "quantity" field's value of the SubscriptionAddon entity.
+// If the SubscriptionAddon object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionAddonMutation) OldQuantity(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuantity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuantity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuantity: %w", err)
+	}
+	return oldValue.Quantity, nil
+}
+
+// AddQuantity adds f to the "quantity" field.
+func (m *SubscriptionAddonMutation) AddQuantity(f float64) {
+	if m.addquantity != nil {
+		*m.addquantity += f
+	} else {
+		m.addquantity = &f
+	}
+}
+
+// AddedQuantity returns the value that was added to the "quantity" field in this mutation.
+func (m *SubscriptionAddonMutation) AddedQuantity() (r float64, exists bool) {
+	v := m.addquantity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetQuantity resets all changes to the "quantity" field.
+func (m *SubscriptionAddonMutation) ResetQuantity() {
+	m.quantity = nil
+	m.addquantity = nil
+}
+
+// ClearSubscription clears the "subscription" edge to the CustomerSubscription entity.
+func (m *SubscriptionAddonMutation) ClearSubscription() {
+	m.clearedsubscription = true
+	m.clearedFields[subscriptionaddon.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionCleared reports if the "subscription" edge to the CustomerSubscription entity was cleared.
+func (m *SubscriptionAddonMutation) SubscriptionCleared() bool {
+	return m.clearedsubscription
+}
+
+// SubscriptionIDs returns the "subscription" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriptionID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionAddonMutation) SubscriptionIDs() (ids []uuid.UUID) {
+	if id := m.subscription; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscription resets all changes to the "subscription" edge.
+func (m *SubscriptionAddonMutation) ResetSubscription() {
+	m.subscription = nil
+	m.clearedsubscription = false
+}
+
+// ClearAddon clears the "addon" edge to the Addon entity.
+func (m *SubscriptionAddonMutation) ClearAddon() {
+	m.clearedaddon = true
+	m.clearedFields[subscriptionaddon.FieldAddonID] = struct{}{}
+}
+
+// AddonCleared reports if the "addon" edge to the Addon entity was cleared.
+func (m *SubscriptionAddonMutation) AddonCleared() bool {
+	return m.clearedaddon
+}
+
+// AddonIDs returns the "addon" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AddonID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionAddonMutation) AddonIDs() (ids []uuid.UUID) {
+	if id := m.addon; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAddon resets all changes to the "addon" edge.
+func (m *SubscriptionAddonMutation) ResetAddon() {
+	m.addon = nil
+	m.clearedaddon = false
+}
+
+// Where appends a list predicates to the SubscriptionAddonMutation builder.
+func (m *SubscriptionAddonMutation) Where(ps ...predicate.SubscriptionAddon) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SubscriptionAddonMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SubscriptionAddonMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SubscriptionAddon, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SubscriptionAddonMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SubscriptionAddonMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SubscriptionAddon).
+func (m *SubscriptionAddonMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SubscriptionAddonMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, subscriptionaddon.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, subscriptionaddon.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, subscriptionaddon.FieldEnvironmentID)
+	}
+	if m.subscription != nil {
+		fields = append(fields, subscriptionaddon.FieldSubscriptionID)
+	}
+	if m.addon != nil {
+		fields = append(fields, subscriptionaddon.FieldAddonID)
+	}
+	if m.quantity != nil {
+		fields = append(fields, subscriptionaddon.FieldQuantity)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SubscriptionAddonMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionaddon.FieldCreatedAt:
+		return m.CreatedAt()
+	case subscriptionaddon.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case subscriptionaddon.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case subscriptionaddon.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case subscriptionaddon.FieldAddonID:
+		return m.AddonID()
+	case subscriptionaddon.FieldQuantity:
+		return m.Quantity()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SubscriptionAddonMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case subscriptionaddon.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case subscriptionaddon.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case subscriptionaddon.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case subscriptionaddon.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case subscriptionaddon.FieldAddonID:
+		return m.OldAddonID(ctx)
+	case subscriptionaddon.FieldQuantity:
+		return m.OldQuantity(ctx)
+	}
+	return nil, fmt.Errorf("unknown SubscriptionAddon field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionAddonMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionaddon.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case subscriptionaddon.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case subscriptionaddon.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case subscriptionaddon.FieldSubscriptionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case subscriptionaddon.FieldAddonID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddonID(v)
+		return nil
+	case subscriptionaddon.FieldQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuantity(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionAddon field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SubscriptionAddonMutation) AddedFields() []string {
+	var fields []string
+	if m.addquantity != nil {
+		fields = append(fields, subscriptionaddon.FieldQuantity)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SubscriptionAddonMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionaddon.FieldQuantity:
+		return m.AddedQuantity()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionAddonMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionaddon.FieldQuantity:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddQuantity(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionAddon numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SubscriptionAddonMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SubscriptionAddonMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SubscriptionAddonMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SubscriptionAddon nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SubscriptionAddonMutation) ResetField(name string) error {
+	switch name {
+	case subscriptionaddon.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case subscriptionaddon.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case subscriptionaddon.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case subscriptionaddon.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case subscriptionaddon.FieldAddonID:
+		m.ResetAddonID()
+		return nil
+	case subscriptionaddon.FieldQuantity:
+		m.ResetQuantity()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionAddon field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SubscriptionAddonMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.subscription != nil {
+		edges = append(edges, subscriptionaddon.EdgeSubscription)
+	}
+	if m.addon != nil {
+		edges = append(edges, subscriptionaddon.EdgeAddon)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SubscriptionAddonMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case subscriptionaddon.EdgeSubscription:
+		if id := m.subscription; id != nil {
+			return []ent.Value{*id}
+		}
+	case subscriptionaddon.EdgeAddon:
+		if id := m.addon; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SubscriptionAddonMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SubscriptionAddonMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SubscriptionAddonMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedsubscription {
+		edges = append(edges, subscriptionaddon.EdgeSubscription)
+	}
+	if m.clearedaddon {
+		edges = append(edges, subscriptionaddon.EdgeAddon)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SubscriptionAddonMutation) EdgeCleared(name string) bool {
+	switch name {
+	case subscriptionaddon.EdgeSubscription:
+		return m.clearedsubscription
+	case subscriptionaddon.EdgeAddon:
+		return m.clearedaddon
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SubscriptionAddonMutation) ClearEdge(name string) error {
+	switch name {
+	case subscriptionaddon.EdgeSubscription:
+		m.ClearSubscription()
+		return nil
+	case subscriptionaddon.EdgeAddon:
+		m.ClearAddon()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionAddon unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SubscriptionAddonMutation) ResetEdge(name string) error {
+	switch name {
+	case subscriptionaddon.EdgeSubscription:
+		m.ResetSubscription()
+		return nil
+	case subscriptionaddon.EdgeAddon:
+		m.ResetAddon()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionAddon edge %s", name)
+}
+
+// SubscriptionPriceMutation represents an operation that mutates the SubscriptionPrice nodes in the graph.
+type SubscriptionPriceMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	environment_id      *uuid.UUID
+	usage_limit         *float64
+	addusage_limit      *float64
+	clearedFields       map[string]struct{}
+	subscription        *uuid.UUID
+	clearedsubscription bool
+	price               *uuid.UUID
+	clearedprice        bool
+	done                bool
+	oldValue            func(context.Context) (*SubscriptionPrice, error)
+	predicates          []predicate.SubscriptionPrice
+}
+
+var _ ent.Mutation = (*SubscriptionPriceMutation)(nil)
+
+// subscriptionpriceOption allows management of the mutation configuration using functional options.
+type subscriptionpriceOption func(*SubscriptionPriceMutation)
+
+// newSubscriptionPriceMutation creates new mutation for the SubscriptionPrice entity.
+func newSubscriptionPriceMutation(c config, op Op, opts ...subscriptionpriceOption) *SubscriptionPriceMutation {
+	m := &SubscriptionPriceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSubscriptionPrice,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSubscriptionPriceID sets the ID field of the mutation.
+func withSubscriptionPriceID(id uuid.UUID) subscriptionpriceOption {
+	return func(m *SubscriptionPriceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SubscriptionPrice
+		)
+		m.oldValue = func(ctx context.Context) (*SubscriptionPrice, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SubscriptionPrice.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSubscriptionPrice sets the old SubscriptionPrice of the mutation.
+func withSubscriptionPrice(node *SubscriptionPrice) subscriptionpriceOption {
+	return func(m *SubscriptionPriceMutation) {
+		m.oldValue = func(context.Context) (*SubscriptionPrice, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SubscriptionPriceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SubscriptionPriceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SubscriptionPrice entities.
+func (m *SubscriptionPriceMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SubscriptionPriceMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SubscriptionPriceMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SubscriptionPrice.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SubscriptionPriceMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SubscriptionPriceMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SubscriptionPrice entity.
+// If the SubscriptionPrice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SubscriptionPriceMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SubscriptionPriceMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SubscriptionPriceMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SubscriptionPrice entity.
+// If the SubscriptionPrice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SubscriptionPriceMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *SubscriptionPriceMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *SubscriptionPriceMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the SubscriptionPrice entity.
+// If the SubscriptionPrice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *SubscriptionPriceMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *SubscriptionPriceMutation) SetSubscriptionID(u uuid.UUID) {
+	m.subscription = &u
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *SubscriptionPriceMutation) SubscriptionID() (r uuid.UUID, exists bool) {
+	v := m.subscription
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the SubscriptionPrice entity.
+// If the SubscriptionPrice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceMutation) OldSubscriptionID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *SubscriptionPriceMutation) ResetSubscriptionID() {
+	m.subscription = nil
+}
+
+// SetPriceID sets the "price_id" field.
+func (m *SubscriptionPriceMutation) SetPriceID(u uuid.UUID) {
+	m.price = &u
+}
+
+// PriceID returns the value of the "price_id" field in the mutation.
+func (m *SubscriptionPriceMutation) PriceID() (r uuid.UUID, exists bool) {
+	v := m.price
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriceID returns the old "price_id" field's value of the SubscriptionPrice entity.
+// If the SubscriptionPrice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceMutation) OldPriceID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriceID: %w", err)
+	}
+	return oldValue.PriceID, nil
+}
+
+// ResetPriceID resets all changes to the "price_id" field.
+func (m *SubscriptionPriceMutation) ResetPriceID() {
+	m.price = nil
+}
+
+// SetUsageLimit sets the "usage_limit" field.
+func (m *SubscriptionPriceMutation) SetUsageLimit(f float64) {
+	m.usage_limit = &f
+	m.addusage_limit = nil
+}
+
+// UsageLimit returns the value of the "usage_limit" field in the mutation.
+func (m *SubscriptionPriceMutation) UsageLimit() (r float64, exists bool) {
+	v := m.usage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageLimit returns the old "usage_limit" field's value of the SubscriptionPrice entity.
+// If the SubscriptionPrice object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceMutation) OldUsageLimit(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageLimit: %w", err)
+	}
+	return oldValue.UsageLimit, nil
+}
+
+// AddUsageLimit adds f to the "usage_limit" field.
+func (m *SubscriptionPriceMutation) AddUsageLimit(f float64) {
+	if m.addusage_limit != nil {
+		*m.addusage_limit += f
+	} else {
+		m.addusage_limit = &f
+	}
+}
+
+// AddedUsageLimit returns the value that was added to the "usage_limit" field in this mutation.
+func (m *SubscriptionPriceMutation) AddedUsageLimit() (r float64, exists bool) {
+	v := m.addusage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUsageLimit clears the value of the "usage_limit" field.
+func (m *SubscriptionPriceMutation) ClearUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	m.clearedFields[subscriptionprice.FieldUsageLimit] = struct{}{}
+}
+
+// UsageLimitCleared returns if the "usage_limit" field was cleared in this mutation.
+func (m *SubscriptionPriceMutation) UsageLimitCleared() bool {
+	_, ok := m.clearedFields[subscriptionprice.FieldUsageLimit]
+	return ok
+}
+
+// ResetUsageLimit resets all changes to the "usage_limit" field.
+func (m *SubscriptionPriceMutation) ResetUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	delete(m.clearedFields, subscriptionprice.FieldUsageLimit)
+}
+
+// ClearSubscription clears the "subscription" edge to the CustomerSubscription entity.
+func (m *SubscriptionPriceMutation) ClearSubscription() {
+	m.clearedsubscription = true
+	m.clearedFields[subscriptionprice.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionCleared reports if the "subscription" edge to the CustomerSubscription entity was cleared.
+func (m *SubscriptionPriceMutation) SubscriptionCleared() bool {
+	return m.clearedsubscription
+}
+
+// SubscriptionIDs returns the "subscription" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriptionID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionPriceMutation) SubscriptionIDs() (ids []uuid.UUID) {
+	if id := m.subscription; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscription resets all changes to the "subscription" edge.
+func (m *SubscriptionPriceMutation) ResetSubscription() {
+	m.subscription = nil
+	m.clearedsubscription = false
+}
+
+// ClearPrice clears the "price" edge to the Price entity.
+func (m *SubscriptionPriceMutation) ClearPrice() {
+	m.clearedprice = true
+	m.clearedFields[subscriptionprice.FieldPriceID] = struct{}{}
+}
+
+// PriceCleared reports if the "price" edge to the Price entity was cleared.
+func (m *SubscriptionPriceMutation) PriceCleared() bool {
+	return m.clearedprice
+}
+
+// PriceIDs returns the "price" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PriceID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionPriceMutation) PriceIDs() (ids []uuid.UUID) {
+	if id := m.price; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPrice resets all changes to the "price" edge.
+func (m *SubscriptionPriceMutation) ResetPrice() {
+	m.price = nil
+	m.clearedprice = false
+}
+
+// Where appends a list predicates to the SubscriptionPriceMutation builder.
+func (m *SubscriptionPriceMutation) Where(ps ...predicate.SubscriptionPrice) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SubscriptionPriceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SubscriptionPriceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SubscriptionPrice, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SubscriptionPriceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SubscriptionPriceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SubscriptionPrice).
+func (m *SubscriptionPriceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SubscriptionPriceMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.created_at != nil {
+		fields = append(fields, subscriptionprice.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, subscriptionprice.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, subscriptionprice.FieldEnvironmentID)
+	}
+	if m.subscription != nil {
+		fields = append(fields, subscriptionprice.FieldSubscriptionID)
+	}
+	if m.price != nil {
+		fields = append(fields, subscriptionprice.FieldPriceID)
+	}
+	if m.usage_limit != nil {
+		fields = append(fields, subscriptionprice.FieldUsageLimit)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SubscriptionPriceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionprice.FieldCreatedAt:
+		return m.CreatedAt()
+	case subscriptionprice.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case subscriptionprice.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case subscriptionprice.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case subscriptionprice.FieldPriceID:
+		return m.PriceID()
+	case subscriptionprice.FieldUsageLimit:
+		return m.UsageLimit()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SubscriptionPriceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case subscriptionprice.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case subscriptionprice.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case subscriptionprice.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case subscriptionprice.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case subscriptionprice.FieldPriceID:
+		return m.OldPriceID(ctx)
+	case subscriptionprice.FieldUsageLimit:
+		return m.OldUsageLimit(ctx)
+	}
+	return nil, fmt.Errorf("unknown SubscriptionPrice field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionPriceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionprice.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case subscriptionprice.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case subscriptionprice.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case subscriptionprice.FieldSubscriptionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case subscriptionprice.FieldPriceID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriceID(v)
+		return nil
+	case subscriptionprice.FieldUsageLimit:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageLimit(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPrice field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SubscriptionPriceMutation) AddedFields() []string {
+	var fields []string
+	if m.addusage_limit != nil {
+		fields = append(fields, subscriptionprice.FieldUsageLimit)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SubscriptionPriceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionprice.FieldUsageLimit:
+		return m.AddedUsageLimit()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionPriceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionprice.FieldUsageLimit:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageLimit(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPrice numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SubscriptionPriceMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(subscriptionprice.FieldUsageLimit) {
+		fields = append(fields, subscriptionprice.FieldUsageLimit)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SubscriptionPriceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SubscriptionPriceMutation) ClearField(name string) error {
+	switch name {
+	case subscriptionprice.FieldUsageLimit:
+		m.ClearUsageLimit()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPrice nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SubscriptionPriceMutation) ResetField(name string) error {
+	switch name {
+	case subscriptionprice.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case subscriptionprice.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case subscriptionprice.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case subscriptionprice.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case subscriptionprice.FieldPriceID:
+		m.ResetPriceID()
+		return nil
+	case subscriptionprice.FieldUsageLimit:
+		m.ResetUsageLimit()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPrice field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SubscriptionPriceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.subscription != nil {
+		edges = append(edges, subscriptionprice.EdgeSubscription)
+	}
+	if m.price != nil {
+		edges = append(edges, subscriptionprice.EdgePrice)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SubscriptionPriceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case subscriptionprice.EdgeSubscription:
+		if id := m.subscription; id != nil {
+			return []ent.Value{*id}
+		}
+	case subscriptionprice.EdgePrice:
+		if id := m.price; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SubscriptionPriceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SubscriptionPriceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SubscriptionPriceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedsubscription {
+		edges = append(edges, subscriptionprice.EdgeSubscription)
+	}
+	if m.clearedprice {
+		edges = append(edges, subscriptionprice.EdgePrice)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SubscriptionPriceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case subscriptionprice.EdgeSubscription:
+		return m.clearedsubscription
+	case subscriptionprice.EdgePrice:
+		return m.clearedprice
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SubscriptionPriceMutation) ClearEdge(name string) error {
+	switch name {
+	case subscriptionprice.EdgeSubscription:
+		m.ClearSubscription()
+		return nil
+	case subscriptionprice.EdgePrice:
+		m.ClearPrice()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPrice unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SubscriptionPriceMutation) ResetEdge(name string) error {
+	switch name {
+	case subscriptionprice.EdgeSubscription:
+		m.ResetSubscription()
+		return nil
+	case subscriptionprice.EdgePrice:
+		m.ResetPrice()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPrice edge %s", name)
 }
 
 // SyncStateMutation represents an operation that mutates the SyncState nodes in the graph.

@@ -6,13 +6,22 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/apikey"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/schema"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
 
@@ -53,6 +62,130 @@ func init() {
 	apikeyDescID := apikeyMixinFields0[0].Descriptor()
 	// apikey.DefaultID holds the default value on creation for the id field.
 	apikey.DefaultID = apikeyDescID.Default.(func() uuid.UUID)
+	addonMixin := schema.Addon{}.Mixin()
+	addonMixinFields0 := addonMixin[0].Fields()
+	_ = addonMixinFields0
+	addonMixinFields1 := addonMixin[1].Fields()
+	_ = addonMixinFields1
+	addonMixinFields3 := addonMixin[3].Fields()
+	_ = addonMixinFields3
+	addonMixinFields4 := addonMixin[4].Fields()
+	_ = addonMixinFields4
+	addonFields := schema.Addon{}.Fields()
+	_ = addonFields
+	// addonDescCreatedAt is the schema descriptor for created_at field.
+	addonDescCreatedAt := addonMixinFields1[0].Descriptor()
+	// addon.DefaultCreatedAt holds the default value on creation for the created_at field.
+	addon.DefaultCreatedAt = addonDescCreatedAt.Default.(func() time.Time)
+	// addonDescUpdatedAt is the schema descriptor for updated_at field.
+	addonDescUpdatedAt := addonMixinFields1[1].Descriptor()
+	// addon.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	addon.DefaultUpdatedAt = addonDescUpdatedAt.Default.(func() time.Time)
+	// addon.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	addon.UpdateDefaultUpdatedAt = addonDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// addonDescRefID is the schema descriptor for ref_id field.
+	addonDescRefID := addonMixinFields3[0].Descriptor()
+	// addon.RefIDValidator is a validator for the "ref_id" field. It is called by the builders before save.
+	addon.RefIDValidator = func() func(string) error {
+		validators := addonDescRefID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ref_id string) error {
+			for _, fn := range fns {
+				if err := fn(ref_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// addonDescDisplayName is the schema descriptor for display_name field.
+	addonDescDisplayName := addonMixinFields4[0].Descriptor()
+	// addon.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	addon.DisplayNameValidator = func() func(string) error {
+		validators := addonDescDisplayName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(display_name string) error {
+			for _, fn := range fns {
+				if err := fn(display_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// addonDescVersionNumber is the schema descriptor for version_number field.
+	addonDescVersionNumber := addonMixinFields4[5].Descriptor()
+	// addon.DefaultVersionNumber holds the default value on creation for the version_number field.
+	addon.DefaultVersionNumber = addonDescVersionNumber.Default.(int)
+	// addonDescID is the schema descriptor for id field.
+	addonDescID := addonMixinFields0[0].Descriptor()
+	// addon.DefaultID holds the default value on creation for the id field.
+	addon.DefaultID = addonDescID.Default.(func() uuid.UUID)
+	couponMixin := schema.Coupon{}.Mixin()
+	couponMixinFields0 := couponMixin[0].Fields()
+	_ = couponMixinFields0
+	couponMixinFields1 := couponMixin[1].Fields()
+	_ = couponMixinFields1
+	couponMixinFields3 := couponMixin[3].Fields()
+	_ = couponMixinFields3
+	couponFields := schema.Coupon{}.Fields()
+	_ = couponFields
+	// couponDescCreatedAt is the schema descriptor for created_at field.
+	couponDescCreatedAt := couponMixinFields1[0].Descriptor()
+	// coupon.DefaultCreatedAt holds the default value on creation for the created_at field.
+	coupon.DefaultCreatedAt = couponDescCreatedAt.Default.(func() time.Time)
+	// couponDescUpdatedAt is the schema descriptor for updated_at field.
+	couponDescUpdatedAt := couponMixinFields1[1].Descriptor()
+	// coupon.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	coupon.DefaultUpdatedAt = couponDescUpdatedAt.Default.(func() time.Time)
+	// coupon.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	coupon.UpdateDefaultUpdatedAt = couponDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// couponDescRefID is the schema descriptor for ref_id field.
+	couponDescRefID := couponMixinFields3[0].Descriptor()
+	// coupon.RefIDValidator is a validator for the "ref_id" field. It is called by the builders before save.
+	coupon.RefIDValidator = func() func(string) error {
+		validators := couponDescRefID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ref_id string) error {
+			for _, fn := range fns {
+				if err := fn(ref_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// couponDescName is the schema descriptor for name field.
+	couponDescName := couponFields[0].Descriptor()
+	// coupon.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	coupon.NameValidator = func() func(string) error {
+		validators := couponDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// couponDescID is the schema descriptor for id field.
+	couponDescID := couponMixinFields0[0].Descriptor()
+	// coupon.DefaultID holds the default value on creation for the id field.
+	coupon.DefaultID = couponDescID.Default.(func() uuid.UUID)
 	customerMixin := schema.Customer{}.Mixin()
 	customerMixinFields0 := customerMixin[0].Fields()
 	_ = customerMixinFields0
@@ -128,7 +261,7 @@ func init() {
 		}
 	}()
 	// customersubscriptionDescWasInTrial is the schema descriptor for was_in_trial field.
-	customersubscriptionDescWasInTrial := customersubscriptionFields[24].Descriptor()
+	customersubscriptionDescWasInTrial := customersubscriptionFields[25].Descriptor()
 	// customersubscription.DefaultWasInTrial holds the default value on creation for the was_in_trial field.
 	customersubscription.DefaultWasInTrial = customersubscriptionDescWasInTrial.Default.(bool)
 	// customersubscriptionDescID is the schema descriptor for id field.
@@ -196,6 +329,65 @@ func init() {
 	environmentDescID := environmentMixinFields0[0].Descriptor()
 	// environment.DefaultID holds the default value on creation for the id field.
 	environment.DefaultID = environmentDescID.Default.(func() uuid.UUID)
+	featureMixin := schema.Feature{}.Mixin()
+	featureMixinFields0 := featureMixin[0].Fields()
+	_ = featureMixinFields0
+	featureMixinFields1 := featureMixin[1].Fields()
+	_ = featureMixinFields1
+	featureMixinFields3 := featureMixin[3].Fields()
+	_ = featureMixinFields3
+	featureFields := schema.Feature{}.Fields()
+	_ = featureFields
+	// featureDescCreatedAt is the schema descriptor for created_at field.
+	featureDescCreatedAt := featureMixinFields1[0].Descriptor()
+	// feature.DefaultCreatedAt holds the default value on creation for the created_at field.
+	feature.DefaultCreatedAt = featureDescCreatedAt.Default.(func() time.Time)
+	// featureDescUpdatedAt is the schema descriptor for updated_at field.
+	featureDescUpdatedAt := featureMixinFields1[1].Descriptor()
+	// feature.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	feature.DefaultUpdatedAt = featureDescUpdatedAt.Default.(func() time.Time)
+	// feature.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	feature.UpdateDefaultUpdatedAt = featureDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// featureDescRefID is the schema descriptor for ref_id field.
+	featureDescRefID := featureMixinFields3[0].Descriptor()
+	// feature.RefIDValidator is a validator for the "ref_id" field. It is called by the builders before save.
+	feature.RefIDValidator = func() func(string) error {
+		validators := featureDescRefID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ref_id string) error {
+			for _, fn := range fns {
+				if err := fn(ref_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// featureDescDisplayName is the schema descriptor for display_name field.
+	featureDescDisplayName := featureFields[0].Descriptor()
+	// feature.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	feature.DisplayNameValidator = func() func(string) error {
+		validators := featureDescDisplayName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(display_name string) error {
+			for _, fn := range fns {
+				if err := fn(display_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// featureDescID is the schema descriptor for id field.
+	featureDescID := featureMixinFields0[0].Descriptor()
+	// feature.DefaultID holds the default value on creation for the id field.
+	feature.DefaultID = featureDescID.Default.(func() uuid.UUID)
 	outboxeventMixin := schema.OutboxEvent{}.Mixin()
 	outboxeventMixinFields0 := outboxeventMixin[0].Fields()
 	_ = outboxeventMixinFields0
@@ -231,6 +423,194 @@ func init() {
 	outboxeventDescID := outboxeventMixinFields0[0].Descriptor()
 	// outboxevent.DefaultID holds the default value on creation for the id field.
 	outboxevent.DefaultID = outboxeventDescID.Default.(func() uuid.UUID)
+	packageentitlementMixin := schema.PackageEntitlement{}.Mixin()
+	packageentitlementMixinFields0 := packageentitlementMixin[0].Fields()
+	_ = packageentitlementMixinFields0
+	packageentitlementMixinFields1 := packageentitlementMixin[1].Fields()
+	_ = packageentitlementMixinFields1
+	packageentitlementFields := schema.PackageEntitlement{}.Fields()
+	_ = packageentitlementFields
+	// packageentitlementDescCreatedAt is the schema descriptor for created_at field.
+	packageentitlementDescCreatedAt := packageentitlementMixinFields1[0].Descriptor()
+	// packageentitlement.DefaultCreatedAt holds the default value on creation for the created_at field.
+	packageentitlement.DefaultCreatedAt = packageentitlementDescCreatedAt.Default.(func() time.Time)
+	// packageentitlementDescUpdatedAt is the schema descriptor for updated_at field.
+	packageentitlementDescUpdatedAt := packageentitlementMixinFields1[1].Descriptor()
+	// packageentitlement.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	packageentitlement.DefaultUpdatedAt = packageentitlementDescUpdatedAt.Default.(func() time.Time)
+	// packageentitlement.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	packageentitlement.UpdateDefaultUpdatedAt = packageentitlementDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// packageentitlementDescHasUnlimitedUsage is the schema descriptor for has_unlimited_usage field.
+	packageentitlementDescHasUnlimitedUsage := packageentitlementFields[4].Descriptor()
+	// packageentitlement.DefaultHasUnlimitedUsage holds the default value on creation for the has_unlimited_usage field.
+	packageentitlement.DefaultHasUnlimitedUsage = packageentitlementDescHasUnlimitedUsage.Default.(bool)
+	// packageentitlementDescHasSoftLimit is the schema descriptor for has_soft_limit field.
+	packageentitlementDescHasSoftLimit := packageentitlementFields[5].Descriptor()
+	// packageentitlement.DefaultHasSoftLimit holds the default value on creation for the has_soft_limit field.
+	packageentitlement.DefaultHasSoftLimit = packageentitlementDescHasSoftLimit.Default.(bool)
+	// packageentitlementDescIsCustom is the schema descriptor for is_custom field.
+	packageentitlementDescIsCustom := packageentitlementFields[11].Descriptor()
+	// packageentitlement.DefaultIsCustom holds the default value on creation for the is_custom field.
+	packageentitlement.DefaultIsCustom = packageentitlementDescIsCustom.Default.(bool)
+	// packageentitlementDescPosition is the schema descriptor for position field.
+	packageentitlementDescPosition := packageentitlementFields[13].Descriptor()
+	// packageentitlement.DefaultPosition holds the default value on creation for the position field.
+	packageentitlement.DefaultPosition = packageentitlementDescPosition.Default.(int)
+	// packageentitlementDescID is the schema descriptor for id field.
+	packageentitlementDescID := packageentitlementMixinFields0[0].Descriptor()
+	// packageentitlement.DefaultID holds the default value on creation for the id field.
+	packageentitlement.DefaultID = packageentitlementDescID.Default.(func() uuid.UUID)
+	planMixin := schema.Plan{}.Mixin()
+	planMixinFields0 := planMixin[0].Fields()
+	_ = planMixinFields0
+	planMixinFields1 := planMixin[1].Fields()
+	_ = planMixinFields1
+	planMixinFields3 := planMixin[3].Fields()
+	_ = planMixinFields3
+	planMixinFields4 := planMixin[4].Fields()
+	_ = planMixinFields4
+	planFields := schema.Plan{}.Fields()
+	_ = planFields
+	// planDescCreatedAt is the schema descriptor for created_at field.
+	planDescCreatedAt := planMixinFields1[0].Descriptor()
+	// plan.DefaultCreatedAt holds the default value on creation for the created_at field.
+	plan.DefaultCreatedAt = planDescCreatedAt.Default.(func() time.Time)
+	// planDescUpdatedAt is the schema descriptor for updated_at field.
+	planDescUpdatedAt := planMixinFields1[1].Descriptor()
+	// plan.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	plan.DefaultUpdatedAt = planDescUpdatedAt.Default.(func() time.Time)
+	// plan.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	plan.UpdateDefaultUpdatedAt = planDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// planDescRefID is the schema descriptor for ref_id field.
+	planDescRefID := planMixinFields3[0].Descriptor()
+	// plan.RefIDValidator is a validator for the "ref_id" field. It is called by the builders before save.
+	plan.RefIDValidator = func() func(string) error {
+		validators := planDescRefID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ref_id string) error {
+			for _, fn := range fns {
+				if err := fn(ref_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// planDescDisplayName is the schema descriptor for display_name field.
+	planDescDisplayName := planMixinFields4[0].Descriptor()
+	// plan.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	plan.DisplayNameValidator = func() func(string) error {
+		validators := planDescDisplayName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(display_name string) error {
+			for _, fn := range fns {
+				if err := fn(display_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// planDescVersionNumber is the schema descriptor for version_number field.
+	planDescVersionNumber := planMixinFields4[5].Descriptor()
+	// plan.DefaultVersionNumber holds the default value on creation for the version_number field.
+	plan.DefaultVersionNumber = planDescVersionNumber.Default.(int)
+	// planDescID is the schema descriptor for id field.
+	planDescID := planMixinFields0[0].Descriptor()
+	// plan.DefaultID holds the default value on creation for the id field.
+	plan.DefaultID = planDescID.Default.(func() uuid.UUID)
+	priceMixin := schema.Price{}.Mixin()
+	priceMixinFields0 := priceMixin[0].Fields()
+	_ = priceMixinFields0
+	priceMixinFields1 := priceMixin[1].Fields()
+	_ = priceMixinFields1
+	priceFields := schema.Price{}.Fields()
+	_ = priceFields
+	// priceDescCreatedAt is the schema descriptor for created_at field.
+	priceDescCreatedAt := priceMixinFields1[0].Descriptor()
+	// price.DefaultCreatedAt holds the default value on creation for the created_at field.
+	price.DefaultCreatedAt = priceDescCreatedAt.Default.(func() time.Time)
+	// priceDescUpdatedAt is the schema descriptor for updated_at field.
+	priceDescUpdatedAt := priceMixinFields1[1].Descriptor()
+	// price.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	price.DefaultUpdatedAt = priceDescUpdatedAt.Default.(func() time.Time)
+	// price.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	price.UpdateDefaultUpdatedAt = priceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// priceDescKey is the schema descriptor for key field.
+	priceDescKey := priceFields[3].Descriptor()
+	// price.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	price.KeyValidator = priceDescKey.Validators[0].(func(string) error)
+	// priceDescCurrency is the schema descriptor for currency field.
+	priceDescCurrency := priceFields[8].Descriptor()
+	// price.DefaultCurrency holds the default value on creation for the currency field.
+	price.DefaultCurrency = priceDescCurrency.Default.(string)
+	// priceDescPosition is the schema descriptor for position field.
+	priceDescPosition := priceFields[16].Descriptor()
+	// price.DefaultPosition holds the default value on creation for the position field.
+	price.DefaultPosition = priceDescPosition.Default.(int)
+	// priceDescArchived is the schema descriptor for archived field.
+	priceDescArchived := priceFields[17].Descriptor()
+	// price.DefaultArchived holds the default value on creation for the archived field.
+	price.DefaultArchived = priceDescArchived.Default.(bool)
+	// priceDescID is the schema descriptor for id field.
+	priceDescID := priceMixinFields0[0].Descriptor()
+	// price.DefaultID holds the default value on creation for the id field.
+	price.DefaultID = priceDescID.Default.(func() uuid.UUID)
+	productMixin := schema.Product{}.Mixin()
+	productMixinFields0 := productMixin[0].Fields()
+	_ = productMixinFields0
+	productMixinFields1 := productMixin[1].Fields()
+	_ = productMixinFields1
+	productMixinFields3 := productMixin[3].Fields()
+	_ = productMixinFields3
+	productFields := schema.Product{}.Fields()
+	_ = productFields
+	// productDescCreatedAt is the schema descriptor for created_at field.
+	productDescCreatedAt := productMixinFields1[0].Descriptor()
+	// product.DefaultCreatedAt holds the default value on creation for the created_at field.
+	product.DefaultCreatedAt = productDescCreatedAt.Default.(func() time.Time)
+	// productDescUpdatedAt is the schema descriptor for updated_at field.
+	productDescUpdatedAt := productMixinFields1[1].Descriptor()
+	// product.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	product.DefaultUpdatedAt = productDescUpdatedAt.Default.(func() time.Time)
+	// product.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	product.UpdateDefaultUpdatedAt = productDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// productDescRefID is the schema descriptor for ref_id field.
+	productDescRefID := productMixinFields3[0].Descriptor()
+	// product.RefIDValidator is a validator for the "ref_id" field. It is called by the builders before save.
+	product.RefIDValidator = func() func(string) error {
+		validators := productDescRefID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(ref_id string) error {
+			for _, fn := range fns {
+				if err := fn(ref_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// productDescIsDefaultProduct is the schema descriptor for is_default_product field.
+	productDescIsDefaultProduct := productFields[3].Descriptor()
+	// product.DefaultIsDefaultProduct holds the default value on creation for the is_default_product field.
+	product.DefaultIsDefaultProduct = productDescIsDefaultProduct.Default.(bool)
+	// productDescMultipleSubscriptions is the schema descriptor for multiple_subscriptions field.
+	productDescMultipleSubscriptions := productFields[4].Descriptor()
+	// product.DefaultMultipleSubscriptions holds the default value on creation for the multiple_subscriptions field.
+	product.DefaultMultipleSubscriptions = productDescMultipleSubscriptions.Default.(bool)
+	// productDescID is the schema descriptor for id field.
+	productDescID := productMixinFields0[0].Descriptor()
+	// product.DefaultID holds the default value on creation for the id field.
+	product.DefaultID = productDescID.Default.(func() uuid.UUID)
 	promotionalentitlementMixin := schema.PromotionalEntitlement{}.Mixin()
 	promotionalentitlementMixinFields0 := promotionalentitlementMixin[0].Fields()
 	_ = promotionalentitlementMixinFields0
@@ -260,6 +640,52 @@ func init() {
 	promotionalentitlementDescID := promotionalentitlementMixinFields0[0].Descriptor()
 	// promotionalentitlement.DefaultID holds the default value on creation for the id field.
 	promotionalentitlement.DefaultID = promotionalentitlementDescID.Default.(func() uuid.UUID)
+	subscriptionaddonMixin := schema.SubscriptionAddon{}.Mixin()
+	subscriptionaddonMixinFields0 := subscriptionaddonMixin[0].Fields()
+	_ = subscriptionaddonMixinFields0
+	subscriptionaddonMixinFields1 := subscriptionaddonMixin[1].Fields()
+	_ = subscriptionaddonMixinFields1
+	subscriptionaddonFields := schema.SubscriptionAddon{}.Fields()
+	_ = subscriptionaddonFields
+	// subscriptionaddonDescCreatedAt is the schema descriptor for created_at field.
+	subscriptionaddonDescCreatedAt := subscriptionaddonMixinFields1[0].Descriptor()
+	// subscriptionaddon.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscriptionaddon.DefaultCreatedAt = subscriptionaddonDescCreatedAt.Default.(func() time.Time)
+	// subscriptionaddonDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriptionaddonDescUpdatedAt := subscriptionaddonMixinFields1[1].Descriptor()
+	// subscriptionaddon.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscriptionaddon.DefaultUpdatedAt = subscriptionaddonDescUpdatedAt.Default.(func() time.Time)
+	// subscriptionaddon.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscriptionaddon.UpdateDefaultUpdatedAt = subscriptionaddonDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriptionaddonDescQuantity is the schema descriptor for quantity field.
+	subscriptionaddonDescQuantity := subscriptionaddonFields[2].Descriptor()
+	// subscriptionaddon.DefaultQuantity holds the default value on creation for the quantity field.
+	subscriptionaddon.DefaultQuantity = subscriptionaddonDescQuantity.Default.(float64)
+	// subscriptionaddonDescID is the schema descriptor for id field.
+	subscriptionaddonDescID := subscriptionaddonMixinFields0[0].Descriptor()
+	// subscriptionaddon.DefaultID holds the default value on creation for the id field.
+	subscriptionaddon.DefaultID = subscriptionaddonDescID.Default.(func() uuid.UUID)
+	subscriptionpriceMixin := schema.SubscriptionPrice{}.Mixin()
+	subscriptionpriceMixinFields0 := subscriptionpriceMixin[0].Fields()
+	_ = subscriptionpriceMixinFields0
+	subscriptionpriceMixinFields1 := subscriptionpriceMixin[1].Fields()
+	_ = subscriptionpriceMixinFields1
+	subscriptionpriceFields := schema.SubscriptionPrice{}.Fields()
+	_ = subscriptionpriceFields
+	// subscriptionpriceDescCreatedAt is the schema descriptor for created_at field.
+	subscriptionpriceDescCreatedAt := subscriptionpriceMixinFields1[0].Descriptor()
+	// subscriptionprice.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscriptionprice.DefaultCreatedAt = subscriptionpriceDescCreatedAt.Default.(func() time.Time)
+	// subscriptionpriceDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriptionpriceDescUpdatedAt := subscriptionpriceMixinFields1[1].Descriptor()
+	// subscriptionprice.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscriptionprice.DefaultUpdatedAt = subscriptionpriceDescUpdatedAt.Default.(func() time.Time)
+	// subscriptionprice.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscriptionprice.UpdateDefaultUpdatedAt = subscriptionpriceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriptionpriceDescID is the schema descriptor for id field.
+	subscriptionpriceDescID := subscriptionpriceMixinFields0[0].Descriptor()
+	// subscriptionprice.DefaultID holds the default value on creation for the id field.
+	subscriptionprice.DefaultID = subscriptionpriceDescID.Default.(func() uuid.UUID)
 	syncstateMixin := schema.SyncState{}.Mixin()
 	syncstateMixinFields0 := syncstateMixin[0].Fields()
 	_ = syncstateMixinFields0

@@ -16,16 +16,34 @@ type Tx struct {
 	config
 	// APIKey is the client for interacting with the APIKey builders.
 	APIKey *APIKeyClient
+	// Addon is the client for interacting with the Addon builders.
+	Addon *AddonClient
+	// Coupon is the client for interacting with the Coupon builders.
+	Coupon *CouponClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// CustomerSubscription is the client for interacting with the CustomerSubscription builders.
 	CustomerSubscription *CustomerSubscriptionClient
 	// Environment is the client for interacting with the Environment builders.
 	Environment *EnvironmentClient
+	// Feature is the client for interacting with the Feature builders.
+	Feature *FeatureClient
 	// OutboxEvent is the client for interacting with the OutboxEvent builders.
 	OutboxEvent *OutboxEventClient
+	// PackageEntitlement is the client for interacting with the PackageEntitlement builders.
+	PackageEntitlement *PackageEntitlementClient
+	// Plan is the client for interacting with the Plan builders.
+	Plan *PlanClient
+	// Price is the client for interacting with the Price builders.
+	Price *PriceClient
+	// Product is the client for interacting with the Product builders.
+	Product *ProductClient
 	// PromotionalEntitlement is the client for interacting with the PromotionalEntitlement builders.
 	PromotionalEntitlement *PromotionalEntitlementClient
+	// SubscriptionAddon is the client for interacting with the SubscriptionAddon builders.
+	SubscriptionAddon *SubscriptionAddonClient
+	// SubscriptionPrice is the client for interacting with the SubscriptionPrice builders.
+	SubscriptionPrice *SubscriptionPriceClient
 	// SyncState is the client for interacting with the SyncState builders.
 	SyncState *SyncStateClient
 
@@ -160,11 +178,20 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
+	tx.Addon = NewAddonClient(tx.config)
+	tx.Coupon = NewCouponClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerSubscription = NewCustomerSubscriptionClient(tx.config)
 	tx.Environment = NewEnvironmentClient(tx.config)
+	tx.Feature = NewFeatureClient(tx.config)
 	tx.OutboxEvent = NewOutboxEventClient(tx.config)
+	tx.PackageEntitlement = NewPackageEntitlementClient(tx.config)
+	tx.Plan = NewPlanClient(tx.config)
+	tx.Price = NewPriceClient(tx.config)
+	tx.Product = NewProductClient(tx.config)
 	tx.PromotionalEntitlement = NewPromotionalEntitlementClient(tx.config)
+	tx.SubscriptionAddon = NewSubscriptionAddonClient(tx.config)
+	tx.SubscriptionPrice = NewSubscriptionPriceClient(tx.config)
 	tx.SyncState = NewSyncStateClient(tx.config)
 }
 

@@ -218,9 +218,11 @@ func TestSubscriptionSyncStates(t *testing.T) {
 		provision(t, s, s.Key, map[string]any{"customerId": "subbed"})
 		ctx := context.Background()
 		c := s.Store.Client.Customer.Query().Where(customer.CustomerID("subbed")).OnlyX(ctx)
+		s.LoadDemoCatalog()
+		plan := s.Store.Client.Plan.Query().FirstX(ctx)
 		err := store.WithTx(ctx, s.Store.Client, func(tx *ent.Tx) error {
 			sub, err := tx.CustomerSubscription.Create().SetEnvironmentID(c.EnvironmentID).SetCustomerID(c.ID).
-				SetRefID("sub-1").SetPlanRefID("plan-pro").SetPricingType(customersubscription.PricingTypePAID).
+				SetRefID("sub-1").SetPlanID(plan.ID).SetPricingType(customersubscription.PricingTypePAID).
 				SetStartDate(s.Clock.Now()).Save(ctx)
 			if err != nil {
 				return err

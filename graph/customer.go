@@ -13,6 +13,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // environmentOf returns the environment the request acts in: the API key's.
@@ -170,6 +171,39 @@ func provisioned(c *ent.Customer) *model.ProvisionedCustomer {
 		Customer:                     c,
 		SubscriptionDecisionStrategy: model.SubscriptionDecisionStrategySkippedSubscriptionCreation,
 		SubscriptionStrategyDecision: model.SubscriptionDecisionStrategySkippedSubscriptionCreation,
+	}
+}
+
+// provisionCustomer creates the customer and, when params are given, its
+// subscription in the same transaction (an unknown plan leaves no customer).
+func (r *Resolver) provisionCustomer(ctx context.Context, env uuid.UUID, in customers.CreateInput, params *model.ProvisionCustomerSubscriptionInput) (*model.ProvisionedCustomer, error) {
+	if params == nil {
+		c, err := r.CustomerService.Create(ctx, env, in)
+		if err != nil {
+			return nil, err
+		}
+		return provisioned(c), nil
+	}
+	var res *subscription.Result
+	c, err := r.CustomerService.CreateWith(ctx, env, in, func(ctx context.Context, tx *ent.Tx, c *ent.Customer) error {
+		var err error
+		res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, c, customerSubscriptionInput(c.CustomerID, params))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return provisionedWith(c, res), nil
+}
+
+// provisionedWith is the answer of provisionCustomer with subscriptionParams.
+func provisionedWith(c *ent.Customer, res *subscription.Result) *model.ProvisionedCustomer {
+	return &model.ProvisionedCustomer{
+		Customer:                     c,
+		Subscription:                 res.Subscription,
+		Entitlements:                 entitlementModels(res.Entitlements, c.CustomerID, res.Subscription.ResourceID),
+		SubscriptionDecisionStrategy: model.SubscriptionDecisionStrategyRequestedPlan,
+		SubscriptionStrategyDecision: model.SubscriptionDecisionStrategyRequestedPlan,
 	}
 }
 

@@ -163,10 +163,12 @@ func TestCustomerRelationFilters(t *testing.T) {
 			return uuid.MustParse(c.ID)
 		}
 		now := s.Clock.Now()
+		s.LoadDemoCatalog()
+		plan := s.Store.Client.Plan.Query().FirstX(ctx)
 		subIDs := map[string]string{}
 		mk := func(slug, ref string, status customersubscription.Status) {
 			sub, err := s.Store.Client.CustomerSubscription.Create().SetEnvironmentID(env).SetCustomerID(cust(slug)).
-				SetRefID(ref).SetStatus(status).SetStartDate(now).Save(ctx)
+				SetRefID(ref).SetPlanID(plan.ID).SetStatus(status).SetStartDate(now).Save(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,12 +5,18 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/stigg-selfhost/stiggql/ent/addon"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // This file says, per entity, which GraphQL filter and sort fields exist and
@@ -75,10 +81,151 @@ var subscriptionSpec = &nestquery.Spec{
 	IDColumn: customersubscription.FieldID,
 	Columns:  subscriptionColumns,
 	Custom: map[string]customFilter{
+		"status":         subscriptionStatus,
 		"customer":       parentFilter(plainCustomerSpec, customersubscription.FieldCustomerID),
 		"payingCustomer": parentFilter(plainCustomerSpec, customersubscription.FieldPayingCustomerID),
+		"plan":           parentFilter(planSpec, customersubscription.FieldPlanID),
 	},
 }
+
+// subscriptionQuerySpec is the subscriptions connection (Stigg's
+// SubscriptionQuery): customerId and productId are string comparisons on
+// the customer's and the product's refIds, as Stigg's SDKs send them.
+var subscriptionQuerySpec = &nestquery.Spec{
+	Name:     "subscription",
+	Table:    customersubscription.Table,
+	IDColumn: customersubscription.FieldID,
+	Columns: map[string]string{
+		"id":            customersubscription.FieldID,
+		"createdAt":     customersubscription.FieldCreatedAt,
+		"startDate":     customersubscription.FieldStartDate,
+		"environmentId": customersubscription.FieldEnvironmentID,
+		"resourceId":    customersubscription.FieldResourceID,
+		"status":        customersubscription.FieldStatus, // sorting only: the stored status
+		"customerId":    customersubscription.FieldCustomerID,
+	},
+	Custom: map[string]customFilter{
+		"status": subscriptionStatus,
+		"customerId": func(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+			return parentFilter(plainCustomerSpec, customersubscription.FieldCustomerID)(&model.CustomerFilter{CustomerID: cmp.(*model.StringFieldComparison)}, env)
+		},
+		"productId": func(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+			return parentFilter(planSpec, customersubscription.FieldPlanID)(&model.PlanFilter{ProductID: cmp.(*model.StringFieldComparison)}, env)
+		},
+	},
+}
+
+// subscriptionStatus filters on the effective status, computed from the
+// dates at the request's time: the same rule as the status field
+// (subscription.EffectiveStatus), in SQL.
+var subscriptionStatus = derivedEnum("status", func() map[string]func(*sql.Selector, nestquery.Env) *sql.Predicate {
+	m := map[string]func(*sql.Selector, nestquery.Env) *sql.Predicate{}
+	for _, st := range subscription.AllStatuses {
+		m[string(st)] = func(s *sql.Selector, env nestquery.Env) *sql.Predicate {
+			return subscription.StatusPredicate(st, env.Now)(s)
+		}
+	}
+	return m
+}())
+
+var productColumns = map[string]string{
+	"id":                    product.FieldID,
+	"refId":                 product.FieldRefID,
+	"displayName":           product.FieldDisplayName,
+	"description":           product.FieldDescription,
+	"environmentId":         product.FieldEnvironmentID,
+	"isDefaultProduct":      product.FieldIsDefaultProduct,
+	"multipleSubscriptions": product.FieldMultipleSubscriptions,
+	"createdAt":             product.FieldCreatedAt,
+	"updatedAt":             product.FieldUpdatedAt,
+}
+
+var productSpec = &nestquery.Spec{Name: "product", Table: product.Table, IDColumn: product.FieldID, Columns: productColumns}
+
+var featureSpec = &nestquery.Spec{Name: "feature", Table: feature.Table, IDColumn: feature.FieldID, Columns: map[string]string{
+	"id":            feature.FieldID,
+	"refId":         feature.FieldRefID,
+	"displayName":   feature.FieldDisplayName,
+	"description":   feature.FieldDescription,
+	"environmentId": feature.FieldEnvironmentID,
+	"featureType":   feature.FieldFeatureType,
+	"meterType":     feature.FieldMeterType,
+	"featureStatus": feature.FieldFeatureStatus,
+	"createdAt":     feature.FieldCreatedAt,
+	"updatedAt":     feature.FieldUpdatedAt,
+}}
+
+// packageColumns are the filter and sort fields plans and add-ons share
+// (the columns of PackageMixin have the same names in both tables).
+var packageColumns = map[string]string{
+	"id":            plan.FieldID,
+	"refId":         plan.FieldRefID,
+	"displayName":   plan.FieldDisplayName,
+	"description":   plan.FieldDescription,
+	"billingId":     plan.FieldBillingID,
+	"environmentId": plan.FieldEnvironmentID,
+	"pricingType":   plan.FieldPricingType,
+	"status":        plan.FieldStatus,
+	"versionNumber": plan.FieldVersionNumber,
+	"createdAt":     plan.FieldCreatedAt,
+	"updatedAt":     plan.FieldUpdatedAt,
+	"productId":     plan.FieldProductID, // sorting only; the filter compares refIds
+}
+
+// productRefFilter is a package's productId filter: a comparison on its
+// product's refId.
+func productRefFilter(fk string) customFilter {
+	return func(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+		return parentFilter(productSpec, fk)(&model.ProductFilter{RefID: cmp.(*model.StringFieldComparison)}, env)
+	}
+}
+
+// isLatest is always true: a reload updates a package in place.
+func isLatest(cmp any, _ nestquery.Env) (func(*sql.Selector), error) {
+	c := cmp.(*model.BooleanFieldComparison)
+	matches := true
+	if v, ok := c.Is.ValueOK(); ok && v != nil {
+		matches = *v
+	}
+	if v, ok := c.IsNot.ValueOK(); ok && v != nil {
+		matches = matches && !*v
+	}
+	if matches {
+		return nil, nil
+	}
+	return func(s *sql.Selector) { s.Where(sql.False()) }, nil
+}
+
+var planSpec = &nestquery.Spec{Name: "plan", Table: plan.Table, IDColumn: plan.FieldID, Columns: packageColumns,
+	Custom: map[string]customFilter{
+		"productId": productRefFilter(plan.FieldProductID),
+		"product":   parentFilter(productSpec, plan.FieldProductID),
+		"isLatest":  isLatest,
+	}}
+
+var addonSpec = &nestquery.Spec{Name: "addon", Table: addon.Table, IDColumn: addon.FieldID, Columns: packageColumns,
+	Custom: map[string]customFilter{
+		"productId": productRefFilter(addon.FieldProductID),
+		"isLatest":  isLatest,
+	}}
+
+var couponSpec = &nestquery.Spec{Name: "coupon", Table: coupon.Table, IDColumn: coupon.FieldID,
+	Columns: map[string]string{
+		"id":            coupon.FieldID,
+		"refId":         coupon.FieldRefID,
+		"name":          coupon.FieldName,
+		"description":   coupon.FieldDescription,
+		"billingId":     coupon.FieldBillingID,
+		"environmentId": coupon.FieldEnvironmentID,
+		"type":          coupon.FieldType,
+		"status":        coupon.FieldStatus,
+		"source":        coupon.FieldSource,
+		"createdAt":     coupon.FieldCreatedAt,
+		"updatedAt":     coupon.FieldUpdatedAt,
+	},
+	Relations: map[string]nestquery.Relation{
+		"customers": {Spec: plainCustomerSpec, ForeignKey: customer.FieldCouponID},
+	}}
 
 var promotionalEntitlementSpec = &nestquery.Spec{
 	Name:     "promotionalEntitlement",
@@ -206,7 +353,10 @@ func parentFilter(parent *nestquery.Spec, foreignKey string) customFilter {
 			return nil, err
 		}
 		return func(s *sql.Selector) {
-			sub := sql.Select(parent.IDColumn).From(sql.Table(parent.Table))
+			// The subquery takes the outer query's dialect, so that columns
+			// of filters nested in it are quoted for the right database.
+			d := sql.Dialect(s.Dialect())
+			sub := d.Select(parent.IDColumn).From(d.Table(parent.Table))
 			p(sub)
 			s.Where(sql.In(s.C(foreignKey), sub))
 		}, nil

@@ -32,13 +32,23 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Addon() AddonResolver
+	Coupon() CouponResolver
 	Customer() CustomerResolver
 	CustomerSubscription() CustomerSubscriptionResolver
 	Environment() EnvironmentResolver
+	Feature() FeatureResolver
 	Mutation() MutationResolver
+	PackageEntitlement() PackageEntitlementResolver
+	Plan() PlanResolver
+	Price() PriceResolver
+	Product() ProductResolver
 	PromotionalEntitlement() PromotionalEntitlementResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
+	SubscriptionAddon() SubscriptionAddonResolver
+	SubscriptionPrice() SubscriptionPriceResolver
+	SubscriptionQuery() SubscriptionQueryResolver
 }
 
 type DirectiveRoot struct {
@@ -1617,10 +1627,51 @@ type ComplexityRoot struct {
 	}
 }
 
+type AddonResolver interface {
+	BillingLinkURL(ctx context.Context, obj *ent.Addon) (*string, error)
+
+	Dependencies(ctx context.Context, obj *ent.Addon) ([]*ent.Addon, error)
+
+	DraftDetails(ctx context.Context, obj *ent.Addon) (*model.PackageDraftDetails, error)
+	DraftSummary(ctx context.Context, obj *ent.Addon) (*model.PackageDraftSummary, error)
+	Entitlements(ctx context.Context, obj *ent.Addon) ([]*ent.PackageEntitlement, error)
+	Environment(ctx context.Context, obj *ent.Addon) (*model.Environment, error)
+
+	HasSubscriptions(ctx context.Context, obj *ent.Addon) (bool, error)
+	HiddenFromWidgets(ctx context.Context, obj *ent.Addon) ([]model.WidgetType, error)
+
+	IsLatest(ctx context.Context, obj *ent.Addon) (*bool, error)
+
+	Offer(ctx context.Context, obj *ent.Addon) (*model.Offer, error)
+	OverageBillingPeriod(ctx context.Context, obj *ent.Addon) (*model.OverageBillingPeriod, error)
+	OveragePrices(ctx context.Context, obj *ent.Addon) ([]*ent.Price, error)
+	PackageEntitlements(ctx context.Context, obj *ent.Addon) ([]model.PackageEntitlementUnion, error)
+	Prices(ctx context.Context, obj *ent.Addon) ([]*ent.Price, error)
+	PricingType(ctx context.Context, obj *ent.Addon) (*model.PricingType, error)
+	Product(ctx context.Context, obj *ent.Addon) (*ent.Product, error)
+	ProductID(ctx context.Context, obj *ent.Addon) (*string, error)
+
+	Status(ctx context.Context, obj *ent.Addon) (model.PackageStatus, error)
+	SyncStates(ctx context.Context, obj *ent.Addon) ([]*model.SyncState, error)
+	Type(ctx context.Context, obj *ent.Addon) (string, error)
+}
+type CouponResolver interface {
+	AmountsOff(ctx context.Context, obj *ent.Coupon) ([]*model.Money, error)
+
+	Customers(ctx context.Context, obj *ent.Coupon) ([]*ent.Customer, error)
+
+	DurationInMonths(ctx context.Context, obj *ent.Coupon) (*float64, error)
+	Environment(ctx context.Context, obj *ent.Coupon) (*model.Environment, error)
+
+	Source(ctx context.Context, obj *ent.Coupon) (model.CouponSource, error)
+	Status(ctx context.Context, obj *ent.Coupon) (model.CouponStatus, error)
+	SyncStates(ctx context.Context, obj *ent.Coupon) ([]*model.SyncState, error)
+	Type(ctx context.Context, obj *ent.Coupon) (model.CouponType, error)
+}
 type CustomerResolver interface {
 	BillingCurrency(ctx context.Context, obj *ent.Customer) (*model.Currency, error)
 
-	Coupon(ctx context.Context, obj *ent.Customer) (*model.Coupon, error)
+	Coupon(ctx context.Context, obj *ent.Customer) (*ent.Coupon, error)
 
 	DefaultPaymentMethodType(ctx context.Context, obj *ent.Customer) (*model.PaymentMethodType, error)
 
@@ -1645,7 +1696,7 @@ type CustomerResolver interface {
 	TrialedPlans(ctx context.Context, obj *ent.Customer) ([]*model.TrialedPlan, error)
 }
 type CustomerSubscriptionResolver interface {
-	Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionAddon, error)
+	Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error)
 	BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 
 	BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error)
@@ -1657,6 +1708,8 @@ type CustomerSubscriptionResolver interface {
 	Coupon(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCoupon, error)
 	Coupons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionCoupon, error)
 
+	CurrentBillingPeriodEnd(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
+	CurrentBillingPeriodStart(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
 	Customer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error)
 	CustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 
@@ -1678,8 +1731,8 @@ type CustomerSubscriptionResolver interface {
 	PayingCustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 	PaymentCollection(ctx context.Context, obj *ent.CustomerSubscription) (model.PaymentCollection, error)
 	PaymentCollectionMethod(ctx context.Context, obj *ent.CustomerSubscription) (*model.PaymentCollectionMethod, error)
-	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*model.Plan, error)
-	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionPrice, error)
+	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error)
+	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error)
 	PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error)
 	RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
 	Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error)
@@ -1698,6 +1751,25 @@ type EnvironmentResolver interface {
 	APIKeys(ctx context.Context, obj *model.Environment) ([]*model.APIKey, error)
 
 	SigningToken(ctx context.Context, obj *model.Environment) (string, error)
+}
+type FeatureResolver interface {
+	Account(ctx context.Context, obj *ent.Feature) (*model.Account, error)
+
+	EnumConfiguration(ctx context.Context, obj *ent.Feature) ([]*model.EnumConfigurationEntity, error)
+	Environment(ctx context.Context, obj *ent.Feature) (*model.Environment, error)
+
+	FeatureStatus(ctx context.Context, obj *ent.Feature) (model.FeatureStatus, error)
+	FeatureType(ctx context.Context, obj *ent.Feature) (model.FeatureType, error)
+
+	HasEntitlements(ctx context.Context, obj *ent.Feature) (*bool, error)
+	HasMeter(ctx context.Context, obj *ent.Feature) (*bool, error)
+
+	Meter(ctx context.Context, obj *ent.Feature) (*model.Meter, error)
+	MeterType(ctx context.Context, obj *ent.Feature) (*model.MeterType, error)
+
+	UnitTransformation(ctx context.Context, obj *ent.Feature) (*model.UnitTransformation, error)
+
+	UsedEnumValues(ctx context.Context, obj *ent.Feature) ([]string, error)
 }
 type MutationResolver interface {
 	ProvisionCustomer(ctx context.Context, input model.ProvisionCustomerInput) (*model.ProvisionedCustomer, error)
@@ -1719,10 +1791,111 @@ type MutationResolver interface {
 	UpdateOneSubscription(ctx context.Context, input model.UpdateSubscriptionInput) (*ent.CustomerSubscription, error)
 	CancelSubscription(ctx context.Context, input model.SubscriptionCancellationInput) (*ent.CustomerSubscription, error)
 }
+type PackageEntitlementResolver interface {
+	Behavior(ctx context.Context, obj *ent.PackageEntitlement) (model.EntitlementBehavior, error)
+
+	Dependency(ctx context.Context, obj *ent.PackageEntitlement) (*model.FeatureDependency, error)
+	DependencyFeature(ctx context.Context, obj *ent.PackageEntitlement) (*ent.Feature, error)
+
+	Feature(ctx context.Context, obj *ent.PackageEntitlement) (*ent.Feature, error)
+	FeatureGroupIds(ctx context.Context, obj *ent.PackageEntitlement) ([]string, error)
+	FeatureGroups(ctx context.Context, obj *ent.PackageEntitlement) ([]*model.FeatureGroup, error)
+	FeatureID(ctx context.Context, obj *ent.PackageEntitlement) (string, error)
+
+	HiddenFromWidgets(ctx context.Context, obj *ent.PackageEntitlement) ([]model.WidgetType, error)
+
+	IsGranted(ctx context.Context, obj *ent.PackageEntitlement) (bool, error)
+	Meter(ctx context.Context, obj *ent.PackageEntitlement) (*model.Meter, error)
+	Order(ctx context.Context, obj *ent.PackageEntitlement) (*float64, error)
+	Package(ctx context.Context, obj *ent.PackageEntitlement) (*model.PackageDto, error)
+	PackageID(ctx context.Context, obj *ent.PackageEntitlement) (string, error)
+	ResetPeriod(ctx context.Context, obj *ent.PackageEntitlement) (*model.EntitlementResetPeriod, error)
+	ResetPeriodConfiguration(ctx context.Context, obj *ent.PackageEntitlement) (model.ResetPeriodConfiguration, error)
+}
+type PlanResolver interface {
+	AWSMarketplacePlanDimension(ctx context.Context, obj *ent.Plan) (*string, error)
+	BasePlan(ctx context.Context, obj *ent.Plan) (*ent.Plan, error)
+
+	BillingLinkURL(ctx context.Context, obj *ent.Plan) (*string, error)
+	CompatibleAddons(ctx context.Context, obj *ent.Plan) ([]*ent.Addon, error)
+	CompatiblePackageGroups(ctx context.Context, obj *ent.Plan) ([]*model.PlanCompatiblePackageGroups, error)
+
+	DefaultTrialConfig(ctx context.Context, obj *ent.Plan) (*model.DefaultTrialConfig, error)
+
+	DraftDetails(ctx context.Context, obj *ent.Plan) (*model.PackageDraftDetails, error)
+	DraftSummary(ctx context.Context, obj *ent.Plan) (*model.PackageDraftSummary, error)
+	Entitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error)
+	Environment(ctx context.Context, obj *ent.Plan) (*model.Environment, error)
+
+	HiddenFromWidgets(ctx context.Context, obj *ent.Plan) ([]model.WidgetType, error)
+
+	InheritedEntitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error)
+	InheritedPackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error)
+	IsLatest(ctx context.Context, obj *ent.Plan) (*bool, error)
+	IsParent(ctx context.Context, obj *ent.Plan) (bool, error)
+	MinimumSpend(ctx context.Context, obj *ent.Plan) ([]*model.MinimumSpend, error)
+	Offer(ctx context.Context, obj *ent.Plan) (*model.Offer, error)
+	OverageBillingPeriod(ctx context.Context, obj *ent.Plan) (*model.OverageBillingPeriod, error)
+	OveragePrices(ctx context.Context, obj *ent.Plan) ([]*ent.Price, error)
+	PackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error)
+	Prices(ctx context.Context, obj *ent.Plan) ([]*ent.Price, error)
+	PricingType(ctx context.Context, obj *ent.Plan) (*model.PricingType, error)
+	Product(ctx context.Context, obj *ent.Plan) (*ent.Product, error)
+	ProductID(ctx context.Context, obj *ent.Plan) (*string, error)
+
+	Status(ctx context.Context, obj *ent.Plan) (model.PackageStatus, error)
+	SyncStates(ctx context.Context, obj *ent.Plan) ([]*model.SyncState, error)
+	Type(ctx context.Context, obj *ent.Plan) (string, error)
+}
+type PriceResolver interface {
+	BillingCadence(ctx context.Context, obj *ent.Price) (model.BillingCadence, error)
+
+	BillingModel(ctx context.Context, obj *ent.Price) (model.BillingModel, error)
+	BillingPeriod(ctx context.Context, obj *ent.Price) (model.BillingPeriod, error)
+
+	CreditGrantCadence(ctx context.Context, obj *ent.Price) (*model.CreditGrantCadence, error)
+	CreditRate(ctx context.Context, obj *ent.Price) (*model.CreditRate, error)
+	CrmID(ctx context.Context, obj *ent.Price) (*string, error)
+	CrmLinkURL(ctx context.Context, obj *ent.Price) (*string, error)
+	CustomCurrency(ctx context.Context, obj *ent.Price) (*model.CustomCurrency, error)
+
+	Feature(ctx context.Context, obj *ent.Price) (*ent.Feature, error)
+	FeatureID(ctx context.Context, obj *ent.Price) (*string, error)
+
+	IsOverridePrice(ctx context.Context, obj *ent.Price) (bool, error)
+
+	Package(ctx context.Context, obj *ent.Price) (*model.PackageDto, error)
+	PackageID(ctx context.Context, obj *ent.Price) (*string, error)
+	Price(ctx context.Context, obj *ent.Price) (*model.Money, error)
+	ResetPeriod(ctx context.Context, obj *ent.Price) (*model.EntitlementResetPeriod, error)
+	ResetPeriodConfiguration(ctx context.Context, obj *ent.Price) (model.ResetPeriodConfiguration, error)
+	Tiers(ctx context.Context, obj *ent.Price) ([]*model.PriceTier, error)
+	TiersMode(ctx context.Context, obj *ent.Price) (*model.TiersMode, error)
+	TopUpCustomCurrencyID(ctx context.Context, obj *ent.Price) (*string, error)
+	UsedInSubscriptions(ctx context.Context, obj *ent.Price) (*bool, error)
+}
+type ProductResolver interface {
+	Addons(ctx context.Context, obj *ent.Product) ([]*ent.Addon, error)
+	AutoCancellationRules(ctx context.Context, obj *ent.Product) ([]*model.AutoCancellationRule, error)
+	AWSMarketplaceProductCode(ctx context.Context, obj *ent.Product) (*string, error)
+	AWSMarketplaceProductID(ctx context.Context, obj *ent.Product) (*string, error)
+
+	DowngradePlan(ctx context.Context, obj *ent.Product) (*ent.Plan, error)
+	Environment(ctx context.Context, obj *ent.Product) (*model.Environment, error)
+
+	HasSubscriptions(ctx context.Context, obj *ent.Product) (bool, error)
+
+	Plans(ctx context.Context, obj *ent.Product) ([]*ent.Plan, error)
+	ProductSettings(ctx context.Context, obj *ent.Product) (*model.ProductSettings, error)
+
+	Status(ctx context.Context, obj *ent.Product) (model.ProductStatus, error)
+	SubscriptionStartPlan(ctx context.Context, obj *ent.Product) (*ent.Plan, error)
+	SubscriptionUpdateUsageResetCutoffRule(ctx context.Context, obj *ent.Product) (*model.SubscriptionUpdateUsageResetCutoffRule, error)
+}
 type PromotionalEntitlementResolver interface {
 	Customer(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Customer, error)
 
-	Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.Feature, error)
+	Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Feature, error)
 	FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error)
 	FeatureGroups(ctx context.Context, obj *ent.PromotionalEntitlement) ([]*model.FeatureGroup, error)
 	FeatureID(ctx context.Context, obj *ent.PromotionalEntitlement) (uuid.UUID, error)
@@ -1751,6 +1924,79 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	CustomerUpdated(ctx context.Context, customerID *string) (<-chan *ent.Customer, error)
+}
+type SubscriptionAddonResolver interface {
+	Addon(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.Addon, error)
+	AddonID(ctx context.Context, obj *ent.SubscriptionAddon) (string, error)
+
+	Price(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.Price, error)
+
+	Subscription(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.CustomerSubscription, error)
+}
+type SubscriptionPriceResolver interface {
+	BillingModel(ctx context.Context, obj *ent.SubscriptionPrice) (*model.BillingModel, error)
+
+	CreditGrantCadence(ctx context.Context, obj *ent.SubscriptionPrice) (*model.CreditGrantCadence, error)
+	CreditRate(ctx context.Context, obj *ent.SubscriptionPrice) (*model.CreditRate, error)
+	CreditsQuantity(ctx context.Context, obj *ent.SubscriptionPrice) (*float64, error)
+
+	FeatureID(ctx context.Context, obj *ent.SubscriptionPrice) (*string, error)
+	HasSoftLimit(ctx context.Context, obj *ent.SubscriptionPrice) (*bool, error)
+
+	NextGrantDate(ctx context.Context, obj *ent.SubscriptionPrice) (*time.Time, error)
+	Price(ctx context.Context, obj *ent.SubscriptionPrice) (*ent.Price, error)
+	Subscription(ctx context.Context, obj *ent.SubscriptionPrice) (*ent.CustomerSubscription, error)
+	SubscriptionID(ctx context.Context, obj *ent.SubscriptionPrice) (string, error)
+	TopUpCustomCurrencyID(ctx context.Context, obj *ent.SubscriptionPrice) (*string, error)
+}
+type SubscriptionQueryResolver interface {
+	Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error)
+	BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+
+	BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error)
+	BillingSyncError(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+	Budget(ctx context.Context, obj *ent.CustomerSubscription) (*model.BudgetConfiguration, error)
+	BudgetExceeded(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error)
+	CancelReason(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCancelReason, error)
+
+	Coupon(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCoupon, error)
+	Coupons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionCoupon, error)
+
+	CurrentBillingPeriodEnd(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
+	CurrentBillingPeriodStart(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error)
+	Customer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error)
+	CustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+
+	Entitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]model.SubscriptionEntitlementUnion, error)
+	Environment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Environment, error)
+
+	Experiment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Experiment, error)
+	ExperimentInfo(ctx context.Context, obj *ent.CustomerSubscription) (*model.ExperimentInfo, error)
+	FreeItems(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.FreeSubscriptionItem, error)
+
+	LastUsageInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error)
+	LatestInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error)
+	MinimumSpend(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionMinimumSpend, error)
+	OldBillingID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+	PayingCustomer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error)
+	PayingCustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+	PaymentCollection(ctx context.Context, obj *ent.CustomerSubscription) (model.PaymentCollection, error)
+	PaymentCollectionMethod(ctx context.Context, obj *ent.CustomerSubscription) (*model.PaymentCollectionMethod, error)
+	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error)
+	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error)
+	PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error)
+	RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
+	Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error)
+	ResourceID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
+
+	ScheduledUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionScheduledUpdate, error)
+
+	Status(ctx context.Context, obj *ent.CustomerSubscription) (model.SubscriptionStatus, error)
+	SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error)
+	SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
+	SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error)
+	TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error)
+	TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -18938,7 +19184,7 @@ func (ec *executionContext) fieldContext_AdditionalMetaDataChange_changeType(_ c
 	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18961,7 +19207,7 @@ func (ec *executionContext) fieldContext_Addon_additionalMetaData(_ context.Cont
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18984,7 +19230,7 @@ func (ec *executionContext) fieldContext_Addon_billingId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18993,7 +19239,7 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 			return ec.fieldContext_Addon_billingLinkUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingLinkURL, nil
+			return ec.Resolvers.Addon().BillingLinkURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -19004,10 +19250,10 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19019,8 +19265,8 @@ func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19030,7 +19276,7 @@ func (ec *executionContext) fieldContext_Addon_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19039,11 +19285,11 @@ func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graph
 			return ec.fieldContext_Addon_dependencies(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dependencies, nil
+			return ec.Resolvers.Addon().Dependencies(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19053,8 +19299,8 @@ func (ec *executionContext) fieldContext_Addon_dependencies(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -19062,7 +19308,7 @@ func (ec *executionContext) fieldContext_Addon_dependencies(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_description(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_description(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19085,7 +19331,7 @@ func (ec *executionContext) fieldContext_Addon_description(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19108,7 +19354,7 @@ func (ec *executionContext) fieldContext_Addon_displayName(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19117,7 +19363,7 @@ func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graph
 			return ec.fieldContext_Addon_draftDetails(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftDetails, nil
+			return ec.Resolvers.Addon().DraftDetails(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftDetails) graphql.Marshaler {
@@ -19131,8 +19377,8 @@ func (ec *executionContext) fieldContext_Addon_draftDetails(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftDetails(ctx, field)
 		},
@@ -19140,7 +19386,7 @@ func (ec *executionContext) fieldContext_Addon_draftDetails(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_draftSummary(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_draftSummary(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19149,7 +19395,7 @@ func (ec *executionContext) _Addon_draftSummary(ctx context.Context, field graph
 			return ec.fieldContext_Addon_draftSummary(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftSummary, nil
+			return ec.Resolvers.Addon().DraftSummary(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftSummary) graphql.Marshaler {
@@ -19163,8 +19409,8 @@ func (ec *executionContext) fieldContext_Addon_draftSummary(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftSummary(ctx, field)
 		},
@@ -19172,7 +19418,7 @@ func (ec *executionContext) fieldContext_Addon_draftSummary(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19181,11 +19427,11 @@ func (ec *executionContext) _Addon_entitlements(ctx context.Context, field graph
 			return ec.fieldContext_Addon_entitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entitlements, nil
+			return ec.Resolvers.Addon().Entitlements(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19195,8 +19441,8 @@ func (ec *executionContext) fieldContext_Addon_entitlements(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageEntitlement(ctx, field)
 		},
@@ -19204,7 +19450,7 @@ func (ec *executionContext) fieldContext_Addon_entitlements(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_environment(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19213,7 +19459,7 @@ func (ec *executionContext) _Addon_environment(ctx context.Context, field graphq
 			return ec.fieldContext_Addon_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Addon().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -19227,8 +19473,8 @@ func (ec *executionContext) fieldContext_Addon_environment(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -19236,7 +19482,7 @@ func (ec *executionContext) fieldContext_Addon_environment(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19259,7 +19505,7 @@ func (ec *executionContext) fieldContext_Addon_environmentId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19268,7 +19514,7 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 			return ec.fieldContext_Addon_hasSubscriptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasSubscriptions, nil
+			return ec.Resolvers.Addon().HasSubscriptions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -19279,10 +19525,10 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19291,7 +19537,7 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 			return ec.fieldContext_Addon_hiddenFromWidgets(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HiddenFromWidgets, nil
+			return ec.Resolvers.Addon().HiddenFromWidgets(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.WidgetType) graphql.Marshaler {
@@ -19302,10 +19548,10 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19328,7 +19574,7 @@ func (ec *executionContext) fieldContext_Addon_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19337,7 +19583,7 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 			return ec.fieldContext_Addon_isLatest(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsLatest, nil
+			return ec.Resolvers.Addon().IsLatest(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -19348,10 +19594,10 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Addon_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19374,7 +19620,7 @@ func (ec *executionContext) fieldContext_Addon_maxQuantity(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19383,7 +19629,7 @@ func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Addon_offer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Offer, nil
+			return ec.Resolvers.Addon().Offer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Offer) graphql.Marshaler {
@@ -19397,8 +19643,8 @@ func (ec *executionContext) fieldContext_Addon_offer(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Offer(ctx, field)
 		},
@@ -19406,7 +19652,7 @@ func (ec *executionContext) fieldContext_Addon_offer(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19415,7 +19661,7 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 			return ec.fieldContext_Addon_overageBillingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OverageBillingPeriod, nil
+			return ec.Resolvers.Addon().OverageBillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OverageBillingPeriod) graphql.Marshaler {
@@ -19426,10 +19672,10 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Addon_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19438,11 +19684,11 @@ func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field grap
 			return ec.fieldContext_Addon_overagePrices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OveragePrices, nil
+			return ec.Resolvers.Addon().OveragePrices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19452,8 +19698,8 @@ func (ec *executionContext) fieldContext_Addon_overagePrices(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -19461,7 +19707,7 @@ func (ec *executionContext) fieldContext_Addon_overagePrices(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19470,7 +19716,7 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 			return ec.fieldContext_Addon_packageEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageEntitlements, nil
+			return ec.Resolvers.Addon().PackageEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.PackageEntitlementUnion) graphql.Marshaler {
@@ -19481,10 +19727,10 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Addon_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19493,11 +19739,11 @@ func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Addon_prices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Prices, nil
+			return ec.Resolvers.Addon().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19507,8 +19753,8 @@ func (ec *executionContext) fieldContext_Addon_prices(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -19516,7 +19762,7 @@ func (ec *executionContext) fieldContext_Addon_prices(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19525,7 +19771,7 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 			return ec.fieldContext_Addon_pricingType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PricingType, nil
+			return ec.Resolvers.Addon().PricingType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PricingType) graphql.Marshaler {
@@ -19536,10 +19782,10 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19548,11 +19794,11 @@ func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Addon_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product, nil
+			return ec.Resolvers.Addon().Product(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19562,8 +19808,8 @@ func (ec *executionContext) fieldContext_Addon_product(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -19571,7 +19817,7 @@ func (ec *executionContext) fieldContext_Addon_product(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19580,7 +19826,7 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 			return ec.fieldContext_Addon_productId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ProductID, nil
+			return ec.Resolvers.Addon().ProductID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -19591,10 +19837,10 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19617,7 +19863,7 @@ func (ec *executionContext) fieldContext_Addon_refId(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19626,7 +19872,7 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Addon_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Addon().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PackageStatus) graphql.Marshaler {
@@ -19637,10 +19883,10 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Addon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19649,7 +19895,7 @@ func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql
 			return ec.fieldContext_Addon_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.Addon().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -19663,8 +19909,8 @@ func (ec *executionContext) fieldContext_Addon_syncStates(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Addon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -19672,7 +19918,7 @@ func (ec *executionContext) fieldContext_Addon_syncStates(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19681,7 +19927,7 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Addon_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Addon().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -19692,10 +19938,10 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Addon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19707,8 +19953,8 @@ func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19718,7 +19964,7 @@ func (ec *executionContext) fieldContext_Addon_updatedAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.Addon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -19886,8 +20132,8 @@ func (ec *executionContext) _AddonDependencyChange_after(ctx context.Context, fi
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19918,8 +20164,8 @@ func (ec *executionContext) _AddonDependencyChange_before(ctx context.Context, f
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -19996,8 +20242,8 @@ func (ec *executionContext) _AddonEdge_node(ctx context.Context, field graphql.C
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20580,8 +20826,8 @@ func (ec *executionContext) _AutoCancellationRule_sourcePlan(ctx context.Context
 			return obj.SourcePlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20612,8 +20858,8 @@ func (ec *executionContext) _AutoCancellationRule_targetPlan(ctx context.Context
 			return obj.TargetPlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -20667,8 +20913,8 @@ func (ec *executionContext) _BasePlanChange_after(ctx context.Context, field gra
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -20699,8 +20945,8 @@ func (ec *executionContext) _BasePlanChange_before(ctx context.Context, field gr
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -21087,7 +21333,7 @@ func (ec *executionContext) fieldContext_BudgetConfiguration_limit(_ context.Con
 	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21110,7 +21356,7 @@ func (ec *executionContext) fieldContext_Coupon_additionalMetaData(_ context.Con
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21119,7 +21365,7 @@ func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphq
 			return ec.fieldContext_Coupon_amountsOff(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AmountsOff, nil
+			return ec.Resolvers.Coupon().AmountsOff(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.Money) graphql.Marshaler {
@@ -21133,8 +21379,8 @@ func (ec *executionContext) fieldContext_Coupon_amountsOff(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -21142,7 +21388,7 @@ func (ec *executionContext) fieldContext_Coupon_amountsOff(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21165,7 +21411,7 @@ func (ec *executionContext) fieldContext_Coupon_billingId(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21188,7 +21434,7 @@ func (ec *executionContext) fieldContext_Coupon_billingLinkUrl(_ context.Context
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21211,7 +21457,7 @@ func (ec *executionContext) fieldContext_Coupon_createdAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21220,7 +21466,7 @@ func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql
 			return ec.fieldContext_Coupon_customers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Customers, nil
+			return ec.Resolvers.Coupon().Customers(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
@@ -21234,8 +21480,8 @@ func (ec *executionContext) fieldContext_Coupon_customers(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -21243,7 +21489,7 @@ func (ec *executionContext) fieldContext_Coupon_customers(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_description(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_description(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21266,7 +21512,7 @@ func (ec *executionContext) fieldContext_Coupon_description(_ context.Context, f
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21289,7 +21535,7 @@ func (ec *executionContext) fieldContext_Coupon_discountValue(_ context.Context,
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21298,7 +21544,7 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 			return ec.fieldContext_Coupon_durationInMonths(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DurationInMonths, nil
+			return ec.Resolvers.Coupon().DurationInMonths(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -21309,10 +21555,10 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21321,7 +21567,7 @@ func (ec *executionContext) _Coupon_environment(ctx context.Context, field graph
 			return ec.fieldContext_Coupon_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Coupon().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -21335,8 +21581,8 @@ func (ec *executionContext) fieldContext_Coupon_environment(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -21344,7 +21590,7 @@ func (ec *executionContext) fieldContext_Coupon_environment(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21367,7 +21613,7 @@ func (ec *executionContext) fieldContext_Coupon_environmentId(_ context.Context,
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21390,7 +21636,7 @@ func (ec *executionContext) fieldContext_Coupon_id(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21413,7 +21659,7 @@ func (ec *executionContext) fieldContext_Coupon_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21436,7 +21682,7 @@ func (ec *executionContext) fieldContext_Coupon_percentOff(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21459,7 +21705,7 @@ func (ec *executionContext) fieldContext_Coupon_refId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21468,7 +21714,7 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Coupon_source(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
+			return ec.Resolvers.Coupon().Source(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CouponSource) graphql.Marshaler {
@@ -21479,10 +21725,10 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type CouponSource does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponSource does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21491,7 +21737,7 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Coupon_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Coupon().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CouponStatus) graphql.Marshaler {
@@ -21502,10 +21748,10 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type CouponStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21514,7 +21760,7 @@ func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphq
 			return ec.fieldContext_Coupon_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.Coupon().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -21528,8 +21774,8 @@ func (ec *executionContext) fieldContext_Coupon_syncStates(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Coupon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -21537,7 +21783,7 @@ func (ec *executionContext) fieldContext_Coupon_syncStates(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21546,7 +21792,7 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Coupon_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Coupon().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.CouponType) graphql.Marshaler {
@@ -21557,10 +21803,10 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type CouponType does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponType does not have child fields"))
 }
 
-func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Coupon) (ret graphql.Marshaler) {
+func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21728,8 +21974,8 @@ func (ec *executionContext) _CouponEdge_node(ctx context.Context, field graphql.
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
-			return ec.marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx, selections, v)
 		},
 		true,
 		true,
@@ -22445,8 +22691,8 @@ func (ec *executionContext) _Customer_coupon(ctx context.Context, field graphql.
 			return ec.Resolvers.Customer().Coupon(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
-			return ec.marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
+			return ec.marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -23659,8 +23905,8 @@ func (ec *executionContext) _CustomerSubscription_addons(ctx context.Context, fi
 			return ec.Resolvers.CustomerSubscription().Addons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionAddon) graphql.Marshaler {
-			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionAddon) graphql.Marshaler {
+			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -24037,7 +24283,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 			return ec.fieldContext_CustomerSubscription_currentBillingPeriodEnd(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodEnd, nil
+			return ec.Resolvers.CustomerSubscription().CurrentBillingPeriodEnd(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -24048,7 +24294,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24060,7 +24306,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 			return ec.fieldContext_CustomerSubscription_currentBillingPeriodStart(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodStart, nil
+			return ec.Resolvers.CustomerSubscription().CurrentBillingPeriodStart(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -24071,7 +24317,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24682,8 +24928,8 @@ func (ec *executionContext) _CustomerSubscription_plan(ctx context.Context, fiel
 			return ec.Resolvers.CustomerSubscription().Plan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -24714,8 +24960,8 @@ func (ec *executionContext) _CustomerSubscription_prices(ctx context.Context, fi
 			return ec.Resolvers.CustomerSubscription().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionPrice) graphql.Marshaler {
-			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionPrice) graphql.Marshaler {
+			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27505,8 +27751,8 @@ func (ec *executionContext) _Experiment_product(ctx context.Context, field graph
 			return obj.Product, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27741,7 +27987,7 @@ func (ec *executionContext) fieldContext_Experiment_variantPercentage(_ context.
 	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27750,7 +27996,7 @@ func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.
 			return ec.fieldContext_Feature_account(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Account, nil
+			return ec.Resolvers.Feature().Account(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Account) graphql.Marshaler {
@@ -27764,8 +28010,8 @@ func (ec *executionContext) fieldContext_Feature_account(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Account(ctx, field)
 		},
@@ -27773,7 +28019,7 @@ func (ec *executionContext) fieldContext_Feature_account(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27796,7 +28042,7 @@ func (ec *executionContext) fieldContext_Feature_additionalMetaData(_ context.Co
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27808,8 +28054,8 @@ func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphq
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27819,7 +28065,7 @@ func (ec *executionContext) fieldContext_Feature_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27842,7 +28088,7 @@ func (ec *executionContext) fieldContext_Feature_description(_ context.Context, 
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27865,7 +28111,7 @@ func (ec *executionContext) fieldContext_Feature_displayName(_ context.Context, 
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27874,7 +28120,7 @@ func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, fiel
 			return ec.fieldContext_Feature_enumConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.EnumConfiguration, nil
+			return ec.Resolvers.Feature().EnumConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.EnumConfigurationEntity) graphql.Marshaler {
@@ -27888,8 +28134,8 @@ func (ec *executionContext) fieldContext_Feature_enumConfiguration(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_EnumConfigurationEntity(ctx, field)
 		},
@@ -27897,7 +28143,7 @@ func (ec *executionContext) fieldContext_Feature_enumConfiguration(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_environment(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27906,7 +28152,7 @@ func (ec *executionContext) _Feature_environment(ctx context.Context, field grap
 			return ec.fieldContext_Feature_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Feature().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -27920,8 +28166,8 @@ func (ec *executionContext) fieldContext_Feature_environment(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -27929,7 +28175,7 @@ func (ec *executionContext) fieldContext_Feature_environment(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27952,7 +28198,7 @@ func (ec *executionContext) fieldContext_Feature_environmentId(_ context.Context
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27961,7 +28207,7 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 			return ec.fieldContext_Feature_featureStatus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureStatus, nil
+			return ec.Resolvers.Feature().FeatureStatus(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.FeatureStatus) graphql.Marshaler {
@@ -27972,10 +28218,10 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type FeatureStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -27984,7 +28230,7 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 			return ec.fieldContext_Feature_featureType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureType, nil
+			return ec.Resolvers.Feature().FeatureType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.FeatureType) graphql.Marshaler {
@@ -27995,10 +28241,10 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureType does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28021,7 +28267,7 @@ func (ec *executionContext) fieldContext_Feature_featureUnits(_ context.Context,
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28044,7 +28290,7 @@ func (ec *executionContext) fieldContext_Feature_featureUnitsPlural(_ context.Co
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28053,7 +28299,7 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 			return ec.fieldContext_Feature_hasEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasEntitlements, nil
+			return ec.Resolvers.Feature().HasEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -28064,10 +28310,10 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28076,7 +28322,7 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 			return ec.fieldContext_Feature_hasMeter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasMeter, nil
+			return ec.Resolvers.Feature().HasMeter(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -28087,10 +28333,10 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasMeter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28113,7 +28359,7 @@ func (ec *executionContext) fieldContext_Feature_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28122,7 +28368,7 @@ func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Feature_meter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Meter, nil
+			return ec.Resolvers.Feature().Meter(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Meter) graphql.Marshaler {
@@ -28136,8 +28382,8 @@ func (ec *executionContext) fieldContext_Feature_meter(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Meter(ctx, field)
 		},
@@ -28145,7 +28391,7 @@ func (ec *executionContext) fieldContext_Feature_meter(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28154,7 +28400,7 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 			return ec.fieldContext_Feature_meterType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MeterType, nil
+			return ec.Resolvers.Feature().MeterType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MeterType) graphql.Marshaler {
@@ -28165,10 +28411,10 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type MeterType does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28191,7 +28437,7 @@ func (ec *executionContext) fieldContext_Feature_refId(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28200,7 +28446,7 @@ func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, fie
 			return ec.fieldContext_Feature_unitTransformation(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UnitTransformation, nil
+			return ec.Resolvers.Feature().UnitTransformation(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UnitTransformation) graphql.Marshaler {
@@ -28214,8 +28460,8 @@ func (ec *executionContext) fieldContext_Feature_unitTransformation(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "Feature",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UnitTransformation(ctx, field)
 		},
@@ -28223,7 +28469,7 @@ func (ec *executionContext) fieldContext_Feature_unitTransformation(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28246,7 +28492,7 @@ func (ec *executionContext) fieldContext_Feature_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *model.Feature) (ret graphql.Marshaler) {
+func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -28255,7 +28501,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 			return ec.fieldContext_Feature_usedEnumValues(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UsedEnumValues, nil
+			return ec.Resolvers.Feature().UsedEnumValues(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -28266,7 +28512,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Feature_usedEnumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeatureConnection) (ret graphql.Marshaler) {
@@ -28529,8 +28775,8 @@ func (ec *executionContext) _FeatureEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -29108,8 +29354,8 @@ func (ec *executionContext) _FeatureGroup_features(ctx context.Context, field gr
 			return obj.Features, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeatureᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32452,8 +32698,8 @@ func (ec *executionContext) _PackageCreditEntitlement_dependencyFeature(ctx cont
 			return obj.DependencyFeature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32856,8 +33102,8 @@ func (ec *executionContext) _PackageDraftDetails_affectedChildPlans(ctx context.
 			return obj.AffectedChildPlans, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -32920,8 +33166,8 @@ func (ec *executionContext) _PackageDraftDetails_childPlansWithDraft(ctx context
 			return obj.ChildPlansWithDraft, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33462,8 +33708,8 @@ func (ec *executionContext) _PackageDto_overagePrices(ctx context.Context, field
 			return obj.OveragePrices, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33494,8 +33740,8 @@ func (ec *executionContext) _PackageDto_prices(ctx context.Context, field graphq
 			return obj.Prices, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33707,7 +33953,7 @@ func (ec *executionContext) fieldContext_PackageDto_versionNumber(_ context.Cont
 	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33716,7 +33962,7 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 			return ec.fieldContext_PackageEntitlement_behavior(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Behavior, nil
+			return ec.Resolvers.PackageEntitlement().Behavior(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.EntitlementBehavior) graphql.Marshaler {
@@ -33727,10 +33973,10 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementBehavior does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33742,8 +33988,8 @@ func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, f
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33753,7 +33999,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_createdAt(_ context.
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33762,7 +34008,7 @@ func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, 
 			return ec.fieldContext_PackageEntitlement_dependency(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dependency, nil
+			return ec.Resolvers.PackageEntitlement().Dependency(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.FeatureDependency) graphql.Marshaler {
@@ -33776,8 +34022,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependency(_ context
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FeatureDependency(ctx, field)
 		},
@@ -33785,7 +34031,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependency(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_dependencyFeature(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_dependencyFeature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33794,11 +34040,11 @@ func (ec *executionContext) _PackageEntitlement_dependencyFeature(ctx context.Co
 			return ec.fieldContext_PackageEntitlement_dependencyFeature(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DependencyFeature, nil
+			return ec.Resolvers.PackageEntitlement().DependencyFeature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -33808,8 +34054,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependencyFeature(_ 
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
@@ -33817,7 +34063,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_dependencyFeature(_ 
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33840,7 +34086,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_description(_ contex
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33863,7 +34109,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_displayNameOverride(
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33886,7 +34132,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_enumValues(_ context
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33909,7 +34155,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_environmentId(_ cont
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33918,11 +34164,11 @@ func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, fie
 			return ec.fieldContext_PackageEntitlement_feature(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feature, nil
+			return ec.Resolvers.PackageEntitlement().Feature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -33932,8 +34178,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_feature(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
@@ -33941,7 +34187,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_feature(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33950,7 +34196,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 			return ec.fieldContext_PackageEntitlement_featureGroupIds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureGroupIds, nil
+			return ec.Resolvers.PackageEntitlement().FeatureGroupIds(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -33961,10 +34207,10 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -33973,7 +34219,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Contex
 			return ec.fieldContext_PackageEntitlement_featureGroups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureGroups, nil
+			return ec.Resolvers.PackageEntitlement().FeatureGroups(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.FeatureGroup) graphql.Marshaler {
@@ -33987,8 +34233,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_featureGroups(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FeatureGroup(ctx, field)
 		},
@@ -33996,7 +34242,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_featureGroups(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34005,7 +34251,7 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 			return ec.fieldContext_PackageEntitlement_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return ec.Resolvers.PackageEntitlement().FeatureID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -34016,10 +34262,10 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34031,8 +34277,8 @@ func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context
 			return obj.HasSoftLimit, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34042,7 +34288,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_hasSoftLimit(_ conte
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34054,8 +34300,8 @@ func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Co
 			return obj.HasUnlimitedUsage, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34065,7 +34311,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_hasUnlimitedUsage(_ 
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34074,7 +34320,7 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 			return ec.fieldContext_PackageEntitlement_hiddenFromWidgets(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HiddenFromWidgets, nil
+			return ec.Resolvers.PackageEntitlement().HiddenFromWidgets(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.WidgetType) graphql.Marshaler {
@@ -34085,10 +34331,10 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34111,7 +34357,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_id(_ context.Context
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34123,8 +34369,8 @@ func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, fi
 			return obj.IsCustom, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34134,7 +34380,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_isCustom(_ context.C
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34143,7 +34389,7 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 			return ec.fieldContext_PackageEntitlement_isGranted(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsGranted, nil
+			return ec.Resolvers.PackageEntitlement().IsGranted(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -34154,10 +34400,10 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34166,7 +34412,7 @@ func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field
 			return ec.fieldContext_PackageEntitlement_meter(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Meter, nil
+			return ec.Resolvers.PackageEntitlement().Meter(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Meter) graphql.Marshaler {
@@ -34180,8 +34426,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_meter(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Meter(ctx, field)
 		},
@@ -34189,7 +34435,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_meter(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34198,7 +34444,7 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 			return ec.fieldContext_PackageEntitlement_order(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Order, nil
+			return ec.Resolvers.PackageEntitlement().Order(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -34209,10 +34455,10 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34221,7 +34467,7 @@ func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, fie
 			return ec.fieldContext_PackageEntitlement_package(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Package, nil
+			return ec.Resolvers.PackageEntitlement().Package(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDto) graphql.Marshaler {
@@ -34235,8 +34481,8 @@ func (ec *executionContext) fieldContext_PackageEntitlement_package(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "PackageEntitlement",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDto(ctx, field)
 		},
@@ -34244,7 +34490,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_package(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34253,7 +34499,7 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 			return ec.fieldContext_PackageEntitlement_packageId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageID, nil
+			return ec.Resolvers.PackageEntitlement().PackageID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -34264,10 +34510,10 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34276,7 +34522,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 			return ec.fieldContext_PackageEntitlement_resetPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriod, nil
+			return ec.Resolvers.PackageEntitlement().ResetPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EntitlementResetPeriod) graphql.Marshaler {
@@ -34287,10 +34533,10 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34299,7 +34545,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 			return ec.fieldContext_PackageEntitlement_resetPeriodConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriodConfiguration, nil
+			return ec.Resolvers.PackageEntitlement().ResetPeriodConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ResetPeriodConfiguration) graphql.Marshaler {
@@ -34310,10 +34556,10 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34325,8 +34571,8 @@ func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, f
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34336,7 +34582,7 @@ func (ec *executionContext) fieldContext_PackageEntitlement_updatedAt(_ context.
 	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlement) (ret graphql.Marshaler) {
+func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34371,8 +34617,8 @@ func (ec *executionContext) _PackageEntitlementChange_after(ctx context.Context,
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34403,8 +34649,8 @@ func (ec *executionContext) _PackageEntitlementChange_before(ctx context.Context
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34536,8 +34782,8 @@ func (ec *executionContext) _PackageFeatureEntitlement_dependencyFeature(ctx con
 			return obj.DependencyFeature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -34660,8 +34906,8 @@ func (ec *executionContext) _PackageFeatureEntitlement_feature(ctx context.Conte
 			return obj.Feature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -35197,8 +35443,8 @@ func (ec *executionContext) _PackageGroup_addons(ctx context.Context, field grap
 			return obj.Addons, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35367,8 +35613,8 @@ func (ec *executionContext) _PackageGroup_product(ctx context.Context, field gra
 			return obj.Product, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -35491,8 +35737,8 @@ func (ec *executionContext) _PackagePriceChange_after(ctx context.Context, field
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35523,8 +35769,8 @@ func (ec *executionContext) _PackagePriceChange_before(ctx context.Context, fiel
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35658,7 +35904,7 @@ func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35681,7 +35927,7 @@ func (ec *executionContext) fieldContext_Plan_additionalMetaData(_ context.Conte
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35690,7 +35936,7 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 			return ec.fieldContext_Plan_awsMarketplacePlanDimension(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AWSMarketplacePlanDimension, nil
+			return ec.Resolvers.Plan().AWSMarketplacePlanDimension(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -35701,10 +35947,10 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Plan_awsMarketplacePlanDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35713,11 +35959,11 @@ func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_basePlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BasePlan, nil
+			return ec.Resolvers.Plan().BasePlan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35727,8 +35973,8 @@ func (ec *executionContext) fieldContext_Plan_basePlan(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -35736,7 +35982,7 @@ func (ec *executionContext) fieldContext_Plan_basePlan(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35759,7 +36005,7 @@ func (ec *executionContext) fieldContext_Plan_billingId(_ context.Context, field
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35768,7 +36014,7 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 			return ec.fieldContext_Plan_billingLinkUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingLinkURL, nil
+			return ec.Resolvers.Plan().BillingLinkURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -35779,10 +36025,10 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35791,11 +36037,11 @@ func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field gr
 			return ec.fieldContext_Plan_compatibleAddons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CompatibleAddons, nil
+			return ec.Resolvers.Plan().CompatibleAddons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35805,8 +36051,8 @@ func (ec *executionContext) fieldContext_Plan_compatibleAddons(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -35814,7 +36060,7 @@ func (ec *executionContext) fieldContext_Plan_compatibleAddons(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_compatiblePackageGroups(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_compatiblePackageGroups(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35823,7 +36069,7 @@ func (ec *executionContext) _Plan_compatiblePackageGroups(ctx context.Context, f
 			return ec.fieldContext_Plan_compatiblePackageGroups(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CompatiblePackageGroups, nil
+			return ec.Resolvers.Plan().CompatiblePackageGroups(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.PlanCompatiblePackageGroups) graphql.Marshaler {
@@ -35837,8 +36083,8 @@ func (ec *executionContext) fieldContext_Plan_compatiblePackageGroups(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PlanCompatiblePackageGroups(ctx, field)
 		},
@@ -35846,7 +36092,7 @@ func (ec *executionContext) fieldContext_Plan_compatiblePackageGroups(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35858,8 +36104,8 @@ func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.C
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -35869,7 +36115,7 @@ func (ec *executionContext) fieldContext_Plan_createdAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35878,7 +36124,7 @@ func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field 
 			return ec.fieldContext_Plan_defaultTrialConfig(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DefaultTrialConfig, nil
+			return ec.Resolvers.Plan().DefaultTrialConfig(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DefaultTrialConfig) graphql.Marshaler {
@@ -35892,8 +36138,8 @@ func (ec *executionContext) fieldContext_Plan_defaultTrialConfig(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DefaultTrialConfig(ctx, field)
 		},
@@ -35901,7 +36147,7 @@ func (ec *executionContext) fieldContext_Plan_defaultTrialConfig(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_description(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_description(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35924,7 +36170,7 @@ func (ec *executionContext) fieldContext_Plan_description(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35947,7 +36193,7 @@ func (ec *executionContext) fieldContext_Plan_displayName(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35956,7 +36202,7 @@ func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_draftDetails(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftDetails, nil
+			return ec.Resolvers.Plan().DraftDetails(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftDetails) graphql.Marshaler {
@@ -35970,8 +36216,8 @@ func (ec *executionContext) fieldContext_Plan_draftDetails(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftDetails(ctx, field)
 		},
@@ -35979,7 +36225,7 @@ func (ec *executionContext) fieldContext_Plan_draftDetails(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_draftSummary(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_draftSummary(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -35988,7 +36234,7 @@ func (ec *executionContext) _Plan_draftSummary(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_draftSummary(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DraftSummary, nil
+			return ec.Resolvers.Plan().DraftSummary(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDraftSummary) graphql.Marshaler {
@@ -36002,8 +36248,8 @@ func (ec *executionContext) fieldContext_Plan_draftSummary(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDraftSummary(ctx, field)
 		},
@@ -36011,7 +36257,7 @@ func (ec *executionContext) fieldContext_Plan_draftSummary(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36020,11 +36266,11 @@ func (ec *executionContext) _Plan_entitlements(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_entitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entitlements, nil
+			return ec.Resolvers.Plan().Entitlements(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36034,8 +36280,8 @@ func (ec *executionContext) fieldContext_Plan_entitlements(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageEntitlement(ctx, field)
 		},
@@ -36043,7 +36289,7 @@ func (ec *executionContext) fieldContext_Plan_entitlements(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_environment(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36052,7 +36298,7 @@ func (ec *executionContext) _Plan_environment(ctx context.Context, field graphql
 			return ec.fieldContext_Plan_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Plan().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -36066,8 +36312,8 @@ func (ec *executionContext) fieldContext_Plan_environment(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -36075,7 +36321,7 @@ func (ec *executionContext) fieldContext_Plan_environment(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36098,7 +36344,7 @@ func (ec *executionContext) fieldContext_Plan_environmentId(_ context.Context, f
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36107,7 +36353,7 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 			return ec.fieldContext_Plan_hiddenFromWidgets(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HiddenFromWidgets, nil
+			return ec.Resolvers.Plan().HiddenFromWidgets(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.WidgetType) graphql.Marshaler {
@@ -36118,10 +36364,10 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Plan_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36144,7 +36390,7 @@ func (ec *executionContext) fieldContext_Plan_id(_ context.Context, field graphq
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36153,11 +36399,11 @@ func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, fie
 			return ec.fieldContext_Plan_inheritedEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InheritedEntitlements, nil
+			return ec.Resolvers.Plan().InheritedEntitlements(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
-			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
+			return ec.marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36167,8 +36413,8 @@ func (ec *executionContext) fieldContext_Plan_inheritedEntitlements(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageEntitlement(ctx, field)
 		},
@@ -36176,7 +36422,7 @@ func (ec *executionContext) fieldContext_Plan_inheritedEntitlements(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36185,7 +36431,7 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 			return ec.fieldContext_Plan_inheritedPackageEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.InheritedPackageEntitlements, nil
+			return ec.Resolvers.Plan().InheritedPackageEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.PackageEntitlementUnion) graphql.Marshaler {
@@ -36196,10 +36442,10 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_inheritedPackageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36208,7 +36454,7 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_isLatest(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsLatest, nil
+			return ec.Resolvers.Plan().IsLatest(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -36219,10 +36465,10 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36231,7 +36477,7 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_isParent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsParent, nil
+			return ec.Resolvers.Plan().IsParent(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -36242,10 +36488,10 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isParent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36254,7 +36500,7 @@ func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphq
 			return ec.fieldContext_Plan_minimumSpend(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MinimumSpend, nil
+			return ec.Resolvers.Plan().MinimumSpend(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.MinimumSpend) graphql.Marshaler {
@@ -36268,8 +36514,8 @@ func (ec *executionContext) fieldContext_Plan_minimumSpend(_ context.Context, fi
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MinimumSpend(ctx, field)
 		},
@@ -36277,7 +36523,7 @@ func (ec *executionContext) fieldContext_Plan_minimumSpend(_ context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_offer(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36286,7 +36532,7 @@ func (ec *executionContext) _Plan_offer(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Plan_offer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Offer, nil
+			return ec.Resolvers.Plan().Offer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Offer) graphql.Marshaler {
@@ -36300,8 +36546,8 @@ func (ec *executionContext) fieldContext_Plan_offer(_ context.Context, field gra
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Offer(ctx, field)
 		},
@@ -36309,7 +36555,7 @@ func (ec *executionContext) fieldContext_Plan_offer(_ context.Context, field gra
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36318,7 +36564,7 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 			return ec.fieldContext_Plan_overageBillingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OverageBillingPeriod, nil
+			return ec.Resolvers.Plan().OverageBillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OverageBillingPeriod) graphql.Marshaler {
@@ -36329,10 +36575,10 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Plan_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36341,11 +36587,11 @@ func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graph
 			return ec.fieldContext_Plan_overagePrices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OveragePrices, nil
+			return ec.Resolvers.Plan().OveragePrices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36355,8 +36601,8 @@ func (ec *executionContext) fieldContext_Plan_overagePrices(_ context.Context, f
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -36364,7 +36610,7 @@ func (ec *executionContext) fieldContext_Plan_overagePrices(_ context.Context, f
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36373,7 +36619,7 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 			return ec.fieldContext_Plan_packageEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageEntitlements, nil
+			return ec.Resolvers.Plan().PackageEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.PackageEntitlementUnion) graphql.Marshaler {
@@ -36384,10 +36630,10 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Plan_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36396,11 +36642,11 @@ func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Plan_prices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Prices, nil
+			return ec.Resolvers.Plan().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36410,8 +36656,8 @@ func (ec *executionContext) fieldContext_Plan_prices(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -36419,7 +36665,7 @@ func (ec *executionContext) fieldContext_Plan_prices(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36428,7 +36674,7 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 			return ec.fieldContext_Plan_pricingType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PricingType, nil
+			return ec.Resolvers.Plan().PricingType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PricingType) graphql.Marshaler {
@@ -36439,10 +36685,10 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36451,11 +36697,11 @@ func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Plan_product(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Product, nil
+			return ec.Resolvers.Plan().Product(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -36465,8 +36711,8 @@ func (ec *executionContext) fieldContext_Plan_product(_ context.Context, field g
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Product(ctx, field)
 		},
@@ -36474,7 +36720,7 @@ func (ec *executionContext) fieldContext_Plan_product(_ context.Context, field g
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36483,7 +36729,7 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 			return ec.fieldContext_Plan_productId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ProductID, nil
+			return ec.Resolvers.Plan().ProductID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -36494,10 +36740,10 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36520,7 +36766,7 @@ func (ec *executionContext) fieldContext_Plan_refId(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36529,7 +36775,7 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Plan_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Plan().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PackageStatus) graphql.Marshaler {
@@ -36540,10 +36786,10 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Plan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36552,7 +36798,7 @@ func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.
 			return ec.fieldContext_Plan_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.Plan().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -36566,8 +36812,8 @@ func (ec *executionContext) fieldContext_Plan_syncStates(_ context.Context, fiel
 	fc = &graphql.FieldContext{
 		Object:     "Plan",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -36575,7 +36821,7 @@ func (ec *executionContext) fieldContext_Plan_syncStates(_ context.Context, fiel
 	return fc, nil
 }
 
-func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36584,7 +36830,7 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_Plan_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.Plan().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -36595,10 +36841,10 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36610,8 +36856,8 @@ func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.C
 			return obj.UpdatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36621,7 +36867,7 @@ func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.Plan) (ret graphql.Marshaler) {
+func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -36899,8 +37145,8 @@ func (ec *executionContext) _PlanCompatibleAddonChange_after(ctx context.Context
 			return obj.After, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -36931,8 +37177,8 @@ func (ec *executionContext) _PlanCompatibleAddonChange_before(ctx context.Contex
 			return obj.Before, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37119,8 +37365,8 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_addons(ctx context.Cont
 			return obj.Addons, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37321,8 +37567,8 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_product(ctx context.Con
 			return obj.Product, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -37555,8 +37801,8 @@ func (ec *executionContext) _PlanEdge_node(ctx context.Context, field graphql.Co
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -37644,7 +37890,7 @@ func (ec *executionContext) fieldContext_PrequelCredentials_prequelRecipientId(_
 	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37653,7 +37899,7 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 			return ec.fieldContext_Price_billingCadence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingCadence, nil
+			return ec.Resolvers.Price().BillingCadence(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BillingCadence) graphql.Marshaler {
@@ -37664,10 +37910,10 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type BillingCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingCadence does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37690,7 +37936,7 @@ func (ec *executionContext) fieldContext_Price_billingCountryCode(_ context.Cont
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37713,7 +37959,7 @@ func (ec *executionContext) fieldContext_Price_billingId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37722,7 +37968,7 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 			return ec.fieldContext_Price_billingModel(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingModel, nil
+			return ec.Resolvers.Price().BillingModel(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BillingModel) graphql.Marshaler {
@@ -37733,10 +37979,10 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingModel does not have child fields"))
 }
 
-func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37745,7 +37991,7 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 			return ec.fieldContext_Price_billingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingPeriod, nil
+			return ec.Resolvers.Price().BillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BillingPeriod) graphql.Marshaler {
@@ -37756,10 +38002,10 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37782,7 +38028,7 @@ func (ec *executionContext) fieldContext_Price_blockSize(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37794,8 +38040,8 @@ func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37805,7 +38051,7 @@ func (ec *executionContext) fieldContext_Price_createdAt(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37814,7 +38060,7 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 			return ec.fieldContext_Price_creditGrantCadence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditGrantCadence, nil
+			return ec.Resolvers.Price().CreditGrantCadence(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditGrantCadence) graphql.Marshaler {
@@ -37825,10 +38071,10 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
 }
 
-func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37837,7 +38083,7 @@ func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql
 			return ec.fieldContext_Price_creditRate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditRate, nil
+			return ec.Resolvers.Price().CreditRate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRate) graphql.Marshaler {
@@ -37851,8 +38097,8 @@ func (ec *executionContext) fieldContext_Price_creditRate(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditRate(ctx, field)
 		},
@@ -37860,7 +38106,7 @@ func (ec *executionContext) fieldContext_Price_creditRate(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37869,7 +38115,7 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Price_crmId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CrmID, nil
+			return ec.Resolvers.Price().CrmID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -37880,10 +38126,10 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37892,7 +38138,7 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 			return ec.fieldContext_Price_crmLinkUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CrmLinkURL, nil
+			return ec.Resolvers.Price().CrmLinkURL(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -37903,10 +38149,10 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37915,7 +38161,7 @@ func (ec *executionContext) _Price_customCurrency(ctx context.Context, field gra
 			return ec.fieldContext_Price_customCurrency(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomCurrency, nil
+			return ec.Resolvers.Price().CustomCurrency(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomCurrency) graphql.Marshaler {
@@ -37929,8 +38175,8 @@ func (ec *executionContext) fieldContext_Price_customCurrency(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomCurrency(ctx, field)
 		},
@@ -37938,7 +38184,7 @@ func (ec *executionContext) fieldContext_Price_customCurrency(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37950,8 +38196,8 @@ func (ec *executionContext) _Price_environmentId(ctx context.Context, field grap
 			return obj.EnvironmentID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37961,7 +38207,7 @@ func (ec *executionContext) fieldContext_Price_environmentId(_ context.Context, 
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -37970,11 +38216,11 @@ func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Price_feature(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feature, nil
+			return ec.Resolvers.Price().Feature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		false,
@@ -37984,8 +38230,8 @@ func (ec *executionContext) fieldContext_Price_feature(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Feature(ctx, field)
 		},
@@ -37993,7 +38239,7 @@ func (ec *executionContext) fieldContext_Price_feature(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38002,7 +38248,7 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 			return ec.fieldContext_Price_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return ec.Resolvers.Price().FeatureID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38013,10 +38259,10 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38039,7 +38285,7 @@ func (ec *executionContext) fieldContext_Price_id(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38048,7 +38294,7 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 			return ec.fieldContext_Price_isOverridePrice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.IsOverridePrice, nil
+			return ec.Resolvers.Price().IsOverridePrice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -38059,10 +38305,10 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_isOverridePrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38085,7 +38331,7 @@ func (ec *executionContext) fieldContext_Price_maxUnitQuantity(_ context.Context
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38108,7 +38354,7 @@ func (ec *executionContext) fieldContext_Price_minUnitQuantity(_ context.Context
 	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38117,7 +38363,7 @@ func (ec *executionContext) _Price_package(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Price_package(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Package, nil
+			return ec.Resolvers.Price().Package(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageDto) graphql.Marshaler {
@@ -38131,8 +38377,8 @@ func (ec *executionContext) fieldContext_Price_package(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PackageDto(ctx, field)
 		},
@@ -38140,7 +38386,7 @@ func (ec *executionContext) fieldContext_Price_package(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38149,7 +38395,7 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 			return ec.fieldContext_Price_packageId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PackageID, nil
+			return ec.Resolvers.Price().PackageID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38160,10 +38406,10 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38172,7 +38418,7 @@ func (ec *executionContext) _Price_price(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Price_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Price, nil
+			return ec.Resolvers.Price().Price(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
@@ -38186,8 +38432,8 @@ func (ec *executionContext) fieldContext_Price_price(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Money(ctx, field)
 		},
@@ -38195,7 +38441,7 @@ func (ec *executionContext) fieldContext_Price_price(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38204,7 +38450,7 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 			return ec.fieldContext_Price_resetPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriod, nil
+			return ec.Resolvers.Price().ResetPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.EntitlementResetPeriod) graphql.Marshaler {
@@ -38215,10 +38461,10 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38227,7 +38473,7 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 			return ec.fieldContext_Price_resetPeriodConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResetPeriodConfiguration, nil
+			return ec.Resolvers.Price().ResetPeriodConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ResetPeriodConfiguration) graphql.Marshaler {
@@ -38238,10 +38484,10 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
-func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38250,7 +38496,7 @@ func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Price_tiers(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Tiers, nil
+			return ec.Resolvers.Price().Tiers(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.PriceTier) graphql.Marshaler {
@@ -38264,8 +38510,8 @@ func (ec *executionContext) fieldContext_Price_tiers(_ context.Context, field gr
 	fc = &graphql.FieldContext{
 		Object:     "Price",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PriceTier(ctx, field)
 		},
@@ -38273,7 +38519,7 @@ func (ec *executionContext) fieldContext_Price_tiers(_ context.Context, field gr
 	return fc, nil
 }
 
-func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38282,7 +38528,7 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 			return ec.fieldContext_Price_tiersMode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TiersMode, nil
+			return ec.Resolvers.Price().TiersMode(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TiersMode) graphql.Marshaler {
@@ -38293,10 +38539,10 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_tiersMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type TiersMode does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type TiersMode does not have child fields"))
 }
 
-func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38305,7 +38551,7 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 			return ec.fieldContext_Price_topUpCustomCurrencyId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TopUpCustomCurrencyID, nil
+			return ec.Resolvers.Price().TopUpCustomCurrencyID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38316,10 +38562,10 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Price_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Price) (ret graphql.Marshaler) {
+func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38328,7 +38574,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 			return ec.fieldContext_Price_usedInSubscriptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UsedInSubscriptions, nil
+			return ec.Resolvers.Price().UsedInSubscriptions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -38339,7 +38585,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Price_usedInSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38567,7 +38813,7 @@ func (ec *executionContext) fieldContext_PricingTypeChange_changeType(_ context.
 	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
-func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38590,7 +38836,7 @@ func (ec *executionContext) fieldContext_Product_additionalMetaData(_ context.Co
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38599,11 +38845,11 @@ func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.C
 			return ec.fieldContext_Product_addons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Addons, nil
+			return ec.Resolvers.Product().Addons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
-			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
+			return ec.marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -38613,8 +38859,8 @@ func (ec *executionContext) fieldContext_Product_addons(_ context.Context, field
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -38622,7 +38868,7 @@ func (ec *executionContext) fieldContext_Product_addons(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_autoCancellationRules(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_autoCancellationRules(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38631,7 +38877,7 @@ func (ec *executionContext) _Product_autoCancellationRules(ctx context.Context, 
 			return ec.fieldContext_Product_autoCancellationRules(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AutoCancellationRules, nil
+			return ec.Resolvers.Product().AutoCancellationRules(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.AutoCancellationRule) graphql.Marshaler {
@@ -38645,8 +38891,8 @@ func (ec *executionContext) fieldContext_Product_autoCancellationRules(_ context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AutoCancellationRule(ctx, field)
 		},
@@ -38654,7 +38900,7 @@ func (ec *executionContext) fieldContext_Product_autoCancellationRules(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38663,7 +38909,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 			return ec.fieldContext_Product_awsMarketplaceProductCode(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AWSMarketplaceProductCode, nil
+			return ec.Resolvers.Product().AWSMarketplaceProductCode(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38674,10 +38920,10 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38686,7 +38932,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 			return ec.fieldContext_Product_awsMarketplaceProductId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AWSMarketplaceProductID, nil
+			return ec.Resolvers.Product().AWSMarketplaceProductID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -38697,10 +38943,10 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38723,7 +38969,7 @@ func (ec *executionContext) fieldContext_Product_createdAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38746,7 +38992,7 @@ func (ec *executionContext) fieldContext_Product_description(_ context.Context, 
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38769,7 +39015,7 @@ func (ec *executionContext) fieldContext_Product_displayName(_ context.Context, 
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38778,11 +39024,11 @@ func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field gr
 			return ec.fieldContext_Product_downgradePlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DowngradePlan, nil
+			return ec.Resolvers.Product().DowngradePlan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -38792,8 +39038,8 @@ func (ec *executionContext) fieldContext_Product_downgradePlan(_ context.Context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -38801,7 +39047,7 @@ func (ec *executionContext) fieldContext_Product_downgradePlan(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_environment(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38810,7 +39056,7 @@ func (ec *executionContext) _Product_environment(ctx context.Context, field grap
 			return ec.fieldContext_Product_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.Product().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -38824,8 +39070,8 @@ func (ec *executionContext) fieldContext_Product_environment(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -38833,7 +39079,7 @@ func (ec *executionContext) fieldContext_Product_environment(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38856,7 +39102,7 @@ func (ec *executionContext) fieldContext_Product_environmentId(_ context.Context
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38865,7 +39111,7 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 			return ec.fieldContext_Product_hasSubscriptions(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasSubscriptions, nil
+			return ec.Resolvers.Product().HasSubscriptions(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -38876,10 +39122,10 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38902,7 +39148,7 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38925,7 +39171,7 @@ func (ec *executionContext) fieldContext_Product_isDefaultProduct(_ context.Cont
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38948,7 +39194,7 @@ func (ec *executionContext) fieldContext_Product_multipleSubscriptions(_ context
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38957,11 +39203,11 @@ func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Product_plans(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Plans, nil
+			return ec.Resolvers.Product().Plans(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -38971,8 +39217,8 @@ func (ec *executionContext) fieldContext_Product_plans(_ context.Context, field 
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -38980,7 +39226,7 @@ func (ec *executionContext) fieldContext_Product_plans(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_productSettings(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_productSettings(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -38989,7 +39235,7 @@ func (ec *executionContext) _Product_productSettings(ctx context.Context, field 
 			return ec.fieldContext_Product_productSettings(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ProductSettings, nil
+			return ec.Resolvers.Product().ProductSettings(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ProductSettings) graphql.Marshaler {
@@ -39003,8 +39249,8 @@ func (ec *executionContext) fieldContext_Product_productSettings(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ProductSettings(ctx, field)
 		},
@@ -39012,7 +39258,7 @@ func (ec *executionContext) fieldContext_Product_productSettings(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39035,7 +39281,7 @@ func (ec *executionContext) fieldContext_Product_refId(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39044,7 +39290,7 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 			return ec.fieldContext_Product_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Product().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.ProductStatus) graphql.Marshaler {
@@ -39055,10 +39301,10 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Product_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type ProductStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ProductStatus does not have child fields"))
 }
 
-func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39067,11 +39313,11 @@ func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, 
 			return ec.fieldContext_Product_subscriptionStartPlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionStartPlan, nil
+			return ec.Resolvers.Product().SubscriptionStartPlan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -39081,8 +39327,8 @@ func (ec *executionContext) fieldContext_Product_subscriptionStartPlan(_ context
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -39090,7 +39336,7 @@ func (ec *executionContext) fieldContext_Product_subscriptionStartPlan(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_subscriptionUpdateUsageResetCutoffRule(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_subscriptionUpdateUsageResetCutoffRule(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39099,7 +39345,7 @@ func (ec *executionContext) _Product_subscriptionUpdateUsageResetCutoffRule(ctx 
 			return ec.fieldContext_Product_subscriptionUpdateUsageResetCutoffRule(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionUpdateUsageResetCutoffRule, nil
+			return ec.Resolvers.Product().SubscriptionUpdateUsageResetCutoffRule(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionUpdateUsageResetCutoffRule) graphql.Marshaler {
@@ -39113,8 +39359,8 @@ func (ec *executionContext) fieldContext_Product_subscriptionUpdateUsageResetCut
 	fc = &graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionUpdateUsageResetCutoffRule(ctx, field)
 		},
@@ -39122,7 +39368,7 @@ func (ec *executionContext) fieldContext_Product_subscriptionUpdateUsageResetCut
 	return fc, nil
 }
 
-func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Product) (ret graphql.Marshaler) {
+func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -39267,8 +39513,8 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
 		true,
@@ -39299,8 +39545,8 @@ func (ec *executionContext) _ProductSettings_downgradePlan(ctx context.Context, 
 			return obj.DowngradePlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -39423,8 +39669,8 @@ func (ec *executionContext) _ProductSettings_subscriptionStartPlan(ctx context.C
 			return obj.SubscriptionStartPlan, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		false,
@@ -39648,8 +39894,8 @@ func (ec *executionContext) _PromotionalEntitlement_feature(ctx context.Context,
 			return ec.Resolvers.PromotionalEntitlement().Feature(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -41878,7 +42124,7 @@ func (ec *executionContext) fieldContext_Subscription_customerUpdated(ctx contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41887,11 +42133,11 @@ func (ec *executionContext) _SubscriptionAddon_addon(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionAddon_addon(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Addon, nil
+			return ec.Resolvers.SubscriptionAddon().Addon(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Addon) graphql.Marshaler {
-			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
+			return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, selections, v)
 		},
 		true,
 		true,
@@ -41901,8 +42147,8 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_addon(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionAddon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Addon(ctx, field)
 		},
@@ -41910,7 +42156,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_addon(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41919,7 +42165,7 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 			return ec.fieldContext_SubscriptionAddon_addonId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.AddonID, nil
+			return ec.Resolvers.SubscriptionAddon().AddonID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -41930,10 +42176,10 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41945,8 +42191,8 @@ func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, fi
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -41956,7 +42202,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_createdAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41979,7 +42225,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_id(_ context.Context,
 	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -41988,11 +42234,11 @@ func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionAddon_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Price, nil
+			return ec.Resolvers.SubscriptionAddon().Price(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -42002,8 +42248,8 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_price(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionAddon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -42011,7 +42257,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_price(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42034,7 +42280,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_quantity(_ context.Co
 	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42043,7 +42289,7 @@ func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context,
 			return ec.fieldContext_SubscriptionAddon_subscription(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Subscription, nil
+			return ec.Resolvers.SubscriptionAddon().Subscription(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
@@ -42057,8 +42303,8 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_subscription(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionAddon",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerSubscription(ctx, field)
 		},
@@ -42066,7 +42312,7 @@ func (ec *executionContext) fieldContext_SubscriptionAddon_subscription(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionAddon) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -42717,8 +42963,8 @@ func (ec *executionContext) _SubscriptionEntitlement_feature(ctx context.Context
 			return obj.Feature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -43112,8 +43358,8 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_feature(ctx context.
 			return obj.Feature, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Feature) graphql.Marshaler {
-			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
+			return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, selections, v)
 		},
 		true,
 		true,
@@ -44189,7 +44435,7 @@ func (ec *executionContext) fieldContext_SubscriptionMinimumSpend_minimum(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44198,7 +44444,7 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 			return ec.fieldContext_SubscriptionPrice_billingModel(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingModel, nil
+			return ec.Resolvers.SubscriptionPrice().BillingModel(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BillingModel) graphql.Marshaler {
@@ -44209,10 +44455,10 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type BillingModel does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44224,8 +44470,8 @@ func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, fi
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44235,7 +44481,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_createdAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44244,7 +44490,7 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 			return ec.fieldContext_SubscriptionPrice_creditGrantCadence(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditGrantCadence, nil
+			return ec.Resolvers.SubscriptionPrice().CreditGrantCadence(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditGrantCadence) graphql.Marshaler {
@@ -44255,10 +44501,10 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44267,7 +44513,7 @@ func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, f
 			return ec.fieldContext_SubscriptionPrice_creditRate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditRate, nil
+			return ec.Resolvers.SubscriptionPrice().CreditRate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditRate) graphql.Marshaler {
@@ -44281,8 +44527,8 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_creditRate(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionPrice",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditRate(ctx, field)
 		},
@@ -44290,7 +44536,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_creditRate(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44299,7 +44545,7 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 			return ec.fieldContext_SubscriptionPrice_creditsQuantity(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditsQuantity, nil
+			return ec.Resolvers.SubscriptionPrice().CreditsQuantity(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
@@ -44310,10 +44556,10 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditsQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44325,8 +44571,8 @@ func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context
 			return obj.EnvironmentID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44336,7 +44582,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_environmentId(_ conte
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44345,7 +44591,7 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 			return ec.fieldContext_SubscriptionPrice_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return ec.Resolvers.SubscriptionPrice().FeatureID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44356,10 +44602,10 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44368,7 +44614,7 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 			return ec.fieldContext_SubscriptionPrice_hasSoftLimit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.HasSoftLimit, nil
+			return ec.Resolvers.SubscriptionPrice().HasSoftLimit(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -44379,10 +44625,10 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44405,7 +44651,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_id(_ context.Context,
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44414,7 +44660,7 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 			return ec.fieldContext_SubscriptionPrice_nextGrantDate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NextGrantDate, nil
+			return ec.Resolvers.SubscriptionPrice().NextGrantDate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -44425,10 +44671,10 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_nextGrantDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44437,11 +44683,11 @@ func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionPrice_price(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Price, nil
+			return ec.Resolvers.SubscriptionPrice().Price(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Price) graphql.Marshaler {
-			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Price) graphql.Marshaler {
+			return ec.marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44451,8 +44697,8 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_price(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionPrice",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Price(ctx, field)
 		},
@@ -44460,7 +44706,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_price(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44469,7 +44715,7 @@ func (ec *executionContext) _SubscriptionPrice_subscription(ctx context.Context,
 			return ec.fieldContext_SubscriptionPrice_subscription(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Subscription, nil
+			return ec.Resolvers.SubscriptionPrice().Subscription(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
@@ -44483,8 +44729,8 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_subscription(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionPrice",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerSubscription(ctx, field)
 		},
@@ -44492,7 +44738,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_subscription(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44501,7 +44747,7 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 			return ec.fieldContext_SubscriptionPrice_subscriptionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionID, nil
+			return ec.Resolvers.SubscriptionPrice().SubscriptionID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -44512,10 +44758,10 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44524,7 +44770,7 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 			return ec.fieldContext_SubscriptionPrice_topUpCustomCurrencyId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TopUpCustomCurrencyID, nil
+			return ec.Resolvers.SubscriptionPrice().TopUpCustomCurrencyID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44535,10 +44781,10 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44561,7 +44807,7 @@ func (ec *executionContext) fieldContext_SubscriptionPrice_updatedAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPrice) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44630,7 +44876,7 @@ func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_total
 	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44653,7 +44899,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_additionalMetaData(_ 
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44662,11 +44908,11 @@ func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_addons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Addons, nil
+			return ec.Resolvers.SubscriptionQuery().Addons(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionAddon) graphql.Marshaler {
-			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddonᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionAddon) graphql.Marshaler {
+			return ec.marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddonᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44676,8 +44922,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_addons(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionAddon(ctx, field)
 		},
@@ -44685,7 +44931,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_addons(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44694,7 +44940,7 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 			return ec.fieldContext_SubscriptionQuery_billingCycleAnchor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingCycleAnchor, nil
+			return ec.Resolvers.SubscriptionQuery().BillingCycleAnchor(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44705,10 +44951,10 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44731,7 +44977,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_billingId(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44754,7 +45000,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_billingLinkUrl(_ cont
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44763,7 +45009,7 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 			return ec.fieldContext_SubscriptionQuery_billingPeriod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingPeriod, nil
+			return ec.Resolvers.SubscriptionQuery().BillingPeriod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BillingPeriod) graphql.Marshaler {
@@ -44774,10 +45020,10 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44786,7 +45032,7 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_billingSyncError(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BillingSyncError, nil
+			return ec.Resolvers.SubscriptionQuery().BillingSyncError(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -44797,10 +45043,10 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44809,7 +45055,7 @@ func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_budget(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Budget, nil
+			return ec.Resolvers.SubscriptionQuery().Budget(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.BudgetConfiguration) graphql.Marshaler {
@@ -44823,8 +45069,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_budget(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_BudgetConfiguration(ctx, field)
 		},
@@ -44832,7 +45078,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_budget(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44841,7 +45087,7 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_budgetExceeded(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BudgetExceeded, nil
+			return ec.Resolvers.SubscriptionQuery().BudgetExceeded(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
@@ -44852,10 +45098,10 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44864,7 +45110,7 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_cancelReason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CancelReason, nil
+			return ec.Resolvers.SubscriptionQuery().CancelReason(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionCancelReason) graphql.Marshaler {
@@ -44875,10 +45121,10 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type SubscriptionCancelReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44901,7 +45147,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_cancellationDate(_ co
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44910,7 +45156,7 @@ func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_coupon(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Coupon, nil
+			return ec.Resolvers.SubscriptionQuery().Coupon(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionCoupon) graphql.Marshaler {
@@ -44924,8 +45170,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupon(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionCoupon(ctx, field)
 		},
@@ -44933,7 +45179,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupon(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_coupons(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_coupons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44942,7 +45188,7 @@ func (ec *executionContext) _SubscriptionQuery_coupons(ctx context.Context, fiel
 			return ec.fieldContext_SubscriptionQuery_coupons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Coupons, nil
+			return ec.Resolvers.SubscriptionQuery().Coupons(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionCoupon) graphql.Marshaler {
@@ -44956,8 +45202,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupons(_ context.Con
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionCoupon(ctx, field)
 		},
@@ -44965,7 +45211,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_coupons(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -44977,8 +45223,8 @@ func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, fi
 			return obj.CreatedAt, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -44988,7 +45234,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_createdAt(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45011,7 +45257,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_crmId(_ context.Conte
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45034,7 +45280,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_crmLinkUrl(_ context.
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45043,7 +45289,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 			return ec.fieldContext_SubscriptionQuery_currentBillingPeriodEnd(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodEnd, nil
+			return ec.Resolvers.SubscriptionQuery().CurrentBillingPeriodEnd(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -45054,10 +45300,10 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45066,7 +45312,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 			return ec.fieldContext_SubscriptionQuery_currentBillingPeriodStart(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CurrentBillingPeriodStart, nil
+			return ec.Resolvers.SubscriptionQuery().CurrentBillingPeriodStart(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -45077,10 +45323,10 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45089,7 +45335,7 @@ func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, fie
 			return ec.fieldContext_SubscriptionQuery_customer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Customer, nil
+			return ec.Resolvers.SubscriptionQuery().Customer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
@@ -45103,8 +45349,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_customer(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -45112,7 +45358,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_customer(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45121,7 +45367,7 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_customerId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomerID, nil
+			return ec.Resolvers.SubscriptionQuery().CustomerID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45132,10 +45378,10 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45158,7 +45404,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_effectiveEndDate(_ co
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45181,7 +45427,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_endDate(_ context.Con
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45190,7 +45436,7 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_entitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Entitlements, nil
+			return ec.Resolvers.SubscriptionQuery().Entitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []model.SubscriptionEntitlementUnion) graphql.Marshaler {
@@ -45201,10 +45447,10 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45213,7 +45459,7 @@ func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, 
 			return ec.fieldContext_SubscriptionQuery_environment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Environment, nil
+			return ec.Resolvers.SubscriptionQuery().Environment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Environment) graphql.Marshaler {
@@ -45227,8 +45473,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_environment(_ context
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Environment(ctx, field)
 		},
@@ -45236,7 +45482,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_environment(_ context
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45259,7 +45505,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_environmentId(_ conte
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45268,7 +45514,7 @@ func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_experiment(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Experiment, nil
+			return ec.Resolvers.SubscriptionQuery().Experiment(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
@@ -45282,8 +45528,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experiment(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Experiment(ctx, field)
 		},
@@ -45291,7 +45537,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experiment(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_experimentInfo(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_experimentInfo(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45300,7 +45546,7 @@ func (ec *executionContext) _SubscriptionQuery_experimentInfo(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_experimentInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ExperimentInfo, nil
+			return ec.Resolvers.SubscriptionQuery().ExperimentInfo(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentInfo) graphql.Marshaler {
@@ -45314,8 +45560,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experimentInfo(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_experimentInfo(ctx, field)
 		},
@@ -45323,7 +45569,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_experimentInfo(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_freeItems(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_freeItems(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45332,7 +45578,7 @@ func (ec *executionContext) _SubscriptionQuery_freeItems(ctx context.Context, fi
 			return ec.fieldContext_SubscriptionQuery_freeItems(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FreeItems, nil
+			return ec.Resolvers.SubscriptionQuery().FreeItems(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.FreeSubscriptionItem) graphql.Marshaler {
@@ -45346,8 +45592,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_freeItems(_ context.C
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FreeSubscriptionItem(ctx, field)
 		},
@@ -45355,7 +45601,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_freeItems(_ context.C
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45378,7 +45624,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_id(_ context.Context,
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45387,7 +45633,7 @@ func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_lastUsageInvoice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastUsageInvoice, nil
+			return ec.Resolvers.SubscriptionQuery().LastUsageInvoice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionInvoice) graphql.Marshaler {
@@ -45401,8 +45647,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_lastUsageInvoice(_ co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionInvoice(ctx, field)
 		},
@@ -45410,7 +45656,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_lastUsageInvoice(_ co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_latestInvoice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_latestInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45419,7 +45665,7 @@ func (ec *executionContext) _SubscriptionQuery_latestInvoice(ctx context.Context
 			return ec.fieldContext_SubscriptionQuery_latestInvoice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LatestInvoice, nil
+			return ec.Resolvers.SubscriptionQuery().LatestInvoice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionInvoice) graphql.Marshaler {
@@ -45433,8 +45679,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_latestInvoice(_ conte
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionInvoice(ctx, field)
 		},
@@ -45442,7 +45688,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_latestInvoice(_ conte
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45451,7 +45697,7 @@ func (ec *executionContext) _SubscriptionQuery_minimumSpend(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_minimumSpend(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MinimumSpend, nil
+			return ec.Resolvers.SubscriptionQuery().MinimumSpend(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionMinimumSpend) graphql.Marshaler {
@@ -45465,8 +45711,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_minimumSpend(_ contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionMinimumSpend(ctx, field)
 		},
@@ -45474,7 +45720,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_minimumSpend(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45483,7 +45729,7 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 			return ec.fieldContext_SubscriptionQuery_oldBillingId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.OldBillingID, nil
+			return ec.Resolvers.SubscriptionQuery().OldBillingID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45494,10 +45740,10 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45506,7 +45752,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_payingCustomer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PayingCustomer, nil
+			return ec.Resolvers.SubscriptionQuery().PayingCustomer(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Customer) graphql.Marshaler {
@@ -45520,8 +45766,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomer(_ cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Customer(ctx, field)
 		},
@@ -45529,7 +45775,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomer(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45538,7 +45784,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_payingCustomerId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PayingCustomerID, nil
+			return ec.Resolvers.SubscriptionQuery().PayingCustomerID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45549,10 +45795,10 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45561,7 +45807,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 			return ec.fieldContext_SubscriptionQuery_paymentCollection(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PaymentCollection, nil
+			return ec.Resolvers.SubscriptionQuery().PaymentCollection(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PaymentCollection) graphql.Marshaler {
@@ -45572,10 +45818,10 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type PaymentCollection does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45584,7 +45830,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 			return ec.fieldContext_SubscriptionQuery_paymentCollectionMethod(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PaymentCollectionMethod, nil
+			return ec.Resolvers.SubscriptionQuery().PaymentCollectionMethod(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.PaymentCollectionMethod) graphql.Marshaler {
@@ -45595,10 +45841,10 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type PaymentCollectionMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45607,11 +45853,11 @@ func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field g
 			return ec.fieldContext_SubscriptionQuery_plan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Plan, nil
+			return ec.Resolvers.SubscriptionQuery().Plan(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Plan) graphql.Marshaler {
-			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
+			return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, selections, v)
 		},
 		true,
 		true,
@@ -45621,8 +45867,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_plan(_ context.Contex
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Plan(ctx, field)
 		},
@@ -45630,7 +45876,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_plan(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_prices(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_prices(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45639,11 +45885,11 @@ func (ec *executionContext) _SubscriptionQuery_prices(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_prices(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Prices, nil
+			return ec.Resolvers.SubscriptionQuery().Prices(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionPrice) graphql.Marshaler {
-			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPriceᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SubscriptionPrice) graphql.Marshaler {
+			return ec.marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPriceᚄ(ctx, selections, v)
 		},
 		true,
 		false,
@@ -45653,8 +45899,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_prices(_ context.Cont
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionPrice(ctx, field)
 		},
@@ -45662,7 +45908,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_prices(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45671,7 +45917,7 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 			return ec.fieldContext_SubscriptionQuery_pricingType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PricingType, nil
+			return ec.Resolvers.SubscriptionQuery().PricingType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.PricingType) graphql.Marshaler {
@@ -45682,10 +45928,10 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45694,7 +45940,7 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 			return ec.fieldContext_SubscriptionQuery_refId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RefID, nil
+			return ec.Resolvers.SubscriptionQuery().RefID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -45705,10 +45951,10 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45717,7 +45963,7 @@ func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, fie
 			return ec.fieldContext_SubscriptionQuery_resource(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Resource, nil
+			return ec.Resolvers.SubscriptionQuery().Resource(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerResource) graphql.Marshaler {
@@ -45731,8 +45977,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_resource(_ context.Co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerResource(ctx, field)
 		},
@@ -45740,7 +45986,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_resource(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45749,7 +45995,7 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_resourceId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ResourceID, nil
+			return ec.Resolvers.SubscriptionQuery().ResourceID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -45760,10 +46006,10 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45786,7 +46032,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_salesforceId(_ contex
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45795,7 +46041,7 @@ func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Cont
 			return ec.fieldContext_SubscriptionQuery_scheduledUpdates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ScheduledUpdates, nil
+			return ec.Resolvers.SubscriptionQuery().ScheduledUpdates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionScheduledUpdate) graphql.Marshaler {
@@ -45809,8 +46055,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_scheduledUpdates(_ co
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionScheduledUpdate(ctx, field)
 		},
@@ -45818,7 +46064,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_scheduledUpdates(_ co
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45841,7 +46087,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_startDate(_ context.C
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45850,7 +46096,7 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 			return ec.fieldContext_SubscriptionQuery_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.SubscriptionQuery().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.SubscriptionStatus) graphql.Marshaler {
@@ -45861,10 +46107,10 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45873,7 +46119,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx cont
 			return ec.fieldContext_SubscriptionQuery_subscriptionEntitlements(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionEntitlements, nil
+			return ec.Resolvers.SubscriptionQuery().SubscriptionEntitlements(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SubscriptionEntitlement) graphql.Marshaler {
@@ -45887,8 +46133,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionEntitleme
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SubscriptionEntitlement(ctx, field)
 		},
@@ -45896,7 +46142,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionEntitleme
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45905,7 +46151,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 			return ec.fieldContext_SubscriptionQuery_subscriptionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionID, nil
+			return ec.Resolvers.SubscriptionQuery().SubscriptionID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -45916,10 +46162,10 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45928,7 +46174,7 @@ func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_syncStates(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SyncStates, nil
+			return ec.Resolvers.SubscriptionQuery().SyncStates(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*model.SyncState) graphql.Marshaler {
@@ -45942,8 +46188,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_syncStates(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SyncState(ctx, field)
 		},
@@ -45951,7 +46197,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_syncStates(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_totalPrice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_totalPrice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45960,7 +46206,7 @@ func (ec *executionContext) _SubscriptionQuery_totalPrice(ctx context.Context, f
 			return ec.fieldContext_SubscriptionQuery_totalPrice(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalPrice, nil
+			return ec.Resolvers.SubscriptionQuery().TotalPrice(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerSubscriptionTotalPrice) graphql.Marshaler {
@@ -45974,8 +46220,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_totalPrice(_ context.
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CustomerSubscriptionTotalPrice(ctx, field)
 		},
@@ -45983,7 +46229,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_totalPrice(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_trialConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_trialConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -45992,7 +46238,7 @@ func (ec *executionContext) _SubscriptionQuery_trialConfiguration(ctx context.Co
 			return ec.fieldContext_SubscriptionQuery_trialConfiguration(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TrialConfiguration, nil
+			return ec.Resolvers.SubscriptionQuery().TrialConfiguration(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TrialConfiguration) graphql.Marshaler {
@@ -46006,8 +46252,8 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_trialConfiguration(_ 
 	fc = &graphql.FieldContext{
 		Object:     "SubscriptionQuery",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TrialConfiguration(ctx, field)
 		},
@@ -46015,7 +46261,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_trialConfiguration(_ 
 	return fc, nil
 }
 
-func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -46038,7 +46284,7 @@ func (ec *executionContext) fieldContext_SubscriptionQuery_trialEndDate(_ contex
 	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
-func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQuery) (ret graphql.Marshaler) {
+func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -46050,8 +46296,8 @@ func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, f
 			return obj.WasInTrial, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
@@ -46183,8 +46429,8 @@ func (ec *executionContext) _SubscriptionQueryEdge_node(ctx context.Context, fie
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.SubscriptionQuery) graphql.Marshaler {
-			return ec.marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQuery(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
+			return ec.marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -57729,7 +57975,7 @@ func (ec *executionContext) _AdditionalMetaDataChange(ctx context.Context, sel a
 
 var addonImplementors = []string{"Addon"}
 
-func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, obj *model.Addon) graphql.Marshaler {
+func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, obj *ent.Addon) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addonImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -57743,89 +57989,709 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 		case "billingId":
 			out.Values[i] = ec._Addon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
-			out.Values[i] = ec._Addon_billingLinkUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_billingLinkUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Addon_createdAt(ctx, field, obj)
 		case "dependencies":
-			out.Values[i] = ec._Addon_dependencies(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_dependencies(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._Addon_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Addon_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "draftDetails":
-			out.Values[i] = ec._Addon_draftDetails(ctx, field, obj)
-		case "draftSummary":
-			out.Values[i] = ec._Addon_draftSummary(ctx, field, obj)
-		case "entitlements":
-			out.Values[i] = ec._Addon_entitlements(ctx, field, obj)
-		case "environment":
-			out.Values[i] = ec._Addon_environment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_draftDetails(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "draftSummary":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_draftSummary(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "entitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_entitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "environment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_environment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Addon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hasSubscriptions":
-			out.Values[i] = ec._Addon_hasSubscriptions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_hasSubscriptions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hiddenFromWidgets":
-			out.Values[i] = ec._Addon_hiddenFromWidgets(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_hiddenFromWidgets(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Addon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isLatest":
-			out.Values[i] = ec._Addon_isLatest(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_isLatest(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "maxQuantity":
 			out.Values[i] = ec._Addon_maxQuantity(ctx, field, obj)
 		case "offer":
-			out.Values[i] = ec._Addon_offer(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_offer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "overageBillingPeriod":
-			out.Values[i] = ec._Addon_overageBillingPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_overageBillingPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "overagePrices":
-			out.Values[i] = ec._Addon_overagePrices(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_overagePrices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "packageEntitlements":
-			out.Values[i] = ec._Addon_packageEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_packageEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prices":
-			out.Values[i] = ec._Addon_prices(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_prices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "pricingType":
-			out.Values[i] = ec._Addon_pricingType(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_pricingType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "product":
-			out.Values[i] = ec._Addon_product(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_product(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "productId":
-			out.Values[i] = ec._Addon_productId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_productId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Addon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Addon_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._Addon_syncStates(ctx, field, obj)
-		case "type":
-			out.Values[i] = ec._Addon_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_syncStates(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Addon_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Addon_updatedAt(ctx, field, obj)
 		case "versionNumber":
 			out.Values[i] = ec._Addon_versionNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -58605,7 +59471,7 @@ func (ec *executionContext) _BudgetConfiguration(ctx context.Context, sel ast.Se
 
 var couponImplementors = []string{"Coupon"}
 
-func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, obj *model.Coupon) graphql.Marshaler {
+func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, obj *ent.Coupon) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, couponImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -58617,7 +59483,38 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "additionalMetaData":
 			out.Values[i] = ec._Coupon_additionalMetaData(ctx, field, obj)
 		case "amountsOff":
-			out.Values[i] = ec._Coupon_amountsOff(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_amountsOff(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingId":
 			out.Values[i] = ec._Coupon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -58625,64 +59522,281 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "createdAt":
 			out.Values[i] = ec._Coupon_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customers":
-			out.Values[i] = ec._Coupon_customers(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_customers(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._Coupon_description(ctx, field, obj)
 		case "discountValue":
 			out.Values[i] = ec._Coupon_discountValue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "durationInMonths":
-			out.Values[i] = ec._Coupon_durationInMonths(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_durationInMonths(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environment":
-			out.Values[i] = ec._Coupon_environment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_environment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Coupon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
 			out.Values[i] = ec._Coupon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Coupon_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "percentOff":
 			out.Values[i] = ec._Coupon_percentOff(ctx, field, obj)
 		case "refId":
 			out.Values[i] = ec._Coupon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "source":
-			out.Values[i] = ec._Coupon_source(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_source(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "status":
-			out.Values[i] = ec._Coupon_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._Coupon_syncStates(ctx, field, obj)
-		case "type":
-			out.Values[i] = ec._Coupon_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_syncStates(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Coupon_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Coupon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -60230,9 +61344,71 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 		case "crmLinkUrl":
 			out.Values[i] = ec._CustomerSubscription_crmLinkUrl(ctx, field, obj)
 		case "currentBillingPeriodEnd":
-			out.Values[i] = ec._CustomerSubscription_currentBillingPeriodEnd(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerSubscription_currentBillingPeriodEnd(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "currentBillingPeriodStart":
-			out.Values[i] = ec._CustomerSubscription_currentBillingPeriodStart(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CustomerSubscription_currentBillingPeriodStart(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customer":
 			field := field
 
@@ -62171,7 +63347,7 @@ func (ec *executionContext) _Experiment(ctx context.Context, sel ast.SelectionSe
 
 var featureImplementors = []string{"Feature"}
 
-func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, obj *model.Feature) graphql.Marshaler {
+func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, obj *ent.Feature) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, featureImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -62181,7 +63357,38 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Feature")
 		case "account":
-			out.Values[i] = ec._Feature_account(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_account(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "additionalMetaData":
 			out.Values[i] = ec._Feature_additionalMetaData(ctx, field, obj)
 		case "createdAt":
@@ -62191,58 +63398,368 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		case "displayName":
 			out.Values[i] = ec._Feature_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enumConfiguration":
-			out.Values[i] = ec._Feature_enumConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_enumConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environment":
-			out.Values[i] = ec._Feature_environment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_environment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Feature_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "featureStatus":
-			out.Values[i] = ec._Feature_featureStatus(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_featureStatus(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureType":
-			out.Values[i] = ec._Feature_featureType(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_featureType(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureUnits":
 			out.Values[i] = ec._Feature_featureUnits(ctx, field, obj)
 		case "featureUnitsPlural":
 			out.Values[i] = ec._Feature_featureUnitsPlural(ctx, field, obj)
 		case "hasEntitlements":
-			out.Values[i] = ec._Feature_hasEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_hasEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasMeter":
-			out.Values[i] = ec._Feature_hasMeter(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_hasMeter(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Feature_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "meter":
-			out.Values[i] = ec._Feature_meter(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_meter(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "meterType":
-			out.Values[i] = ec._Feature_meterType(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_meterType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Feature_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "unitTransformation":
-			out.Values[i] = ec._Feature_unitTransformation(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_unitTransformation(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Feature_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "usedEnumValues":
-			out.Values[i] = ec._Feature_usedEnumValues(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Feature_usedEnumValues(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -63987,7 +65504,7 @@ func (ec *executionContext) _PackageDto(ctx context.Context, sel ast.SelectionSe
 
 var packageEntitlementImplementors = []string{"PackageEntitlement"}
 
-func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.SelectionSet, obj *model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.SelectionSet, obj *ent.PackageEntitlement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, packageEntitlementImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -63997,16 +65514,109 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PackageEntitlement")
 		case "behavior":
-			out.Values[i] = ec._PackageEntitlement_behavior(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_behavior(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._PackageEntitlement_createdAt(ctx, field, obj)
 		case "dependency":
-			out.Values[i] = ec._PackageEntitlement_dependency(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_dependency(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "dependencyFeature":
-			out.Values[i] = ec._PackageEntitlement_dependencyFeature(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_dependencyFeature(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._PackageEntitlement_description(ctx, field, obj)
 		case "displayNameOverride":
@@ -64016,55 +65626,427 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 		case "environmentId":
 			out.Values[i] = ec._PackageEntitlement_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "feature":
-			out.Values[i] = ec._PackageEntitlement_feature(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_feature(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureGroupIds":
-			out.Values[i] = ec._PackageEntitlement_featureGroupIds(ctx, field, obj)
-		case "featureGroups":
-			out.Values[i] = ec._PackageEntitlement_featureGroups(ctx, field, obj)
-		case "featureId":
-			out.Values[i] = ec._PackageEntitlement_featureId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_featureGroupIds(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "featureGroups":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_featureGroups(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "featureId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_featureId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasSoftLimit":
 			out.Values[i] = ec._PackageEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
 			out.Values[i] = ec._PackageEntitlement_hasUnlimitedUsage(ctx, field, obj)
 		case "hiddenFromWidgets":
-			out.Values[i] = ec._PackageEntitlement_hiddenFromWidgets(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_hiddenFromWidgets(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._PackageEntitlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isCustom":
 			out.Values[i] = ec._PackageEntitlement_isCustom(ctx, field, obj)
 		case "isGranted":
-			out.Values[i] = ec._PackageEntitlement_isGranted(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_isGranted(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "meter":
-			out.Values[i] = ec._PackageEntitlement_meter(ctx, field, obj)
-		case "order":
-			out.Values[i] = ec._PackageEntitlement_order(ctx, field, obj)
-		case "package":
-			out.Values[i] = ec._PackageEntitlement_package(ctx, field, obj)
-		case "packageId":
-			out.Values[i] = ec._PackageEntitlement_packageId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_meter(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "order":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_order(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "package":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_package(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "packageId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_packageId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriod":
-			out.Values[i] = ec._PackageEntitlement_resetPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_resetPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriodConfiguration":
-			out.Values[i] = ec._PackageEntitlement_resetPeriodConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PackageEntitlement_resetPeriodConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._PackageEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -64448,7 +66430,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var planImplementors = []string{"Plan"}
 
-func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *model.Plan) graphql.Marshaler {
+func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj *ent.Plan) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -64460,106 +66442,943 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		case "additionalMetaData":
 			out.Values[i] = ec._Plan_additionalMetaData(ctx, field, obj)
 		case "awsMarketplacePlanDimension":
-			out.Values[i] = ec._Plan_awsMarketplacePlanDimension(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_awsMarketplacePlanDimension(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "basePlan":
-			out.Values[i] = ec._Plan_basePlan(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_basePlan(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingId":
 			out.Values[i] = ec._Plan_billingId(ctx, field, obj)
 		case "billingLinkUrl":
-			out.Values[i] = ec._Plan_billingLinkUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_billingLinkUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "compatibleAddons":
-			out.Values[i] = ec._Plan_compatibleAddons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_compatibleAddons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "compatiblePackageGroups":
-			out.Values[i] = ec._Plan_compatiblePackageGroups(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_compatiblePackageGroups(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Plan_createdAt(ctx, field, obj)
 		case "defaultTrialConfig":
-			out.Values[i] = ec._Plan_defaultTrialConfig(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_defaultTrialConfig(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "description":
 			out.Values[i] = ec._Plan_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Plan_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "draftDetails":
-			out.Values[i] = ec._Plan_draftDetails(ctx, field, obj)
-		case "draftSummary":
-			out.Values[i] = ec._Plan_draftSummary(ctx, field, obj)
-		case "entitlements":
-			out.Values[i] = ec._Plan_entitlements(ctx, field, obj)
-		case "environment":
-			out.Values[i] = ec._Plan_environment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_draftDetails(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "draftSummary":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_draftSummary(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "entitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_entitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "environment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_environment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Plan_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hiddenFromWidgets":
-			out.Values[i] = ec._Plan_hiddenFromWidgets(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_hiddenFromWidgets(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Plan_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "inheritedEntitlements":
-			out.Values[i] = ec._Plan_inheritedEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_inheritedEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "inheritedPackageEntitlements":
-			out.Values[i] = ec._Plan_inheritedPackageEntitlements(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_inheritedPackageEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "isLatest":
-			out.Values[i] = ec._Plan_isLatest(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_isLatest(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "isParent":
-			out.Values[i] = ec._Plan_isParent(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_isParent(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "minimumSpend":
-			out.Values[i] = ec._Plan_minimumSpend(ctx, field, obj)
-		case "offer":
-			out.Values[i] = ec._Plan_offer(ctx, field, obj)
-		case "overageBillingPeriod":
-			out.Values[i] = ec._Plan_overageBillingPeriod(ctx, field, obj)
-		case "overagePrices":
-			out.Values[i] = ec._Plan_overagePrices(ctx, field, obj)
-		case "packageEntitlements":
-			out.Values[i] = ec._Plan_packageEntitlements(ctx, field, obj)
-		case "prices":
-			out.Values[i] = ec._Plan_prices(ctx, field, obj)
-		case "pricingType":
-			out.Values[i] = ec._Plan_pricingType(ctx, field, obj)
-		case "product":
-			out.Values[i] = ec._Plan_product(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_minimumSpend(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "offer":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_offer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "overageBillingPeriod":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_overageBillingPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "overagePrices":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_overagePrices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "packageEntitlements":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_packageEntitlements(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "prices":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_prices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pricingType":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_pricingType(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "product":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_product(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "productId":
-			out.Values[i] = ec._Plan_productId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_productId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Plan_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Plan_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._Plan_syncStates(ctx, field, obj)
-		case "type":
-			out.Values[i] = ec._Plan_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_syncStates(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "type":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Plan_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Plan_updatedAt(ctx, field, obj)
 		case "versionNumber":
 			out.Values[i] = ec._Plan_versionNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -65065,7 +67884,7 @@ func (ec *executionContext) _PrequelCredentials(ctx context.Context, sel ast.Sel
 
 var priceImplementors = []string{"Price"}
 
-func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, obj *model.Price) graphql.Marshaler {
+func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, obj *ent.Price) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, priceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -65075,79 +67894,699 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Price")
 		case "billingCadence":
-			out.Values[i] = ec._Price_billingCadence(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_billingCadence(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingCountryCode":
 			out.Values[i] = ec._Price_billingCountryCode(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._Price_billingId(ctx, field, obj)
 		case "billingModel":
-			out.Values[i] = ec._Price_billingModel(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_billingModel(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingPeriod":
-			out.Values[i] = ec._Price_billingPeriod(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_billingPeriod(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "blockSize":
 			out.Values[i] = ec._Price_blockSize(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Price_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
-			out.Values[i] = ec._Price_creditGrantCadence(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_creditGrantCadence(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditRate":
-			out.Values[i] = ec._Price_creditRate(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_creditRate(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "crmId":
-			out.Values[i] = ec._Price_crmId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_crmId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "crmLinkUrl":
-			out.Values[i] = ec._Price_crmLinkUrl(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_crmLinkUrl(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customCurrency":
-			out.Values[i] = ec._Price_customCurrency(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_customCurrency(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Price_environmentId(ctx, field, obj)
 		case "feature":
-			out.Values[i] = ec._Price_feature(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_feature(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "featureId":
-			out.Values[i] = ec._Price_featureId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_featureId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Price_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isOverridePrice":
-			out.Values[i] = ec._Price_isOverridePrice(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_isOverridePrice(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "maxUnitQuantity":
 			out.Values[i] = ec._Price_maxUnitQuantity(ctx, field, obj)
 		case "minUnitQuantity":
 			out.Values[i] = ec._Price_minUnitQuantity(ctx, field, obj)
 		case "package":
-			out.Values[i] = ec._Price_package(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_package(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "packageId":
-			out.Values[i] = ec._Price_packageId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_packageId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
-			out.Values[i] = ec._Price_price(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_price(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriod":
-			out.Values[i] = ec._Price_resetPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_resetPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resetPeriodConfiguration":
-			out.Values[i] = ec._Price_resetPeriodConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_resetPeriodConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "tiers":
-			out.Values[i] = ec._Price_tiers(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_tiers(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "tiersMode":
-			out.Values[i] = ec._Price_tiersMode(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_tiersMode(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "topUpCustomCurrencyId":
-			out.Values[i] = ec._Price_topUpCustomCurrencyId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_topUpCustomCurrencyId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "usedInSubscriptions":
-			out.Values[i] = ec._Price_usedInSubscriptions(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Price_usedInSubscriptions(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65293,7 +68732,7 @@ func (ec *executionContext) _PricingTypeChange(ctx context.Context, sel ast.Sele
 
 var productImplementors = []string{"Product"}
 
-func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *model.Product) graphql.Marshaler {
+func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -65305,79 +68744,451 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "additionalMetaData":
 			out.Values[i] = ec._Product_additionalMetaData(ctx, field, obj)
 		case "addons":
-			out.Values[i] = ec._Product_addons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_addons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "autoCancellationRules":
-			out.Values[i] = ec._Product_autoCancellationRules(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_autoCancellationRules(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "awsMarketplaceProductCode":
-			out.Values[i] = ec._Product_awsMarketplaceProductCode(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_awsMarketplaceProductCode(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "awsMarketplaceProductId":
-			out.Values[i] = ec._Product_awsMarketplaceProductId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_awsMarketplaceProductId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Product_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Product_displayName(ctx, field, obj)
 		case "downgradePlan":
-			out.Values[i] = ec._Product_downgradePlan(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_downgradePlan(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environment":
-			out.Values[i] = ec._Product_environment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_environment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._Product_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "hasSubscriptions":
-			out.Values[i] = ec._Product_hasSubscriptions(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_hasSubscriptions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "isDefaultProduct":
 			out.Values[i] = ec._Product_isDefaultProduct(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "multipleSubscriptions":
 			out.Values[i] = ec._Product_multipleSubscriptions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "plans":
-			out.Values[i] = ec._Product_plans(ctx, field, obj)
-		case "productSettings":
-			out.Values[i] = ec._Product_productSettings(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_plans(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "productSettings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_productSettings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
 			out.Values[i] = ec._Product_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Product_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionStartPlan":
-			out.Values[i] = ec._Product_subscriptionStartPlan(ctx, field, obj)
-		case "subscriptionUpdateUsageResetCutoffRule":
-			out.Values[i] = ec._Product_subscriptionUpdateUsageResetCutoffRule(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_subscriptionStartPlan(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "subscriptionUpdateUsageResetCutoffRule":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Product_subscriptionUpdateUsageResetCutoffRule(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._Product_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -66908,7 +70719,7 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 
 var subscriptionAddonImplementors = []string{"SubscriptionAddon"}
 
-func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionAddon) graphql.Marshaler {
+func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.SelectionSet, obj *ent.SubscriptionAddon) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionAddonImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -66918,38 +70729,162 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionAddon")
 		case "addon":
-			out.Values[i] = ec._SubscriptionAddon_addon(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_addon(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "addonId":
-			out.Values[i] = ec._SubscriptionAddon_addonId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_addonId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionAddon_createdAt(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._SubscriptionAddon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
-			out.Values[i] = ec._SubscriptionAddon_price(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_price(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "quantity":
 			out.Values[i] = ec._SubscriptionAddon_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subscription":
-			out.Values[i] = ec._SubscriptionAddon_subscription(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionAddon_subscription(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionAddon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -67487,7 +71422,7 @@ func (ec *executionContext) _SubscriptionMinimumSpend(ctx context.Context, sel a
 
 var subscriptionPriceImplementors = []string{"SubscriptionPrice"}
 
-func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionPrice) graphql.Marshaler {
+func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.SelectionSet, obj *ent.SubscriptionPrice) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionPriceImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -67497,46 +71432,387 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionPrice")
 		case "billingModel":
-			out.Values[i] = ec._SubscriptionPrice_billingModel(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_billingModel(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionPrice_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
-			out.Values[i] = ec._SubscriptionPrice_creditGrantCadence(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_creditGrantCadence(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditRate":
-			out.Values[i] = ec._SubscriptionPrice_creditRate(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_creditRate(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "creditsQuantity":
-			out.Values[i] = ec._SubscriptionPrice_creditsQuantity(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_creditsQuantity(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionPrice_environmentId(ctx, field, obj)
 		case "featureId":
-			out.Values[i] = ec._SubscriptionPrice_featureId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_featureId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "hasSoftLimit":
-			out.Values[i] = ec._SubscriptionPrice_hasSoftLimit(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_hasSoftLimit(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._SubscriptionPrice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextGrantDate":
-			out.Values[i] = ec._SubscriptionPrice_nextGrantDate(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_nextGrantDate(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
-			out.Values[i] = ec._SubscriptionPrice_price(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_price(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscription":
-			out.Values[i] = ec._SubscriptionPrice_subscription(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_subscription(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionId":
-			out.Values[i] = ec._SubscriptionPrice_subscriptionId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_subscriptionId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "topUpCustomCurrencyId":
-			out.Values[i] = ec._SubscriptionPrice_topUpCustomCurrencyId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionPrice_topUpCustomCurrencyId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionPrice_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "usageLimit":
 			out.Values[i] = ec._SubscriptionPrice_usageLimit(ctx, field, obj)
@@ -67609,7 +71885,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics(ctx context.Conte
 
 var subscriptionQueryImplementors = []string{"SubscriptionQuery"}
 
-func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.SelectionSet, obj *model.SubscriptionQuery) graphql.Marshaler {
+func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerSubscription) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionQueryImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -67621,29 +71897,308 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 		case "additionalMetaData":
 			out.Values[i] = ec._SubscriptionQuery_additionalMetaData(ctx, field, obj)
 		case "addons":
-			out.Values[i] = ec._SubscriptionQuery_addons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_addons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingCycleAnchor":
-			out.Values[i] = ec._SubscriptionQuery_billingCycleAnchor(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_billingCycleAnchor(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingId":
 			out.Values[i] = ec._SubscriptionQuery_billingId(ctx, field, obj)
 		case "billingLinkUrl":
 			out.Values[i] = ec._SubscriptionQuery_billingLinkUrl(ctx, field, obj)
 		case "billingPeriod":
-			out.Values[i] = ec._SubscriptionQuery_billingPeriod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_billingPeriod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "billingSyncError":
-			out.Values[i] = ec._SubscriptionQuery_billingSyncError(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_billingSyncError(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "budget":
-			out.Values[i] = ec._SubscriptionQuery_budget(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_budget(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "budgetExceeded":
-			out.Values[i] = ec._SubscriptionQuery_budgetExceeded(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_budgetExceeded(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "cancelReason":
-			out.Values[i] = ec._SubscriptionQuery_cancelReason(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_cancelReason(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "cancellationDate":
 			out.Values[i] = ec._SubscriptionQuery_cancellationDate(ctx, field, obj)
 		case "coupon":
-			out.Values[i] = ec._SubscriptionQuery_coupon(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_coupon(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "coupons":
-			out.Values[i] = ec._SubscriptionQuery_coupons(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_coupons(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionQuery_createdAt(ctx, field, obj)
 		case "crmId":
@@ -67651,110 +72206,1040 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 		case "crmLinkUrl":
 			out.Values[i] = ec._SubscriptionQuery_crmLinkUrl(ctx, field, obj)
 		case "currentBillingPeriodEnd":
-			out.Values[i] = ec._SubscriptionQuery_currentBillingPeriodEnd(ctx, field, obj)
-		case "currentBillingPeriodStart":
-			out.Values[i] = ec._SubscriptionQuery_currentBillingPeriodStart(ctx, field, obj)
-		case "customer":
-			out.Values[i] = ec._SubscriptionQuery_customer(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_currentBillingPeriodEnd(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "currentBillingPeriodStart":
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_currentBillingPeriodStart(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "customer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_customer(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "customerId":
-			out.Values[i] = ec._SubscriptionQuery_customerId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_customerId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "effectiveEndDate":
 			out.Values[i] = ec._SubscriptionQuery_effectiveEndDate(ctx, field, obj)
 		case "endDate":
 			out.Values[i] = ec._SubscriptionQuery_endDate(ctx, field, obj)
 		case "entitlements":
-			out.Values[i] = ec._SubscriptionQuery_entitlements(ctx, field, obj)
-		case "environment":
-			out.Values[i] = ec._SubscriptionQuery_environment(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_entitlements(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "environment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_environment(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionQuery_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "experiment":
-			out.Values[i] = ec._SubscriptionQuery_experiment(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_experiment(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "experimentInfo":
-			out.Values[i] = ec._SubscriptionQuery_experimentInfo(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_experimentInfo(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "freeItems":
-			out.Values[i] = ec._SubscriptionQuery_freeItems(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_freeItems(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._SubscriptionQuery_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lastUsageInvoice":
-			out.Values[i] = ec._SubscriptionQuery_lastUsageInvoice(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_lastUsageInvoice(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "latestInvoice":
-			out.Values[i] = ec._SubscriptionQuery_latestInvoice(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_latestInvoice(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "minimumSpend":
-			out.Values[i] = ec._SubscriptionQuery_minimumSpend(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_minimumSpend(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "oldBillingId":
-			out.Values[i] = ec._SubscriptionQuery_oldBillingId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_oldBillingId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payingCustomer":
-			out.Values[i] = ec._SubscriptionQuery_payingCustomer(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_payingCustomer(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payingCustomerId":
-			out.Values[i] = ec._SubscriptionQuery_payingCustomerId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_payingCustomerId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "paymentCollection":
-			out.Values[i] = ec._SubscriptionQuery_paymentCollection(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_paymentCollection(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "paymentCollectionMethod":
-			out.Values[i] = ec._SubscriptionQuery_paymentCollectionMethod(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_paymentCollectionMethod(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "plan":
-			out.Values[i] = ec._SubscriptionQuery_plan(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_plan(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "prices":
-			out.Values[i] = ec._SubscriptionQuery_prices(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_prices(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "pricingType":
-			out.Values[i] = ec._SubscriptionQuery_pricingType(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_pricingType(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
-			out.Values[i] = ec._SubscriptionQuery_refId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_refId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resource":
-			out.Values[i] = ec._SubscriptionQuery_resource(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_resource(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resourceId":
-			out.Values[i] = ec._SubscriptionQuery_resourceId(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_resourceId(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "salesforceId":
 			out.Values[i] = ec._SubscriptionQuery_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
-			out.Values[i] = ec._SubscriptionQuery_scheduledUpdates(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_scheduledUpdates(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "startDate":
 			out.Values[i] = ec._SubscriptionQuery_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._SubscriptionQuery_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionEntitlements":
-			out.Values[i] = ec._SubscriptionQuery_subscriptionEntitlements(ctx, field, obj)
-		case "subscriptionId":
-			out.Values[i] = ec._SubscriptionQuery_subscriptionId(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_subscriptionEntitlements(ctx, field, obj)
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "subscriptionId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_subscriptionId(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
-			out.Values[i] = ec._SubscriptionQuery_syncStates(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_syncStates(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "totalPrice":
-			out.Values[i] = ec._SubscriptionQuery_totalPrice(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_totalPrice(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "trialConfiguration":
-			out.Values[i] = ec._SubscriptionQuery_trialConfiguration(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SubscriptionQuery_trialConfiguration(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "trialEndDate":
 			out.Values[i] = ec._SubscriptionQuery_trialEndDate(ctx, field, obj)
 		case "wasInTrial":
@@ -68952,7 +74437,11 @@ func (ec *executionContext) marshalNAccountEmailDomain2ᚖgithubᚗcomᚋstigg�
 	return ec._AccountEmailDomain(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx context.Context, sel ast.SelectionSet, v *model.Addon) graphql.Marshaler {
+func (ec *executionContext) marshalNAddon2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx context.Context, sel ast.SelectionSet, v ent.Addon) graphql.Marshaler {
+	return ec._Addon(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx context.Context, sel ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -69174,7 +74663,7 @@ func (ec *executionContext) marshalNConnectionCursor2string(ctx context.Context,
 	return res
 }
 
-func (ec *executionContext) marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
+func (ec *executionContext) marshalNCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -69675,11 +75164,11 @@ func (ec *executionContext) marshalNExperimentStatus2githubᚗcomᚋstiggᚑself
 	return v
 }
 
-func (ec *executionContext) marshalNFeature2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx context.Context, sel ast.SelectionSet, v model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalNFeature2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx context.Context, sel ast.SelectionSet, v ent.Feature) graphql.Marshaler {
 	return ec._Feature(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx context.Context, sel ast.SelectionSet, v *model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx context.Context, sel ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70006,6 +75495,10 @@ func (ec *executionContext) marshalNOfferStatus2githubᚗcomᚋstiggᚑselfhost�
 	return v
 }
 
+func (ec *executionContext) marshalNPackageDto2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageDto(ctx context.Context, sel ast.SelectionSet, v model.PackageDto) graphql.Marshaler {
+	return ec._PackageDto(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPackageDto2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageDto(ctx context.Context, sel ast.SelectionSet, v *model.PackageDto) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -70016,7 +75509,7 @@ func (ec *executionContext) marshalNPackageDto2ᚖgithubᚗcomᚋstiggᚑselfhos
 	return ec._PackageDto(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70106,11 +75599,11 @@ func (ec *executionContext) marshalNPaymentCollection2githubᚗcomᚋstiggᚑsel
 	return v
 }
 
-func (ec *executionContext) marshalNPlan2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx context.Context, sel ast.SelectionSet, v model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalNPlan2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx context.Context, sel ast.SelectionSet, v ent.Plan) graphql.Marshaler {
 	return ec._Plan(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx context.Context, sel ast.SelectionSet, v *model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx context.Context, sel ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70255,7 +75748,7 @@ func (ec *executionContext) marshalNPlanSortFields2githubᚗcomᚋstiggᚑselfho
 	return v
 }
 
-func (ec *executionContext) marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx context.Context, sel ast.SelectionSet, v *model.Price) graphql.Marshaler {
+func (ec *executionContext) marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx context.Context, sel ast.SelectionSet, v *ent.Price) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70305,7 +75798,11 @@ func (ec *executionContext) marshalNPricingType2githubᚗcomᚋstiggᚑselfhost�
 	return v
 }
 
-func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
+func (ec *executionContext) marshalNProduct2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v ent.Product) graphql.Marshaler {
+	return ec._Product(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70358,6 +75855,10 @@ func (ec *executionContext) marshalNProductEdge2ᚖgithubᚗcomᚋstiggᚑselfho
 func (ec *executionContext) unmarshalNProductFilter2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductFilter(ctx context.Context, v any) (*model.ProductFilter, error) {
 	res, err := ec.unmarshalInputProductFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProductSettings2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductSettings(ctx context.Context, sel ast.SelectionSet, v model.ProductSettings) graphql.Marshaler {
+	return ec._ProductSettings(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNProductSettings2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductSettings(ctx context.Context, sel ast.SelectionSet, v *model.ProductSettings) graphql.Marshaler {
@@ -70610,7 +76111,7 @@ func (ec *executionContext) marshalNStripeAccountSource2githubᚗcomᚋstiggᚑs
 	return v
 }
 
-func (ec *executionContext) marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddon(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionAddon) graphql.Marshaler {
+func (ec *executionContext) marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddon(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriptionAddon) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70756,7 +76257,7 @@ func (ec *executionContext) marshalNSubscriptionInvoiceStatus2githubᚗcomᚋsti
 	return v
 }
 
-func (ec *executionContext) marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPrice(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionPrice) graphql.Marshaler {
+func (ec *executionContext) marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPrice(ctx context.Context, sel ast.SelectionSet, v *ent.SubscriptionPrice) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70792,7 +76293,7 @@ func (ec *executionContext) marshalNSubscriptionPricingTypeStatistics2ᚖgithub�
 	return ec._SubscriptionPricingTypeStatistics(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQuery(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionQuery) graphql.Marshaler {
+func (ec *executionContext) marshalNSubscriptionQuery2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx context.Context, sel ast.SelectionSet, v *ent.CustomerSubscription) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -70920,6 +76421,10 @@ func (ec *executionContext) unmarshalNSubscriptionUpdateUsageCutoffBehavior2gith
 
 func (ec *executionContext) marshalNSubscriptionUpdateUsageCutoffBehavior2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionUpdateUsageCutoffBehavior(ctx context.Context, sel ast.SelectionSet, v model.SubscriptionUpdateUsageCutoffBehavior) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSubscriptionUpdateUsageResetCutoffRule2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionUpdateUsageResetCutoffRule(ctx context.Context, sel ast.SelectionSet, v model.SubscriptionUpdateUsageResetCutoffRule) graphql.Marshaler {
+	return ec._SubscriptionUpdateUsageResetCutoffRule(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNSubscriptionUpdateUsageResetCutoffRule2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionUpdateUsageResetCutoffRule(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionUpdateUsageResetCutoffRule) graphql.Marshaler {
@@ -71315,14 +76820,14 @@ func (ec *executionContext) marshalOAdditionalMetaDataChange2ᚖgithubᚗcomᚋs
 	return ec._AdditionalMetaDataChange(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Addon) graphql.Marshaler {
+func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Addon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx, sel, v[i])
+		return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -71334,7 +76839,7 @@ func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	return ret
 }
 
-func (ec *executionContext) marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddon(ctx context.Context, sel ast.SelectionSet, v *model.Addon) graphql.Marshaler {
+func (ec *executionContext) marshalOAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx context.Context, sel ast.SelectionSet, v *ent.Addon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -71697,7 +77202,7 @@ func (ec *executionContext) marshalOConnectionCursor2ᚖstring(ctx context.Conte
 	return res
 }
 
-func (ec *executionContext) marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *model.Coupon) graphql.Marshaler {
+func (ec *executionContext) marshalOCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCoupon(ctx context.Context, sel ast.SelectionSet, v *ent.Coupon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -72636,14 +78141,14 @@ func (ec *executionContext) marshalOExperiment2ᚖgithubᚗcomᚋstiggᚑselfhos
 	return ec._Experiment(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeatureᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Feature) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx, sel, v[i])
+		return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -72655,7 +78160,7 @@ func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhos
 	return ret
 }
 
-func (ec *executionContext) marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeature(ctx context.Context, sel ast.SelectionSet, v *model.Feature) graphql.Marshaler {
+func (ec *executionContext) marshalOFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx context.Context, sel ast.SelectionSet, v *ent.Feature) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73424,14 +78929,14 @@ func (ec *executionContext) marshalOPackageDto2ᚖgithubᚗcomᚋstiggᚑselfhos
 	return ec._PackageDto(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PackageEntitlement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx, sel, v[i])
+		return ec.marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73443,7 +78948,7 @@ func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstig
 	return ret
 }
 
-func (ec *executionContext) marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *model.PackageEntitlement) graphql.Marshaler {
+func (ec *executionContext) marshalOPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx context.Context, sel ast.SelectionSet, v *ent.PackageEntitlement) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73694,14 +79199,14 @@ func (ec *executionContext) marshalOPaymentMethodType2ᚖgithubᚗcomᚋstiggᚑ
 	return v
 }
 
-func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx, sel, v[i])
+		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73713,7 +79218,7 @@ func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	return ret
 }
 
-func (ec *executionContext) marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlan(ctx context.Context, sel ast.SelectionSet, v *model.Plan) graphql.Marshaler {
+func (ec *executionContext) marshalOPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx context.Context, sel ast.SelectionSet, v *ent.Plan) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -73918,14 +79423,14 @@ func (ec *executionContext) unmarshalOPlanSort2ᚕᚖgithubᚗcomᚋstiggᚑself
 	return res, nil
 }
 
-func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Price) graphql.Marshaler {
+func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Price) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx, sel, v[i])
+		return ec.marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -73937,7 +79442,7 @@ func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	return ret
 }
 
-func (ec *executionContext) marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPrice(ctx context.Context, sel ast.SelectionSet, v *model.Price) graphql.Marshaler {
+func (ec *executionContext) marshalOPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx context.Context, sel ast.SelectionSet, v *ent.Price) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -74086,7 +79591,7 @@ func (ec *executionContext) unmarshalOPricingTypeFilterComparison2ᚖgithubᚗco
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProduct(ctx context.Context, sel ast.SelectionSet, v *model.Product) graphql.Marshaler {
+func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -74430,14 +79935,14 @@ func (ec *executionContext) marshalOStripeAccountMode2ᚖgithubᚗcomᚋstiggᚑ
 	return v
 }
 
-func (ec *executionContext) marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionAddon) graphql.Marshaler {
+func (ec *executionContext) marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SubscriptionAddon) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionAddon(ctx, sel, v[i])
+		return ec.marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddon(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -74712,14 +80217,14 @@ func (ec *executionContext) unmarshalOSubscriptionMinimumSpendValueInput2ᚖgith
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionPrice) graphql.Marshaler {
+func (ec *executionContext) marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SubscriptionPrice) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPrice(ctx, sel, v[i])
+		return ec.marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPrice(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -74995,6 +80500,18 @@ func (ec *executionContext) marshalOTrialedPlan2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
+	res, err := scalar.UnmarshalUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, sel ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalUUID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx context.Context, v any) ([]uuid.UUID, error) {

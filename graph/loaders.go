@@ -17,6 +17,8 @@ import (
 type Loaders struct {
 	mu     sync.Mutex
 	groups map[uuid.UUID]*group
+	// catalogs are the request's catalog snapshots, by environment.
+	catalogs map[uuid.UUID]*catalogSnapshot
 }
 
 type group struct {
@@ -45,16 +47,23 @@ func loadersFrom(ctx context.Context) *Loaders {
 	return nil
 }
 
-// registerGroup records ids as loaded together.
+// registerGroup records ids as loaded together. An id already in a group
+// stays there (the first group that listed it loads its fields): the same
+// row reached by a second path, such as a subscription's customer who is
+// also on the customers page, must not move, or which group loads it would
+// depend on which resolver ran first.
 func registerGroup(ctx context.Context, ids []uuid.UUID) {
 	l := loadersFrom(ctx)
 	if l == nil || len(ids) == 0 {
 		return
 	}
-	g := &group{ids: ids, results: map[string]*groupResult{}}
+	g := &group{results: map[string]*groupResult{}}
 	l.mu.Lock()
 	for _, id := range ids {
-		l.groups[id] = g
+		if _, taken := l.groups[id]; !taken {
+			l.groups[id] = g
+			g.ids = append(g.ids, id)
+		}
 	}
 	l.mu.Unlock()
 }

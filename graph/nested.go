@@ -2,53 +2,194 @@ package graph
 
 import (
 	"context"
-	"time"
+	"encoding/json"
+	"slices"
 
-	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
+	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/nestquery"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
-// activeStatuses are the subscription statuses that count as active.
-var activeStatuses = []customersubscription.Status{customersubscription.StatusACTIVE, customersubscription.StatusIN_TRIAL}
+// This file loads every nested field without N+1. Customer-scale rows
+// (customers, subscriptions, their add-ons and prices) load in batches over
+// sibling groups (see loaders.go): a list field's fetch returns the rows of
+// the whole group and registers them as a new group, so the next level is
+// batched too. Catalog rows (plans, add-ons, features, prices, entitlements,
+// products, coupons) come from the request's catalog snapshot
+// (catalog_snapshot.go), which reads each catalog table at most once. The
+// number of statements a request runs depends on its shape, never on how
+// many rows it returns (statements_test.go).
 
-// activeSubscriptions loads each customer's active subscriptions, newest first.
-func (r *Resolver) activeSubscriptions(ctx context.Context, id uuid.UUID) ([]*ent.CustomerSubscription, error) {
-	return load(ctx, id, "activeSubscriptions", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*ent.CustomerSubscription, error) {
-		rows, err := r.Client.CustomerSubscription.Query().
-			Where(customersubscription.CustomerIDIn(ids...), customersubscription.StatusIn(activeStatuses...)).
-			Order(ent.Desc(customersubscription.FieldCreatedAt), ent.Asc(customersubscription.FieldID)).
-			All(ctx)
-		return groupBy(rows, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }), err
+// loadList loads a one-to-many field for id's group: fetch returns the
+// children of all the group's parents, parent tells a child's parent.
+// The children are registered as one group.
+func loadList[T any](ctx context.Context, id uuid.UUID, key string, fetch func(ctx context.Context, ids []uuid.UUID) ([]T, error), parent func(T) uuid.UUID, childID func(T) uuid.UUID) ([]T, error) {
+	rows, err := load(ctx, id, key, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]T, error) {
+		rows, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		registerRows(ctx, rows, childID)
+		return groupBy(rows, parent), nil
+	})
+	if rows == nil && err == nil {
+		rows = []T{}
+	}
+	return rows, err
+}
+
+// loadRef loads a many-to-one field for id's group: fks maps each parent
+// of the group to its target's id, targets reads those. The targets are
+// registered as one group.
+func loadRef[T any](ctx context.Context, id uuid.UUID, key string, fks func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]uuid.UUID, error), targets func(ctx context.Context, ids []uuid.UUID) ([]T, error), targetID func(T) uuid.UUID) (T, error) {
+	return load(ctx, id, key, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]T, error) {
+		fk, err := fks(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		want := make([]uuid.UUID, 0, len(fk))
+		for _, t := range fk {
+			if !slices.Contains(want, t) {
+				want = append(want, t)
+			}
+		}
+		out := map[uuid.UUID]T{}
+		if len(want) == 0 {
+			return out, nil
+		}
+		rows, err := targets(ctx, want)
+		if err != nil {
+			return nil, err
+		}
+		registerRows(ctx, rows, targetID)
+		byID := make(map[uuid.UUID]T, len(rows))
+		for _, row := range rows {
+			byID[targetID(row)] = row
+		}
+		for p, t := range fk {
+			if row, ok := byID[t]; ok {
+				out[p] = row
+			}
+		}
+		return out, nil
 	})
 }
 
-// promotionalActive is the SQL form of a grant's Active status at now:
-// no end date (lifetime) or an end date still ahead.
-func promotionalActive(now time.Time) func(*sql.Selector) {
-	return sql.OrPredicates(
-		sql.FieldIsNull(promotionalentitlement.FieldEndDate),
-		sql.FieldGT(promotionalentitlement.FieldEndDate, now),
-	)
+// fkMap builds a parent -> target map from rows that may lack a target.
+func fkMap[T any](rows []T, id func(T) uuid.UUID, fk func(T) *uuid.UUID) map[uuid.UUID]uuid.UUID {
+	out := make(map[uuid.UUID]uuid.UUID, len(rows))
+	for _, row := range rows {
+		if t := fk(row); t != nil {
+			out[id(row)] = *t
+		}
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (r *Resolver) customersByID(ctx context.Context, ids []uuid.UUID) ([]*ent.Customer, error) {
+	return r.Client.Customer.Query().Where(customer.IDIn(ids...)).All(ctx)
+}
+
+var (
+	planID     = func(p *ent.Plan) uuid.UUID { return p.ID }
+	addonID    = func(a *ent.Addon) uuid.UUID { return a.ID }
+	productID  = func(p *ent.Product) uuid.UUID { return p.ID }
+	featureID  = func(f *ent.Feature) uuid.UUID { return f.ID }
+	customerID = func(c *ent.Customer) uuid.UUID { return c.ID }
+	couponID   = func(c *ent.Coupon) uuid.UUID { return c.ID }
+	priceID    = func(p *ent.Price) uuid.UUID { return p.ID }
+	subID      = func(s *ent.CustomerSubscription) uuid.UUID { return s.ID }
+	entID      = func(e *ent.PackageEntitlement) uuid.UUID { return e.ID }
+)
+
+// environmentModel loads the request's environment once per request.
+func (r *Resolver) environment(ctx context.Context, env uuid.UUID) (*model.Environment, error) {
+	e, err := load(ctx, env, "environment", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*ent.Environment, error) {
+		rows, err := r.Client.Environment.Query().Where(environment.IDIn(ids...)).All(ctx)
+		out := map[uuid.UUID]*ent.Environment{}
+		for _, e := range rows {
+			out[e.ID] = e
+		}
+		return out, err
+	})
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return environmentModel(e), nil
+}
+
+// ---- customers ----
+
+// activeSubscriptions loads each customer's active subscriptions (ACTIVE
+// or IN_TRIAL now, by subscription.ActivePredicate), newest first.
+func (r *Resolver) activeSubscriptions(ctx context.Context, id uuid.UUID) ([]*ent.CustomerSubscription, error) {
+	now := r.Clock.Now()
+	return loadList(ctx, id, "activeSubscriptions", func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
+		return r.Client.CustomerSubscription.Query().
+			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(subscription.ActivePredicate(now))).
+			Order(ent.Desc(customersubscription.FieldCreatedAt), ent.Desc(customersubscription.FieldID)).
+			All(ctx)
+	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
+}
+
+// customerSubscriptions loads one customer's subscriptions matching filter
+// and sorting, batched over the customer's group: one query per distinct
+// (filter, sorting) per group.
+func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UUID, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
+	argKey, err := json.Marshal(struct {
+		F any
+		S any
+	}{filter, sorting})
+	if err != nil {
+		return nil, apperr.BadInput("filter", "filter cannot be encoded")
+	}
+	where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+	if err != nil {
+		return nil, err
+	}
+	keys, err := subscriptionSpec.Sort(sorting, newestFirst)
+	if err != nil {
+		return nil, err
+	}
+	return loadList(ctx, customerID, "subscriptions:"+string(argKey), func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
+		q := r.Client.CustomerSubscription.Query().
+			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(where))
+		for _, o := range nestquery.OrderBy(keys, false) {
+			q.Order(customersubscription.OrderOption(o))
+		}
+		return q.All(ctx)
+	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
 }
 
 // activePromotionalEntitlements loads each customer's grants that are active
 // now, oldest first.
 func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
 	now := r.Clock.Now()
-	return load(ctx, id, "activePromotionalEntitlements", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*ent.PromotionalEntitlement, error) {
-		rows, err := r.Client.PromotionalEntitlement.Query().
-			Where(promotionalentitlement.CustomerIDIn(ids...), predicate.PromotionalEntitlement(promotionalActive(now))).
+	return loadList(ctx, id, "activePromotionalEntitlements", func(ctx context.Context, ids []uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
+		return r.Client.PromotionalEntitlement.Query().
+			Where(promotionalentitlement.CustomerIDIn(ids...), promotionalentitlement.Or(
+				promotionalentitlement.EndDateIsNil(), promotionalentitlement.EndDateGT(now))).
 			Order(ent.Asc(promotionalentitlement.FieldCreatedAt), ent.Asc(promotionalentitlement.FieldID)).
 			All(ctx)
-		return groupBy(rows, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }), err
-	})
+	}, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID })
 }
 
 // customerSyncStates loads the sync states of each customer itself (not of
@@ -69,6 +210,316 @@ func (r *Resolver) customerSyncStates(ctx context.Context, id uuid.UUID) ([]*mod
 		return out, nil
 	})
 }
+
+// trialHistory is what trial eligibility is decided from: the customer's
+// subscriptions that consumed a product's trial (subscription.TrialConsumed),
+// with their plans.
+type trialHistory struct {
+	subs  []*ent.CustomerSubscription
+	plans map[uuid.UUID]*ent.Plan
+}
+
+func (r *Resolver) trialHistory(ctx context.Context, id uuid.UUID) (*trialHistory, error) {
+	h, err := load(ctx, id, "trialHistory", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*trialHistory, error) {
+		subs, err := r.Client.CustomerSubscription.Query().
+			Where(customersubscription.CustomerIDIn(ids...), subscription.TrialConsumed()).
+			Order(ent.Asc(customersubscription.FieldCreatedAt), ent.Asc(customersubscription.FieldID)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := map[uuid.UUID]*trialHistory{}
+		for _, s := range subs {
+			h := out[s.CustomerID]
+			if h == nil {
+				h = &trialHistory{plans: map[uuid.UUID]*ent.Plan{}}
+				out[s.CustomerID] = h
+			}
+			h.subs = append(h.subs, s)
+			p, err := r.catalog(ctx, s.EnvironmentID).plan(ctx, s.PlanID)
+			if err != nil {
+				return nil, err
+			}
+			h.plans[s.PlanID] = p
+		}
+		return out, nil
+	})
+	if h == nil && err == nil {
+		h = &trialHistory{plans: map[uuid.UUID]*ent.Plan{}}
+	}
+	return h, err
+}
+
+// ---- subscriptions ----
+
+func (r *Resolver) subCustomer(ctx context.Context, s *ent.CustomerSubscription, paying bool) (*ent.Customer, error) {
+	key := "customer"
+	if paying {
+		if s.PayingCustomerID == nil {
+			return nil, nil
+		}
+		key = "payingCustomer"
+	}
+	return loadRef(ctx, s.ID, key, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
+		rows, err := r.Client.CustomerSubscription.Query().Where(customersubscription.IDIn(ids...)).
+			Select(customersubscription.FieldID, customersubscription.FieldCustomerID, customersubscription.FieldPayingCustomerID).All(ctx)
+		return fkMap(rows, subID, func(s *ent.CustomerSubscription) *uuid.UUID {
+			if paying {
+				return s.PayingCustomerID
+			}
+			return &s.CustomerID
+		}), err
+	}, r.customersByID, customerID)
+}
+
+func (r *Resolver) subAddons(ctx context.Context, s *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error) {
+	return loadList(ctx, s.ID, "addons", func(ctx context.Context, ids []uuid.UUID) ([]*ent.SubscriptionAddon, error) {
+		return r.Client.SubscriptionAddon.Query().Where(subscriptionaddon.SubscriptionIDIn(ids...)).
+			Order(subscriptionaddon.ByAddonField(addon.FieldRefID), subscriptionaddon.ByID()).All(ctx)
+	}, func(a *ent.SubscriptionAddon) uuid.UUID { return a.SubscriptionID }, func(a *ent.SubscriptionAddon) uuid.UUID { return a.ID })
+}
+
+func (r *Resolver) subPrices(ctx context.Context, s *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error) {
+	return loadList(ctx, s.ID, "prices", func(ctx context.Context, ids []uuid.UUID) ([]*ent.SubscriptionPrice, error) {
+		return r.Client.SubscriptionPrice.Query().Where(subscriptionprice.SubscriptionIDIn(ids...)).
+			Order(subscriptionprice.ByPriceField(price.FieldPosition), subscriptionprice.ByID()).All(ctx)
+	}, func(p *ent.SubscriptionPrice) uuid.UUID { return p.SubscriptionID }, func(p *ent.SubscriptionPrice) uuid.UUID { return p.ID })
+}
+
+// subscriptionTotal prices a subscription from its stored prices, its
+// add-ons and its coupon (subscription.Total).
+func (r *Resolver) subscriptionTotal(ctx context.Context, s *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error) {
+	sps, err := r.subPrices(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	var planLines, addonLines []subscription.Line
+	for _, sp := range sps {
+		p, err := r.subscriptionPricePrice(ctx, sp)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		q := 1.0
+		if sp.UsageLimit != nil {
+			q = *sp.UsageLimit
+		}
+		planLines = append(planLines, subscription.Line{Price: p, Quantity: q})
+	}
+	sas, err := r.subAddons(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	for _, sa := range sas {
+		p, err := r.subscriptionAddonPrice(ctx, sa)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			addonLines = append(addonLines, subscription.Line{Price: p, Quantity: sa.Quantity})
+		}
+	}
+	c, err := r.subCoupon(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	t := subscription.Total(s, planLines, addonLines, c, r.Clock.Now())
+	money := func(v float64) *model.Money { return &model.Money{Amount: v, Currency: model.Currency(t.Currency)} }
+	return &model.CustomerSubscriptionTotalPrice{SubTotal: money(t.SubTotal), AddonsTotal: money(t.AddonsTotal), Total: money(t.Total)}, nil
+}
+
+// ---- packages (plans and add-ons) ----
+
+func (r *Resolver) couponCustomers(ctx context.Context, c *ent.Coupon) ([]*ent.Customer, error) {
+	return loadList(ctx, c.ID, "customers", func(ctx context.Context, ids []uuid.UUID) ([]*ent.Customer, error) {
+		return r.Client.Customer.Query().Where(customer.CouponIDIn(ids...), customer.DeletedAtIsNil()).
+			Order(ent.Asc(customer.FieldCreatedAt), ent.Asc(customer.FieldID)).All(ctx)
+	}, func(c *ent.Customer) uuid.UUID { return *c.CouponID }, customerID)
+}
+
+func (r *Resolver) customerCoupon(ctx context.Context, c *ent.Customer) (*ent.Coupon, error) {
+	if c.CouponID == nil {
+		return nil, nil
+	}
+	return r.catalog(ctx, c.EnvironmentID).coupon(ctx, *c.CouponID)
+}
+
+func (r *Resolver) subPlan(ctx context.Context, s *ent.CustomerSubscription) (*ent.Plan, error) {
+	return r.catalog(ctx, s.EnvironmentID).plan(ctx, s.PlanID)
+}
+
+func (r *Resolver) subCoupon(ctx context.Context, s *ent.CustomerSubscription) (*ent.Coupon, error) {
+	if s.CouponID == nil {
+		return nil, nil
+	}
+	return r.catalog(ctx, s.EnvironmentID).coupon(ctx, *s.CouponID)
+}
+
+func (r *Resolver) subscriptionPricePrice(ctx context.Context, sp *ent.SubscriptionPrice) (*ent.Price, error) {
+	return r.catalog(ctx, sp.EnvironmentID).price(ctx, sp.PriceID)
+}
+
+func (r *Resolver) subscriptionAddonAddon(ctx context.Context, sa *ent.SubscriptionAddon) (*ent.Addon, error) {
+	return r.catalog(ctx, sa.EnvironmentID).addon(ctx, sa.AddonID)
+}
+
+// subscriptionAddonPrice is the add-on's price for the subscription's
+// billing period (monthly for a subscription without one).
+func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.SubscriptionAddon) (*ent.Price, error) {
+	period, err := load(ctx, sa.ID, "billingPeriod", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+		rows, err := r.Client.SubscriptionAddon.Query().Where(subscriptionaddon.IDIn(ids...)).
+			WithSubscription(func(q *ent.CustomerSubscriptionQuery) {
+				q.Select(customersubscription.FieldID, customersubscription.FieldBillingPeriod)
+			}).All(ctx)
+		out := map[uuid.UUID]string{}
+		for _, a := range rows {
+			out[a.ID] = "MONTHLY"
+			if s := a.Edges.Subscription; s != nil && s.BillingPeriod != nil {
+				out[a.ID] = *s.BillingPeriod
+			}
+		}
+		return out, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	prices, err := r.catalog(ctx, sa.EnvironmentID).packagePrices(ctx, sa.AddonID)
+	for _, p := range prices {
+		if string(p.BillingPeriod) == period && p.BillingCountryCode == nil {
+			return p, err
+		}
+	}
+	return nil, err
+}
+
+func (r *Resolver) planProduct(ctx context.Context, p *ent.Plan) (*ent.Product, error) {
+	return r.catalog(ctx, p.EnvironmentID).product(ctx, p.ProductID)
+}
+
+func (r *Resolver) addonProduct(ctx context.Context, a *ent.Addon) (*ent.Product, error) {
+	return r.catalog(ctx, a.EnvironmentID).product(ctx, a.ProductID)
+}
+
+func (r *Resolver) basePlan(ctx context.Context, p *ent.Plan) (*ent.Plan, error) {
+	if p.BasePlanID == nil {
+		return nil, nil
+	}
+	return r.catalog(ctx, p.EnvironmentID).plan(ctx, *p.BasePlanID)
+}
+
+func (r *Resolver) planEntitlements(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
+	return r.catalog(ctx, p.EnvironmentID).entitlements(ctx, p.ID)
+}
+
+func (r *Resolver) addonEntitlements(ctx context.Context, a *ent.Addon) ([]*ent.PackageEntitlement, error) {
+	return r.catalog(ctx, a.EnvironmentID).entitlements(ctx, a.ID)
+}
+
+// inheritedEntitlements are the entitlements of the plan's base plans,
+// nearest first, for the features the plan does not set itself.
+func (r *Resolver) inheritedEntitlements(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
+	return r.catalog(ctx, p.EnvironmentID).inherited(ctx, p)
+}
+
+func (r *Resolver) planPrices(ctx context.Context, p *ent.Plan) ([]*ent.Price, error) {
+	return r.catalog(ctx, p.EnvironmentID).packagePrices(ctx, p.ID)
+}
+
+func (r *Resolver) addonPrices(ctx context.Context, a *ent.Addon) ([]*ent.Price, error) {
+	return r.catalog(ctx, a.EnvironmentID).packagePrices(ctx, a.ID)
+}
+
+func (r *Resolver) compatibleAddons(ctx context.Context, p *ent.Plan) ([]*ent.Addon, error) {
+	return r.catalog(ctx, p.EnvironmentID).compatibleAddons(ctx, p.ID)
+}
+
+func (r *Resolver) addonDependencies(ctx context.Context, a *ent.Addon) ([]*ent.Addon, error) {
+	return r.catalog(ctx, a.EnvironmentID).dependencies(ctx, a.ID)
+}
+
+func (r *Resolver) entitlementFeature(ctx context.Context, e *ent.PackageEntitlement) (*ent.Feature, error) {
+	return r.catalog(ctx, e.EnvironmentID).feature(ctx, e.FeatureID)
+}
+
+func (r *Resolver) priceFeature(ctx context.Context, p *ent.Price) (*ent.Feature, error) {
+	if p.FeatureID == nil {
+		return nil, nil
+	}
+	return r.catalog(ctx, p.EnvironmentID).feature(ctx, *p.FeatureID)
+}
+
+func (r *Resolver) pricePackage(ctx context.Context, p *ent.Price) (*model.PackageDto, error) {
+	return r.catalog(ctx, p.EnvironmentID).packageOf(ctx, p.PlanID, p.AddonID)
+}
+
+func (r *Resolver) entitlementPackage(ctx context.Context, e *ent.PackageEntitlement) (*model.PackageDto, error) {
+	return r.catalog(ctx, e.EnvironmentID).packageOf(ctx, e.PlanID, e.AddonID)
+}
+
+func (r *Resolver) productPlans(ctx context.Context, p *ent.Product) ([]*ent.Plan, error) {
+	c := r.catalog(ctx, p.EnvironmentID)
+	if err := c.loadPlans(ctx); err != nil {
+		return nil, err
+	}
+	out := []*ent.Plan{}
+	for _, pl := range c.planList {
+		if pl.ProductID == p.ID && pl.Status == plan.StatusPUBLISHED {
+			out = append(out, pl)
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) productAddons(ctx context.Context, p *ent.Product) ([]*ent.Addon, error) {
+	c := r.catalog(ctx, p.EnvironmentID)
+	if err := c.loadAddons(ctx); err != nil {
+		return nil, err
+	}
+	out := []*ent.Addon{}
+	for _, a := range c.addonList {
+		if a.ProductID == p.ID && a.Status == addon.StatusPUBLISHED {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+func (r *Resolver) downgradePlan(ctx context.Context, p *ent.Product) (*ent.Plan, error) {
+	if p.DowngradePlanID == nil {
+		return nil, nil
+	}
+	return r.catalog(ctx, p.EnvironmentID).plan(ctx, *p.DowngradePlanID)
+}
+
+// promotionalFeature is the feature a grant names by refId.
+func (r *Resolver) promotionalFeature(ctx context.Context, p *ent.PromotionalEntitlement) (*ent.Feature, error) {
+	return r.catalog(ctx, p.EnvironmentID).featureByRef(ctx, p.FeatureRefID)
+}
+
+// trialProducts are the environment's published products that have a
+// published plan with a trial, oldest first.
+func (r *Resolver) trialProducts(ctx context.Context, env uuid.UUID) ([]*ent.Product, error) {
+	c := r.catalog(ctx, env)
+	if err := c.loadProducts(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.loadPlans(ctx); err != nil {
+		return nil, err
+	}
+	withTrial := map[uuid.UUID]bool{}
+	for _, p := range c.planList {
+		if p.TrialDuration != nil && p.Status == plan.StatusPUBLISHED {
+			withTrial[p.ProductID] = true
+		}
+	}
+	out := []*ent.Product{}
+	for _, p := range c.productList {
+		if withTrial[p.ID] && p.Status == product.StatusPUBLISHED {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// ---- shared shapes ----
 
 func syncStateModel(s *ent.SyncState) *model.SyncState {
 	vendor := model.VendorIdentifier(s.VendorIdentifier)

@@ -2,19 +2,12 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
-	"github.com/stigg-selfhost/stiggql/ent"
-	"github.com/stigg-selfhost/stiggql/ent/customer"
-	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
-	"github.com/stigg-selfhost/stiggql/ent/predicate"
-	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 )
 
@@ -47,166 +40,94 @@ func pageInfo[T any](p *nestquery.Page[T]) *model.PageInfo {
 	return &model.PageInfo{HasNextPage: &next, HasPreviousPage: &prev, StartCursor: p.StartCursor, EndCursor: p.EndCursor}
 }
 
-// customersPage answers the customers connection for one environment.
-func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilter, paging *model.CursorPaging, sorting []*model.CustomerSort) (*model.CustomerConnection, error) {
+// source is what a connection needs of one entity: how its filter and sort
+// fields map to SQL (spec), and how to list and count its rows with ent.
+// Each entity's source is a few lines in connections.go.
+type source[T any] struct {
+	spec *nestquery.Spec
+	// all lists the rows matching every predicate in where, ordered, at
+	// most limit of them.
+	all func(ctx context.Context, where, order []func(*sql.Selector), limit int) ([]T, error)
+	// count counts the rows matching where.
+	count func(ctx context.Context, where []func(*sql.Selector)) (int, error)
+	id    func(T) uuid.UUID
+}
+
+// page is one connection page: the rows with their cursors, the page info
+// and, when the query selects it, the total count.
+type page[T any] struct {
+	*nestquery.Page[T]
+	Info       *model.PageInfo
+	TotalCount int
+}
+
+// inEnvironment scopes any catalog or customer table to one environment:
+// every such table has the environment_id column of EnvironmentMixin.
+func inEnvironment(env uuid.UUID) func(*sql.Selector) {
+	return func(s *sql.Selector) { s.Where(sql.EQ(s.C("environment_id"), env)) }
+}
+
+// listPage answers a nestjs-query connection over src in the request's
+// environment: the filter and sorting are translated by src.spec, extra
+// predicates (such as "not archived") are added, the page is read with
+// keyset paging and its rows registered as one sibling group, so nested
+// fields of the page load in batches.
+func listPage[T any](ctx context.Context, r *Resolver, src source[T], filter any, paging *model.CursorPaging, sorting any, extra ...func(*sql.Selector)) (*page[T], error) {
 	env, err := environmentOf(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	where, err := customerSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+	where, err := src.spec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
 	if err != nil {
 		return nil, err
 	}
-	base := []predicate.Customer{customer.EnvironmentID(env), predicate.Customer(where)}
-	// Archived customers are invisible unless the filter asks about deletedAt.
-	if !nestquery.Mentions(filter, "deletedAt") {
-		base = append(base, customer.DeletedAtIsNil())
-	}
-	keys, err := customerSpec.Sort(sorting, newestFirst)
+	base := append([]func(*sql.Selector){inEnvironment(env), where}, extra...)
+	keys, err := src.spec.Sort(sorting, newestFirst)
 	if err != nil {
 		return nil, err
 	}
-	page, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[*ent.Customer](keys),
-		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
-			q := r.Client.Customer.Query().Where(base...)
+	p, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[T](keys),
+		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]T, error) {
+			w := base
 			if cur != nil {
-				q.Where(predicate.Customer(cur))
+				w = append(append([]func(*sql.Selector){}, base...), cur)
 			}
-			for _, o := range order {
-				q.Order(customer.OrderOption(o))
-			}
-			return q.Limit(limit).All(ctx)
+			return src.all(ctx, w, order, limit)
 		})
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CustomerConnection{PageInfo: pageInfo(page), Edges: make([]*model.CustomerEdge, len(page.Items))}
-	ids := make([]uuid.UUID, len(page.Items))
-	for i, c := range page.Items {
-		conn.Edges[i] = &model.CustomerEdge{Cursor: page.Cursors[i], Node: c}
-		ids[i] = c.ID
+	out := &page[T]{Page: p, Info: pageInfo(p)}
+	registerRows(ctx, p.Items, src.id)
+	if selected(ctx, "totalCount") {
+		if out.TotalCount, err = src.count(ctx, base); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// edges maps a page's rows to a connection's edge type.
+func edges[T, E any](p *page[T], edge func(cursor string, node T) E) []E {
+	out := make([]E, len(p.Items))
+	for i, n := range p.Items {
+		out[i] = edge(p.Cursors[i], n)
+	}
+	return out
+}
+
+// registerRows registers rows as one sibling group (see loaders.go).
+func registerRows[T any](ctx context.Context, rows []T, id func(T) uuid.UUID) {
+	if len(rows) == 0 {
+		return
+	}
+	ids := make([]uuid.UUID, 0, len(rows))
+	seen := make(map[uuid.UUID]bool, len(rows))
+	for _, row := range rows {
+		if i := id(row); !seen[i] {
+			seen[i] = true
+			ids = append(ids, i)
+		}
 	}
 	registerGroup(ctx, ids)
-	if selected(ctx, "totalCount") {
-		if conn.TotalCount, err = r.Client.Customer.Query().Where(base...).Count(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return conn, nil
-}
-
-// subscriptionsPage answers the customerSubscriptions connection.
-func (r *Resolver) subscriptionsPage(ctx context.Context, filter *model.CustomerSubscriptionFilter, paging *model.CursorPaging, sorting []*model.CustomerSubscriptionSort) (*model.CustomerSubscriptionConnection, error) {
-	env, err := environmentOf(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
-	if err != nil {
-		return nil, err
-	}
-	base := []predicate.CustomerSubscription{customersubscription.EnvironmentID(env), predicate.CustomerSubscription(where)}
-	keys, err := subscriptionSpec.Sort(sorting, newestFirst)
-	if err != nil {
-		return nil, err
-	}
-	page, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[*ent.CustomerSubscription](keys),
-		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.CustomerSubscription, error) {
-			q := r.Client.CustomerSubscription.Query().Where(base...)
-			if cur != nil {
-				q.Where(predicate.CustomerSubscription(cur))
-			}
-			for _, o := range order {
-				q.Order(customersubscription.OrderOption(o))
-			}
-			return q.Limit(limit).All(ctx)
-		})
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.CustomerSubscriptionConnection{PageInfo: pageInfo(page), Edges: make([]*model.CustomerSubscriptionEdge, len(page.Items))}
-	for i, s := range page.Items {
-		conn.Edges[i] = &model.CustomerSubscriptionEdge{Cursor: page.Cursors[i], Node: s}
-	}
-	if selected(ctx, "totalCount") {
-		if conn.TotalCount, err = r.Client.CustomerSubscription.Query().Where(base...).Count(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return conn, nil
-}
-
-// promotionalEntitlementsPage answers the promotionalEntitlements connection.
-func (r *Resolver) promotionalEntitlementsPage(ctx context.Context, filter *model.PromotionalEntitlementFilter, paging *model.CursorPaging, sorting []*model.PromotionalEntitlementSort) (*model.PromotionalEntitlementConnection, error) {
-	env, err := environmentOf(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	where, err := promotionalEntitlementSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
-	if err != nil {
-		return nil, err
-	}
-	base := []predicate.PromotionalEntitlement{promotionalentitlement.EnvironmentID(env), predicate.PromotionalEntitlement(where)}
-	keys, err := promotionalEntitlementSpec.Sort(sorting, newestFirst)
-	if err != nil {
-		return nil, err
-	}
-	page, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[*ent.PromotionalEntitlement](keys),
-		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.PromotionalEntitlement, error) {
-			q := r.Client.PromotionalEntitlement.Query().Where(base...)
-			if cur != nil {
-				q.Where(predicate.PromotionalEntitlement(cur))
-			}
-			for _, o := range order {
-				q.Order(promotionalentitlement.OrderOption(o))
-			}
-			return q.Limit(limit).All(ctx)
-		})
-	if err != nil {
-		return nil, err
-	}
-	conn := &model.PromotionalEntitlementConnection{PageInfo: pageInfo(page), Edges: make([]*model.PromotionalEntitlementEdge, len(page.Items))}
-	for i, p := range page.Items {
-		conn.Edges[i] = &model.PromotionalEntitlementEdge{Cursor: page.Cursors[i], Node: p}
-	}
-	if selected(ctx, "totalCount") {
-		if conn.TotalCount, err = r.Client.PromotionalEntitlement.Query().Where(base...).Count(ctx); err != nil {
-			return nil, err
-		}
-	}
-	return conn, nil
-}
-
-// customerSubscriptions loads one customer's subscriptions matching filter
-// and sorting, batched over the customer's group of siblings: one query per
-// distinct (filter, sorting) per group.
-func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UUID, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
-	argKey, err := json.Marshal(struct {
-		F any
-		S any
-	}{filter, sorting})
-	if err != nil {
-		return nil, apperr.BadInput("filter", "filter cannot be encoded")
-	}
-	where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
-	if err != nil {
-		return nil, err
-	}
-	keys, err := subscriptionSpec.Sort(sorting, newestFirst)
-	if err != nil {
-		return nil, err
-	}
-	subs, err := load(ctx, customerID, "subscriptions:"+string(argKey), func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*ent.CustomerSubscription, error) {
-		q := r.Client.CustomerSubscription.Query().
-			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(where))
-		for _, o := range nestquery.OrderBy(keys, false) {
-			q.Order(customersubscription.OrderOption(o))
-		}
-		rows, err := q.All(ctx)
-		return groupBy(rows, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }), err
-	})
-	if subs == nil && err == nil {
-		subs = []*ent.CustomerSubscription{}
-	}
-	return subs, err
 }

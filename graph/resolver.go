@@ -11,11 +11,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/internal/billing"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/promotions"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // Resolver is the root of the resolver tree: the dependencies every
@@ -25,8 +27,10 @@ type Resolver struct {
 	Client          *ent.Client
 	Clock           clock.Clock
 	CustomerService *customers.Service
-	Promotions      *promotions.Service
-	Log             *slog.Logger
+	// SubscriptionService is the subscription lifecycle.
+	SubscriptionService *subscription.Service
+	Promotions          *promotions.Service
+	Log                 *slog.Logger
 	// Events feeds the real-time subscriptions; nil refuses them (see
 	// WithEvents).
 	Events *events.Bus
@@ -40,13 +44,22 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Resolver{
-		Client:          client,
-		Clock:           clk,
-		CustomerService: customers.New(client, clk, billing.CustomerHook),
-		Promotions:      promotions.New(client, clk, featureExists),
-		Log:             log,
+	r := &Resolver{
+		Client:              client,
+		Clock:               clk,
+		CustomerService:     customers.New(client, clk, billing.CustomerHook),
+		SubscriptionService: subscription.New(client, clk),
+		Promotions:          promotions.New(client, clk, featureExists),
+		Log:                 log,
 	}
+	// Archiving a customer ends its subscriptions in the same transaction.
+	r.CustomerService.AddHook(func(ctx context.Context, tx *ent.Tx, op customers.Op, c *ent.Customer) error {
+		if op != customers.OpArchived {
+			return nil
+		}
+		return r.SubscriptionService.CancelForArchivedCustomer(ctx, tx, c)
+	})
+	return r
 }
 
 // WithEvents makes r publish every customer change to bus (from inside its
@@ -63,7 +76,14 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{Resolvers: r})
 }
 
-// featureExists checks a feature refId against the catalog.
+// featureExists checks a feature refId against the environment's catalog.
 func featureExists(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) error {
-	return apperr.New(apperr.FeatureNotFound, "feature %q was not found", refID)
+	ok, err := tx.Feature.Query().Where(feature.EnvironmentID(env), feature.RefID(refID)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(apperr.FeatureNotFound, "feature %q was not found", refID)
+	}
+	return nil
 }

@@ -8,13 +8,165 @@ package graph
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
+
+// BillingLinkURL is the resolver for the billingLinkUrl field.
+func (r *addonResolver) BillingLinkURL(ctx context.Context, obj *ent.Addon) (*string, error) {
+	return nil, nil
+}
+
+// Dependencies is the resolver for the dependencies field.
+func (r *addonResolver) Dependencies(ctx context.Context, obj *ent.Addon) ([]*ent.Addon, error) {
+	return r.addonDependencies(ctx, obj)
+}
+
+// DraftDetails is the resolver for the draftDetails field.
+func (r *addonResolver) DraftDetails(ctx context.Context, obj *ent.Addon) (*model.PackageDraftDetails, error) {
+	return nil, nil
+}
+
+// DraftSummary is the resolver for the draftSummary field.
+func (r *addonResolver) DraftSummary(ctx context.Context, obj *ent.Addon) (*model.PackageDraftSummary, error) {
+	return nil, nil
+}
+
+// Entitlements is the resolver for the entitlements field.
+func (r *addonResolver) Entitlements(ctx context.Context, obj *ent.Addon) ([]*ent.PackageEntitlement, error) {
+	return r.addonEntitlements(ctx, obj)
+}
+
+// Environment is the resolver for the environment field.
+func (r *addonResolver) Environment(ctx context.Context, obj *ent.Addon) (*model.Environment, error) {
+	return r.environment(ctx, obj.EnvironmentID)
+}
+
+// HasSubscriptions is the resolver for the hasSubscriptions field.
+func (r *addonResolver) HasSubscriptions(ctx context.Context, obj *ent.Addon) (bool, error) {
+	return r.Client.SubscriptionAddon.Query().Where(subscriptionaddon.AddonID(obj.ID)).Exist(ctx)
+}
+
+// HiddenFromWidgets is the resolver for the hiddenFromWidgets field.
+func (r *addonResolver) HiddenFromWidgets(ctx context.Context, obj *ent.Addon) ([]model.WidgetType, error) {
+	return widgets(obj.HiddenFromWidgets), nil
+}
+
+// IsLatest is the resolver for the isLatest field.
+func (r *addonResolver) IsLatest(ctx context.Context, obj *ent.Addon) (*bool, error) {
+	return ptr(true), nil
+}
+
+// Offer is the resolver for the offer field.
+func (r *addonResolver) Offer(ctx context.Context, obj *ent.Addon) (*model.Offer, error) {
+	return nil, nil
+}
+
+// OverageBillingPeriod is the resolver for the overageBillingPeriod field.
+func (r *addonResolver) OverageBillingPeriod(ctx context.Context, obj *ent.Addon) (*model.OverageBillingPeriod, error) {
+	return nil, nil
+}
+
+// OveragePrices is the resolver for the overagePrices field.
+func (r *addonResolver) OveragePrices(ctx context.Context, obj *ent.Addon) ([]*ent.Price, error) {
+	return []*ent.Price{}, nil
+}
+
+// PackageEntitlements is the resolver for the packageEntitlements field.
+func (r *addonResolver) PackageEntitlements(ctx context.Context, obj *ent.Addon) ([]model.PackageEntitlementUnion, error) {
+	return nil, nil
+}
+
+// Prices is the resolver for the prices field.
+func (r *addonResolver) Prices(ctx context.Context, obj *ent.Addon) ([]*ent.Price, error) {
+	return r.addonPrices(ctx, obj)
+}
+
+// PricingType is the resolver for the pricingType field.
+func (r *addonResolver) PricingType(ctx context.Context, obj *ent.Addon) (*model.PricingType, error) {
+	return optEnum[model.PricingType](&obj.PricingType), nil
+}
+
+// Product is the resolver for the product field.
+func (r *addonResolver) Product(ctx context.Context, obj *ent.Addon) (*ent.Product, error) {
+	return r.addonProduct(ctx, obj)
+}
+
+// ProductID is the resolver for the productId field.
+func (r *addonResolver) ProductID(ctx context.Context, obj *ent.Addon) (*string, error) {
+	p, err := r.addonProduct(ctx, obj)
+	if p == nil {
+		return nil, err
+	}
+	return &p.RefID, err
+}
+
+// Status is the resolver for the status field.
+func (r *addonResolver) Status(ctx context.Context, obj *ent.Addon) (model.PackageStatus, error) {
+	return model.PackageStatus(obj.Status), nil
+}
+
+// SyncStates is the resolver for the syncStates field.
+func (r *addonResolver) SyncStates(ctx context.Context, obj *ent.Addon) ([]*model.SyncState, error) {
+	return []*model.SyncState{}, nil
+}
+
+// Type is the resolver for the type field.
+func (r *addonResolver) Type(ctx context.Context, obj *ent.Addon) (string, error) {
+	return "ADDON", nil
+}
+
+// AmountsOff is the resolver for the amountsOff field.
+func (r *couponResolver) AmountsOff(ctx context.Context, obj *ent.Coupon) ([]*model.Money, error) {
+	return amountsOff(obj.AmountsOff), nil
+}
+
+// Customers is the resolver for the customers field.
+func (r *couponResolver) Customers(ctx context.Context, obj *ent.Coupon) ([]*ent.Customer, error) {
+	return r.couponCustomers(ctx, obj)
+}
+
+// DurationInMonths is the resolver for the durationInMonths field.
+func (r *couponResolver) DurationInMonths(ctx context.Context, obj *ent.Coupon) (*float64, error) {
+	if obj.DurationInMonths == nil {
+		return nil, nil
+	}
+	return ptr(float64(*obj.DurationInMonths)), nil
+}
+
+// Environment is the resolver for the environment field.
+func (r *couponResolver) Environment(ctx context.Context, obj *ent.Coupon) (*model.Environment, error) {
+	return r.environment(ctx, obj.EnvironmentID)
+}
+
+// Source is the resolver for the source field.
+func (r *couponResolver) Source(ctx context.Context, obj *ent.Coupon) (model.CouponSource, error) {
+	return model.CouponSource(obj.Source), nil
+}
+
+// Status is the resolver for the status field.
+func (r *couponResolver) Status(ctx context.Context, obj *ent.Coupon) (model.CouponStatus, error) {
+	return model.CouponStatus(obj.Status), nil
+}
+
+// SyncStates is the resolver for the syncStates field.
+func (r *couponResolver) SyncStates(ctx context.Context, obj *ent.Coupon) ([]*model.SyncState, error) {
+	return []*model.SyncState{}, nil
+}
+
+// Type is the resolver for the type field.
+func (r *couponResolver) Type(ctx context.Context, obj *ent.Coupon) (model.CouponType, error) {
+	return model.CouponType(obj.Type), nil
+}
 
 // BillingCurrency is the resolver for the billingCurrency field.
 func (r *customerResolver) BillingCurrency(ctx context.Context, obj *ent.Customer) (*model.Currency, error) {
@@ -22,9 +174,8 @@ func (r *customerResolver) BillingCurrency(ctx context.Context, obj *ent.Custome
 }
 
 // Coupon is the resolver for the coupon field.
-func (r *customerResolver) Coupon(ctx context.Context, obj *ent.Customer) (*model.Coupon, error) {
-	// Coupons come with the catalog; until then no customer has one.
-	return nil, nil
+func (r *customerResolver) Coupon(ctx context.Context, obj *ent.Customer) (*ent.Coupon, error) {
+	return r.customerCoupon(ctx, obj)
 }
 
 // DefaultPaymentMethodType is the resolver for the defaultPaymentMethodType field.
@@ -34,17 +185,12 @@ func (r *customerResolver) DefaultPaymentMethodType(ctx context.Context, obj *en
 
 // EligibleForTrial is the resolver for the eligibleForTrial field.
 func (r *customerResolver) EligibleForTrial(ctx context.Context, obj *ent.Customer) ([]*model.EligibleForTrial, error) {
-	// Trial eligibility is per product; there is no catalog yet, so no product to be eligible for.
-	return []*model.EligibleForTrial{}, nil
+	return r.eligibleForTrial(ctx, obj)
 }
 
 // Environment is the resolver for the environment field.
 func (r *customerResolver) Environment(ctx context.Context, obj *ent.Customer) (*model.Environment, error) {
-	e, err := r.Client.Environment.Get(ctx, obj.EnvironmentID)
-	if err != nil {
-		return nil, err
-	}
-	return environmentModel(e), nil
+	return r.environment(ctx, obj.EnvironmentID)
 }
 
 // Experiment is the resolver for the experiment field.
@@ -132,193 +278,219 @@ func (r *customerResolver) TotalActiveSubscription(ctx context.Context, obj *ent
 
 // TrialedPlans is the resolver for the trialedPlans field.
 func (r *customerResolver) TrialedPlans(ctx context.Context, obj *ent.Customer) ([]*model.TrialedPlan, error) {
-	// Trialed plans are derived from plans; there is no catalog yet.
-	return []*model.TrialedPlan{}, nil
+	return r.trialedPlans(ctx, obj)
 }
 
 // Addons is the resolver for the addons field.
-func (r *customerSubscriptionResolver) Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionAddon, error) {
-	panic(fmt.Errorf("not implemented: Addons - addons"))
+func (r *customerSubscriptionResolver) Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error) {
+	return r.subAddons(ctx, obj)
 }
 
 // BillingCycleAnchor is the resolver for the billingCycleAnchor field.
 func (r *customerSubscriptionResolver) BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	panic(fmt.Errorf("not implemented: BillingCycleAnchor - billingCycleAnchor"))
+	// The anchor is the day periods start from: the trial end, else the start.
+	anchor := obj.StartDate
+	if obj.TrialEndDate != nil {
+		anchor = *obj.TrialEndDate
+	}
+	return ptr(anchor.UTC().Format(time.RFC3339)), nil
 }
 
 // BillingPeriod is the resolver for the billingPeriod field.
 func (r *customerSubscriptionResolver) BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error) {
-	panic(fmt.Errorf("not implemented: BillingPeriod - billingPeriod"))
+	return enumPtr[model.BillingPeriod](obj.BillingPeriod), nil
 }
 
 // BillingSyncError is the resolver for the billingSyncError field.
 func (r *customerSubscriptionResolver) BillingSyncError(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	panic(fmt.Errorf("not implemented: BillingSyncError - billingSyncError"))
+	return nil, nil
 }
 
 // Budget is the resolver for the budget field.
 func (r *customerSubscriptionResolver) Budget(ctx context.Context, obj *ent.CustomerSubscription) (*model.BudgetConfiguration, error) {
-	panic(fmt.Errorf("not implemented: Budget - budget"))
+	return nil, nil
 }
 
 // BudgetExceeded is the resolver for the budgetExceeded field.
 func (r *customerSubscriptionResolver) BudgetExceeded(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error) {
-	panic(fmt.Errorf("not implemented: BudgetExceeded - budgetExceeded"))
+	return nil, nil
 }
 
 // CancelReason is the resolver for the cancelReason field.
 func (r *customerSubscriptionResolver) CancelReason(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCancelReason, error) {
-	panic(fmt.Errorf("not implemented: CancelReason - cancelReason"))
+	return enumPtr[model.SubscriptionCancelReason](obj.CancelReason), nil
 }
 
 // Coupon is the resolver for the coupon field.
 func (r *customerSubscriptionResolver) Coupon(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCoupon, error) {
-	panic(fmt.Errorf("not implemented: Coupon - coupon"))
+	c, err := r.subCoupon(ctx, obj)
+	return subscriptionCoupon(obj, c), err
 }
 
 // Coupons is the resolver for the coupons field.
 func (r *customerSubscriptionResolver) Coupons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionCoupon, error) {
-	panic(fmt.Errorf("not implemented: Coupons - coupons"))
+	c, err := r.subCoupon(ctx, obj)
+	if c == nil {
+		return []*model.SubscriptionCoupon{}, err
+	}
+	return []*model.SubscriptionCoupon{subscriptionCoupon(obj, c)}, err
+}
+
+// CurrentBillingPeriodEnd is the resolver for the currentBillingPeriodEnd field.
+func (r *customerSubscriptionResolver) CurrentBillingPeriodEnd(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error) {
+	_, end := subscription.CurrentPeriod(obj, r.Clock.Now())
+	return &end, nil
+}
+
+// CurrentBillingPeriodStart is the resolver for the currentBillingPeriodStart field.
+func (r *customerSubscriptionResolver) CurrentBillingPeriodStart(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error) {
+	start, _ := subscription.CurrentPeriod(obj, r.Clock.Now())
+	return &start, nil
 }
 
 // Customer is the resolver for the customer field.
 func (r *customerSubscriptionResolver) Customer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.subCustomer(ctx, obj, false)
 }
 
 // CustomerID is the resolver for the customerId field.
 func (r *customerSubscriptionResolver) CustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	panic(fmt.Errorf("not implemented: CustomerID - customerId"))
+	return ptr(obj.CustomerID.String()), nil
 }
 
 // Entitlements is the resolver for the entitlements field.
 func (r *customerSubscriptionResolver) Entitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]model.SubscriptionEntitlementUnion, error) {
-	panic(fmt.Errorf("not implemented: Entitlements - entitlements"))
+	// Subscription-level entitlement overrides are not stored (docs/unbacked-fields.md).
+	return []model.SubscriptionEntitlementUnion{}, nil
 }
 
 // Environment is the resolver for the environment field.
 func (r *customerSubscriptionResolver) Environment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Environment, error) {
-	panic(fmt.Errorf("not implemented: Environment - environment"))
+	return r.environment(ctx, obj.EnvironmentID)
 }
 
 // Experiment is the resolver for the experiment field.
 func (r *customerSubscriptionResolver) Experiment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Experiment, error) {
-	panic(fmt.Errorf("not implemented: Experiment - experiment"))
+	return nil, nil
 }
 
 // ExperimentInfo is the resolver for the experimentInfo field.
 func (r *customerSubscriptionResolver) ExperimentInfo(ctx context.Context, obj *ent.CustomerSubscription) (*model.ExperimentInfo, error) {
-	panic(fmt.Errorf("not implemented: ExperimentInfo - experimentInfo"))
+	return nil, nil
 }
 
 // FreeItems is the resolver for the freeItems field.
 func (r *customerSubscriptionResolver) FreeItems(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.FreeSubscriptionItem, error) {
-	panic(fmt.Errorf("not implemented: FreeItems - freeItems"))
+	return nil, nil
 }
 
 // FutureUpdates is the resolver for the futureUpdates field.
 func (r *customerSubscriptionResolver) FutureUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionFutureUpdate, error) {
-	panic(fmt.Errorf("not implemented: FutureUpdates - futureUpdates"))
+	// Nothing is ever scheduled on a subscription: changes apply at once.
+	return []*model.SubscriptionFutureUpdate{}, nil
 }
 
 // IsCustomPriceSubscription is the resolver for the isCustomPriceSubscription field.
 func (r *customerSubscriptionResolver) IsCustomPriceSubscription(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error) {
-	panic(fmt.Errorf("not implemented: IsCustomPriceSubscription - isCustomPriceSubscription"))
+	return ptr(false), nil
 }
 
 // LastUsageInvoice is the resolver for the lastUsageInvoice field.
 func (r *customerSubscriptionResolver) LastUsageInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error) {
-	panic(fmt.Errorf("not implemented: LastUsageInvoice - lastUsageInvoice"))
+	return nil, nil
 }
 
 // LatestInvoice is the resolver for the latestInvoice field.
 func (r *customerSubscriptionResolver) LatestInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error) {
-	panic(fmt.Errorf("not implemented: LatestInvoice - latestInvoice"))
+	return nil, nil
 }
 
 // MinimumSpend is the resolver for the minimumSpend field.
 func (r *customerSubscriptionResolver) MinimumSpend(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionMinimumSpend, error) {
-	panic(fmt.Errorf("not implemented: MinimumSpend - minimumSpend"))
+	return nil, nil
 }
 
 // OldBillingID is the resolver for the oldBillingId field.
 func (r *customerSubscriptionResolver) OldBillingID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	panic(fmt.Errorf("not implemented: OldBillingID - oldBillingId"))
+	return obj.PreviousBillingID, nil
 }
 
 // OutdatedPricePackages is the resolver for the outdatedPricePackages field.
 func (r *customerSubscriptionResolver) OutdatedPricePackages(ctx context.Context, obj *ent.CustomerSubscription) ([]string, error) {
-	panic(fmt.Errorf("not implemented: OutdatedPricePackages - outdatedPricePackages"))
+	return []string{}, nil
 }
 
 // PayingCustomer is the resolver for the payingCustomer field.
 func (r *customerSubscriptionResolver) PayingCustomer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: PayingCustomer - payingCustomer"))
+	return r.subCustomer(ctx, obj, true)
 }
 
 // PayingCustomerID is the resolver for the payingCustomerId field.
 func (r *customerSubscriptionResolver) PayingCustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	panic(fmt.Errorf("not implemented: PayingCustomerID - payingCustomerId"))
+	return uuidString(obj.PayingCustomerID), nil
 }
 
 // PaymentCollection is the resolver for the paymentCollection field.
 func (r *customerSubscriptionResolver) PaymentCollection(ctx context.Context, obj *ent.CustomerSubscription) (model.PaymentCollection, error) {
-	panic(fmt.Errorf("not implemented: PaymentCollection - paymentCollection"))
+	return model.PaymentCollection(obj.PaymentCollection), nil
 }
 
 // PaymentCollectionMethod is the resolver for the paymentCollectionMethod field.
 func (r *customerSubscriptionResolver) PaymentCollectionMethod(ctx context.Context, obj *ent.CustomerSubscription) (*model.PaymentCollectionMethod, error) {
-	panic(fmt.Errorf("not implemented: PaymentCollectionMethod - paymentCollectionMethod"))
+	return nil, nil
 }
 
 // Plan is the resolver for the plan field.
-func (r *customerSubscriptionResolver) Plan(ctx context.Context, obj *ent.CustomerSubscription) (*model.Plan, error) {
-	panic(fmt.Errorf("not implemented: Plan - plan"))
+func (r *customerSubscriptionResolver) Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error) {
+	return r.subPlan(ctx, obj)
 }
 
 // Prices is the resolver for the prices field.
-func (r *customerSubscriptionResolver) Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionPrice, error) {
-	panic(fmt.Errorf("not implemented: Prices - prices"))
+func (r *customerSubscriptionResolver) Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error) {
+	return r.subPrices(ctx, obj)
 }
 
 // PricingType is the resolver for the pricingType field.
 func (r *customerSubscriptionResolver) PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error) {
-	panic(fmt.Errorf("not implemented: PricingType - pricingType"))
+	return model.PricingType(obj.PricingType), nil
 }
 
 // RefID is the resolver for the refId field.
 func (r *customerSubscriptionResolver) RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	panic(fmt.Errorf("not implemented: RefID - refId"))
+	return obj.RefID, nil
 }
 
 // Resource is the resolver for the resource field.
 func (r *customerSubscriptionResolver) Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error) {
-	panic(fmt.Errorf("not implemented: Resource - resource"))
+	if obj.ResourceID == nil {
+		return nil, nil
+	}
+	return &model.CustomerResource{ResourceID: *obj.ResourceID, EnvironmentID: obj.EnvironmentID, CreatedAt: obj.CreatedAt}, nil
 }
 
 // ResourceID is the resolver for the resourceId field.
 func (r *customerSubscriptionResolver) ResourceID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	panic(fmt.Errorf("not implemented: ResourceID - resourceId"))
+	return obj.ResourceID, nil
 }
 
 // ScheduledUpdates is the resolver for the scheduledUpdates field.
 func (r *customerSubscriptionResolver) ScheduledUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionScheduledUpdate, error) {
-	panic(fmt.Errorf("not implemented: ScheduledUpdates - scheduledUpdates"))
+	return []*model.SubscriptionScheduledUpdate{}, nil
 }
 
 // Status is the resolver for the status field.
 func (r *customerSubscriptionResolver) Status(ctx context.Context, obj *ent.CustomerSubscription) (model.SubscriptionStatus, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+	return model.SubscriptionStatus(subscription.EffectiveStatus(obj, r.Clock.Now())), nil
 }
 
 // SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
 func (r *customerSubscriptionResolver) SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error) {
-	panic(fmt.Errorf("not implemented: SubscriptionEntitlements - subscriptionEntitlements"))
+	return []*model.SubscriptionEntitlement{}, nil
 }
 
 // SubscriptionID is the resolver for the subscriptionId field.
 func (r *customerSubscriptionResolver) SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	panic(fmt.Errorf("not implemented: SubscriptionID - subscriptionId"))
+	return obj.RefID, nil
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -332,12 +504,15 @@ func (r *customerSubscriptionResolver) SyncStates(ctx context.Context, obj *ent.
 
 // TotalPrice is the resolver for the totalPrice field.
 func (r *customerSubscriptionResolver) TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error) {
-	panic(fmt.Errorf("not implemented: TotalPrice - totalPrice"))
+	return r.subscriptionTotal(ctx, obj)
 }
 
 // TrialConfiguration is the resolver for the trialConfiguration field.
 func (r *customerSubscriptionResolver) TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error) {
-	panic(fmt.Errorf("not implemented: TrialConfiguration - trialConfiguration"))
+	if obj.TrialEndBehavior == nil {
+		return nil, nil
+	}
+	return &model.TrialConfiguration{TrialEndBehavior: model.TrialEndBehavior(*obj.TrialEndBehavior)}, nil
 }
 
 // APIKeys is the resolver for the apiKeys field.
@@ -351,14 +526,66 @@ func (r *environmentResolver) SigningToken(ctx context.Context, obj *model.Envir
 	return "", apperr.New(apperr.IdentityForbidden, "the signing token is not available through the API")
 }
 
+// Account is the resolver for the account field.
+func (r *featureResolver) Account(ctx context.Context, obj *ent.Feature) (*model.Account, error) {
+	return nil, nil
+}
+
+// EnumConfiguration is the resolver for the enumConfiguration field.
+func (r *featureResolver) EnumConfiguration(ctx context.Context, obj *ent.Feature) ([]*model.EnumConfigurationEntity, error) {
+	return enumConfiguration(obj.EnumConfiguration), nil
+}
+
+// Environment is the resolver for the environment field.
+func (r *featureResolver) Environment(ctx context.Context, obj *ent.Feature) (*model.Environment, error) {
+	return r.environment(ctx, obj.EnvironmentID)
+}
+
+// FeatureStatus is the resolver for the featureStatus field.
+func (r *featureResolver) FeatureStatus(ctx context.Context, obj *ent.Feature) (model.FeatureStatus, error) {
+	return model.FeatureStatus(obj.FeatureStatus), nil
+}
+
+// FeatureType is the resolver for the featureType field.
+func (r *featureResolver) FeatureType(ctx context.Context, obj *ent.Feature) (model.FeatureType, error) {
+	return model.FeatureType(obj.FeatureType), nil
+}
+
+// HasEntitlements is the resolver for the hasEntitlements field.
+func (r *featureResolver) HasEntitlements(ctx context.Context, obj *ent.Feature) (*bool, error) {
+	return nil, nil
+}
+
+// HasMeter is the resolver for the hasMeter field.
+func (r *featureResolver) HasMeter(ctx context.Context, obj *ent.Feature) (*bool, error) {
+	return ptr(obj.MeterType != "None"), nil
+}
+
+// Meter is the resolver for the meter field.
+func (r *featureResolver) Meter(ctx context.Context, obj *ent.Feature) (*model.Meter, error) {
+	return nil, nil
+}
+
+// MeterType is the resolver for the meterType field.
+func (r *featureResolver) MeterType(ctx context.Context, obj *ent.Feature) (*model.MeterType, error) {
+	return optEnum[model.MeterType](&obj.MeterType), nil
+}
+
+// UnitTransformation is the resolver for the unitTransformation field.
+func (r *featureResolver) UnitTransformation(ctx context.Context, obj *ent.Feature) (*model.UnitTransformation, error) {
+	return nil, nil
+}
+
+// UsedEnumValues is the resolver for the usedEnumValues field.
+func (r *featureResolver) UsedEnumValues(ctx context.Context, obj *ent.Feature) ([]string, error) {
+	return nil, nil
+}
+
 // ProvisionCustomer is the resolver for the provisionCustomer field.
 func (r *mutationResolver) ProvisionCustomer(ctx context.Context, input model.ProvisionCustomerInput) (*model.ProvisionedCustomer, error) {
 	env, err := environmentOf(ctx, input.EnvironmentID)
 	if err != nil {
 		return nil, err
-	}
-	if input.SubscriptionParams != nil {
-		return nil, apperr.BadInput("subscriptionParams", "subscriptionParams is not supported yet: provision the customer, then the subscription")
 	}
 	in, err := createInput(input.CustomerID, input.RefID, input.Name, input.Email, input.BillingID, input.CrmID,
 		input.SalesforceID, input.AWSMarketplaceCustomerID, input.AdditionalMetaData, input.BillingInformation, input.CreatedAt, input.CouponRefID)
@@ -366,11 +593,7 @@ func (r *mutationResolver) ProvisionCustomer(ctx context.Context, input model.Pr
 		return nil, err
 	}
 	in.Fields.ExcludeFromExperiment = input.ExcludeFromExperiment
-	c, err := r.CustomerService.Create(ctx, env, in)
-	if err != nil {
-		return nil, err
-	}
-	return provisioned(c), nil
+	return r.provisionCustomer(ctx, env, in, input.SubscriptionParams)
 }
 
 // CreateOneCustomer is the resolver for the createOneCustomer field.
@@ -483,12 +706,20 @@ func (r *mutationResolver) DetachCustomerPaymentMethod(ctx context.Context, inpu
 
 // SetCouponOnCustomer is the resolver for the setCouponOnCustomer field.
 func (r *mutationResolver) SetCouponOnCustomer(ctx context.Context, input model.SetCouponOnCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: SetCouponOnCustomer - setCouponOnCustomer"))
+	env, err := environmentOf(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.SetCoupon(ctx, env, input.ID, input.RelationID)
 }
 
 // RemoveCouponFromCustomer is the resolver for the removeCouponFromCustomer field.
 func (r *mutationResolver) RemoveCouponFromCustomer(ctx context.Context, input model.RemoveCouponFromCustomerInput) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: RemoveCouponFromCustomer - removeCouponFromCustomer"))
+	env, err := environmentOf(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.CustomerService.RemoveCoupon(ctx, env, input.ID, input.RelationID)
 }
 
 // GrantPromotionalEntitlements is the resolver for the grantPromotionalEntitlements field.
@@ -511,27 +742,450 @@ func (r *mutationResolver) RevokePromotionalEntitlement(ctx context.Context, inp
 
 // ProvisionSubscription is the resolver for the provisionSubscription field.
 func (r *mutationResolver) ProvisionSubscription(ctx context.Context, input model.ProvisionSubscriptionInput) (*model.ProvisionSubscriptionResult, error) {
-	panic(fmt.Errorf("not implemented: ProvisionSubscription - provisionSubscription"))
+	return r.Mutation().ProvisionSubscriptionV2(ctx, input)
 }
 
 // ProvisionSubscriptionV2 is the resolver for the provisionSubscriptionV2 field.
 func (r *mutationResolver) ProvisionSubscriptionV2(ctx context.Context, input model.ProvisionSubscriptionInput) (*model.ProvisionSubscriptionResult, error) {
-	panic(fmt.Errorf("not implemented: ProvisionSubscriptionV2 - provisionSubscriptionV2"))
+	env, err := environmentOf(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.SubscriptionService.Provision(ctx, env, provisionInput(&input))
+	if err != nil {
+		return nil, err
+	}
+	return provisionResult(res, input.CustomerID), nil
 }
 
 // CreateSubscription is the resolver for the createSubscription field.
 func (r *mutationResolver) CreateSubscription(ctx context.Context, subscription model.SubscriptionInput) (*ent.CustomerSubscription, error) {
-	panic(fmt.Errorf("not implemented: CreateSubscription - createSubscription"))
+	env, err := environmentOf(ctx, subscription.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.SubscriptionService.Provision(ctx, env, createSubscriptionInput(&subscription))
+	if err != nil {
+		return nil, err
+	}
+	return res.Subscription, nil
 }
 
 // UpdateOneSubscription is the resolver for the updateOneSubscription field.
 func (r *mutationResolver) UpdateOneSubscription(ctx context.Context, input model.UpdateSubscriptionInput) (*ent.CustomerSubscription, error) {
-	panic(fmt.Errorf("not implemented: UpdateOneSubscription - updateOneSubscription"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	ref := firstOf(input.SubscriptionID, input.RefID)
+	if ref == nil {
+		return nil, apperr.BadInput("subscriptionId", "subscriptionId is required")
+	}
+	return r.SubscriptionService.Update(ctx, env, *ref, subscriptionPatch(&input))
 }
 
 // CancelSubscription is the resolver for the cancelSubscription field.
 func (r *mutationResolver) CancelSubscription(ctx context.Context, input model.SubscriptionCancellationInput) (*ent.CustomerSubscription, error) {
-	panic(fmt.Errorf("not implemented: CancelSubscription - cancelSubscription"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	in := subscription.CancelInput{RefID: input.SubscriptionRefID, EndDate: input.EndDate}
+	if input.SubscriptionCancellationTime != nil {
+		in.Time = string(*input.SubscriptionCancellationTime)
+	}
+	return r.SubscriptionService.Cancel(ctx, env, in)
+}
+
+// Behavior is the resolver for the behavior field.
+func (r *packageEntitlementResolver) Behavior(ctx context.Context, obj *ent.PackageEntitlement) (model.EntitlementBehavior, error) {
+	return model.EntitlementBehavior(obj.Behavior), nil
+}
+
+// Dependency is the resolver for the dependency field.
+func (r *packageEntitlementResolver) Dependency(ctx context.Context, obj *ent.PackageEntitlement) (*model.FeatureDependency, error) {
+	return nil, nil
+}
+
+// DependencyFeature is the resolver for the dependencyFeature field.
+func (r *packageEntitlementResolver) DependencyFeature(ctx context.Context, obj *ent.PackageEntitlement) (*ent.Feature, error) {
+	return nil, nil
+}
+
+// Feature is the resolver for the feature field.
+func (r *packageEntitlementResolver) Feature(ctx context.Context, obj *ent.PackageEntitlement) (*ent.Feature, error) {
+	return r.entitlementFeature(ctx, obj)
+}
+
+// FeatureGroupIds is the resolver for the featureGroupIds field.
+func (r *packageEntitlementResolver) FeatureGroupIds(ctx context.Context, obj *ent.PackageEntitlement) ([]string, error) {
+	return nil, nil
+}
+
+// FeatureGroups is the resolver for the featureGroups field.
+func (r *packageEntitlementResolver) FeatureGroups(ctx context.Context, obj *ent.PackageEntitlement) ([]*model.FeatureGroup, error) {
+	return nil, nil
+}
+
+// FeatureID is the resolver for the featureId field.
+func (r *packageEntitlementResolver) FeatureID(ctx context.Context, obj *ent.PackageEntitlement) (string, error) {
+	f, err := r.entitlementFeature(ctx, obj)
+	if f == nil {
+		return obj.FeatureID.String(), err
+	}
+	return f.RefID, err
+}
+
+// HiddenFromWidgets is the resolver for the hiddenFromWidgets field.
+func (r *packageEntitlementResolver) HiddenFromWidgets(ctx context.Context, obj *ent.PackageEntitlement) ([]model.WidgetType, error) {
+	return widgets(obj.HiddenFromWidgets), nil
+}
+
+// IsGranted is the resolver for the isGranted field.
+func (r *packageEntitlementResolver) IsGranted(ctx context.Context, obj *ent.PackageEntitlement) (bool, error) {
+	return true, nil
+}
+
+// Meter is the resolver for the meter field.
+func (r *packageEntitlementResolver) Meter(ctx context.Context, obj *ent.PackageEntitlement) (*model.Meter, error) {
+	return nil, nil
+}
+
+// Order is the resolver for the order field.
+func (r *packageEntitlementResolver) Order(ctx context.Context, obj *ent.PackageEntitlement) (*float64, error) {
+	return ptr(float64(obj.Position)), nil
+}
+
+// Package is the resolver for the package field.
+func (r *packageEntitlementResolver) Package(ctx context.Context, obj *ent.PackageEntitlement) (*model.PackageDto, error) {
+	return r.entitlementPackage(ctx, obj)
+}
+
+// PackageID is the resolver for the packageId field.
+func (r *packageEntitlementResolver) PackageID(ctx context.Context, obj *ent.PackageEntitlement) (string, error) {
+	p, err := r.entitlementPackage(ctx, obj)
+	if p == nil {
+		return "", err
+	}
+	return p.RefID, err
+}
+
+// ResetPeriod is the resolver for the resetPeriod field.
+func (r *packageEntitlementResolver) ResetPeriod(ctx context.Context, obj *ent.PackageEntitlement) (*model.EntitlementResetPeriod, error) {
+	return optEnum[model.EntitlementResetPeriod](obj.ResetPeriod), nil
+}
+
+// ResetPeriodConfiguration is the resolver for the resetPeriodConfiguration field.
+func (r *packageEntitlementResolver) ResetPeriodConfiguration(ctx context.Context, obj *ent.PackageEntitlement) (model.ResetPeriodConfiguration, error) {
+	return nil, nil
+}
+
+// AWSMarketplacePlanDimension is the resolver for the awsMarketplacePlanDimension field.
+func (r *planResolver) AWSMarketplacePlanDimension(ctx context.Context, obj *ent.Plan) (*string, error) {
+	return nil, nil
+}
+
+// BasePlan is the resolver for the basePlan field.
+func (r *planResolver) BasePlan(ctx context.Context, obj *ent.Plan) (*ent.Plan, error) {
+	return r.basePlan(ctx, obj)
+}
+
+// BillingLinkURL is the resolver for the billingLinkUrl field.
+func (r *planResolver) BillingLinkURL(ctx context.Context, obj *ent.Plan) (*string, error) {
+	return nil, nil
+}
+
+// CompatibleAddons is the resolver for the compatibleAddons field.
+func (r *planResolver) CompatibleAddons(ctx context.Context, obj *ent.Plan) ([]*ent.Addon, error) {
+	return r.compatibleAddons(ctx, obj)
+}
+
+// CompatiblePackageGroups is the resolver for the compatiblePackageGroups field.
+func (r *planResolver) CompatiblePackageGroups(ctx context.Context, obj *ent.Plan) ([]*model.PlanCompatiblePackageGroups, error) {
+	return []*model.PlanCompatiblePackageGroups{}, nil
+}
+
+// DefaultTrialConfig is the resolver for the defaultTrialConfig field.
+func (r *planResolver) DefaultTrialConfig(ctx context.Context, obj *ent.Plan) (*model.DefaultTrialConfig, error) {
+	return defaultTrialConfig(obj), nil
+}
+
+// DraftDetails is the resolver for the draftDetails field.
+func (r *planResolver) DraftDetails(ctx context.Context, obj *ent.Plan) (*model.PackageDraftDetails, error) {
+	return nil, nil
+}
+
+// DraftSummary is the resolver for the draftSummary field.
+func (r *planResolver) DraftSummary(ctx context.Context, obj *ent.Plan) (*model.PackageDraftSummary, error) {
+	return nil, nil
+}
+
+// Entitlements is the resolver for the entitlements field.
+func (r *planResolver) Entitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error) {
+	return r.planEntitlements(ctx, obj)
+}
+
+// Environment is the resolver for the environment field.
+func (r *planResolver) Environment(ctx context.Context, obj *ent.Plan) (*model.Environment, error) {
+	return r.environment(ctx, obj.EnvironmentID)
+}
+
+// HiddenFromWidgets is the resolver for the hiddenFromWidgets field.
+func (r *planResolver) HiddenFromWidgets(ctx context.Context, obj *ent.Plan) ([]model.WidgetType, error) {
+	return widgets(obj.HiddenFromWidgets), nil
+}
+
+// InheritedEntitlements is the resolver for the inheritedEntitlements field.
+func (r *planResolver) InheritedEntitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error) {
+	return r.inheritedEntitlements(ctx, obj)
+}
+
+// InheritedPackageEntitlements is the resolver for the inheritedPackageEntitlements field.
+func (r *planResolver) InheritedPackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error) {
+	return nil, nil
+}
+
+// IsLatest is the resolver for the isLatest field.
+func (r *planResolver) IsLatest(ctx context.Context, obj *ent.Plan) (*bool, error) {
+	return ptr(true), nil
+}
+
+// IsParent is the resolver for the isParent field.
+func (r *planResolver) IsParent(ctx context.Context, obj *ent.Plan) (bool, error) {
+	return r.Client.Plan.Query().Where(plan.BasePlanID(obj.ID)).Exist(ctx)
+}
+
+// MinimumSpend is the resolver for the minimumSpend field.
+func (r *planResolver) MinimumSpend(ctx context.Context, obj *ent.Plan) ([]*model.MinimumSpend, error) {
+	return nil, nil
+}
+
+// Offer is the resolver for the offer field.
+func (r *planResolver) Offer(ctx context.Context, obj *ent.Plan) (*model.Offer, error) {
+	return nil, nil
+}
+
+// OverageBillingPeriod is the resolver for the overageBillingPeriod field.
+func (r *planResolver) OverageBillingPeriod(ctx context.Context, obj *ent.Plan) (*model.OverageBillingPeriod, error) {
+	return nil, nil
+}
+
+// OveragePrices is the resolver for the overagePrices field.
+func (r *planResolver) OveragePrices(ctx context.Context, obj *ent.Plan) ([]*ent.Price, error) {
+	return []*ent.Price{}, nil
+}
+
+// PackageEntitlements is the resolver for the packageEntitlements field.
+func (r *planResolver) PackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error) {
+	return nil, nil
+}
+
+// Prices is the resolver for the prices field.
+func (r *planResolver) Prices(ctx context.Context, obj *ent.Plan) ([]*ent.Price, error) {
+	return r.planPrices(ctx, obj)
+}
+
+// PricingType is the resolver for the pricingType field.
+func (r *planResolver) PricingType(ctx context.Context, obj *ent.Plan) (*model.PricingType, error) {
+	return optEnum[model.PricingType](&obj.PricingType), nil
+}
+
+// Product is the resolver for the product field.
+func (r *planResolver) Product(ctx context.Context, obj *ent.Plan) (*ent.Product, error) {
+	return r.planProduct(ctx, obj)
+}
+
+// ProductID is the resolver for the productId field.
+func (r *planResolver) ProductID(ctx context.Context, obj *ent.Plan) (*string, error) {
+	p, err := r.planProduct(ctx, obj)
+	if p == nil {
+		return nil, err
+	}
+	return &p.RefID, err
+}
+
+// Status is the resolver for the status field.
+func (r *planResolver) Status(ctx context.Context, obj *ent.Plan) (model.PackageStatus, error) {
+	return model.PackageStatus(obj.Status), nil
+}
+
+// SyncStates is the resolver for the syncStates field.
+func (r *planResolver) SyncStates(ctx context.Context, obj *ent.Plan) ([]*model.SyncState, error) {
+	return []*model.SyncState{}, nil
+}
+
+// Type is the resolver for the type field.
+func (r *planResolver) Type(ctx context.Context, obj *ent.Plan) (string, error) {
+	return "PLAN", nil
+}
+
+// BillingCadence is the resolver for the billingCadence field.
+func (r *priceResolver) BillingCadence(ctx context.Context, obj *ent.Price) (model.BillingCadence, error) {
+	return model.BillingCadence(obj.BillingCadence), nil
+}
+
+// BillingModel is the resolver for the billingModel field.
+func (r *priceResolver) BillingModel(ctx context.Context, obj *ent.Price) (model.BillingModel, error) {
+	return model.BillingModel(obj.BillingModel), nil
+}
+
+// BillingPeriod is the resolver for the billingPeriod field.
+func (r *priceResolver) BillingPeriod(ctx context.Context, obj *ent.Price) (model.BillingPeriod, error) {
+	return model.BillingPeriod(obj.BillingPeriod), nil
+}
+
+// CreditGrantCadence is the resolver for the creditGrantCadence field.
+func (r *priceResolver) CreditGrantCadence(ctx context.Context, obj *ent.Price) (*model.CreditGrantCadence, error) {
+	return nil, nil
+}
+
+// CreditRate is the resolver for the creditRate field.
+func (r *priceResolver) CreditRate(ctx context.Context, obj *ent.Price) (*model.CreditRate, error) {
+	return nil, nil
+}
+
+// CrmID is the resolver for the crmId field.
+func (r *priceResolver) CrmID(ctx context.Context, obj *ent.Price) (*string, error) {
+	return nil, nil
+}
+
+// CrmLinkURL is the resolver for the crmLinkUrl field.
+func (r *priceResolver) CrmLinkURL(ctx context.Context, obj *ent.Price) (*string, error) {
+	return nil, nil
+}
+
+// CustomCurrency is the resolver for the customCurrency field.
+func (r *priceResolver) CustomCurrency(ctx context.Context, obj *ent.Price) (*model.CustomCurrency, error) {
+	return nil, nil
+}
+
+// Feature is the resolver for the feature field.
+func (r *priceResolver) Feature(ctx context.Context, obj *ent.Price) (*ent.Feature, error) {
+	return r.priceFeature(ctx, obj)
+}
+
+// FeatureID is the resolver for the featureId field.
+func (r *priceResolver) FeatureID(ctx context.Context, obj *ent.Price) (*string, error) {
+	f, err := r.priceFeature(ctx, obj)
+	if f == nil {
+		return nil, err
+	}
+	return &f.RefID, err
+}
+
+// IsOverridePrice is the resolver for the isOverridePrice field.
+func (r *priceResolver) IsOverridePrice(ctx context.Context, obj *ent.Price) (bool, error) {
+	return false, nil
+}
+
+// Package is the resolver for the package field.
+func (r *priceResolver) Package(ctx context.Context, obj *ent.Price) (*model.PackageDto, error) {
+	return r.pricePackage(ctx, obj)
+}
+
+// PackageID is the resolver for the packageId field.
+func (r *priceResolver) PackageID(ctx context.Context, obj *ent.Price) (*string, error) {
+	p, err := r.pricePackage(ctx, obj)
+	if p == nil {
+		return nil, err
+	}
+	return &p.RefID, err
+}
+
+// Price is the resolver for the price field.
+func (r *priceResolver) Price(ctx context.Context, obj *ent.Price) (*model.Money, error) {
+	return optMoney(obj.Amount, obj.Currency), nil
+}
+
+// ResetPeriod is the resolver for the resetPeriod field.
+func (r *priceResolver) ResetPeriod(ctx context.Context, obj *ent.Price) (*model.EntitlementResetPeriod, error) {
+	return nil, nil
+}
+
+// ResetPeriodConfiguration is the resolver for the resetPeriodConfiguration field.
+func (r *priceResolver) ResetPeriodConfiguration(ctx context.Context, obj *ent.Price) (model.ResetPeriodConfiguration, error) {
+	return nil, nil
+}
+
+// Tiers is the resolver for the tiers field.
+func (r *priceResolver) Tiers(ctx context.Context, obj *ent.Price) ([]*model.PriceTier, error) {
+	return priceTiers(obj), nil
+}
+
+// TiersMode is the resolver for the tiersMode field.
+func (r *priceResolver) TiersMode(ctx context.Context, obj *ent.Price) (*model.TiersMode, error) {
+	return optEnum[model.TiersMode](obj.TiersMode), nil
+}
+
+// TopUpCustomCurrencyID is the resolver for the topUpCustomCurrencyId field.
+func (r *priceResolver) TopUpCustomCurrencyID(ctx context.Context, obj *ent.Price) (*string, error) {
+	return nil, nil
+}
+
+// UsedInSubscriptions is the resolver for the usedInSubscriptions field.
+func (r *priceResolver) UsedInSubscriptions(ctx context.Context, obj *ent.Price) (*bool, error) {
+	return nil, nil
+}
+
+// Addons is the resolver for the addons field.
+func (r *productResolver) Addons(ctx context.Context, obj *ent.Product) ([]*ent.Addon, error) {
+	return r.productAddons(ctx, obj)
+}
+
+// AutoCancellationRules is the resolver for the autoCancellationRules field.
+func (r *productResolver) AutoCancellationRules(ctx context.Context, obj *ent.Product) ([]*model.AutoCancellationRule, error) {
+	return []*model.AutoCancellationRule{}, nil
+}
+
+// AWSMarketplaceProductCode is the resolver for the awsMarketplaceProductCode field.
+func (r *productResolver) AWSMarketplaceProductCode(ctx context.Context, obj *ent.Product) (*string, error) {
+	return nil, nil
+}
+
+// AWSMarketplaceProductID is the resolver for the awsMarketplaceProductId field.
+func (r *productResolver) AWSMarketplaceProductID(ctx context.Context, obj *ent.Product) (*string, error) {
+	return nil, nil
+}
+
+// DowngradePlan is the resolver for the downgradePlan field.
+func (r *productResolver) DowngradePlan(ctx context.Context, obj *ent.Product) (*ent.Plan, error) {
+	return r.downgradePlan(ctx, obj)
+}
+
+// Environment is the resolver for the environment field.
+func (r *productResolver) Environment(ctx context.Context, obj *ent.Product) (*model.Environment, error) {
+	return r.environment(ctx, obj.EnvironmentID)
+}
+
+// HasSubscriptions is the resolver for the hasSubscriptions field.
+func (r *productResolver) HasSubscriptions(ctx context.Context, obj *ent.Product) (bool, error) {
+	return r.Client.CustomerSubscription.Query().Where(customersubscription.HasPlanWith(plan.ProductID(obj.ID))).Exist(ctx)
+}
+
+// Plans is the resolver for the plans field.
+func (r *productResolver) Plans(ctx context.Context, obj *ent.Product) ([]*ent.Plan, error) {
+	return r.productPlans(ctx, obj)
+}
+
+// ProductSettings is the resolver for the productSettings field.
+func (r *productResolver) ProductSettings(ctx context.Context, obj *ent.Product) (*model.ProductSettings, error) {
+	d, err := r.downgradePlan(ctx, obj)
+	return productSettings(obj, d), err
+}
+
+// Status is the resolver for the status field.
+func (r *productResolver) Status(ctx context.Context, obj *ent.Product) (model.ProductStatus, error) {
+	return model.ProductStatus(obj.Status), nil
+}
+
+// SubscriptionStartPlan is the resolver for the subscriptionStartPlan field.
+func (r *productResolver) SubscriptionStartPlan(ctx context.Context, obj *ent.Product) (*ent.Plan, error) {
+	return nil, nil
+}
+
+// SubscriptionUpdateUsageResetCutoffRule is the resolver for the subscriptionUpdateUsageResetCutoffRule field.
+func (r *productResolver) SubscriptionUpdateUsageResetCutoffRule(ctx context.Context, obj *ent.Product) (*model.SubscriptionUpdateUsageResetCutoffRule, error) {
+	return &model.SubscriptionUpdateUsageResetCutoffRule{Behavior: model.SubscriptionUpdateUsageCutoffBehaviorNeverReset}, nil
 }
 
 // Customer is the resolver for the customer field.
@@ -540,8 +1194,8 @@ func (r *promotionalEntitlementResolver) Customer(ctx context.Context, obj *ent.
 }
 
 // Feature is the resolver for the feature field.
-func (r *promotionalEntitlementResolver) Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.Feature, error) {
-	panic(fmt.Errorf("not implemented: Feature - feature"))
+func (r *promotionalEntitlementResolver) Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Feature, error) {
+	return r.promotionalFeature(ctx, obj)
 }
 
 // FeatureGroupIds is the resolver for the featureGroupIds field.
@@ -558,7 +1212,11 @@ func (r *promotionalEntitlementResolver) FeatureGroups(ctx context.Context, obj 
 
 // FeatureID is the resolver for the featureId field.
 func (r *promotionalEntitlementResolver) FeatureID(ctx context.Context, obj *ent.PromotionalEntitlement) (uuid.UUID, error) {
-	panic(fmt.Errorf("not implemented: FeatureID - featureId"))
+	f, err := r.promotionalFeature(ctx, obj)
+	if f == nil {
+		return uuid.Nil, err
+	}
+	return f.ID, err
 }
 
 // Meter is the resolver for the meter field.
@@ -616,17 +1274,31 @@ func (r *queryResolver) CustomerSubscriptions(ctx context.Context, filter *model
 
 // Subscriptions is the resolver for the subscriptions field.
 func (r *queryResolver) Subscriptions(ctx context.Context, filter *model.SubscriptionQueryFilter, paging *model.CursorPaging, sorting []*model.SubscriptionQuerySort) (*model.SubscriptionQueryConnection, error) {
-	panic(fmt.Errorf("not implemented: Subscriptions - subscriptions"))
+	return r.subscriptionQueryPage(ctx, filter, paging, sorting)
 }
 
 // GetSubscription is the resolver for the getSubscription field.
 func (r *queryResolver) GetSubscription(ctx context.Context, input model.GetSubscriptionInput) (*ent.CustomerSubscription, error) {
-	panic(fmt.Errorf("not implemented: GetSubscription - getSubscription"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.SubscriptionService.Get(ctx, env, input.SubscriptionID)
 }
 
 // GetActiveSubscriptions is the resolver for the getActiveSubscriptions field.
 func (r *queryResolver) GetActiveSubscriptions(ctx context.Context, input model.GetActiveSubscriptionsInput) ([]*ent.CustomerSubscription, error) {
-	panic(fmt.Errorf("not implemented: GetActiveSubscriptions - getActiveSubscriptions"))
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	ids := input.ResourceIds
+	if input.ResourceID != nil {
+		ids = append(ids, *input.ResourceID)
+	}
+	subs, err := r.SubscriptionService.Active(ctx, env, input.CustomerID, ids)
+	registerRows(ctx, subs, subID)
+	return subs, err
 }
 
 // PromotionalEntitlements is the resolver for the promotionalEntitlements field.
@@ -636,33 +1308,330 @@ func (r *queryResolver) PromotionalEntitlements(ctx context.Context, filter *mod
 
 // Coupons is the resolver for the coupons field.
 func (r *queryResolver) Coupons(ctx context.Context, filter *model.CouponFilter, paging *model.CursorPaging, sorting []*model.CouponSort) (*model.CouponConnection, error) {
-	panic(fmt.Errorf("not implemented: Coupons - coupons"))
+	return r.couponsPage(ctx, filter, paging, sorting)
 }
 
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, filter *model.ProductFilter, paging *model.CursorPaging, sorting []*model.ProductSort) (*model.ProductConnection, error) {
-	panic(fmt.Errorf("not implemented: Products - products"))
+	return r.productsPage(ctx, filter, paging, sorting)
 }
 
 // Plans is the resolver for the plans field.
 func (r *queryResolver) Plans(ctx context.Context, filter *model.PlanFilter, paging *model.CursorPaging, sorting []*model.PlanSort) (*model.PlanConnection, error) {
-	panic(fmt.Errorf("not implemented: Plans - plans"))
+	return r.plansPage(ctx, filter, paging, sorting)
 }
 
 // Addons is the resolver for the addons field.
 func (r *queryResolver) Addons(ctx context.Context, filter *model.AddonFilter, paging *model.CursorPaging, sorting []*model.AddonSort) (*model.AddonConnection, error) {
-	panic(fmt.Errorf("not implemented: Addons - addons"))
+	return r.addonsPage(ctx, filter, paging, sorting)
 }
 
 // Features is the resolver for the features field.
 func (r *queryResolver) Features(ctx context.Context, filter *model.FeatureFilter, paging *model.CursorPaging, sorting []*model.FeatureSort) (*model.FeatureConnection, error) {
-	panic(fmt.Errorf("not implemented: Features - features"))
+	return r.featuresPage(ctx, filter, paging, sorting)
 }
 
 // CustomerUpdated is the resolver for the customerUpdated field.
 func (r *subscriptionResolver) CustomerUpdated(ctx context.Context, customerID *string) (<-chan *ent.Customer, error) {
 	return r.customerUpdates(ctx, customerID)
 }
+
+// Addon is the resolver for the addon field.
+func (r *subscriptionAddonResolver) Addon(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.Addon, error) {
+	return r.subscriptionAddonAddon(ctx, obj)
+}
+
+// AddonID is the resolver for the addonId field.
+func (r *subscriptionAddonResolver) AddonID(ctx context.Context, obj *ent.SubscriptionAddon) (string, error) {
+	a, err := r.subscriptionAddonAddon(ctx, obj)
+	if a == nil {
+		return obj.AddonID.String(), err
+	}
+	return a.RefID, err
+}
+
+// Price is the resolver for the price field.
+func (r *subscriptionAddonResolver) Price(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.Price, error) {
+	return r.subscriptionAddonPrice(ctx, obj)
+}
+
+// Subscription is the resolver for the subscription field.
+func (r *subscriptionAddonResolver) Subscription(ctx context.Context, obj *ent.SubscriptionAddon) (*ent.CustomerSubscription, error) {
+	return r.Client.CustomerSubscription.Get(ctx, obj.SubscriptionID)
+}
+
+// BillingModel is the resolver for the billingModel field.
+func (r *subscriptionPriceResolver) BillingModel(ctx context.Context, obj *ent.SubscriptionPrice) (*model.BillingModel, error) {
+	p, err := r.subscriptionPricePrice(ctx, obj)
+	if p == nil {
+		return nil, err
+	}
+	return optEnum[model.BillingModel](&p.BillingModel), err
+}
+
+// CreditGrantCadence is the resolver for the creditGrantCadence field.
+func (r *subscriptionPriceResolver) CreditGrantCadence(ctx context.Context, obj *ent.SubscriptionPrice) (*model.CreditGrantCadence, error) {
+	return nil, nil
+}
+
+// CreditRate is the resolver for the creditRate field.
+func (r *subscriptionPriceResolver) CreditRate(ctx context.Context, obj *ent.SubscriptionPrice) (*model.CreditRate, error) {
+	return nil, nil
+}
+
+// CreditsQuantity is the resolver for the creditsQuantity field.
+func (r *subscriptionPriceResolver) CreditsQuantity(ctx context.Context, obj *ent.SubscriptionPrice) (*float64, error) {
+	return nil, nil
+}
+
+// FeatureID is the resolver for the featureId field.
+func (r *subscriptionPriceResolver) FeatureID(ctx context.Context, obj *ent.SubscriptionPrice) (*string, error) {
+	p, err := r.subscriptionPricePrice(ctx, obj)
+	if p == nil || err != nil {
+		return nil, err
+	}
+	return r.Resolver.Price().FeatureID(ctx, p)
+}
+
+// HasSoftLimit is the resolver for the hasSoftLimit field.
+func (r *subscriptionPriceResolver) HasSoftLimit(ctx context.Context, obj *ent.SubscriptionPrice) (*bool, error) {
+	return nil, nil
+}
+
+// NextGrantDate is the resolver for the nextGrantDate field.
+func (r *subscriptionPriceResolver) NextGrantDate(ctx context.Context, obj *ent.SubscriptionPrice) (*time.Time, error) {
+	return nil, nil
+}
+
+// Price is the resolver for the price field.
+func (r *subscriptionPriceResolver) Price(ctx context.Context, obj *ent.SubscriptionPrice) (*ent.Price, error) {
+	return r.subscriptionPricePrice(ctx, obj)
+}
+
+// Subscription is the resolver for the subscription field.
+func (r *subscriptionPriceResolver) Subscription(ctx context.Context, obj *ent.SubscriptionPrice) (*ent.CustomerSubscription, error) {
+	return r.Client.CustomerSubscription.Get(ctx, obj.SubscriptionID)
+}
+
+// SubscriptionID is the resolver for the subscriptionId field.
+func (r *subscriptionPriceResolver) SubscriptionID(ctx context.Context, obj *ent.SubscriptionPrice) (string, error) {
+	sub, err := r.Client.CustomerSubscription.Get(ctx, obj.SubscriptionID)
+	if err != nil {
+		return "", err
+	}
+	return sub.RefID, nil
+}
+
+// TopUpCustomCurrencyID is the resolver for the topUpCustomCurrencyId field.
+func (r *subscriptionPriceResolver) TopUpCustomCurrencyID(ctx context.Context, obj *ent.SubscriptionPrice) (*string, error) {
+	return nil, nil
+}
+
+// Addons is the resolver for the addons field.
+func (r *subscriptionQueryResolver) Addons(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionAddon, error) {
+	return r.CustomerSubscription().Addons(ctx, obj)
+}
+
+// BillingCycleAnchor is the resolver for the billingCycleAnchor field.
+func (r *subscriptionQueryResolver) BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
+	return r.CustomerSubscription().BillingCycleAnchor(ctx, obj)
+}
+
+// BillingPeriod is the resolver for the billingPeriod field.
+func (r *subscriptionQueryResolver) BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error) {
+	return r.CustomerSubscription().BillingPeriod(ctx, obj)
+}
+
+// BillingSyncError is the resolver for the billingSyncError field.
+func (r *subscriptionQueryResolver) BillingSyncError(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
+	return r.CustomerSubscription().BillingSyncError(ctx, obj)
+}
+
+// Budget is the resolver for the budget field.
+func (r *subscriptionQueryResolver) Budget(ctx context.Context, obj *ent.CustomerSubscription) (*model.BudgetConfiguration, error) {
+	return r.CustomerSubscription().Budget(ctx, obj)
+}
+
+// BudgetExceeded is the resolver for the budgetExceeded field.
+func (r *subscriptionQueryResolver) BudgetExceeded(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error) {
+	return r.CustomerSubscription().BudgetExceeded(ctx, obj)
+}
+
+// CancelReason is the resolver for the cancelReason field.
+func (r *subscriptionQueryResolver) CancelReason(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCancelReason, error) {
+	return r.CustomerSubscription().CancelReason(ctx, obj)
+}
+
+// Coupon is the resolver for the coupon field.
+func (r *subscriptionQueryResolver) Coupon(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCoupon, error) {
+	return r.CustomerSubscription().Coupon(ctx, obj)
+}
+
+// Coupons is the resolver for the coupons field.
+func (r *subscriptionQueryResolver) Coupons(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionCoupon, error) {
+	return r.CustomerSubscription().Coupons(ctx, obj)
+}
+
+// CurrentBillingPeriodEnd is the resolver for the currentBillingPeriodEnd field.
+func (r *subscriptionQueryResolver) CurrentBillingPeriodEnd(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error) {
+	return r.CustomerSubscription().CurrentBillingPeriodEnd(ctx, obj)
+}
+
+// CurrentBillingPeriodStart is the resolver for the currentBillingPeriodStart field.
+func (r *subscriptionQueryResolver) CurrentBillingPeriodStart(ctx context.Context, obj *ent.CustomerSubscription) (*time.Time, error) {
+	return r.CustomerSubscription().CurrentBillingPeriodStart(ctx, obj)
+}
+
+// Customer is the resolver for the customer field.
+func (r *subscriptionQueryResolver) Customer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error) {
+	return r.CustomerSubscription().Customer(ctx, obj)
+}
+
+// CustomerID is the resolver for the customerId field.
+func (r *subscriptionQueryResolver) CustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
+	// SubscriptionQuery names the customer by slug, as its customerId filter does.
+	c, err := r.subCustomer(ctx, obj, false)
+	if c == nil {
+		return nil, err
+	}
+	return &c.CustomerID, err
+}
+
+// Entitlements is the resolver for the entitlements field.
+func (r *subscriptionQueryResolver) Entitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]model.SubscriptionEntitlementUnion, error) {
+	return r.CustomerSubscription().Entitlements(ctx, obj)
+}
+
+// Environment is the resolver for the environment field.
+func (r *subscriptionQueryResolver) Environment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Environment, error) {
+	return r.CustomerSubscription().Environment(ctx, obj)
+}
+
+// Experiment is the resolver for the experiment field.
+func (r *subscriptionQueryResolver) Experiment(ctx context.Context, obj *ent.CustomerSubscription) (*model.Experiment, error) {
+	return r.CustomerSubscription().Experiment(ctx, obj)
+}
+
+// ExperimentInfo is the resolver for the experimentInfo field.
+func (r *subscriptionQueryResolver) ExperimentInfo(ctx context.Context, obj *ent.CustomerSubscription) (*model.ExperimentInfo, error) {
+	return r.CustomerSubscription().ExperimentInfo(ctx, obj)
+}
+
+// FreeItems is the resolver for the freeItems field.
+func (r *subscriptionQueryResolver) FreeItems(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.FreeSubscriptionItem, error) {
+	return r.CustomerSubscription().FreeItems(ctx, obj)
+}
+
+// LastUsageInvoice is the resolver for the lastUsageInvoice field.
+func (r *subscriptionQueryResolver) LastUsageInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error) {
+	return r.CustomerSubscription().LastUsageInvoice(ctx, obj)
+}
+
+// LatestInvoice is the resolver for the latestInvoice field.
+func (r *subscriptionQueryResolver) LatestInvoice(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionInvoice, error) {
+	return r.CustomerSubscription().LatestInvoice(ctx, obj)
+}
+
+// MinimumSpend is the resolver for the minimumSpend field.
+func (r *subscriptionQueryResolver) MinimumSpend(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionMinimumSpend, error) {
+	return r.CustomerSubscription().MinimumSpend(ctx, obj)
+}
+
+// OldBillingID is the resolver for the oldBillingId field.
+func (r *subscriptionQueryResolver) OldBillingID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
+	return r.CustomerSubscription().OldBillingID(ctx, obj)
+}
+
+// PayingCustomer is the resolver for the payingCustomer field.
+func (r *subscriptionQueryResolver) PayingCustomer(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Customer, error) {
+	return r.CustomerSubscription().PayingCustomer(ctx, obj)
+}
+
+// PayingCustomerID is the resolver for the payingCustomerId field.
+func (r *subscriptionQueryResolver) PayingCustomerID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
+	return r.CustomerSubscription().PayingCustomerID(ctx, obj)
+}
+
+// PaymentCollection is the resolver for the paymentCollection field.
+func (r *subscriptionQueryResolver) PaymentCollection(ctx context.Context, obj *ent.CustomerSubscription) (model.PaymentCollection, error) {
+	return r.CustomerSubscription().PaymentCollection(ctx, obj)
+}
+
+// PaymentCollectionMethod is the resolver for the paymentCollectionMethod field.
+func (r *subscriptionQueryResolver) PaymentCollectionMethod(ctx context.Context, obj *ent.CustomerSubscription) (*model.PaymentCollectionMethod, error) {
+	return r.CustomerSubscription().PaymentCollectionMethod(ctx, obj)
+}
+
+// Plan is the resolver for the plan field.
+func (r *subscriptionQueryResolver) Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error) {
+	return r.CustomerSubscription().Plan(ctx, obj)
+}
+
+// Prices is the resolver for the prices field.
+func (r *subscriptionQueryResolver) Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error) {
+	return r.CustomerSubscription().Prices(ctx, obj)
+}
+
+// PricingType is the resolver for the pricingType field.
+func (r *subscriptionQueryResolver) PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error) {
+	return r.CustomerSubscription().PricingType(ctx, obj)
+}
+
+// RefID is the resolver for the refId field.
+func (r *subscriptionQueryResolver) RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
+	return r.CustomerSubscription().RefID(ctx, obj)
+}
+
+// Resource is the resolver for the resource field.
+func (r *subscriptionQueryResolver) Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error) {
+	return r.CustomerSubscription().Resource(ctx, obj)
+}
+
+// ResourceID is the resolver for the resourceId field.
+func (r *subscriptionQueryResolver) ResourceID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
+	return r.CustomerSubscription().ResourceID(ctx, obj)
+}
+
+// ScheduledUpdates is the resolver for the scheduledUpdates field.
+func (r *subscriptionQueryResolver) ScheduledUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionScheduledUpdate, error) {
+	return r.CustomerSubscription().ScheduledUpdates(ctx, obj)
+}
+
+// Status is the resolver for the status field.
+func (r *subscriptionQueryResolver) Status(ctx context.Context, obj *ent.CustomerSubscription) (model.SubscriptionStatus, error) {
+	return r.CustomerSubscription().Status(ctx, obj)
+}
+
+// SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
+func (r *subscriptionQueryResolver) SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error) {
+	return r.CustomerSubscription().SubscriptionEntitlements(ctx, obj)
+}
+
+// SubscriptionID is the resolver for the subscriptionId field.
+func (r *subscriptionQueryResolver) SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
+	return r.CustomerSubscription().SubscriptionID(ctx, obj)
+}
+
+// SyncStates is the resolver for the syncStates field.
+func (r *subscriptionQueryResolver) SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error) {
+	return r.CustomerSubscription().SyncStates(ctx, obj)
+}
+
+// TotalPrice is the resolver for the totalPrice field.
+func (r *subscriptionQueryResolver) TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error) {
+	return r.CustomerSubscription().TotalPrice(ctx, obj)
+}
+
+// TrialConfiguration is the resolver for the trialConfiguration field.
+func (r *subscriptionQueryResolver) TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error) {
+	return r.CustomerSubscription().TrialConfiguration(ctx, obj)
+}
+
+// Addon returns AddonResolver implementation.
+func (r *Resolver) Addon() AddonResolver { return &addonResolver{r} }
+
+// Coupon returns CouponResolver implementation.
+func (r *Resolver) Coupon() CouponResolver { return &couponResolver{r} }
 
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
@@ -675,8 +1644,25 @@ func (r *Resolver) CustomerSubscription() CustomerSubscriptionResolver {
 // Environment returns EnvironmentResolver implementation.
 func (r *Resolver) Environment() EnvironmentResolver { return &environmentResolver{r} }
 
+// Feature returns FeatureResolver implementation.
+func (r *Resolver) Feature() FeatureResolver { return &featureResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
+
+// PackageEntitlement returns PackageEntitlementResolver implementation.
+func (r *Resolver) PackageEntitlement() PackageEntitlementResolver {
+	return &packageEntitlementResolver{r}
+}
+
+// Plan returns PlanResolver implementation.
+func (r *Resolver) Plan() PlanResolver { return &planResolver{r} }
+
+// Price returns PriceResolver implementation.
+func (r *Resolver) Price() PriceResolver { return &priceResolver{r} }
+
+// Product returns ProductResolver implementation.
+func (r *Resolver) Product() ProductResolver { return &productResolver{r} }
 
 // PromotionalEntitlement returns PromotionalEntitlementResolver implementation.
 func (r *Resolver) PromotionalEntitlement() PromotionalEntitlementResolver {
@@ -689,10 +1675,35 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // Subscription returns SubscriptionResolver implementation.
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
+// SubscriptionAddon returns SubscriptionAddonResolver implementation.
+func (r *Resolver) SubscriptionAddon() SubscriptionAddonResolver {
+	return &subscriptionAddonResolver{r}
+}
+
+// SubscriptionPrice returns SubscriptionPriceResolver implementation.
+func (r *Resolver) SubscriptionPrice() SubscriptionPriceResolver {
+	return &subscriptionPriceResolver{r}
+}
+
+// SubscriptionQuery returns SubscriptionQueryResolver implementation.
+func (r *Resolver) SubscriptionQuery() SubscriptionQueryResolver {
+	return &subscriptionQueryResolver{r}
+}
+
+type addonResolver struct{ *Resolver }
+type couponResolver struct{ *Resolver }
 type customerResolver struct{ *Resolver }
 type customerSubscriptionResolver struct{ *Resolver }
 type environmentResolver struct{ *Resolver }
+type featureResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
+type packageEntitlementResolver struct{ *Resolver }
+type planResolver struct{ *Resolver }
+type priceResolver struct{ *Resolver }
+type productResolver struct{ *Resolver }
 type promotionalEntitlementResolver struct{ *Resolver }
 type queryResolver struct{ *Resolver }
 type subscriptionResolver struct{ *Resolver }
+type subscriptionAddonResolver struct{ *Resolver }
+type subscriptionPriceResolver struct{ *Resolver }
+type subscriptionQueryResolver struct{ *Resolver }

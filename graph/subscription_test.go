@@ -1,276 +1,394 @@
 package graph_test
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
-	"net/http"
-	"net/http/httptest"
+	"fmt"
 	"testing"
+	"time"
 
-	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/internal/apitest"
-	"github.com/stigg-selfhost/stiggql/internal/auth"
-	"github.com/stigg-selfhost/stiggql/internal/customers"
-	"github.com/stigg-selfhost/stiggql/internal/db"
-	"github.com/stigg-selfhost/stiggql/internal/events"
-	"github.com/stigg-selfhost/stiggql/internal/testdb"
 )
 
-const (
-	subscribeAll = `subscription { customerUpdated { customerId name deletedAt hasPaymentMethod } }`
-	subscribeOne = `subscription($id: String) { customerUpdated(customerId: $id) { customerId name } }`
-	updateName   = `mutation($id: String!, $name: String) { updateOneCustomer(input: {customerId: $id, name: $name}) { customerId } }`
-)
+const day = 24 * time.Hour
 
-type updatedJSON struct {
-	CustomerUpdated struct {
-		CustomerID       string  `json:"customerId"`
-		Name             *string `json:"name"`
-		DeletedAt        *string `json:"deletedAt"`
-		HasPaymentMethod bool    `json:"hasPaymentMethod"`
-	} `json:"customerUpdated"`
-}
+const provisionDoc = `mutation($in: ProvisionSubscriptionInput!) { provisionSubscriptionV2(input: $in) {
+	status isScheduled subscription { subscriptionId status startDate trialEndDate endDate effectiveEndDate cancelReason } } }`
 
-// live starts s over real HTTP.
-func live(t *testing.T, s *apitest.Server) string {
+// provisionSub provisions a subscription and returns it.
+func provisionSub(t *testing.T, s *apitest.Server, in map[string]any) map[string]any {
 	t.Helper()
-	hs := httptest.NewServer(s.Handler)
-	t.Cleanup(hs.Close)
-	return hs.URL
+	d := run(t, s, provisionDoc, map[string]any{"in": in})
+	eq(t, "provision status", jsonPath(t, d, "provisionSubscriptionV2", "status"), "SUCCESS")
+	return jsonPath(t, d, "provisionSubscriptionV2", "subscription").(map[string]any)
 }
 
-// connect opens a WebSocket authenticated in connection_init, as browsers do.
-func connect(t *testing.T, url, key string) *apitest.WS {
+const subDoc = `query($id: String!) { getSubscription(input: {subscriptionId: $id}) {
+	subscriptionId status cancelReason cancellationDate effectiveEndDate trialEndDate currentBillingPeriodStart currentBillingPeriodEnd
+	trialConfiguration { trialEndBehavior } plan { refId } } }`
+
+func getSub(t *testing.T, s *apitest.Server, id string) map[string]any {
 	t.Helper()
-	ws, err := apitest.DialWS(t, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ws.Init(map[string]any{"X-API-KEY": key}); err != nil {
-		t.Fatalf("connection_init: %v", err)
-	}
-	return ws
+	return jsonPath(t, run(t, s, subDoc, map[string]any{"id": id}), "getSubscription").(map[string]any)
 }
 
-// subscribed waits until s has n open subscriptions, so that what the test
-// does next happens after the server subscribed.
-func subscribed(t *testing.T, s *apitest.Server, n int) {
+const customerSubsDoc = `query($id: String!) { getCustomerByRefId(input: {customerId: $id}) {
+	hasActiveSubscription totalActiveSubscription
+	subscriptions { subscriptionId status plan { refId } }
+	allSubs: subscriptions(filter: {}) { subscriptionId status }
+	trialedPlans { planRefId productRefId }
+	eligibleForTrial { productRefId eligible }
+	statistics { activeSubscriptionsByPricingType { pricingType totalCount } } } }`
+
+// customerView returns what the customer query shows.
+func customerView(t *testing.T, s *apitest.Server, id string) map[string]any {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), apitest.WSWait)
-	defer cancel()
-	if err := s.Events.Broker().WaitSubscribers(ctx, n); err != nil {
-		t.Fatalf("waiting for %d subscriptions (have %d): %v", n, s.Events.Broker().Subscribers(), err)
-	}
+	return jsonPath(t, run(t, s, customerSubsDoc, map[string]any{"id": id}), "getCustomerByRefId").(map[string]any)
 }
 
-func mustPost(t *testing.T, url, key, query string, vars map[string]any) {
+func statuses(t *testing.T, list any) map[string]string {
 	t.Helper()
-	if r := apitest.Post(t, url, key, query, vars); len(r.Errors) > 0 || r.Status != http.StatusOK {
-		t.Fatalf("HTTP %d, errors %v", r.Status, r.Errors)
+	out := map[string]string{}
+	for _, x := range list.([]any) {
+		out[jsonPath(t, x, "subscriptionId").(string)] = jsonPath(t, x, "status").(string)
 	}
+	return out
 }
 
-// TestSubscriptionCustomerUpdated subscribes over WebSocket and changes
-// customers over HTTP: every change of the key's environment arrives, as
-// the API would return the customer then; changes in another environment
-// do not; customerId narrows the stream; unsubscribing and disconnecting
-// release the subscription.
-func TestSubscriptionCustomerUpdated(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, st *db.Store) {
-		s := apitest.New(t, st)
-		url := live(t, s)
-		other := s.NewKey("other")
-		provision(t, s, s.Key, map[string]any{"customerId": "c1", "name": "One"})
+// countByStatus runs the customerSubscriptions connection with a status
+// filter: the SQL form of the status must agree with the field.
+func countByStatus(t *testing.T, s *apitest.Server, status string) int {
+	t.Helper()
+	d := run(t, s, `query($st: SubscriptionStatus!) { customerSubscriptions(filter: {status: {eq: $st}}) { totalCount edges { node { status } } } }`,
+		map[string]any{"st": status})
+	for _, e := range jsonPath(t, d, "customerSubscriptions", "edges").([]any) {
+		eq(t, "filtered status", jsonPath(t, e, "node", "status"), status)
+	}
+	return int(jsonPath(t, d, "customerSubscriptions", "totalCount").(float64))
+}
+
+func TestTrialStartsAndEndsByTheClock(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		// Basic has a 14-day trial that converts to paid.
+		sub := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-basic"})
+		id := sub["subscriptionId"].(string)
+		eq(t, "status", sub["status"], "IN_TRIAL")
+		eq(t, "trialEndDate", sub["trialEndDate"], "2026-01-15T12:00:00.000Z")
+		got := getSub(t, s, id)
+		eq(t, "trial behaviour", jsonPath(t, got, "trialConfiguration", "trialEndBehavior"), "CONVERT_TO_PAID")
+		eq(t, "period end during trial", got["currentBillingPeriodEnd"], "2026-01-15T12:00:00.000Z")
+		v := customerView(t, s, "c1")
+		eq(t, "active", v["hasActiveSubscription"], true)
+		eq(t, "trialed plan", jsonPath(t, v, "trialedPlans", 0, "planRefId"), "plan-revvenu-basic")
+		eq(t, "IN_TRIAL count", countByStatus(t, s, "IN_TRIAL"), 1)
+
+		s.Clock.Advance(14*day - time.Second)
+		eq(t, "status just before the end", getSub(t, s, id)["status"], "IN_TRIAL")
+		s.Clock.Advance(time.Second)
+		got = getSub(t, s, id)
+		eq(t, "status at trial end", got["status"], "ACTIVE")
+		eq(t, "first paid period", got["currentBillingPeriodStart"], "2026-01-15T12:00:00.000Z")
+		eq(t, "first paid period end", got["currentBillingPeriodEnd"], "2026-02-15T12:00:00.000Z")
+		eq(t, "IN_TRIAL count after", countByStatus(t, s, "IN_TRIAL"), 0)
+		eq(t, "ACTIVE count after", countByStatus(t, s, "ACTIVE"), 1)
+		v = customerView(t, s, "c1")
+		eq(t, "default filter keeps it", statuses(t, v["subscriptions"])[id], "ACTIVE")
+
+		// Growth's trial cancels the subscription when it ends: it expires.
+		g := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-insights-growth"})
+		gid := g["subscriptionId"].(string)
+		eq(t, "growth status", g["status"], "IN_TRIAL")
+		eq(t, "growth ends with its trial", g["effectiveEndDate"], g["trialEndDate"])
+		eq(t, "two active", customerView(t, s, "c1")["totalActiveSubscription"], 2.0)
+		s.Clock.Advance(31 * day)
+		eq(t, "growth after trial", getSub(t, s, gid)["status"], "EXPIRED")
+		v = customerView(t, s, "c1")
+		eq(t, "one active", v["totalActiveSubscription"], 1.0)
+		if _, ok := statuses(t, v["subscriptions"])[gid]; ok {
+			t.Fatalf("expired subscription in the default (active) list: %v", v["subscriptions"])
+		}
+		eq(t, "expired kept in the full list", statuses(t, v["allSubs"])[gid], "EXPIRED")
+		eq(t, "EXPIRED count", countByStatus(t, s, "EXPIRED"), 1)
+	})
+}
+
+func TestTrialEligibility(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		first := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-basic"})
+		eq(t, "first trial", first["status"], "IN_TRIAL")
+		elig := func() map[string]bool {
+			out := map[string]bool{}
+			for _, e := range customerView(t, s, "c1")["eligibleForTrial"].([]any) {
+				out[jsonPath(t, e, "productRefId").(string)] = jsonPath(t, e, "eligible").(bool)
+			}
+			return out
+		}
+		if e := elig(); e["product-revvenu"] || !e["product-insights"] {
+			t.Fatalf("after a Revvenu trial: %v", e)
+		}
+		// A second subscription to the same product gets no second trial.
+		second := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-basic"})
+		eq(t, "no second trial", second["status"], "ACTIVE")
+		// skipTrial skips an available trial.
 		provision(t, s, s.Key, map[string]any{"customerId": "c2"})
-		provision(t, s, other, map[string]any{"customerId": "c1"})
-
-		ws := connect(t, url, s.Key)
-		ws.Subscribe("all", subscribeAll, nil)
-		ws.Subscribe("c2", subscribeOne, map[string]any{"id": "c2"})
-		subscribed(t, s, 2)
-
-		// The other environment's change would be the first event if it
-		// leaked; the next change of ours shows it did not.
-		mustPost(t, url, other, updateName, map[string]any{"id": "c1", "name": "Elsewhere"})
-		mustPost(t, url, s.Key, updateName, map[string]any{"id": "c1", "name": "Uno"})
-		var got updatedJSON
-		ws.NextData("all", &got)
-		if c := got.CustomerUpdated; c.CustomerID != "c1" || c.Name == nil || *c.Name != "Uno" {
-			t.Fatalf("got %+v, want c1 renamed Uno", c)
-		}
-
-		mustPost(t, url, s.Key, `mutation { attachCustomerPaymentMethod(input: {customerId: "c2", paymentMethodId: "pm_1", vendorIdentifier: STRIPE}) { customerId } }`, nil)
-		// Both subscriptions see it, in either order.
-		seen := map[string]bool{}
-		for range 2 {
-			m, err := ws.Next()
-			if err != nil {
-				t.Fatal(err)
+		eq(t, "skipTrial", provisionSub(t, s, map[string]any{"customerId": "c2", "planId": "plan-revvenu-basic", "skipTrial": true})["status"], "ACTIVE")
+		// Having paid for the product ends eligibility too.
+		if e := func() map[string]bool {
+			out := map[string]bool{}
+			for _, e := range customerView(t, s, "c2")["eligibleForTrial"].([]any) {
+				out[jsonPath(t, e, "productRefId").(string)] = jsonPath(t, e, "eligible").(bool)
 			}
-			var got struct{ Data updatedJSON }
-			if err := json.Unmarshal(m.Payload, &got); err != nil || m.Type != "next" {
-				t.Fatalf("got %s %s (%v)", m.Type, m.Payload, err)
-			}
-			if c := got.Data.CustomerUpdated; c.CustomerID != "c2" || !c.HasPaymentMethod && m.ID == "all" {
-				t.Fatalf("%s: got %+v, want c2 with a payment method", m.ID, c)
-			}
-			seen[m.ID] = true
+			return out
+		}(); e["product-revvenu"] {
+			t.Fatalf("a paying customer is not eligible: %v", e)
 		}
-		if !seen["all"] || !seen["c2"] {
-			t.Fatalf("got events for %v, want all and c2", seen)
-		}
-
-		mustPost(t, url, s.Key, `mutation { archiveCustomer(input: {customerId: "c1"}) { customerId } }`, nil)
-		ws.NextData("all", &got)
-		if c := got.CustomerUpdated; c.CustomerID != "c1" || c.DeletedAt == nil || c.Name != nil {
-			t.Fatalf("got %+v, want c1 archived (deletedAt set, name cleared)", c)
-		}
-
-		ws.Complete("c2")
-		if m, err := ws.Next(); err != nil || m.Type != "complete" || m.ID != "c2" {
-			t.Fatalf("after unsubscribing: %+v %v, want complete for c2", m, err)
-		}
-		subscribed(t, s, 1)
-		ws.Close()
-		subscribed(t, s, 0)
+		// A trial can be forced by override.
+		provision(t, s, s.Key, map[string]any{"customerId": "c3"})
+		forced := provisionSub(t, s, map[string]any{"customerId": "c3", "planId": "plan-revvenu-pro",
+			"trialOverrideConfiguration": map[string]any{"isTrial": true, "trialEndDate": "2026-01-08T12:00:00Z"}})
+		eq(t, "forced trial", forced["status"], "IN_TRIAL")
+		eq(t, "forced trial end", forced["trialEndDate"], "2026-01-08T12:00:00.000Z")
 	})
 }
 
-// TestSubscriptionSkipsRolledBackChanges fails an update inside its
-// transaction after the event was queued: nothing is emitted for it, nor
-// for an update that fails before writing anything.
-func TestSubscriptionSkipsRolledBackChanges(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, st *db.Store) {
-		s := apitest.New(t, st)
-		s.Resolver.CustomerService.AddHook(func(ctx context.Context, tx *ent.Tx, op customers.Op, c *ent.Customer) error {
-			if c.Name != nil && *c.Name == "boom" {
-				return errors.New("injected failure")
-			}
-			return nil
-		})
-		url := live(t, s)
+func TestReplacementOnNewPlan(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
 		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
-		ws := connect(t, url, s.Key)
-		ws.Subscribe("1", subscribeAll, nil)
-		subscribed(t, s, 1)
-
-		if r := apitest.Post(t, url, s.Key, updateName, map[string]any{"id": "c1", "name": "boom"}); len(r.Errors) == 0 {
-			t.Fatal("the injected failure did not fail the update")
+		free := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-free"})["subscriptionId"].(string)
+		s.Clock.Advance(day)
+		pro := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"})["subscriptionId"].(string)
+		old := getSub(t, s, free)
+		eq(t, "old status", old["status"], "CANCELED")
+		eq(t, "old reason", old["cancelReason"], "UpgradeOrDowngrade")
+		eq(t, "old ended now", old["effectiveEndDate"], "2026-01-02T12:00:00.000Z")
+		eq(t, "new", getSub(t, s, pro)["status"], "ACTIVE")
+		// Another product, or another resource, is not replaced.
+		ins := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-insights-starter"})["subscriptionId"].(string)
+		res := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-free", "resourceId": "site-2"})["subscriptionId"].(string)
+		v := customerView(t, s, "c1")
+		active := statuses(t, v["subscriptions"])
+		if len(active) != 3 || active[pro] != "ACTIVE" || active[ins] != "ACTIVE" || active[res] != "ACTIVE" {
+			t.Fatalf("active subscriptions: %v", active)
 		}
-		if r := apitest.Post(t, url, s.Key, updateName, map[string]any{"id": "nobody", "name": "x"}); len(r.Errors) == 0 {
-			t.Fatal("updating a missing customer succeeded")
-		}
-		mustPost(t, url, s.Key, updateName, map[string]any{"id": "c1", "name": "fine"})
-		var got updatedJSON
-		ws.NextData("1", &got)
-		if c := got.CustomerUpdated; c.Name == nil || *c.Name != "fine" {
-			t.Fatalf("got %+v, want only the committed update (name fine)", c)
-		}
+		eq(t, "statistics FREE", jsonPath(t, v, "statistics", "activeSubscriptionsByPricingType", 1, "totalCount"), 2.0)
+		eq(t, "statistics PAID", jsonPath(t, v, "statistics", "activeSubscriptionsByPricingType", 2, "pricingType"), "PAID")
+		eq(t, "statistics PAID count", jsonPath(t, v, "statistics", "activeSubscriptionsByPricingType", 2, "totalCount"), 1.0)
 	})
 }
 
-// TestSubscriptionNeedsValidKey: a connection is refused without a valid
-// key, whether the key is missing, wrong in connection_init, or wrong in
-// the upgrade's header; a valid header key needs nothing in
-// connection_init. Subscriptions over plain HTTP are refused.
-func TestSubscriptionNeedsValidKey(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, st *db.Store) {
-		s := apitest.New(t, st)
-		url := live(t, s)
-
-		for name, payload := range map[string]map[string]any{
-			"no key":    {},
-			"wrong key": {"X-API-KEY": "server-wrong"},
-			"apiKey":    {"apiKey": "server-wrong"},
-		} {
-			ws, err := apitest.DialWS(t, url, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ws.Init(payload); err == nil {
-				t.Errorf("%s: connection acknowledged", name)
-			}
-		}
-
-		if _, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {"server-wrong"}}); err == nil {
-			t.Error("upgrade with a wrong X-API-KEY header accepted")
-		}
-
-		ws, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {s.Key}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ws.Init(nil); err != nil {
-			t.Fatalf("header-authenticated connection: %v", err)
-		}
-		ws.Subscribe("1", subscribeAll, nil)
-		subscribed(t, s, 1)
-
-		for _, key := range []string{"apiKey", "x-api-key"} {
-			ws, err := apitest.DialWS(t, url, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ws.Init(map[string]any{key: s.Key}); err != nil {
-				t.Errorf("key in connection_init as %s: %v", key, err)
-			}
-		}
-
-		s.Fail("BadUserInput", subscribeAll, nil)
-	})
-}
-
-// TestSubscriptionAcrossReplicas runs two servers on one PostgreSQL
-// database, as replicas do: a change made through one reaches a subscriber
-// of the other through LISTEN/NOTIFY.
-func TestSubscriptionAcrossReplicas(t *testing.T) {
-	st := testdb.Open(t, testdb.Postgres)
-	a := apitest.New(t, st)
-	b := apitest.New(t, testdb.Reopen(t, st)) // b.Key: another key of the same environment
-	urlA, urlB := live(t, a), live(t, b)
-	provision(t, a, a.Key, map[string]any{"customerId": "c1"})
-
-	ws := connect(t, urlA, a.Key)
-	ws.Subscribe("1", subscribeOne, map[string]any{"id": "c1"})
-	subscribed(t, a, 1)
-
-	mustPost(t, urlB, b.Key, updateName, map[string]any{"id": "c1", "name": "via B"})
-	var got updatedJSON
-	ws.NextData("1", &got)
-	if c := got.CustomerUpdated; c.Name == nil || *c.Name != "via B" {
-		t.Fatalf("got %+v, want the change made through the other server", c)
-	}
-}
-
-// TestSubscriptionInterrupted: when the server may have missed events (a
-// subscriber fell behind, the PostgreSQL listener reconnected), the
-// subscription ends with an EventStreamInterrupted error, and the
-// connection stays usable for subscribing again.
-func TestSubscriptionInterrupted(t *testing.T) {
-	testdb.Each(t, func(t *testing.T, st *db.Store) {
-		s := apitest.New(t, st)
-		url := live(t, s)
+func TestScheduledStartAndCancellation(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
 		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
-		ws := connect(t, url, s.Key)
-		ws.Subscribe("1", subscribeAll, nil)
-		subscribed(t, s, 1)
+		cur := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"})["subscriptionId"].(string)
+		// A subscription starting in ten days is NOT_STARTED until then and
+		// replaces the current one from then on.
+		next := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-basic", "startDate": "2026-01-11T12:00:00Z", "skipTrial": true})
+		nid := next["subscriptionId"].(string)
+		eq(t, "scheduled", next["status"], "NOT_STARTED")
+		eq(t, "current until then", getSub(t, s, cur)["status"], "ACTIVE")
+		eq(t, "current ends at the start", getSub(t, s, cur)["effectiveEndDate"], "2026-01-11T12:00:00.000Z")
+		eq(t, "NOT_STARTED count", countByStatus(t, s, "NOT_STARTED"), 1)
+		eq(t, "one active", customerView(t, s, "c1")["totalActiveSubscription"], 1.0)
+		s.Clock.Advance(10 * day)
+		eq(t, "started", getSub(t, s, nid)["status"], "ACTIVE")
+		eq(t, "replaced", getSub(t, s, cur)["status"], "CANCELED")
 
-		s.Events.Broker().SetDown(nil, events.ErrInterrupted)
-		m, err := ws.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var errs []apitest.Error
-		_ = json.Unmarshal(m.Payload, &errs)
-		if m.Type != "error" || m.ID != "1" || len(errs) != 1 || errs[0].Code() != "EventStreamInterrupted" {
-			t.Fatalf("got %s %s %s, want an EventStreamInterrupted error for 1", m.Type, m.ID, m.Payload)
-		}
+		// Cancel at the end of the billing period: active until then.
+		cancel := `mutation($in: SubscriptionCancellationInput!) { cancelSubscription(input: $in) { status cancelReason cancellationDate effectiveEndDate endDate } }`
+		d := run(t, s, cancel, map[string]any{"in": map[string]any{"subscriptionRefId": nid, "subscriptionCancellationTime": "END_OF_BILLING_PERIOD"}})
+		c := jsonPath(t, d, "cancelSubscription")
+		eq(t, "still active", jsonPath(t, c, "status"), "ACTIVE")
+		eq(t, "ends at period end", jsonPath(t, c, "effectiveEndDate"), "2026-02-11T12:00:00.000Z")
+		eq(t, "cancelled now", jsonPath(t, c, "cancellationDate"), "2026-01-11T12:00:00.000Z")
+		eq(t, "reason", jsonPath(t, c, "cancelReason"), "ScheduledCancellation")
+		s.Clock.Advance(31 * day)
+		eq(t, "cancelled at period end", getSub(t, s, nid)["status"], "CANCELED")
+		eq(t, "no active", customerView(t, s, "c1")["hasActiveSubscription"], false)
+		s.Fail("SubscriptionAlreadyCanceledOrExpired", cancel, map[string]any{"in": map[string]any{"subscriptionRefId": nid}})
 
-		ws.Subscribe("2", subscribeAll, nil)
-		subscribed(t, s, 1)
-		mustPost(t, url, s.Key, updateName, map[string]any{"id": "c1", "name": "again"})
-		var got updatedJSON
-		ws.NextData("2", &got)
+		// Immediate and specific-date cancellations.
+		a := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-insights-starter"})["subscriptionId"].(string)
+		d = run(t, s, cancel, map[string]any{"in": map[string]any{"subscriptionRefId": a, "subscriptionCancellationTime": "IMMEDIATE"}})
+		eq(t, "immediate", jsonPath(t, d, "cancelSubscription", "status"), "CANCELED")
+		eq(t, "immediate reason", jsonPath(t, d, "cancelSubscription", "cancelReason"), "Immediate")
+		b := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-insights-starter"})["subscriptionId"].(string)
+		d = run(t, s, cancel, map[string]any{"in": map[string]any{"subscriptionRefId": b, "subscriptionCancellationTime": "SPECIFIC_DATE", "endDate": "2026-03-01T00:00:00Z"}})
+		eq(t, "specific date", jsonPath(t, d, "cancelSubscription", "effectiveEndDate"), "2026-03-01T00:00:00.000Z")
+		s.Fail("BadUserInput", cancel, map[string]any{"in": map[string]any{"subscriptionRefId": b, "subscriptionCancellationTime": "SPECIFIC_DATE", "endDate": "2020-01-01T00:00:00Z"}})
+		s.Fail("SubscriptionNotFound", cancel, map[string]any{"in": map[string]any{"subscriptionRefId": "nope"}})
+	})
+}
+
+func TestEndDateExpires(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		d := run(t, s, `mutation { createSubscription(subscription: {customerId: "c1", planId: "plan-revvenu-free", endDate: "2026-01-05T12:00:00Z"}) { subscriptionId status endDate } }`, nil)
+		id := jsonPath(t, d, "createSubscription", "subscriptionId").(string)
+		eq(t, "created", jsonPath(t, d, "createSubscription", "status"), "ACTIVE")
+		s.Clock.Advance(4 * day)
+		eq(t, "expired", getSub(t, s, id)["status"], "EXPIRED")
+		d = run(t, s, `{ getActiveSubscriptions(input: {customerId: "c1"}) { subscriptionId } }`, nil)
+		eq(t, "no active", len(jsonPath(t, d, "getActiveSubscriptions").([]any)), 0)
+	})
+}
+
+func TestUpdateSubscription(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		id := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"})["subscriptionId"].(string)
+		update := `mutation($in: UpdateSubscriptionInput!) { updateOneSubscription(input: $in) {
+			billingPeriod additionalMetaData addons { quantity addon { refId } } prices { usageLimit price { billingPeriod } }
+			totalPrice { subTotal { amount } addonsTotal { amount } } } }`
+		d := run(t, s, update, map[string]any{"in": map[string]any{"subscriptionId": id,
+			"addons":             []any{map[string]any{"addonId": "addon-extra-seats", "quantity": 3}},
+			"billableFeatures":   []any{map[string]any{"featureId": "feature-seats", "quantity": 10}},
+			"additionalMetaData": map[string]any{"team": "sales"}}})
+		u := jsonPath(t, d, "updateOneSubscription")
+		eq(t, "addon quantity", jsonPath(t, u, "addons", 0, "quantity"), 3.0)
+		eq(t, "seats", jsonPath(t, u, "prices", 1, "usageLimit"), 10.0)
+		eq(t, "metadata", jsonPath(t, u, "additionalMetaData", "team"), "sales")
+		eq(t, "subTotal", jsonPath(t, u, "totalPrice", "subTotal", "amount"), 79.0+120+60)
+		eq(t, "addonsTotal", jsonPath(t, u, "totalPrice", "addonsTotal", "amount"), 60.0)
+		// Annual billing keeps the seat count.
+		d = run(t, s, update, map[string]any{"in": map[string]any{"subscriptionId": id, "billingPeriod": "ANNUALLY"}})
+		u = jsonPath(t, d, "updateOneSubscription")
+		eq(t, "period", jsonPath(t, u, "billingPeriod"), "ANNUALLY")
+		eq(t, "annual price", jsonPath(t, u, "prices", 0, "price", "billingPeriod"), "ANNUALLY")
+		eq(t, "seats kept", jsonPath(t, u, "prices", 1, "usageLimit"), 10.0)
+		eq(t, "annual subTotal", jsonPath(t, u, "totalPrice", "subTotal", "amount"), 790.0+1200+600)
+		// Errors leave it unchanged.
+		s.Fail("AddonNotFound", update, map[string]any{"in": map[string]any{"subscriptionId": id,
+			"addons": []any{map[string]any{"addonId": "addon-extra-seats"}, map[string]any{"addonId": "addon-nope"}}}})
+		s.Fail("AddonQuantityExceedsLimitError", update, map[string]any{"in": map[string]any{"subscriptionId": id,
+			"addons": []any{map[string]any{"addonId": "addon-extra-seats", "quantity": 21}}}})
+		s.Fail("AddonDependencyMissingError", update, map[string]any{"in": map[string]any{"subscriptionId": id,
+			"addons": []any{map[string]any{"addonId": "addon-priority-support"}}}})
+		s.Fail("InvalidQuantity", update, map[string]any{"in": map[string]any{"subscriptionId": id,
+			"billableFeatures": []any{map[string]any{"featureId": "feature-seats", "quantity": 501}}}})
+		d = run(t, s, `query($id: String!) { getSubscription(input: {subscriptionId: $id}) { addons { quantity } prices { usageLimit } } }`, map[string]any{"id": id})
+		eq(t, "addons unchanged", jsonPath(t, d, "getSubscription", "addons", 0, "quantity"), 3.0)
+		eq(t, "seats unchanged", jsonPath(t, d, "getSubscription", "prices", 1, "usageLimit"), 10.0)
+	})
+}
+
+func TestSubscriptionErrorsWriteNothing(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		provision(t, s, s.Key, map[string]any{"customerId": "gone"})
+		run(t, s, `mutation { archiveCustomer(input: {customerId: "gone"}) { id } }`, nil)
+		doc := `mutation($in: ProvisionSubscriptionInput!) { provisionSubscriptionV2(input: $in) { status } }`
+		cases := []struct {
+			name string
+			in   map[string]any
+			code string
+		}{
+			{"unknown plan", map[string]any{"customerId": "c1", "planId": "plan-nope"}, "PlanNotFound"},
+			{"unknown addon", map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro", "addons": []any{map[string]any{"addonId": "addon-nope"}}}, "AddonNotFound"},
+			{"incompatible addon", map[string]any{"customerId": "c1", "planId": "plan-revvenu-basic", "addons": []any{map[string]any{"addonId": "addon-priority-support"}}}, "IncompatibleSubscriptionAddon"},
+			{"unknown feature", map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro", "billableFeatures": []any{map[string]any{"featureId": "feature-nope", "quantity": 2}}}, "FeatureNotFound"},
+			{"unknown coupon", map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro", "appliedCoupon": map[string]any{"couponId": "coupon-nope"}}, "CouponNotFound"},
+			{"archived customer", map[string]any{"customerId": "gone", "planId": "plan-revvenu-pro"}, "CustomerIsArchived"},
+			{"unknown customer", map[string]any{"customerId": "nobody", "planId": "plan-revvenu-pro"}, "CustomerNotFound"},
+			{"no such period", map[string]any{"customerId": "c1", "planId": "plan-insights-growth", "billingPeriod": "ANNUALLY"}, "BillingPeriodMissingError"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				s.Fail(tc.code, doc, map[string]any{"in": tc.in})
+			})
+		}
+		d := run(t, s, `{ customerSubscriptions { totalCount } }`, nil)
+		eq(t, "nothing written", jsonPath(t, d, "customerSubscriptions", "totalCount"), 0.0)
+
+		// A failed replacement leaves the current subscription alone.
+		cur := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-free"})["subscriptionId"].(string)
+		s.Fail("AddonNotFound", doc, map[string]any{"in": map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro",
+			"addons": []any{map[string]any{"addonId": "addon-nope"}}}})
+		eq(t, "current untouched", getSub(t, s, cur)["status"], "ACTIVE")
+		s.Fail("SubscriptionNotFound", `{ getSubscription(input: {subscriptionId: "nope"}) { id } }`, nil)
+	})
+}
+
+func TestCustomerCoupons(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		c := provision(t, s, s.Key, map[string]any{"customerId": "c1", "couponRefId": "coupon-10-off"})
+		var coupons struct {
+			Coupons struct {
+				Edges []struct {
+					Node struct {
+						ID, RefID string
+						Customers []struct{ CustomerID string }
+					}
+				}
+			}
+		}
+		s.Query(`{ coupons(sorting: [{field: refId, direction: ASC}]) { edges { node { id refId customers { customerId } } } } }`, nil, &coupons)
+		ten, welcome := coupons.Coupons.Edges[0].Node, coupons.Coupons.Edges[1].Node
+		eq(t, "coupon order", ten.RefID, "coupon-10-off")
+		eq(t, "coupon customers", len(ten.Customers), 1)
+		set := `mutation($c: UUID!, $k: UUID!) { setCouponOnCustomer(input: {id: $c, relationId: $k}) { coupon { refId } } }`
+		d := run(t, s, set, map[string]any{"c": c.ID, "k": welcome.ID})
+		eq(t, "set", jsonPath(t, d, "setCouponOnCustomer", "coupon", "refId"), "coupon-welcome-20")
+		remove := `mutation($c: UUID!, $k: UUID!) { removeCouponFromCustomer(input: {id: $c, relationId: $k}) { coupon { refId } } }`
+		s.Fail("CouponNotFound", remove, map[string]any{"c": c.ID, "k": ten.ID})
+		d = run(t, s, remove, map[string]any{"c": c.ID, "k": welcome.ID})
+		eq(t, "removed", jsonPath(t, d, "removeCouponFromCustomer", "coupon"), nil)
+		d = run(t, s, `mutation { updateOneCustomer(input: {customerId: "c1", couponRefId: "coupon-10-off"}) { coupon { refId } } }`, nil)
+		eq(t, "update sets", jsonPath(t, d, "updateOneCustomer", "coupon", "refId"), "coupon-10-off")
+		d = run(t, s, `mutation { updateOneCustomer(input: {customerId: "c1", couponRefId: null}) { coupon { refId } } }`, nil)
+		eq(t, "update clears", jsonPath(t, d, "updateOneCustomer", "coupon"), nil)
+		s.Fail("CouponNotFound", `mutation { updateOneCustomer(input: {customerId: "c1", couponRefId: "nope"}) { id } }`, nil)
+		// provisionCustomer with a subscription, in one go.
+		d = run(t, s, `mutation { provisionCustomer(input: {customerId: "c2", subscriptionParams: {planId: "plan-revvenu-basic"}}) {
+			subscriptionDecisionStrategy subscription { status plan { refId } } customer { hasActiveSubscription } } }`, nil)
+		eq(t, "decision", jsonPath(t, d, "provisionCustomer", "subscriptionDecisionStrategy"), "REQUESTED_PLAN")
+		eq(t, "subscription", jsonPath(t, d, "provisionCustomer", "subscription", "status"), "IN_TRIAL")
+		eq(t, "active", jsonPath(t, d, "provisionCustomer", "customer", "hasActiveSubscription"), true)
+	})
+}
+
+func TestCatalogConnections(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		d := run(t, s, `{
+			plans(filter: {productId: {eq: "product-revvenu"}, pricingType: {eq: PAID}}, sorting: [{field: refId, direction: ASC}]) {
+				totalCount edges { node { refId versionNumber status isParent defaultTrialConfig { duration units } } } }
+			first: features(paging: {first: 2}, sorting: [{field: refId, direction: ASC}]) { pageInfo { hasNextPage endCursor } edges { node { refId featureType } } }
+			addons(filter: {refId: {like: "addon-%"}}) { totalCount edges { node { refId maxQuantity dependencies { refId } prices { price { amount } } } } }
+			products(filter: {refId: {eq: "product-insights"}}) { edges { node { plans { refId } addons { refId } } } }
+			enums: features(filter: {featureType: {eq: ENUM}}) { edges { node { refId enumConfiguration { value displayName } } } }
+		}`, nil)
+		eq(t, "paid revvenu plans", jsonPath(t, d, "plans", "totalCount"), 2.0)
+		eq(t, "basic first", jsonPath(t, d, "plans", "edges", 0, "node", "refId"), "plan-revvenu-basic")
+		eq(t, "basic is parent", jsonPath(t, d, "plans", "edges", 0, "node", "isParent"), true)
+		eq(t, "trial", jsonPath(t, d, "plans", "edges", 0, "node", "defaultTrialConfig", "duration"), 14.0)
+		eq(t, "more features", jsonPath(t, d, "first", "pageInfo", "hasNextPage"), true)
+		cursor := jsonPath(t, d, "first", "pageInfo", "endCursor").(string)
+		eq(t, "addons", jsonPath(t, d, "addons", "totalCount"), 2.0)
+		eq(t, "insights plans", len(jsonPath(t, d, "products", "edges", 0, "node", "plans").([]any)), 2)
+		eq(t, "enum values", len(jsonPath(t, d, "enums", "edges", 0, "node", "enumConfiguration").([]any)), 3)
+		d = run(t, s, fmt.Sprintf(`{ features(paging: {first: 2, after: %q}, sorting: [{field: refId, direction: ASC}]) { edges { node { refId } } } }`, cursor), nil)
+		eq(t, "next page", jsonPath(t, d, "features", "edges", 0, "node", "refId"), "feature-dashboards")
+		s.Fail("BadUserInput", `{ plans(filter: {offer: {id: {eq: "x"}}}) { totalCount } }`, nil)
+	})
+}
+
+func TestArchivingCustomerEndsSubscriptions(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		id := provisionSub(t, s, map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"})["subscriptionId"].(string)
+		run(t, s, `mutation { archiveCustomer(input: {customerId: "c1"}) { id } }`, nil)
+		got := getSub(t, s, id)
+		eq(t, "status", got["status"], "CANCELED")
+		eq(t, "reason", got["cancelReason"], "CustomerArchived")
+		s.Fail("CustomerIsArchived", provisionDoc, map[string]any{"in": map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"}})
 	})
 }

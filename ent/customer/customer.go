@@ -59,6 +59,8 @@ const (
 	FieldDefaultPaymentExpirationYear = "default_payment_expiration_year"
 	// FieldExcludeFromExperiment holds the string denoting the exclude_from_experiment field in the database.
 	FieldExcludeFromExperiment = "exclude_from_experiment"
+	// FieldCouponID holds the string denoting the coupon_id field in the database.
+	FieldCouponID = "coupon_id"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
 	// EdgeEnvironment holds the string denoting the environment edge name in mutations.
@@ -71,6 +73,8 @@ const (
 	EdgePromotionalEntitlements = "promotional_entitlements"
 	// EdgeSyncStates holds the string denoting the sync_states edge name in mutations.
 	EdgeSyncStates = "sync_states"
+	// EdgeCoupon holds the string denoting the coupon edge name in mutations.
+	EdgeCoupon = "coupon"
 	// Table holds the table name of the customer in the database.
 	Table = "customers"
 	// EnvironmentTable is the table that holds the environment relation/edge.
@@ -108,6 +112,13 @@ const (
 	SyncStatesInverseTable = "sync_states"
 	// SyncStatesColumn is the table column denoting the sync_states relation/edge.
 	SyncStatesColumn = "customer_id"
+	// CouponTable is the table that holds the coupon relation/edge.
+	CouponTable = "customers"
+	// CouponInverseTable is the table name for the Coupon entity.
+	// It exists in this package in order to avoid circular dependency with the "coupon" package.
+	CouponInverseTable = "coupons"
+	// CouponColumn is the table column denoting the coupon relation/edge.
+	CouponColumn = "coupon_id"
 )
 
 // Columns holds all SQL columns for customer fields.
@@ -135,6 +146,7 @@ var Columns = []string{
 	FieldDefaultPaymentExpirationMonth,
 	FieldDefaultPaymentExpirationYear,
 	FieldExcludeFromExperiment,
+	FieldCouponID,
 	FieldDeletedAt,
 }
 
@@ -269,6 +281,11 @@ func ByExcludeFromExperiment(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExcludeFromExperiment, opts...).ToFunc()
 }
 
+// ByCouponID orders the results by the coupon_id field.
+func ByCouponID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCouponID, opts...).ToFunc()
+}
+
 // ByDeletedAt orders the results by the deleted_at field.
 func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
@@ -336,6 +353,13 @@ func BySyncStates(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newSyncStatesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByCouponField orders the results by coupon field.
+func ByCouponField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCouponStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newEnvironmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -369,5 +393,12 @@ func newSyncStatesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SyncStatesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SyncStatesTable, SyncStatesColumn),
+	)
+}
+func newCouponStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CouponInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, CouponTable, CouponColumn),
 	)
 }

@@ -156,6 +156,11 @@ func ExcludeFromExperiment(v bool) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldExcludeFromExperiment, v))
 }
 
+// CouponID applies equality check predicate on the "coupon_id" field. It's identical to CouponIDEQ.
+func CouponID(v uuid.UUID) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldCouponID, v))
+}
+
 // DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
 func DeletedAt(v time.Time) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldDeletedAt, v))
@@ -1441,6 +1446,36 @@ func ExcludeFromExperimentNotNil() predicate.Customer {
 	return predicate.Customer(sql.FieldNotNull(FieldExcludeFromExperiment))
 }
 
+// CouponIDEQ applies the EQ predicate on the "coupon_id" field.
+func CouponIDEQ(v uuid.UUID) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldCouponID, v))
+}
+
+// CouponIDNEQ applies the NEQ predicate on the "coupon_id" field.
+func CouponIDNEQ(v uuid.UUID) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldCouponID, v))
+}
+
+// CouponIDIn applies the In predicate on the "coupon_id" field.
+func CouponIDIn(vs ...uuid.UUID) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldCouponID, vs...))
+}
+
+// CouponIDNotIn applies the NotIn predicate on the "coupon_id" field.
+func CouponIDNotIn(vs ...uuid.UUID) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldCouponID, vs...))
+}
+
+// CouponIDIsNil applies the IsNil predicate on the "coupon_id" field.
+func CouponIDIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldCouponID))
+}
+
+// CouponIDNotNil applies the NotNil predicate on the "coupon_id" field.
+func CouponIDNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldCouponID))
+}
+
 // DeletedAtEQ applies the EQ predicate on the "deleted_at" field.
 func DeletedAtEQ(v time.Time) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldDeletedAt, v))
@@ -1598,6 +1633,29 @@ func HasSyncStates() predicate.Customer {
 func HasSyncStatesWith(preds ...predicate.SyncState) predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
 		step := newSyncStatesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCoupon applies the HasEdge predicate on the "coupon" edge.
+func HasCoupon() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, CouponTable, CouponColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCouponWith applies the HasEdge predicate on the "coupon" edge with a given conditions (other predicates).
+func HasCouponWith(preds ...predicate.Coupon) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newCouponStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

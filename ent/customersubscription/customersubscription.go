@@ -30,8 +30,10 @@ const (
 	FieldPayingCustomerID = "paying_customer_id"
 	// FieldResourceID holds the string denoting the resource_id field in the database.
 	FieldResourceID = "resource_id"
-	// FieldPlanRefID holds the string denoting the plan_ref_id field in the database.
-	FieldPlanRefID = "plan_ref_id"
+	// FieldPlanID holds the string denoting the plan_id field in the database.
+	FieldPlanID = "plan_id"
+	// FieldCouponID holds the string denoting the coupon_id field in the database.
+	FieldCouponID = "coupon_id"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldPricingType holds the string denoting the pricing_type field in the database.
@@ -72,12 +74,22 @@ const (
 	FieldAdditionalMetaData = "additional_meta_data"
 	// FieldWasInTrial holds the string denoting the was_in_trial field in the database.
 	FieldWasInTrial = "was_in_trial"
+	// FieldTrialEndBehavior holds the string denoting the trial_end_behavior field in the database.
+	FieldTrialEndBehavior = "trial_end_behavior"
 	// EdgeEnvironment holds the string denoting the environment edge name in mutations.
 	EdgeEnvironment = "environment"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
 	EdgeCustomer = "customer"
 	// EdgePayingCustomer holds the string denoting the paying_customer edge name in mutations.
 	EdgePayingCustomer = "paying_customer"
+	// EdgePlan holds the string denoting the plan edge name in mutations.
+	EdgePlan = "plan"
+	// EdgeCoupon holds the string denoting the coupon edge name in mutations.
+	EdgeCoupon = "coupon"
+	// EdgeAddons holds the string denoting the addons edge name in mutations.
+	EdgeAddons = "addons"
+	// EdgePrices holds the string denoting the prices edge name in mutations.
+	EdgePrices = "prices"
 	// Table holds the table name of the customersubscription in the database.
 	Table = "customer_subscriptions"
 	// EnvironmentTable is the table that holds the environment relation/edge.
@@ -101,6 +113,34 @@ const (
 	PayingCustomerInverseTable = "customers"
 	// PayingCustomerColumn is the table column denoting the paying_customer relation/edge.
 	PayingCustomerColumn = "paying_customer_id"
+	// PlanTable is the table that holds the plan relation/edge.
+	PlanTable = "customer_subscriptions"
+	// PlanInverseTable is the table name for the Plan entity.
+	// It exists in this package in order to avoid circular dependency with the "plan" package.
+	PlanInverseTable = "plans"
+	// PlanColumn is the table column denoting the plan relation/edge.
+	PlanColumn = "plan_id"
+	// CouponTable is the table that holds the coupon relation/edge.
+	CouponTable = "customer_subscriptions"
+	// CouponInverseTable is the table name for the Coupon entity.
+	// It exists in this package in order to avoid circular dependency with the "coupon" package.
+	CouponInverseTable = "coupons"
+	// CouponColumn is the table column denoting the coupon relation/edge.
+	CouponColumn = "coupon_id"
+	// AddonsTable is the table that holds the addons relation/edge.
+	AddonsTable = "subscription_addons"
+	// AddonsInverseTable is the table name for the SubscriptionAddon entity.
+	// It exists in this package in order to avoid circular dependency with the "subscriptionaddon" package.
+	AddonsInverseTable = "subscription_addons"
+	// AddonsColumn is the table column denoting the addons relation/edge.
+	AddonsColumn = "subscription_id"
+	// PricesTable is the table that holds the prices relation/edge.
+	PricesTable = "subscription_prices"
+	// PricesInverseTable is the table name for the SubscriptionPrice entity.
+	// It exists in this package in order to avoid circular dependency with the "subscriptionprice" package.
+	PricesInverseTable = "subscription_prices"
+	// PricesColumn is the table column denoting the prices relation/edge.
+	PricesColumn = "subscription_id"
 )
 
 // Columns holds all SQL columns for customersubscription fields.
@@ -113,7 +153,8 @@ var Columns = []string{
 	FieldCustomerID,
 	FieldPayingCustomerID,
 	FieldResourceID,
-	FieldPlanRefID,
+	FieldPlanID,
+	FieldCouponID,
 	FieldStatus,
 	FieldPricingType,
 	FieldPaymentCollection,
@@ -134,6 +175,7 @@ var Columns = []string{
 	FieldSalesforceID,
 	FieldAdditionalMetaData,
 	FieldWasInTrial,
+	FieldTrialEndBehavior,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -246,6 +288,29 @@ func PaymentCollectionValidator(pc PaymentCollection) error {
 	}
 }
 
+// TrialEndBehavior defines the type for the "trial_end_behavior" enum field.
+type TrialEndBehavior string
+
+// TrialEndBehavior values.
+const (
+	TrialEndBehaviorCANCEL_SUBSCRIPTION TrialEndBehavior = "CANCEL_SUBSCRIPTION"
+	TrialEndBehaviorCONVERT_TO_PAID     TrialEndBehavior = "CONVERT_TO_PAID"
+)
+
+func (teb TrialEndBehavior) String() string {
+	return string(teb)
+}
+
+// TrialEndBehaviorValidator is a validator for the "trial_end_behavior" field enum values. It is called by the builders before save.
+func TrialEndBehaviorValidator(teb TrialEndBehavior) error {
+	switch teb {
+	case TrialEndBehaviorCANCEL_SUBSCRIPTION, TrialEndBehaviorCONVERT_TO_PAID:
+		return nil
+	default:
+		return fmt.Errorf("customersubscription: invalid enum value for trial_end_behavior field: %q", teb)
+	}
+}
+
 // OrderOption defines the ordering options for the CustomerSubscription queries.
 type OrderOption func(*sql.Selector)
 
@@ -289,9 +354,14 @@ func ByResourceID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldResourceID, opts...).ToFunc()
 }
 
-// ByPlanRefID orders the results by the plan_ref_id field.
-func ByPlanRefID(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldPlanRefID, opts...).ToFunc()
+// ByPlanID orders the results by the plan_id field.
+func ByPlanID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPlanID, opts...).ToFunc()
+}
+
+// ByCouponID orders the results by the coupon_id field.
+func ByCouponID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCouponID, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.
@@ -389,6 +459,11 @@ func ByWasInTrial(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWasInTrial, opts...).ToFunc()
 }
 
+// ByTrialEndBehavior orders the results by the trial_end_behavior field.
+func ByTrialEndBehavior(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTrialEndBehavior, opts...).ToFunc()
+}
+
 // ByEnvironmentField orders the results by environment field.
 func ByEnvironmentField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -407,6 +482,48 @@ func ByCustomerField(field string, opts ...sql.OrderTermOption) OrderOption {
 func ByPayingCustomerField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newPayingCustomerStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByPlanField orders the results by plan field.
+func ByPlanField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPlanStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByCouponField orders the results by coupon field.
+func ByCouponField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCouponStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByAddonsCount orders the results by addons count.
+func ByAddonsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAddonsStep(), opts...)
+	}
+}
+
+// ByAddons orders the results by addons terms.
+func ByAddons(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAddonsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPricesCount orders the results by prices count.
+func ByPricesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPricesStep(), opts...)
+	}
+}
+
+// ByPrices orders the results by prices terms.
+func ByPrices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPricesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newEnvironmentStep() *sqlgraph.Step {
@@ -428,5 +545,33 @@ func newPayingCustomerStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PayingCustomerInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, true, PayingCustomerTable, PayingCustomerColumn),
+	)
+}
+func newPlanStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PlanInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, PlanTable, PlanColumn),
+	)
+}
+func newCouponStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CouponInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, CouponTable, CouponColumn),
+	)
+}
+func newAddonsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AddonsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, AddonsTable, AddonsColumn),
+	)
+}
+func newPricesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PricesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PricesTable, PricesColumn),
 	)
 }

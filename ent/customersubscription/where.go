@@ -91,9 +91,14 @@ func ResourceID(v string) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldEQ(FieldResourceID, v))
 }
 
-// PlanRefID applies equality check predicate on the "plan_ref_id" field. It's identical to PlanRefIDEQ.
-func PlanRefID(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldEQ(FieldPlanRefID, v))
+// PlanID applies equality check predicate on the "plan_id" field. It's identical to PlanIDEQ.
+func PlanID(v uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldPlanID, v))
+}
+
+// CouponID applies equality check predicate on the "coupon_id" field. It's identical to CouponIDEQ.
+func CouponID(v uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldCouponID, v))
 }
 
 // BillingPeriod applies equality check predicate on the "billing_period" field. It's identical to BillingPeriodEQ.
@@ -466,79 +471,54 @@ func ResourceIDContainsFold(v string) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldContainsFold(FieldResourceID, v))
 }
 
-// PlanRefIDEQ applies the EQ predicate on the "plan_ref_id" field.
-func PlanRefIDEQ(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldEQ(FieldPlanRefID, v))
+// PlanIDEQ applies the EQ predicate on the "plan_id" field.
+func PlanIDEQ(v uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldPlanID, v))
 }
 
-// PlanRefIDNEQ applies the NEQ predicate on the "plan_ref_id" field.
-func PlanRefIDNEQ(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldNEQ(FieldPlanRefID, v))
+// PlanIDNEQ applies the NEQ predicate on the "plan_id" field.
+func PlanIDNEQ(v uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNEQ(FieldPlanID, v))
 }
 
-// PlanRefIDIn applies the In predicate on the "plan_ref_id" field.
-func PlanRefIDIn(vs ...string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldIn(FieldPlanRefID, vs...))
+// PlanIDIn applies the In predicate on the "plan_id" field.
+func PlanIDIn(vs ...uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIn(FieldPlanID, vs...))
 }
 
-// PlanRefIDNotIn applies the NotIn predicate on the "plan_ref_id" field.
-func PlanRefIDNotIn(vs ...string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldNotIn(FieldPlanRefID, vs...))
+// PlanIDNotIn applies the NotIn predicate on the "plan_id" field.
+func PlanIDNotIn(vs ...uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotIn(FieldPlanID, vs...))
 }
 
-// PlanRefIDGT applies the GT predicate on the "plan_ref_id" field.
-func PlanRefIDGT(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldGT(FieldPlanRefID, v))
+// CouponIDEQ applies the EQ predicate on the "coupon_id" field.
+func CouponIDEQ(v uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldCouponID, v))
 }
 
-// PlanRefIDGTE applies the GTE predicate on the "plan_ref_id" field.
-func PlanRefIDGTE(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldGTE(FieldPlanRefID, v))
+// CouponIDNEQ applies the NEQ predicate on the "coupon_id" field.
+func CouponIDNEQ(v uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNEQ(FieldCouponID, v))
 }
 
-// PlanRefIDLT applies the LT predicate on the "plan_ref_id" field.
-func PlanRefIDLT(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldLT(FieldPlanRefID, v))
+// CouponIDIn applies the In predicate on the "coupon_id" field.
+func CouponIDIn(vs ...uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIn(FieldCouponID, vs...))
 }
 
-// PlanRefIDLTE applies the LTE predicate on the "plan_ref_id" field.
-func PlanRefIDLTE(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldLTE(FieldPlanRefID, v))
+// CouponIDNotIn applies the NotIn predicate on the "coupon_id" field.
+func CouponIDNotIn(vs ...uuid.UUID) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotIn(FieldCouponID, vs...))
 }
 
-// PlanRefIDContains applies the Contains predicate on the "plan_ref_id" field.
-func PlanRefIDContains(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldContains(FieldPlanRefID, v))
+// CouponIDIsNil applies the IsNil predicate on the "coupon_id" field.
+func CouponIDIsNil() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIsNull(FieldCouponID))
 }
 
-// PlanRefIDHasPrefix applies the HasPrefix predicate on the "plan_ref_id" field.
-func PlanRefIDHasPrefix(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldHasPrefix(FieldPlanRefID, v))
-}
-
-// PlanRefIDHasSuffix applies the HasSuffix predicate on the "plan_ref_id" field.
-func PlanRefIDHasSuffix(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldHasSuffix(FieldPlanRefID, v))
-}
-
-// PlanRefIDIsNil applies the IsNil predicate on the "plan_ref_id" field.
-func PlanRefIDIsNil() predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldIsNull(FieldPlanRefID))
-}
-
-// PlanRefIDNotNil applies the NotNil predicate on the "plan_ref_id" field.
-func PlanRefIDNotNil() predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldNotNull(FieldPlanRefID))
-}
-
-// PlanRefIDEqualFold applies the EqualFold predicate on the "plan_ref_id" field.
-func PlanRefIDEqualFold(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldEqualFold(FieldPlanRefID, v))
-}
-
-// PlanRefIDContainsFold applies the ContainsFold predicate on the "plan_ref_id" field.
-func PlanRefIDContainsFold(v string) predicate.CustomerSubscription {
-	return predicate.CustomerSubscription(sql.FieldContainsFold(FieldPlanRefID, v))
+// CouponIDNotNil applies the NotNil predicate on the "coupon_id" field.
+func CouponIDNotNil() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotNull(FieldCouponID))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.
@@ -1561,6 +1541,36 @@ func WasInTrialNEQ(v bool) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldNEQ(FieldWasInTrial, v))
 }
 
+// TrialEndBehaviorEQ applies the EQ predicate on the "trial_end_behavior" field.
+func TrialEndBehaviorEQ(v TrialEndBehavior) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldTrialEndBehavior, v))
+}
+
+// TrialEndBehaviorNEQ applies the NEQ predicate on the "trial_end_behavior" field.
+func TrialEndBehaviorNEQ(v TrialEndBehavior) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNEQ(FieldTrialEndBehavior, v))
+}
+
+// TrialEndBehaviorIn applies the In predicate on the "trial_end_behavior" field.
+func TrialEndBehaviorIn(vs ...TrialEndBehavior) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIn(FieldTrialEndBehavior, vs...))
+}
+
+// TrialEndBehaviorNotIn applies the NotIn predicate on the "trial_end_behavior" field.
+func TrialEndBehaviorNotIn(vs ...TrialEndBehavior) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotIn(FieldTrialEndBehavior, vs...))
+}
+
+// TrialEndBehaviorIsNil applies the IsNil predicate on the "trial_end_behavior" field.
+func TrialEndBehaviorIsNil() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIsNull(FieldTrialEndBehavior))
+}
+
+// TrialEndBehaviorNotNil applies the NotNil predicate on the "trial_end_behavior" field.
+func TrialEndBehaviorNotNil() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotNull(FieldTrialEndBehavior))
+}
+
 // HasEnvironment applies the HasEdge predicate on the "environment" edge.
 func HasEnvironment() predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(func(s *sql.Selector) {
@@ -1622,6 +1632,98 @@ func HasPayingCustomer() predicate.CustomerSubscription {
 func HasPayingCustomerWith(preds ...predicate.Customer) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(func(s *sql.Selector) {
 		step := newPayingCustomerStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPlan applies the HasEdge predicate on the "plan" edge.
+func HasPlan() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, PlanTable, PlanColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPlanWith applies the HasEdge predicate on the "plan" edge with a given conditions (other predicates).
+func HasPlanWith(preds ...predicate.Plan) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newPlanStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCoupon applies the HasEdge predicate on the "coupon" edge.
+func HasCoupon() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, CouponTable, CouponColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCouponWith applies the HasEdge predicate on the "coupon" edge with a given conditions (other predicates).
+func HasCouponWith(preds ...predicate.Coupon) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newCouponStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAddons applies the HasEdge predicate on the "addons" edge.
+func HasAddons() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, AddonsTable, AddonsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAddonsWith applies the HasEdge predicate on the "addons" edge with a given conditions (other predicates).
+func HasAddonsWith(preds ...predicate.SubscriptionAddon) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newAddonsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPrices applies the HasEdge predicate on the "prices" edge.
+func HasPrices() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PricesTable, PricesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPricesWith applies the HasEdge predicate on the "prices" edge with a given conditions (other predicates).
+func HasPricesWith(preds ...predicate.SubscriptionPrice) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newPricesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

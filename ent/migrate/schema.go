@@ -43,6 +43,109 @@ var (
 			},
 		},
 	}
+	// AddonsColumns holds the columns for the "addons" table.
+	AddonsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "ref_id", Type: field.TypeString, Size: 255},
+		{Name: "source_hash", Type: field.TypeString, Nullable: true},
+		{Name: "display_name", Type: field.TypeString, Size: 255},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
+		{Name: "billing_id", Type: field.TypeString, Nullable: true},
+		{Name: "pricing_type", Type: field.TypeEnum, Enums: []string{"CUSTOM", "FREE", "PAID"}, Default: "FREE"},
+		{Name: "version_number", Type: field.TypeInt, Default: 1},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ARCHIVED", "DRAFT", "PUBLISHED"}, Default: "PUBLISHED"},
+		{Name: "hidden_from_widgets", Type: field.TypeJSON, Nullable: true},
+		{Name: "max_quantity", Type: field.TypeFloat64, Nullable: true},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "product_id", Type: field.TypeUUID},
+	}
+	// AddonsTable holds the schema information for the "addons" table.
+	AddonsTable = &schema.Table{
+		Name:       "addons",
+		Columns:    AddonsColumns,
+		PrimaryKey: []*schema.Column{AddonsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "addons_environments_addons",
+				Columns:    []*schema.Column{AddonsColumns[14]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "addons_products_addons",
+				Columns:    []*schema.Column{AddonsColumns[15]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "addon_environment_id_ref_id",
+				Unique:  true,
+				Columns: []*schema.Column{AddonsColumns[14], AddonsColumns[3]},
+			},
+			{
+				Name:    "addon_environment_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{AddonsColumns[14], AddonsColumns[1], AddonsColumns[0]},
+			},
+			{
+				Name:    "addon_product_id",
+				Unique:  false,
+				Columns: []*schema.Column{AddonsColumns[15]},
+			},
+		},
+	}
+	// CouponsColumns holds the columns for the "coupons" table.
+	CouponsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "ref_id", Type: field.TypeString, Size: 255},
+		{Name: "source_hash", Type: field.TypeString, Nullable: true},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"FIXED", "PERCENTAGE"}},
+		{Name: "discount_value", Type: field.TypeFloat64},
+		{Name: "percent_off", Type: field.TypeFloat64, Nullable: true},
+		{Name: "amounts_off", Type: field.TypeJSON, Nullable: true},
+		{Name: "duration_in_months", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "ARCHIVED"}, Default: "ACTIVE"},
+		{Name: "source", Type: field.TypeEnum, Enums: []string{"STIGG", "STIGG_ADHOC", "STRIPE"}, Default: "STIGG"},
+		{Name: "billing_id", Type: field.TypeString, Nullable: true},
+		{Name: "billing_link_url", Type: field.TypeString, Nullable: true},
+		{Name: "environment_id", Type: field.TypeUUID},
+	}
+	// CouponsTable holds the schema information for the "coupons" table.
+	CouponsTable = &schema.Table{
+		Name:       "coupons",
+		Columns:    CouponsColumns,
+		PrimaryKey: []*schema.Column{CouponsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "coupons_environments_coupons",
+				Columns:    []*schema.Column{CouponsColumns[17]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "coupon_environment_id_ref_id",
+				Unique:  true,
+				Columns: []*schema.Column{CouponsColumns[17], CouponsColumns[3]},
+			},
+			{
+				Name:    "coupon_environment_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{CouponsColumns[17], CouponsColumns[1], CouponsColumns[0]},
+			},
+		},
+	}
 	// CustomersColumns holds the columns for the "customers" table.
 	CustomersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -68,6 +171,7 @@ var (
 		{Name: "default_payment_expiration_year", Type: field.TypeInt, Nullable: true},
 		{Name: "exclude_from_experiment", Type: field.TypeBool, Nullable: true},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "coupon_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "environment_id", Type: field.TypeUUID},
 	}
 	// CustomersTable holds the schema information for the "customers" table.
@@ -77,8 +181,14 @@ var (
 		PrimaryKey: []*schema.Column{CustomersColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "customers_environments_customers",
+				Symbol:     "customers_coupons_customers",
 				Columns:    []*schema.Column{CustomersColumns[23]},
+				RefColumns: []*schema.Column{CouponsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "customers_environments_customers",
+				Columns:    []*schema.Column{CustomersColumns[24]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -87,7 +197,7 @@ var (
 			{
 				Name:    "customer_env_customer_id_live",
 				Unique:  true,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[3]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[3]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "deleted_at IS NULL",
 				},
@@ -95,27 +205,27 @@ var (
 			{
 				Name:    "customer_env_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[3]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[3]},
 			},
 			{
 				Name:    "customer_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[1], CustomersColumns[0]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[1], CustomersColumns[0]},
 			},
 			{
 				Name:    "customer_environment_id_updated_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[2], CustomersColumns[0]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[2], CustomersColumns[0]},
 			},
 			{
 				Name:    "customer_environment_id_email",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[5]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[5]},
 			},
 			{
 				Name:    "customer_environment_id_billing_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[6]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[6]},
 			},
 		},
 	}
@@ -126,7 +236,6 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "ref_id", Type: field.TypeString, Size: 255},
 		{Name: "resource_id", Type: field.TypeString, Nullable: true},
-		{Name: "plan_ref_id", Type: field.TypeString, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "CANCELED", "EXPIRED", "IN_TRIAL", "NOT_STARTED", "PAYMENT_PENDING"}, Default: "ACTIVE"},
 		{Name: "pricing_type", Type: field.TypeEnum, Enums: []string{"CUSTOM", "FREE", "PAID"}, Default: "FREE"},
 		{Name: "payment_collection", Type: field.TypeEnum, Enums: []string{"ACTION_REQUIRED", "FAILED", "NOT_REQUIRED", "PROCESSING"}, Default: "NOT_REQUIRED"},
@@ -147,9 +256,12 @@ var (
 		{Name: "salesforce_id", Type: field.TypeString, Nullable: true},
 		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
 		{Name: "was_in_trial", Type: field.TypeBool, Default: false},
+		{Name: "trial_end_behavior", Type: field.TypeEnum, Nullable: true, Enums: []string{"CANCEL_SUBSCRIPTION", "CONVERT_TO_PAID"}},
+		{Name: "coupon_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "customer_id", Type: field.TypeUUID},
 		{Name: "paying_customer_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "plan_id", Type: field.TypeUUID},
 	}
 	// CustomerSubscriptionsTable holds the schema information for the "customer_subscriptions" table.
 	CustomerSubscriptionsTable = &schema.Table{
@@ -158,39 +270,56 @@ var (
 		PrimaryKey: []*schema.Column{CustomerSubscriptionsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
 			{
-				Symbol:     "customer_subscriptions_customers_subscriptions",
+				Symbol:     "customer_subscriptions_coupons_subscriptions",
 				Columns:    []*schema.Column{CustomerSubscriptionsColumns[26]},
+				RefColumns: []*schema.Column{CouponsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "customer_subscriptions_customers_subscriptions",
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[27]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "customer_subscriptions_customers_paid_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[27]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[28]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "customer_subscriptions_environments_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[28]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[29]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "customer_subscriptions_plans_subscriptions",
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[30]},
+				RefColumns: []*schema.Column{PlansColumns[0]},
+				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "customersubscription_environment_id_ref_id",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[28], CustomerSubscriptionsColumns[3]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[29], CustomerSubscriptionsColumns[3]},
 			},
 			{
 				Name:    "customersubscription_customer_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[26], CustomerSubscriptionsColumns[6]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[27], CustomerSubscriptionsColumns[5]},
 			},
 			{
 				Name:    "customersubscription_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[28], CustomerSubscriptionsColumns[1], CustomerSubscriptionsColumns[0]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[29], CustomerSubscriptionsColumns[1], CustomerSubscriptionsColumns[0]},
+			},
+			{
+				Name:    "customersubscription_plan_id",
+				Unique:  false,
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[30]},
 			},
 		},
 	}
@@ -209,6 +338,50 @@ var (
 		Name:       "environments",
 		Columns:    EnvironmentsColumns,
 		PrimaryKey: []*schema.Column{EnvironmentsColumns[0]},
+	}
+	// FeaturesColumns holds the columns for the "features" table.
+	FeaturesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "ref_id", Type: field.TypeString, Size: 255},
+		{Name: "source_hash", Type: field.TypeString, Nullable: true},
+		{Name: "display_name", Type: field.TypeString, Size: 255},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
+		{Name: "feature_type", Type: field.TypeEnum, Enums: []string{"BOOLEAN", "ENUM", "NUMBER"}},
+		{Name: "meter_type", Type: field.TypeEnum, Enums: []string{"Fluctuating", "Incremental", "None"}, Default: "None"},
+		{Name: "feature_status", Type: field.TypeEnum, Enums: []string{"ACTIVE", "NEW", "SUSPENDED"}, Default: "ACTIVE"},
+		{Name: "feature_units", Type: field.TypeString, Nullable: true},
+		{Name: "feature_units_plural", Type: field.TypeString, Nullable: true},
+		{Name: "enum_configuration", Type: field.TypeJSON, Nullable: true},
+		{Name: "environment_id", Type: field.TypeUUID},
+	}
+	// FeaturesTable holds the schema information for the "features" table.
+	FeaturesTable = &schema.Table{
+		Name:       "features",
+		Columns:    FeaturesColumns,
+		PrimaryKey: []*schema.Column{FeaturesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "features_environments_features",
+				Columns:    []*schema.Column{FeaturesColumns[14]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "feature_environment_id_ref_id",
+				Unique:  true,
+				Columns: []*schema.Column{FeaturesColumns[14], FeaturesColumns[3]},
+			},
+			{
+				Name:    "feature_environment_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{FeaturesColumns[14], FeaturesColumns[1], FeaturesColumns[0]},
+			},
+		},
 	}
 	// OutboxEventsColumns holds the columns for the "outbox_events" table.
 	OutboxEventsColumns = []*schema.Column{
@@ -251,6 +424,257 @@ var (
 				Name:    "outboxevent_delivered_at",
 				Unique:  false,
 				Columns: []*schema.Column{OutboxEventsColumns[14]},
+			},
+		},
+	}
+	// PackageEntitlementsColumns holds the columns for the "package_entitlements" table.
+	PackageEntitlementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "usage_limit", Type: field.TypeFloat64, Nullable: true},
+		{Name: "has_unlimited_usage", Type: field.TypeBool, Default: false},
+		{Name: "has_soft_limit", Type: field.TypeBool, Default: false},
+		{Name: "reset_period", Type: field.TypeEnum, Nullable: true, Enums: []string{"DAY", "HOUR", "MONTH", "WEEK", "YEAR"}},
+		{Name: "enum_values", Type: field.TypeJSON, Nullable: true},
+		{Name: "display_name_override", Type: field.TypeString, Nullable: true},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "hidden_from_widgets", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_custom", Type: field.TypeBool, Default: false},
+		{Name: "behavior", Type: field.TypeEnum, Enums: []string{"Increment", "Override"}, Default: "Increment"},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "addon_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "feature_id", Type: field.TypeUUID},
+		{Name: "plan_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// PackageEntitlementsTable holds the schema information for the "package_entitlements" table.
+	PackageEntitlementsTable = &schema.Table{
+		Name:       "package_entitlements",
+		Columns:    PackageEntitlementsColumns,
+		PrimaryKey: []*schema.Column{PackageEntitlementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "package_entitlements_addons_entitlements",
+				Columns:    []*schema.Column{PackageEntitlementsColumns[14]},
+				RefColumns: []*schema.Column{AddonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "package_entitlements_environments_package_entitlements",
+				Columns:    []*schema.Column{PackageEntitlementsColumns[15]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "package_entitlements_features_entitlements",
+				Columns:    []*schema.Column{PackageEntitlementsColumns[16]},
+				RefColumns: []*schema.Column{FeaturesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "package_entitlements_plans_entitlements",
+				Columns:    []*schema.Column{PackageEntitlementsColumns[17]},
+				RefColumns: []*schema.Column{PlansColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "packageentitlement_plan_id_feature_id",
+				Unique:  true,
+				Columns: []*schema.Column{PackageEntitlementsColumns[17], PackageEntitlementsColumns[16]},
+			},
+			{
+				Name:    "packageentitlement_addon_id_feature_id",
+				Unique:  true,
+				Columns: []*schema.Column{PackageEntitlementsColumns[14], PackageEntitlementsColumns[16]},
+			},
+			{
+				Name:    "packageentitlement_feature_id",
+				Unique:  false,
+				Columns: []*schema.Column{PackageEntitlementsColumns[16]},
+			},
+		},
+	}
+	// PlansColumns holds the columns for the "plans" table.
+	PlansColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "ref_id", Type: field.TypeString, Size: 255},
+		{Name: "source_hash", Type: field.TypeString, Nullable: true},
+		{Name: "display_name", Type: field.TypeString, Size: 255},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
+		{Name: "billing_id", Type: field.TypeString, Nullable: true},
+		{Name: "pricing_type", Type: field.TypeEnum, Enums: []string{"CUSTOM", "FREE", "PAID"}, Default: "FREE"},
+		{Name: "version_number", Type: field.TypeInt, Default: 1},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ARCHIVED", "DRAFT", "PUBLISHED"}, Default: "PUBLISHED"},
+		{Name: "hidden_from_widgets", Type: field.TypeJSON, Nullable: true},
+		{Name: "trial_duration", Type: field.TypeInt, Nullable: true},
+		{Name: "trial_units", Type: field.TypeEnum, Nullable: true, Enums: []string{"DAY", "MONTH"}},
+		{Name: "trial_end_behavior", Type: field.TypeEnum, Nullable: true, Enums: []string{"CANCEL_SUBSCRIPTION", "CONVERT_TO_PAID"}},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "base_plan_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "product_id", Type: field.TypeUUID},
+	}
+	// PlansTable holds the schema information for the "plans" table.
+	PlansTable = &schema.Table{
+		Name:       "plans",
+		Columns:    PlansColumns,
+		PrimaryKey: []*schema.Column{PlansColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "plans_environments_plans",
+				Columns:    []*schema.Column{PlansColumns[16]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "plans_plans_children",
+				Columns:    []*schema.Column{PlansColumns[17]},
+				RefColumns: []*schema.Column{PlansColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "plans_products_plans",
+				Columns:    []*schema.Column{PlansColumns[18]},
+				RefColumns: []*schema.Column{ProductsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "plan_environment_id_ref_id",
+				Unique:  true,
+				Columns: []*schema.Column{PlansColumns[16], PlansColumns[3]},
+			},
+			{
+				Name:    "plan_environment_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{PlansColumns[16], PlansColumns[1], PlansColumns[0]},
+			},
+			{
+				Name:    "plan_product_id",
+				Unique:  false,
+				Columns: []*schema.Column{PlansColumns[18]},
+			},
+		},
+	}
+	// PricesColumns holds the columns for the "prices" table.
+	PricesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString},
+		{Name: "billing_model", Type: field.TypeEnum, Enums: []string{"CREDIT_BASED", "FLAT_FEE", "MINIMUM_SPEND", "PER_UNIT", "USAGE_BASED"}},
+		{Name: "billing_period", Type: field.TypeEnum, Enums: []string{"ANNUALLY", "MONTHLY"}},
+		{Name: "billing_cadence", Type: field.TypeEnum, Enums: []string{"ONE_OFF", "RECURRING"}, Default: "RECURRING"},
+		{Name: "amount", Type: field.TypeFloat64, Nullable: true},
+		{Name: "currency", Type: field.TypeString, Default: "USD"},
+		{Name: "tiers", Type: field.TypeJSON, Nullable: true},
+		{Name: "tiers_mode", Type: field.TypeEnum, Nullable: true, Enums: []string{"GRADUATED", "VOLUME"}},
+		{Name: "min_unit_quantity", Type: field.TypeFloat64, Nullable: true},
+		{Name: "max_unit_quantity", Type: field.TypeFloat64, Nullable: true},
+		{Name: "block_size", Type: field.TypeFloat64, Nullable: true},
+		{Name: "billing_country_code", Type: field.TypeString, Nullable: true},
+		{Name: "billing_id", Type: field.TypeString, Nullable: true},
+		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "archived", Type: field.TypeBool, Default: false},
+		{Name: "addon_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "feature_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "plan_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// PricesTable holds the schema information for the "prices" table.
+	PricesTable = &schema.Table{
+		Name:       "prices",
+		Columns:    PricesColumns,
+		PrimaryKey: []*schema.Column{PricesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "prices_addons_prices",
+				Columns:    []*schema.Column{PricesColumns[18]},
+				RefColumns: []*schema.Column{AddonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "prices_environments_prices",
+				Columns:    []*schema.Column{PricesColumns[19]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "prices_features_prices",
+				Columns:    []*schema.Column{PricesColumns[20]},
+				RefColumns: []*schema.Column{FeaturesColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "prices_plans_prices",
+				Columns:    []*schema.Column{PricesColumns[21]},
+				RefColumns: []*schema.Column{PlansColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "price_plan_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{PricesColumns[21], PricesColumns[3]},
+			},
+			{
+				Name:    "price_addon_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{PricesColumns[18], PricesColumns[3]},
+			},
+			{
+				Name:    "price_feature_id",
+				Unique:  false,
+				Columns: []*schema.Column{PricesColumns[20]},
+			},
+		},
+	}
+	// ProductsColumns holds the columns for the "products" table.
+	ProductsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "ref_id", Type: field.TypeString, Size: 255},
+		{Name: "source_hash", Type: field.TypeString, Nullable: true},
+		{Name: "display_name", Type: field.TypeString, Nullable: true},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "additional_meta_data", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_default_product", Type: field.TypeBool, Default: false},
+		{Name: "multiple_subscriptions", Type: field.TypeBool, Default: false},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"ARCHIVED", "PUBLISHED"}, Default: "PUBLISHED"},
+		{Name: "downgrade_plan_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "environment_id", Type: field.TypeUUID},
+	}
+	// ProductsTable holds the schema information for the "products" table.
+	ProductsTable = &schema.Table{
+		Name:       "products",
+		Columns:    ProductsColumns,
+		PrimaryKey: []*schema.Column{ProductsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "products_environments_products",
+				Columns:    []*schema.Column{ProductsColumns[12]},
+				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "product_environment_id_ref_id",
+				Unique:  true,
+				Columns: []*schema.Column{ProductsColumns[12], ProductsColumns[3]},
+			},
+			{
+				Name:    "product_environment_id_created_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProductsColumns[12], ProductsColumns[1], ProductsColumns[0]},
 			},
 		},
 	}
@@ -306,6 +730,90 @@ var (
 			},
 		},
 	}
+	// SubscriptionAddonsColumns holds the columns for the "subscription_addons" table.
+	SubscriptionAddonsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "quantity", Type: field.TypeFloat64, Default: 1},
+		{Name: "addon_id", Type: field.TypeUUID},
+		{Name: "subscription_id", Type: field.TypeUUID},
+	}
+	// SubscriptionAddonsTable holds the schema information for the "subscription_addons" table.
+	SubscriptionAddonsTable = &schema.Table{
+		Name:       "subscription_addons",
+		Columns:    SubscriptionAddonsColumns,
+		PrimaryKey: []*schema.Column{SubscriptionAddonsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscription_addons_addons_subscription_addons",
+				Columns:    []*schema.Column{SubscriptionAddonsColumns[5]},
+				RefColumns: []*schema.Column{AddonsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "subscription_addons_customer_subscriptions_addons",
+				Columns:    []*schema.Column{SubscriptionAddonsColumns[6]},
+				RefColumns: []*schema.Column{CustomerSubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscriptionaddon_subscription_id_addon_id",
+				Unique:  true,
+				Columns: []*schema.Column{SubscriptionAddonsColumns[6], SubscriptionAddonsColumns[5]},
+			},
+			{
+				Name:    "subscriptionaddon_addon_id",
+				Unique:  false,
+				Columns: []*schema.Column{SubscriptionAddonsColumns[5]},
+			},
+		},
+	}
+	// SubscriptionPricesColumns holds the columns for the "subscription_prices" table.
+	SubscriptionPricesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "usage_limit", Type: field.TypeFloat64, Nullable: true},
+		{Name: "subscription_id", Type: field.TypeUUID},
+		{Name: "price_id", Type: field.TypeUUID},
+	}
+	// SubscriptionPricesTable holds the schema information for the "subscription_prices" table.
+	SubscriptionPricesTable = &schema.Table{
+		Name:       "subscription_prices",
+		Columns:    SubscriptionPricesColumns,
+		PrimaryKey: []*schema.Column{SubscriptionPricesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscription_prices_customer_subscriptions_prices",
+				Columns:    []*schema.Column{SubscriptionPricesColumns[5]},
+				RefColumns: []*schema.Column{CustomerSubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "subscription_prices_prices_subscription_prices",
+				Columns:    []*schema.Column{SubscriptionPricesColumns[6]},
+				RefColumns: []*schema.Column{PricesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscriptionprice_subscription_id_price_id",
+				Unique:  true,
+				Columns: []*schema.Column{SubscriptionPricesColumns[5], SubscriptionPricesColumns[6]},
+			},
+			{
+				Name:    "subscriptionprice_price_id",
+				Unique:  false,
+				Columns: []*schema.Column{SubscriptionPricesColumns[6]},
+			},
+		},
+	}
 	// SyncStatesColumns holds the columns for the "sync_states" table.
 	SyncStatesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -352,26 +860,114 @@ var (
 			},
 		},
 	}
+	// AddonDependenciesColumns holds the columns for the "addon_dependencies" table.
+	AddonDependenciesColumns = []*schema.Column{
+		{Name: "addon_id", Type: field.TypeUUID},
+		{Name: "dependent_id", Type: field.TypeUUID},
+	}
+	// AddonDependenciesTable holds the schema information for the "addon_dependencies" table.
+	AddonDependenciesTable = &schema.Table{
+		Name:       "addon_dependencies",
+		Columns:    AddonDependenciesColumns,
+		PrimaryKey: []*schema.Column{AddonDependenciesColumns[0], AddonDependenciesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "addon_dependencies_addon_id",
+				Columns:    []*schema.Column{AddonDependenciesColumns[0]},
+				RefColumns: []*schema.Column{AddonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "addon_dependencies_dependent_id",
+				Columns:    []*schema.Column{AddonDependenciesColumns[1]},
+				RefColumns: []*schema.Column{AddonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// PlanCompatibleAddonsColumns holds the columns for the "plan_compatible_addons" table.
+	PlanCompatibleAddonsColumns = []*schema.Column{
+		{Name: "plan_id", Type: field.TypeUUID},
+		{Name: "addon_id", Type: field.TypeUUID},
+	}
+	// PlanCompatibleAddonsTable holds the schema information for the "plan_compatible_addons" table.
+	PlanCompatibleAddonsTable = &schema.Table{
+		Name:       "plan_compatible_addons",
+		Columns:    PlanCompatibleAddonsColumns,
+		PrimaryKey: []*schema.Column{PlanCompatibleAddonsColumns[0], PlanCompatibleAddonsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "plan_compatible_addons_plan_id",
+				Columns:    []*schema.Column{PlanCompatibleAddonsColumns[0]},
+				RefColumns: []*schema.Column{PlansColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "plan_compatible_addons_addon_id",
+				Columns:    []*schema.Column{PlanCompatibleAddonsColumns[1]},
+				RefColumns: []*schema.Column{AddonsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
+		AddonsTable,
+		CouponsTable,
 		CustomersTable,
 		CustomerSubscriptionsTable,
 		EnvironmentsTable,
+		FeaturesTable,
 		OutboxEventsTable,
+		PackageEntitlementsTable,
+		PlansTable,
+		PricesTable,
+		ProductsTable,
 		PromotionalEntitlementsTable,
+		SubscriptionAddonsTable,
+		SubscriptionPricesTable,
 		SyncStatesTable,
+		AddonDependenciesTable,
+		PlanCompatibleAddonsTable,
 	}
 )
 
 func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = EnvironmentsTable
-	CustomersTable.ForeignKeys[0].RefTable = EnvironmentsTable
-	CustomerSubscriptionsTable.ForeignKeys[0].RefTable = CustomersTable
+	AddonsTable.ForeignKeys[0].RefTable = EnvironmentsTable
+	AddonsTable.ForeignKeys[1].RefTable = ProductsTable
+	CouponsTable.ForeignKeys[0].RefTable = EnvironmentsTable
+	CustomersTable.ForeignKeys[0].RefTable = CouponsTable
+	CustomersTable.ForeignKeys[1].RefTable = EnvironmentsTable
+	CustomerSubscriptionsTable.ForeignKeys[0].RefTable = CouponsTable
 	CustomerSubscriptionsTable.ForeignKeys[1].RefTable = CustomersTable
-	CustomerSubscriptionsTable.ForeignKeys[2].RefTable = EnvironmentsTable
+	CustomerSubscriptionsTable.ForeignKeys[2].RefTable = CustomersTable
+	CustomerSubscriptionsTable.ForeignKeys[3].RefTable = EnvironmentsTable
+	CustomerSubscriptionsTable.ForeignKeys[4].RefTable = PlansTable
+	FeaturesTable.ForeignKeys[0].RefTable = EnvironmentsTable
+	PackageEntitlementsTable.ForeignKeys[0].RefTable = AddonsTable
+	PackageEntitlementsTable.ForeignKeys[1].RefTable = EnvironmentsTable
+	PackageEntitlementsTable.ForeignKeys[2].RefTable = FeaturesTable
+	PackageEntitlementsTable.ForeignKeys[3].RefTable = PlansTable
+	PlansTable.ForeignKeys[0].RefTable = EnvironmentsTable
+	PlansTable.ForeignKeys[1].RefTable = PlansTable
+	PlansTable.ForeignKeys[2].RefTable = ProductsTable
+	PricesTable.ForeignKeys[0].RefTable = AddonsTable
+	PricesTable.ForeignKeys[1].RefTable = EnvironmentsTable
+	PricesTable.ForeignKeys[2].RefTable = FeaturesTable
+	PricesTable.ForeignKeys[3].RefTable = PlansTable
+	ProductsTable.ForeignKeys[0].RefTable = EnvironmentsTable
 	PromotionalEntitlementsTable.ForeignKeys[0].RefTable = CustomersTable
 	PromotionalEntitlementsTable.ForeignKeys[1].RefTable = EnvironmentsTable
+	SubscriptionAddonsTable.ForeignKeys[0].RefTable = AddonsTable
+	SubscriptionAddonsTable.ForeignKeys[1].RefTable = CustomerSubscriptionsTable
+	SubscriptionPricesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
+	SubscriptionPricesTable.ForeignKeys[1].RefTable = PricesTable
 	SyncStatesTable.ForeignKeys[0].RefTable = CustomersTable
 	SyncStatesTable.ForeignKeys[1].RefTable = EnvironmentsTable
+	AddonDependenciesTable.ForeignKeys[0].RefTable = AddonsTable
+	AddonDependenciesTable.ForeignKeys[1].RefTable = AddonsTable
+	PlanCompatibleAddonsTable.ForeignKeys[0].RefTable = PlansTable
+	PlanCompatibleAddonsTable.ForeignKeys[1].RefTable = AddonsTable
 }

@@ -9,6 +9,12 @@ import (
 // APIKey is the predicate function for apikey builders.
 type APIKey func(*sql.Selector)
 
+// Addon is the predicate function for addon builders.
+type Addon func(*sql.Selector)
+
+// Coupon is the predicate function for coupon builders.
+type Coupon func(*sql.Selector)
+
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
@@ -18,11 +24,32 @@ type CustomerSubscription func(*sql.Selector)
 // Environment is the predicate function for environment builders.
 type Environment func(*sql.Selector)
 
+// Feature is the predicate function for feature builders.
+type Feature func(*sql.Selector)
+
 // OutboxEvent is the predicate function for outboxevent builders.
 type OutboxEvent func(*sql.Selector)
 
+// PackageEntitlement is the predicate function for packageentitlement builders.
+type PackageEntitlement func(*sql.Selector)
+
+// Plan is the predicate function for plan builders.
+type Plan func(*sql.Selector)
+
+// Price is the predicate function for price builders.
+type Price func(*sql.Selector)
+
+// Product is the predicate function for product builders.
+type Product func(*sql.Selector)
+
 // PromotionalEntitlement is the predicate function for promotionalentitlement builders.
 type PromotionalEntitlement func(*sql.Selector)
+
+// SubscriptionAddon is the predicate function for subscriptionaddon builders.
+type SubscriptionAddon func(*sql.Selector)
+
+// SubscriptionPrice is the predicate function for subscriptionprice builders.
+type SubscriptionPrice func(*sql.Selector)
 
 // SyncState is the predicate function for syncstate builders.
 type SyncState func(*sql.Selector)

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
+	"github.com/google/uuid"
 )
 
 // Customer holds the schema definition for the Customer entity: Stigg's
@@ -47,6 +48,8 @@ func (Customer) Fields() []ent.Field {
 		field.Int("default_payment_expiration_month").Optional().Nillable(),
 		field.Int("default_payment_expiration_year").Optional().Nillable(),
 		field.Bool("exclude_from_experiment").Optional().Nillable(),
+		// coupon_id is the coupon set on the customer (setCouponOnCustomer).
+		field.UUID("coupon_id", uuid.UUID{}).Optional().Nillable(),
 		// deleted_at marks an archived customer: hidden from reads unless a
 		// filter asks for it, and out of the customer_id uniqueness rule.
 		field.Time("deleted_at").Optional().Nillable(),
@@ -62,6 +65,7 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("paid_subscriptions", CustomerSubscription.Type),
 		edge.To("promotional_entitlements", PromotionalEntitlement.Type).Annotations(cascade),
 		edge.To("sync_states", SyncState.Type).Annotations(cascade),
+		edge.From("coupon", Coupon.Type).Ref("customers").Field("coupon_id").Unique(),
 	}
 }
 

@@ -38,5 +38,12 @@ func (Environment) Edges() []ent.Edge {
 		edge.To("subscriptions", CustomerSubscription.Type).Annotations(cascade),
 		edge.To("promotional_entitlements", PromotionalEntitlement.Type).Annotations(cascade),
 		edge.To("sync_states", SyncState.Type).Annotations(cascade),
+		edge.To("products", Product.Type).Annotations(cascade),
+		edge.To("features", Feature.Type).Annotations(cascade),
+		edge.To("plans", Plan.Type).Annotations(cascade),
+		edge.To("addons", Addon.Type).Annotations(cascade),
+		edge.To("prices", Price.Type).Annotations(cascade),
+		edge.To("package_entitlements", PackageEntitlement.Type).Annotations(cascade),
+		edge.To("coupons", Coupon.Type).Annotations(cascade),
 	}
 }

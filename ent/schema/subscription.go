@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -29,7 +30,8 @@ func (CustomerSubscription) Fields() []ent.Field {
 		field.UUID("customer_id", uuid.UUID{}),
 		field.UUID("paying_customer_id", uuid.UUID{}).Optional().Nillable(),
 		field.String("resource_id").Optional().Nillable(),
-		field.String("plan_ref_id").Optional(),
+		field.UUID("plan_id", uuid.UUID{}),
+		field.UUID("coupon_id", uuid.UUID{}).Optional().Nillable(),
 		field.Enum("status").Values("ACTIVE", "CANCELED", "EXPIRED", "IN_TRIAL", "NOT_STARTED", "PAYMENT_PENDING").Default("ACTIVE"),
 		field.Enum("pricing_type").Values("CUSTOM", "FREE", "PAID").Default("FREE"),
 		field.Enum("payment_collection").Values("ACTION_REQUIRED", "FAILED", "NOT_REQUIRED", "PROCESSING").Default("NOT_REQUIRED"),
@@ -50,6 +52,10 @@ func (CustomerSubscription) Fields() []ent.Field {
 		field.String("salesforce_id").Optional().Nillable(),
 		field.JSON("additional_meta_data", map[string]any{}).Optional(),
 		field.Bool("was_in_trial").Default(false),
+		// trial_end_behavior says what happens when the trial ends: with
+		// CANCEL_SUBSCRIPTION the subscription is created end-dated at the
+		// trial end, so it expires by the clock like any end-dated one.
+		field.Enum("trial_end_behavior").Values("CANCEL_SUBSCRIPTION", "CONVERT_TO_PAID").Optional().Nillable(),
 	}
 }
 
@@ -59,6 +65,10 @@ func (CustomerSubscription) Edges() []ent.Edge {
 		edge.From("environment", Environment.Type).Ref("subscriptions").Field("environment_id").Unique().Required().Immutable(),
 		edge.From("customer", Customer.Type).Ref("subscriptions").Field("customer_id").Unique().Required(),
 		edge.From("paying_customer", Customer.Type).Ref("paid_subscriptions").Field("paying_customer_id").Unique(),
+		edge.From("plan", Plan.Type).Ref("subscriptions").Field("plan_id").Unique().Required(),
+		edge.From("coupon", Coupon.Type).Ref("subscriptions").Field("coupon_id").Unique(),
+		edge.To("addons", SubscriptionAddon.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("prices", SubscriptionPrice.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 
@@ -68,5 +78,6 @@ func (CustomerSubscription) Indexes() []ent.Index {
 		index.Fields("environment_id", "ref_id").Unique(),
 		index.Fields("customer_id", "status"),
 		index.Fields("environment_id", "created_at", "id"),
+		index.Fields("plan_id"),
 	}
 }

@@ -130,72 +130,6 @@ type AdditionalMetaDataChange struct {
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
-// An optional package that can be bought on top of a plan.
-type Addon struct {
-	// Custom key-value metadata attached to the add-on.
-	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// The add-on's ID in the billing provider.
-	BillingID *string `json:"billingId,omitempty"`
-	// Link to the add-on in the billing provider's dashboard.
-	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// When the add-on was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Add-ons that must also be on the subscription for this one to be added.
-	Dependencies []*Addon `json:"dependencies,omitempty"`
-	// Free-text description of the add-on.
-	Description *string `json:"description,omitempty"`
-	// Human-readable name of the add-on.
-	DisplayName string `json:"displayName"`
-	// Full details of the unpublished draft of this add-on, if any.
-	DraftDetails *PackageDraftDetails `json:"draftDetails,omitempty"`
-	// Short summary of the unpublished draft of this add-on, if any.
-	DraftSummary *PackageDraftSummary `json:"draftSummary,omitempty"`
-	// Feature entitlements the add-on grants.
-	Entitlements []*PackageEntitlement `json:"entitlements,omitempty"`
-	// The environment the add-on belongs to.
-	Environment *Environment `json:"environment"`
-	// ID of the environment the add-on belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// True when at least one subscription uses this add-on.
-	HasSubscriptions bool `json:"hasSubscriptions"`
-	// Stigg widgets in which the add-on is not shown.
-	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Internal ID of the add-on.
-	ID uuid.UUID `json:"id"`
-	// True if this is the most recent version of the add-on.
-	IsLatest *bool `json:"isLatest,omitempty"`
-	// Largest quantity of this add-on one subscription may hold.
-	MaxQuantity *float64 `json:"maxQuantity,omitempty"`
-	// The offer this add-on version belongs to.
-	Offer *Offer `json:"offer,omitempty"`
-	// When usage above the included amount is charged.
-	OverageBillingPeriod *OverageBillingPeriod `json:"overageBillingPeriod,omitempty"`
-	// Prices charged for usage above the included amount.
-	OveragePrices []*Price `json:"overagePrices,omitempty"`
-	// Feature and credit entitlements the add-on grants.
-	PackageEntitlements []PackageEntitlementUnion `json:"packageEntitlements,omitempty"`
-	// Prices of the add-on.
-	Prices []*Price `json:"prices,omitempty"`
-	// Whether the add-on is free, paid or custom-priced.
-	PricingType *PricingType `json:"pricingType,omitempty"`
-	// The product the add-on belongs to.
-	Product *Product `json:"product,omitempty"`
-	// ID of the product the add-on belongs to.
-	ProductID *string `json:"productId,omitempty"`
-	// Your identifier for the add-on.
-	RefID string `json:"refId"`
-	// Whether this add-on version is a draft, published or archived.
-	Status PackageStatus `json:"status"`
-	// Sync status of the add-on with each connected integration.
-	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// Kind of package; for add-ons this is the add-on type.
-	Type string `json:"type"`
-	// When the add-on was last updated.
-	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// Version of the add-on; each publish creates a new one.
-	VersionNumber int `json:"versionNumber"`
-}
-
 // Details of a scheduled change to an add-on quantity.
 type AddonChangeVariables struct {
 	// Identifier of the add-on being changed.
@@ -219,9 +153,9 @@ type AddonConnection struct {
 // Draft change to an add-on's required add-ons.
 type AddonDependencyChange struct {
 	// The value in the draft, after the change.
-	After *Addon `json:"after,omitempty"`
+	After *ent.Addon `json:"after,omitempty"`
 	// The published value, before the change.
-	Before *Addon `json:"before,omitempty"`
+	Before *ent.Addon `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
@@ -231,7 +165,7 @@ type AddonEdge struct {
 	// Opaque cursor for this add-on; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
 	// The add-on itself.
-	Node *Addon `json:"node"`
+	Node *ent.Addon `json:"node"`
 }
 
 // Conditions for selecting add-ons; all given conditions must hold.
@@ -427,9 +361,9 @@ func (Auth0Credentials) IsCredentials() {}
 // Rule that ends a subscription to one plan when one to another plan starts.
 type AutoCancellationRule struct {
 	// Plan whose subscription gets cancelled.
-	SourcePlan *Plan `json:"sourcePlan"`
+	SourcePlan *ent.Plan `json:"sourcePlan"`
 	// Plan whose subscription triggers the cancellation.
-	TargetPlan *Plan `json:"targetPlan"`
+	TargetPlan *ent.Plan `json:"targetPlan"`
 }
 
 // Connection settings of an AWS Marketplace integration.
@@ -443,9 +377,9 @@ func (AWSMarketplaceCredentials) IsCredentials() {}
 // Draft change to the plan a plan extends.
 type BasePlanChange struct {
 	// The value in the draft, after the change.
-	After *Addon `json:"after,omitempty"`
+	After *ent.Addon `json:"after,omitempty"`
 	// The published value, before the change.
-	Before *Addon `json:"before,omitempty"`
+	Before *ent.Addon `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
@@ -590,50 +524,6 @@ type CheckoutOptions struct {
 	SuccessURL string `json:"successUrl"`
 }
 
-// A discount that can be applied to customers or subscriptions.
-type Coupon struct {
-	// Custom key-value metadata attached to the coupon.
-	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Fixed discount, given per currency.
-	AmountsOff []*Money `json:"amountsOff,omitempty"`
-	// The coupon's ID in the billing provider.
-	BillingID *string `json:"billingId,omitempty"`
-	// Link to the coupon in the billing provider's dashboard.
-	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// When the coupon was created.
-	CreatedAt time.Time `json:"createdAt"`
-	// Customers this coupon is applied to.
-	Customers []*ent.Customer `json:"customers,omitempty"`
-	// Free-text description of the coupon.
-	Description *string `json:"description,omitempty"`
-	// Discount amount or percentage; deprecated, use percentOff or amountsOff.
-	DiscountValue float64 `json:"discountValue"`
-	// Months the discount lasts once applied; null means forever.
-	DurationInMonths *float64 `json:"durationInMonths,omitempty"`
-	// The environment the coupon belongs to.
-	Environment *Environment `json:"environment,omitempty"`
-	// ID of the environment the coupon belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Internal ID of the coupon.
-	ID uuid.UUID `json:"id"`
-	// Human-readable name of the coupon.
-	Name string `json:"name"`
-	// Discount as a percentage of the price.
-	PercentOff *float64 `json:"percentOff,omitempty"`
-	// Your identifier for the coupon.
-	RefID string `json:"refId"`
-	// Where the coupon was created.
-	Source CouponSource `json:"source"`
-	// Whether the coupon is active or archived.
-	Status CouponStatus `json:"status"`
-	// Sync status of the coupon with each connected integration.
-	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// Whether the coupon takes off a percentage or a fixed amount.
-	Type CouponType `json:"type"`
-	// When the coupon was last updated.
-	UpdatedAt time.Time `json:"updatedAt"`
-}
-
 // Details of a scheduled coupon change.
 type CouponChangeVariables struct {
 	// Identifier of the coupon to apply.
@@ -657,7 +547,7 @@ type CouponEdge struct {
 	// Opaque cursor for this coupon; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
 	// The coupon itself.
-	Node *Coupon `json:"node"`
+	Node *ent.Coupon `json:"node"`
 }
 
 // Conditions for selecting coupons; all given conditions must hold.
@@ -1635,7 +1525,7 @@ type Experiment struct {
 	// Human-readable name of the experiment.
 	Name string `json:"name"`
 	// Product the experiment runs on.
-	Product *Product `json:"product,omitempty"`
+	Product *ent.Product `json:"product,omitempty"`
 	// Internal ID of the product the experiment runs on.
 	ProductID string `json:"productId"`
 	// Product settings the variant group gets.
@@ -1654,52 +1544,6 @@ type Experiment struct {
 	VariantGroupName string `json:"variantGroupName"`
 	// Share of new customers, in percent, put in the variant group.
 	VariantPercentage float64 `json:"variantPercentage"`
-}
-
-// A capability of your product that plans and add-ons can grant.
-type Feature struct {
-	// Account the feature belongs to.
-	Account *Account `json:"account,omitempty"`
-	// Custom key-value metadata attached to the feature.
-	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// When the feature was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Free-text description of the feature.
-	Description *string `json:"description,omitempty"`
-	// Human-readable name of the feature.
-	DisplayName string `json:"displayName"`
-	// Possible values, for enum features.
-	EnumConfiguration []*EnumConfigurationEntity `json:"enumConfiguration,omitempty"`
-	// The environment the feature belongs to.
-	Environment *Environment `json:"environment,omitempty"`
-	// ID of the environment the feature belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Lifecycle status of the feature.
-	FeatureStatus FeatureStatus `json:"featureStatus"`
-	// Whether the feature is boolean, numeric or enum.
-	FeatureType FeatureType `json:"featureType"`
-	// Unit name for one unit of the feature.
-	FeatureUnits *string `json:"featureUnits,omitempty"`
-	// Unit name for several units of the feature.
-	FeatureUnitsPlural *string `json:"featureUnitsPlural,omitempty"`
-	// True when a plan or add-on grants this feature.
-	HasEntitlements *bool `json:"hasEntitlements,omitempty"`
-	// True when usage of the feature is metered.
-	HasMeter *bool `json:"hasMeter,omitempty"`
-	// Internal ID of the feature.
-	ID uuid.UUID `json:"id"`
-	// Meter that measures usage of the feature, if any.
-	Meter *Meter `json:"meter,omitempty"`
-	// How usage of the feature is measured, if it is.
-	MeterType *MeterType `json:"meterType,omitempty"`
-	// Your identifier for the feature.
-	RefID string `json:"refId"`
-	// Conversion applied to reported usage before display and billing.
-	UnitTransformation *UnitTransformation `json:"unitTransformation,omitempty"`
-	// When the feature was last updated.
-	UpdatedAt time.Time `json:"updatedAt"`
-	// Enum values that plans or add-ons currently grant.
-	UsedEnumValues []string `json:"usedEnumValues,omitempty"`
 }
 
 // A page of features together with paging details.
@@ -1733,7 +1577,7 @@ type FeatureEdge struct {
 	// Opaque cursor for this feature; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
 	// The feature itself.
-	Node *Feature `json:"node"`
+	Node *ent.Feature `json:"node"`
 }
 
 // A customer's access to a feature, with its limit and current usage.
@@ -1819,7 +1663,7 @@ type FeatureGroup struct {
 	// Your identifier for the feature group, shared by all its versions.
 	FeatureGroupID string `json:"featureGroupId"`
 	// Features in the group.
-	Features []*Feature `json:"features,omitempty"`
+	Features []*ent.Feature `json:"features,omitempty"`
 	// Internal ID of this feature group version.
 	ID uuid.UUID `json:"id"`
 	// True if this is the most recent version of the feature group.
@@ -2427,7 +2271,7 @@ type PackageCreditEntitlement struct {
 	// Feature whose usage limit sets the amount, when the grant depends on one.
 	Dependency *FeatureDependency `json:"dependency,omitempty"`
 	// Feature the amount depends on, when it depends on one.
-	DependencyFeature *Feature `json:"dependencyFeature,omitempty"`
+	DependencyFeature *ent.Feature `json:"dependencyFeature,omitempty"`
 	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
 	// Name to show for this entitlement instead of the currency name.
@@ -2471,11 +2315,11 @@ func (PackageCreditEntitlementChange) IsPackageEntitlementChangeUnion() {}
 // Details of a package's unpublished draft.
 type PackageDraftDetails struct {
 	// Plans extending this one that the draft would affect.
-	AffectedChildPlans []*Plan `json:"affectedChildPlans,omitempty"`
+	AffectedChildPlans []*ent.Plan `json:"affectedChildPlans,omitempty"`
 	// What the draft changes.
 	Changes *PackageChanges `json:"changes,omitempty"`
 	// Plans extending this one that have drafts of their own.
-	ChildPlansWithDraft []*Plan `json:"childPlansWithDraft,omitempty"`
+	ChildPlansWithDraft []*ent.Plan `json:"childPlansWithDraft,omitempty"`
 	// Number of customers the draft would affect.
 	CustomersAffected *int `json:"customersAffected,omitempty"`
 	// When the draft was last edited.
@@ -2527,9 +2371,9 @@ type PackageDto struct {
 	// When usage above the included amount is charged.
 	OverageBillingPeriod *OverageBillingPeriod `json:"overageBillingPeriod,omitempty"`
 	// Prices charged for usage above the included amount.
-	OveragePrices []*Price `json:"overagePrices,omitempty"`
+	OveragePrices []*ent.Price `json:"overagePrices,omitempty"`
 	// Prices of the package.
-	Prices []*Price `json:"prices,omitempty"`
+	Prices []*ent.Price `json:"prices,omitempty"`
 	// Whether the package is free, paid or custom-priced.
 	PricingType *PricingType `json:"pricingType,omitempty"`
 	// ID of the product the package belongs to.
@@ -2548,68 +2392,12 @@ type PackageDto struct {
 	VersionNumber int `json:"versionNumber"`
 }
 
-// Access to a feature that a plan or add-on grants.
-type PackageEntitlement struct {
-	// Whether this grant adds to others for the same feature or replaces them.
-	Behavior EntitlementBehavior `json:"behavior"`
-	// When the entitlement was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Feature whose usage limit sets this value; only used by credit entitlements.
-	Dependency *FeatureDependency `json:"dependency,omitempty"`
-	// Feature this value depends on; only used by credit entitlements.
-	DependencyFeature *Feature `json:"dependencyFeature,omitempty"`
-	// Free-text description of the entitlement.
-	Description *string `json:"description,omitempty"`
-	// Name to show for this entitlement instead of the feature name.
-	DisplayNameOverride *string `json:"displayNameOverride,omitempty"`
-	// Values granted, for enum features.
-	EnumValues []string `json:"enumValues,omitempty"`
-	// ID of the environment the entitlement belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Feature being granted.
-	Feature *Feature `json:"feature"`
-	// Identifiers of the feature groups this entitlement came from.
-	FeatureGroupIds []string `json:"featureGroupIds,omitempty"`
-	// Feature groups this entitlement came from.
-	FeatureGroups []*FeatureGroup `json:"featureGroups,omitempty"`
-	// Identifier of the feature being granted.
-	FeatureID string `json:"featureId"`
-	// True when usage may go beyond the limit while still being recorded.
-	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// True when usage has no cap.
-	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
-	// Stigg widgets in which this entitlement is not shown.
-	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Internal ID of the entitlement.
-	ID uuid.UUID `json:"id"`
-	// True when the entitlement is custom rather than standard.
-	IsCustom *bool `json:"isCustom,omitempty"`
-	// True when the grant is in effect.
-	IsGranted bool `json:"isGranted"`
-	// Meter measuring usage of the feature, if metered.
-	Meter *Meter `json:"meter,omitempty"`
-	// Position of the entitlement when listed.
-	Order *float64 `json:"order,omitempty"`
-	// Plan or add-on that grants the feature.
-	Package *PackageDto `json:"package,omitempty"`
-	// Identifier of the plan or add-on that grants the feature.
-	PackageID string `json:"packageId"`
-	// How often usage is reset, such as monthly.
-	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// Exact schedule of the usage reset.
-	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// When the entitlement was last updated.
-	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// Most usage allowed.
-	UsageLimit *float64 `json:"usageLimit,omitempty"`
-}
-
 // Draft change to a feature entitlement of a package.
 type PackageEntitlementChange struct {
 	// The value in the draft, after the change.
-	After *PackageEntitlement `json:"after,omitempty"`
+	After *ent.PackageEntitlement `json:"after,omitempty"`
 	// The published value, before the change.
-	Before *PackageEntitlement `json:"before,omitempty"`
+	Before *ent.PackageEntitlement `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
@@ -2623,7 +2411,7 @@ type PackageFeatureEntitlement struct {
 	// Feature whose usage limit sets this value; only used by credit entitlements.
 	Dependency *FeatureDependency `json:"dependency,omitempty"`
 	// Feature this value depends on; only used by credit entitlements.
-	DependencyFeature *Feature `json:"dependencyFeature,omitempty"`
+	DependencyFeature *ent.Feature `json:"dependencyFeature,omitempty"`
 	// Free-text description of the entitlement.
 	Description *string `json:"description,omitempty"`
 	// Name to show for this entitlement instead of the feature name.
@@ -2633,7 +2421,7 @@ type PackageFeatureEntitlement struct {
 	// ID of the environment the feature entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
 	// Feature being granted.
-	Feature *Feature `json:"feature"`
+	Feature *ent.Feature `json:"feature"`
 	// Identifiers of the feature groups this entitlement came from.
 	FeatureGroupIds []string `json:"featureGroupIds,omitempty"`
 	// Feature groups this entitlement came from.
@@ -2687,7 +2475,7 @@ func (PackageFeatureEntitlementChange) IsPackageEntitlementChangeUnion() {}
 // A named set of add-ons offered together with plans.
 type PackageGroup struct {
 	// Add-ons in the group.
-	Addons []*Addon `json:"addons,omitempty"`
+	Addons []*ent.Addon `json:"addons,omitempty"`
 	// When the package group was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// Free-text description of the package group.
@@ -2701,7 +2489,7 @@ type PackageGroup struct {
 	// Your identifier for the package group.
 	PackageGroupID string `json:"packageGroupId"`
 	// Product the package group belongs to.
-	Product *Product `json:"product"`
+	Product *ent.Product `json:"product"`
 	// ID of the product the package group belongs to.
 	ProductID *string `json:"productId,omitempty"`
 	// Whether the package group is a draft, published or archived.
@@ -2715,9 +2503,9 @@ type PackageGroup struct {
 // Draft change to a price of a package.
 type PackagePriceChange struct {
 	// The value in the draft, after the change.
-	After *Price `json:"after,omitempty"`
+	After *ent.Price `json:"after,omitempty"`
 	// The published value, before the change.
-	Before *Price `json:"before,omitempty"`
+	Before *ent.Price `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
@@ -2798,84 +2586,6 @@ type PaymentCollectionFilterComparison struct {
 	NotLike *PaymentCollection `json:"notLike,omitempty"`
 }
 
-// A package of features and prices that customers subscribe to.
-type Plan struct {
-	// Custom key-value metadata attached to the plan.
-	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Dimension of the plan in AWS Marketplace, when sold there.
-	AWSMarketplacePlanDimension *string `json:"awsMarketplacePlanDimension,omitempty"`
-	// Plan this plan extends and inherits entitlements from.
-	BasePlan *Plan `json:"basePlan,omitempty"`
-	// The plan's ID in the billing provider.
-	BillingID *string `json:"billingId,omitempty"`
-	// Link to the plan in the billing provider's dashboard.
-	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// Add-ons that can be bought with this plan.
-	CompatibleAddons []*Addon `json:"compatibleAddons,omitempty"`
-	// Package groups whose add-ons can be bought with this plan.
-	CompatiblePackageGroups []*PlanCompatiblePackageGroups `json:"compatiblePackageGroups,omitempty"`
-	// When the plan was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Trial given by default when subscribing to this plan.
-	DefaultTrialConfig *DefaultTrialConfig `json:"defaultTrialConfig,omitempty"`
-	// Free-text description of the plan.
-	Description *string `json:"description,omitempty"`
-	// Human-readable name of the plan.
-	DisplayName string `json:"displayName"`
-	// Full details of the plan's unpublished draft, if any.
-	DraftDetails *PackageDraftDetails `json:"draftDetails,omitempty"`
-	// Short summary of the plan's unpublished draft, if any.
-	DraftSummary *PackageDraftSummary `json:"draftSummary,omitempty"`
-	// Feature entitlements set on this plan itself.
-	Entitlements []*PackageEntitlement `json:"entitlements,omitempty"`
-	// The environment the plan belongs to.
-	Environment *Environment `json:"environment"`
-	// ID of the environment the plan belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Stigg widgets in which the plan is not shown.
-	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
-	// Internal ID of the plan.
-	ID uuid.UUID `json:"id"`
-	// Feature entitlements inherited from the base plan.
-	InheritedEntitlements []*PackageEntitlement `json:"inheritedEntitlements,omitempty"`
-	// Feature and credit entitlements inherited from the base plan.
-	InheritedPackageEntitlements []PackageEntitlementUnion `json:"inheritedPackageEntitlements,omitempty"`
-	// True if this is the most recent version of the plan.
-	IsLatest *bool `json:"isLatest,omitempty"`
-	// True when other plans extend this one.
-	IsParent bool `json:"isParent"`
-	// Minimum amounts charged per billing period.
-	MinimumSpend []*MinimumSpend `json:"minimumSpend,omitempty"`
-	// Offer this plan version belongs to.
-	Offer *Offer `json:"offer,omitempty"`
-	// When usage above the included amount is charged.
-	OverageBillingPeriod *OverageBillingPeriod `json:"overageBillingPeriod,omitempty"`
-	// Prices charged for usage above the included amount.
-	OveragePrices []*Price `json:"overagePrices,omitempty"`
-	// Feature and credit entitlements set on this plan itself.
-	PackageEntitlements []PackageEntitlementUnion `json:"packageEntitlements,omitempty"`
-	// Prices of the plan.
-	Prices []*Price `json:"prices,omitempty"`
-	// Whether the plan is free, paid or custom-priced.
-	PricingType *PricingType `json:"pricingType,omitempty"`
-	// Product the plan belongs to.
-	Product *Product `json:"product"`
-	// ID of the product the plan belongs to.
-	ProductID *string `json:"productId,omitempty"`
-	// Your identifier for the plan.
-	RefID string `json:"refId"`
-	// Whether this plan version is a draft, published or archived.
-	Status PackageStatus `json:"status"`
-	// Sync status of the plan with each connected integration.
-	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// Kind of package; for plans this is the plan type.
-	Type string `json:"type"`
-	// When the plan was last updated.
-	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
-	// Version of the plan; each publish creates a new one.
-	VersionNumber int `json:"versionNumber"`
-}
-
 // An add-on and its quantity in a scheduled plan change.
 type PlanChangeAddon struct {
 	// Identifier of the add-on.
@@ -2907,9 +2617,9 @@ func (PlanChangeVariables) IsScheduleVariables() {}
 // Draft change to the add-ons compatible with a plan.
 type PlanCompatibleAddonChange struct {
 	// The value in the draft, after the change.
-	After *Addon `json:"after,omitempty"`
+	After *ent.Addon `json:"after,omitempty"`
 	// The published value, before the change.
-	Before *Addon `json:"before,omitempty"`
+	Before *ent.Addon `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
@@ -2935,7 +2645,7 @@ type PlanCompatiblePackageGroupOptions struct {
 // A package group available with a plan, with its plan-specific options.
 type PlanCompatiblePackageGroups struct {
 	// Add-ons in the group.
-	Addons []*Addon `json:"addons,omitempty"`
+	Addons []*ent.Addon `json:"addons,omitempty"`
 	// When the package group was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// Free-text description of the package group.
@@ -2951,7 +2661,7 @@ type PlanCompatiblePackageGroups struct {
 	// Your identifier for the package group.
 	PackageGroupID string `json:"packageGroupId"`
 	// Product the package group belongs to.
-	Product *Product `json:"product"`
+	Product *ent.Product `json:"product"`
 	// ID of the product the package group belongs to.
 	ProductID *string `json:"productId,omitempty"`
 	// Whether the package group is a draft, published or archived.
@@ -2977,7 +2687,7 @@ type PlanEdge struct {
 	// Opaque cursor for this plan; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
 	// The plan itself.
-	Node *Plan `json:"node"`
+	Node *ent.Plan `json:"node"`
 }
 
 // Conditions for selecting plans; all given conditions must hold.
@@ -3136,66 +2846,6 @@ type PrequelCredentials struct {
 
 func (PrequelCredentials) IsCredentials() {}
 
-// One price of a plan or add-on: what is charged, how and how often.
-type Price struct {
-	// Whether the price is charged once or every period.
-	BillingCadence BillingCadence `json:"billingCadence"`
-	// Country this price is for, when prices differ by country.
-	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
-	// The price's ID in the billing provider.
-	BillingID *string `json:"billingId,omitempty"`
-	// How the amount is computed, such as flat fee or per unit.
-	BillingModel BillingModel `json:"billingModel"`
-	// Period the price covers.
-	BillingPeriod BillingPeriod `json:"billingPeriod"`
-	// Units per block, when units are sold in blocks.
-	BlockSize *float64 `json:"blockSize,omitempty"`
-	// When the price was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// When credits bought with this price are granted.
-	CreditGrantCadence *CreditGrantCadence `json:"creditGrantCadence,omitempty"`
-	// Credits this price stands for.
-	CreditRate *CreditRate `json:"creditRate,omitempty"`
-	// ID of the price in the connected CRM.
-	CrmID *string `json:"crmId,omitempty"`
-	// Link to the price in the connected CRM.
-	CrmLinkURL *string `json:"crmLinkUrl,omitempty"`
-	// Credit currency this price grants.
-	CustomCurrency *CustomCurrency `json:"customCurrency,omitempty"`
-	// ID of the environment the price belongs to.
-	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// Feature the price charges for, if feature-based.
-	Feature *Feature `json:"feature,omitempty"`
-	// Identifier of the feature the price charges for.
-	FeatureID *string `json:"featureId,omitempty"`
-	// Internal ID of the price.
-	ID uuid.UUID `json:"id"`
-	// True when this price overrides the plan price for one subscription.
-	IsOverridePrice bool `json:"isOverridePrice"`
-	// Largest number of units that can be bought.
-	MaxUnitQuantity *float64 `json:"maxUnitQuantity,omitempty"`
-	// Smallest number of units that can be bought.
-	MinUnitQuantity *float64 `json:"minUnitQuantity,omitempty"`
-	// Plan or add-on the price belongs to.
-	Package *PackageDto `json:"package"`
-	// Identifier of the plan or add-on the price belongs to.
-	PackageID *string `json:"packageId,omitempty"`
-	// Amount charged, per unit where the model is per unit.
-	Price *Money `json:"price,omitempty"`
-	// How often the included usage resets.
-	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
-	// Exact schedule of the usage reset.
-	ResetPeriodConfiguration ResetPeriodConfiguration `json:"resetPeriodConfiguration,omitempty"`
-	// Tiers of a tiered price.
-	Tiers []*PriceTier `json:"tiers,omitempty"`
-	// How tiers apply: volume or graduated.
-	TiersMode *TiersMode `json:"tiersMode,omitempty"`
-	// Credit currency topped up by this price.
-	TopUpCustomCurrencyID *string `json:"topUpCustomCurrencyId,omitempty"`
-	// True when subscriptions use this price.
-	UsedInSubscriptions *bool `json:"usedInSubscriptions,omitempty"`
-}
-
 // A price override in a scheduled plan change.
 type PriceOverrideChangeVariables struct {
 	// Add-on whose price is overridden, if any.
@@ -3286,54 +2936,6 @@ type PricingTypeFilterComparison struct {
 	NotLike *PricingType `json:"notLike,omitempty"`
 }
 
-// A product you sell, with its plans, add-ons and subscription rules.
-type Product struct {
-	// Custom key-value metadata attached to the product.
-	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Add-ons of the product.
-	Addons []*Addon `json:"addons,omitempty"`
-	// Rules that end one subscription when another starts.
-	AutoCancellationRules []*AutoCancellationRule `json:"autoCancellationRules,omitempty"`
-	// Product code in AWS Marketplace, when sold there.
-	AWSMarketplaceProductCode *string `json:"awsMarketplaceProductCode,omitempty"`
-	// Product ID in AWS Marketplace, when sold there.
-	AWSMarketplaceProductID *string `json:"awsMarketplaceProductId,omitempty"`
-	// When the product was created.
-	CreatedAt time.Time `json:"createdAt"`
-	// Free-text description of the product.
-	Description *string `json:"description,omitempty"`
-	// Human-readable name of the product.
-	DisplayName *string `json:"displayName,omitempty"`
-	// Plan customers move to when their subscription ends.
-	DowngradePlan *Plan `json:"downgradePlan,omitempty"`
-	// The environment the product belongs to.
-	Environment *Environment `json:"environment,omitempty"`
-	// ID of the environment the product belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// True when the product has subscriptions.
-	HasSubscriptions bool `json:"hasSubscriptions"`
-	// Internal ID of the product.
-	ID uuid.UUID `json:"id"`
-	// True for the default product.
-	IsDefaultProduct bool `json:"isDefaultProduct"`
-	// True when a customer may hold several subscriptions to this product.
-	MultipleSubscriptions bool `json:"multipleSubscriptions"`
-	// Plans of the product.
-	Plans []*Plan `json:"plans,omitempty"`
-	// Subscription start and end rules of the product.
-	ProductSettings *ProductSettings `json:"productSettings"`
-	// Your identifier for the product.
-	RefID string `json:"refId"`
-	// Whether the product is published or archived.
-	Status ProductStatus `json:"status"`
-	// Plan new customers start on.
-	SubscriptionStartPlan *Plan `json:"subscriptionStartPlan,omitempty"`
-	// When usage is reset as a subscription changes.
-	SubscriptionUpdateUsageResetCutoffRule *SubscriptionUpdateUsageResetCutoffRule `json:"subscriptionUpdateUsageResetCutoffRule"`
-	// When the product was last updated.
-	UpdatedAt time.Time `json:"updatedAt"`
-}
-
 // A page of products together with paging details.
 type ProductConnection struct {
 	// The products on this page, each paired with its cursor.
@@ -3349,7 +2951,7 @@ type ProductEdge struct {
 	// Opaque cursor for this product; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
 	// The product itself.
-	Node *Product `json:"node"`
+	Node *ent.Product `json:"node"`
 }
 
 // Conditions for selecting products; all given conditions must hold.
@@ -3385,7 +2987,7 @@ type ProductFilter struct {
 // Rules for how subscriptions to a product start and end.
 type ProductSettings struct {
 	// Plan to move to when a subscription ends.
-	DowngradePlan *Plan `json:"downgradePlan,omitempty"`
+	DowngradePlan *ent.Plan `json:"downgradePlan,omitempty"`
 	// Identifier of the plan to move to when a subscription ends.
 	DowngradePlanID *string `json:"downgradePlanId,omitempty"`
 	// True when changes at the end of a billing period are prorated.
@@ -3395,7 +2997,7 @@ type ProductSettings struct {
 	// What happens when a subscription ends.
 	SubscriptionEndSetup SubscriptionEndSetup `json:"subscriptionEndSetup"`
 	// Plan new subscriptions start on.
-	SubscriptionStartPlan *Plan `json:"subscriptionStartPlan,omitempty"`
+	SubscriptionStartPlan *ent.Plan `json:"subscriptionStartPlan,omitempty"`
 	// Identifier of the plan new subscriptions start on.
 	SubscriptionStartPlanID *string `json:"subscriptionStartPlanId,omitempty"`
 	// How a new customer's first subscription starts.
@@ -3844,26 +3446,6 @@ func (StripeInvoicingCredentials) IsCredentials() {}
 type Subscription struct {
 }
 
-// An add-on on a subscription.
-type SubscriptionAddon struct {
-	// The add-on.
-	Addon *Addon `json:"addon"`
-	// Identifier of the add-on.
-	AddonID string `json:"addonId"`
-	// When the add-on was added to the subscription.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// Internal ID of this subscription add-on.
-	ID uuid.UUID `json:"id"`
-	// Price charged for the add-on on this subscription.
-	Price *Price `json:"price,omitempty"`
-	// Number of units of the add-on.
-	Quantity float64 `json:"quantity"`
-	// Subscription the add-on is on.
-	Subscription *ent.CustomerSubscription `json:"subscription"`
-	// When this subscription add-on was last changed.
-	UpdatedAt time.Time `json:"updatedAt"`
-}
-
 // An add-on to put on a subscription.
 type SubscriptionAddonInput struct {
 	// Identifier of the add-on.
@@ -4047,7 +3629,7 @@ type SubscriptionEntitlement struct {
 	// ID of the environment the entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
 	// Feature being granted.
-	Feature *Feature `json:"feature"`
+	Feature *ent.Feature `json:"feature"`
 	// Identifier of the feature being granted.
 	FeatureID string `json:"featureId"`
 	// True when usage may go beyond the limit while still being recorded.
@@ -4105,7 +3687,7 @@ type SubscriptionFeatureEntitlement struct {
 	// ID of the environment the entitlement belongs to.
 	EnvironmentID uuid.UUID `json:"environmentId"`
 	// Feature being granted.
-	Feature *Feature `json:"feature"`
+	Feature *ent.Feature `json:"feature"`
 	// Identifiers of the feature groups this entitlement came from.
 	FeatureGroupIds []string `json:"featureGroupIds,omitempty"`
 	// Feature groups this entitlement came from.
@@ -4286,160 +3868,12 @@ type SubscriptionMinimumSpendValueInput struct {
 	Minimum *MoneyInputDto `json:"minimum,omitempty"`
 }
 
-// A price as applied to one subscription.
-type SubscriptionPrice struct {
-	// How the amount is computed.
-	BillingModel *BillingModel `json:"billingModel,omitempty"`
-	// When the subscription price was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// When credits bought with this price are granted.
-	CreditGrantCadence *CreditGrantCadence `json:"creditGrantCadence,omitempty"`
-	// Credits this price stands for.
-	CreditRate *CreditRate `json:"creditRate,omitempty"`
-	// Number of credits bought with this price.
-	CreditsQuantity *float64 `json:"creditsQuantity,omitempty"`
-	// ID of the environment the subscription price belongs to.
-	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
-	// Identifier of the feature the price charges for.
-	FeatureID *string `json:"featureId,omitempty"`
-	// True when usage may go beyond the limit while still being recorded.
-	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
-	// Internal ID of the subscription price.
-	ID uuid.UUID `json:"id"`
-	// When recurring credits are next granted.
-	NextGrantDate *time.Time `json:"nextGrantDate,omitempty"`
-	// The underlying price.
-	Price *Price `json:"price,omitempty"`
-	// Subscription the price applies to.
-	Subscription *ent.CustomerSubscription `json:"subscription"`
-	// Identifier of the subscription the price applies to.
-	SubscriptionID string `json:"subscriptionId"`
-	// Credit currency topped up by this price.
-	TopUpCustomCurrencyID *string `json:"topUpCustomCurrencyId,omitempty"`
-	// When the subscription price was last updated.
-	UpdatedAt time.Time `json:"updatedAt"`
-	// Usage included with this price.
-	UsageLimit *float64 `json:"usageLimit,omitempty"`
-}
-
 // Number of subscriptions of one pricing type.
 type SubscriptionPricingTypeStatistics struct {
 	// The pricing type counted.
 	PricingType PricingType `json:"pricingType"`
 	// Number of subscriptions of that pricing type.
 	TotalCount float64 `json:"totalCount"`
-}
-
-// A subscription in the shape returned by the subscriptions search.
-type SubscriptionQuery struct {
-	// Custom key-value metadata attached to the subscription.
-	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
-	// Add-ons on the subscription, with their quantities.
-	Addons []*SubscriptionAddon `json:"addons,omitempty"`
-	// Date the billing cycles of the subscription are aligned to.
-	BillingCycleAnchor *string `json:"billingCycleAnchor,omitempty"`
-	// The subscription's ID in the billing provider.
-	BillingID *string `json:"billingId,omitempty"`
-	// Link to the subscription in the billing provider's dashboard.
-	BillingLinkURL *string `json:"billingLinkUrl,omitempty"`
-	// Whether the subscription is billed monthly or yearly.
-	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
-	// Last error returned when syncing the subscription to the billing provider.
-	BillingSyncError *string `json:"billingSyncError,omitempty"`
-	// Spending cap set on the subscription, if any.
-	Budget *BudgetConfiguration `json:"budget,omitempty"`
-	// True when spending has gone past the budget.
-	BudgetExceeded *bool `json:"budgetExceeded,omitempty"`
-	// Why the subscription was cancelled, if it was.
-	CancelReason *SubscriptionCancelReason `json:"cancelReason,omitempty"`
-	// When the subscription was or will be cancelled.
-	CancellationDate *time.Time `json:"cancellationDate,omitempty"`
-	// Coupon currently discounting the subscription.
-	Coupon *SubscriptionCoupon `json:"coupon,omitempty"`
-	// All coupons applied to the subscription.
-	Coupons []*SubscriptionCoupon `json:"coupons,omitempty"`
-	// When the subscription record was created.
-	CreatedAt *time.Time `json:"createdAt,omitempty"`
-	// ID of the subscription in the connected CRM.
-	CrmID *string `json:"crmId,omitempty"`
-	// Link to the subscription in the connected CRM.
-	CrmLinkURL *string `json:"crmLinkUrl,omitempty"`
-	// End of the current billing period.
-	CurrentBillingPeriodEnd *time.Time `json:"currentBillingPeriodEnd,omitempty"`
-	// Start of the current billing period.
-	CurrentBillingPeriodStart *time.Time `json:"currentBillingPeriodStart,omitempty"`
-	// Customer the subscription belongs to.
-	Customer *ent.Customer `json:"customer"`
-	// Identifier of the customer the subscription belongs to.
-	CustomerID *string `json:"customerId,omitempty"`
-	// When the subscription actually stops granting access.
-	EffectiveEndDate *time.Time `json:"effectiveEndDate,omitempty"`
-	// When the subscription is set to end, if it has an end.
-	EndDate *time.Time `json:"endDate,omitempty"`
-	// Feature and credit entitlements the subscription grants.
-	Entitlements []SubscriptionEntitlementUnion `json:"entitlements,omitempty"`
-	// The environment the subscription belongs to.
-	Environment *Environment `json:"environment"`
-	// ID of the environment the subscription belongs to.
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Experiment that produced this subscription, if any.
-	Experiment *Experiment `json:"experiment,omitempty"`
-	// Experiment and group this subscription was assigned to, if any.
-	ExperimentInfo *ExperimentInfo `json:"experimentInfo,omitempty"`
-	// Add-on items included in the subscription at no charge.
-	FreeItems []*FreeSubscriptionItem `json:"freeItems,omitempty"`
-	// Internal ID of the subscription.
-	ID uuid.UUID `json:"id"`
-	// Most recent invoice for usage charges.
-	LastUsageInvoice *SubscriptionInvoice `json:"lastUsageInvoice,omitempty"`
-	// Most recent invoice of the subscription.
-	LatestInvoice *SubscriptionInvoice `json:"latestInvoice,omitempty"`
-	// Minimum amount charged per billing period, if set.
-	MinimumSpend *SubscriptionMinimumSpend `json:"minimumSpend,omitempty"`
-	// Billing provider ID the subscription had before it was last replaced there.
-	OldBillingID *string `json:"oldBillingId,omitempty"`
-	// Customer who pays for the subscription when it is not the subscribing customer.
-	PayingCustomer *ent.Customer `json:"payingCustomer,omitempty"`
-	// Identifier of the paying customer, when it differs from the subscriber.
-	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
-	// State of payment collection for the subscription.
-	PaymentCollection PaymentCollection `json:"paymentCollection"`
-	// How the subscription is paid: charged automatically, invoiced, or not at all.
-	PaymentCollectionMethod *PaymentCollectionMethod `json:"paymentCollectionMethod,omitempty"`
-	// Plan the subscription is on.
-	Plan *Plan `json:"plan"`
-	// Prices that apply to the subscription.
-	Prices []*SubscriptionPrice `json:"prices,omitempty"`
-	// Whether the subscription is free, paid or custom-priced.
-	PricingType PricingType `json:"pricingType"`
-	// Your identifier for the subscription.
-	RefID string `json:"refId"`
-	// Customer resource the subscription is attached to, if any.
-	Resource *CustomerResource `json:"resource,omitempty"`
-	// Identifier of the resource the subscription is attached to, if any.
-	ResourceID *string `json:"resourceId,omitempty"`
-	// ID of the subscription in Salesforce.
-	SalesforceID *string `json:"salesforceId,omitempty"`
-	// Changes scheduled to apply to the subscription later.
-	ScheduledUpdates []*SubscriptionScheduledUpdate `json:"scheduledUpdates,omitempty"`
-	// When the subscription starts or started.
-	StartDate time.Time `json:"startDate"`
-	// Current lifecycle status of the subscription.
-	Status SubscriptionStatus `json:"status"`
-	// Entitlements added specifically to this subscription.
-	SubscriptionEntitlements []*SubscriptionEntitlement `json:"subscriptionEntitlements,omitempty"`
-	// Identifier of the subscription.
-	SubscriptionID string `json:"subscriptionId"`
-	// Sync status of the subscription with each connected integration.
-	SyncStates []*SyncState `json:"syncStates,omitempty"`
-	// Total price of the subscription, with the add-ons share.
-	TotalPrice *CustomerSubscriptionTotalPrice `json:"totalPrice,omitempty"`
-	// What happens when the trial ends.
-	TrialConfiguration *TrialConfiguration `json:"trialConfiguration,omitempty"`
-	// When the trial ends, for subscriptions in trial.
-	TrialEndDate *time.Time `json:"trialEndDate,omitempty"`
-	// True if the subscription started with a trial.
-	WasInTrial *bool `json:"wasInTrial,omitempty"`
 }
 
 // A page of subscriptions together with paging details.
@@ -4457,7 +3891,7 @@ type SubscriptionQueryEdge struct {
 	// Opaque cursor for this subscription; pass it as after or before to page from here.
 	Cursor string `json:"cursor"`
 	// The subscription itself.
-	Node *SubscriptionQuery `json:"node"`
+	Node *ent.CustomerSubscription `json:"node"`
 }
 
 // Conditions for selecting subscriptions; all given conditions must hold.

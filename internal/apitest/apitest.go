@@ -15,8 +15,12 @@ import (
 	"testing"
 	"time"
 
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/events"
@@ -40,6 +44,9 @@ type Server struct {
 	Key string
 	// Logs holds what the server logged, to check nothing leaks.
 	Logs *bytes.Buffer
+	// Statements counts the SQL statements the server under test runs
+	// (the resolvers' ent client goes through it).
+	Statements *CountingDriver
 }
 
 // New starts a handler over st with a default environment and key.
@@ -56,8 +63,12 @@ func New(t testing.TB, st *db.Store) *Server {
 	if err := bus.WaitReady(ctx); err != nil {
 		t.Fatalf("events: the bus did not start listening: %v", err)
 	}
-	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
-	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs}
+	// The resolver's client counts statements, so tests can prove nested
+	// lists are batched.
+	counter := &CountingDriver{Driver: entsql.OpenDB(st.Dialect, st.DB)}
+	client := ent.NewClient(ent.Driver(counter))
+	res := graph.NewResolver(client, clk, log).WithEvents(bus)
+	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,
 		Auth:     auth.NewAuthenticator(st.Client, clk),
@@ -66,6 +77,15 @@ func New(t testing.TB, st *db.Store) *Server {
 	})
 	s.Key = s.NewKey("default")
 	return s
+}
+
+// LoadDemoCatalog loads the embedded demo catalog into the default
+// environment, as the server does when started without a catalog file.
+func (s *Server) LoadDemoCatalog() {
+	s.T.Helper()
+	if _, err := catalog.Load(context.Background(), s.Store.Client, s.Clock.Now(), ""); err != nil {
+		s.T.Fatalf("load demo catalog: %v", err)
+	}
 }
 
 // NewKey creates (if needed) the environment slug and returns a new key.

@@ -19,6 +19,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/internal/billing"
@@ -427,10 +428,13 @@ func (f *fixture) insertSubscription(c *ent.Customer, pricing customersubscripti
 	f.t.Helper()
 	var sub *ent.CustomerSubscription
 	err := store.WithTx(context.Background(), f.st.Client, func(tx *ent.Tx) error {
-		var err error
+		plan, err := f.plan(tx)
+		if err != nil {
+			return err
+		}
 		sub, err = tx.CustomerSubscription.Create().
 			SetEnvironmentID(f.env).SetCustomerID(c.ID).SetRefID("sub-" + uuid.NewString()[:8]).
-			SetPlanRefID("plan-pro").SetBillingPeriod("MONTHLY").SetPricingType(pricing).
+			SetPlanID(plan.ID).SetBillingPeriod("MONTHLY").SetPricingType(pricing).
 			SetStartDate(f.clock.Now()).Save(context.Background())
 		if err != nil {
 			return err
@@ -540,4 +544,18 @@ func TestSubscriptionWaitsForItsCustomer(t *testing.T) {
 			t.Fatalf("subscription state %s (error %q)", s.Status, deref(s.Error))
 		}
 	})
+}
+
+// plan returns the environment's plan "plan-pro", creating it (and its
+// product) on first use: subscriptions need a plan.
+func (f *fixture) plan(tx *ent.Tx) (*ent.Plan, error) {
+	ctx := context.Background()
+	if p, err := tx.Plan.Query().Where(plan.EnvironmentID(f.env), plan.RefID("plan-pro")).Only(ctx); err == nil {
+		return p, nil
+	}
+	prod, err := tx.Product.Create().SetEnvironmentID(f.env).SetRefID("product-" + uuid.NewString()[:8]).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tx.Plan.Create().SetEnvironmentID(f.env).SetRefID("plan-pro").SetDisplayName("Pro").SetProductID(prod.ID).Save(ctx)
 }

@@ -152,7 +152,7 @@ func addressParams(a *schematype.Address) *stripe.AddressParams {
 // ours is live and Stripe has none, cancelled when ours is cancelled or
 // expired, and otherwise updated (metadata, scheduled cancellation).
 func (s *Syncer) deliverSubscription(ctx context.Context, cl *claim) outcome {
-	sub, err := s.client.CustomerSubscription.Get(ctx, cl.entityID)
+	sub, err := s.client.CustomerSubscription.Query().Where(customersubscription.ID(cl.entityID)).WithPlan().Only(ctx)
 	if ent.IsNotFound(err) {
 		return outcome{gone: true}
 	}
@@ -250,8 +250,8 @@ func subscriptionIdentity(sub *ent.CustomerSubscription) map[string]string {
 		metaSubscriptionUU: sub.ID.String(),
 		metaEnvironmentID:  sub.EnvironmentID.String(),
 	}
-	if sub.PlanRefID != "" {
-		m["stigg_plan_id"] = sub.PlanRefID
+	if ref := planRefID(sub); ref != "" {
+		m["stigg_plan_id"] = ref
 	}
 	return m
 }
@@ -261,14 +261,15 @@ func subscriptionIdentity(sub *ent.CustomerSubscription) map[string]string {
 // example "plan-pro:MONTHLY"), or else "<planId>". Give prices these lookup
 // keys in Stripe, or configure another mapping.
 func PricesByLookupKey(ctx context.Context, sc *stripe.Client, sub *ent.CustomerSubscription) ([]*stripe.SubscriptionCreateItemParams, error) {
-	if sub.PlanRefID == "" {
+	ref := planRefID(sub)
+	if ref == "" {
 		return nil, errors.New("the subscription has no plan, so no Stripe price")
 	}
 	var keys []string
 	if sub.BillingPeriod != nil && *sub.BillingPeriod != "" {
-		keys = append(keys, sub.PlanRefID+":"+*sub.BillingPeriod)
+		keys = append(keys, ref+":"+*sub.BillingPeriod)
 	}
-	keys = append(keys, sub.PlanRefID)
+	keys = append(keys, ref)
 	p := &stripe.PriceListParams{Active: stripe.Bool(true), LookupKeys: stripe.StringSlice(keys)}
 	var found []*stripe.Price
 	for price, err := range sc.V1Prices.List(ctx, p) {
@@ -349,4 +350,12 @@ func dialectOf(postgres bool) string {
 		return dialect.Postgres
 	}
 	return dialect.SQLite
+}
+
+// planRefID is the refId of the subscription's plan, loaded with it.
+func planRefID(sub *ent.CustomerSubscription) string {
+	if sub.Edges.Plan != nil {
+		return sub.Edges.Plan.RefID
+	}
+	return ""
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
@@ -161,13 +162,21 @@ func duplicate(customerID string) error {
 	return apperr.New(apperr.DuplicatedEntityNotAllowed, "a customer with customerId %q already exists", customerID)
 }
 
-// checkCoupon rejects a coupon reference: the catalog (and with it coupons)
-// is not part of this store yet, so every refId is unknown.
-func checkCoupon(refID *string) error {
-	if refID != nil {
-		return apperr.New(apperr.CouponNotFound, "coupon %q was not found", *refID)
+// couponByRef returns the id of the environment's active coupon with the
+// refId: CouponNotFound when there is none, ArchivedCouponCantBeApplied
+// when it is archived.
+func couponByRef(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) (uuid.UUID, error) {
+	c, err := tx.Coupon.Query().Where(coupon.EnvironmentID(env), coupon.RefID(refID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return uuid.Nil, &apperr.Error{Code: apperr.CouponNotFound, Field: "couponRefId", Message: fmt.Sprintf("coupon %q was not found", refID)}
 	}
-	return nil
+	if err != nil {
+		return uuid.Nil, err
+	}
+	if c.Status != coupon.StatusACTIVE {
+		return uuid.Nil, &apperr.Error{Code: apperr.ArchivedCouponCantBeApplied, Field: "couponRefId", Message: fmt.Sprintf("coupon %q is archived", refID)}
+	}
+	return c.ID, nil
 }
 
 // Create creates a customer. A live customer with the same slug is an error.
@@ -187,11 +196,16 @@ func (s *Service) CreateWith(ctx context.Context, env uuid.UUID, in CreateInput,
 	if err := validateFields("", &in.Fields); err != nil {
 		return nil, err
 	}
-	if err := checkCoupon(in.CouponRefID); err != nil {
-		return nil, err
-	}
 	var out *ent.Customer
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		var couponID *uuid.UUID
+		if in.CouponRefID != nil {
+			id, err := couponByRef(ctx, tx, env, *in.CouponRefID)
+			if err != nil {
+				return err
+			}
+			couponID = &id
+		}
 		exists, err := liveQuery(tx.Customer, env, in.CustomerID).Exist(ctx)
 		if err != nil {
 			return err
@@ -204,7 +218,7 @@ func (s *Service) CreateWith(ctx context.Context, env uuid.UUID, in CreateInput,
 		if in.CreatedAt != nil {
 			created = *in.CreatedAt
 		}
-		c, err := s.createBuilder(tx, env, in.CustomerID, &in.Fields, created, now).Save(ctx)
+		c, err := s.createBuilder(tx, env, in.CustomerID, &in.Fields, created, now).SetNillableCouponID(couponID).Save(ctx)
 		if ent.IsConstraintError(err) {
 			return duplicate(in.CustomerID)
 		}
@@ -411,9 +425,6 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, 
 	if err := validateFields("", &f); err != nil {
 		return nil, err
 	}
-	if err := checkCoupon(p.CouponRefID.Value()); err != nil {
-		return nil, err
-	}
 	var out *ent.Customer
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		c, err := getLiveTx(ctx, tx, env, customerID)
@@ -421,6 +432,17 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, 
 			return err
 		}
 		u := tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now())
+		if ref, ok := p.CouponRefID.ValueOK(); ok {
+			if ref == nil {
+				u.ClearCouponID()
+			} else {
+				id, err := couponByRef(ctx, tx, env, *ref)
+				if err != nil {
+					return err
+				}
+				u.SetCouponID(id)
+			}
+		}
 		setOrClear(p.Name, u.SetName, u.ClearName)
 		setOrClear(p.Email, u.SetEmail, u.ClearEmail)
 		setOrClear(p.BillingID, u.SetBillingID, u.ClearBillingID)
@@ -571,4 +593,61 @@ func (s *Service) DetachPaymentMethod(ctx context.Context, env uuid.UUID, custom
 		return s.notify(ctx, tx, OpUpdated, out)
 	})
 	return out, err
+}
+
+// SetCoupon sets the coupon with id couponID on the live customer with id
+// customerID (setCouponOnCustomer names both by their ids).
+func (s *Service) SetCoupon(ctx context.Context, env, customerID, couponID uuid.UUID) (*ent.Customer, error) {
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := liveByID(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		cp, err := tx.Coupon.Query().Where(coupon.EnvironmentID(env), coupon.ID(couponID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return &apperr.Error{Code: apperr.CouponNotFound, Field: "relationId", Message: "coupon " + couponID.String() + " was not found"}
+		}
+		if err != nil {
+			return err
+		}
+		if cp.Status != coupon.StatusACTIVE {
+			return &apperr.Error{Code: apperr.ArchivedCouponCantBeApplied, Field: "relationId", Message: "coupon " + cp.RefID + " is archived"}
+		}
+		out, err = tx.Customer.UpdateOne(c).SetCouponID(cp.ID).SetUpdatedAt(s.clock.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpUpdated, out)
+	})
+	return out, err
+}
+
+// RemoveCoupon removes the coupon couponID from the live customer with id
+// customerID; the customer must have that coupon.
+func (s *Service) RemoveCoupon(ctx context.Context, env, customerID, couponID uuid.UUID) (*ent.Customer, error) {
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := liveByID(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		if c.CouponID == nil || *c.CouponID != couponID {
+			return &apperr.Error{Code: apperr.CouponNotFound, Field: "relationId", Message: "the customer does not have coupon " + couponID.String()}
+		}
+		out, err = tx.Customer.UpdateOne(c).ClearCouponID().SetUpdatedAt(s.clock.Now()).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, OpUpdated, out)
+	})
+	return out, err
+}
+
+func liveByID(ctx context.Context, tx *ent.Tx, env, id uuid.UUID) (*ent.Customer, error) {
+	c, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.ID(id), customer.DeletedAtIsNil()).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, &apperr.Error{Code: apperr.CustomerNotFound, Field: "id", Message: "customer " + id.String() + " was not found"}
+	}
+	return c, err
 }

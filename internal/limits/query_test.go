@@ -97,15 +97,15 @@ func TestMeasure(t *testing.T) {
 			want:  Measures{Depth: 3, Complexity: 1 + 1 + MaxPageSize},
 		},
 		{
-			// customer 1 + subscriptions (1 + 10 × (plan 1 + prices (1 + 10 × amount 1)))
+			// customer 1 + subscriptions (1 + 1 × (plan 1 + prices (1 + 1 × amount 1)))
 			name:  "nested plain lists",
 			query: `{ customer(id: 1) { subscriptions { plan { prices { amount } } } } }`,
-			want:  Measures{Depth: 5, Complexity: 1 + 1 + 10*(1+1+10*1)},
+			want:  Measures{Depth: 5, Complexity: 1 + 1 + ListMultiplier*(1+1+ListMultiplier*1)},
 		},
 		{
 			name:  "lists inside a connection's nodes use the plain multiplier",
 			query: `{ customers(paging: {first: 5}) { edges { node { subscriptions { id } } } } }`,
-			want:  Measures{Depth: 5, Complexity: 1 + 1 + 5*(1+1+10*1)},
+			want:  Measures{Depth: 5, Complexity: 1 + 1 + 5*(1+1+ListMultiplier*1)},
 		},
 		{
 			name: "fragments count once per spread, add no depth",

@@ -165,10 +165,13 @@ func TestLimitsRefuseBeforeResolving(t *testing.T) {
 	}
 	s.refused("GraphQLAliasesLimitExceeded", "{"+aliases.String()+"}", nil)
 
-	// 100 customers × 10 subscriptions × 10 prices: about 100 × 10 × (10 × 3).
-	s.refused("GraphQLComplexityLimitExceeded", `query($p: CursorPaging) { customers(paging: $p) { edges { node {
-	  subscriptions { prices { id billingModel usageLimit } addons { id quantity } }
-	} } } }`, map[string]any{"p": map[string]any{"first": 100}})
+	// Pages multiply: 100 customers, each field of each node counted, in
+	// 60 aliased copies of a wide selection, is far over the default.
+	var wide strings.Builder
+	for i := 0; i < 25; i++ {
+		fmt.Fprintf(&wide, "f%d: customers(paging: $p) { edges { node { id name email subscriptions { id prices { id billingModel usageLimit } addons { id quantity } } } } }\n", i)
+	}
+	s.refused("GraphQLComplexityLimitExceeded", `query($p: CursorPaging) {`+wide.String()+`}`, map[string]any{"p": map[string]any{"first": 100}})
 }
 
 // TestTimeoutCancelsDatabaseWork shows that an expired request context

@@ -76,8 +76,11 @@ func TestWhere(t *testing.T) {
 			customerRow{slug: sZeta, email: str("zed@zeta.io"), name: str("carolYxZ"), created: day(6)},
 		)
 		alpha, beta, gamma, zeta := cs[0], cs[1], cs[2], cs[5]
+		// Subscriptions need a plan; its details do not matter here.
+		prod := c.Product.Create().SetEnvironmentID(env.ID).SetRefID("p").SaveX(ctx)
+		plan := c.Plan.Create().SetEnvironmentID(env.ID).SetRefID("plan").SetDisplayName("Plan").SetProductID(prod.ID).SaveX(ctx)
 		sub := func(cu uuid.UUID, ref string, st customersubscription.Status) {
-			c.CustomerSubscription.Create().SetEnvironmentID(env.ID).SetCustomerID(cu).SetRefID(ref).
+			c.CustomerSubscription.Create().SetEnvironmentID(env.ID).SetCustomerID(cu).SetRefID(ref).SetPlanID(plan.ID).
 				SetStatus(st).SetStartDate(day(1)).SaveX(ctx)
 		}
 		sub(alpha.ID, "sub-a1", customersubscription.StatusACTIVE)

@@ -1,0 +1,338 @@
+package graph
+
+import (
+	"context"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/addon"
+	"github.com/stigg-selfhost/stiggql/ent/coupon"
+	"github.com/stigg-selfhost/stiggql/ent/feature"
+	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
+	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/product"
+	"github.com/stigg-selfhost/stiggql/graph/model"
+)
+
+// catalogSnapshot is the environment's catalog as one request sees it.
+// A catalog is small (tens of plans, not millions of rows) and every
+// customer of the environment points into the same one, so rather than
+// batching catalog lookups per sibling group, a request reads each catalog
+// table it needs once, whole, on first use: a query for 50 customers and
+// their subscriptions' plans, entitlements, add-ons and prices reads the
+// same few catalog tables as one for 5 customers. Customer-scale rows
+// (customers, subscriptions and their items) still load by sibling groups.
+type catalogSnapshot struct {
+	client *ent.Client
+	env    uuid.UUID
+
+	productsOnce, featuresOnce, plansOnce, addonsOnce, entsOnce, pricesOnce, couponsOnce sync.Once
+	err                                                                                  error
+	errMu                                                                                sync.Mutex
+
+	products    map[uuid.UUID]*ent.Product
+	productList []*ent.Product
+	features    map[uuid.UUID]*ent.Feature
+	featureRefs map[string]*ent.Feature
+	plans       map[uuid.UUID]*ent.Plan
+	planList    []*ent.Plan
+	compatible  map[uuid.UUID][]*ent.Addon // plan id -> compatible add-ons
+	addons      map[uuid.UUID]*ent.Addon
+	addonList   []*ent.Addon
+	deps        map[uuid.UUID][]*ent.Addon // add-on id -> dependencies
+	ents        map[uuid.UUID][]*ent.PackageEntitlement
+	prices      map[uuid.UUID]*ent.Price
+	pkgPrices   map[uuid.UUID][]*ent.Price // plan or add-on id -> live prices
+	coupons     map[uuid.UUID]*ent.Coupon
+}
+
+// catalog returns the request's catalog snapshot of env.
+func (r *Resolver) catalog(ctx context.Context, env uuid.UUID) *catalogSnapshot {
+	l := loadersFrom(ctx)
+	if l == nil {
+		return &catalogSnapshot{client: r.Client, env: env}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.catalogs == nil {
+		l.catalogs = map[uuid.UUID]*catalogSnapshot{}
+	}
+	c, ok := l.catalogs[env]
+	if !ok {
+		c = &catalogSnapshot{client: r.Client, env: env}
+		l.catalogs[env] = c
+	}
+	return c
+}
+
+func (c *catalogSnapshot) fail(err error) {
+	if err != nil {
+		c.errMu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.errMu.Unlock()
+	}
+}
+
+func (c *catalogSnapshot) error() error {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.err
+}
+
+func byID[T any](rows []T, id func(T) uuid.UUID) map[uuid.UUID]T {
+	out := make(map[uuid.UUID]T, len(rows))
+	for _, r := range rows {
+		out[id(r)] = r
+	}
+	return out
+}
+
+func (c *catalogSnapshot) loadProducts(ctx context.Context) error {
+	c.productsOnce.Do(func() {
+		rows, err := c.client.Product.Query().Where(product.EnvironmentID(c.env)).
+			Order(ent.Asc(product.FieldCreatedAt), ent.Asc(product.FieldRefID)).All(ctx)
+		c.fail(err)
+		c.productList, c.products = rows, byID(rows, productID)
+	})
+	return c.error()
+}
+
+func (c *catalogSnapshot) loadFeatures(ctx context.Context) error {
+	c.featuresOnce.Do(func() {
+		rows, err := c.client.Feature.Query().Where(feature.EnvironmentID(c.env)).All(ctx)
+		c.fail(err)
+		c.features = byID(rows, featureID)
+		c.featureRefs = make(map[string]*ent.Feature, len(rows))
+		for _, f := range rows {
+			c.featureRefs[f.RefID] = f
+		}
+	})
+	return c.error()
+}
+
+func addonsInOrder(q *ent.AddonQuery) {
+	q.Order(ent.Asc(addon.FieldCreatedAt), ent.Asc(addon.FieldRefID))
+}
+
+func (c *catalogSnapshot) loadPlans(ctx context.Context) error {
+	if err := c.loadAddons(ctx); err != nil {
+		return err
+	}
+	c.plansOnce.Do(func() {
+		rows, err := c.client.Plan.Query().Where(plan.EnvironmentID(c.env)).
+			WithCompatibleAddons(func(q *ent.AddonQuery) { q.Select(addon.FieldID); addonsInOrder(q) }).
+			Order(ent.Asc(plan.FieldCreatedAt), ent.Asc(plan.FieldRefID)).All(ctx)
+		c.fail(err)
+		c.planList, c.plans = rows, byID(rows, planID)
+		c.compatible = map[uuid.UUID][]*ent.Addon{}
+		for _, p := range rows {
+			list := []*ent.Addon{}
+			for _, a := range p.Edges.CompatibleAddons {
+				if full := c.addons[a.ID]; full != nil {
+					list = append(list, full)
+				}
+			}
+			c.compatible[p.ID] = list
+		}
+	})
+	return c.error()
+}
+
+func (c *catalogSnapshot) loadAddons(ctx context.Context) error {
+	c.addonsOnce.Do(func() {
+		rows, err := c.client.Addon.Query().Where(addon.EnvironmentID(c.env)).
+			WithDependencies(func(q *ent.AddonQuery) { q.Select(addon.FieldID); addonsInOrder(q) }).
+			Order(ent.Asc(addon.FieldCreatedAt), ent.Asc(addon.FieldRefID)).All(ctx)
+		c.fail(err)
+		c.addonList, c.addons = rows, byID(rows, addonID)
+		c.deps = map[uuid.UUID][]*ent.Addon{}
+		for _, a := range rows {
+			list := []*ent.Addon{}
+			for _, d := range a.Edges.Dependencies {
+				if full := c.addons[d.ID]; full != nil {
+					list = append(list, full)
+				}
+			}
+			c.deps[a.ID] = list
+		}
+	})
+	return c.error()
+}
+
+func (c *catalogSnapshot) loadEntitlements(ctx context.Context) error {
+	c.entsOnce.Do(func() {
+		rows, err := c.client.PackageEntitlement.Query().Where(packageentitlement.EnvironmentID(c.env)).
+			Order(ent.Asc(packageentitlement.FieldPosition), ent.Asc(packageentitlement.FieldID)).All(ctx)
+		c.fail(err)
+		c.ents = map[uuid.UUID][]*ent.PackageEntitlement{}
+		for _, e := range rows {
+			owner := e.PlanID
+			if owner == nil {
+				owner = e.AddonID
+			}
+			if owner != nil {
+				c.ents[*owner] = append(c.ents[*owner], e)
+			}
+		}
+	})
+	return c.error()
+}
+
+func (c *catalogSnapshot) loadPrices(ctx context.Context) error {
+	c.pricesOnce.Do(func() {
+		rows, err := c.client.Price.Query().Where(price.EnvironmentID(c.env)).
+			Order(ent.Asc(price.FieldPosition), ent.Asc(price.FieldID)).All(ctx)
+		c.fail(err)
+		c.prices = byID(rows, priceID)
+		c.pkgPrices = map[uuid.UUID][]*ent.Price{}
+		for _, p := range rows {
+			owner := p.PlanID
+			if owner == nil {
+				owner = p.AddonID
+			}
+			if owner != nil && !p.Archived {
+				c.pkgPrices[*owner] = append(c.pkgPrices[*owner], p)
+			}
+		}
+	})
+	return c.error()
+}
+
+func (c *catalogSnapshot) loadCoupons(ctx context.Context) error {
+	c.couponsOnce.Do(func() {
+		rows, err := c.client.Coupon.Query().Where(coupon.EnvironmentID(c.env)).All(ctx)
+		c.fail(err)
+		c.coupons = byID(rows, couponID)
+	})
+	return c.error()
+}
+
+// Lookups. Each reads its table on first use; a missing row is nil.
+
+func (c *catalogSnapshot) plan(ctx context.Context, id uuid.UUID) (*ent.Plan, error) {
+	err := c.loadPlans(ctx)
+	return c.plans[id], err
+}
+
+func (c *catalogSnapshot) addon(ctx context.Context, id uuid.UUID) (*ent.Addon, error) {
+	err := c.loadAddons(ctx)
+	return c.addons[id], err
+}
+
+func (c *catalogSnapshot) product(ctx context.Context, id uuid.UUID) (*ent.Product, error) {
+	err := c.loadProducts(ctx)
+	return c.products[id], err
+}
+
+func (c *catalogSnapshot) feature(ctx context.Context, id uuid.UUID) (*ent.Feature, error) {
+	err := c.loadFeatures(ctx)
+	return c.features[id], err
+}
+
+func (c *catalogSnapshot) featureByRef(ctx context.Context, ref string) (*ent.Feature, error) {
+	err := c.loadFeatures(ctx)
+	return c.featureRefs[ref], err
+}
+
+func (c *catalogSnapshot) price(ctx context.Context, id uuid.UUID) (*ent.Price, error) {
+	err := c.loadPrices(ctx)
+	return c.prices[id], err
+}
+
+func (c *catalogSnapshot) coupon(ctx context.Context, id uuid.UUID) (*ent.Coupon, error) {
+	err := c.loadCoupons(ctx)
+	return c.coupons[id], err
+}
+
+func (c *catalogSnapshot) entitlements(ctx context.Context, pkg uuid.UUID) ([]*ent.PackageEntitlement, error) {
+	if err := c.loadEntitlements(ctx); err != nil {
+		return nil, err
+	}
+	if e := c.ents[pkg]; e != nil {
+		return e, nil
+	}
+	return []*ent.PackageEntitlement{}, nil
+}
+
+func (c *catalogSnapshot) packagePrices(ctx context.Context, pkg uuid.UUID) ([]*ent.Price, error) {
+	if err := c.loadPrices(ctx); err != nil {
+		return nil, err
+	}
+	if p := c.pkgPrices[pkg]; p != nil {
+		return p, nil
+	}
+	return []*ent.Price{}, nil
+}
+
+func (c *catalogSnapshot) compatibleAddons(ctx context.Context, p uuid.UUID) ([]*ent.Addon, error) {
+	err := c.loadPlans(ctx)
+	if l := c.compatible[p]; l != nil || err != nil {
+		return l, err
+	}
+	return []*ent.Addon{}, nil
+}
+
+func (c *catalogSnapshot) dependencies(ctx context.Context, a uuid.UUID) ([]*ent.Addon, error) {
+	err := c.loadAddons(ctx)
+	if l := c.deps[a]; l != nil || err != nil {
+		return l, err
+	}
+	return []*ent.Addon{}, nil
+}
+
+// inherited is the entitlements p inherits: those of its base plans,
+// nearest first, for the features p does not set itself.
+func (c *catalogSnapshot) inherited(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
+	if err := c.loadPlans(ctx); err != nil {
+		return nil, err
+	}
+	own, err := c.entitlements(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[uuid.UUID]bool{}
+	for _, e := range own {
+		seen[e.FeatureID] = true
+	}
+	out := []*ent.PackageEntitlement{}
+	visited := map[uuid.UUID]bool{p.ID: true}
+	for b := p.BasePlanID; b != nil && !visited[*b]; {
+		visited[*b] = true
+		for _, e := range c.ents[*b] {
+			if !seen[e.FeatureID] {
+				seen[e.FeatureID] = true
+				out = append(out, e)
+			}
+		}
+		base := c.plans[*b]
+		if base == nil {
+			break
+		}
+		b = base.BasePlanID
+	}
+	return out, nil
+}
+
+// packageOf is the plan or add-on with one of the ids, as a PackageDto.
+func (c *catalogSnapshot) packageOf(ctx context.Context, planRef, addonRef *uuid.UUID) (*model.PackageDto, error) {
+	switch {
+	case planRef != nil:
+		p, err := c.plan(ctx, *planRef)
+		if p == nil {
+			return nil, err
+		}
+		return planPackage(p), nil
+	case addonRef != nil:
+		a, err := c.addon(ctx, *addonRef)
+		if a == nil {
+			return nil, err
+		}
+		return addonPackage(a), nil
+	}
+	return nil, nil
+}
