@@ -303,13 +303,19 @@ func validateImport(prefix string, in *ImportInput) error {
 // importOne upserts one customer; existing, when non-nil, is the live
 // customer with that slug as already looked up (bulk imports batch it).
 func (s *Service) importOne(ctx context.Context, tx *ent.Tx, env uuid.UUID, in *ImportInput, existing *ent.Customer) (*ent.Customer, error) {
+	c, _, err := s.importOneOutcome(ctx, tx, env, in, existing)
+	return c, err
+}
+
+// importOneOutcome is importOne that also says what it did.
+func (s *Service) importOneOutcome(ctx context.Context, tx *ent.Tx, env uuid.UUID, in *ImportInput, existing *ent.Customer) (*ent.Customer, Outcome, error) {
 	now := s.clock.Now()
 	if existing == nil {
 		c, err := liveQuery(tx.Customer, env, in.CustomerID).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
 		case err != nil:
-			return nil, err
+			return nil, "", err
 		default:
 			existing = c
 		}
@@ -317,23 +323,23 @@ func (s *Service) importOne(ctx context.Context, tx *ent.Tx, env uuid.UUID, in *
 	if existing == nil {
 		c, err := s.createBuilder(tx, env, in.CustomerID, &in.Fields, now, now).Save(ctx)
 		if ent.IsConstraintError(err) {
-			return nil, duplicate(in.CustomerID)
+			return nil, "", duplicate(in.CustomerID)
 		}
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return c, s.notify(ctx, tx, OpCreated, c)
+		return c, OutcomeCreated, s.notify(ctx, tx, OpCreated, c)
 	}
 	if in.UpdatedAt != nil && existing.UpdatedAt.After(*in.UpdatedAt) {
-		return existing, nil
+		return existing, OutcomeSkipped, nil
 	}
 	u := tx.Customer.UpdateOne(existing).SetUpdatedAt(now)
 	applyFields(u, &in.Fields)
 	c, err := u.Save(ctx)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return c, s.notify(ctx, tx, OpUpdated, c)
+	return c, OutcomeUpdated, s.notify(ctx, tx, OpUpdated, c)
 }
 
 // MaxBulkImport caps one importCustomersBulk call.
@@ -346,67 +352,125 @@ const bulkChunk = 500
 // ImportBulk imports all customers in one transaction: either every one is
 // written or none. It returns an id for the import.
 func (s *Service) ImportBulk(ctx context.Context, env uuid.UUID, in []ImportInput) (string, error) {
-	if len(in) > MaxBulkImport {
-		return "", apperr.BadInput("customers", "at most %d customers can be imported in one call, got %d", MaxBulkImport, len(in))
-	}
-	seen := make(map[string]int, len(in))
-	for i := range in {
-		if err := validateImport(fmt.Sprintf("customers[%d].", i), &in[i]); err != nil {
-			return "", err
-		}
-		if j, dup := seen[in[i].CustomerID]; dup {
-			return "", apperr.BadInput(fmt.Sprintf("customers[%d].customerId", i), "customerId %q appears twice (customers[%d] and customers[%d])", in[i].CustomerID, j, i)
-		}
-		seen[in[i].CustomerID] = i
+	if err := validateBulk(in); err != nil {
+		return "", err
 	}
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		now := s.clock.Now()
-		for start := 0; start < len(in); start += bulkChunk {
-			part := in[start:min(start+bulkChunk, len(in))]
-			ids := make([]string, len(part))
-			for i := range part {
-				ids[i] = part[i].CustomerID
-			}
-			existing, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerIDIn(ids...), customer.DeletedAtIsNil()).All(ctx)
-			if err != nil {
-				return err
-			}
-			byID := make(map[string]*ent.Customer, len(existing))
-			for _, c := range existing {
-				byID[c.CustomerID] = c
-			}
-			creates := make([]*ent.CustomerCreate, 0, len(part))
-			for i := range part {
-				if c := byID[part[i].CustomerID]; c != nil {
-					if _, err := s.importOne(ctx, tx, env, &part[i], c); err != nil {
-						return err
-					}
-					continue
-				}
-				creates = append(creates, s.createBuilder(tx, env, part[i].CustomerID, &part[i].Fields, now, now))
-			}
-			if len(creates) == 0 {
-				continue
-			}
-			created, err := tx.Customer.CreateBulk(creates...).Save(ctx)
-			if ent.IsConstraintError(err) {
-				return apperr.New(apperr.DuplicatedEntityNotAllowed, "a customer in this import was created concurrently by another request")
-			}
-			if err != nil {
-				return err
-			}
-			for _, c := range created {
-				if err := s.notify(ctx, tx, OpCreated, c); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return s.importRows(ctx, tx, env, in, nil)
 	})
 	if err != nil {
 		return "", err
 	}
 	return uuid.NewString(), nil
+}
+
+// Outcome is what an import did with one customer.
+type Outcome string
+
+// The outcomes of importing one customer.
+const (
+	OutcomeCreated Outcome = "created"
+	OutcomeUpdated Outcome = "updated"
+	// OutcomeSkipped: the stored customer was updated after the input's
+	// UpdatedAt, so it was left as is.
+	OutcomeSkipped Outcome = "skipped"
+)
+
+// ImportBatch imports customers like ImportBulk (one transaction, every one
+// or none, the same checks) and reports what it did with each:
+// outcomes[i] is in[i]'s. File imports use it to count their rows.
+func (s *Service) ImportBatch(ctx context.Context, env uuid.UUID, in []ImportInput) ([]Outcome, error) {
+	if err := validateBulk(in); err != nil {
+		return nil, err
+	}
+	out := make([]Outcome, len(in))
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		return s.importRows(ctx, tx, env, in, out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ValidateImport checks one import input as ImportBulk and ImportBatch do
+// (customerId and field limits), so that callers can set invalid rows aside
+// before a batch.
+func ValidateImport(in ImportInput) error {
+	return validateImport("", &in)
+}
+
+// validateBulk checks a bulk import before anything is written: size, every
+// input, and no customerId twice.
+func validateBulk(in []ImportInput) error {
+	if len(in) > MaxBulkImport {
+		return apperr.BadInput("customers", "at most %d customers can be imported in one call, got %d", MaxBulkImport, len(in))
+	}
+	seen := make(map[string]int, len(in))
+	for i := range in {
+		if err := validateImport(fmt.Sprintf("customers[%d].", i), &in[i]); err != nil {
+			return err
+		}
+		if j, dup := seen[in[i].CustomerID]; dup {
+			return apperr.BadInput(fmt.Sprintf("customers[%d].customerId", i), "customerId %q appears twice (customers[%d] and customers[%d])", in[i].CustomerID, j, i)
+		}
+		seen[in[i].CustomerID] = i
+	}
+	return nil
+}
+
+// importRows upserts validated inputs in tx, a chunk of rows per statement.
+// When out is non-nil, out[i] is set to what was done with in[i].
+func (s *Service) importRows(ctx context.Context, tx *ent.Tx, env uuid.UUID, in []ImportInput, out []Outcome) error {
+	now := s.clock.Now()
+	for start := 0; start < len(in); start += bulkChunk {
+		part := in[start:min(start+bulkChunk, len(in))]
+		ids := make([]string, len(part))
+		for i := range part {
+			ids[i] = part[i].CustomerID
+		}
+		existing, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerIDIn(ids...), customer.DeletedAtIsNil()).All(ctx)
+		if err != nil {
+			return err
+		}
+		byID := make(map[string]*ent.Customer, len(existing))
+		for _, c := range existing {
+			byID[c.CustomerID] = c
+		}
+		creates := make([]*ent.CustomerCreate, 0, len(part))
+		for i := range part {
+			if c := byID[part[i].CustomerID]; c != nil {
+				_, o, err := s.importOneOutcome(ctx, tx, env, &part[i], c)
+				if err != nil {
+					return err
+				}
+				if out != nil {
+					out[start+i] = o
+				}
+				continue
+			}
+			creates = append(creates, s.createBuilder(tx, env, part[i].CustomerID, &part[i].Fields, now, now))
+			if out != nil {
+				out[start+i] = OutcomeCreated
+			}
+		}
+		if len(creates) == 0 {
+			continue
+		}
+		created, err := tx.Customer.CreateBulk(creates...).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return apperr.New(apperr.DuplicatedEntityNotAllowed, "a customer in this import was created concurrently by another request")
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range created {
+			if err := s.notify(ctx, tx, OpCreated, c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Update applies a patch to the live customer with the given slug.
