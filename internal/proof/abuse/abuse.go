@@ -17,8 +17,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +53,14 @@ type Config struct {
 	AbuseRate int
 	// MaxBodyBytes is the server's body limit, to size oversized requests.
 	MaxBodyBytes int64
+	// ServerPID, when set (and /proc is there), is the server process whose
+	// CPU time each phase reports: a figure that, unlike latency, does not
+	// depend on what else runs on the machine.
+	ServerPID int
+	// Calibrate, with ServerPID, first sends this many requests of each
+	// kind (normal and abusive) one at a time, to report the server CPU
+	// time each kind costs.
+	Calibrate int
 	// Logf, when set, reports progress.
 	Logf func(format string, args ...any)
 }
@@ -87,6 +97,9 @@ type Phase struct {
 	// FirstErrors are the first few failures, for the report.
 	FirstErrors []string
 	P50, P99    time.Duration
+	// ServerCPU is the CPU time the server used in the phase (0 when
+	// unknown).
+	ServerCPU time.Duration
 }
 
 // Kind is what the abusers sent of one kind.
@@ -112,6 +125,10 @@ type Report struct {
 	HealthChecks, HealthFailures int
 	// AliveAtEnd: /healthz answered after the run.
 	AliveAtEnd bool
+	// CPUPerRequest is the server CPU time one request of each kind
+	// costs ("normal" and the abusive kinds), when calibrated.
+	CPUPerRequest map[string]time.Duration
+	kindOrder     []string
 }
 
 // Ratio is the p99 under abuse over the baseline p99.
@@ -158,8 +175,12 @@ func (r *Report) Problems(checkLatency bool, maxRatio float64) []string {
 func (r *Report) String() string {
 	var b strings.Builder
 	ph := func(name string, p Phase) {
-		fmt.Fprintf(&b, "%-13s %6.1fs  normal: %6d requests (%5.0f/s), p50 %8s, p99 %8s, errors %d\n", name, p.Duration.Seconds(), p.Requests,
+		fmt.Fprintf(&b, "%-13s %6.1fs  normal: %6d requests (%5.0f/s), p50 %8s, p99 %8s, errors %d", name, p.Duration.Seconds(), p.Requests,
 			float64(p.Requests)/p.Duration.Seconds(), p.P50, p.P99, p.Errors)
+		if p.ServerCPU > 0 {
+			fmt.Fprintf(&b, "; server CPU %.0f%% of a core", 100*p.ServerCPU.Seconds()/p.Duration.Seconds())
+		}
+		b.WriteByte('\n')
 	}
 	ph("baseline", r.Baseline)
 	ph("under abuse", r.UnderAbuse)
@@ -176,6 +197,13 @@ func (r *Report) String() string {
 		fmt.Fprintf(&b, "  abusive total %d (%.0f/s)\n", total, float64(total)/d)
 	}
 	fmt.Fprintf(&b, "health: %d checks, %d failed; alive at end: %v\n", r.HealthChecks, r.HealthFailures, r.AliveAtEnd)
+	if len(r.CPUPerRequest) > 0 {
+		b.WriteString("server CPU per request, one at a time:")
+		for _, k := range r.kindOrder {
+			fmt.Fprintf(&b, " %s %s", k, r.CPUPerRequest[k])
+		}
+		b.WriteByte('\n')
+	}
 	return b.String()
 }
 
@@ -196,17 +224,38 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	rep := &Report{}
+	kinds := abusiveKinds(cfg.MaxBodyBytes)
+	if cfg.Calibrate > 0 && cpuTime(cfg.ServerPID) > 0 {
+		cfg.Logf("calibrating: %d requests of each kind, one at a time", cfg.Calibrate)
+		rep.CPUPerRequest = map[string]time.Duration{}
+		hc := serverproc.NewHTTPClient(2, 30*time.Second)
+		measure := func(name string, send func()) {
+			c0 := cpuTime(cfg.ServerPID)
+			for range cfg.Calibrate {
+				send()
+			}
+			rep.CPUPerRequest[name] = ((cpuTime(cfg.ServerPID) - c0) / time.Duration(cfg.Calibrate)).Round(10 * time.Microsecond)
+			rep.kindOrder = append(rep.kindOrder, name)
+		}
+		i := 0
+		measure("normal", func() { q, v := normalOp(0, i); i++; _, _ = normal.Do(ctx, q, v) })
+		for _, k := range kinds {
+			measure(k.Name, func() { _, _ = k.send(ctx, hc, cfg.URL, cfg.AbuseKey) })
+		}
+	}
 	health := startHealth(cfg.URL)
 
 	cfg.Logf("baseline: normal traffic alone for %s", cfg.Baseline)
+	cpu0 := cpuTime(cfg.ServerPID)
 	rep.Baseline = runNormal(ctx, cfg, normal, cfg.Baseline)
+	cpu1 := cpuTime(cfg.ServerPID)
+	rep.Baseline.ServerCPU = cpu1 - cpu0
 
 	rate := "back to back"
 	if cfg.AbuseRate > 0 {
 		rate = fmt.Sprintf("%d requests/s in all", cfg.AbuseRate)
 	}
 	cfg.Logf("abuse: normal traffic with %d abusers (%s) for %s", cfg.Abusers, rate, cfg.Duration)
-	kinds := abusiveKinds(cfg.MaxBodyBytes)
 	actx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -255,12 +304,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.UnderAbuse = runNormal(ctx, cfg, normal, cfg.Duration)
 	stop()
 	wg.Wait()
+	cpu2 := cpuTime(cfg.ServerPID)
+	rep.UnderAbuse.ServerCPU = cpu2 - cpu1
 	for _, k := range kinds {
 		rep.Kinds = append(rep.Kinds, &k.Kind)
 	}
 	if cfg.After > 0 {
 		cfg.Logf("after: normal traffic alone again for %s", cfg.After)
 		rep.After = runNormal(ctx, cfg, normal, cfg.After)
+		rep.After.ServerCPU = cpuTime(cfg.ServerPID) - cpu2
 	}
 	rep.HealthChecks, rep.HealthFailures = health.stop()
 	hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -421,6 +473,29 @@ func abusiveKinds(maxBody int64) []*kind {
 		{Kind: Kind{Name: "oversized", Want: "RequestTooLarge"}, body: oversized},
 		{Kind: Kind{Name: "chunked", Want: "RequestTooLarge"}, body: oversized, chunked: true},
 	}
+}
+
+// cpuTime returns the user and system CPU time of process pid so far, from
+// /proc/PID/stat (0 when pid is 0 or /proc is not there).
+func cpuTime(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (in parentheses, may hold spaces):
+	// utime and stime are the 12th and 13th of them, in clock ticks.
+	rest := raw[bytes.LastIndexByte(raw, ')')+1:]
+	f := strings.Fields(string(rest))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ, 100 on Linux
+	return time.Duration(u+st) * time.Second / ticks
 }
 
 // health polls /healthz every 250 ms until stopped.

@@ -354,3 +354,21 @@ func (s *sink) Tail() string {
 	}
 	return string(t)
 }
+
+// CreateKey runs `stiggql keys create` on the database at dbURL and
+// returns the new server key of environment env (created when missing).
+func CreateKey(ctx context.Context, dbURL, env string) (string, error) {
+	bin, err := Binary()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, bin, "keys", "create", "--environment", env)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("stiggql keys create: %v: %s", err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
