@@ -67,6 +67,7 @@ Usage:
   stiggql keys create --environment NAME [flags]   create an environment (if needed) and print a new API key
   stiggql keys list [flags]                        list API keys (never their secrets)
   stiggql migrate [flags]                          apply pending schema migrations and exit
+  stiggql import customers FILE [flags]            import customers from a CSV or JSON file, in resumable batches
   stiggql schema                                   print the GraphQL schema (SDL)
 
 Run "stiggql COMMAND --help" for the flags of a command.
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keys(ctx, args, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args, stdout, stderr)
+	case "import":
+		return importCmd(ctx, args, stdout, stderr)
 	case "schema":
 		_, err := io.WriteString(stdout, schemaSDL)
 		return err
