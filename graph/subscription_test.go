@@ -207,7 +207,11 @@ func TestScheduledStartAndCancellation(t *testing.T) {
 		eq(t, "reason", jsonPath(t, c, "cancelReason"), "ScheduledCancellation")
 		s.Clock.Advance(31 * day)
 		eq(t, "cancelled at period end", getSub(t, s, nid)["status"], "CANCELED")
-		eq(t, "no active", customerView(t, s, "c1")["hasActiveSubscription"], false)
+		// Revvenu downgrades to its free plan when a subscription ends.
+		active := customerView(t, s, "c1")["subscriptions"].([]any)
+		if len(active) != 1 || jsonPath(t, active[0], "plan", "refId") != "plan-revvenu-free" {
+			t.Fatalf("after the paid plan ended: %v", active)
+		}
 		s.Fail("SubscriptionAlreadyCanceledOrExpired", cancel, map[string]any{"in": map[string]any{"subscriptionRefId": nid}})
 
 		// Immediate and specific-date cancellations.
@@ -390,5 +394,32 @@ func TestArchivingCustomerEndsSubscriptions(t *testing.T) {
 		eq(t, "status", got["status"], "CANCELED")
 		eq(t, "reason", got["cancelReason"], "CustomerArchived")
 		s.Fail("CustomerIsArchived", provisionDoc, map[string]any{"in": map[string]any{"customerId": "c1", "planId": "plan-revvenu-pro"}})
+	})
+}
+
+// TestCancelFallsBackToDowngradePlan: a product with a downgrade plan
+// (productSettings.subscriptionEndSetup DOWNGRADE_TO_FREE) puts the customer
+// on that plan from the moment a cancelled subscription ends.
+func TestCancelFallsBackToDowngradePlan(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		provision(t, s, s.Key, map[string]any{"customerId": "down"})
+		sub := provisionSub(t, s, map[string]any{"customerId": "down", "planId": "plan-revvenu-basic", "skipTrial": true})
+		id := sub["subscriptionId"].(string)
+		run(t, s, `mutation($id: String!) { cancelSubscription(input: {subscriptionRefId: $id, subscriptionCancellationTime: END_OF_BILLING_PERIOD}) { status } }`, map[string]any{"id": id})
+		view := customerView(t, s, "down")
+		eq(t, "still one active before the period ends", fmt.Sprint(view["totalActiveSubscription"]), "1")
+		all := statuses(t, view["allSubs"])
+		if len(all) != 2 {
+			t.Fatalf("want the paid subscription and a scheduled free one, got %v", all)
+		}
+		eq(t, "paid keeps its reason", getSub(t, s, id)["cancelReason"], "ScheduledCancellation")
+		s.Clock.Advance(40 * day)
+		view = customerView(t, s, "down")
+		subs := view["subscriptions"].([]any)
+		if len(subs) != 1 || jsonPath(t, subs[0], "plan", "refId") != "plan-revvenu-free" {
+			t.Fatalf("after the period: active %v", subs)
+		}
+		eq(t, "paid one ended", getSub(t, s, id)["status"], "CANCELED")
 	})
 }

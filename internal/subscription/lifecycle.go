@@ -16,6 +16,8 @@ import (
 	"slices"
 	"time"
 
+	entplan "github.com/stigg-selfhost/stiggql/ent/plan"
+
 	"github.com/stigg-selfhost/stiggql/internal/billing"
 
 	"entgo.io/ent/dialect/sql"
@@ -779,10 +781,46 @@ func (s *Service) Cancel(ctx context.Context, env uuid.UUID, in CancelInput) (*e
 		if sub.StartDate.After(now) && at.Before(sub.StartDate) {
 			at = now // a subscription that has not started ends before it starts
 		}
-		out, err = cancelAt(ctx, tx, sub, now, at, reason)
-		return err
+		if out, err = cancelAt(ctx, tx, sub, now, at, reason); err != nil {
+			return err
+		}
+		return s.startDowngrade(ctx, tx, env, out, at, reason)
 	})
 	return out, err
+}
+
+// startDowngrade subscribes the customer to the product's downgrade plan
+// (productSettings.downgradePlan) from the moment the cancelled
+// subscription ends, so a customer who cancels a paid plan falls back to the
+// free one, as the product's subscriptionEndSetup DOWNGRADE_TO_FREE says.
+// Nothing happens for a product without a downgrade plan, or when the
+// cancelled subscription is on that plan already.
+func (s *Service) startDowngrade(ctx context.Context, tx *ent.Tx, env uuid.UUID, ended *ent.CustomerSubscription, at time.Time, reason string) error {
+	plan, err := tx.Plan.Query().Where(entplan.ID(ended.PlanID)).WithProduct().Only(ctx)
+	if err != nil {
+		return err
+	}
+	prod := plan.Edges.Product
+	if prod == nil || prod.DowngradePlanID == nil || *prod.DowngradePlanID == plan.ID {
+		return nil
+	}
+	down, err := tx.Plan.Get(ctx, *prod.DowngradePlanID)
+	if err != nil {
+		return err
+	}
+	c, err := tx.Customer.Get(ctx, ended.CustomerID)
+	if err != nil {
+		return err
+	}
+	start := at
+	if _, err := s.ProvisionTx(ctx, tx, env, c, Input{
+		CustomerID: c.CustomerID, PlanID: down.RefID, ResourceID: ended.ResourceID, StartDate: &start, SkipTrial: true,
+	}); err != nil {
+		return err
+	}
+	// Provisioning treats the ending subscription as replaced; keep the
+	// reason the caller cancelled it for.
+	return tx.CustomerSubscription.UpdateOne(ended).SetCancelReason(reason).Exec(ctx)
 }
 
 // Patch changes a subscription (updateOneSubscription). Nil fields are kept.
