@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -114,6 +115,10 @@ func UnmarshalJSON(v any) (map[string]any, error) {
 	if err := json.NewEncoder(&buf).Encode(m); err != nil {
 		return nil, badInput("JSON value cannot be encoded: %v", err)
 	}
+	if HasNUL(m) {
+		// PostgreSQL's jsonb refuses them; SQLite would keep them.
+		return nil, badInput("JSON value must not contain NUL characters")
+	}
 	if buf.Len() > MaxJSONBytes {
 		return nil, badInput("JSON value is %d bytes; the limit is %d", buf.Len(), MaxJSONBytes)
 	}
@@ -146,4 +151,26 @@ func UnmarshalCursor(v any) (string, error) {
 		return "", badInput("cursor must be a string, got %T", v)
 	}
 	return s, nil
+}
+
+// HasNUL reports whether a decoded JSON value has a NUL character in any
+// key or string.
+func HasNUL(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.ContainsRune(x, 0)
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, 0) || HasNUL(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if HasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

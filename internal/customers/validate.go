@@ -17,7 +17,23 @@ const (
 	MaxIDFieldLen    = 255 // billingId, crmId, salesforceId, ...
 )
 
+// validText refuses what one of the databases cannot store: PostgreSQL
+// rejects NUL characters and invalid UTF-8 in text, SQLite would keep them;
+// both answer the same BadUserInput instead.
+func validText(field, v string) error {
+	if strings.ContainsRune(v, 0) {
+		return apperr.BadInput(field, "%s must not contain NUL characters", field)
+	}
+	if !utf8.ValidString(v) {
+		return apperr.BadInput(field, "%s must be valid UTF-8", field)
+	}
+	return nil
+}
+
 func validateCustomerID(field, id string) error {
+	if err := validText(field, id); err != nil {
+		return err
+	}
 	if strings.TrimSpace(id) == "" {
 		return apperr.BadInput(field, "%s must not be empty", field)
 	}
@@ -35,6 +51,9 @@ func validateEmail(field string, email *string) error {
 		return nil
 	}
 	e := *email
+	if err := validText(field, e); err != nil {
+		return err
+	}
 	if len(e) > MaxEmailLen {
 		return apperr.BadInput(field, "%s must be at most %d characters", field, MaxEmailLen)
 	}
@@ -48,6 +67,9 @@ func validateEmail(field string, email *string) error {
 func validateLen(field string, v *string, max int) error {
 	if v == nil {
 		return nil
+	}
+	if err := validText(field, *v); err != nil {
+		return err
 	}
 	if n := utf8.RuneCountInString(*v); n > max {
 		return apperr.BadInput(field, "%s must be at most %d characters, got %d", field, max, n)
