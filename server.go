@@ -27,6 +27,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
+	"github.com/stigg-selfhost/stiggql/internal/persisted"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
 )
 
@@ -119,6 +120,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	corsOrigins := fs.String("cors-origins", envOr("CORS_ORIGINS", ""), "comma-separated origins whose browser pages may call the API, e.g. https://app.example.com; * for any [env CORS_ORIGINS]")
 	publicIntrospection := fs.Bool("public-introspection", envOr("PUBLIC_INTROSPECTION", "false") == "true", "answer introspection-only queries without an API key [env PUBLIC_INTROSPECTION]")
 	autoMigrate := fs.Bool("migrate", envOr("AUTO_MIGRATE", "true") == "true", "apply pending schema migrations at start; with false, start only on a migrated database (run the migrate command) [env AUTO_MIGRATE]")
+	persistedFile := fs.String("persisted-queries", envOr("PERSISTED_QUERIES", ""), "allow-list mode: answer only the operations in this file (JSON manifest of sha256 to query, or array) or directory of *.graphql files [env PERSISTED_QUERIES]")
 	playgroundAssets := fs.String("playground-assets", envOr("PLAYGROUND_ASSETS", playground.DefaultAssetsDir), "directory of the playground's scripts, installed by "+playground.SetupCommand+" [env PLAYGROUND_ASSETS]")
 	var ops opsFlags
 	ops.register(fs)
@@ -130,6 +132,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	var allowList *persisted.AllowList
+	if *persistedFile != "" {
+		var err error
+		if allowList, err = persisted.Load(*persistedFile); err != nil {
+			return err
+		}
+		log.Info("persisted queries: allow-list mode", "operations", allowList.Len())
+	}
 	origins, err := httpapi.ParseCORSOrigins(*corsOrigins)
 	if err != nil {
 		return err
@@ -244,6 +254,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Tracing:             tracing,
 		CORSOrigins:         origins,
 		PublicIntrospection: *publicIntrospection,
+		PersistedQueries:    allowList,
 		SchemaSDL:           schemaSDL,
 		PlaygroundAssetsDir: *playgroundAssets,
 		PlaygroundAPIKey:    pgKey,

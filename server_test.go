@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -254,5 +255,37 @@ func TestMigrateCommand(t *testing.T) {
 	p := start(t, []string{"STIGG_API_KEY=server-m"}, "--migrate=false", "--db", dbURL)
 	if status, out := p.post(t, "server-m", `{ customers { totalCount } }`); status != 200 || out["errors"] != nil {
 		t.Fatalf("migrated start: %d %v", status, out)
+	}
+}
+
+// TestPersistedQueryAllowList: with --persisted-queries, registered
+// operations run (by text or by hash alone) and anything else is refused.
+func TestPersistedQueryAllowList(t *testing.T) {
+	dir := t.TempDir()
+	allowed := `query Count { customers { totalCount } }`
+	if err := os.WriteFile(filepath.Join(dir, "count.graphql"), []byte(allowed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := start(t, []string{"STIGG_API_KEY=server-pq"}, "--db", "file:"+filepath.Join(t.TempDir(), "pq.db"), "--persisted-queries", dir)
+	if status, out := p.post(t, "server-pq", allowed); status != 200 || out["errors"] != nil {
+		t.Fatalf("registered text: %d %v", status, out)
+	}
+	_, out := p.post(t, "server-pq", `{ customers { totalCount edges { node { email } } } }`)
+	if !strings.Contains(fmt.Sprint(out["errors"]), "PersistedQueryNotAllowed") {
+		t.Fatalf("unregistered text: %v", out)
+	}
+	sum := sha256.Sum256([]byte(allowed))
+	body := fmt.Sprintf(`{"extensions":{"persistedQuery":{"version":1,"sha256Hash":"%x"}}}`, sum)
+	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-API-KEY", "server-pq")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(raw), `"totalCount":0`) {
+		t.Fatalf("hash only: %s", raw)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/limits"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
+	"github.com/stigg-selfhost/stiggql/internal/persisted"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
 	"github.com/stigg-selfhost/stiggql/internal/ratelimit"
 	"github.com/stigg-selfhost/stiggql/internal/reqinfo"
@@ -45,6 +46,9 @@ type Options struct {
 	Tracing *observability.Tracing
 	// CORSOrigins may call the API from browser pages (see CORS).
 	CORSOrigins []string
+	// PersistedQueries, when set, restricts the API to the registered
+	// operations (allow-list mode) instead of automatic persisted queries.
+	PersistedQueries *persisted.AllowList
 	// PublicIntrospection lets introspection-only queries in without a key.
 	PublicIntrospection bool
 	// SchemaSDL is served at /schema.graphql (404 when empty).
@@ -78,7 +82,12 @@ func NewGraphQLServer(o Options) *handler.Server {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	if o.PersistedQueries != nil {
+		// Allow-list mode: only registered operations, by hash or text.
+		srv.Use(o.PersistedQueries)
+	} else {
+		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	}
 	srv.SetErrorPresenter(graph.ErrorPresenter(log))
 	srv.SetRecoverFunc(graph.RecoverFunc(log))
 	// Loaders are per response, not per operation: a subscription sends
