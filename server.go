@@ -65,6 +65,7 @@ Usage:
   stiggql keys create --environment NAME [flags]   create an environment (if needed) and print a new API key
   stiggql keys list [flags]                        list API keys (never their secrets)
   stiggql migrate [flags]                          apply pending schema migrations and exit
+  stiggql seed --customers N [flags]               fill an empty database with generated customers (benchmarks)
   stiggql schema                                   print the GraphQL schema (SDL)
 
 Run "stiggql COMMAND --help" for the flags of a command.
@@ -82,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return keys(ctx, args, stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args, stdout, stderr)
 	case "schema":
 		_, err := io.WriteString(stdout, schemaSDL)
 		return err
