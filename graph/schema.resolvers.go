@@ -273,7 +273,7 @@ func (r *customerSubscriptionResolver) PaymentCollectionMethod(ctx context.Conte
 
 // Plan is the resolver for the plan field.
 func (r *customerSubscriptionResolver) Plan(ctx context.Context, obj *ent.CustomerSubscription) (*model.Plan, error) {
-	panic(fmt.Errorf("not implemented: Plan - plan"))
+	return r.subPlan(ctx, obj)
 }
 
 // Prices is the resolver for the prices field.
@@ -288,7 +288,7 @@ func (r *customerSubscriptionResolver) PricingType(ctx context.Context, obj *ent
 
 // RefID is the resolver for the refId field.
 func (r *customerSubscriptionResolver) RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	panic(fmt.Errorf("not implemented: RefID - refId"))
+	return obj.RefID, nil
 }
 
 // Resource is the resolver for the resource field.
@@ -308,7 +308,8 @@ func (r *customerSubscriptionResolver) ScheduledUpdates(ctx context.Context, obj
 
 // Status is the resolver for the status field.
 func (r *customerSubscriptionResolver) Status(ctx context.Context, obj *ent.CustomerSubscription) (model.SubscriptionStatus, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+	// Stored status until the catalog's lifecycle derives it from the dates.
+	return model.SubscriptionStatus(obj.Status), nil
 }
 
 // SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
@@ -318,7 +319,7 @@ func (r *customerSubscriptionResolver) SubscriptionEntitlements(ctx context.Cont
 
 // SubscriptionID is the resolver for the subscriptionId field.
 func (r *customerSubscriptionResolver) SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	panic(fmt.Errorf("not implemented: SubscriptionID - subscriptionId"))
+	return obj.RefID, nil
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -541,7 +542,7 @@ func (r *promotionalEntitlementResolver) Customer(ctx context.Context, obj *ent.
 
 // Feature is the resolver for the feature field.
 func (r *promotionalEntitlementResolver) Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.Feature, error) {
-	panic(fmt.Errorf("not implemented: Feature - feature"))
+	return r.promotionalFeature(ctx, obj)
 }
 
 // FeatureGroupIds is the resolver for the featureGroupIds field.
