@@ -98,9 +98,9 @@ var (
 				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[3]},
 			},
 			{
-				Name:    "customer_environment_id_created_at_id",
+				Name:    "customer_env_created_covering",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[1], CustomersColumns[0]},
+				Columns: []*schema.Column{CustomersColumns[23], CustomersColumns[1], CustomersColumns[0], CustomersColumns[22], CustomersColumns[5]},
 			},
 			{
 				Name:    "customer_environment_id_updated_at_id",
