@@ -209,6 +209,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	res := graph.NewResolver(st.Client, clk, log)
+	res.EnableCountCache(st.Dialect)
 	h := httpapi.New(httpapi.Options{
 		Resolver:            res,
 		Auth:                auth.NewAuthenticator(st.Client, clk),

@@ -53,18 +53,46 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 	if err != nil {
 		return nil, err
 	}
-	where, err := customerSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+	now := r.Clock.Now()
+	where, err := customerSpec.Where(filter, nestquery.Env{Now: now})
 	if err != nil {
 		return nil, err
 	}
-	base := []predicate.Customer{customer.EnvironmentID(env), predicate.Customer(where)}
-	// Archived customers are invisible unless the filter asks about deletedAt.
-	if !nestquery.Mentions(filter, "deletedAt") {
-		base = append(base, customer.DeletedAtIsNil())
+	live := !nestquery.Mentions(filter, "deletedAt")
+	scope := func(where func(*sql.Selector)) []predicate.Customer {
+		base := []predicate.Customer{customer.EnvironmentID(env), predicate.Customer(where)}
+		// Archived customers are invisible unless the filter asks about deletedAt.
+		if live {
+			base = append(base, customer.DeletedAtIsNil())
+		}
+		return base
 	}
+	base := scope(where)
 	keys, err := customerSpec.Sort(sorting, newestFirst)
 	if err != nil {
 		return nil, err
+	}
+	// The count comes first when asked for: a search matching many
+	// customers finds its page faster by walking the newest-first index
+	// than through the trigram index (search.go).
+	conn := &model.CustomerConnection{}
+	if selected(ctx, "totalCount") {
+		// Counts of the customers' own columns are cached until they change
+		// (counts.go); filters on related rows are counted every time.
+		cacheable := !nestquery.Mentions(filter, "subscriptions") && !nestquery.Mentions(filter, "promotionalEntitlements")
+		conn.TotalCount, err = r.countCustomers(ctx, env, nestquery.Key(filter), cacheable, func(ctx context.Context) (int, error) {
+			return r.Client.Customer.Query().Where(base...).Count(ctx)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if conn.TotalCount > searchScanAbove && searchesEmail(filter) {
+			scan, err := customerSpec.Where(filter, nestquery.Env{Now: now, Hints: searchHint{scan: true}})
+			if err != nil {
+				return nil, err
+			}
+			base = scope(scan)
+		}
 	}
 	page, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[*ent.Customer](keys),
 		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
@@ -80,18 +108,13 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CustomerConnection{PageInfo: pageInfo(page), Edges: make([]*model.CustomerEdge, len(page.Items))}
+	conn.PageInfo, conn.Edges = pageInfo(page), make([]*model.CustomerEdge, len(page.Items))
 	ids := make([]uuid.UUID, len(page.Items))
 	for i, c := range page.Items {
 		conn.Edges[i] = &model.CustomerEdge{Cursor: page.Cursors[i], Node: c}
 		ids[i] = c.ID
 	}
 	registerGroup(ctx, ids)
-	if selected(ctx, "totalCount") {
-		if conn.TotalCount, err = r.Client.Customer.Query().Where(base...).Count(ctx); err != nil {
-			return nil, err
-		}
-	}
 	return conn, nil
 }
 

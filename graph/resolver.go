@@ -26,6 +26,10 @@ type Resolver struct {
 	CustomerService *customers.Service
 	Promotions      *promotions.Service
 	Log             *slog.Logger
+
+	// counts caches customer counts (counts.go); nil until
+	// EnableCountCache.
+	counts *countCache
 }
 
 // NewResolver wires the domain services over client.

@@ -45,6 +45,7 @@ func New(t testing.TB, st *db.Store) *Server {
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	res := graph.NewResolver(st.Client, clk, log)
+	res.EnableCountCache(st.Dialect)
 	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Logs: logs}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,

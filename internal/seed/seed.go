@@ -314,7 +314,9 @@ func fastSQLite(ctx context.Context, conn *sql.Conn) (func(), error) {
 }
 
 func analyze(ctx context.Context, conn *sql.Conn, dial string) error {
-	stmts := []string{"ANALYZE"}
+	// PostgreSQL: VACUUM also sets the visibility map, without which no
+	// index-only scan is possible until autovacuum comes by.
+	stmts := []string{"VACUUM (ANALYZE) " + strings.Join(seededTables, ", ")}
 	if dial == dialect.SQLite {
 		// Statistics from a sample of each index, as PRAGMA optimize takes
 		// them: exact counts over millions of rows cost tens of seconds and
