@@ -53,6 +53,8 @@ func TestOpenSQLiteFile(t *testing.T) {
 				"foreign_keys": "1",
 				"busy_timeout": "10000",
 				"synchronous":  "1", // NORMAL
+				"cache_size":   "-16384",
+				"mmap_size":    "0",
 			} {
 				if got := pragma(t, s, name); got != want {
 					t.Errorf("PRAGMA %s = %q, want %q", name, got, want)
@@ -66,6 +68,13 @@ func TestOpenSQLiteFile(t *testing.T) {
 				t.Errorf("environments = %d, want 1 (created %v)", n, env.ID)
 			}
 		})
+	}
+}
+
+func TestOpenAppliesMmapSize(t *testing.T) {
+	s := openTemp(t, "file:"+filepath.Join(t.TempDir(), "m.db")+"?_mmap_size=1048576")
+	if got := pragma(t, s, "mmap_size"); got != "1048576" {
+		t.Errorf("mmap_size = %s, want 1048576", got)
 	}
 }
 
