@@ -26,6 +26,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
+	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
 )
 
 //go:embed schema.graphqls
@@ -153,6 +154,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !*autoMigrate {
 		dbOpts = append(dbOpts, db.WithoutMigrate())
 	}
+	metrics := ops.newMetrics()
+	if metrics != nil {
+		statements := &sqlcount.Counter{}
+		dbOpts = append(dbOpts, db.WithDriver(statements.Wrap))
+		metrics.SetSQLStatements(statements.Count)
+	}
 	st, err := db.Open(ctx, c.dbURL, dbOpts...)
 	if err != nil {
 		return err
@@ -163,7 +170,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w; run: stiggql migrate --db ...", err)
 		}
 	}
-	metrics := ops.newMetrics()
 	if metrics != nil {
 		metrics.SetDBStats(st.DB.Stats)
 	}

@@ -16,11 +16,11 @@ import (
 
 // Counter counts statements through every driver it wraps.
 type Counter struct {
-	n atomic.Int64
+	n   atomic.Int64
+	rec atomic.Bool // recording: cheap to test on every statement
 
 	mu  sync.Mutex
-	log []Statement // when recording
-	rec bool
+	log []Statement
 }
 
 // Statement is a recorded statement with its arguments.
@@ -36,7 +36,8 @@ func (c *Counter) Count() int64 { return c.n.Load() }
 // failure messages.
 func (c *Counter) Record() {
 	c.mu.Lock()
-	c.rec, c.log = true, nil
+	c.log = nil
+	c.rec.Store(true)
 	c.mu.Unlock()
 }
 
@@ -44,14 +45,17 @@ func (c *Counter) Record() {
 func (c *Counter) Stop() []Statement {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rec = false
+	c.rec.Store(false)
 	return c.log
 }
 
 func (c *Counter) add(query string, args any) {
 	c.n.Add(1)
+	if !c.rec.Load() {
+		return
+	}
 	c.mu.Lock()
-	if c.rec {
+	if c.rec.Load() {
 		st := Statement{Query: query}
 		switch a := args.(type) {
 		case []any:
