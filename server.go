@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -128,6 +129,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, *logFormat)
+	tuneGC()
 	origins, err := httpapi.ParseCORSOrigins(*corsOrigins)
 	if err != nil {
 		return err
@@ -252,6 +254,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// GC settings used unless GOGC / GOMEMLIMIT are set. The API's live heap
+// is small (tens of MB) and its garbage large (a page of 50 customers with
+// their lists allocates 1.5 MB), so with Go's default GOGC=100 the collector
+// ran every few requests and took about a third of Q2's CPU
+// (docs/performance.md). GOGC=400 lets the heap grow to five times what is
+// live between collections; the soft memory limit makes the collector work
+// harder instead when that would take the heap past 160 MiB, which keeps
+// the process within its memory budget under load.
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 160 << 20
+)
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {

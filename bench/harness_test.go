@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,6 +96,14 @@ func benchTarget(b *testing.B) *target {
 
 func openTarget(url string, seedIt bool, n int) (*target, error) {
 	ctx := context.Background()
+	// The server's GC settings (server.go, tuneGC), unless the environment
+	// sets its own.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(160 << 20)
+	}
 	c := &sqlcount.Counter{}
 	st, err := db.Open(ctx, url, db.WithDriver(c.Wrap))
 	if err != nil {

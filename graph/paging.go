@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
@@ -14,7 +13,6 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 )
 
@@ -204,13 +202,7 @@ func (r *Resolver) promotionalEntitlementsPage(ctx context.Context, filter *mode
 // and sorting, batched over the customer's group of siblings: one query per
 // distinct (filter, sorting) per group.
 func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UUID, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
-	argKey, err := json.Marshal(struct {
-		F any
-		S any
-	}{filter, sorting})
-	if err != nil {
-		return nil, apperr.BadInput("filter", "filter cannot be encoded")
-	}
+	argKey := nestquery.Key(filter) + "|" + nestquery.Key(sorting)
 	where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
 	if err != nil {
 		return nil, err
@@ -219,7 +211,7 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 	if err != nil {
 		return nil, err
 	}
-	subs, err := load(ctx, customerID, "subscriptions:"+string(argKey), func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*ent.CustomerSubscription, error) {
+	subs, err := load(ctx, customerID, "subscriptions:"+argKey, func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*ent.CustomerSubscription, error) {
 		q := r.Client.CustomerSubscription.Query().
 			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(where))
 		for _, o := range nestquery.OrderBy(keys, false) {

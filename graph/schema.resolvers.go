@@ -90,11 +90,6 @@ func (r *customerResolver) PromotionalEntitlements(ctx context.Context, obj *ent
 	return pes, err
 }
 
-// RefID is the resolver for the refId field.
-func (r *customerResolver) RefID(ctx context.Context, obj *ent.Customer) (string, error) {
-	return obj.CustomerID, nil
-}
-
 // Statistics is the resolver for the statistics field.
 func (r *customerResolver) Statistics(ctx context.Context, obj *ent.Customer) (*model.CustomerStatistics, error) {
 	subs, err := r.activeSubscriptions(ctx, obj.ID)
@@ -286,11 +281,6 @@ func (r *customerSubscriptionResolver) PricingType(ctx context.Context, obj *ent
 	panic(fmt.Errorf("not implemented: PricingType - pricingType"))
 }
 
-// RefID is the resolver for the refId field.
-func (r *customerSubscriptionResolver) RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	return obj.RefID, nil
-}
-
 // Resource is the resolver for the resource field.
 func (r *customerSubscriptionResolver) Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error) {
 	panic(fmt.Errorf("not implemented: Resource - resource"))
@@ -315,11 +305,6 @@ func (r *customerSubscriptionResolver) Status(ctx context.Context, obj *ent.Cust
 // SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
 func (r *customerSubscriptionResolver) SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error) {
 	panic(fmt.Errorf("not implemented: SubscriptionEntitlements - subscriptionEntitlements"))
-}
-
-// SubscriptionID is the resolver for the subscriptionId field.
-func (r *customerSubscriptionResolver) SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	return obj.RefID, nil
 }
 
 // SyncStates is the resolver for the syncStates field.

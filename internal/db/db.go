@@ -53,10 +53,11 @@ var sqliteDefaults = []struct{ key, alias, value string }{
 	{"_synchronous", "_sync", "NORMAL"},
 	{"_busy_timeout", "_timeout", "10000"},
 	{"_txlock", "", "immediate"},
-	// Page cache per connection (KiB when negative): 16 MiB keeps the hot
-	// index pages of a million customers in memory (SQLite's default is
-	// 2 MiB), and at most sqliteMaxOpenConns of them exist.
-	{"_cache_size", "", "-16384"},
+	// Page cache per connection (KiB when negative): 4 MiB, twice SQLite's
+	// default. Larger caches measured no faster (the OS page cache serves
+	// the misses) and cost memory per connection: 16 MiB took the server
+	// past 200 MB RSS under load (docs/performance.md).
+	{"_cache_size", "", "-4096"},
 	// mmap_size is applied by sqliteConnector (go-sqlite3 has no parameter
 	// for it). Off by default: mapped pages count in the process's RSS/PSS
 	// and reads through the page cache cost little more; see

@@ -53,7 +53,7 @@ func TestOpenSQLiteFile(t *testing.T) {
 				"foreign_keys": "1",
 				"busy_timeout": "10000",
 				"synchronous":  "1", // NORMAL
-				"cache_size":   "-16384",
+				"cache_size":   "-4096",
 				"mmap_size":    "0",
 			} {
 				if got := pragma(t, s, name); got != want {
