@@ -58,6 +58,10 @@ var sqliteDefaults = []struct{ key, alias, value string }{
 	// the misses) and cost memory per connection: 16 MiB took the server
 	// past 200 MB RSS under load (docs/performance.md).
 	{"_cache_size", "", "-4096"},
+	// Prepared statements kept per connection (go-sqlite3's cache): ent
+	// sends the same few statement texts over and over, and parsing them
+	// again was 14% of a single-customer read's CPU.
+	{"_stmt_cache_size", "", "32"},
 	// mmap_size is applied by sqliteConnector (go-sqlite3 has no parameter
 	// for it). Off by default: mapped pages count in the process's RSS/PSS
 	// and reads through the page cache cost little more; see

@@ -253,7 +253,7 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("parseURL(%q) = %q, %q, %q; want %q, %q, prefix %q", tc.in, driver, dsn, dial, tc.driver, tc.dial, tc.dsnPrefix)
 		}
 		if dial == dialect.SQLite {
-			for _, p := range []string{"_foreign_keys=1", "_journal_mode=WAL", "_synchronous=NORMAL", "_busy_timeout=10000", "_txlock=immediate"} {
+			for _, p := range []string{"_foreign_keys=1", "_journal_mode=WAL", "_synchronous=NORMAL", "_busy_timeout=10000", "_txlock=immediate", "_stmt_cache_size=32"} {
 				if !strings.Contains(dsn, p) {
 					t.Errorf("parseURL(%q) dsn %q lacks %s", tc.in, dsn, p)
 				}
