@@ -83,6 +83,19 @@ func (r *Resolver) countCustomers(ctx context.Context, env uuid.UUID, filterKey 
 	return n, nil
 }
 
+// peekCount returns a count cached for (env, filterKey) whatever its
+// version: an estimate, for choosing how to run a query, never an answer.
+func (r *Resolver) peekCount(env uuid.UUID, filterKey string) (int, bool) {
+	c := r.counts
+	if c == nil {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[countKey{env, filterKey}]
+	return e.n, ok
+}
+
 // version reads env's customer version (0 before its first write). It is
 // read before counting, so a write committed in between makes the stored
 // count newer than its version says: the next request recounts, never

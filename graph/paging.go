@@ -78,13 +78,21 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 		// Counts of the customers' own columns are cached until they change
 		// (counts.go); filters on related rows are counted every time.
 		cacheable := !nestquery.Mentions(filter, "subscriptions") && !nestquery.Mentions(filter, "promotionalEntitlements")
-		conn.TotalCount, err = r.countCustomers(ctx, env, nestquery.Key(filter), cacheable, func(ctx context.Context) (int, error) {
+		key := filter
+		if key == nil {
+			key = &model.CustomerFilter{} // the same count as no filter
+		}
+		conn.TotalCount, err = r.countCustomers(ctx, env, nestquery.Key(key), cacheable, func(ctx context.Context) (int, error) {
 			return r.Client.Customer.Query().Where(base...).Count(ctx)
 		})
 		if err != nil {
 			return nil, err
 		}
-		if conn.TotalCount > searchScanAbove && searchesEmail(filter) {
+		envSize := -1
+		if n, ok := r.peekCount(env, nestquery.Key(&model.CustomerFilter{})); ok {
+			envSize = n
+		}
+		if searchesEmail(filter) && scanSearchPage(conn.TotalCount, envSize, pageSize(paging)) {
 			scan, err := customerSpec.Where(filter, nestquery.Env{Now: now, Hints: searchHint{scan: true}})
 			if err != nil {
 				return nil, err
@@ -92,9 +100,13 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 			base = scope(scan)
 		}
 	}
+	cols := customerPageColumns(ctx, keys)
 	page, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[*ent.Customer](keys),
 		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
 			q := r.Client.Customer.Query().Where(base...)
+			if cols != nil {
+				q.Select(cols...) // only what the selection reads (columns.go)
+			}
 			if cur != nil {
 				q.Where(predicate.Customer(cur))
 			}
@@ -114,6 +126,20 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 	}
 	registerGroup(ctx, ids)
 	return conn, nil
+}
+
+// pageSize is the number of rows a paging asks for (the default when
+// unset), for cost estimates only.
+func pageSize(p *model.CursorPaging) int {
+	switch {
+	case p == nil:
+		return 10
+	case p.First != nil:
+		return *p.First
+	case p.Last != nil:
+		return *p.Last
+	}
+	return 10
 }
 
 // subscriptionsPage answers the customerSubscriptions connection.

@@ -325,3 +325,47 @@ func TestCountCache(t *testing.T) {
 		check("relation filter, again", bySubs, 0, true)
 	})
 }
+
+// TestCustomerPageColumns: a page reading only the columns its selection
+// needs answers exactly what the full row gives (getCustomerByRefId reads
+// every column), for every field of Customer.
+func TestCustomerPageColumns(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		s := apitest.New(t, st)
+		provision(t, s, s.Key, map[string]any{
+			"customerId": "full", "name": "Full Ltd", "email": "full@example.org", "billingId": "cus_1",
+			"crmId": "crm_1", "salesforceId": "sf_1", "awsMarketplaceCustomerId": "aws_1",
+			"additionalMetaData": map[string]any{"tier": "gold", "seats": 3}, "excludeFromExperiment": true,
+		})
+		s.Query(`mutation { attachCustomerPaymentMethod(input: {customerId: "full", paymentMethodId: "pm_123", vendorIdentifier: STRIPE, billingCurrency: GBP}) { id } }`, nil, nil)
+		const all = `id customerId refId name email createdAt updatedAt deletedAt environmentId environment { id slug }
+			billingId billingCurrency billingLinkUrl additionalMetaData crmId crmHubspotCompanyId crmHubspotCompanyUrl
+			salesforceId awsMarketplaceCustomerId defaultPaymentMethodId defaultPaymentMethodType
+			defaultPaymentMethodLast4Digits defaultPaymentExpirationMonth defaultPaymentExpirationYear
+			excludeFromExperiment hasPaymentMethod subscriptions { id } promotionalEntitlements { id } syncStates { status }
+			statistics { activeSubscriptionsByPricingType { pricingType totalCount } } hasActiveResource hasActiveSubscription
+			totalActivePromotionalEntitlements totalActiveSubscription coupon { id } eligibleForTrial { productId }
+			experiment { id } trialedPlans { planId }`
+		for _, fields := range []string{all, "name", "id email", "refId hasPaymentMethod additionalMetaData"} {
+			var page struct {
+				Customers struct {
+					Edges []struct {
+						Node map[string]any `json:"node"`
+					} `json:"edges"`
+				} `json:"customers"`
+			}
+			s.Query(`{ customers(filter: {customerId: {eq: "full"}}) { edges { node { `+fields+` } } } }`, nil, &page)
+			var one struct {
+				GetCustomerByRefID map[string]any `json:"getCustomerByRefId"`
+			}
+			s.Query(`{ getCustomerByRefId(input: {customerId: "full"}) { `+fields+` } }`, nil, &one)
+			if len(page.Customers.Edges) != 1 {
+				t.Fatalf("%d customers", len(page.Customers.Edges))
+			}
+			got, want := fmt.Sprint(page.Customers.Edges[0].Node), fmt.Sprint(one.GetCustomerByRefID)
+			if got != want {
+				t.Fatalf("selection %q:\npage %s\nfull %s", fields, got, want)
+			}
+		}
+	})
+}

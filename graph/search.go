@@ -41,11 +41,20 @@ const minSearchTerm = 3
 // the rest.
 const maxSearchGrams = 32
 
-// searchScanAbove is the match count from which the page of a search is
-// found by walking the newest-first index (about size/count x page size
-// index entries) rather than by looking up every match through the
-// trigram index (count row lookups, each an order dearer than an entry).
-const searchScanAbove = 1000
+// scanSearchPage reports whether the page of a search matching matches
+// customers is cheaper to find by walking the newest-first index, reading
+// about envSize/matches index entries per row of the page, than by looking
+// up every match through the trigram index and sorting them (each lookup
+// costs about as much as 30 index entries, measured on SQLite): so when
+// matches² > envSize × pageSize / 30. Without the environment's size
+// (envSize < 0) it assumes 300 matches are the break-even, right for about
+// 100 000 customers.
+func scanSearchPage(matches, envSize, pageSize int) bool {
+	if envSize < 0 {
+		return matches > 300
+	}
+	return matches*matches*30 > envSize*pageSize
+}
 
 // searchHint is passed in nestquery.Env.Hints to the email filter.
 type searchHint struct {

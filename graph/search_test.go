@@ -196,3 +196,18 @@ func TestSubstringTerm(t *testing.T) {
 		t.Errorf("gramsPhrase = %s", got)
 	}
 }
+
+// TestCustomerFieldColumnsComplete: every field of Customer in the schema
+// says which columns it reads, so that no field quietly makes pages read
+// every column.
+func TestCustomerFieldColumnsComplete(t *testing.T) {
+	typ := NewSchema(&Resolver{}).Schema().Types["Customer"]
+	if typ == nil {
+		t.Fatal("no Customer type")
+	}
+	for _, f := range typ.Fields {
+		if _, ok := customerFieldColumns[f.Name]; !ok {
+			t.Errorf("customerFieldColumns lacks Customer.%s", f.Name)
+		}
+	}
+}
