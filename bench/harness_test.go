@@ -26,6 +26,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
+	"github.com/stigg-selfhost/stiggql/internal/limits"
 	"github.com/stigg-selfhost/stiggql/internal/seed"
 	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
 )
@@ -135,11 +136,16 @@ func newTarget(st *db.Store, c *sqlcount.Counter) (*target, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res := graph.NewResolver(st.Client, clock.System{}, log)
 	res.EnableCountCache(st.Dialect)
+	// The default limits, but a body big enough for Q4's 10 000 customers
+	// (about 1.3 MB; the server's default is 1 MiB, --max-body-bytes).
+	lim := limits.Default()
+	lim.MaxBodyBytes = 16 << 20
 	h := httpapi.New(httpapi.Options{
 		Resolver: res,
 		Auth:     auth.NewAuthenticator(st.Client, clock.System{}),
 		Log:      log,
 		Ready:    st.Ready,
+		Limits:   &lim,
 	})
 	return &target{store: st, counter: c, handler: h, env: env, refs: refs}, nil
 }
