@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/observability"
 	"github.com/stigg-selfhost/stiggql/internal/persisted"
 	"github.com/stigg-selfhost/stiggql/internal/playground"
+	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
 )
 
 //go:embed schema.graphqls
@@ -69,6 +71,7 @@ Usage:
   stiggql keys list [flags]                        list API keys (never their secrets)
   stiggql migrate [flags]                          apply pending schema migrations and exit
   stiggql import customers FILE [flags]            import customers from a CSV or JSON file, in resumable batches
+  stiggql seed --customers N [flags]               fill an empty database with generated customers (benchmarks)
   stiggql schema                                   print the GraphQL schema (SDL)
 
 Run "stiggql COMMAND --help" for the flags of a command.
@@ -88,6 +91,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrateCmd(ctx, args, stdout, stderr)
 	case "import":
 		return importCmd(ctx, args, stdout, stderr)
+	case "seed":
+		return seedCmd(ctx, args, stdout, stderr)
 	case "schema":
 		_, err := io.WriteString(stdout, schemaSDL)
 		return err
@@ -140,6 +145,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		log.Info("persisted queries: allow-list mode", "operations", allowList.Len())
 	}
+	tuneGC()
 	origins, err := httpapi.ParseCORSOrigins(*corsOrigins)
 	if err != nil {
 		return err
@@ -166,6 +172,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if !*autoMigrate {
 		dbOpts = append(dbOpts, db.WithoutMigrate())
 	}
+	metrics := ops.newMetrics()
+	if metrics != nil {
+		statements := &sqlcount.Counter{}
+		dbOpts = append(dbOpts, db.WithDriver(statements.Wrap))
+		metrics.SetSQLStatements(statements.Count)
+	}
 	st, err := db.Open(ctx, c.dbURL, dbOpts...)
 	if err != nil {
 		return err
@@ -176,7 +188,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%w; run: stiggql migrate --db ...", err)
 		}
 	}
-	metrics := ops.newMetrics()
 	if metrics != nil {
 		metrics.SetDBStats(st.DB.Stats)
 	}
@@ -243,6 +254,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer closeWebSockets()
 
 	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
+	res.EnableCountCache(st.Dialect)
 	h := httpapi.New(httpapi.Options{
 		Resolver:            res,
 		Auth:                auth.NewAuthenticator(st.Client, clk),
@@ -282,6 +294,28 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// GC settings used unless GOGC / GOMEMLIMIT are set. The API's live heap
+// is small (tens of MB) and its garbage large (a page of 50 customers with
+// their lists allocates 1.5 MB), so with Go's default GOGC=100 the collector
+// ran every few requests and took about a third of Q2's CPU
+// (docs/performance.md). GOGC=400 lets the heap grow to five times what is
+// live between collections; the soft memory limit makes the collector work
+// harder instead when that would take the heap past 160 MiB, which keeps
+// the process within its memory budget under load.
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 160 << 20
+)
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -120,21 +120,6 @@ func (r *Resolver) couponSource() source[*ent.Coupon] {
 		}}
 }
 
-// customersPage answers the customers connection. Archived customers are
-// invisible unless the filter asks about deletedAt.
-func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilter, paging *model.CursorPaging, sorting []*model.CustomerSort) (*model.CustomerConnection, error) {
-	var extra []func(*sql.Selector)
-	if !nestquery.Mentions(filter, "deletedAt") {
-		extra = append(extra, sql.FieldIsNull(customer.FieldDeletedAt))
-	}
-	p, err := listPage(ctx, r, r.customerSource(), filter, paging, sorting, extra...)
-	if err != nil {
-		return nil, err
-	}
-	return &model.CustomerConnection{PageInfo: p.Info, TotalCount: p.TotalCount,
-		Edges: edges(p, func(c string, n *ent.Customer) *model.CustomerEdge { return &model.CustomerEdge{Cursor: c, Node: n} })}, nil
-}
-
 // subscriptionsPage answers the customerSubscriptions connection.
 func (r *Resolver) subscriptionsPage(ctx context.Context, filter *model.CustomerSubscriptionFilter, paging *model.CursorPaging, sorting []*model.CustomerSubscriptionSort) (*model.CustomerSubscriptionConnection, error) {
 	p, err := listPage(ctx, r, r.subscriptionSource(subscriptionSpec), filter, paging, sorting)

@@ -258,6 +258,7 @@ var customerSpec = &nestquery.Spec{
 	Columns:  customerColumns,
 	Custom: map[string]customFilter{
 		"searchQuery": customerSearchQuery,
+		"email":       customerEmail, // the column, searched by trigrams (search.go)
 	},
 	Relations: map[string]nestquery.Relation{
 		"subscriptions":           {Spec: subscriptionSpec, ForeignKey: customersubscription.FieldCustomerID},

@@ -337,7 +337,6 @@ type ComplexityRoot struct {
 		ID                                 func(childComplexity int) int
 		Name                               func(childComplexity int) int
 		PromotionalEntitlements            func(childComplexity int) int
-		RefID                              func(childComplexity int) int
 		SalesforceID                       func(childComplexity int) int
 		Statistics                         func(childComplexity int) int
 		Subscriptions                      func(childComplexity int, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) int
@@ -423,7 +422,6 @@ type ComplexityRoot struct {
 		StartDate                 func(childComplexity int) int
 		Status                    func(childComplexity int) int
 		SubscriptionEntitlements  func(childComplexity int) int
-		SubscriptionID            func(childComplexity int) int
 		SyncStates                func(childComplexity int) int
 		TotalPrice                func(childComplexity int) int
 		TrialConfiguration        func(childComplexity int) int
@@ -1686,7 +1684,6 @@ type CustomerResolver interface {
 	HasPaymentMethod(ctx context.Context, obj *ent.Customer) (bool, error)
 
 	PromotionalEntitlements(ctx context.Context, obj *ent.Customer) ([]*ent.PromotionalEntitlement, error)
-	RefID(ctx context.Context, obj *ent.Customer) (string, error)
 
 	Statistics(ctx context.Context, obj *ent.Customer) (*model.CustomerStatistics, error)
 	Subscriptions(ctx context.Context, obj *ent.Customer, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error)
@@ -1734,7 +1731,7 @@ type CustomerSubscriptionResolver interface {
 	Plan(ctx context.Context, obj *ent.CustomerSubscription) (*ent.Plan, error)
 	Prices(ctx context.Context, obj *ent.CustomerSubscription) ([]*ent.SubscriptionPrice, error)
 	PricingType(ctx context.Context, obj *ent.CustomerSubscription) (model.PricingType, error)
-	RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
+
 	Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error)
 	ResourceID(ctx context.Context, obj *ent.CustomerSubscription) (*string, error)
 
@@ -1742,7 +1739,7 @@ type CustomerSubscriptionResolver interface {
 
 	Status(ctx context.Context, obj *ent.CustomerSubscription) (model.SubscriptionStatus, error)
 	SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error)
-	SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error)
+
 	SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error)
 	TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error)
 	TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error)
@@ -3086,7 +3083,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CrmID(childComplexity), true
-	case "Customer.customerId":
+	case "Customer.customerId", "Customer.refId":
 		if e.ComplexityRoot.Customer.CustomerID == nil {
 			break
 		}
@@ -3206,12 +3203,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.PromotionalEntitlements(childComplexity), true
-	case "Customer.refId":
-		if e.ComplexityRoot.Customer.RefID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Customer.RefID(childComplexity), true
 	case "Customer.salesforceId":
 		if e.ComplexityRoot.Customer.SalesforceID == nil {
 			break
@@ -3594,7 +3585,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerSubscription.PricingType(childComplexity), true
-	case "CustomerSubscription.refId":
+	case "CustomerSubscription.refId", "CustomerSubscription.subscriptionId":
 		if e.ComplexityRoot.CustomerSubscription.RefID == nil {
 			break
 		}
@@ -3642,12 +3633,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerSubscription.SubscriptionEntitlements(childComplexity), true
-	case "CustomerSubscription.subscriptionId":
-		if e.ComplexityRoot.CustomerSubscription.SubscriptionID == nil {
-			break
-		}
-
-		return e.ComplexityRoot.CustomerSubscription.SubscriptionID(childComplexity), true
 	case "CustomerSubscription.syncStates":
 		if e.ComplexityRoot.CustomerSubscription.SyncStates == nil {
 			break
@@ -23317,7 +23302,7 @@ func (ec *executionContext) _Customer_refId(ctx context.Context, field graphql.C
 			return ec.fieldContext_Customer_refId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Customer().RefID(ctx, obj)
+			return obj.CustomerID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -23328,7 +23313,7 @@ func (ec *executionContext) _Customer_refId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -25012,7 +24997,7 @@ func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, fie
 			return ec.fieldContext_CustomerSubscription_refId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CustomerSubscription().RefID(ctx, obj)
+			return obj.RefID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -25023,7 +25008,7 @@ func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25223,7 +25208,7 @@ func (ec *executionContext) _CustomerSubscription_subscriptionId(ctx context.Con
 			return ec.fieldContext_CustomerSubscription_subscriptionId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CustomerSubscription().SubscriptionID(ctx, obj)
+			return obj.RefID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -25234,7 +25219,7 @@ func (ec *executionContext) _CustomerSubscription_subscriptionId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -60564,41 +60549,10 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_refId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_refId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "salesforceId":
 			out.Values[i] = ec._Customer_salesforceId(ctx, field, obj)
 		case "statistics":
@@ -62135,41 +62089,10 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "refId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_refId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_refId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "resource":
 			field := field
 
@@ -62346,41 +62269,10 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "subscriptionId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_subscriptionId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "syncStates":
 			field := field
 

@@ -34,6 +34,10 @@ type Resolver struct {
 	// Events feeds the real-time subscriptions; nil refuses them (see
 	// WithEvents).
 	Events *events.Bus
+
+	// counts caches customer counts (counts.go); nil until
+	// EnableCountCache.
+	counts *countCache
 }
 
 // NewResolver wires the domain services over client.

@@ -236,11 +236,6 @@ func (r *customerResolver) PromotionalEntitlements(ctx context.Context, obj *ent
 	return pes, err
 }
 
-// RefID is the resolver for the refId field.
-func (r *customerResolver) RefID(ctx context.Context, obj *ent.Customer) (string, error) {
-	return obj.CustomerID, nil
-}
-
 // Statistics is the resolver for the statistics field.
 func (r *customerResolver) Statistics(ctx context.Context, obj *ent.Customer) (*model.CustomerStatistics, error) {
 	subs, err := r.activeSubscriptions(ctx, obj.ID)
@@ -455,11 +450,6 @@ func (r *customerSubscriptionResolver) PricingType(ctx context.Context, obj *ent
 	return model.PricingType(obj.PricingType), nil
 }
 
-// RefID is the resolver for the refId field.
-func (r *customerSubscriptionResolver) RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	return obj.RefID, nil
-}
-
 // Resource is the resolver for the resource field.
 func (r *customerSubscriptionResolver) Resource(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerResource, error) {
 	if obj.ResourceID == nil {
@@ -486,11 +476,6 @@ func (r *customerSubscriptionResolver) Status(ctx context.Context, obj *ent.Cust
 // SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
 func (r *customerSubscriptionResolver) SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error) {
 	return []*model.SubscriptionEntitlement{}, nil
-}
-
-// SubscriptionID is the resolver for the subscriptionId field.
-func (r *customerSubscriptionResolver) SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	return obj.RefID, nil
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -1579,7 +1564,7 @@ func (r *subscriptionQueryResolver) PricingType(ctx context.Context, obj *ent.Cu
 
 // RefID is the resolver for the refId field.
 func (r *subscriptionQueryResolver) RefID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	return r.CustomerSubscription().RefID(ctx, obj)
+	return obj.RefID, nil
 }
 
 // Resource is the resolver for the resource field.
@@ -1609,7 +1594,7 @@ func (r *subscriptionQueryResolver) SubscriptionEntitlements(ctx context.Context
 
 // SubscriptionID is the resolver for the subscriptionId field.
 func (r *subscriptionQueryResolver) SubscriptionID(ctx context.Context, obj *ent.CustomerSubscription) (string, error) {
-	return r.CustomerSubscription().SubscriptionID(ctx, obj)
+	return obj.RefID, nil
 }
 
 // SyncStates is the resolver for the syncStates field.

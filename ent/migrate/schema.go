@@ -208,9 +208,9 @@ var (
 				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[3]},
 			},
 			{
-				Name:    "customer_environment_id_created_at_id",
+				Name:    "customer_env_created_covering",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[1], CustomersColumns[0]},
+				Columns: []*schema.Column{CustomersColumns[24], CustomersColumns[1], CustomersColumns[0], CustomersColumns[22], CustomersColumns[5]},
 			},
 			{
 				Name:    "customer_environment_id_updated_at_id",

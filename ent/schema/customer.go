@@ -78,7 +78,12 @@ func (Customer) Indexes() []ent.Index {
 		index.Fields("environment_id", "customer_id").Unique().
 			Annotations(entsql.IndexWhere("deleted_at IS NULL")).StorageKey("customer_env_customer_id_live"),
 		index.Fields("environment_id", "customer_id").StorageKey("customer_env_customer_id"),
-		index.Fields("environment_id", "created_at", "id"),
+		// The default order, newest first, and the column filters Q2 and Q3
+		// of the benchmark need: with deleted_at and email in the index,
+		// counting the live customers of an environment and scanning their
+		// emails read the index alone, never the table (see
+		// docs/performance.md).
+		index.Fields("environment_id", "created_at", "id", "deleted_at", "email").StorageKey("customer_env_created_covering"),
 		index.Fields("environment_id", "updated_at", "id"),
 		index.Fields("environment_id", "email"),
 		index.Fields("environment_id", "billing_id"),

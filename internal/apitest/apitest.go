@@ -65,9 +65,14 @@ func New(t testing.TB, st *db.Store) *Server {
 	}
 	// The resolver's client counts statements, so tests can prove nested
 	// lists are batched.
-	counter := &CountingDriver{Driver: entsql.OpenDB(st.Dialect, st.DB)}
+	drv := st.Driver
+	if drv == nil {
+		drv = entsql.OpenDB(st.Dialect, st.DB)
+	}
+	counter := &CountingDriver{Driver: drv}
 	client := ent.NewClient(ent.Driver(counter))
 	res := graph.NewResolver(client, clk, log).WithEvents(bus)
+	res.EnableCountCache(st.Dialect)
 	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,

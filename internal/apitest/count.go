@@ -92,3 +92,27 @@ func (t *countingTx) QueryContext(ctx context.Context, query string, args ...any
 	t.d.count(query)
 	return q.QueryContext(ctx, query, args...)
 }
+
+// ExecContext and QueryContext serve ent's sql/execquery feature on the
+// client (raw queries such as the customer search), counted too.
+func (d *CountingDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ex, ok := d.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("Driver.ExecContext is not supported")
+	}
+	d.count(query)
+	return ex.ExecContext(ctx, query, args...)
+}
+
+func (d *CountingDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, errors.New("Driver.QueryContext is not supported")
+	}
+	d.count(query)
+	return q.QueryContext(ctx, query, args...)
+}

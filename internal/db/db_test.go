@@ -53,6 +53,8 @@ func TestOpenSQLiteFile(t *testing.T) {
 				"foreign_keys": "1",
 				"busy_timeout": "10000",
 				"synchronous":  "1", // NORMAL
+				"cache_size":   "-4096",
+				"mmap_size":    "0",
 			} {
 				if got := pragma(t, s, name); got != want {
 					t.Errorf("PRAGMA %s = %q, want %q", name, got, want)
@@ -66,6 +68,13 @@ func TestOpenSQLiteFile(t *testing.T) {
 				t.Errorf("environments = %d, want 1 (created %v)", n, env.ID)
 			}
 		})
+	}
+}
+
+func TestOpenAppliesMmapSize(t *testing.T) {
+	s := openTemp(t, "file:"+filepath.Join(t.TempDir(), "m.db")+"?_mmap_size=1048576")
+	if got := pragma(t, s, "mmap_size"); got != "1048576" {
+		t.Errorf("mmap_size = %s, want 1048576", got)
 	}
 }
 
@@ -244,7 +253,7 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("parseURL(%q) = %q, %q, %q; want %q, %q, prefix %q", tc.in, driver, dsn, dial, tc.driver, tc.dial, tc.dsnPrefix)
 		}
 		if dial == dialect.SQLite {
-			for _, p := range []string{"_foreign_keys=1", "_journal_mode=WAL", "_synchronous=NORMAL", "_busy_timeout=10000", "_txlock=immediate"} {
+			for _, p := range []string{"_foreign_keys=1", "_journal_mode=WAL", "_synchronous=NORMAL", "_busy_timeout=10000", "_txlock=immediate", "_stmt_cache_size=32"} {
 				if !strings.Contains(dsn, p) {
 					t.Errorf("parseURL(%q) dsn %q lacks %s", tc.in, dsn, p)
 				}

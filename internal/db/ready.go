@@ -11,9 +11,16 @@ import (
 )
 
 // WithDriver makes Open wrap the ent driver with wrap, for instance to
-// trace every statement. The pool (Store.DB) stays unwrapped.
+// trace or count every statement; given several times, the wrappers nest
+// (the first given is innermost). The pool (Store.DB) stays unwrapped.
 func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
-	return func(o *options) { o.wrap = wrap }
+	return func(o *options) {
+		if prev := o.wrap; prev != nil {
+			o.wrap = func(d dialect.Driver) dialect.Driver { return wrap(prev(d)) }
+			return
+		}
+		o.wrap = wrap
+	}
 }
 
 // ErrNotMigrated reports a database that answers but lacks the schema.

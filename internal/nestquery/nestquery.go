@@ -113,6 +113,9 @@ type Relation struct {
 type Env struct {
 	// Now is the request's clock reading, for filters that depend on time.
 	Now time.Time
+	// Hints carries the caller's choices to its Custom filters (how to
+	// search, say); nestquery itself ignores it.
+	Hints any
 }
 
 func (s *Spec) name() string {

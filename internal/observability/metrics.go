@@ -46,9 +46,10 @@ type Metrics struct {
 	operations *boundedSet
 	codes      *boundedSet
 
-	mu          sync.Mutex
-	dbStats     func() sql.DBStats
-	outboxDepth func() float64
+	mu            sync.Mutex
+	dbStats       func() sql.DBStats
+	outboxDepth   func() float64
+	sqlStatements func() int64
 }
 
 // NewMetrics registers the metrics in a new registry.
@@ -93,6 +94,15 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 func (m *Metrics) SetDBStats(stats func() sql.DBStats) {
 	m.mu.Lock()
 	m.dbStats = stats
+	m.mu.Unlock()
+}
+
+// SetSQLStatements makes stiggql_sql_statements_total read count at every
+// scrape (a sqlcount.Counter wrapping the store's driver): statements per
+// request, the cost that an N+1 or a missing batch shows up in first.
+func (m *Metrics) SetSQLStatements(count func() int64) {
+	m.mu.Lock()
+	m.sqlStatements = count
 	m.mu.Unlock()
 }
 
@@ -175,21 +185,26 @@ var (
 		"Time spent waiting for a free database connection.", nil, nil)
 	descOutboxDepth = prometheus.NewDesc("stiggql_outbox_depth",
 		"Events waiting in the billing sync's outbox.", nil, nil)
+	descSQLStatements = prometheus.NewDesc("stiggql_sql_statements_total",
+		"SQL statements sent to the database by the API (not by migrations or the billing worker's own pool).", nil, nil)
 )
 
 // gaugeCollector reads the pool and outbox hooks at scrape time.
 type gaugeCollector struct{ m *Metrics }
 
 func (c gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDBOpen, descDBInUse, descDBIdle, descDBMaxOpen, descDBWaitCount, descDBWaitDuration, descOutboxDepth} {
+	for _, d := range []*prometheus.Desc{descDBOpen, descDBInUse, descDBIdle, descDBMaxOpen, descDBWaitCount, descDBWaitDuration, descOutboxDepth, descSQLStatements} {
 		ch <- d
 	}
 }
 
 func (c gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()
-	stats, depth := c.m.dbStats, c.m.outboxDepth
+	stats, depth, statements := c.m.dbStats, c.m.outboxDepth, c.m.sqlStatements
 	c.m.mu.Unlock()
+	if statements != nil {
+		ch <- prometheus.MustNewConstMetric(descSQLStatements, prometheus.CounterValue, float64(statements()))
+	}
 	if stats != nil {
 		s := stats()
 		ch <- prometheus.MustNewConstMetric(descDBOpen, prometheus.GaugeValue, float64(s.OpenConnections))

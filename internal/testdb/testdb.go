@@ -292,9 +292,10 @@ func remember(t testing.TB, s *db.Store, url string) {
 
 // Reopen returns a second store on the database of s (which Each or Open
 // returned): the same SQLite file, or the same PostgreSQL schema. Tests use
-// it to run two servers on one database, as replicas do. It is closed when
-// t finishes, before the database is removed.
-func Reopen(t testing.TB, s *db.Store) *db.Store {
+// it to run two servers on one database, as replicas do, or to add options
+// (db.WithDriver). It is closed when t finishes, before the database is
+// removed.
+func Reopen(t testing.TB, s *db.Store, opts ...db.Option) *db.Store {
 	t.Helper()
 	u, ok := urls.Load(s)
 	if !ok {
@@ -302,7 +303,7 @@ func Reopen(t testing.TB, s *db.Store) *db.Store {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
-	s2, err := db.Open(ctx, u.(string), db.WithoutMigrate())
+	s2, err := db.Open(ctx, u.(string), append([]db.Option{db.WithoutMigrate()}, opts...)...)
 	if err != nil {
 		t.Fatalf("testdb: reopen: %v", err)
 	}

@@ -60,7 +60,7 @@ func Files(dial string) ([]File, error) {
 		if err != nil {
 			return nil, err
 		}
-		stmts, err := atlas.NewLocalFile(e.Name(), b).Stmts()
+		stmts, err := scanStmts(dial, string(b))
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: %w", e.Name(), err)
 		}
@@ -69,6 +69,28 @@ func Files(dial string) ([]File, error) {
 		out = append(out, File{Version: version, Name: e.Name(), Checksum: hex.EncodeToString(sum[:]), stmts: stmts})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	return out, nil
+}
+
+// scanStmts splits a migration file into statements the way the dialect's
+// own tooling does: SQLite trigger bodies (BEGIN ... END) and PostgreSQL
+// dollar-quoted function bodies hold semicolons that do not end the
+// statement.
+func scanStmts(dial, src string) ([]string, error) {
+	var opts atlas.ScannerOptions
+	if dial == dialect.SQLite {
+		opts = atlas.ScannerOptions{MatchBegin: true}
+	} else {
+		opts = atlas.ScannerOptions{MatchBeginAtomic: true, MatchDollarQuote: true}
+	}
+	stmts, err := (&atlas.Scanner{ScannerOptions: opts}).Scan(src)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(stmts))
+	for i, s := range stmts {
+		out[i] = s.Text
+	}
 	return out, nil
 }
 

@@ -1,0 +1,93 @@
+// Package bench holds the performance benchmarks of the GraphQL server:
+// the in-process Go benchmarks below (go test -bench . ./bench), the query
+// texts wrk sends over HTTP (queries/), a minimal hand-written baseline
+// server (baseline/) and the load script and report (scripts/bench.sh,
+// docs/performance.md).
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
+)
+
+// BenchmarkQ1 is one customer by customerId with its subscriptions and
+// promotional entitlements.
+func BenchmarkQ1(b *testing.B) {
+	t := benchTarget(b)
+	t.run(b, t.q1Payloads(b))
+}
+
+// BenchmarkQ2 is the 50 newest customers with totalCount, pageInfo and
+// three nested lists each.
+func BenchmarkQ2(b *testing.B) {
+	t := benchTarget(b)
+	t.run(b, [][]byte{body(Query(b, "q2"), nil)})
+}
+
+// BenchmarkQ3 is the case-insensitive email substring search, first 20
+// newest with totalCount: all terms in turn, then each term alone.
+func BenchmarkQ3(b *testing.B) {
+	t := benchTarget(b)
+	all := q3Payloads(b)
+	b.Run("mix", func(b *testing.B) { t.run(b, all) })
+	for i, s := range Substrings {
+		b.Run(cleanName(s), func(b *testing.B) { t.run(b, all[i:i+1]) })
+	}
+}
+
+// BenchmarkQ4 is importCustomersBulk of 10 000 customers into a fresh
+// SQLite database (one import per iteration, each with new customerIds).
+func BenchmarkQ4(b *testing.B) {
+	ctx := context.Background()
+	c := &sqlcount.Counter{}
+	st, err := db.Open(ctx, "file:"+filepath.Join(b.TempDir(), "q4.db"), db.WithDriver(c.Wrap))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	t, err := newTarget(st, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 10000
+	payload := func(iter int) []byte {
+		customers := make([]map[string]any, n)
+		for i := range customers {
+			customers[i] = map[string]any{
+				"customerId": fmt.Sprintf("import-%d-%06d", iter, i),
+				"name":       fmt.Sprintf("Imported %d", i),
+				"email":      fmt.Sprintf("imported.%d.%d@example.org", iter, i),
+				"billingId":  fmt.Sprintf("cus_%d_%d", iter, i),
+			}
+		}
+		return body(`mutation Q4($input: ImportCustomerBulkInput!) { importCustomersBulk(input: $input) }`,
+			map[string]any{"input": map[string]any{"customers": customers}})
+	}
+	payloads := make([][]byte, 0, 8)
+	for i := 0; i < 8; i++ {
+		payloads = append(payloads, payload(i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	before := c.Count()
+	i := 0
+	for b.Loop() {
+		if i == len(payloads) {
+			b.StopTimer()
+			payloads = append(payloads, payload(i))
+			b.StartTimer()
+		}
+		do(b, t.handler, benchKey, payloads[i])
+		i++
+	}
+	b.ReportMetric(float64(c.Count()-before)/float64(b.N), "sql/op")
+	if os.Getenv("BENCH_SQL_LOG") != "" {
+		fmt.Fprintln(os.Stderr, "imported", i*n, "customers")
+	}
+}

@@ -1,0 +1,185 @@
+package graph
+
+import (
+	"encoding/hex"
+	"strings"
+	"unicode/utf8"
+
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/nestquery"
+)
+
+// Email substring search: iLike '%term%' on a customer's email (what a
+// search box sends) must not read every customer of the environment.
+//
+//   - PostgreSQL answers ILIKE from the pg_trgm GIN index customer_email_trgm
+//     by itself; nothing changes in the SQL.
+//   - SQLite has no such index type, so the search adds a necessary
+//     condition its planner can drive from: the customer's rowid is among
+//     the documents of customer_email_grams (an FTS4 table of the
+//     trigrams of lower(email), kept by triggers; see
+//     internal/db/migrations/search.go) matching the phrase of the term's
+//     trigrams. The iLike itself stays in the WHERE clause, so the result is
+//     the scan's, row for row; the index only decides which rows are looked
+//     at.
+//
+// Terms shorter than 3 characters have no trigram and other patterns (a
+// wildcard inside, a prefix only) are not substrings: they scan, as before.
+// A substring matching a large share of the customers is also cheaper to
+// find by walking the newest-first index than through the trigram index,
+// so when the caller knows the match count is high it asks for a scan
+// (searchHint).
+
+// minSearchTerm is the shortest term the trigram index can answer.
+const minSearchTerm = 3
+
+// maxSearchGrams caps the phrase sent to the index: the phrase of a long
+// term's first windows is still a necessary condition, and the iLike checks
+// the rest.
+const maxSearchGrams = 32
+
+// scanSearchPage reports whether the page of a search matching matches
+// customers is cheaper to find by walking the newest-first index, reading
+// about envSize/matches index entries per row of the page, than by looking
+// up every match through the trigram index and sorting them (each lookup
+// costs about as much as 30 index entries, measured on SQLite): so when
+// matches² > envSize × pageSize / 30. Without the environment's size
+// (envSize < 0) it assumes 300 matches are the break-even, right for about
+// 100 000 customers.
+func scanSearchPage(matches, envSize, pageSize int) bool {
+	if envSize < 0 {
+		return matches > 300
+	}
+	return matches*matches*30 > envSize*pageSize
+}
+
+// searchHint is passed in nestquery.Env.Hints to the email filter.
+type searchHint struct {
+	// scan asks for the plain iLike, without the trigram condition.
+	scan bool
+}
+
+// customerEmail is the email filter field: the plain column comparison, plus
+// the trigram condition for an iLike substring on SQLite.
+func customerEmail(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
+	c := cmp.(*model.StringFieldComparison)
+	plain, err := plainCustomerSpec.Where(&model.CustomerFilter{Email: c}, env)
+	if err != nil {
+		return nil, err
+	}
+	if h, _ := env.Hints.(searchHint); h.scan || c.ILike == nil {
+		return plain, nil
+	}
+	term, ok := substringTerm(*c.ILike)
+	if !ok {
+		return plain, nil
+	}
+	match := gramsPhrase(term)
+	return func(s *sql.Selector) {
+		plain(s)
+		if s.Dialect() != dialect.SQLite {
+			return
+		}
+		rowid := s.C("rowid")
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString(rowid + " IN (SELECT docid FROM customer_email_grams WHERE customer_email_grams MATCH ").
+				Arg(match).WriteString(")")
+		}))
+	}, nil
+}
+
+// substringTerm returns term when pattern is %term% with a term of at
+// least minSearchTerm characters and no wildcard of its own (an escaped %
+// or _ is a literal and fine).
+func substringTerm(pattern string) (string, bool) {
+	p := parseLikePattern(pattern)
+	if len(p) < minSearchTerm+2 || !p[0].wild || p[0].r != '%' || !p[len(p)-1].wild || p[len(p)-1].r != '%' {
+		return "", false
+	}
+	var b strings.Builder
+	for _, t := range p[1 : len(p)-1] {
+		if t.wild {
+			return "", false
+		}
+		b.WriteRune(t.r)
+	}
+	return b.String(), true
+}
+
+type likeToken struct {
+	r    rune
+	wild bool
+}
+
+// parseLikePattern reads a LIKE pattern as nestquery does: % and _ are
+// wildcards, a backslash makes the next character literal.
+func parseLikePattern(s string) []likeToken {
+	var p []likeToken
+	escaped := false
+	for _, r := range s {
+		switch {
+		case escaped:
+			p = append(p, likeToken{r: r})
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '%' || r == '_':
+			p = append(p, likeToken{r: r, wild: true})
+		default:
+			p = append(p, likeToken{r: r})
+		}
+	}
+	if escaped {
+		p = append(p, likeToken{r: '\\'})
+	}
+	return p
+}
+
+// gramsPhrase is the FTS4 query for term: the phrase of the hex of its
+// 3-character windows after folding ASCII case as SQLite's lower() does
+// (the index holds the same for lower(email)), or any email too long for
+// the index to cover ("long").
+func gramsPhrase(term string) string {
+	runes := []rune(foldASCII(term))
+	n := min(len(runes)-2, maxSearchGrams)
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		var buf [3 * utf8.UTFMax]byte
+		k := 0
+		for _, r := range runes[i : i+3] {
+			k += utf8.EncodeRune(buf[k:], r)
+		}
+		b.WriteString(strings.ToUpper(hex.EncodeToString(buf[:k])))
+	}
+	b.WriteString(`" OR long`)
+	return b.String()
+}
+
+// foldASCII lower-cases ASCII letters only, like SQLite's lower() without
+// ICU.
+func foldASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// searchesEmail reports whether filter's top level holds an email iLike
+// substring the trigram index can serve.
+func searchesEmail(filter *model.CustomerFilter) bool {
+	if filter == nil || filter.Email == nil || filter.Email.ILike == nil {
+		return false
+	}
+	_, ok := substringTerm(*filter.Email.ILike)
+	return ok
+}

@@ -1,0 +1,213 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/google/uuid"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/ent/predicate"
+	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/internal/nestquery"
+	"github.com/stigg-selfhost/stiggql/internal/testdb"
+)
+
+// searchAlphabet makes emails and terms from few characters, so that
+// substrings collide often, with both cases, a non-ASCII letter in both
+// cases (folded by PostgreSQL, not by SQLite: both paths must agree anyway)
+// and LIKE's special characters.
+var searchAlphabet = []rune("aAbBcC.@-xZéÉ_%\\")
+
+func randomText(r *rand.Rand, n int) string {
+	b := make([]rune, n)
+	for i := range b {
+		b[i] = searchAlphabet[r.IntN(len(searchAlphabet))]
+	}
+	return string(b)
+}
+
+// TestEmailSearchMatchesScan: the email iLike answered through the trigram
+// index returns exactly what the plain scan returns, in the same order,
+// over random emails changed by every kind of write (insert, update to and
+// from null, archive, delete) and, on SQLite, after a VACUUM (the index is
+// keyed by rowid).
+func TestEmailSearchMatchesScan(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		ctx := context.Background()
+		r := rand.New(rand.NewPCG(1, 2))
+		c := st.Client
+		env := c.Environment.Create().SetSlug("search").SetDisplayName("search").SaveX(ctx)
+		other := c.Environment.Create().SetSlug("other").SetDisplayName("other").SaveX(ctx)
+		base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		email := func() *string {
+			if r.IntN(10) == 0 {
+				return nil
+			}
+			e := randomText(r, r.IntN(14))
+			return &e
+		}
+		var ids []uuid.UUID
+		create := func(n int) {
+			for i := 0; i < n; i++ {
+				e := env.ID
+				if r.IntN(5) == 0 {
+					e = other.ID
+				}
+				cu := c.Customer.Create().SetEnvironmentID(e).SetCustomerID(fmt.Sprintf("c%d-%d", len(ids), r.IntN(1000))).
+					SetNillableEmail(email()).SetCreatedAt(base.Add(time.Duration(r.IntN(100000)) * time.Second)).SaveX(ctx)
+				ids = append(ids, cu.ID)
+			}
+		}
+		create(300)
+		// Writes the index must follow.
+		for i := 0; i < 60; i++ {
+			id := ids[r.IntN(len(ids))]
+			u := c.Customer.UpdateOneID(id)
+			switch r.IntN(4) {
+			case 0:
+				u.ClearEmail()
+			case 1:
+				u.SetDeletedAt(base) // archived, email kept: the deleted_at filter must still apply
+			default:
+				u.SetNillableEmail(email())
+			}
+			if _, err := u.Save(ctx); err != nil && !ent.IsNotFound(err) {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 20; i++ {
+			if err := c.Customer.DeleteOneID(ids[r.IntN(len(ids))]).Exec(ctx); err != nil && !ent.IsNotFound(err) {
+				t.Fatal(err)
+			}
+		}
+		if st.Dialect == dialect.SQLite {
+			if _, err := st.DB.ExecContext(ctx, "VACUUM"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		create(100)
+
+		search := func(pattern string, scan bool) ([]uuid.UUID, int) {
+			t.Helper()
+			f := &model.CustomerFilter{Email: &model.StringFieldComparison{ILike: &pattern}}
+			where, err := customerSpec.Where(f, nestquery.Env{Now: base, Hints: searchHint{scan: scan}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := c.Customer.Query().Where(customer.EnvironmentID(env.ID), customer.DeletedAtIsNil(), predicate.Customer(where))
+			n, err := q.Clone().Count(ctx)
+			if err != nil {
+				t.Fatalf("%q: %v", pattern, err)
+			}
+			got, err := q.Order(ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)).IDs(ctx)
+			if err != nil {
+				t.Fatalf("%q: %v", pattern, err)
+			}
+			return got, n
+		}
+		emails := func() []string {
+			out, err := c.Customer.Query().Where(customer.EmailNotNil()).Order(ent.Asc(customer.FieldCustomerID)).Select(customer.FieldEmail).Strings(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		used, matched := 0, 0
+		for i := 0; i < 300; i++ {
+			n := 3 + r.IntN(4)
+			if r.IntN(4) == 0 {
+				n = 1 + r.IntN(2) // too short for the index: scans
+			}
+			term := randomText(r, n)
+			if r.IntN(2) == 0 {
+				// A piece of a stored email, so that many terms match.
+				if es := emails(); len(es) > 0 {
+					e := []rune(es[r.IntN(len(es))])
+					if len(e) >= n {
+						at := r.IntN(len(e) - n + 1)
+						term = string(e[at : at+n])
+					}
+				}
+			}
+			pattern := "%" + term + "%"
+			if r.IntN(8) == 0 {
+				pattern = term + "%" // not a substring search: scans
+			}
+			if _, ok := substringTerm(pattern); ok {
+				used++
+			}
+			gotIDs, gotN := search(pattern, false)
+			wantIDs, wantN := search(pattern, true)
+			if gotN > 0 {
+				matched++
+			}
+			if gotN != wantN || !slices.Equal(gotIDs, wantIDs) {
+				t.Fatalf("pattern %q: index path %d rows %v, scan %d rows %v", pattern, gotN, gotIDs, wantN, wantIDs)
+			}
+		}
+		if used < 80 || matched < 50 {
+			t.Fatalf("only %d of the patterns went through the index, %d matched anything", used, matched)
+		}
+		if st.Dialect == dialect.SQLite {
+			var docs, withEmail int
+			if err := st.DB.QueryRowContext(ctx, "SELECT count(*) FROM customer_email_grams").Scan(&docs); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.DB.QueryRowContext(ctx, "SELECT count(*) FROM customers WHERE email IS NOT NULL").Scan(&withEmail); err != nil {
+				t.Fatal(err)
+			}
+			if docs != withEmail {
+				t.Fatalf("trigram index has %d documents for %d emails", docs, withEmail)
+			}
+		}
+	})
+}
+
+func TestSubstringTerm(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, term string
+		ok            bool
+	}{
+		{"%smith%", "smith", true},
+		{"%ab%", "", false},     // too short for a trigram
+		{"%a_c%", "", false},    // a wildcard inside
+		{"smith%", "", false},   // a prefix, not a substring
+		{`%50\%%`, "50%", true}, // an escaped % is a literal
+		{`%a\_b%`, "a_b", true}, // so is an escaped _
+		{"%%abc%", "", false},   // leading wildcard run
+		{"%éÉx%", "éÉx", true},  // characters, not bytes
+		{"%" + strings.Repeat("x", 40) + "%", strings.Repeat("x", 40), true},
+	} {
+		term, ok := substringTerm(tc.pattern)
+		if ok != tc.ok || term != tc.term {
+			t.Errorf("substringTerm(%q) = %q, %v; want %q, %v", tc.pattern, term, ok, tc.term, tc.ok)
+		}
+	}
+	if got := gramsPhrase("aBc.D"); got != `"616263 62632E 632E64" OR long` {
+		t.Errorf("gramsPhrase = %s", got)
+	}
+}
+
+// TestCustomerFieldColumnsComplete: every field of Customer in the schema
+// says which columns it reads, so that no field quietly makes pages read
+// every column.
+func TestCustomerFieldColumnsComplete(t *testing.T) {
+	typ := NewSchema(&Resolver{}).Schema().Types["Customer"]
+	if typ == nil {
+		t.Fatal("no Customer type")
+	}
+	for _, f := range typ.Fields {
+		if _, ok := customerFieldColumns[f.Name]; !ok {
+			t.Errorf("customerFieldColumns lacks Customer.%s", f.Name)
+		}
+	}
+}
