@@ -302,11 +302,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // ran every few requests and took about a third of Q2's CPU
 // (docs/performance.md). GOGC=400 lets the heap grow to five times what is
 // live between collections; the soft memory limit makes the collector work
-// harder instead when that would take the heap past 160 MiB, which keeps
-// the process within its memory budget under load.
+// harder instead when that would take Go's memory past 120 MiB, which keeps
+// the process (SQLite's caches and statements come on top) under 200 MB
+// with 32 concurrent page requests.
 const (
 	defaultGCPercent   = 400
-	defaultMemoryLimit = 160 << 20
+	defaultMemoryLimit = 120 << 20
 )
 
 func tuneGC() {

@@ -103,7 +103,7 @@ func openTarget(url string, seedIt bool, n int) (*target, error) {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(160 << 20)
+		debug.SetMemoryLimit(120 << 20)
 	}
 	c := &sqlcount.Counter{}
 	st, err := db.Open(ctx, url, db.WithDriver(c.Wrap))

@@ -1,0 +1,522 @@
+// Command report writes docs/performance.md and its plot from the results
+// of scripts/bench.sh (bench/results/latest): the load figures of the peer,
+// the server and the baseline, the in-process Go benchmarks, the targets
+// and whether they are met, and the hand-written discussion in
+// bench/results/notes.md. `bash scripts/bench.sh report` runs it.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"image/color"
+	"log"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// row is one measured (round, target, backend, n, query).
+type row map[string]string
+
+func (r row) f(k string) float64 {
+	v, err := strconv.ParseFloat(r[k], 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return v
+}
+
+func readTSV(path string) []row {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var cols []string
+	var out []row
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), "\t")
+		if cols == nil {
+			cols = parts
+			continue
+		}
+		r := row{}
+		for i, c := range cols {
+			if i < len(parts) {
+				r[c] = parts[i]
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func readKV(path string) map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// gobench is one line of `go test -bench` output.
+type gobench struct {
+	name    string
+	metrics map[string]string // unit -> value
+}
+
+var benchLine = regexp.MustCompile(`^(Benchmark\S+)\s+(\d+)\s+(.*)$`)
+
+func readGoBench(path string) []gobench {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []gobench
+	for _, line := range strings.Split(string(b), "\n") {
+		m := benchLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		g := gobench{name: strings.TrimSuffix(m[1], "-2"), metrics: map[string]string{}}
+		f := strings.Fields(m[3])
+		for i := 0; i+1 < len(f); i += 2 {
+			g.metrics[f[i+1]] = f[i]
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+type results struct {
+	dir   string
+	meta  map[string]string
+	rows  []row
+	peer  map[string][]row // round -> rows (query, rps, ...)
+	bench map[string][]gobench
+	seeds []string
+	notes string
+}
+
+func load(dir, notes string) *results {
+	r := &results{dir: dir, meta: readKV(filepath.Join(dir, "meta.txt")), rows: readTSV(filepath.Join(dir, "rows.tsv")),
+		peer: map[string][]row{}, bench: map[string][]gobench{}}
+	peers, _ := filepath.Glob(filepath.Join(dir, "peer-r*.tsv"))
+	for _, p := range peers {
+		round := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "peer-r"), ".tsv")
+		r.peer[round] = readTSV(p)
+	}
+	for _, k := range []string{"sqlite", "postgres", "q4"} {
+		r.bench[k] = readGoBench(filepath.Join(dir, "gobench-"+k+".txt"))
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "seed-times.txt")); err == nil {
+		r.seeds = strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	if b, err := os.ReadFile(notes); err == nil {
+		r.notes = string(b)
+	}
+	return r
+}
+
+func (r *results) find(round, target, backend, n, query string) row {
+	for _, x := range r.rows {
+		if x["round"] == round && x["target"] == target && x["backend"] == backend && x["n"] == n && x["query"] == query {
+			return x
+		}
+	}
+	return nil
+}
+
+func (r *results) peerRow(round, query string) row {
+	for _, x := range r.peer[round] {
+		if x["query"] == query {
+			return x
+		}
+	}
+	return nil
+}
+
+func (r *results) rounds() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range r.rows {
+		if !seen[x["round"]] {
+			seen[x["round"]] = true
+			out = append(out, x["round"])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func num(v float64, prec int) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64)
+}
+
+func mib(kb string) string {
+	v, err := strconv.ParseFloat(kb, 64)
+	if err != nil || v == 0 {
+		return "–"
+	}
+	return num(v/1024, 0)
+}
+
+// target is one of the issue's goals, evaluated on the results.
+type target struct {
+	what, want, got, verdict string
+}
+
+func (r *results) targets() []target {
+	n := r.meta["n"]
+	var out []target
+	ratio := func(query, backend, against string, want float64) {
+		var got []float64
+		for _, rd := range r.rounds() {
+			ours := r.find(rd, "server", backend, n, query)
+			var other row
+			if against == "peer" {
+				other = r.peerRow(rd, query)
+			} else {
+				other = r.find(rd, "baseline", backend, n, query)
+			}
+			if ours != nil && other != nil {
+				got = append(got, ours.f("rps")/other.f("rps"))
+			}
+		}
+		if len(got) == 0 {
+			return
+		}
+		unit := "x"
+		wantS := num(want, 0) + "x " + against
+		gotS := ""
+		ok := true
+		for i, g := range got {
+			if i > 0 {
+				gotS += ", "
+			}
+			if against == "baseline" {
+				gotS += num(100*g, 0) + "%"
+			} else {
+				gotS += num(g, 1) + unit
+			}
+			ok = ok && g >= want
+		}
+		if against == "baseline" {
+			wantS = "≥" + num(100*want, 0) + "% of baseline"
+		} else {
+			wantS = "≥" + wantS
+		}
+		verdict := "met"
+		if !ok {
+			verdict = "**not met**"
+		}
+		out = append(out, target{fmt.Sprintf("%s req/s, %s, vs %s (per round)", query, backend, against), wantS, gotS, verdict})
+	}
+	for _, b := range []string{"sqlite", "postgres"} {
+		ratio("Q1", b, "peer", 5)
+		ratio("Q1", b, "baseline", 0.6)
+		ratio("Q2", b, "peer", 4)
+		ratio("Q3", b, "peer", 50)
+	}
+	// statements per request
+	maxQ2 := 0.0
+	for _, x := range r.rows {
+		if x["target"] == "server" && x["query"] == "Q2" {
+			maxQ2 = math.Max(maxQ2, x.f("sql_per_req"))
+		}
+	}
+	if maxQ2 > 0 {
+		v := "met"
+		if maxQ2 > 6 {
+			v = "**not met**"
+		}
+		out = append(out, target{"Q2 SQL statements per request, any page size up to 100", "≤6, constant", num(maxQ2, 2) + " under load; 5 (cached count) or 6 at page sizes 1-100 (TestQ2StatementsConstantInPageSize)", v})
+	}
+	// 1M p50
+	for _, q := range []struct {
+		name string
+		max  float64
+	}{{"Q1", 2}, {"Q2", 15}, {"Q3", 50}} {
+		x := r.find("1", "server", "sqlite", "1000000", q.name)
+		if x == nil {
+			continue
+		}
+		v := "met"
+		if x.f("p50_ms") >= q.max {
+			v = "**not met**"
+		}
+		out = append(out, target{q.name + " p50 at 1 000 000 customers, SQLite, 32 connections", "<" + num(q.max, 0) + " ms", num(x.f("p50_ms"), 2) + " ms", v})
+	}
+	// PSS
+	maxPSS := 0.0
+	for _, x := range r.rows {
+		if x["target"] == "server" {
+			maxPSS = math.Max(maxPSS, x.f("pss_max_kb"))
+		}
+	}
+	if maxPSS > 0 {
+		v := "met"
+		if maxPSS/1024 >= 200 {
+			v = "**not met**"
+		}
+		out = append(out, target{"server PSS (highest sampled, any query, backend, size)", "<200 MB", num(maxPSS/1024, 0) + " MiB", v})
+	}
+	for _, g := range r.bench["q4"] {
+		if strings.HasPrefix(g.name, "BenchmarkQ4") {
+			ns, _ := strconv.ParseFloat(g.metrics["ns/op"], 64)
+			v := "met"
+			if ns/1e9 >= 2 {
+				v = "**not met**"
+			}
+			out = append(out, target{"importCustomersBulk of 10 000 customers, SQLite (in process)", "<2 s", num(ns/1e9, 2) + " s", v})
+		}
+	}
+	return out
+}
+
+func (r *results) markdown() string {
+	var b strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	m := r.meta
+	p("# Performance\n\n")
+	p("<!-- Generated by `bash scripts/bench.sh report` from bench/results/latest and bench/results/notes.md; do not edit by hand. -->\n\n")
+	p("How fast the server answers the three queries of the peer benchmark (../shared/bench/peer: PostGraphile over PostgreSQL on the same data model), measured in one run on this machine, interleaved with the peer and with a hand-written baseline, at %s customers.\n\n", group(m["n"]))
+	p("![req/s per query](performance.png)\n\n")
+
+	p("## Targets\n\n| target | wanted | measured | |\n| --- | --- | --- | --- |\n")
+	for _, t := range r.targets() {
+		p("| %s | %s | %s | %s |\n", t.what, t.want, t.got, t.verdict)
+	}
+	p("\n")
+	if r.notes != "" {
+		p("%s\n", strings.TrimSpace(r.notes))
+		p("\n")
+	}
+
+	p("## Machine and run\n\n")
+	for _, k := range []string{"date", "cpu", "memory", "os", "go", "postgres", "wrk", "commit", "load", "loadavg_start", "loadavg_end"} {
+		if v := m[k]; v != "" {
+			p("- %s: %s\n", k, v)
+		}
+	}
+	p("\nThe machine has 2 cores shared with other engineers' work: the load average above is the whole host's, and figures move by tens of percent between runs minutes apart (the peer's README shows ±25%% on an idle machine). Compare only within a round: each round runs the peer, then this server and the baseline, back to back.\n\n")
+
+	p("## Load (wrk over HTTP on loopback)\n\n")
+	p("Each process is started fresh; per query: one checked answer, then wrk with the peer's gql.lua (%s). sql/req and allocs/req come from the server's /metrics (statements counted by a driver wrapper; Go heap allocations, HTTP server included) over the measured run; cpu is the process's user+sys time per request; RSS/PSS are the highest samples (every 0.25 s) over warm-up and run.\n\n", m["load"])
+	p("| round | target | db | N | query | req/s | mean ms | p50 ms | p99 ms | errors | sql/req | allocs/req | cpu ms/req | RSS MiB | PSS MiB |\n")
+	p("| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	rowsSorted := append([]row(nil), r.rows...)
+	for _, rd := range r.rounds() {
+		for _, q := range []string{"Q1", "Q2", "Q3"} {
+			if pr := r.peerRow(rd, q); pr != nil {
+				reqs := pr.f("requests")
+				p("| %s | peer (PostGraphile) | postgres | %s | %s | %s | %s | %s | %s | %s | 1 | – | %s | %s | – |\n", rd, group(m["n"]), q,
+					pr["rps"], pr["mean_ms"], pr["p50_ms"], pr["p99_ms"], pr["errors"],
+					num(pr.f("server_cpu_s")*1000/reqs, 2), mib(pr["server_rss_max_kb"]))
+			}
+		}
+		for _, x := range rowsSorted {
+			if x["round"] != rd {
+				continue
+			}
+			sqlReq := x["sql_per_req"]
+			if sqlReq == "" {
+				sqlReq = map[string]string{"Q1": "3", "Q2": "5"}[x["query"]]
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rd, x["target"], x["backend"], group(x["n"]), x["query"],
+				x["rps"], x["mean_ms"], x["p50_ms"], x["p99_ms"], x["errors"], sqlReq, x["allocs_per_req"],
+				x["cpu_ms_per_req"], mib(x["rss_max_kb"]), mib(x["pss_max_kb"]))
+		}
+	}
+	p("\nThe peer's sql/req is 1 by its design (PostGraphile compiles a request to one statement); its cpu is the Node process's. On PostgreSQL the database's own CPU is not in this server's cpu ms/req: ")
+	var pgs []string
+	for _, x := range r.rows {
+		if x["backend"] == "postgres" && x["pg_cpu_ms_per_req"] != "" {
+			pgs = append(pgs, fmt.Sprintf("%s %s r%s %s ms", x["target"], x["query"], x["round"], x["pg_cpu_ms_per_req"]))
+		}
+	}
+	p("PostgreSQL CPU per request: %s.\n\n", strings.Join(pgs, ", "))
+
+	p("## In-process Go benchmarks\n\n")
+	p("`go test -bench` in bench/, through the whole HTTP handler (httptest), one request at a time, on the same seeded databases. sql/op counts statements (the API key lookup is cached, so it does not appear); Q3 cycles through the eight terms and then runs each alone; Q4 is importCustomersBulk of 10 000 new customers into a fresh SQLite file.\n\n")
+	p("| db | benchmark | µs/op | allocs/op | B/op | sql/op | B/resp |\n| --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, k := range []string{"sqlite", "postgres", "q4"} {
+		for _, g := range r.bench[k] {
+			ns, _ := strconv.ParseFloat(g.metrics["ns/op"], 64)
+			db := k
+			if k == "q4" {
+				db = "sqlite"
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", db, strings.TrimPrefix(g.name, "Benchmark"), num(ns/1000, 0),
+				g.metrics["allocs/op"], g.metrics["B/op"], g.metrics["sql/op"], g.metrics["B/resp"])
+		}
+	}
+	p("\n")
+	if len(r.seeds) > 0 {
+		p("## Seeding\n\n`stiggql seed --customers N` (internal/seed):\n\n")
+		for _, s := range r.seeds {
+			p("- %s\n", s)
+		}
+		p("\n")
+	}
+	p("## Reproduce\n\n```sh\n")
+	p("bash scripts/bench.sh                       # seed (once), run peer / server / baseline interleaved, Go benchmarks, write this file\n")
+	p("BIG=1 BACKENDS=sqlite bash scripts/bench.sh # also Q1-Q3 at 1 000 000 customers on SQLite\n")
+	p("bash scripts/bench.sh report                # regenerate this file and the plot from bench/results/latest\n")
+	p("go run . seed --customers 100000 --db file:bench.db --refs refs.txt   # the data alone\n")
+	p("BENCH_DB=file:bench.db go test -run '^$' -bench . ./bench            # the Go benchmarks alone\n")
+	p("```\n")
+	return b.String()
+}
+
+func group(s string) string {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return s
+	}
+	t := strconv.Itoa(n)
+	var out []byte
+	for i := range t {
+		if i > 0 && (len(t)-i)%3 == 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, t[i])
+	}
+	return string(out)
+}
+
+// plotPNG draws req/s per query, one panel per query, one bar per
+// (target, database), averaged over rounds.
+func (r *results) plotPNG(path string) error {
+	n := r.meta["n"]
+	type bar struct {
+		label string
+		rps   float64
+	}
+	series := func(q string) []bar {
+		var out []bar
+		var peer []float64
+		for _, rd := range r.rounds() {
+			if pr := r.peerRow(rd, q); pr != nil {
+				peer = append(peer, pr.f("rps"))
+			}
+		}
+		if len(peer) > 0 {
+			out = append(out, bar{"peer", mean(peer)})
+		}
+		for _, t := range []struct{ target, backend, label string }{
+			{"server", "sqlite", "ours SQLite"}, {"server", "postgres", "ours PG"},
+			{"baseline", "sqlite", "baseline SQLite"}, {"baseline", "postgres", "baseline PG"},
+		} {
+			var v []float64
+			for _, rd := range r.rounds() {
+				if x := r.find(rd, t.target, t.backend, n, q); x != nil {
+					v = append(v, x.f("rps"))
+				}
+			}
+			if len(v) > 0 {
+				out = append(out, bar{t.label, mean(v)})
+			}
+		}
+		return out
+	}
+	queries := []string{"Q1", "Q2", "Q3"}
+	const w, h = 12 * vg.Inch, 4 * vg.Inch
+	img := vgimg.New(w, h)
+	dc := draw.New(img)
+	tiles := draw.Tiles{Rows: 1, Cols: len(queries), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	colors := map[string]color.Color{
+		"peer": color.RGBA{150, 150, 150, 255}, "ours SQLite": color.RGBA{31, 119, 180, 255}, "ours PG": color.RGBA{44, 160, 44, 255},
+		"baseline SQLite": color.RGBA{158, 202, 225, 255}, "baseline PG": color.RGBA{161, 217, 155, 255},
+	}
+	for i, q := range queries {
+		bars := series(q)
+		pl := plot.New()
+		pl.Title.Text = q + " req/s (mean of rounds, N=" + group(n) + ")"
+		pl.Y.Min = 0
+		names := make([]string, len(bars))
+		for j, b := range bars {
+			names[j] = b.label
+			vals := make(plotter.Values, len(bars))
+			for k := range vals {
+				vals[k] = 0
+			}
+			vals[j] = b.rps
+			bc, err := plotter.NewBarChart(vals, vg.Points(28))
+			if err != nil {
+				return err
+			}
+			bc.Color = colors[b.label]
+			bc.LineStyle.Width = 0
+			pl.Add(bc)
+			lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: []plotter.XY{{X: float64(j), Y: b.rps}}, Labels: []string{num(b.rps, 0)}})
+			if err == nil {
+				for k := range lbl.TextStyle {
+					lbl.TextStyle[k].XAlign = draw.XCenter
+				}
+				pl.Add(lbl)
+			}
+		}
+		pl.NominalX(names...)
+		pl.X.Tick.Label.Rotation = 0.35
+		pl.X.Tick.Label.XAlign = draw.XRight
+		pl.Draw(tiles.At(dc, i, 0))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(f)
+	return err
+}
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func main() {
+	dir := flag.String("results", "bench/results/latest", "results directory written by scripts/bench.sh")
+	notes := flag.String("notes", "bench/results/notes.md", "hand-written discussion included in the report")
+	out := flag.String("out", "docs/performance.md", "report to write")
+	png := flag.String("png", "docs/performance.png", "plot to write")
+	flag.Parse()
+	r := load(*dir, *notes)
+	if len(r.rows) == 0 {
+		log.Fatalf("no results in %s", *dir)
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(*out, []byte(r.markdown()), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := r.plotPNG(*png); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Load benchmark of the GraphQL server: the peer (PostGraphile over
+# PostgreSQL, ../shared/bench/peer), this server on SQLite and on
+# PostgreSQL, and the hand-written baseline (bench/baseline), interleaved in
+# one run, driven by the peer's wrk script with the same settings; plus the
+# in-process Go benchmarks. See docs/performance.md.
+#
+#   bash scripts/bench.sh          # run everything, keep the results in bench/results/latest, write the report
+#   bash scripts/bench.sh report   # regenerate docs/performance.md and docs/performance.png from bench/results/latest
+#   bash scripts/bench.sh clean    # remove the work directory and drop the benchmark database
+#
+# Settings (environment variables, defaults in brackets):
+#   N [100000] customers   ROUNDS [2] peer/ours alternations   BACKENDS ["sqlite postgres"]
+#   QUERIES ["Q1 Q2 Q3"]   DURATION [15] WARMUP [5] seconds   THREADS [2] CONNS [32] (wrk)
+#   PEER [v4] peer to run, or none   GOBENCH [1] run the Go benchmarks   BIG [0] also Q1-Q3 at
+#   1 000 000 customers on SQLite (N_BIG)   WORK [/tmp/stiggql-bench] binaries, databases, raw results
+#   PG_URL [postgres://postgres@127.0.0.1:5432/stiggql_bench?sslmode=disable]
+#
+# Everything is bounded in time and every process started here is stopped by
+# its PID on exit. Only 127.0.0.1 is used.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PEER_HERE="${PEER_HERE:-$ROOT/../shared/bench/peer}"
+[ -d "$PEER_HERE" ] || PEER_HERE=/work/shared/bench/peer
+N="${N:-100000}"
+N_BIG="${N_BIG:-1000000}"
+ROUNDS="${ROUNDS:-2}"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+QUERIES="${QUERIES:-Q1 Q2 Q3}"
+DURATION="${DURATION:-15}"
+WARMUP="${WARMUP:-5}"
+THREADS="${THREADS:-2}"
+CONNS="${CONNS:-32}"
+PEER="${PEER:-v4}"
+GOBENCH="${GOBENCH:-1}"
+BIG="${BIG:-0}"
+WORK="${WORK:-/tmp/stiggql-bench}"
+PG_DB=stiggql_bench
+PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432/$PG_DB?sslmode=disable}"
+PORT=8091
+BASE_PORT=8092
+KEY=server-bench-key
+SUBSTRINGS="smith,ANNA,example.org,li.w,son1,@acme,Kim4,zzz"
+LATEST="$ROOT/bench/results/latest"
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+report() {
+  [ -f "$LATEST/rows.tsv" ] || die "no results in $LATEST: run bash scripts/bench.sh first"
+  (cd "$ROOT" && go run ./bench/cmd/report -results "$LATEST" -out docs/performance.md -png docs/performance.png)
+  log "wrote docs/performance.md and docs/performance.png"
+}
+
+case "${1:-run}" in
+  report) report; exit 0 ;;
+  clean)
+    rm -rf "$WORK"
+    runuser -u postgres -- psql -X -q -c "DROP DATABASE IF EXISTS $PG_DB" 2>/dev/null || true
+    log "removed $WORK and database $PG_DB"; exit 0 ;;
+  run) ;;
+  *) die "usage: bash scripts/bench.sh [run|report|clean]" ;;
+esac
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing: ${missing[*]} (apt-get install -y ${missing[*]})"
+  log "installing ${missing[*]} with apt-get"
+  timeout 300 apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq "${missing[@]}"
+fi
+for tool in go wrk curl python3 psql; do command -v "$tool" >/dev/null || die "$tool not found"; done
+
+mkdir -p "$WORK/bin" "$WORK/data" "$WORK/logs"
+RES="$WORK/results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$RES"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+log "building the server and the baseline"
+(cd "$ROOT" && go build -o "$WORK/bin/stiggql" . && go build -o "$WORK/bin/baseline" ./bench/cmd/baseline)
+
+# --- machine and software
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu=$(nproc) x $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
+  echo "memory=$(free -h | awk '/^Mem:/{print $2}')"
+  echo "os=$(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r)"
+  echo "go=$(go version | awk '{print $3}')"
+  echo "postgres=$(psql -X -tA "$PG_URL" -c 'show server_version' 2>/dev/null | cut -d' ' -f1 || echo '?')"
+  echo "wrk=$(wrk --version 2>&1 | head -1 | awk '{print $2}')"
+  echo "commit=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet || echo '+dirty')"
+  echo "n=$N"
+  echo "load=wrk -t$THREADS -c$CONNS, ${WARMUP}s warm-up + ${DURATION}s measured"
+  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$RES/meta.txt"
+
+# --- data: our own seed, the peer's distribution (internal/seed)
+sqlite_db() { echo "$WORK/data/n$1.db"; }
+seed_sqlite() { # $1 customers
+  local db; db="$(sqlite_db "$1")"
+  if [ -f "$db" ] && [ -f "$WORK/data/n$1.refs" ]; then return; fi
+  rm -f "$db" "$db-wal" "$db-shm"
+  log "seeding SQLite with $1 customers"
+  local t0=$SECONDS
+  timeout 1800 "$WORK/bin/stiggql" seed --customers "$1" --db "file:$db" --refs "$WORK/data/n$1.refs" >"$WORK/data/n$1.seed.txt"
+  echo "sqlite n=$1 seconds=$((SECONDS - t0)) $(cat "$WORK/data/n$1.seed.txt")" >>"$WORK/data/seed-times.txt"
+}
+pg_customers() { psql -X -tA "$PG_URL" -c "SELECT count(*) FROM customers" 2>/dev/null || echo -1; }
+seed_pg() {
+  if ! psql -X -tA "$PG_URL" -c 'SELECT 1' >/dev/null 2>&1; then
+    runuser -u postgres -- psql -X -q -c "CREATE DATABASE $PG_DB" || die "cannot create database $PG_DB"
+  fi
+  [ "$(pg_customers)" = "$N" ] && [ -f "$WORK/data/n$N.refs" ] && return
+  log "seeding PostgreSQL with $N customers"
+  runuser -u postgres -- psql -X -q -c "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB"
+  local t0=$SECONDS
+  timeout 3600 "$WORK/bin/stiggql" seed --customers "$N" --db "$PG_URL" --refs "$WORK/data/n$N.pg.refs" >"$WORK/data/pg.seed.txt"
+  echo "postgres n=$N seconds=$((SECONDS - t0)) $(cat "$WORK/data/pg.seed.txt")" >>"$WORK/data/seed-times.txt"
+}
+for b in $BACKENDS; do
+  case "$b" in sqlite) seed_sqlite "$N" ;; postgres) seed_pg ;; *) die "unknown backend $b" ;; esac
+done
+[ "$BIG" = 1 ] && seed_sqlite "$N_BIG"
+cp "$WORK/data/seed-times.txt" "$RES/" 2>/dev/null || true
+
+# --- one measured target: start, check, warm up, measure, stop
+CLK_TCK="$(getconf CLK_TCK)"
+cpu_ticks() { local p t=0 x; for p in "$@"; do x="$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')" || continue; t=$((t + ${x:-0})); done; echo "$t"; }
+host_cpu() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6, $9}' /proc/stat; }
+pg_pids() { local pm; pm="$(head -1 /var/lib/postgresql/15/main/postmaster.pid 2>/dev/null || true)"; [ -n "$pm" ] && echo "$pm" $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); }
+metric() { # $1 metrics text, $2 metric name: sum over its series
+  awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.0f", s}' <<<"$1"
+}
+wait_http() { # $1 url, $2 pid
+  for _ in $(seq 120); do
+    kill -0 "$2" 2>/dev/null || return 1
+    curl -s -m 2 -o /dev/null "$1" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+# drain waits (at most 60 s) until the server has answered the requests wrk
+# left queued, so one phase's backlog is not billed to the next.
+drain() { # $1 pid
+  local quiet=0 a b
+  for _ in $(seq 300); do
+    a="$(cpu_ticks "$1")"; sleep 0.2; b="$(cpu_ticks "$1")"
+    if [ $((b - a)) -le 1 ]; then quiet=$((quiet + 1)); [ "$quiet" -ge 3 ] && return 0; else quiet=0; fi
+  done
+}
+
+declare -A QFILE=([Q1]=q1 [Q2]=q2 [Q3]=q3) QVARS=([Q1]=ref [Q2]=env [Q3]=email)
+wrk_run() { # $1 url, $2 label, $3 seconds, $4 refs, $5 out, [$6 extra header]
+  local subs=""
+  IFS=, read -ra terms <<<"$SUBSTRINGS"
+  for s in "${terms[@]}"; do subs="$subs${subs:+,}%$s%"; done
+  GQL_LABEL="$2" GQL_QUERY_FILE="$ROOT/bench/queries/${QFILE[$2]}.graphql" GQL_VARS="${QVARS[$2]}" GQL_ENV=unused \
+  GQL_REFS_FILE="$4" GQL_SUBSTRINGS="$subs" \
+    timeout $(($3 + 60)) wrk -t"$THREADS" -c"$CONNS" -d"$3s" --timeout 10s --latency -H "X-API-KEY: $KEY" \
+      -s "$PEER_HERE/gql.lua" "$1" >"$5"
+}
+
+# measure TARGET BACKEND DBURL REFS ROUND N: runs the queries against one
+# freshly started process and appends one row per query to rows.tsv.
+measure() {
+  local target="$1" backend="$2" url="$3" refs="$4" round="$5" n="$6" pid base stats q
+  local tag="$target-$backend-n$n-r$round"
+  if [ "$target" = server ]; then
+    "$WORK/bin/stiggql" serve --db "$url" --addr "127.0.0.1:$PORT" --api-key "$KEY" --log-format text \
+      --rate-limit-query 0 --rate-limit-mutation 0 --playground-assets "$WORK/none" >"$WORK/logs/$tag.log" 2>&1 &
+    pid=$!; base="http://127.0.0.1:$PORT"
+    wait_http "$base/healthz" "$pid" || die "server did not start (see $WORK/logs/$tag.log)"
+    stats() { curl -s -m 5 "$base/metrics"; }
+  else
+    "$WORK/bin/baseline" --db "$url" --addr "127.0.0.1:$BASE_PORT" >"$WORK/logs/$tag.log" 2>&1 &
+    pid=$!; base="http://127.0.0.1:$BASE_PORT"
+    wait_http "$base/stats" "$pid" || die "baseline did not start (see $WORK/logs/$tag.log)"
+    stats() { curl -s -m 5 "$base/stats" | tr ' ' '\n' | tr '=' ' '; }
+  fi
+  PIDS+=("$pid")
+  for q in $QUERIES; do
+    local path=/graphql
+    if [ "$target" = baseline ]; then
+      [ "$q" = Q3 ] && continue
+      path="/$(tr 'Q' 'q' <<<"$q")"
+    fi
+    # the answer once, checked
+    local vars='{}'
+    case "$q" in Q1) vars="{\"refId\":\"$(head -1 "$refs")\"}" ;; Q3) vars='{"q":"%smith%"}' ;; esac
+    python3 -c 'import json,sys; print(json.dumps({"query": open(sys.argv[1]).read(), "variables": json.loads(sys.argv[2])}))' \
+      "$ROOT/bench/queries/${QFILE[$q]}.graphql" "$vars" |
+      curl -s -m 60 -H 'Content-Type: application/json' -H "X-API-KEY: $KEY" --data-binary @- "$base$path" >"$RES/$tag-$q.check.json"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "errors" not in d and d.get("data"), d' "$RES/$tag-$q.check.json" ||
+      die "$tag $q: bad answer (see $RES/$tag-$q.check.json)"
+    rm -f "$RES/stop"
+    local pgpm=0
+    [ "$backend" = postgres ] && pgpm="$(head -1 /var/lib/postgresql/15/main/postmaster.pid 2>/dev/null || echo 0)"
+    python3 "$ROOT/scripts/bench/memsample.py" --pid "$pid" --pg-pid "$pgpm" --stop-file "$RES/stop" \
+      --duration $((WARMUP + DURATION + 120)) --out "$RES/$tag-$q.mem" &
+    local sampler=$!
+    log "$tag $q: warm-up ${WARMUP}s"
+    wrk_run "$base$path" "$q" "$WARMUP" "$refs" "$RES/$tag-$q.warmup.txt"
+    drain "$pid"
+    log "$tag $q: measuring ${DURATION}s"
+    local s0 s1 c0 c1 p0 p1 tot0 idle0 steal0 tot1 idle1 steal1
+    s0="$(stats)"; c0="$(cpu_ticks "$pid")"; p0="$(cpu_ticks $(pg_pids))"; read -r tot0 idle0 steal0 < <(host_cpu)
+    wrk_run "$base$path" "$q" "$DURATION" "$refs" "$RES/$tag-$q.wrk.txt"
+    s1="$(stats)"; c1="$(cpu_ticks "$pid")"; p1="$(cpu_ticks $(pg_pids))"; read -r tot1 idle1 steal1 < <(host_cpu)
+    touch "$RES/stop"; wait "$sampler" || true
+    drain "$pid"
+    grep -q '^RESULT' "$RES/$tag-$q.wrk.txt" || die "$tag $q: wrk printed no RESULT"
+    local reqs stmts allocs dt
+    if [ "$target" = server ]; then
+      reqs=$(($(metric "$s1" stiggql_requests_total) - $(metric "$s0" stiggql_requests_total)))
+      stmts=$(($(metric "$s1" stiggql_sql_statements_total) - $(metric "$s0" stiggql_sql_statements_total)))
+      allocs=$(($(metric "$s1" go_memstats_mallocs_total) - $(metric "$s0" go_memstats_mallocs_total)))
+    else
+      reqs=$(($(metric "$s1" requests) - $(metric "$s0" requests)))
+      stmts=-1 # by construction: Q1 3, Q2 5 (bench/baseline)
+      allocs=$(($(metric "$s1" mallocs) - $(metric "$s0" mallocs)))
+    fi
+    dt=$((tot1 - tot0 > 0 ? tot1 - tot0 : 1))
+    python3 - "$RES/$tag-$q.wrk.txt" "$RES/$tag-$q.mem" "$RES/rows.tsv" "$round" "$target" "$backend" "$n" "$q" \
+      "$reqs" "$stmts" "$allocs" "$(( (c1 - c0) * 1000 / CLK_TCK ))" "$(( (p1 - p0) * 1000 / CLK_TCK ))" \
+      "$(( (idle1 - idle0) * 100 / dt ))" "$(( (steal1 - steal0) * 100 / dt ))" <<'PY'
+import os, sys
+wrk, mem, out, rnd, target, backend, n, q, reqs, stmts, allocs, cpu_ms, pg_ms, idle, steal = sys.argv[1:]
+kv = {}
+for path in (wrk, mem):
+    for line in open(path):
+        if line.startswith("RESULT") or path == mem:
+            for tok in line.split():
+                if "=" in tok:
+                    k, v = tok.split("=", 1); kv[k] = v
+reqs = max(int(reqs), 1)
+errors = sum(int(kv[k]) for k in ("non200", "gql_errors", "sock_connect", "sock_read", "sock_write", "sock_timeout"))
+cols = ["round", "target", "backend", "n", "query", "rps", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms",
+        "bytes_per_req", "errors", "requests", "sql_per_req", "allocs_per_req", "cpu_ms_per_req", "pg_cpu_ms_per_req",
+        "rss_max_kb", "pss_max_kb", "hwm_kb", "pg_pss_max_kb", "idle_pct", "steal_pct"]
+row = [rnd, target, backend, n, q, kv["rps"], kv["mean_ms"], kv["p50_ms"], kv["p90_ms"], kv["p99_ms"], kv["max_ms"],
+       kv["bytes_per_req"], str(errors), kv["requests"],
+       "%.2f" % (int(stmts) / reqs) if int(stmts) >= 0 else "", "%.0f" % (int(allocs) / reqs),
+       "%.3f" % (int(cpu_ms) / reqs), "%.3f" % (int(pg_ms) / reqs) if backend == "postgres" else "",
+       kv["rss_max_kb"], kv["pss_max_kb"], kv["hwm_kb"], kv["pg_pss_max_kb"], idle, steal]
+new = not os.path.exists(out)
+with open(out, "a") as f:
+    if new:
+        f.write("\t".join(cols) + "\n")
+    f.write("\t".join(row) + "\n")
+print("%s %s/%s %s: %s req/s, p50 %s ms, p99 %s ms, %s errors" % (target, backend, n, q, kv["rps"], kv["p50_ms"], kv["p99_ms"], errors), file=sys.stderr)
+PY
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# --- the peer, through its own script (same machine, same settings)
+run_peer() { # $1 round
+  [ "$PEER" = none ] && return
+  log "round $1: peer PostGraphile $PEER"
+  PEER="$PEER" N="$N" DURATION="$DURATION" WARMUP="$WARMUP" THREADS="$THREADS" CONNS="$CONNS" QUERIES="$QUERIES" \
+    timeout 1800 bash "$PEER_HERE/run.sh" >"$RES/peer-r$1.summary.txt" 2>"$RES/peer-r$1.log" || die "peer run failed (see $RES/peer-r$1.log)"
+  local dir; dir="$(ls -d /tmp/bench-peer/results/*-"$PEER" | tail -1)"
+  cp "$dir/results.tsv" "$RES/peer-r$1.tsv"
+}
+
+url_of() { case "$1" in sqlite) echo "file:$(sqlite_db "$2")" ;; postgres) echo "$PG_URL" ;; esac; }
+refs_of() { case "$1" in sqlite) echo "$WORK/data/n$2.refs" ;; postgres) echo "$WORK/data/n$N.pg.refs" ;; esac; }
+for round in $(seq "$ROUNDS"); do
+  run_peer "$round"
+  for b in $BACKENDS; do
+    measure server "$b" "$(url_of "$b" "$N")" "$(refs_of "$b" "$N")" "$round" "$N"
+    QUERIES="$(sed 's/Q3//' <<<"$QUERIES")" measure baseline "$b" "$(url_of "$b" "$N")" "$(refs_of "$b" "$N")" "$round" "$N"
+  done
+done
+if [ "$BIG" = 1 ]; then
+  measure server sqlite "$(url_of sqlite "$N_BIG")" "$(refs_of sqlite "$N_BIG")" 1 "$N_BIG"
+fi
+
+# --- in-process Go benchmarks (allocations and statements per operation)
+if [ "$GOBENCH" = 1 ]; then
+  for b in $BACKENDS; do
+    log "Go benchmarks on $b"
+    (cd "$ROOT/bench" && BENCH_DB="$(url_of "$b" "$N")" timeout 900 go test -run '^$' -bench 'Q1$|Q2$|Q3' -benchtime 3s . ) \
+      >"$RES/gobench-$b.txt" 2>&1 || die "Go benchmarks failed (see $RES/gobench-$b.txt)"
+  done
+  log "Go benchmark Q4 (importCustomersBulk of 10 000)"
+  (cd "$ROOT/bench" && timeout 900 go test -run '^$' -bench 'Q4' -benchtime 5x .) >"$RES/gobench-q4.txt" 2>&1 ||
+    die "Q4 failed (see $RES/gobench-q4.txt)"
+fi
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/meta.txt"
+
+# --- keep the figures with the code, and report
+rm -rf "$LATEST"; mkdir -p "$LATEST"
+cp "$RES"/rows.tsv "$RES"/meta.txt "$LATEST/"
+cp "$RES"/peer-r*.tsv "$RES"/peer-r*.summary.txt "$RES"/gobench-*.txt "$RES"/seed-times.txt "$LATEST/" 2>/dev/null || true
+log "raw results in $RES, kept in bench/results/latest"
+report
