@@ -7,8 +7,8 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
-	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 )
 
 // Customer holds the schema definition for the Customer entity: Stigg's
