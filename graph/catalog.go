@@ -39,8 +39,6 @@ func widgets(ws []string) []model.WidgetType {
 	return out
 }
 
-func enumOf[E ~string, S ~string](s S) E { return E(s) }
-
 func optEnum[E ~string, S ~string](s *S) *E {
 	if s == nil {
 		return nil

@@ -9,7 +9,6 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
-	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/plan"
@@ -38,16 +37,6 @@ func orders[O ~func(*sql.Selector)](fs []func(*sql.Selector)) []O {
 		out[i] = O(f)
 	}
 	return out
-}
-
-func (r *Resolver) customerSource() source[*ent.Customer] {
-	return source[*ent.Customer]{spec: customerSpec, id: func(c *ent.Customer) uuid.UUID { return c.ID },
-		all: func(ctx context.Context, where, order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
-			return r.Client.Customer.Query().Where(preds[predicate.Customer](where)...).Order(orders[customer.OrderOption](order)...).Limit(limit).All(ctx)
-		},
-		count: func(ctx context.Context, where []func(*sql.Selector)) (int, error) {
-			return r.Client.Customer.Query().Where(preds[predicate.Customer](where)...).Count(ctx)
-		}}
 }
 
 func (r *Resolver) subscriptionSource(spec *nestquery.Spec) source[*ent.CustomerSubscription] {

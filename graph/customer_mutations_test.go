@@ -42,8 +42,6 @@ type customerJSON struct {
 	EnvironmentID                      string         `json:"environmentId"`
 }
 
-func str(s string) *string { return &s }
-
 // provision creates a customer through the API and returns it.
 func provision(t *testing.T, s *apitest.Server, key string, input map[string]any) customerJSON {
 	t.Helper()

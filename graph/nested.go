@@ -549,14 +549,6 @@ func groupBy[T any](rows []T, key func(T) uuid.UUID) map[uuid.UUID][]T {
 	return out
 }
 
-func enumPtr[E ~string](s *string) *E {
-	if s == nil {
-		return nil
-	}
-	e := E(*s)
-	return &e
-}
-
 // customerStatistics counts the customer's active subscriptions by pricing
 // type, listing every pricing type (zeros included) in a stable order.
 func customerStatistics(subs []*ent.CustomerSubscription) *model.CustomerStatistics {

@@ -170,7 +170,7 @@ func (r *couponResolver) Type(ctx context.Context, obj *ent.Coupon) (model.Coupo
 
 // BillingCurrency is the resolver for the billingCurrency field.
 func (r *customerResolver) BillingCurrency(ctx context.Context, obj *ent.Customer) (*model.Currency, error) {
-	return enumPtr[model.Currency](obj.BillingCurrency), nil
+	return optEnum[model.Currency](obj.BillingCurrency), nil
 }
 
 // Coupon is the resolver for the coupon field.
@@ -180,7 +180,7 @@ func (r *customerResolver) Coupon(ctx context.Context, obj *ent.Customer) (*ent.
 
 // DefaultPaymentMethodType is the resolver for the defaultPaymentMethodType field.
 func (r *customerResolver) DefaultPaymentMethodType(ctx context.Context, obj *ent.Customer) (*model.PaymentMethodType, error) {
-	return enumPtr[model.PaymentMethodType](obj.DefaultPaymentMethodType), nil
+	return optEnum[model.PaymentMethodType](obj.DefaultPaymentMethodType), nil
 }
 
 // EligibleForTrial is the resolver for the eligibleForTrial field.
@@ -293,7 +293,7 @@ func (r *customerSubscriptionResolver) BillingCycleAnchor(ctx context.Context, o
 
 // BillingPeriod is the resolver for the billingPeriod field.
 func (r *customerSubscriptionResolver) BillingPeriod(ctx context.Context, obj *ent.CustomerSubscription) (*model.BillingPeriod, error) {
-	return enumPtr[model.BillingPeriod](obj.BillingPeriod), nil
+	return optEnum[model.BillingPeriod](obj.BillingPeriod), nil
 }
 
 // BillingSyncError is the resolver for the billingSyncError field.
@@ -313,7 +313,7 @@ func (r *customerSubscriptionResolver) BudgetExceeded(ctx context.Context, obj *
 
 // CancelReason is the resolver for the cancelReason field.
 func (r *customerSubscriptionResolver) CancelReason(ctx context.Context, obj *ent.CustomerSubscription) (*model.SubscriptionCancelReason, error) {
-	return enumPtr[model.SubscriptionCancelReason](obj.CancelReason), nil
+	return optEnum[model.SubscriptionCancelReason](obj.CancelReason), nil
 }
 
 // Coupon is the resolver for the coupon field.
@@ -1217,7 +1217,7 @@ func (r *promotionalEntitlementResolver) Period(ctx context.Context, obj *ent.Pr
 
 // ResetPeriod is the resolver for the resetPeriod field.
 func (r *promotionalEntitlementResolver) ResetPeriod(ctx context.Context, obj *ent.PromotionalEntitlement) (*model.EntitlementResetPeriod, error) {
-	return enumPtr[model.EntitlementResetPeriod](obj.ResetPeriod), nil
+	return optEnum[model.EntitlementResetPeriod](obj.ResetPeriod), nil
 }
 
 // ResetPeriodConfiguration is the resolver for the resetPeriodConfiguration field.

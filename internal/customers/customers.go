@@ -480,6 +480,30 @@ func (s *Service) importRows(ctx context.Context, tx *ent.Tx, env uuid.UUID, in 
 	return nil
 }
 
+// updateLive changes the live customer with the slug in one transaction:
+// change adds its fields to the update (updatedAt is set here), and the
+// hooks see the result as op.
+func (s *Service) updateLive(ctx context.Context, env uuid.UUID, customerID string, op Op,
+	change func(tx *ent.Tx, c *ent.Customer, u *ent.CustomerUpdateOne, now time.Time) error) (*ent.Customer, error) {
+	var out *ent.Customer
+	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
+		c, err := getLiveTx(ctx, tx, env, customerID)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		u := tx.Customer.UpdateOne(c).SetUpdatedAt(now)
+		if err := change(tx, c, u, now); err != nil {
+			return err
+		}
+		if out, err = u.Save(ctx); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, op, out)
+	})
+	return out, err
+}
+
 // Update applies a patch to the live customer with the given slug.
 func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, p Patch) (*ent.Customer, error) {
 	f := Fields{}
@@ -496,13 +520,7 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, 
 	if err := validateFields("", &f); err != nil {
 		return nil, err
 	}
-	var out *ent.Customer
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		c, err := getLiveTx(ctx, tx, env, customerID)
-		if err != nil {
-			return err
-		}
-		u := tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now())
+	return s.updateLive(ctx, env, customerID, OpUpdated, func(tx *ent.Tx, c *ent.Customer, u *ent.CustomerUpdateOne, _ time.Time) error {
 		if ref, ok := p.CouponRefID.ValueOK(); ok {
 			if ref == nil {
 				u.ClearCouponID()
@@ -532,16 +550,13 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, customerID string, 
 				u.SetAdditionalMetaData(m)
 			}
 		}
-		out, err = u.Save(ctx)
-		if err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, OpUpdated, out)
+		return nil
 	})
-	return out, err
 }
 
-func setOrClear[B any](o graphql.Omittable[*string], set func(string) B, clear func() B) {
+// setOrClear applies one optional field of a patch: absent leaves the
+// column, nil clears it, a value sets it.
+func setOrClear[T, B any](o graphql.Omittable[*T], set func(T) B, clear func() B) {
 	v, ok := o.ValueOK()
 	switch {
 	case !ok:
@@ -555,20 +570,10 @@ func setOrClear[B any](o graphql.Omittable[*string], set func(string) B, clear f
 // Archive soft-deletes the live customer: deletedAt is set and, as Stigg
 // does, name and email are cleared. The slug becomes free for a new customer.
 func (s *Service) Archive(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
-	var out *ent.Customer
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		c, err := getLiveTx(ctx, tx, env, customerID)
-		if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		out, err = tx.Customer.UpdateOne(c).SetDeletedAt(now).SetUpdatedAt(now).ClearName().ClearEmail().Save(ctx)
-		if err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, OpArchived, out)
+	return s.updateLive(ctx, env, customerID, OpArchived, func(_ *ent.Tx, _ *ent.Customer, u *ent.CustomerUpdateOne, now time.Time) error {
+		u.SetDeletedAt(now).ClearName().ClearEmail()
+		return nil
 	})
-	return out, err
 }
 
 // Unarchive restores the most recently archived customer with the slug,
@@ -612,58 +617,25 @@ func (s *Service) AttachPaymentMethod(ctx context.Context, env uuid.UUID, custom
 	if err := validateLen("paymentMethodId", &pm.ID, MaxIDFieldLen); err != nil {
 		return nil, err
 	}
-	var out *ent.Customer
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		c, err := getLiveTx(ctx, tx, env, customerID)
-		if err != nil {
-			return err
-		}
-		u := tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now()).
-			SetDefaultPaymentMethodID(pm.ID).
-			SetNillableDefaultPaymentMethodType(pm.Type).
-			SetNillableDefaultPaymentMethodLast4Digits(pm.Last4Digits).
-			SetNillableDefaultPaymentExpirationMonth(pm.ExpirationMonth).
-			SetNillableDefaultPaymentExpirationYear(pm.ExpirationYear).
-			SetNillableBillingCurrency(pm.BillingCurrency)
-		if pm.Type == nil {
-			u.ClearDefaultPaymentMethodType()
-		}
-		if pm.Last4Digits == nil {
-			u.ClearDefaultPaymentMethodLast4Digits()
-		}
-		if pm.ExpirationMonth == nil {
-			u.ClearDefaultPaymentExpirationMonth()
-		}
-		if pm.ExpirationYear == nil {
-			u.ClearDefaultPaymentExpirationYear()
-		}
-		out, err = u.Save(ctx)
-		if err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, OpUpdated, out)
+	return s.updateLive(ctx, env, customerID, OpUpdated, func(_ *ent.Tx, _ *ent.Customer, u *ent.CustomerUpdateOne, _ time.Time) error {
+		// The new method replaces the old one whole: details it lacks are cleared.
+		u.SetDefaultPaymentMethodID(pm.ID).SetNillableBillingCurrency(pm.BillingCurrency)
+		setOrClear(graphql.OmittableOf(pm.Type), u.SetDefaultPaymentMethodType, u.ClearDefaultPaymentMethodType)
+		setOrClear(graphql.OmittableOf(pm.Last4Digits), u.SetDefaultPaymentMethodLast4Digits, u.ClearDefaultPaymentMethodLast4Digits)
+		setOrClear(graphql.OmittableOf(pm.ExpirationMonth), u.SetDefaultPaymentExpirationMonth, u.ClearDefaultPaymentExpirationMonth)
+		setOrClear(graphql.OmittableOf(pm.ExpirationYear), u.SetDefaultPaymentExpirationYear, u.ClearDefaultPaymentExpirationYear)
+		return nil
 	})
-	return out, err
 }
 
 // DetachPaymentMethod clears the customer's default payment method.
 func (s *Service) DetachPaymentMethod(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
-	var out *ent.Customer
-	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		c, err := getLiveTx(ctx, tx, env, customerID)
-		if err != nil {
-			return err
-		}
-		out, err = tx.Customer.UpdateOne(c).SetUpdatedAt(s.clock.Now()).
-			ClearDefaultPaymentMethodID().ClearDefaultPaymentMethodType().
+	return s.updateLive(ctx, env, customerID, OpUpdated, func(_ *ent.Tx, _ *ent.Customer, u *ent.CustomerUpdateOne, _ time.Time) error {
+		u.ClearDefaultPaymentMethodID().ClearDefaultPaymentMethodType().
 			ClearDefaultPaymentMethodLast4Digits().ClearDefaultPaymentExpirationMonth().
-			ClearDefaultPaymentExpirationYear().Save(ctx)
-		if err != nil {
-			return err
-		}
-		return s.notify(ctx, tx, OpUpdated, out)
+			ClearDefaultPaymentExpirationYear()
+		return nil
 	})
-	return out, err
 }
 
 // SetCoupon sets the coupon with id couponID on the live customer with id

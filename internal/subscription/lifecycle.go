@@ -390,12 +390,6 @@ func loadCoupon(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) (*
 	return c, nil
 }
 
-// LoadCoupon returns the active coupon with the refId (CouponNotFound,
-// ArchivedCouponCantBeApplied), for the customer service.
-func LoadCoupon(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) (*ent.Coupon, error) {
-	return loadCoupon(ctx, tx, env, refID)
-}
-
 func newRefID(planRef string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])

@@ -94,18 +94,9 @@ func scanStmts(dial, src string) ([]string, error) {
 	return out, nil
 }
 
-// Pending returns the migrations not yet applied to db. It fails when an
-// applied migration's file changed or disappeared: a released migration is
-// never edited.
-func Pending(ctx context.Context, db *sql.DB, dial string) ([]File, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return pending(ctx, conn, dial)
-}
-
+// pending returns the migrations not yet applied. It fails when an applied
+// migration's file changed or disappeared: a released migration is never
+// edited.
 func pending(ctx context.Context, conn *sql.Conn, dial string) ([]File, error) {
 	all, err := Files(dial)
 	if err != nil {
