@@ -254,7 +254,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer closeWebSockets()
 
 	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
-	res.EnableCountCache(st.Dialect)
+	res.EnableCaches(st.Dialect)
 	h := httpapi.New(httpapi.Options{
 		Resolver:            res,
 		Auth:                auth.NewAuthenticator(st.Client, clk),

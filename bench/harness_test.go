@@ -135,7 +135,7 @@ func newTarget(st *db.Store, c *sqlcount.Counter) (*target, error) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res := graph.NewResolver(st.Client, clock.System{}, log)
-	res.EnableCountCache(st.Dialect)
+	res.EnableCaches(st.Dialect)
 	// The default limits, but a body big enough for Q4's 10 000 customers
 	// (about 1.3 MB; the server's default is 1 MiB, --max-body-bytes).
 	lim := limits.Default()

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -17,17 +18,25 @@ import (
 	"github.com/stigg-selfhost/stiggql/graph/model"
 )
 
-// catalogSnapshot is the environment's catalog as one request sees it.
-// A catalog is small (tens of plans, not millions of rows) and every
-// customer of the environment points into the same one, so rather than
-// batching catalog lookups per sibling group, a request reads each catalog
-// table it needs once, whole, on first use: a query for 50 customers and
-// their subscriptions' plans, entitlements, add-ons and prices reads the
-// same few catalog tables as one for 5 customers. Customer-scale rows
-// (customers, subscriptions and their items) still load by sibling groups.
+// catalogSnapshot is an environment's catalog at one catalog version.
+// A catalog is small (tens of plans, not millions of rows), every customer
+// of the environment points into the same one, and it changes far less
+// often than it is read, so it is read whole, one table at a time on first
+// use, and shared by the requests that see the same catalog version
+// (versions.go): a customers page of 50 subscriptions and their plans,
+// entitlements, add-ons and prices costs no catalog statement at all once
+// the snapshot is warm. Customer-scale rows (customers, subscriptions and
+// their items) load by sibling groups (loaders.go).
+//
+// Rows in a snapshot are shared between requests: resolvers read them and
+// never modify them.
 type catalogSnapshot struct {
-	client *ent.Client
-	env    uuid.UUID
+	client  *ent.Client
+	env     uuid.UUID
+	version int64
+	// cache is the cache sharing this snapshot, nil for one of a single
+	// request.
+	cache *catalogCache
 
 	productsOnce, featuresOnce, plansOnce, addonsOnce, entsOnce, pricesOnce, couponsOnce sync.Once
 	err                                                                                  error
@@ -49,23 +58,96 @@ type catalogSnapshot struct {
 	coupons     map[uuid.UUID]*ent.Coupon
 }
 
-// catalog returns the request's catalog snapshot of env.
+// catalogCache holds each environment's newest shared snapshot.
+type catalogCache struct {
+	mu    sync.Mutex
+	byEnv map[uuid.UUID]*catalogSnapshot
+}
+
+// catalogLoadTimeout bounds the reading of a shared snapshot's table. The
+// read does not stop when the request that started it ends, since other
+// requests may be waiting for it.
+const catalogLoadTimeout = 30 * time.Second
+
+// catalog returns the request's catalog snapshot of env: the same one for
+// the whole request.
 func (r *Resolver) catalog(ctx context.Context, env uuid.UUID) *catalogSnapshot {
 	l := loadersFrom(ctx)
 	if l == nil {
-		return &catalogSnapshot{client: r.Client, env: env}
+		return r.sharedCatalog(ctx, env)
 	}
+	l.mu.Lock()
+	c := l.catalogs[env]
+	l.mu.Unlock()
+	if c != nil {
+		return c
+	}
+	c = r.sharedCatalog(ctx, env)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.catalogs == nil {
 		l.catalogs = map[uuid.UUID]*catalogSnapshot{}
 	}
-	c, ok := l.catalogs[env]
-	if !ok {
-		c = &catalogSnapshot{client: r.Client, env: env}
-		l.catalogs[env] = c
+	if first := l.catalogs[env]; first != nil {
+		return first
+	}
+	l.catalogs[env] = c
+	return c
+}
+
+// sharedCatalog returns the snapshot of env's catalog at the version this
+// request sees, shared when the caches are on.
+func (r *Resolver) sharedCatalog(ctx context.Context, env uuid.UUID) *catalogSnapshot {
+	if r.catalogs == nil {
+		return &catalogSnapshot{client: r.Client, env: env}
+	}
+	v, err := r.versions(ctx, env)
+	if err != nil {
+		c := &catalogSnapshot{client: r.Client, env: env}
+		c.fail(err)
+		return c
+	}
+	return r.catalogs.get(r.Client, env, v.catalog)
+}
+
+// get returns the cached snapshot of env at version, or a new one, cached
+// unless a newer one already is.
+func (cc *catalogCache) get(client *ent.Client, env uuid.UUID, version int64) *catalogSnapshot {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	old := cc.byEnv[env]
+	if old != nil && old.version == version {
+		return old
+	}
+	c := &catalogSnapshot{client: client, env: env, version: version, cache: cc}
+	if old == nil || old.version < version {
+		cc.byEnv[env] = c
 	}
 	return c
+}
+
+// drop forgets c, so that the next request reads the catalog again.
+func (cc *catalogCache) drop(c *catalogSnapshot) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.byEnv[c.env] == c {
+		delete(cc.byEnv, c.env)
+	}
+}
+
+// load runs read once for the snapshot. A shared snapshot reads detached
+// from the request's cancellation, within catalogLoadTimeout; one that
+// fails is dropped from the cache, so the failure is not kept.
+func (c *catalogSnapshot) load(ctx context.Context, once *sync.Once, read func(ctx context.Context) error) error {
+	once.Do(func() {
+		if c.cache != nil {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), catalogLoadTimeout)
+			defer cancel()
+		}
+		c.fail(read(ctx))
+	})
+	return c.error()
 }
 
 func (c *catalogSnapshot) fail(err error) {
@@ -75,6 +157,9 @@ func (c *catalogSnapshot) fail(err error) {
 			c.err = err
 		}
 		c.errMu.Unlock()
+		if c.cache != nil {
+			c.cache.drop(c)
+		}
 	}
 }
 
@@ -93,26 +178,30 @@ func byID[T any](rows []T, id func(T) uuid.UUID) map[uuid.UUID]T {
 }
 
 func (c *catalogSnapshot) loadProducts(ctx context.Context) error {
-	c.productsOnce.Do(func() {
+	return c.load(ctx, &c.productsOnce, func(ctx context.Context) error {
 		rows, err := c.client.Product.Query().Where(product.EnvironmentID(c.env)).
 			Order(ent.Asc(product.FieldCreatedAt), ent.Asc(product.FieldRefID)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.productList, c.products = rows, byID(rows, productID)
+		return nil
 	})
-	return c.error()
 }
 
 func (c *catalogSnapshot) loadFeatures(ctx context.Context) error {
-	c.featuresOnce.Do(func() {
+	return c.load(ctx, &c.featuresOnce, func(ctx context.Context) error {
 		rows, err := c.client.Feature.Query().Where(feature.EnvironmentID(c.env)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.features = byID(rows, featureID)
 		c.featureRefs = make(map[string]*ent.Feature, len(rows))
 		for _, f := range rows {
 			c.featureRefs[f.RefID] = f
 		}
+		return nil
 	})
-	return c.error()
 }
 
 func addonsInOrder(q *ent.AddonQuery) {
@@ -123,11 +212,13 @@ func (c *catalogSnapshot) loadPlans(ctx context.Context) error {
 	if err := c.loadAddons(ctx); err != nil {
 		return err
 	}
-	c.plansOnce.Do(func() {
+	return c.load(ctx, &c.plansOnce, func(ctx context.Context) error {
 		rows, err := c.client.Plan.Query().Where(plan.EnvironmentID(c.env)).
 			WithCompatibleAddons(func(q *ent.AddonQuery) { q.Select(addon.FieldID); addonsInOrder(q) }).
 			Order(ent.Asc(plan.FieldCreatedAt), ent.Asc(plan.FieldRefID)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.planList, c.plans = rows, byID(rows, planID)
 		c.compatible = map[uuid.UUID][]*ent.Addon{}
 		for _, p := range rows {
@@ -139,16 +230,18 @@ func (c *catalogSnapshot) loadPlans(ctx context.Context) error {
 			}
 			c.compatible[p.ID] = list
 		}
+		return nil
 	})
-	return c.error()
 }
 
 func (c *catalogSnapshot) loadAddons(ctx context.Context) error {
-	c.addonsOnce.Do(func() {
+	return c.load(ctx, &c.addonsOnce, func(ctx context.Context) error {
 		rows, err := c.client.Addon.Query().Where(addon.EnvironmentID(c.env)).
 			WithDependencies(func(q *ent.AddonQuery) { q.Select(addon.FieldID); addonsInOrder(q) }).
 			Order(ent.Asc(addon.FieldCreatedAt), ent.Asc(addon.FieldRefID)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.addonList, c.addons = rows, byID(rows, addonID)
 		c.deps = map[uuid.UUID][]*ent.Addon{}
 		for _, a := range rows {
@@ -160,15 +253,17 @@ func (c *catalogSnapshot) loadAddons(ctx context.Context) error {
 			}
 			c.deps[a.ID] = list
 		}
+		return nil
 	})
-	return c.error()
 }
 
 func (c *catalogSnapshot) loadEntitlements(ctx context.Context) error {
-	c.entsOnce.Do(func() {
+	return c.load(ctx, &c.entsOnce, func(ctx context.Context) error {
 		rows, err := c.client.PackageEntitlement.Query().Where(packageentitlement.EnvironmentID(c.env)).
 			Order(ent.Asc(packageentitlement.FieldPosition), ent.Asc(packageentitlement.FieldID)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.ents = map[uuid.UUID][]*ent.PackageEntitlement{}
 		for _, e := range rows {
 			owner := e.PlanID
@@ -179,15 +274,17 @@ func (c *catalogSnapshot) loadEntitlements(ctx context.Context) error {
 				c.ents[*owner] = append(c.ents[*owner], e)
 			}
 		}
+		return nil
 	})
-	return c.error()
 }
 
 func (c *catalogSnapshot) loadPrices(ctx context.Context) error {
-	c.pricesOnce.Do(func() {
+	return c.load(ctx, &c.pricesOnce, func(ctx context.Context) error {
 		rows, err := c.client.Price.Query().Where(price.EnvironmentID(c.env)).
 			Order(ent.Asc(price.FieldPosition), ent.Asc(price.FieldID)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.prices = byID(rows, priceID)
 		c.pkgPrices = map[uuid.UUID][]*ent.Price{}
 		for _, p := range rows {
@@ -199,17 +296,19 @@ func (c *catalogSnapshot) loadPrices(ctx context.Context) error {
 				c.pkgPrices[*owner] = append(c.pkgPrices[*owner], p)
 			}
 		}
+		return nil
 	})
-	return c.error()
 }
 
 func (c *catalogSnapshot) loadCoupons(ctx context.Context) error {
-	c.couponsOnce.Do(func() {
+	return c.load(ctx, &c.couponsOnce, func(ctx context.Context) error {
 		rows, err := c.client.Coupon.Query().Where(coupon.EnvironmentID(c.env)).All(ctx)
-		c.fail(err)
+		if err != nil {
+			return err
+		}
 		c.coupons = byID(rows, couponID)
+		return nil
 	})
-	return c.error()
 }
 
 // Lookups. Each reads its table on first use; a missing row is nil.

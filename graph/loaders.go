@@ -17,8 +17,10 @@ import (
 type Loaders struct {
 	mu     sync.Mutex
 	groups map[uuid.UUID]*group
-	// catalogs are the request's catalog snapshots, by environment.
+	// catalogs are the request's catalog snapshots, and versions its
+	// environments' versions (versions.go), by environment.
 	catalogs map[uuid.UUID]*catalogSnapshot
+	versions map[uuid.UUID]*versionsResult
 }
 
 type group struct {

@@ -35,9 +35,10 @@ type Resolver struct {
 	// WithEvents).
 	Events *events.Bus
 
-	// counts caches customer counts (counts.go); nil until
-	// EnableCountCache.
-	counts *countCache
+	// The cross-request caches (versions.go); nil until EnableCaches.
+	versionsQuery string
+	counts        *countCache
+	catalogs      *catalogCache
 }
 
 // NewResolver wires the domain services over client.

@@ -72,7 +72,7 @@ func New(t testing.TB, st *db.Store) *Server {
 	counter := &CountingDriver{Driver: drv}
 	client := ent.NewClient(ent.Driver(counter))
 	res := graph.NewResolver(client, clk, log).WithEvents(bus)
-	res.EnableCountCache(st.Dialect)
+	res.EnableCaches(st.Dialect)
 	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,

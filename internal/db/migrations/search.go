@@ -5,14 +5,18 @@ import (
 	entschema "entgo.io/ent/dialect/sql/schema"
 )
 
-// Some of the schema is written by hand, in the *_customer_search.sql
-// migrations, because ent cannot describe it:
+// Some of the schema is written by hand, in the *_customer_search.sql and
+// *_catalog_versions.sql migrations, because ent cannot describe it:
 //
 //   - customer_versions (both databases): a version per environment,
 //     bumped by triggers on every write to customers in the writing
 //     transaction. A cached totalCount of customers is reused only while its
 //     environment's version is unchanged (graph/counts.go), whichever process
 //     or replica wrote.
+//   - catalog_versions (both databases, *_catalog_versions.sql): the same
+//     for the catalog tables and their link tables, so that a catalog
+//     snapshot shared across requests (graph/catalog_snapshot.go) is reused
+//     only while its environment's catalog is unchanged.
 //   - customer_email_grams (SQLite): an FTS4 table (FTS3/4 is compiled into
 //     go-sqlite3 by default, so no build tag is needed) holding, per customer
 //     with an email, the trigrams of lower(email) in order, kept in step by
