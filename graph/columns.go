@@ -6,15 +6,19 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 )
 
-// A page of customers reads only the columns its selection needs: a list
-// asking for ids, names and emails has no use for the JSON metadata (decoded
-// on every row) or a dozen other columns, and SQLite sorts and copies whole
-// rows. Every field of Customer is listed with the columns it reads; a field
-// not listed (a new one) makes the page read every column, so forgetting to
-// list one costs speed, never correctness.
+// Customers, and the subscriptions and grants listed under them, are read
+// with only the columns their selection needs: a list asking for ids, names
+// and emails has no use for the JSON metadata (decoded on every row) or a
+// dozen other columns; every column costs SQL text to build, a value to copy
+// out of the database and one to scan. Fields are listed with the columns
+// their value (or resolver) reads; a field not listed makes the read take
+// every column, so forgetting one costs speed, never correctness
+// (TestPrunedReadsAnswerLikeFullOnes compares every listed field).
 
 // customerFieldColumns maps Customer's GraphQL fields to the columns their
 // value (or resolver) reads. Fields computed from other tables read the id.
@@ -54,7 +58,7 @@ var customerFieldColumns = map[string][]string{
 	"hasActiveSubscription":              {customer.FieldID},
 	"totalActivePromotionalEntitlements": {customer.FieldID},
 	"totalActiveSubscription":            {customer.FieldID},
-	"coupon":                             nil,
+	"coupon":                             {customer.FieldCouponID},
 	"eligibleForTrial":                   nil,
 	"experiment":                         nil,
 	"experimentInfo":                     nil,
@@ -63,24 +67,108 @@ var customerFieldColumns = map[string][]string{
 
 // customerPageColumns returns the columns a customers connection must read
 // for its selection (edges.node) and its sort keys, or nil for all columns.
-func customerPageColumns(ctx context.Context, keys []nestquery.SortKey) []string {
+func (r *Resolver) customerPageColumns(ctx context.Context, keys []nestquery.SortKey) []string {
 	fields, ok := connectionNodeFields(ctx)
-	if !ok {
+	if !ok || r.FullRows {
 		return nil
 	}
-	cols := []string{customer.FieldID, customer.FieldEnvironmentID}
-	seen := map[string]bool{customer.FieldID: true, customer.FieldEnvironmentID: true}
+	base := []string{customer.FieldID, customer.FieldEnvironmentID}
+	for _, k := range keys {
+		base = append(base, k.Column)
+	}
+	return columnsFor(fields, customerFieldColumns, base...)
+}
+
+// customerColumns returns the columns the customer being resolved (a root
+// field returning a Customer) must read, or nil for all columns.
+func (r *Resolver) customerColumns(ctx context.Context) []string {
+	return r.selectionColumns(ctx, customerFieldColumns, customer.FieldID, customer.FieldEnvironmentID)
+}
+
+// subscriptionFieldColumns maps CustomerSubscription's GraphQL fields to
+// the columns they read. Those not listed read every column.
+var subscriptionFieldColumns = map[string][]string{
+	"__typename":       nil,
+	"id":               {customersubscription.FieldID},
+	"subscriptionId":   {customersubscription.FieldRefID},
+	"status":           {customersubscription.FieldStatus, customersubscription.FieldStartDate, customersubscription.FieldTrialEndDate, customersubscription.FieldEffectiveEndDate, customersubscription.FieldCancellationDate},
+	"plan":             {customersubscription.FieldPlanID},
+	"startDate":        {customersubscription.FieldStartDate},
+	"endDate":          {customersubscription.FieldEndDate},
+	"trialEndDate":     {customersubscription.FieldTrialEndDate},
+	"effectiveEndDate": {customersubscription.FieldEffectiveEndDate},
+	"cancellationDate": {customersubscription.FieldCancellationDate},
+	"createdAt":        {customersubscription.FieldCreatedAt},
+}
+
+// subscriptionColumns returns the columns a list of subscriptions being
+// resolved must read, or nil for all columns. Subscriptions are grouped by
+// customer, so the customer id is always read.
+func (r *Resolver) subscriptionColumns(ctx context.Context) []string {
+	return r.selectionColumns(ctx, subscriptionFieldColumns, customersubscription.FieldID,
+		customersubscription.FieldCustomerID, customersubscription.FieldEnvironmentID)
+}
+
+// grantFieldColumns maps PromotionalEntitlement's GraphQL fields to the
+// columns they read. Those not listed read every column.
+var grantFieldColumns = map[string][]string{
+	"__typename":        nil,
+	"id":                {promotionalentitlement.FieldID},
+	"feature":           {promotionalentitlement.FieldFeatureRefID},
+	"featureId":         {promotionalentitlement.FieldFeatureRefID},
+	"status":            {promotionalentitlement.FieldEndDate},
+	"usageLimit":        {promotionalentitlement.FieldUsageLimit},
+	"hasUnlimitedUsage": {promotionalentitlement.FieldHasUnlimitedUsage},
+	"hasSoftLimit":      {promotionalentitlement.FieldHasSoftLimit},
+	"isVisible":         {promotionalentitlement.FieldIsVisible},
+	"description":       {promotionalentitlement.FieldDescription},
+	"startDate":         {promotionalentitlement.FieldStartDate},
+	"endDate":           {promotionalentitlement.FieldEndDate},
+	"period":            {promotionalentitlement.FieldGrantPeriod},
+	"createdAt":         {promotionalentitlement.FieldCreatedAt},
+	"updatedAt":         {promotionalentitlement.FieldUpdatedAt},
+}
+
+// grantKeyColumns are the columns every read of grants takes: enough to
+// group them by customer and count them.
+var grantKeyColumns = []string{promotionalentitlement.FieldID, promotionalentitlement.FieldCustomerID, promotionalentitlement.FieldEnvironmentID}
+
+// grantColumns returns the columns a list of grants being resolved must
+// read, or nil for all columns.
+func (r *Resolver) grantColumns(ctx context.Context) []string {
+	return r.selectionColumns(ctx, grantFieldColumns, grantKeyColumns...)
+}
+
+// selectionColumns returns the columns the selection of the field being
+// resolved reads, per fieldColumns, with base; nil for all columns.
+func (r *Resolver) selectionColumns(ctx context.Context, fieldColumns map[string][]string, base ...string) []string {
+	fc := graphql.GetFieldContext(ctx)
+	if r.FullRows || fc == nil || fc.Field.Field == nil {
+		return nil
+	}
+	var fields []string
+	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
+		fields = append(fields, f.Name)
+	}
+	return columnsFor(fields, fieldColumns, base...)
+}
+
+// columnsFor returns base and the columns of fields, each once, or nil when
+// a field is not in fieldColumns.
+func columnsFor(fields []string, fieldColumns map[string][]string, base ...string) []string {
+	cols := make([]string, 0, len(base)+len(fields))
+	seen := make(map[string]bool, len(base)+len(fields))
 	add := func(c string) {
 		if !seen[c] {
 			seen[c] = true
 			cols = append(cols, c)
 		}
 	}
-	for _, k := range keys {
-		add(k.Column)
+	for _, c := range base {
+		add(c)
 	}
 	for _, f := range fields {
-		fc, known := customerFieldColumns[f]
+		fc, known := fieldColumns[f]
 		if !known {
 			return nil
 		}

@@ -67,7 +67,7 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 			base = scope(scan)
 		}
 	}
-	cols := customerPageColumns(ctx, keys)
+	cols := r.customerPageColumns(ctx, keys)
 	page, err := nestquery.Paginate(ctx, nestquery.FromCursorPaging(paging), keys, nestquery.ValuesByColumn[*ent.Customer](keys),
 		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
 			q := r.Client.Customer.Query().Where(base...)

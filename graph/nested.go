@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -153,7 +154,7 @@ func (r *Resolver) activeSubscriptions(ctx context.Context, id uuid.UUID) ([]*en
 // customerSubscriptions loads one customer's subscriptions matching filter
 // and sorting, batched over the customer's group: one query per distinct
 // (filter, sorting) per group.
-func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UUID, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
+func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UUID, cols []string, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
 	argKey, err := json.Marshal(struct {
 		F any
 		S any
@@ -169,11 +170,16 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 	if err != nil {
 		return nil, err
 	}
-	return loadList(ctx, customerID, "subscriptions:"+string(argKey), func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
+	// Siblings asking for other columns (an alias with another selection)
+	// load apart.
+	return loadList(ctx, customerID, "subscriptions:"+string(argKey)+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
 		q := r.Client.CustomerSubscription.Query().
 			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(where))
 		for _, o := range nestquery.OrderBy(keys, false) {
 			q.Order(customersubscription.OrderOption(o))
+		}
+		if cols != nil {
+			q.Select(cols...)
 		}
 		return q.All(ctx)
 	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
@@ -181,14 +187,20 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 
 // activePromotionalEntitlements loads each customer's grants that are active
 // now, oldest first.
-func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
+//
+// Only cols are read (all when nil); callers asking for other columns load
+// apart.
+func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UUID, cols []string) ([]*ent.PromotionalEntitlement, error) {
 	now := r.Clock.Now()
-	return loadList(ctx, id, "activePromotionalEntitlements", func(ctx context.Context, ids []uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
-		return r.Client.PromotionalEntitlement.Query().
+	return loadList(ctx, id, "activePromotionalEntitlements:"+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
+		q := r.Client.PromotionalEntitlement.Query().
 			Where(promotionalentitlement.CustomerIDIn(ids...), promotionalentitlement.Or(
 				promotionalentitlement.EndDateIsNil(), promotionalentitlement.EndDateGT(now))).
-			Order(ent.Asc(promotionalentitlement.FieldCreatedAt), ent.Asc(promotionalentitlement.FieldID)).
-			All(ctx)
+			Order(ent.Asc(promotionalentitlement.FieldCreatedAt), ent.Asc(promotionalentitlement.FieldID))
+		if cols != nil {
+			q.Select(cols...)
+		}
+		return q.All(ctx)
 	}, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID })
 }
 

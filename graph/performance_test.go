@@ -351,27 +351,56 @@ func TestCountCache(t *testing.T) {
 	})
 }
 
-// TestCustomerPageColumns: a page reading only the columns its selection
-// needs answers exactly what the full row gives (getCustomerByRefId reads
-// every column), for every field of Customer.
-func TestCustomerPageColumns(t *testing.T) {
+// TestPrunedReadsAnswerLikeFullOnes: customers, and the subscriptions and
+// grants under them, read only the columns their selection needs
+// (columns.go); every listed field answers the same as from a full row, on
+// the customers page and on getCustomerByRefId.
+func TestPrunedReadsAnswerLikeFullOnes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *db.Store) {
 		s := apitest.New(t, st)
+		s.LoadDemoCatalog()
 		provision(t, s, s.Key, map[string]any{
 			"customerId": "full", "name": "Full Ltd", "email": "full@example.org", "billingId": "cus_1",
-			"crmId": "crm_1", "salesforceId": "sf_1", "awsMarketplaceCustomerId": "aws_1",
+			"crmId": "crm_1", "salesforceId": "sf_1", "awsMarketplaceCustomerId": "aws_1", "couponRefId": "coupon-welcome-20",
 			"additionalMetaData": map[string]any{"tier": "gold", "seats": 3}, "excludeFromExperiment": true,
 		})
 		s.Query(`mutation { attachCustomerPaymentMethod(input: {customerId: "full", paymentMethodId: "pm_123", vendorIdentifier: STRIPE, billingCurrency: GBP}) { id } }`, nil, nil)
-		const all = `id customerId refId name email createdAt updatedAt deletedAt environmentId environment { id slug }
+		provisionSub(t, s, map[string]any{"customerId": "full", "planId": "plan-revvenu-basic"})
+		provisionSub(t, s, map[string]any{"customerId": "full", "planId": "plan-insights-growth"})
+		grant(t, s, "full", map[string]any{"featureId": "feature-seats", "period": "ONE_MONTH", "usageLimit": 7},
+			map[string]any{"featureId": "feature-sso", "period": "LIFETIME"})
+
+		const subFields = `{ __typename id subscriptionId status plan { refId } startDate endDate trialEndDate effectiveEndDate
+			cancellationDate createdAt }`
+		const grantFields = `{ __typename id feature { refId } featureId status usageLimit hasUnlimitedUsage hasSoftLimit isVisible
+			description startDate endDate period createdAt updatedAt }`
+		const all = `__typename id customerId refId name email createdAt updatedAt deletedAt environmentId environment { id slug }
 			billingId billingCurrency billingLinkUrl additionalMetaData crmId crmHubspotCompanyId crmHubspotCompanyUrl
 			salesforceId awsMarketplaceCustomerId defaultPaymentMethodId defaultPaymentMethodType
 			defaultPaymentMethodLast4Digits defaultPaymentExpirationMonth defaultPaymentExpirationYear
-			excludeFromExperiment hasPaymentMethod subscriptions { id } promotionalEntitlements { id } syncStates { status }
+			excludeFromExperiment hasPaymentMethod syncStates { status }
 			statistics { activeSubscriptionsByPricingType { pricingType totalCount } } hasActiveResource hasActiveSubscription
-			totalActivePromotionalEntitlements totalActiveSubscription coupon { id } eligibleForTrial { productId }
-			experiment { id } trialedPlans { planId }`
-		for _, fields := range []string{all, "name", "id email", "refId hasPaymentMethod additionalMetaData"} {
+			totalActivePromotionalEntitlements totalActiveSubscription coupon { id refId } eligibleForTrial { productId eligible }
+			experiment { id } trialedPlans { planId }
+			subscriptions(filter: {}) ` + subFields + `
+			promotionalEntitlements ` + grantFields
+		selections := []string{all, "name", "id email", "refId hasPaymentMethod additionalMetaData", "coupon { refId }",
+			"subscriptions(filter: {}) { status }", "subscriptions { plan { refId } }", "promotionalEntitlements { status }",
+			"totalActivePromotionalEntitlements promotionalEntitlements { feature { refId } endDate }"}
+		for _, f := range strings.Fields(subFields) {
+			if f != "{" && f != "}" && f != "refId" {
+				selections = append(selections, "subscriptions(filter: {}) { "+strings.TrimSuffix(f, "{")+map[bool]string{true: " { refId }"}[f == "plan"]+" }")
+			}
+		}
+		for _, f := range strings.Fields(grantFields) {
+			if f != "{" && f != "}" && f != "refId" {
+				selections = append(selections, "promotionalEntitlements { "+f+map[bool]string{true: " { refId }"}[f == "feature"]+" }")
+			}
+		}
+		answer := func(fields string, full bool) string {
+			t.Helper()
+			s.Resolver.FullRows = full
+			defer func() { s.Resolver.FullRows = false }()
 			var page struct {
 				Customers struct {
 					Edges []struct {
@@ -387,9 +416,21 @@ func TestCustomerPageColumns(t *testing.T) {
 			if len(page.Customers.Edges) != 1 {
 				t.Fatalf("%d customers", len(page.Customers.Edges))
 			}
-			got, want := fmt.Sprint(page.Customers.Edges[0].Node), fmt.Sprint(one.GetCustomerByRefID)
-			if got != want {
-				t.Fatalf("selection %q:\npage %s\nfull %s", fields, got, want)
+			if a, b := fmt.Sprint(page.Customers.Edges[0].Node), fmt.Sprint(one.GetCustomerByRefID); a != b {
+				t.Fatalf("selection %q (full rows %v): the page and getCustomerByRefId differ:\n%s\n%s", fields, full, a, b)
+			}
+			return fmt.Sprint(one.GetCustomerByRefID)
+		}
+		for _, fields := range selections {
+			if got, want := answer(fields, false), answer(fields, true); got != want {
+				t.Fatalf("selection %q:\npruned %s\nfull   %s", fields, got, want)
+			}
+		}
+		// The customer has what the comparison needs to mean something.
+		full := answer(all, true)
+		for _, want := range []string{"coupon-welcome-20", "IN_TRIAL", "feature-seats", "pm_123", "gold"} {
+			if !strings.Contains(full, want) {
+				t.Fatalf("the customer lacks %s: %s", want, full)
 			}
 		}
 	})

@@ -35,6 +35,10 @@ type Resolver struct {
 	// WithEvents).
 	Events *events.Bus
 
+	// FullRows makes every read take every column, as if no selection could
+	// be pruned (columns.go): for tests comparing pruned reads with full ones.
+	FullRows bool
+
 	// The cross-request caches (versions.go); nil until EnableCaches.
 	versionsQuery string
 	counts        *countCache

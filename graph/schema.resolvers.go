@@ -229,7 +229,7 @@ func (r *customerResolver) HasPaymentMethod(ctx context.Context, obj *ent.Custom
 
 // PromotionalEntitlements is the resolver for the promotionalEntitlements field.
 func (r *customerResolver) PromotionalEntitlements(ctx context.Context, obj *ent.Customer) ([]*ent.PromotionalEntitlement, error) {
-	pes, err := r.activePromotionalEntitlements(ctx, obj.ID)
+	pes, err := r.activePromotionalEntitlements(ctx, obj.ID, r.grantColumns(ctx))
 	if pes == nil {
 		pes = []*ent.PromotionalEntitlement{}
 	}
@@ -247,7 +247,7 @@ func (r *customerResolver) Statistics(ctx context.Context, obj *ent.Customer) (*
 
 // Subscriptions is the resolver for the subscriptions field.
 func (r *customerResolver) Subscriptions(ctx context.Context, obj *ent.Customer, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
-	return r.customerSubscriptions(ctx, obj.ID, filter, sorting)
+	return r.customerSubscriptions(ctx, obj.ID, r.subscriptionColumns(ctx), filter, sorting)
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -261,7 +261,7 @@ func (r *customerResolver) SyncStates(ctx context.Context, obj *ent.Customer) ([
 
 // TotalActivePromotionalEntitlements is the resolver for the totalActivePromotionalEntitlements field.
 func (r *customerResolver) TotalActivePromotionalEntitlements(ctx context.Context, obj *ent.Customer) (float64, error) {
-	pes, err := r.activePromotionalEntitlements(ctx, obj.ID)
+	pes, err := r.activePromotionalEntitlements(ctx, obj.ID, grantKeyColumns)
 	return float64(len(pes)), err
 }
 
@@ -1249,7 +1249,7 @@ func (r *queryResolver) GetCustomerByRefID(ctx context.Context, input model.GetC
 	if err != nil {
 		return nil, err
 	}
-	return r.CustomerService.Get(ctx, env, input.CustomerID)
+	return r.CustomerService.Get(ctx, env, input.CustomerID, r.customerColumns(ctx)...)
 }
 
 // CustomerSubscriptions is the resolver for the customerSubscriptions field.

@@ -133,17 +133,18 @@ func NewCustomerID() string {
 }
 
 // Get returns the live customer with the given slug.
-func (s *Service) Get(ctx context.Context, env uuid.UUID, customerID string) (*ent.Customer, error) {
-	return getLive(ctx, s.client, env, customerID)
+// Only the columns given are read (all when none are).
+func (s *Service) Get(ctx context.Context, env uuid.UUID, customerID string, columns ...string) (*ent.Customer, error) {
+	q := liveQuery(s.client.Customer, env, customerID)
+	if len(columns) > 0 {
+		q.Select(columns...)
+	}
+	c, err := q.Only(ctx)
+	return c, notFound(err, customerID)
 }
 
 func liveQuery(c *ent.CustomerClient, env uuid.UUID, customerID string) *ent.CustomerQuery {
 	return c.Query().Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtIsNil())
-}
-
-func getLive(ctx context.Context, client *ent.Client, env uuid.UUID, customerID string) (*ent.Customer, error) {
-	c, err := liveQuery(client.Customer, env, customerID).Only(ctx)
-	return c, notFound(err, customerID)
 }
 
 func getLiveTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, customerID string) (*ent.Customer, error) {
