@@ -49,6 +49,11 @@ const (
 	// that may have missed events: subscribe again and refetch (see
 	// internal/events).
 	EventStreamInterrupted Code = "EventStreamInterrupted"
+	// BadRequest is a request the GraphQL transport refused before
+	// reading the operation (a GET carrying a mutation, undecodable
+	// variables, an unsupported method or content type): Apollo Server's
+	// code for these, which Stigg's API runs on.
+	BadRequest Code = "BAD_REQUEST"
 )
 
 // Error is an error meant for the client.

@@ -54,7 +54,7 @@ func (o Options) protect(gql *handler.Server) http.Handler {
 	if o.Tracing != nil {
 		gql.Use(o.Tracing.Extension())
 	}
-	var h http.Handler = gql
+	var h http.Handler = CodeTransportErrors(gql)
 	if o.RateLimit.Enabled() {
 		gql.Use(ratelimit.New(o.RateLimit).Extension())
 		h = ratelimit.Middleware(h)
