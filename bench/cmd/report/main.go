@@ -253,20 +253,29 @@ func (r *results) targets() []target {
 		}
 		out = append(out, target{"Q2 SQL statements per request, any page size up to 100", "≤6, constant", num(maxQ2, 2) + " under load; 5 (cached count) or 6 at page sizes 1-100 (TestQ2StatementsConstantInPageSize)", v})
 	}
-	// 1M p50
+	// 1M p50, in every round measured at that size
 	for _, q := range []struct {
 		name string
 		max  float64
 	}{{"Q1", 2}, {"Q2", 15}, {"Q3", 50}} {
-		x := r.find("1", "server", "sqlite", "1000000", q.name)
-		if x == nil {
+		var got []string
+		ok := true
+		for _, rd := range r.rounds() {
+			x := r.find(rd, "server", "sqlite", "1000000", q.name)
+			if x == nil {
+				continue
+			}
+			got = append(got, num(x.f("p50_ms"), 2)+" ms")
+			ok = ok && x.f("p50_ms") < q.max
+		}
+		if len(got) == 0 {
 			continue
 		}
 		v := "met"
-		if x.f("p50_ms") >= q.max {
+		if !ok {
 			v = "**not met**"
 		}
-		out = append(out, target{q.name + " p50 at 1 000 000 customers, SQLite, 32 connections", "<" + num(q.max, 0) + " ms", num(x.f("p50_ms"), 2) + " ms", v})
+		out = append(out, target{q.name + " p50 at 1 000 000 customers, SQLite, 32 connections (per round)", "<" + num(q.max, 0) + " ms", strings.Join(got, ", "), v})
 	}
 	// PSS
 	maxPSS := 0.0
