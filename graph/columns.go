@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/stigg-selfhost/stiggql/ent/customer"
@@ -146,11 +148,31 @@ func (r *Resolver) selectionColumns(ctx context.Context, fieldColumns map[string
 	if r.FullRows || fc == nil || fc.Field.Field == nil {
 		return nil
 	}
+	// Siblings resolve the same query field: work its columns out once per
+	// request.
+	l := loadersFrom(ctx)
+	if l != nil {
+		l.mu.Lock()
+		cols, ok := l.columns[fc.Field.Field]
+		l.mu.Unlock()
+		if ok {
+			return cols
+		}
+	}
 	var fields []string
 	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
 		fields = append(fields, f.Name)
 	}
-	return columnsFor(fields, fieldColumns, base...)
+	cols := columnsFor(fields, fieldColumns, base...)
+	if l != nil {
+		l.mu.Lock()
+		if l.columns == nil {
+			l.columns = map[*ast.Field][]string{}
+		}
+		l.columns[fc.Field.Field] = cols
+		l.mu.Unlock()
+	}
+	return cols
 }
 
 // columnsFor returns base and the columns of fields, each once, or nil when

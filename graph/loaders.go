@@ -2,9 +2,15 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"sync"
 
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
 // Loaders batch nested lookups within one request. A list resolver
@@ -21,6 +27,9 @@ type Loaders struct {
 	// environments' versions (versions.go), by environment.
 	catalogs map[uuid.UUID]*catalogSnapshot
 	versions map[uuid.UUID]*versionsResult
+	// columns are the columns each query field's selection reads
+	// (columns.go).
+	columns map[*ast.Field][]string
 }
 
 type group struct {
@@ -120,4 +129,18 @@ func load[T any](ctx context.Context, id uuid.UUID, key string, fetch func(ctx c
 		return v.(T), nil
 	}
 	return zero, nil
+}
+
+// fieldKey names a nested load by the query field being resolved: every
+// sibling resolving it has the same arguments and selection. Without a
+// field (a call from outside a GraphQL field), the arguments name it.
+func fieldKey(ctx context.Context, name string, args ...any) (string, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
+		return fmt.Sprintf("%s@%p", name, fc.Field.Field), nil
+	}
+	b, err := json.Marshal(args)
+	if err != nil {
+		return "", apperr.BadInput("filter", "filter cannot be encoded")
+	}
+	return name + ":" + string(b), nil
 }

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
@@ -155,24 +153,22 @@ func (r *Resolver) activeSubscriptions(ctx context.Context, id uuid.UUID) ([]*en
 // and sorting, batched over the customer's group: one query per distinct
 // (filter, sorting) per group.
 func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UUID, cols []string, filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort) ([]*ent.CustomerSubscription, error) {
-	argKey, err := json.Marshal(struct {
-		F any
-		S any
-	}{filter, sorting})
-	if err != nil {
-		return nil, apperr.BadInput("filter", "filter cannot be encoded")
-	}
-	where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+	// Siblings resolve the same field of the query (the same arguments and
+	// selection), so the field names the load; asking elsewhere (another
+	// alias, other arguments or columns) loads apart.
+	key, err := fieldKey(ctx, "subscriptions", filter, sorting)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := subscriptionSpec.Sort(sorting, newestFirst)
-	if err != nil {
-		return nil, err
-	}
-	// Siblings asking for other columns (an alias with another selection)
-	// load apart.
-	return loadList(ctx, customerID, "subscriptions:"+string(argKey)+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
+	return loadList(ctx, customerID, key+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
+		where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+		if err != nil {
+			return nil, err
+		}
+		keys, err := subscriptionSpec.Sort(sorting, newestFirst)
+		if err != nil {
+			return nil, err
+		}
 		q := r.Client.CustomerSubscription.Query().
 			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(where))
 		for _, o := range nestquery.OrderBy(keys, false) {
