@@ -28,6 +28,7 @@ func (r *Resolver) subscriptionSyncStates(ctx context.Context, id uuid.UUID) ([]
 		rows, err := r.Client.SyncState.Query().
 			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(syncstate.EntityTypeSUBSCRIPTION)).
 			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
+			Select(syncStateColumns...).
 			All(ctx)
 		if err != nil {
 			return nil, err

@@ -207,6 +207,7 @@ func (r *Resolver) customerSyncStates(ctx context.Context, id uuid.UUID) ([]*mod
 		rows, err := r.Client.SyncState.Query().
 			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(syncstate.EntityTypeCUSTOMER)).
 			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
+			Select(syncStateColumns...).
 			All(ctx)
 		if err != nil {
 			return nil, err
@@ -528,6 +529,11 @@ func (r *Resolver) trialProducts(ctx context.Context, env uuid.UUID) ([]*ent.Pro
 }
 
 // ---- shared shapes ----
+
+// syncStateColumns are what syncStateModel reads, and the entity the state
+// is grouped by.
+var syncStateColumns = []string{syncstate.FieldEntityID, syncstate.FieldEnvironmentID, syncstate.FieldVendorIdentifier,
+	syncstate.FieldStatus, syncstate.FieldError, syncstate.FieldSyncedEntityID}
 
 func syncStateModel(s *ent.SyncState) *model.SyncState {
 	vendor := model.VendorIdentifier(s.VendorIdentifier)
