@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -42,5 +44,22 @@ func TestMarshalListInOrderAndRecovers(t *testing.T) {
 	}
 	if errs := graphql.GetErrors(ctx); len(errs) != 1 || errs[0].Message != "internal system error" {
 		t.Fatalf("errors: %v", errs)
+	}
+}
+
+// TestGeneratedListsAreSequential: go generate's rewrite of the executor
+// (graph/internal/seqlists) took effect. Should a gqlgen upgrade rename the
+// function it replaces, lists would silently go back to a goroutine per
+// element; this fails instead.
+func TestGeneratedListsAreSequential(t *testing.T) {
+	src, err := os.ReadFile("generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(src, []byte("graphql.MarshalSliceConcurrently(")); n > 0 {
+		t.Fatalf("generated.go marshals %d lists concurrently: run go generate ./graph", n)
+	}
+	if !bytes.Contains(src, []byte("marshalList(")) {
+		t.Fatal("generated.go does not call marshalList: gqlgen's list marshalling changed, update graph/internal/seqlists")
 	}
 }
