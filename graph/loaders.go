@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/vektah/gqlparser/v2/ast"
-
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
