@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
@@ -41,12 +44,78 @@ func BenchmarkQ3(b *testing.B) {
 	}
 }
 
-// BenchmarkQ4 is importCustomersBulk of 10 000 customers into a fresh
-// SQLite database (one import per iteration, each with new customerIds).
+// BenchmarkQ4 is the official Stigg client's whole GetCustomerById
+// document (testdata/stigg-client, sent verbatim) for customers with two
+// subscriptions each, in turn.
 func BenchmarkQ4(b *testing.B) {
+	t := benchTarget(b)
+	doc, err := os.ReadFile(filepath.Join("..", "testdata", "stigg-client", "GetCustomerById.graphql"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	refs := t.customersWithSubscriptions(b, 2, 1000)
+	payloads := make([][]byte, len(refs))
+	for i, ref := range refs {
+		payloads[i] = body(string(doc), map[string]any{"input": map[string]any{"customerId": ref}})
+	}
+	t.run(b, payloads)
+}
+
+// BenchmarkW1 is the write path: provisionCustomer of a new customer, and
+// updateOneCustomer of an existing one, each one request at a time and with
+// 32 requests in flight (its ns/op is the inverse of the throughput). The
+// customers it writes are its own, deleted at the end, so the seeded
+// database is left as it was.
+func BenchmarkW1(b *testing.B) {
+	t := benchTarget(b)
+	const provision = `mutation W1($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id customerId } } }`
+	const update = `mutation W1($input: UpdateCustomerInput!) { updateOneCustomer(input: $input) { id name } }`
+	prefix := "w1-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-"
+	b.Cleanup(func() { t.deleteCustomers(b, prefix) })
+	var seq atomic.Int64
+	provisionPayload := func() []byte {
+		n := seq.Add(1)
+		return body(provision, map[string]any{"input": map[string]any{
+			"customerId": fmt.Sprintf("%s%d", prefix, n), "name": fmt.Sprintf("W1 %d", n), "email": fmt.Sprintf("%s%d@example.org", prefix, n)}})
+	}
+	// The customers updated: a thousand provisioned first, untimed.
+	const updated = 1000
+	for range updated {
+		do(b, t.handler, benchKey, provisionPayload())
+	}
+	updatePayload := func() []byte {
+		n := seq.Add(1)
+		return body(update, map[string]any{"input": map[string]any{
+			"customerId": fmt.Sprintf("%s%d", prefix, 1+n%updated), "name": fmt.Sprintf("Updated %d", n)}})
+	}
+	for _, w := range []struct {
+		name    string
+		payload func() []byte
+	}{{"provisionCustomer", provisionPayload}, {"updateOneCustomer", updatePayload}} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				do(b, t.handler, benchKey, w.payload())
+			}
+		})
+		b.Run(w.name+"/parallel32", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetParallelism(16) // 16 per core, 32 in all on two cores
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					do(b, t.handler, benchKey, w.payload())
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkW2 is importCustomersBulk of 10 000 customers into a fresh
+// SQLite database (one import per iteration, each with new customerIds).
+func BenchmarkW2(b *testing.B) {
 	ctx := context.Background()
 	c := &sqlcount.Counter{}
-	st, err := db.Open(ctx, "file:"+filepath.Join(b.TempDir(), "q4.db"), db.WithDriver(c.Wrap))
+	st, err := db.Open(ctx, "file:"+filepath.Join(b.TempDir(), "w2.db"), db.WithDriver(c.Wrap))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +135,7 @@ func BenchmarkQ4(b *testing.B) {
 				"billingId":  fmt.Sprintf("cus_%d_%d", iter, i),
 			}
 		}
-		return body(`mutation Q4($input: ImportCustomerBulkInput!) { importCustomersBulk(input: $input) }`,
+		return body(`mutation W2($input: ImportCustomerBulkInput!) { importCustomersBulk(input: $input) }`,
 			map[string]any{"input": map[string]any{"customers": customers}})
 	}
 	payloads := make([][]byte, 0, 8)

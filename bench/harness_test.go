@@ -18,6 +18,7 @@ import (
 	"sync"
 	"testing"
 
+	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent/customer"
@@ -227,4 +228,47 @@ func q3Payloads(tb testing.TB) [][]byte {
 // cleanName turns a substring into a sub-benchmark name.
 func cleanName(s string) string {
 	return strings.NewReplacer("@", "at", ".", "_").Replace(s)
+}
+
+// customersWithSubscriptions returns up to limit customerIds of the
+// benchmark's environment having exactly n subscriptions.
+func (t *target) customersWithSubscriptions(b *testing.B, n, limit int) []string {
+	b.Helper()
+	q := `SELECT c.customer_id FROM customers c JOIN customer_subscriptions s ON s.customer_id = c.id
+		WHERE c.environment_id = ? AND c.deleted_at IS NULL GROUP BY c.id, c.customer_id HAVING count(*) = ? ORDER BY c.customer_id LIMIT ?`
+	if t.store.Dialect == dialect.Postgres {
+		q = strings.NewReplacer("environment_id = ?", "environment_id = $1", "count(*) = ?", "count(*) = $2", "LIMIT ?", "LIMIT $3").Replace(q)
+	}
+	rows, err := t.store.DB.QueryContext(context.Background(), q, t.env, n, limit)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var refs []string
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			b.Fatal(err)
+		}
+		refs = append(refs, ref)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	if len(refs) == 0 {
+		b.Fatalf("no customer has %d subscriptions", n)
+	}
+	return refs
+}
+
+// deleteCustomers removes the customers whose customerId starts with
+// prefix (those a write benchmark made).
+func (t *target) deleteCustomers(b *testing.B, prefix string) {
+	q := "DELETE FROM customers WHERE customer_id LIKE ?"
+	if t.store.Dialect == dialect.Postgres {
+		q = "DELETE FROM customers WHERE customer_id LIKE $1"
+	}
+	if _, err := t.store.DB.ExecContext(context.Background(), q, prefix+"%"); err != nil {
+		b.Errorf("delete the benchmark's customers: %v", err)
+	}
 }

@@ -7,6 +7,7 @@
 #
 #   bash scripts/bench.sh          # run everything, keep the results in bench/results/latest, write the report
 #   bash scripts/bench.sh report   # regenerate docs/performance.md and docs/performance.png from bench/results/latest
+#   bash scripts/bench.sh gobench  # rerun only the in-process Go benchmarks into bench/results/latest, and report
 #   bash scripts/bench.sh clean    # remove the work directory and drop the benchmark database
 #
 # Settings (environment variables, defaults in brackets):
@@ -53,14 +54,36 @@ report() {
   log "wrote docs/performance.md and docs/performance.png"
 }
 
+# gobench runs the in-process Go benchmarks into $1: Q1-Q4 and W1 on each
+# backend's seeded database, W2 on a fresh SQLite file.
+gobench() {
+  local out="$1" b url
+  for b in $BACKENDS; do
+    case "$b" in sqlite) url="file:$WORK/data/n$N.db" ;; postgres) url="$PG_URL" ;; esac
+    log "Go benchmarks on $b"
+    (cd "$ROOT/bench" && BENCH_DB="$url" timeout 900 go test -run '^$' -bench 'Q1$|Q2$|Q3|Q4$|W1' -benchtime 3s . ) \
+      >"$out/gobench-$b.txt" 2>&1 || die "Go benchmarks failed (see $out/gobench-$b.txt)"
+  done
+  log "Go benchmark W2 (importCustomersBulk of 10 000)"
+  (cd "$ROOT/bench" && timeout 900 go test -run '^$' -bench 'W2' -benchtime 5x .) >"$out/gobench-w2.txt" 2>&1 ||
+    die "W2 failed (see $out/gobench-w2.txt)"
+}
+
 case "${1:-run}" in
   report) report; exit 0 ;;
+  gobench)
+    [ -f "$WORK/data/n$N.db" ] || die "no seeded database in $WORK/data: run bash scripts/bench.sh first"
+    [ -d "$LATEST" ] || die "no results in $LATEST: run bash scripts/bench.sh first"
+    rm -f "$LATEST"/gobench-*.txt
+    gobench "$LATEST"
+    { echo "gobench_commit=$(git -C "$ROOT" rev-parse --short HEAD)"; echo "gobench_date=$(date -u '+%Y-%m-%d %H:%M UTC')"; } >>"$LATEST/meta.txt"
+    report; exit 0 ;;
   clean)
     rm -rf "$WORK"
     runuser -u postgres -- psql -X -q -c "DROP DATABASE IF EXISTS $PG_DB" 2>/dev/null || true
     log "removed $WORK and database $PG_DB"; exit 0 ;;
   run) ;;
-  *) die "usage: bash scripts/bench.sh [run|report|clean]" ;;
+  *) die "usage: bash scripts/bench.sh [run|report|gobench|clean]" ;;
 esac
 
 missing=()
@@ -285,14 +308,7 @@ fi
 
 # --- in-process Go benchmarks (allocations and statements per operation)
 if [ "$GOBENCH" = 1 ]; then
-  for b in $BACKENDS; do
-    log "Go benchmarks on $b"
-    (cd "$ROOT/bench" && BENCH_DB="$(url_of "$b" "$N")" timeout 900 go test -run '^$' -bench 'Q1$|Q2$|Q3' -benchtime 3s . ) \
-      >"$RES/gobench-$b.txt" 2>&1 || die "Go benchmarks failed (see $RES/gobench-$b.txt)"
-  done
-  log "Go benchmark Q4 (importCustomersBulk of 10 000)"
-  (cd "$ROOT/bench" && timeout 900 go test -run '^$' -bench 'Q4' -benchtime 5x .) >"$RES/gobench-q4.txt" 2>&1 ||
-    die "Q4 failed (see $RES/gobench-q4.txt)"
+  gobench "$RES"
 fi
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/meta.txt"
 
