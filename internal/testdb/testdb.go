@@ -63,6 +63,9 @@ func (b Backend) Open(t testing.TB) *db.Store {
 	return b.open(t)
 }
 
+// ByName returns the backend named name (SQLite or Postgres).
+func ByName(name string) (Backend, bool) { return lookup(name) }
+
 // all lists the supported backends in the order Each runs them.
 var all = []Backend{
 	{Name: SQLite, open: openSQLite},
