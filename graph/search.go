@@ -91,53 +91,6 @@ func customerEmail(cmp any, env nestquery.Env) (func(*sql.Selector), error) {
 	}, nil
 }
 
-// substringTerm returns term when pattern is %term% with a term of at
-// least minSearchTerm characters and no wildcard of its own (an escaped %
-// or _ is a literal and fine).
-func substringTerm(pattern string) (string, bool) {
-	p := parseLikePattern(pattern)
-	if len(p) < minSearchTerm+2 || !p[0].wild || p[0].r != '%' || !p[len(p)-1].wild || p[len(p)-1].r != '%' {
-		return "", false
-	}
-	var b strings.Builder
-	for _, t := range p[1 : len(p)-1] {
-		if t.wild {
-			return "", false
-		}
-		b.WriteRune(t.r)
-	}
-	return b.String(), true
-}
-
-type likeToken struct {
-	r    rune
-	wild bool
-}
-
-// parseLikePattern reads a LIKE pattern as nestquery does: % and _ are
-// wildcards, a backslash makes the next character literal.
-func parseLikePattern(s string) []likeToken {
-	var p []likeToken
-	escaped := false
-	for _, r := range s {
-		switch {
-		case escaped:
-			p = append(p, likeToken{r: r})
-			escaped = false
-		case r == '\\':
-			escaped = true
-		case r == '%' || r == '_':
-			p = append(p, likeToken{r: r, wild: true})
-		default:
-			p = append(p, likeToken{r: r})
-		}
-	}
-	if escaped {
-		p = append(p, likeToken{r: '\\'})
-	}
-	return p
-}
-
 // gramsPhrase is the FTS4 query for term: the phrase of the hex of its
 // 3-character windows after folding ASCII case as SQLite's lower() does
 // (the index holds the same for lower(email)), or any email too long for
@@ -182,4 +135,10 @@ func searchesEmail(filter *model.CustomerFilter) bool {
 	}
 	_, ok := substringTerm(*filter.Email.ILike)
 	return ok
+}
+
+// substringTerm returns term when pattern is %term% with a term the trigram
+// index can find (minSearchTerm characters or more).
+func substringTerm(pattern string) (string, bool) {
+	return nestquery.SubstringTerm(pattern, minSearchTerm)
 }

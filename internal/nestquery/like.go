@@ -39,6 +39,24 @@ func parseLike(s string) likePattern {
 	return p
 }
 
+// SubstringTerm returns term when pattern is %term%, with a term of at
+// least min characters and no wildcard of its own (an escaped % or _ is a
+// literal and fine): the patterns a substring index can answer.
+func SubstringTerm(pattern string, min int) (string, bool) {
+	p := parseLike(pattern)
+	if len(p) < min+2 || !p[0].wild || p[0].r != '%' || !p[len(p)-1].wild || p[len(p)-1].r != '%' {
+		return "", false
+	}
+	var b strings.Builder
+	for _, t := range p[1 : len(p)-1] {
+		if t.wild {
+			return "", false
+		}
+		b.WriteRune(t.r)
+	}
+	return b.String(), true
+}
+
 // like renders the pattern for LIKE / ILIKE with '\' as the escape
 // character (PostgreSQL's default; SQLite needs ESCAPE '\').
 func (p likePattern) like() string {
