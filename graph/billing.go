@@ -24,19 +24,5 @@ func (r *Resolver) waitForBillingSync(ctx context.Context, c *ent.Customer) (*en
 
 // subscriptionSyncStates loads the sync states of each subscription.
 func (r *Resolver) subscriptionSyncStates(ctx context.Context, id uuid.UUID) ([]*model.SyncState, error) {
-	return load(ctx, id, "subscriptionSyncStates", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*model.SyncState, error) {
-		rows, err := r.Client.SyncState.Query().
-			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(syncstate.EntityTypeSUBSCRIPTION)).
-			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
-			Select(syncStateColumns...).
-			All(ctx)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[uuid.UUID][]*model.SyncState, len(ids))
-		for _, s := range rows {
-			out[s.EntityID] = append(out[s.EntityID], syncStateModel(s))
-		}
-		return out, nil
-	})
+	return r.syncStates(ctx, id, syncstate.EntityTypeSUBSCRIPTION)
 }

@@ -203,9 +203,15 @@ func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UU
 // customerSyncStates loads the sync states of each customer itself (not of
 // its subscriptions).
 func (r *Resolver) customerSyncStates(ctx context.Context, id uuid.UUID) ([]*model.SyncState, error) {
-	return load(ctx, id, "customerSyncStates", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*model.SyncState, error) {
+	return r.syncStates(ctx, id, syncstate.EntityTypeCUSTOMER)
+}
+
+// syncStates loads the sync states of the entities of one type (customers
+// or subscriptions) for id's sibling group.
+func (r *Resolver) syncStates(ctx context.Context, id uuid.UUID, entityType syncstate.EntityType) ([]*model.SyncState, error) {
+	return load(ctx, id, "syncStates:"+entityType.String(), func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*model.SyncState, error) {
 		rows, err := r.Client.SyncState.Query().
-			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(syncstate.EntityTypeCUSTOMER)).
+			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(entityType)).
 			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
 			Select(syncStateColumns...).
 			All(ctx)
