@@ -67,8 +67,7 @@ func BenchmarkQ4(b *testing.B) {
 // benchmark database is left as it was.
 func BenchmarkW1(b *testing.B) {
 	t := writeTarget(b, 10000)
-	const provision = `mutation W1($input: ProvisionCustomerInput!) { provisionCustomer(input: $input) { customer { id customerId } } }`
-	const update = `mutation W1($input: UpdateCustomerInput!) { updateOneCustomer(input: $input) { id name } }`
+	provision, update := Query(b, "w1-provision"), Query(b, "w1-update")
 	prefix := "w1-"
 	var seq atomic.Int64
 	provisionPayload := func() []byte {
@@ -123,6 +122,7 @@ func BenchmarkW2(b *testing.B) {
 		b.Fatal(err)
 	}
 	const n = 10000
+	doc := Query(b, "w2-import")
 	payload := func(iter int) []byte {
 		customers := make([]map[string]any, n)
 		for i := range customers {
@@ -133,8 +133,7 @@ func BenchmarkW2(b *testing.B) {
 				"billingId":  fmt.Sprintf("cus_%d_%d", iter, i),
 			}
 		}
-		return body(`mutation W2($input: ImportCustomerBulkInput!) { importCustomersBulk(input: $input) }`,
-			map[string]any{"input": map[string]any{"customers": customers}})
+		return body(doc, map[string]any{"input": map[string]any{"customers": customers}})
 	}
 	payloads := make([][]byte, 0, 8)
 	for i := 0; i < 8; i++ {

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stigg-selfhost/stiggql/bench/benchdata"
+
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
@@ -251,29 +253,9 @@ func cleanName(s string) string {
 // benchmark's environment having exactly n subscriptions.
 func (t *target) customersWithSubscriptions(b *testing.B, n, limit int) []string {
 	b.Helper()
-	q := `SELECT c.customer_id FROM customers c JOIN customer_subscriptions s ON s.customer_id = c.id
-		WHERE c.environment_id = ? AND c.deleted_at IS NULL GROUP BY c.id, c.customer_id HAVING count(*) = ? ORDER BY c.customer_id LIMIT ?`
-	if t.store.Dialect == dialect.Postgres {
-		q = strings.NewReplacer("environment_id = ?", "environment_id = $1", "count(*) = ?", "count(*) = $2", "LIMIT ?", "LIMIT $3").Replace(q)
-	}
-	rows, err := t.store.DB.QueryContext(context.Background(), q, t.env, n, limit)
+	refs, err := benchdata.CustomersWithSubscriptions(context.Background(), t.store.DB, t.store.Dialect, t.env, n, limit)
 	if err != nil {
 		b.Fatal(err)
-	}
-	defer rows.Close()
-	var refs []string
-	for rows.Next() {
-		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			b.Fatal(err)
-		}
-		refs = append(refs, ref)
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
-	}
-	if len(refs) == 0 {
-		b.Fatalf("no customer has %d subscriptions", n)
 	}
 	return refs
 }
