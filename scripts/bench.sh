@@ -9,7 +9,8 @@
 #   bash scripts/bench.sh          # run everything, keep the results in bench/results/latest, write the report
 #   bash scripts/bench.sh report   # regenerate docs/performance.md and docs/performance.png from bench/results/latest
 #   bash scripts/bench.sh gobench  # rerun only the in-process Go benchmarks into bench/results/latest, and report
-#   bash scripts/bench.sh clean    # remove the work directory and drop the benchmark database
+#   bash scripts/bench.sh seed     # only build and seed the databases a run needs (kept in WORK)
+#   bash scripts/bench.sh clean    # remove the work directory and drop the benchmark databases
 #
 # Settings (environment variables, defaults in brackets):
 #   N [100000] customers   ROUNDS [2] peer/ours alternations   BACKENDS ["sqlite postgres"]
@@ -78,7 +79,8 @@ gobench() {
     die "W2 failed (see $out/gobench-w2.txt)"
 }
 
-case "${1:-run}" in
+MODE="${1:-run}"
+case "$MODE" in
   report) report; exit 0 ;;
   gobench)
     [ -f "$WORK/data/n$N.db" ] || die "no seeded database in $WORK/data: run bash scripts/bench.sh first"
@@ -93,8 +95,8 @@ case "${1:-run}" in
       runuser -u postgres -- psql -X -q -c "DROP DATABASE IF EXISTS $(pg_db "$u")" 2>/dev/null || true
     done
     log "removed $WORK and the benchmark databases"; exit 0 ;;
-  run) ;;
-  *) die "usage: bash scripts/bench.sh [run|report|gobench|clean]" ;;
+  run | seed) ;;
+  *) die "usage: bash scripts/bench.sh [run|report|gobench|seed|clean]" ;;
 esac
 
 missing=()
@@ -174,6 +176,9 @@ for n in $SIZES; do
   done
 done
 cp "$WORK/data/seed-times.txt" "$RES/" 2>/dev/null || true
+if [ "$MODE" = seed ]; then
+  log "seeded: $(ls "$WORK/data")"; exit 0
+fi
 
 # --- one measured target: start, check, warm up, measure, stop
 CLK_TCK="$(getconf CLK_TCK)"
