@@ -41,6 +41,7 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 	// customers finds its page faster by walking the newest-first index
 	// than through the trigram index (search.go).
 	conn := &model.CustomerConnection{}
+	fence := false // search through the trigram index on PostgreSQL (fenceSearch)
 	if selected(ctx, "totalCount") {
 		// Counts of the customers' own columns are cached until they change
 		// (counts.go); filters on related rows are counted every time.
@@ -59,12 +60,16 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 		if n, ok := r.peekCount(env, nestquery.Key(&model.CustomerFilter{})); ok {
 			envSize = n
 		}
-		if searchesEmail(filter) && scanSearchPage(conn.TotalCount, envSize, pageSize(paging)) {
-			scan, err := customerSpec.Where(filter, nestquery.Env{Now: now, Hints: searchHint{scan: true}})
-			if err != nil {
-				return nil, err
+		if searchesEmail(filter) {
+			if scanSearchPage(conn.TotalCount, envSize, pageSize(paging)) {
+				scan, err := customerSpec.Where(filter, nestquery.Env{Now: now, Hints: searchHint{scan: true}})
+				if err != nil {
+					return nil, err
+				}
+				base = scope(scan)
+			} else {
+				fence = true
 			}
-			base = scope(scan)
 		}
 	}
 	cols := r.customerPageColumns(ctx, keys)
@@ -79,6 +84,9 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 			}
 			for _, o := range order {
 				q.Order(customer.OrderOption(o))
+			}
+			if fence {
+				q.Modify(fenceSearch)
 			}
 			return q.Limit(limit).All(ctx)
 		})

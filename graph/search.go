@@ -56,6 +56,29 @@ func scanSearchPage(matches, envSize, pageSize int) bool {
 	return matches*matches*30 > envSize*pageSize
 }
 
+// fenceSearch, a query modifier, makes PostgreSQL find the page of an email
+// search through the trigram index, sorting the matches, instead of walking
+// the newest-first index until the page is full. Its planner misjudges how
+// many rows a trigram pattern matches (for '%li.w%' at 100 000 customers it
+// expected 777 rows of 148 and walked 9 600 index entries, 19 ms instead of
+// 2), while the page knows the count, which it has just read: it fences
+// when scanSearchPage says the matches are few. The WHERE clause moves into
+// a derived table with OFFSET 0, which PostgreSQL plans on its own (it does
+// not pull such a subquery up), so ORDER BY ... LIMIT can no longer be
+// answered from the index order. It must run after every predicate (ent
+// applies a query's modifiers last when it loads entities). SQLite is left
+// as it is: its search already drives from its trigram table
+// (customerEmail).
+func fenceSearch(s *sql.Selector) {
+	if s.Dialect() != dialect.Postgres || s.P() == nil {
+		return
+	}
+	table := s.TableName()
+	inner := sql.Dialect(dialect.Postgres).Select("*").From(sql.Table(table)).Where(s.P()).Offset(0)
+	s.SetP(nil)
+	s.From(inner.As(table))
+}
+
 // searchHint is passed in nestquery.Env.Hints to the email filter.
 type searchHint struct {
 	// scan asks for the plain iLike, without the trigram condition.

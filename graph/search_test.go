@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
@@ -114,6 +115,28 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			}
 			return got, n
 		}
+		// fencedSearch is the customers page's query of a search with few
+		// matches (fenceSearch; a no-op on SQLite), entities loaded.
+		fencedSearch := func(pattern string) []uuid.UUID {
+			t.Helper()
+			f := &model.CustomerFilter{Email: &model.StringFieldComparison{ILike: &pattern}}
+			where, err := customerSpec.Where(f, nestquery.Env{Now: base})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := c.Customer.Query().Where(customer.EnvironmentID(env.ID), customer.DeletedAtIsNil(), predicate.Customer(where)).
+				Order(ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID))
+			q.Modify(fenceSearch)
+			cs, err := q.All(ctx)
+			if err != nil {
+				t.Fatalf("%q: %v", pattern, err)
+			}
+			ids := make([]uuid.UUID, len(cs))
+			for i, cu := range cs {
+				ids[i] = cu.ID
+			}
+			return ids
+		}
 		emails := func() []string {
 			out, err := c.Customer.Query().Where(customer.EmailNotNil()).Order(ent.Asc(customer.FieldCustomerID)).Select(customer.FieldEmail).Strings(ctx)
 			if err != nil {
@@ -153,6 +176,9 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			if gotN != wantN || !slices.Equal(gotIDs, wantIDs) {
 				t.Fatalf("pattern %q: index path %d rows %v, scan %d rows %v", pattern, gotN, gotIDs, wantN, wantIDs)
 			}
+			if fenced := fencedSearch(pattern); !slices.Equal(fenced, wantIDs) {
+				t.Fatalf("pattern %q: fenced index path %v, scan %v", pattern, fenced, wantIDs)
+			}
 		}
 		if used < 80 || matched < 50 {
 			t.Fatalf("only %d of the patterns went through the index, %d matched anything", used, matched)
@@ -170,6 +196,25 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestFenceSearch: on PostgreSQL the WHERE clause moves into a derived
+// table PostgreSQL does not pull up (OFFSET 0), keeping order and limit
+// outside; other dialects are left alone.
+func TestFenceSearch(t *testing.T) {
+	build := func(d string) (string, []any) {
+		s := sql.Dialect(d).Select("id").From(sql.Table("customers")).Where(sql.EQ("email", "a@b")).OrderBy(sql.Desc("created_at")).Limit(21)
+		fenceSearch(s)
+		return s.Query()
+	}
+	q, args := build(dialect.Postgres)
+	if want := `SELECT "id" FROM (SELECT * FROM "customers" WHERE "email" = $1 OFFSET 0) AS "customers" ORDER BY "created_at" DESC LIMIT 21`; q != want || len(args) != 1 {
+		t.Errorf("postgres:\n got %s %v\nwant %s", q, args, want)
+	}
+	q, _ = build(dialect.SQLite)
+	if want := "SELECT `id` FROM `customers` WHERE `email` = ? ORDER BY `created_at` DESC LIMIT 21"; q != want {
+		t.Errorf("sqlite:\n got %s\nwant %s", q, want)
+	}
 }
 
 func TestSubstringTerm(t *testing.T) {
