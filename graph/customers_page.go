@@ -41,7 +41,10 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 	// customers finds its page faster by walking the newest-first index
 	// than through the trigram index (search.go).
 	conn := &model.CustomerConnection{}
-	fence := false // search through the trigram index on PostgreSQL (fenceSearch)
+	// How PostgreSQL is to find the page of a search (search.go): through
+	// the trigram index (fenceSearch), or in the newest-first index alone
+	// (lookUpPageLate).
+	fence, late := false, false
 	if selected(ctx, "totalCount") {
 		// Counts of the customers' own columns are cached until they change
 		// (counts.go); filters on related rows are counted every time.
@@ -67,6 +70,7 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 					return nil, err
 				}
 				base = scope(scan)
+				late = true
 			} else {
 				fence = true
 			}
@@ -85,8 +89,11 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 			for _, o := range order {
 				q.Order(customer.OrderOption(o))
 			}
-			if fence {
+			switch {
+			case fence:
 				q.Modify(fenceSearch)
+			case late:
+				q.Modify(lookUpPageLate(order, limit))
 			}
 			return q.Limit(limit).All(ctx)
 		})

@@ -79,6 +79,29 @@ func fenceSearch(s *sql.Selector) {
 	s.From(inner.As(table))
 }
 
+// lookUpPageLate, a query modifier, makes PostgreSQL find the page of an
+// email search matching many customers in the newest-first covering index
+// alone (an index-only scan: the index holds the email) and read the rows of
+// the page only: WHERE id IN (the page's ids, found in the index) with the
+// same order and limit outside. Without it each index entry walked past is
+// a heap fetch before the email is checked (for '%son1%' at 100 000
+// customers, 1 700 entries for a page of 21: 5.4 ms against 3.5). order and
+// limit are the page's; like fenceSearch it must run after every predicate.
+// SQLite checks the email in the index before reading the row by itself.
+func lookUpPageLate(order []func(*sql.Selector), limit int) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		if s.Dialect() != dialect.Postgres || s.P() == nil {
+			return
+		}
+		table := s.TableName()
+		inner := sql.Dialect(dialect.Postgres).Select(sql.Table(table).C("id")).From(sql.Table(table)).Where(s.P()).Limit(limit)
+		for _, o := range order {
+			o(inner)
+		}
+		s.SetP(sql.In(s.C("id"), inner))
+	}
+}
+
 // searchHint is passed in nestquery.Env.Hints to the email filter.
 type searchHint struct {
 	// scan asks for the plain iLike, without the trigram condition.

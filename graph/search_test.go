@@ -115,18 +115,22 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			}
 			return got, n
 		}
-		// fencedSearch is the customers page's query of a search with few
-		// matches (fenceSearch; a no-op on SQLite), entities loaded.
-		fencedSearch := func(pattern string) []uuid.UUID {
+		// modifiedSearch is the customers page's query of a search with
+		// modifier (fenceSearch, lookUpPageLate: no-ops on SQLite), entities
+		// loaded, the first limit of them (all with 0).
+		modifiedSearch := func(pattern string, scan bool, modifier func(*sql.Selector), limit int) []uuid.UUID {
 			t.Helper()
 			f := &model.CustomerFilter{Email: &model.StringFieldComparison{ILike: &pattern}}
-			where, err := customerSpec.Where(f, nestquery.Env{Now: base})
+			where, err := customerSpec.Where(f, nestquery.Env{Now: base, Hints: searchHint{scan: scan}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			q := c.Customer.Query().Where(customer.EnvironmentID(env.ID), customer.DeletedAtIsNil(), predicate.Customer(where)).
 				Order(ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID))
-			q.Modify(fenceSearch)
+			q.Modify(modifier)
+			if limit > 0 {
+				q.Limit(limit)
+			}
 			cs, err := q.All(ctx)
 			if err != nil {
 				t.Fatalf("%q: %v", pattern, err)
@@ -176,8 +180,14 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			if gotN != wantN || !slices.Equal(gotIDs, wantIDs) {
 				t.Fatalf("pattern %q: index path %d rows %v, scan %d rows %v", pattern, gotN, gotIDs, wantN, wantIDs)
 			}
-			if fenced := fencedSearch(pattern); !slices.Equal(fenced, wantIDs) {
+			if fenced := modifiedSearch(pattern, false, fenceSearch, 0); !slices.Equal(fenced, wantIDs) {
 				t.Fatalf("pattern %q: fenced index path %v, scan %v", pattern, fenced, wantIDs)
+			}
+			// A page of ten, found in the index first (lookUpPageLate).
+			order := []func(*sql.Selector){ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)}
+			want := wantIDs[:min(10, len(wantIDs))]
+			if late := modifiedSearch(pattern, true, lookUpPageLate(order, 10), 10); !slices.Equal(late, want) {
+				t.Fatalf("pattern %q: late row lookup %v, scan %v", pattern, late, want)
 			}
 		}
 		if used < 80 || matched < 50 {
@@ -214,6 +224,25 @@ func TestFenceSearch(t *testing.T) {
 	q, _ = build(dialect.SQLite)
 	if want := "SELECT `id` FROM `customers` WHERE `email` = ? ORDER BY `created_at` DESC LIMIT 21"; q != want {
 		t.Errorf("sqlite:\n got %s\nwant %s", q, want)
+	}
+}
+
+// TestLookUpPageLate: on PostgreSQL the page's ids are chosen in a subquery
+// with the page's order and limit, the rows read by id outside.
+func TestLookUpPageLate(t *testing.T) {
+	order := []func(*sql.Selector){func(s *sql.Selector) { s.OrderBy(sql.Desc(s.C("created_at"))) }}
+	build := func(d string) string {
+		s := sql.Dialect(d).Select("name").From(sql.Table("customers")).Where(sql.EQ("email", "a@b")).Limit(21)
+		order[0](s)
+		lookUpPageLate(order, 21)(s)
+		q, _ := s.Query()
+		return q
+	}
+	if got, want := build(dialect.Postgres), `SELECT "name" FROM "customers" WHERE "customers"."id" IN (SELECT "customers"."id" FROM "customers" WHERE "email" = $1 ORDER BY "customers"."created_at" DESC LIMIT 21) ORDER BY "customers"."created_at" DESC LIMIT 21`; got != want {
+		t.Errorf("postgres:\n got %s\nwant %s", got, want)
+	}
+	if got, want := build(dialect.SQLite), "SELECT `name` FROM `customers` WHERE `email` = ? ORDER BY `customers`.`created_at` DESC LIMIT 21"; got != want {
+		t.Errorf("sqlite:\n got %s\nwant %s", got, want)
 	}
 }
 
