@@ -58005,7 +58005,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Addon_createdAt(ctx, field, obj)
 		case "dependencies":
@@ -58040,7 +58040,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._Addon_description(ctx, field, obj)
 		case "displayName":
@@ -58080,7 +58080,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "draftSummary":
 			field := field
 
@@ -58113,7 +58113,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "entitlements":
 			field := field
 
@@ -58146,7 +58146,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -58182,7 +58182,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Addon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58223,7 +58223,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hiddenFromWidgets":
 			field := field
 
@@ -58256,7 +58256,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Addon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58294,7 +58294,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "maxQuantity":
 			out.Values[i] = ec._Addon_maxQuantity(ctx, field, obj)
 		case "offer":
@@ -58329,7 +58329,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overageBillingPeriod":
 			field := field
 
@@ -58362,7 +58362,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overagePrices":
 			field := field
 
@@ -58395,7 +58395,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageEntitlements":
 			field := field
 
@@ -58428,7 +58428,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -58461,7 +58461,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -58494,7 +58494,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "product":
 			field := field
 
@@ -58527,7 +58527,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "productId":
 			field := field
 
@@ -58560,7 +58560,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Addon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58601,7 +58601,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -58634,7 +58634,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "type":
 			field := field
 
@@ -58670,7 +58670,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Addon_updatedAt(ctx, field, obj)
 		case "versionNumber":
@@ -59499,7 +59499,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._Coupon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -59541,7 +59541,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._Coupon_description(ctx, field, obj)
 		case "discountValue":
@@ -59581,7 +59581,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -59614,7 +59614,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Coupon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59672,7 +59672,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "status":
 			field := field
 
@@ -59708,7 +59708,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -59741,7 +59741,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "type":
 			field := field
 
@@ -59777,7 +59777,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Coupon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60162,7 +60162,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._Customer_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -60199,7 +60199,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Customer_createdAt(ctx, field, obj)
 		case "crmHubspotCompanyId":
@@ -60253,7 +60253,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "deletedAt":
 			out.Values[i] = ec._Customer_deletedAt(ctx, field, obj)
 		case "eligibleForTrial":
@@ -60288,7 +60288,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "email":
 			out.Values[i] = ec._Customer_email(ctx, field, obj)
 		case "environment":
@@ -60323,7 +60323,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Customer_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60363,7 +60363,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "experimentInfo":
 			field := field
 
@@ -60396,7 +60396,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasActiveResource":
 			field := field
 
@@ -60432,7 +60432,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasActiveSubscription":
 			field := field
 
@@ -60468,7 +60468,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasPaymentMethod":
 			field := field
 
@@ -60504,7 +60504,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Customer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60547,7 +60547,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Customer_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60587,7 +60587,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptions":
 			field := field
 
@@ -60620,7 +60620,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -60653,7 +60653,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalActivePromotionalEntitlements":
 			field := field
 
@@ -60689,7 +60689,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalActiveSubscription":
 			field := field
 
@@ -60725,7 +60725,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialedPlans":
 			field := field
 
@@ -60758,7 +60758,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Customer_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61020,7 +61020,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingCycleAnchor":
 			field := field
 
@@ -61053,7 +61053,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._CustomerSubscription_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -61090,7 +61090,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingSyncError":
 			field := field
 
@@ -61123,7 +61123,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budget":
 			field := field
 
@@ -61156,7 +61156,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budgetExceeded":
 			field := field
 
@@ -61189,7 +61189,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancelReason":
 			field := field
 
@@ -61222,7 +61222,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancellationDate":
 			out.Values[i] = ec._CustomerSubscription_cancellationDate(ctx, field, obj)
 		case "coupon":
@@ -61257,7 +61257,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "coupons":
 			field := field
 
@@ -61290,7 +61290,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._CustomerSubscription_createdAt(ctx, field, obj)
 		case "crmId":
@@ -61329,7 +61329,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "currentBillingPeriodStart":
 			field := field
 
@@ -61362,7 +61362,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customer":
 			field := field
 
@@ -61398,7 +61398,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customerId":
 			field := field
 
@@ -61431,7 +61431,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "effectiveEndDate":
 			out.Values[i] = ec._CustomerSubscription_effectiveEndDate(ctx, field, obj)
 		case "endDate":
@@ -61468,7 +61468,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -61504,7 +61504,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._CustomerSubscription_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61542,7 +61542,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "experimentInfo":
 			field := field
 
@@ -61575,7 +61575,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "freeItems":
 			field := field
 
@@ -61608,7 +61608,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "futureUpdates":
 			field := field
 
@@ -61644,7 +61644,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._CustomerSubscription_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61682,7 +61682,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "lastUsageInvoice":
 			field := field
 
@@ -61715,7 +61715,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "latestInvoice":
 			field := field
 
@@ -61748,7 +61748,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
 			field := field
 
@@ -61781,7 +61781,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "oldBillingId":
 			field := field
 
@@ -61814,7 +61814,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "outdatedPricePackages":
 			field := field
 
@@ -61847,7 +61847,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomer":
 			field := field
 
@@ -61880,7 +61880,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomerId":
 			field := field
 
@@ -61913,7 +61913,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollection":
 			field := field
 
@@ -61949,7 +61949,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollectionMethod":
 			field := field
 
@@ -61982,7 +61982,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "plan":
 			field := field
 
@@ -62018,7 +62018,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -62051,7 +62051,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -62087,7 +62087,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._CustomerSubscription_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62125,7 +62125,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resourceId":
 			field := field
 
@@ -62158,7 +62158,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "salesforceId":
 			out.Values[i] = ec._CustomerSubscription_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
@@ -62193,7 +62193,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "startDate":
 			out.Values[i] = ec._CustomerSubscription_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62234,7 +62234,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionEntitlements":
 			field := field
 
@@ -62267,7 +62267,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
 			out.Values[i] = ec._CustomerSubscription_subscriptionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62305,7 +62305,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalPrice":
 			field := field
 
@@ -62338,7 +62338,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialConfiguration":
 			field := field
 
@@ -62371,7 +62371,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialEndDate":
 			out.Values[i] = ec._CustomerSubscription_trialEndDate(ctx, field, obj)
 		case "wasInTrial":
@@ -63029,7 +63029,7 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "color":
 			out.Values[i] = ec._Environment_color(ctx, field, obj)
 		case "createdAt":
@@ -63095,7 +63095,7 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "slug":
 			out.Values[i] = ec._Environment_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63280,7 +63280,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "additionalMetaData":
 			out.Values[i] = ec._Feature_additionalMetaData(ctx, field, obj)
 		case "createdAt":
@@ -63324,7 +63324,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -63357,7 +63357,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Feature_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63398,7 +63398,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureType":
 			field := field
 
@@ -63434,7 +63434,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureUnits":
 			out.Values[i] = ec._Feature_featureUnits(ctx, field, obj)
 		case "featureUnitsPlural":
@@ -63471,7 +63471,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasMeter":
 			field := field
 
@@ -63504,7 +63504,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Feature_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63542,7 +63542,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "meterType":
 			field := field
 
@@ -63575,7 +63575,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Feature_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63613,7 +63613,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Feature_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63651,7 +63651,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65440,7 +65440,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._PackageEntitlement_createdAt(ctx, field, obj)
 		case "dependency":
@@ -65475,7 +65475,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "dependencyFeature":
 			field := field
 
@@ -65508,7 +65508,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._PackageEntitlement_description(ctx, field, obj)
 		case "displayNameOverride":
@@ -65555,7 +65555,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
 			field := field
 
@@ -65588,7 +65588,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroups":
 			field := field
 
@@ -65621,7 +65621,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureId":
 			field := field
 
@@ -65657,7 +65657,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			out.Values[i] = ec._PackageEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
@@ -65694,7 +65694,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._PackageEntitlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -65737,7 +65737,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "meter":
 			field := field
 
@@ -65770,7 +65770,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "order":
 			field := field
 
@@ -65803,7 +65803,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "package":
 			field := field
 
@@ -65836,7 +65836,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageId":
 			field := field
 
@@ -65872,7 +65872,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
 			field := field
 
@@ -65905,7 +65905,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriodConfiguration":
 			field := field
 
@@ -65938,7 +65938,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._PackageEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -66365,7 +66365,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "basePlan":
 			field := field
 
@@ -66398,7 +66398,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._Plan_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -66433,7 +66433,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "compatibleAddons":
 			field := field
 
@@ -66466,7 +66466,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "compatiblePackageGroups":
 			field := field
 
@@ -66499,7 +66499,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Plan_createdAt(ctx, field, obj)
 		case "defaultTrialConfig":
@@ -66534,7 +66534,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._Plan_description(ctx, field, obj)
 		case "displayName":
@@ -66574,7 +66574,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "draftSummary":
 			field := field
 
@@ -66607,7 +66607,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "entitlements":
 			field := field
 
@@ -66640,7 +66640,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -66676,7 +66676,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Plan_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66714,7 +66714,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Plan_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66752,7 +66752,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "inheritedPackageEntitlements":
 			field := field
 
@@ -66785,7 +66785,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "isLatest":
 			field := field
 
@@ -66818,7 +66818,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "isParent":
 			field := field
 
@@ -66854,7 +66854,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
 			field := field
 
@@ -66887,7 +66887,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "offer":
 			field := field
 
@@ -66920,7 +66920,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overageBillingPeriod":
 			field := field
 
@@ -66953,7 +66953,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overagePrices":
 			field := field
 
@@ -66986,7 +66986,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageEntitlements":
 			field := field
 
@@ -67019,7 +67019,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -67052,7 +67052,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -67085,7 +67085,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "product":
 			field := field
 
@@ -67121,7 +67121,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "productId":
 			field := field
 
@@ -67154,7 +67154,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Plan_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -67195,7 +67195,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -67228,7 +67228,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "type":
 			field := field
 
@@ -67264,7 +67264,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Plan_updatedAt(ctx, field, obj)
 		case "versionNumber":
@@ -67820,7 +67820,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingCountryCode":
 			out.Values[i] = ec._Price_billingCountryCode(ctx, field, obj)
 		case "billingId":
@@ -67860,7 +67860,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingPeriod":
 			field := field
 
@@ -67896,7 +67896,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "blockSize":
 			out.Values[i] = ec._Price_blockSize(ctx, field, obj)
 		case "createdAt":
@@ -67933,7 +67933,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "creditRate":
 			field := field
 
@@ -67966,7 +67966,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "crmId":
 			field := field
 
@@ -67999,7 +67999,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "crmLinkUrl":
 			field := field
 
@@ -68032,7 +68032,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customCurrency":
 			field := field
 
@@ -68065,7 +68065,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Price_environmentId(ctx, field, obj)
 		case "feature":
@@ -68100,7 +68100,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureId":
 			field := field
 
@@ -68133,7 +68133,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Price_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68174,7 +68174,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "maxUnitQuantity":
 			out.Values[i] = ec._Price_maxUnitQuantity(ctx, field, obj)
 		case "minUnitQuantity":
@@ -68214,7 +68214,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageId":
 			field := field
 
@@ -68247,7 +68247,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "price":
 			field := field
 
@@ -68280,7 +68280,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
 			field := field
 
@@ -68313,7 +68313,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriodConfiguration":
 			field := field
 
@@ -68346,7 +68346,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "tiers":
 			field := field
 
@@ -68379,7 +68379,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "tiersMode":
 			field := field
 
@@ -68412,7 +68412,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "topUpCustomCurrencyId":
 			field := field
 
@@ -68445,7 +68445,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "usedInSubscriptions":
 			field := field
 
@@ -68478,7 +68478,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -68667,7 +68667,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "autoCancellationRules":
 			field := field
 
@@ -68700,7 +68700,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "awsMarketplaceProductCode":
 			field := field
 
@@ -68733,7 +68733,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "awsMarketplaceProductId":
 			field := field
 
@@ -68766,7 +68766,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68808,7 +68808,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -68841,7 +68841,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Product_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68882,7 +68882,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68930,7 +68930,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "productSettings":
 			field := field
 
@@ -68966,7 +68966,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Product_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -69007,7 +69007,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionStartPlan":
 			field := field
 
@@ -69040,7 +69040,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionUpdateUsageResetCutoffRule":
 			field := field
 
@@ -69076,7 +69076,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Product_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -69305,7 +69305,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._PromotionalEntitlement_description(ctx, field, obj)
 		case "endDate":
@@ -69352,7 +69352,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
 			field := field
 
@@ -69385,7 +69385,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroups":
 			field := field
 
@@ -69418,7 +69418,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureId":
 			field := field
 
@@ -69454,7 +69454,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			out.Values[i] = ec._PromotionalEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
@@ -69501,7 +69501,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "period":
 			field := field
 
@@ -69537,7 +69537,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
 			field := field
 
@@ -69570,7 +69570,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriodConfiguration":
 			field := field
 
@@ -69603,7 +69603,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "startDate":
 			out.Values[i] = ec._PromotionalEntitlement_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -69644,7 +69644,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "unlimited":
 			field := field
 
@@ -69677,7 +69677,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._PromotionalEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -70655,7 +70655,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "addonId":
 			field := field
 
@@ -70691,7 +70691,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionAddon_createdAt(ctx, field, obj)
 		case "id":
@@ -70731,7 +70731,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "quantity":
 			out.Values[i] = ec._SubscriptionAddon_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -70772,7 +70772,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionAddon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71355,7 +71355,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionPrice_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
@@ -71390,7 +71390,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "creditRate":
 			field := field
 
@@ -71423,7 +71423,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "creditsQuantity":
 			field := field
 
@@ -71456,7 +71456,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionPrice_environmentId(ctx, field, obj)
 		case "featureId":
@@ -71491,7 +71491,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			field := field
 
@@ -71524,7 +71524,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._SubscriptionPrice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71562,7 +71562,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "price":
 			field := field
 
@@ -71595,7 +71595,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscription":
 			field := field
 
@@ -71631,7 +71631,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
 			field := field
 
@@ -71667,7 +71667,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "topUpCustomCurrencyId":
 			field := field
 
@@ -71700,7 +71700,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionPrice_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71820,7 +71820,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingCycleAnchor":
 			field := field
 
@@ -71853,7 +71853,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._SubscriptionQuery_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -71890,7 +71890,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingSyncError":
 			field := field
 
@@ -71923,7 +71923,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budget":
 			field := field
 
@@ -71956,7 +71956,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budgetExceeded":
 			field := field
 
@@ -71989,7 +71989,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancelReason":
 			field := field
 
@@ -72022,7 +72022,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancellationDate":
 			out.Values[i] = ec._SubscriptionQuery_cancellationDate(ctx, field, obj)
 		case "coupon":
@@ -72057,7 +72057,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "coupons":
 			field := field
 
@@ -72090,7 +72090,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionQuery_createdAt(ctx, field, obj)
 		case "crmId":
@@ -72129,7 +72129,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "currentBillingPeriodStart":
 			field := field
 
@@ -72162,7 +72162,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customer":
 			field := field
 
@@ -72198,7 +72198,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customerId":
 			field := field
 
@@ -72231,7 +72231,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "effectiveEndDate":
 			out.Values[i] = ec._SubscriptionQuery_effectiveEndDate(ctx, field, obj)
 		case "endDate":
@@ -72268,7 +72268,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -72304,7 +72304,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionQuery_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -72342,7 +72342,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "experimentInfo":
 			field := field
 
@@ -72375,7 +72375,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "freeItems":
 			field := field
 
@@ -72408,7 +72408,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._SubscriptionQuery_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -72446,7 +72446,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "latestInvoice":
 			field := field
 
@@ -72479,7 +72479,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
 			field := field
 
@@ -72512,7 +72512,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "oldBillingId":
 			field := field
 
@@ -72545,7 +72545,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomer":
 			field := field
 
@@ -72578,7 +72578,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomerId":
 			field := field
 
@@ -72611,7 +72611,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollection":
 			field := field
 
@@ -72647,7 +72647,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollectionMethod":
 			field := field
 
@@ -72680,7 +72680,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "plan":
 			field := field
 
@@ -72716,7 +72716,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -72749,7 +72749,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -72785,7 +72785,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			field := field
 
@@ -72821,7 +72821,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resource":
 			field := field
 
@@ -72854,7 +72854,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resourceId":
 			field := field
 
@@ -72887,7 +72887,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "salesforceId":
 			out.Values[i] = ec._SubscriptionQuery_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
@@ -72922,7 +72922,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "startDate":
 			out.Values[i] = ec._SubscriptionQuery_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -72963,7 +72963,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionEntitlements":
 			field := field
 
@@ -72996,7 +72996,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
 			field := field
 
@@ -73032,7 +73032,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -73065,7 +73065,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalPrice":
 			field := field
 
@@ -73098,7 +73098,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialConfiguration":
 			field := field
 
@@ -73131,7 +73131,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialEndDate":
 			out.Values[i] = ec._SubscriptionQuery_trialEndDate(ctx, field, obj)
 		case "wasInTrial":

@@ -63,3 +63,19 @@ func TestGeneratedListsAreSequential(t *testing.T) {
 		t.Fatal("generated.go does not call marshalList: gqlgen's list marshalling changed, update graph/internal/seqlists")
 	}
 }
+
+// TestGeneratedNestedFieldsAreSequential: go generate's rewrite of the
+// executor also runs the resolver fields of nested objects in place
+// (graph/internal/seqlists), rather than a goroutine per field.
+func TestGeneratedNestedFieldsAreSequential(t *testing.T) {
+	src, err := os.ReadFile("generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(src, []byte("out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })")); n > 0 {
+		t.Fatalf("generated.go runs %d nested resolver fields concurrently: run go generate ./graph", n)
+	}
+	if !bytes.Contains(src, []byte("out.Values[i] = innerFunc(ctx, out)")) {
+		t.Fatal("generated.go runs no nested resolver field in place: gqlgen's field dispatch changed, update graph/internal/seqlists")
+	}
+}
