@@ -33,6 +33,10 @@
 //     (about a hundred method values) for graphql.UnmarshalInputFromContext,
 //     which nothing in this server calls; unusedUnmarshalerMap
 //     (graph/lists.go) skips it.
+//
+// In the models (graph/model/models_gen.go), an enum value was written with
+// fmt.Fprint of strconv.Quote (two allocations and fmt's machinery per
+// status in a response); writeEnum (graph/model/enums.go) writes it.
 package main
 
 import (
@@ -48,6 +52,8 @@ var rewrites = []struct{ old, new string }{
 	{"graphql.MarshalSliceConcurrently(", "marshalList("},
 	// The per-request map of input unmarshalers (see above).
 	{"graphql.BuildUnmarshalerMap(", "unusedUnmarshalerMap("},
+	// An enum value (models_gen.go).
+	{"fmt.Fprint(w, strconv.Quote(e.String()))", "writeEnum(w, string(e))"},
 	// A resolver field of a nested object: run it where gqlgen would have
 	// queued it for FieldSet.Dispatch. innerFunc keeps the field's panic
 	// recovery and non-null bookkeeping.
@@ -62,10 +68,16 @@ var rewrites = []struct{ old, new string }{
 var noChildFieldsError = regexp.MustCompile(`errors\.New\("field of type ([A-Za-z0-9_]+) does not have child fields"\)`)
 
 func main() {
-	if len(os.Args) != 2 {
-		log.Fatal("usage: seqlists graph/generated.go")
+	if len(os.Args) < 2 {
+		log.Fatal("usage: seqlists graph/generated.go graph/model/models_gen.go")
 	}
-	path := os.Args[1]
+	for _, path := range os.Args[1:] {
+		rewrite(path)
+	}
+}
+
+// rewrite applies every rewrite that matches in the file at path.
+func rewrite(path string) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		log.Fatal(err)
