@@ -177,7 +177,8 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 		if cols != nil {
 			q.Select(cols...)
 		}
-		return q.All(ctx)
+		shape := shapeKey("subscriptions", nestquery.Key(filter)+"|"+nestquery.Key(sorting), cols, len(ids))
+		return allRendered(ctx, r.rendered, shape, uuidArgs(ids), q)
 	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
 }
 
@@ -196,7 +197,7 @@ func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UU
 		if cols != nil {
 			q.Select(cols...)
 		}
-		return q.All(ctx)
+		return allRendered(ctx, r.rendered, shapeKey("activePromotionalEntitlements", "", cols, len(ids)), append(uuidArgs(ids), now), q)
 	}, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID })
 }
 
