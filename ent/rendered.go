@@ -139,3 +139,34 @@ func scanRendered[T any](ctx context.Context, drv dialect.Driver, query string, 
 	}
 	return rows.Err()
 }
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, eager loads or modifiers.
+func (_q *SyncStateQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 && _q.withEnvironment == nil && _q.withCustomer == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *SyncStateQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *SyncStateQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SyncState, error) {
+	nodes := []*SyncState{}
+	err := scanRendered(ctx, _q.driver, query, args, (*SyncState).scanValues, func(columns []string, values []any) error {
+		node := &SyncState{config: _q.config}
+		nodes = append(nodes, node)
+		return node.assignValues(columns, values)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nodes, nil
+}

@@ -211,11 +211,11 @@ func (r *Resolver) customerSyncStates(ctx context.Context, id uuid.UUID) ([]*mod
 // or subscriptions) for id's sibling group.
 func (r *Resolver) syncStates(ctx context.Context, id uuid.UUID, entityType syncstate.EntityType) ([]*model.SyncState, error) {
 	return load(ctx, id, "syncStates:"+entityType.String(), func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*model.SyncState, error) {
-		rows, err := r.Client.SyncState.Query().
+		q := r.Client.SyncState.Query().
 			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(entityType)).
 			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
-			Select(syncStateColumns...).
-			All(ctx)
+			Select(syncStateColumns...)
+		rows, err := allRendered(ctx, r.rendered, shapeKey("syncStates", entityType.String(), syncStateColumns, len(ids)), append(uuidArgs(ids), entityType), q)
 		if err != nil {
 			return nil, err
 		}

@@ -30,7 +30,7 @@ func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
 			`{ getCustomerByRefId(input: {customerId: "r2"}) { subscriptions(filter: {}) { id status plan { refId } }
 				promotionalEntitlements { id feature { refId } status endDate usageLimit } } }`,
 			`{ customers(paging: {first: 10}) { edges { node { refId subscriptions(filter: {}) { id subscriptionId startDate }
-				promotionalEntitlements { id status } } } } }`,
+				promotionalEntitlements { id status } syncStates { vendorIdentifier status error } } } } }`,
 			`{ customers { edges { node { refId subscriptions(filter: {billingId: {is: null}}) { id } } } } }`,
 			`{ customers { edges { node { refId subscriptions(filter: {createdAt: {lt: "2100-01-01T00:00:00Z"}}) { id } } } } }`,
 		}
@@ -57,8 +57,8 @@ func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
 			}
 		}
 		reused, viaEnt := graph.CountRenderedStatements(s.Resolver)
-		if reused < 5 {
-			t.Errorf("%d statements reused, want subscriptions and grants of two shapes, and billingId IS NULL", reused)
+		if reused < 6 {
+			t.Errorf("%d statements reused, want subscriptions and grants of two shapes, sync states, and billingId IS NULL", reused)
 		}
 		if viaEnt < 1 {
 			t.Errorf("no statement left to ent: the createdAt filter's value is an argument the key does not give")
