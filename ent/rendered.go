@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+
+	"github.com/stigg-selfhost/stiggql/ent/customer"
 )
 
 // errRendered stops a query at the driver once its text is rendered.
@@ -169,4 +171,51 @@ func (_q *SyncStateQuery) AllRendered(ctx context.Context, query string, args []
 		return nil, err
 	}
 	return nodes, nil
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, eager loads or modifiers.
+func (_q *CustomerQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 && _q.withEnvironment == nil &&
+		_q.withSubscriptions == nil && _q.withPaidSubscriptions == nil && _q.withPromotionalEntitlements == nil &&
+		_q.withSyncStates == nil && _q.withCoupon == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *CustomerQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *CustomerQuery) AllRendered(ctx context.Context, query string, args []any) ([]*Customer, error) {
+	nodes := []*Customer{}
+	err := scanRendered(ctx, _q.driver, query, args, (*Customer).scanValues, func(columns []string, values []any) error {
+		node := &Customer{config: _q.config}
+		nodes = append(nodes, node)
+		return node.assignValues(columns, values)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nodes, nil
+}
+
+// OnlyCustomer is CustomerQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a
+// NotSingularError with more than one.
+func OnlyCustomer(nodes []*Customer) (*Customer, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{customer.Label}
+	default:
+		return nil, &NotSingularError{customer.Label}
+	}
 }

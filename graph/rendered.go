@@ -8,6 +8,9 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
 )
 
 // Rendering a statement's SQL text is a good part of what ent costs per
@@ -91,4 +94,20 @@ func uuidArgs(ids []uuid.UUID) []any {
 		args[i] = id
 	}
 	return args
+}
+
+// getCustomer is CustomerService.Get (the live customer with customerID,
+// CustomerNotFound without one) reading cols, from reused SQL text.
+func (r *Resolver) getCustomer(ctx context.Context, env uuid.UUID, customerID string, cols []string) (*ent.Customer, error) {
+	if r.rendered == nil {
+		return r.CustomerService.Get(ctx, env, customerID, cols...)
+	}
+	// Only's query: at most two rows, to tell one from several.
+	q := customers.GetQuery(r.Client.Customer, env, customerID, cols...).Limit(2)
+	found, err := allRendered(ctx, r.rendered, shapeKey("customer", "", cols, 1), []any{env, customerID}, q)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ent.OnlyCustomer(found)
+	return c, customers.NotFound(err, customerID)
 }

@@ -56,9 +56,15 @@ func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
 				t.Errorf("%s\nfirst:  %s\nagain:  %s\nby ent: %s", q, first, again, ent)
 			}
 		}
+		// A missing customer is CustomerNotFound, reused text or not.
+		const missing = `{ getCustomerByRefId(input: {customerId: "nobody"}) { id name } }`
+		s.Fail("CustomerNotFound", missing, nil)
+		saved := graph.SwapRenderedStatements(s.Resolver, nil)
+		s.Fail("CustomerNotFound", missing, nil)
+		graph.SwapRenderedStatements(s.Resolver, saved)
 		reused, viaEnt := graph.CountRenderedStatements(s.Resolver)
-		if reused < 6 {
-			t.Errorf("%d statements reused, want subscriptions and grants of two shapes, sync states, and billingId IS NULL", reused)
+		if reused < 8 {
+			t.Errorf("%d statements reused, want the customer of two selections, subscriptions and grants of two shapes, sync states, and billingId IS NULL", reused)
 		}
 		if viaEnt < 1 {
 			t.Errorf("no statement left to ent: the createdAt filter's value is an argument the key does not give")
