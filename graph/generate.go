@@ -4,4 +4,4 @@
 package graph
 
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
-//go:generate go run ./internal/seqlists generated.go
+//go:generate go run ./internal/seqlists generated.go model/models_gen.go

@@ -5,7 +5,6 @@ package graph
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -9093,7 +9092,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+	inputUnmarshalMap := unusedUnmarshalerMap(
 		ec.unmarshalInputAddonFilter,
 		ec.unmarshalInputAddonFilterOfferFilter,
 		ec.unmarshalInputAddonSort,
@@ -18527,7 +18526,7 @@ func (ec *executionContext) _APIKey_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _APIKey_description(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18550,7 +18549,7 @@ func (ec *executionContext) _APIKey_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _APIKey_displayName(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18573,7 +18572,7 @@ func (ec *executionContext) _APIKey_displayName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _APIKey_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18596,7 +18595,7 @@ func (ec *executionContext) _APIKey_environmentId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _APIKey_expireAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18619,7 +18618,7 @@ func (ec *executionContext) _APIKey_expireAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_expireAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18642,7 +18641,7 @@ func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _APIKey_keyType(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18665,7 +18664,7 @@ func (ec *executionContext) _APIKey_keyType(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_keyType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type APIKeyType does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("APIKeyType"))
 }
 
 func (ec *executionContext) _APIKey_token(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18688,7 +18687,7 @@ func (ec *executionContext) _APIKey_token(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccessRoles_accountRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -18711,7 +18710,7 @@ func (ec *executionContext) _AccessRoles_accountRole(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_accountRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type AccountAccessRole does not have child fields"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("AccountAccessRole"))
 }
 
 func (ec *executionContext) _AccessRoles_nonProductionRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -18734,7 +18733,7 @@ func (ec *executionContext) _AccessRoles_nonProductionRole(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_nonProductionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type EnvironmentAccessRole does not have child fields"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("EnvironmentAccessRole"))
 }
 
 func (ec *executionContext) _AccessRoles_productionRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -18757,7 +18756,7 @@ func (ec *executionContext) _AccessRoles_productionRole(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_productionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type EnvironmentAccessRole does not have child fields"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("EnvironmentAccessRole"))
 }
 
 func (ec *executionContext) _Account_accessMethod(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18780,7 +18779,7 @@ func (ec *executionContext) _Account_accessMethod(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Account_accessMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type AccountAccessMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("AccountAccessMethod"))
 }
 
 func (ec *executionContext) _Account_accountEmailDomain(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18803,7 +18802,7 @@ func (ec *executionContext) _Account_accountEmailDomain(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Account_accountEmailDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Account_accountStatus(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18826,7 +18825,7 @@ func (ec *executionContext) _Account_accountStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Account_accountStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type AccountStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("AccountStatus"))
 }
 
 func (ec *executionContext) _Account_defaultSSORoles(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18881,7 +18880,7 @@ func (ec *executionContext) _Account_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Account_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Account_emailDomains(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18936,7 +18935,7 @@ func (ec *executionContext) _Account_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Account_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Account_samlEnabled(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18959,7 +18958,7 @@ func (ec *executionContext) _Account_samlEnabled(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Account_samlEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Account_subscriptionBillingAnchor(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18982,7 +18981,7 @@ func (ec *executionContext) _Account_subscriptionBillingAnchor(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Account_subscriptionBillingAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type BillingAnchor does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("BillingAnchor"))
 }
 
 func (ec *executionContext) _Account_subscriptionProrationBehavior(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -19005,7 +19004,7 @@ func (ec *executionContext) _Account_subscriptionProrationBehavior(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Account_subscriptionProrationBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type ProrationBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("ProrationBehavior"))
 }
 
 func (ec *executionContext) _Account_timezone(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -19028,7 +19027,7 @@ func (ec *executionContext) _Account_timezone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Account_timezone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -19051,7 +19050,7 @@ func (ec *executionContext) _AccountEmailDomain_accountId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_domain(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -19074,7 +19073,7 @@ func (ec *executionContext) _AccountEmailDomain_domain(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_id(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -19097,7 +19096,7 @@ func (ec *executionContext) _AccountEmailDomain_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_after(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -19120,7 +19119,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_after(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_before(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -19143,7 +19142,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_before(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -19166,7 +19165,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19189,7 +19188,7 @@ func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Addon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19212,7 +19211,7 @@ func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19235,7 +19234,7 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19258,7 +19257,7 @@ func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19313,7 +19312,7 @@ func (ec *executionContext) _Addon_description(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19336,7 +19335,7 @@ func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19487,7 +19486,7 @@ func (ec *executionContext) _Addon_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Addon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19510,7 +19509,7 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19533,7 +19532,7 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19556,7 +19555,7 @@ func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Addon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19579,7 +19578,7 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Addon_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19602,7 +19601,7 @@ func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_maxQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19657,7 +19656,7 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Addon_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19712,7 +19711,7 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Addon_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19767,7 +19766,7 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19822,7 +19821,7 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19845,7 +19844,7 @@ func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Addon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19868,7 +19867,7 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Addon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PackageStatus"))
 }
 
 func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19923,7 +19922,7 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Addon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19946,7 +19945,7 @@ func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19969,7 +19968,7 @@ func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Addon_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _AddonChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.AddonChangeVariables) (ret graphql.Marshaler) {
@@ -19992,7 +19991,7 @@ func (ec *executionContext) _AddonChangeVariables_addonRefId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AddonChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AddonChangeVariables_newQuantity(ctx context.Context, field graphql.CollectedField, obj *model.AddonChangeVariables) (ret graphql.Marshaler) {
@@ -20015,7 +20014,7 @@ func (ec *executionContext) _AddonChangeVariables_newQuantity(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AddonChangeVariables_newQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _AddonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AddonConnection) (ret graphql.Marshaler) {
@@ -20102,7 +20101,7 @@ func (ec *executionContext) _AddonConnection_totalCount(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AddonConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _AddonDependencyChange_after(ctx context.Context, field graphql.CollectedField, obj *model.AddonDependencyChange) (ret graphql.Marshaler) {
@@ -20189,7 +20188,7 @@ func (ec *executionContext) _AddonDependencyChange_changeType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AddonDependencyChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonDependencyChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonDependencyChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _AddonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AddonEdge) (ret graphql.Marshaler) {
@@ -20212,7 +20211,7 @@ func (ec *executionContext) _AddonEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AddonEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _AddonEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AddonEdge) (ret graphql.Marshaler) {
@@ -20267,7 +20266,7 @@ func (ec *executionContext) _AddonPriceOverrideChangeVariables_addonRefId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_AddonPriceOverrideChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AddonPriceOverrideChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.AddonPriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -20290,7 +20289,7 @@ func (ec *executionContext) _AddonPriceOverrideChangeVariables_featureId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_AddonPriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Aggregation_field(ctx context.Context, field graphql.CollectedField, obj *model.Aggregation) (ret graphql.Marshaler) {
@@ -20313,7 +20312,7 @@ func (ec *executionContext) _Aggregation_field(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Aggregation_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Aggregation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Aggregation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Aggregation_function(ctx context.Context, field graphql.CollectedField, obj *model.Aggregation) (ret graphql.Marshaler) {
@@ -20336,7 +20335,7 @@ func (ec *executionContext) _Aggregation_function(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Aggregation_function(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Aggregation", field, false, false, errors.New("field of type AggregationFunction does not have child fields"))
+	return graphql.NewScalarFieldContext("Aggregation", field, false, false, noChildFields("AggregationFunction"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20359,7 +20358,7 @@ func (ec *executionContext) _AirwallexCredentials_accountId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_apiUrl(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20382,7 +20381,7 @@ func (ec *executionContext) _AirwallexCredentials_apiUrl(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_apiUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20405,7 +20404,7 @@ func (ec *executionContext) _AirwallexCredentials_clientId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_orgId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20428,7 +20427,7 @@ func (ec *executionContext) _AirwallexCredentials_orgId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_orgId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_appAppleId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20451,7 +20450,7 @@ func (ec *executionContext) _AppStoreCredentials_appAppleId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_appAppleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_bundleId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20474,7 +20473,7 @@ func (ec *executionContext) _AppStoreCredentials_bundleId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_bundleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_issuerId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20497,7 +20496,7 @@ func (ec *executionContext) _AppStoreCredentials_issuerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_issuerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_keyId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20520,7 +20519,7 @@ func (ec *executionContext) _AppStoreCredentials_keyId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_keyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_privateKey(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20543,7 +20542,7 @@ func (ec *executionContext) _AppStoreCredentials_privateKey(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_privateKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_sandboxEnvironment(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20566,7 +20565,7 @@ func (ec *executionContext) _AppStoreCredentials_sandboxEnvironment(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_sandboxEnvironment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20589,7 +20588,7 @@ func (ec *executionContext) _Auth0Credentials_applicationId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationName(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20612,7 +20611,7 @@ func (ec *executionContext) _Auth0Credentials_applicationName(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationType(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20635,7 +20634,7 @@ func (ec *executionContext) _Auth0Credentials_applicationType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type Auth0ApplicationType does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("Auth0ApplicationType"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientDomain(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20658,7 +20657,7 @@ func (ec *executionContext) _Auth0Credentials_clientDomain(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20681,7 +20680,7 @@ func (ec *executionContext) _Auth0Credentials_clientId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20704,7 +20703,7 @@ func (ec *executionContext) _Auth0Credentials_clientSecret(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_individualInitialPlanId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20727,7 +20726,7 @@ func (ec *executionContext) _Auth0Credentials_individualInitialPlanId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_individualInitialPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_individualSubscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20750,7 +20749,7 @@ func (ec *executionContext) _Auth0Credentials_individualSubscriptionStartSetup(c
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_individualSubscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("SubscriptionStartSetup"))
 }
 
 func (ec *executionContext) _Auth0Credentials_organizationInitialPlanId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20773,7 +20772,7 @@ func (ec *executionContext) _Auth0Credentials_organizationInitialPlanId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_organizationInitialPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_organizationSubscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20796,7 +20795,7 @@ func (ec *executionContext) _Auth0Credentials_organizationSubscriptionStartSetup
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_organizationSubscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("SubscriptionStartSetup"))
 }
 
 func (ec *executionContext) _AutoCancellationRule_sourcePlan(ctx context.Context, field graphql.CollectedField, obj *model.AutoCancellationRule) (ret graphql.Marshaler) {
@@ -20883,7 +20882,7 @@ func (ec *executionContext) _AwsMarketplaceCredentials_awsRoleArn(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_AwsMarketplaceCredentials_awsRoleArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AwsMarketplaceCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AwsMarketplaceCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BasePlanChange_after(ctx context.Context, field graphql.CollectedField, obj *model.BasePlanChange) (ret graphql.Marshaler) {
@@ -20970,7 +20969,7 @@ func (ec *executionContext) _BasePlanChange_changeType(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BasePlanChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BasePlanChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("BasePlanChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_airbyteConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20993,7 +20992,7 @@ func (ec *executionContext) _BigQueryCredentials_airbyteConnectionId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_airbyteConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_airbyteDestinationId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21016,7 +21015,7 @@ func (ec *executionContext) _BigQueryCredentials_airbyteDestinationId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_airbyteDestinationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_credentialsJson(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21039,7 +21038,7 @@ func (ec *executionContext) _BigQueryCredentials_credentialsJson(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_credentialsJson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_datasetId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21062,7 +21061,7 @@ func (ec *executionContext) _BigQueryCredentials_datasetId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_datasetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_datasetLocation(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21085,7 +21084,7 @@ func (ec *executionContext) _BigQueryCredentials_datasetLocation(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_datasetLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_gcsBucketName(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21108,7 +21107,7 @@ func (ec *executionContext) _BigQueryCredentials_gcsBucketName(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_gcsBucketName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_gcsBucketPath(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21131,7 +21130,7 @@ func (ec *executionContext) _BigQueryCredentials_gcsBucketPath(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_gcsBucketPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_hmacKeyAccessId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21154,7 +21153,7 @@ func (ec *executionContext) _BigQueryCredentials_hmacKeyAccessId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_hmacKeyAccessId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_hmacKeySecret(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21177,7 +21176,7 @@ func (ec *executionContext) _BigQueryCredentials_hmacKeySecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_hmacKeySecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_projectId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21200,7 +21199,7 @@ func (ec *executionContext) _BigQueryCredentials_projectId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_projectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BillableFeature_featureId(ctx context.Context, field graphql.CollectedField, obj *model.BillableFeature) (ret graphql.Marshaler) {
@@ -21223,7 +21222,7 @@ func (ec *executionContext) _BillableFeature_featureId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BillableFeature_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BillableFeature_quantity(ctx context.Context, field graphql.CollectedField, obj *model.BillableFeature) (ret graphql.Marshaler) {
@@ -21246,7 +21245,7 @@ func (ec *executionContext) _BillableFeature_quantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BillableFeature_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _BillingPeriodChangeVariables_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.BillingPeriodChangeVariables) (ret graphql.Marshaler) {
@@ -21269,7 +21268,7 @@ func (ec *executionContext) _BillingPeriodChangeVariables_billingPeriod(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_BillingPeriodChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingPeriodChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingPeriodChangeVariables", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _BudgetConfiguration_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.BudgetConfiguration) (ret graphql.Marshaler) {
@@ -21292,7 +21291,7 @@ func (ec *executionContext) _BudgetConfiguration_hasSoftLimit(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_BudgetConfiguration_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _BudgetConfiguration_limit(ctx context.Context, field graphql.CollectedField, obj *model.BudgetConfiguration) (ret graphql.Marshaler) {
@@ -21315,7 +21314,7 @@ func (ec *executionContext) _BudgetConfiguration_limit(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BudgetConfiguration_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21338,7 +21337,7 @@ func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21393,7 +21392,7 @@ func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21416,7 +21415,7 @@ func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21439,7 +21438,7 @@ func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21494,7 +21493,7 @@ func (ec *executionContext) _Coupon_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21517,7 +21516,7 @@ func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_discountValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21540,7 +21539,7 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21595,7 +21594,7 @@ func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21618,7 +21617,7 @@ func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21641,7 +21640,7 @@ func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21664,7 +21663,7 @@ func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_percentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21687,7 +21686,7 @@ func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21710,7 +21709,7 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponSource does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponSource"))
 }
 
 func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21733,7 +21732,7 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponStatus"))
 }
 
 func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21788,7 +21787,7 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponType does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponType"))
 }
 
 func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21811,7 +21810,7 @@ func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CouponChangeVariables_couponId(ctx context.Context, field graphql.CollectedField, obj *model.CouponChangeVariables) (ret graphql.Marshaler) {
@@ -21834,7 +21833,7 @@ func (ec *executionContext) _CouponChangeVariables_couponId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CouponChangeVariables_couponId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CouponChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CouponConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouponConnection) (ret graphql.Marshaler) {
@@ -21921,7 +21920,7 @@ func (ec *executionContext) _CouponConnection_totalCount(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CouponConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CouponConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CouponEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CouponEdge) (ret graphql.Marshaler) {
@@ -21944,7 +21943,7 @@ func (ec *executionContext) _CouponEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CouponEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CouponEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _CouponEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CouponEdge) (ret graphql.Marshaler) {
@@ -21999,7 +21998,7 @@ func (ec *executionContext) _CreditEntitlement_accessDeniedReason(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("AccessDeniedReason"))
 }
 
 func (ec *executionContext) _CreditEntitlement_currency(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22054,7 +22053,7 @@ func (ec *executionContext) _CreditEntitlement_currentUsage(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditEntitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22077,7 +22076,7 @@ func (ec *executionContext) _CreditEntitlement_entitlementUpdatedAt(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22100,7 +22099,7 @@ func (ec *executionContext) _CreditEntitlement_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CreditEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22123,7 +22122,7 @@ func (ec *executionContext) _CreditEntitlement_isGranted(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22146,7 +22145,7 @@ func (ec *executionContext) _CreditEntitlement_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22169,7 +22168,7 @@ func (ec *executionContext) _CreditEntitlement_usagePeriodEnd(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22192,7 +22191,7 @@ func (ec *executionContext) _CreditEntitlement_usageUpdatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CreditEntitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22215,7 +22214,7 @@ func (ec *executionContext) _CreditEntitlement_validUntil(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditRate_amount(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22238,7 +22237,7 @@ func (ec *executionContext) _CreditRate_amount(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditRate_costFormula(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22261,7 +22260,7 @@ func (ec *executionContext) _CreditRate_costFormula(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_costFormula(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditRate_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22284,7 +22283,7 @@ func (ec *executionContext) _CreditRate_currencyId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditRate_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22307,7 +22306,7 @@ func (ec *executionContext) _CreditRate_customCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomCurrency_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22330,7 +22329,7 @@ func (ec *executionContext) _CustomCurrency_additionalMetaData(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _CustomCurrency_archivedAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22353,7 +22352,7 @@ func (ec *executionContext) _CustomCurrency_archivedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_archivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomCurrency_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22376,7 +22375,7 @@ func (ec *executionContext) _CustomCurrency_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22399,7 +22398,7 @@ func (ec *executionContext) _CustomCurrency_currencyId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_description(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22422,7 +22421,7 @@ func (ec *executionContext) _CustomCurrency_description(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22445,7 +22444,7 @@ func (ec *executionContext) _CustomCurrency_displayName(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_id(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22468,7 +22467,7 @@ func (ec *executionContext) _CustomCurrency_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22491,7 +22490,7 @@ func (ec *executionContext) _CustomCurrency_symbol(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_units(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22546,7 +22545,7 @@ func (ec *executionContext) _CustomCurrency_updatedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Customer_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22569,7 +22568,7 @@ func (ec *executionContext) _Customer_additionalMetaData(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Customer_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Customer_awsMarketplaceCustomerId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22592,7 +22591,7 @@ func (ec *executionContext) _Customer_awsMarketplaceCustomerId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Customer_awsMarketplaceCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_billingCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22615,7 +22614,7 @@ func (ec *executionContext) _Customer_billingCurrency(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Currency does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Currency"))
 }
 
 func (ec *executionContext) _Customer_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22638,7 +22637,7 @@ func (ec *executionContext) _Customer_billingId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22661,7 +22660,7 @@ func (ec *executionContext) _Customer_billingLinkUrl(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22716,7 +22715,7 @@ func (ec *executionContext) _Customer_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Customer_crmHubspotCompanyId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22739,7 +22738,7 @@ func (ec *executionContext) _Customer_crmHubspotCompanyId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmHubspotCompanyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_crmHubspotCompanyUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22762,7 +22761,7 @@ func (ec *executionContext) _Customer_crmHubspotCompanyUrl(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmHubspotCompanyUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22785,7 +22784,7 @@ func (ec *executionContext) _Customer_crmId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_customerId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22808,7 +22807,7 @@ func (ec *executionContext) _Customer_customerId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Customer_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentExpirationMonth(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22831,7 +22830,7 @@ func (ec *executionContext) _Customer_defaultPaymentExpirationMonth(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentExpirationMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentExpirationYear(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22854,7 +22853,7 @@ func (ec *executionContext) _Customer_defaultPaymentExpirationYear(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentExpirationYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22877,7 +22876,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodLast4Digits(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22900,7 +22899,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodLast4Digits(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodLast4Digits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodType(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22923,7 +22922,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodType(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type PaymentMethodType does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("PaymentMethodType"))
 }
 
 func (ec *executionContext) _Customer_deletedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22946,7 +22945,7 @@ func (ec *executionContext) _Customer_deletedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Customer_eligibleForTrial(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23001,7 +23000,7 @@ func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23056,7 +23055,7 @@ func (ec *executionContext) _Customer_environmentId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Customer_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Customer_excludeFromExperiment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23079,7 +23078,7 @@ func (ec *executionContext) _Customer_excludeFromExperiment(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_excludeFromExperiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23166,7 +23165,7 @@ func (ec *executionContext) _Customer_hasActiveResource(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasActiveResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_hasActiveSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23189,7 +23188,7 @@ func (ec *executionContext) _Customer_hasActiveSubscription(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasActiveSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_hasPaymentMethod(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23212,7 +23211,7 @@ func (ec *executionContext) _Customer_hasPaymentMethod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasPaymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23235,7 +23234,7 @@ func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Customer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23258,7 +23257,7 @@ func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Customer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_promotionalEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23313,7 +23312,7 @@ func (ec *executionContext) _Customer_refId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23336,7 +23335,7 @@ func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_statistics(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23467,7 +23466,7 @@ func (ec *executionContext) _Customer_totalActivePromotionalEntitlements(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_Customer_totalActivePromotionalEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Customer_totalActiveSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23490,7 +23489,7 @@ func (ec *executionContext) _Customer_totalActiveSubscription(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Customer_totalActiveSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Customer_trialedPlans(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23545,7 +23544,7 @@ func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
@@ -23632,7 +23631,7 @@ func (ec *executionContext) _CustomerConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -23655,7 +23654,7 @@ func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -23710,7 +23709,7 @@ func (ec *executionContext) _CustomerResource_createdAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerResource_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -23765,7 +23764,7 @@ func (ec *executionContext) _CustomerResource_environmentId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerResource_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -23788,7 +23787,7 @@ func (ec *executionContext) _CustomerResource_resourceId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerResource_subscriptions(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -23875,7 +23874,7 @@ func (ec *executionContext) _CustomerSubscription_additionalMetaData(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _CustomerSubscription_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23930,7 +23929,7 @@ func (ec *executionContext) _CustomerSubscription_billingCycleAnchor(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23953,7 +23952,7 @@ func (ec *executionContext) _CustomerSubscription_billingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23976,7 +23975,7 @@ func (ec *executionContext) _CustomerSubscription_billingLinkUrl(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23999,7 +23998,7 @@ func (ec *executionContext) _CustomerSubscription_billingPeriod(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24022,7 +24021,7 @@ func (ec *executionContext) _CustomerSubscription_billingSyncError(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24077,7 +24076,7 @@ func (ec *executionContext) _CustomerSubscription_budgetExceeded(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerSubscription_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24100,7 +24099,7 @@ func (ec *executionContext) _CustomerSubscription_cancelReason(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionCancelReason"))
 }
 
 func (ec *executionContext) _CustomerSubscription_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24123,7 +24122,7 @@ func (ec *executionContext) _CustomerSubscription_cancellationDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_cancellationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24210,7 +24209,7 @@ func (ec *executionContext) _CustomerSubscription_createdAt(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24233,7 +24232,7 @@ func (ec *executionContext) _CustomerSubscription_crmId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24256,7 +24255,7 @@ func (ec *executionContext) _CustomerSubscription_crmLinkUrl(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24279,7 +24278,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24302,7 +24301,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24357,7 +24356,7 @@ func (ec *executionContext) _CustomerSubscription_customerId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24380,7 +24379,7 @@ func (ec *executionContext) _CustomerSubscription_effectiveEndDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24403,7 +24402,7 @@ func (ec *executionContext) _CustomerSubscription_endDate(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24426,7 +24425,7 @@ func (ec *executionContext) _CustomerSubscription_entitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionEntitlementUnion"))
 }
 
 func (ec *executionContext) _CustomerSubscription_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24481,7 +24480,7 @@ func (ec *executionContext) _CustomerSubscription_environmentId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerSubscription_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24632,7 +24631,7 @@ func (ec *executionContext) _CustomerSubscription_id(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerSubscription_isCustomPriceSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24655,7 +24654,7 @@ func (ec *executionContext) _CustomerSubscription_isCustomPriceSubscription(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_isCustomPriceSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerSubscription_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24774,7 +24773,7 @@ func (ec *executionContext) _CustomerSubscription_oldBillingId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_outdatedPricePackages(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24797,7 +24796,7 @@ func (ec *executionContext) _CustomerSubscription_outdatedPricePackages(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_outdatedPricePackages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24852,7 +24851,7 @@ func (ec *executionContext) _CustomerSubscription_payingCustomerId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24875,7 +24874,7 @@ func (ec *executionContext) _CustomerSubscription_paymentCollection(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PaymentCollection"))
 }
 
 func (ec *executionContext) _CustomerSubscription_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24898,7 +24897,7 @@ func (ec *executionContext) _CustomerSubscription_paymentCollectionMethod(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PaymentCollectionMethod"))
 }
 
 func (ec *executionContext) _CustomerSubscription_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24985,7 +24984,7 @@ func (ec *executionContext) _CustomerSubscription_pricingType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25008,7 +25007,7 @@ func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25063,7 +25062,7 @@ func (ec *executionContext) _CustomerSubscription_resourceId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25086,7 +25085,7 @@ func (ec *executionContext) _CustomerSubscription_salesforceId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25141,7 +25140,7 @@ func (ec *executionContext) _CustomerSubscription_startDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25164,7 +25163,7 @@ func (ec *executionContext) _CustomerSubscription_status(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionStatus"))
 }
 
 func (ec *executionContext) _CustomerSubscription_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25219,7 +25218,7 @@ func (ec *executionContext) _CustomerSubscription_subscriptionId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25338,7 +25337,7 @@ func (ec *executionContext) _CustomerSubscription_trialEndDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_trialEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25361,7 +25360,7 @@ func (ec *executionContext) _CustomerSubscription_wasInTrial(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_wasInTrial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionConnection) (ret graphql.Marshaler) {
@@ -25448,7 +25447,7 @@ func (ec *executionContext) _CustomerSubscriptionConnection_totalCount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscriptionConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscriptionConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
@@ -25471,7 +25470,7 @@ func (ec *executionContext) _CustomerSubscriptionEdge_cursor(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscriptionEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscriptionEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
@@ -25654,7 +25653,7 @@ func (ec *executionContext) _DefaultTrialConfig_duration(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_duration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_trialEndBehavior(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -25677,7 +25676,7 @@ func (ec *executionContext) _DefaultTrialConfig_trialEndBehavior(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_trialEndBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type TrialEndBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("TrialEndBehavior"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_units(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -25700,7 +25699,7 @@ func (ec *executionContext) _DefaultTrialConfig_units(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type TrialPeriodUnits does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("TrialPeriodUnits"))
 }
 
 func (ec *executionContext) _DefaultTrialConfigChange_after(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfigChange) (ret graphql.Marshaler) {
@@ -25787,7 +25786,7 @@ func (ec *executionContext) _DefaultTrialConfigChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfigChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfigChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfigChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_addonRefIds(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -25810,7 +25809,7 @@ func (ec *executionContext) _DowngradeChangeVariables_addonRefIds(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_addonRefIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_addons(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -25897,7 +25896,7 @@ func (ec *executionContext) _DowngradeChangeVariables_billingPeriod(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_downgradePlanRefId(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -25920,7 +25919,7 @@ func (ec *executionContext) _DowngradeChangeVariables_downgradePlanRefId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_downgradePlanRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_priceOverrides(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -26007,7 +26006,7 @@ func (ec *executionContext) _EligibleForTrial_eligible(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_eligible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _EligibleForTrial_productId(ctx context.Context, field graphql.CollectedField, obj *model.EligibleForTrial) (ret graphql.Marshaler) {
@@ -26030,7 +26029,7 @@ func (ec *executionContext) _EligibleForTrial_productId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EligibleForTrial_productRefId(ctx context.Context, field graphql.CollectedField, obj *model.EligibleForTrial) (ret graphql.Marshaler) {
@@ -26053,7 +26052,7 @@ func (ec *executionContext) _EligibleForTrial_productRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_productRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26076,7 +26075,7 @@ func (ec *executionContext) _Entitlement_accessDeniedReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("AccessDeniedReason"))
 }
 
 func (ec *executionContext) _Entitlement_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26131,7 +26130,7 @@ func (ec *executionContext) _Entitlement_currentUsage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Entitlement_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26154,7 +26153,7 @@ func (ec *executionContext) _Entitlement_customerId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26177,7 +26176,7 @@ func (ec *executionContext) _Entitlement_displayNameOverride(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26200,7 +26199,7 @@ func (ec *executionContext) _Entitlement_entitlementUpdatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26223,7 +26222,7 @@ func (ec *executionContext) _Entitlement_enumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26278,7 +26277,7 @@ func (ec *executionContext) _Entitlement_hasSoftLimit(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Entitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26301,7 +26300,7 @@ func (ec *executionContext) _Entitlement_hasUnlimitedUsage(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Entitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26324,7 +26323,7 @@ func (ec *executionContext) _Entitlement_hiddenFromWidgets(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _Entitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26347,7 +26346,7 @@ func (ec *executionContext) _Entitlement_isGranted(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Entitlement_meterId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26370,7 +26369,7 @@ func (ec *executionContext) _Entitlement_meterId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_meterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26393,7 +26392,7 @@ func (ec *executionContext) _Entitlement_nextResetDate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_nextResetDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_requestedUsage(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26416,7 +26415,7 @@ func (ec *executionContext) _Entitlement_requestedUsage(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requestedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Entitlement_requestedValues(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26439,7 +26438,7 @@ func (ec *executionContext) _Entitlement_requestedValues(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requestedValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26462,7 +26461,7 @@ func (ec *executionContext) _Entitlement_resetPeriod(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _Entitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26485,7 +26484,7 @@ func (ec *executionContext) _Entitlement_resetPeriodConfiguration(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _Entitlement_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26508,7 +26507,7 @@ func (ec *executionContext) _Entitlement_resourceId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26531,7 +26530,7 @@ func (ec *executionContext) _Entitlement_usageLimit(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodAnchor(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26554,7 +26553,7 @@ func (ec *executionContext) _Entitlement_usagePeriodAnchor(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26577,7 +26576,7 @@ func (ec *executionContext) _Entitlement_usagePeriodEnd(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26600,7 +26599,7 @@ func (ec *executionContext) _Entitlement_usagePeriodStart(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26623,7 +26622,7 @@ func (ec *executionContext) _Entitlement_usageUpdatedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26646,7 +26645,7 @@ func (ec *executionContext) _Entitlement_validUntil(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26669,7 +26668,7 @@ func (ec *executionContext) _EntitlementCurrency_additionalMetaData(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26692,7 +26691,7 @@ func (ec *executionContext) _EntitlementCurrency_currencyId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_description(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26715,7 +26714,7 @@ func (ec *executionContext) _EntitlementCurrency_description(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26738,7 +26737,7 @@ func (ec *executionContext) _EntitlementCurrency_displayName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_unitPlural(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26761,7 +26760,7 @@ func (ec *executionContext) _EntitlementCurrency_unitPlural(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_unitPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_unitSingular(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26784,7 +26783,7 @@ func (ec *executionContext) _EntitlementCurrency_unitSingular(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_unitSingular(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26807,7 +26806,7 @@ func (ec *executionContext) _EntitlementFeature_additionalMetaData(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _EntitlementFeature_description(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26830,7 +26829,7 @@ func (ec *executionContext) _EntitlementFeature_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26853,7 +26852,7 @@ func (ec *executionContext) _EntitlementFeature_displayName(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26908,7 +26907,7 @@ func (ec *executionContext) _EntitlementFeature_featureStatus(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type FeatureStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("FeatureStatus"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureType(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26931,7 +26930,7 @@ func (ec *executionContext) _EntitlementFeature_featureType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26954,7 +26953,7 @@ func (ec *executionContext) _EntitlementFeature_featureUnits(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26977,7 +26976,7 @@ func (ec *executionContext) _EntitlementFeature_featureUnitsPlural(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_id(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27000,7 +26999,7 @@ func (ec *executionContext) _EntitlementFeature_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_meterType(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27023,7 +27022,7 @@ func (ec *executionContext) _EntitlementFeature_meterType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("MeterType"))
 }
 
 func (ec *executionContext) _EntitlementFeature_refId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27046,7 +27045,7 @@ func (ec *executionContext) _EntitlementFeature_refId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27101,7 +27100,7 @@ func (ec *executionContext) _EnumConfigurationEntity_deletedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -27124,7 +27123,7 @@ func (ec *executionContext) _EnumConfigurationEntity_displayName(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_value(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -27147,7 +27146,7 @@ func (ec *executionContext) _EnumConfigurationEntity_value(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_account(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27234,7 +27233,7 @@ func (ec *executionContext) _Environment_color(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Environment_color(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27257,7 +27256,7 @@ func (ec *executionContext) _Environment_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Environment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Environment_description(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27280,7 +27279,7 @@ func (ec *executionContext) _Environment_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Environment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27303,7 +27302,7 @@ func (ec *executionContext) _Environment_displayName(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Environment_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_hardenClientAccessEnabled(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27326,7 +27325,7 @@ func (ec *executionContext) _Environment_hardenClientAccessEnabled(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Environment_hardenClientAccessEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27349,7 +27348,7 @@ func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Environment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_isSandbox(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27372,7 +27371,7 @@ func (ec *executionContext) _Environment_isSandbox(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Environment_isSandbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Environment_permanentDeletionDate(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27395,7 +27394,7 @@ func (ec *executionContext) _Environment_permanentDeletionDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Environment_permanentDeletionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Environment_provisionStatus(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27418,7 +27417,7 @@ func (ec *executionContext) _Environment_provisionStatus(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Environment_provisionStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type EnvironmentProvisionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("EnvironmentProvisionStatus"))
 }
 
 func (ec *executionContext) _Environment_signingToken(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27441,7 +27440,7 @@ func (ec *executionContext) _Environment_signingToken(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Environment_signingToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27464,7 +27463,7 @@ func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Environment_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_type(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27487,7 +27486,7 @@ func (ec *executionContext) _Environment_type(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Environment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type EnvironmentType does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("EnvironmentType"))
 }
 
 func (ec *executionContext) _Experiment_controlGroupName(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27510,7 +27509,7 @@ func (ec *executionContext) _Experiment_controlGroupName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_controlGroupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27533,7 +27532,7 @@ func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_customers(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27588,7 +27587,7 @@ func (ec *executionContext) _Experiment_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_environment(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27643,7 +27642,7 @@ func (ec *executionContext) _Experiment_environmentId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27666,7 +27665,7 @@ func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Experiment_initialProductSettings(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27721,7 +27720,7 @@ func (ec *executionContext) _Experiment_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_product(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27776,7 +27775,7 @@ func (ec *executionContext) _Experiment_productId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_productSettings(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27831,7 +27830,7 @@ func (ec *executionContext) _Experiment_refId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27854,7 +27853,7 @@ func (ec *executionContext) _Experiment_startedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_status(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27877,7 +27876,7 @@ func (ec *executionContext) _Experiment_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type ExperimentStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("ExperimentStatus"))
 }
 
 func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27900,7 +27899,7 @@ func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_stoppedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27923,7 +27922,7 @@ func (ec *executionContext) _Experiment_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_variantGroupName(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27946,7 +27945,7 @@ func (ec *executionContext) _Experiment_variantGroupName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_variantGroupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_variantPercentage(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27969,7 +27968,7 @@ func (ec *executionContext) _Experiment_variantPercentage(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_variantPercentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28024,7 +28023,7 @@ func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Feature_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28047,7 +28046,7 @@ func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28070,7 +28069,7 @@ func (ec *executionContext) _Feature_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28093,7 +28092,7 @@ func (ec *executionContext) _Feature_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28180,7 +28179,7 @@ func (ec *executionContext) _Feature_environmentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28203,7 +28202,7 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("FeatureStatus"))
 }
 
 func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28226,7 +28225,7 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28249,7 +28248,7 @@ func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28272,7 +28271,7 @@ func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28295,7 +28294,7 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28318,7 +28317,7 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasMeter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28341,7 +28340,7 @@ func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Feature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28396,7 +28395,7 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("MeterType"))
 }
 
 func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28419,7 +28418,7 @@ func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Feature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28474,7 +28473,7 @@ func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28497,7 +28496,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Feature_usedEnumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeatureConnection) (ret graphql.Marshaler) {
@@ -28584,7 +28583,7 @@ func (ec *executionContext) _FeatureConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _FeatureDependency_description(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28607,7 +28606,7 @@ func (ec *executionContext) _FeatureDependency_description(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28630,7 +28629,7 @@ func (ec *executionContext) _FeatureDependency_displayName(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_featureType(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28653,7 +28652,7 @@ func (ec *executionContext) _FeatureDependency_featureType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _FeatureDependency_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28676,7 +28675,7 @@ func (ec *executionContext) _FeatureDependency_featureUnits(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_refId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28699,7 +28698,7 @@ func (ec *executionContext) _FeatureDependency_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28722,7 +28721,7 @@ func (ec *executionContext) _FeatureDependency_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FeatureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEdge) (ret graphql.Marshaler) {
@@ -28745,7 +28744,7 @@ func (ec *executionContext) _FeatureEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _FeatureEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEdge) (ret graphql.Marshaler) {
@@ -28800,7 +28799,7 @@ func (ec *executionContext) _FeatureEntitlement_accessDeniedReason(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("AccessDeniedReason"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28855,7 +28854,7 @@ func (ec *executionContext) _FeatureEntitlement_currentUsage(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28878,7 +28877,7 @@ func (ec *executionContext) _FeatureEntitlement_entitlementUpdatedAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28901,7 +28900,7 @@ func (ec *executionContext) _FeatureEntitlement_enumValues(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28956,7 +28955,7 @@ func (ec *executionContext) _FeatureEntitlement_hasSoftLimit(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28979,7 +28978,7 @@ func (ec *executionContext) _FeatureEntitlement_hasUnlimitedUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29002,7 +29001,7 @@ func (ec *executionContext) _FeatureEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_meterId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29025,7 +29024,7 @@ func (ec *executionContext) _FeatureEntitlement_meterId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_meterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29048,7 +29047,7 @@ func (ec *executionContext) _FeatureEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29071,7 +29070,7 @@ func (ec *executionContext) _FeatureEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29094,7 +29093,7 @@ func (ec *executionContext) _FeatureEntitlement_usageLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodAnchor(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29117,7 +29116,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29140,7 +29139,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodEnd(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29163,7 +29162,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodStart(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29186,7 +29185,7 @@ func (ec *executionContext) _FeatureEntitlement_usageUpdatedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29209,7 +29208,7 @@ func (ec *executionContext) _FeatureEntitlement_validUntil(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29232,7 +29231,7 @@ func (ec *executionContext) _FeatureGroup_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureGroup_description(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29255,7 +29254,7 @@ func (ec *executionContext) _FeatureGroup_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29278,7 +29277,7 @@ func (ec *executionContext) _FeatureGroup_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29301,7 +29300,7 @@ func (ec *executionContext) _FeatureGroup_environmentId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _FeatureGroup_featureGroupId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29324,7 +29323,7 @@ func (ec *executionContext) _FeatureGroup_featureGroupId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_featureGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_features(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29379,7 +29378,7 @@ func (ec *executionContext) _FeatureGroup_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _FeatureGroup_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29402,7 +29401,7 @@ func (ec *executionContext) _FeatureGroup_isLatest(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureGroup_status(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29425,7 +29424,7 @@ func (ec *executionContext) _FeatureGroup_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type FeatureGroupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("FeatureGroupStatus"))
 }
 
 func (ec *executionContext) _FeatureGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29448,7 +29447,7 @@ func (ec *executionContext) _FeatureGroup_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureGroup_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29471,7 +29470,7 @@ func (ec *executionContext) _FeatureGroup_versionNumber(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _FreeSubscriptionItem_addonId(ctx context.Context, field graphql.CollectedField, obj *model.FreeSubscriptionItem) (ret graphql.Marshaler) {
@@ -29494,7 +29493,7 @@ func (ec *executionContext) _FreeSubscriptionItem_addonId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FreeSubscriptionItem_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FreeSubscriptionItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.FreeSubscriptionItem) (ret graphql.Marshaler) {
@@ -29517,7 +29516,7 @@ func (ec *executionContext) _FreeSubscriptionItem_quantity(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FreeSubscriptionItem_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_after(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -29540,7 +29539,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_after(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_before(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -29563,7 +29562,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_before(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -29586,7 +29585,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_changeType(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _HubspotCredentials_hubDomain(ctx context.Context, field graphql.CollectedField, obj *model.HubspotCredentials) (ret graphql.Marshaler) {
@@ -29609,7 +29608,7 @@ func (ec *executionContext) _HubspotCredentials_hubDomain(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_HubspotCredentials_hubDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HubspotCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("HubspotCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Integration_account(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29664,7 +29663,7 @@ func (ec *executionContext) _Integration_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Integration_credentials(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29687,7 +29686,7 @@ func (ec *executionContext) _Integration_credentials(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Integration_credentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Credentials does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Credentials"))
 }
 
 func (ec *executionContext) _Integration_environment(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29742,7 +29741,7 @@ func (ec *executionContext) _Integration_environmentId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Integration_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29765,7 +29764,7 @@ func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Integration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Integration_integrationId(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29788,7 +29787,7 @@ func (ec *executionContext) _Integration_integrationId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Integration_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Integration_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29811,7 +29810,7 @@ func (ec *executionContext) _Integration_isDefault(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Integration_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29834,7 +29833,7 @@ func (ec *executionContext) _Integration_metadata(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Integration_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Integration_supportsPaymentMethod(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29857,7 +29856,7 @@ func (ec *executionContext) _Integration_supportsPaymentMethod(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Integration_supportsPaymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Integration_vendorIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29880,7 +29879,7 @@ func (ec *executionContext) _Integration_vendorIdentifier(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Integration_vendorIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type VendorIdentifier does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("VendorIdentifier"))
 }
 
 func (ec *executionContext) _Integration_vendorType(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29903,7 +29902,7 @@ func (ec *executionContext) _Integration_vendorType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Integration_vendorType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type VendorType does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("VendorType"))
 }
 
 func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29926,7 +29925,7 @@ func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _InvoiceLine_currency(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29949,7 +29948,7 @@ func (ec *executionContext) _InvoiceLine_currency(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29972,7 +29971,7 @@ func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _InvoiceLine_proration(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29995,7 +29994,7 @@ func (ec *executionContext) _InvoiceLine_proration(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_proration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -30018,7 +30017,7 @@ func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _Meter_aggregation(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30073,7 +30072,7 @@ func (ec *executionContext) _Meter_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Meter_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Meter_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30096,7 +30095,7 @@ func (ec *executionContext) _Meter_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Meter_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Meter_filters(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30151,7 +30150,7 @@ func (ec *executionContext) _Meter_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Meter_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Meter_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30174,7 +30173,7 @@ func (ec *executionContext) _Meter_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Meter_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _MeterCondition_field(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30197,7 +30196,7 @@ func (ec *executionContext) _MeterCondition_field(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _MeterCondition_operation(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30220,7 +30219,7 @@ func (ec *executionContext) _MeterCondition_operation(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type ConditionOperation does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("ConditionOperation"))
 }
 
 func (ec *executionContext) _MeterCondition_value(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30243,7 +30242,7 @@ func (ec *executionContext) _MeterCondition_value(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _MeterCondition_values(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30266,7 +30265,7 @@ func (ec *executionContext) _MeterCondition_values(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _MeterFilterDefinition_conditions(ctx context.Context, field graphql.CollectedField, obj *model.MeterFilterDefinition) (ret graphql.Marshaler) {
@@ -30321,7 +30320,7 @@ func (ec *executionContext) _MinimumSpend_billingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_MinimumSpend_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MinimumSpend", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("MinimumSpend", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _MinimumSpend_minimum(ctx context.Context, field graphql.CollectedField, obj *model.MinimumSpend) (ret graphql.Marshaler) {
@@ -30440,7 +30439,7 @@ func (ec *executionContext) _MinimumSpendChange_changeType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_MinimumSpendChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MinimumSpendChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("MinimumSpendChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -30463,7 +30462,7 @@ func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -30486,7 +30485,7 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Currency does not have child fields"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, noChildFields("Currency"))
 }
 
 func (ec *executionContext) _MonthlyResetPeriodConfig_monthlyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -30509,7 +30508,7 @@ func (ec *executionContext) _MonthlyResetPeriodConfig_monthlyAccordingTo(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_MonthlyResetPeriodConfig_monthlyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MonthlyResetPeriodConfig", field, false, false, errors.New("field of type MonthlyAccordingTo does not have child fields"))
+	return graphql.NewScalarFieldContext("MonthlyResetPeriodConfig", field, false, false, noChildFields("MonthlyAccordingTo"))
 }
 
 func (ec *executionContext) _Mutation_provisionCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -30671,7 +30670,7 @@ func (ec *executionContext) fieldContext_Mutation_importCustomersBulk(ctx contex
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, errors.New("field of type String does not have child fields")
+			return nil, noChildFields("String")
 		},
 	}
 	defer func() {
@@ -31324,7 +31323,7 @@ func (ec *executionContext) _NumberChange_after(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _NumberChange_before(ctx context.Context, field graphql.CollectedField, obj *model.NumberChange) (ret graphql.Marshaler) {
@@ -31347,7 +31346,7 @@ func (ec *executionContext) _NumberChange_before(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _NumberChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.NumberChange) (ret graphql.Marshaler) {
@@ -31370,7 +31369,7 @@ func (ec *executionContext) _NumberChange_changeType(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Offer_accountId(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31393,7 +31392,7 @@ func (ec *executionContext) _Offer_accountId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31416,7 +31415,7 @@ func (ec *executionContext) _Offer_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Offer_description(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31439,7 +31438,7 @@ func (ec *executionContext) _Offer_description(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Offer_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31494,7 +31493,7 @@ func (ec *executionContext) _Offer_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Offer_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31517,7 +31516,7 @@ func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Offer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Offer_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31540,7 +31539,7 @@ func (ec *executionContext) _Offer_isDefault(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Offer_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31563,7 +31562,7 @@ func (ec *executionContext) _Offer_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Offer_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Offer_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31586,7 +31585,7 @@ func (ec *executionContext) _Offer_metadata(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Offer_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Offer_name(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31609,7 +31608,7 @@ func (ec *executionContext) _Offer_name(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Offer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_offerId(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31632,7 +31631,7 @@ func (ec *executionContext) _Offer_offerId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Offer_offerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_status(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31655,7 +31654,7 @@ func (ec *executionContext) _Offer_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Offer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type OfferStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("OfferStatus"))
 }
 
 func (ec *executionContext) _Offer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31678,7 +31677,7 @@ func (ec *executionContext) _Offer_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Offer_version(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31701,7 +31700,7 @@ func (ec *executionContext) _Offer_version(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Offer_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _OfferDraftDetails_version(ctx context.Context, field graphql.CollectedField, obj *model.OfferDraftDetails) (ret graphql.Marshaler) {
@@ -31724,7 +31723,7 @@ func (ec *executionContext) _OfferDraftDetails_version(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_OfferDraftDetails_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OfferDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OfferDraftDetails", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiAudience(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31747,7 +31746,7 @@ func (ec *executionContext) _OpenFGACredentials_apiAudience(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiTokenIssuer(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31770,7 +31769,7 @@ func (ec *executionContext) _OpenFGACredentials_apiTokenIssuer(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiTokenIssuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiUrl(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31793,7 +31792,7 @@ func (ec *executionContext) _OpenFGACredentials_apiUrl(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31816,7 +31815,7 @@ func (ec *executionContext) _OpenFGACredentials_clientId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_modelId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31839,7 +31838,7 @@ func (ec *executionContext) _OpenFGACredentials_modelId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_modelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_storeId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31862,7 +31861,7 @@ func (ec *executionContext) _OpenFGACredentials_storeId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_storeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_after(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -31885,7 +31884,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_after(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_before(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -31908,7 +31907,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_before(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -31931,7 +31930,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_changeType(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageChanges_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PackageChanges) (ret graphql.Marshaler) {
@@ -32402,7 +32401,7 @@ func (ec *executionContext) _PackageChanges_packageEntitlements(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageChanges_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, errors.New("field of type PackageEntitlementChangeUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, noChildFields("PackageEntitlementChangeUnion"))
 }
 
 func (ec *executionContext) _PackageChanges_prices(ctx context.Context, field graphql.CollectedField, obj *model.PackageChanges) (ret graphql.Marshaler) {
@@ -32489,7 +32488,7 @@ func (ec *executionContext) _PackageChanges_totalChanges(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageChanges_totalChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_amount(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32512,7 +32511,7 @@ func (ec *executionContext) _PackageCreditEntitlement_amount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32535,7 +32534,7 @@ func (ec *executionContext) _PackageCreditEntitlement_behavior(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("EntitlementBehavior"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_cadence(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32558,7 +32557,7 @@ func (ec *executionContext) _PackageCreditEntitlement_cadence(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_cadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type CreditCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("CreditCadence"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32581,7 +32580,7 @@ func (ec *executionContext) _PackageCreditEntitlement_createdAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32636,7 +32635,7 @@ func (ec *executionContext) _PackageCreditEntitlement_customCurrencyId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32723,7 +32722,7 @@ func (ec *executionContext) _PackageCreditEntitlement_description(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32746,7 +32745,7 @@ func (ec *executionContext) _PackageCreditEntitlement_displayNameOverride(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32769,7 +32768,7 @@ func (ec *executionContext) _PackageCreditEntitlement_environmentId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32792,7 +32791,7 @@ func (ec *executionContext) _PackageCreditEntitlement_hasSoftLimit(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32815,7 +32814,7 @@ func (ec *executionContext) _PackageCreditEntitlement_hiddenFromWidgets(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32838,7 +32837,7 @@ func (ec *executionContext) _PackageCreditEntitlement_id(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32861,7 +32860,7 @@ func (ec *executionContext) _PackageCreditEntitlement_isCustom(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32884,7 +32883,7 @@ func (ec *executionContext) _PackageCreditEntitlement_isGranted(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32907,7 +32906,7 @@ func (ec *executionContext) _PackageCreditEntitlement_order(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32962,7 +32961,7 @@ func (ec *executionContext) _PackageCreditEntitlement_packageId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32985,7 +32984,7 @@ func (ec *executionContext) _PackageCreditEntitlement_updatedAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlementChange) (ret graphql.Marshaler) {
@@ -33072,7 +33071,7 @@ func (ec *executionContext) _PackageCreditEntitlementChange_changeType(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlementChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_affectedChildPlans(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33191,7 +33190,7 @@ func (ec *executionContext) _PackageDraftDetails_customersAffected(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_customersAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33214,7 +33213,7 @@ func (ec *executionContext) _PackageDraftDetails_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33237,7 +33236,7 @@ func (ec *executionContext) _PackageDraftDetails_updatedBy(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33260,7 +33259,7 @@ func (ec *executionContext) _PackageDraftDetails_version(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -33283,7 +33282,7 @@ func (ec *executionContext) _PackageDraftSummary_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -33306,7 +33305,7 @@ func (ec *executionContext) _PackageDraftSummary_updatedBy(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -33329,7 +33328,7 @@ func (ec *executionContext) _PackageDraftSummary_version(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageDto_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33352,7 +33351,7 @@ func (ec *executionContext) _PackageDto_additionalMetaData(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _PackageDto_billingId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33375,7 +33374,7 @@ func (ec *executionContext) _PackageDto_billingId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33398,7 +33397,7 @@ func (ec *executionContext) _PackageDto_billingLinkUrl(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33421,7 +33420,7 @@ func (ec *executionContext) _PackageDto_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDto_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33444,7 +33443,7 @@ func (ec *executionContext) _PackageDto_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33467,7 +33466,7 @@ func (ec *executionContext) _PackageDto_displayName(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33554,7 +33553,7 @@ func (ec *executionContext) _PackageDto_environmentId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageDto_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33577,7 +33576,7 @@ func (ec *executionContext) _PackageDto_hiddenFromWidgets(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageDto_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33600,7 +33599,7 @@ func (ec *executionContext) _PackageDto_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageDto_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33623,7 +33622,7 @@ func (ec *executionContext) _PackageDto_isLatest(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageDto_offer(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33678,7 +33677,7 @@ func (ec *executionContext) _PackageDto_overageBillingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _PackageDto_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33765,7 +33764,7 @@ func (ec *executionContext) _PackageDto_pricingType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PackageDto_productId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33788,7 +33787,7 @@ func (ec *executionContext) _PackageDto_productId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_refId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33811,7 +33810,7 @@ func (ec *executionContext) _PackageDto_refId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_status(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33834,7 +33833,7 @@ func (ec *executionContext) _PackageDto_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("PackageStatus"))
 }
 
 func (ec *executionContext) _PackageDto_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33889,7 +33888,7 @@ func (ec *executionContext) _PackageDto_type(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33912,7 +33911,7 @@ func (ec *executionContext) _PackageDto_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDto_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33935,7 +33934,7 @@ func (ec *executionContext) _PackageDto_versionNumber(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -33958,7 +33957,7 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("EntitlementBehavior"))
 }
 
 func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -33981,7 +33980,7 @@ func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34068,7 +34067,7 @@ func (ec *executionContext) _PackageEntitlement_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34091,7 +34090,7 @@ func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34114,7 +34113,7 @@ func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34137,7 +34136,7 @@ func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34192,7 +34191,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34247,7 +34246,7 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34270,7 +34269,7 @@ func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34293,7 +34292,7 @@ func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34316,7 +34315,7 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34339,7 +34338,7 @@ func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34362,7 +34361,7 @@ func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34385,7 +34384,7 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34440,7 +34439,7 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34495,7 +34494,7 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34518,7 +34517,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34541,7 +34540,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34564,7 +34563,7 @@ func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34587,7 +34586,7 @@ func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlementChange) (ret graphql.Marshaler) {
@@ -34674,7 +34673,7 @@ func (ec *executionContext) _PackageEntitlementChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlementChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34697,7 +34696,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_behavior(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("EntitlementBehavior"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34720,7 +34719,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_createdAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34807,7 +34806,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_description(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34830,7 +34829,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_displayNameOverride(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34853,7 +34852,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_enumValues(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34876,7 +34875,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_environmentId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34931,7 +34930,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_featureGroupIds(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34986,7 +34985,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_featureId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35009,7 +35008,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hasSoftLimit(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35032,7 +35031,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hasUnlimitedUsage(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35055,7 +35054,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hiddenFromWidgets(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35078,7 +35077,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_id(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35101,7 +35100,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_isCustom(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35124,7 +35123,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_isGranted(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35179,7 +35178,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_order(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35234,7 +35233,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_packageId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35257,7 +35256,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_resetPeriod(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35280,7 +35279,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_resetPeriodConfiguration(
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35303,7 +35302,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_updatedAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35326,7 +35325,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_usageLimit(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlementChange) (ret graphql.Marshaler) {
@@ -35413,7 +35412,7 @@ func (ec *executionContext) _PackageFeatureEntitlementChange_changeType(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlementChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageGroup_addons(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35468,7 +35467,7 @@ func (ec *executionContext) _PackageGroup_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageGroup_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35491,7 +35490,7 @@ func (ec *executionContext) _PackageGroup_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35514,7 +35513,7 @@ func (ec *executionContext) _PackageGroup_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35537,7 +35536,7 @@ func (ec *executionContext) _PackageGroup_environmentId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageGroup_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35560,7 +35559,7 @@ func (ec *executionContext) _PackageGroup_isLatest(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageGroup_packageGroupId(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35583,7 +35582,7 @@ func (ec *executionContext) _PackageGroup_packageGroupId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_product(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35638,7 +35637,7 @@ func (ec *executionContext) _PackageGroup_productId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_status(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35661,7 +35660,7 @@ func (ec *executionContext) _PackageGroup_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type PackageGroupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("PackageGroupStatus"))
 }
 
 func (ec *executionContext) _PackageGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35684,7 +35683,7 @@ func (ec *executionContext) _PackageGroup_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageGroup_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35707,7 +35706,7 @@ func (ec *executionContext) _PackageGroup_versionNumber(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackagePriceChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackagePriceChange) (ret graphql.Marshaler) {
@@ -35794,7 +35793,7 @@ func (ec *executionContext) _PackagePriceChange_changeType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackagePriceChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePriceChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePriceChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35817,7 +35816,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35840,7 +35839,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35863,7 +35862,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35886,7 +35885,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -35909,7 +35908,7 @@ func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Plan_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -35932,7 +35931,7 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Plan_awsMarketplacePlanDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -35987,7 +35986,7 @@ func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36010,7 +36009,7 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36097,7 +36096,7 @@ func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36152,7 +36151,7 @@ func (ec *executionContext) _Plan_description(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36175,7 +36174,7 @@ func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36326,7 +36325,7 @@ func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36349,7 +36348,7 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Plan_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36372,7 +36371,7 @@ func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36427,7 +36426,7 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_inheritedPackageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36450,7 +36449,7 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36473,7 +36472,7 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isParent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36560,7 +36559,7 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Plan_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36615,7 +36614,7 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Plan_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36670,7 +36669,7 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36725,7 +36724,7 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36748,7 +36747,7 @@ func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Plan_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36771,7 +36770,7 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Plan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageStatus"))
 }
 
 func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36826,7 +36825,7 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36849,7 +36848,7 @@ func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36872,7 +36871,7 @@ func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PlanChangeAddon_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeAddon) (ret graphql.Marshaler) {
@@ -36895,7 +36894,7 @@ func (ec *executionContext) _PlanChangeAddon_addonRefId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeAddon_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanChangeAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeAddon) (ret graphql.Marshaler) {
@@ -36918,7 +36917,7 @@ func (ec *executionContext) _PlanChangeAddon_quantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_addons(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37005,7 +37004,7 @@ func (ec *executionContext) _PlanChangeVariables_billingPeriod(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_changeType(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37028,7 +37027,7 @@ func (ec *executionContext) _PlanChangeVariables_changeType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type PlanChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("PlanChangeType"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37051,7 +37050,7 @@ func (ec *executionContext) _PlanChangeVariables_planRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_priceOverrides(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37202,7 +37201,7 @@ func (ec *executionContext) _PlanCompatibleAddonChange_changeType(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatibleAddonChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatibleAddonChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatibleAddonChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupChange) (ret graphql.Marshaler) {
@@ -37289,7 +37288,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupChange_changeType(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupOptions_freeItems(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -37312,7 +37311,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupOptions_freeItems(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupOptions_freeItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupOptions_minItems(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -37335,7 +37334,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupOptions_minItems(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupOptions_minItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_addons(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37390,7 +37389,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_createdAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_description(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37413,7 +37412,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_description(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37436,7 +37435,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_displayName(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37459,7 +37458,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_environmentId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37482,7 +37481,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_isLatest(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_options(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37537,7 +37536,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_packageGroupId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_product(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37592,7 +37591,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_productId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_status(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37615,7 +37614,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_status(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type PackageGroupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("PackageGroupStatus"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37638,7 +37637,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_updatedAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37661,7 +37660,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_versionNumber(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PlanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlanConnection) (ret graphql.Marshaler) {
@@ -37748,7 +37747,7 @@ func (ec *executionContext) _PlanConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PlanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PlanEdge) (ret graphql.Marshaler) {
@@ -37771,7 +37770,7 @@ func (ec *executionContext) _PlanEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PlanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _PlanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PlanEdge) (ret graphql.Marshaler) {
@@ -37826,7 +37825,7 @@ func (ec *executionContext) _PlanPriceOverrideChangeVariables_featureId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanPriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanPriceOverrideChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanPriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -37849,7 +37848,7 @@ func (ec *executionContext) _PlanPriceOverrideChangeVariables_planRefId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanPriceOverrideChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PrequelCredentials_prequelRecipientId(ctx context.Context, field graphql.CollectedField, obj *model.PrequelCredentials) (ret graphql.Marshaler) {
@@ -37872,7 +37871,7 @@ func (ec *executionContext) _PrequelCredentials_prequelRecipientId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PrequelCredentials_prequelRecipientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37895,7 +37894,7 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingCadence"))
 }
 
 func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37918,7 +37917,7 @@ func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37941,7 +37940,7 @@ func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37964,7 +37963,7 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37987,7 +37986,7 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38010,7 +38009,7 @@ func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_blockSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38033,7 +38032,7 @@ func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38056,7 +38055,7 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("CreditGrantCadence"))
 }
 
 func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38111,7 +38110,7 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38134,7 +38133,7 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38189,7 +38188,7 @@ func (ec *executionContext) _Price_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38244,7 +38243,7 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38267,7 +38266,7 @@ func (ec *executionContext) _Price_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Price_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38290,7 +38289,7 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_isOverridePrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38313,7 +38312,7 @@ func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_maxUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38336,7 +38335,7 @@ func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_minUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38391,7 +38390,7 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38446,7 +38445,7 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38469,7 +38468,7 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38524,7 +38523,7 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_tiersMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type TiersMode does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("TiersMode"))
 }
 
 func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38547,7 +38546,7 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Price_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38570,7 +38569,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Price_usedInSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38593,7 +38592,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38616,7 +38615,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_featureId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38639,7 +38638,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_planRefId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PriceTier_flatPrice(ctx context.Context, field graphql.CollectedField, obj *model.PriceTier) (ret graphql.Marshaler) {
@@ -38726,7 +38725,7 @@ func (ec *executionContext) _PriceTier_upTo(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_PriceTier_upTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceTier", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceTier", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PricingTypeChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -38749,7 +38748,7 @@ func (ec *executionContext) _PricingTypeChange_after(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PricingTypeChange_before(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -38772,7 +38771,7 @@ func (ec *executionContext) _PricingTypeChange_before(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PricingTypeChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -38795,7 +38794,7 @@ func (ec *executionContext) _PricingTypeChange_changeType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38818,7 +38817,7 @@ func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Product_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38905,7 +38904,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38928,7 +38927,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38951,7 +38950,7 @@ func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Product_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38974,7 +38973,7 @@ func (ec *executionContext) _Product_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Product_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38997,7 +38996,7 @@ func (ec *executionContext) _Product_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Product_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39084,7 +39083,7 @@ func (ec *executionContext) _Product_environmentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Product_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39107,7 +39106,7 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39130,7 +39129,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39153,7 +39152,7 @@ func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_isDefaultProduct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39176,7 +39175,7 @@ func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Product_multipleSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39263,7 +39262,7 @@ func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Product_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39286,7 +39285,7 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Product_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ProductStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("ProductStatus"))
 }
 
 func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39373,7 +39372,7 @@ func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Product_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
@@ -39460,7 +39459,7 @@ func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
@@ -39483,7 +39482,7 @@ func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
@@ -39570,7 +39569,7 @@ func (ec *executionContext) _ProductSettings_downgradePlanId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_downgradePlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProductSettings_prorateAtEndOfBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39593,7 +39592,7 @@ func (ec *executionContext) _ProductSettings_prorateAtEndOfBillingPeriod(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_prorateAtEndOfBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionCancellationTime(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39616,7 +39615,7 @@ func (ec *executionContext) _ProductSettings_subscriptionCancellationTime(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionCancellationTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionCancellationTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionCancellationTime"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionEndSetup(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39639,7 +39638,7 @@ func (ec *executionContext) _ProductSettings_subscriptionEndSetup(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionEndSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionEndSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionEndSetup"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39694,7 +39693,7 @@ func (ec *executionContext) _ProductSettings_subscriptionStartPlanId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionStartPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39717,7 +39716,7 @@ func (ec *executionContext) _ProductSettings_subscriptionStartSetup(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionStartSetup"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39740,7 +39739,7 @@ func (ec *executionContext) _PromotionalEntitlement_createdAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_customer(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39795,7 +39794,7 @@ func (ec *executionContext) _PromotionalEntitlement_description(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39818,7 +39817,7 @@ func (ec *executionContext) _PromotionalEntitlement_endDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39841,7 +39840,7 @@ func (ec *executionContext) _PromotionalEntitlement_enumValues(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39864,7 +39863,7 @@ func (ec *executionContext) _PromotionalEntitlement_environmentId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39919,7 +39918,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39974,7 +39973,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39997,7 +39996,7 @@ func (ec *executionContext) _PromotionalEntitlement_hasSoftLimit(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40020,7 +40019,7 @@ func (ec *executionContext) _PromotionalEntitlement_hasUnlimitedUsage(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40043,7 +40042,7 @@ func (ec *executionContext) _PromotionalEntitlement_id(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_isVisible(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40066,7 +40065,7 @@ func (ec *executionContext) _PromotionalEntitlement_isVisible(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_isVisible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40121,7 +40120,7 @@ func (ec *executionContext) _PromotionalEntitlement_period(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type PromotionalEntitlementPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("PromotionalEntitlementPeriod"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40144,7 +40143,7 @@ func (ec *executionContext) _PromotionalEntitlement_resetPeriod(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40167,7 +40166,7 @@ func (ec *executionContext) _PromotionalEntitlement_resetPeriodConfiguration(ctx
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_startDate(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40190,7 +40189,7 @@ func (ec *executionContext) _PromotionalEntitlement_startDate(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_status(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40213,7 +40212,7 @@ func (ec *executionContext) _PromotionalEntitlement_status(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type PromotionalEntitlementStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("PromotionalEntitlementStatus"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_unlimited(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40236,7 +40235,7 @@ func (ec *executionContext) _PromotionalEntitlement_unlimited(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_unlimited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40259,7 +40258,7 @@ func (ec *executionContext) _PromotionalEntitlement_updatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40282,7 +40281,7 @@ func (ec *executionContext) _PromotionalEntitlement_usageLimit(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementConnection) (ret graphql.Marshaler) {
@@ -40369,7 +40368,7 @@ func (ec *executionContext) _PromotionalEntitlementConnection_totalCount(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlementConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlementConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementEdge) (ret graphql.Marshaler) {
@@ -40392,7 +40391,7 @@ func (ec *executionContext) _PromotionalEntitlementEdge_cursor(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlementEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlementEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementEdge) (ret graphql.Marshaler) {
@@ -40447,7 +40446,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_checkoutBillingId(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_checkoutBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_checkoutUrl(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40470,7 +40469,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_checkoutUrl(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_checkoutUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40525,7 +40524,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_entitlementsV2(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_id(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40548,7 +40547,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_id(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_isScheduled(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40571,7 +40570,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_isScheduled(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_isScheduled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_status(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40594,7 +40593,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_status(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type ProvisionSubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("ProvisionSubscriptionStatus"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40713,7 +40712,7 @@ func (ec *executionContext) _ProvisionedCustomer_entitlementsV2(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _ProvisionedCustomer_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionedCustomer) (ret graphql.Marshaler) {
@@ -40768,7 +40767,7 @@ func (ec *executionContext) _ProvisionedCustomer_subscriptionDecisionStrategy(ct
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_subscriptionDecisionStrategy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type SubscriptionDecisionStrategy does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("SubscriptionDecisionStrategy"))
 }
 
 func (ec *executionContext) _ProvisionedCustomer_subscriptionStrategyDecision(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionedCustomer) (ret graphql.Marshaler) {
@@ -40791,7 +40790,7 @@ func (ec *executionContext) _ProvisionedCustomer_subscriptionStrategyDecision(ct
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_subscriptionStrategyDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type SubscriptionDecisionStrategy does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("SubscriptionDecisionStrategy"))
 }
 
 func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -41418,7 +41417,7 @@ func (ec *executionContext) _ReceivedCredentials_adminUser(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_adminUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ReceivedCredentials_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.ReceivedCredentials) (ret graphql.Marshaler) {
@@ -41441,7 +41440,7 @@ func (ec *executionContext) _ReceivedCredentials_apiKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ReceivedCredentials_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.ReceivedCredentials) (ret graphql.Marshaler) {
@@ -41464,7 +41463,7 @@ func (ec *executionContext) _ReceivedCredentials_tenantId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _RecurringCredits_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCredits) (ret graphql.Marshaler) {
@@ -41487,7 +41486,7 @@ func (ec *executionContext) _RecurringCredits_customCurrencyId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCredits_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _RecurringCredits_quantity(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCredits) (ret graphql.Marshaler) {
@@ -41510,7 +41509,7 @@ func (ec *executionContext) _RecurringCredits_quantity(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCredits_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _RecurringCreditsChangeVariables_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCreditsChangeVariables) (ret graphql.Marshaler) {
@@ -41533,7 +41532,7 @@ func (ec *executionContext) _RecurringCreditsChangeVariables_customCurrencyId(ct
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCreditsChangeVariables_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _RecurringCreditsChangeVariables_newQuantity(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCreditsChangeVariables) (ret graphql.Marshaler) {
@@ -41556,7 +41555,7 @@ func (ec *executionContext) _RecurringCreditsChangeVariables_newQuantity(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCreditsChangeVariables_newQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SalesforceCredentials_domain(ctx context.Context, field graphql.CollectedField, obj *model.SalesforceCredentials) (ret graphql.Marshaler) {
@@ -41579,7 +41578,7 @@ func (ec *executionContext) _SalesforceCredentials_domain(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SalesforceCredentials_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SalesforceCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SalesforceCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_airbyteConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41602,7 +41601,7 @@ func (ec *executionContext) _SnowflakeCredentials_airbyteConnectionId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_airbyteConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_airbyteDestinationId(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41625,7 +41624,7 @@ func (ec *executionContext) _SnowflakeCredentials_airbyteDestinationId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_airbyteDestinationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_database(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41648,7 +41647,7 @@ func (ec *executionContext) _SnowflakeCredentials_database(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_database(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_host(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41671,7 +41670,7 @@ func (ec *executionContext) _SnowflakeCredentials_host(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_passphrase(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41694,7 +41693,7 @@ func (ec *executionContext) _SnowflakeCredentials_passphrase(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_passphrase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_password(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41717,7 +41716,7 @@ func (ec *executionContext) _SnowflakeCredentials_password(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_password(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_privateKey(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41740,7 +41739,7 @@ func (ec *executionContext) _SnowflakeCredentials_privateKey(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_privateKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_role(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41763,7 +41762,7 @@ func (ec *executionContext) _SnowflakeCredentials_role(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_schemaName(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41786,7 +41785,7 @@ func (ec *executionContext) _SnowflakeCredentials_schemaName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_schemaName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_username(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41809,7 +41808,7 @@ func (ec *executionContext) _SnowflakeCredentials_username(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_warehouse(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41832,7 +41831,7 @@ func (ec *executionContext) _SnowflakeCredentials_warehouse(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_warehouse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StringChangeDto_after(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -41855,7 +41854,7 @@ func (ec *executionContext) _StringChangeDto_after(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StringChangeDto_before(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -41878,7 +41877,7 @@ func (ec *executionContext) _StringChangeDto_before(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StringChangeDto_changeType(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -41901,7 +41900,7 @@ func (ec *executionContext) _StringChangeDto_changeType(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _StripeCredentials_accountDisplayName(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41924,7 +41923,7 @@ func (ec *executionContext) _StripeCredentials_accountDisplayName(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_accountDisplayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41947,7 +41946,7 @@ func (ec *executionContext) _StripeCredentials_accountId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCredentials_isTaxEnabled(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41970,7 +41969,7 @@ func (ec *executionContext) _StripeCredentials_isTaxEnabled(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_isTaxEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _StripeCredentials_isTestMode(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41993,7 +41992,7 @@ func (ec *executionContext) _StripeCredentials_isTestMode(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_isTestMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _StripeCredentials_mode(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -42016,7 +42015,7 @@ func (ec *executionContext) _StripeCredentials_mode(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type StripeAccountMode does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("StripeAccountMode"))
 }
 
 func (ec *executionContext) _StripeCredentials_source(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -42039,7 +42038,7 @@ func (ec *executionContext) _StripeCredentials_source(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type StripeAccountSource does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("StripeAccountSource"))
 }
 
 func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeInvoicingCredentials) (ret graphql.Marshaler) {
@@ -42062,7 +42061,7 @@ func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StripeInvoicingCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Subscription_customerUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -42161,7 +42160,7 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42184,7 +42183,7 @@ func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42207,7 +42206,7 @@ func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42262,7 +42261,7 @@ func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42317,7 +42316,7 @@ func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42372,7 +42371,7 @@ func (ec *executionContext) _SubscriptionCoupon_discountValue(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_discountValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42395,7 +42394,7 @@ func (ec *executionContext) _SubscriptionCoupon_durationInMonths(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42418,7 +42417,7 @@ func (ec *executionContext) _SubscriptionCoupon_environmentId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_expirationDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42441,7 +42440,7 @@ func (ec *executionContext) _SubscriptionCoupon_expirationDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_expirationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42464,7 +42463,7 @@ func (ec *executionContext) _SubscriptionCoupon_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_name(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42487,7 +42486,7 @@ func (ec *executionContext) _SubscriptionCoupon_name(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42510,7 +42509,7 @@ func (ec *executionContext) _SubscriptionCoupon_percentOff(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_percentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_refId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42533,7 +42532,7 @@ func (ec *executionContext) _SubscriptionCoupon_refId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_startDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42556,7 +42555,7 @@ func (ec *executionContext) _SubscriptionCoupon_startDate(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42579,7 +42578,7 @@ func (ec *executionContext) _SubscriptionCoupon_status(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type SubscriptionCouponStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("SubscriptionCouponStatus"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_type(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42602,7 +42601,7 @@ func (ec *executionContext) _SubscriptionCoupon_type(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type CouponType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("CouponType"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_amount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42625,7 +42624,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_amount(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_cadence(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42648,7 +42647,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_cadence(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_cadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type CreditCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("CreditCadence"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42671,7 +42670,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_createdAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42726,7 +42725,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_customCurrencyId(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42749,7 +42748,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_description(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42772,7 +42771,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_environmentId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42795,7 +42794,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_hasSoftLimit(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42818,7 +42817,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_id(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42841,7 +42840,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_subscriptionId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42864,7 +42863,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_updatedAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42887,7 +42886,7 @@ func (ec *executionContext) _SubscriptionEntitlement_createdAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42910,7 +42909,7 @@ func (ec *executionContext) _SubscriptionEntitlement_description(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42933,7 +42932,7 @@ func (ec *executionContext) _SubscriptionEntitlement_environmentId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42988,7 +42987,7 @@ func (ec *executionContext) _SubscriptionEntitlement_featureId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43011,7 +43010,7 @@ func (ec *executionContext) _SubscriptionEntitlement_hasSoftLimit(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43034,7 +43033,7 @@ func (ec *executionContext) _SubscriptionEntitlement_hasUnlimitedUsage(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43057,7 +43056,7 @@ func (ec *executionContext) _SubscriptionEntitlement_id(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43112,7 +43111,7 @@ func (ec *executionContext) _SubscriptionEntitlement_resetPeriod(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43135,7 +43134,7 @@ func (ec *executionContext) _SubscriptionEntitlement_resetPeriodConfiguration(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43190,7 +43189,7 @@ func (ec *executionContext) _SubscriptionEntitlement_subscriptionId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43213,7 +43212,7 @@ func (ec *executionContext) _SubscriptionEntitlement_updatedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43236,7 +43235,7 @@ func (ec *executionContext) _SubscriptionEntitlement_usageLimit(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43259,7 +43258,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_createdAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43282,7 +43281,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_description(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43305,7 +43304,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_enumValues(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43328,7 +43327,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_environmentId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43383,7 +43382,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_featureGroupIds(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43438,7 +43437,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_featureId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43461,7 +43460,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_hasSoftLimit(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43484,7 +43483,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_hasUnlimitedUsage(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43507,7 +43506,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_id(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43562,7 +43561,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriod(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43585,7 +43584,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriodConfigura
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43608,7 +43607,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_subscriptionId(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43631,7 +43630,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_updatedAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43654,7 +43653,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_usageLimit(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43677,7 +43676,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_billingId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43700,7 +43699,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_createdAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduleStatus(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43723,7 +43722,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduleStatus(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduleStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type SubscriptionScheduleStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("SubscriptionScheduleStatus"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduleVariables(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43746,7 +43745,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduleVariables(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduleVariables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type ScheduleVariables does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("ScheduleVariables"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduledExecutionTime(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43769,7 +43768,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduledExecutionTime(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduledExecutionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_subscriptionScheduleType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43792,7 +43791,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_subscriptionScheduleType(c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_subscriptionScheduleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type SubscriptionScheduleType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("SubscriptionScheduleType"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_targetPackage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43847,7 +43846,7 @@ func (ec *executionContext) _SubscriptionInvoice_amountDue(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_amountDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_appliedBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43870,7 +43869,7 @@ func (ec *executionContext) _SubscriptionInvoice_appliedBalance(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_appliedBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_attemptCount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43893,7 +43892,7 @@ func (ec *executionContext) _SubscriptionInvoice_attemptCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_attemptCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43916,7 +43915,7 @@ func (ec *executionContext) _SubscriptionInvoice_billingId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_billingReason(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43939,7 +43938,7 @@ func (ec *executionContext) _SubscriptionInvoice_billingReason(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_billingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type SubscriptionInvoiceBillingReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("SubscriptionInvoiceBillingReason"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43962,7 +43961,7 @@ func (ec *executionContext) _SubscriptionInvoice_createdAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_currency(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43985,7 +43984,7 @@ func (ec *executionContext) _SubscriptionInvoice_currency(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_dueDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44008,7 +44007,7 @@ func (ec *executionContext) _SubscriptionInvoice_dueDate(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_endingBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44031,7 +44030,7 @@ func (ec *executionContext) _SubscriptionInvoice_endingBalance(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_endingBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_errorMessage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44054,7 +44053,7 @@ func (ec *executionContext) _SubscriptionInvoice_errorMessage(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_lines(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44109,7 +44108,7 @@ func (ec *executionContext) _SubscriptionInvoice_paymentSecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_paymentSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_paymentUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44132,7 +44131,7 @@ func (ec *executionContext) _SubscriptionInvoice_paymentUrl(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_paymentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_pdfUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44155,7 +44154,7 @@ func (ec *executionContext) _SubscriptionInvoice_pdfUrl(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_requiresAction(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44178,7 +44177,7 @@ func (ec *executionContext) _SubscriptionInvoice_requiresAction(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_requiresAction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_startingBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44201,7 +44200,7 @@ func (ec *executionContext) _SubscriptionInvoice_startingBalance(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_startingBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44224,7 +44223,7 @@ func (ec *executionContext) _SubscriptionInvoice_status(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type SubscriptionInvoiceStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("SubscriptionInvoiceStatus"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_subTotal(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44247,7 +44246,7 @@ func (ec *executionContext) _SubscriptionInvoice_subTotal(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_subTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_subTotalExcludingTax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44270,7 +44269,7 @@ func (ec *executionContext) _SubscriptionInvoice_subTotalExcludingTax(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_subTotalExcludingTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_tax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44293,7 +44292,7 @@ func (ec *executionContext) _SubscriptionInvoice_tax(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_total(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44316,7 +44315,7 @@ func (ec *executionContext) _SubscriptionInvoice_total(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_totalExcludingTax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44339,7 +44338,7 @@ func (ec *executionContext) _SubscriptionInvoice_totalExcludingTax(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_totalExcludingTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44362,7 +44361,7 @@ func (ec *executionContext) _SubscriptionInvoice_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionMinimumSpend_isOverride(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionMinimumSpend) (ret graphql.Marshaler) {
@@ -44385,7 +44384,7 @@ func (ec *executionContext) _SubscriptionMinimumSpend_isOverride(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionMinimumSpend_isOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionMinimumSpend", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionMinimumSpend", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionMinimumSpend_minimum(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionMinimumSpend) (ret graphql.Marshaler) {
@@ -44440,7 +44439,7 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44463,7 +44462,7 @@ func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44486,7 +44485,7 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("CreditGrantCadence"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44541,7 +44540,7 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditsQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44564,7 +44563,7 @@ func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44587,7 +44586,7 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44610,7 +44609,7 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44633,7 +44632,7 @@ func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44656,7 +44655,7 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_nextGrantDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44743,7 +44742,7 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44766,7 +44765,7 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44789,7 +44788,7 @@ func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44812,7 +44811,7 @@ func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPricingTypeStatistics_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPricingTypeStatistics) (ret graphql.Marshaler) {
@@ -44835,7 +44834,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics_pricingType(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _SubscriptionPricingTypeStatistics_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPricingTypeStatistics) (ret graphql.Marshaler) {
@@ -44858,7 +44857,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics_totalCount(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44881,7 +44880,7 @@ func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44936,7 +44935,7 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44959,7 +44958,7 @@ func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44982,7 +44981,7 @@ func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45005,7 +45004,7 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45028,7 +45027,7 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45083,7 +45082,7 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45106,7 +45105,7 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionCancelReason"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45129,7 +45128,7 @@ func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancellationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45216,7 +45215,7 @@ func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45239,7 +45238,7 @@ func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45262,7 +45261,7 @@ func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45285,7 +45284,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45308,7 +45307,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45363,7 +45362,7 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45386,7 +45385,7 @@ func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45409,7 +45408,7 @@ func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45432,7 +45431,7 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionEntitlementUnion"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45487,7 +45486,7 @@ func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45606,7 +45605,7 @@ func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45725,7 +45724,7 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45780,7 +45779,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45803,7 +45802,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PaymentCollection"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45826,7 +45825,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PaymentCollectionMethod"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45913,7 +45912,7 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45936,7 +45935,7 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45991,7 +45990,7 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46014,7 +46013,7 @@ func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46069,7 +46068,7 @@ func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46092,7 +46091,7 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionStatus"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46147,7 +46146,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46266,7 +46265,7 @@ func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_trialEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46289,7 +46288,7 @@ func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_wasInTrial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionQueryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryConnection) (ret graphql.Marshaler) {
@@ -46376,7 +46375,7 @@ func (ec *executionContext) _SubscriptionQueryConnection_totalCount(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQueryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQueryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQueryConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _SubscriptionQueryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryEdge) (ret graphql.Marshaler) {
@@ -46399,7 +46398,7 @@ func (ec *executionContext) _SubscriptionQueryEdge_cursor(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQueryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQueryEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQueryEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _SubscriptionQueryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryEdge) (ret graphql.Marshaler) {
@@ -46454,7 +46453,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_billingId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46477,7 +46476,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_createdAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleStatus(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46500,7 +46499,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleStatus(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduleStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type SubscriptionScheduleStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("SubscriptionScheduleStatus"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleVariables(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46523,7 +46522,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleVariables(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduleVariables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type ScheduleVariables does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("ScheduleVariables"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduledExecutionTime(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46546,7 +46545,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduledExecutionTime(
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduledExecutionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_subscriptionScheduleType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46569,7 +46568,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_subscriptionScheduleTyp
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_subscriptionScheduleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type SubscriptionScheduleType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("SubscriptionScheduleType"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_targetPackage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46624,7 +46623,7 @@ func (ec *executionContext) _SubscriptionUpdateUsageResetCutoffRule_behavior(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionUpdateUsageResetCutoffRule_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionUpdateUsageResetCutoffRule", field, false, false, errors.New("field of type SubscriptionUpdateUsageCutoffBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionUpdateUsageResetCutoffRule", field, false, false, noChildFields("SubscriptionUpdateUsageCutoffBehavior"))
 }
 
 func (ec *executionContext) _SyncRevisionBillingData_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionBillingData) (ret graphql.Marshaler) {
@@ -46647,7 +46646,7 @@ func (ec *executionContext) _SyncRevisionBillingData_billingId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionBillingData_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionBillingData_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionBillingData) (ret graphql.Marshaler) {
@@ -46670,7 +46669,7 @@ func (ec *executionContext) _SyncRevisionBillingData_billingLinkUrl(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionBillingData_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionMarketplaceData_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionMarketplaceData) (ret graphql.Marshaler) {
@@ -46693,7 +46692,7 @@ func (ec *executionContext) _SyncRevisionMarketplaceData_dimensions(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionMarketplaceData_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionMarketplaceData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionMarketplaceData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -46716,7 +46715,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_billingId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -46739,7 +46738,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_billingLinkUrl(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_priceGroupPackageBillingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -46762,7 +46761,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_priceGroupPackageBilli
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_priceGroupPackageBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncState_data(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46785,7 +46784,7 @@ func (ec *executionContext) _SyncState_data(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type SyncRevisionData does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("SyncRevisionData"))
 }
 
 func (ec *executionContext) _SyncState_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46808,7 +46807,7 @@ func (ec *executionContext) _SyncState_error(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncState_integration(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46863,7 +46862,7 @@ func (ec *executionContext) _SyncState_status(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type SyncStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("SyncStatus"))
 }
 
 func (ec *executionContext) _SyncState_syncedEntityId(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46886,7 +46885,7 @@ func (ec *executionContext) _SyncState_syncedEntityId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_syncedEntityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncState_vendorIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46909,7 +46908,7 @@ func (ec *executionContext) _SyncState_vendorIdentifier(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_vendorIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type VendorIdentifier does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("VendorIdentifier"))
 }
 
 func (ec *executionContext) _TrialConfiguration_trialEndBehavior(ctx context.Context, field graphql.CollectedField, obj *model.TrialConfiguration) (ret graphql.Marshaler) {
@@ -46932,7 +46931,7 @@ func (ec *executionContext) _TrialConfiguration_trialEndBehavior(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_TrialConfiguration_trialEndBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialConfiguration", field, false, false, errors.New("field of type TrialEndBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialConfiguration", field, false, false, noChildFields("TrialEndBehavior"))
 }
 
 func (ec *executionContext) _TrialedPlan_planId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -46955,7 +46954,7 @@ func (ec *executionContext) _TrialedPlan_planId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_planId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TrialedPlan_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -46978,7 +46977,7 @@ func (ec *executionContext) _TrialedPlan_planRefId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TrialedPlan_productId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -47001,7 +47000,7 @@ func (ec *executionContext) _TrialedPlan_productId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TrialedPlan_productRefId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -47024,7 +47023,7 @@ func (ec *executionContext) _TrialedPlan_productRefId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_productRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitAmountChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.UnitAmountChangeVariables) (ret graphql.Marshaler) {
@@ -47047,7 +47046,7 @@ func (ec *executionContext) _UnitAmountChangeVariables_featureId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_UnitAmountChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitAmountChangeVariables_newUnitAmount(ctx context.Context, field graphql.CollectedField, obj *model.UnitAmountChangeVariables) (ret graphql.Marshaler) {
@@ -47070,7 +47069,7 @@ func (ec *executionContext) _UnitAmountChangeVariables_newUnitAmount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_UnitAmountChangeVariables_newUnitAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UnitTransformation_divide(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47093,7 +47092,7 @@ func (ec *executionContext) _UnitTransformation_divide(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_divide(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UnitTransformation_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47116,7 +47115,7 @@ func (ec *executionContext) _UnitTransformation_featureUnits(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitTransformation_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47139,7 +47138,7 @@ func (ec *executionContext) _UnitTransformation_featureUnitsPlural(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitTransformation_round(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47162,7 +47161,7 @@ func (ec *executionContext) _UnitTransformation_round(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type UnitTransformationRound does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("UnitTransformationRound"))
 }
 
 func (ec *executionContext) _Units_plural(ctx context.Context, field graphql.CollectedField, obj *model.Units) (ret graphql.Marshaler) {
@@ -47185,7 +47184,7 @@ func (ec *executionContext) _Units_plural(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Units_plural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Units", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Units", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Units_singular(ctx context.Context, field graphql.CollectedField, obj *model.Units) (ret graphql.Marshaler) {
@@ -47208,7 +47207,7 @@ func (ec *executionContext) _Units_singular(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Units_singular(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Units", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Units", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _WeeklyResetPeriodConfig_weeklyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.WeeklyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -47231,7 +47230,7 @@ func (ec *executionContext) _WeeklyResetPeriodConfig_weeklyAccordingTo(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_WeeklyResetPeriodConfig_weeklyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WeeklyResetPeriodConfig", field, false, false, errors.New("field of type WeeklyAccordingTo does not have child fields"))
+	return graphql.NewScalarFieldContext("WeeklyResetPeriodConfig", field, false, false, noChildFields("WeeklyAccordingTo"))
 }
 
 func (ec *executionContext) _YearlyResetPeriodConfig_yearlyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.YearlyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -47254,7 +47253,7 @@ func (ec *executionContext) _YearlyResetPeriodConfig_yearlyAccordingTo(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_YearlyResetPeriodConfig_yearlyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("YearlyResetPeriodConfig", field, false, false, errors.New("field of type YearlyAccordingTo does not have child fields"))
+	return graphql.NewScalarFieldContext("YearlyResetPeriodConfig", field, false, false, noChildFields("YearlyAccordingTo"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_baseUrl(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47277,7 +47276,7 @@ func (ec *executionContext) _ZuoraCredentials_baseUrl(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_baseUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47300,7 +47299,7 @@ func (ec *executionContext) _ZuoraCredentials_clientId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47323,7 +47322,7 @@ func (ec *executionContext) _ZuoraCredentials_clientSecret(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_deferredRevenueAccount(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47346,7 +47345,7 @@ func (ec *executionContext) _ZuoraCredentials_deferredRevenueAccount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_deferredRevenueAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_invoiceSettlementEnabled(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47369,7 +47368,7 @@ func (ec *executionContext) _ZuoraCredentials_invoiceSettlementEnabled(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_invoiceSettlementEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_paymentGatewayId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47392,7 +47391,7 @@ func (ec *executionContext) _ZuoraCredentials_paymentGatewayId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_paymentGatewayId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_paymentPageId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47415,7 +47414,7 @@ func (ec *executionContext) _ZuoraCredentials_paymentPageId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_paymentPageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_publishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47438,7 +47437,7 @@ func (ec *executionContext) _ZuoraCredentials_publishableKey(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_publishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_recognizedRevenueAccount(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47461,7 +47460,7 @@ func (ec *executionContext) _ZuoraCredentials_recognizedRevenueAccount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_recognizedRevenueAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_stripePublishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47484,7 +47483,7 @@ func (ec *executionContext) _ZuoraCredentials_stripePublishableKey(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_stripePublishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_stripeSecretKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47507,7 +47506,7 @@ func (ec *executionContext) _ZuoraCredentials_stripeSecretKey(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_stripeSecretKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47530,7 +47529,7 @@ func (ec *executionContext) _ZuoraCredentials_webhookSecret(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47553,7 +47552,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47576,7 +47575,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47599,7 +47598,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47622,7 +47621,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("__DirectiveLocation"))
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47688,7 +47687,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -47711,7 +47710,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -47734,7 +47733,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -47757,7 +47756,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47780,7 +47779,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47803,7 +47802,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47901,7 +47900,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47924,7 +47923,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -47947,7 +47946,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -47970,7 +47969,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -48025,7 +48024,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -48048,7 +48047,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -48071,7 +48070,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -48094,7 +48093,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -48277,7 +48276,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("__TypeKind"))
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48300,7 +48299,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48323,7 +48322,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48346,7 +48345,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48585,7 +48584,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _experimentInfo_groupName(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48608,7 +48607,7 @@ func (ec *executionContext) _experimentInfo_groupName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_groupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _experimentInfo_groupType(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48631,7 +48630,7 @@ func (ec *executionContext) _experimentInfo_groupType(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_groupType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type ExperimentGroupType does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("ExperimentGroupType"))
 }
 
 func (ec *executionContext) _experimentInfo_id(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48654,7 +48653,7 @@ func (ec *executionContext) _experimentInfo_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _experimentInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48677,7 +48676,7 @@ func (ec *executionContext) _experimentInfo_name(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _experimentInfo_status(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48700,7 +48699,7 @@ func (ec *executionContext) _experimentInfo_status(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type ExperimentStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("ExperimentStatus"))
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -58005,7 +58004,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Addon_createdAt(ctx, field, obj)
 		case "dependencies":
@@ -58040,7 +58039,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._Addon_description(ctx, field, obj)
 		case "displayName":
@@ -58080,7 +58079,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "draftSummary":
 			field := field
 
@@ -58113,7 +58112,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "entitlements":
 			field := field
 
@@ -58146,7 +58145,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -58182,7 +58181,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Addon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58223,7 +58222,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hiddenFromWidgets":
 			field := field
 
@@ -58256,7 +58255,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Addon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58294,7 +58293,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "maxQuantity":
 			out.Values[i] = ec._Addon_maxQuantity(ctx, field, obj)
 		case "offer":
@@ -58329,7 +58328,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overageBillingPeriod":
 			field := field
 
@@ -58362,7 +58361,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overagePrices":
 			field := field
 
@@ -58395,7 +58394,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageEntitlements":
 			field := field
 
@@ -58428,7 +58427,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -58461,7 +58460,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -58494,7 +58493,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "product":
 			field := field
 
@@ -58527,7 +58526,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "productId":
 			field := field
 
@@ -58560,7 +58559,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Addon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -58601,7 +58600,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -58634,7 +58633,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "type":
 			field := field
 
@@ -58670,7 +58669,7 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Addon_updatedAt(ctx, field, obj)
 		case "versionNumber":
@@ -59499,7 +59498,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._Coupon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -59541,7 +59540,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._Coupon_description(ctx, field, obj)
 		case "discountValue":
@@ -59581,7 +59580,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -59614,7 +59613,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Coupon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -59672,7 +59671,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "status":
 			field := field
 
@@ -59708,7 +59707,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -59741,7 +59740,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "type":
 			field := field
 
@@ -59777,7 +59776,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Coupon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60162,7 +60161,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._Customer_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -60199,7 +60198,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Customer_createdAt(ctx, field, obj)
 		case "crmHubspotCompanyId":
@@ -60253,7 +60252,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "deletedAt":
 			out.Values[i] = ec._Customer_deletedAt(ctx, field, obj)
 		case "eligibleForTrial":
@@ -60288,7 +60287,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "email":
 			out.Values[i] = ec._Customer_email(ctx, field, obj)
 		case "environment":
@@ -60323,7 +60322,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Customer_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60363,7 +60362,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "experimentInfo":
 			field := field
 
@@ -60396,7 +60395,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasActiveResource":
 			field := field
 
@@ -60432,7 +60431,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasActiveSubscription":
 			field := field
 
@@ -60468,7 +60467,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasPaymentMethod":
 			field := field
 
@@ -60504,7 +60503,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Customer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60547,7 +60546,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Customer_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60587,7 +60586,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptions":
 			field := field
 
@@ -60620,7 +60619,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -60653,7 +60652,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalActivePromotionalEntitlements":
 			field := field
 
@@ -60689,7 +60688,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalActiveSubscription":
 			field := field
 
@@ -60725,7 +60724,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialedPlans":
 			field := field
 
@@ -60758,7 +60757,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Customer_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61020,7 +61019,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingCycleAnchor":
 			field := field
 
@@ -61053,7 +61052,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._CustomerSubscription_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -61090,7 +61089,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingSyncError":
 			field := field
 
@@ -61123,7 +61122,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budget":
 			field := field
 
@@ -61156,7 +61155,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budgetExceeded":
 			field := field
 
@@ -61189,7 +61188,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancelReason":
 			field := field
 
@@ -61222,7 +61221,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancellationDate":
 			out.Values[i] = ec._CustomerSubscription_cancellationDate(ctx, field, obj)
 		case "coupon":
@@ -61257,7 +61256,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "coupons":
 			field := field
 
@@ -61290,7 +61289,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._CustomerSubscription_createdAt(ctx, field, obj)
 		case "crmId":
@@ -61329,7 +61328,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "currentBillingPeriodStart":
 			field := field
 
@@ -61362,7 +61361,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customer":
 			field := field
 
@@ -61398,7 +61397,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customerId":
 			field := field
 
@@ -61431,7 +61430,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "effectiveEndDate":
 			out.Values[i] = ec._CustomerSubscription_effectiveEndDate(ctx, field, obj)
 		case "endDate":
@@ -61468,7 +61467,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -61504,7 +61503,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._CustomerSubscription_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61542,7 +61541,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "experimentInfo":
 			field := field
 
@@ -61575,7 +61574,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "freeItems":
 			field := field
 
@@ -61608,7 +61607,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "futureUpdates":
 			field := field
 
@@ -61644,7 +61643,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._CustomerSubscription_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -61682,7 +61681,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "lastUsageInvoice":
 			field := field
 
@@ -61715,7 +61714,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "latestInvoice":
 			field := field
 
@@ -61748,7 +61747,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
 			field := field
 
@@ -61781,7 +61780,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "oldBillingId":
 			field := field
 
@@ -61814,7 +61813,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "outdatedPricePackages":
 			field := field
 
@@ -61847,7 +61846,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomer":
 			field := field
 
@@ -61880,7 +61879,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomerId":
 			field := field
 
@@ -61913,7 +61912,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollection":
 			field := field
 
@@ -61949,7 +61948,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollectionMethod":
 			field := field
 
@@ -61982,7 +61981,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "plan":
 			field := field
 
@@ -62018,7 +62017,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -62051,7 +62050,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -62087,7 +62086,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._CustomerSubscription_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62125,7 +62124,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resourceId":
 			field := field
 
@@ -62158,7 +62157,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "salesforceId":
 			out.Values[i] = ec._CustomerSubscription_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
@@ -62193,7 +62192,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "startDate":
 			out.Values[i] = ec._CustomerSubscription_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62234,7 +62233,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionEntitlements":
 			field := field
 
@@ -62267,7 +62266,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
 			out.Values[i] = ec._CustomerSubscription_subscriptionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -62305,7 +62304,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalPrice":
 			field := field
 
@@ -62338,7 +62337,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialConfiguration":
 			field := field
 
@@ -62371,7 +62370,7 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialEndDate":
 			out.Values[i] = ec._CustomerSubscription_trialEndDate(ctx, field, obj)
 		case "wasInTrial":
@@ -63029,7 +63028,7 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "color":
 			out.Values[i] = ec._Environment_color(ctx, field, obj)
 		case "createdAt":
@@ -63095,7 +63094,7 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "slug":
 			out.Values[i] = ec._Environment_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63280,7 +63279,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "additionalMetaData":
 			out.Values[i] = ec._Feature_additionalMetaData(ctx, field, obj)
 		case "createdAt":
@@ -63324,7 +63323,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -63357,7 +63356,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Feature_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63398,7 +63397,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureType":
 			field := field
 
@@ -63434,7 +63433,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureUnits":
 			out.Values[i] = ec._Feature_featureUnits(ctx, field, obj)
 		case "featureUnitsPlural":
@@ -63471,7 +63470,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasMeter":
 			field := field
 
@@ -63504,7 +63503,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Feature_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63542,7 +63541,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "meterType":
 			field := field
 
@@ -63575,7 +63574,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Feature_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63613,7 +63612,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Feature_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -63651,7 +63650,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65440,7 +65439,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._PackageEntitlement_createdAt(ctx, field, obj)
 		case "dependency":
@@ -65475,7 +65474,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "dependencyFeature":
 			field := field
 
@@ -65508,7 +65507,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._PackageEntitlement_description(ctx, field, obj)
 		case "displayNameOverride":
@@ -65555,7 +65554,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
 			field := field
 
@@ -65588,7 +65587,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroups":
 			field := field
 
@@ -65621,7 +65620,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureId":
 			field := field
 
@@ -65657,7 +65656,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			out.Values[i] = ec._PackageEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
@@ -65694,7 +65693,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._PackageEntitlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -65737,7 +65736,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "meter":
 			field := field
 
@@ -65770,7 +65769,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "order":
 			field := field
 
@@ -65803,7 +65802,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "package":
 			field := field
 
@@ -65836,7 +65835,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageId":
 			field := field
 
@@ -65872,7 +65871,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
 			field := field
 
@@ -65905,7 +65904,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriodConfiguration":
 			field := field
 
@@ -65938,7 +65937,7 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._PackageEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -66365,7 +66364,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "basePlan":
 			field := field
 
@@ -66398,7 +66397,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._Plan_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -66433,7 +66432,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "compatibleAddons":
 			field := field
 
@@ -66466,7 +66465,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "compatiblePackageGroups":
 			field := field
 
@@ -66499,7 +66498,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Plan_createdAt(ctx, field, obj)
 		case "defaultTrialConfig":
@@ -66534,7 +66533,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._Plan_description(ctx, field, obj)
 		case "displayName":
@@ -66574,7 +66573,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "draftSummary":
 			field := field
 
@@ -66607,7 +66606,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "entitlements":
 			field := field
 
@@ -66640,7 +66639,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -66676,7 +66675,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Plan_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66714,7 +66713,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Plan_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -66752,7 +66751,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "inheritedPackageEntitlements":
 			field := field
 
@@ -66785,7 +66784,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "isLatest":
 			field := field
 
@@ -66818,7 +66817,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "isParent":
 			field := field
 
@@ -66854,7 +66853,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
 			field := field
 
@@ -66887,7 +66886,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "offer":
 			field := field
 
@@ -66920,7 +66919,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overageBillingPeriod":
 			field := field
 
@@ -66953,7 +66952,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "overagePrices":
 			field := field
 
@@ -66986,7 +66985,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageEntitlements":
 			field := field
 
@@ -67019,7 +67018,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -67052,7 +67051,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -67085,7 +67084,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "product":
 			field := field
 
@@ -67121,7 +67120,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "productId":
 			field := field
 
@@ -67154,7 +67153,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Plan_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -67195,7 +67194,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -67228,7 +67227,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "type":
 			field := field
 
@@ -67264,7 +67263,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Plan_updatedAt(ctx, field, obj)
 		case "versionNumber":
@@ -67820,7 +67819,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingCountryCode":
 			out.Values[i] = ec._Price_billingCountryCode(ctx, field, obj)
 		case "billingId":
@@ -67860,7 +67859,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingPeriod":
 			field := field
 
@@ -67896,7 +67895,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "blockSize":
 			out.Values[i] = ec._Price_blockSize(ctx, field, obj)
 		case "createdAt":
@@ -67933,7 +67932,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "creditRate":
 			field := field
 
@@ -67966,7 +67965,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "crmId":
 			field := field
 
@@ -67999,7 +67998,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "crmLinkUrl":
 			field := field
 
@@ -68032,7 +68031,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customCurrency":
 			field := field
 
@@ -68065,7 +68064,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Price_environmentId(ctx, field, obj)
 		case "feature":
@@ -68100,7 +68099,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureId":
 			field := field
 
@@ -68133,7 +68132,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Price_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68174,7 +68173,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "maxUnitQuantity":
 			out.Values[i] = ec._Price_maxUnitQuantity(ctx, field, obj)
 		case "minUnitQuantity":
@@ -68214,7 +68213,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "packageId":
 			field := field
 
@@ -68247,7 +68246,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "price":
 			field := field
 
@@ -68280,7 +68279,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
 			field := field
 
@@ -68313,7 +68312,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriodConfiguration":
 			field := field
 
@@ -68346,7 +68345,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "tiers":
 			field := field
 
@@ -68379,7 +68378,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "tiersMode":
 			field := field
 
@@ -68412,7 +68411,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "topUpCustomCurrencyId":
 			field := field
 
@@ -68445,7 +68444,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "usedInSubscriptions":
 			field := field
 
@@ -68478,7 +68477,7 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -68667,7 +68666,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "autoCancellationRules":
 			field := field
 
@@ -68700,7 +68699,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "awsMarketplaceProductCode":
 			field := field
 
@@ -68733,7 +68732,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "awsMarketplaceProductId":
 			field := field
 
@@ -68766,7 +68765,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68808,7 +68807,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -68841,7 +68840,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Product_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68882,7 +68881,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -68930,7 +68929,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "productSettings":
 			field := field
 
@@ -68966,7 +68965,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Product_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -69007,7 +69006,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionStartPlan":
 			field := field
 
@@ -69040,7 +69039,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionUpdateUsageResetCutoffRule":
 			field := field
 
@@ -69076,7 +69075,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Product_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -69305,7 +69304,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._PromotionalEntitlement_description(ctx, field, obj)
 		case "endDate":
@@ -69352,7 +69351,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
 			field := field
 
@@ -69385,7 +69384,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroups":
 			field := field
 
@@ -69418,7 +69417,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "featureId":
 			field := field
 
@@ -69454,7 +69453,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			out.Values[i] = ec._PromotionalEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
@@ -69501,7 +69500,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "period":
 			field := field
 
@@ -69537,7 +69536,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
 			field := field
 
@@ -69570,7 +69569,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriodConfiguration":
 			field := field
 
@@ -69603,7 +69602,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "startDate":
 			out.Values[i] = ec._PromotionalEntitlement_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -69644,7 +69643,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "unlimited":
 			field := field
 
@@ -69677,7 +69676,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._PromotionalEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -70655,7 +70654,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "addonId":
 			field := field
 
@@ -70691,7 +70690,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionAddon_createdAt(ctx, field, obj)
 		case "id":
@@ -70731,7 +70730,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "quantity":
 			out.Values[i] = ec._SubscriptionAddon_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -70772,7 +70771,7 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionAddon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71355,7 +71354,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionPrice_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
@@ -71390,7 +71389,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "creditRate":
 			field := field
 
@@ -71423,7 +71422,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "creditsQuantity":
 			field := field
 
@@ -71456,7 +71455,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionPrice_environmentId(ctx, field, obj)
 		case "featureId":
@@ -71491,7 +71490,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			field := field
 
@@ -71524,7 +71523,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._SubscriptionPrice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71562,7 +71561,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "price":
 			field := field
 
@@ -71595,7 +71594,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscription":
 			field := field
 
@@ -71631,7 +71630,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
 			field := field
 
@@ -71667,7 +71666,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "topUpCustomCurrencyId":
 			field := field
 
@@ -71700,7 +71699,7 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionPrice_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -71820,7 +71819,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingCycleAnchor":
 			field := field
 
@@ -71853,7 +71852,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingId":
 			out.Values[i] = ec._SubscriptionQuery_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -71890,7 +71889,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "billingSyncError":
 			field := field
 
@@ -71923,7 +71922,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budget":
 			field := field
 
@@ -71956,7 +71955,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "budgetExceeded":
 			field := field
 
@@ -71989,7 +71988,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancelReason":
 			field := field
 
@@ -72022,7 +72021,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "cancellationDate":
 			out.Values[i] = ec._SubscriptionQuery_cancellationDate(ctx, field, obj)
 		case "coupon":
@@ -72057,7 +72056,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "coupons":
 			field := field
 
@@ -72090,7 +72089,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionQuery_createdAt(ctx, field, obj)
 		case "crmId":
@@ -72129,7 +72128,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "currentBillingPeriodStart":
 			field := field
 
@@ -72162,7 +72161,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customer":
 			field := field
 
@@ -72198,7 +72197,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "customerId":
 			field := field
 
@@ -72231,7 +72230,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "effectiveEndDate":
 			out.Values[i] = ec._SubscriptionQuery_effectiveEndDate(ctx, field, obj)
 		case "endDate":
@@ -72268,7 +72267,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environment":
 			field := field
 
@@ -72304,7 +72303,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionQuery_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -72342,7 +72341,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "experimentInfo":
 			field := field
 
@@ -72375,7 +72374,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "freeItems":
 			field := field
 
@@ -72408,7 +72407,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._SubscriptionQuery_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -72446,7 +72445,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "latestInvoice":
 			field := field
 
@@ -72479,7 +72478,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
 			field := field
 
@@ -72512,7 +72511,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "oldBillingId":
 			field := field
 
@@ -72545,7 +72544,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomer":
 			field := field
 
@@ -72578,7 +72577,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "payingCustomerId":
 			field := field
 
@@ -72611,7 +72610,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollection":
 			field := field
 
@@ -72647,7 +72646,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollectionMethod":
 			field := field
 
@@ -72680,7 +72679,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "plan":
 			field := field
 
@@ -72716,7 +72715,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
 			field := field
 
@@ -72749,7 +72748,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "pricingType":
 			field := field
 
@@ -72785,7 +72784,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			field := field
 
@@ -72821,7 +72820,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resource":
 			field := field
 
@@ -72854,7 +72853,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "resourceId":
 			field := field
 
@@ -72887,7 +72886,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "salesforceId":
 			out.Values[i] = ec._SubscriptionQuery_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
@@ -72922,7 +72921,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "startDate":
 			out.Values[i] = ec._SubscriptionQuery_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -72963,7 +72962,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionEntitlements":
 			field := field
 
@@ -72996,7 +72995,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
 			field := field
 
@@ -73032,7 +73031,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
 			field := field
 
@@ -73065,7 +73064,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "totalPrice":
 			field := field
 
@@ -73098,7 +73097,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialConfiguration":
 			field := field
 
@@ -73131,7 +73130,7 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 				continue
 			}
 
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			out.Values[i] = innerFunc(ctx, out)
 		case "trialEndDate":
 			out.Values[i] = ec._SubscriptionQuery_trialEndDate(ctx, field, obj)
 		case "wasInTrial":

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -61,5 +64,73 @@ func TestGeneratedListsAreSequential(t *testing.T) {
 	}
 	if !bytes.Contains(src, []byte("marshalList(")) {
 		t.Fatal("generated.go does not call marshalList: gqlgen's list marshalling changed, update graph/internal/seqlists")
+	}
+}
+
+// TestGeneratedNestedFieldsAreSequential: go generate's rewrite of the
+// executor also runs the resolver fields of nested objects in place
+// (graph/internal/seqlists), rather than a goroutine per field.
+func TestGeneratedNestedFieldsAreSequential(t *testing.T) {
+	src, err := os.ReadFile("generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(src, []byte("out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })")); n > 0 {
+		t.Fatalf("generated.go runs %d nested resolver fields concurrently: run go generate ./graph", n)
+	}
+	if !bytes.Contains(src, []byte("out.Values[i] = innerFunc(ctx, out)")) {
+		t.Fatal("generated.go runs no nested resolver field in place: gqlgen's field dispatch changed, update graph/internal/seqlists")
+	}
+}
+
+// TestGeneratedExecAllocatesNoErrorsOrUnmarshalers: go generate's rewrites
+// of scalar fields' child errors and of Exec's unmarshaler map took effect
+// (graph/internal/seqlists).
+func TestGeneratedExecAllocatesNoErrorsOrUnmarshalers(t *testing.T) {
+	src, err := os.ReadFile("generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"does not have child fields\")", "graphql.BuildUnmarshalerMap("} {
+		if bytes.Contains(src, []byte(s)) {
+			t.Errorf("generated.go still has %s: run go generate ./graph", s)
+		}
+	}
+	for _, s := range []string{"noChildFields(\"", "unusedUnmarshalerMap("} {
+		if !bytes.Contains(src, []byte(s)) {
+			t.Errorf("generated.go does not call %s: gqlgen's output changed, update graph/internal/seqlists", s)
+		}
+	}
+	if got, want := noChildFields("SubscriptionStatus").Error(), "field of type SubscriptionStatus does not have child fields"; got != want {
+		t.Errorf("noChildFields: %q, want gqlgen's %q", got, want)
+	}
+}
+
+// TestNothingUnmarshalsInputFromContext: the generated Exec no longer puts
+// gqlgen's map of input unmarshalers in the context (unusedUnmarshalerMap),
+// so graphql.UnmarshalInputFromContext would fail; nothing may call it.
+func TestNothingUnmarshalsInputFromContext(t *testing.T) {
+	root := ".."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(src, []byte("UnmarshalInputFromContext(")) {
+			t.Errorf("%s calls graphql.UnmarshalInputFromContext: restore the map (graph/internal/seqlists)", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -40,7 +40,9 @@ type group struct {
 
 type groupResult struct {
 	once sync.Once
-	byID map[uuid.UUID]any
+	// byID is the fetch's map[uuid.UUID]T as it came (load's T is the
+	// same for every caller of a key), asserted back on each read.
+	byID any
 	err  error
 }
 
@@ -112,23 +114,13 @@ func load[T any](ctx context.Context, id uuid.UUID, key string, fetch func(ctx c
 	}
 	g.mu.Unlock()
 	res.once.Do(func() {
-		m, err := fetch(ctx, g.ids)
-		if err != nil {
-			res.err = err
-			return
-		}
-		res.byID = make(map[uuid.UUID]any, len(m))
-		for k, v := range m {
-			res.byID[k] = v
-		}
+		res.byID, res.err = fetch(ctx, g.ids)
 	})
 	if res.err != nil {
 		return zero, res.err
 	}
-	if v, ok := res.byID[id]; ok {
-		return v.(T), nil
-	}
-	return zero, nil
+	m := res.byID.(map[uuid.UUID]T)
+	return m[id], nil
 }
 
 // fieldKey names a nested load by the query field being resolved: every

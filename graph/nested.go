@@ -177,7 +177,8 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 		if cols != nil {
 			q.Select(cols...)
 		}
-		return q.All(ctx)
+		shape := shapeKey("subscriptions", nestquery.Key(filter)+"|"+nestquery.Key(sorting), cols, len(ids))
+		return allRendered(ctx, r.rendered, shape, uuidArgs(ids), q)
 	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
 }
 
@@ -196,7 +197,7 @@ func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UU
 		if cols != nil {
 			q.Select(cols...)
 		}
-		return q.All(ctx)
+		return allRendered(ctx, r.rendered, shapeKey("activePromotionalEntitlements", "", cols, len(ids)), append(uuidArgs(ids), now), q)
 	}, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID })
 }
 
@@ -210,11 +211,11 @@ func (r *Resolver) customerSyncStates(ctx context.Context, id uuid.UUID) ([]*mod
 // or subscriptions) for id's sibling group.
 func (r *Resolver) syncStates(ctx context.Context, id uuid.UUID, entityType syncstate.EntityType) ([]*model.SyncState, error) {
 	return load(ctx, id, "syncStates:"+entityType.String(), func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*model.SyncState, error) {
-		rows, err := r.Client.SyncState.Query().
+		q := r.Client.SyncState.Query().
 			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(entityType)).
 			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
-			Select(syncStateColumns...).
-			All(ctx)
+			Select(syncStateColumns...)
+		rows, err := allRendered(ctx, r.rendered, shapeKey("syncStates", entityType.String(), syncStateColumns, len(ids)), append(uuidArgs(ids), entityType), q)
 		if err != nil {
 			return nil, err
 		}

@@ -43,6 +43,7 @@ type Resolver struct {
 	versionsQuery string
 	counts        *countCache
 	catalogs      *catalogCache
+	rendered      *renderedStatements
 }
 
 // NewResolver wires the domain services over client.

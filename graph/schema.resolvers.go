@@ -1249,7 +1249,7 @@ func (r *queryResolver) GetCustomerByRefID(ctx context.Context, input model.GetC
 	if err != nil {
 		return nil, err
 	}
-	return r.CustomerService.Get(ctx, env, input.CustomerID, r.customerColumns(ctx)...)
+	return r.getCustomer(ctx, env, input.CustomerID, r.customerColumns(ctx))
 }
 
 // CustomerSubscriptions is the resolver for the customerSubscriptions field.

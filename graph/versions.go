@@ -43,6 +43,7 @@ func (r *Resolver) EnableCaches(dial string) {
 	r.versionsQuery = q
 	r.counts = &countCache{entries: map[countKey]countEntry{}}
 	r.catalogs = &catalogCache{byEnv: map[uuid.UUID]*catalogSnapshot{}}
+	r.rendered = &renderedStatements{text: map[string]string{}}
 }
 
 // versions returns env's versions as this request sees them (0 before the

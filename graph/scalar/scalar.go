@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -46,7 +45,7 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 		return graphql.Null
 	}
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(t.UTC().Format(dateTimeLayout)))
+		writeQuotedASCII(w, func(b []byte) []byte { return t.UTC().AppendFormat(b, dateTimeLayout) })
 	})
 }
 
@@ -72,8 +71,35 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 // MarshalUUID writes the canonical lower-case form.
 func MarshalUUID(u uuid.UUID) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Quote(u.String()))
+		writeQuotedASCII(w, func(b []byte) []byte { return appendUUID(b, u) })
 	})
+}
+
+// writeQuotedASCII writes the value appendValue appends, in double quotes.
+// The value must be printable ASCII without quotes or backslashes (a
+// formatted date, a UUID), which JSON and strconv.Quote leave as it is.
+// gqlgen marshals a response into a bytes.Buffer, whose free capacity
+// takes the value without an allocation.
+func writeQuotedASCII(w io.Writer, appendValue func([]byte) []byte) {
+	if bb, ok := w.(*bytes.Buffer); ok {
+		b := appendValue(append(bb.AvailableBuffer(), '"'))
+		_, _ = bb.Write(append(b, '"'))
+		return
+	}
+	b := appendValue(append(make([]byte, 0, 48), '"'))
+	_, _ = w.Write(append(b, '"'))
+}
+
+// appendUUID appends u's canonical lower-case form (uuid.UUID.String's).
+func appendUUID(b []byte, u uuid.UUID) []byte {
+	const hexDigits = "0123456789abcdef"
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0x0f])
+	}
+	return b
 }
 
 // UnmarshalUUID accepts any form uuid.Parse accepts.

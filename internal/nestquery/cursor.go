@@ -72,20 +72,79 @@ func EncodeCursor(keys []SortKey, values []any) (string, error) {
 	if len(values) != len(keys) {
 		return "", fmt.Errorf("nestquery: %d cursor values for %d sort keys", len(values), len(keys))
 	}
-	c := cursorJSON{K: make([]string, len(keys)), V: make([]*string, len(keys))}
+	vals := make([]*string, len(keys))
 	for i, k := range keys {
-		c.K[i] = signature(k)
 		v, err := encodeValue(values[i])
 		if err != nil {
 			return "", fmt.Errorf("nestquery: cursor value for %s: %w", k.Column, err)
 		}
-		c.V[i] = v
+		vals[i] = v
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return "", fmt.Errorf("nestquery: encode cursor: %w", err)
+	b, ok := appendCursorJSON(make([]byte, 0, 128), keys, vals)
+	if !ok {
+		c := cursorJSON{K: make([]string, len(keys)), V: vals}
+		for i, k := range keys {
+			c.K[i] = signature(k)
+		}
+		var err error
+		if b, err = json.Marshal(c); err != nil {
+			return "", fmt.Errorf("nestquery: encode cursor: %w", err)
+		}
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// appendCursorJSON appends the JSON of the cursorJSON of keys and vals, as
+// json.Marshal writes it, without reflection or a string per signature,
+// when every string is printable ASCII that encoding/json copies unescaped
+// (sort columns, times, UUIDs: every cursor of the default orders); ok
+// false leaves the rest to json.Marshal. A page encodes a cursor per row.
+func appendCursorJSON(b []byte, keys []SortKey, vals []*string) ([]byte, bool) {
+	b = append(b, `{"k":[`...)
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if !plainJSON(k.Column) {
+			return nil, false
+		}
+		dir, nulls := byte('A'), byte('L')
+		if k.Desc {
+			dir = 'D'
+		}
+		if k.NullsFirst {
+			nulls = 'F'
+		}
+		b = append(append(append(b, '"', dir, nulls), k.Column...), '"')
+	}
+	b = append(b, `],"v":[`...)
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch {
+		case v == nil:
+			b = append(b, "null"...)
+		case plainJSON(*v):
+			b = append(append(append(b, '"'), *v...), '"')
+		default:
+			return nil, false
+		}
+	}
+	return append(b, "]}"...), true
+}
+
+// plainJSON reports whether encoding/json writes s between quotes as it is:
+// printable ASCII without quotes, backslashes or the HTML characters it
+// escapes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }
 
 func encodeValue(x any) (*string, error) {
