@@ -10,6 +10,10 @@ import (
 	"strings"
 
 	"entgo.io/ent/dialect"
+	"github.com/google/uuid"
+
+	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/internal/db"
 )
 
 // CustomersWithSubscriptions returns up to limit customerIds of customers of
@@ -40,4 +44,19 @@ func CustomersWithSubscriptions(ctx context.Context, db *sql.DB, dialectName str
 		return nil, fmt.Errorf("no customer has %d subscriptions", n)
 	}
 	return refs, nil
+}
+
+// Open opens a seeded database for a benchmark command, without migrating
+// it, and finds the environment with slug env.
+func Open(ctx context.Context, url, env string) (*db.Store, uuid.UUID, error) {
+	st, err := db.Open(ctx, url, db.WithoutMigrate())
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	e, err := st.Client.Environment.Query().Where(environment.Slug(env)).Only(ctx)
+	if err != nil {
+		st.Close()
+		return nil, uuid.Nil, fmt.Errorf("environment %s: %w", env, err)
+	}
+	return st, e.ID, nil
 }

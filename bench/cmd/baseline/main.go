@@ -18,8 +18,7 @@ import (
 	"time"
 
 	"github.com/stigg-selfhost/stiggql/bench/baseline"
-	"github.com/stigg-selfhost/stiggql/ent/environment"
-	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/bench/benchdata"
 )
 
 func main() {
@@ -29,16 +28,12 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := db.Open(ctx, *dbURL, db.WithoutMigrate())
+	st, envID, err := benchdata.Open(ctx, *dbURL, *env)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer st.Close()
-	e, err := st.Client.Environment.Query().Where(environment.Slug(*env)).Only(ctx)
-	if err != nil {
-		log.Fatalf("environment %s: %v", *env, err)
-	}
-	h, err := baseline.New(ctx, st.DB, st.Dialect, e.ID, time.Now)
+	h, err := baseline.New(ctx, st.DB, st.Dialect, envID, time.Now)
 	if err != nil {
 		log.Fatal(err)
 	}

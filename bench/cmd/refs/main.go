@@ -12,8 +12,6 @@ import (
 	"os"
 
 	"github.com/stigg-selfhost/stiggql/bench/benchdata"
-	"github.com/stigg-selfhost/stiggql/ent/environment"
-	"github.com/stigg-selfhost/stiggql/internal/db"
 )
 
 func main() {
@@ -23,16 +21,12 @@ func main() {
 	limit := flag.Int("limit", 1000, "most customerIds printed")
 	flag.Parse()
 	ctx := context.Background()
-	st, err := db.Open(ctx, *dbURL, db.WithoutMigrate())
+	st, envID, err := benchdata.Open(ctx, *dbURL, *env)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer st.Close()
-	e, err := st.Client.Environment.Query().Where(environment.Slug(*env)).Only(ctx)
-	if err != nil {
-		log.Fatalf("environment %s: %v", *env, err)
-	}
-	refs, err := benchdata.CustomersWithSubscriptions(ctx, st.DB, st.Dialect, e.ID, *subs, *limit)
+	refs, err := benchdata.CustomersWithSubscriptions(ctx, st.DB, st.Dialect, envID, *subs, *limit)
 	if err != nil {
 		log.Fatal(err)
 	}
