@@ -50,62 +50,6 @@ func TestMarshalListInOrderAndRecovers(t *testing.T) {
 	}
 }
 
-// TestGeneratedListsAreSequential: go generate's rewrite of the executor
-// (graph/internal/seqlists) took effect. Should a gqlgen upgrade rename the
-// function it replaces, lists would silently go back to a goroutine per
-// element; this fails instead.
-func TestGeneratedListsAreSequential(t *testing.T) {
-	src, err := os.ReadFile("generated.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(src, []byte("graphql.MarshalSliceConcurrently(")); n > 0 {
-		t.Fatalf("generated.go marshals %d lists concurrently: run go generate ./graph", n)
-	}
-	if !bytes.Contains(src, []byte("marshalList(")) {
-		t.Fatal("generated.go does not call marshalList: gqlgen's list marshalling changed, update graph/internal/seqlists")
-	}
-}
-
-// TestGeneratedNestedFieldsAreSequential: go generate's rewrite of the
-// executor also runs the resolver fields of nested objects in place
-// (graph/internal/seqlists), rather than a goroutine per field.
-func TestGeneratedNestedFieldsAreSequential(t *testing.T) {
-	src, err := os.ReadFile("generated.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(src, []byte("out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })")); n > 0 {
-		t.Fatalf("generated.go runs %d nested resolver fields concurrently: run go generate ./graph", n)
-	}
-	if !bytes.Contains(src, []byte("out.Values[i] = innerFunc(ctx, out)")) {
-		t.Fatal("generated.go runs no nested resolver field in place: gqlgen's field dispatch changed, update graph/internal/seqlists")
-	}
-}
-
-// TestGeneratedExecAllocatesNoErrorsOrUnmarshalers: go generate's rewrites
-// of scalar fields' child errors and of Exec's unmarshaler map took effect
-// (graph/internal/seqlists).
-func TestGeneratedExecAllocatesNoErrorsOrUnmarshalers(t *testing.T) {
-	src, err := os.ReadFile("generated.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"does not have child fields\")", "graphql.BuildUnmarshalerMap("} {
-		if bytes.Contains(src, []byte(s)) {
-			t.Errorf("generated.go still has %s: run go generate ./graph", s)
-		}
-	}
-	for _, s := range []string{"noChildFields(\"", "unusedUnmarshalerMap("} {
-		if !bytes.Contains(src, []byte(s)) {
-			t.Errorf("generated.go does not call %s: gqlgen's output changed, update graph/internal/seqlists", s)
-		}
-	}
-	if got, want := noChildFields("SubscriptionStatus").Error(), "field of type SubscriptionStatus does not have child fields"; got != want {
-		t.Errorf("noChildFields: %q, want gqlgen's %q", got, want)
-	}
-}
-
 // TestNothingUnmarshalsInputFromContext: the generated Exec no longer puts
 // gqlgen's map of input unmarshalers in the context (unusedUnmarshalerMap),
 // so graphql.UnmarshalInputFromContext would fail; nothing may call it.

@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -29,20 +28,5 @@ func TestWriteEnumQuotesAsBefore(t *testing.T) {
 	SubscriptionStatusActive.MarshalGQL(&bb)
 	if got := bb.String(); got != `"ACTIVE"` {
 		t.Errorf("SubscriptionStatusActive: %s", got)
-	}
-}
-
-// TestGeneratedEnumsUseWriteEnum: go generate's rewrite of models_gen.go
-// (graph/internal/seqlists) took effect.
-func TestGeneratedEnumsUseWriteEnum(t *testing.T) {
-	src, err := os.ReadFile("models_gen.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := bytes.Count(src, []byte("fmt.Fprint(w, strconv.Quote(e.String()))")); n > 0 {
-		t.Fatalf("models_gen.go writes %d enums with fmt.Fprint: run go generate ./graph", n)
-	}
-	if !bytes.Contains(src, []byte("writeEnum(w, string(e))")) {
-		t.Fatal("models_gen.go does not call writeEnum: gqlgen's enum marshalling changed, update graph/internal/seqlists")
 	}
 }
