@@ -41,10 +41,7 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 	// customers finds its page faster by walking the newest-first index
 	// than through the trigram index (search.go).
 	conn := &model.CustomerConnection{}
-	// How PostgreSQL is to find the page of a search (search.go): through
-	// the trigram index (fenceSearch), or in the newest-first index alone
-	// (lookUpPageLate).
-	fence, late := false, false
+	plan := searchPlanAny // how the page of a search is found (search.go)
 	if selected(ctx, "totalCount") {
 		// Counts of the customers' own columns are cached until they change
 		// (counts.go); filters on related rows are counted every time.
@@ -64,15 +61,13 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 			envSize = n
 		}
 		if searchesEmail(filter) {
-			if scanSearchPage(conn.TotalCount, envSize, pageSize(paging)) {
+			plan = searchPlanFor(conn.TotalCount, envSize, pageSize(paging))
+			if plan == searchPlanScan {
 				scan, err := customerSpec.Where(filter, nestquery.Env{Now: now, Hints: searchHint{scan: true}})
 				if err != nil {
 					return nil, err
 				}
 				base = scope(scan)
-				late = true
-			} else {
-				fence = true
 			}
 		}
 	}
@@ -89,11 +84,8 @@ func (r *Resolver) customersPage(ctx context.Context, filter *model.CustomerFilt
 			for _, o := range order {
 				q.Order(customer.OrderOption(o))
 			}
-			switch {
-			case fence:
-				q.Modify(fenceSearch)
-			case late:
-				q.Modify(lookUpPageLate(order, limit))
+			if m := plan.pageModifier(order, limit); m != nil {
+				q.Modify(m)
 			}
 			return q.Limit(limit).All(ctx)
 		})

@@ -56,6 +56,42 @@ func scanSearchPage(matches, envSize, pageSize int) bool {
 	return matches*matches*30 > envSize*pageSize
 }
 
+// searchPlan is how the page of an email search is found, chosen from its
+// match count when the request has read it.
+type searchPlan int
+
+const (
+	// searchPlanAny leaves it to the database (no count read).
+	searchPlanAny searchPlan = iota
+	// searchPlanIndex finds the matches through the trigram index and
+	// sorts them (few matches).
+	searchPlanIndex
+	// searchPlanScan walks the newest-first index (many matches).
+	searchPlanScan
+)
+
+// searchPlanFor is the plan for a search matching matches customers
+// (scanSearchPage).
+func searchPlanFor(matches, envSize, pageSize int) searchPlan {
+	if scanSearchPage(matches, envSize, pageSize) {
+		return searchPlanScan
+	}
+	return searchPlanIndex
+}
+
+// pageModifier returns the query modifier that holds PostgreSQL to the plan
+// (fenceSearch, lookUpPageLate) for a page with order and limit, or nil.
+// On SQLite the email filter itself follows the plan (searchHint).
+func (p searchPlan) pageModifier(order []func(*sql.Selector), limit int) func(*sql.Selector) {
+	switch p {
+	case searchPlanIndex:
+		return fenceSearch
+	case searchPlanScan:
+		return lookUpPageLate(order, limit)
+	}
+	return nil
+}
+
 // fenceSearch, a query modifier, makes PostgreSQL find the page of an email
 // search through the trigram index, sorting the matches, instead of walking
 // the newest-first index until the page is full. Its planner misjudges how
