@@ -67,16 +67,8 @@ func (_q *CustomerSubscriptionQuery) Render(ctx context.Context) (string, []any,
 // args, as Render returned for an identical query: rows are scanned as All
 // scans them.
 func (_q *CustomerSubscriptionQuery) AllRendered(ctx context.Context, query string, args []any) ([]*CustomerSubscription, error) {
-	nodes := []*CustomerSubscription{}
-	err := scanRendered(ctx, _q.driver, query, args, (*CustomerSubscription).scanValues, func(columns []string, values []any) error {
-		node := &CustomerSubscription{config: _q.config}
-		nodes = append(nodes, node)
-		return node.assignValues(columns, values)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return nodes, nil
+	return allRendered(ctx, _q.driver, query, args, (*CustomerSubscription).scanValues,
+		func() *CustomerSubscription { return &CustomerSubscription{config: _q.config} }, (*CustomerSubscription).assignValues)
 }
 
 // Renderable reports whether All would run exactly the statement Render
@@ -98,11 +90,19 @@ func (_q *PromotionalEntitlementQuery) Render(ctx context.Context) (string, []an
 // args, as Render returned for an identical query: rows are scanned as All
 // scans them.
 func (_q *PromotionalEntitlementQuery) AllRendered(ctx context.Context, query string, args []any) ([]*PromotionalEntitlement, error) {
-	nodes := []*PromotionalEntitlement{}
-	err := scanRendered(ctx, _q.driver, query, args, (*PromotionalEntitlement).scanValues, func(columns []string, values []any) error {
-		node := &PromotionalEntitlement{config: _q.config}
-		nodes = append(nodes, node)
-		return node.assignValues(columns, values)
+	return allRendered(ctx, _q.driver, query, args, (*PromotionalEntitlement).scanValues,
+		func() *PromotionalEntitlement { return &PromotionalEntitlement{config: _q.config} }, (*PromotionalEntitlement).assignValues)
+}
+
+// allRendered runs query and returns its rows as nodes made by node, scanned
+// and assigned as All does.
+func allRendered[N any](ctx context.Context, drv dialect.Driver, query string, args []any,
+	scanValues func(*N, []string) ([]any, error), node func() *N, assign func(*N, []string, []any) error) ([]*N, error) {
+	nodes := []*N{}
+	err := scanRendered(ctx, drv, query, args, scanValues, func(columns []string, values []any) error {
+		n := node()
+		nodes = append(nodes, n)
+		return assign(n, columns, values)
 	})
 	if err != nil {
 		return nil, err
@@ -161,16 +161,8 @@ func (_q *SyncStateQuery) Render(ctx context.Context) (string, []any, error) {
 // args, as Render returned for an identical query: rows are scanned as All
 // scans them.
 func (_q *SyncStateQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SyncState, error) {
-	nodes := []*SyncState{}
-	err := scanRendered(ctx, _q.driver, query, args, (*SyncState).scanValues, func(columns []string, values []any) error {
-		node := &SyncState{config: _q.config}
-		nodes = append(nodes, node)
-		return node.assignValues(columns, values)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return nodes, nil
+	return allRendered(ctx, _q.driver, query, args, (*SyncState).scanValues,
+		func() *SyncState { return &SyncState{config: _q.config} }, (*SyncState).assignValues)
 }
 
 // Renderable reports whether All would run exactly the statement Render
@@ -194,16 +186,8 @@ func (_q *CustomerQuery) Render(ctx context.Context) (string, []any, error) {
 // args, as Render returned for an identical query: rows are scanned as All
 // scans them.
 func (_q *CustomerQuery) AllRendered(ctx context.Context, query string, args []any) ([]*Customer, error) {
-	nodes := []*Customer{}
-	err := scanRendered(ctx, _q.driver, query, args, (*Customer).scanValues, func(columns []string, values []any) error {
-		node := &Customer{config: _q.config}
-		nodes = append(nodes, node)
-		return node.assignValues(columns, values)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return nodes, nil
+	return allRendered(ctx, _q.driver, query, args, (*Customer).scanValues,
+		func() *Customer { return &Customer{config: _q.config} }, (*Customer).assignValues)
 }
 
 // OnlyCustomer is CustomerQuery.Only's answer for the nodes its query
