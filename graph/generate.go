@@ -3,5 +3,4 @@
 // sorting, cursor paging) into ent queries.
 package graph
 
-//go:generate go run -mod=mod github.com/99designs/gqlgen generate
-//go:generate go run ./internal/seqlists generated.go model/models_gen.go
+//go:generate go run -mod=mod ./internal/gqlgenx

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -9092,7 +9093,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalMap := unusedUnmarshalerMap(
+	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddonFilter,
 		ec.unmarshalInputAddonFilterOfferFilter,
 		ec.unmarshalInputAddonSort,
@@ -18526,7 +18527,7 @@ func (ec *executionContext) _APIKey_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_description(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18549,7 +18550,7 @@ func (ec *executionContext) _APIKey_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_displayName(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18572,7 +18573,7 @@ func (ec *executionContext) _APIKey_displayName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18595,7 +18596,7 @@ func (ec *executionContext) _APIKey_environmentId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_expireAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18618,7 +18619,7 @@ func (ec *executionContext) _APIKey_expireAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_expireAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18641,7 +18642,7 @@ func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_keyType(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18664,7 +18665,7 @@ func (ec *executionContext) _APIKey_keyType(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_keyType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("APIKeyType"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type APIKeyType does not have child fields"))
 }
 
 func (ec *executionContext) _APIKey_token(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -18687,7 +18688,7 @@ func (ec *executionContext) _APIKey_token(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AccessRoles_accountRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -18710,7 +18711,7 @@ func (ec *executionContext) _AccessRoles_accountRole(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_accountRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("AccountAccessRole"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type AccountAccessRole does not have child fields"))
 }
 
 func (ec *executionContext) _AccessRoles_nonProductionRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -18733,7 +18734,7 @@ func (ec *executionContext) _AccessRoles_nonProductionRole(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_nonProductionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("EnvironmentAccessRole"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type EnvironmentAccessRole does not have child fields"))
 }
 
 func (ec *executionContext) _AccessRoles_productionRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -18756,7 +18757,7 @@ func (ec *executionContext) _AccessRoles_productionRole(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_productionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("EnvironmentAccessRole"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type EnvironmentAccessRole does not have child fields"))
 }
 
 func (ec *executionContext) _Account_accessMethod(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18779,7 +18780,7 @@ func (ec *executionContext) _Account_accessMethod(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Account_accessMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("AccountAccessMethod"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type AccountAccessMethod does not have child fields"))
 }
 
 func (ec *executionContext) _Account_accountEmailDomain(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18802,7 +18803,7 @@ func (ec *executionContext) _Account_accountEmailDomain(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Account_accountEmailDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Account_accountStatus(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18825,7 +18826,7 @@ func (ec *executionContext) _Account_accountStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Account_accountStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("AccountStatus"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type AccountStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Account_defaultSSORoles(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18880,7 +18881,7 @@ func (ec *executionContext) _Account_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Account_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Account_emailDomains(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18935,7 +18936,7 @@ func (ec *executionContext) _Account_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Account_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Account_samlEnabled(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18958,7 +18959,7 @@ func (ec *executionContext) _Account_samlEnabled(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Account_samlEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Account_subscriptionBillingAnchor(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18981,7 +18982,7 @@ func (ec *executionContext) _Account_subscriptionBillingAnchor(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Account_subscriptionBillingAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("BillingAnchor"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type BillingAnchor does not have child fields"))
 }
 
 func (ec *executionContext) _Account_subscriptionProrationBehavior(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -19004,7 +19005,7 @@ func (ec *executionContext) _Account_subscriptionProrationBehavior(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Account_subscriptionProrationBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("ProrationBehavior"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type ProrationBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _Account_timezone(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -19027,7 +19028,7 @@ func (ec *executionContext) _Account_timezone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Account_timezone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -19050,7 +19051,7 @@ func (ec *executionContext) _AccountEmailDomain_accountId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_domain(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -19073,7 +19074,7 @@ func (ec *executionContext) _AccountEmailDomain_domain(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_id(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -19096,7 +19097,7 @@ func (ec *executionContext) _AccountEmailDomain_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_after(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -19119,7 +19120,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_after(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_before(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -19142,7 +19143,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_before(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -19165,7 +19166,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19188,7 +19189,7 @@ func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Addon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19211,7 +19212,7 @@ func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19234,7 +19235,7 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19257,7 +19258,7 @@ func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19312,7 +19313,7 @@ func (ec *executionContext) _Addon_description(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19335,7 +19336,7 @@ func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19486,7 +19487,7 @@ func (ec *executionContext) _Addon_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Addon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19509,7 +19510,7 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19532,7 +19533,7 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19555,7 +19556,7 @@ func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Addon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19578,7 +19579,7 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Addon_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19601,7 +19602,7 @@ func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_maxQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19656,7 +19657,7 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Addon_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("OverageBillingPeriod"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19711,7 +19712,7 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Addon_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PackageEntitlementUnion"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19766,7 +19767,7 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19821,7 +19822,7 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19844,7 +19845,7 @@ func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Addon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19867,7 +19868,7 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Addon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PackageStatus"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19922,7 +19923,7 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Addon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19945,7 +19946,7 @@ func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19968,7 +19969,7 @@ func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Addon_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _AddonChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.AddonChangeVariables) (ret graphql.Marshaler) {
@@ -19991,7 +19992,7 @@ func (ec *executionContext) _AddonChangeVariables_addonRefId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AddonChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AddonChangeVariables_newQuantity(ctx context.Context, field graphql.CollectedField, obj *model.AddonChangeVariables) (ret graphql.Marshaler) {
@@ -20014,7 +20015,7 @@ func (ec *executionContext) _AddonChangeVariables_newQuantity(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AddonChangeVariables_newQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _AddonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AddonConnection) (ret graphql.Marshaler) {
@@ -20101,7 +20102,7 @@ func (ec *executionContext) _AddonConnection_totalCount(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AddonConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("AddonConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _AddonDependencyChange_after(ctx context.Context, field graphql.CollectedField, obj *model.AddonDependencyChange) (ret graphql.Marshaler) {
@@ -20188,7 +20189,7 @@ func (ec *executionContext) _AddonDependencyChange_changeType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AddonDependencyChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonDependencyChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("AddonDependencyChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _AddonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AddonEdge) (ret graphql.Marshaler) {
@@ -20211,7 +20212,7 @@ func (ec *executionContext) _AddonEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AddonEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("AddonEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _AddonEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AddonEdge) (ret graphql.Marshaler) {
@@ -20266,7 +20267,7 @@ func (ec *executionContext) _AddonPriceOverrideChangeVariables_addonRefId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_AddonPriceOverrideChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AddonPriceOverrideChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.AddonPriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -20289,7 +20290,7 @@ func (ec *executionContext) _AddonPriceOverrideChangeVariables_featureId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_AddonPriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Aggregation_field(ctx context.Context, field graphql.CollectedField, obj *model.Aggregation) (ret graphql.Marshaler) {
@@ -20312,7 +20313,7 @@ func (ec *executionContext) _Aggregation_field(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Aggregation_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Aggregation", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Aggregation", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Aggregation_function(ctx context.Context, field graphql.CollectedField, obj *model.Aggregation) (ret graphql.Marshaler) {
@@ -20335,7 +20336,7 @@ func (ec *executionContext) _Aggregation_function(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Aggregation_function(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Aggregation", field, false, false, noChildFields("AggregationFunction"))
+	return graphql.NewScalarFieldContext("Aggregation", field, false, false, errors.New("field of type AggregationFunction does not have child fields"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20358,7 +20359,7 @@ func (ec *executionContext) _AirwallexCredentials_accountId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_apiUrl(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20381,7 +20382,7 @@ func (ec *executionContext) _AirwallexCredentials_apiUrl(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_apiUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20404,7 +20405,7 @@ func (ec *executionContext) _AirwallexCredentials_clientId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_orgId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -20427,7 +20428,7 @@ func (ec *executionContext) _AirwallexCredentials_orgId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_orgId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_appAppleId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20450,7 +20451,7 @@ func (ec *executionContext) _AppStoreCredentials_appAppleId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_appAppleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_bundleId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20473,7 +20474,7 @@ func (ec *executionContext) _AppStoreCredentials_bundleId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_bundleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_issuerId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20496,7 +20497,7 @@ func (ec *executionContext) _AppStoreCredentials_issuerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_issuerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_keyId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20519,7 +20520,7 @@ func (ec *executionContext) _AppStoreCredentials_keyId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_keyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_privateKey(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20542,7 +20543,7 @@ func (ec *executionContext) _AppStoreCredentials_privateKey(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_privateKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_sandboxEnvironment(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -20565,7 +20566,7 @@ func (ec *executionContext) _AppStoreCredentials_sandboxEnvironment(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_sandboxEnvironment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20588,7 +20589,7 @@ func (ec *executionContext) _Auth0Credentials_applicationId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationName(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20611,7 +20612,7 @@ func (ec *executionContext) _Auth0Credentials_applicationName(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationType(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20634,7 +20635,7 @@ func (ec *executionContext) _Auth0Credentials_applicationType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("Auth0ApplicationType"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type Auth0ApplicationType does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientDomain(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20657,7 +20658,7 @@ func (ec *executionContext) _Auth0Credentials_clientDomain(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20680,7 +20681,7 @@ func (ec *executionContext) _Auth0Credentials_clientId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20703,7 +20704,7 @@ func (ec *executionContext) _Auth0Credentials_clientSecret(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_individualInitialPlanId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20726,7 +20727,7 @@ func (ec *executionContext) _Auth0Credentials_individualInitialPlanId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_individualInitialPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_individualSubscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20749,7 +20750,7 @@ func (ec *executionContext) _Auth0Credentials_individualSubscriptionStartSetup(c
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_individualSubscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("SubscriptionStartSetup"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_organizationInitialPlanId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20772,7 +20773,7 @@ func (ec *executionContext) _Auth0Credentials_organizationInitialPlanId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_organizationInitialPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Auth0Credentials_organizationSubscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20795,7 +20796,7 @@ func (ec *executionContext) _Auth0Credentials_organizationSubscriptionStartSetup
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_organizationSubscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("SubscriptionStartSetup"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
 }
 
 func (ec *executionContext) _AutoCancellationRule_sourcePlan(ctx context.Context, field graphql.CollectedField, obj *model.AutoCancellationRule) (ret graphql.Marshaler) {
@@ -20882,7 +20883,7 @@ func (ec *executionContext) _AwsMarketplaceCredentials_awsRoleArn(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_AwsMarketplaceCredentials_awsRoleArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AwsMarketplaceCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("AwsMarketplaceCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BasePlanChange_after(ctx context.Context, field graphql.CollectedField, obj *model.BasePlanChange) (ret graphql.Marshaler) {
@@ -20969,7 +20970,7 @@ func (ec *executionContext) _BasePlanChange_changeType(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BasePlanChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BasePlanChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("BasePlanChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_airbyteConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20992,7 +20993,7 @@ func (ec *executionContext) _BigQueryCredentials_airbyteConnectionId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_airbyteConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_airbyteDestinationId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21015,7 +21016,7 @@ func (ec *executionContext) _BigQueryCredentials_airbyteDestinationId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_airbyteDestinationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_credentialsJson(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21038,7 +21039,7 @@ func (ec *executionContext) _BigQueryCredentials_credentialsJson(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_credentialsJson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_datasetId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21061,7 +21062,7 @@ func (ec *executionContext) _BigQueryCredentials_datasetId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_datasetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_datasetLocation(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21084,7 +21085,7 @@ func (ec *executionContext) _BigQueryCredentials_datasetLocation(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_datasetLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_gcsBucketName(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21107,7 +21108,7 @@ func (ec *executionContext) _BigQueryCredentials_gcsBucketName(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_gcsBucketName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_gcsBucketPath(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21130,7 +21131,7 @@ func (ec *executionContext) _BigQueryCredentials_gcsBucketPath(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_gcsBucketPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_hmacKeyAccessId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21153,7 +21154,7 @@ func (ec *executionContext) _BigQueryCredentials_hmacKeyAccessId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_hmacKeyAccessId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_hmacKeySecret(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21176,7 +21177,7 @@ func (ec *executionContext) _BigQueryCredentials_hmacKeySecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_hmacKeySecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_projectId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -21199,7 +21200,7 @@ func (ec *executionContext) _BigQueryCredentials_projectId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_projectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BillableFeature_featureId(ctx context.Context, field graphql.CollectedField, obj *model.BillableFeature) (ret graphql.Marshaler) {
@@ -21222,7 +21223,7 @@ func (ec *executionContext) _BillableFeature_featureId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BillableFeature_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _BillableFeature_quantity(ctx context.Context, field graphql.CollectedField, obj *model.BillableFeature) (ret graphql.Marshaler) {
@@ -21245,7 +21246,7 @@ func (ec *executionContext) _BillableFeature_quantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BillableFeature_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _BillingPeriodChangeVariables_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.BillingPeriodChangeVariables) (ret graphql.Marshaler) {
@@ -21268,7 +21269,7 @@ func (ec *executionContext) _BillingPeriodChangeVariables_billingPeriod(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_BillingPeriodChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingPeriodChangeVariables", field, false, false, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("BillingPeriodChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _BudgetConfiguration_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.BudgetConfiguration) (ret graphql.Marshaler) {
@@ -21291,7 +21292,7 @@ func (ec *executionContext) _BudgetConfiguration_hasSoftLimit(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_BudgetConfiguration_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _BudgetConfiguration_limit(ctx context.Context, field graphql.CollectedField, obj *model.BudgetConfiguration) (ret graphql.Marshaler) {
@@ -21314,7 +21315,7 @@ func (ec *executionContext) _BudgetConfiguration_limit(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BudgetConfiguration_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21337,7 +21338,7 @@ func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21392,7 +21393,7 @@ func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21415,7 +21416,7 @@ func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21438,7 +21439,7 @@ func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21493,7 +21494,7 @@ func (ec *executionContext) _Coupon_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21516,7 +21517,7 @@ func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_discountValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21539,7 +21540,7 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21594,7 +21595,7 @@ func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21617,7 +21618,7 @@ func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21640,7 +21641,7 @@ func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21663,7 +21664,7 @@ func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_percentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21686,7 +21687,7 @@ func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21709,7 +21710,7 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponSource"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponSource does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21732,7 +21733,7 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponStatus"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21787,7 +21788,7 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponType"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponType does not have child fields"))
 }
 
 func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21810,7 +21811,7 @@ func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CouponChangeVariables_couponId(ctx context.Context, field graphql.CollectedField, obj *model.CouponChangeVariables) (ret graphql.Marshaler) {
@@ -21833,7 +21834,7 @@ func (ec *executionContext) _CouponChangeVariables_couponId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CouponChangeVariables_couponId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CouponChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CouponConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouponConnection) (ret graphql.Marshaler) {
@@ -21920,7 +21921,7 @@ func (ec *executionContext) _CouponConnection_totalCount(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CouponConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("CouponConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CouponEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CouponEdge) (ret graphql.Marshaler) {
@@ -21943,7 +21944,7 @@ func (ec *executionContext) _CouponEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CouponEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("CouponEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _CouponEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CouponEdge) (ret graphql.Marshaler) {
@@ -21998,7 +21999,7 @@ func (ec *executionContext) _CreditEntitlement_accessDeniedReason(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("AccessDeniedReason"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_currency(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22053,7 +22054,7 @@ func (ec *executionContext) _CreditEntitlement_currentUsage(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22076,7 +22077,7 @@ func (ec *executionContext) _CreditEntitlement_entitlementUpdatedAt(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22099,7 +22100,7 @@ func (ec *executionContext) _CreditEntitlement_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22122,7 +22123,7 @@ func (ec *executionContext) _CreditEntitlement_isGranted(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22145,7 +22146,7 @@ func (ec *executionContext) _CreditEntitlement_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22168,7 +22169,7 @@ func (ec *executionContext) _CreditEntitlement_usagePeriodEnd(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22191,7 +22192,7 @@ func (ec *executionContext) _CreditEntitlement_usageUpdatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22214,7 +22215,7 @@ func (ec *executionContext) _CreditEntitlement_validUntil(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditRate_amount(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22237,7 +22238,7 @@ func (ec *executionContext) _CreditRate_amount(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditRate_costFormula(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22260,7 +22261,7 @@ func (ec *executionContext) _CreditRate_costFormula(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_costFormula(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditRate_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22283,7 +22284,7 @@ func (ec *executionContext) _CreditRate_currencyId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditRate_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22306,7 +22307,7 @@ func (ec *executionContext) _CreditRate_customCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22329,7 +22330,7 @@ func (ec *executionContext) _CustomCurrency_additionalMetaData(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_archivedAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22352,7 +22353,7 @@ func (ec *executionContext) _CustomCurrency_archivedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_archivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22375,7 +22376,7 @@ func (ec *executionContext) _CustomCurrency_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22398,7 +22399,7 @@ func (ec *executionContext) _CustomCurrency_currencyId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_description(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22421,7 +22422,7 @@ func (ec *executionContext) _CustomCurrency_description(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22444,7 +22445,7 @@ func (ec *executionContext) _CustomCurrency_displayName(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_id(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22467,7 +22468,7 @@ func (ec *executionContext) _CustomCurrency_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22490,7 +22491,7 @@ func (ec *executionContext) _CustomCurrency_symbol(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomCurrency_units(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22545,7 +22546,7 @@ func (ec *executionContext) _CustomCurrency_updatedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22568,7 +22569,7 @@ func (ec *executionContext) _Customer_additionalMetaData(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Customer_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_awsMarketplaceCustomerId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22591,7 +22592,7 @@ func (ec *executionContext) _Customer_awsMarketplaceCustomerId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Customer_awsMarketplaceCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_billingCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22614,7 +22615,7 @@ func (ec *executionContext) _Customer_billingCurrency(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Currency"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Currency does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22637,7 +22638,7 @@ func (ec *executionContext) _Customer_billingId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22660,7 +22661,7 @@ func (ec *executionContext) _Customer_billingLinkUrl(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22715,7 +22716,7 @@ func (ec *executionContext) _Customer_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_crmHubspotCompanyId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22738,7 +22739,7 @@ func (ec *executionContext) _Customer_crmHubspotCompanyId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmHubspotCompanyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_crmHubspotCompanyUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22761,7 +22762,7 @@ func (ec *executionContext) _Customer_crmHubspotCompanyUrl(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmHubspotCompanyUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22784,7 +22785,7 @@ func (ec *executionContext) _Customer_crmId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_customerId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22807,7 +22808,7 @@ func (ec *executionContext) _Customer_customerId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Customer_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentExpirationMonth(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22830,7 +22831,7 @@ func (ec *executionContext) _Customer_defaultPaymentExpirationMonth(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentExpirationMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentExpirationYear(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22853,7 +22854,7 @@ func (ec *executionContext) _Customer_defaultPaymentExpirationYear(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentExpirationYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22876,7 +22877,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodLast4Digits(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22899,7 +22900,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodLast4Digits(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodLast4Digits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodType(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22922,7 +22923,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodType(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("PaymentMethodType"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type PaymentMethodType does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_deletedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22945,7 +22946,7 @@ func (ec *executionContext) _Customer_deletedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_eligibleForTrial(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23000,7 +23001,7 @@ func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23055,7 +23056,7 @@ func (ec *executionContext) _Customer_environmentId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Customer_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_excludeFromExperiment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23078,7 +23079,7 @@ func (ec *executionContext) _Customer_excludeFromExperiment(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_excludeFromExperiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23165,7 +23166,7 @@ func (ec *executionContext) _Customer_hasActiveResource(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasActiveResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_hasActiveSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23188,7 +23189,7 @@ func (ec *executionContext) _Customer_hasActiveSubscription(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasActiveSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_hasPaymentMethod(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23211,7 +23212,7 @@ func (ec *executionContext) _Customer_hasPaymentMethod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasPaymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23234,7 +23235,7 @@ func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Customer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23257,7 +23258,7 @@ func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Customer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_promotionalEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23312,7 +23313,7 @@ func (ec *executionContext) _Customer_refId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23335,7 +23336,7 @@ func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_statistics(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23466,7 +23467,7 @@ func (ec *executionContext) _Customer_totalActivePromotionalEntitlements(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_Customer_totalActivePromotionalEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_totalActiveSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23489,7 +23490,7 @@ func (ec *executionContext) _Customer_totalActiveSubscription(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Customer_totalActiveSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Customer_trialedPlans(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23544,7 +23545,7 @@ func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
@@ -23631,7 +23632,7 @@ func (ec *executionContext) _CustomerConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -23654,7 +23655,7 @@ func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -23709,7 +23710,7 @@ func (ec *executionContext) _CustomerResource_createdAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerResource_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -23764,7 +23765,7 @@ func (ec *executionContext) _CustomerResource_environmentId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerResource_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -23787,7 +23788,7 @@ func (ec *executionContext) _CustomerResource_resourceId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerResource_subscriptions(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -23874,7 +23875,7 @@ func (ec *executionContext) _CustomerSubscription_additionalMetaData(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23929,7 +23930,7 @@ func (ec *executionContext) _CustomerSubscription_billingCycleAnchor(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23952,7 +23953,7 @@ func (ec *executionContext) _CustomerSubscription_billingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23975,7 +23976,7 @@ func (ec *executionContext) _CustomerSubscription_billingLinkUrl(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -23998,7 +23999,7 @@ func (ec *executionContext) _CustomerSubscription_billingPeriod(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24021,7 +24022,7 @@ func (ec *executionContext) _CustomerSubscription_billingSyncError(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24076,7 +24077,7 @@ func (ec *executionContext) _CustomerSubscription_budgetExceeded(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24099,7 +24100,7 @@ func (ec *executionContext) _CustomerSubscription_cancelReason(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionCancelReason"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24122,7 +24123,7 @@ func (ec *executionContext) _CustomerSubscription_cancellationDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_cancellationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24209,7 +24210,7 @@ func (ec *executionContext) _CustomerSubscription_createdAt(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24232,7 +24233,7 @@ func (ec *executionContext) _CustomerSubscription_crmId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24255,7 +24256,7 @@ func (ec *executionContext) _CustomerSubscription_crmLinkUrl(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24278,7 +24279,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24301,7 +24302,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24356,7 +24357,7 @@ func (ec *executionContext) _CustomerSubscription_customerId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24379,7 +24380,7 @@ func (ec *executionContext) _CustomerSubscription_effectiveEndDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24402,7 +24403,7 @@ func (ec *executionContext) _CustomerSubscription_endDate(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24425,7 +24426,7 @@ func (ec *executionContext) _CustomerSubscription_entitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionEntitlementUnion"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24480,7 +24481,7 @@ func (ec *executionContext) _CustomerSubscription_environmentId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24631,7 +24632,7 @@ func (ec *executionContext) _CustomerSubscription_id(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_isCustomPriceSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24654,7 +24655,7 @@ func (ec *executionContext) _CustomerSubscription_isCustomPriceSubscription(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_isCustomPriceSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24773,7 +24774,7 @@ func (ec *executionContext) _CustomerSubscription_oldBillingId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_outdatedPricePackages(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24796,7 +24797,7 @@ func (ec *executionContext) _CustomerSubscription_outdatedPricePackages(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_outdatedPricePackages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24851,7 +24852,7 @@ func (ec *executionContext) _CustomerSubscription_payingCustomerId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24874,7 +24875,7 @@ func (ec *executionContext) _CustomerSubscription_paymentCollection(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PaymentCollection"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24897,7 +24898,7 @@ func (ec *executionContext) _CustomerSubscription_paymentCollectionMethod(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PaymentCollectionMethod"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -24984,7 +24985,7 @@ func (ec *executionContext) _CustomerSubscription_pricingType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25007,7 +25008,7 @@ func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25062,7 +25063,7 @@ func (ec *executionContext) _CustomerSubscription_resourceId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25085,7 +25086,7 @@ func (ec *executionContext) _CustomerSubscription_salesforceId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25140,7 +25141,7 @@ func (ec *executionContext) _CustomerSubscription_startDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25163,7 +25164,7 @@ func (ec *executionContext) _CustomerSubscription_status(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionStatus"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25218,7 +25219,7 @@ func (ec *executionContext) _CustomerSubscription_subscriptionId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25337,7 +25338,7 @@ func (ec *executionContext) _CustomerSubscription_trialEndDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_trialEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscription_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25360,7 +25361,7 @@ func (ec *executionContext) _CustomerSubscription_wasInTrial(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_wasInTrial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionConnection) (ret graphql.Marshaler) {
@@ -25447,7 +25448,7 @@ func (ec *executionContext) _CustomerSubscriptionConnection_totalCount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscriptionConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("CustomerSubscriptionConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
@@ -25470,7 +25471,7 @@ func (ec *executionContext) _CustomerSubscriptionEdge_cursor(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscriptionEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("CustomerSubscriptionEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
@@ -25653,7 +25654,7 @@ func (ec *executionContext) _DefaultTrialConfig_duration(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_duration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_trialEndBehavior(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -25676,7 +25677,7 @@ func (ec *executionContext) _DefaultTrialConfig_trialEndBehavior(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_trialEndBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("TrialEndBehavior"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type TrialEndBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_units(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -25699,7 +25700,7 @@ func (ec *executionContext) _DefaultTrialConfig_units(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("TrialPeriodUnits"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type TrialPeriodUnits does not have child fields"))
 }
 
 func (ec *executionContext) _DefaultTrialConfigChange_after(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfigChange) (ret graphql.Marshaler) {
@@ -25786,7 +25787,7 @@ func (ec *executionContext) _DefaultTrialConfigChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfigChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfigChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfigChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_addonRefIds(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -25809,7 +25810,7 @@ func (ec *executionContext) _DowngradeChangeVariables_addonRefIds(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_addonRefIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_addons(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -25896,7 +25897,7 @@ func (ec *executionContext) _DowngradeChangeVariables_billingPeriod(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_downgradePlanRefId(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -25919,7 +25920,7 @@ func (ec *executionContext) _DowngradeChangeVariables_downgradePlanRefId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_downgradePlanRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_priceOverrides(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -26006,7 +26007,7 @@ func (ec *executionContext) _EligibleForTrial_eligible(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_eligible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _EligibleForTrial_productId(ctx context.Context, field graphql.CollectedField, obj *model.EligibleForTrial) (ret graphql.Marshaler) {
@@ -26029,7 +26030,7 @@ func (ec *executionContext) _EligibleForTrial_productId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EligibleForTrial_productRefId(ctx context.Context, field graphql.CollectedField, obj *model.EligibleForTrial) (ret graphql.Marshaler) {
@@ -26052,7 +26053,7 @@ func (ec *executionContext) _EligibleForTrial_productRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_productRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26075,7 +26076,7 @@ func (ec *executionContext) _Entitlement_accessDeniedReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("AccessDeniedReason"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26130,7 +26131,7 @@ func (ec *executionContext) _Entitlement_currentUsage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26153,7 +26154,7 @@ func (ec *executionContext) _Entitlement_customerId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26176,7 +26177,7 @@ func (ec *executionContext) _Entitlement_displayNameOverride(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26199,7 +26200,7 @@ func (ec *executionContext) _Entitlement_entitlementUpdatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26222,7 +26223,7 @@ func (ec *executionContext) _Entitlement_enumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26277,7 +26278,7 @@ func (ec *executionContext) _Entitlement_hasSoftLimit(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26300,7 +26301,7 @@ func (ec *executionContext) _Entitlement_hasUnlimitedUsage(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26323,7 +26324,7 @@ func (ec *executionContext) _Entitlement_hiddenFromWidgets(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26346,7 +26347,7 @@ func (ec *executionContext) _Entitlement_isGranted(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_meterId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26369,7 +26370,7 @@ func (ec *executionContext) _Entitlement_meterId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_meterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26392,7 +26393,7 @@ func (ec *executionContext) _Entitlement_nextResetDate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_nextResetDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_requestedUsage(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26415,7 +26416,7 @@ func (ec *executionContext) _Entitlement_requestedUsage(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requestedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_requestedValues(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26438,7 +26439,7 @@ func (ec *executionContext) _Entitlement_requestedValues(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requestedValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26461,7 +26462,7 @@ func (ec *executionContext) _Entitlement_resetPeriod(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26484,7 +26485,7 @@ func (ec *executionContext) _Entitlement_resetPeriodConfiguration(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26507,7 +26508,7 @@ func (ec *executionContext) _Entitlement_resourceId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26530,7 +26531,7 @@ func (ec *executionContext) _Entitlement_usageLimit(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodAnchor(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26553,7 +26554,7 @@ func (ec *executionContext) _Entitlement_usagePeriodAnchor(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26576,7 +26577,7 @@ func (ec *executionContext) _Entitlement_usagePeriodEnd(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26599,7 +26600,7 @@ func (ec *executionContext) _Entitlement_usagePeriodStart(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26622,7 +26623,7 @@ func (ec *executionContext) _Entitlement_usageUpdatedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Entitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -26645,7 +26646,7 @@ func (ec *executionContext) _Entitlement_validUntil(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26668,7 +26669,7 @@ func (ec *executionContext) _EntitlementCurrency_additionalMetaData(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26691,7 +26692,7 @@ func (ec *executionContext) _EntitlementCurrency_currencyId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_description(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26714,7 +26715,7 @@ func (ec *executionContext) _EntitlementCurrency_description(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26737,7 +26738,7 @@ func (ec *executionContext) _EntitlementCurrency_displayName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_unitPlural(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26760,7 +26761,7 @@ func (ec *executionContext) _EntitlementCurrency_unitPlural(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_unitPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_unitSingular(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -26783,7 +26784,7 @@ func (ec *executionContext) _EntitlementCurrency_unitSingular(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_unitSingular(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26806,7 +26807,7 @@ func (ec *executionContext) _EntitlementFeature_additionalMetaData(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_description(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26829,7 +26830,7 @@ func (ec *executionContext) _EntitlementFeature_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26852,7 +26853,7 @@ func (ec *executionContext) _EntitlementFeature_displayName(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26907,7 +26908,7 @@ func (ec *executionContext) _EntitlementFeature_featureStatus(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("FeatureStatus"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type FeatureStatus does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureType(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26930,7 +26931,7 @@ func (ec *executionContext) _EntitlementFeature_featureType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("FeatureType"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type FeatureType does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26953,7 +26954,7 @@ func (ec *executionContext) _EntitlementFeature_featureUnits(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26976,7 +26977,7 @@ func (ec *executionContext) _EntitlementFeature_featureUnitsPlural(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_id(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -26999,7 +27000,7 @@ func (ec *executionContext) _EntitlementFeature_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_meterType(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27022,7 +27023,7 @@ func (ec *executionContext) _EntitlementFeature_meterType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("MeterType"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type MeterType does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_refId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27045,7 +27046,7 @@ func (ec *executionContext) _EntitlementFeature_refId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EntitlementFeature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -27100,7 +27101,7 @@ func (ec *executionContext) _EnumConfigurationEntity_deletedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -27123,7 +27124,7 @@ func (ec *executionContext) _EnumConfigurationEntity_displayName(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_value(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -27146,7 +27147,7 @@ func (ec *executionContext) _EnumConfigurationEntity_value(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_account(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27233,7 +27234,7 @@ func (ec *executionContext) _Environment_color(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Environment_color(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27256,7 +27257,7 @@ func (ec *executionContext) _Environment_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Environment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_description(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27279,7 +27280,7 @@ func (ec *executionContext) _Environment_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Environment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27302,7 +27303,7 @@ func (ec *executionContext) _Environment_displayName(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Environment_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_hardenClientAccessEnabled(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27325,7 +27326,7 @@ func (ec *executionContext) _Environment_hardenClientAccessEnabled(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Environment_hardenClientAccessEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27348,7 +27349,7 @@ func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Environment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_isSandbox(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27371,7 +27372,7 @@ func (ec *executionContext) _Environment_isSandbox(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Environment_isSandbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_permanentDeletionDate(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27394,7 +27395,7 @@ func (ec *executionContext) _Environment_permanentDeletionDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Environment_permanentDeletionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_provisionStatus(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27417,7 +27418,7 @@ func (ec *executionContext) _Environment_provisionStatus(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Environment_provisionStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("EnvironmentProvisionStatus"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type EnvironmentProvisionStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_signingToken(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27440,7 +27441,7 @@ func (ec *executionContext) _Environment_signingToken(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Environment_signingToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Environment", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27463,7 +27464,7 @@ func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Environment_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Environment_type(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -27486,7 +27487,7 @@ func (ec *executionContext) _Environment_type(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Environment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("EnvironmentType"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type EnvironmentType does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_controlGroupName(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27509,7 +27510,7 @@ func (ec *executionContext) _Experiment_controlGroupName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_controlGroupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27532,7 +27533,7 @@ func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_customers(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27587,7 +27588,7 @@ func (ec *executionContext) _Experiment_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_environment(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27642,7 +27643,7 @@ func (ec *executionContext) _Experiment_environmentId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27665,7 +27666,7 @@ func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_initialProductSettings(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27720,7 +27721,7 @@ func (ec *executionContext) _Experiment_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_product(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27775,7 +27776,7 @@ func (ec *executionContext) _Experiment_productId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_productSettings(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27830,7 +27831,7 @@ func (ec *executionContext) _Experiment_refId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27853,7 +27854,7 @@ func (ec *executionContext) _Experiment_startedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_status(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27876,7 +27877,7 @@ func (ec *executionContext) _Experiment_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("ExperimentStatus"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type ExperimentStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27899,7 +27900,7 @@ func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_stoppedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27922,7 +27923,7 @@ func (ec *executionContext) _Experiment_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_variantGroupName(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27945,7 +27946,7 @@ func (ec *executionContext) _Experiment_variantGroupName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_variantGroupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Experiment_variantPercentage(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -27968,7 +27969,7 @@ func (ec *executionContext) _Experiment_variantPercentage(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_variantPercentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28023,7 +28024,7 @@ func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Feature_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28046,7 +28047,7 @@ func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28069,7 +28070,7 @@ func (ec *executionContext) _Feature_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28092,7 +28093,7 @@ func (ec *executionContext) _Feature_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28179,7 +28180,7 @@ func (ec *executionContext) _Feature_environmentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28202,7 +28203,7 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("FeatureStatus"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28225,7 +28226,7 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("FeatureType"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureType does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28248,7 +28249,7 @@ func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28271,7 +28272,7 @@ func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28294,7 +28295,7 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28317,7 +28318,7 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasMeter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28340,7 +28341,7 @@ func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Feature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28395,7 +28396,7 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("MeterType"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type MeterType does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28418,7 +28419,7 @@ func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Feature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28473,7 +28474,7 @@ func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -28496,7 +28497,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Feature_usedEnumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeatureConnection) (ret graphql.Marshaler) {
@@ -28583,7 +28584,7 @@ func (ec *executionContext) _FeatureConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("FeatureConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureDependency_description(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28606,7 +28607,7 @@ func (ec *executionContext) _FeatureDependency_description(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureDependency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28629,7 +28630,7 @@ func (ec *executionContext) _FeatureDependency_displayName(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureDependency_featureType(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28652,7 +28653,7 @@ func (ec *executionContext) _FeatureDependency_featureType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("FeatureType"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type FeatureType does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureDependency_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28675,7 +28676,7 @@ func (ec *executionContext) _FeatureDependency_featureUnits(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureDependency_refId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28698,7 +28699,7 @@ func (ec *executionContext) _FeatureDependency_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureDependency_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -28721,7 +28722,7 @@ func (ec *executionContext) _FeatureDependency_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEdge) (ret graphql.Marshaler) {
@@ -28744,7 +28745,7 @@ func (ec *executionContext) _FeatureEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("FeatureEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEdge) (ret graphql.Marshaler) {
@@ -28799,7 +28800,7 @@ func (ec *executionContext) _FeatureEntitlement_accessDeniedReason(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("AccessDeniedReason"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28854,7 +28855,7 @@ func (ec *executionContext) _FeatureEntitlement_currentUsage(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28877,7 +28878,7 @@ func (ec *executionContext) _FeatureEntitlement_entitlementUpdatedAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28900,7 +28901,7 @@ func (ec *executionContext) _FeatureEntitlement_enumValues(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28955,7 +28956,7 @@ func (ec *executionContext) _FeatureEntitlement_hasSoftLimit(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -28978,7 +28979,7 @@ func (ec *executionContext) _FeatureEntitlement_hasUnlimitedUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29001,7 +29002,7 @@ func (ec *executionContext) _FeatureEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_meterId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29024,7 +29025,7 @@ func (ec *executionContext) _FeatureEntitlement_meterId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_meterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29047,7 +29048,7 @@ func (ec *executionContext) _FeatureEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29070,7 +29071,7 @@ func (ec *executionContext) _FeatureEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29093,7 +29094,7 @@ func (ec *executionContext) _FeatureEntitlement_usageLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodAnchor(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29116,7 +29117,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29139,7 +29140,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodEnd(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29162,7 +29163,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodStart(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29185,7 +29186,7 @@ func (ec *executionContext) _FeatureEntitlement_usageUpdatedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -29208,7 +29209,7 @@ func (ec *executionContext) _FeatureEntitlement_validUntil(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29231,7 +29232,7 @@ func (ec *executionContext) _FeatureGroup_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_description(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29254,7 +29255,7 @@ func (ec *executionContext) _FeatureGroup_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29277,7 +29278,7 @@ func (ec *executionContext) _FeatureGroup_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29300,7 +29301,7 @@ func (ec *executionContext) _FeatureGroup_environmentId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_featureGroupId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29323,7 +29324,7 @@ func (ec *executionContext) _FeatureGroup_featureGroupId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_featureGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_features(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29378,7 +29379,7 @@ func (ec *executionContext) _FeatureGroup_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29401,7 +29402,7 @@ func (ec *executionContext) _FeatureGroup_isLatest(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_status(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29424,7 +29425,7 @@ func (ec *executionContext) _FeatureGroup_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("FeatureGroupStatus"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type FeatureGroupStatus does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29447,7 +29448,7 @@ func (ec *executionContext) _FeatureGroup_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _FeatureGroup_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -29470,7 +29471,7 @@ func (ec *executionContext) _FeatureGroup_versionNumber(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _FreeSubscriptionItem_addonId(ctx context.Context, field graphql.CollectedField, obj *model.FreeSubscriptionItem) (ret graphql.Marshaler) {
@@ -29493,7 +29494,7 @@ func (ec *executionContext) _FreeSubscriptionItem_addonId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FreeSubscriptionItem_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _FreeSubscriptionItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.FreeSubscriptionItem) (ret graphql.Marshaler) {
@@ -29516,7 +29517,7 @@ func (ec *executionContext) _FreeSubscriptionItem_quantity(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FreeSubscriptionItem_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_after(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -29539,7 +29540,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_after(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_before(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -29562,7 +29563,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_before(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -29585,7 +29586,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_changeType(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _HubspotCredentials_hubDomain(ctx context.Context, field graphql.CollectedField, obj *model.HubspotCredentials) (ret graphql.Marshaler) {
@@ -29608,7 +29609,7 @@ func (ec *executionContext) _HubspotCredentials_hubDomain(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_HubspotCredentials_hubDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HubspotCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("HubspotCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_account(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29663,7 +29664,7 @@ func (ec *executionContext) _Integration_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_credentials(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29686,7 +29687,7 @@ func (ec *executionContext) _Integration_credentials(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Integration_credentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Credentials"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Credentials does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_environment(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29741,7 +29742,7 @@ func (ec *executionContext) _Integration_environmentId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Integration_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29764,7 +29765,7 @@ func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Integration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_integrationId(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29787,7 +29788,7 @@ func (ec *executionContext) _Integration_integrationId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Integration_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29810,7 +29811,7 @@ func (ec *executionContext) _Integration_isDefault(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29833,7 +29834,7 @@ func (ec *executionContext) _Integration_metadata(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Integration_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_supportsPaymentMethod(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29856,7 +29857,7 @@ func (ec *executionContext) _Integration_supportsPaymentMethod(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Integration_supportsPaymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_vendorIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29879,7 +29880,7 @@ func (ec *executionContext) _Integration_vendorIdentifier(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Integration_vendorIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("VendorIdentifier"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type VendorIdentifier does not have child fields"))
 }
 
 func (ec *executionContext) _Integration_vendorType(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -29902,7 +29903,7 @@ func (ec *executionContext) _Integration_vendorType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Integration_vendorType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("VendorType"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type VendorType does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29925,7 +29926,7 @@ func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceLine_currency(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29948,7 +29949,7 @@ func (ec *executionContext) _InvoiceLine_currency(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29971,7 +29972,7 @@ func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceLine_proration(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -29994,7 +29995,7 @@ func (ec *executionContext) _InvoiceLine_proration(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_proration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -30017,7 +30018,7 @@ func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Meter_aggregation(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30072,7 +30073,7 @@ func (ec *executionContext) _Meter_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Meter_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Meter_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30095,7 +30096,7 @@ func (ec *executionContext) _Meter_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Meter_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Meter_filters(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30150,7 +30151,7 @@ func (ec *executionContext) _Meter_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Meter_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Meter_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -30173,7 +30174,7 @@ func (ec *executionContext) _Meter_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Meter_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _MeterCondition_field(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30196,7 +30197,7 @@ func (ec *executionContext) _MeterCondition_field(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _MeterCondition_operation(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30219,7 +30220,7 @@ func (ec *executionContext) _MeterCondition_operation(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("ConditionOperation"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type ConditionOperation does not have child fields"))
 }
 
 func (ec *executionContext) _MeterCondition_value(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30242,7 +30243,7 @@ func (ec *executionContext) _MeterCondition_value(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _MeterCondition_values(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -30265,7 +30266,7 @@ func (ec *executionContext) _MeterCondition_values(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _MeterFilterDefinition_conditions(ctx context.Context, field graphql.CollectedField, obj *model.MeterFilterDefinition) (ret graphql.Marshaler) {
@@ -30320,7 +30321,7 @@ func (ec *executionContext) _MinimumSpend_billingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_MinimumSpend_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MinimumSpend", field, false, false, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("MinimumSpend", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _MinimumSpend_minimum(ctx context.Context, field graphql.CollectedField, obj *model.MinimumSpend) (ret graphql.Marshaler) {
@@ -30439,7 +30440,7 @@ func (ec *executionContext) _MinimumSpendChange_changeType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_MinimumSpendChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MinimumSpendChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("MinimumSpendChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -30462,7 +30463,7 @@ func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -30485,7 +30486,7 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, noChildFields("Currency"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Currency does not have child fields"))
 }
 
 func (ec *executionContext) _MonthlyResetPeriodConfig_monthlyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -30508,7 +30509,7 @@ func (ec *executionContext) _MonthlyResetPeriodConfig_monthlyAccordingTo(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_MonthlyResetPeriodConfig_monthlyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MonthlyResetPeriodConfig", field, false, false, noChildFields("MonthlyAccordingTo"))
+	return graphql.NewScalarFieldContext("MonthlyResetPeriodConfig", field, false, false, errors.New("field of type MonthlyAccordingTo does not have child fields"))
 }
 
 func (ec *executionContext) _Mutation_provisionCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -30670,7 +30671,7 @@ func (ec *executionContext) fieldContext_Mutation_importCustomersBulk(ctx contex
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return nil, noChildFields("String")
+			return nil, errors.New("field of type String does not have child fields")
 		},
 	}
 	defer func() {
@@ -31323,7 +31324,7 @@ func (ec *executionContext) _NumberChange_after(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _NumberChange_before(ctx context.Context, field graphql.CollectedField, obj *model.NumberChange) (ret graphql.Marshaler) {
@@ -31346,7 +31347,7 @@ func (ec *executionContext) _NumberChange_before(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _NumberChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.NumberChange) (ret graphql.Marshaler) {
@@ -31369,7 +31370,7 @@ func (ec *executionContext) _NumberChange_changeType(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_accountId(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31392,7 +31393,7 @@ func (ec *executionContext) _Offer_accountId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31415,7 +31416,7 @@ func (ec *executionContext) _Offer_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_description(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31438,7 +31439,7 @@ func (ec *executionContext) _Offer_description(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Offer_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31493,7 +31494,7 @@ func (ec *executionContext) _Offer_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Offer_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31516,7 +31517,7 @@ func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Offer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31539,7 +31540,7 @@ func (ec *executionContext) _Offer_isDefault(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31562,7 +31563,7 @@ func (ec *executionContext) _Offer_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Offer_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31585,7 +31586,7 @@ func (ec *executionContext) _Offer_metadata(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Offer_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_name(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31608,7 +31609,7 @@ func (ec *executionContext) _Offer_name(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Offer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_offerId(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31631,7 +31632,7 @@ func (ec *executionContext) _Offer_offerId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Offer_offerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_status(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31654,7 +31655,7 @@ func (ec *executionContext) _Offer_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Offer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("OfferStatus"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type OfferStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31677,7 +31678,7 @@ func (ec *executionContext) _Offer_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Offer_version(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -31700,7 +31701,7 @@ func (ec *executionContext) _Offer_version(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Offer_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _OfferDraftDetails_version(ctx context.Context, field graphql.CollectedField, obj *model.OfferDraftDetails) (ret graphql.Marshaler) {
@@ -31723,7 +31724,7 @@ func (ec *executionContext) _OfferDraftDetails_version(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_OfferDraftDetails_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OfferDraftDetails", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("OfferDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiAudience(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31746,7 +31747,7 @@ func (ec *executionContext) _OpenFGACredentials_apiAudience(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiTokenIssuer(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31769,7 +31770,7 @@ func (ec *executionContext) _OpenFGACredentials_apiTokenIssuer(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiTokenIssuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiUrl(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31792,7 +31793,7 @@ func (ec *executionContext) _OpenFGACredentials_apiUrl(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31815,7 +31816,7 @@ func (ec *executionContext) _OpenFGACredentials_clientId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_modelId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31838,7 +31839,7 @@ func (ec *executionContext) _OpenFGACredentials_modelId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_modelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_storeId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -31861,7 +31862,7 @@ func (ec *executionContext) _OpenFGACredentials_storeId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_storeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_after(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -31884,7 +31885,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_after(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("OverageBillingPeriod"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_before(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -31907,7 +31908,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_before(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("OverageBillingPeriod"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -31930,7 +31931,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_changeType(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageChanges_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PackageChanges) (ret graphql.Marshaler) {
@@ -32401,7 +32402,7 @@ func (ec *executionContext) _PackageChanges_packageEntitlements(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageChanges_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, noChildFields("PackageEntitlementChangeUnion"))
+	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, errors.New("field of type PackageEntitlementChangeUnion does not have child fields"))
 }
 
 func (ec *executionContext) _PackageChanges_prices(ctx context.Context, field graphql.CollectedField, obj *model.PackageChanges) (ret graphql.Marshaler) {
@@ -32488,7 +32489,7 @@ func (ec *executionContext) _PackageChanges_totalChanges(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageChanges_totalChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_amount(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32511,7 +32512,7 @@ func (ec *executionContext) _PackageCreditEntitlement_amount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32534,7 +32535,7 @@ func (ec *executionContext) _PackageCreditEntitlement_behavior(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("EntitlementBehavior"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_cadence(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32557,7 +32558,7 @@ func (ec *executionContext) _PackageCreditEntitlement_cadence(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_cadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("CreditCadence"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type CreditCadence does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32580,7 +32581,7 @@ func (ec *executionContext) _PackageCreditEntitlement_createdAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32635,7 +32636,7 @@ func (ec *executionContext) _PackageCreditEntitlement_customCurrencyId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32722,7 +32723,7 @@ func (ec *executionContext) _PackageCreditEntitlement_description(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32745,7 +32746,7 @@ func (ec *executionContext) _PackageCreditEntitlement_displayNameOverride(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32768,7 +32769,7 @@ func (ec *executionContext) _PackageCreditEntitlement_environmentId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32791,7 +32792,7 @@ func (ec *executionContext) _PackageCreditEntitlement_hasSoftLimit(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32814,7 +32815,7 @@ func (ec *executionContext) _PackageCreditEntitlement_hiddenFromWidgets(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32837,7 +32838,7 @@ func (ec *executionContext) _PackageCreditEntitlement_id(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32860,7 +32861,7 @@ func (ec *executionContext) _PackageCreditEntitlement_isCustom(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32883,7 +32884,7 @@ func (ec *executionContext) _PackageCreditEntitlement_isGranted(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32906,7 +32907,7 @@ func (ec *executionContext) _PackageCreditEntitlement_order(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32961,7 +32962,7 @@ func (ec *executionContext) _PackageCreditEntitlement_packageId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -32984,7 +32985,7 @@ func (ec *executionContext) _PackageCreditEntitlement_updatedAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlementChange) (ret graphql.Marshaler) {
@@ -33071,7 +33072,7 @@ func (ec *executionContext) _PackageCreditEntitlementChange_changeType(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlementChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_affectedChildPlans(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33190,7 +33191,7 @@ func (ec *executionContext) _PackageDraftDetails_customersAffected(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_customersAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33213,7 +33214,7 @@ func (ec *executionContext) _PackageDraftDetails_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33236,7 +33237,7 @@ func (ec *executionContext) _PackageDraftDetails_updatedBy(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -33259,7 +33260,7 @@ func (ec *executionContext) _PackageDraftDetails_version(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -33282,7 +33283,7 @@ func (ec *executionContext) _PackageDraftSummary_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -33305,7 +33306,7 @@ func (ec *executionContext) _PackageDraftSummary_updatedBy(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -33328,7 +33329,7 @@ func (ec *executionContext) _PackageDraftSummary_version(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33351,7 +33352,7 @@ func (ec *executionContext) _PackageDto_additionalMetaData(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_billingId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33374,7 +33375,7 @@ func (ec *executionContext) _PackageDto_billingId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33397,7 +33398,7 @@ func (ec *executionContext) _PackageDto_billingLinkUrl(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33420,7 +33421,7 @@ func (ec *executionContext) _PackageDto_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33443,7 +33444,7 @@ func (ec *executionContext) _PackageDto_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33466,7 +33467,7 @@ func (ec *executionContext) _PackageDto_displayName(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33553,7 +33554,7 @@ func (ec *executionContext) _PackageDto_environmentId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33576,7 +33577,7 @@ func (ec *executionContext) _PackageDto_hiddenFromWidgets(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33599,7 +33600,7 @@ func (ec *executionContext) _PackageDto_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33622,7 +33623,7 @@ func (ec *executionContext) _PackageDto_isLatest(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_offer(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33677,7 +33678,7 @@ func (ec *executionContext) _PackageDto_overageBillingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("OverageBillingPeriod"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33764,7 +33765,7 @@ func (ec *executionContext) _PackageDto_pricingType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_productId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33787,7 +33788,7 @@ func (ec *executionContext) _PackageDto_productId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_refId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33810,7 +33811,7 @@ func (ec *executionContext) _PackageDto_refId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_status(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33833,7 +33834,7 @@ func (ec *executionContext) _PackageDto_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("PackageStatus"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33888,7 +33889,7 @@ func (ec *executionContext) _PackageDto_type(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33911,7 +33912,7 @@ func (ec *executionContext) _PackageDto_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageDto_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -33934,7 +33935,7 @@ func (ec *executionContext) _PackageDto_versionNumber(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -33957,7 +33958,7 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("EntitlementBehavior"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -33980,7 +33981,7 @@ func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34067,7 +34068,7 @@ func (ec *executionContext) _PackageEntitlement_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34090,7 +34091,7 @@ func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34113,7 +34114,7 @@ func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34136,7 +34137,7 @@ func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34191,7 +34192,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34246,7 +34247,7 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34269,7 +34270,7 @@ func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34292,7 +34293,7 @@ func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34315,7 +34316,7 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34338,7 +34339,7 @@ func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34361,7 +34362,7 @@ func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34384,7 +34385,7 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34439,7 +34440,7 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34494,7 +34495,7 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34517,7 +34518,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34540,7 +34541,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34563,7 +34564,7 @@ func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -34586,7 +34587,7 @@ func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PackageEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlementChange) (ret graphql.Marshaler) {
@@ -34673,7 +34674,7 @@ func (ec *executionContext) _PackageEntitlementChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlementChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PackageEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34696,7 +34697,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_behavior(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("EntitlementBehavior"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34719,7 +34720,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_createdAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34806,7 +34807,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_description(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34829,7 +34830,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_displayNameOverride(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34852,7 +34853,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_enumValues(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34875,7 +34876,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_environmentId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34930,7 +34931,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_featureGroupIds(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -34985,7 +34986,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_featureId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35008,7 +35009,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hasSoftLimit(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35031,7 +35032,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hasUnlimitedUsage(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35054,7 +35055,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hiddenFromWidgets(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35077,7 +35078,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_id(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35100,7 +35101,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_isCustom(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35123,7 +35124,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_isGranted(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35178,7 +35179,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_order(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35233,7 +35234,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_packageId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35256,7 +35257,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_resetPeriod(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35279,7 +35280,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_resetPeriodConfiguration(
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35302,7 +35303,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_updatedAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -35325,7 +35326,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_usageLimit(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlementChange) (ret graphql.Marshaler) {
@@ -35412,7 +35413,7 @@ func (ec *executionContext) _PackageFeatureEntitlementChange_changeType(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlementChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_addons(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35467,7 +35468,7 @@ func (ec *executionContext) _PackageGroup_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35490,7 +35491,7 @@ func (ec *executionContext) _PackageGroup_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35513,7 +35514,7 @@ func (ec *executionContext) _PackageGroup_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35536,7 +35537,7 @@ func (ec *executionContext) _PackageGroup_environmentId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35559,7 +35560,7 @@ func (ec *executionContext) _PackageGroup_isLatest(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_packageGroupId(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35582,7 +35583,7 @@ func (ec *executionContext) _PackageGroup_packageGroupId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_product(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35637,7 +35638,7 @@ func (ec *executionContext) _PackageGroup_productId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_status(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35660,7 +35661,7 @@ func (ec *executionContext) _PackageGroup_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("PackageGroupStatus"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type PackageGroupStatus does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35683,7 +35684,7 @@ func (ec *executionContext) _PackageGroup_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PackageGroup_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -35706,7 +35707,7 @@ func (ec *executionContext) _PackageGroup_versionNumber(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PackagePriceChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackagePriceChange) (ret graphql.Marshaler) {
@@ -35793,7 +35794,7 @@ func (ec *executionContext) _PackagePriceChange_changeType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackagePriceChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePriceChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PackagePriceChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35816,7 +35817,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35839,7 +35840,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35862,7 +35863,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -35885,7 +35886,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -35908,7 +35909,7 @@ func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Plan_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -35931,7 +35932,7 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Plan_awsMarketplacePlanDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -35986,7 +35987,7 @@ func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36009,7 +36010,7 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36096,7 +36097,7 @@ func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36151,7 +36152,7 @@ func (ec *executionContext) _Plan_description(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36174,7 +36175,7 @@ func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36325,7 +36326,7 @@ func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36348,7 +36349,7 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Plan_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("WidgetType"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type WidgetType does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36371,7 +36372,7 @@ func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36426,7 +36427,7 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_inheritedPackageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageEntitlementUnion"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36449,7 +36450,7 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36472,7 +36473,7 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isParent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36559,7 +36560,7 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Plan_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("OverageBillingPeriod"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36614,7 +36615,7 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Plan_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageEntitlementUnion"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36669,7 +36670,7 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36724,7 +36725,7 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36747,7 +36748,7 @@ func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Plan_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36770,7 +36771,7 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Plan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageStatus"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36825,7 +36826,7 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36848,7 +36849,7 @@ func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -36871,7 +36872,7 @@ func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PlanChangeAddon_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeAddon) (ret graphql.Marshaler) {
@@ -36894,7 +36895,7 @@ func (ec *executionContext) _PlanChangeAddon_addonRefId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeAddon_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanChangeAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeAddon) (ret graphql.Marshaler) {
@@ -36917,7 +36918,7 @@ func (ec *executionContext) _PlanChangeAddon_quantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_addons(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37004,7 +37005,7 @@ func (ec *executionContext) _PlanChangeVariables_billingPeriod(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_changeType(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37027,7 +37028,7 @@ func (ec *executionContext) _PlanChangeVariables_changeType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("PlanChangeType"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type PlanChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37050,7 +37051,7 @@ func (ec *executionContext) _PlanChangeVariables_planRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_priceOverrides(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -37201,7 +37202,7 @@ func (ec *executionContext) _PlanCompatibleAddonChange_changeType(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatibleAddonChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatibleAddonChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PlanCompatibleAddonChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupChange) (ret graphql.Marshaler) {
@@ -37288,7 +37289,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupChange_changeType(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupOptions_freeItems(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -37311,7 +37312,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupOptions_freeItems(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupOptions_freeItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupOptions_minItems(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -37334,7 +37335,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupOptions_minItems(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupOptions_minItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_addons(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37389,7 +37390,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_createdAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_description(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37412,7 +37413,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_description(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37435,7 +37436,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_displayName(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37458,7 +37459,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_environmentId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37481,7 +37482,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_isLatest(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_options(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37536,7 +37537,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_packageGroupId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_product(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37591,7 +37592,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_productId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_status(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37614,7 +37615,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_status(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("PackageGroupStatus"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type PackageGroupStatus does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37637,7 +37638,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_updatedAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -37660,7 +37661,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_versionNumber(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PlanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlanConnection) (ret graphql.Marshaler) {
@@ -37747,7 +37748,7 @@ func (ec *executionContext) _PlanConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PlanConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PlanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PlanEdge) (ret graphql.Marshaler) {
@@ -37770,7 +37771,7 @@ func (ec *executionContext) _PlanEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PlanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("PlanEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _PlanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PlanEdge) (ret graphql.Marshaler) {
@@ -37825,7 +37826,7 @@ func (ec *executionContext) _PlanPriceOverrideChangeVariables_featureId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanPriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PlanPriceOverrideChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanPriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -37848,7 +37849,7 @@ func (ec *executionContext) _PlanPriceOverrideChangeVariables_planRefId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanPriceOverrideChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PrequelCredentials_prequelRecipientId(ctx context.Context, field graphql.CollectedField, obj *model.PrequelCredentials) (ret graphql.Marshaler) {
@@ -37871,7 +37872,7 @@ func (ec *executionContext) _PrequelCredentials_prequelRecipientId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PrequelCredentials_prequelRecipientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37894,7 +37895,7 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingCadence"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingCadence does not have child fields"))
 }
 
 func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37917,7 +37918,7 @@ func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37940,7 +37941,7 @@ func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37963,7 +37964,7 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingModel"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingModel does not have child fields"))
 }
 
 func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -37986,7 +37987,7 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38009,7 +38010,7 @@ func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_blockSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38032,7 +38033,7 @@ func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38055,7 +38056,7 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("CreditGrantCadence"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
 }
 
 func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38110,7 +38111,7 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38133,7 +38134,7 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38188,7 +38189,7 @@ func (ec *executionContext) _Price_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38243,7 +38244,7 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38266,7 +38267,7 @@ func (ec *executionContext) _Price_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Price_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38289,7 +38290,7 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_isOverridePrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38312,7 +38313,7 @@ func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_maxUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38335,7 +38336,7 @@ func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_minUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38390,7 +38391,7 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38445,7 +38446,7 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38468,7 +38469,7 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38523,7 +38524,7 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_tiersMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("TiersMode"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type TiersMode does not have child fields"))
 }
 
 func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38546,7 +38547,7 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Price_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -38569,7 +38570,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Price_usedInSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38592,7 +38593,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38615,7 +38616,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_featureId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -38638,7 +38639,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_planRefId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PriceTier_flatPrice(ctx context.Context, field graphql.CollectedField, obj *model.PriceTier) (ret graphql.Marshaler) {
@@ -38725,7 +38726,7 @@ func (ec *executionContext) _PriceTier_upTo(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_PriceTier_upTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceTier", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PriceTier", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PricingTypeChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -38748,7 +38749,7 @@ func (ec *executionContext) _PricingTypeChange_after(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _PricingTypeChange_before(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -38771,7 +38772,7 @@ func (ec *executionContext) _PricingTypeChange_before(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _PricingTypeChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -38794,7 +38795,7 @@ func (ec *executionContext) _PricingTypeChange_changeType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38817,7 +38818,7 @@ func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Product_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38904,7 +38905,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38927,7 +38928,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38950,7 +38951,7 @@ func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Product_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38973,7 +38974,7 @@ func (ec *executionContext) _Product_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Product_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -38996,7 +38997,7 @@ func (ec *executionContext) _Product_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Product_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39083,7 +39084,7 @@ func (ec *executionContext) _Product_environmentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Product_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39106,7 +39107,7 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39129,7 +39130,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39152,7 +39153,7 @@ func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_isDefaultProduct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39175,7 +39176,7 @@ func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Product_multipleSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39262,7 +39263,7 @@ func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Product_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39285,7 +39286,7 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Product_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("ProductStatus"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ProductStatus does not have child fields"))
 }
 
 func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -39372,7 +39373,7 @@ func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Product_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
@@ -39459,7 +39460,7 @@ func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
@@ -39482,7 +39483,7 @@ func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
@@ -39569,7 +39570,7 @@ func (ec *executionContext) _ProductSettings_downgradePlanId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_downgradePlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ProductSettings_prorateAtEndOfBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39592,7 +39593,7 @@ func (ec *executionContext) _ProductSettings_prorateAtEndOfBillingPeriod(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_prorateAtEndOfBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionCancellationTime(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39615,7 +39616,7 @@ func (ec *executionContext) _ProductSettings_subscriptionCancellationTime(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionCancellationTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionCancellationTime"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionCancellationTime does not have child fields"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionEndSetup(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39638,7 +39639,7 @@ func (ec *executionContext) _ProductSettings_subscriptionEndSetup(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionEndSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionEndSetup"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionEndSetup does not have child fields"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39693,7 +39694,7 @@ func (ec *executionContext) _ProductSettings_subscriptionStartPlanId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionStartPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -39716,7 +39717,7 @@ func (ec *executionContext) _ProductSettings_subscriptionStartSetup(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionStartSetup"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39739,7 +39740,7 @@ func (ec *executionContext) _PromotionalEntitlement_createdAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_customer(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39794,7 +39795,7 @@ func (ec *executionContext) _PromotionalEntitlement_description(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39817,7 +39818,7 @@ func (ec *executionContext) _PromotionalEntitlement_endDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39840,7 +39841,7 @@ func (ec *executionContext) _PromotionalEntitlement_enumValues(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39863,7 +39864,7 @@ func (ec *executionContext) _PromotionalEntitlement_environmentId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39918,7 +39919,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39973,7 +39974,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -39996,7 +39997,7 @@ func (ec *executionContext) _PromotionalEntitlement_hasSoftLimit(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40019,7 +40020,7 @@ func (ec *executionContext) _PromotionalEntitlement_hasUnlimitedUsage(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40042,7 +40043,7 @@ func (ec *executionContext) _PromotionalEntitlement_id(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_isVisible(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40065,7 +40066,7 @@ func (ec *executionContext) _PromotionalEntitlement_isVisible(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_isVisible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40120,7 +40121,7 @@ func (ec *executionContext) _PromotionalEntitlement_period(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("PromotionalEntitlementPeriod"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type PromotionalEntitlementPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40143,7 +40144,7 @@ func (ec *executionContext) _PromotionalEntitlement_resetPeriod(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40166,7 +40167,7 @@ func (ec *executionContext) _PromotionalEntitlement_resetPeriodConfiguration(ctx
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_startDate(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40189,7 +40190,7 @@ func (ec *executionContext) _PromotionalEntitlement_startDate(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_status(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40212,7 +40213,7 @@ func (ec *executionContext) _PromotionalEntitlement_status(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("PromotionalEntitlementStatus"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type PromotionalEntitlementStatus does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_unlimited(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40235,7 +40236,7 @@ func (ec *executionContext) _PromotionalEntitlement_unlimited(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_unlimited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40258,7 +40259,7 @@ func (ec *executionContext) _PromotionalEntitlement_updatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -40281,7 +40282,7 @@ func (ec *executionContext) _PromotionalEntitlement_usageLimit(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementConnection) (ret graphql.Marshaler) {
@@ -40368,7 +40369,7 @@ func (ec *executionContext) _PromotionalEntitlementConnection_totalCount(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlementConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlementConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementEdge) (ret graphql.Marshaler) {
@@ -40391,7 +40392,7 @@ func (ec *executionContext) _PromotionalEntitlementEdge_cursor(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlementEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlementEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementEdge) (ret graphql.Marshaler) {
@@ -40446,7 +40447,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_checkoutBillingId(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_checkoutBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_checkoutUrl(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40469,7 +40470,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_checkoutUrl(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_checkoutUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40524,7 +40525,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_entitlementsV2(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("EntitlementUnion"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_id(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40547,7 +40548,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_id(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_isScheduled(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40570,7 +40571,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_isScheduled(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_isScheduled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_status(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40593,7 +40594,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_status(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("ProvisionSubscriptionStatus"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type ProvisionSubscriptionStatus does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -40712,7 +40713,7 @@ func (ec *executionContext) _ProvisionedCustomer_entitlementsV2(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("EntitlementUnion"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionedCustomer_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionedCustomer) (ret graphql.Marshaler) {
@@ -40767,7 +40768,7 @@ func (ec *executionContext) _ProvisionedCustomer_subscriptionDecisionStrategy(ct
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_subscriptionDecisionStrategy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("SubscriptionDecisionStrategy"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type SubscriptionDecisionStrategy does not have child fields"))
 }
 
 func (ec *executionContext) _ProvisionedCustomer_subscriptionStrategyDecision(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionedCustomer) (ret graphql.Marshaler) {
@@ -40790,7 +40791,7 @@ func (ec *executionContext) _ProvisionedCustomer_subscriptionStrategyDecision(ct
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_subscriptionStrategyDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("SubscriptionDecisionStrategy"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type SubscriptionDecisionStrategy does not have child fields"))
 }
 
 func (ec *executionContext) _Query_customers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -41417,7 +41418,7 @@ func (ec *executionContext) _ReceivedCredentials_adminUser(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_adminUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ReceivedCredentials_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.ReceivedCredentials) (ret graphql.Marshaler) {
@@ -41440,7 +41441,7 @@ func (ec *executionContext) _ReceivedCredentials_apiKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ReceivedCredentials_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.ReceivedCredentials) (ret graphql.Marshaler) {
@@ -41463,7 +41464,7 @@ func (ec *executionContext) _ReceivedCredentials_tenantId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RecurringCredits_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCredits) (ret graphql.Marshaler) {
@@ -41486,7 +41487,7 @@ func (ec *executionContext) _RecurringCredits_customCurrencyId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCredits_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RecurringCredits_quantity(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCredits) (ret graphql.Marshaler) {
@@ -41509,7 +41510,7 @@ func (ec *executionContext) _RecurringCredits_quantity(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCredits_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _RecurringCreditsChangeVariables_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCreditsChangeVariables) (ret graphql.Marshaler) {
@@ -41532,7 +41533,7 @@ func (ec *executionContext) _RecurringCreditsChangeVariables_customCurrencyId(ct
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCreditsChangeVariables_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RecurringCreditsChangeVariables_newQuantity(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCreditsChangeVariables) (ret graphql.Marshaler) {
@@ -41555,7 +41556,7 @@ func (ec *executionContext) _RecurringCreditsChangeVariables_newQuantity(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCreditsChangeVariables_newQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SalesforceCredentials_domain(ctx context.Context, field graphql.CollectedField, obj *model.SalesforceCredentials) (ret graphql.Marshaler) {
@@ -41578,7 +41579,7 @@ func (ec *executionContext) _SalesforceCredentials_domain(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SalesforceCredentials_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SalesforceCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SalesforceCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_airbyteConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41601,7 +41602,7 @@ func (ec *executionContext) _SnowflakeCredentials_airbyteConnectionId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_airbyteConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_airbyteDestinationId(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41624,7 +41625,7 @@ func (ec *executionContext) _SnowflakeCredentials_airbyteDestinationId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_airbyteDestinationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_database(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41647,7 +41648,7 @@ func (ec *executionContext) _SnowflakeCredentials_database(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_database(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_host(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41670,7 +41671,7 @@ func (ec *executionContext) _SnowflakeCredentials_host(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_passphrase(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41693,7 +41694,7 @@ func (ec *executionContext) _SnowflakeCredentials_passphrase(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_passphrase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_password(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41716,7 +41717,7 @@ func (ec *executionContext) _SnowflakeCredentials_password(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_password(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_privateKey(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41739,7 +41740,7 @@ func (ec *executionContext) _SnowflakeCredentials_privateKey(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_privateKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_role(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41762,7 +41763,7 @@ func (ec *executionContext) _SnowflakeCredentials_role(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_schemaName(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41785,7 +41786,7 @@ func (ec *executionContext) _SnowflakeCredentials_schemaName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_schemaName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_username(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41808,7 +41809,7 @@ func (ec *executionContext) _SnowflakeCredentials_username(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_warehouse(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -41831,7 +41832,7 @@ func (ec *executionContext) _SnowflakeCredentials_warehouse(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_warehouse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _StringChangeDto_after(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -41854,7 +41855,7 @@ func (ec *executionContext) _StringChangeDto_after(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _StringChangeDto_before(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -41877,7 +41878,7 @@ func (ec *executionContext) _StringChangeDto_before(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _StringChangeDto_changeType(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -41900,7 +41901,7 @@ func (ec *executionContext) _StringChangeDto_changeType(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("ChangeType"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type ChangeType does not have child fields"))
 }
 
 func (ec *executionContext) _StripeCredentials_accountDisplayName(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41923,7 +41924,7 @@ func (ec *executionContext) _StripeCredentials_accountDisplayName(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_accountDisplayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _StripeCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41946,7 +41947,7 @@ func (ec *executionContext) _StripeCredentials_accountId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _StripeCredentials_isTaxEnabled(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41969,7 +41970,7 @@ func (ec *executionContext) _StripeCredentials_isTaxEnabled(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_isTaxEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _StripeCredentials_isTestMode(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -41992,7 +41993,7 @@ func (ec *executionContext) _StripeCredentials_isTestMode(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_isTestMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _StripeCredentials_mode(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -42015,7 +42016,7 @@ func (ec *executionContext) _StripeCredentials_mode(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("StripeAccountMode"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type StripeAccountMode does not have child fields"))
 }
 
 func (ec *executionContext) _StripeCredentials_source(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -42038,7 +42039,7 @@ func (ec *executionContext) _StripeCredentials_source(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("StripeAccountSource"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type StripeAccountSource does not have child fields"))
 }
 
 func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeInvoicingCredentials) (ret graphql.Marshaler) {
@@ -42061,7 +42062,7 @@ func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StripeInvoicingCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Subscription_customerUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -42160,7 +42161,7 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42183,7 +42184,7 @@ func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42206,7 +42207,7 @@ func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42261,7 +42262,7 @@ func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -42316,7 +42317,7 @@ func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42371,7 +42372,7 @@ func (ec *executionContext) _SubscriptionCoupon_discountValue(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_discountValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42394,7 +42395,7 @@ func (ec *executionContext) _SubscriptionCoupon_durationInMonths(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42417,7 +42418,7 @@ func (ec *executionContext) _SubscriptionCoupon_environmentId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_expirationDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42440,7 +42441,7 @@ func (ec *executionContext) _SubscriptionCoupon_expirationDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_expirationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42463,7 +42464,7 @@ func (ec *executionContext) _SubscriptionCoupon_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_name(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42486,7 +42487,7 @@ func (ec *executionContext) _SubscriptionCoupon_name(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42509,7 +42510,7 @@ func (ec *executionContext) _SubscriptionCoupon_percentOff(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_percentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_refId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42532,7 +42533,7 @@ func (ec *executionContext) _SubscriptionCoupon_refId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_startDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42555,7 +42556,7 @@ func (ec *executionContext) _SubscriptionCoupon_startDate(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42578,7 +42579,7 @@ func (ec *executionContext) _SubscriptionCoupon_status(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("SubscriptionCouponStatus"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type SubscriptionCouponStatus does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_type(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -42601,7 +42602,7 @@ func (ec *executionContext) _SubscriptionCoupon_type(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("CouponType"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type CouponType does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_amount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42624,7 +42625,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_amount(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_cadence(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42647,7 +42648,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_cadence(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_cadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("CreditCadence"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type CreditCadence does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42670,7 +42671,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_createdAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42725,7 +42726,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_customCurrencyId(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42748,7 +42749,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_description(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42771,7 +42772,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_environmentId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42794,7 +42795,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_hasSoftLimit(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42817,7 +42818,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_id(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42840,7 +42841,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_subscriptionId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -42863,7 +42864,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_updatedAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42886,7 +42887,7 @@ func (ec *executionContext) _SubscriptionEntitlement_createdAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42909,7 +42910,7 @@ func (ec *executionContext) _SubscriptionEntitlement_description(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42932,7 +42933,7 @@ func (ec *executionContext) _SubscriptionEntitlement_environmentId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -42987,7 +42988,7 @@ func (ec *executionContext) _SubscriptionEntitlement_featureId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43010,7 +43011,7 @@ func (ec *executionContext) _SubscriptionEntitlement_hasSoftLimit(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43033,7 +43034,7 @@ func (ec *executionContext) _SubscriptionEntitlement_hasUnlimitedUsage(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43056,7 +43057,7 @@ func (ec *executionContext) _SubscriptionEntitlement_id(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43111,7 +43112,7 @@ func (ec *executionContext) _SubscriptionEntitlement_resetPeriod(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43134,7 +43135,7 @@ func (ec *executionContext) _SubscriptionEntitlement_resetPeriodConfiguration(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43189,7 +43190,7 @@ func (ec *executionContext) _SubscriptionEntitlement_subscriptionId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43212,7 +43213,7 @@ func (ec *executionContext) _SubscriptionEntitlement_updatedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -43235,7 +43236,7 @@ func (ec *executionContext) _SubscriptionEntitlement_usageLimit(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43258,7 +43259,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_createdAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43281,7 +43282,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_description(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43304,7 +43305,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_enumValues(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43327,7 +43328,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_environmentId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43382,7 +43383,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_featureGroupIds(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43437,7 +43438,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_featureId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43460,7 +43461,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_hasSoftLimit(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43483,7 +43484,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_hasUnlimitedUsage(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43506,7 +43507,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_id(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43561,7 +43562,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriod(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43584,7 +43585,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriodConfigura
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43607,7 +43608,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_subscriptionId(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43630,7 +43631,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_updatedAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -43653,7 +43654,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_usageLimit(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43676,7 +43677,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_billingId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43699,7 +43700,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_createdAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduleStatus(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43722,7 +43723,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduleStatus(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduleStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("SubscriptionScheduleStatus"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type SubscriptionScheduleStatus does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduleVariables(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43745,7 +43746,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduleVariables(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduleVariables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("ScheduleVariables"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type ScheduleVariables does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduledExecutionTime(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43768,7 +43769,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduledExecutionTime(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduledExecutionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_subscriptionScheduleType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43791,7 +43792,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_subscriptionScheduleType(c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_subscriptionScheduleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("SubscriptionScheduleType"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type SubscriptionScheduleType does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_targetPackage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -43846,7 +43847,7 @@ func (ec *executionContext) _SubscriptionInvoice_amountDue(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_amountDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_appliedBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43869,7 +43870,7 @@ func (ec *executionContext) _SubscriptionInvoice_appliedBalance(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_appliedBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_attemptCount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43892,7 +43893,7 @@ func (ec *executionContext) _SubscriptionInvoice_attemptCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_attemptCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43915,7 +43916,7 @@ func (ec *executionContext) _SubscriptionInvoice_billingId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_billingReason(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43938,7 +43939,7 @@ func (ec *executionContext) _SubscriptionInvoice_billingReason(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_billingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("SubscriptionInvoiceBillingReason"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type SubscriptionInvoiceBillingReason does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43961,7 +43962,7 @@ func (ec *executionContext) _SubscriptionInvoice_createdAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_currency(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -43984,7 +43985,7 @@ func (ec *executionContext) _SubscriptionInvoice_currency(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_dueDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44007,7 +44008,7 @@ func (ec *executionContext) _SubscriptionInvoice_dueDate(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_endingBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44030,7 +44031,7 @@ func (ec *executionContext) _SubscriptionInvoice_endingBalance(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_endingBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_errorMessage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44053,7 +44054,7 @@ func (ec *executionContext) _SubscriptionInvoice_errorMessage(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_lines(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44108,7 +44109,7 @@ func (ec *executionContext) _SubscriptionInvoice_paymentSecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_paymentSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_paymentUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44131,7 +44132,7 @@ func (ec *executionContext) _SubscriptionInvoice_paymentUrl(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_paymentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_pdfUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44154,7 +44155,7 @@ func (ec *executionContext) _SubscriptionInvoice_pdfUrl(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_requiresAction(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44177,7 +44178,7 @@ func (ec *executionContext) _SubscriptionInvoice_requiresAction(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_requiresAction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_startingBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44200,7 +44201,7 @@ func (ec *executionContext) _SubscriptionInvoice_startingBalance(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_startingBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44223,7 +44224,7 @@ func (ec *executionContext) _SubscriptionInvoice_status(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("SubscriptionInvoiceStatus"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type SubscriptionInvoiceStatus does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_subTotal(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44246,7 +44247,7 @@ func (ec *executionContext) _SubscriptionInvoice_subTotal(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_subTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_subTotalExcludingTax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44269,7 +44270,7 @@ func (ec *executionContext) _SubscriptionInvoice_subTotalExcludingTax(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_subTotalExcludingTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_tax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44292,7 +44293,7 @@ func (ec *executionContext) _SubscriptionInvoice_tax(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_total(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44315,7 +44316,7 @@ func (ec *executionContext) _SubscriptionInvoice_total(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_totalExcludingTax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44338,7 +44339,7 @@ func (ec *executionContext) _SubscriptionInvoice_totalExcludingTax(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_totalExcludingTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -44361,7 +44362,7 @@ func (ec *executionContext) _SubscriptionInvoice_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionMinimumSpend_isOverride(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionMinimumSpend) (ret graphql.Marshaler) {
@@ -44384,7 +44385,7 @@ func (ec *executionContext) _SubscriptionMinimumSpend_isOverride(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionMinimumSpend_isOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionMinimumSpend", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionMinimumSpend", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionMinimumSpend_minimum(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionMinimumSpend) (ret graphql.Marshaler) {
@@ -44439,7 +44440,7 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("BillingModel"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type BillingModel does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44462,7 +44463,7 @@ func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44485,7 +44486,7 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("CreditGrantCadence"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44540,7 +44541,7 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditsQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44563,7 +44564,7 @@ func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44586,7 +44587,7 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44609,7 +44610,7 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44632,7 +44633,7 @@ func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44655,7 +44656,7 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_nextGrantDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44742,7 +44743,7 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44765,7 +44766,7 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44788,7 +44789,7 @@ func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -44811,7 +44812,7 @@ func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPricingTypeStatistics_pricingType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPricingTypeStatistics) (ret graphql.Marshaler) {
@@ -44834,7 +44835,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics_pricingType(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionPricingTypeStatistics_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPricingTypeStatistics) (ret graphql.Marshaler) {
@@ -44857,7 +44858,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics_totalCount(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44880,7 +44881,7 @@ func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("JSON"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type JSON does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44935,7 +44936,7 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44958,7 +44959,7 @@ func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -44981,7 +44982,7 @@ func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45004,7 +45005,7 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("BillingPeriod"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45027,7 +45028,7 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45082,7 +45083,7 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45105,7 +45106,7 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionCancelReason"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45128,7 +45129,7 @@ func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancellationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45215,7 +45216,7 @@ func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45238,7 +45239,7 @@ func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45261,7 +45262,7 @@ func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45284,7 +45285,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45307,7 +45308,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45362,7 +45363,7 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45385,7 +45386,7 @@ func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45408,7 +45409,7 @@ func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45431,7 +45432,7 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionEntitlementUnion"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45486,7 +45487,7 @@ func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45605,7 +45606,7 @@ func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("UUID"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45724,7 +45725,7 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45779,7 +45780,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45802,7 +45803,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PaymentCollection"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45825,7 +45826,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PaymentCollectionMethod"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45912,7 +45913,7 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PricingType"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PricingType does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45935,7 +45936,7 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -45990,7 +45991,7 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46013,7 +46014,7 @@ func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46068,7 +46069,7 @@ func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46091,7 +46092,7 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionStatus"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46146,7 +46147,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46265,7 +46266,7 @@ func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_trialEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -46288,7 +46289,7 @@ func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_wasInTrial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQueryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryConnection) (ret graphql.Marshaler) {
@@ -46375,7 +46376,7 @@ func (ec *executionContext) _SubscriptionQueryConnection_totalCount(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQueryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQueryConnection", field, false, false, noChildFields("Int"))
+	return graphql.NewScalarFieldContext("SubscriptionQueryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQueryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryEdge) (ret graphql.Marshaler) {
@@ -46398,7 +46399,7 @@ func (ec *executionContext) _SubscriptionQueryEdge_cursor(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQueryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQueryEdge", field, false, false, noChildFields("ConnectionCursor"))
+	return graphql.NewScalarFieldContext("SubscriptionQueryEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionQueryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryEdge) (ret graphql.Marshaler) {
@@ -46453,7 +46454,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_billingId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46476,7 +46477,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_createdAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleStatus(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46499,7 +46500,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleStatus(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduleStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("SubscriptionScheduleStatus"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type SubscriptionScheduleStatus does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleVariables(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46522,7 +46523,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleVariables(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduleVariables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("ScheduleVariables"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type ScheduleVariables does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduledExecutionTime(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46545,7 +46546,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduledExecutionTime(
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduledExecutionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("DateTime"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_subscriptionScheduleType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46568,7 +46569,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_subscriptionScheduleTyp
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_subscriptionScheduleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("SubscriptionScheduleType"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type SubscriptionScheduleType does not have child fields"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_targetPackage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -46623,7 +46624,7 @@ func (ec *executionContext) _SubscriptionUpdateUsageResetCutoffRule_behavior(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionUpdateUsageResetCutoffRule_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionUpdateUsageResetCutoffRule", field, false, false, noChildFields("SubscriptionUpdateUsageCutoffBehavior"))
+	return graphql.NewScalarFieldContext("SubscriptionUpdateUsageResetCutoffRule", field, false, false, errors.New("field of type SubscriptionUpdateUsageCutoffBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _SyncRevisionBillingData_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionBillingData) (ret graphql.Marshaler) {
@@ -46646,7 +46647,7 @@ func (ec *executionContext) _SyncRevisionBillingData_billingId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionBillingData_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncRevisionBillingData_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionBillingData) (ret graphql.Marshaler) {
@@ -46669,7 +46670,7 @@ func (ec *executionContext) _SyncRevisionBillingData_billingLinkUrl(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionBillingData_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncRevisionMarketplaceData_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionMarketplaceData) (ret graphql.Marshaler) {
@@ -46692,7 +46693,7 @@ func (ec *executionContext) _SyncRevisionMarketplaceData_dimensions(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionMarketplaceData_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionMarketplaceData", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncRevisionMarketplaceData", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -46715,7 +46716,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_billingId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -46738,7 +46739,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_billingLinkUrl(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_priceGroupPackageBillingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -46761,7 +46762,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_priceGroupPackageBilli
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_priceGroupPackageBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncState_data(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46784,7 +46785,7 @@ func (ec *executionContext) _SyncState_data(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("SyncRevisionData"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type SyncRevisionData does not have child fields"))
 }
 
 func (ec *executionContext) _SyncState_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46807,7 +46808,7 @@ func (ec *executionContext) _SyncState_error(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncState_integration(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46862,7 +46863,7 @@ func (ec *executionContext) _SyncState_status(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("SyncStatus"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type SyncStatus does not have child fields"))
 }
 
 func (ec *executionContext) _SyncState_syncedEntityId(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46885,7 +46886,7 @@ func (ec *executionContext) _SyncState_syncedEntityId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_syncedEntityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SyncState_vendorIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -46908,7 +46909,7 @@ func (ec *executionContext) _SyncState_vendorIdentifier(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_vendorIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("VendorIdentifier"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type VendorIdentifier does not have child fields"))
 }
 
 func (ec *executionContext) _TrialConfiguration_trialEndBehavior(ctx context.Context, field graphql.CollectedField, obj *model.TrialConfiguration) (ret graphql.Marshaler) {
@@ -46931,7 +46932,7 @@ func (ec *executionContext) _TrialConfiguration_trialEndBehavior(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_TrialConfiguration_trialEndBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialConfiguration", field, false, false, noChildFields("TrialEndBehavior"))
+	return graphql.NewScalarFieldContext("TrialConfiguration", field, false, false, errors.New("field of type TrialEndBehavior does not have child fields"))
 }
 
 func (ec *executionContext) _TrialedPlan_planId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -46954,7 +46955,7 @@ func (ec *executionContext) _TrialedPlan_planId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_planId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _TrialedPlan_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -46977,7 +46978,7 @@ func (ec *executionContext) _TrialedPlan_planRefId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _TrialedPlan_productId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -47000,7 +47001,7 @@ func (ec *executionContext) _TrialedPlan_productId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _TrialedPlan_productRefId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -47023,7 +47024,7 @@ func (ec *executionContext) _TrialedPlan_productRefId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_productRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _UnitAmountChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.UnitAmountChangeVariables) (ret graphql.Marshaler) {
@@ -47046,7 +47047,7 @@ func (ec *executionContext) _UnitAmountChangeVariables_featureId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_UnitAmountChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _UnitAmountChangeVariables_newUnitAmount(ctx context.Context, field graphql.CollectedField, obj *model.UnitAmountChangeVariables) (ret graphql.Marshaler) {
@@ -47069,7 +47070,7 @@ func (ec *executionContext) _UnitAmountChangeVariables_newUnitAmount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_UnitAmountChangeVariables_newUnitAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _UnitTransformation_divide(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47092,7 +47093,7 @@ func (ec *executionContext) _UnitTransformation_divide(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_divide(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _UnitTransformation_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47115,7 +47116,7 @@ func (ec *executionContext) _UnitTransformation_featureUnits(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _UnitTransformation_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47138,7 +47139,7 @@ func (ec *executionContext) _UnitTransformation_featureUnitsPlural(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _UnitTransformation_round(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -47161,7 +47162,7 @@ func (ec *executionContext) _UnitTransformation_round(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("UnitTransformationRound"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type UnitTransformationRound does not have child fields"))
 }
 
 func (ec *executionContext) _Units_plural(ctx context.Context, field graphql.CollectedField, obj *model.Units) (ret graphql.Marshaler) {
@@ -47184,7 +47185,7 @@ func (ec *executionContext) _Units_plural(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Units_plural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Units", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Units", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Units_singular(ctx context.Context, field graphql.CollectedField, obj *model.Units) (ret graphql.Marshaler) {
@@ -47207,7 +47208,7 @@ func (ec *executionContext) _Units_singular(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Units_singular(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Units", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("Units", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _WeeklyResetPeriodConfig_weeklyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.WeeklyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -47230,7 +47231,7 @@ func (ec *executionContext) _WeeklyResetPeriodConfig_weeklyAccordingTo(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_WeeklyResetPeriodConfig_weeklyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WeeklyResetPeriodConfig", field, false, false, noChildFields("WeeklyAccordingTo"))
+	return graphql.NewScalarFieldContext("WeeklyResetPeriodConfig", field, false, false, errors.New("field of type WeeklyAccordingTo does not have child fields"))
 }
 
 func (ec *executionContext) _YearlyResetPeriodConfig_yearlyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.YearlyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -47253,7 +47254,7 @@ func (ec *executionContext) _YearlyResetPeriodConfig_yearlyAccordingTo(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_YearlyResetPeriodConfig_yearlyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("YearlyResetPeriodConfig", field, false, false, noChildFields("YearlyAccordingTo"))
+	return graphql.NewScalarFieldContext("YearlyResetPeriodConfig", field, false, false, errors.New("field of type YearlyAccordingTo does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_baseUrl(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47276,7 +47277,7 @@ func (ec *executionContext) _ZuoraCredentials_baseUrl(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_baseUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47299,7 +47300,7 @@ func (ec *executionContext) _ZuoraCredentials_clientId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47322,7 +47323,7 @@ func (ec *executionContext) _ZuoraCredentials_clientSecret(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_deferredRevenueAccount(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47345,7 +47346,7 @@ func (ec *executionContext) _ZuoraCredentials_deferredRevenueAccount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_deferredRevenueAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_invoiceSettlementEnabled(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47368,7 +47369,7 @@ func (ec *executionContext) _ZuoraCredentials_invoiceSettlementEnabled(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_invoiceSettlementEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_paymentGatewayId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47391,7 +47392,7 @@ func (ec *executionContext) _ZuoraCredentials_paymentGatewayId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_paymentGatewayId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_paymentPageId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47414,7 +47415,7 @@ func (ec *executionContext) _ZuoraCredentials_paymentPageId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_paymentPageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_publishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47437,7 +47438,7 @@ func (ec *executionContext) _ZuoraCredentials_publishableKey(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_publishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_recognizedRevenueAccount(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47460,7 +47461,7 @@ func (ec *executionContext) _ZuoraCredentials_recognizedRevenueAccount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_recognizedRevenueAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_stripePublishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47483,7 +47484,7 @@ func (ec *executionContext) _ZuoraCredentials_stripePublishableKey(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_stripePublishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_stripeSecretKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47506,7 +47507,7 @@ func (ec *executionContext) _ZuoraCredentials_stripeSecretKey(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_stripeSecretKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -47529,7 +47530,7 @@ func (ec *executionContext) _ZuoraCredentials_webhookSecret(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47552,7 +47553,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47575,7 +47576,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47598,7 +47599,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47621,7 +47622,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("__DirectiveLocation"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -47687,7 +47688,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -47710,7 +47711,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -47733,7 +47734,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -47756,7 +47757,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47779,7 +47780,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47802,7 +47803,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47900,7 +47901,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -47923,7 +47924,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -47946,7 +47947,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -47969,7 +47970,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -48024,7 +48025,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -48047,7 +48048,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -48070,7 +48071,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -48093,7 +48094,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -48276,7 +48277,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("__TypeKind"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48299,7 +48300,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48322,7 +48323,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48345,7 +48346,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -48584,7 +48585,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("Boolean"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _experimentInfo_groupName(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48607,7 +48608,7 @@ func (ec *executionContext) _experimentInfo_groupName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_groupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _experimentInfo_groupType(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48630,7 +48631,7 @@ func (ec *executionContext) _experimentInfo_groupType(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_groupType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("ExperimentGroupType"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type ExperimentGroupType does not have child fields"))
 }
 
 func (ec *executionContext) _experimentInfo_id(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48653,7 +48654,7 @@ func (ec *executionContext) _experimentInfo_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _experimentInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48676,7 +48677,7 @@ func (ec *executionContext) _experimentInfo_name(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _experimentInfo_status(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -48699,7 +48700,7 @@ func (ec *executionContext) _experimentInfo_status(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("ExperimentStatus"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type ExperimentStatus does not have child fields"))
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -57973,709 +57974,89 @@ func (ec *executionContext) _Addon(ctx context.Context, sel ast.SelectionSet, ob
 		case "billingId":
 			out.Values[i] = ec._Addon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_billingLinkUrl(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_billingLinkUrl(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Addon_createdAt(ctx, field, obj)
 		case "dependencies":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_dependencies(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_dependencies(ctx, field, obj)
 		case "description":
 			out.Values[i] = ec._Addon_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Addon_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "draftDetails":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_draftDetails(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_draftDetails(ctx, field, obj)
 		case "draftSummary":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_draftSummary(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_draftSummary(ctx, field, obj)
 		case "entitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_entitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_entitlements(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_environment(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Addon_environment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Addon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "hasSubscriptions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_hasSubscriptions(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Addon_hasSubscriptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "hiddenFromWidgets":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_hiddenFromWidgets(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_hiddenFromWidgets(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._Addon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isLatest":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_isLatest(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_isLatest(ctx, field, obj)
 		case "maxQuantity":
 			out.Values[i] = ec._Addon_maxQuantity(ctx, field, obj)
 		case "offer":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_offer(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_offer(ctx, field, obj)
 		case "overageBillingPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_overageBillingPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_overageBillingPeriod(ctx, field, obj)
 		case "overagePrices":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_overagePrices(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_overagePrices(ctx, field, obj)
 		case "packageEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_packageEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_packageEntitlements(ctx, field, obj)
 		case "prices":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_prices(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_prices(ctx, field, obj)
 		case "pricingType":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_pricingType(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_pricingType(ctx, field, obj)
 		case "product":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_product(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_product(ctx, field, obj)
 		case "productId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_productId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_productId(ctx, field, obj)
 		case "refId":
 			out.Values[i] = ec._Addon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Addon_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_syncStates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Addon_syncStates(ctx, field, obj)
 		case "type":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Addon_type(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Addon_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Addon_updatedAt(ctx, field, obj)
 		case "versionNumber":
 			out.Values[i] = ec._Addon_versionNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -59467,38 +58848,7 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "additionalMetaData":
 			out.Values[i] = ec._Coupon_additionalMetaData(ctx, field, obj)
 		case "amountsOff":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_amountsOff(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Coupon_amountsOff(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._Coupon_billingId(ctx, field, obj)
 		case "billingLinkUrl":
@@ -59506,281 +58856,64 @@ func (ec *executionContext) _Coupon(ctx context.Context, sel ast.SelectionSet, o
 		case "createdAt":
 			out.Values[i] = ec._Coupon_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "customers":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_customers(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Coupon_customers(ctx, field, obj)
 		case "description":
 			out.Values[i] = ec._Coupon_description(ctx, field, obj)
 		case "discountValue":
 			out.Values[i] = ec._Coupon_discountValue(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "durationInMonths":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_durationInMonths(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Coupon_durationInMonths(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_environment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Coupon_environment(ctx, field, obj)
 		case "environmentId":
 			out.Values[i] = ec._Coupon_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "id":
 			out.Values[i] = ec._Coupon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Coupon_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "percentOff":
 			out.Values[i] = ec._Coupon_percentOff(ctx, field, obj)
 		case "refId":
 			out.Values[i] = ec._Coupon_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "source":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_source(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Coupon_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Coupon_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_syncStates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Coupon_syncStates(ctx, field, obj)
 		case "type":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Coupon_type(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Coupon_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Coupon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -60130,75 +59263,13 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 		case "awsMarketplaceCustomerId":
 			out.Values[i] = ec._Customer_awsMarketplaceCustomerId(ctx, field, obj)
 		case "billingCurrency":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_billingCurrency(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_billingCurrency(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._Customer_billingId(ctx, field, obj)
 		case "billingLinkUrl":
 			out.Values[i] = ec._Customer_billingLinkUrl(ctx, field, obj)
 		case "coupon":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_coupon(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_coupon(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Customer_createdAt(ctx, field, obj)
 		case "crmHubspotCompanyId":
@@ -60210,7 +59281,7 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 		case "customerId":
 			out.Values[i] = ec._Customer_customerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "defaultPaymentExpirationMonth":
 			out.Values[i] = ec._Customer_defaultPaymentExpirationMonth(ctx, field, obj)
@@ -60221,547 +59292,82 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 		case "defaultPaymentMethodLast4Digits":
 			out.Values[i] = ec._Customer_defaultPaymentMethodLast4Digits(ctx, field, obj)
 		case "defaultPaymentMethodType":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_defaultPaymentMethodType(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_defaultPaymentMethodType(ctx, field, obj)
 		case "deletedAt":
 			out.Values[i] = ec._Customer_deletedAt(ctx, field, obj)
 		case "eligibleForTrial":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_eligibleForTrial(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_eligibleForTrial(ctx, field, obj)
 		case "email":
 			out.Values[i] = ec._Customer_email(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_environment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_environment(ctx, field, obj)
 		case "environmentId":
 			out.Values[i] = ec._Customer_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "excludeFromExperiment":
 			out.Values[i] = ec._Customer_excludeFromExperiment(ctx, field, obj)
 		case "experiment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_experiment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_experiment(ctx, field, obj)
 		case "experimentInfo":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_experimentInfo(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_experimentInfo(ctx, field, obj)
 		case "hasActiveResource":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_hasActiveResource(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_hasActiveResource(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "hasActiveSubscription":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_hasActiveSubscription(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_hasActiveSubscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "hasPaymentMethod":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_hasPaymentMethod(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_hasPaymentMethod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Customer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Customer_name(ctx, field, obj)
 		case "promotionalEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_promotionalEntitlements(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_promotionalEntitlements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Customer_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "salesforceId":
 			out.Values[i] = ec._Customer_salesforceId(ctx, field, obj)
 		case "statistics":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_statistics(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_statistics(ctx, field, obj)
 		case "subscriptions":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_subscriptions(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_subscriptions(ctx, field, obj)
 		case "syncStates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_syncStates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_syncStates(ctx, field, obj)
 		case "totalActivePromotionalEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_totalActivePromotionalEntitlements(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_totalActivePromotionalEntitlements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "totalActiveSubscription":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_totalActiveSubscription(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Customer_totalActiveSubscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "trialedPlans":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Customer_trialedPlans(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Customer_trialedPlans(ctx, field, obj)
 		case "updatedAt":
 			out.Values[i] = ec._Customer_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -60988,308 +59594,29 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 		case "additionalMetaData":
 			out.Values[i] = ec._CustomerSubscription_additionalMetaData(ctx, field, obj)
 		case "addons":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_addons(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_addons(ctx, field, obj)
 		case "billingCycleAnchor":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_billingCycleAnchor(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_billingCycleAnchor(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._CustomerSubscription_billingId(ctx, field, obj)
 		case "billingLinkUrl":
 			out.Values[i] = ec._CustomerSubscription_billingLinkUrl(ctx, field, obj)
 		case "billingPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_billingPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_billingPeriod(ctx, field, obj)
 		case "billingSyncError":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_billingSyncError(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_billingSyncError(ctx, field, obj)
 		case "budget":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_budget(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_budget(ctx, field, obj)
 		case "budgetExceeded":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_budgetExceeded(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_budgetExceeded(ctx, field, obj)
 		case "cancelReason":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_cancelReason(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_cancelReason(ctx, field, obj)
 		case "cancellationDate":
 			out.Values[i] = ec._CustomerSubscription_cancellationDate(ctx, field, obj)
 		case "coupon":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_coupon(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_coupon(ctx, field, obj)
 		case "coupons":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_coupons(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_coupons(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._CustomerSubscription_createdAt(ctx, field, obj)
 		case "crmId":
@@ -61297,1080 +59624,119 @@ func (ec *executionContext) _CustomerSubscription(ctx context.Context, sel ast.S
 		case "crmLinkUrl":
 			out.Values[i] = ec._CustomerSubscription_crmLinkUrl(ctx, field, obj)
 		case "currentBillingPeriodEnd":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_currentBillingPeriodEnd(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_currentBillingPeriodEnd(ctx, field, obj)
 		case "currentBillingPeriodStart":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_currentBillingPeriodStart(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_currentBillingPeriodStart(ctx, field, obj)
 		case "customer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_customer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "customerId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_customerId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_customerId(ctx, field, obj)
 		case "effectiveEndDate":
 			out.Values[i] = ec._CustomerSubscription_effectiveEndDate(ctx, field, obj)
 		case "endDate":
 			out.Values[i] = ec._CustomerSubscription_endDate(ctx, field, obj)
 		case "entitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_entitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_entitlements(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_environment(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_environment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._CustomerSubscription_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "experiment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_experiment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_experiment(ctx, field, obj)
 		case "experimentInfo":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_experimentInfo(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_experimentInfo(ctx, field, obj)
 		case "freeItems":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_freeItems(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_freeItems(ctx, field, obj)
 		case "futureUpdates":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_futureUpdates(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_futureUpdates(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._CustomerSubscription_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isCustomPriceSubscription":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_isCustomPriceSubscription(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_isCustomPriceSubscription(ctx, field, obj)
 		case "lastUsageInvoice":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_lastUsageInvoice(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_lastUsageInvoice(ctx, field, obj)
 		case "latestInvoice":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_latestInvoice(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_latestInvoice(ctx, field, obj)
 		case "minimumSpend":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_minimumSpend(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_minimumSpend(ctx, field, obj)
 		case "oldBillingId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_oldBillingId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_oldBillingId(ctx, field, obj)
 		case "outdatedPricePackages":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_outdatedPricePackages(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_outdatedPricePackages(ctx, field, obj)
 		case "payingCustomer":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_payingCustomer(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_payingCustomer(ctx, field, obj)
 		case "payingCustomerId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_payingCustomerId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_payingCustomerId(ctx, field, obj)
 		case "paymentCollection":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_paymentCollection(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_paymentCollection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollectionMethod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_paymentCollectionMethod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_paymentCollectionMethod(ctx, field, obj)
 		case "plan":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_plan(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_prices(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_prices(ctx, field, obj)
 		case "pricingType":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_pricingType(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_pricingType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._CustomerSubscription_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "resource":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_resource(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_resource(ctx, field, obj)
 		case "resourceId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_resourceId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_resourceId(ctx, field, obj)
 		case "salesforceId":
 			out.Values[i] = ec._CustomerSubscription_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_scheduledUpdates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_scheduledUpdates(ctx, field, obj)
 		case "startDate":
 			out.Values[i] = ec._CustomerSubscription_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CustomerSubscription_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_subscriptionEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_subscriptionEntitlements(ctx, field, obj)
 		case "subscriptionId":
 			out.Values[i] = ec._CustomerSubscription_subscriptionId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "syncStates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_syncStates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_syncStates(ctx, field, obj)
 		case "totalPrice":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_totalPrice(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_totalPrice(ctx, field, obj)
 		case "trialConfiguration":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CustomerSubscription_trialConfiguration(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._CustomerSubscription_trialConfiguration(ctx, field, obj)
 		case "trialEndDate":
 			out.Values[i] = ec._CustomerSubscription_trialEndDate(ctx, field, obj)
 		case "wasInTrial":
@@ -62997,38 +60363,7 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 		case "account":
 			out.Values[i] = ec._Environment_account(ctx, field, obj)
 		case "apiKeys":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Environment_apiKeys(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Environment_apiKeys(ctx, field, obj)
 		case "color":
 			out.Values[i] = ec._Environment_color(ctx, field, obj)
 		case "createdAt":
@@ -63038,72 +60373,41 @@ func (ec *executionContext) _Environment(ctx context.Context, sel ast.SelectionS
 		case "displayName":
 			out.Values[i] = ec._Environment_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "hardenClientAccessEnabled":
 			out.Values[i] = ec._Environment_hardenClientAccessEnabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "id":
 			out.Values[i] = ec._Environment_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isSandbox":
 			out.Values[i] = ec._Environment_isSandbox(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "permanentDeletionDate":
 			out.Values[i] = ec._Environment_permanentDeletionDate(ctx, field, obj)
 		case "provisionStatus":
 			out.Values[i] = ec._Environment_provisionStatus(ctx, field, obj)
 		case "signingToken":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Environment_signingToken(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Environment_signingToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "slug":
 			out.Values[i] = ec._Environment_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "type":
 			out.Values[i] = ec._Environment_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -63248,38 +60552,7 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Feature")
 		case "account":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_account(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_account(ctx, field, obj)
 		case "additionalMetaData":
 			out.Values[i] = ec._Feature_additionalMetaData(ctx, field, obj)
 		case "createdAt":
@@ -63289,368 +60562,58 @@ func (ec *executionContext) _Feature(ctx context.Context, sel ast.SelectionSet, 
 		case "displayName":
 			out.Values[i] = ec._Feature_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "enumConfiguration":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_enumConfiguration(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_enumConfiguration(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_environment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_environment(ctx, field, obj)
 		case "environmentId":
 			out.Values[i] = ec._Feature_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "featureStatus":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_featureStatus(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Feature_featureStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "featureType":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_featureType(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Feature_featureType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "featureUnits":
 			out.Values[i] = ec._Feature_featureUnits(ctx, field, obj)
 		case "featureUnitsPlural":
 			out.Values[i] = ec._Feature_featureUnitsPlural(ctx, field, obj)
 		case "hasEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_hasEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_hasEntitlements(ctx, field, obj)
 		case "hasMeter":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_hasMeter(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_hasMeter(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._Feature_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "meter":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_meter(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_meter(ctx, field, obj)
 		case "meterType":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_meterType(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_meterType(ctx, field, obj)
 		case "refId":
 			out.Values[i] = ec._Feature_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "unitTransformation":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_unitTransformation(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_unitTransformation(ctx, field, obj)
 		case "updatedAt":
 			out.Values[i] = ec._Feature_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "usedEnumValues":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Feature_usedEnumValues(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Feature_usedEnumValues(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -65405,109 +62368,16 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PackageEntitlement")
 		case "behavior":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_behavior(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PackageEntitlement_behavior(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._PackageEntitlement_createdAt(ctx, field, obj)
 		case "dependency":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_dependency(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_dependency(ctx, field, obj)
 		case "dependencyFeature":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_dependencyFeature(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_dependencyFeature(ctx, field, obj)
 		case "description":
 			out.Values[i] = ec._PackageEntitlement_description(ctx, field, obj)
 		case "displayNameOverride":
@@ -65517,427 +62387,55 @@ func (ec *executionContext) _PackageEntitlement(ctx context.Context, sel ast.Sel
 		case "environmentId":
 			out.Values[i] = ec._PackageEntitlement_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "feature":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_feature(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PackageEntitlement_feature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_featureGroupIds(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_featureGroupIds(ctx, field, obj)
 		case "featureGroups":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_featureGroups(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_featureGroups(ctx, field, obj)
 		case "featureId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_featureId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PackageEntitlement_featureId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			out.Values[i] = ec._PackageEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
 			out.Values[i] = ec._PackageEntitlement_hasUnlimitedUsage(ctx, field, obj)
 		case "hiddenFromWidgets":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_hiddenFromWidgets(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_hiddenFromWidgets(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._PackageEntitlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isCustom":
 			out.Values[i] = ec._PackageEntitlement_isCustom(ctx, field, obj)
 		case "isGranted":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_isGranted(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PackageEntitlement_isGranted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "meter":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_meter(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_meter(ctx, field, obj)
 		case "order":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_order(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_order(ctx, field, obj)
 		case "package":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_package(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_package(ctx, field, obj)
 		case "packageId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_packageId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PackageEntitlement_packageId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_resetPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_resetPeriod(ctx, field, obj)
 		case "resetPeriodConfiguration":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PackageEntitlement_resetPeriodConfiguration(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PackageEntitlement_resetPeriodConfiguration(ctx, field, obj)
 		case "updatedAt":
 			out.Values[i] = ec._PackageEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -66333,943 +62831,106 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		case "additionalMetaData":
 			out.Values[i] = ec._Plan_additionalMetaData(ctx, field, obj)
 		case "awsMarketplacePlanDimension":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_awsMarketplacePlanDimension(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_awsMarketplacePlanDimension(ctx, field, obj)
 		case "basePlan":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_basePlan(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_basePlan(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._Plan_billingId(ctx, field, obj)
 		case "billingLinkUrl":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_billingLinkUrl(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_billingLinkUrl(ctx, field, obj)
 		case "compatibleAddons":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_compatibleAddons(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_compatibleAddons(ctx, field, obj)
 		case "compatiblePackageGroups":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_compatiblePackageGroups(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_compatiblePackageGroups(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Plan_createdAt(ctx, field, obj)
 		case "defaultTrialConfig":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_defaultTrialConfig(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_defaultTrialConfig(ctx, field, obj)
 		case "description":
 			out.Values[i] = ec._Plan_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Plan_displayName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "draftDetails":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_draftDetails(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_draftDetails(ctx, field, obj)
 		case "draftSummary":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_draftSummary(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_draftSummary(ctx, field, obj)
 		case "entitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_entitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_entitlements(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_environment(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Plan_environment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._Plan_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "hiddenFromWidgets":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_hiddenFromWidgets(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_hiddenFromWidgets(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._Plan_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "inheritedEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_inheritedEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_inheritedEntitlements(ctx, field, obj)
 		case "inheritedPackageEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_inheritedPackageEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_inheritedPackageEntitlements(ctx, field, obj)
 		case "isLatest":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_isLatest(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_isLatest(ctx, field, obj)
 		case "isParent":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_isParent(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Plan_isParent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "minimumSpend":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_minimumSpend(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_minimumSpend(ctx, field, obj)
 		case "offer":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_offer(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_offer(ctx, field, obj)
 		case "overageBillingPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_overageBillingPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_overageBillingPeriod(ctx, field, obj)
 		case "overagePrices":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_overagePrices(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_overagePrices(ctx, field, obj)
 		case "packageEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_packageEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_packageEntitlements(ctx, field, obj)
 		case "prices":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_prices(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_prices(ctx, field, obj)
 		case "pricingType":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_pricingType(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_pricingType(ctx, field, obj)
 		case "product":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_product(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Plan_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "productId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_productId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_productId(ctx, field, obj)
 		case "refId":
 			out.Values[i] = ec._Plan_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Plan_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_syncStates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Plan_syncStates(ctx, field, obj)
 		case "type":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Plan_type(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Plan_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Plan_updatedAt(ctx, field, obj)
 		case "versionNumber":
 			out.Values[i] = ec._Plan_versionNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -67785,699 +63446,79 @@ func (ec *executionContext) _Price(ctx context.Context, sel ast.SelectionSet, ob
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Price")
 		case "billingCadence":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_billingCadence(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Price_billingCadence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "billingCountryCode":
 			out.Values[i] = ec._Price_billingCountryCode(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._Price_billingId(ctx, field, obj)
 		case "billingModel":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_billingModel(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Price_billingModel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "billingPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_billingPeriod(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Price_billingPeriod(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "blockSize":
 			out.Values[i] = ec._Price_blockSize(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Price_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_creditGrantCadence(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_creditGrantCadence(ctx, field, obj)
 		case "creditRate":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_creditRate(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_creditRate(ctx, field, obj)
 		case "crmId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_crmId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_crmId(ctx, field, obj)
 		case "crmLinkUrl":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_crmLinkUrl(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_crmLinkUrl(ctx, field, obj)
 		case "customCurrency":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_customCurrency(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_customCurrency(ctx, field, obj)
 		case "environmentId":
 			out.Values[i] = ec._Price_environmentId(ctx, field, obj)
 		case "feature":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_feature(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_feature(ctx, field, obj)
 		case "featureId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_featureId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_featureId(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._Price_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isOverridePrice":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_isOverridePrice(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Price_isOverridePrice(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "maxUnitQuantity":
 			out.Values[i] = ec._Price_maxUnitQuantity(ctx, field, obj)
 		case "minUnitQuantity":
 			out.Values[i] = ec._Price_minUnitQuantity(ctx, field, obj)
 		case "package":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_package(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Price_package(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "packageId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_packageId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_packageId(ctx, field, obj)
 		case "price":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_price(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_price(ctx, field, obj)
 		case "resetPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_resetPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_resetPeriod(ctx, field, obj)
 		case "resetPeriodConfiguration":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_resetPeriodConfiguration(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_resetPeriodConfiguration(ctx, field, obj)
 		case "tiers":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_tiers(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_tiers(ctx, field, obj)
 		case "tiersMode":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_tiersMode(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_tiersMode(ctx, field, obj)
 		case "topUpCustomCurrencyId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_topUpCustomCurrencyId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_topUpCustomCurrencyId(ctx, field, obj)
 		case "usedInSubscriptions":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Price_usedInSubscriptions(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Price_usedInSubscriptions(ctx, field, obj)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -68635,451 +63676,79 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		case "additionalMetaData":
 			out.Values[i] = ec._Product_additionalMetaData(ctx, field, obj)
 		case "addons":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_addons(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_addons(ctx, field, obj)
 		case "autoCancellationRules":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_autoCancellationRules(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_autoCancellationRules(ctx, field, obj)
 		case "awsMarketplaceProductCode":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_awsMarketplaceProductCode(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_awsMarketplaceProductCode(ctx, field, obj)
 		case "awsMarketplaceProductId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_awsMarketplaceProductId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_awsMarketplaceProductId(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._Product_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Product_description(ctx, field, obj)
 		case "displayName":
 			out.Values[i] = ec._Product_displayName(ctx, field, obj)
 		case "downgradePlan":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_downgradePlan(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_downgradePlan(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_environment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_environment(ctx, field, obj)
 		case "environmentId":
 			out.Values[i] = ec._Product_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "hasSubscriptions":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_hasSubscriptions(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Product_hasSubscriptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "id":
 			out.Values[i] = ec._Product_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isDefaultProduct":
 			out.Values[i] = ec._Product_isDefaultProduct(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "multipleSubscriptions":
 			out.Values[i] = ec._Product_multipleSubscriptions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "plans":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_plans(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_plans(ctx, field, obj)
 		case "productSettings":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_productSettings(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Product_productSettings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
 			out.Values[i] = ec._Product_refId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Product_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionStartPlan":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_subscriptionStartPlan(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._Product_subscriptionStartPlan(ctx, field, obj)
 		case "subscriptionUpdateUsageResetCutoffRule":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._Product_subscriptionUpdateUsageResetCutoffRule(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._Product_subscriptionUpdateUsageResetCutoffRule(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._Product_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -69270,41 +63939,10 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 		case "createdAt":
 			out.Values[i] = ec._PromotionalEntitlement_createdAt(ctx, field, obj)
 		case "customer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_customer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PromotionalEntitlement_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "description":
 			out.Values[i] = ec._PromotionalEntitlement_description(ctx, field, obj)
 		case "endDate":
@@ -69314,146 +63952,22 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 		case "environmentId":
 			out.Values[i] = ec._PromotionalEntitlement_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "feature":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_feature(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PromotionalEntitlement_feature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_featureGroupIds(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_featureGroupIds(ctx, field, obj)
 		case "featureGroups":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_featureGroups(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_featureGroups(ctx, field, obj)
 		case "featureId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_featureId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PromotionalEntitlement_featureId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "hasSoftLimit":
 			out.Values[i] = ec._PromotionalEntitlement_hasSoftLimit(ctx, field, obj)
 		case "hasUnlimitedUsage":
@@ -69461,222 +63975,36 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 		case "id":
 			out.Values[i] = ec._PromotionalEntitlement_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "isVisible":
 			out.Values[i] = ec._PromotionalEntitlement_isVisible(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "meter":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_meter(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_meter(ctx, field, obj)
 		case "period":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_period(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PromotionalEntitlement_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "resetPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_resetPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_resetPeriod(ctx, field, obj)
 		case "resetPeriodConfiguration":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_resetPeriodConfiguration(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_resetPeriodConfiguration(ctx, field, obj)
 		case "startDate":
 			out.Values[i] = ec._PromotionalEntitlement_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PromotionalEntitlement_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "unlimited":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_unlimited(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_unlimited(ctx, field, obj)
 		case "updatedAt":
 			out.Values[i] = ec._PromotionalEntitlement_updatedAt(ctx, field, obj)
 		case "usageLimit":
@@ -70620,162 +64948,38 @@ func (ec *executionContext) _SubscriptionAddon(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionAddon")
 		case "addon":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionAddon_addon(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionAddon_addon(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "addonId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionAddon_addonId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionAddon_addonId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionAddon_createdAt(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._SubscriptionAddon_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "price":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionAddon_price(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionAddon_price(ctx, field, obj)
 		case "quantity":
 			out.Values[i] = ec._SubscriptionAddon_quantity(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "subscription":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionAddon_subscription(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionAddon_subscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionAddon_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -71323,387 +65527,46 @@ func (ec *executionContext) _SubscriptionPrice(ctx context.Context, sel ast.Sele
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("SubscriptionPrice")
 		case "billingModel":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_billingModel(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_billingModel(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionPrice_createdAt(ctx, field, obj)
 		case "creditGrantCadence":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_creditGrantCadence(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_creditGrantCadence(ctx, field, obj)
 		case "creditRate":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_creditRate(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_creditRate(ctx, field, obj)
 		case "creditsQuantity":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_creditsQuantity(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_creditsQuantity(ctx, field, obj)
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionPrice_environmentId(ctx, field, obj)
 		case "featureId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_featureId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_featureId(ctx, field, obj)
 		case "hasSoftLimit":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_hasSoftLimit(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_hasSoftLimit(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._SubscriptionPrice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "nextGrantDate":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_nextGrantDate(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_nextGrantDate(ctx, field, obj)
 		case "price":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_price(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_price(ctx, field, obj)
 		case "subscription":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_subscription(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionPrice_subscription(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_subscriptionId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionPrice_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "topUpCustomCurrencyId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionPrice_topUpCustomCurrencyId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionPrice_topUpCustomCurrencyId(ctx, field, obj)
 		case "updatedAt":
 			out.Values[i] = ec._SubscriptionPrice_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "usageLimit":
 			out.Values[i] = ec._SubscriptionPrice_usageLimit(ctx, field, obj)
@@ -71788,308 +65651,29 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 		case "additionalMetaData":
 			out.Values[i] = ec._SubscriptionQuery_additionalMetaData(ctx, field, obj)
 		case "addons":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_addons(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_addons(ctx, field, obj)
 		case "billingCycleAnchor":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_billingCycleAnchor(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_billingCycleAnchor(ctx, field, obj)
 		case "billingId":
 			out.Values[i] = ec._SubscriptionQuery_billingId(ctx, field, obj)
 		case "billingLinkUrl":
 			out.Values[i] = ec._SubscriptionQuery_billingLinkUrl(ctx, field, obj)
 		case "billingPeriod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_billingPeriod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_billingPeriod(ctx, field, obj)
 		case "billingSyncError":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_billingSyncError(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_billingSyncError(ctx, field, obj)
 		case "budget":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_budget(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_budget(ctx, field, obj)
 		case "budgetExceeded":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_budgetExceeded(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_budgetExceeded(ctx, field, obj)
 		case "cancelReason":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_cancelReason(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_cancelReason(ctx, field, obj)
 		case "cancellationDate":
 			out.Values[i] = ec._SubscriptionQuery_cancellationDate(ctx, field, obj)
 		case "coupon":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_coupon(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_coupon(ctx, field, obj)
 		case "coupons":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_coupons(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_coupons(ctx, field, obj)
 		case "createdAt":
 			out.Values[i] = ec._SubscriptionQuery_createdAt(ctx, field, obj)
 		case "crmId":
@@ -72097,1040 +65681,110 @@ func (ec *executionContext) _SubscriptionQuery(ctx context.Context, sel ast.Sele
 		case "crmLinkUrl":
 			out.Values[i] = ec._SubscriptionQuery_crmLinkUrl(ctx, field, obj)
 		case "currentBillingPeriodEnd":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_currentBillingPeriodEnd(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_currentBillingPeriodEnd(ctx, field, obj)
 		case "currentBillingPeriodStart":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_currentBillingPeriodStart(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_currentBillingPeriodStart(ctx, field, obj)
 		case "customer":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_customer(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "customerId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_customerId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_customerId(ctx, field, obj)
 		case "effectiveEndDate":
 			out.Values[i] = ec._SubscriptionQuery_effectiveEndDate(ctx, field, obj)
 		case "endDate":
 			out.Values[i] = ec._SubscriptionQuery_endDate(ctx, field, obj)
 		case "entitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_entitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_entitlements(ctx, field, obj)
 		case "environment":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_environment(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_environment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "environmentId":
 			out.Values[i] = ec._SubscriptionQuery_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "experiment":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_experiment(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_experiment(ctx, field, obj)
 		case "experimentInfo":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_experimentInfo(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_experimentInfo(ctx, field, obj)
 		case "freeItems":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_freeItems(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_freeItems(ctx, field, obj)
 		case "id":
 			out.Values[i] = ec._SubscriptionQuery_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastUsageInvoice":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_lastUsageInvoice(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_lastUsageInvoice(ctx, field, obj)
 		case "latestInvoice":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_latestInvoice(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_latestInvoice(ctx, field, obj)
 		case "minimumSpend":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_minimumSpend(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_minimumSpend(ctx, field, obj)
 		case "oldBillingId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_oldBillingId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_oldBillingId(ctx, field, obj)
 		case "payingCustomer":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_payingCustomer(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_payingCustomer(ctx, field, obj)
 		case "payingCustomerId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_payingCustomerId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_payingCustomerId(ctx, field, obj)
 		case "paymentCollection":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_paymentCollection(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_paymentCollection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "paymentCollectionMethod":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_paymentCollectionMethod(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_paymentCollectionMethod(ctx, field, obj)
 		case "plan":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_plan(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_plan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "prices":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_prices(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_prices(ctx, field, obj)
 		case "pricingType":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_pricingType(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_pricingType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "refId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_refId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_refId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "resource":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_resource(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_resource(ctx, field, obj)
 		case "resourceId":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_resourceId(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_resourceId(ctx, field, obj)
 		case "salesforceId":
 			out.Values[i] = ec._SubscriptionQuery_salesforceId(ctx, field, obj)
 		case "scheduledUpdates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_scheduledUpdates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_scheduledUpdates(ctx, field, obj)
 		case "startDate":
 			out.Values[i] = ec._SubscriptionQuery_startDate(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_status(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "subscriptionEntitlements":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_subscriptionEntitlements(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_subscriptionEntitlements(ctx, field, obj)
 		case "subscriptionId":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_subscriptionId(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._SubscriptionQuery_subscriptionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
 		case "syncStates":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_syncStates(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_syncStates(ctx, field, obj)
 		case "totalPrice":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_totalPrice(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_totalPrice(ctx, field, obj)
 		case "trialConfiguration":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._SubscriptionQuery_trialConfiguration(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._SubscriptionQuery_trialConfiguration(ctx, field, obj)
 		case "trialEndDate":
 			out.Values[i] = ec._SubscriptionQuery_trialEndDate(ctx, field, obj)
 		case "wasInTrial":
@@ -74367,7 +67021,7 @@ func (ec *executionContext) marshalNAddonDependencyChange2ᚖgithubᚗcomᚋstig
 }
 
 func (ec *executionContext) marshalNAddonEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AddonEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddonEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonEdge(ctx, sel, v[i])
@@ -74579,7 +67233,7 @@ func (ec *executionContext) marshalNCouponConnection2ᚖgithubᚗcomᚋstiggᚑs
 }
 
 func (ec *executionContext) marshalNCouponEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CouponEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponEdge(ctx, sel, v[i])
@@ -74718,7 +67372,7 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋstigg�
 }
 
 func (ec *executionContext) marshalNCustomerEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerEdge(ctx, sel, v[i])
@@ -74783,7 +67437,7 @@ func (ec *executionContext) marshalNCustomerSubscription2githubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNCustomerSubscription2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerSubscription) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerSubscription2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx, sel, v[i])
@@ -74823,7 +67477,7 @@ func (ec *executionContext) marshalNCustomerSubscriptionConnection2ᚖgithubᚗc
 }
 
 func (ec *executionContext) marshalNCustomerSubscriptionEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerSubscriptionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerSubscriptionEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerSubscriptionEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerSubscriptionEdge(ctx, sel, v[i])
@@ -75084,7 +67738,7 @@ func (ec *executionContext) marshalNFeatureConnection2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNFeatureEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FeatureEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureEdge(ctx, sel, v[i])
@@ -75579,7 +68233,7 @@ func (ec *executionContext) marshalNPlanConnection2ᚖgithubᚗcomᚋstiggᚑsel
 }
 
 func (ec *executionContext) marshalNPlanEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlanEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanEdge(ctx, sel, v[i])
@@ -75718,7 +68372,7 @@ func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -75788,7 +68442,7 @@ func (ec *executionContext) marshalNProductStatus2githubᚗcomᚋstiggᚑselfhos
 }
 
 func (ec *executionContext) marshalNPromotionalEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPromotionalEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PromotionalEntitlement) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPromotionalEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPromotionalEntitlement(ctx, sel, v[i])
@@ -75828,7 +68482,7 @@ func (ec *executionContext) marshalNPromotionalEntitlementConnection2ᚖgithub�
 }
 
 func (ec *executionContext) marshalNPromotionalEntitlementEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PromotionalEntitlementEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPromotionalEntitlementEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementEdge(ctx, sel, v[i])
@@ -76108,7 +68762,7 @@ func (ec *executionContext) marshalNSubscriptionEntitlementUnion2githubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNSubscriptionFutureUpdate2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionFutureUpdateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionFutureUpdate) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionFutureUpdate2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionFutureUpdate(ctx, sel, v[i])
@@ -76159,7 +68813,7 @@ func (ec *executionContext) marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNSubscriptionPricingTypeStatistics2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPricingTypeStatisticsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionPricingTypeStatistics) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionPricingTypeStatistics2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPricingTypeStatistics(ctx, sel, v[i])
@@ -76209,7 +68863,7 @@ func (ec *executionContext) marshalNSubscriptionQueryConnection2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNSubscriptionQueryEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQueryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionQueryEdge) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionQueryEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQueryEdge(ctx, sel, v[i])
@@ -76484,7 +69138,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -76531,7 +69185,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -76559,7 +69213,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -76579,7 +69233,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -76624,7 +69278,7 @@ func (ec *executionContext) marshalOAPIKey2ᚕᚖgithubᚗcomᚋstiggᚑselfhost
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIKey2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAPIKey(ctx, sel, v[i])
@@ -76673,7 +69327,7 @@ func (ec *executionContext) marshalOAccountEmailDomain2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccountEmailDomain2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAccountEmailDomain(ctx, sel, v[i])
@@ -76715,7 +69369,7 @@ func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, sel, v[i])
@@ -76741,7 +69395,7 @@ func (ec *executionContext) marshalOAddonDependencyChange2ᚕᚖgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddonDependencyChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonDependencyChange(ctx, sel, v[i])
@@ -76838,7 +69492,7 @@ func (ec *executionContext) marshalOAutoCancellationRule2ᚕᚖgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutoCancellationRule2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAutoCancellationRule(ctx, sel, v[i])
@@ -76864,7 +69518,7 @@ func (ec *executionContext) marshalOBillableFeature2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBillableFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐBillableFeature(ctx, sel, v[i])
@@ -76943,7 +69597,7 @@ func (ec *executionContext) marshalOBillingModel2ᚕgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBillingModel2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐBillingModel(ctx, sel, v[i])
@@ -77192,7 +69846,7 @@ func (ec *executionContext) marshalOCouponSource2ᚕgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponSource2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponSource(ctx, sel, v[i])
@@ -77253,7 +69907,7 @@ func (ec *executionContext) marshalOCouponStatus2ᚕgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponStatus(ctx, sel, v[i])
@@ -77314,7 +69968,7 @@ func (ec *executionContext) marshalOCouponType2ᚕgithubᚗcomᚋstiggᚑselfhos
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponType(ctx, sel, v[i])
@@ -77426,7 +70080,7 @@ func (ec *executionContext) marshalOCustomer2ᚕᚖgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomer2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomer(ctx, sel, v[i])
@@ -77578,7 +70232,7 @@ func (ec *executionContext) marshalOCustomerSubscription2ᚕᚖgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerSubscription2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx, sel, v[i])
@@ -77907,7 +70561,7 @@ func (ec *executionContext) marshalOEligibleForTrial2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEligibleForTrial2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEligibleForTrial(ctx, sel, v[i])
@@ -77926,7 +70580,7 @@ func (ec *executionContext) marshalOEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlement(ctx, sel, v[i])
@@ -77968,7 +70622,7 @@ func (ec *executionContext) marshalOEntitlementUnion2ᚕgithubᚗcomᚋstiggᚑs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlementUnion(ctx, sel, v[i])
@@ -77987,7 +70641,7 @@ func (ec *executionContext) marshalOEnumConfigurationEntity2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEnumConfigurationEntity2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEnumConfigurationEntity(ctx, sel, v[i])
@@ -78036,7 +70690,7 @@ func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhos
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, sel, v[i])
@@ -78095,7 +70749,7 @@ func (ec *executionContext) marshalOFeatureGroup2ᚕᚖgithubᚗcomᚋstiggᚑse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureGroup2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureGroup(ctx, sel, v[i])
@@ -78150,7 +70804,7 @@ func (ec *executionContext) marshalOFeatureStatus2ᚕgithubᚗcomᚋstiggᚑself
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureStatus(ctx, sel, v[i])
@@ -78211,7 +70865,7 @@ func (ec *executionContext) marshalOFeatureType2ᚕgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureType(ctx, sel, v[i])
@@ -78308,7 +70962,7 @@ func (ec *executionContext) marshalOFreeSubscriptionItem2ᚕᚖgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFreeSubscriptionItem2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFreeSubscriptionItem(ctx, sel, v[i])
@@ -78404,7 +71058,7 @@ func (ec *executionContext) marshalOInvoiceLine2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInvoiceLine2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐInvoiceLine(ctx, sel, v[i])
@@ -78448,7 +71102,7 @@ func (ec *executionContext) marshalOMeterCondition2ᚕᚖgithubᚗcomᚋstiggᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeterCondition2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterCondition(ctx, sel, v[i])
@@ -78467,7 +71121,7 @@ func (ec *executionContext) marshalOMeterFilterDefinition2ᚕᚖgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeterFilterDefinition2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterFilterDefinition(ctx, sel, v[i])
@@ -78504,7 +71158,7 @@ func (ec *executionContext) marshalOMeterType2ᚕgithubᚗcomᚋstiggᚑselfhost
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeterType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterType(ctx, sel, v[i])
@@ -78547,7 +71201,7 @@ func (ec *executionContext) marshalOMinimumSpend2ᚕᚖgithubᚗcomᚋstiggᚑse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMinimumSpend2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMinimumSpend(ctx, sel, v[i])
@@ -78573,7 +71227,7 @@ func (ec *executionContext) marshalOMinimumSpendChange2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMinimumSpendChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMinimumSpendChange(ctx, sel, v[i])
@@ -78592,7 +71246,7 @@ func (ec *executionContext) marshalOMoney2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMoney(ctx, sel, v[i])
@@ -78723,7 +71377,7 @@ func (ec *executionContext) marshalOOfferStatus2ᚕgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOfferStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐOfferStatus(ctx, sel, v[i])
@@ -78824,7 +71478,7 @@ func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, sel, v[i])
@@ -78850,7 +71504,7 @@ func (ec *executionContext) marshalOPackageEntitlementChange2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlementChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementChange(ctx, sel, v[i])
@@ -78869,7 +71523,7 @@ func (ec *executionContext) marshalOPackageEntitlementChangeUnion2ᚕgithubᚗco
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlementChangeUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementChangeUnion(ctx, sel, v[i])
@@ -78888,7 +71542,7 @@ func (ec *executionContext) marshalOPackageEntitlementUnion2ᚕgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementUnion(ctx, sel, v[i])
@@ -78921,7 +71575,7 @@ func (ec *executionContext) marshalOPackagePriceChange2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackagePriceChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackagePriceChange(ctx, sel, v[i])
@@ -78958,7 +71612,7 @@ func (ec *executionContext) marshalOPackageStatus2ᚕgithubᚗcomᚋstiggᚑself
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageStatus(ctx, sel, v[i])
@@ -79019,7 +71673,7 @@ func (ec *executionContext) marshalOPaymentCollection2ᚕgithubᚗcomᚋstiggᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaymentCollection2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaymentCollection(ctx, sel, v[i])
@@ -79094,7 +71748,7 @@ func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, sel, v[i])
@@ -79120,7 +71774,7 @@ func (ec *executionContext) marshalOPlanChangeAddon2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanChangeAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanChangeAddon(ctx, sel, v[i])
@@ -79139,7 +71793,7 @@ func (ec *executionContext) marshalOPlanCompatibleAddonChange2ᚕᚖgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanCompatibleAddonChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanCompatibleAddonChange(ctx, sel, v[i])
@@ -79158,7 +71812,7 @@ func (ec *executionContext) marshalOPlanCompatiblePackageGroupChange2ᚕᚖgithu
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanCompatiblePackageGroupChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanCompatiblePackageGroupChange(ctx, sel, v[i])
@@ -79177,7 +71831,7 @@ func (ec *executionContext) marshalOPlanCompatiblePackageGroups2ᚕᚖgithubᚗc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanCompatiblePackageGroups2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanCompatiblePackageGroups(ctx, sel, v[i])
@@ -79318,7 +71972,7 @@ func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, sel, v[i])
@@ -79344,7 +71998,7 @@ func (ec *executionContext) marshalOPriceOverrideChangeVariables2ᚕᚖgithubᚗ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriceOverrideChangeVariables2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceOverrideChangeVariables(ctx, sel, v[i])
@@ -79381,7 +72035,7 @@ func (ec *executionContext) marshalOPriceTier2ᚕᚖgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriceTier2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceTier(ctx, sel, v[i])
@@ -79436,7 +72090,7 @@ func (ec *executionContext) marshalOPricingType2ᚕgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPricingType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPricingType(ctx, sel, v[i])
@@ -79613,7 +72267,7 @@ func (ec *executionContext) marshalOPromotionalEntitlementStatus2ᚕgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPromotionalEntitlementStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementStatus(ctx, sel, v[i])
@@ -79680,7 +72334,7 @@ func (ec *executionContext) marshalORecurringCredits2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecurringCredits2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐRecurringCredits(ctx, sel, v[i])
@@ -79830,7 +72484,7 @@ func (ec *executionContext) marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstigg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddon(ctx, sel, v[i])
@@ -79893,7 +72547,7 @@ func (ec *executionContext) marshalOSubscriptionCancelReason2ᚕgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionCancelReason2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionCancelReason(ctx, sel, v[i])
@@ -79968,7 +72622,7 @@ func (ec *executionContext) marshalOSubscriptionCoupon2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionCoupon(ctx, sel, v[i])
@@ -80018,7 +72672,7 @@ func (ec *executionContext) marshalOSubscriptionEntitlement2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlement(ctx, sel, v[i])
@@ -80055,7 +72709,7 @@ func (ec *executionContext) marshalOSubscriptionEntitlementUnion2ᚕgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementUnion(ctx, sel, v[i])
@@ -80112,7 +72766,7 @@ func (ec *executionContext) marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstigg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPrice(ctx, sel, v[i])
@@ -80191,7 +72845,7 @@ func (ec *executionContext) marshalOSubscriptionScheduledUpdate2ᚕᚖgithubᚗc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionScheduledUpdate2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionScheduledUpdate(ctx, sel, v[i])
@@ -80244,7 +72898,7 @@ func (ec *executionContext) marshalOSubscriptionStatus2ᚕgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionStatus(ctx, sel, v[i])
@@ -80294,7 +72948,7 @@ func (ec *executionContext) marshalOSyncState2ᚕᚖgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncState2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSyncState(ctx, sel, v[i])
@@ -80378,7 +73032,7 @@ func (ec *executionContext) marshalOTrialedPlan2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTrialedPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐTrialedPlan(ctx, sel, v[i])
@@ -80545,7 +73199,7 @@ func (ec *executionContext) marshalOWidgetType2ᚕgithubᚗcomᚋstiggᚑselfhos
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWidgetType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐWidgetType(ctx, sel, v[i])
@@ -80588,7 +73242,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -80607,7 +73261,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -80626,7 +73280,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -80652,7 +73306,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

@@ -4343,7 +4343,7 @@ func (e *APIKeyType) UnmarshalGQL(v any) error {
 }
 
 func (e APIKeyType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *APIKeyType) UnmarshalJSON(b []byte) error {
@@ -4421,7 +4421,7 @@ func (e *AccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e AccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -4479,7 +4479,7 @@ func (e *AccountAccessMethod) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessMethod) UnmarshalJSON(b []byte) error {
@@ -4535,7 +4535,7 @@ func (e *AccountAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessRole) UnmarshalJSON(b []byte) error {
@@ -4591,7 +4591,7 @@ func (e *AccountStatus) UnmarshalGQL(v any) error {
 }
 
 func (e AccountStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountStatus) UnmarshalJSON(b []byte) error {
@@ -4669,7 +4669,7 @@ func (e *AddonSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e AddonSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AddonSortFields) UnmarshalJSON(b []byte) error {
@@ -4733,7 +4733,7 @@ func (e *AggregationFunction) UnmarshalGQL(v any) error {
 }
 
 func (e AggregationFunction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AggregationFunction) UnmarshalJSON(b []byte) error {
@@ -4791,7 +4791,7 @@ func (e *Auth0ApplicationType) UnmarshalGQL(v any) error {
 }
 
 func (e Auth0ApplicationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Auth0ApplicationType) UnmarshalJSON(b []byte) error {
@@ -4849,7 +4849,7 @@ func (e *BillingAnchor) UnmarshalGQL(v any) error {
 }
 
 func (e BillingAnchor) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingAnchor) UnmarshalJSON(b []byte) error {
@@ -4905,7 +4905,7 @@ func (e *BillingCadence) UnmarshalGQL(v any) error {
 }
 
 func (e BillingCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingCadence) UnmarshalJSON(b []byte) error {
@@ -4967,7 +4967,7 @@ func (e *BillingModel) UnmarshalGQL(v any) error {
 }
 
 func (e BillingModel) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingModel) UnmarshalJSON(b []byte) error {
@@ -5023,7 +5023,7 @@ func (e *BillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e BillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingPeriod) UnmarshalJSON(b []byte) error {
@@ -5083,7 +5083,7 @@ func (e *ChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e ChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ChangeType) UnmarshalJSON(b []byte) error {
@@ -5151,7 +5151,7 @@ func (e *ConditionOperation) UnmarshalGQL(v any) error {
 }
 
 func (e ConditionOperation) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ConditionOperation) UnmarshalJSON(b []byte) error {
@@ -5225,7 +5225,7 @@ func (e *CouponSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSortFields) UnmarshalJSON(b []byte) error {
@@ -5283,7 +5283,7 @@ func (e *CouponSource) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSource) UnmarshalJSON(b []byte) error {
@@ -5339,7 +5339,7 @@ func (e *CouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e CouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponStatus) UnmarshalJSON(b []byte) error {
@@ -5395,7 +5395,7 @@ func (e *CouponType) UnmarshalGQL(v any) error {
 }
 
 func (e CouponType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponType) UnmarshalJSON(b []byte) error {
@@ -5451,7 +5451,7 @@ func (e *CreditCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditCadence) UnmarshalJSON(b []byte) error {
@@ -5507,7 +5507,7 @@ func (e *CreditGrantCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditGrantCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditGrantCadence) UnmarshalJSON(b []byte) error {
@@ -5791,7 +5791,7 @@ func (e *Currency) UnmarshalGQL(v any) error {
 }
 
 func (e Currency) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Currency) UnmarshalJSON(b []byte) error {
@@ -5873,7 +5873,7 @@ func (e *CustomerSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSortFields) UnmarshalJSON(b []byte) error {
@@ -5975,7 +5975,7 @@ func (e *CustomerSubscriptionSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSubscriptionSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSubscriptionSortFields) UnmarshalJSON(b []byte) error {
@@ -6031,7 +6031,7 @@ func (e *EntitlementBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementBehavior) UnmarshalJSON(b []byte) error {
@@ -6093,7 +6093,7 @@ func (e *EntitlementResetPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementResetPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementResetPeriod) UnmarshalJSON(b []byte) error {
@@ -6153,7 +6153,7 @@ func (e *EnvironmentAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentAccessRole) UnmarshalJSON(b []byte) error {
@@ -6213,7 +6213,7 @@ func (e *EnvironmentProvisionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentProvisionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentProvisionStatus) UnmarshalJSON(b []byte) error {
@@ -6271,7 +6271,7 @@ func (e *EnvironmentType) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentType) UnmarshalJSON(b []byte) error {
@@ -6327,7 +6327,7 @@ func (e *ExperimentGroupType) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentGroupType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentGroupType) UnmarshalJSON(b []byte) error {
@@ -6385,7 +6385,7 @@ func (e *ExperimentStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentStatus) UnmarshalJSON(b []byte) error {
@@ -6441,7 +6441,7 @@ func (e *FeatureGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureGroupStatus) UnmarshalJSON(b []byte) error {
@@ -6513,7 +6513,7 @@ func (e *FeatureSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureSortFields) UnmarshalJSON(b []byte) error {
@@ -6571,7 +6571,7 @@ func (e *FeatureStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureStatus) UnmarshalJSON(b []byte) error {
@@ -6629,7 +6629,7 @@ func (e *FeatureType) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureType) UnmarshalJSON(b []byte) error {
@@ -6687,7 +6687,7 @@ func (e *MeterType) UnmarshalGQL(v any) error {
 }
 
 func (e MeterType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MeterType) UnmarshalJSON(b []byte) error {
@@ -6743,7 +6743,7 @@ func (e *MonthlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e MonthlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MonthlyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -6801,7 +6801,7 @@ func (e *OfferStatus) UnmarshalGQL(v any) error {
 }
 
 func (e OfferStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OfferStatus) UnmarshalJSON(b []byte) error {
@@ -6857,7 +6857,7 @@ func (e *OverageBillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e OverageBillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OverageBillingPeriod) UnmarshalJSON(b []byte) error {
@@ -6915,7 +6915,7 @@ func (e *PackageGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageGroupStatus) UnmarshalJSON(b []byte) error {
@@ -6973,7 +6973,7 @@ func (e *PackageStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageStatus) UnmarshalJSON(b []byte) error {
@@ -7033,7 +7033,7 @@ func (e *PaymentCollection) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollection) UnmarshalJSON(b []byte) error {
@@ -7091,7 +7091,7 @@ func (e *PaymentCollectionMethod) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollectionMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollectionMethod) UnmarshalJSON(b []byte) error {
@@ -7149,7 +7149,7 @@ func (e *PaymentMethodType) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentMethodType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentMethodType) UnmarshalJSON(b []byte) error {
@@ -7207,7 +7207,7 @@ func (e *PlanChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e PlanChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanChangeType) UnmarshalJSON(b []byte) error {
@@ -7285,7 +7285,7 @@ func (e *PlanSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PlanSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanSortFields) UnmarshalJSON(b []byte) error {
@@ -7343,7 +7343,7 @@ func (e *PricingType) UnmarshalGQL(v any) error {
 }
 
 func (e PricingType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PricingType) UnmarshalJSON(b []byte) error {
@@ -7417,7 +7417,7 @@ func (e *ProductSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e ProductSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductSortFields) UnmarshalJSON(b []byte) error {
@@ -7473,7 +7473,7 @@ func (e *ProductStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProductStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductStatus) UnmarshalJSON(b []byte) error {
@@ -7537,7 +7537,7 @@ func (e *PromotionalEntitlementPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementPeriod) UnmarshalJSON(b []byte) error {
@@ -7599,7 +7599,7 @@ func (e *PromotionalEntitlementSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementSortFields) UnmarshalJSON(b []byte) error {
@@ -7657,7 +7657,7 @@ func (e *PromotionalEntitlementStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementStatus) UnmarshalJSON(b []byte) error {
@@ -7713,7 +7713,7 @@ func (e *ProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e ProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -7769,7 +7769,7 @@ func (e *ProvisionSubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProvisionSubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProvisionSubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -7827,7 +7827,7 @@ func (e *ScheduleStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e ScheduleStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ScheduleStrategy) UnmarshalJSON(b []byte) error {
@@ -7883,7 +7883,7 @@ func (e *SortDirection) UnmarshalGQL(v any) error {
 }
 
 func (e SortDirection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortDirection) UnmarshalJSON(b []byte) error {
@@ -7939,7 +7939,7 @@ func (e *SortNulls) UnmarshalGQL(v any) error {
 }
 
 func (e SortNulls) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortNulls) UnmarshalJSON(b []byte) error {
@@ -7997,7 +7997,7 @@ func (e *StripeAccountMode) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountMode) UnmarshalJSON(b []byte) error {
@@ -8053,7 +8053,7 @@ func (e *StripeAccountSource) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountSource) UnmarshalJSON(b []byte) error {
@@ -8127,7 +8127,7 @@ func (e *SubscriptionCancelReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancelReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancelReason) UnmarshalJSON(b []byte) error {
@@ -8183,7 +8183,7 @@ func (e *SubscriptionCancellationAction) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationAction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationAction) UnmarshalJSON(b []byte) error {
@@ -8241,7 +8241,7 @@ func (e *SubscriptionCancellationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationTime) UnmarshalJSON(b []byte) error {
@@ -8299,7 +8299,7 @@ func (e *SubscriptionCouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCouponStatus) UnmarshalJSON(b []byte) error {
@@ -8359,7 +8359,7 @@ func (e *SubscriptionDecisionStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionDecisionStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionDecisionStrategy) UnmarshalJSON(b []byte) error {
@@ -8415,7 +8415,7 @@ func (e *SubscriptionEndSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionEndSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionEndSetup) UnmarshalJSON(b []byte) error {
@@ -8479,7 +8479,7 @@ func (e *SubscriptionInvoiceBillingReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceBillingReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceBillingReason) UnmarshalJSON(b []byte) error {
@@ -8537,7 +8537,7 @@ func (e *SubscriptionInvoiceStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceStatus) UnmarshalJSON(b []byte) error {
@@ -8595,7 +8595,7 @@ func (e *SubscriptionProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -8661,7 +8661,7 @@ func (e *SubscriptionQuerySortFields) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionQuerySortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionQuerySortFields) UnmarshalJSON(b []byte) error {
@@ -8723,7 +8723,7 @@ func (e *SubscriptionScheduleStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleStatus) UnmarshalJSON(b []byte) error {
@@ -8795,7 +8795,7 @@ func (e *SubscriptionScheduleType) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleType) UnmarshalJSON(b []byte) error {
@@ -8853,7 +8853,7 @@ func (e *SubscriptionStartSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStartSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStartSetup) UnmarshalJSON(b []byte) error {
@@ -8917,7 +8917,7 @@ func (e *SubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -8975,7 +8975,7 @@ func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionUpdateUsageCutoffBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalJSON(b []byte) error {
@@ -9035,7 +9035,7 @@ func (e *SyncStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SyncStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SyncStatus) UnmarshalJSON(b []byte) error {
@@ -9091,7 +9091,7 @@ func (e *TiersMode) UnmarshalGQL(v any) error {
 }
 
 func (e TiersMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TiersMode) UnmarshalJSON(b []byte) error {
@@ -9147,7 +9147,7 @@ func (e *TrialEndBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e TrialEndBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialEndBehavior) UnmarshalJSON(b []byte) error {
@@ -9203,7 +9203,7 @@ func (e *TrialPeriodUnits) UnmarshalGQL(v any) error {
 }
 
 func (e TrialPeriodUnits) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialPeriodUnits) UnmarshalJSON(b []byte) error {
@@ -9259,7 +9259,7 @@ func (e *UnitTransformationRound) UnmarshalGQL(v any) error {
 }
 
 func (e UnitTransformationRound) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UnitTransformationRound) UnmarshalJSON(b []byte) error {
@@ -9329,7 +9329,7 @@ func (e *VendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e VendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -9391,7 +9391,7 @@ func (e *VendorType) UnmarshalGQL(v any) error {
 }
 
 func (e VendorType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorType) UnmarshalJSON(b []byte) error {
@@ -9459,7 +9459,7 @@ func (e *WeeklyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e WeeklyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WeeklyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -9517,7 +9517,7 @@ func (e *WidgetType) UnmarshalGQL(v any) error {
 }
 
 func (e WidgetType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WidgetType) UnmarshalJSON(b []byte) error {
@@ -9571,7 +9571,7 @@ func (e *YearlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e YearlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *YearlyAccordingTo) UnmarshalJSON(b []byte) error {
