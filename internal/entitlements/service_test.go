@@ -53,6 +53,7 @@ plans:
     product: app
     displayName: Pro
     basePlan: basic
+    trial: {duration: 14, units: DAY, endBehavior: CANCEL_SUBSCRIPTION}
     compatibleAddons: [more-seats, more-calls]
     entitlements:
       - {feature: sso}
@@ -408,4 +409,54 @@ func TestConcurrentDeltas(t *testing.T) {
 			t.Fatalf("%d measurements, want %d", n, clients)
 		}
 	})
+}
+
+// TestResourcesAndTrials: a resource's subscription entitles that resource
+// only; an in-trial subscription entitles until its trial cancels it.
+func TestResourcesAndTrials(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		f := newFixture(t, st)
+		f.customer(t, "multi")
+		site1, site2 := "site-1", "site-2"
+		sub := f.subscribe(t, subscription.Input{CustomerID: "multi", PlanID: "pro", ResourceID: &site1})
+		if sub.Status != subscription.InTrial {
+			t.Fatalf("status %s, want IN_TRIAL", sub.Status)
+		}
+		for _, c := range []struct {
+			resource *string
+			sso      bool
+		}{{nil, false}, {&site1, true}, {&site2, false}} {
+			s, err := f.svc.ForCustomer(f.ctx, f.env, "multi", c.resource)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (s.Entitlement("sso") != nil) != c.sso {
+				t.Errorf("resource %v: sso %v, want %v", num2(c.resource), s.Entitlement("sso") != nil, c.sso)
+			}
+		}
+		// Usage is kept per resource.
+		if _, err := f.svc.ReportUsage(f.ctx, f.env, []entitlements.UsageReport{{CustomerRefID: "multi", FeatureRefID: "calls", ResourceID: &site1, Value: 3}}); err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := f.svc.Check(f.ctx, f.env, "multi", &site1, "calls", nil, nil); num(e.CurrentUsage) != 3.0 {
+			t.Fatalf("site-1 usage %v", num(e.CurrentUsage))
+		}
+		// A customer-wide subscription counts for every resource.
+		f.subscribe(t, subscription.Input{CustomerID: "multi", PlanID: "basic", SkipTrial: true})
+		if s, _ := f.svc.ForCustomer(f.ctx, f.env, "multi", &site2); s.Entitlement("dashboards") == nil || s.Entitlement("sso") != nil {
+			t.Fatalf("site-2 should have basic's entitlements only")
+		}
+		// The trial cancels the subscription at its end: the entitlement goes.
+		f.clk.Set(t0.AddDate(0, 0, 15))
+		if s, _ := f.svc.ForCustomer(f.ctx, f.env, "multi", &site1); s.Entitlement("sso") != nil {
+			t.Fatal("the ended trial still entitles sso")
+		}
+	})
+}
+
+func num2(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }
