@@ -9,11 +9,28 @@ import (
 	"context"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
 // CustomerUpdated is the resolver for the customerUpdated field.
 func (r *subscriptionResolver) CustomerUpdated(ctx context.Context, customerID *string) (<-chan *ent.Customer, error) {
 	return r.customerUpdates(ctx, customerID)
+}
+
+// EntitlementsUpdated is the resolver for the entitlementsUpdated field.
+func (r *subscriptionResolver) EntitlementsUpdated(ctx context.Context) (<-chan *model.EntitlementsUpdated, error) {
+	return nil, apperr.New(apperr.NotImplemented, "entitlementsUpdated is not supported by this server yet")
+}
+
+// PackagePublished is the resolver for the packagePublished field.
+func (r *subscriptionResolver) PackagePublished(ctx context.Context) (<-chan *model.PackagePublished, error) {
+	return nil, apperr.New(apperr.NotImplemented, "packagePublished is not supported by this server yet")
+}
+
+// UsageUpdated is the resolver for the usageUpdated field.
+func (r *subscriptionResolver) UsageUpdated(ctx context.Context) (<-chan *model.UsageUpdated, error) {
+	return nil, apperr.New(apperr.NotImplemented, "usageUpdated is not supported by this server yet")
 }
 
 // Subscription returns SubscriptionResolver implementation.

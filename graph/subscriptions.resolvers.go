@@ -296,6 +296,61 @@ func (r *mutationResolver) CancelSubscription(ctx context.Context, input model.S
 	return r.SubscriptionService.Cancel(ctx, env, in)
 }
 
+// ApplySubscription is the resolver for the applySubscription field.
+func (r *mutationResolver) ApplySubscription(ctx context.Context, input model.ApplySubscriptionInput) (*model.ApplySubscription, error) {
+	return nil, apperr.New(apperr.NotImplemented, "applySubscription is not supported by this server yet")
+}
+
+// CancelSchedule is the resolver for the cancelSchedule field.
+func (r *mutationResolver) CancelSchedule(ctx context.Context, input model.SubscriptionUpdateScheduleCancellationInput) (string, error) {
+	return "", apperr.New(apperr.NotImplemented, "cancelSchedule is not supported by this server yet")
+}
+
+// DelegateSubscriptionToCustomer is the resolver for the delegateSubscriptionToCustomer field.
+func (r *mutationResolver) DelegateSubscriptionToCustomer(ctx context.Context, input model.DelegateSubscriptionToCustomerInput) (*ent.CustomerSubscription, error) {
+	return nil, apperr.New(apperr.NotImplemented, "delegateSubscriptionToCustomer is not supported by this server yet")
+}
+
+// EstimateSubscription is the resolver for the estimateSubscription field.
+func (r *mutationResolver) EstimateSubscription(ctx context.Context, input model.EstimateSubscriptionInput) (*model.SubscriptionPreview, error) {
+	return nil, apperr.New(apperr.NotImplemented, "estimateSubscription is not supported by this server yet")
+}
+
+// EstimateSubscriptionUpdate is the resolver for the estimateSubscriptionUpdate field.
+func (r *mutationResolver) EstimateSubscriptionUpdate(ctx context.Context, input model.EstimateSubscriptionUpdateInput) (*model.SubscriptionPreview, error) {
+	return nil, apperr.New(apperr.NotImplemented, "estimateSubscriptionUpdate is not supported by this server yet")
+}
+
+// ImportSubscriptionsBulk is the resolver for the importSubscriptionsBulk field.
+func (r *mutationResolver) ImportSubscriptionsBulk(ctx context.Context, input model.ImportSubscriptionsBulkInput) (*string, error) {
+	return nil, apperr.New(apperr.NotImplemented, "importSubscriptionsBulk is not supported by this server yet")
+}
+
+// MigrateSubscriptionToLatest is the resolver for the migrateSubscriptionToLatest field.
+func (r *mutationResolver) MigrateSubscriptionToLatest(ctx context.Context, input model.SubscriptionMigrationInput) (*ent.CustomerSubscription, error) {
+	return nil, apperr.New(apperr.NotImplemented, "migrateSubscriptionToLatest is not supported by this server yet")
+}
+
+// PreviewNextInvoice is the resolver for the previewNextInvoice field.
+func (r *mutationResolver) PreviewNextInvoice(ctx context.Context, input model.PreviewNextInvoiceInput) (*model.SubscriptionInvoicePreview, error) {
+	return nil, apperr.New(apperr.NotImplemented, "previewNextInvoice is not supported by this server yet")
+}
+
+// PreviewSubscription is the resolver for the previewSubscription field.
+func (r *mutationResolver) PreviewSubscription(ctx context.Context, input model.PreviewSubscriptionInput) (*model.SubscriptionPreviewV2, error) {
+	return nil, apperr.New(apperr.NotImplemented, "previewSubscription is not supported by this server yet")
+}
+
+// TransferSubscription is the resolver for the transferSubscription field.
+func (r *mutationResolver) TransferSubscription(ctx context.Context, input model.TransferSubscriptionInput) (*ent.CustomerSubscription, error) {
+	return nil, apperr.New(apperr.NotImplemented, "transferSubscription is not supported by this server yet")
+}
+
+// TransferSubscriptionToResource is the resolver for the transferSubscriptionToResource field.
+func (r *mutationResolver) TransferSubscriptionToResource(ctx context.Context, input model.TransferSubscriptionToResourceInput) (*ent.CustomerSubscription, error) {
+	return nil, apperr.New(apperr.NotImplemented, "transferSubscriptionToResource is not supported by this server yet")
+}
+
 // CustomerSubscriptions is the resolver for the customerSubscriptions field.
 func (r *queryResolver) CustomerSubscriptions(ctx context.Context, filter *model.CustomerSubscriptionFilter, paging *model.CursorPaging, sorting []*model.CustomerSubscriptionSort) (*model.CustomerSubscriptionConnection, error) {
 	return r.subscriptionsPage(ctx, filter, paging, sorting)
