@@ -14,7 +14,8 @@ var header = []string{
 	"",
 	"The whole GraphQL schema of stiggql. It mirrors Stigg's API as given by",
 	"testdata/reference/ (see its README.md); schema_test/parity_test.go fails on any",
-	"difference in types, fields, arguments, defaults or nullability. The descriptions are ours.",
+	"difference in types, fields, arguments, defaults or nullability. The descriptions are ours,",
+	"or the reference's for fields that came with the SDK additions.",
 }
 
 // Usage (from graph/generate.go): go run ../internal/schemagen -parts schema -out ../schema.graphqls
