@@ -41,6 +41,9 @@ func New(client *ent.Client, clk clock.Clock, hooks ...UsageHook) *Service {
 	return &Service{Client: client, Clock: clk, Hooks: hooks}
 }
 
+// AddHook registers a hook for later usage changes (realtime publishing).
+func (s *Service) AddHook(h UsageHook) { s.Hooks = append(s.Hooks, h) }
+
 // State is a customer's entitlements at one instant (entitlementsState).
 type State struct {
 	// Customer is nil when the customer does not exist or is archived.
