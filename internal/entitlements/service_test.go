@@ -460,3 +460,29 @@ func num2(p *string) any {
 	}
 	return *p
 }
+
+// TestAgreesWithProvisioning: for a customer with one subscription, the
+// computed entitlements equal what provisioning reported it grants
+// (internal/subscription computes those for provisionSubscription's answer).
+func TestAgreesWithProvisioning(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		f := newFixture(t, st)
+		f.customer(t, "acme")
+		r, err := f.subs.Provision(f.ctx, f.env, subscription.Input{CustomerID: "acme", PlanID: "pro", SkipTrial: true,
+			Addons: []subscription.AddonQuantity{{RefID: "more-seats", Quantity: 3}, {RefID: "more-calls", Quantity: 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := f.state(t, "acme")
+		if len(s.Entitlements) != len(r.Entitlements) {
+			t.Fatalf("%d computed, %d provisioned", len(s.Entitlements), len(r.Entitlements))
+		}
+		for _, p := range r.Entitlements {
+			e := s.Entitlement(p.Feature.RefID)
+			if e == nil || num(e.UsageLimit) != num(p.UsageLimit) || e.HasUnlimitedUsage != p.Unlimited || e.HasSoftLimit != p.SoftLimit ||
+				len(e.EnumValues) != len(p.EnumValues) {
+				t.Errorf("%s: computed %+v, provisioned %+v", p.Feature.RefID, e, p)
+			}
+		}
+	})
+}
