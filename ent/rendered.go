@@ -14,6 +14,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/entitlementcheck"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
@@ -25,6 +26,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // errRendered stops a query at the driver once its text is rendered.
@@ -233,6 +237,9 @@ func (_q *CustomerQuery) Renderable() bool {
 		_q.withPaidSubscriptions == nil &&
 		_q.withPromotionalEntitlements == nil &&
 		_q.withSyncStates == nil &&
+		_q.withUsageCounters == nil &&
+		_q.withUsageMeasurements == nil &&
+		_q.withUsageEvents == nil &&
 		_q.withCoupon == nil
 }
 
@@ -315,6 +322,44 @@ func OnlyCustomerSubscription(nodes []*CustomerSubscription) (*CustomerSubscript
 // Renderable reports whether All would run exactly the statement Render
 // returns and nothing else: no interceptors, modifiers, eager loads or
 // foreign-key columns.
+func (_q *EntitlementCheckQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *EntitlementCheckQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *EntitlementCheckQuery) AllRendered(ctx context.Context, query string, args []any) ([]*EntitlementCheck, error) {
+	return allRendered(ctx, _q.driver, query, args, (*EntitlementCheck).scanValues,
+		func() *EntitlementCheck { return &EntitlementCheck{config: _q.config} }, (*EntitlementCheck).assignValues)
+}
+
+// OnlyEntitlementCheck is EntitlementCheckQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlyEntitlementCheck(nodes []*EntitlementCheck) (*EntitlementCheck, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{entitlementcheck.Label}
+	default:
+		return nil, &NotSingularError{entitlementcheck.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
 func (_q *EnvironmentQuery) Renderable() bool {
 	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
 		_q.withAPIKeys == nil &&
@@ -369,7 +414,9 @@ func (_q *FeatureQuery) Renderable() bool {
 	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
 		_q.withEnvironment == nil &&
 		_q.withEntitlements == nil &&
-		_q.withPrices == nil
+		_q.withPrices == nil &&
+		_q.withUsageCounters == nil &&
+		_q.withUsageMeasurements == nil
 }
 
 // Render returns the SQL text and arguments All would send, without
@@ -770,5 +817,124 @@ func OnlySyncState(nodes []*SyncState) (*SyncState, error) {
 		return nil, &NotFoundError{syncstate.Label}
 	default:
 		return nil, &NotSingularError{syncstate.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
+func (_q *UsageCounterQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
+		_q.withCustomer == nil &&
+		_q.withFeature == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *UsageCounterQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *UsageCounterQuery) AllRendered(ctx context.Context, query string, args []any) ([]*UsageCounter, error) {
+	return allRendered(ctx, _q.driver, query, args, (*UsageCounter).scanValues,
+		func() *UsageCounter { return &UsageCounter{config: _q.config} }, (*UsageCounter).assignValues)
+}
+
+// OnlyUsageCounter is UsageCounterQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlyUsageCounter(nodes []*UsageCounter) (*UsageCounter, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{usagecounter.Label}
+	default:
+		return nil, &NotSingularError{usagecounter.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
+func (_q *UsageEventQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
+		_q.withCustomer == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *UsageEventQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *UsageEventQuery) AllRendered(ctx context.Context, query string, args []any) ([]*UsageEvent, error) {
+	return allRendered(ctx, _q.driver, query, args, (*UsageEvent).scanValues,
+		func() *UsageEvent { return &UsageEvent{config: _q.config} }, (*UsageEvent).assignValues)
+}
+
+// OnlyUsageEvent is UsageEventQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlyUsageEvent(nodes []*UsageEvent) (*UsageEvent, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{usageevent.Label}
+	default:
+		return nil, &NotSingularError{usageevent.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
+func (_q *UsageMeasurementQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
+		_q.withCustomer == nil &&
+		_q.withFeature == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *UsageMeasurementQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *UsageMeasurementQuery) AllRendered(ctx context.Context, query string, args []any) ([]*UsageMeasurement, error) {
+	return allRendered(ctx, _q.driver, query, args, (*UsageMeasurement).scanValues,
+		func() *UsageMeasurement { return &UsageMeasurement{config: _q.config} }, (*UsageMeasurement).assignValues)
+}
+
+// OnlyUsageMeasurement is UsageMeasurementQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlyUsageMeasurement(nodes []*UsageMeasurement) (*UsageMeasurement, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{usagemeasurement.Label}
+	default:
+		return nil, &NotSingularError{usagemeasurement.Label}
 	}
 }

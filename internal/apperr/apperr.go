@@ -38,6 +38,10 @@ const (
 	GraphQLAliasesLimitExceeded           Code = "GraphQLAliasesLimitExceeded"
 	GraphQLBatchedOperationsLimitExceeded Code = "GraphQLBatchedOperationsLimitExceeded"
 	UnexpectedError                       Code = "UnexpectedError"
+	// Usage reports: a feature that is not metered, and a metered feature
+	// that counts events (its meter) rather than reported usage.
+	MeteringNotAvailableForFeatureType            Code = "MeteringNotAvailableForFeatureType"
+	CannotReportUsageForEntitlementWithMeterError Code = "CannotReportUsageForEntitlementWithMeterError"
 
 	// The codes below have no counterpart in Stigg's enum: they report
 	// this server's own request limits (see internal/limits).
@@ -49,6 +53,10 @@ const (
 	// that may have missed events: subscribe again and refetch (see
 	// internal/events).
 	EventStreamInterrupted Code = "EventStreamInterrupted"
+	// NotImplemented answers a field of Stigg's API that the schema has
+	// (so that clients' documents validate) but this server does not
+	// serve yet; docs/unbacked-fields.md lists them.
+	NotImplemented Code = "NotImplemented"
 	// BadRequest is a request the GraphQL transport refused before
 	// reading the operation (a GET carrying a mutation, undecodable
 	// variables, an unsupported method or content type): Apollo Server's
