@@ -157,8 +157,12 @@ func liveQuery(c *ent.CustomerClient, env uuid.UUID, customerID string) *ent.Cus
 	return c.Query().Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtIsNil())
 }
 
+// getLiveTx reads the live customer in tx and locks its row for the rest of
+// tx (store.LockRows): every read-modify-write of a customer starts here, so
+// two of them on one customer run one after the other on PostgreSQL as they
+// do on SQLite.
 func getLiveTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, customerID string) (*ent.Customer, error) {
-	c, err := liveQuery(tx.Customer, env, customerID).Only(ctx)
+	c, err := store.ForUpdate(liveQuery(tx.Customer, env, customerID)).Only(ctx)
 	return c, notFound(err, customerID)
 }
 
@@ -322,7 +326,7 @@ func (s *Service) importOne(ctx context.Context, tx *ent.Tx, env uuid.UUID, in *
 func (s *Service) importOneOutcome(ctx context.Context, tx *ent.Tx, env uuid.UUID, in *ImportInput, existing *ent.Customer) (*ent.Customer, Outcome, error) {
 	now := s.clock.Now()
 	if existing == nil {
-		c, err := liveQuery(tx.Customer, env, in.CustomerID).Only(ctx)
+		c, err := store.ForUpdate(liveQuery(tx.Customer, env, in.CustomerID)).Only(ctx)
 		switch {
 		case ent.IsNotFound(err):
 		case err != nil:
@@ -445,7 +449,7 @@ func (s *Service) importRows(ctx context.Context, tx *ent.Tx, env uuid.UUID, in 
 		for i := range part {
 			ids[i] = part[i].CustomerID
 		}
-		existing, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerIDIn(ids...), customer.DeletedAtIsNil()).All(ctx)
+		existing, err := store.ForUpdate(tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerIDIn(ids...), customer.DeletedAtIsNil())).All(ctx)
 		if err != nil {
 			return err
 		}
@@ -599,9 +603,11 @@ func (s *Service) Unarchive(ctx context.Context, env uuid.UUID, customerID strin
 		if taken {
 			return apperr.New(apperr.DuplicatedEntityNotAllowed, "customerId %q is used by a live customer; archive it first", customerID)
 		}
-		c, err := tx.Customer.Query().
+		// Locked: of concurrent unarchives, the first restores the row and
+		// the others, once it commits, no longer find it archived.
+		c, err := store.ForUpdate(tx.Customer.Query().
 			Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtNotNil()).
-			Order(ent.Desc(customer.FieldDeletedAt), ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)).First(ctx)
+			Order(ent.Desc(customer.FieldDeletedAt), ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID))).First(ctx)
 		if ent.IsNotFound(err) {
 			return apperr.New(apperr.CustomerNotFound, "no archived customer with customerId %q", customerID)
 		}
@@ -699,7 +705,7 @@ func (s *Service) RemoveCoupon(ctx context.Context, env, customerID, couponID uu
 }
 
 func liveByID(ctx context.Context, tx *ent.Tx, env, id uuid.UUID) (*ent.Customer, error) {
-	c, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.ID(id), customer.DeletedAtIsNil()).Only(ctx)
+	c, err := store.ForUpdate(tx.Customer.Query().Where(customer.EnvironmentID(env), customer.ID(id), customer.DeletedAtIsNil())).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, &apperr.Error{Code: apperr.CustomerNotFound, Field: "id", Message: "customer " + id.String() + " was not found"}
 	}
