@@ -144,11 +144,14 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fail("connect: ", err)
 	}
 
-	var drv dialect.Driver = entsql.OpenDB(dial, db)
+	// JSON columns read tolerantly and written only when readable
+	// (jsoncols.go).
+	drv := tolerantJSON(entsql.OpenDB(dial, db))
 	if o.wrap != nil {
 		drv = o.wrap(drv)
 	}
 	client := ent.NewClient(ent.Driver(drv))
+	client.Use(GuardJSON)
 	s := &Store{Client: client, DB: db, Dialect: dial, Driver: drv}
 	if o.migrate {
 		if _, err := migrations.Apply(ctx, db, dial); err != nil {
