@@ -44,7 +44,10 @@ const (
 	GraphQLDepthLimitExceeded      Code = "GraphQLDepthLimitExceeded"
 	GraphQLComplexityLimitExceeded Code = "GraphQLComplexityLimitExceeded"
 	RequestTooLarge                Code = "RequestTooLarge"
-	RequestTimeout                 Code = "RequestTimeout"
+	// GraphQLTokenLimitExceeded refuses a document with more tokens than
+	// the limit, before it is parsed and validated (internal/limits).
+	GraphQLTokenLimitExceeded Code = "GraphQLTokenLimitExceeded"
+	RequestTimeout            Code = "RequestTimeout"
 	// EventStreamInterrupted ends (or refuses) a real-time subscription
 	// that may have missed events: subscribe again and refetch (see
 	// internal/events).
