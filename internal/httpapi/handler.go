@@ -88,6 +88,7 @@ func NewGraphQLServer(o Options) *handler.Server {
 	} else {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	}
+	srv.Use(InputStrings{})
 	srv.SetErrorPresenter(graph.ErrorPresenter(log))
 	srv.SetRecoverFunc(graph.RecoverFunc(log))
 	// Loaders are per response, not per operation: a subscription sends
