@@ -48,6 +48,10 @@ const (
 	// the limit, before it is parsed and validated (internal/limits).
 	GraphQLTokenLimitExceeded Code = "GraphQLTokenLimitExceeded"
 	RequestTimeout            Code = "RequestTimeout"
+	// ServiceUnavailable: the database is unreachable or out of disk
+	// space for now; answered with HTTP 503 and Retry-After, so clients
+	// and load balancers retry instead of reporting a bug.
+	ServiceUnavailable Code = "ServiceUnavailable"
 	// EventStreamInterrupted ends (or refuses) a real-time subscription
 	// that may have missed events: subscribe again and refetch (see
 	// internal/events).

@@ -79,6 +79,8 @@ type Store struct {
 	// Driver is the ent driver under Client, with any WithDriver wrapping;
 	// tests decorate it further (statement counting).
 	Driver dialect.Driver
+	// dsn is the driver's data source name (for Ready's disk check).
+	dsn string
 }
 
 // Option changes how Open prepares the store.
@@ -177,7 +179,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	client := ent.NewClient(ent.Driver(drv))
 	client.Use(GuardJSON)
-	s := &Store{Client: client, DB: db, Dialect: dial, Driver: drv}
+	s := &Store{Client: client, DB: db, Dialect: dial, Driver: drv, dsn: dsn}
 	if o.migrate {
 		if _, err := migrations.Apply(ctx, db, dial); err != nil {
 			s.Close()
