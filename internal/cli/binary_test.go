@@ -28,14 +28,25 @@ var binary string
 // README and schema are.
 const repoRoot = "../.."
 
+// TestMain builds the binary once, from a copy of the repository's own
+// files (what git tracks, plus new files not ignored): nothing outside the
+// repository (../shared) and nothing ignored (.playground-assets,
+// node_modules) can make it work here and not in a fresh clone.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "stiggql-bin")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, Name)
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Dir = repoRoot
+	src := filepath.Join(dir, "src")
+	if err := copyRepo(repoRoot, src); err != nil {
+		fmt.Fprintln(os.Stderr, "copy the repository:", err)
+		os.Exit(1)
+	}
+	// -trimpath: the temporary directory does not enter the build cache
+	// keys, so later runs reuse the compiled packages.
+	build := exec.Command("go", "build", "-trimpath", "-o", binary, ".")
+	build.Dir = src
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build failed:", err)
@@ -44,6 +55,31 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// copyRepo copies the files git lists for root (tracked, or untracked and
+// not ignored) into dst.
+func copyRepo(root, dst string) error {
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		return fmt.Errorf("git ls-files: %w", err)
+	}
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		data, err := os.ReadFile(filepath.Join(root, name))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted in the work tree, not yet committed
+		}
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(name)), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func freeAddr(t *testing.T) string {
@@ -63,10 +99,16 @@ type proc struct {
 	done   chan error
 }
 
-// start runs the binary with args and env and waits for /healthz.
+// start runs the binary with args and env and waits for /healthz; on a
+// free loopback port unless args has --addr.
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	addr := freeAddr(t)
+	for i, a := range args {
+		if a == "--addr" && i+1 < len(args) {
+			addr = args[i+1]
+		}
+	}
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	p := &proc{cmd: cmd, addr: addr, stdout: &bytes.Buffer{}, done: make(chan error, 1)}
