@@ -107,7 +107,19 @@ func reason(lines []string) string {
 	if len(msg) == 0 {
 		return "no reason given"
 	}
-	return msg[len(msg)-1]
+	return shorten(msg[len(msg)-1])
+}
+
+// maxReason keeps the one line readable: a reason carrying a whole driver
+// error is cut (the test's own output has it in full with -v).
+const maxReason = 160
+
+func shorten(s string) string {
+	r := []rune(s)
+	if len(r) <= maxReason {
+		return s
+	}
+	return string(r[:maxReason-1]) + "…"
 }
 
 // summary is the one closing line: "skipped: none", or the skipped tests
