@@ -216,7 +216,7 @@ func (p *server) page(w http.ResponseWriter, r *http.Request) {
 		Endpoint: p.o.Endpoint,
 		Dir:      p.o.AssetsDir,
 		Missing:  missing,
-		Setup:    SetupCommand,
+		Setup:    strings.Replace(SetupCommand, "DIR", p.o.AssetsDir, 1),
 	}); err != nil {
 		http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
 		return

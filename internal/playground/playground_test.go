@@ -81,7 +81,7 @@ func TestMissingAssetsPageExplainsSetup(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	for _, want := range []string{"not installed", SetupCommand, "--playground-assets", "PLAYGROUND_ASSETS", "X-API-KEY", "/graphql", "carries its own copy"} {
+	for _, want := range []string{"not installed", "bash scripts/setup-playground.sh " + dir, "--playground-assets", "PLAYGROUND_ASSETS", "X-API-KEY", "/graphql", "carries its own copy"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page does not mention %q:\n%s", want, body)
 		}
