@@ -85,7 +85,7 @@ for attempt in 1 2 3; do
 	(
 		cd "$tmp"
 		exec env ADDR="127.0.0.1:$port" DATABASE_URL="file:$tmp/stigg.db" STIGG_API_KEY="$key" \
-			LOG_FORMAT=text METRICS=false PLAYGROUND_ASSETS="$tmp/no-playground" \
+			LOG_FORMAT=text METRICS=false \
 			STRIPE_SECRET_KEY= CATALOG_FILE= \
 			"$tmp/stiggql"
 	) >"$log" 2>&1 &

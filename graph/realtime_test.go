@@ -269,7 +269,7 @@ func TestSubscriptionRefetchFailureIsInterrupted(t *testing.T) {
 		ws.Subscribe("1", subscribeAll, nil)
 		subscribed(t, s, 1)
 
-		s.Statements.FailQueries(func(q string) error {
+		s.FailQueries(func(q string) error {
 			if strings.Contains(q, "customers") {
 				return errors.New("injected: the database closed the connection")
 			}

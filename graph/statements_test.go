@@ -3,7 +3,6 @@ package graph_test
 import (
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/stigg-selfhost/stiggql/internal/apitest"
@@ -55,19 +54,18 @@ func addCustomers(t *testing.T, s *apitest.Server, from, to int) {
 func statementsFor(t *testing.T, s *apitest.Server, n int) int64 {
 	t.Helper()
 	s.Statements.Reset()
-	var mu sync.Mutex
-	seen := map[string]int{}
-	s.Statements.Log = func(q string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(q) > 400 {
-			q = q[:400]
-		}
-		seen[q]++
-	}
+	s.Statements.Record()
 	defer func() {
-		s.Statements.Log = nil
+		recorded := s.Statements.Stop()
 		if os.Getenv("LOG_STATEMENTS") != "" {
+			seen := map[string]int{}
+			for _, st := range recorded {
+				q := st.Query
+				if len(q) > 400 {
+					q = q[:400]
+				}
+				seen[q]++
+			}
 			for q, c := range seen {
 				t.Logf("n=%d %4d %s", n, c, q)
 			}

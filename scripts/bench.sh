@@ -272,7 +272,7 @@ measure() {
   if [ "$target" = server ]; then
     # shellcheck disable=SC2086 # SERVER_ARGS: extra flags, split on purpose
     "$WORK/bin/stiggql" serve --db "$url" --addr "127.0.0.1:$PORT" --api-key "$KEY" --log-format text \
-      --rate-limit-query 0 --rate-limit-mutation 0 --playground-assets "$WORK/none" ${SERVER_ARGS:-} >"$WORK/logs/$tag.log" 2>&1 &
+      --rate-limit-query 0 --rate-limit-mutation 0 ${SERVER_ARGS:-} >"$WORK/logs/$tag.log" 2>&1 &
     pid=$!; base="http://127.0.0.1:$PORT"
     wait_http "$base/healthz" "$pid" || die "server did not start (see $WORK/logs/$tag.log)"
     stats() { curl -s -m 5 "$base/metrics"; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a CI machine (or a developer's) for the whole test suite:
-# PostgreSQL running, Chromium installed for the browser tests, and the
-# playground's npm assets fetched. Idempotent and quick when all is there.
+# PostgreSQL running and Chromium installed for the browser tests. The
+# playground's files are committed (internal/playground/vendor), so nothing
+# is fetched from npm. Idempotent and quick when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +18,4 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   echo "== installing Chromium for the browser tests"
   timeout 600 apt-get update -qq || true
   DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq chromium chromium-driver >/dev/null || echo "warning: could not install chromium" >&2
-fi
-
-if [ -f scripts/setup-playground.sh ]; then
-  echo "== playground assets"
-  bash scripts/setup-playground.sh
 fi

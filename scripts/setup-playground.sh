@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Installs the browser builds of GraphiQL, its explorer plugin and React that
-# the server serves itself at / (so the playground works offline and under a
-# strict Content-Security-Policy), at the versions pinned in
-# playground/package-lock.json.
+# Refreshes the browser builds of GraphiQL, its explorer plugin and React
+# that are committed under internal/playground/vendor and embedded in the
+# binary (go:embed), so the playground works offline and under a strict
+# Content-Security-Policy. Users never run this: `go run .` serves the
+# committed files. Maintainers run it after changing the pins in
+# playground/package.json (then `npm install` there to update the lock file),
+# review the diff, and commit vendor/ with its SHA256SUMS manifest, which
+# internal/playground's tests verify.
 #
-# Usage: bash scripts/setup-playground.sh
+# Usage: bash scripts/setup-playground.sh [DIR]
 #
-# The files are copied to $PLAYGROUND_ASSETS (default .playground-assets in
-# the repository root), where `stiggql serve` looks for them by default.
-# Re-running is cheap: nothing is downloaded when the assets already match the
-# lock file. Needs Node.js with npm (only for this step, not at run time).
+# DIR defaults to internal/playground/vendor. Another DIR makes a copy that
+# `stiggql serve --playground-assets DIR` serves instead of the embedded
+# files. Needs Node.js with npm (only for this step, not at run time).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-out="${PLAYGROUND_ASSETS:-.playground-assets}"
+out="${1:-internal/playground/vendor}"
 pkg="playground"
 
 # Source (in node_modules) and name under $out of every served file. Keep in
-# sync with internal/playground (assets.go).
+# sync with internal/playground (Assets in playground.go).
 files=(
 	"react/umd/react.production.min.js:react.production.min.js"
 	"react-dom/umd/react-dom.production.min.js:react-dom.production.min.js"
@@ -28,20 +31,6 @@ files=(
 	"@graphiql/plugin-explorer/dist/style.css:plugin-explorer.css"
 )
 licenses=(react react-dom graphiql @graphiql/plugin-explorer)
-
-hash() { sha256sum "$@" | cut -d' ' -f1; }
-
-stamp="$(cat "$pkg/package.json" "$pkg/package-lock.json" "$root/scripts/setup-playground.sh" | hash)"
-if [[ -f "$out/.stamp" && "$(cat "$out/.stamp")" == "$stamp" ]]; then
-	ok=1
-	for f in "${files[@]}"; do
-		[[ -s "$out/${f#*:}" ]] || ok=0
-	done
-	if ((ok)); then
-		echo "playground assets are up to date in $out"
-		exit 0
-	fi
-fi
 
 if ! command -v npm >/dev/null 2>&1; then
 	echo "setup-playground: npm is required (install Node.js 18 or later)" >&2
@@ -64,10 +53,24 @@ for f in "${files[@]}"; do
 	cp "$src" "$tmp/${f#*:}"
 done
 for p in "${licenses[@]}"; do
+	name="$(echo "$p" | tr -d @ | tr / -).LICENSE"
 	lic="$(ls "$pkg/node_modules/$p"/LICENSE* 2>/dev/null | head -n1 || true)"
-	[[ -n "$lic" ]] && cp "$lic" "$tmp/licenses/${p//\//-}.LICENSE"
+	if [[ -n "$lic" ]]; then
+		cp "$lic" "$tmp/licenses/$name"
+		continue
+	fi
+	# @graphiql/plugin-explorer ships no LICENSE file: its package.json
+	# declares MIT, and it comes from the same repository as graphiql
+	# (github.com/graphql/graphiql), whose MIT license text applies.
+	spdx="$(cd "$pkg" && node -p "require('./node_modules/$p/package.json').license")"
+	{
+		echo "$p is licensed $spdx (its package.json); it is published from"
+		echo "https://github.com/graphql/graphiql, whose license follows."
+		echo
+		cat "$pkg/node_modules/graphiql/LICENSE"
+	} >"$tmp/licenses/$name"
 done
-# Record what was installed, for `stiggql` logs and bug reports.
+# Record what was installed, for bug reports (and the page's footer).
 (cd "$pkg" && node -e '
 const lock = require("./package-lock.json");
 const names = ["graphiql", "@graphiql/plugin-explorer", "react", "react-dom"];
@@ -75,10 +78,11 @@ const v = {};
 for (const n of names) v[n] = lock.packages["node_modules/" + n].version;
 process.stdout.write(JSON.stringify(v, null, 2) + "\n");
 ') >"$tmp/versions.json"
-echo "$stamp" >"$tmp/.stamp"
+# The checksum manifest, verified by internal/playground's tests.
+(cd "$tmp" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum >SHA256SUMS)
 
 rm -rf "$out"
 mv "$tmp" "$out"
 trap - EXIT
-echo "playground assets installed in $out:"
-ls -1 "$out"
+echo "playground assets in $out:"
+(cd "$out" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)

@@ -25,6 +25,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
+	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
 )
 
 // Epoch is where every test clock starts.
@@ -46,7 +47,9 @@ type Server struct {
 	Logs *bytes.Buffer
 	// Statements counts the SQL statements the server under test runs
 	// (the resolvers' ent client goes through it).
-	Statements *CountingDriver
+	Statements *sqlcount.Counter
+
+	faults *faultDriver
 }
 
 // New starts a handler over st with a default environment and key.
@@ -69,12 +72,13 @@ func New(t testing.TB, st *db.Store) *Server {
 	if drv == nil {
 		drv = entsql.OpenDB(st.Dialect, st.DB)
 	}
-	counter := &CountingDriver{Driver: drv}
-	client := ent.NewClient(ent.Driver(counter))
+	counter := &sqlcount.Counter{}
+	faults := &faultDriver{Driver: counter.Wrap(drv)}
+	client := ent.NewClient(ent.Driver(faults))
 	client.Use(db.GuardJSON) // as db.Open does for st.Client
 	res := graph.NewResolver(client, clk, log).WithEvents(bus)
 	res.EnableCaches(st.Dialect)
-	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter}
+	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter, faults: faults}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,
 		Auth:     auth.NewAuthenticator(st.Client, clk),

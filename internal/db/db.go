@@ -400,3 +400,23 @@ func (e *redactedError) Error() string {
 }
 
 func (e *redactedError) Unwrap() error { return e.err }
+
+// FilePath returns the file of an SQLite database URL (as Open takes it),
+// or "" for PostgreSQL, an in-memory database or an unrecognized URL.
+func FilePath(url string) string {
+	_, dsn, dial, err := parseURL(url)
+	if err != nil || dial != dialect.SQLite || isMemory(dsn) {
+		return ""
+	}
+	path, _, _ := strings.Cut(dsn, "?")
+	path = strings.TrimPrefix(path, "file:")
+	if rest, ok := strings.CutPrefix(path, "//"); ok {
+		// file://HOST/PATH: only an empty or localhost authority is local.
+		host, p, _ := strings.Cut(rest, "/")
+		if host != "" && host != "localhost" {
+			return ""
+		}
+		path = "/" + p
+	}
+	return path
+}

@@ -44,7 +44,7 @@ func TestDatabaseOutageIs503(t *testing.T) {
 			&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
 			&pgconn.PgError{Code: "53100", Message: "could not extend file: No space left on device"},
 		} {
-			s.Statements.FailQueries(func(q string) error {
+			s.FailQueries(func(q string) error {
 				if strings.Contains(q, "customers") {
 					return outage
 				}
@@ -57,7 +57,7 @@ func TestDatabaseOutageIs503(t *testing.T) {
 					outage, rec.Code, rec.Header().Get("Retry-After"), r.Errors)
 			}
 		}
-		s.Statements.FailQueries(nil)
+		s.FailQueries(nil)
 		if rec, r := get(); rec.Code != http.StatusOK || len(r.Errors) != 0 {
 			t.Fatalf("after the outage: HTTP %d, errors %v", rec.Code, r.Errors)
 		}

@@ -18,6 +18,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/stigg-selfhost/stiggql/internal/sqlhook"
 )
 
 // ServiceName is the service.name traces carry unless OTEL_SERVICE_NAME
@@ -183,21 +185,23 @@ func (t *Tracing) WrapDriver(d dialect.Driver) dialect.Driver {
 	case dialect.Postgres:
 		system = "postgresql"
 	}
-	return &tracedDriver{Driver: d, t: t, system: system}
-}
-
-type tracedDriver struct {
-	dialect.Driver
-	t      *Tracing
-	system string
-}
-
-func (d *tracedDriver) start(ctx context.Context, query string) (context.Context, trace.Span) {
-	op, _, _ := strings.Cut(strings.TrimSpace(query), " ")
-	return d.t.tracer.Start(ctx, strings.ToUpper(op), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
-		attribute.String("db.system.name", d.system),
-		attribute.String("db.query.text", query),
-	))
+	start := func(ctx context.Context, query string) (context.Context, trace.Span) {
+		op, _, _ := strings.Cut(strings.TrimSpace(query), " ")
+		return t.tracer.Start(ctx, strings.ToUpper(op), trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(
+			attribute.String("db.system.name", system),
+			attribute.String("db.query.text", query),
+		))
+	}
+	return sqlhook.Wrap(d, sqlhook.Hooks{
+		Statement: func(ctx context.Context, query string, _ any) (context.Context, func(error)) {
+			ctx, span := start(ctx, query)
+			return ctx, func(err error) { end(span, err) }
+		},
+		TxEnd: func(ctx context.Context, op string) func(error) {
+			_, span := start(ctx, op)
+			return func(err error) { end(span, err) }
+		},
+	})
 }
 
 func end(span trace.Span, err error) {
@@ -205,128 +209,4 @@ func end(span trace.Span, err error) {
 		span.SetStatus(codes.Error, err.Error())
 	}
 	span.End()
-}
-
-func (d *tracedDriver) Exec(ctx context.Context, query string, args, v any) error {
-	ctx, span := d.start(ctx, query)
-	err := d.Driver.Exec(ctx, query, args, v)
-	end(span, err)
-	return err
-}
-
-func (d *tracedDriver) Query(ctx context.Context, query string, args, v any) error {
-	ctx, span := d.start(ctx, query)
-	err := d.Driver.Query(ctx, query, args, v)
-	end(span, err)
-	return err
-}
-
-// ExecContext and QueryContext serve ent's sql/execquery feature
-// (client.ExecContext), as ent's own DebugDriver does.
-func (d *tracedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	drv, ok := d.Driver.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	})
-	if !ok {
-		return nil, errors.New("Driver.ExecContext is not supported")
-	}
-	ctx, span := d.start(ctx, query)
-	res, err := drv.ExecContext(ctx, query, args...)
-	end(span, err)
-	return res, err
-}
-
-func (d *tracedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	drv, ok := d.Driver.(interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	})
-	if !ok {
-		return nil, errors.New("Driver.QueryContext is not supported")
-	}
-	ctx, span := d.start(ctx, query)
-	rows, err := drv.QueryContext(ctx, query, args...)
-	end(span, err)
-	return rows, err
-}
-
-func (d *tracedDriver) Tx(ctx context.Context) (dialect.Tx, error) {
-	tx, err := d.Driver.Tx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &tracedTx{Tx: tx, d: d, ctx: ctx}, nil
-}
-
-func (d *tracedDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
-	drv, ok := d.Driver.(interface {
-		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
-	})
-	if !ok {
-		return nil, errors.New("Driver.BeginTx is not supported")
-	}
-	tx, err := drv.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &tracedTx{Tx: tx, d: d, ctx: ctx}, nil
-}
-
-type tracedTx struct {
-	dialect.Tx
-	d   *tracedDriver
-	ctx context.Context
-}
-
-func (tx *tracedTx) Exec(ctx context.Context, query string, args, v any) error {
-	ctx, span := tx.d.start(ctx, query)
-	err := tx.Tx.Exec(ctx, query, args, v)
-	end(span, err)
-	return err
-}
-
-func (tx *tracedTx) Query(ctx context.Context, query string, args, v any) error {
-	ctx, span := tx.d.start(ctx, query)
-	err := tx.Tx.Query(ctx, query, args, v)
-	end(span, err)
-	return err
-}
-
-func (tx *tracedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	drv, ok := tx.Tx.(interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	})
-	if !ok {
-		return nil, errors.New("Tx.ExecContext is not supported")
-	}
-	ctx, span := tx.d.start(ctx, query)
-	res, err := drv.ExecContext(ctx, query, args...)
-	end(span, err)
-	return res, err
-}
-
-func (tx *tracedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	drv, ok := tx.Tx.(interface {
-		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-	})
-	if !ok {
-		return nil, errors.New("Tx.QueryContext is not supported")
-	}
-	ctx, span := tx.d.start(ctx, query)
-	rows, err := drv.QueryContext(ctx, query, args...)
-	end(span, err)
-	return rows, err
-}
-
-func (tx *tracedTx) Commit() error {
-	_, span := tx.d.start(tx.ctx, "COMMIT")
-	err := tx.Tx.Commit()
-	end(span, err)
-	return err
-}
-
-func (tx *tracedTx) Rollback() error {
-	_, span := tx.d.start(tx.ctx, "ROLLBACK")
-	err := tx.Tx.Rollback()
-	end(span, err)
-	return err
 }

@@ -26,16 +26,13 @@ import (
 
 const testKey = "server-test-key"
 
-// assetsDir returns the installed playground assets, or skips (fails under
-// CI=true) when scripts/setup-playground.sh has not run.
+// assetsDir returns PLAYGROUND_ASSETS, a directory to test instead of the
+// embedded assets, or "" for the embedded ones.
 func assetsDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("PLAYGROUND_ASSETS")
-	if dir == "" {
-		dir = filepath.Join(browsertest.RepoRoot(t), playground.DefaultAssetsDir)
-	}
 	if missing := playground.MissingAssets(dir); len(missing) > 0 {
-		browsertest.SkipOrFail(t, "playground assets are not installed in %s (missing %v): run %s", dir, missing, playground.SetupCommand)
+		t.Fatalf("PLAYGROUND_ASSETS=%s lacks %v: run %s", dir, missing, playground.SetupCommand)
 	}
 	return dir
 }
@@ -238,4 +235,57 @@ func save(t *testing.T, path string, data []byte) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// explorerShowsSchema waits until the Explorer lists the root fields, which
+// it does only after an introspection with a valid key.
+var explorerShowsSchema = chromedp.PollFunction[chromedp.Void](`() => {
+	const e = document.querySelector('.graphiql-explorer-root');
+	return e && e.textContent.includes('customers');
+}`)
+
+// headersEditor is the Headers tab's CodeMirror (visible when no key is
+// preset).
+const headersEditor = `document.querySelector('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror').CodeMirror`
+
+// TestPlaygroundRemembersTypedKeyInChromium: without a preset key, a key
+// typed in the Headers tab makes the Explorer load the schema at once (no
+// "Re-fetch" click), and after a reload the key is still there and the
+// schema loads again.
+func TestPlaygroundRemembersTypedKeyInChromium(t *testing.T) {
+	assets := assetsDir(t)
+	b := browsertest.New(t)
+	srv := startServer(t, assets, "")
+	err := chromedp.Do(b.Ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(chromedp.CSS(".graphiql-query-editor .CodeMirror")),
+		chromedp.Evaluate[chromedp.Void](headersEditor+`.setValue('{"X-API-KEY": "`+testKey+`"}')`),
+		explorerShowsSchema,
+	)
+	if err != nil {
+		failure(t, b, "type a key and see the schema", err)
+	}
+	err = chromedp.Do(b.Ctx,
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(".graphiql-query-editor .CodeMirror")),
+		explorerShowsSchema,
+	)
+	if err != nil {
+		failure(t, b, "reload with the remembered key", err)
+	}
+	notice, err := chromedp.Run(b.Ctx, chromedp.TextContent(chromedp.ID("notice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(notice, "entered earlier") {
+		t.Errorf("notice after reload: %q", notice)
+	}
+	// The 401s of the page's first introspection (no key yet) are expected;
+	// nothing else may go wrong.
+	for _, p := range b.Problems() {
+		if !strings.Contains(p, "401") {
+			t.Errorf("browser problem: %s", p)
+		}
+	}
+	b.RequireOnlyOrigins(t, srv.URL)
 }

@@ -1,6 +1,8 @@
 // Package playground serves GraphiQL, with its explorer plugin, entirely from
 // this server: the page, its bootstrap script and the browser builds of
-// GraphiQL and React (installed by scripts/setup-playground.sh), so the
+// GraphiQL and React, committed under vendor/ (pinned in
+// playground/package.json, refreshed by scripts/setup-playground.sh, each
+// file's sha256 in vendor/SHA256SUMS) and embedded in the binary, so the
 // playground works offline and under a strict Content-Security-Policy with
 // no inline script.
 //
@@ -10,20 +12,23 @@
 //	/, /playground                the page
 //	/playground/config.json       endpoint, default query and, on a loopback-only server, its API key
 //	/playground/static/NAME       this package's script and styles (embedded)
-//	/playground/vendor/NAME       the pinned third-party files from Options.AssetsDir
+//	/playground/vendor/NAME       the pinned third-party files (embedded, or from Options.AssetsDir)
 package playground
 
 import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,17 +41,15 @@ type Options struct {
 	// Set it only for a server listening on a loopback address with its
 	// local default key: anyone who can load the page can read it.
 	DefaultAPIKey string
-	// AssetsDir holds the files scripts/setup-playground.sh installs;
-	// DefaultAssetsDir (relative to the working directory) when empty.
+	// AssetsDir, when set, serves the third-party files from this
+	// directory (as `bash scripts/setup-playground.sh DIR` writes them)
+	// instead of the copies embedded in the binary.
 	AssetsDir string
 }
 
-// DefaultAssetsDir is where scripts/setup-playground.sh installs the assets,
-// relative to the repository root.
-const DefaultAssetsDir = ".playground-assets"
-
-// SetupCommand installs the assets; the page and the server's warning name it.
-const SetupCommand = "bash scripts/setup-playground.sh"
+// SetupCommand writes the assets into a directory; the page and the
+// server's warning name it.
+const SetupCommand = "bash scripts/setup-playground.sh DIR"
 
 // APIKeyHeader is the header the API authenticates by (auth.HeaderName).
 const APIKeyHeader = "X-API-KEY"
@@ -59,7 +62,7 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; " +
 	"font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; " +
 	"frame-ancestors 'none'"
 
-// Assets are the files the page loads from AssetsDir, as named there by
+// Assets are the third-party files the page loads, as named in vendor/ by
 // scripts/setup-playground.sh (keep the two lists in sync).
 var Assets = []string{
 	"react.production.min.js",
@@ -96,11 +99,28 @@ query Customers {
 //go:embed static
 var static embed.FS
 
-// MissingAssets returns the names of the assets absent from dir (the
-// default directory when dir is empty); none when the playground can run.
+// Vendor holds the committed third-party files: Assets, their licenses,
+// versions.json and the SHA256SUMS manifest.
+//
+//go:embed vendor
+var vendorFS embed.FS
+
+// Vendor returns the embedded third-party files (Assets, licenses/,
+// versions.json, SHA256SUMS) rooted at vendor/.
+func Vendor() fs.FS {
+	sub, err := fs.Sub(vendorFS, "vendor")
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// MissingAssets returns the names of the assets absent from dir, an
+// override directory; none when dir is empty (the embedded files) or
+// complete.
 func MissingAssets(dir string) []string {
 	if dir == "" {
-		dir = DefaultAssetsDir
+		return nil
 	}
 	var missing []string
 	for _, name := range Assets {
@@ -113,9 +133,6 @@ func MissingAssets(dir string) []string {
 
 // New returns the playground's handler.
 func New(o Options) http.Handler {
-	if o.AssetsDir == "" {
-		o.AssetsDir = DefaultAssetsDir
-	}
 	if o.Endpoint == "" {
 		o.Endpoint = "/graphql"
 	}
@@ -180,11 +197,11 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <main class="setup" id="setup">
 <h1>The GraphQL playground is not installed</h1>
 <p>The API works without it: send GraphQL requests to <code>{{.Endpoint}}</code> with a server API key in the <code>X-API-KEY</code> header.</p>
-<p>This server serves the playground (GraphiQL) itself, from the directory <code>{{.Dir}}</code>, and some files are missing there:
+<p>This server was started with <code>--playground-assets {{.Dir}}</code> (or <code>PLAYGROUND_ASSETS</code>), and some of the playground's files are missing there:
 {{range $i, $m := .Missing}}{{if $i}}, {{end}}<code>{{$m}}</code>{{end}}.
-To install them, run this in the repository root (it needs Node.js with npm, once):</p>
+Write them there with this command in the repository root (it needs Node.js with npm), then reload this page:</p>
 <pre>{{.Setup}}</pre>
-<p>Then reload this page; no restart is needed. If the server runs from another directory, point it at the files with <code>--playground-assets DIR</code> or the <code>PLAYGROUND_ASSETS</code> environment variable.</p>
+<p>Or start the server without <code>--playground-assets</code>: the binary carries its own copy of these files.</p>
 </main>
 {{- end}}
 </body>
@@ -199,7 +216,7 @@ func (p *server) page(w http.ResponseWriter, r *http.Request) {
 		Endpoint: p.o.Endpoint,
 		Dir:      p.o.AssetsDir,
 		Missing:  missing,
-		Setup:    SetupCommand,
+		Setup:    strings.Replace(SetupCommand, "DIR", p.o.AssetsDir, 1),
 	}); err != nil {
 		http.Error(w, "playground: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -246,9 +263,18 @@ func (p *server) vendor(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	f, err := os.Open(filepath.Join(p.o.AssetsDir, name))
+	var (
+		f       fs.File
+		modTime time.Time
+		err     error
+	)
+	if p.o.AssetsDir != "" {
+		f, err = os.Open(filepath.Join(p.o.AssetsDir, name))
+	} else {
+		f, err = Vendor().Open(name)
+	}
 	if err != nil {
-		http.Error(w, "playground asset "+name+" is not installed; run "+SetupCommand, http.StatusNotFound)
+		http.Error(w, "playground asset "+name+" is missing from "+p.o.AssetsDir+"; run "+SetupCommand, http.StatusNotFound)
 		return
 	}
 	defer f.Close()
@@ -257,15 +283,51 @@ func (p *server) vendor(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok {
+		http.Error(w, "playground asset "+name+" is not seekable", http.StatusInternalServerError)
+		return
+	}
+	if p.o.AssetsDir != "" {
+		modTime = fi.ModTime().Truncate(time.Second)
+	} else if sum := vendorSums()[name]; sum != "" {
+		// Embedded files have no modification time: their checksum
+		// from the manifest names their content.
+		w.Header().Set("ETag", `"`+sum[:16]+`"`)
+	}
 	ctype := "text/javascript; charset=utf-8"
 	if strings.HasSuffix(name, ".css") {
 		ctype = "text/css; charset=utf-8"
 	}
 	w.Header().Set("Content-Type", ctype)
-	// Revalidated on every load (cheap: Last-Modified), so re-running the
-	// set-up script with new pins takes effect without stale caches.
+	// Revalidated on every load (cheap: ETag or Last-Modified), so a new
+	// binary or refreshed directory takes effect without stale caches.
 	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, name, fi.ModTime().Truncate(time.Second), f)
+	http.ServeContent(w, r, name, modTime, rs)
+}
+
+// vendorSums returns the embedded manifest, vendor/SHA256SUMS, as file name
+// to hex sha256 (the lines of sha256sum's output).
+var vendorSums = sync.OnceValue(func() map[string]string {
+	sums, _ := ParseSums(Vendor())
+	return sums
+})
+
+// ParseSums reads SHA256SUMS from fsys: one "HEX  NAME" line per file.
+func ParseSums(fsys fs.FS) (map[string]string, error) {
+	raw, err := fs.ReadFile(fsys, "SHA256SUMS")
+	if err != nil {
+		return nil, err
+	}
+	sums := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 {
+			return nil, fmt.Errorf("SHA256SUMS: malformed line %q", line)
+		}
+		sums[name] = sum
+	}
+	return sums, nil
 }
 
 // IsLoopbackHost reports whether host (a Host header or host:port) names

@@ -1,8 +1,11 @@
 package playground
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -78,7 +81,7 @@ func TestMissingAssetsPageExplainsSetup(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	for _, want := range []string{"not installed", SetupCommand, "--playground-assets", "PLAYGROUND_ASSETS", "X-API-KEY", "/graphql"} {
+	for _, want := range []string{"not installed", "bash scripts/setup-playground.sh " + dir, "--playground-assets", "PLAYGROUND_ASSETS", "X-API-KEY", "/graphql", "carries its own copy"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page does not mention %q:\n%s", want, body)
 		}
@@ -193,5 +196,80 @@ func TestIsLoopbackAddr(t *testing.T) {
 			t.Errorf("listening on %s (%s): loopback %v", addr, ln.Addr(), got)
 		}
 		ln.Close()
+	}
+}
+
+// TestEmbeddedAssetsMatchManifest checks every committed third-party file
+// against vendor/SHA256SUMS, and that the manifest lists exactly the files
+// there are: a hand edit or a partial refresh of vendor/ fails here.
+func TestEmbeddedAssetsMatchManifest(t *testing.T) {
+	v := Vendor()
+	sums, err := ParseSums(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	err = fs.WalkDir(v, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path == "SHA256SUMS" {
+			return err
+		}
+		seen[path] = true
+		data, err := fs.ReadFile(v, path)
+		if err != nil {
+			return err
+		}
+		got := sha256.Sum256(data)
+		if want, ok := sums[path]; !ok {
+			t.Errorf("%s is not in SHA256SUMS", path)
+		} else if hex.EncodeToString(got[:]) != want {
+			t.Errorf("%s: sha256 %x, manifest says %s", path, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range sums {
+		if !seen[name] {
+			t.Errorf("SHA256SUMS lists %s, which is not in vendor/", name)
+		}
+	}
+	for _, name := range append(append([]string(nil), Assets...), "versions.json",
+		"licenses/react.LICENSE", "licenses/react-dom.LICENSE", "licenses/graphiql.LICENSE", "licenses/graphiql-plugin-explorer.LICENSE") {
+		if !seen[name] {
+			t.Errorf("vendor/ lacks %s", name)
+		}
+	}
+}
+
+// TestEmbeddedAssetsServed: with no directory given, the page loads the
+// files embedded in the binary, revalidated by their checksum.
+func TestEmbeddedAssetsServed(t *testing.T) {
+	if m := MissingAssets(""); len(m) > 0 {
+		t.Fatalf("embedded assets reported missing: %v", m)
+	}
+	h := New(Options{})
+	_, page := get(t, h, "", "/")
+	if !strings.Contains(page, "playground/vendor/graphiql.min.js") {
+		t.Fatalf("page does not load GraphiQL:\n%s", page)
+	}
+	res, body := get(t, h, "", "/playground/vendor/graphiql.min.js")
+	want, _ := fs.ReadFile(Vendor(), "graphiql.min.js")
+	if res.StatusCode != http.StatusOK || body != string(want) {
+		t.Fatalf("graphiql.min.js: status %d, %d bytes", res.StatusCode, len(body))
+	}
+	etag := res.Header.Get("ETag")
+	if etag == "" {
+		t.Fatal("no ETag on an embedded asset")
+	}
+	req := httptest.NewRequest(http.MethodGet, "/playground/vendor/graphiql.min.js", nil)
+	req.Header.Set("If-None-Match", etag)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotModified {
+		t.Errorf("revalidation: status %d, want 304", rec.Code)
+	}
+	if res, _ := get(t, h, "", "/playground/vendor/SHA256SUMS"); res.StatusCode == http.StatusOK {
+		t.Error("the manifest is served as an asset")
 	}
 }

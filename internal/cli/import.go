@@ -1,9 +1,7 @@
-package main
+package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -40,44 +38,42 @@ var importAfterBatch func(batch int)
 
 // importCmd is `stiggql import customers FILE`.
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlagSet("import customers", importUsage)
+	dbURL := f.db()
+	sqliteSync := f.sqliteSynchronous()
+	envSlug := f.String("environment", "", auth.DefaultEnvironmentSlug, "slug of the environment to import into; it must exist")
+	batchSize := f.Int("batch-size", "", importer.DefaultBatchSize, fmt.Sprintf("rows per batch (one transaction each), at most %d", customers.MaxBulkImport))
+	restart := f.Bool("restart", "", false, "ignore the checkpoint of an earlier, interrupted run and start from the first row")
+	formatFlag := f.String("format", "", "auto", "file format: csv, json, or auto (by the file name's extension, else by content)")
 	if len(args) == 0 || args[0] != "customers" {
-		_, _ = io.WriteString(stderr, importUsage)
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return flag.ErrHelp
+		if len(args) > 0 && args[0] != "" && args[0][0] == '-' {
+			// import --help (or a flag before "customers").
+			if err := f.parse(args, stdout, stderr); err != nil {
+				return err
+			}
 		}
-		return errors.New("import: expected: import customers FILE")
-	}
-	fs := flag.NewFlagSet("import customers", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	envSlug := fs.String("environment", auth.DefaultEnvironmentSlug, "slug of the environment to import into; it must exist")
-	batchSize := fs.Int("batch-size", importer.DefaultBatchSize, fmt.Sprintf("rows per batch (one transaction each), at most %d", customers.MaxBulkImport))
-	restart := fs.Bool("restart", false, "ignore the checkpoint of an earlier, interrupted run and start from the first row")
-	formatFlag := fs.String("format", "auto", "file format: csv, json, or auto (by the file name's extension, else by content)")
-	fs.Usage = func() {
-		_, _ = io.WriteString(stderr, importUsage+"\nFlags:\n")
-		fs.PrintDefaults()
+		f.help(stderr)
+		return usagef("import: expected: import customers FILE")
 	}
 	// Flags may come before or after FILE.
 	var files []string
 	rest := args[1:]
 	for {
-		if err := fs.Parse(rest); err != nil {
+		if err := f.parse(rest, stdout, stderr); err != nil {
 			return err
 		}
-		if fs.NArg() == 0 {
+		if f.fs.NArg() == 0 {
 			break
 		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+		files = append(files, f.fs.Arg(0))
+		rest = f.fs.Args()[1:]
 	}
 	if len(files) != 1 {
-		fs.Usage()
-		return fmt.Errorf("import customers: expected one FILE, got %d", len(files))
+		f.help(stderr)
+		return usagef("import customers: expected one FILE, got %d", len(files))
 	}
 	if *batchSize < 1 || *batchSize > customers.MaxBulkImport {
-		return fmt.Errorf("--batch-size must be between 1 and %d", customers.MaxBulkImport)
+		return usagef("--batch-size must be between 1 and %d", customers.MaxBulkImport)
 	}
 	format, err := importer.ParseFormat(*formatFlag)
 	if err != nil {
@@ -87,7 +83,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The store outlives the first Ctrl-C: the batch in flight commits.
-	st, err := db.Open(context.WithoutCancel(ctx), c.dbURL, db.WithSQLiteSynchronous(c.sqliteSync))
+	st, err := db.Open(context.WithoutCancel(ctx), *dbURL, db.WithSQLiteSynchronous(*sqliteSync))
 	if err != nil {
 		return err
 	}

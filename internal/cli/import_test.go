@@ -1,9 +1,10 @@
-package main
+package cli
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,4 +228,9 @@ func TestImportCustomersCommandErrors(t *testing.T) {
 	if !strings.Contains(stdout.String(), "created  1\n") {
 		t.Fatalf("summary:\n%s", stdout.String())
 	}
+}
+
+// run runs a command line in process, as the binary does.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return App{}.Run(ctx, args, stdout, stderr)
 }

@@ -1,0 +1,36 @@
+package apitest
+
+import (
+	"context"
+	"sync/atomic"
+
+	"entgo.io/ent/dialect"
+)
+
+// faultDriver fails chosen queries run outside a transaction, as a database
+// that went away would. It wraps the driver of the test server's client.
+type faultDriver struct {
+	dialect.Driver
+	fail atomic.Pointer[func(query string) error]
+}
+
+// Query runs the query, unless the fault function returns an error for it.
+func (d *faultDriver) Query(ctx context.Context, query string, args, v any) error {
+	if f := d.fail.Load(); f != nil {
+		if err := (*f)(query); err != nil {
+			return err
+		}
+	}
+	return d.Driver.Query(ctx, query, args, v)
+}
+
+// FailQueries makes every query run outside a transaction whose text fail
+// returns an error for fail with it (nil stops). Transactions are left
+// alone, so mutations still commit and publish their events.
+func (s *Server) FailQueries(fail func(query string) error) {
+	if fail == nil {
+		s.faults.fail.Store(nil)
+		return
+	}
+	s.faults.fail.Store(&fail)
+}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/environment"
+	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/billing"
+	"github.com/stigg-selfhost/stiggql/internal/clock"
+	"github.com/stigg-selfhost/stiggql/internal/db"
+)
+
+// billingFlags configure the optional Stripe sync of one environment
+// (docs/billing-sync.md).
+type billingFlags struct {
+	secretKey    *string
+	apiBase      *string
+	environment  *string
+	waitTimeout  *time.Duration
+	pollInterval *time.Duration
+}
+
+func (b *billingFlags) register(f *flagSet) {
+	b.secretKey = f.String("stripe-secret-key", "STRIPE_SECRET_KEY", "",
+		"Stripe secret key (sk_... or rk_...); enables the Stripe billing sync")
+	b.apiBase = f.String("stripe-api-base", "STRIPE_API_BASE", billing.DefaultAPIBase,
+		"Stripe API base URL, e.g. a stripe-mock for tests or air-gapped installs")
+	b.environment = f.String("stripe-environment", "STRIPE_ENVIRONMENT", auth.DefaultEnvironmentSlug,
+		"slug of the environment whose customers and subscriptions are synced to Stripe")
+	b.waitTimeout = f.Duration("stripe-wait-timeout", "STRIPE_WAIT_TIMEOUT", billing.DefaultWaitTimeout,
+		"longest wait of updateOneCustomer(shouldWaitSync: true) for the sync")
+	b.pollInterval = f.Duration("stripe-poll-interval", "STRIPE_POLL_INTERVAL", billing.DefaultPollInterval,
+		"how often the sync worker looks for work queued by other replicas or due for retry")
+}
+
+// newSyncer returns the Stripe syncer the flags ask for, or nil when no
+// secret key is configured (the integration is off: nothing is queued and
+// sync states stay empty).
+func (b *billingFlags) newSyncer(ctx context.Context, st *db.Store, clk clock.Clock, log *slog.Logger) (*billing.Syncer, error) {
+	if *b.secretKey == "" {
+		return nil, nil
+	}
+	env, err := st.Client.Environment.Query().Where(environment.Slug(*b.environment)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, fmt.Errorf("stripe: environment %q does not exist; create it with `stiggql keys create --environment %s` or fix --stripe-environment", *b.environment, *b.environment)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stripe: look up environment %q: %w", *b.environment, err)
+	}
+	return billing.New(st.Client, st.Dialect, clk, log, billing.Config{
+		EnvironmentID: env.ID,
+		SecretKey:     *b.secretKey,
+		APIBase:       *b.apiBase,
+		WaitTimeout:   *b.waitTimeout,
+		PollInterval:  *b.pollInterval,
+	})
+}
