@@ -193,8 +193,14 @@ func TestSubscriptionNeedsValidKey(t *testing.T) {
 			}
 		}
 
-		if _, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {"server-wrong"}}); err == nil {
-			t.Error("upgrade with a wrong X-API-KEY header accepted")
+		// A wrong key in the upgrade's header is refused in connection_init,
+		// with the close code clients stop on, even with a valid key there.
+		bad, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {"server-wrong"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Init(map[string]any{"X-API-KEY": s.Key}); err == nil {
+			t.Error("connection with a wrong X-API-KEY header acknowledged")
 		}
 
 		ws, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {s.Key}})

@@ -129,17 +129,18 @@ func New(o Options) http.Handler {
 // With publicIntrospection, a request without the header whose operation is
 // only an introspection query (see IsIntrospectionQuery) runs without a
 // principal; a wrong key is still refused.
-// A WebSocket upgrade without the header goes through unauthenticated:
-// browsers cannot set headers on it, so the WebSocket transport takes the
-// key from connection_init and refuses the connection without one (see
-// initWebSocket); nothing runs before that.
+// A WebSocket upgrade goes through unauthenticated: browsers cannot set
+// headers on it, so the WebSocket transport checks the key, from the
+// upgrade's header or from connection_init, and refuses the connection with
+// a WebSocket close code that clients understand (see initWebSocket);
+// nothing runs before that.
 func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.Header.Get(auth.HeaderName) == "" && IsWebSocketUpgrade(r) {
+		if IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
