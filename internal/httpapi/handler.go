@@ -106,7 +106,10 @@ func New(o Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	gql := NewGraphQLServer(o)
-	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, o.protect(gql))))))
+	api := o.protect(gql)
+	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, api)))))
+	// The edge API of Stigg's SDKs (see edge.go), on the same address.
+	mux.Handle("/v1/", o.observe(CORS(o.CORSOrigins, RequireAPIKey(o.Auth, o.Log, false, edgeHandler(api)))))
 	if o.Metrics != nil {
 		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
 	}
