@@ -28,7 +28,6 @@ if (!baseUrl || !apiKey) {
 // missing. Each entry skips its steps with that reason; delete the entry
 // when the work lands (the steps are written and must then pass).
 const PENDING = {
-  init: 'the sdkConfiguration field comes with branch `schema`, its resolver with this branch after merging it',
   entitlements: 'computed entitlements (cachedEntitlements, reportUsage) come with branch `ent`',
   realtime: 'entitlementsUpdated comes with the SDL of branch `schema` and the change hook of branch `ent`',
   billingPreviews: 'estimates and previews are issue 16',

@@ -88,6 +88,14 @@ func TestEdgePathsAnswerAsGraphQL(t *testing.T) {
 		})
 	}
 
+	// The configuration both SDKs start with: no Sentry DSN (the browser SDK
+	// would report to it), no watermark.
+	for _, path := range []string{"/v1/config/server-sdk-configuration.json", "/v1/config/client-sdk-configuration.json"} {
+		r := edgeGet(t, srv.URL+path, testKey, nil)
+		if r.Status != http.StatusOK || len(r.Errors) > 0 || string(r.Data["sdkConfiguration"]) != `{"sentryDsn":null,"isWidgetWatermarkEnabled":false}` {
+			t.Errorf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
 	// What the SDK reads of a customer without subscriptions.
 	r := edgeGet(t, srv.URL+"/v1/c/edge-1/subscriptions.json?", testKey, nil)
 	if r.Status != http.StatusOK || string(r.Data["getActiveSubscriptions"]) != "[]" {
