@@ -72,12 +72,15 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	return r
 }
 
-// WithEvents makes r publish every customer change to bus (from inside its
-// transaction, so only committed changes get out) and serve the
-// subscriptions from it. It returns r.
+// WithEvents makes r publish every customer change, and every change to
+// what customers may use (subscriptions, add-ons, grants, catalog packages:
+// events.Bus.RegisterHooks), to bus (from inside its transaction, so only
+// committed changes get out) and serve the subscriptions from it. It
+// returns r.
 func (r *Resolver) WithEvents(bus *events.Bus) *Resolver {
 	r.Events = bus
 	r.CustomerService.AddHook(bus.CustomerHook)
+	bus.RegisterHooks(r.Client)
 	return r
 }
 

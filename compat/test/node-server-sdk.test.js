@@ -29,7 +29,7 @@ if (!baseUrl || !apiKey) {
 // when the work lands (the steps are written and must then pass).
 const PENDING = {
   entitlements: 'computed entitlements (cachedEntitlements, reportUsage) come with branch `ent`',
-  realtime: 'entitlementsUpdated comes with the SDL of branch `schema` and the change hook of branch `ent`',
+  realtime: 'entitlementsUpdated sends what cachedEntitlements answers, which comes with branch `ent`',
   billingPreviews: 'estimates and previews are issue 16',
   promotionGroups: 'promotional entitlement groups are issue 16',
   applySubscription: 'applySubscription is issue 16',
