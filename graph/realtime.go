@@ -224,7 +224,13 @@ func eventStream[T any](ctx context.Context, r *Resolver, build func(ctx context
 				case ctx.Err() != nil:
 					return
 				case err != nil:
-					fail(err)
+					// The database went away (PostgreSQL restarting) or
+					// failed: the change cannot be sent, so events are
+					// being missed. That is EventStreamInterrupted, which
+					// tells clients to subscribe again and refetch, not
+					// UnexpectedError.
+					r.Log.ErrorContext(ctx, "realtime: re-reading a changed customer failed; ending the subscription", "error", err.Error())
+					fail(events.ErrInterrupted)
 					return
 				case v == nil:
 					continue

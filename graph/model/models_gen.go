@@ -5899,7 +5899,7 @@ func (e *APIKeyType) UnmarshalGQL(v any) error {
 }
 
 func (e APIKeyType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *APIKeyType) UnmarshalJSON(b []byte) error {
@@ -5977,7 +5977,7 @@ func (e *AccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e AccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -6035,7 +6035,7 @@ func (e *AccountAccessMethod) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessMethod) UnmarshalJSON(b []byte) error {
@@ -6091,7 +6091,7 @@ func (e *AccountAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessRole) UnmarshalJSON(b []byte) error {
@@ -6147,7 +6147,7 @@ func (e *AccountStatus) UnmarshalGQL(v any) error {
 }
 
 func (e AccountStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountStatus) UnmarshalJSON(b []byte) error {
@@ -6225,7 +6225,7 @@ func (e *AddonSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e AddonSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AddonSortFields) UnmarshalJSON(b []byte) error {
@@ -6289,7 +6289,7 @@ func (e *AggregationFunction) UnmarshalGQL(v any) error {
 }
 
 func (e AggregationFunction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AggregationFunction) UnmarshalJSON(b []byte) error {
@@ -6347,7 +6347,7 @@ func (e *Alignment) UnmarshalGQL(v any) error {
 }
 
 func (e Alignment) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Alignment) UnmarshalJSON(b []byte) error {
@@ -6405,7 +6405,7 @@ func (e *Auth0ApplicationType) UnmarshalGQL(v any) error {
 }
 
 func (e Auth0ApplicationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Auth0ApplicationType) UnmarshalJSON(b []byte) error {
@@ -6463,7 +6463,7 @@ func (e *BillingAnchor) UnmarshalGQL(v any) error {
 }
 
 func (e BillingAnchor) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingAnchor) UnmarshalJSON(b []byte) error {
@@ -6519,7 +6519,7 @@ func (e *BillingCadence) UnmarshalGQL(v any) error {
 }
 
 func (e BillingCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingCadence) UnmarshalJSON(b []byte) error {
@@ -6581,7 +6581,7 @@ func (e *BillingModel) UnmarshalGQL(v any) error {
 }
 
 func (e BillingModel) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingModel) UnmarshalJSON(b []byte) error {
@@ -6637,7 +6637,7 @@ func (e *BillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e BillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingPeriod) UnmarshalJSON(b []byte) error {
@@ -6693,7 +6693,7 @@ func (e *BillingVendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e BillingVendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingVendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -6753,7 +6753,7 @@ func (e *ChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e ChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ChangeType) UnmarshalJSON(b []byte) error {
@@ -6821,7 +6821,7 @@ func (e *ConditionOperation) UnmarshalGQL(v any) error {
 }
 
 func (e ConditionOperation) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ConditionOperation) UnmarshalJSON(b []byte) error {
@@ -6895,7 +6895,7 @@ func (e *CouponSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSortFields) UnmarshalJSON(b []byte) error {
@@ -6953,7 +6953,7 @@ func (e *CouponSource) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSource) UnmarshalJSON(b []byte) error {
@@ -7009,7 +7009,7 @@ func (e *CouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e CouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponStatus) UnmarshalJSON(b []byte) error {
@@ -7065,7 +7065,7 @@ func (e *CouponType) UnmarshalGQL(v any) error {
 }
 
 func (e CouponType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponType) UnmarshalJSON(b []byte) error {
@@ -7121,7 +7121,7 @@ func (e *CreditCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditCadence) UnmarshalJSON(b []byte) error {
@@ -7177,7 +7177,7 @@ func (e *CreditGrantCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditGrantCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditGrantCadence) UnmarshalJSON(b []byte) error {
@@ -7461,7 +7461,7 @@ func (e *Currency) UnmarshalGQL(v any) error {
 }
 
 func (e Currency) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Currency) UnmarshalJSON(b []byte) error {
@@ -7543,7 +7543,7 @@ func (e *CustomerSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSortFields) UnmarshalJSON(b []byte) error {
@@ -7645,7 +7645,7 @@ func (e *CustomerSubscriptionSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSubscriptionSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSubscriptionSortFields) UnmarshalJSON(b []byte) error {
@@ -7703,7 +7703,7 @@ func (e *DiscountDurationType) UnmarshalGQL(v any) error {
 }
 
 func (e DiscountDurationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *DiscountDurationType) UnmarshalJSON(b []byte) error {
@@ -7759,7 +7759,7 @@ func (e *DiscountType) UnmarshalGQL(v any) error {
 }
 
 func (e DiscountType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *DiscountType) UnmarshalJSON(b []byte) error {
@@ -7815,7 +7815,7 @@ func (e *EntitlementBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementBehavior) UnmarshalJSON(b []byte) error {
@@ -7877,7 +7877,7 @@ func (e *EntitlementResetPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementResetPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementResetPeriod) UnmarshalJSON(b []byte) error {
@@ -7933,7 +7933,7 @@ func (e *EntitlementsStateAccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementsStateAccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementsStateAccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -7993,7 +7993,7 @@ func (e *EnvironmentAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentAccessRole) UnmarshalJSON(b []byte) error {
@@ -8053,7 +8053,7 @@ func (e *EnvironmentProvisionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentProvisionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentProvisionStatus) UnmarshalJSON(b []byte) error {
@@ -8111,7 +8111,7 @@ func (e *EnvironmentType) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentType) UnmarshalJSON(b []byte) error {
@@ -8167,7 +8167,7 @@ func (e *ExperimentGroupType) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentGroupType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentGroupType) UnmarshalJSON(b []byte) error {
@@ -8225,7 +8225,7 @@ func (e *ExperimentStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentStatus) UnmarshalJSON(b []byte) error {
@@ -8281,7 +8281,7 @@ func (e *FeatureGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureGroupStatus) UnmarshalJSON(b []byte) error {
@@ -8353,7 +8353,7 @@ func (e *FeatureSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureSortFields) UnmarshalJSON(b []byte) error {
@@ -8411,7 +8411,7 @@ func (e *FeatureStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureStatus) UnmarshalJSON(b []byte) error {
@@ -8469,7 +8469,7 @@ func (e *FeatureType) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureType) UnmarshalJSON(b []byte) error {
@@ -8525,7 +8525,7 @@ func (e *FontWeight) UnmarshalGQL(v any) error {
 }
 
 func (e FontWeight) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FontWeight) UnmarshalJSON(b []byte) error {
@@ -8597,7 +8597,7 @@ func (e *InvoiceLineItemType) UnmarshalGQL(v any) error {
 }
 
 func (e InvoiceLineItemType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *InvoiceLineItemType) UnmarshalJSON(b []byte) error {
@@ -8655,7 +8655,7 @@ func (e *MeterType) UnmarshalGQL(v any) error {
 }
 
 func (e MeterType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MeterType) UnmarshalJSON(b []byte) error {
@@ -8711,7 +8711,7 @@ func (e *MonthlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e MonthlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MonthlyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -8769,7 +8769,7 @@ func (e *OfferStatus) UnmarshalGQL(v any) error {
 }
 
 func (e OfferStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OfferStatus) UnmarshalJSON(b []byte) error {
@@ -8825,7 +8825,7 @@ func (e *OverageBillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e OverageBillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OverageBillingPeriod) UnmarshalJSON(b []byte) error {
@@ -8883,7 +8883,7 @@ func (e *PackageGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageGroupStatus) UnmarshalJSON(b []byte) error {
@@ -8941,7 +8941,7 @@ func (e *PackageStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageStatus) UnmarshalJSON(b []byte) error {
@@ -9001,7 +9001,7 @@ func (e *PaymentCollection) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollection) UnmarshalJSON(b []byte) error {
@@ -9059,7 +9059,7 @@ func (e *PaymentCollectionMethod) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollectionMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollectionMethod) UnmarshalJSON(b []byte) error {
@@ -9117,7 +9117,7 @@ func (e *PaymentMethodType) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentMethodType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentMethodType) UnmarshalJSON(b []byte) error {
@@ -9175,7 +9175,7 @@ func (e *PlanChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e PlanChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanChangeType) UnmarshalJSON(b []byte) error {
@@ -9253,7 +9253,7 @@ func (e *PlanSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PlanSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanSortFields) UnmarshalJSON(b []byte) error {
@@ -9311,7 +9311,7 @@ func (e *PricingType) UnmarshalGQL(v any) error {
 }
 
 func (e PricingType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PricingType) UnmarshalJSON(b []byte) error {
@@ -9385,7 +9385,7 @@ func (e *ProductSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e ProductSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductSortFields) UnmarshalJSON(b []byte) error {
@@ -9441,7 +9441,7 @@ func (e *ProductStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProductStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductStatus) UnmarshalJSON(b []byte) error {
@@ -9505,7 +9505,7 @@ func (e *PromotionalEntitlementPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementPeriod) UnmarshalJSON(b []byte) error {
@@ -9567,7 +9567,7 @@ func (e *PromotionalEntitlementSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementSortFields) UnmarshalJSON(b []byte) error {
@@ -9625,7 +9625,7 @@ func (e *PromotionalEntitlementStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementStatus) UnmarshalJSON(b []byte) error {
@@ -9681,7 +9681,7 @@ func (e *ProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e ProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -9737,7 +9737,7 @@ func (e *ProvisionSubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProvisionSubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProvisionSubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -9793,7 +9793,7 @@ func (e *PublishMigrationType) UnmarshalGQL(v any) error {
 }
 
 func (e PublishMigrationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PublishMigrationType) UnmarshalJSON(b []byte) error {
@@ -9851,7 +9851,7 @@ func (e *ScheduleStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e ScheduleStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ScheduleStrategy) UnmarshalJSON(b []byte) error {
@@ -9907,7 +9907,7 @@ func (e *SortDirection) UnmarshalGQL(v any) error {
 }
 
 func (e SortDirection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortDirection) UnmarshalJSON(b []byte) error {
@@ -9963,7 +9963,7 @@ func (e *SortNulls) UnmarshalGQL(v any) error {
 }
 
 func (e SortNulls) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortNulls) UnmarshalJSON(b []byte) error {
@@ -10021,7 +10021,7 @@ func (e *StripeAccountMode) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountMode) UnmarshalJSON(b []byte) error {
@@ -10077,7 +10077,7 @@ func (e *StripeAccountSource) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountSource) UnmarshalJSON(b []byte) error {
@@ -10151,7 +10151,7 @@ func (e *SubscriptionCancelReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancelReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancelReason) UnmarshalJSON(b []byte) error {
@@ -10207,7 +10207,7 @@ func (e *SubscriptionCancellationAction) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationAction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationAction) UnmarshalJSON(b []byte) error {
@@ -10265,7 +10265,7 @@ func (e *SubscriptionCancellationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationTime) UnmarshalJSON(b []byte) error {
@@ -10323,7 +10323,7 @@ func (e *SubscriptionCouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCouponStatus) UnmarshalJSON(b []byte) error {
@@ -10383,7 +10383,7 @@ func (e *SubscriptionDecisionStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionDecisionStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionDecisionStrategy) UnmarshalJSON(b []byte) error {
@@ -10439,7 +10439,7 @@ func (e *SubscriptionEndSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionEndSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionEndSetup) UnmarshalJSON(b []byte) error {
@@ -10503,7 +10503,7 @@ func (e *SubscriptionInvoiceBillingReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceBillingReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceBillingReason) UnmarshalJSON(b []byte) error {
@@ -10561,7 +10561,7 @@ func (e *SubscriptionInvoiceStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceStatus) UnmarshalJSON(b []byte) error {
@@ -10617,7 +10617,7 @@ func (e *SubscriptionMigrationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionMigrationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionMigrationTime) UnmarshalJSON(b []byte) error {
@@ -10675,7 +10675,7 @@ func (e *SubscriptionProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -10741,7 +10741,7 @@ func (e *SubscriptionQuerySortFields) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionQuerySortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionQuerySortFields) UnmarshalJSON(b []byte) error {
@@ -10803,7 +10803,7 @@ func (e *SubscriptionScheduleStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleStatus) UnmarshalJSON(b []byte) error {
@@ -10875,7 +10875,7 @@ func (e *SubscriptionScheduleType) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleType) UnmarshalJSON(b []byte) error {
@@ -10933,7 +10933,7 @@ func (e *SubscriptionStartSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStartSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStartSetup) UnmarshalJSON(b []byte) error {
@@ -10997,7 +10997,7 @@ func (e *SubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -11055,7 +11055,7 @@ func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionUpdateUsageCutoffBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalJSON(b []byte) error {
@@ -11115,7 +11115,7 @@ func (e *SyncStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SyncStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SyncStatus) UnmarshalJSON(b []byte) error {
@@ -11171,7 +11171,7 @@ func (e *TiersMode) UnmarshalGQL(v any) error {
 }
 
 func (e TiersMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TiersMode) UnmarshalJSON(b []byte) error {
@@ -11227,7 +11227,7 @@ func (e *TrialEndBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e TrialEndBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialEndBehavior) UnmarshalJSON(b []byte) error {
@@ -11283,7 +11283,7 @@ func (e *TrialPeriodUnits) UnmarshalGQL(v any) error {
 }
 
 func (e TrialPeriodUnits) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialPeriodUnits) UnmarshalJSON(b []byte) error {
@@ -11339,7 +11339,7 @@ func (e *UnitTransformationRound) UnmarshalGQL(v any) error {
 }
 
 func (e UnitTransformationRound) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UnitTransformationRound) UnmarshalJSON(b []byte) error {
@@ -11395,7 +11395,7 @@ func (e *UsageMarkerType) UnmarshalGQL(v any) error {
 }
 
 func (e UsageMarkerType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UsageMarkerType) UnmarshalJSON(b []byte) error {
@@ -11451,7 +11451,7 @@ func (e *UsageUpdateBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e UsageUpdateBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UsageUpdateBehavior) UnmarshalJSON(b []byte) error {
@@ -11521,7 +11521,7 @@ func (e *VendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e VendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -11583,7 +11583,7 @@ func (e *VendorType) UnmarshalGQL(v any) error {
 }
 
 func (e VendorType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorType) UnmarshalJSON(b []byte) error {
@@ -11651,7 +11651,7 @@ func (e *WeeklyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e WeeklyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WeeklyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -11709,7 +11709,7 @@ func (e *WidgetType) UnmarshalGQL(v any) error {
 }
 
 func (e WidgetType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WidgetType) UnmarshalJSON(b []byte) error {
@@ -11763,7 +11763,7 @@ func (e *YearlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e YearlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *YearlyAccordingTo) UnmarshalJSON(b []byte) error {
