@@ -21984,7 +21984,7 @@ func (ec *executionContext) _CreditBalanceUpdated_currencyId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_currentBalance(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22007,7 +22007,7 @@ func (ec *executionContext) _CreditBalanceUpdated_currentBalance(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_currentBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22030,7 +22030,7 @@ func (ec *executionContext) _CreditBalanceUpdated_customerId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22053,7 +22053,7 @@ func (ec *executionContext) _CreditBalanceUpdated_resourceId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_totalConsumed(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22076,7 +22076,7 @@ func (ec *executionContext) _CreditBalanceUpdated_totalConsumed(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_totalConsumed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_totalGranted(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22099,7 +22099,7 @@ func (ec *executionContext) _CreditBalanceUpdated_totalGranted(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_totalGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22122,7 +22122,7 @@ func (ec *executionContext) _CreditBalanceUpdated_validUntil(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -48171,7 +48171,7 @@ func (ec *executionContext) _SlimCustomCurrency_currencyId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SlimCustomCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
@@ -48194,7 +48194,7 @@ func (ec *executionContext) _SlimCustomCurrency_displayName(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SlimCustomCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
@@ -48217,7 +48217,7 @@ func (ec *executionContext) _SlimCustomCurrency_symbol(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SlimCustomCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, noChildFields("String"))
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_units(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {

@@ -229,7 +229,7 @@ func eventStream[T any](ctx context.Context, r *Resolver, build func(ctx context
 					// being missed. That is EventStreamInterrupted, which
 					// tells clients to subscribe again and refetch, not
 					// UnexpectedError.
-					r.Log.ErrorContext(ctx, "realtime: re-reading a changed customer failed; ending the subscription", "error", err.Error())
+					r.Log.ErrorContext(ctx, "realtime: re-reading what changed failed; ending the subscription", "error", err.Error())
 					fail(events.ErrInterrupted)
 					return
 				case v == nil:
