@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Compatibility suite: Stigg's official JavaScript client
-# (@stigg/api-client-js, pinned in compat/package-lock.json, unmodified)
-# against a freshly built and started stiggql.
+# Compatibility suite: Stigg's official JavaScript packages (the API client
+# @stigg/api-client-js, the server SDK @stigg/node-server-sdk, and the
+# documents of the browser SDK @stigg/js-client-sdk; pinned in
+# compat/package-lock.json, unmodified) against a freshly built and started
+# stiggql.
 #
 # Usage: bash compat/run.sh        (from anywhere; CI runs it from .ci/run)
 #

@@ -335,6 +335,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CreditBalanceUpdated struct {
+		Currency       func(childComplexity int) int
+		CurrencyID     func(childComplexity int) int
+		CurrentBalance func(childComplexity int) int
+		CustomerID     func(childComplexity int) int
+		ResourceID     func(childComplexity int) int
+		TotalConsumed  func(childComplexity int) int
+		TotalGranted   func(childComplexity int) int
+		ValidUntil     func(childComplexity int) int
+	}
+
 	CreditEntitlement struct {
 		AccessDeniedReason   func(childComplexity int) int
 		Currency             func(childComplexity int) int
@@ -1668,6 +1679,13 @@ type ComplexityRoot struct {
 		ShowWatermark            func(childComplexity int) int
 	}
 
+	SlimCustomCurrency struct {
+		CurrencyID  func(childComplexity int) int
+		DisplayName func(childComplexity int) int
+		Symbol      func(childComplexity int) int
+		Units       func(childComplexity int) int
+	}
+
 	SnowflakeCredentials struct {
 		AirbyteConnectionID  func(childComplexity int) int
 		AirbyteDestinationID func(childComplexity int) int
@@ -1708,10 +1726,11 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CustomerUpdated     func(childComplexity int, customerID *string) int
-		EntitlementsUpdated func(childComplexity int) int
-		PackagePublished    func(childComplexity int) int
-		UsageUpdated        func(childComplexity int) int
+		CreditBalanceUpdated func(childComplexity int) int
+		CustomerUpdated      func(childComplexity int, customerID *string) int
+		EntitlementsUpdated  func(childComplexity int) int
+		PackagePublished     func(childComplexity int) int
+		UsageUpdated         func(childComplexity int) int
 	}
 
 	SubscriptionAddon struct {
@@ -2568,6 +2587,7 @@ type QueryResolver interface {
 }
 type SubscriptionResolver interface {
 	CustomerUpdated(ctx context.Context, customerID *string) (<-chan *ent.Customer, error)
+	CreditBalanceUpdated(ctx context.Context) (<-chan *model.CreditBalanceUpdated, error)
 	EntitlementsUpdated(ctx context.Context) (<-chan *model.EntitlementsUpdated, error)
 	PackagePublished(ctx context.Context) (<-chan *model.PackagePublished, error)
 	UsageUpdated(ctx context.Context) (<-chan *model.UsageUpdated, error)
@@ -3726,6 +3746,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CouponEdge.Node(childComplexity), true
+
+	case "CreditBalanceUpdated.currency":
+		if e.ComplexityRoot.CreditBalanceUpdated.Currency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.Currency(childComplexity), true
+	case "CreditBalanceUpdated.currencyId":
+		if e.ComplexityRoot.CreditBalanceUpdated.CurrencyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.CurrencyID(childComplexity), true
+	case "CreditBalanceUpdated.currentBalance":
+		if e.ComplexityRoot.CreditBalanceUpdated.CurrentBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.CurrentBalance(childComplexity), true
+	case "CreditBalanceUpdated.customerId":
+		if e.ComplexityRoot.CreditBalanceUpdated.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.CustomerID(childComplexity), true
+	case "CreditBalanceUpdated.resourceId":
+		if e.ComplexityRoot.CreditBalanceUpdated.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.ResourceID(childComplexity), true
+	case "CreditBalanceUpdated.totalConsumed":
+		if e.ComplexityRoot.CreditBalanceUpdated.TotalConsumed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.TotalConsumed(childComplexity), true
+	case "CreditBalanceUpdated.totalGranted":
+		if e.ComplexityRoot.CreditBalanceUpdated.TotalGranted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.TotalGranted(childComplexity), true
+	case "CreditBalanceUpdated.validUntil":
+		if e.ComplexityRoot.CreditBalanceUpdated.ValidUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditBalanceUpdated.ValidUntil(childComplexity), true
 
 	case "CreditEntitlement.accessDeniedReason":
 		if e.ComplexityRoot.CreditEntitlement.AccessDeniedReason == nil {
@@ -9959,6 +10028,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SdkConfiguration.ShowWatermark(childComplexity), true
 
+	case "SlimCustomCurrency.currencyId":
+		if e.ComplexityRoot.SlimCustomCurrency.CurrencyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlimCustomCurrency.CurrencyID(childComplexity), true
+	case "SlimCustomCurrency.displayName":
+		if e.ComplexityRoot.SlimCustomCurrency.DisplayName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlimCustomCurrency.DisplayName(childComplexity), true
+	case "SlimCustomCurrency.symbol":
+		if e.ComplexityRoot.SlimCustomCurrency.Symbol == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlimCustomCurrency.Symbol(childComplexity), true
+	case "SlimCustomCurrency.units":
+		if e.ComplexityRoot.SlimCustomCurrency.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SlimCustomCurrency.Units(childComplexity), true
+
 	case "SnowflakeCredentials.airbyteConnectionId":
 		if e.ComplexityRoot.SnowflakeCredentials.AirbyteConnectionID == nil {
 			break
@@ -10108,6 +10202,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StripeInvoicingCredentials.AccountID(childComplexity), true
 
+	case "Subscription.creditBalanceUpdated":
+		if e.ComplexityRoot.Subscription.CreditBalanceUpdated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.CreditBalanceUpdated(childComplexity), true
 	case "Subscription.customerUpdated":
 		if e.ComplexityRoot.Subscription.CustomerUpdated == nil {
 			break
@@ -13084,6 +13184,28 @@ func (ec *executionContext) childFields_CouponEdge(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type CouponEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CreditBalanceUpdated(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currency":
+		return ec.fieldContext_CreditBalanceUpdated_currency(ctx, field)
+	case "currencyId":
+		return ec.fieldContext_CreditBalanceUpdated_currencyId(ctx, field)
+	case "currentBalance":
+		return ec.fieldContext_CreditBalanceUpdated_currentBalance(ctx, field)
+	case "customerId":
+		return ec.fieldContext_CreditBalanceUpdated_customerId(ctx, field)
+	case "resourceId":
+		return ec.fieldContext_CreditBalanceUpdated_resourceId(ctx, field)
+	case "totalConsumed":
+		return ec.fieldContext_CreditBalanceUpdated_totalConsumed(ctx, field)
+	case "totalGranted":
+		return ec.fieldContext_CreditBalanceUpdated_totalGranted(ctx, field)
+	case "validUntil":
+		return ec.fieldContext_CreditBalanceUpdated_validUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditBalanceUpdated", field.Name)
+}
+
 func (ec *executionContext) childFields_CreditRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "amount":
@@ -15410,6 +15532,20 @@ func (ec *executionContext) childFields_SdkConfiguration(ctx context.Context, fi
 		return ec.fieldContext_SdkConfiguration_showWatermark(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SdkConfiguration", field.Name)
+}
+
+func (ec *executionContext) childFields_SlimCustomCurrency(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "currencyId":
+		return ec.fieldContext_SlimCustomCurrency_currencyId(ctx, field)
+	case "displayName":
+		return ec.fieldContext_SlimCustomCurrency_displayName(ctx, field)
+	case "symbol":
+		return ec.fieldContext_SlimCustomCurrency_symbol(ctx, field)
+	case "units":
+		return ec.fieldContext_SlimCustomCurrency_units(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SlimCustomCurrency", field.Name)
 }
 
 func (ec *executionContext) childFields_StringChangeDto(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -21794,6 +21930,199 @@ func (ec *executionContext) fieldContext_CouponEdge_node(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_currency(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_currency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Currency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SlimCustomCurrency) graphql.Marshaler {
+			return ec.marshalNSlimCustomCurrency2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSlimCustomCurrency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditBalanceUpdated",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SlimCustomCurrency(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_currencyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_currentBalance(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_currentBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_currentBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_resourceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResourceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_totalConsumed(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_totalConsumed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalConsumed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_totalConsumed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_totalGranted(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_totalGranted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalGranted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_totalGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _CreditBalanceUpdated_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditBalanceUpdated_validUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditBalanceUpdated_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
 }
 
 func (ec *executionContext) _CreditEntitlement_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -47822,6 +48151,107 @@ func (ec *executionContext) fieldContext_SdkConfiguration_showWatermark(_ contex
 	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _SlimCustomCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlimCustomCurrency_currencyId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrencyID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlimCustomCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SlimCustomCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlimCustomCurrency_displayName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DisplayName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SlimCustomCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SlimCustomCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlimCustomCurrency_symbol(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Symbol, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlimCustomCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SlimCustomCurrency_units(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SlimCustomCurrency_units(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Units, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Units) graphql.Marshaler {
+			return ec.marshalOUnits2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUnits(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SlimCustomCurrency_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SlimCustomCurrency",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Units(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SnowflakeCredentials_airbyteConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -48414,6 +48844,38 @@ func (ec *executionContext) fieldContext_Subscription_customerUpdated(ctx contex
 	if fc.Args, err = ec.field_Subscription_customerUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_creditBalanceUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_creditBalanceUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().CreditBalanceUpdated(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditBalanceUpdated) graphql.Marshaler {
+			return ec.marshalNCreditBalanceUpdated2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCreditBalanceUpdated(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_creditBalanceUpdated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditBalanceUpdated(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -72062,6 +72524,74 @@ func (ec *executionContext) _CouponEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var creditBalanceUpdatedImplementors = []string{"CreditBalanceUpdated"}
+
+func (ec *executionContext) _CreditBalanceUpdated(ctx context.Context, sel ast.SelectionSet, obj *model.CreditBalanceUpdated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditBalanceUpdatedImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditBalanceUpdated")
+		case "currency":
+			out.Values[i] = ec._CreditBalanceUpdated_currency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currencyId":
+			out.Values[i] = ec._CreditBalanceUpdated_currencyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currentBalance":
+			out.Values[i] = ec._CreditBalanceUpdated_currentBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._CreditBalanceUpdated_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resourceId":
+			out.Values[i] = ec._CreditBalanceUpdated_resourceId(ctx, field, obj)
+		case "totalConsumed":
+			out.Values[i] = ec._CreditBalanceUpdated_totalConsumed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalGranted":
+			out.Values[i] = ec._CreditBalanceUpdated_totalGranted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validUntil":
+			out.Values[i] = ec._CreditBalanceUpdated_validUntil(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var creditEntitlementImplementors = []string{"CreditEntitlement", "EntitlementUnion"}
 
 func (ec *executionContext) _CreditEntitlement(ctx context.Context, sel ast.SelectionSet, obj *model.CreditEntitlement) graphql.Marshaler {
@@ -79763,6 +80293,54 @@ func (ec *executionContext) _SdkConfiguration(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var slimCustomCurrencyImplementors = []string{"SlimCustomCurrency"}
+
+func (ec *executionContext) _SlimCustomCurrency(ctx context.Context, sel ast.SelectionSet, obj *model.SlimCustomCurrency) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, slimCustomCurrencyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := make(map[string]*graphql.FieldSet)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SlimCustomCurrency")
+		case "currencyId":
+			out.Values[i] = ec._SlimCustomCurrency_currencyId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "displayName":
+			out.Values[i] = ec._SlimCustomCurrency_displayName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "symbol":
+			out.Values[i] = ec._SlimCustomCurrency_symbol(ctx, field, obj)
+		case "units":
+			out.Values[i] = ec._SlimCustomCurrency_units(ctx, field, obj)
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferred), math.MaxInt32)))
+
+	for label, dfs := range deferred {
+		ec.ProcessDeferredGroup(graphql.DeferredGroup{
+			Label:    label,
+			Path:     graphql.GetPath(ctx),
+			FieldSet: dfs,
+			Context:  ctx,
+		})
+	}
+
+	return out
+}
+
 var snowflakeCredentialsImplementors = []string{"SnowflakeCredentials", "Credentials"}
 
 func (ec *executionContext) _SnowflakeCredentials(ctx context.Context, sel ast.SelectionSet, obj *model.SnowflakeCredentials) graphql.Marshaler {
@@ -80032,6 +80610,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "customerUpdated":
 		return ec._Subscription_customerUpdated(ctx, fields[0])
+	case "creditBalanceUpdated":
+		return ec._Subscription_creditBalanceUpdated(ctx, fields[0])
 	case "entitlementsUpdated":
 		return ec._Subscription_entitlementsUpdated(ctx, fields[0])
 	case "packagePublished":
@@ -83916,6 +84496,20 @@ func (ec *executionContext) marshalNCouponType2githubᚗcomᚋstiggᚑselfhost�
 	return v
 }
 
+func (ec *executionContext) marshalNCreditBalanceUpdated2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCreditBalanceUpdated(ctx context.Context, sel ast.SelectionSet, v model.CreditBalanceUpdated) graphql.Marshaler {
+	return ec._CreditBalanceUpdated(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditBalanceUpdated2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCreditBalanceUpdated(ctx context.Context, sel ast.SelectionSet, v *model.CreditBalanceUpdated) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CreditBalanceUpdated(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreditCadence2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCreditCadence(ctx context.Context, v any) (model.CreditCadence, error) {
 	var res model.CreditCadence
 	err := res.UnmarshalGQL(v)
@@ -85793,6 +86387,16 @@ func (ec *executionContext) unmarshalNRevokePromotionalEntitlementsGroupInput2gi
 func (ec *executionContext) unmarshalNSetCouponOnCustomerInput2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSetCouponOnCustomerInput(ctx context.Context, v any) (model.SetCouponOnCustomerInput, error) {
 	res, err := ec.unmarshalInputSetCouponOnCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSlimCustomCurrency2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSlimCustomCurrency(ctx context.Context, sel ast.SelectionSet, v *model.SlimCustomCurrency) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SlimCustomCurrency(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSortDirection2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSortDirection(ctx context.Context, v any) (model.SortDirection, error) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
 // CustomerUpdated is the resolver for the customerUpdated field.
@@ -18,19 +17,24 @@ func (r *subscriptionResolver) CustomerUpdated(ctx context.Context, customerID *
 	return r.customerUpdates(ctx, customerID)
 }
 
+// CreditBalanceUpdated is the resolver for the creditBalanceUpdated field.
+func (r *subscriptionResolver) CreditBalanceUpdated(ctx context.Context) (<-chan *model.CreditBalanceUpdated, error) {
+	return r.creditBalanceUpdates(ctx)
+}
+
 // EntitlementsUpdated is the resolver for the entitlementsUpdated field.
 func (r *subscriptionResolver) EntitlementsUpdated(ctx context.Context) (<-chan *model.EntitlementsUpdated, error) {
-	return nil, apperr.New(apperr.NotImplemented, "entitlementsUpdated is not supported by this server yet")
+	return r.entitlementsUpdates(ctx)
 }
 
 // PackagePublished is the resolver for the packagePublished field.
 func (r *subscriptionResolver) PackagePublished(ctx context.Context) (<-chan *model.PackagePublished, error) {
-	return nil, apperr.New(apperr.NotImplemented, "packagePublished is not supported by this server yet")
+	return r.packagePublications(ctx)
 }
 
 // UsageUpdated is the resolver for the usageUpdated field.
 func (r *subscriptionResolver) UsageUpdated(ctx context.Context) (<-chan *model.UsageUpdated, error) {
-	return nil, apperr.New(apperr.NotImplemented, "usageUpdated is not supported by this server yet")
+	return r.usageUpdates(ctx)
 }
 
 // Subscription returns SubscriptionResolver implementation.

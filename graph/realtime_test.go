@@ -8,8 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/internal/apitest"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
@@ -194,8 +196,14 @@ func TestSubscriptionNeedsValidKey(t *testing.T) {
 			}
 		}
 
-		if _, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {"server-wrong"}}); err == nil {
-			t.Error("upgrade with a wrong X-API-KEY header accepted")
+		// A wrong key in the upgrade's header is refused in connection_init,
+		// with the close code clients stop on, even with a valid key there.
+		bad, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {"server-wrong"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Init(map[string]any{"X-API-KEY": s.Key}); err == nil {
+			t.Error("connection with a wrong X-API-KEY header acknowledged")
 		}
 
 		ws, err := apitest.DialWS(t, url, http.Header{auth.HeaderName: {s.Key}})
@@ -320,4 +328,152 @@ func TestSubscriptionInterrupted(t *testing.T) {
 		var got updatedJSON
 		ws.NextData("2", &got)
 	})
+}
+
+// nextEvent returns the next event of sub of the given kind, skipping
+// others, or fails after apitest.WSWait.
+func nextEvent(t *testing.T, sub *events.Subscription, kind events.Kind) events.Event {
+	t.Helper()
+	timeout := time.After(apitest.WSWait)
+	for {
+		select {
+		case e, ok := <-sub.Events():
+			if !ok {
+				t.Fatalf("subscription ended: %v", sub.Err())
+			}
+			if e.Kind == kind {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %q event", kind)
+		}
+	}
+}
+
+// noEvent fails if sub has an event of kind pending (after the writes
+// that could have queued it returned).
+func noEvent(t *testing.T, sub *events.Subscription, kind events.Kind, after string) {
+	t.Helper()
+	for {
+		select {
+		case e := <-sub.Events():
+			if e.Kind == kind {
+				t.Fatalf("%s: unexpected %q event %+v", after, kind, e)
+			}
+		default:
+			return
+		}
+	}
+}
+
+// TestEntitlementEventsFromEveryChange: every write that changes what a
+// customer may use (a subscription created, updated with add-ons,
+// cancelled; a promotional grant and its revoke) publishes exactly one
+// entitlements event for the customer, on both databases (NOTIFY on
+// PostgreSQL); a refused write publishes none; a plan created or changed in
+// the catalog publishes a package event.
+func TestEntitlementEventsFromEveryChange(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		s := apitest.New(t, st)
+		s.LoadDemoCatalog()
+		ctx := context.Background()
+		env, err := s.Resolver.Client.Environment.Query().Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := s.Events.Subscribe(env.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		provision(t, s, s.Key, map[string]any{"customerId": "ent-1"})
+		row, err := s.Resolver.Client.Customer.Query().Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect := func(what string) {
+			t.Helper()
+			e := nextEvent(t, sub, events.KindEntitlements)
+			if e.ID != row.ID || e.EnvironmentID != env.ID || e.ResourceID != nil {
+				t.Fatalf("%s: event %+v, want customer %s", what, e, row.ID)
+			}
+			time.Sleep(50 * time.Millisecond) // a duplicate would be here by now
+			noEvent(t, sub, events.KindEntitlements, what+" (a second event)")
+		}
+		noEvent(t, sub, events.KindEntitlements, "provisionCustomer without a subscription")
+
+		subID := provisionSub(t, s, map[string]any{"customerId": "ent-1", "planId": "plan-revvenu-basic"})["subscriptionId"].(string)
+		expect("provisionSubscription")
+		run(t, s, `mutation($id: String!) { updateOneSubscription(input: {subscriptionId: $id, addons: [{addonId: "addon-extra-seats", quantity: 2}]}) { subscriptionId } }`,
+			map[string]any{"id": subID})
+		expect("updateSubscription with an add-on")
+		if r := s.Raw(s.Key, `mutation($id: String!) { updateOneSubscription(input: {subscriptionId: $id, addons: [{addonId: "addon-nope"}]}) { subscriptionId } }`,
+			map[string]any{"id": subID}); len(r.Errors) == 0 {
+			t.Fatal("an unknown add-on was accepted")
+		}
+		noEvent(t, sub, events.KindEntitlements, "a refused update")
+		run(t, s, `mutation { grantPromotionalEntitlements(input: {customerId: "ent-1", promotionalEntitlements: [{featureId: "feature-sso", period: ONE_MONTH}]}) { id } }`, nil)
+		expect("grantPromotionalEntitlements")
+		run(t, s, `mutation { revokePromotionalEntitlement(input: {customerId: "ent-1", featureId: "feature-sso"}) { id } }`, nil)
+		expect("revokePromotionalEntitlement")
+		run(t, s, `mutation($id: String!) { cancelSubscription(input: {subscriptionRefId: $id, subscriptionCancellationTime: IMMEDIATE}) { status } }`,
+			map[string]any{"id": subID})
+		expect("cancelSubscription")
+
+		// The catalog: a plan changed in place reaches every customer, a new
+		// one only new subscriptions.
+		p, err := s.Resolver.Client.Plan.Query().Where(plan.RefID("plan-revvenu-basic")).Only(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Resolver.Client.Plan.UpdateOne(p).SetVersionNumber(p.VersionNumber + 1).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e := nextEvent(t, sub, events.KindPackage)
+		if want := (events.Package{Type: "PLAN", RefID: "plan-revvenu-basic", Version: p.VersionNumber + 1, AllCustomers: true}); e.Package == nil || *e.Package != want {
+			t.Fatalf("package event %+v, want %+v", e.Package, want)
+		}
+	})
+}
+
+// TestSubscriptionPackagePublished: packagePublished over WebSocket, in the
+// SDKs' shape, after a plan's version changes; creditBalanceUpdated is
+// accepted (the server SDK opens it on start) and stays silent.
+func TestSubscriptionPackagePublished(t *testing.T) {
+	st := testdb.Open(t, testdb.SQLite)
+	s := apitest.New(t, st)
+	s.LoadDemoCatalog()
+	url := live(t, s)
+	ws := connect(t, url, s.Key)
+	ws.Subscribe("credits", `subscription { creditBalanceUpdated { customerId currentBalance currency { currencyId } } }`, nil)
+	ws.Subscribe("1", `subscription { packagePublished { accountId environmentId packageType packageRefId packageVersion migrationType } }`, nil)
+	subscribed(t, s, 2)
+
+	ctx := context.Background()
+	p, err := s.Resolver.Client.Plan.Query().Where(plan.RefID("plan-revvenu-pro")).Only(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.Resolver.Client.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Plan.UpdateOne(p).SetVersionNumber(p.VersionNumber + 1).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		PackagePublished struct {
+			AccountID, EnvironmentID, PackageType, PackageRefID, MigrationType string
+			PackageVersion                                                     int
+		} `json:"packagePublished"`
+	}
+	ws.NextData("1", &got)
+	pp := got.PackagePublished
+	if pp.PackageType != "PLAN" || pp.PackageRefID != "plan-revvenu-pro" || pp.PackageVersion != p.VersionNumber+1 ||
+		pp.MigrationType != "ALL_CUSTOMERS" || pp.EnvironmentID != p.EnvironmentID.String() {
+		t.Fatalf("got %+v", pp)
+	}
 }

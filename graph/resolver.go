@@ -76,12 +76,27 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	return r
 }
 
-// WithEvents makes r publish every customer change to bus (from inside its
-// transaction, so only committed changes get out) and serve the
-// subscriptions from it. It returns r.
+// WithEvents makes r publish every customer change, and every change to
+// what customers may use (subscriptions, add-ons, grants, catalog packages:
+// events.Bus.RegisterHooks), to bus (from inside its transaction, so only
+// committed changes get out) and serve the subscriptions from it. It
+// returns r.
 func (r *Resolver) WithEvents(bus *events.Bus) *Resolver {
 	r.Events = bus
 	r.CustomerService.AddHook(bus.CustomerHook)
+	bus.RegisterHooks(r.Client)
+	r.Entitlements.AddHook(func(ctx context.Context, tx *ent.Tx, ch entitlements.UsageChange) error {
+		switch {
+		case ch.Customer == nil:
+		case ch.Feature != nil:
+			bus.UsageChanged(tx, ch.EnvironmentID, ch.Customer.ID, ch.Feature.RefID, ch.ResourceID)
+		default:
+			// Raw events: any event-metered feature may have changed, so
+			// the customer's entitlements (with their usage) go out whole.
+			bus.Publish(tx, events.Event{Kind: events.KindEntitlements, EnvironmentID: ch.EnvironmentID, ID: ch.Customer.ID, ResourceID: ch.ResourceID})
+		}
+		return nil
+	})
 	return r
 }
 

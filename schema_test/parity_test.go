@@ -49,6 +49,10 @@ const (
 var allowedAdditions = map[string]string{
 	"Subscription.customerUpdated": "real-time customer changes over WebSocket (graphql-transport-ws): " +
 		"Stigg's API has only the SDKs' entitlement, usage and package events (see docs/realtime.md)",
+	"Subscription.creditBalanceUpdated": "@stigg/node-server-sdk 3.95.0 opens it on start and resets its cache every 5 s when it is refused; " +
+		"accepted and never emitted (credits are out of scope, docs/sdk.md)",
+	"CreditBalanceUpdated": "the payload of creditBalanceUpdated, as api-client-js 3.108.0's OnCreditBalanceUpdated selects it",
+	"SlimCustomCurrency":   "CreditBalanceUpdated.currency, as api-client-js 3.108.0 types it",
 }
 
 // builtinScalars are defined by the GraphQL spec (and gqlparser's prelude).

@@ -880,6 +880,26 @@ type CouponTypeFilterComparison struct {
 	NotLike *CouponType `json:"notLike,omitempty"`
 }
 
+// Event sent when a customer's credit balance changes (never sent by this server: credits are not supported).
+type CreditBalanceUpdated struct {
+	// The currency of the credits
+	Currency *SlimCustomCurrency `json:"currency"`
+	// The id of the currency of the credits
+	CurrencyID string `json:"currencyId"`
+	// The credit balance
+	CurrentBalance float64 `json:"currentBalance"`
+	// The customer's id
+	CustomerID string `json:"customerId"`
+	// The resource the balance is scoped to
+	ResourceID *string `json:"resourceId,omitempty"`
+	// The credits consumed
+	TotalConsumed float64 `json:"totalConsumed"`
+	// The credits granted
+	TotalGranted float64 `json:"totalGranted"`
+	// Until when the credits are valid, in milliseconds since the epoch
+	ValidUntil *float64 `json:"validUntil,omitempty"`
+}
+
 // A customer's access to a credit balance, with its usage.
 type CreditEntitlement struct {
 	// Why access is refused, when it is.
@@ -4390,6 +4410,18 @@ type SetCouponOnCustomerInput struct {
 	ID uuid.UUID `json:"id"`
 	// Internal ID of the coupon to apply.
 	RelationID uuid.UUID `json:"relationId"`
+}
+
+// A custom currency, as credit events name it.
+type SlimCustomCurrency struct {
+	// The unique identifier for the custom currency
+	CurrencyID string `json:"currencyId"`
+	// The name of the custom currency
+	DisplayName string `json:"displayName"`
+	// The symbol of the custom currency
+	Symbol *string `json:"symbol,omitempty"`
+	// Units for the currency (singular and plural)
+	Units *Units `json:"units,omitempty"`
 }
 
 // Connection settings of a Snowflake data export.

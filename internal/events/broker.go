@@ -34,16 +34,55 @@ import (
 // Op names the kind of customer change (customers.Op as a string).
 type Op string
 
-// Event is one committed customer change. It is deliberately small (it
-// travels as a NOTIFY payload, limited to 8000 bytes): subscribers re-read
-// the customer for the rest.
+// Kind says what an Event is about.
+type Kind string
+
+// The kinds of events.
+const (
+	// KindCustomer: a customer row changed (customerUpdated).
+	KindCustomer Kind = ""
+	// KindEntitlements: what a customer may use changed: one of its
+	// subscriptions (plan, add-ons, status, dates) or promotional grants
+	// (entitlementsUpdated). ResourceID names the subscription's resource.
+	KindEntitlements Kind = "entitlements"
+	// KindUsage: a customer's usage of a metered feature changed
+	// (usageUpdated). FeatureID names the feature.
+	KindUsage Kind = "usage"
+	// KindPackage: a plan or an add-on was published or changed in the
+	// catalog (packagePublished).
+	KindPackage Kind = "package"
+)
+
+// Event is one committed change. It is deliberately small (it travels as a
+// NOTIFY payload, limited to 8000 bytes): subscribers re-read the rest.
 type Event struct {
+	Kind          Kind      `json:"kind,omitempty"`
 	EnvironmentID uuid.UUID `json:"environmentId"`
-	// ID is the customer row's id (stable across slug reuse).
+	// ID is the customer row's id (stable across slug reuse); for
+	// KindPackage, the plan's or add-on's.
 	ID uuid.UUID `json:"id"`
-	// CustomerID is the customer's slug.
-	CustomerID string `json:"customerId"`
-	Op         Op     `json:"op"`
+	// CustomerID is the customer's slug (KindCustomer only; the others
+	// re-read it by ID).
+	CustomerID string `json:"customerId,omitempty"`
+	Op         Op     `json:"op,omitempty"`
+	// ResourceID is the resource an entitlement or usage change is scoped
+	// to (nil: the customer's global entitlements).
+	ResourceID *string `json:"resourceId,omitempty"`
+	// FeatureID is the refId of the feature whose usage changed.
+	FeatureID string `json:"featureId,omitempty"`
+	// Package describes a KindPackage event.
+	Package *Package `json:"package,omitempty"`
+}
+
+// Package is a published plan or add-on.
+type Package struct {
+	// Type is "PLAN" or "ADDON" (the packages' GraphQL type field).
+	Type    string `json:"type"`
+	RefID   string `json:"refId"`
+	Version int    `json:"version"`
+	// AllCustomers is true when the change reaches existing subscriptions
+	// (a changed package), false for a new one (only new subscriptions).
+	AllCustomers bool `json:"allCustomers"`
 }
 
 // DefaultBuffer is how many events a subscription may fall behind before it

@@ -27,6 +27,8 @@ type Bus struct {
 
 	mu      sync.Mutex
 	pending map[*ent.Tx][]Event
+	// hooked are the clients RegisterHooks registered on.
+	hooked map[*ent.Client]bool
 
 	listener *listener
 	stop     context.CancelFunc
@@ -103,10 +105,16 @@ func (b *Bus) CustomerHook(ctx context.Context, tx *ent.Tx, op customers.Op, c *
 // right after the commit, or (PostgreSQL) with pg_notify just before the
 // commit, inside the transaction, so that PostgreSQL delivers it only if
 // the commit succeeds. When tx rolls back, e is dropped.
+//
+// An event other than a customer change that is already queued on tx is
+// queued once: a transaction that changes a subscription and its add-ons
+// changes the customer's entitlements once.
 func (b *Bus) Publish(tx *ent.Tx, e Event) {
 	b.mu.Lock()
 	queued, seen := b.pending[tx]
-	b.pending[tx] = append(queued, e)
+	if e.Kind == KindCustomer || !queuedAlready(queued, e) {
+		b.pending[tx] = append(queued, e)
+	}
 	b.mu.Unlock()
 	if seen {
 		return
@@ -150,4 +158,20 @@ func (b *Bus) take(tx *ent.Tx) []Event {
 	events := b.pending[tx]
 	delete(b.pending, tx)
 	return events
+}
+
+// queuedAlready reports whether an event equal to e is in queued.
+func queuedAlready(queued []Event, e Event) bool {
+	for _, q := range queued {
+		if q.Kind == e.Kind && q.EnvironmentID == e.EnvironmentID && q.ID == e.ID && q.FeatureID == e.FeatureID &&
+			equalResource(q.ResourceID, e.ResourceID) && (q.Package == nil) == (e.Package == nil) &&
+			(q.Package == nil || *q.Package == *e.Package) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalResource(a, b *string) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-
-	"github.com/stigg-selfhost/stiggql/ent"
 )
 
 // Channel is the PostgreSQL notification channel of customer events.
@@ -23,8 +21,16 @@ import (
 // environment ids, which are random UUIDs.
 const Channel = "stiggql_events"
 
+// execer runs a statement: a transaction, or the pool.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// notifyNow sends events with pg_notify outside any transaction.
+func notifyNow(ctx context.Context, db *sql.DB, events []Event) error { return notify(ctx, db, events) }
+
 // notify sends events with pg_notify on tx, in one statement.
-func notify(ctx context.Context, tx *ent.Tx, events []Event) error {
+func notify(ctx context.Context, tx execer, events []Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -37,7 +43,7 @@ func notify(ctx context.Context, tx *ent.Tx, events []Event) error {
 		payloads[i] = string(b)
 	}
 	if _, err := tx.ExecContext(ctx, "SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", Channel, payloads); err != nil {
-		return fmt.Errorf("notify customer events: %w", err)
+		return fmt.Errorf("notify events: %w", err)
 	}
 	return nil
 }

@@ -231,3 +231,56 @@ func TestPreflightNeedsNoKey(t *testing.T) {
 		t.Errorf("401: %d %v", r.Status, r.Header)
 	}
 }
+
+// TestInvalidRequestsAre400 checks the statuses Stigg's API (Apollo Server)
+// answers and its SDKs rely on: every document or variable refused before
+// execution is 400 (never gqlgen's 422, which the SDKs retry five times),
+// while a valid operation whose resolver fails stays 200 and a request
+// without a key 401.
+func TestInvalidRequestsAre400(t *testing.T) {
+	srv := newServer(t, nil)
+	send := func(t *testing.T, key string, body map[string]any) response {
+		t.Helper()
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+httpapi.GraphQLPath, bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set(auth.HeaderName, key)
+		}
+		return do(t, req)
+	}
+	for _, tc := range []struct {
+		name   string
+		key    string
+		body   map[string]any
+		status int
+	}{
+		{"parse error", testKey, map[string]any{"query": "{ customers { "}, http.StatusBadRequest},
+		{"unknown field", testKey, map[string]any{"query": "{ customers { nope } }"}, http.StatusBadRequest},
+		{"missing variable", testKey, map[string]any{
+			"query": "query Q($input: GetCustomerByRefIdInput!) { getCustomerByRefId(input: $input) { customerId } }",
+		}, http.StatusBadRequest},
+		{"variable of the wrong type", testKey, map[string]any{
+			"query":     "query Q($input: GetCustomerByRefIdInput!) { getCustomerByRefId(input: $input) { customerId } }",
+			"variables": map[string]any{"input": map[string]any{"customerId": 12, "unknown": true}},
+		}, http.StatusBadRequest},
+		{"resolver error", testKey, map[string]any{
+			"query": `mutation { archiveCustomer(input: {customerId: "nobody"}) { customerId } }`,
+		}, http.StatusOK},
+		{"no key", "", map[string]any{"query": "{ customers { totalCount } }"}, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := send(t, tc.key, tc.body)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if len(r.Errors) == 0 || r.Errors[0].Extensions["code"] == nil {
+				t.Errorf("want a coded error, got %s", r.Body)
+			}
+		})
+	}
+	// A GET carrying an invalid document is 400 as well.
+	if r := get(t, srv, testKey, "{ customers { nope } }", nil); r.Status != http.StatusBadRequest {
+		t.Errorf("GET with an unknown field: status %d, want 400: %s", r.Status, r.Body)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// CORS settings of the GraphQL endpoint. Clients authenticate with the
+// CORS settings of the GraphQL endpoint and the edge paths. Clients authenticate with the
 // X-API-KEY header, never with cookies, so credentials are not allowed.
 var (
 	corsAllowMethods = "GET, POST, OPTIONS"
@@ -16,6 +16,9 @@ var (
 		"Content-Type", "X-API-KEY", "Authorization",
 		"x-graphql-operation-name", "x-graphql-client-name", "x-graphql-client-version",
 		"apollo-require-preflight",
+		// Sent by Stigg's browser SDK (@stigg/js-client-sdk) on GraphQL and
+		// edge requests.
+		"source", "X-API-VERSION", "X-CUSTOMER-KEY",
 	}, ", ")
 	corsExposeHeaders = "X-Request-Id"
 	// corsMaxAge is how long browsers may cache a preflight (Chromium caps

@@ -108,7 +108,7 @@ func TestCORS(t *testing.T) {
 		if h.Get("Access-Control-Allow-Origin") != "https://app.example.com" || h.Get("Access-Control-Allow-Methods") != "GET, POST, OPTIONS" || h.Get("Access-Control-Max-Age") != "7200" {
 			t.Errorf("headers %v", h)
 		}
-		for _, want := range []string{"Content-Type", "X-API-KEY", "x-graphql-operation-name", "x-graphql-client-name", "x-graphql-client-version", "Authorization", "apollo-require-preflight"} {
+		for _, want := range []string{"Content-Type", "X-API-KEY", "x-graphql-operation-name", "x-graphql-client-name", "x-graphql-client-version", "Authorization", "apollo-require-preflight", "source", "X-API-VERSION", "X-CUSTOMER-KEY"} {
 			if !strings.Contains(h.Get("Access-Control-Allow-Headers"), want) {
 				t.Errorf("allowed headers lack %s: %s", want, h.Get("Access-Control-Allow-Headers"))
 			}

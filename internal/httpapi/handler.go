@@ -108,7 +108,10 @@ func New(o Options) http.Handler {
 	}
 	mux := http.NewServeMux()
 	gql := NewGraphQLServer(o)
-	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, o.protect(gql))))))
+	api := o.protect(gql)
+	mux.Handle(GraphQLPath, o.observe(CORS(o.CORSOrigins, CacheGETQueries(RequireAPIKey(o.Auth, o.Log, o.PublicIntrospection, api)))))
+	// The edge API of Stigg's SDKs (see edge.go), on the same address.
+	mux.Handle("/v1/", o.observe(CORS(o.CORSOrigins, RequireAPIKey(o.Auth, o.Log, false, edgeHandler(api)))))
 	if o.Metrics != nil {
 		mux.Handle("GET "+MetricsPath, o.Metrics.Handler())
 	}
@@ -131,17 +134,18 @@ func New(o Options) http.Handler {
 // With publicIntrospection, a request without the header whose operation is
 // only an introspection query (see IsIntrospectionQuery) runs without a
 // principal; a wrong key is still refused.
-// A WebSocket upgrade without the header goes through unauthenticated:
-// browsers cannot set headers on it, so the WebSocket transport takes the
-// key from connection_init and refuses the connection without one (see
-// initWebSocket); nothing runs before that.
+// A WebSocket upgrade goes through unauthenticated: browsers cannot set
+// headers on it, so the WebSocket transport checks the key, from the
+// upgrade's header or from connection_init, and refuses the connection with
+// a WebSocket close code that clients understand (see initWebSocket);
+// nothing runs before that.
 func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if r.Header.Get(auth.HeaderName) == "" && IsWebSocketUpgrade(r) {
+		if IsWebSocketUpgrade(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -19,6 +19,13 @@ import (
 // sees them and they would reach clients without extensions.code. Only
 // responses with an error status are held and rewritten; the others pass
 // through untouched.
+//
+// It also answers the documents gqlgen refuses before execution (parse and
+// validation errors, variables that do not coerce, operations over the
+// query limits) with HTTP 400 where gqlgen says 422: Stigg's API (Apollo
+// Server) answers them 400, and Stigg's SDKs retry every failed status but
+// 400 and 500, so a 422 would be sent five times before the caller hears of
+// it.
 func CodeTransportErrors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &codingWriter{ResponseWriter: w}
@@ -36,6 +43,9 @@ type codingWriter struct {
 func (w *codingWriter) WriteHeader(status int) {
 	if w.status != 0 {
 		return
+	}
+	if status == http.StatusUnprocessableEntity {
+		status = http.StatusBadRequest
 	}
 	w.status = status
 	if status >= 400 {

@@ -1,13 +1,17 @@
 package httpapi
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 
@@ -28,11 +32,6 @@ const (
 	wsInitTimeout = 10 * time.Second
 )
 
-// initKeyFields are the connection_init payload keys an API key is read
-// from, in this order: browsers cannot set headers on a WebSocket upgrade,
-// so clients put the key there instead (graphql-ws's connectionParams).
-var initKeyFields = []string{auth.HeaderName, strings.ToLower(auth.HeaderName), "apiKey"}
-
 // IsWebSocketUpgrade reports whether r asks to become a WebSocket
 // connection. Such requests are long-lived: they skip the request timeout
 // and GET caching, and may authenticate in connection_init instead of the
@@ -44,11 +43,21 @@ func IsWebSocketUpgrade(r *http.Request) bool {
 // webSocketTransport is gqlgen's WebSocket transport (graphql-transport-ws,
 // and the legacy graphql-ws) claiming exactly the requests IsWebSocketUpgrade
 // accepts (gqlgen's own test takes any request with an Upgrade header), so
-// that RequireAPIKey, which lets those through without a key, and the
-// transport that then demands one agree on what a WebSocket request is.
+// that RequireAPIKey, which lets those through without checking a key, and
+// the transport that then demands one agree on what a WebSocket request is.
 type webSocketTransport struct{ transport.Websocket }
 
 func (webSocketTransport) Supports(r *http.Request) bool { return IsWebSocketUpgrade(r) }
+
+// Do serves one WebSocket connection with gqlgen's transport, keeping hold of
+// the connection so that initWebSocket can refuse it with a close code of
+// its own (gqlgen closes a refused connection with 1000, which graphql-ws
+// clients answer by reconnecting at once, in a loop).
+func (t webSocketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	wa := &wsAuth{headerKey: r.Header.Get(auth.HeaderName)}
+	ctx := context.WithValue(r.Context(), wsAuthKey{}, wa)
+	t.Websocket.Do(&hijackRecorder{ResponseWriter: w, wa: wa}, r.WithContext(ctx), exec)
+}
 
 // webSocket returns the transport serving subscriptions.
 func (o Options) webSocket() webSocketTransport {
@@ -80,34 +89,42 @@ func checkOrigin(origins []string) func(r *http.Request) bool {
 	}
 }
 
-// initWebSocket authenticates a WebSocket connection: by the X-API-KEY
-// header of the upgrade request when it had one (RequireAPIKey checked it),
-// else by the key in the connection_init payload (X-API-KEY, x-api-key or
-// apiKey). Without a valid key the connection is refused: gqlgen closes it
-// without connection_ack. The connection is also closed when o.Shutdown is
-// done, so clients reconnect (perhaps to another replica) instead of
-// waiting on a server that is going away.
+// initWebSocket authenticates a WebSocket connection by the X-API-KEY
+// header of the upgrade request when it had one, else by the key in the
+// connection_init payload (see keyFromInitPayload). Without a valid key the
+// connection is closed before connection_ack, with close code 4401 (reason
+// "Invalid API key", or "Missing API key"), 4403 when the key may not do
+// this, or 1013 (try again later) when keys cannot be checked right now:
+// graphql-ws clients stop on 4401 instead of reconnecting, and Stigg's SDKs
+// give up for good on the reason "Invalid API key". The connection is also
+// closed when o.Shutdown is done, so clients reconnect (perhaps to another
+// replica) instead of waiting on a server that is going away.
 func (o Options) initWebSocket(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	if auth.FromContext(ctx) == nil {
-		var key string
-		for _, f := range initKeyFields {
-			if key = payload.GetString(f); key != "" {
-				break
-			}
-		}
-		p, err := o.Auth.Authenticate(ctx, key)
-		if err != nil {
-			if ae, ok := apperr.As(err); ok {
-				reqinfo.From(ctx).AddCodes(string(ae.Code))
-				return ctx, nil, errors.New(ae.Message)
-			}
+	wa, _ := ctx.Value(wsAuthKey{}).(*wsAuth)
+	key := ""
+	if wa != nil {
+		key = wa.headerKey
+	}
+	if key == "" {
+		key = keyFromInitPayload(payload)
+	}
+	p, err := o.Auth.Authenticate(ctx, key)
+	if err != nil {
+		code, reason := wsCloseFor(key, err)
+		if ae, ok := apperr.As(err); ok {
+			reqinfo.From(ctx).AddCodes(string(ae.Code))
+		} else {
 			o.Log.ErrorContext(ctx, "authentication failed", "request_id", requestid.From(ctx), "error", err.Error())
 			reqinfo.From(ctx).AddCodes(string(apperr.UnexpectedError))
-			return ctx, nil, errors.New("authentication is unavailable (request id " + requestid.From(ctx) + ")")
+			reason = "authentication is unavailable (request id " + requestid.From(ctx) + ")"
 		}
-		ctx = auth.WithPrincipal(ctx, p)
-		reqinfo.From(ctx).SetPrincipal(p.APIKeyID.String(), p.EnvironmentID.String())
+		if wa != nil {
+			wa.refuse(code, reason)
+		}
+		return ctx, nil, errors.New(reason)
 	}
+	ctx = auth.WithPrincipal(ctx, p)
+	reqinfo.From(ctx).SetPrincipal(p.APIKeyID.String(), p.EnvironmentID.String())
 	ctx = graph.WithWebSocket(ctx)
 	if o.Shutdown != nil {
 		var cancel context.CancelFunc
@@ -116,4 +133,141 @@ func (o Options) initWebSocket(ctx context.Context, payload transport.InitPayloa
 		context.AfterFunc(ctx, func() { stop() })
 	}
 	return ctx, nil, nil
+}
+
+// WebSocket close codes of a refused connection (graphql-ws's CloseCode
+// names, and RFC 6455's "try again later").
+const (
+	wsUnauthorized  = 4401
+	wsForbidden     = 4403
+	wsTryAgainLater = 1013
+)
+
+// wsCloseFor is the close code and reason refusing a connection whose key
+// (possibly empty) failed authentication with err.
+func wsCloseFor(key string, err error) (int, string) {
+	ae, ok := apperr.As(err)
+	switch {
+	case !ok:
+		return wsTryAgainLater, "authentication is unavailable"
+	case ae.Code == apperr.Unauthenticated && key == "":
+		return wsUnauthorized, "Missing API key"
+	case ae.Code == apperr.Unauthenticated:
+		// The exact reason Stigg's SDKs test to stop reconnecting.
+		return wsUnauthorized, "Invalid API key"
+	default:
+		return wsForbidden, ae.Message
+	}
+}
+
+// keyFromInitPayload finds the API key in a connection_init payload, where
+// clients that cannot set headers on the upgrade put it: a top-level
+// X-API-KEY or apiKey (graphql-ws's connectionParams), or X-API-KEY inside
+// a "headers" object, as Stigg's SDKs send it. Names are matched without
+// regard to case, like HTTP header names.
+func keyFromInitPayload(payload transport.InitPayload) string {
+	find := func(m map[string]any, names ...string) string {
+		for k, v := range m {
+			for _, n := range names {
+				if s, ok := v.(string); ok && s != "" && strings.EqualFold(k, n) {
+					return s
+				}
+			}
+		}
+		return ""
+	}
+	if key := find(payload, auth.HeaderName, "apiKey"); key != "" {
+		return key
+	}
+	for k, v := range payload {
+		if h, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
+			if key := find(h, auth.HeaderName); key != "" {
+				return key
+			}
+		}
+	}
+	return ""
+}
+
+type wsAuthKey struct{}
+
+// wsAuth carries, from the upgrade request to initWebSocket, the key of the
+// upgrade's X-API-KEY header and the hijacked connection, so that a refused
+// connection can be closed with a code of our choosing.
+type wsAuth struct {
+	headerKey string
+
+	mu   sync.Mutex
+	conn *refusableConn
+}
+
+// refuse sends a close frame with code and reason on the connection and
+// drops whatever gqlgen writes after it (its connection_error message, which
+// graphql-transport-ws does not have, and its own close frame with 1000).
+func (wa *wsAuth) refuse(code int, reason string) {
+	wa.mu.Lock()
+	c := wa.conn
+	wa.mu.Unlock()
+	if c != nil {
+		c.refuse(code, reason)
+	}
+}
+
+// hijackRecorder hands gorilla/websocket the connection wrapped in a
+// refusableConn and records it in wa.
+type hijackRecorder struct {
+	http.ResponseWriter
+	wa *wsAuth
+}
+
+func (h *hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	rc := &refusableConn{Conn: conn}
+	h.wa.mu.Lock()
+	h.wa.conn = rc
+	h.wa.mu.Unlock()
+	return rc, rw, nil
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (h *hijackRecorder) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+// refusableConn is a server-side WebSocket connection that can be closed
+// with a close frame written directly, after which writes fail.
+type refusableConn struct {
+	net.Conn
+	mu      sync.Mutex
+	refused bool
+}
+
+func (c *refusableConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refused {
+		return 0, net.ErrClosed
+	}
+	return c.Conn.Write(b)
+}
+
+// refuse writes one close frame (RFC 6455 5.5.1: FIN and opcode 8, an
+// unmasked payload of at most 125 bytes: the code and a reason of at most
+// 123 bytes). Writes are serialised with the WebSocket library's, so the
+// frame never lands inside another.
+func (c *refusableConn) refuse(code int, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refused {
+		return
+	}
+	c.refused = true
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	payload := websocket.FormatCloseMessage(code, reason)
+	frame := append([]byte{0x88, byte(len(payload))}, payload...)
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = c.Conn.Write(frame)
 }

@@ -2,10 +2,13 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/apitest"
@@ -112,5 +115,70 @@ func TestWebSocketOutlivesRequestTimeout(t *testing.T) {
 		if m.Type != "complete" && m.Type != "error" {
 			t.Fatalf("after shutdown: got %s, want the connection closed", m.Type)
 		}
+	}
+}
+
+// TestWebSocketKeyPlacesAndRefusals: the key is accepted wherever clients
+// put it in connection_init (top level under any case, or in a "headers"
+// object as Stigg's SDKs send it), and a connection without a valid key is
+// closed with 4401 and a reason Stigg's SDKs recognise, never with 1000
+// (which graphql-ws clients answer by reconnecting at once, in a loop).
+func TestWebSocketKeyPlacesAndRefusals(t *testing.T) {
+	srv := newServer(t, nil)
+	for name, payload := range map[string]map[string]any{
+		"X-API-KEY":                {"X-API-KEY": testKey},
+		"x-api-key":                {"x-api-key": testKey},
+		"X-Api-Key":                {"X-Api-Key": testKey},
+		"apiKey":                   {"apiKey": testKey},
+		"headers.X-API-KEY (SDKs)": {"headers": map[string]any{"X-API-KEY": testKey, "source": "node-server-sdk"}},
+		"headers.x-api-key":        {"headers": map[string]any{"x-api-key": testKey}},
+		"Headers.X-Api-Key":        {"Headers": map[string]any{"X-Api-Key": testKey}},
+		"empty top level, headers": {"X-API-KEY": "", "headers": map[string]any{"X-API-KEY": testKey}},
+	} {
+		ws, err := apitest.DialWS(t, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.Init(payload); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		ws.Close()
+	}
+
+	for _, tc := range []struct {
+		name    string
+		header  http.Header
+		payload map[string]any
+		reason  string
+	}{
+		{"no key", nil, map[string]any{}, "Missing API key"},
+		{"no payload", nil, nil, "Missing API key"},
+		{"wrong key", nil, map[string]any{"X-API-KEY": "server-wrong"}, "Invalid API key"},
+		{"wrong key in headers", nil, map[string]any{"headers": map[string]any{"X-API-KEY": "server-wrong"}}, "Invalid API key"},
+		{"wrong key in the upgrade header", http.Header{"X-Api-Key": {"server-wrong"}}, map[string]any{"X-API-KEY": testKey}, "Invalid API key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, err := apitest.DialWS(t, srv.URL, tc.header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = ws.Init(tc.payload)
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Init: %v, want the connection closed", err)
+			}
+			if ce.Code != 4401 || ce.Text != tc.reason {
+				t.Errorf("closed with %d %q, want 4401 %q", ce.Code, ce.Text, tc.reason)
+			}
+		})
+	}
+
+	// A valid key in the upgrade's header needs nothing in connection_init.
+	ws, err := apitest.DialWS(t, srv.URL, http.Header{"X-Api-Key": {testKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Init(nil); err != nil {
+		t.Errorf("header key: %v", err)
 	}
 }
