@@ -27,6 +27,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 )
 
@@ -103,6 +104,7 @@ func checkColumn(t, c string) error {
 			promotionalentitlement.Table: promotionalentitlement.ValidColumn,
 			subscriptionaddon.Table:      subscriptionaddon.ValidColumn,
 			subscriptionprice.Table:      subscriptionprice.ValidColumn,
+			subscriptionschedule.Table:   subscriptionschedule.ValidColumn,
 			syncstate.Table:              syncstate.ValidColumn,
 		})
 	})

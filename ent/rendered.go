@@ -51,7 +51,7 @@ func render(ctx context.Context, drv dialect.Driver, spec *sqlgraph.QuerySpec) (
 func (_q *CustomerSubscriptionQuery) Renderable() bool {
 	return len(_q.inters) == 0 && len(_q.modifiers) == 0 && _q.withEnvironment == nil &&
 		_q.withCustomer == nil && _q.withPayingCustomer == nil && _q.withPlan == nil &&
-		_q.withCoupon == nil && _q.withAddons == nil && _q.withPrices == nil
+		_q.withCoupon == nil && _q.withAddons == nil && _q.withPrices == nil && _q.withSchedules == nil
 }
 
 // Render returns the SQL text and arguments All would send, without

@@ -1892,7 +1892,7 @@ type PromotionalEntitlementResolver interface {
 	Customer(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Customer, error)
 
 	Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Feature, error)
-	FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error)
+
 	FeatureGroups(ctx context.Context, obj *ent.PromotionalEntitlement) ([]*model.FeatureGroup, error)
 	FeatureID(ctx context.Context, obj *ent.PromotionalEntitlement) (uuid.UUID, error)
 
@@ -39907,7 +39907,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 			return ec.fieldContext_PromotionalEntitlement_featureGroupIds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PromotionalEntitlement().FeatureGroupIds(ctx, obj)
+			return obj.FeatureGroupIds, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -39918,7 +39918,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("String"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -69353,38 +69353,7 @@ func (ec *executionContext) _PromotionalEntitlement(ctx context.Context, sel ast
 
 			out.Values[i] = innerFunc(ctx, out)
 		case "featureGroupIds":
-			field := field
-
-			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PromotionalEntitlement_featureGroupIds(ctx, field, obj)
-				return res
-			}
-
-			if field.Deferrable != nil {
-				dfs, ok := deferred[field.Deferrable.Label]
-				di := 0
-				if ok {
-					dfs.AddField(field)
-					di = len(dfs.Values) - 1
-				} else {
-					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
-					deferred[field.Deferrable.Label] = dfs
-				}
-				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, dfs)
-				})
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Values[i] = innerFunc(ctx, out)
+			out.Values[i] = ec._PromotionalEntitlement_featureGroupIds(ctx, field, obj)
 		case "featureGroups":
 			field := field
 

@@ -1183,12 +1183,6 @@ func (r *promotionalEntitlementResolver) Feature(ctx context.Context, obj *ent.P
 	return r.promotionalFeature(ctx, obj)
 }
 
-// FeatureGroupIds is the resolver for the featureGroupIds field.
-func (r *promotionalEntitlementResolver) FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error) {
-	// Feature groups are not backed by this server.
-	return nil, nil
-}
-
 // FeatureGroups is the resolver for the featureGroups field.
 func (r *promotionalEntitlementResolver) FeatureGroups(ctx context.Context, obj *ent.PromotionalEntitlement) ([]*model.FeatureGroup, error) {
 	// Feature groups are not backed by this server.
