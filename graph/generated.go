@@ -27342,8 +27342,8 @@ func (ec *executionContext) _DateRange_end(ctx context.Context, field graphql.Co
 			return obj.End, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27365,8 +27365,8 @@ func (ec *executionContext) _DateRange_start(ctx context.Context, field graphql.
 			return obj.Start, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -51796,8 +51796,8 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_end(ctx co
 			return obj.End, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -51819,8 +51819,8 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_start(ctx 
 			return obj.Start, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -93649,6 +93649,22 @@ func (ec *executionContext) marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx
 	return res
 }
 
+func (ec *executionContext) unmarshalNUUID2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalar.UnmarshalDateAsUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUUID2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalDateAsUUID(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNUnarchiveCustomerInput2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUnarchiveCustomerInput(ctx context.Context, v any) (model.UnarchiveCustomerInput, error) {
 	res, err := ec.unmarshalInputUnarchiveCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -98321,6 +98337,24 @@ func (ec *executionContext) marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(
 	_ = sel
 	_ = ctx
 	res := scalar.MarshalUUID(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOUUID2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalDateAsUUID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUUID2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalDateAsUUID(*v)
 	return res
 }
 

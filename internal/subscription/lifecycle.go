@@ -248,6 +248,19 @@ func resolveAddons(ctx context.Context, tx *ent.Tx, env uuid.UUID, p *ent.Plan, 
 	for _, a := range rows {
 		byRef[a.RefID] = a
 	}
+	return checkAddons(p, items, byRef)
+}
+
+// checkAddons is resolveAddons' rules over add-ons already loaded (by
+// refId, published, with dependencies and prices).
+func checkAddons(p *ent.Plan, items []AddonQuantity, byRef map[string]*ent.Addon) ([]*ent.Addon, error) {
+	refs := make([]string, len(items))
+	for i, a := range items {
+		if slices.Contains(refs[:i], a.RefID) {
+			return nil, &apperr.Error{Code: apperr.DuplicateAddonProvisioned, Field: "addons", Message: "add-on " + a.RefID + " is listed twice"}
+		}
+		refs[i] = a.RefID
+	}
 	out := make([]*ent.Addon, len(items))
 	for i, it := range items {
 		a := byRef[it.RefID]
@@ -330,22 +343,34 @@ func periodPrices(prices []*ent.Price, period *string, country *string) []*ent.P
 // has one per-unit price), else the price's minimum (or 1). keep holds the
 // current quantities by feature id, used on update when nothing is given.
 func quantities(ctx context.Context, tx *ent.Tx, env uuid.UUID, prices []*ent.Price, given []FeatureQuantity, unit *float64, keep map[uuid.UUID]float64) (map[uuid.UUID]float64, error) {
-	byFeature := map[uuid.UUID]float64{}
+	features := map[string]*ent.Feature{}
 	if len(given) > 0 {
 		refs := make([]string, len(given))
 		for i, g := range given {
 			refs[i] = g.FeatureRefID
 		}
-		features, err := tx.Feature.Query().Where(feature.EnvironmentID(env), feature.RefIDIn(refs...)).All(ctx)
+		rows, err := tx.Feature.Query().Where(feature.EnvironmentID(env), feature.RefIDIn(refs...)).All(ctx)
 		if err != nil {
 			return nil, err
 		}
+		for _, f := range rows {
+			features[f.RefID] = f
+		}
+	}
+	return quantitiesOf(prices, given, unit, keep, features)
+}
+
+// quantitiesOf is quantities' rules over the given features already loaded
+// (by refId).
+func quantitiesOf(prices []*ent.Price, given []FeatureQuantity, unit *float64, keep map[uuid.UUID]float64, features map[string]*ent.Feature) (map[uuid.UUID]float64, error) {
+	byFeature := map[uuid.UUID]float64{}
+	if len(given) > 0 {
 		for _, g := range given {
-			i := slices.IndexFunc(features, func(f *ent.Feature) bool { return f.RefID == g.FeatureRefID })
-			if i < 0 {
+			f := features[g.FeatureRefID]
+			if f == nil {
 				return nil, &apperr.Error{Code: apperr.FeatureNotFound, Field: "billableFeatures", Message: "feature " + g.FeatureRefID + " was not found"}
 			}
-			id := features[i].ID
+			id := f.ID
 			if !slices.ContainsFunc(prices, func(p *ent.Price) bool {
 				return p.BillingModel == price.BillingModelPER_UNIT && p.FeatureID != nil && *p.FeatureID == id
 			}) {
