@@ -187,9 +187,9 @@ func bill(currency string, start, end time.Time, ls []InvoiceLine, d *Discount, 
 }
 
 // Fraction is the part of the billing period [start, end) left at at,
-// by days as Stripe and Stigg prorate: whole days from the day of at (the
-// change counts from the start of its day, UTC) to the period end, over the
-// period's days. 1 at or before the start, 0 at or after the end.
+// by days as Stripe and Stigg prorate: calendar days (UTC) from the day of
+// at to the day of the end, over the period's days; the day of the change
+// counts as left. 1 at or before the start, 0 at or after the end.
 func Fraction(start, end, at time.Time) float64 {
 	if !at.After(start) {
 		return 1
@@ -197,13 +197,13 @@ func Fraction(start, end, at time.Time) float64 {
 	if !at.Before(end) {
 		return 0
 	}
-	day := at.UTC().Truncate(24 * time.Hour)
-	if day.Before(start) {
-		day = start
+	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+	total := day(end).Sub(day(start)).Hours() / 24
+	left := day(end).Sub(day(at)).Hours() / 24
+	if total <= 0 {
+		return 1
 	}
-	total := end.Sub(start).Hours() / 24
-	left := end.Sub(day).Hours() / 24
-	return math.Round(left) / math.Round(total)
+	return math.Min(1, left/total)
 }
 
 // ProrationResult is the immediate effect of changing a subscription's
