@@ -10,12 +10,29 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // The GraphQL shapes of the subscription operations: estimates and
 // invoice previews, scheduled updates, imports. Each maps a domain value of
 // internal/subscription; the resolvers only call these.
+
+// noPromotionCode refuses a promotion code (or a billing provider's
+// coupon id): this server has neither, so none can be found.
+func noPromotionCode(code *string, c *model.SubscriptionCouponInput) error {
+	if c != nil && c.PromotionCode != nil {
+		code = c.PromotionCode
+	}
+	if code != nil {
+		return &apperr.Error{Code: apperr.PromotionCodeNotFound, Field: "promotionCode", Message: "promotion code " + *code + " was not found"}
+	}
+	if c != nil && c.BillingCouponID != nil {
+		return &apperr.Error{Code: apperr.CouponNotFound, Field: "appliedCoupon.billingCouponId",
+			Message: "billing coupon " + *c.BillingCouponID + " was not found: there is no billing integration coupon here"}
+	}
+	return nil
+}
 
 // inlineDiscount is appliedCoupon.discount as a domain discount.
 func inlineDiscount(c *model.SubscriptionCouponInput) *subscription.InlineDiscount {

@@ -34,6 +34,10 @@ func TestSubscriptionOperationsOverHTTP(t *testing.T) {
 		eq(t, "estimate period start", jsonPath(t, d, "estimateSubscription", "billingPeriodRange", "start"), "2026-01-01T12:00:00.000Z")
 		eq(t, "estimate period end", jsonPath(t, d, "estimateSubscription", "billingPeriodRange", "end"), "2026-02-01T12:00:00.000Z")
 
+		if r := s.Raw(s.Key, `mutation { estimateSubscription(input: {customerId: "c2", planId: "plan-revvenu-pro", promotionCode: "SUMMER"}) { total { amount } } }`, nil); len(r.Codes()) != 1 || r.Codes()[0] != "PromotionCodeNotFound" {
+			t.Fatalf("promotion code: %v", r.Codes())
+		}
+
 		// Remove the add-on at the end of the period: scheduled, not applied.
 		run(t, s, `mutation { updateOneSubscription(input: {subscriptionId: "s1", addons: [], scheduleStrategy: END_OF_BILLING_PERIOD}) { subscriptionId } }`, nil)
 		got := jsonPath(t, run(t, s, schedDoc, map[string]any{"id": "s1"}), "getSubscription")

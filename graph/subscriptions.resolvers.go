@@ -333,6 +333,9 @@ func (r *mutationResolver) EstimateSubscription(ctx context.Context, input model
 	if err != nil {
 		return nil, err
 	}
+	if err := noPromotionCode(input.PromotionCode, input.AppliedCoupon); err != nil {
+		return nil, err
+	}
 	e, err := r.SubscriptionService.EstimateNew(ctx, env, estimateInput(&input), inlineDiscount(input.AppliedCoupon))
 	if err != nil {
 		return nil, err
@@ -344,6 +347,9 @@ func (r *mutationResolver) EstimateSubscription(ctx context.Context, input model
 func (r *mutationResolver) EstimateSubscriptionUpdate(ctx context.Context, input model.EstimateSubscriptionUpdateInput) (*model.SubscriptionPreview, error) {
 	env, err := environmentOf(ctx, input.EnvironmentID)
 	if err != nil {
+		return nil, err
+	}
+	if err := noPromotionCode(input.PromotionCode, input.AppliedCoupon); err != nil {
 		return nil, err
 	}
 	e, err := r.SubscriptionService.EstimateUpdate(ctx, env, input.SubscriptionID, estimateUpdatePatch(&input), inlineDiscount(input.AppliedCoupon))
@@ -387,6 +393,9 @@ func (r *mutationResolver) PreviewNextInvoice(ctx context.Context, input model.P
 func (r *mutationResolver) PreviewSubscription(ctx context.Context, input model.PreviewSubscriptionInput) (*model.SubscriptionPreviewV2, error) {
 	env, err := environmentOf(ctx, input.EnvironmentID)
 	if err != nil {
+		return nil, err
+	}
+	if err := noPromotionCode(input.PromotionCode, input.AppliedCoupon); err != nil {
 		return nil, err
 	}
 	e, err := r.SubscriptionService.EstimateNew(ctx, env, previewInput(&input), inlineDiscount(input.AppliedCoupon))

@@ -107,4 +107,5 @@ const (
 	SubscriptionAlreadyOnLatestPlan      Code = "SubscriptionAlreadyOnLatestPlanError"
 	ScheduledMigrationAlreadyExists      Code = "ScheduledMigrationAlreadyExistsError"
 	ChangingPayingCustomerIsNotSupported Code = "ChangingPayingCustomerIsNotSupportedError"
+	PromotionCodeNotFound                Code = "PromotionCodeNotFound"
 )
