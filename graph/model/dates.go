@@ -4,7 +4,7 @@ import "time"
 
 // DateRange is a billing period range. Stigg's schema types start and end
 // UUID but sends dates (its SDKs parse them with new Date()); they are
-// bound to scalar.DateAsUUID, which writes a date.
+// bound to scalar.TimeAsUUID, which writes a date.
 type DateRange struct {
 	End   *time.Time `json:"end,omitempty"`
 	Start *time.Time `json:"start,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 )
 
 // Payment provider credentials of a checkout, one shape per provider.
@@ -5560,7 +5561,7 @@ type UsageHistory struct {
 	// Groups included in the usage history
 	Groups []*GroupUsageHistory `json:"groups,omitempty"`
 	// Markers indicating events that affect feature usage
-	Markers []*UsageMarker `json:"markers"`
+	Markers []*entitlements.Marker `json:"markers"`
 	// The start date of the usage history period
 	StartDate time.Time `json:"startDate"`
 	// List of usage measurements within the period
@@ -5593,20 +5594,10 @@ type UsageHistoryInput struct {
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
-// One point of a usage history series.
-type UsageHistoryPoint struct {
-	// Indicates whether there was usage reset in this point, see `markers` for details
-	IsResetPoint bool `json:"isResetPoint"`
-	// Timestamp of the usage history point
-	Timestamp uuid.UUID `json:"timestamp"`
-	// Value of the usage history point
-	Value float64 `json:"value"`
-}
-
 // One series of a usage history: the points of one group.
 type UsageHistorySeries struct {
 	// Points in the usage history series
-	Points []*UsageHistoryPoint `json:"points"`
+	Points []*entitlements.Point `json:"points"`
 	// Tags for the usage history series
 	Tags []*UsageHistorySeriesTag `json:"tags"`
 }
@@ -5622,7 +5613,7 @@ type UsageHistorySeriesTag struct {
 // Usage of a metered feature over time for a customer, as series per group.
 type UsageHistoryV2 struct {
 	// Markers for events that affecting feature usage
-	Markers []*UsageMarker `json:"markers"`
+	Markers []*entitlements.Marker `json:"markers"`
 	// Cursor pagination info for series groups; present only when paging input is provided.
 	PageInfo *PageInfo `json:"pageInfo,omitempty"`
 	// Series of usage history
@@ -5645,14 +5636,6 @@ type UsageHistoryV2Input struct {
 	ResourceID *string `json:"resourceId,omitempty"`
 	// The start date of the range
 	StartDate time.Time `json:"startDate"`
-}
-
-// A point where the usage of a feature was reset.
-type UsageMarker struct {
-	// Timestamp of the marker
-	Timestamp uuid.UUID `json:"timestamp"`
-	// Type of marker
-	Type UsageMarkerType `json:"type"`
 }
 
 // Credit consumption that a usage report caused.
@@ -5701,36 +5684,6 @@ type UsageMeasurementUpdated struct {
 	UsagePeriodEnd *float64 `json:"usagePeriodEnd,omitempty"`
 	// The start date of the usage period in which this measurement resides (for entitlements with a reset period)
 	UsagePeriodStart *float64 `json:"usagePeriodStart,omitempty"`
-}
-
-// A recorded usage report with the usage it leaves in the current period.
-type UsageMeasurementWithCurrentUsage struct {
-	// Timestamp of when the record was created
-	CreatedAt time.Time `json:"createdAt"`
-	// The optimistic balance of the credit wallet (currency) that this feature consumes from, in credit units. It is the per-currency total shared across every feature drawing on that currency — not this feature’s individual consumption — and reflects usage before async reconciliation. Populated only for credit-backed features.
-	Credit *UsageMeasurementCredit `json:"credit,omitempty"`
-	// The current measured usage value
-	CurrentUsage *float64 `json:"currentUsage,omitempty"`
-	// Customer id
-	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Feature id
-	FeatureID string `json:"featureId"`
-	// Unique identifier for the entity
-	ID uuid.UUID `json:"id"`
-	// The date when the next usage reset will occur
-	NextResetDate *time.Time `json:"nextResetDate,omitempty"`
-	// Resource id
-	ResourceID *string `json:"resourceId,omitempty"`
-	// Timestamp
-	Timestamp uuid.UUID `json:"timestamp"`
-	// The end date of the usage period in which this measurement resides (for entitlements with a reset period)
-	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
-	// The start date of the usage period in which this measurement resides (for entitlements with a reset period)
-	UsagePeriodStart *time.Time `json:"usagePeriodStart,omitempty"`
-	// The usage measurement record
-	Value float64 `json:"value"`
 }
 
 // Event sent when the usage of a metered feature changes.
@@ -5898,7 +5851,7 @@ func (e *APIKeyType) UnmarshalGQL(v any) error {
 }
 
 func (e APIKeyType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *APIKeyType) UnmarshalJSON(b []byte) error {
@@ -5976,7 +5929,7 @@ func (e *AccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e AccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -6034,7 +5987,7 @@ func (e *AccountAccessMethod) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessMethod) UnmarshalJSON(b []byte) error {
@@ -6090,7 +6043,7 @@ func (e *AccountAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessRole) UnmarshalJSON(b []byte) error {
@@ -6146,7 +6099,7 @@ func (e *AccountStatus) UnmarshalGQL(v any) error {
 }
 
 func (e AccountStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountStatus) UnmarshalJSON(b []byte) error {
@@ -6224,7 +6177,7 @@ func (e *AddonSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e AddonSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AddonSortFields) UnmarshalJSON(b []byte) error {
@@ -6288,7 +6241,7 @@ func (e *AggregationFunction) UnmarshalGQL(v any) error {
 }
 
 func (e AggregationFunction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AggregationFunction) UnmarshalJSON(b []byte) error {
@@ -6346,7 +6299,7 @@ func (e *Alignment) UnmarshalGQL(v any) error {
 }
 
 func (e Alignment) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Alignment) UnmarshalJSON(b []byte) error {
@@ -6404,7 +6357,7 @@ func (e *Auth0ApplicationType) UnmarshalGQL(v any) error {
 }
 
 func (e Auth0ApplicationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Auth0ApplicationType) UnmarshalJSON(b []byte) error {
@@ -6462,7 +6415,7 @@ func (e *BillingAnchor) UnmarshalGQL(v any) error {
 }
 
 func (e BillingAnchor) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingAnchor) UnmarshalJSON(b []byte) error {
@@ -6518,7 +6471,7 @@ func (e *BillingCadence) UnmarshalGQL(v any) error {
 }
 
 func (e BillingCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingCadence) UnmarshalJSON(b []byte) error {
@@ -6580,7 +6533,7 @@ func (e *BillingModel) UnmarshalGQL(v any) error {
 }
 
 func (e BillingModel) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingModel) UnmarshalJSON(b []byte) error {
@@ -6636,7 +6589,7 @@ func (e *BillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e BillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingPeriod) UnmarshalJSON(b []byte) error {
@@ -6692,7 +6645,7 @@ func (e *BillingVendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e BillingVendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingVendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -6752,7 +6705,7 @@ func (e *ChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e ChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ChangeType) UnmarshalJSON(b []byte) error {
@@ -6820,7 +6773,7 @@ func (e *ConditionOperation) UnmarshalGQL(v any) error {
 }
 
 func (e ConditionOperation) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ConditionOperation) UnmarshalJSON(b []byte) error {
@@ -6894,7 +6847,7 @@ func (e *CouponSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSortFields) UnmarshalJSON(b []byte) error {
@@ -6952,7 +6905,7 @@ func (e *CouponSource) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSource) UnmarshalJSON(b []byte) error {
@@ -7008,7 +6961,7 @@ func (e *CouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e CouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponStatus) UnmarshalJSON(b []byte) error {
@@ -7064,7 +7017,7 @@ func (e *CouponType) UnmarshalGQL(v any) error {
 }
 
 func (e CouponType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponType) UnmarshalJSON(b []byte) error {
@@ -7120,7 +7073,7 @@ func (e *CreditCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditCadence) UnmarshalJSON(b []byte) error {
@@ -7176,7 +7129,7 @@ func (e *CreditGrantCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditGrantCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditGrantCadence) UnmarshalJSON(b []byte) error {
@@ -7460,7 +7413,7 @@ func (e *Currency) UnmarshalGQL(v any) error {
 }
 
 func (e Currency) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Currency) UnmarshalJSON(b []byte) error {
@@ -7542,7 +7495,7 @@ func (e *CustomerSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSortFields) UnmarshalJSON(b []byte) error {
@@ -7644,7 +7597,7 @@ func (e *CustomerSubscriptionSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSubscriptionSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSubscriptionSortFields) UnmarshalJSON(b []byte) error {
@@ -7702,7 +7655,7 @@ func (e *DiscountDurationType) UnmarshalGQL(v any) error {
 }
 
 func (e DiscountDurationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *DiscountDurationType) UnmarshalJSON(b []byte) error {
@@ -7758,7 +7711,7 @@ func (e *DiscountType) UnmarshalGQL(v any) error {
 }
 
 func (e DiscountType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *DiscountType) UnmarshalJSON(b []byte) error {
@@ -7814,7 +7767,7 @@ func (e *EntitlementBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementBehavior) UnmarshalJSON(b []byte) error {
@@ -7876,7 +7829,7 @@ func (e *EntitlementResetPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementResetPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementResetPeriod) UnmarshalJSON(b []byte) error {
@@ -7932,7 +7885,7 @@ func (e *EntitlementsStateAccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementsStateAccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementsStateAccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -7992,7 +7945,7 @@ func (e *EnvironmentAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentAccessRole) UnmarshalJSON(b []byte) error {
@@ -8052,7 +8005,7 @@ func (e *EnvironmentProvisionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentProvisionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentProvisionStatus) UnmarshalJSON(b []byte) error {
@@ -8110,7 +8063,7 @@ func (e *EnvironmentType) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentType) UnmarshalJSON(b []byte) error {
@@ -8166,7 +8119,7 @@ func (e *ExperimentGroupType) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentGroupType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentGroupType) UnmarshalJSON(b []byte) error {
@@ -8224,7 +8177,7 @@ func (e *ExperimentStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentStatus) UnmarshalJSON(b []byte) error {
@@ -8280,7 +8233,7 @@ func (e *FeatureGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureGroupStatus) UnmarshalJSON(b []byte) error {
@@ -8352,7 +8305,7 @@ func (e *FeatureSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureSortFields) UnmarshalJSON(b []byte) error {
@@ -8410,7 +8363,7 @@ func (e *FeatureStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureStatus) UnmarshalJSON(b []byte) error {
@@ -8468,7 +8421,7 @@ func (e *FeatureType) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureType) UnmarshalJSON(b []byte) error {
@@ -8524,7 +8477,7 @@ func (e *FontWeight) UnmarshalGQL(v any) error {
 }
 
 func (e FontWeight) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FontWeight) UnmarshalJSON(b []byte) error {
@@ -8596,7 +8549,7 @@ func (e *InvoiceLineItemType) UnmarshalGQL(v any) error {
 }
 
 func (e InvoiceLineItemType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *InvoiceLineItemType) UnmarshalJSON(b []byte) error {
@@ -8654,7 +8607,7 @@ func (e *MeterType) UnmarshalGQL(v any) error {
 }
 
 func (e MeterType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MeterType) UnmarshalJSON(b []byte) error {
@@ -8710,7 +8663,7 @@ func (e *MonthlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e MonthlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MonthlyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -8768,7 +8721,7 @@ func (e *OfferStatus) UnmarshalGQL(v any) error {
 }
 
 func (e OfferStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OfferStatus) UnmarshalJSON(b []byte) error {
@@ -8824,7 +8777,7 @@ func (e *OverageBillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e OverageBillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OverageBillingPeriod) UnmarshalJSON(b []byte) error {
@@ -8882,7 +8835,7 @@ func (e *PackageGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageGroupStatus) UnmarshalJSON(b []byte) error {
@@ -8940,7 +8893,7 @@ func (e *PackageStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageStatus) UnmarshalJSON(b []byte) error {
@@ -9000,7 +8953,7 @@ func (e *PaymentCollection) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollection) UnmarshalJSON(b []byte) error {
@@ -9058,7 +9011,7 @@ func (e *PaymentCollectionMethod) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollectionMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollectionMethod) UnmarshalJSON(b []byte) error {
@@ -9116,7 +9069,7 @@ func (e *PaymentMethodType) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentMethodType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentMethodType) UnmarshalJSON(b []byte) error {
@@ -9174,7 +9127,7 @@ func (e *PlanChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e PlanChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanChangeType) UnmarshalJSON(b []byte) error {
@@ -9252,7 +9205,7 @@ func (e *PlanSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PlanSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanSortFields) UnmarshalJSON(b []byte) error {
@@ -9310,7 +9263,7 @@ func (e *PricingType) UnmarshalGQL(v any) error {
 }
 
 func (e PricingType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PricingType) UnmarshalJSON(b []byte) error {
@@ -9384,7 +9337,7 @@ func (e *ProductSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e ProductSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductSortFields) UnmarshalJSON(b []byte) error {
@@ -9440,7 +9393,7 @@ func (e *ProductStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProductStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductStatus) UnmarshalJSON(b []byte) error {
@@ -9504,7 +9457,7 @@ func (e *PromotionalEntitlementPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementPeriod) UnmarshalJSON(b []byte) error {
@@ -9566,7 +9519,7 @@ func (e *PromotionalEntitlementSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementSortFields) UnmarshalJSON(b []byte) error {
@@ -9624,7 +9577,7 @@ func (e *PromotionalEntitlementStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementStatus) UnmarshalJSON(b []byte) error {
@@ -9680,7 +9633,7 @@ func (e *ProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e ProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -9736,7 +9689,7 @@ func (e *ProvisionSubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProvisionSubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProvisionSubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -9792,7 +9745,7 @@ func (e *PublishMigrationType) UnmarshalGQL(v any) error {
 }
 
 func (e PublishMigrationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PublishMigrationType) UnmarshalJSON(b []byte) error {
@@ -9850,7 +9803,7 @@ func (e *ScheduleStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e ScheduleStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ScheduleStrategy) UnmarshalJSON(b []byte) error {
@@ -9906,7 +9859,7 @@ func (e *SortDirection) UnmarshalGQL(v any) error {
 }
 
 func (e SortDirection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortDirection) UnmarshalJSON(b []byte) error {
@@ -9962,7 +9915,7 @@ func (e *SortNulls) UnmarshalGQL(v any) error {
 }
 
 func (e SortNulls) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortNulls) UnmarshalJSON(b []byte) error {
@@ -10020,7 +9973,7 @@ func (e *StripeAccountMode) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountMode) UnmarshalJSON(b []byte) error {
@@ -10076,7 +10029,7 @@ func (e *StripeAccountSource) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountSource) UnmarshalJSON(b []byte) error {
@@ -10150,7 +10103,7 @@ func (e *SubscriptionCancelReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancelReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancelReason) UnmarshalJSON(b []byte) error {
@@ -10206,7 +10159,7 @@ func (e *SubscriptionCancellationAction) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationAction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationAction) UnmarshalJSON(b []byte) error {
@@ -10264,7 +10217,7 @@ func (e *SubscriptionCancellationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationTime) UnmarshalJSON(b []byte) error {
@@ -10322,7 +10275,7 @@ func (e *SubscriptionCouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCouponStatus) UnmarshalJSON(b []byte) error {
@@ -10382,7 +10335,7 @@ func (e *SubscriptionDecisionStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionDecisionStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionDecisionStrategy) UnmarshalJSON(b []byte) error {
@@ -10438,7 +10391,7 @@ func (e *SubscriptionEndSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionEndSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionEndSetup) UnmarshalJSON(b []byte) error {
@@ -10502,7 +10455,7 @@ func (e *SubscriptionInvoiceBillingReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceBillingReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceBillingReason) UnmarshalJSON(b []byte) error {
@@ -10560,7 +10513,7 @@ func (e *SubscriptionInvoiceStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceStatus) UnmarshalJSON(b []byte) error {
@@ -10616,7 +10569,7 @@ func (e *SubscriptionMigrationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionMigrationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionMigrationTime) UnmarshalJSON(b []byte) error {
@@ -10674,7 +10627,7 @@ func (e *SubscriptionProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -10740,7 +10693,7 @@ func (e *SubscriptionQuerySortFields) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionQuerySortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionQuerySortFields) UnmarshalJSON(b []byte) error {
@@ -10802,7 +10755,7 @@ func (e *SubscriptionScheduleStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleStatus) UnmarshalJSON(b []byte) error {
@@ -10874,7 +10827,7 @@ func (e *SubscriptionScheduleType) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleType) UnmarshalJSON(b []byte) error {
@@ -10932,7 +10885,7 @@ func (e *SubscriptionStartSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStartSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStartSetup) UnmarshalJSON(b []byte) error {
@@ -10996,7 +10949,7 @@ func (e *SubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -11054,7 +11007,7 @@ func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionUpdateUsageCutoffBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalJSON(b []byte) error {
@@ -11114,7 +11067,7 @@ func (e *SyncStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SyncStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SyncStatus) UnmarshalJSON(b []byte) error {
@@ -11170,7 +11123,7 @@ func (e *TiersMode) UnmarshalGQL(v any) error {
 }
 
 func (e TiersMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TiersMode) UnmarshalJSON(b []byte) error {
@@ -11226,7 +11179,7 @@ func (e *TrialEndBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e TrialEndBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialEndBehavior) UnmarshalJSON(b []byte) error {
@@ -11282,7 +11235,7 @@ func (e *TrialPeriodUnits) UnmarshalGQL(v any) error {
 }
 
 func (e TrialPeriodUnits) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialPeriodUnits) UnmarshalJSON(b []byte) error {
@@ -11338,7 +11291,7 @@ func (e *UnitTransformationRound) UnmarshalGQL(v any) error {
 }
 
 func (e UnitTransformationRound) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UnitTransformationRound) UnmarshalJSON(b []byte) error {
@@ -11394,7 +11347,7 @@ func (e *UsageMarkerType) UnmarshalGQL(v any) error {
 }
 
 func (e UsageMarkerType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UsageMarkerType) UnmarshalJSON(b []byte) error {
@@ -11450,7 +11403,7 @@ func (e *UsageUpdateBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e UsageUpdateBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UsageUpdateBehavior) UnmarshalJSON(b []byte) error {
@@ -11520,7 +11473,7 @@ func (e *VendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e VendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -11582,7 +11535,7 @@ func (e *VendorType) UnmarshalGQL(v any) error {
 }
 
 func (e VendorType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorType) UnmarshalJSON(b []byte) error {
@@ -11650,7 +11603,7 @@ func (e *WeeklyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e WeeklyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WeeklyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -11708,7 +11661,7 @@ func (e *WidgetType) UnmarshalGQL(v any) error {
 }
 
 func (e WidgetType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WidgetType) UnmarshalJSON(b []byte) error {
@@ -11762,7 +11715,7 @@ func (e *YearlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e YearlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *YearlyAccordingTo) UnmarshalJSON(b []byte) error {

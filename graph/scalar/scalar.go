@@ -231,11 +231,12 @@ func HasNUL(v any) bool {
 	return false
 }
 
-// MarshalDateAsUUID writes a date where Stigg's schema types the field UUID
-// (DateRange.start/end, SubscriptionInvoicePreviewLineItemPeriod): Stigg
-// sends a date there, and its SDKs read it with new Date(). Bound as a
-// second Go type of the UUID scalar (gqlgen.yml).
-func MarshalDateAsUUID(t time.Time) graphql.Marshaler { return MarshalDateTime(t) }
+// MarshalTimeAsUUID writes a time bound to a UUID field as a DateTime. The
+// reference SDL types a few timestamps as UUID (its best guess of Stigg's
+// scalar names: UsageMeasurementWithCurrentUsage.timestamp,
+// UsageHistoryPoint.timestamp, UsageMarker.timestamp), but they hold dates:
+// the SDK reads them with new Date(timestamp).
+func MarshalTimeAsUUID(t time.Time) graphql.Marshaler { return MarshalDateTime(t) }
 
-// UnmarshalDateAsUUID reads such a date back (RFC 3339).
-func UnmarshalDateAsUUID(v any) (time.Time, error) { return UnmarshalDateTime(v) }
+// UnmarshalTimeAsUUID reads such a timestamp like a DateTime.
+func UnmarshalTimeAsUUID(v any) (time.Time, error) { return UnmarshalDateTime(v) }

@@ -15,7 +15,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/schema/field"
 
+	"github.com/stigg-selfhost/stiggql/ent/migrate"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
@@ -184,7 +186,7 @@ func (d *tolerantDriver) Query(ctx context.Context, query string, args, v any) e
 	if err := d.Driver.Query(ctx, query, args, v); err != nil {
 		return err
 	}
-	wrapRows(v)
+	wrapRows(query, v)
 	return nil
 }
 
@@ -241,7 +243,7 @@ func (t *tolerantTx) Query(ctx context.Context, query string, args, v any) error
 	if err := t.Tx.Query(ctx, query, args, v); err != nil {
 		return err
 	}
-	wrapRows(v)
+	wrapRows(query, v)
 	return nil
 }
 
@@ -266,10 +268,43 @@ func (t *tolerantTx) QueryContext(ctx context.Context, query string, args ...any
 	return tx.QueryContext(ctx, query, args...)
 }
 
-func wrapRows(v any) {
+// wrapRows wraps the rows of a query that reads a JSON column.
+func wrapRows(query string, v any) {
+	if !readsJSON(query) {
+		return
+	}
 	if r, ok := v.(*entsql.Rows); ok && r.ColumnScanner != nil {
 		r.ColumnScanner = tolerantRows{r.ColumnScanner}
 	}
+}
+
+// jsonColumns are the names of every JSON column of the schema (from
+// ent's table definitions, so a new one is covered without a list here).
+var jsonColumns = func() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range migrate.Tables {
+		for _, c := range t.Columns {
+			if c.Type == field.TypeJSON && !seen[c.Name] {
+				seen[c.Name] = true
+				out = append(out, c.Name)
+			}
+		}
+	}
+	return out
+}()
+
+// readsJSON reports whether query may read a JSON column: only those
+// queries' rows are wrapped. Others, schema inspection by ent's Atlas
+// migrations among them (which needs the database/sql rows type), pass
+// as they are.
+func readsJSON(query string) bool {
+	for _, c := range jsonColumns {
+		if strings.Contains(query, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // tolerantRows repairs the JSON columns of each row it scans: ent scans
