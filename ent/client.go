@@ -32,6 +32,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
 	"github.com/stigg-selfhost/stiggql/ent/usageevent"
@@ -77,6 +78,8 @@ type Client struct {
 	SubscriptionAddon *SubscriptionAddonClient
 	// SubscriptionPrice is the client for interacting with the SubscriptionPrice builders.
 	SubscriptionPrice *SubscriptionPriceClient
+	// SubscriptionSchedule is the client for interacting with the SubscriptionSchedule builders.
+	SubscriptionSchedule *SubscriptionScheduleClient
 	// SyncState is the client for interacting with the SyncState builders.
 	SyncState *SyncStateClient
 	// UsageCounter is the client for interacting with the UsageCounter builders.
@@ -112,6 +115,7 @@ func (c *Client) init() {
 	c.PromotionalEntitlement = NewPromotionalEntitlementClient(c.config)
 	c.SubscriptionAddon = NewSubscriptionAddonClient(c.config)
 	c.SubscriptionPrice = NewSubscriptionPriceClient(c.config)
+	c.SubscriptionSchedule = NewSubscriptionScheduleClient(c.config)
 	c.SyncState = NewSyncStateClient(c.config)
 	c.UsageCounter = NewUsageCounterClient(c.config)
 	c.UsageEvent = NewUsageEventClient(c.config)
@@ -224,6 +228,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		PromotionalEntitlement: NewPromotionalEntitlementClient(cfg),
 		SubscriptionAddon:      NewSubscriptionAddonClient(cfg),
 		SubscriptionPrice:      NewSubscriptionPriceClient(cfg),
+		SubscriptionSchedule:   NewSubscriptionScheduleClient(cfg),
 		SyncState:              NewSyncStateClient(cfg),
 		UsageCounter:           NewUsageCounterClient(cfg),
 		UsageEvent:             NewUsageEventClient(cfg),
@@ -263,6 +268,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		PromotionalEntitlement: NewPromotionalEntitlementClient(cfg),
 		SubscriptionAddon:      NewSubscriptionAddonClient(cfg),
 		SubscriptionPrice:      NewSubscriptionPriceClient(cfg),
+		SubscriptionSchedule:   NewSubscriptionScheduleClient(cfg),
 		SyncState:              NewSyncStateClient(cfg),
 		UsageCounter:           NewUsageCounterClient(cfg),
 		UsageEvent:             NewUsageEventClient(cfg),
@@ -299,8 +305,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription,
 		c.EntitlementCheck, c.Environment, c.Feature, c.OutboxEvent,
 		c.PackageEntitlement, c.Plan, c.Price, c.Product, c.PromotionalEntitlement,
-		c.SubscriptionAddon, c.SubscriptionPrice, c.SyncState, c.UsageCounter,
-		c.UsageEvent, c.UsageMeasurement,
+		c.SubscriptionAddon, c.SubscriptionPrice, c.SubscriptionSchedule, c.SyncState,
+		c.UsageCounter, c.UsageEvent, c.UsageMeasurement,
 	} {
 		n.Use(hooks...)
 	}
@@ -313,8 +319,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription,
 		c.EntitlementCheck, c.Environment, c.Feature, c.OutboxEvent,
 		c.PackageEntitlement, c.Plan, c.Price, c.Product, c.PromotionalEntitlement,
-		c.SubscriptionAddon, c.SubscriptionPrice, c.SyncState, c.UsageCounter,
-		c.UsageEvent, c.UsageMeasurement,
+		c.SubscriptionAddon, c.SubscriptionPrice, c.SubscriptionSchedule, c.SyncState,
+		c.UsageCounter, c.UsageEvent, c.UsageMeasurement,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -355,6 +361,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SubscriptionAddon.mutate(ctx, m)
 	case *SubscriptionPriceMutation:
 		return c.SubscriptionPrice.mutate(ctx, m)
+	case *SubscriptionScheduleMutation:
+		return c.SubscriptionSchedule.mutate(ctx, m)
 	case *SyncStateMutation:
 		return c.SyncState.mutate(ctx, m)
 	case *UsageCounterMutation:
@@ -1449,6 +1457,22 @@ func (c *CustomerSubscriptionClient) QueryPrices(_m *CustomerSubscription) *Subs
 			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, id),
 			sqlgraph.To(subscriptionprice.Table, subscriptionprice.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.PricesTable, customersubscription.PricesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySchedules queries the schedules edge of a CustomerSubscription.
+func (c *CustomerSubscriptionClient) QuerySchedules(_m *CustomerSubscription) *SubscriptionScheduleQuery {
+	query := (&SubscriptionScheduleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, id),
+			sqlgraph.To(subscriptionschedule.Table, subscriptionschedule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.SchedulesTable, customersubscription.SchedulesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3632,6 +3656,155 @@ func (c *SubscriptionPriceClient) mutate(ctx context.Context, m *SubscriptionPri
 	}
 }
 
+// SubscriptionScheduleClient is a client for the SubscriptionSchedule schema.
+type SubscriptionScheduleClient struct {
+	config
+}
+
+// NewSubscriptionScheduleClient returns a client for the SubscriptionSchedule from the given config.
+func NewSubscriptionScheduleClient(c config) *SubscriptionScheduleClient {
+	return &SubscriptionScheduleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `subscriptionschedule.Hooks(f(g(h())))`.
+func (c *SubscriptionScheduleClient) Use(hooks ...Hook) {
+	c.hooks.SubscriptionSchedule = append(c.hooks.SubscriptionSchedule, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `subscriptionschedule.Intercept(f(g(h())))`.
+func (c *SubscriptionScheduleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SubscriptionSchedule = append(c.inters.SubscriptionSchedule, interceptors...)
+}
+
+// Create returns a builder for creating a SubscriptionSchedule entity.
+func (c *SubscriptionScheduleClient) Create() *SubscriptionScheduleCreate {
+	mutation := newSubscriptionScheduleMutation(c.config, OpCreate)
+	return &SubscriptionScheduleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SubscriptionSchedule entities.
+func (c *SubscriptionScheduleClient) CreateBulk(builders ...*SubscriptionScheduleCreate) *SubscriptionScheduleCreateBulk {
+	return &SubscriptionScheduleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SubscriptionScheduleClient) MapCreateBulk(slice any, setFunc func(*SubscriptionScheduleCreate, int)) *SubscriptionScheduleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SubscriptionScheduleCreateBulk{err: fmt.Errorf("calling to SubscriptionScheduleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SubscriptionScheduleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SubscriptionScheduleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SubscriptionSchedule.
+func (c *SubscriptionScheduleClient) Update() *SubscriptionScheduleUpdate {
+	mutation := newSubscriptionScheduleMutation(c.config, OpUpdate)
+	return &SubscriptionScheduleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SubscriptionScheduleClient) UpdateOne(_m *SubscriptionSchedule) *SubscriptionScheduleUpdateOne {
+	mutation := newSubscriptionScheduleMutation(c.config, OpUpdateOne, withSubscriptionSchedule(_m))
+	return &SubscriptionScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SubscriptionScheduleClient) UpdateOneID(id uuid.UUID) *SubscriptionScheduleUpdateOne {
+	mutation := newSubscriptionScheduleMutation(c.config, OpUpdateOne, withSubscriptionScheduleID(id))
+	return &SubscriptionScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SubscriptionSchedule.
+func (c *SubscriptionScheduleClient) Delete() *SubscriptionScheduleDelete {
+	mutation := newSubscriptionScheduleMutation(c.config, OpDelete)
+	return &SubscriptionScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SubscriptionScheduleClient) DeleteOne(_m *SubscriptionSchedule) *SubscriptionScheduleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SubscriptionScheduleClient) DeleteOneID(id uuid.UUID) *SubscriptionScheduleDeleteOne {
+	builder := c.Delete().Where(subscriptionschedule.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SubscriptionScheduleDeleteOne{builder}
+}
+
+// Query returns a query builder for SubscriptionSchedule.
+func (c *SubscriptionScheduleClient) Query() *SubscriptionScheduleQuery {
+	return &SubscriptionScheduleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSubscriptionSchedule},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SubscriptionSchedule entity by its id.
+func (c *SubscriptionScheduleClient) Get(ctx context.Context, id uuid.UUID) (*SubscriptionSchedule, error) {
+	return c.Query().Where(subscriptionschedule.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SubscriptionScheduleClient) GetX(ctx context.Context, id uuid.UUID) *SubscriptionSchedule {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySubscription queries the subscription edge of a SubscriptionSchedule.
+func (c *SubscriptionScheduleClient) QuerySubscription(_m *SubscriptionSchedule) *CustomerSubscriptionQuery {
+	query := (&CustomerSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriptionschedule.Table, subscriptionschedule.FieldID, id),
+			sqlgraph.To(customersubscription.Table, customersubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, subscriptionschedule.SubscriptionTable, subscriptionschedule.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SubscriptionScheduleClient) Hooks() []Hook {
+	return c.hooks.SubscriptionSchedule
+}
+
+// Interceptors returns the client interceptors.
+func (c *SubscriptionScheduleClient) Interceptors() []Interceptor {
+	return c.inters.SubscriptionSchedule
+}
+
+func (c *SubscriptionScheduleClient) mutate(ctx context.Context, m *SubscriptionScheduleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SubscriptionScheduleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SubscriptionScheduleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SubscriptionScheduleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SubscriptionScheduleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SubscriptionSchedule mutation op: %q", m.Op())
+	}
+}
+
 // SyncStateClient is a client for the SyncState schema.
 type SyncStateClient struct {
 	config
@@ -4281,14 +4454,16 @@ type (
 	hooks struct {
 		APIKey, Addon, Coupon, Customer, CustomerSubscription, EntitlementCheck,
 		Environment, Feature, OutboxEvent, PackageEntitlement, Plan, Price, Product,
-		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice, SyncState,
-		UsageCounter, UsageEvent, UsageMeasurement []ent.Hook
+		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice,
+		SubscriptionSchedule, SyncState, UsageCounter, UsageEvent,
+		UsageMeasurement []ent.Hook
 	}
 	inters struct {
 		APIKey, Addon, Coupon, Customer, CustomerSubscription, EntitlementCheck,
 		Environment, Feature, OutboxEvent, PackageEntitlement, Plan, Price, Product,
-		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice, SyncState,
-		UsageCounter, UsageEvent, UsageMeasurement []ent.Interceptor
+		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice,
+		SubscriptionSchedule, SyncState, UsageCounter, UsageEvent,
+		UsageMeasurement []ent.Interceptor
 	}
 )
 

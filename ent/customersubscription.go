@@ -105,9 +105,11 @@ type CustomerSubscriptionEdges struct {
 	Addons []*SubscriptionAddon `json:"addons,omitempty"`
 	// Prices holds the value of the prices edge.
 	Prices []*SubscriptionPrice `json:"prices,omitempty"`
+	// Schedules holds the value of the schedules edge.
+	Schedules []*SubscriptionSchedule `json:"schedules,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [8]bool
 }
 
 // EnvironmentOrErr returns the Environment value or an error if the edge
@@ -181,6 +183,15 @@ func (e CustomerSubscriptionEdges) PricesOrErr() ([]*SubscriptionPrice, error) {
 		return e.Prices, nil
 	}
 	return nil, &NotLoadedError{edge: "prices"}
+}
+
+// SchedulesOrErr returns the Schedules value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerSubscriptionEdges) SchedulesOrErr() ([]*SubscriptionSchedule, error) {
+	if e.loadedTypes[7] {
+		return e.Schedules, nil
+	}
+	return nil, &NotLoadedError{edge: "schedules"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -467,6 +478,11 @@ func (_m *CustomerSubscription) QueryAddons() *SubscriptionAddonQuery {
 // QueryPrices queries the "prices" edge of the CustomerSubscription entity.
 func (_m *CustomerSubscription) QueryPrices() *SubscriptionPriceQuery {
 	return NewCustomerSubscriptionClient(_m.config).QueryPrices(_m)
+}
+
+// QuerySchedules queries the "schedules" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QuerySchedules() *SubscriptionScheduleQuery {
+	return NewCustomerSubscriptionClient(_m.config).QuerySchedules(_m)
 }
 
 // Update returns a builder for updating this CustomerSubscription.

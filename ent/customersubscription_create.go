@@ -20,6 +20,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 )
 
 // CustomerSubscriptionCreate is the builder for creating a CustomerSubscription entity.
@@ -471,6 +472,21 @@ func (_c *CustomerSubscriptionCreate) AddPrices(v ...*SubscriptionPrice) *Custom
 	return _c.AddPriceIDs(ids...)
 }
 
+// AddScheduleIDs adds the "schedules" edge to the SubscriptionSchedule entity by IDs.
+func (_c *CustomerSubscriptionCreate) AddScheduleIDs(ids ...uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.AddScheduleIDs(ids...)
+	return _c
+}
+
+// AddSchedules adds the "schedules" edges to the SubscriptionSchedule entity.
+func (_c *CustomerSubscriptionCreate) AddSchedules(v ...*SubscriptionSchedule) *CustomerSubscriptionCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddScheduleIDs(ids...)
+}
+
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
 func (_c *CustomerSubscriptionCreate) Mutation() *CustomerSubscriptionMutation {
 	return _c.mutation
@@ -851,6 +867,22 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SchedulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -22,6 +22,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 )
 
 // CustomerSubscriptionQuery is the builder for querying CustomerSubscription entities.
@@ -38,6 +39,7 @@ type CustomerSubscriptionQuery struct {
 	withCoupon         *CouponQuery
 	withAddons         *SubscriptionAddonQuery
 	withPrices         *SubscriptionPriceQuery
+	withSchedules      *SubscriptionScheduleQuery
 	modifiers          []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -222,6 +224,28 @@ func (_q *CustomerSubscriptionQuery) QueryPrices() *SubscriptionPriceQuery {
 			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
 			sqlgraph.To(subscriptionprice.Table, subscriptionprice.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.PricesTable, customersubscription.PricesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySchedules chains the current query on the "schedules" edge.
+func (_q *CustomerSubscriptionQuery) QuerySchedules() *SubscriptionScheduleQuery {
+	query := (&SubscriptionScheduleClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(subscriptionschedule.Table, subscriptionschedule.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.SchedulesTable, customersubscription.SchedulesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -428,6 +452,7 @@ func (_q *CustomerSubscriptionQuery) Clone() *CustomerSubscriptionQuery {
 		withCoupon:         _q.withCoupon.Clone(),
 		withAddons:         _q.withAddons.Clone(),
 		withPrices:         _q.withPrices.Clone(),
+		withSchedules:      _q.withSchedules.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -512,6 +537,17 @@ func (_q *CustomerSubscriptionQuery) WithPrices(opts ...func(*SubscriptionPriceQ
 	return _q
 }
 
+// WithSchedules tells the query-builder to eager-load the nodes that are connected to
+// the "schedules" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithSchedules(opts ...func(*SubscriptionScheduleQuery)) *CustomerSubscriptionQuery {
+	query := (&SubscriptionScheduleClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSchedules = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -590,7 +626,7 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 	var (
 		nodes       = []*CustomerSubscription{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [8]bool{
 			_q.withEnvironment != nil,
 			_q.withCustomer != nil,
 			_q.withPayingCustomer != nil,
@@ -598,6 +634,7 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 			_q.withCoupon != nil,
 			_q.withAddons != nil,
 			_q.withPrices != nil,
+			_q.withSchedules != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -662,6 +699,15 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 		if err := _q.loadPrices(ctx, query, nodes,
 			func(n *CustomerSubscription) { n.Edges.Prices = []*SubscriptionPrice{} },
 			func(n *CustomerSubscription, e *SubscriptionPrice) { n.Edges.Prices = append(n.Edges.Prices, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSchedules; query != nil {
+		if err := _q.loadSchedules(ctx, query, nodes,
+			func(n *CustomerSubscription) { n.Edges.Schedules = []*SubscriptionSchedule{} },
+			func(n *CustomerSubscription, e *SubscriptionSchedule) {
+				n.Edges.Schedules = append(n.Edges.Schedules, e)
+			}); err != nil {
 			return nil, err
 		}
 	}
@@ -864,6 +910,36 @@ func (_q *CustomerSubscriptionQuery) loadPrices(ctx context.Context, query *Subs
 	}
 	query.Where(predicate.SubscriptionPrice(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(customersubscription.PricesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SubscriptionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerSubscriptionQuery) loadSchedules(ctx context.Context, query *SubscriptionScheduleQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *SubscriptionSchedule)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*CustomerSubscription)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(subscriptionschedule.FieldSubscriptionID)
+	}
+	query.Where(predicate.SubscriptionSchedule(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customersubscription.SchedulesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

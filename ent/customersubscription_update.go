@@ -19,6 +19,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 )
 
 // CustomerSubscriptionUpdate is the builder for updating CustomerSubscription entities.
@@ -575,6 +576,21 @@ func (_u *CustomerSubscriptionUpdate) AddPrices(v ...*SubscriptionPrice) *Custom
 	return _u.AddPriceIDs(ids...)
 }
 
+// AddScheduleIDs adds the "schedules" edge to the SubscriptionSchedule entity by IDs.
+func (_u *CustomerSubscriptionUpdate) AddScheduleIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.AddScheduleIDs(ids...)
+	return _u
+}
+
+// AddSchedules adds the "schedules" edges to the SubscriptionSchedule entity.
+func (_u *CustomerSubscriptionUpdate) AddSchedules(v ...*SubscriptionSchedule) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScheduleIDs(ids...)
+}
+
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
 func (_u *CustomerSubscriptionUpdate) Mutation() *CustomerSubscriptionMutation {
 	return _u.mutation
@@ -644,6 +660,27 @@ func (_u *CustomerSubscriptionUpdate) RemovePrices(v ...*SubscriptionPrice) *Cus
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriceIDs(ids...)
+}
+
+// ClearSchedules clears all "schedules" edges to the SubscriptionSchedule entity.
+func (_u *CustomerSubscriptionUpdate) ClearSchedules() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearSchedules()
+	return _u
+}
+
+// RemoveScheduleIDs removes the "schedules" edge to SubscriptionSchedule entities by IDs.
+func (_u *CustomerSubscriptionUpdate) RemoveScheduleIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.RemoveScheduleIDs(ids...)
+	return _u
+}
+
+// RemoveSchedules removes "schedules" edges to SubscriptionSchedule entities.
+func (_u *CustomerSubscriptionUpdate) RemoveSchedules(v ...*SubscriptionSchedule) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScheduleIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -1061,6 +1098,51 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SchedulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSchedulesIDs(); len(nodes) > 0 && !_u.mutation.SchedulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SchedulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1630,6 +1712,21 @@ func (_u *CustomerSubscriptionUpdateOne) AddPrices(v ...*SubscriptionPrice) *Cus
 	return _u.AddPriceIDs(ids...)
 }
 
+// AddScheduleIDs adds the "schedules" edge to the SubscriptionSchedule entity by IDs.
+func (_u *CustomerSubscriptionUpdateOne) AddScheduleIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.AddScheduleIDs(ids...)
+	return _u
+}
+
+// AddSchedules adds the "schedules" edges to the SubscriptionSchedule entity.
+func (_u *CustomerSubscriptionUpdateOne) AddSchedules(v ...*SubscriptionSchedule) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddScheduleIDs(ids...)
+}
+
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
 func (_u *CustomerSubscriptionUpdateOne) Mutation() *CustomerSubscriptionMutation {
 	return _u.mutation
@@ -1699,6 +1796,27 @@ func (_u *CustomerSubscriptionUpdateOne) RemovePrices(v ...*SubscriptionPrice) *
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriceIDs(ids...)
+}
+
+// ClearSchedules clears all "schedules" edges to the SubscriptionSchedule entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearSchedules() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearSchedules()
+	return _u
+}
+
+// RemoveScheduleIDs removes the "schedules" edge to SubscriptionSchedule entities by IDs.
+func (_u *CustomerSubscriptionUpdateOne) RemoveScheduleIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.RemoveScheduleIDs(ids...)
+	return _u
+}
+
+// RemoveSchedules removes "schedules" edges to SubscriptionSchedule entities.
+func (_u *CustomerSubscriptionUpdateOne) RemoveSchedules(v ...*SubscriptionSchedule) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveScheduleIDs(ids...)
 }
 
 // Where appends a list predicates to the CustomerSubscriptionUpdate builder.
@@ -2146,6 +2264,51 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(subscriptionprice.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SchedulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSchedulesIDs(); len(nodes) > 0 && !_u.mutation.SchedulesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SchedulesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.SchedulesTable,
+			Columns: []string{customersubscription.SchedulesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

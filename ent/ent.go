@@ -28,6 +28,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
 	"github.com/stigg-selfhost/stiggql/ent/usageevent"
@@ -108,6 +109,7 @@ func checkColumn(t, c string) error {
 			promotionalentitlement.Table: promotionalentitlement.ValidColumn,
 			subscriptionaddon.Table:      subscriptionaddon.ValidColumn,
 			subscriptionprice.Table:      subscriptionprice.ValidColumn,
+			subscriptionschedule.Table:   subscriptionschedule.ValidColumn,
 			syncstate.Table:              syncstate.ValidColumn,
 			usagecounter.Table:           usagecounter.ValidColumn,
 			usageevent.Table:             usageevent.ValidColumn,

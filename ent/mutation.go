@@ -31,6 +31,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
 	"github.com/stigg-selfhost/stiggql/ent/usageevent"
@@ -62,6 +63,7 @@ const (
 	TypePromotionalEntitlement = "PromotionalEntitlement"
 	TypeSubscriptionAddon      = "SubscriptionAddon"
 	TypeSubscriptionPrice      = "SubscriptionPrice"
+	TypeSubscriptionSchedule   = "SubscriptionSchedule"
 	TypeSyncState              = "SyncState"
 	TypeUsageCounter           = "UsageCounter"
 	TypeUsageEvent             = "UsageEvent"
@@ -7272,6 +7274,9 @@ type CustomerSubscriptionMutation struct {
 	prices                       map[uuid.UUID]struct{}
 	removedprices                map[uuid.UUID]struct{}
 	clearedprices                bool
+	schedules                    map[uuid.UUID]struct{}
+	removedschedules             map[uuid.UUID]struct{}
+	clearedschedules             bool
 	done                         bool
 	oldValue                     func(context.Context) (*CustomerSubscription, error)
 	predicates                   []predicate.CustomerSubscription
@@ -8951,6 +8956,60 @@ func (m *CustomerSubscriptionMutation) ResetPrices() {
 	m.removedprices = nil
 }
 
+// AddScheduleIDs adds the "schedules" edge to the SubscriptionSchedule entity by ids.
+func (m *CustomerSubscriptionMutation) AddScheduleIDs(ids ...uuid.UUID) {
+	if m.schedules == nil {
+		m.schedules = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.schedules[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSchedules clears the "schedules" edge to the SubscriptionSchedule entity.
+func (m *CustomerSubscriptionMutation) ClearSchedules() {
+	m.clearedschedules = true
+}
+
+// SchedulesCleared reports if the "schedules" edge to the SubscriptionSchedule entity was cleared.
+func (m *CustomerSubscriptionMutation) SchedulesCleared() bool {
+	return m.clearedschedules
+}
+
+// RemoveScheduleIDs removes the "schedules" edge to the SubscriptionSchedule entity by IDs.
+func (m *CustomerSubscriptionMutation) RemoveScheduleIDs(ids ...uuid.UUID) {
+	if m.removedschedules == nil {
+		m.removedschedules = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.schedules, ids[i])
+		m.removedschedules[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSchedules returns the removed IDs of the "schedules" edge to the SubscriptionSchedule entity.
+func (m *CustomerSubscriptionMutation) RemovedSchedulesIDs() (ids []uuid.UUID) {
+	for id := range m.removedschedules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SchedulesIDs returns the "schedules" edge IDs in the mutation.
+func (m *CustomerSubscriptionMutation) SchedulesIDs() (ids []uuid.UUID) {
+	for id := range m.schedules {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSchedules resets all changes to the "schedules" edge.
+func (m *CustomerSubscriptionMutation) ResetSchedules() {
+	m.schedules = nil
+	m.clearedschedules = false
+	m.removedschedules = nil
+}
+
 // Where appends a list predicates to the CustomerSubscriptionMutation builder.
 func (m *CustomerSubscriptionMutation) Where(ps ...predicate.CustomerSubscription) {
 	m.predicates = append(m.predicates, ps...)
@@ -9694,7 +9753,7 @@ func (m *CustomerSubscriptionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerSubscriptionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.environment != nil {
 		edges = append(edges, customersubscription.EdgeEnvironment)
 	}
@@ -9715,6 +9774,9 @@ func (m *CustomerSubscriptionMutation) AddedEdges() []string {
 	}
 	if m.prices != nil {
 		edges = append(edges, customersubscription.EdgePrices)
+	}
+	if m.schedules != nil {
+		edges = append(edges, customersubscription.EdgeSchedules)
 	}
 	return edges
 }
@@ -9755,18 +9817,27 @@ func (m *CustomerSubscriptionMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customersubscription.EdgeSchedules:
+		ids := make([]ent.Value, 0, len(m.schedules))
+		for id := range m.schedules {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerSubscriptionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.removedaddons != nil {
 		edges = append(edges, customersubscription.EdgeAddons)
 	}
 	if m.removedprices != nil {
 		edges = append(edges, customersubscription.EdgePrices)
+	}
+	if m.removedschedules != nil {
+		edges = append(edges, customersubscription.EdgeSchedules)
 	}
 	return edges
 }
@@ -9787,13 +9858,19 @@ func (m *CustomerSubscriptionMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customersubscription.EdgeSchedules:
+		ids := make([]ent.Value, 0, len(m.removedschedules))
+		for id := range m.removedschedules {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerSubscriptionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 8)
 	if m.clearedenvironment {
 		edges = append(edges, customersubscription.EdgeEnvironment)
 	}
@@ -9814,6 +9891,9 @@ func (m *CustomerSubscriptionMutation) ClearedEdges() []string {
 	}
 	if m.clearedprices {
 		edges = append(edges, customersubscription.EdgePrices)
+	}
+	if m.clearedschedules {
+		edges = append(edges, customersubscription.EdgeSchedules)
 	}
 	return edges
 }
@@ -9836,6 +9916,8 @@ func (m *CustomerSubscriptionMutation) EdgeCleared(name string) bool {
 		return m.clearedaddons
 	case customersubscription.EdgePrices:
 		return m.clearedprices
+	case customersubscription.EdgeSchedules:
+		return m.clearedschedules
 	}
 	return false
 }
@@ -9887,6 +9969,9 @@ func (m *CustomerSubscriptionMutation) ResetEdge(name string) error {
 		return nil
 	case customersubscription.EdgePrices:
 		m.ResetPrices()
+		return nil
+	case customersubscription.EdgeSchedules:
+		m.ResetSchedules()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription edge %s", name)
@@ -22311,6 +22396,8 @@ type PromotionalEntitlementMutation struct {
 	appendenum_values          []string
 	is_visible                 *bool
 	description                *string
+	feature_group_ids          *[]string
+	appendfeature_group_ids    []string
 	clearedFields              map[string]struct{}
 	environment                *uuid.UUID
 	clearedenvironment         bool
@@ -23142,6 +23229,71 @@ func (m *PromotionalEntitlementMutation) ResetDescription() {
 	delete(m.clearedFields, promotionalentitlement.FieldDescription)
 }
 
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (m *PromotionalEntitlementMutation) SetFeatureGroupIds(s []string) {
+	m.feature_group_ids = &s
+	m.appendfeature_group_ids = nil
+}
+
+// FeatureGroupIds returns the value of the "feature_group_ids" field in the mutation.
+func (m *PromotionalEntitlementMutation) FeatureGroupIds() (r []string, exists bool) {
+	v := m.feature_group_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureGroupIds returns the old "feature_group_ids" field's value of the PromotionalEntitlement entity.
+// If the PromotionalEntitlement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PromotionalEntitlementMutation) OldFeatureGroupIds(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureGroupIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureGroupIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureGroupIds: %w", err)
+	}
+	return oldValue.FeatureGroupIds, nil
+}
+
+// AppendFeatureGroupIds adds s to the "feature_group_ids" field.
+func (m *PromotionalEntitlementMutation) AppendFeatureGroupIds(s []string) {
+	m.appendfeature_group_ids = append(m.appendfeature_group_ids, s...)
+}
+
+// AppendedFeatureGroupIds returns the list of values that were appended to the "feature_group_ids" field in this mutation.
+func (m *PromotionalEntitlementMutation) AppendedFeatureGroupIds() ([]string, bool) {
+	if len(m.appendfeature_group_ids) == 0 {
+		return nil, false
+	}
+	return m.appendfeature_group_ids, true
+}
+
+// ClearFeatureGroupIds clears the value of the "feature_group_ids" field.
+func (m *PromotionalEntitlementMutation) ClearFeatureGroupIds() {
+	m.feature_group_ids = nil
+	m.appendfeature_group_ids = nil
+	m.clearedFields[promotionalentitlement.FieldFeatureGroupIds] = struct{}{}
+}
+
+// FeatureGroupIdsCleared returns if the "feature_group_ids" field was cleared in this mutation.
+func (m *PromotionalEntitlementMutation) FeatureGroupIdsCleared() bool {
+	_, ok := m.clearedFields[promotionalentitlement.FieldFeatureGroupIds]
+	return ok
+}
+
+// ResetFeatureGroupIds resets all changes to the "feature_group_ids" field.
+func (m *PromotionalEntitlementMutation) ResetFeatureGroupIds() {
+	m.feature_group_ids = nil
+	m.appendfeature_group_ids = nil
+	delete(m.clearedFields, promotionalentitlement.FieldFeatureGroupIds)
+}
+
 // ClearEnvironment clears the "environment" edge to the Environment entity.
 func (m *PromotionalEntitlementMutation) ClearEnvironment() {
 	m.clearedenvironment = true
@@ -23230,7 +23382,7 @@ func (m *PromotionalEntitlementMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PromotionalEntitlementMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.created_at != nil {
 		fields = append(fields, promotionalentitlement.FieldCreatedAt)
 	}
@@ -23279,6 +23431,9 @@ func (m *PromotionalEntitlementMutation) Fields() []string {
 	if m.description != nil {
 		fields = append(fields, promotionalentitlement.FieldDescription)
 	}
+	if m.feature_group_ids != nil {
+		fields = append(fields, promotionalentitlement.FieldFeatureGroupIds)
+	}
 	return fields
 }
 
@@ -23319,6 +23474,8 @@ func (m *PromotionalEntitlementMutation) Field(name string) (ent.Value, bool) {
 		return m.IsVisible()
 	case promotionalentitlement.FieldDescription:
 		return m.Description()
+	case promotionalentitlement.FieldFeatureGroupIds:
+		return m.FeatureGroupIds()
 	}
 	return nil, false
 }
@@ -23360,6 +23517,8 @@ func (m *PromotionalEntitlementMutation) OldField(ctx context.Context, name stri
 		return m.OldIsVisible(ctx)
 	case promotionalentitlement.FieldDescription:
 		return m.OldDescription(ctx)
+	case promotionalentitlement.FieldFeatureGroupIds:
+		return m.OldFeatureGroupIds(ctx)
 	}
 	return nil, fmt.Errorf("unknown PromotionalEntitlement field %s", name)
 }
@@ -23481,6 +23640,13 @@ func (m *PromotionalEntitlementMutation) SetField(name string, value ent.Value) 
 		}
 		m.SetDescription(v)
 		return nil
+	case promotionalentitlement.FieldFeatureGroupIds:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureGroupIds(v)
+		return nil
 	}
 	return fmt.Errorf("unknown PromotionalEntitlement field %s", name)
 }
@@ -23550,6 +23716,9 @@ func (m *PromotionalEntitlementMutation) ClearedFields() []string {
 	if m.FieldCleared(promotionalentitlement.FieldDescription) {
 		fields = append(fields, promotionalentitlement.FieldDescription)
 	}
+	if m.FieldCleared(promotionalentitlement.FieldFeatureGroupIds) {
+		fields = append(fields, promotionalentitlement.FieldFeatureGroupIds)
+	}
 	return fields
 }
 
@@ -23587,6 +23756,9 @@ func (m *PromotionalEntitlementMutation) ClearField(name string) error {
 		return nil
 	case promotionalentitlement.FieldDescription:
 		m.ClearDescription()
+		return nil
+	case promotionalentitlement.FieldFeatureGroupIds:
+		m.ClearFeatureGroupIds()
 		return nil
 	}
 	return fmt.Errorf("unknown PromotionalEntitlement nullable field %s", name)
@@ -23643,6 +23815,9 @@ func (m *PromotionalEntitlementMutation) ResetField(name string) error {
 		return nil
 	case promotionalentitlement.FieldDescription:
 		m.ResetDescription()
+		return nil
+	case promotionalentitlement.FieldFeatureGroupIds:
+		m.ResetFeatureGroupIds()
 		return nil
 	}
 	return fmt.Errorf("unknown PromotionalEntitlement field %s", name)
@@ -25237,6 +25412,846 @@ func (m *SubscriptionPriceMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown SubscriptionPrice edge %s", name)
+}
+
+// SubscriptionScheduleMutation represents an operation that mutates the SubscriptionSchedule nodes in the graph.
+type SubscriptionScheduleMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	environment_id      *uuid.UUID
+	schedule_type       *subscriptionschedule.ScheduleType
+	status              *subscriptionschedule.Status
+	execute_at          *time.Time
+	change              *schema.ScheduledChange
+	error               *string
+	clearedFields       map[string]struct{}
+	subscription        *uuid.UUID
+	clearedsubscription bool
+	done                bool
+	oldValue            func(context.Context) (*SubscriptionSchedule, error)
+	predicates          []predicate.SubscriptionSchedule
+}
+
+var _ ent.Mutation = (*SubscriptionScheduleMutation)(nil)
+
+// subscriptionscheduleOption allows management of the mutation configuration using functional options.
+type subscriptionscheduleOption func(*SubscriptionScheduleMutation)
+
+// newSubscriptionScheduleMutation creates new mutation for the SubscriptionSchedule entity.
+func newSubscriptionScheduleMutation(c config, op Op, opts ...subscriptionscheduleOption) *SubscriptionScheduleMutation {
+	m := &SubscriptionScheduleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSubscriptionSchedule,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSubscriptionScheduleID sets the ID field of the mutation.
+func withSubscriptionScheduleID(id uuid.UUID) subscriptionscheduleOption {
+	return func(m *SubscriptionScheduleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SubscriptionSchedule
+		)
+		m.oldValue = func(ctx context.Context) (*SubscriptionSchedule, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SubscriptionSchedule.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSubscriptionSchedule sets the old SubscriptionSchedule of the mutation.
+func withSubscriptionSchedule(node *SubscriptionSchedule) subscriptionscheduleOption {
+	return func(m *SubscriptionScheduleMutation) {
+		m.oldValue = func(context.Context) (*SubscriptionSchedule, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SubscriptionScheduleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SubscriptionScheduleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SubscriptionSchedule entities.
+func (m *SubscriptionScheduleMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SubscriptionScheduleMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SubscriptionScheduleMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SubscriptionSchedule.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SubscriptionScheduleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SubscriptionScheduleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SubscriptionScheduleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SubscriptionScheduleMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SubscriptionScheduleMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SubscriptionScheduleMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *SubscriptionScheduleMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *SubscriptionScheduleMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *SubscriptionScheduleMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *SubscriptionScheduleMutation) SetSubscriptionID(u uuid.UUID) {
+	m.subscription = &u
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *SubscriptionScheduleMutation) SubscriptionID() (r uuid.UUID, exists bool) {
+	v := m.subscription
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldSubscriptionID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *SubscriptionScheduleMutation) ResetSubscriptionID() {
+	m.subscription = nil
+}
+
+// SetScheduleType sets the "schedule_type" field.
+func (m *SubscriptionScheduleMutation) SetScheduleType(st subscriptionschedule.ScheduleType) {
+	m.schedule_type = &st
+}
+
+// ScheduleType returns the value of the "schedule_type" field in the mutation.
+func (m *SubscriptionScheduleMutation) ScheduleType() (r subscriptionschedule.ScheduleType, exists bool) {
+	v := m.schedule_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScheduleType returns the old "schedule_type" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldScheduleType(ctx context.Context) (v subscriptionschedule.ScheduleType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScheduleType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScheduleType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScheduleType: %w", err)
+	}
+	return oldValue.ScheduleType, nil
+}
+
+// ResetScheduleType resets all changes to the "schedule_type" field.
+func (m *SubscriptionScheduleMutation) ResetScheduleType() {
+	m.schedule_type = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *SubscriptionScheduleMutation) SetStatus(s subscriptionschedule.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *SubscriptionScheduleMutation) Status() (r subscriptionschedule.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldStatus(ctx context.Context) (v subscriptionschedule.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *SubscriptionScheduleMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetExecuteAt sets the "execute_at" field.
+func (m *SubscriptionScheduleMutation) SetExecuteAt(t time.Time) {
+	m.execute_at = &t
+}
+
+// ExecuteAt returns the value of the "execute_at" field in the mutation.
+func (m *SubscriptionScheduleMutation) ExecuteAt() (r time.Time, exists bool) {
+	v := m.execute_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExecuteAt returns the old "execute_at" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldExecuteAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExecuteAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExecuteAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExecuteAt: %w", err)
+	}
+	return oldValue.ExecuteAt, nil
+}
+
+// ResetExecuteAt resets all changes to the "execute_at" field.
+func (m *SubscriptionScheduleMutation) ResetExecuteAt() {
+	m.execute_at = nil
+}
+
+// SetChange sets the "change" field.
+func (m *SubscriptionScheduleMutation) SetChange(sc schema.ScheduledChange) {
+	m.change = &sc
+}
+
+// Change returns the value of the "change" field in the mutation.
+func (m *SubscriptionScheduleMutation) Change() (r schema.ScheduledChange, exists bool) {
+	v := m.change
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChange returns the old "change" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldChange(ctx context.Context) (v schema.ScheduledChange, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChange is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChange requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChange: %w", err)
+	}
+	return oldValue.Change, nil
+}
+
+// ResetChange resets all changes to the "change" field.
+func (m *SubscriptionScheduleMutation) ResetChange() {
+	m.change = nil
+}
+
+// SetError sets the "error" field.
+func (m *SubscriptionScheduleMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *SubscriptionScheduleMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the SubscriptionSchedule entity.
+// If the SubscriptionSchedule object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionScheduleMutation) OldError(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ClearError clears the value of the "error" field.
+func (m *SubscriptionScheduleMutation) ClearError() {
+	m.error = nil
+	m.clearedFields[subscriptionschedule.FieldError] = struct{}{}
+}
+
+// ErrorCleared returns if the "error" field was cleared in this mutation.
+func (m *SubscriptionScheduleMutation) ErrorCleared() bool {
+	_, ok := m.clearedFields[subscriptionschedule.FieldError]
+	return ok
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *SubscriptionScheduleMutation) ResetError() {
+	m.error = nil
+	delete(m.clearedFields, subscriptionschedule.FieldError)
+}
+
+// ClearSubscription clears the "subscription" edge to the CustomerSubscription entity.
+func (m *SubscriptionScheduleMutation) ClearSubscription() {
+	m.clearedsubscription = true
+	m.clearedFields[subscriptionschedule.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionCleared reports if the "subscription" edge to the CustomerSubscription entity was cleared.
+func (m *SubscriptionScheduleMutation) SubscriptionCleared() bool {
+	return m.clearedsubscription
+}
+
+// SubscriptionIDs returns the "subscription" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriptionID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionScheduleMutation) SubscriptionIDs() (ids []uuid.UUID) {
+	if id := m.subscription; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscription resets all changes to the "subscription" edge.
+func (m *SubscriptionScheduleMutation) ResetSubscription() {
+	m.subscription = nil
+	m.clearedsubscription = false
+}
+
+// Where appends a list predicates to the SubscriptionScheduleMutation builder.
+func (m *SubscriptionScheduleMutation) Where(ps ...predicate.SubscriptionSchedule) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SubscriptionScheduleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SubscriptionScheduleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SubscriptionSchedule, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SubscriptionScheduleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SubscriptionScheduleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SubscriptionSchedule).
+func (m *SubscriptionScheduleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SubscriptionScheduleMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, subscriptionschedule.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, subscriptionschedule.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, subscriptionschedule.FieldEnvironmentID)
+	}
+	if m.subscription != nil {
+		fields = append(fields, subscriptionschedule.FieldSubscriptionID)
+	}
+	if m.schedule_type != nil {
+		fields = append(fields, subscriptionschedule.FieldScheduleType)
+	}
+	if m.status != nil {
+		fields = append(fields, subscriptionschedule.FieldStatus)
+	}
+	if m.execute_at != nil {
+		fields = append(fields, subscriptionschedule.FieldExecuteAt)
+	}
+	if m.change != nil {
+		fields = append(fields, subscriptionschedule.FieldChange)
+	}
+	if m.error != nil {
+		fields = append(fields, subscriptionschedule.FieldError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SubscriptionScheduleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionschedule.FieldCreatedAt:
+		return m.CreatedAt()
+	case subscriptionschedule.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case subscriptionschedule.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case subscriptionschedule.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case subscriptionschedule.FieldScheduleType:
+		return m.ScheduleType()
+	case subscriptionschedule.FieldStatus:
+		return m.Status()
+	case subscriptionschedule.FieldExecuteAt:
+		return m.ExecuteAt()
+	case subscriptionschedule.FieldChange:
+		return m.Change()
+	case subscriptionschedule.FieldError:
+		return m.Error()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SubscriptionScheduleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case subscriptionschedule.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case subscriptionschedule.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case subscriptionschedule.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case subscriptionschedule.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case subscriptionschedule.FieldScheduleType:
+		return m.OldScheduleType(ctx)
+	case subscriptionschedule.FieldStatus:
+		return m.OldStatus(ctx)
+	case subscriptionschedule.FieldExecuteAt:
+		return m.OldExecuteAt(ctx)
+	case subscriptionschedule.FieldChange:
+		return m.OldChange(ctx)
+	case subscriptionschedule.FieldError:
+		return m.OldError(ctx)
+	}
+	return nil, fmt.Errorf("unknown SubscriptionSchedule field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionScheduleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionschedule.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case subscriptionschedule.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case subscriptionschedule.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case subscriptionschedule.FieldSubscriptionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case subscriptionschedule.FieldScheduleType:
+		v, ok := value.(subscriptionschedule.ScheduleType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScheduleType(v)
+		return nil
+	case subscriptionschedule.FieldStatus:
+		v, ok := value.(subscriptionschedule.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case subscriptionschedule.FieldExecuteAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExecuteAt(v)
+		return nil
+	case subscriptionschedule.FieldChange:
+		v, ok := value.(schema.ScheduledChange)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChange(v)
+		return nil
+	case subscriptionschedule.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionSchedule field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SubscriptionScheduleMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SubscriptionScheduleMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionScheduleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown SubscriptionSchedule numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SubscriptionScheduleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(subscriptionschedule.FieldError) {
+		fields = append(fields, subscriptionschedule.FieldError)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SubscriptionScheduleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SubscriptionScheduleMutation) ClearField(name string) error {
+	switch name {
+	case subscriptionschedule.FieldError:
+		m.ClearError()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionSchedule nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SubscriptionScheduleMutation) ResetField(name string) error {
+	switch name {
+	case subscriptionschedule.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case subscriptionschedule.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case subscriptionschedule.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case subscriptionschedule.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case subscriptionschedule.FieldScheduleType:
+		m.ResetScheduleType()
+		return nil
+	case subscriptionschedule.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case subscriptionschedule.FieldExecuteAt:
+		m.ResetExecuteAt()
+		return nil
+	case subscriptionschedule.FieldChange:
+		m.ResetChange()
+		return nil
+	case subscriptionschedule.FieldError:
+		m.ResetError()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionSchedule field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SubscriptionScheduleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.subscription != nil {
+		edges = append(edges, subscriptionschedule.EdgeSubscription)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SubscriptionScheduleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case subscriptionschedule.EdgeSubscription:
+		if id := m.subscription; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SubscriptionScheduleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SubscriptionScheduleMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SubscriptionScheduleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedsubscription {
+		edges = append(edges, subscriptionschedule.EdgeSubscription)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SubscriptionScheduleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case subscriptionschedule.EdgeSubscription:
+		return m.clearedsubscription
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SubscriptionScheduleMutation) ClearEdge(name string) error {
+	switch name {
+	case subscriptionschedule.EdgeSubscription:
+		m.ClearSubscription()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionSchedule unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SubscriptionScheduleMutation) ResetEdge(name string) error {
+	switch name {
+	case subscriptionschedule.EdgeSubscription:
+		m.ResetSubscription()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionSchedule edge %s", name)
 }
 
 // SyncStateMutation represents an operation that mutates the SyncState nodes in the graph.

@@ -53,6 +53,8 @@ type PromotionalEntitlement struct {
 	IsVisible bool `json:"is_visible,omitempty"`
 	// Description holds the value of the "description" field.
 	Description *string `json:"description,omitempty"`
+	// FeatureGroupIds holds the value of the "feature_group_ids" field.
+	FeatureGroupIds []string `json:"feature_group_ids,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the PromotionalEntitlementQuery when eager-loading is set.
 	Edges        PromotionalEntitlementEdges `json:"edges"`
@@ -97,7 +99,7 @@ func (*PromotionalEntitlement) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case promotionalentitlement.FieldResetPeriodConfiguration, promotionalentitlement.FieldEnumValues:
+		case promotionalentitlement.FieldResetPeriodConfiguration, promotionalentitlement.FieldEnumValues, promotionalentitlement.FieldFeatureGroupIds:
 			values[i] = new([]byte)
 		case promotionalentitlement.FieldHasUnlimitedUsage, promotionalentitlement.FieldHasSoftLimit, promotionalentitlement.FieldIsVisible:
 			values[i] = new(sql.NullBool)
@@ -236,6 +238,14 @@ func (_m *PromotionalEntitlement) assignValues(columns []string, values []any) e
 				_m.Description = new(string)
 				*_m.Description = value.String
 			}
+		case promotionalentitlement.FieldFeatureGroupIds:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field feature_group_ids", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.FeatureGroupIds); err != nil {
+					return fmt.Errorf("unmarshal field feature_group_ids: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -341,6 +351,9 @@ func (_m *PromotionalEntitlement) String() string {
 		builder.WriteString("description=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("feature_group_ids=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FeatureGroupIds))
 	builder.WriteByte(')')
 	return builder.String()
 }

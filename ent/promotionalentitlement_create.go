@@ -194,6 +194,12 @@ func (_c *PromotionalEntitlementCreate) SetNillableDescription(v *string) *Promo
 	return _c
 }
 
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (_c *PromotionalEntitlementCreate) SetFeatureGroupIds(v []string) *PromotionalEntitlementCreate {
+	_c.mutation.SetFeatureGroupIds(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *PromotionalEntitlementCreate) SetID(v uuid.UUID) *PromotionalEntitlementCreate {
 	_c.mutation.SetID(v)
@@ -404,6 +410,10 @@ func (_c *PromotionalEntitlementCreate) createSpec() (*PromotionalEntitlement, *
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(promotionalentitlement.FieldDescription, field.TypeString, value)
 		_node.Description = &value
+	}
+	if value, ok := _c.mutation.FeatureGroupIds(); ok {
+		_spec.SetField(promotionalentitlement.FieldFeatureGroupIds, field.TypeJSON, value)
+		_node.FeatureGroupIds = value
 	}
 	if nodes := _c.mutation.EnvironmentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -710,6 +720,24 @@ func (u *PromotionalEntitlementUpsert) UpdateDescription() *PromotionalEntitleme
 // ClearDescription clears the value of the "description" field.
 func (u *PromotionalEntitlementUpsert) ClearDescription() *PromotionalEntitlementUpsert {
 	u.SetNull(promotionalentitlement.FieldDescription)
+	return u
+}
+
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (u *PromotionalEntitlementUpsert) SetFeatureGroupIds(v []string) *PromotionalEntitlementUpsert {
+	u.Set(promotionalentitlement.FieldFeatureGroupIds, v)
+	return u
+}
+
+// UpdateFeatureGroupIds sets the "feature_group_ids" field to the value that was provided on create.
+func (u *PromotionalEntitlementUpsert) UpdateFeatureGroupIds() *PromotionalEntitlementUpsert {
+	u.SetExcluded(promotionalentitlement.FieldFeatureGroupIds)
+	return u
+}
+
+// ClearFeatureGroupIds clears the value of the "feature_group_ids" field.
+func (u *PromotionalEntitlementUpsert) ClearFeatureGroupIds() *PromotionalEntitlementUpsert {
+	u.SetNull(promotionalentitlement.FieldFeatureGroupIds)
 	return u
 }
 
@@ -1023,6 +1051,27 @@ func (u *PromotionalEntitlementUpsertOne) UpdateDescription() *PromotionalEntitl
 func (u *PromotionalEntitlementUpsertOne) ClearDescription() *PromotionalEntitlementUpsertOne {
 	return u.Update(func(s *PromotionalEntitlementUpsert) {
 		s.ClearDescription()
+	})
+}
+
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (u *PromotionalEntitlementUpsertOne) SetFeatureGroupIds(v []string) *PromotionalEntitlementUpsertOne {
+	return u.Update(func(s *PromotionalEntitlementUpsert) {
+		s.SetFeatureGroupIds(v)
+	})
+}
+
+// UpdateFeatureGroupIds sets the "feature_group_ids" field to the value that was provided on create.
+func (u *PromotionalEntitlementUpsertOne) UpdateFeatureGroupIds() *PromotionalEntitlementUpsertOne {
+	return u.Update(func(s *PromotionalEntitlementUpsert) {
+		s.UpdateFeatureGroupIds()
+	})
+}
+
+// ClearFeatureGroupIds clears the value of the "feature_group_ids" field.
+func (u *PromotionalEntitlementUpsertOne) ClearFeatureGroupIds() *PromotionalEntitlementUpsertOne {
+	return u.Update(func(s *PromotionalEntitlementUpsert) {
+		s.ClearFeatureGroupIds()
 	})
 }
 
@@ -1503,6 +1552,27 @@ func (u *PromotionalEntitlementUpsertBulk) UpdateDescription() *PromotionalEntit
 func (u *PromotionalEntitlementUpsertBulk) ClearDescription() *PromotionalEntitlementUpsertBulk {
 	return u.Update(func(s *PromotionalEntitlementUpsert) {
 		s.ClearDescription()
+	})
+}
+
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (u *PromotionalEntitlementUpsertBulk) SetFeatureGroupIds(v []string) *PromotionalEntitlementUpsertBulk {
+	return u.Update(func(s *PromotionalEntitlementUpsert) {
+		s.SetFeatureGroupIds(v)
+	})
+}
+
+// UpdateFeatureGroupIds sets the "feature_group_ids" field to the value that was provided on create.
+func (u *PromotionalEntitlementUpsertBulk) UpdateFeatureGroupIds() *PromotionalEntitlementUpsertBulk {
+	return u.Update(func(s *PromotionalEntitlementUpsert) {
+		s.UpdateFeatureGroupIds()
+	})
+}
+
+// ClearFeatureGroupIds clears the value of the "feature_group_ids" field.
+func (u *PromotionalEntitlementUpsertBulk) ClearFeatureGroupIds() *PromotionalEntitlementUpsertBulk {
+	return u.Update(func(s *PromotionalEntitlementUpsert) {
+		s.ClearFeatureGroupIds()
 	})
 }
 

@@ -265,6 +265,24 @@ func (_u *PromotionalEntitlementUpdate) ClearDescription() *PromotionalEntitleme
 	return _u
 }
 
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (_u *PromotionalEntitlementUpdate) SetFeatureGroupIds(v []string) *PromotionalEntitlementUpdate {
+	_u.mutation.SetFeatureGroupIds(v)
+	return _u
+}
+
+// AppendFeatureGroupIds appends value to the "feature_group_ids" field.
+func (_u *PromotionalEntitlementUpdate) AppendFeatureGroupIds(v []string) *PromotionalEntitlementUpdate {
+	_u.mutation.AppendFeatureGroupIds(v)
+	return _u
+}
+
+// ClearFeatureGroupIds clears the value of the "feature_group_ids" field.
+func (_u *PromotionalEntitlementUpdate) ClearFeatureGroupIds() *PromotionalEntitlementUpdate {
+	_u.mutation.ClearFeatureGroupIds()
+	return _u
+}
+
 // SetCustomer sets the "customer" edge to the Customer entity.
 func (_u *PromotionalEntitlementUpdate) SetCustomer(v *Customer) *PromotionalEntitlementUpdate {
 	return _u.SetCustomerID(v.ID)
@@ -426,6 +444,17 @@ func (_u *PromotionalEntitlementUpdate) sqlSave(ctx context.Context) (_node int,
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(promotionalentitlement.FieldDescription, field.TypeString)
+	}
+	if value, ok := _u.mutation.FeatureGroupIds(); ok {
+		_spec.SetField(promotionalentitlement.FieldFeatureGroupIds, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedFeatureGroupIds(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, promotionalentitlement.FieldFeatureGroupIds, value)
+		})
+	}
+	if _u.mutation.FeatureGroupIdsCleared() {
+		_spec.ClearField(promotionalentitlement.FieldFeatureGroupIds, field.TypeJSON)
 	}
 	if _u.mutation.CustomerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -711,6 +740,24 @@ func (_u *PromotionalEntitlementUpdateOne) ClearDescription() *PromotionalEntitl
 	return _u
 }
 
+// SetFeatureGroupIds sets the "feature_group_ids" field.
+func (_u *PromotionalEntitlementUpdateOne) SetFeatureGroupIds(v []string) *PromotionalEntitlementUpdateOne {
+	_u.mutation.SetFeatureGroupIds(v)
+	return _u
+}
+
+// AppendFeatureGroupIds appends value to the "feature_group_ids" field.
+func (_u *PromotionalEntitlementUpdateOne) AppendFeatureGroupIds(v []string) *PromotionalEntitlementUpdateOne {
+	_u.mutation.AppendFeatureGroupIds(v)
+	return _u
+}
+
+// ClearFeatureGroupIds clears the value of the "feature_group_ids" field.
+func (_u *PromotionalEntitlementUpdateOne) ClearFeatureGroupIds() *PromotionalEntitlementUpdateOne {
+	_u.mutation.ClearFeatureGroupIds()
+	return _u
+}
+
 // SetCustomer sets the "customer" edge to the Customer entity.
 func (_u *PromotionalEntitlementUpdateOne) SetCustomer(v *Customer) *PromotionalEntitlementUpdateOne {
 	return _u.SetCustomerID(v.ID)
@@ -902,6 +949,17 @@ func (_u *PromotionalEntitlementUpdateOne) sqlSave(ctx context.Context) (_node *
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(promotionalentitlement.FieldDescription, field.TypeString)
+	}
+	if value, ok := _u.mutation.FeatureGroupIds(); ok {
+		_spec.SetField(promotionalentitlement.FieldFeatureGroupIds, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedFeatureGroupIds(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, promotionalentitlement.FieldFeatureGroupIds, value)
+		})
+	}
+	if _u.mutation.FeatureGroupIdsCleared() {
+		_spec.ClearField(promotionalentitlement.FieldFeatureGroupIds, field.TypeJSON)
 	}
 	if _u.mutation.CustomerCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -25,6 +25,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
 	"github.com/stigg-selfhost/stiggql/ent/usageevent"
@@ -285,7 +286,8 @@ func (_q *CustomerSubscriptionQuery) Renderable() bool {
 		_q.withPlan == nil &&
 		_q.withCoupon == nil &&
 		_q.withAddons == nil &&
-		_q.withPrices == nil
+		_q.withPrices == nil &&
+		_q.withSchedules == nil
 }
 
 // Render returns the SQL text and arguments All would send, without
@@ -777,6 +779,45 @@ func OnlySubscriptionPrice(nodes []*SubscriptionPrice) (*SubscriptionPrice, erro
 		return nil, &NotFoundError{subscriptionprice.Label}
 	default:
 		return nil, &NotSingularError{subscriptionprice.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
+func (_q *SubscriptionScheduleQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
+		_q.withSubscription == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *SubscriptionScheduleQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *SubscriptionScheduleQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SubscriptionSchedule, error) {
+	return allRendered(ctx, _q.driver, query, args, (*SubscriptionSchedule).scanValues,
+		func() *SubscriptionSchedule { return &SubscriptionSchedule{config: _q.config} }, (*SubscriptionSchedule).assignValues)
+}
+
+// OnlySubscriptionSchedule is SubscriptionScheduleQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlySubscriptionSchedule(nodes []*SubscriptionSchedule) (*SubscriptionSchedule, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{subscriptionschedule.Label}
+	default:
+		return nil, &NotSingularError{subscriptionschedule.Label}
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
 	"github.com/stigg-selfhost/stiggql/ent/usageevent"
@@ -725,6 +726,27 @@ func init() {
 	subscriptionpriceDescID := subscriptionpriceMixinFields0[0].Descriptor()
 	// subscriptionprice.DefaultID holds the default value on creation for the id field.
 	subscriptionprice.DefaultID = subscriptionpriceDescID.Default.(func() uuid.UUID)
+	subscriptionscheduleMixin := schema.SubscriptionSchedule{}.Mixin()
+	subscriptionscheduleMixinFields0 := subscriptionscheduleMixin[0].Fields()
+	_ = subscriptionscheduleMixinFields0
+	subscriptionscheduleMixinFields1 := subscriptionscheduleMixin[1].Fields()
+	_ = subscriptionscheduleMixinFields1
+	subscriptionscheduleFields := schema.SubscriptionSchedule{}.Fields()
+	_ = subscriptionscheduleFields
+	// subscriptionscheduleDescCreatedAt is the schema descriptor for created_at field.
+	subscriptionscheduleDescCreatedAt := subscriptionscheduleMixinFields1[0].Descriptor()
+	// subscriptionschedule.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscriptionschedule.DefaultCreatedAt = subscriptionscheduleDescCreatedAt.Default.(func() time.Time)
+	// subscriptionscheduleDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriptionscheduleDescUpdatedAt := subscriptionscheduleMixinFields1[1].Descriptor()
+	// subscriptionschedule.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscriptionschedule.DefaultUpdatedAt = subscriptionscheduleDescUpdatedAt.Default.(func() time.Time)
+	// subscriptionschedule.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscriptionschedule.UpdateDefaultUpdatedAt = subscriptionscheduleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriptionscheduleDescID is the schema descriptor for id field.
+	subscriptionscheduleDescID := subscriptionscheduleMixinFields0[0].Descriptor()
+	// subscriptionschedule.DefaultID holds the default value on creation for the id field.
+	subscriptionschedule.DefaultID = subscriptionscheduleDescID.Default.(func() uuid.UUID)
 	syncstateMixin := schema.SyncState{}.Mixin()
 	syncstateMixinFields0 := syncstateMixin[0].Fields()
 	_ = syncstateMixinFields0

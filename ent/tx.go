@@ -46,6 +46,8 @@ type Tx struct {
 	SubscriptionAddon *SubscriptionAddonClient
 	// SubscriptionPrice is the client for interacting with the SubscriptionPrice builders.
 	SubscriptionPrice *SubscriptionPriceClient
+	// SubscriptionSchedule is the client for interacting with the SubscriptionSchedule builders.
+	SubscriptionSchedule *SubscriptionScheduleClient
 	// SyncState is the client for interacting with the SyncState builders.
 	SyncState *SyncStateClient
 	// UsageCounter is the client for interacting with the UsageCounter builders.
@@ -201,6 +203,7 @@ func (tx *Tx) init() {
 	tx.PromotionalEntitlement = NewPromotionalEntitlementClient(tx.config)
 	tx.SubscriptionAddon = NewSubscriptionAddonClient(tx.config)
 	tx.SubscriptionPrice = NewSubscriptionPriceClient(tx.config)
+	tx.SubscriptionSchedule = NewSubscriptionScheduleClient(tx.config)
 	tx.SyncState = NewSyncStateClient(tx.config)
 	tx.UsageCounter = NewUsageCounterClient(tx.config)
 	tx.UsageEvent = NewUsageEventClient(tx.config)

@@ -250,7 +250,7 @@ func customerSubscriptionInput(customerID string, in *model.ProvisionCustomerSub
 func subscriptionPatch(in *model.UpdateSubscriptionInput) subscription.Patch {
 	p := subscription.Patch{BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
 		BillingPeriod: (*string)(in.BillingPeriod), Metadata: in.AdditionalMetaData, TrialEndDate: in.TrialEndDate,
-		CouponRefID: couponRef(in.AppliedCoupon)}
+		CouponRefID: couponRef(in.AppliedCoupon), Schedule: (*string)(in.ScheduleStrategy)}
 	if in.Addons != nil {
 		items := addonItems(in.Addons)
 		p.Addons = &items

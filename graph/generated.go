@@ -2549,7 +2549,7 @@ type PromotionalEntitlementResolver interface {
 	Customer(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Customer, error)
 
 	Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Feature, error)
-	FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error)
+
 	FeatureGroups(ctx context.Context, obj *ent.PromotionalEntitlement) ([]*model.FeatureGroup, error)
 	FeatureID(ctx context.Context, obj *ent.PromotionalEntitlement) (uuid.UUID, error)
 
@@ -27674,8 +27674,8 @@ func (ec *executionContext) _DateRange_end(ctx context.Context, field graphql.Co
 			return obj.End, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -27697,8 +27697,8 @@ func (ec *executionContext) _DateRange_start(ctx context.Context, field graphql.
 			return obj.Start, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		false,
@@ -45980,7 +45980,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 			return ec.fieldContext_PromotionalEntitlement_featureGroupIds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PromotionalEntitlement().FeatureGroupIds(ctx, obj)
+			return obj.FeatureGroupIds, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -45991,7 +45991,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -52261,8 +52261,8 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_end(ctx co
 			return obj.End, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -52284,8 +52284,8 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_start(ctx 
 			return obj.Start, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -91640,6 +91640,24 @@ func (ec *executionContext) marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(
 	_ = sel
 	_ = ctx
 	res := scalar.MarshalUUID(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOUUID2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalar.UnmarshalTimeAsUUID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUUID2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalar.MarshalTimeAsUUID(*v)
 	return res
 }
 

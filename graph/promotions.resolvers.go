@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
 // GrantPromotionalEntitlements is the resolver for the grantPromotionalEntitlements field.
@@ -34,17 +33,29 @@ func (r *mutationResolver) RevokePromotionalEntitlement(ctx context.Context, inp
 
 // GrantPromotionalEntitlementsGroup is the resolver for the grantPromotionalEntitlementsGroup field.
 func (r *mutationResolver) GrantPromotionalEntitlementsGroup(ctx context.Context, input model.GrantPromotionalEntitlementsGroupInput) ([]*ent.PromotionalEntitlement, error) {
-	return nil, apperr.New(apperr.NotImplemented, "grantPromotionalEntitlementsGroup is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Promotions.GrantGroup(ctx, env, input.CustomerID, input.FeatureGroupID, grantsOf(input.PromotionalEntitlements))
 }
 
 // RevokePromotionalEntitlementsGroup is the resolver for the revokePromotionalEntitlementsGroup field.
 func (r *mutationResolver) RevokePromotionalEntitlementsGroup(ctx context.Context, input model.RevokePromotionalEntitlementsGroupInput) ([]*ent.PromotionalEntitlement, error) {
-	return nil, apperr.New(apperr.NotImplemented, "revokePromotionalEntitlementsGroup is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Promotions.RevokeGroup(ctx, env, input.CustomerID, input.FeatureGroupID)
 }
 
 // UnlinkPromotionalEntitlementsGroup is the resolver for the unlinkPromotionalEntitlementsGroup field.
 func (r *mutationResolver) UnlinkPromotionalEntitlementsGroup(ctx context.Context, input model.UnlinkPromotionalEntitlementsGroupInput) ([]*ent.PromotionalEntitlement, error) {
-	return nil, apperr.New(apperr.NotImplemented, "unlinkPromotionalEntitlementsGroup is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Promotions.UnlinkGroup(ctx, env, input.CustomerID, input.FeatureGroupID)
 }
 
 // Customer is the resolver for the customer field.
@@ -55,12 +66,6 @@ func (r *promotionalEntitlementResolver) Customer(ctx context.Context, obj *ent.
 // Feature is the resolver for the feature field.
 func (r *promotionalEntitlementResolver) Feature(ctx context.Context, obj *ent.PromotionalEntitlement) (*ent.Feature, error) {
 	return r.promotionalFeature(ctx, obj)
-}
-
-// FeatureGroupIds is the resolver for the featureGroupIds field.
-func (r *promotionalEntitlementResolver) FeatureGroupIds(ctx context.Context, obj *ent.PromotionalEntitlement) ([]string, error) {
-	// Feature groups are not backed by this server.
-	return nil, nil
 }
 
 // FeatureGroups is the resolver for the featureGroups field.

@@ -9,7 +9,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
@@ -120,8 +122,7 @@ func (r *customerSubscriptionResolver) FreeItems(ctx context.Context, obj *ent.C
 
 // FutureUpdates is the resolver for the futureUpdates field.
 func (r *customerSubscriptionResolver) FutureUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionFutureUpdate, error) {
-	// Nothing is ever scheduled on a subscription: changes apply at once.
-	return []*model.SubscriptionFutureUpdate{}, nil
+	return r.futureUpdates(ctx, obj)
 }
 
 // IsCustomPriceSubscription is the resolver for the isCustomPriceSubscription field.
@@ -204,7 +205,7 @@ func (r *customerSubscriptionResolver) ResourceID(ctx context.Context, obj *ent.
 
 // ScheduledUpdates is the resolver for the scheduledUpdates field.
 func (r *customerSubscriptionResolver) ScheduledUpdates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionScheduledUpdate, error) {
-	return []*model.SubscriptionScheduledUpdate{}, nil
+	return r.scheduledUpdates(ctx, obj)
 }
 
 // Status is the resolver for the status field.
@@ -303,27 +304,70 @@ func (r *mutationResolver) ApplySubscription(ctx context.Context, input model.Ap
 
 // CancelSchedule is the resolver for the cancelSchedule field.
 func (r *mutationResolver) CancelSchedule(ctx context.Context, input model.SubscriptionUpdateScheduleCancellationInput) (string, error) {
-	return "", apperr.New(apperr.NotImplemented, "cancelSchedule is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return "", err
+	}
+	if _, err := r.SubscriptionService.CancelSchedules(ctx, env, input.SubscriptionID, (*subscriptionschedule.Status)(input.Status)); err != nil {
+		return "", err
+	}
+	return input.SubscriptionID, nil
 }
 
 // DelegateSubscriptionToCustomer is the resolver for the delegateSubscriptionToCustomer field.
 func (r *mutationResolver) DelegateSubscriptionToCustomer(ctx context.Context, input model.DelegateSubscriptionToCustomerInput) (*ent.CustomerSubscription, error) {
-	return nil, apperr.New(apperr.NotImplemented, "delegateSubscriptionToCustomer is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	if input.DestinationCustomerID == nil {
+		return nil, apperr.BadInput("destinationCustomerId", "destinationCustomerId is required")
+	}
+	return r.SubscriptionService.Delegate(ctx, env, input.SubscriptionID, *input.DestinationCustomerID)
 }
 
 // EstimateSubscription is the resolver for the estimateSubscription field.
 func (r *mutationResolver) EstimateSubscription(ctx context.Context, input model.EstimateSubscriptionInput) (*model.SubscriptionPreview, error) {
-	return nil, apperr.New(apperr.NotImplemented, "estimateSubscription is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := noPromotionCode(input.PromotionCode, input.AppliedCoupon); err != nil {
+		return nil, err
+	}
+	e, err := r.SubscriptionService.EstimateNew(ctx, env, estimateInput(&input), inlineDiscount(input.AppliedCoupon))
+	if err != nil {
+		return nil, err
+	}
+	return estimateModel(e), nil
 }
 
 // EstimateSubscriptionUpdate is the resolver for the estimateSubscriptionUpdate field.
 func (r *mutationResolver) EstimateSubscriptionUpdate(ctx context.Context, input model.EstimateSubscriptionUpdateInput) (*model.SubscriptionPreview, error) {
-	return nil, apperr.New(apperr.NotImplemented, "estimateSubscriptionUpdate is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := noPromotionCode(input.PromotionCode, input.AppliedCoupon); err != nil {
+		return nil, err
+	}
+	e, err := r.SubscriptionService.EstimateUpdate(ctx, env, input.SubscriptionID, estimateUpdatePatch(&input), inlineDiscount(input.AppliedCoupon))
+	if err != nil {
+		return nil, err
+	}
+	return estimateModel(e), nil
 }
 
 // ImportSubscriptionsBulk is the resolver for the importSubscriptionsBulk field.
 func (r *mutationResolver) ImportSubscriptionsBulk(ctx context.Context, input model.ImportSubscriptionsBulkInput) (*string, error) {
-	return nil, apperr.New(apperr.NotImplemented, "importSubscriptionsBulk is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.SubscriptionService.ImportBulk(ctx, env, importInputs(input.Subscriptions)); err != nil {
+		return nil, err
+	}
+	return ptr(uuid.NewString()), nil
 }
 
 // MigrateSubscriptionToLatest is the resolver for the migrateSubscriptionToLatest field.
@@ -333,22 +377,49 @@ func (r *mutationResolver) MigrateSubscriptionToLatest(ctx context.Context, inpu
 
 // PreviewNextInvoice is the resolver for the previewNextInvoice field.
 func (r *mutationResolver) PreviewNextInvoice(ctx context.Context, input model.PreviewNextInvoiceInput) (*model.SubscriptionInvoicePreview, error) {
-	return nil, apperr.New(apperr.NotImplemented, "previewNextInvoice is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := r.SubscriptionService.PreviewNextInvoice(ctx, env, input.SubscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	return invoiceModel(inv, r.Clock.Now()), nil
 }
 
 // PreviewSubscription is the resolver for the previewSubscription field.
 func (r *mutationResolver) PreviewSubscription(ctx context.Context, input model.PreviewSubscriptionInput) (*model.SubscriptionPreviewV2, error) {
-	return nil, apperr.New(apperr.NotImplemented, "previewSubscription is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := noPromotionCode(input.PromotionCode, input.AppliedCoupon); err != nil {
+		return nil, err
+	}
+	e, err := r.SubscriptionService.EstimateNew(ctx, env, previewInput(&input), inlineDiscount(input.AppliedCoupon))
+	if err != nil {
+		return nil, err
+	}
+	return previewModel(e), nil
 }
 
 // TransferSubscription is the resolver for the transferSubscription field.
 func (r *mutationResolver) TransferSubscription(ctx context.Context, input model.TransferSubscriptionInput) (*ent.CustomerSubscription, error) {
-	return nil, apperr.New(apperr.NotImplemented, "transferSubscription is not supported by this server yet")
+	env, err := environmentOf(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.SubscriptionService.TransferBetweenResources(ctx, env, input.CustomerID, input.SourceResourceID, input.DestinationResourceID)
 }
 
 // TransferSubscriptionToResource is the resolver for the transferSubscriptionToResource field.
 func (r *mutationResolver) TransferSubscriptionToResource(ctx context.Context, input model.TransferSubscriptionToResourceInput) (*ent.CustomerSubscription, error) {
-	return nil, apperr.New(apperr.NotImplemented, "transferSubscriptionToResource is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.SubscriptionService.TransferToResource(ctx, env, input.SubscriptionID, input.DestinationResourceID)
 }
 
 // CustomerSubscriptions is the resolver for the customerSubscriptions field.

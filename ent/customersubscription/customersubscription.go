@@ -90,6 +90,8 @@ const (
 	EdgeAddons = "addons"
 	// EdgePrices holds the string denoting the prices edge name in mutations.
 	EdgePrices = "prices"
+	// EdgeSchedules holds the string denoting the schedules edge name in mutations.
+	EdgeSchedules = "schedules"
 	// Table holds the table name of the customersubscription in the database.
 	Table = "customer_subscriptions"
 	// EnvironmentTable is the table that holds the environment relation/edge.
@@ -141,6 +143,13 @@ const (
 	PricesInverseTable = "subscription_prices"
 	// PricesColumn is the table column denoting the prices relation/edge.
 	PricesColumn = "subscription_id"
+	// SchedulesTable is the table that holds the schedules relation/edge.
+	SchedulesTable = "subscription_schedules"
+	// SchedulesInverseTable is the table name for the SubscriptionSchedule entity.
+	// It exists in this package in order to avoid circular dependency with the "subscriptionschedule" package.
+	SchedulesInverseTable = "subscription_schedules"
+	// SchedulesColumn is the table column denoting the schedules relation/edge.
+	SchedulesColumn = "subscription_id"
 )
 
 // Columns holds all SQL columns for customersubscription fields.
@@ -526,6 +535,20 @@ func ByPrices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPricesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// BySchedulesCount orders the results by schedules count.
+func BySchedulesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSchedulesStep(), opts...)
+	}
+}
+
+// BySchedules orders the results by schedules terms.
+func BySchedules(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSchedulesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newEnvironmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -573,5 +596,12 @@ func newPricesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PricesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PricesTable, PricesColumn),
+	)
+}
+func newSchedulesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SchedulesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, SchedulesTable, SchedulesColumn),
 	)
 }

@@ -1732,6 +1732,29 @@ func HasPricesWith(preds ...predicate.SubscriptionPrice) predicate.CustomerSubsc
 	})
 }
 
+// HasSchedules applies the HasEdge predicate on the "schedules" edge.
+func HasSchedules() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, SchedulesTable, SchedulesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSchedulesWith applies the HasEdge predicate on the "schedules" edge with a given conditions (other predicates).
+func HasSchedulesWith(preds ...predicate.SubscriptionSchedule) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newSchedulesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.CustomerSubscription) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.AndPredicates(predicates...))

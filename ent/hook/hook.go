@@ -201,6 +201,18 @@ func (f SubscriptionPriceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionPriceMutation", m)
 }
 
+// The SubscriptionScheduleFunc type is an adapter to allow the use of ordinary
+// function as SubscriptionSchedule mutator.
+type SubscriptionScheduleFunc func(context.Context, *ent.SubscriptionScheduleMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SubscriptionScheduleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SubscriptionScheduleMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionScheduleMutation", m)
+}
+
 // The SyncStateFunc type is an adapter to allow the use of ordinary
 // function as SyncState mutator.
 type SyncStateFunc func(context.Context, *ent.SyncStateMutation) (ent.Value, error)

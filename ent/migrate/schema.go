@@ -723,6 +723,7 @@ var (
 		{Name: "enum_values", Type: field.TypeJSON, Nullable: true},
 		{Name: "is_visible", Type: field.TypeBool, Default: true},
 		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "feature_group_ids", Type: field.TypeJSON, Nullable: true},
 		{Name: "customer_id", Type: field.TypeUUID},
 		{Name: "environment_id", Type: field.TypeUUID},
 	}
@@ -734,13 +735,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "promotional_entitlements_customers_promotional_entitlements",
-				Columns:    []*schema.Column{PromotionalEntitlementsColumns[15]},
+				Columns:    []*schema.Column{PromotionalEntitlementsColumns[16]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "promotional_entitlements_environments_promotional_entitlements",
-				Columns:    []*schema.Column{PromotionalEntitlementsColumns[16]},
+				Columns:    []*schema.Column{PromotionalEntitlementsColumns[17]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -749,12 +750,12 @@ var (
 			{
 				Name:    "promotionalentitlement_customer_id_feature_ref_id",
 				Unique:  true,
-				Columns: []*schema.Column{PromotionalEntitlementsColumns[15], PromotionalEntitlementsColumns[3]},
+				Columns: []*schema.Column{PromotionalEntitlementsColumns[16], PromotionalEntitlementsColumns[3]},
 			},
 			{
 				Name:    "promotionalentitlement_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PromotionalEntitlementsColumns[16], PromotionalEntitlementsColumns[1], PromotionalEntitlementsColumns[0]},
+				Columns: []*schema.Column{PromotionalEntitlementsColumns[17], PromotionalEntitlementsColumns[1], PromotionalEntitlementsColumns[0]},
 			},
 		},
 	}
@@ -839,6 +840,45 @@ var (
 				Name:    "subscriptionprice_price_id",
 				Unique:  false,
 				Columns: []*schema.Column{SubscriptionPricesColumns[6]},
+			},
+		},
+	}
+	// SubscriptionSchedulesColumns holds the columns for the "subscription_schedules" table.
+	SubscriptionSchedulesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "schedule_type", Type: field.TypeEnum, Enums: []string{"AdditionalMetaData", "Addon", "BillingPeriod", "Coupon", "Downgrade", "MigrateToLatest", "Plan", "UnitAmount"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"Canceled", "Done", "Failed", "PendingPayment", "Scheduled"}, Default: "Scheduled"},
+		{Name: "execute_at", Type: field.TypeTime},
+		{Name: "change", Type: field.TypeJSON},
+		{Name: "error", Type: field.TypeString, Nullable: true},
+		{Name: "subscription_id", Type: field.TypeUUID},
+	}
+	// SubscriptionSchedulesTable holds the schema information for the "subscription_schedules" table.
+	SubscriptionSchedulesTable = &schema.Table{
+		Name:       "subscription_schedules",
+		Columns:    SubscriptionSchedulesColumns,
+		PrimaryKey: []*schema.Column{SubscriptionSchedulesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscription_schedules_customer_subscriptions_schedules",
+				Columns:    []*schema.Column{SubscriptionSchedulesColumns[9]},
+				RefColumns: []*schema.Column{CustomerSubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscriptionschedule_status_execute_at",
+				Unique:  false,
+				Columns: []*schema.Column{SubscriptionSchedulesColumns[5], SubscriptionSchedulesColumns[6]},
+			},
+			{
+				Name:    "subscriptionschedule_subscription_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{SubscriptionSchedulesColumns[9], SubscriptionSchedulesColumns[5]},
 			},
 		},
 	}
@@ -1088,6 +1128,7 @@ var (
 		PromotionalEntitlementsTable,
 		SubscriptionAddonsTable,
 		SubscriptionPricesTable,
+		SubscriptionSchedulesTable,
 		SyncStatesTable,
 		UsageCountersTable,
 		UsageEventsTable,
@@ -1128,6 +1169,7 @@ func init() {
 	SubscriptionAddonsTable.ForeignKeys[1].RefTable = CustomerSubscriptionsTable
 	SubscriptionPricesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
 	SubscriptionPricesTable.ForeignKeys[1].RefTable = PricesTable
+	SubscriptionSchedulesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
 	SyncStatesTable.ForeignKeys[0].RefTable = CustomersTable
 	SyncStatesTable.ForeignKeys[1].RefTable = EnvironmentsTable
 	UsageCountersTable.ForeignKeys[0].RefTable = CustomersTable

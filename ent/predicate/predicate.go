@@ -54,6 +54,9 @@ type SubscriptionAddon func(*sql.Selector)
 // SubscriptionPrice is the predicate function for subscriptionprice builders.
 type SubscriptionPrice func(*sql.Selector)
 
+// SubscriptionSchedule is the predicate function for subscriptionschedule builders.
+type SubscriptionSchedule func(*sql.Selector)
+
 // SyncState is the predicate function for syncstate builders.
 type SyncState func(*sql.Selector)
 

@@ -48,6 +48,8 @@ const (
 	FieldIsVisible = "is_visible"
 	// FieldDescription holds the string denoting the description field in the database.
 	FieldDescription = "description"
+	// FieldFeatureGroupIds holds the string denoting the feature_group_ids field in the database.
+	FieldFeatureGroupIds = "feature_group_ids"
 	// EdgeEnvironment holds the string denoting the environment edge name in mutations.
 	EdgeEnvironment = "environment"
 	// EdgeCustomer holds the string denoting the customer edge name in mutations.
@@ -89,6 +91,7 @@ var Columns = []string{
 	FieldEnumValues,
 	FieldIsVisible,
 	FieldDescription,
+	FieldFeatureGroupIds,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -686,6 +686,16 @@ func DescriptionContainsFold(v string) predicate.PromotionalEntitlement {
 	return predicate.PromotionalEntitlement(sql.FieldContainsFold(FieldDescription, v))
 }
 
+// FeatureGroupIdsIsNil applies the IsNil predicate on the "feature_group_ids" field.
+func FeatureGroupIdsIsNil() predicate.PromotionalEntitlement {
+	return predicate.PromotionalEntitlement(sql.FieldIsNull(FieldFeatureGroupIds))
+}
+
+// FeatureGroupIdsNotNil applies the NotNil predicate on the "feature_group_ids" field.
+func FeatureGroupIdsNotNil() predicate.PromotionalEntitlement {
+	return predicate.PromotionalEntitlement(sql.FieldNotNull(FieldFeatureGroupIds))
+}
+
 // HasEnvironment applies the HasEdge predicate on the "environment" edge.
 func HasEnvironment() predicate.PromotionalEntitlement {
 	return predicate.PromotionalEntitlement(func(s *sql.Selector) {

@@ -37,6 +37,10 @@ func (PromotionalEntitlement) Fields() []ent.Field {
 		field.Strings("enum_values").Optional(),
 		field.Bool("is_visible").Default(true),
 		field.String("description").Optional().Nillable(),
+		// feature_group_ids are the promotional entitlement groups the
+		// grant was issued with (grantPromotionalEntitlementsGroup):
+		// revoking a group revokes its grants, unlinking keeps them.
+		field.Strings("feature_group_ids").Optional(),
 	}
 }
 

@@ -69,6 +69,7 @@ func (CustomerSubscription) Edges() []ent.Edge {
 		edge.From("coupon", Coupon.Type).Ref("subscriptions").Field("coupon_id").Unique(),
 		edge.To("addons", SubscriptionAddon.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("prices", SubscriptionPrice.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("schedules", SubscriptionSchedule.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

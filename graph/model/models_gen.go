@@ -1702,14 +1702,6 @@ type DateFieldComparisonBetween struct {
 	Upper time.Time `json:"upper"`
 }
 
-// A span of time between two optional points.
-type DateRange struct {
-	// The end date of the range
-	End *uuid.UUID `json:"end,omitempty"`
-	// The start date of the range
-	Start *uuid.UUID `json:"start,omitempty"`
-}
-
 // Trial settings that a plan applies by default.
 type DefaultTrialConfig struct {
 	// Spending cap during the trial, if any.
@@ -5026,14 +5018,6 @@ type SubscriptionInvoicePreviewLineItemData struct {
 	UnitPrice *Money `json:"unitPrice,omitempty"`
 	// The usage limit of the invoice line item
 	UsageLimit *float64 `json:"usageLimit,omitempty"`
-}
-
-// The period an invoice preview line charges for.
-type SubscriptionInvoicePreviewLineItemPeriod struct {
-	// End of the period.
-	End uuid.UUID `json:"end"`
-	// Start of the period.
-	Start uuid.UUID `json:"start"`
 }
 
 // Input of migrateSubscriptionToLatest.

@@ -107,3 +107,16 @@ func CodeOf(err error) Code {
 	}
 	return UnexpectedError
 }
+
+// Codes of the subscription operations (transfers between resources,
+// promotional entitlement groups, bulk imports, plan migrations), as
+// Stigg's ErrorCode enum names them.
+const (
+	CustomerResourceNotFound             Code = "CustomerResourceNotFound"
+	FeatureGroupNotFound                 Code = "FeatureGroupNotFoundError"
+	ImportSubscriptionsBulkError         Code = "ImportSubscriptionsBulkError"
+	SubscriptionAlreadyOnLatestPlan      Code = "SubscriptionAlreadyOnLatestPlanError"
+	ScheduledMigrationAlreadyExists      Code = "ScheduledMigrationAlreadyExistsError"
+	ChangingPayingCustomerIsNotSupported Code = "ChangingPayingCustomerIsNotSupportedError"
+	PromotionCodeNotFound                Code = "PromotionCodeNotFound"
+)

@@ -132,6 +132,12 @@ func liveCustomer(ctx context.Context, tx *ent.Tx, env uuid.UUID, slug string) (
 
 // Grant grants every feature in grants to the customer, in one transaction.
 func (s *Service) Grant(ctx context.Context, env uuid.UUID, customerSlug string, grants []Grant) ([]*ent.PromotionalEntitlement, error) {
+	return s.grant(ctx, env, customerSlug, grants, nil)
+}
+
+// grant writes the grants, each tagged with groups (the promotional
+// entitlement groups it is issued with, see groups.go).
+func (s *Service) grant(ctx context.Context, env uuid.UUID, customerSlug string, grants []Grant, groups []string) ([]*ent.PromotionalEntitlement, error) {
 	now := s.clock.Now()
 	if err := s.validate(grants, now); err != nil {
 		return nil, err
@@ -169,6 +175,7 @@ func (s *Service) Grant(ctx context.Context, env uuid.UUID, customerSlug string,
 				SetResetPeriodConfiguration(g.ResetConfiguration).
 				SetEnumValues(g.EnumValues).
 				SetIsVisible(visible).
+				SetFeatureGroupIds(groups).
 				SetCreatedAt(now).
 				SetUpdatedAt(now).
 				Save(ctx)

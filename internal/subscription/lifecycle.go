@@ -50,6 +50,8 @@ const (
 type Service struct {
 	client *ent.Client
 	clock  clock.Clock
+	// tax is the tax rate of invoices and estimates; nil: no tax.
+	tax *Tax
 }
 
 // New returns a Service.
@@ -246,6 +248,19 @@ func resolveAddons(ctx context.Context, tx *ent.Tx, env uuid.UUID, p *ent.Plan, 
 	for _, a := range rows {
 		byRef[a.RefID] = a
 	}
+	return checkAddons(p, items, byRef)
+}
+
+// checkAddons is resolveAddons' rules over add-ons already loaded (by
+// refId, published, with dependencies and prices).
+func checkAddons(p *ent.Plan, items []AddonQuantity, byRef map[string]*ent.Addon) ([]*ent.Addon, error) {
+	refs := make([]string, len(items))
+	for i, a := range items {
+		if slices.Contains(refs[:i], a.RefID) {
+			return nil, &apperr.Error{Code: apperr.DuplicateAddonProvisioned, Field: "addons", Message: "add-on " + a.RefID + " is listed twice"}
+		}
+		refs[i] = a.RefID
+	}
 	out := make([]*ent.Addon, len(items))
 	for i, it := range items {
 		a := byRef[it.RefID]
@@ -328,22 +343,34 @@ func periodPrices(prices []*ent.Price, period *string, country *string) []*ent.P
 // has one per-unit price), else the price's minimum (or 1). keep holds the
 // current quantities by feature id, used on update when nothing is given.
 func quantities(ctx context.Context, tx *ent.Tx, env uuid.UUID, prices []*ent.Price, given []FeatureQuantity, unit *float64, keep map[uuid.UUID]float64) (map[uuid.UUID]float64, error) {
-	byFeature := map[uuid.UUID]float64{}
+	features := map[string]*ent.Feature{}
 	if len(given) > 0 {
 		refs := make([]string, len(given))
 		for i, g := range given {
 			refs[i] = g.FeatureRefID
 		}
-		features, err := tx.Feature.Query().Where(feature.EnvironmentID(env), feature.RefIDIn(refs...)).All(ctx)
+		rows, err := tx.Feature.Query().Where(feature.EnvironmentID(env), feature.RefIDIn(refs...)).All(ctx)
 		if err != nil {
 			return nil, err
 		}
+		for _, f := range rows {
+			features[f.RefID] = f
+		}
+	}
+	return quantitiesOf(prices, given, unit, keep, features)
+}
+
+// quantitiesOf is quantities' rules over the given features already loaded
+// (by refId).
+func quantitiesOf(prices []*ent.Price, given []FeatureQuantity, unit *float64, keep map[uuid.UUID]float64, features map[string]*ent.Feature) (map[uuid.UUID]float64, error) {
+	byFeature := map[uuid.UUID]float64{}
+	if len(given) > 0 {
 		for _, g := range given {
-			i := slices.IndexFunc(features, func(f *ent.Feature) bool { return f.RefID == g.FeatureRefID })
-			if i < 0 {
+			f := features[g.FeatureRefID]
+			if f == nil {
 				return nil, &apperr.Error{Code: apperr.FeatureNotFound, Field: "billableFeatures", Message: "feature " + g.FeatureRefID + " was not found"}
 			}
-			id := features[i].ID
+			id := f.ID
 			if !slices.ContainsFunc(prices, func(p *ent.Price) bool {
 				return p.BillingModel == price.BillingModelPER_UNIT && p.FeatureID != nil && *p.FeatureID == id
 			}) {
@@ -464,49 +491,9 @@ func (s *Service) ProvisionTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, c 
 	if in.StartDate != nil {
 		start = *in.StartDate
 	}
-	var trialEnd *time.Time
-	var behavior *customersubscription.TrialEndBehavior
-	setTrial := func(end time.Time, b *string) {
-		trialEnd = &end
-		tb := customersubscription.TrialEndBehaviorCONVERT_TO_PAID
-		if b != nil {
-			tb = customersubscription.TrialEndBehavior(*b)
-		} else if p.TrialEndBehavior != nil {
-			tb = customersubscription.TrialEndBehavior(*p.TrialEndBehavior)
-		}
-		behavior = &tb
-	}
-	defaultEnd := func() *time.Time {
-		if p.TrialDuration == nil {
-			return nil
-		}
-		if p.TrialUnits != nil && *p.TrialUnits == plan.TrialUnitsMONTH {
-			e := start.AddDate(0, *p.TrialDuration, 0)
-			return &e
-		}
-		e := start.AddDate(0, 0, *p.TrialDuration)
-		return &e
-	}
-	switch {
-	case in.Trial != nil && in.Trial.IsTrial:
-		end := in.Trial.EndDate
-		if end == nil {
-			end = defaultEnd()
-		}
-		if end == nil || !end.After(start) {
-			return nil, apperr.BadInput("trialOverrideConfiguration.trialEndDate", "a trial needs an end date after the start (the plan has no default trial)")
-		}
-		setTrial(*end, in.Trial.EndBehavior)
-	case in.Trial != nil, in.SkipTrial, p.TrialDuration == nil:
-	default:
-		consumed, err := tx.CustomerSubscription.Query().Where(customersubscription.CustomerID(c.ID),
-			customersubscription.HasPlanWith(plan.ProductID(p.ProductID)), TrialConsumed()).Exist(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if !consumed {
-			setTrial(*defaultEnd(), nil)
-		}
+	trialEnd, behavior, err := decideTrial(ctx, tx, c, p, in, start)
+	if err != nil {
+		return nil, err
 	}
 
 	// Replace the product's live subscription for the same resource.
@@ -584,6 +571,58 @@ func (s *Service) ProvisionTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, c 
 		return nil, err
 	}
 	return &Result{Subscription: sub, Replaced: replaced, Entitlements: ents}, nil
+}
+
+// decideTrial is the trial a new subscription to p starting at start gets:
+// the override asked for, none when skipped or the plan has none, else the
+// plan's default trial when the customer has not consumed the product's
+// trial (TrialConsumed).
+func decideTrial(ctx context.Context, tx *ent.Tx, c *ent.Customer, p *ent.Plan, in Input, start time.Time) (*time.Time, *customersubscription.TrialEndBehavior, error) {
+	var trialEnd *time.Time
+	var behavior *customersubscription.TrialEndBehavior
+	setTrial := func(end time.Time, b *string) {
+		trialEnd = &end
+		tb := customersubscription.TrialEndBehaviorCONVERT_TO_PAID
+		if b != nil {
+			tb = customersubscription.TrialEndBehavior(*b)
+		} else if p.TrialEndBehavior != nil {
+			tb = customersubscription.TrialEndBehavior(*p.TrialEndBehavior)
+		}
+		behavior = &tb
+	}
+	defaultEnd := func() *time.Time {
+		if p.TrialDuration == nil {
+			return nil
+		}
+		if p.TrialUnits != nil && *p.TrialUnits == plan.TrialUnitsMONTH {
+			e := start.AddDate(0, *p.TrialDuration, 0)
+			return &e
+		}
+		e := start.AddDate(0, 0, *p.TrialDuration)
+		return &e
+	}
+	switch {
+	case in.Trial != nil && in.Trial.IsTrial:
+		end := in.Trial.EndDate
+		if end == nil {
+			end = defaultEnd()
+		}
+		if end == nil || !end.After(start) {
+			return nil, nil, apperr.BadInput("trialOverrideConfiguration.trialEndDate", "a trial needs an end date after the start (the plan has no default trial)")
+		}
+		setTrial(*end, in.Trial.EndBehavior)
+	case in.Trial != nil, in.SkipTrial, p.TrialDuration == nil:
+	default:
+		consumed, err := tx.CustomerSubscription.Query().Where(customersubscription.CustomerID(c.ID),
+			customersubscription.HasPlanWith(plan.ProductID(p.ProductID)), TrialConsumed()).Exist(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !consumed {
+			setTrial(*defaultEnd(), nil)
+		}
+	}
+	return trialEnd, behavior, nil
 }
 
 // writeItems writes a subscription's price and add-on rows.
@@ -851,6 +890,10 @@ type Patch struct {
 	Metadata         map[string]any
 	TrialEndDate     *time.Time
 	CouponRefID      *string
+	// Schedule is when the change takes effect (Stigg's ScheduleStrategy):
+	// nil or IMMEDIATE now, END_OF_BILLING_PERIOD or END_OF_BILLING_MONTH
+	// recorded as scheduled updates (schedule.go).
+	Schedule *string
 }
 
 // Update changes the add-ons (the list replaces the current one), the
@@ -878,82 +921,93 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, refID string, p Pat
 		if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
 			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s and cannot be updated", refID, st)
 		}
-		pl, err := tx.Plan.Query().Where(plan.ID(sub.PlanID)).WithProduct().WithCompatibleAddons().
-			WithPrices(func(q *ent.PriceQuery) { q.Where(price.Archived(false)).Order(ent.Asc(price.FieldPosition)) }).Only(ctx)
-		if err != nil {
-			return err
+		if p.Schedule != nil && *p.Schedule != StrategyImmediate {
+			out = sub
+			return s.scheduleTx(ctx, tx, env, sub, p, now)
 		}
-		u := tx.CustomerSubscription.UpdateOne(sub).SetUpdatedAt(now)
-		if p.Addons != nil {
-			addons, err := resolveAddons(ctx, tx, env, pl, items)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.SubscriptionAddon.Delete().Where(subscriptionaddon.SubscriptionID(sub.ID)).Exec(ctx); err != nil {
-				return err
-			}
-			if err := writeItems(ctx, tx, sub, nil, nil, addons, items, now); err != nil {
-				return err
-			}
-		}
-		if p.BillingPeriod != nil || p.BillableFeatures != nil || p.UnitQuantity != nil {
-			period := sub.BillingPeriod
-			if p.BillingPeriod != nil {
-				if period, err = choosePeriod(pl, p.BillingPeriod); err != nil {
-					return err
-				}
-			}
-			current, err := tx.SubscriptionPrice.Query().Where(subscriptionprice.SubscriptionID(sub.ID)).WithPrice().All(ctx)
-			if err != nil {
-				return err
-			}
-			keep := map[uuid.UUID]float64{}
-			for _, sp := range current {
-				if sp.UsageLimit != nil && sp.Edges.Price.FeatureID != nil {
-					keep[*sp.Edges.Price.FeatureID] = *sp.UsageLimit
-				}
-			}
-			prices := periodPrices(pl.Edges.Prices, period, nil)
-			qty, err := quantities(ctx, tx, env, prices, p.BillableFeatures, p.UnitQuantity, keep)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.SubscriptionPrice.Delete().Where(subscriptionprice.SubscriptionID(sub.ID)).Exec(ctx); err != nil {
-				return err
-			}
-			if err := writeItems(ctx, tx, sub, prices, qty, nil, nil, now); err != nil {
-				return err
-			}
-			u.SetNillableBillingPeriod(period)
-		}
-		if p.Metadata != nil {
-			u.SetAdditionalMetaData(p.Metadata)
-		}
-		if p.TrialEndDate != nil {
-			if EffectiveStatus(sub, now) != InTrial {
-				return apperr.BadInput("trialEndDate", "only a subscription in trial can change its trial end")
-			}
-			if !p.TrialEndDate.After(now) {
-				return apperr.BadInput("trialEndDate", "trialEndDate must be in the future")
-			}
-			u.SetTrialEndDate(*p.TrialEndDate)
-			if sub.TrialEndBehavior != nil && *sub.TrialEndBehavior == customersubscription.TrialEndBehaviorCANCEL_SUBSCRIPTION {
-				u.SetEffectiveEndDate(*p.TrialEndDate).SetEndDate(*p.TrialEndDate)
-			}
-		}
-		if p.CouponRefID != nil {
-			c, err := loadCoupon(ctx, tx, env, *p.CouponRefID)
-			if err != nil {
-				return err
-			}
-			u.SetCouponID(c.ID)
-		}
-		if out, err = u.Save(ctx); err != nil {
-			return err
-		}
-		return billing.EnqueueSubscription(ctx, tx, out)
+		out, err = s.applyPatch(ctx, tx, env, sub, p, items, now)
+		return err
 	})
 	return out, err
+}
+
+// applyPatch writes p onto sub (locked by the caller) at now.
+func (s *Service) applyPatch(ctx context.Context, tx *ent.Tx, env uuid.UUID, sub *ent.CustomerSubscription, p Patch, items []AddonQuantity, now time.Time) (*ent.CustomerSubscription, error) {
+	pl, err := tx.Plan.Query().Where(plan.ID(sub.PlanID)).WithProduct().WithCompatibleAddons().
+		WithPrices(func(q *ent.PriceQuery) { q.Where(price.Archived(false)).Order(ent.Asc(price.FieldPosition)) }).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u := tx.CustomerSubscription.UpdateOne(sub).SetUpdatedAt(now)
+	if p.Addons != nil {
+		addons, err := resolveAddons(ctx, tx, env, pl, items)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.SubscriptionAddon.Delete().Where(subscriptionaddon.SubscriptionID(sub.ID)).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := writeItems(ctx, tx, sub, nil, nil, addons, items, now); err != nil {
+			return nil, err
+		}
+	}
+	if p.BillingPeriod != nil || p.BillableFeatures != nil || p.UnitQuantity != nil {
+		period := sub.BillingPeriod
+		if p.BillingPeriod != nil {
+			if period, err = choosePeriod(pl, p.BillingPeriod); err != nil {
+				return nil, err
+			}
+		}
+		current, err := tx.SubscriptionPrice.Query().Where(subscriptionprice.SubscriptionID(sub.ID)).WithPrice().All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		keep := map[uuid.UUID]float64{}
+		for _, sp := range current {
+			if sp.UsageLimit != nil && sp.Edges.Price.FeatureID != nil {
+				keep[*sp.Edges.Price.FeatureID] = *sp.UsageLimit
+			}
+		}
+		prices := periodPrices(pl.Edges.Prices, period, nil)
+		qty, err := quantities(ctx, tx, env, prices, p.BillableFeatures, p.UnitQuantity, keep)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.SubscriptionPrice.Delete().Where(subscriptionprice.SubscriptionID(sub.ID)).Exec(ctx); err != nil {
+			return nil, err
+		}
+		if err := writeItems(ctx, tx, sub, prices, qty, nil, nil, now); err != nil {
+			return nil, err
+		}
+		u.SetNillableBillingPeriod(period)
+	}
+	if p.Metadata != nil {
+		u.SetAdditionalMetaData(p.Metadata)
+	}
+	if p.TrialEndDate != nil {
+		if EffectiveStatus(sub, now) != InTrial {
+			return nil, apperr.BadInput("trialEndDate", "only a subscription in trial can change its trial end")
+		}
+		if !p.TrialEndDate.After(now) {
+			return nil, apperr.BadInput("trialEndDate", "trialEndDate must be in the future")
+		}
+		u.SetTrialEndDate(*p.TrialEndDate)
+		if sub.TrialEndBehavior != nil && *sub.TrialEndBehavior == customersubscription.TrialEndBehaviorCANCEL_SUBSCRIPTION {
+			u.SetEffectiveEndDate(*p.TrialEndDate).SetEndDate(*p.TrialEndDate)
+		}
+	}
+	if p.CouponRefID != nil {
+		c, err := loadCoupon(ctx, tx, env, *p.CouponRefID)
+		if err != nil {
+			return nil, err
+		}
+		u.SetCouponID(c.ID)
+	}
+	out, err := u.Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return out, billing.EnqueueSubscription(ctx, tx, out)
 }
 
 // Active returns the customer's active subscriptions (ACTIVE or IN_TRIAL
