@@ -101,13 +101,13 @@ func (r *Resolver) sharedCatalog(ctx context.Context, env uuid.UUID) *catalogSna
 	if r.catalogs == nil {
 		return &catalogSnapshot{client: r.Client, env: env}
 	}
-	v, err := r.versions(ctx, env)
+	v, err := r.versions.Of(ctx, env)
 	if err != nil {
 		c := &catalogSnapshot{client: r.Client, env: env}
 		c.fail(err)
 		return c
 	}
-	return r.catalogs.get(r.Client, env, v.catalog)
+	return r.catalogs.get(r.Client, env, v.Catalog)
 }
 
 // get returns the cached snapshot of env at version, or a new one, cached

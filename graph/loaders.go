@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/store"
 )
 
 // Loaders batch nested lookups within one request. A list resolver
@@ -23,10 +24,8 @@ import (
 type Loaders struct {
 	mu     sync.Mutex
 	groups map[uuid.UUID]*group
-	// catalogs are the request's catalog snapshots, and versions its
-	// environments' versions (versions.go), by environment.
+	// catalogs are the request's catalog snapshots by environment.
 	catalogs map[uuid.UUID]*catalogSnapshot
-	versions map[uuid.UUID]*versionsResult
 	// columns are the columns each query field's selection reads
 	// (columns.go).
 	columns map[*ast.Field][]string
@@ -48,8 +47,10 @@ type groupResult struct {
 
 type loadersKey struct{}
 
-// WithLoaders returns ctx with fresh per-request loaders.
+// WithLoaders returns ctx with fresh per-request loaders, and the
+// request's memo of environment versions (internal/store/versions.go).
 func WithLoaders(ctx context.Context) context.Context {
+	ctx = store.WithRequestVersions(ctx)
 	return context.WithValue(ctx, loadersKey{}, &Loaders{groups: map[uuid.UUID]*group{}})
 }
 

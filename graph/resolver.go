@@ -18,6 +18,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/promotions"
+	"github.com/stigg-selfhost/stiggql/internal/store"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
@@ -42,11 +43,15 @@ type Resolver struct {
 	// be pruned (columns.go): for tests comparing pruned reads with full ones.
 	FullRows bool
 
-	// The cross-request caches (versions.go); nil until EnableCaches.
-	versionsQuery string
-	counts        *countCache
-	catalogs      *catalogCache
-	rendered      *renderedStatements
+	// CustomerPages builds and runs customers pages, with their count
+	// cache.
+	CustomerPages *customers.Pages
+
+	// The cross-request caches (internal/store/versions.go); nil until
+	// EnableCaches.
+	versions *store.Versions
+	catalogs *catalogCache
+	rendered *renderedStatements
 }
 
 // NewResolver wires the domain services over client.
@@ -61,6 +66,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		Client:              client,
 		Clock:               clk,
 		CustomerService:     customers.New(client, clk, billing.CustomerHook),
+		CustomerPages:       customers.NewPages(client),
 		SubscriptionService: subscription.New(client, clk),
 		Promotions:          promotions.New(client, clk, featureExists),
 		Entitlements:        entitlements.New(client, clk),
@@ -83,6 +89,16 @@ func (r *Resolver) WithEvents(bus *events.Bus) *Resolver {
 	r.Events = bus
 	r.CustomerService.AddHook(bus.CustomerHook)
 	return r
+}
+
+// EnableCaches turns the cross-request caches on, for a store of the given
+// dialect (dialect.SQLite or dialect.Postgres), which must have the
+// version tables of the migrations.
+func (r *Resolver) EnableCaches(dial string) {
+	r.versions = store.NewVersions(r.Client, dial)
+	r.CustomerPages.EnableCaches(r.versions)
+	r.catalogs = &catalogCache{byEnv: map[uuid.UUID]*catalogSnapshot{}}
+	r.rendered = &renderedStatements{text: map[string]string{}}
 }
 
 // NewSchema returns the executable schema over r.
