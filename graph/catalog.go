@@ -264,7 +264,7 @@ func (r *Resolver) trialedPlans(ctx context.Context, c *ent.Customer) ([]*model.
 	if err != nil {
 		return nil, err
 	}
-	cat := r.catalog(ctx, c.EnvironmentID)
+	cat := r.Catalogs.Of(ctx, c.EnvironmentID)
 	out := []*model.TrialedPlan{}
 	seen := map[uuid.UUID]bool{}
 	for _, s := range h.subs {
@@ -274,7 +274,7 @@ func (r *Resolver) trialedPlans(ctx context.Context, c *ent.Customer) ([]*model.
 		}
 		seen[p.ID] = true
 		tp := &model.TrialedPlan{PlanID: ptr(p.ID.String()), PlanRefID: ptr(p.RefID), ProductID: ptr(p.ProductID.String())}
-		prod, err := cat.product(ctx, p.ProductID)
+		prod, err := cat.Product(ctx, p.ProductID)
 		if err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/store"
 )
 
@@ -24,8 +25,6 @@ import (
 type Loaders struct {
 	mu     sync.Mutex
 	groups map[uuid.UUID]*group
-	// catalogs are the request's catalog snapshots by environment.
-	catalogs map[uuid.UUID]*catalogSnapshot
 	// columns are the columns each query field's selection reads
 	// (columns.go).
 	columns map[*ast.Field][]string
@@ -48,9 +47,10 @@ type groupResult struct {
 type loadersKey struct{}
 
 // WithLoaders returns ctx with fresh per-request loaders, and the
-// request's memo of environment versions (internal/store/versions.go).
+// request's memos of environment versions (internal/store/versions.go) and
+// catalog snapshots (internal/catalog/snapshot.go).
 func WithLoaders(ctx context.Context) context.Context {
-	ctx = store.WithRequestVersions(ctx)
+	ctx = catalog.WithRequestSnapshots(store.WithRequestVersions(ctx))
 	return context.WithValue(ctx, loadersKey{}, &Loaders{groups: map[uuid.UUID]*group{}})
 }
 

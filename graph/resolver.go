@@ -13,6 +13,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/internal/billing"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/entitlements"
@@ -43,6 +44,8 @@ type Resolver struct {
 	// be pruned (columns.go): for tests comparing pruned reads with full ones.
 	FullRows bool
 
+	// Catalogs hands out the catalog snapshots nested fields read.
+	Catalogs *catalog.Snapshots
 	// CustomerPages builds and runs customers pages, with their count
 	// cache.
 	CustomerPages *customers.Pages
@@ -50,7 +53,6 @@ type Resolver struct {
 	// The cross-request caches (internal/store/versions.go); nil until
 	// EnableCaches.
 	versions *store.Versions
-	catalogs *catalogCache
 	rendered *renderedStatements
 }
 
@@ -67,6 +69,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		Clock:               clk,
 		CustomerService:     customers.New(client, clk, billing.CustomerHook),
 		CustomerPages:       customers.NewPages(client),
+		Catalogs:            catalog.NewSnapshots(client),
 		SubscriptionService: subscription.New(client, clk),
 		Promotions:          promotions.New(client, clk, featureExists),
 		Entitlements:        entitlements.New(client, clk),
@@ -97,7 +100,7 @@ func (r *Resolver) WithEvents(bus *events.Bus) *Resolver {
 func (r *Resolver) EnableCaches(dial string) {
 	r.versions = store.NewVersions(r.Client, dial)
 	r.CustomerPages.EnableCaches(r.versions)
-	r.catalogs = &catalogCache{byEnv: map[uuid.UUID]*catalogSnapshot{}}
+	r.Catalogs.EnableCaches(r.versions)
 	r.rendered = &renderedStatements{text: map[string]string{}}
 }
 
