@@ -379,7 +379,7 @@ func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.Subscript
 			}).All(ctx)
 		out := map[uuid.UUID]string{}
 		for _, a := range rows {
-			out[a.ID] = "MONTHLY"
+			out[a.ID] = "MONTHLY" // subscription.AddonPrice's default
 			if s := a.Edges.Subscription; s != nil && s.BillingPeriod != nil {
 				out[a.ID] = *s.BillingPeriod
 			}
@@ -390,12 +390,10 @@ func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.Subscript
 		return nil, err
 	}
 	prices, err := r.Catalogs.Of(ctx, sa.EnvironmentID).PackagePrices(ctx, sa.AddonID)
-	for _, p := range prices {
-		if string(p.BillingPeriod) == period && p.BillingCountryCode == nil {
-			return p, err
-		}
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return subscription.AddonPrice(prices, &period), nil
 }
 
 func (r *Resolver) planProduct(ctx context.Context, p *ent.Plan) (*ent.Product, error) {
