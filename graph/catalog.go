@@ -264,17 +264,11 @@ func (r *Resolver) trialedPlans(ctx context.Context, c *ent.Customer) ([]*model.
 	if err != nil {
 		return nil, err
 	}
-	cat := r.catalog(ctx, c.EnvironmentID)
+	cat := r.Catalogs.Of(ctx, c.EnvironmentID)
 	out := []*model.TrialedPlan{}
-	seen := map[uuid.UUID]bool{}
-	for _, s := range h.subs {
-		p := h.plans[s.PlanID]
-		if !s.WasInTrial || p == nil || seen[p.ID] {
-			continue
-		}
-		seen[p.ID] = true
+	for _, p := range subscription.TrialedPlans(h.subs, h.plans) {
 		tp := &model.TrialedPlan{PlanID: ptr(p.ID.String()), PlanRefID: ptr(p.RefID), ProductID: ptr(p.ProductID.String())}
-		prod, err := cat.product(ctx, p.ProductID)
+		prod, err := cat.Product(ctx, p.ProductID)
 		if err != nil {
 			return nil, err
 		}
@@ -297,15 +291,10 @@ func (r *Resolver) eligibleForTrial(ctx context.Context, c *ent.Customer) ([]*mo
 	if err != nil {
 		return nil, err
 	}
-	consumed := map[uuid.UUID]bool{}
-	for _, p := range h.plans {
-		if p != nil {
-			consumed[p.ProductID] = true
-		}
-	}
+	eligible := subscription.TrialEligible(products, h.plans)
 	out := make([]*model.EligibleForTrial, 0, len(products))
 	for _, p := range products {
-		out = append(out, &model.EligibleForTrial{ProductID: ptr(p.ID.String()), ProductRefID: ptr(p.RefID), Eligible: !consumed[p.ID]})
+		out = append(out, &model.EligibleForTrial{ProductID: ptr(p.ID.String()), ProductRefID: ptr(p.RefID), Eligible: eligible[p.ID]})
 	}
 	return out, nil
 }

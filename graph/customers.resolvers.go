@@ -13,6 +13,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // BillingCurrency is the resolver for the billingCurrency field.
@@ -55,12 +56,7 @@ func (r *customerResolver) ExperimentInfo(ctx context.Context, obj *ent.Customer
 // HasActiveResource is the resolver for the hasActiveResource field.
 func (r *customerResolver) HasActiveResource(ctx context.Context, obj *ent.Customer) (bool, error) {
 	subs, err := r.activeSubscriptions(ctx, obj.ID)
-	for _, s := range subs {
-		if s.ResourceID != nil {
-			return true, err
-		}
-	}
-	return false, err
+	return subscription.HasResource(subs), err
 }
 
 // HasActiveSubscription is the resolver for the hasActiveSubscription field.

@@ -11,6 +11,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
+	"github.com/stigg-selfhost/stiggql/internal/store"
 )
 
 // Loaders batch nested lookups within one request. A list resolver
@@ -23,10 +25,6 @@ import (
 type Loaders struct {
 	mu     sync.Mutex
 	groups map[uuid.UUID]*group
-	// catalogs are the request's catalog snapshots, and versions its
-	// environments' versions (versions.go), by environment.
-	catalogs map[uuid.UUID]*catalogSnapshot
-	versions map[uuid.UUID]*versionsResult
 	// columns are the columns each query field's selection reads
 	// (columns.go).
 	columns map[*ast.Field][]string
@@ -48,8 +46,11 @@ type groupResult struct {
 
 type loadersKey struct{}
 
-// WithLoaders returns ctx with fresh per-request loaders.
+// WithLoaders returns ctx with fresh per-request loaders, and the
+// request's memos of environment versions (internal/store/versions.go) and
+// catalog snapshots (internal/catalog/snapshot.go).
 func WithLoaders(ctx context.Context) context.Context {
+	ctx = catalog.WithRequestSnapshots(store.WithRequestVersions(ctx))
 	return context.WithValue(ctx, loadersKey{}, &Loaders{groups: map[uuid.UUID]*group{}})
 }
 

@@ -12,15 +12,14 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
-	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/price"
-	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
@@ -108,15 +107,8 @@ func (r *Resolver) customersByID(ctx context.Context, ids []uuid.UUID) ([]*ent.C
 }
 
 var (
-	planID     = func(p *ent.Plan) uuid.UUID { return p.ID }
-	addonID    = func(a *ent.Addon) uuid.UUID { return a.ID }
-	productID  = func(p *ent.Product) uuid.UUID { return p.ID }
-	featureID  = func(f *ent.Feature) uuid.UUID { return f.ID }
 	customerID = func(c *ent.Customer) uuid.UUID { return c.ID }
-	couponID   = func(c *ent.Coupon) uuid.UUID { return c.ID }
-	priceID    = func(p *ent.Price) uuid.UUID { return p.ID }
 	subID      = func(s *ent.CustomerSubscription) uuid.UUID { return s.ID }
-	entID      = func(e *ent.PackageEntitlement) uuid.UUID { return e.ID }
 )
 
 // environmentModel loads the request's environment once per request.
@@ -251,7 +243,7 @@ func (r *Resolver) trialHistory(ctx context.Context, id uuid.UUID) (*trialHistor
 				out[s.CustomerID] = h
 			}
 			h.subs = append(h.subs, s)
-			p, err := r.catalog(ctx, s.EnvironmentID).plan(ctx, s.PlanID)
+			p, err := r.Catalogs.Of(ctx, s.EnvironmentID).Plan(ctx, s.PlanID)
 			if err != nil {
 				return nil, err
 			}
@@ -355,26 +347,26 @@ func (r *Resolver) customerCoupon(ctx context.Context, c *ent.Customer) (*ent.Co
 	if c.CouponID == nil {
 		return nil, nil
 	}
-	return r.catalog(ctx, c.EnvironmentID).coupon(ctx, *c.CouponID)
+	return r.Catalogs.Of(ctx, c.EnvironmentID).Coupon(ctx, *c.CouponID)
 }
 
 func (r *Resolver) subPlan(ctx context.Context, s *ent.CustomerSubscription) (*ent.Plan, error) {
-	return r.catalog(ctx, s.EnvironmentID).plan(ctx, s.PlanID)
+	return r.Catalogs.Of(ctx, s.EnvironmentID).Plan(ctx, s.PlanID)
 }
 
 func (r *Resolver) subCoupon(ctx context.Context, s *ent.CustomerSubscription) (*ent.Coupon, error) {
 	if s.CouponID == nil {
 		return nil, nil
 	}
-	return r.catalog(ctx, s.EnvironmentID).coupon(ctx, *s.CouponID)
+	return r.Catalogs.Of(ctx, s.EnvironmentID).Coupon(ctx, *s.CouponID)
 }
 
 func (r *Resolver) subscriptionPricePrice(ctx context.Context, sp *ent.SubscriptionPrice) (*ent.Price, error) {
-	return r.catalog(ctx, sp.EnvironmentID).price(ctx, sp.PriceID)
+	return r.Catalogs.Of(ctx, sp.EnvironmentID).Price(ctx, sp.PriceID)
 }
 
 func (r *Resolver) subscriptionAddonAddon(ctx context.Context, sa *ent.SubscriptionAddon) (*ent.Addon, error) {
-	return r.catalog(ctx, sa.EnvironmentID).addon(ctx, sa.AddonID)
+	return r.Catalogs.Of(ctx, sa.EnvironmentID).Addon(ctx, sa.AddonID)
 }
 
 // subscriptionAddonPrice is the add-on's price for the subscription's
@@ -387,7 +379,7 @@ func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.Subscript
 			}).All(ctx)
 		out := map[uuid.UUID]string{}
 		for _, a := range rows {
-			out[a.ID] = "MONTHLY"
+			out[a.ID] = "MONTHLY" // subscription.AddonPrice's default
 			if s := a.Edges.Subscription; s != nil && s.BillingPeriod != nil {
 				out[a.ID] = *s.BillingPeriod
 			}
@@ -397,142 +389,101 @@ func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.Subscript
 	if err != nil {
 		return nil, err
 	}
-	prices, err := r.catalog(ctx, sa.EnvironmentID).packagePrices(ctx, sa.AddonID)
-	for _, p := range prices {
-		if string(p.BillingPeriod) == period && p.BillingCountryCode == nil {
-			return p, err
-		}
+	prices, err := r.Catalogs.Of(ctx, sa.EnvironmentID).PackagePrices(ctx, sa.AddonID)
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return subscription.AddonPrice(prices, &period), nil
 }
 
 func (r *Resolver) planProduct(ctx context.Context, p *ent.Plan) (*ent.Product, error) {
-	return r.catalog(ctx, p.EnvironmentID).product(ctx, p.ProductID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).Product(ctx, p.ProductID)
 }
 
 func (r *Resolver) addonProduct(ctx context.Context, a *ent.Addon) (*ent.Product, error) {
-	return r.catalog(ctx, a.EnvironmentID).product(ctx, a.ProductID)
+	return r.Catalogs.Of(ctx, a.EnvironmentID).Product(ctx, a.ProductID)
 }
 
 func (r *Resolver) basePlan(ctx context.Context, p *ent.Plan) (*ent.Plan, error) {
 	if p.BasePlanID == nil {
 		return nil, nil
 	}
-	return r.catalog(ctx, p.EnvironmentID).plan(ctx, *p.BasePlanID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).Plan(ctx, *p.BasePlanID)
 }
 
 func (r *Resolver) planEntitlements(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
-	return r.catalog(ctx, p.EnvironmentID).entitlements(ctx, p.ID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).Entitlements(ctx, p.ID)
 }
 
 func (r *Resolver) addonEntitlements(ctx context.Context, a *ent.Addon) ([]*ent.PackageEntitlement, error) {
-	return r.catalog(ctx, a.EnvironmentID).entitlements(ctx, a.ID)
+	return r.Catalogs.Of(ctx, a.EnvironmentID).Entitlements(ctx, a.ID)
 }
 
 // inheritedEntitlements are the entitlements of the plan's base plans,
 // nearest first, for the features the plan does not set itself.
 func (r *Resolver) inheritedEntitlements(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
-	return r.catalog(ctx, p.EnvironmentID).inherited(ctx, p)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).Inherited(ctx, p)
 }
 
 func (r *Resolver) planPrices(ctx context.Context, p *ent.Plan) ([]*ent.Price, error) {
-	return r.catalog(ctx, p.EnvironmentID).packagePrices(ctx, p.ID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).PackagePrices(ctx, p.ID)
 }
 
 func (r *Resolver) addonPrices(ctx context.Context, a *ent.Addon) ([]*ent.Price, error) {
-	return r.catalog(ctx, a.EnvironmentID).packagePrices(ctx, a.ID)
+	return r.Catalogs.Of(ctx, a.EnvironmentID).PackagePrices(ctx, a.ID)
 }
 
 func (r *Resolver) compatibleAddons(ctx context.Context, p *ent.Plan) ([]*ent.Addon, error) {
-	return r.catalog(ctx, p.EnvironmentID).compatibleAddons(ctx, p.ID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).CompatibleAddons(ctx, p.ID)
 }
 
 func (r *Resolver) addonDependencies(ctx context.Context, a *ent.Addon) ([]*ent.Addon, error) {
-	return r.catalog(ctx, a.EnvironmentID).dependencies(ctx, a.ID)
+	return r.Catalogs.Of(ctx, a.EnvironmentID).Dependencies(ctx, a.ID)
 }
 
 func (r *Resolver) entitlementFeature(ctx context.Context, e *ent.PackageEntitlement) (*ent.Feature, error) {
-	return r.catalog(ctx, e.EnvironmentID).feature(ctx, e.FeatureID)
+	return r.Catalogs.Of(ctx, e.EnvironmentID).Feature(ctx, e.FeatureID)
 }
 
 func (r *Resolver) priceFeature(ctx context.Context, p *ent.Price) (*ent.Feature, error) {
 	if p.FeatureID == nil {
 		return nil, nil
 	}
-	return r.catalog(ctx, p.EnvironmentID).feature(ctx, *p.FeatureID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).Feature(ctx, *p.FeatureID)
 }
 
 func (r *Resolver) pricePackage(ctx context.Context, p *ent.Price) (*model.PackageDto, error) {
-	return r.catalog(ctx, p.EnvironmentID).packageOf(ctx, p.PlanID, p.AddonID)
+	return packageOf(ctx, r.Catalogs.Of(ctx, p.EnvironmentID), p.PlanID, p.AddonID)
 }
 
 func (r *Resolver) entitlementPackage(ctx context.Context, e *ent.PackageEntitlement) (*model.PackageDto, error) {
-	return r.catalog(ctx, e.EnvironmentID).packageOf(ctx, e.PlanID, e.AddonID)
+	return packageOf(ctx, r.Catalogs.Of(ctx, e.EnvironmentID), e.PlanID, e.AddonID)
 }
 
 func (r *Resolver) productPlans(ctx context.Context, p *ent.Product) ([]*ent.Plan, error) {
-	c := r.catalog(ctx, p.EnvironmentID)
-	if err := c.loadPlans(ctx); err != nil {
-		return nil, err
-	}
-	out := []*ent.Plan{}
-	for _, pl := range c.planList {
-		if pl.ProductID == p.ID && pl.Status == plan.StatusPUBLISHED {
-			out = append(out, pl)
-		}
-	}
-	return out, nil
+	return r.Catalogs.Of(ctx, p.EnvironmentID).PublishedPlans(ctx, p.ID)
 }
 
 func (r *Resolver) productAddons(ctx context.Context, p *ent.Product) ([]*ent.Addon, error) {
-	c := r.catalog(ctx, p.EnvironmentID)
-	if err := c.loadAddons(ctx); err != nil {
-		return nil, err
-	}
-	out := []*ent.Addon{}
-	for _, a := range c.addonList {
-		if a.ProductID == p.ID && a.Status == addon.StatusPUBLISHED {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return r.Catalogs.Of(ctx, p.EnvironmentID).PublishedAddons(ctx, p.ID)
 }
 
 func (r *Resolver) downgradePlan(ctx context.Context, p *ent.Product) (*ent.Plan, error) {
 	if p.DowngradePlanID == nil {
 		return nil, nil
 	}
-	return r.catalog(ctx, p.EnvironmentID).plan(ctx, *p.DowngradePlanID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).Plan(ctx, *p.DowngradePlanID)
 }
 
 // promotionalFeature is the feature a grant names by refId.
 func (r *Resolver) promotionalFeature(ctx context.Context, p *ent.PromotionalEntitlement) (*ent.Feature, error) {
-	return r.catalog(ctx, p.EnvironmentID).featureByRef(ctx, p.FeatureRefID)
+	return r.Catalogs.Of(ctx, p.EnvironmentID).FeatureByRef(ctx, p.FeatureRefID)
 }
 
 // trialProducts are the environment's published products that have a
 // published plan with a trial, oldest first.
 func (r *Resolver) trialProducts(ctx context.Context, env uuid.UUID) ([]*ent.Product, error) {
-	c := r.catalog(ctx, env)
-	if err := c.loadProducts(ctx); err != nil {
-		return nil, err
-	}
-	if err := c.loadPlans(ctx); err != nil {
-		return nil, err
-	}
-	withTrial := map[uuid.UUID]bool{}
-	for _, p := range c.planList {
-		if p.TrialDuration != nil && p.Status == plan.StatusPUBLISHED {
-			withTrial[p.ProductID] = true
-		}
-	}
-	out := []*ent.Product{}
-	for _, p := range c.productList {
-		if withTrial[p.ID] && p.Status == product.StatusPUBLISHED {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return r.Catalogs.Of(ctx, env).TrialProducts(ctx)
 }
 
 // ---- shared shapes ----
@@ -582,4 +533,24 @@ func customerStatistics(subs []*ent.CustomerSubscription) *model.CustomerStatist
 		stats = append(stats, &model.SubscriptionPricingTypeStatistics{PricingType: pt, TotalCount: counts[pt]})
 	}
 	return &model.CustomerStatistics{ActiveSubscriptionsByPricingType: stats}
+}
+
+// packageOf is the plan or add-on of c with one of the ids, as a
+// PackageDto.
+func packageOf(ctx context.Context, c *catalog.Snapshot, planRef, addonRef *uuid.UUID) (*model.PackageDto, error) {
+	switch {
+	case planRef != nil:
+		p, err := c.Plan(ctx, *planRef)
+		if p == nil {
+			return nil, err
+		}
+		return planPackage(p), nil
+	case addonRef != nil:
+		a, err := c.Addon(ctx, *addonRef)
+		if a == nil {
+			return nil, err
+		}
+		return addonPackage(a), nil
+	}
+	return nil, nil
 }

@@ -13,11 +13,13 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/internal/billing"
+	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/promotions"
+	"github.com/stigg-selfhost/stiggql/internal/store"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
@@ -42,11 +44,16 @@ type Resolver struct {
 	// be pruned (columns.go): for tests comparing pruned reads with full ones.
 	FullRows bool
 
-	// The cross-request caches (versions.go); nil until EnableCaches.
-	versionsQuery string
-	counts        *countCache
-	catalogs      *catalogCache
-	rendered      *renderedStatements
+	// Catalogs hands out the catalog snapshots nested fields read.
+	Catalogs *catalog.Snapshots
+	// CustomerPages builds and runs customers pages, with their count
+	// cache.
+	CustomerPages *customers.Pages
+
+	// The cross-request caches (internal/store/versions.go); nil until
+	// EnableCaches.
+	versions *store.Versions
+	rendered *renderedStatements
 }
 
 // NewResolver wires the domain services over client.
@@ -61,6 +68,8 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		Client:              client,
 		Clock:               clk,
 		CustomerService:     customers.New(client, clk, billing.CustomerHook),
+		CustomerPages:       customers.NewPages(client),
+		Catalogs:            catalog.NewSnapshots(client),
 		SubscriptionService: subscription.New(client, clk),
 		Promotions:          promotions.New(client, clk, featureExists),
 		Entitlements:        entitlements.New(client, clk),
@@ -98,6 +107,16 @@ func (r *Resolver) WithEvents(bus *events.Bus) *Resolver {
 		return nil
 	})
 	return r
+}
+
+// EnableCaches turns the cross-request caches on, for a store of the given
+// dialect (dialect.SQLite or dialect.Postgres), which must have the
+// version tables of the migrations.
+func (r *Resolver) EnableCaches(dial string) {
+	r.versions = store.NewVersions(r.Client, dial)
+	r.CustomerPages.EnableCaches(r.versions)
+	r.Catalogs.EnableCaches(r.versions)
+	r.rendered = &renderedStatements{text: map[string]string{}}
 }
 
 // NewSchema returns the executable schema over r.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 	"github.com/stigg-selfhost/stiggql/internal/testdb"
@@ -116,7 +116,7 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			return got, n
 		}
 		// modifiedSearch is the customers page's query of a search with
-		// modifier (fenceSearch, lookUpPageLate: no-ops on SQLite), entities
+		// modifier (customers.FenceSearch, customers.LookUpPageLate: no-ops on SQLite), entities
 		// loaded, the first limit of them (all with 0).
 		modifiedSearch := func(pattern string, scan bool, modifier func(*sql.Selector), limit int) []uuid.UUID {
 			t.Helper()
@@ -169,7 +169,7 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			if r.IntN(8) == 0 {
 				pattern = term + "%" // not a substring search: scans
 			}
-			if _, ok := substringTerm(pattern); ok {
+			if _, ok := customers.SubstringTerm(pattern); ok {
 				used++
 			}
 			gotIDs, gotN := search(pattern, false)
@@ -180,13 +180,13 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			if gotN != wantN || !slices.Equal(gotIDs, wantIDs) {
 				t.Fatalf("pattern %q: index path %d rows %v, scan %d rows %v", pattern, gotN, gotIDs, wantN, wantIDs)
 			}
-			if fenced := modifiedSearch(pattern, false, fenceSearch, 0); !slices.Equal(fenced, wantIDs) {
+			if fenced := modifiedSearch(pattern, false, customers.FenceSearch, 0); !slices.Equal(fenced, wantIDs) {
 				t.Fatalf("pattern %q: fenced index path %v, scan %v", pattern, fenced, wantIDs)
 			}
-			// A page of ten, found in the index first (lookUpPageLate).
+			// A page of ten, found in the index first (customers.LookUpPageLate).
 			order := []func(*sql.Selector){ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)}
 			want := wantIDs[:min(10, len(wantIDs))]
-			if late := modifiedSearch(pattern, true, lookUpPageLate(order, 10), 10); !slices.Equal(late, want) {
+			if late := modifiedSearch(pattern, true, customers.LookUpPageLate(order, 10), 10); !slices.Equal(late, want) {
 				t.Fatalf("pattern %q: late row lookup %v, scan %v", pattern, late, want)
 			}
 		}
@@ -206,69 +206,6 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			}
 		}
 	})
-}
-
-// TestFenceSearch: on PostgreSQL the WHERE clause moves into a derived
-// table PostgreSQL does not pull up (OFFSET 0), keeping order and limit
-// outside; other dialects are left alone.
-func TestFenceSearch(t *testing.T) {
-	build := func(d string) (string, []any) {
-		s := sql.Dialect(d).Select("id").From(sql.Table("customers")).Where(sql.EQ("email", "a@b")).OrderBy(sql.Desc("created_at")).Limit(21)
-		fenceSearch(s)
-		return s.Query()
-	}
-	q, args := build(dialect.Postgres)
-	if want := `SELECT "id" FROM (SELECT * FROM "customers" WHERE "email" = $1 OFFSET 0) AS "customers" ORDER BY "created_at" DESC LIMIT 21`; q != want || len(args) != 1 {
-		t.Errorf("postgres:\n got %s %v\nwant %s", q, args, want)
-	}
-	q, _ = build(dialect.SQLite)
-	if want := "SELECT `id` FROM `customers` WHERE `email` = ? ORDER BY `created_at` DESC LIMIT 21"; q != want {
-		t.Errorf("sqlite:\n got %s\nwant %s", q, want)
-	}
-}
-
-// TestLookUpPageLate: on PostgreSQL the page's ids are chosen in a subquery
-// with the page's order and limit, the rows read by id outside.
-func TestLookUpPageLate(t *testing.T) {
-	order := []func(*sql.Selector){func(s *sql.Selector) { s.OrderBy(sql.Desc(s.C("created_at"))) }}
-	build := func(d string) string {
-		s := sql.Dialect(d).Select("name").From(sql.Table("customers")).Where(sql.EQ("email", "a@b")).Limit(21)
-		order[0](s)
-		lookUpPageLate(order, 21)(s)
-		q, _ := s.Query()
-		return q
-	}
-	if got, want := build(dialect.Postgres), `SELECT "name" FROM "customers" WHERE "customers"."id" IN (SELECT "customers"."id" FROM "customers" WHERE "email" = $1 ORDER BY "customers"."created_at" DESC LIMIT 21) ORDER BY "customers"."created_at" DESC LIMIT 21`; got != want {
-		t.Errorf("postgres:\n got %s\nwant %s", got, want)
-	}
-	if got, want := build(dialect.SQLite), "SELECT `name` FROM `customers` WHERE `email` = ? ORDER BY `customers`.`created_at` DESC LIMIT 21"; got != want {
-		t.Errorf("sqlite:\n got %s\nwant %s", got, want)
-	}
-}
-
-func TestSubstringTerm(t *testing.T) {
-	for _, tc := range []struct {
-		pattern, term string
-		ok            bool
-	}{
-		{"%smith%", "smith", true},
-		{"%ab%", "", false},     // too short for a trigram
-		{"%a_c%", "", false},    // a wildcard inside
-		{"smith%", "", false},   // a prefix, not a substring
-		{`%50\%%`, "50%", true}, // an escaped % is a literal
-		{`%a\_b%`, "a_b", true}, // so is an escaped _
-		{"%%abc%", "", false},   // leading wildcard run
-		{"%éÉx%", "éÉx", true},  // characters, not bytes
-		{"%" + strings.Repeat("x", 40) + "%", strings.Repeat("x", 40), true},
-	} {
-		term, ok := substringTerm(tc.pattern)
-		if ok != tc.ok || term != tc.term {
-			t.Errorf("substringTerm(%q) = %q, %v; want %q, %v", tc.pattern, term, ok, tc.term, tc.ok)
-		}
-	}
-	if got := gramsPhrase("aBc.D"); got != `"616263 62632E 632E64" OR long` {
-		t.Errorf("gramsPhrase = %s", got)
-	}
 }
 
 // TestCustomerFieldColumnsComplete: every field of Customer in the schema

@@ -24,12 +24,7 @@ func (r *customerSubscriptionResolver) Addons(ctx context.Context, obj *ent.Cust
 
 // BillingCycleAnchor is the resolver for the billingCycleAnchor field.
 func (r *customerSubscriptionResolver) BillingCycleAnchor(ctx context.Context, obj *ent.CustomerSubscription) (*string, error) {
-	// The anchor is the day periods start from: the trial end, else the start.
-	anchor := obj.StartDate
-	if obj.TrialEndDate != nil {
-		anchor = *obj.TrialEndDate
-	}
-	return ptr(anchor.UTC().Format(time.RFC3339)), nil
+	return ptr(subscription.BillingCycleAnchor(obj).UTC().Format(time.RFC3339)), nil
 }
 
 // BillingPeriod is the resolver for the billingPeriod field.

@@ -58,3 +58,12 @@ func clip(s *ent.CustomerSubscription, start, end time.Time) (time.Time, time.Ti
 func firstPeriod(s *ent.CustomerSubscription) (time.Time, time.Time) {
 	return CurrentPeriod(s, s.StartDate)
 }
+
+// BillingCycleAnchor is the day s's billing periods start from: the trial
+// end, else the start date.
+func BillingCycleAnchor(s *ent.CustomerSubscription) time.Time {
+	if s.TrialEndDate != nil {
+		return *s.TrialEndDate
+	}
+	return s.StartDate
+}

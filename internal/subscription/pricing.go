@@ -105,3 +105,20 @@ func Total(s *ent.CustomerSubscription, plan, addons []Line, c *ent.Coupon, now 
 	t.Total = math.Round(t.Total*100) / 100
 	return t
 }
+
+// AddonPrice is the price of an add-on for a subscription billed every
+// billingPeriod (monthly when the subscription has none): among the
+// add-on's live prices, the one of that period without a country. nil
+// when the add-on has none.
+func AddonPrice(prices []*ent.Price, billingPeriod *string) *ent.Price {
+	period := "MONTHLY"
+	if billingPeriod != nil {
+		period = *billingPeriod
+	}
+	for _, p := range prices {
+		if string(p.BillingPeriod) == period && p.BillingCountryCode == nil {
+			return p
+		}
+	}
+	return nil
+}

@@ -120,3 +120,14 @@ func ActivePredicate(now time.Time) func(*sql.Selector) {
 
 // AllStatuses lists every status.
 var AllStatuses = []Status{Active, InTrial, NotStarted, Canceled, Expired, PaymentPending}
+
+// HasResource reports whether any of subs is for a resource (has a
+// resource id): hasActiveResource, given the active subscriptions.
+func HasResource(subs []*ent.CustomerSubscription) bool {
+	for _, s := range subs {
+		if s.ResourceID != nil {
+			return true
+		}
+	}
+	return false
+}

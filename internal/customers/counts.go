@@ -1,4 +1,4 @@
-package graph
+package customers
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // matching index entry (80 000 at 100 000 customers), while the page reads
 // a few dozen. Lists are read far more often than customers change, so a
 // count is kept and reused while the environment's customer version is
-// unchanged (versions.go). Only counts that depend on nothing but the
+// unchanged (internal/store/versions.go). Only counts that depend on nothing but the
 // customers rows are cached: a filter on subscriptions or promotional
 // entitlements (other tables, and statuses derived from the clock) is
 // counted every time.
@@ -35,19 +35,19 @@ type countCache struct {
 	entries map[countKey]countEntry
 }
 
-// countCustomers returns count(), or the count cached for (env, filterKey)
-// when the environment's customers have not changed since it was taken.
-// cacheable false counts every time.
-func (r *Resolver) countCustomers(ctx context.Context, env uuid.UUID, filterKey string, cacheable bool, count func(context.Context) (int, error)) (int, error) {
-	c := r.counts
+// count returns count(), or the count cached for (env, filterKey) when the
+// environment's customers have not changed since it was taken. cacheable
+// false counts every time.
+func (p *Pages) count(ctx context.Context, env uuid.UUID, filterKey string, cacheable bool, count func(context.Context) (int, error)) (int, error) {
+	c := p.counts
 	if c == nil || !cacheable {
 		return count(ctx)
 	}
-	v, err := r.versions(ctx, env)
+	v, err := p.versions.Of(ctx, env)
 	if err != nil {
 		return 0, err
 	}
-	version := v.customers
+	version := v.Customers
 	key := countKey{env, filterKey}
 	c.mu.Lock()
 	e, ok := c.entries[key]
@@ -70,8 +70,8 @@ func (r *Resolver) countCustomers(ctx context.Context, env uuid.UUID, filterKey 
 
 // peekCount returns a count cached for (env, filterKey) whatever its
 // version: an estimate, for choosing how to run a query, never an answer.
-func (r *Resolver) peekCount(env uuid.UUID, filterKey string) (int, bool) {
-	c := r.counts
+func (p *Pages) peekCount(env uuid.UUID, filterKey string) (int, bool) {
+	c := p.counts
 	if c == nil {
 		return 0, false
 	}

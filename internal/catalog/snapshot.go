@@ -1,4 +1,4 @@
-package graph
+package catalog
 
 import (
 	"context"
@@ -15,28 +15,28 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/price"
 	"github.com/stigg-selfhost/stiggql/ent/product"
-	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/store"
 )
 
-// catalogSnapshot is an environment's catalog at one catalog version.
+// Snapshot is an environment's catalog at one catalog version.
 // A catalog is small (tens of plans, not millions of rows), every customer
 // of the environment points into the same one, and it changes far less
 // often than it is read, so it is read whole, one table at a time on first
 // use, and shared by the requests that see the same catalog version
-// (versions.go): a customers page of 50 subscriptions and their plans,
+// (internal/store/versions.go): a customers page of 50 subscriptions and their plans,
 // entitlements, add-ons and prices costs no catalog statement at all once
 // the snapshot is warm. Customer-scale rows (customers, subscriptions and
-// their items) load by sibling groups (loaders.go).
+// their items) load by sibling groups (graph/loaders.go).
 //
-// Rows in a snapshot are shared between requests: resolvers read them and
+// Rows in a snapshot are shared between requests: callers read them and
 // never modify them.
-type catalogSnapshot struct {
+type Snapshot struct {
 	client  *ent.Client
 	env     uuid.UUID
 	version int64
 	// cache is the cache sharing this snapshot, nil for one of a single
 	// request.
-	cache *catalogCache
+	cache *snapshotCache
 
 	productsOnce, featuresOnce, plansOnce, addonsOnce, entsOnce, pricesOnce, couponsOnce sync.Once
 	err                                                                                  error
@@ -58,68 +58,101 @@ type catalogSnapshot struct {
 	coupons     map[uuid.UUID]*ent.Coupon
 }
 
-// catalogCache holds each environment's newest shared snapshot.
-type catalogCache struct {
+// snapshotCache holds each environment's newest shared snapshot.
+type snapshotCache struct {
 	mu    sync.Mutex
-	byEnv map[uuid.UUID]*catalogSnapshot
+	byEnv map[uuid.UUID]*Snapshot
 }
 
-// catalogLoadTimeout bounds the reading of a shared snapshot's table. The
+// loadTimeout bounds the reading of a shared snapshot's table. The
 // read does not stop when the request that started it ends, since other
 // requests may be waiting for it.
-const catalogLoadTimeout = 30 * time.Second
+const loadTimeout = 30 * time.Second
 
-// catalog returns the request's catalog snapshot of env: the same one for
-// the whole request.
-func (r *Resolver) catalog(ctx context.Context, env uuid.UUID) *catalogSnapshot {
-	l := loadersFrom(ctx)
+// Snapshots hands out catalog snapshots: one per request and environment,
+// shared between requests at the same catalog version once EnableCaches
+// has been called.
+type Snapshots struct {
+	client *ent.Client
+	// versions and cache are nil until EnableCaches.
+	versions *store.Versions
+	cache    *snapshotCache
+}
+
+// NewSnapshots returns the snapshots of client's catalogs, without a cache.
+func NewSnapshots(client *ent.Client) *Snapshots {
+	return &Snapshots{client: client}
+}
+
+// EnableCaches shares snapshots between requests; versions tells when one
+// is stale.
+func (s *Snapshots) EnableCaches(versions *store.Versions) {
+	s.versions = versions
+	s.cache = &snapshotCache{byEnv: map[uuid.UUID]*Snapshot{}}
+}
+
+// requestSnapshots are one request's snapshots by environment.
+type requestSnapshots struct {
+	mu    sync.Mutex
+	byEnv map[uuid.UUID]*Snapshot
+}
+
+type requestSnapshotsKey struct{}
+
+// WithRequestSnapshots returns ctx in which Of gives the same snapshot of
+// an environment for the whole request: call it once per request.
+func WithRequestSnapshots(ctx context.Context) context.Context {
+	return context.WithValue(ctx, requestSnapshotsKey{}, &requestSnapshots{byEnv: map[uuid.UUID]*Snapshot{}})
+}
+
+// Of returns the request's catalog snapshot of env: the same one for the
+// whole request.
+func (s *Snapshots) Of(ctx context.Context, env uuid.UUID) *Snapshot {
+	l, _ := ctx.Value(requestSnapshotsKey{}).(*requestSnapshots)
 	if l == nil {
-		return r.sharedCatalog(ctx, env)
+		return s.shared(ctx, env)
 	}
 	l.mu.Lock()
-	c := l.catalogs[env]
+	c := l.byEnv[env]
 	l.mu.Unlock()
 	if c != nil {
 		return c
 	}
-	c = r.sharedCatalog(ctx, env)
+	c = s.shared(ctx, env)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.catalogs == nil {
-		l.catalogs = map[uuid.UUID]*catalogSnapshot{}
-	}
-	if first := l.catalogs[env]; first != nil {
+	if first := l.byEnv[env]; first != nil {
 		return first
 	}
-	l.catalogs[env] = c
+	l.byEnv[env] = c
 	return c
 }
 
-// sharedCatalog returns the snapshot of env's catalog at the version this
-// request sees, shared when the caches are on.
-func (r *Resolver) sharedCatalog(ctx context.Context, env uuid.UUID) *catalogSnapshot {
-	if r.catalogs == nil {
-		return &catalogSnapshot{client: r.Client, env: env}
+// shared returns the snapshot of env's catalog at the version this request
+// sees, shared when the caches are on.
+func (s *Snapshots) shared(ctx context.Context, env uuid.UUID) *Snapshot {
+	if s.cache == nil {
+		return &Snapshot{client: s.client, env: env}
 	}
-	v, err := r.versions(ctx, env)
+	v, err := s.versions.Of(ctx, env)
 	if err != nil {
-		c := &catalogSnapshot{client: r.Client, env: env}
+		c := &Snapshot{client: s.client, env: env}
 		c.fail(err)
 		return c
 	}
-	return r.catalogs.get(r.Client, env, v.catalog)
+	return s.cache.get(s.client, env, v.Catalog)
 }
 
 // get returns the cached snapshot of env at version, or a new one, cached
 // unless a newer one already is.
-func (cc *catalogCache) get(client *ent.Client, env uuid.UUID, version int64) *catalogSnapshot {
+func (cc *snapshotCache) get(client *ent.Client, env uuid.UUID, version int64) *Snapshot {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	old := cc.byEnv[env]
 	if old != nil && old.version == version {
 		return old
 	}
-	c := &catalogSnapshot{client: client, env: env, version: version, cache: cc}
+	c := &Snapshot{client: client, env: env, version: version, cache: cc}
 	if old == nil || old.version < version {
 		cc.byEnv[env] = c
 	}
@@ -127,7 +160,7 @@ func (cc *catalogCache) get(client *ent.Client, env uuid.UUID, version int64) *c
 }
 
 // drop forgets c, so that the next request reads the catalog again.
-func (cc *catalogCache) drop(c *catalogSnapshot) {
+func (cc *snapshotCache) drop(c *Snapshot) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.byEnv[c.env] == c {
@@ -136,13 +169,13 @@ func (cc *catalogCache) drop(c *catalogSnapshot) {
 }
 
 // load runs read once for the snapshot. A shared snapshot reads detached
-// from the request's cancellation, within catalogLoadTimeout; one that
+// from the request's cancellation, within loadTimeout; one that
 // fails is dropped from the cache, so the failure is not kept.
-func (c *catalogSnapshot) load(ctx context.Context, once *sync.Once, read func(ctx context.Context) error) error {
+func (c *Snapshot) load(ctx context.Context, once *sync.Once, read func(ctx context.Context) error) error {
 	once.Do(func() {
 		if c.cache != nil {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), catalogLoadTimeout)
+			ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
 			defer cancel()
 		}
 		c.fail(read(ctx))
@@ -150,7 +183,7 @@ func (c *catalogSnapshot) load(ctx context.Context, once *sync.Once, read func(c
 	return c.error()
 }
 
-func (c *catalogSnapshot) fail(err error) {
+func (c *Snapshot) fail(err error) {
 	if err != nil {
 		c.errMu.Lock()
 		if c.err == nil {
@@ -163,11 +196,20 @@ func (c *catalogSnapshot) fail(err error) {
 	}
 }
 
-func (c *catalogSnapshot) error() error {
+func (c *Snapshot) error() error {
 	c.errMu.Lock()
 	defer c.errMu.Unlock()
 	return c.err
 }
+
+var (
+	planID    = func(p *ent.Plan) uuid.UUID { return p.ID }
+	addonID   = func(a *ent.Addon) uuid.UUID { return a.ID }
+	productID = func(p *ent.Product) uuid.UUID { return p.ID }
+	featureID = func(f *ent.Feature) uuid.UUID { return f.ID }
+	couponID  = func(c *ent.Coupon) uuid.UUID { return c.ID }
+	priceID   = func(p *ent.Price) uuid.UUID { return p.ID }
+)
 
 func byID[T any](rows []T, id func(T) uuid.UUID) map[uuid.UUID]T {
 	out := make(map[uuid.UUID]T, len(rows))
@@ -177,7 +219,7 @@ func byID[T any](rows []T, id func(T) uuid.UUID) map[uuid.UUID]T {
 	return out
 }
 
-func (c *catalogSnapshot) loadProducts(ctx context.Context) error {
+func (c *Snapshot) loadProducts(ctx context.Context) error {
 	return c.load(ctx, &c.productsOnce, func(ctx context.Context) error {
 		rows, err := c.client.Product.Query().Where(product.EnvironmentID(c.env)).
 			Order(ent.Asc(product.FieldCreatedAt), ent.Asc(product.FieldRefID)).All(ctx)
@@ -189,7 +231,7 @@ func (c *catalogSnapshot) loadProducts(ctx context.Context) error {
 	})
 }
 
-func (c *catalogSnapshot) loadFeatures(ctx context.Context) error {
+func (c *Snapshot) loadFeatures(ctx context.Context) error {
 	return c.load(ctx, &c.featuresOnce, func(ctx context.Context) error {
 		rows, err := c.client.Feature.Query().Where(feature.EnvironmentID(c.env)).All(ctx)
 		if err != nil {
@@ -208,7 +250,7 @@ func addonsInOrder(q *ent.AddonQuery) {
 	q.Order(ent.Asc(addon.FieldCreatedAt), ent.Asc(addon.FieldRefID))
 }
 
-func (c *catalogSnapshot) loadPlans(ctx context.Context) error {
+func (c *Snapshot) loadPlans(ctx context.Context) error {
 	if err := c.loadAddons(ctx); err != nil {
 		return err
 	}
@@ -234,7 +276,7 @@ func (c *catalogSnapshot) loadPlans(ctx context.Context) error {
 	})
 }
 
-func (c *catalogSnapshot) loadAddons(ctx context.Context) error {
+func (c *Snapshot) loadAddons(ctx context.Context) error {
 	return c.load(ctx, &c.addonsOnce, func(ctx context.Context) error {
 		rows, err := c.client.Addon.Query().Where(addon.EnvironmentID(c.env)).
 			WithDependencies(func(q *ent.AddonQuery) { q.Select(addon.FieldID); addonsInOrder(q) }).
@@ -257,7 +299,7 @@ func (c *catalogSnapshot) loadAddons(ctx context.Context) error {
 	})
 }
 
-func (c *catalogSnapshot) loadEntitlements(ctx context.Context) error {
+func (c *Snapshot) loadEntitlements(ctx context.Context) error {
 	return c.load(ctx, &c.entsOnce, func(ctx context.Context) error {
 		rows, err := c.client.PackageEntitlement.Query().Where(packageentitlement.EnvironmentID(c.env)).
 			Order(ent.Asc(packageentitlement.FieldPosition), ent.Asc(packageentitlement.FieldID)).All(ctx)
@@ -278,7 +320,7 @@ func (c *catalogSnapshot) loadEntitlements(ctx context.Context) error {
 	})
 }
 
-func (c *catalogSnapshot) loadPrices(ctx context.Context) error {
+func (c *Snapshot) loadPrices(ctx context.Context) error {
 	return c.load(ctx, &c.pricesOnce, func(ctx context.Context) error {
 		rows, err := c.client.Price.Query().Where(price.EnvironmentID(c.env)).
 			Order(ent.Asc(price.FieldPosition), ent.Asc(price.FieldID)).All(ctx)
@@ -300,7 +342,7 @@ func (c *catalogSnapshot) loadPrices(ctx context.Context) error {
 	})
 }
 
-func (c *catalogSnapshot) loadCoupons(ctx context.Context) error {
+func (c *Snapshot) loadCoupons(ctx context.Context) error {
 	return c.load(ctx, &c.couponsOnce, func(ctx context.Context) error {
 		rows, err := c.client.Coupon.Query().Where(coupon.EnvironmentID(c.env)).All(ctx)
 		if err != nil {
@@ -313,42 +355,42 @@ func (c *catalogSnapshot) loadCoupons(ctx context.Context) error {
 
 // Lookups. Each reads its table on first use; a missing row is nil.
 
-func (c *catalogSnapshot) plan(ctx context.Context, id uuid.UUID) (*ent.Plan, error) {
+func (c *Snapshot) Plan(ctx context.Context, id uuid.UUID) (*ent.Plan, error) {
 	err := c.loadPlans(ctx)
 	return c.plans[id], err
 }
 
-func (c *catalogSnapshot) addon(ctx context.Context, id uuid.UUID) (*ent.Addon, error) {
+func (c *Snapshot) Addon(ctx context.Context, id uuid.UUID) (*ent.Addon, error) {
 	err := c.loadAddons(ctx)
 	return c.addons[id], err
 }
 
-func (c *catalogSnapshot) product(ctx context.Context, id uuid.UUID) (*ent.Product, error) {
+func (c *Snapshot) Product(ctx context.Context, id uuid.UUID) (*ent.Product, error) {
 	err := c.loadProducts(ctx)
 	return c.products[id], err
 }
 
-func (c *catalogSnapshot) feature(ctx context.Context, id uuid.UUID) (*ent.Feature, error) {
+func (c *Snapshot) Feature(ctx context.Context, id uuid.UUID) (*ent.Feature, error) {
 	err := c.loadFeatures(ctx)
 	return c.features[id], err
 }
 
-func (c *catalogSnapshot) featureByRef(ctx context.Context, ref string) (*ent.Feature, error) {
+func (c *Snapshot) FeatureByRef(ctx context.Context, ref string) (*ent.Feature, error) {
 	err := c.loadFeatures(ctx)
 	return c.featureRefs[ref], err
 }
 
-func (c *catalogSnapshot) price(ctx context.Context, id uuid.UUID) (*ent.Price, error) {
+func (c *Snapshot) Price(ctx context.Context, id uuid.UUID) (*ent.Price, error) {
 	err := c.loadPrices(ctx)
 	return c.prices[id], err
 }
 
-func (c *catalogSnapshot) coupon(ctx context.Context, id uuid.UUID) (*ent.Coupon, error) {
+func (c *Snapshot) Coupon(ctx context.Context, id uuid.UUID) (*ent.Coupon, error) {
 	err := c.loadCoupons(ctx)
 	return c.coupons[id], err
 }
 
-func (c *catalogSnapshot) entitlements(ctx context.Context, pkg uuid.UUID) ([]*ent.PackageEntitlement, error) {
+func (c *Snapshot) Entitlements(ctx context.Context, pkg uuid.UUID) ([]*ent.PackageEntitlement, error) {
 	if err := c.loadEntitlements(ctx); err != nil {
 		return nil, err
 	}
@@ -358,7 +400,7 @@ func (c *catalogSnapshot) entitlements(ctx context.Context, pkg uuid.UUID) ([]*e
 	return []*ent.PackageEntitlement{}, nil
 }
 
-func (c *catalogSnapshot) packagePrices(ctx context.Context, pkg uuid.UUID) ([]*ent.Price, error) {
+func (c *Snapshot) PackagePrices(ctx context.Context, pkg uuid.UUID) ([]*ent.Price, error) {
 	if err := c.loadPrices(ctx); err != nil {
 		return nil, err
 	}
@@ -368,7 +410,7 @@ func (c *catalogSnapshot) packagePrices(ctx context.Context, pkg uuid.UUID) ([]*
 	return []*ent.Price{}, nil
 }
 
-func (c *catalogSnapshot) compatibleAddons(ctx context.Context, p uuid.UUID) ([]*ent.Addon, error) {
+func (c *Snapshot) CompatibleAddons(ctx context.Context, p uuid.UUID) ([]*ent.Addon, error) {
 	err := c.loadPlans(ctx)
 	if l := c.compatible[p]; l != nil || err != nil {
 		return l, err
@@ -376,7 +418,7 @@ func (c *catalogSnapshot) compatibleAddons(ctx context.Context, p uuid.UUID) ([]
 	return []*ent.Addon{}, nil
 }
 
-func (c *catalogSnapshot) dependencies(ctx context.Context, a uuid.UUID) ([]*ent.Addon, error) {
+func (c *Snapshot) Dependencies(ctx context.Context, a uuid.UUID) ([]*ent.Addon, error) {
 	err := c.loadAddons(ctx)
 	if l := c.deps[a]; l != nil || err != nil {
 		return l, err
@@ -386,11 +428,11 @@ func (c *catalogSnapshot) dependencies(ctx context.Context, a uuid.UUID) ([]*ent
 
 // inherited is the entitlements p inherits: those of its base plans,
 // nearest first, for the features p does not set itself.
-func (c *catalogSnapshot) inherited(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
+func (c *Snapshot) Inherited(ctx context.Context, p *ent.Plan) ([]*ent.PackageEntitlement, error) {
 	if err := c.loadPlans(ctx); err != nil {
 		return nil, err
 	}
-	own, err := c.entitlements(ctx, p.ID)
+	own, err := c.Entitlements(ctx, p.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -417,21 +459,54 @@ func (c *catalogSnapshot) inherited(ctx context.Context, p *ent.Plan) ([]*ent.Pa
 	return out, nil
 }
 
-// packageOf is the plan or add-on with one of the ids, as a PackageDto.
-func (c *catalogSnapshot) packageOf(ctx context.Context, planRef, addonRef *uuid.UUID) (*model.PackageDto, error) {
-	switch {
-	case planRef != nil:
-		p, err := c.plan(ctx, *planRef)
-		if p == nil {
-			return nil, err
-		}
-		return planPackage(p), nil
-	case addonRef != nil:
-		a, err := c.addon(ctx, *addonRef)
-		if a == nil {
-			return nil, err
-		}
-		return addonPackage(a), nil
+// PublishedPlans are the published plans of product, oldest first.
+func (c *Snapshot) PublishedPlans(ctx context.Context, product uuid.UUID) ([]*ent.Plan, error) {
+	if err := c.loadPlans(ctx); err != nil {
+		return nil, err
 	}
-	return nil, nil
+	out := []*ent.Plan{}
+	for _, pl := range c.planList {
+		if pl.ProductID == product && pl.Status == plan.StatusPUBLISHED {
+			out = append(out, pl)
+		}
+	}
+	return out, nil
+}
+
+// PublishedAddons are the published add-ons of product, oldest first.
+func (c *Snapshot) PublishedAddons(ctx context.Context, product uuid.UUID) ([]*ent.Addon, error) {
+	if err := c.loadAddons(ctx); err != nil {
+		return nil, err
+	}
+	out := []*ent.Addon{}
+	for _, a := range c.addonList {
+		if a.ProductID == product && a.Status == addon.StatusPUBLISHED {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// TrialProducts are the published products that have a published plan with
+// a trial, oldest first.
+func (c *Snapshot) TrialProducts(ctx context.Context) ([]*ent.Product, error) {
+	if err := c.loadProducts(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.loadPlans(ctx); err != nil {
+		return nil, err
+	}
+	withTrial := map[uuid.UUID]bool{}
+	for _, p := range c.planList {
+		if p.TrialDuration != nil && p.Status == plan.StatusPUBLISHED {
+			withTrial[p.ProductID] = true
+		}
+	}
+	out := []*ent.Product{}
+	for _, p := range c.productList {
+		if withTrial[p.ID] && p.Status == product.StatusPUBLISHED {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
