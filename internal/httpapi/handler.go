@@ -151,7 +151,7 @@ func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection 
 			}
 			r = r2
 		}
-		p, err := a.Authenticate(r.Context(), r.Header.Get(auth.HeaderName))
+		p, err := a.AuthenticateRequest(r.Context(), r.Header.Get(auth.HeaderName), r.Header.Get(auth.CustomerTokenHeader))
 		if err != nil {
 			code, msg := apperr.Unauthenticated, "a valid X-API-KEY header is required"
 			if ae, ok := apperr.As(err); ok {
