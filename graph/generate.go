@@ -3,5 +3,11 @@
 // sorting, cursor paging) into ent queries.
 package graph
 
+// The schema's source is graph/schema/*.graphqls, one file per domain;
+// gqlgen reads the parts (one resolver file per part, *.resolvers.go), and
+// schemagen first joins them into the top-level schema.graphqls that users
+// read and the server serves.
+//
+//go:generate go run ../internal/schemagen -parts schema -shown graph/schema -out ../schema.graphqls
 //go:generate go run -mod=mod github.com/99designs/gqlgen generate
 //go:generate go run ./internal/seqlists generated.go model/models_gen.go

@@ -1,7 +1,7 @@
 // Package schema_test checks that our GraphQL schema (../schema.graphqls)
-// stays a faithful mirror of Stigg's customer schema, as captured in the
-// reference SDL ../shared/reference/stigg-customer.graphql (relative to the
-// repository root).
+// stays a faithful mirror of Stigg's API, as captured in the reference SDLs
+// kept in the repository under testdata/reference (see its README.md for
+// where they come from).
 //
 // It lives in its own package, without importing the (large, generated)
 // graph package, so that it compiles and runs quickly:
@@ -10,9 +10,7 @@
 package schema_test
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -26,8 +24,13 @@ import (
 const (
 	// Paths are relative to this package's directory (the test's working
 	// directory).
-	ourSchemaPath       = "../schema.graphqls"
-	referenceSchemaPath = "../../shared/reference/stigg-customer.graphql"
+	ourSchemaPath = "../schema.graphqls"
+	// customerReferencePath is Stigg's customer schema.
+	customerReferencePath = "../testdata/reference/stigg-customer.graphql"
+	// sdkReferencePath is the customer schema plus what Stigg's SDKs send.
+	sdkReferencePath = "../testdata/reference/stigg-sdk.graphql"
+	// referenceSchemaPath is the reference our schema mirrors.
+	referenceSchemaPath = sdkReferencePath
 )
 
 // allowedAdditions lists what our schema may define although the reference
@@ -44,8 +47,8 @@ const (
 // matches an addition (e.g. because the reference caught up) fails the test,
 // so the list cannot silently go stale.
 var allowedAdditions = map[string]string{
-	"Subscription": "real-time updates over WebSocket (graphql-transport-ws): Stigg's API has none, " +
-		"so the root type and its customerUpdated field are ours (see docs/realtime.md)",
+	"Subscription.customerUpdated": "real-time customer changes over WebSocket (graphql-transport-ws): " +
+		"Stigg's API has only the SDKs' entitlement, usage and package events (see docs/realtime.md)",
 }
 
 // builtinScalars are defined by the GraphQL spec (and gqlparser's prelude).
@@ -68,23 +71,6 @@ func loadSchema(t *testing.T, path string) *ast.Schema {
 		t.Fatalf("load %s: %v", path, err)
 	}
 	return schema
-}
-
-// loadReference loads the reference SDL, skipping the test when it is not
-// available, except in CI where its absence is an error.
-func loadReference(t *testing.T) *ast.Schema {
-	t.Helper()
-	if _, err := os.Stat(referenceSchemaPath); err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("stat reference schema %s: %v", referenceSchemaPath, err)
-		}
-		msg := fmt.Sprintf("reference schema %s not found (expected at ../shared/reference/stigg-customer.graphql relative to the repository root)", referenceSchemaPath)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; it is required when CI=true")
-		}
-		t.Skip(msg + "; skipping the parity check")
-	}
-	return loadSchema(t, referenceSchemaPath)
 }
 
 var kindNames = map[ast.DefinitionKind]string{
@@ -121,7 +107,9 @@ func showDefault(s string) string {
 // differ collects differences between our schema and the reference.
 type differ struct {
 	diffs []string
-	used  map[string]bool // allow-list entries that matched an addition
+	// allowed lists the additions ours may make (nil: any addition is fine).
+	allowed map[string]string
+	used    map[string]bool // allow-list entries that matched an addition
 }
 
 func (d *differ) add(format string, args ...any) {
@@ -130,7 +118,10 @@ func (d *differ) add(format string, args ...any) {
 
 // extra records something present only in our schema, unless allow-listed.
 func (d *differ) extra(key, what string) {
-	if _, ok := allowedAdditions[key]; ok {
+	if d.allowed == nil {
+		return
+	}
+	if _, ok := d.allowed[key]; ok {
 		d.used[key] = true
 		return
 	}
@@ -278,15 +269,14 @@ func rootName(def *ast.Definition) string {
 	return def.Name
 }
 
-// TestSchemaParity fails on any difference between our schema and the
-// reference in types, kinds, fields, field/argument types (nullability and
-// list wrapping included), argument and input field defaults, enum values,
-// union members and implemented interfaces. Descriptions are ignored.
-func TestSchemaParity(t *testing.T) {
-	ref := loadReference(t)
-	ours := loadSchema(t, ourSchemaPath)
-
-	d := &differ{used: map[string]bool{}}
+// diffSchemas lists every difference between ours and ref in types, kinds,
+// fields, field/argument types (nullability and list wrapping included),
+// argument and input field defaults, enum values, union members and
+// implemented interfaces. Descriptions are ignored. Additions in ours are
+// differences unless allowed lists them; a nil allowed accepts any addition
+// (ref must then only be a subset of ours).
+func diffSchemas(ours, ref *ast.Schema, allowed map[string]string) []string {
+	d := &differ{allowed: allowed, used: map[string]bool{}}
 
 	refTypes, ourTypes := userTypes(ref), userTypes(ours)
 	for _, name := range sortedKeys(refTypes) {
@@ -310,21 +300,43 @@ func TestSchemaParity(t *testing.T) {
 		d.add("schema: mutation root differs: ours %s, reference %s", o, r)
 	}
 	if o, r := rootName(ours.Subscription), rootName(ref.Subscription); o != r {
-		// A subscription root only we have is fine when its type is allowed.
-		if _, allowed := allowedAdditions[o]; !(ref.Subscription == nil && allowed) {
+		// A subscription root only ours has is fine when it is an allowed
+		// addition.
+		_, listed := allowed[o]
+		if !(ref.Subscription == nil && (allowed == nil || listed)) {
 			d.add("schema: subscription root differs: ours %s, reference %s", o, r)
 		}
 	}
 
-	for _, key := range sortedKeys(allowedAdditions) {
+	for _, key := range sortedKeys(allowed) {
 		if !d.used[key] {
 			d.add("allowedAdditions[%q]: stale entry, nothing in our schema needs it; remove it", key)
 		}
 	}
+	return d.diffs
+}
 
-	if len(d.diffs) > 0 {
+// TestSchemaParity fails on any difference between our schema and the
+// reference it mirrors (see diffSchemas), additions aside that
+// allowedAdditions lists.
+func TestSchemaParity(t *testing.T) {
+	ref := loadSchema(t, referenceSchemaPath)
+	ours := loadSchema(t, ourSchemaPath)
+	if diffs := diffSchemas(ours, ref, allowedAdditions); len(diffs) > 0 {
 		t.Errorf("%s differs from the reference %s in %d place(s):\n  %s",
-			ourSchemaPath, referenceSchemaPath, len(d.diffs), strings.Join(d.diffs, "\n  "))
+			ourSchemaPath, referenceSchemaPath, len(diffs), strings.Join(diffs, "\n  "))
+	}
+}
+
+// TestCustomerReferenceIsSubset checks that the SDK reference keeps the
+// customer reference unchanged and only adds to it, so mirroring the SDK
+// reference mirrors the customer schema too.
+func TestCustomerReferenceIsSubset(t *testing.T) {
+	customer := loadSchema(t, customerReferencePath)
+	sdk := loadSchema(t, sdkReferencePath)
+	if diffs := diffSchemas(sdk, customer, nil); len(diffs) > 0 {
+		t.Errorf("%s is not a superset of %s; %d difference(s):\n  %s",
+			sdkReferencePath, customerReferencePath, len(diffs), strings.Join(diffs, "\n  "))
 	}
 }
 

@@ -14,6 +14,11 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 )
 
+// Payment provider credentials of a checkout, one shape per provider.
+type BillingCredentials interface {
+	IsBillingCredentials()
+}
+
 // Connection settings of an integration; the member type depends on the vendor.
 type Credentials interface {
 	IsCredentials()
@@ -274,6 +279,28 @@ type Aggregation struct {
 	Function AggregationFunction `json:"function"`
 }
 
+// What a checkout page needs to collect a payment through Airwallex.
+type AirwallexCheckoutCredentials struct {
+	// The Airwallex PaymentIntent client secret the in-page card element confirms against
+	ClientSecret string `json:"clientSecret"`
+	// Values the Airwallex card element needs to initialize and confirm
+	Metadata *AirwallexCheckoutMetadata `json:"metadata"`
+}
+
+func (AirwallexCheckoutCredentials) IsBillingCredentials() {}
+
+// Airwallex payment intent details for a checkout.
+type AirwallexCheckoutMetadata struct {
+	// The ISO 4217 currency of the vaulting intent
+	Currency string `json:"currency"`
+	// The Airwallex Payments customer id the payment method vaults under
+	CustomerID *string `json:"customerId,omitempty"`
+	// The Airwallex environment to initialize the SDK against ('demo' or 'prod')
+	Env string `json:"env"`
+	// The Airwallex PaymentIntent id
+	IntentID string `json:"intentId"`
+}
+
 // Connection settings of an Airwallex integration.
 type AirwallexCredentials struct {
 	// Linked Airwallex payment account that checkouts are routed to.
@@ -305,6 +332,74 @@ type AppStoreCredentials struct {
 }
 
 func (AppStoreCredentials) IsCredentials() {}
+
+// Result of applySubscription: the subscription and the entitlements it leaves the customer with.
+type ApplySubscription struct {
+	// The list of feature entitlements granted to the customer.
+	Entitlements []*Entitlement `json:"entitlements,omitempty"`
+	// The list of polymorphic entitlements (feature and credit) granted to the customer.
+	EntitlementsV2 []EntitlementUnion `json:"entitlementsV2,omitempty"`
+	// The updated subscription
+	Subscription *ent.CustomerSubscription `json:"subscription,omitempty"`
+}
+
+// Input of applySubscription: the subscription a customer should have from now on.
+type ApplySubscriptionInput struct {
+	// Custom key-value metadata to store with the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon input
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Wait for the payment to be confirmed before returning.
+	AwaitPaymentConfirmation *bool `json:"awaitPaymentConfirmation,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Country whose prices to use, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// ID of an existing subscription in the billing provider to link to.
+	BillingID *string `json:"billingId,omitempty"`
+	// Details to pass to the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Budget configuration
+	Budget *BudgetConfigurationInput `json:"budget,omitempty"`
+	// Customer ID
+	CustomerID string `json:"customerId"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The minimum spend configuration
+	MinimumSpend *SubscriptionMinimumSpendValueInput `json:"minimumSpend,omitempty"`
+	// Paying customer ID
+	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
+	// Subscription payment collection method
+	PaymentCollectionMethod *PaymentCollectionMethod `json:"paymentCollectionMethod,omitempty"`
+	// Payment method ID
+	PaymentMethodID *string `json:"paymentMethodId,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Override the price of the subscription
+	PriceOverrides []*PriceOverrideInput `json:"priceOverrides,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Only return subscriptions attached to this resource.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// ID of the subscription in Salesforce.
+	SalesforceID *string `json:"salesforceId,omitempty"`
+	// When the change applies, if it replaces a current subscription.
+	ScheduleStrategy *ScheduleStrategy `json:"scheduleStrategy,omitempty"`
+	// Should skip trial
+	SkipTrial *bool `json:"skipTrial,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// Entitlements to grant on top of the plan's.
+	SubscriptionEntitlements []*SubscriptionEntitlementInput `json:"subscriptionEntitlements,omitempty"`
+	// Trial settings to use instead of the plan default.
+	TrialOverrideConfiguration *TrialOverrideConfigurationInput `json:"trialOverrideConfiguration,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
+}
 
 // Which customer to archive.
 type ArchiveCustomerInput struct {
@@ -506,6 +601,56 @@ type BudgetConfigurationInput struct {
 	Limit float64 `json:"limit"`
 }
 
+// The billing integration a checkout page collects payment through.
+type CheckoutBillingIntegration struct {
+	// The billing credentials
+	BillingCredentials BillingCredentials `json:"billingCredentials"`
+	// The billing vendor identifier
+	BillingIdentifier BillingVendorIdentifier `json:"billingIdentifier"`
+	// The billing credentials
+	Credentials *CheckoutCredentials `json:"credentials"`
+}
+
+// Colors of the checkout widget.
+type CheckoutColorPalette struct {
+	// Main background color of the checkout UI.
+	BackgroundColor *string `json:"backgroundColor,omitempty"`
+	// Color used for borders and dividers in the checkout widget.
+	BorderColor *string `json:"borderColor,omitempty"`
+	// Primary accent color used in the checkout UI.
+	Primary *string `json:"primary,omitempty"`
+	// Background color for the order summary section.
+	SummaryBackgroundColor *string `json:"summaryBackgroundColor,omitempty"`
+	// Text color used throughout the checkout widget.
+	TextColor *string `json:"textColor,omitempty"`
+}
+
+// Look and content of the checkout widget.
+type CheckoutConfiguration struct {
+	// Dynamic content configuration like optional data fields.
+	Content *CheckoutContent `json:"content,omitempty"`
+	// Custom CSS styles to override default checkout UI styles.
+	CustomCSS *string `json:"customCss,omitempty"`
+	// Custom color palette used in the checkout UI.
+	Palette *CheckoutColorPalette `json:"palette,omitempty"`
+	// Font and text styling used in the checkout widget.
+	Typography *TypographyConfiguration `json:"typography,omitempty"`
+}
+
+// What the checkout widget shows and collects.
+type CheckoutContent struct {
+	// Specifies whether the customers phone number should be collected during checkout.
+	CollectPhoneNumber *bool `json:"collectPhoneNumber,omitempty"`
+}
+
+// Public credentials of the billing provider for a checkout page.
+type CheckoutCredentials struct {
+	// Account ID
+	AccountID *string `json:"accountId,omitempty"`
+	// Public key
+	PublicKey *string `json:"publicKey,omitempty"`
+}
+
 // Settings of the hosted checkout page used when payment details are needed.
 type CheckoutOptions struct {
 	// Let the customer enter a promotion code at checkout.
@@ -522,6 +667,38 @@ type CheckoutOptions struct {
 	ReferenceID *string `json:"referenceId,omitempty"`
 	// Page the customer is sent to after paying.
 	SuccessURL string `json:"successUrl"`
+}
+
+// Everything the checkout widget needs to let a customer subscribe to a plan.
+type CheckoutState struct {
+	// The current active subscription
+	ActiveSubscription *ent.CustomerSubscription `json:"activeSubscription,omitempty"`
+	// Current billing integration
+	BillingIntegration *CheckoutBillingIntegration `json:"billingIntegration"`
+	// The checkout configuration
+	Configuration *CheckoutConfiguration `json:"configuration,omitempty"`
+	// The customer
+	Customer *ent.Customer `json:"customer"`
+	// The selected plan
+	Plan *ent.Plan `json:"plan"`
+	// The resource
+	Resource *CustomerResource `json:"resource,omitempty"`
+	// The billing setup secret
+	SetupSecret string `json:"setupSecret"`
+}
+
+// Input of checkoutState: the customer and the plan to check out.
+type CheckoutStateInput struct {
+	// The billing country code of the customer to checkout
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// Customer ID
+	CustomerID string `json:"customerId"`
+	// The plan ID to checkout
+	PlanID string `json:"planId"`
+	// The Plan Product ID to checkout
+	ProductID *string `json:"productId,omitempty"`
+	// The resource ID to checkout
+	ResourceID *string `json:"resourceId,omitempty"`
 }
 
 // Details of a scheduled coupon change.
@@ -980,6 +1157,206 @@ type CustomerInput struct {
 	ShouldSyncFree *bool `json:"shouldSyncFree,omitempty"`
 }
 
+// Everything the customer portal widget shows a customer: subscriptions, entitlements, billing details.
+type CustomerPortal struct {
+	// The customers billing contact and payment method details.
+	BillingInformation *CustomerPortalBillingInformation `json:"billingInformation"`
+	// A link to the external billing portal.
+	BillingPortalURL *string `json:"billingPortalUrl,omitempty"`
+	// Indicates whether the customer is allowed to upgrade their subscription.
+	CanUpgradeSubscription bool `json:"canUpgradeSubscription"`
+	// Optional configuration object for customizing how the customer portal behaves or appears
+	Configuration *CustomerPortalConfiguration `json:"configuration,omitempty"`
+	// All effective entitlements granted through the customers subscription.
+	Entitlements []*Entitlement `json:"entitlements"`
+	// All effective entitlements (feature and credit) granted to the customer with usage data.
+	EntitlementsV2 []EntitlementUnion `json:"entitlementsV2,omitempty"`
+	// A list of promotional entitlements granted directly to the customer. These provide bonus or trial access to features.
+	PromotionalEntitlements []*CustomerPortalPromotionalEntitlement `json:"promotionalEntitlements"`
+	// The ID of the resource that the portal session is scoped to.
+	Resource *CustomerResource `json:"resource,omitempty"`
+	// Indicates whether to show the Stigg watermark on the customer portal widget.
+	ShowWatermark bool `json:"showWatermark"`
+	// List of the customers active subscriptions.
+	Subscriptions []*CustomerPortalSubscription `json:"subscriptions"`
+}
+
+// An add-on of a subscription as the customer portal shows it.
+type CustomerPortalAddon struct {
+	// Identifier of the add-on.
+	AddonID string `json:"addonId"`
+	// Text shown for the line.
+	Description *string `json:"description,omitempty"`
+	// Human-readable name of the currency.
+	DisplayName string `json:"displayName"`
+	// Quantity of the add-on in the subscription.
+	Quantity int `json:"quantity"`
+}
+
+// Billing contact and default payment method shown in the customer portal.
+type CustomerPortalBillingInformation struct {
+	// The expiration month of the default payment method
+	DefaultPaymentExpirationMonth *int `json:"defaultPaymentExpirationMonth,omitempty"`
+	// The expiration year of the default payment method
+	DefaultPaymentExpirationYear *int `json:"defaultPaymentExpirationYear,omitempty"`
+	// The default payment method id
+	DefaultPaymentMethodID *string `json:"defaultPaymentMethodId,omitempty"`
+	// The last 4 digits of the default payment method
+	DefaultPaymentMethodLast4Digits *string `json:"defaultPaymentMethodLast4Digits,omitempty"`
+	// The default payment method type
+	DefaultPaymentMethodType *PaymentMethodType `json:"defaultPaymentMethodType,omitempty"`
+	// The email of the customer
+	Email *string `json:"email,omitempty"`
+	// The name of the customer
+	Name *string `json:"name,omitempty"`
+}
+
+// Colors of the customer portal widget.
+type CustomerPortalColorsPalette struct {
+	// Main background color of the customer portal.
+	BackgroundColor *string `json:"backgroundColor,omitempty"`
+	// Color used for UI borders.
+	BorderColor *string `json:"borderColor,omitempty"`
+	// Background color for the current plan section.
+	CurrentPlanBackground *string `json:"currentPlanBackground,omitempty"`
+	// Background color for the current plan section.
+	IconsColor *string `json:"iconsColor,omitempty"`
+	// Background color used in the paywall section inside the customer portal.
+	PaywallBackgroundColor *string `json:"paywallBackgroundColor,omitempty"`
+	// Primary accent color for the portal.
+	Primary *string `json:"primary,omitempty"`
+	// Color used for text in the customer portal.
+	TextColor *string `json:"textColor,omitempty"`
+}
+
+// Look of the customer portal widget.
+type CustomerPortalConfiguration struct {
+	// Custom CSS overrides for the customer portal widget.
+	CustomCSS *string `json:"customCss,omitempty"`
+	// Custom color palette for the customer portal UI.
+	Palette *CustomerPortalColorsPalette `json:"palette,omitempty"`
+	// Font and text style settings for the customer portal.
+	Typography *TypographyConfiguration `json:"typography,omitempty"`
+}
+
+// Input of customerPortal: the customer whose portal to show.
+type CustomerPortalInput struct {
+	// Unique identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// The ID of the product context under which the portal is rendered.
+	ProductID *string `json:"productId,omitempty"`
+	// Unique identifier of a resource if the subscription or entitlements are scoped to a specific resource.
+	ResourceID *string `json:"resourceId,omitempty"`
+}
+
+// The feature a price is for, as the customer portal shows it.
+type CustomerPortalPricingFeature struct {
+	// The description for the feature
+	Description *string `json:"description,omitempty"`
+	// The display name for the feature
+	DisplayName string `json:"displayName"`
+	// The type of the feature
+	FeatureType FeatureType `json:"featureType"`
+	// The units for the feature
+	FeatureUnits *string `json:"featureUnits,omitempty"`
+	// The plural units for the feature
+	FeatureUnitsPlural *string `json:"featureUnitsPlural,omitempty"`
+	// Unique identifier for the entity
+	ID uuid.UUID `json:"id"`
+	// The meter type for the feature
+	MeterType *MeterType `json:"meterType,omitempty"`
+	// The unique identifier for the feature
+	RefID string `json:"refId"`
+}
+
+// A promotional entitlement as the customer portal shows it.
+type CustomerPortalPromotionalEntitlement struct {
+	// The main descriptive text for the entitlement, explaining what benefit is granted.
+	Description *string `json:"description,omitempty"`
+	// The name of the promotional entitlement as it should appear in the Stigg portal.
+	DisplayName string `json:"displayName"`
+	// The date and time when the promotional entitlement expires and is no longer effective.
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Indicates that the entitlements usage limit is not strictly enforced — customers can exceed it, but their usage is still tracked.
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// Indicates whether this promotional entitlement grants unlimited usage.
+	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
+	// The time interval after which usage resets automatically.
+	Period PromotionalEntitlementPeriod `json:"period"`
+	// The date and time when the promotional entitlement becomes active.
+	StartDate time.Time `json:"startDate"`
+	// The maximum allowed usage for this promotional entitlement, which only applies to metered features.
+	UsageLimit *float64 `json:"usageLimit,omitempty"`
+}
+
+// A subscription as the customer portal shows it.
+type CustomerPortalSubscription struct {
+	// List of add-ons currently attached to the subscription.
+	Addons []*CustomerPortalAddon `json:"addons"`
+	// An object representing the current billing cycle’s start and end dates.
+	BillingPeriodRange *DateRange `json:"billingPeriodRange,omitempty"`
+	// The internal ID of the subscribed plan.
+	PlanID string `json:"planId"`
+	// The display name of the subscribed plan as shown to the customer.
+	PlanName string `json:"planName"`
+	// A period-scoped preview of the next upcoming invoice for this subscription, including the amount due and per-line usage quantities. Integration-aware (mirrors the previewNextInvoice mutation). Null when the preview could not be computed.
+	PreviewNextInvoice *SubscriptionInvoicePreview `json:"previewNextInvoice,omitempty"`
+	// A list of individual price components.
+	Prices []*CustomerPortalSubscriptionPrice `json:"prices"`
+	// The aggregated pricing structure.
+	Pricing *CustomerPortalSubscriptionPricing `json:"pricing"`
+	// Indicates if the subscription is FREE or PAID.
+	PricingType PricingType `json:"pricingType"`
+	// Any upcoming changes to the subscription that are scheduled to take effect.
+	ScheduledUpdates []*SubscriptionScheduledUpdate `json:"scheduledUpdates,omitempty"`
+	// The current lifecycle status of the subscription.
+	Status SubscriptionStatus `json:"status"`
+	// Unique identifier for this specific subscription instance.
+	SubscriptionID string `json:"subscriptionId"`
+	// The combined total price of the plan and all active add-ons, excluding taxes.
+	TotalPrice *CustomerSubscriptionTotalPrice `json:"totalPrice,omitempty"`
+	// Number of days left in the free trial, if applicable.
+	TrialRemainingDays *int `json:"trialRemainingDays,omitempty"`
+}
+
+// A price of a subscription as the customer portal shows it.
+type CustomerPortalSubscriptionPrice struct {
+	// The pricing structure applied to this component - flat, per_unit, tiered, or volume.
+	BillingModel *BillingModel `json:"billingModel,omitempty"`
+	// The billing frequency for this price entry, such as monthly or annual.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// The minimum billing unit applied to this charge. For example, a blockSize of 100 means usage is billed in increments of 100 units.
+	BlockSize *float64 `json:"blockSize,omitempty"`
+	// The credit rate applied to this price, if applicable.
+	CreditRate *CreditRate `json:"creditRate,omitempty"`
+	// The feature this pricing line refers to, such as api_calls, seats, storage.
+	Feature *CustomerPortalPricingFeature `json:"feature,omitempty"`
+	// The monetary amount charged for this component.
+	Price *Money `json:"price,omitempty"`
+}
+
+// How a subscription is charged, as the customer portal shows it.
+type CustomerPortalSubscriptionPricing struct {
+	// Country this price is for, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// How the amount is computed.
+	BillingModel *BillingModel `json:"billingModel,omitempty"`
+	// Billing period that will apply after the change.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Credits this price stands for.
+	CreditRate *CreditRate `json:"creditRate,omitempty"`
+	// The feature the price is for, when it is feature-based.
+	Feature *CustomerPortalPricingFeature `json:"feature,omitempty"`
+	// Amount charged, per unit where the model is per unit.
+	Price *Money `json:"price,omitempty"`
+	// Whether the subscription is free, paid or custom-priced.
+	PricingType PricingType `json:"pricingType"`
+	// Number of units the subscription pays for.
+	UnitQuantity *int `json:"unitQuantity,omitempty"`
+	// Estimated charge for usage in the current period.
+	UsageBasedEstimatedBill *float64 `json:"usageBasedEstimatedBill,omitempty"`
+}
+
 // A resource of a customer, such as a workspace, that can hold its own subscriptions.
 type CustomerResource struct {
 	// When the resource was created.
@@ -1304,6 +1681,14 @@ type DateFieldComparisonBetween struct {
 	Upper time.Time `json:"upper"`
 }
 
+// A span of time between two optional points.
+type DateRange struct {
+	// The end date of the range
+	End *uuid.UUID `json:"end,omitempty"`
+	// The start date of the range
+	Start *uuid.UUID `json:"start,omitempty"`
+}
+
 // Trial settings that a plan applies by default.
 type DefaultTrialConfig struct {
 	// Spending cap during the trial, if any.
@@ -1324,6 +1709,16 @@ type DefaultTrialConfigChange struct {
 	Before *DefaultTrialConfig `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
+}
+
+// Input of delegateSubscriptionToCustomer.
+type DelegateSubscriptionToCustomerInput struct {
+	// The customer ID which will manage the subscription (the paying customer of the subscription will not change)
+	DestinationCustomerID *string `json:"destinationCustomerId,omitempty"`
+	// The environment ID of the subscription to delegate
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The ID of the subscription to delegate
+	SubscriptionID string `json:"subscriptionId"`
 }
 
 // Which customer to remove the payment method from.
@@ -1418,6 +1813,56 @@ type Entitlement struct {
 	ValidUntil *float64 `json:"validUntil,omitempty"`
 }
 
+// An entitlement check an SDK made locally, reported for analytics.
+type EntitlementCheckRequested struct {
+	// Identifier of the customer for whom the entitlement check was made.
+	CustomerID string `json:"customerId"`
+	// Result object of an entitlement access check.
+	EntitlementCheckResult *EntitlementCheckResult `json:"entitlementCheckResult"`
+	// The environment context in which the check occurred.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The internal ID of the feature linked to this entitlement.
+	FeatureID string `json:"featureId"`
+	// The amount of usage requested by the customer.
+	RequestedUsage *float64 `json:"requestedUsage,omitempty"`
+	// The values requested by the customer, if applicable.
+	RequestedValues []string `json:"requestedValues,omitempty"`
+	// The specific resource identifier scoped for the entitlement check.
+	ResourceID *string `json:"resourceId,omitempty"`
+}
+
+// The result of an entitlement check an SDK made locally.
+type EntitlementCheckResult struct {
+	// Optional message explaining why access to the feature is denied.
+	AccessDeniedReason *AccessDeniedReason `json:"accessDeniedReason,omitempty"`
+	// The amount of the feature the customer has used so far in the current period.
+	CurrentUsage *float64 `json:"currentUsage,omitempty"`
+	// List of enum values applicable to this entitlement, if it is an enum feature.
+	EnumValues []string `json:"enumValues,omitempty"`
+	// Indicates whether the customer currently has access to the feature.
+	HasAccess bool `json:"hasAccess"`
+	// Indicates whether the usage limit is soft — usage can exceed the limit, but will be tracked.
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// Indicates whether this entitlement grants unlimited usage with no enforced cap.
+	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
+	// Configuration for monthly usage reset.
+	MonthlyResetPeriodConfiguration *MonthlyResetPeriodConfigInput `json:"monthlyResetPeriodConfiguration,omitempty"`
+	// The next date when the entitlement usage resets.
+	NextResetDate *time.Time `json:"nextResetDate,omitempty"`
+	// The amount of usage requested by the customer.
+	RequestedUsage *float64 `json:"requestedUsage,omitempty"`
+	// The values requested by the customer, if applicable.
+	RequestedValues []string `json:"requestedValues,omitempty"`
+	// The interval at which usage resets automatically, such as monthly or yearly.
+	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
+	// The maximum allowed usage for this entitlement before restrictions apply.
+	UsageLimit *float64 `json:"usageLimit,omitempty"`
+	// Configuration for weekly usage reset.
+	WeeklyResetPeriodConfiguration *WeeklyResetPeriodConfigInput `json:"weeklyResetPeriodConfiguration,omitempty"`
+	// Configuration for yearly usage reset.
+	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
+}
+
 // Credit currency as seen from a credit entitlement.
 type EntitlementCurrency struct {
 	// Custom key-value metadata attached to the currency.
@@ -1462,6 +1907,42 @@ type EntitlementFeature struct {
 	UnitTransformation *UnitTransformation `json:"unitTransformation,omitempty"`
 }
 
+// What an entitlement check asks for beyond access.
+type EntitlementOptions struct {
+	// The amount of usage requested by the customer.
+	RequestedUsage *float64 `json:"requestedUsage,omitempty"`
+	// The values requested by the customer, if applicable.
+	RequestedValues []string `json:"requestedValues,omitempty"`
+	// Not in use anymore
+	ShouldTrack *bool `json:"shouldTrack,omitempty"`
+}
+
+// All entitlements of a customer, with the reason when the customer has no access at all.
+type EntitlementsState struct {
+	// Optional message explaining why access to the feature is denied.
+	AccessDeniedReason *EntitlementsStateAccessDeniedReason `json:"accessDeniedReason,omitempty"`
+	// The list of feature entitlements granted to the customer.
+	Entitlements []*Entitlement `json:"entitlements"`
+	// The list of polymorphic entitlements (feature and credit) granted to the customer.
+	EntitlementsV2 []EntitlementUnion `json:"entitlementsV2,omitempty"`
+}
+
+// Event sent when the entitlements of a customer change.
+type EntitlementsUpdated struct {
+	// The reason why access to the feature is denied.
+	AccessDeniedReason *EntitlementsStateAccessDeniedReason `json:"accessDeniedReason,omitempty"`
+	// The unique identifier for the account
+	AccountID string `json:"accountId"`
+	// Identifier of the customer whose entitlements have changed.
+	CustomerID string `json:"customerId"`
+	// The updated list of entitlements for the customer.
+	Entitlements []*Entitlement `json:"entitlements"`
+	// The unique identifier for the environment
+	EnvironmentID uuid.UUID `json:"environmentId"`
+	// The resource the entitlement update is scoped to.
+	ResourceID *string `json:"resourceId,omitempty"`
+}
+
 // One allowed value of an enum feature.
 type EnumConfigurationEntity struct {
 	// When the value was removed, if it was.
@@ -1502,6 +1983,62 @@ type Environment struct {
 	Slug string `json:"slug"`
 	// Whether this is a development, production or sandbox environment.
 	Type EnvironmentType `json:"type"`
+}
+
+// Input of estimateSubscription: the subscription to estimate.
+type EstimateSubscriptionInput struct {
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon input
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Country whose prices to use, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// Details to pass to the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The customer that will pay for the subscription
+	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Price per unit to charge instead of the plan's.
+	PriceUnitAmount *float64 `json:"priceUnitAmount,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Only return subscriptions attached to this resource.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// Start paid at once even if the plan comes with a trial.
+	SkipTrial *bool `json:"skipTrial,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// trial configuration to override the default values from plan if exists
+	TrialOverrideConfiguration *TrialOverrideConfigurationInput `json:"trialOverrideConfiguration,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
+}
+
+// Input of estimateSubscriptionUpdate: the change to estimate.
+type EstimateSubscriptionUpdateInput struct {
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon input
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Identifier of the subscription.
+	SubscriptionID string `json:"subscriptionId"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
 }
 
 // An A/B test comparing two product settings on new customers.
@@ -1750,6 +2287,38 @@ type FeatureTypeFilterComparison struct {
 	NotLike *FeatureType `json:"notLike,omitempty"`
 }
 
+// Which entitlement to check: a customer, a feature and optionally a resource.
+type FetchEntitlementQuery struct {
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// The environment identifier used to resolve the entitlement context.
+	EnvironmentID *string `json:"environmentId,omitempty"`
+	// The internal ID of the feature linked to this entitlement.
+	FeatureID string `json:"featureId"`
+	// Options for configuring how an entitlement is tracked or applied.
+	Options *EntitlementOptions `json:"options,omitempty"`
+	// The scoped resource Identifier.
+	ResourceID *string `json:"resourceId,omitempty"`
+}
+
+// Whose entitlements to list: a customer and optionally a resource.
+type FetchEntitlementsQuery struct {
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// The environment context for entitlement resolution.
+	EnvironmentID *string `json:"environmentId,omitempty"`
+	// The scoped resource Identifier.
+	ResourceID *string `json:"resourceId,omitempty"`
+}
+
+// Size and weight of one text style.
+type FontVariant struct {
+	// Font size for the variant.
+	FontSize *float64 `json:"fontSize,omitempty"`
+	// Font weight, such as normal or bold.
+	FontWeight *FontWeight `json:"fontWeight,omitempty"`
+}
+
 // An add-on included in a subscription at no charge.
 type FreeSubscriptionItem struct {
 	// Identifier of the add-on.
@@ -1776,6 +2345,28 @@ type GetCustomerByRefIDInput struct {
 	CustomerID string `json:"customerId"`
 	// Environment of the customer; defaults to the API key's environment.
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+}
+
+// Input of paywall and mockPaywall: which plans to show, and to whom.
+type GetPaywallInput struct {
+	// The country code for billing, e.g. US
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// Context for the paywall, e.g. 'checkout' or 'subscription'
+	Context *WidgetType `json:"context,omitempty"`
+	// The customer ID for whom the paywall is being fetched
+	CustomerID *string `json:"customerId,omitempty"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Whether to fetch prices for all countries or just the specified billing country
+	FetchAllCountriesPrices *bool `json:"fetchAllCountriesPrices,omitempty"`
+	// Whether to include hidden plans in the paywall
+	IncludeHiddenPlans *bool `json:"includeHiddenPlans,omitempty"`
+	// The offer id for which the paywall is being fetched
+	OfferID *string `json:"offerId,omitempty"`
+	// The product ID for which the paywall is being fetched
+	ProductID *string `json:"productId,omitempty"`
+	// The resource ID for which the paywall is being fetched
+	ResourceID *string `json:"resourceId,omitempty"`
 }
 
 // Which subscription to fetch.
@@ -1814,6 +2405,18 @@ type GrantPromotionalEntitlementInput struct {
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
+// Input of grantPromotionalEntitlementsGroup.
+type GrantPromotionalEntitlementsGroupInput struct {
+	// The unique identifier of the entitlement customer
+	CustomerID string `json:"customerId"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Feature group ID to grant as promotional entitlement
+	FeatureGroupID string `json:"featureGroupId"`
+	// List of promotional entitlements for features in the group
+	PromotionalEntitlements []*GrantPromotionalEntitlementInput `json:"promotionalEntitlements"`
+}
+
 // Promotional entitlements to grant to a customer.
 type GrantPromotionalEntitlementsInput struct {
 	// Identifier of the customer.
@@ -1822,6 +2425,22 @@ type GrantPromotionalEntitlementsInput struct {
 	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
 	// Entitlements to grant.
 	PromotionalEntitlements []*GrantPromotionalEntitlementInput `json:"promotionalEntitlements"`
+}
+
+// One dimension and its value that a usage history group is keyed by.
+type GroupInfo struct {
+	// The key representing the group
+	Key string `json:"key"`
+	// The value associated with the group key
+	Value string `json:"value"`
+}
+
+// Usage history of one group of usage reports (same dimension values).
+type GroupUsageHistory struct {
+	// Information about the group
+	GroupInfo []*GroupInfo `json:"groupInfo"`
+	// List of usage measurements for the group
+	UsageMeasurements []*UsageMeasurementPoint `json:"usageMeasurements"`
 }
 
 // Draft change to the widgets a package is hidden from.
@@ -1841,6 +2460,30 @@ type HubspotCredentials struct {
 }
 
 func (HubspotCredentials) IsCredentials() {}
+
+// The invoice a subscription change would issue at once.
+type ImmediateSubscriptionPreviewInvoice struct {
+	// Customer credits the estimate uses.
+	Credits *SubscriptionPreviewCredits `json:"credits,omitempty"`
+	// The discount applied.
+	Discount *Money `json:"discount,omitempty"`
+	// The discount applied, in detail.
+	DiscountDetails *SubscriptionPreviewDiscount `json:"discountDetails,omitempty"`
+	// The minimum spend adjustment applied to the invoice
+	MinimumSpendAdjustment *Money `json:"minimumSpendAdjustment"`
+	// Prorated charges and credits of the change.
+	Proration *SubscriptionPreviewProrations `json:"proration,omitempty"`
+	// Amount before discounts.
+	SubTotal *Money `json:"subTotal"`
+	// Tax charged.
+	Tax *Money `json:"tax,omitempty"`
+	// The tax applied.
+	TaxDetails *SubscriptionPreviewTaxDetails `json:"taxDetails,omitempty"`
+	// Amount after discounts.
+	Total *Money `json:"total"`
+	// Total before tax.
+	TotalExcludingTax *Money `json:"totalExcludingTax"`
+}
 
 // Customers to import in one go.
 type ImportCustomerBulkInput struct {
@@ -1872,6 +2515,48 @@ type ImportCustomerInput struct {
 	SalesforceID *string `json:"salesforceId,omitempty"`
 	// Last update time of the source record; an existing customer updated after it is left as is.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+// One subscription to import.
+type ImportSubscriptionInput struct {
+	// Custom key-value metadata to store with the subscription.
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// ID of an existing subscription in the billing provider to link to.
+	BillingID *string `json:"billingId,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// Date the subscription ends, when cancelling at a specific date.
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Only return subscriptions attached to this resource.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// ID of the subscription in Salesforce.
+	SalesforceID *string `json:"salesforceId,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// Entitlements to grant on top of the plan's.
+	SubscriptionEntitlements []*SubscriptionEntitlementInput `json:"subscriptionEntitlements,omitempty"`
+	// Identifier for the new subscription; generated if left out.
+	SubscriptionID *string `json:"subscriptionId,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
+	// Indicates the last update of the subscription. In case there's already existing subscription that was updated after that date, it will skip import this subscription
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+// Input of importSubscriptionsBulk.
+type ImportSubscriptionsBulkInput struct {
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The subscriptions to import.
+	Subscriptions []*ImportSubscriptionInput `json:"subscriptions"`
 }
 
 // Conditions on an integer field; when several are given, all must hold.
@@ -2034,6 +2719,14 @@ type MinimumSpendChange struct {
 	Before *MinimumSpend `json:"before,omitempty"`
 	// Whether the value was added, deleted, modified or reordered.
 	ChangeType *ChangeType `json:"changeType,omitempty"`
+}
+
+// A paywall built from the catalog alone, for previewing the widget.
+type MockPaywall struct {
+	// Mock paywall configuration
+	Configuration *PaywallConfiguration `json:"configuration,omitempty"`
+	// List of mock plans available in the paywall
+	Plans []*PaywallPlan `json:"plans"`
 }
 
 // An amount in a given currency.
@@ -2510,6 +3203,22 @@ type PackagePriceChange struct {
 	ChangeType *ChangeType `json:"changeType,omitempty"`
 }
 
+// Event sent when a plan or add-on is published.
+type PackagePublished struct {
+	// The unique identifier for the account
+	AccountID string `json:"accountId"`
+	// The unique identifier for the environment
+	EnvironmentID string `json:"environmentId"`
+	// The migration type of the package
+	MigrationType PublishMigrationType `json:"migrationType"`
+	// The ref id of the package
+	PackageRefID string `json:"packageRefId"`
+	// The type of the package
+	PackageType string `json:"packageType"`
+	// The version number of the package
+	PackageVersion int `json:"packageVersion"`
+}
+
 // Conditions on a PackageStatus enum field; when several are given, all must hold.
 type PackageStatusFilterComparison struct {
 	// Matches values equal to this one.
@@ -2584,6 +3293,232 @@ type PaymentCollectionFilterComparison struct {
 	NotIn []PaymentCollection `json:"notIn,omitempty"`
 	// Excludes values matching a case-sensitive LIKE pattern.
 	NotLike *PaymentCollection `json:"notLike,omitempty"`
+}
+
+// Everything the paywall widget needs: the plans and add-ons on offer, their prices and the customer context.
+type Paywall struct {
+	// List of active subscriptions for the customer
+	ActiveSubscriptions []*ent.CustomerSubscription `json:"activeSubscriptions,omitempty"`
+	// Paywall configuration
+	Configuration *PaywallConfiguration `json:"configuration,omitempty"`
+	// The currency used in the paywall, e.g. USD
+	Currency *PaywallCurrency `json:"currency"`
+	// The customer for whom the paywall is being fetched
+	Customer *ent.Customer `json:"customer,omitempty"`
+	// Calculated price points for the paywall
+	PaywallCalculatedPricePoints []*PaywallPricePoint `json:"paywallCalculatedPricePoints,omitempty"`
+	// List of plans available in the paywall
+	Plans []*ent.Plan `json:"plans"`
+	// The resource for which the paywall is being fetched
+	Resource *CustomerResource `json:"resource,omitempty"`
+}
+
+// An add-on as the paywall shows it.
+type PaywallAddon struct {
+	// Additional metadata for the addon, e.g. features or tags
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// The unique identifier for the entity in the billing provider
+	BillingID *string `json:"billingId,omitempty"`
+	// List of addons this addon is dependant on
+	Dependencies []*PaywallAddon `json:"dependencies,omitempty"`
+	// The description of the addon
+	Description *string `json:"description,omitempty"`
+	// The display name of the addon
+	DisplayName string `json:"displayName"`
+	// List of entitlements for the addon
+	Entitlements []*Entitlement `json:"entitlements"`
+	// List of hidden widgets of the package
+	HiddenFromWidgets []WidgetType `json:"hiddenFromWidgets,omitempty"`
+	// The maximum quantity of this addon that can be added to a subscription
+	MaxQuantity *float64 `json:"maxQuantity,omitempty"`
+	// List of package entitlements for the addon
+	PackageEntitlements []PackageEntitlementUnion `json:"packageEntitlements,omitempty"`
+	// List of prices for the addon
+	Prices []*PaywallPrice `json:"prices"`
+	// The pricing type of the addon, e.g. 'recurring' or 'one-time'
+	PricingType *PricingType `json:"pricingType,omitempty"`
+	// The unique reference ID of the addon
+	RefID string `json:"refId"`
+}
+
+// The plan a paywall plan extends.
+type PaywallBasePlan struct {
+	// The display name of the base plan
+	DisplayName string `json:"displayName"`
+	// The unique reference ID of the base plan
+	RefID string `json:"refId"`
+}
+
+// Colors of the paywall widget.
+type PaywallColorsPalette struct {
+	// Background color for the paywall area.
+	BackgroundColor *string `json:"backgroundColor,omitempty"`
+	// Color used for UI dividers or borders.
+	BorderColor *string `json:"borderColor,omitempty"`
+	// Background color for highlighting the customers current plan.
+	CurrentPlanBackground *string `json:"currentPlanBackground,omitempty"`
+	// Primary highlight color used across the paywall.
+	Primary *string `json:"primary,omitempty"`
+	// Default text color within the paywall.
+	TextColor *string `json:"textColor,omitempty"`
+}
+
+// Look of the paywall widget.
+type PaywallConfiguration struct {
+	// Custom CSS styles to override default paywall appearance.
+	CustomCSS *string `json:"customCss,omitempty"`
+	// Layout parameters for displaying plans in the paywall.
+	Layout *PaywallLayoutConfiguration `json:"layout,omitempty"`
+	// Color settings applied to the paywall UI.
+	Palette *PaywallColorsPalette `json:"palette,omitempty"`
+	// Typography settings for the paywall interface.
+	Typography *TypographyConfiguration `json:"typography,omitempty"`
+}
+
+// The currency of a paywall's prices.
+type PaywallCurrency struct {
+	// The currency code, e.g. USD
+	Code Currency `json:"code"`
+	// The currency symbol, e.g. $
+	Symbol string `json:"symbol"`
+}
+
+// Layout of the plans in the paywall widget.
+type PaywallLayoutConfiguration struct {
+	// Horizontal alignment of the plan cards, such as left, center, right.
+	Alignment *Alignment `json:"alignment,omitempty"`
+	// Outer spacing around each plan card.
+	PlanMargin *float64 `json:"planMargin,omitempty"`
+	// Inner spacing inside each plan card.
+	PlanPadding *float64 `json:"planPadding,omitempty"`
+	// Width setting for each individual plan card.
+	PlanWidth *float64 `json:"planWidth,omitempty"`
+}
+
+// A plan as the paywall shows it.
+type PaywallPlan struct {
+	// Additional metadata for the plan, e.g. features or tags
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// The base plan for the plan, if applicable
+	BasePlan *PaywallBasePlan `json:"basePlan,omitempty"`
+	// The unique identifier for the entity in the billing provider
+	BillingID *string `json:"billingId,omitempty"`
+	// List of compatible addons for the plan
+	CompatibleAddons []*PaywallAddon `json:"compatibleAddons,omitempty"`
+	// Plan's compatible package groups
+	CompatiblePackageGroups []*PaywallPlanCompatiblePackageGroup `json:"compatiblePackageGroups,omitempty"`
+	// Default trial configuration for the plan
+	DefaultTrialConfig *DefaultTrialConfig `json:"defaultTrialConfig,omitempty"`
+	// The description of the plan
+	Description *string `json:"description,omitempty"`
+	// The display name of the plan
+	DisplayName string `json:"displayName"`
+	// List of entitlements for the plan
+	Entitlements []*Entitlement `json:"entitlements,omitempty"`
+	// List of inherited entitlements for the plan
+	InheritedEntitlements []*Entitlement `json:"inheritedEntitlements,omitempty"`
+	// List of inherited package entitlements for the plan
+	InheritedPackageEntitlements []PackageEntitlementUnion `json:"inheritedPackageEntitlements,omitempty"`
+	// Minimum spend configuration
+	MinimumSpend []*MinimumSpend `json:"minimumSpend,omitempty"`
+	// List of package entitlements for the plan
+	PackageEntitlements []PackageEntitlementUnion `json:"packageEntitlements,omitempty"`
+	// List of prices for the plan
+	Prices []*PaywallPrice `json:"prices"`
+	// The pricing type of the plan, e.g. 'recurring' or 'one-time'
+	PricingType *PricingType `json:"pricingType,omitempty"`
+	// The product to which the plan belongs
+	Product *PaywallProduct `json:"product"`
+	// The unique reference ID of the plan
+	RefID string `json:"refId"`
+}
+
+// A group of add-ons offered with a paywall plan.
+type PaywallPlanCompatiblePackageGroup struct {
+	// Included addons in the package group
+	Addons []*PaywallAddon `json:"addons,omitempty"`
+	// The description of the package group
+	Description *string `json:"description,omitempty"`
+	// The display name of the package group
+	DisplayName string `json:"displayName"`
+	// Plan compatible package group options
+	Options *PaywallPlanCompatiblePackageGroupOptions `json:"options"`
+	// The id of the package group
+	PackageGroupID string `json:"packageGroupId"`
+}
+
+// Limits on how many add-ons of a group a customer takes.
+type PaywallPlanCompatiblePackageGroupOptions struct {
+	// Number of free items from package group
+	FreeItems *float64 `json:"freeItems,omitempty"`
+	// Number of required items from packageGroup
+	MinItems *float64 `json:"minItems,omitempty"`
+}
+
+// A price as the paywall shows it.
+type PaywallPrice struct {
+	// The billing cadence of the price
+	BillingCadence *BillingCadence `json:"billingCadence,omitempty"`
+	// The country code for billing, e.g. 'US'
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// The unique identifier for the entity in the billing provider
+	BillingID *string `json:"billingId,omitempty"`
+	// The billing model for the price, e.g. 'recurring' or 'one-time'
+	BillingModel BillingModel `json:"billingModel"`
+	// The billing period for the price, e.g. 'monthly' or 'yearly'
+	BillingPeriod BillingPeriod `json:"billingPeriod"`
+	// The number of units per block. Defaults to 1 unit
+	BlockSize *float64 `json:"blockSize,omitempty"`
+	// The credit rate for the price, if applicable
+	CreditRate *CreditRate `json:"creditRate,omitempty"`
+	// The custom currency of the price this price applies to
+	CustomCurrency *CustomCurrency `json:"customCurrency,omitempty"`
+	// The feature associated with this price, if applicable
+	Feature *EntitlementFeature `json:"feature,omitempty"`
+	// The ID of the feature associated with this price, if applicable
+	FeatureID *string `json:"featureId,omitempty"`
+	// The maximum unit quantity for this price, if applicable
+	MaxUnitQuantity *float64 `json:"maxUnitQuantity,omitempty"`
+	// The minimum unit quantity for this price, if applicable
+	MinUnitQuantity *float64 `json:"minUnitQuantity,omitempty"`
+	// The price amount in the smallest currency unit (e.g. cents)
+	Price *Money `json:"price,omitempty"`
+	// List of tiers for the price, if applicable
+	Tiers []*PriceTier `json:"tiers,omitempty"`
+	// The tiers mode for the price, e.g. 'graduated' or 'volume'
+	TiersMode *TiersMode `json:"tiersMode,omitempty"`
+	// The ID of the custom currency this price applies to
+	TopUpCustomCurrencyID *string `json:"topUpCustomCurrencyId,omitempty"`
+}
+
+// A computed price of a plan for a customer, as the paywall shows it.
+type PaywallPricePoint struct {
+	// Indicates if additional charges may apply for this price point
+	AdditionalChargesMayApply *bool `json:"additionalChargesMayApply,omitempty"`
+	// The amount for the price point, in the smallest currency unit (e.g. cents)
+	Amount float64 `json:"amount"`
+	// The country code for billing, e.g. 'US'
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// The billing period for the price point, e.g. 'monthly' or 'yearly'
+	BillingPeriod BillingPeriod `json:"billingPeriod"`
+	// The currency of the price point, e.g. 'USD'
+	Currency Currency `json:"currency"`
+	// The feature associated with this price point, if applicable
+	Feature *ent.Feature `json:"feature,omitempty"`
+	// The ID of the plan this price point belongs to
+	PlanID string `json:"planId"`
+}
+
+// The product of a paywall plan.
+type PaywallProduct struct {
+	// Additional metadata for the product, e.g. features or tags
+	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
+	// The description of the product
+	Description *string `json:"description,omitempty"`
+	// The display name of the product
+	DisplayName *string `json:"displayName,omitempty"`
+	// Your identifier for the subscription.
+	RefID string `json:"refId"`
 }
 
 // An add-on and its quantity in a scheduled plan change.
@@ -2845,6 +3780,50 @@ type PrequelCredentials struct {
 }
 
 func (PrequelCredentials) IsCredentials() {}
+
+// Input of previewNextInvoice.
+type PreviewNextInvoiceInput struct {
+	// The environment id of the subscription to preview
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The subscription id to preview
+	SubscriptionID string `json:"subscriptionId"`
+}
+
+// Input of previewSubscription: the subscription to preview.
+type PreviewSubscriptionInput struct {
+	// Add-ons to include, with their quantities.
+	Addons []*SubscriptionAddonInput `json:"addons,omitempty"`
+	// Coupon input
+	AppliedCoupon *SubscriptionCouponInput `json:"appliedCoupon,omitempty"`
+	// Quantities to bill for per-unit features, such as seats.
+	BillableFeatures []*BillableFeatureInput `json:"billableFeatures,omitempty"`
+	// Country whose prices to use, when prices differ by country.
+	BillingCountryCode *string `json:"billingCountryCode,omitempty"`
+	// Details to pass to the billing provider.
+	BillingInformation *SubscriptionBillingInfo `json:"billingInformation,omitempty"`
+	// Whether to bill monthly or yearly.
+	BillingPeriod *BillingPeriod `json:"billingPeriod,omitempty"`
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The customer that will pay for the subscription
+	PayingCustomerID *string `json:"payingCustomerId,omitempty"`
+	// Identifier of the plan to subscribe to.
+	PlanID string `json:"planId"`
+	// Promotion code to apply.
+	PromotionCode *string `json:"promotionCode,omitempty"`
+	// Only return subscriptions attached to this resource.
+	ResourceID *string `json:"resourceId,omitempty"`
+	// When the change applies, if it replaces a current subscription.
+	ScheduleStrategy *ScheduleStrategy `json:"scheduleStrategy,omitempty"`
+	// When the subscription starts; now if left out.
+	StartDate *time.Time `json:"startDate,omitempty"`
+	// trial configuration to override the default values from plan if exists
+	TrialOverrideConfiguration *TrialOverrideConfigurationInput `json:"trialOverrideConfiguration,omitempty"`
+	// Number of units to bill for a per-unit plan.
+	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
+}
 
 // A price override in a scheduled plan change.
 type PriceOverrideChangeVariables struct {
@@ -3320,6 +4299,52 @@ type RemoveCouponFromCustomerInput struct {
 	RelationID uuid.UUID `json:"relationId"`
 }
 
+// One usage report of reportUsageBulk.
+type ReportUsageBaseInput struct {
+	// Timestamp of when the record was created
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Customer id
+	CustomerID string `json:"customerId"`
+	// Additional dimensions for the usage report
+	Dimensions map[string]any `json:"dimensions,omitempty"`
+	// Feature id
+	FeatureID string `json:"featureId"`
+	// Resource id
+	ResourceID *string `json:"resourceId,omitempty"`
+	// The method by which the usage value should be updated
+	UpdateBehavior *UsageUpdateBehavior `json:"updateBehavior,omitempty"`
+	// The value to report for usage
+	Value float64 `json:"value"`
+}
+
+// Input of reportUsageBulk.
+type ReportUsageBulkInput struct {
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// A list of usage reports to be submitted in bulk
+	Usages []*ReportUsageBaseInput `json:"usages"`
+}
+
+// Input of reportUsage: usage of a metered feature by a customer.
+type ReportUsageInput struct {
+	// Timestamp of when the record was created
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	// Customer id
+	CustomerID string `json:"customerId"`
+	// Additional dimensions for the usage report
+	Dimensions map[string]any `json:"dimensions,omitempty"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Feature id
+	FeatureID string `json:"featureId"`
+	// Resource id
+	ResourceID *string `json:"resourceId,omitempty"`
+	// The method by which the usage value should be updated
+	UpdateBehavior *UsageUpdateBehavior `json:"updateBehavior,omitempty"`
+	// The value to report for usage
+	Value float64 `json:"value"`
+}
+
 // Which promotional entitlement to revoke.
 type RevokePromotionalEntitlementInput struct {
 	// Identifier of the customer.
@@ -3330,6 +4355,16 @@ type RevokePromotionalEntitlementInput struct {
 	FeatureID string `json:"featureId"`
 }
 
+// Input of revokePromotionalEntitlementsGroup.
+type RevokePromotionalEntitlementsGroupInput struct {
+	// The unique identifier of the entitlement customer
+	CustomerID string `json:"customerId"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Feature group ID to revoke from promotional entitlements
+	FeatureGroupID string `json:"featureGroupId"`
+}
+
 // Connection settings of a Salesforce integration.
 type SalesforceCredentials struct {
 	// Domain of the Salesforce org.
@@ -3337,6 +4372,16 @@ type SalesforceCredentials struct {
 }
 
 func (SalesforceCredentials) IsCredentials() {}
+
+// Settings that Stigg's SDKs read when they start.
+type SdkConfiguration struct {
+	// Flag to determine whether the Stigg watermark should be displayed in widgets.
+	IsWidgetWatermarkEnabled *bool `json:"isWidgetWatermarkEnabled,omitempty"`
+	// Sentry DSN (Data Source Name) used for error logging and monitoring.
+	SentryDsn *string `json:"sentryDsn,omitempty"`
+	// Determine if the watermark should be displayed in widgets based on Remove Powered by Stigg entitlement.
+	ShowWatermark *bool `json:"showWatermark,omitempty"`
+}
 
 // Which coupon to apply to which customer.
 type SetCouponOnCustomerInput struct {
@@ -3416,6 +4461,18 @@ type StringFieldComparison struct {
 	NotLike *string `json:"notLike,omitempty"`
 }
 
+// What a checkout page needs to collect a payment through Stripe.
+type StripeCheckoutCredentials struct {
+	// Stripe account ID
+	AccountID *string `json:"accountId,omitempty"`
+	// Stripe public key
+	PublicKey *string `json:"publicKey,omitempty"`
+	// Stripe setup secret
+	SetupSecret string `json:"setupSecret"`
+}
+
+func (StripeCheckoutCredentials) IsBillingCredentials() {}
+
 // Connection settings of a Stripe integration.
 type StripeCredentials struct {
 	// Name of the connected Stripe account.
@@ -3442,7 +4499,7 @@ type StripeInvoicingCredentials struct {
 
 func (StripeInvoicingCredentials) IsCredentials() {}
 
-// Real-time updates. An addition to Stigg's schema: Stigg's API has no subscriptions.
+// Real-time updates over WebSocket (graphql-transport-ws). customerUpdated is an addition to Stigg's schema; the other events are the ones Stigg's SDKs listen to.
 type Subscription struct {
 }
 
@@ -3854,6 +4911,108 @@ type SubscriptionInvoice struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 }
 
+// A preview of the next invoice of a subscription.
+type SubscriptionInvoicePreview struct {
+	// The amount due for the invoice after taxes, discounts and credits
+	AmountDue *Money `json:"amountDue"`
+	// Credits information (initial, used, remaining)
+	Credits *SubscriptionPreviewCredits `json:"credits,omitempty"`
+	// The total discount amount of the invoice
+	Discount *Money `json:"discount,omitempty"`
+	// The applied discount details
+	DiscountDetails *SubscriptionPreviewDiscount `json:"discountDetails,omitempty"`
+	// The date when the invoice was last updated
+	LastUpdatedAt time.Time `json:"lastUpdatedAt"`
+	// The line items of the invoice
+	Lines []*SubscriptionInvoicePreviewLineItem `json:"lines"`
+	// The minimum spend adjustment applied to the invoice
+	MinimumSpendAdjustment *Money `json:"minimumSpendAdjustment"`
+	// The sub total amount of the invoice excluding  discounts
+	SubTotal *Money `json:"subTotal"`
+	// The sub total amount of the invoice excluding taxes and discounts
+	SubTotalExcludingTax *Money `json:"subTotalExcludingTax"`
+	// The total tax amount of the invoice
+	Tax *Money `json:"tax,omitempty"`
+	// The applied tax details
+	TaxDetails *SubscriptionPreviewTaxDetails `json:"taxDetails,omitempty"`
+	// The total amount of the invoice including taxes and discounts
+	Total *Money `json:"total"`
+	// The total amount of the invoice excluding taxes
+	TotalExcludingTax *Money `json:"totalExcludingTax"`
+}
+
+// A line of an invoice preview, with its sub-lines.
+type SubscriptionInvoicePreviewLineItem struct {
+	// The total amount of the invoice line item
+	Amount *Money `json:"amount"`
+	// The cost description of the invoice line item
+	CostDescription string `json:"costDescription"`
+	// The description of the invoice line item
+	Description string `json:"description"`
+	// Whether the price connected to the invoice line item has a soft limit
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// The nested line items of the invoice line item
+	Lines []*SubscriptionInvoicePreviewLineItemData `json:"lines,omitempty"`
+	// The period the line charges for.
+	Period *SubscriptionInvoicePreviewLineItemPeriod `json:"period"`
+	// The price connected to the invoice line item
+	Price *ent.Price `json:"price,omitempty"`
+	// Whether the line item is prorated
+	Proration bool `json:"proration"`
+	// The quantity of the invoice line item
+	Quantity *int `json:"quantity,omitempty"`
+	// The charge type of the invoice line item
+	Type InvoiceLineItemType `json:"type"`
+	// The unit price of the invoice line item
+	UnitPrice *Money `json:"unitPrice,omitempty"`
+	// The usage limit of the invoice line item
+	UsageLimit *float64 `json:"usageLimit,omitempty"`
+}
+
+// A sub-line of an invoice preview line.
+type SubscriptionInvoicePreviewLineItemData struct {
+	// The total amount of the invoice line item
+	Amount *Money `json:"amount"`
+	// The cost description of the invoice line item
+	CostDescription string `json:"costDescription"`
+	// The description of the invoice line item
+	Description string `json:"description"`
+	// Whether the price connected to the invoice line item has a soft limit
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// The period the line charges for.
+	Period *SubscriptionInvoicePreviewLineItemPeriod `json:"period"`
+	// The price connected to the invoice line item
+	Price *ent.Price `json:"price,omitempty"`
+	// Whether the line item is prorated
+	Proration bool `json:"proration"`
+	// The quantity of the invoice line item
+	Quantity *int `json:"quantity,omitempty"`
+	// The charge type of the invoice line item
+	Type InvoiceLineItemType `json:"type"`
+	// The unit price of the invoice line item
+	UnitPrice *Money `json:"unitPrice,omitempty"`
+	// The usage limit of the invoice line item
+	UsageLimit *float64 `json:"usageLimit,omitempty"`
+}
+
+// The period an invoice preview line charges for.
+type SubscriptionInvoicePreviewLineItemPeriod struct {
+	// End of the period.
+	End uuid.UUID `json:"end"`
+	// Start of the period.
+	Start uuid.UUID `json:"start"`
+}
+
+// Input of migrateSubscriptionToLatest.
+type SubscriptionMigrationInput struct {
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Identifier of the subscription.
+	SubscriptionID string `json:"subscriptionId"`
+	// When to move the subscription: at once or at the end of its billing period.
+	SubscriptionMigrationTime *SubscriptionMigrationTime `json:"subscriptionMigrationTime,omitempty"`
+}
+
 // Minimum spend applying to a subscription.
 type SubscriptionMinimumSpend struct {
 	// True when the minimum was set on the subscription rather than taken from the plan.
@@ -3866,6 +5025,144 @@ type SubscriptionMinimumSpend struct {
 type SubscriptionMinimumSpendValueInput struct {
 	// Minimum amount per billing period.
 	Minimum *MoneyInputDto `json:"minimum,omitempty"`
+}
+
+// Estimated cost of a new or changed subscription.
+type SubscriptionPreview struct {
+	// Start and end of the billing period the preview is for.
+	BillingPeriodRange *DateRange `json:"billingPeriodRange"`
+	// Customer credits the estimate uses.
+	Credits *SubscriptionPreviewCredits `json:"credits,omitempty"`
+	// The discount applied.
+	Discount *SubscriptionPreviewDiscount `json:"discount,omitempty"`
+	// Amount taken off by discounts.
+	DiscountAmount *Money `json:"discountAmount,omitempty"`
+	// Whether the change would be scheduled rather than applied at once.
+	HasScheduledUpdates *bool `json:"hasScheduledUpdates,omitempty"`
+	// Whether the change moves to a cheaper plan.
+	IsPlanDowngrade *bool `json:"isPlanDowngrade,omitempty"`
+	// The minimum spend adjustment applied to the invoice
+	MinimumSpendAdjustment *Money `json:"minimumSpendAdjustment"`
+	// Prorated charges and credits of the change.
+	Proration *SubscriptionPreviewProrations `json:"proration,omitempty"`
+	// Amount before discounts.
+	SubTotal *Money `json:"subTotal"`
+	// Recurring cost of the subscription after the change.
+	Subscription *SubscriptionPricePreviewDto `json:"subscription,omitempty"`
+	// Tax charged.
+	Tax *Money `json:"tax,omitempty"`
+	// The tax applied.
+	TaxDetails *SubscriptionPreviewTaxDetails `json:"taxDetails,omitempty"`
+	// Amount after discounts.
+	Total *Money `json:"total"`
+	// Total before tax.
+	TotalExcludingTax *Money `json:"totalExcludingTax"`
+}
+
+// Customer credits an estimate uses.
+type SubscriptionPreviewCredits struct {
+	// Credits available before the invoice.
+	Initial *Money `json:"initial"`
+	// Credits left after the invoice.
+	Remaining *Money `json:"remaining"`
+	// Credits the invoice uses.
+	Used *Money `json:"used"`
+}
+
+// A discount in a subscription estimate.
+type SubscriptionPreviewDiscount struct {
+	// Coupon duration in month
+	DurationInMonths *float64 `json:"durationInMonths,omitempty"`
+	// Coupon duration type
+	DurationType DiscountDurationType `json:"durationType"`
+	// Coupon end date
+	End *string `json:"end,omitempty"`
+	// Coupon name
+	Name *string `json:"name,omitempty"`
+	// Coupon start date
+	Start string `json:"start"`
+	// Discount type
+	Type DiscountType `json:"type"`
+	// Coupon value
+	Value float64 `json:"value"`
+}
+
+// An invoice in a subscription preview.
+type SubscriptionPreviewInvoice struct {
+	// The discount applied.
+	Discount *Money `json:"discount,omitempty"`
+	// The discount applied, in detail.
+	DiscountDetails *SubscriptionPreviewDiscount `json:"discountDetails,omitempty"`
+	// The minimum spend adjustment applied to the invoice
+	MinimumSpendAdjustment *Money `json:"minimumSpendAdjustment"`
+	// Amount before discounts.
+	SubTotal *Money `json:"subTotal"`
+	// Tax charged.
+	Tax *Money `json:"tax,omitempty"`
+	// The tax applied.
+	TaxDetails *SubscriptionPreviewTaxDetails `json:"taxDetails,omitempty"`
+	// Amount after discounts.
+	Total *Money `json:"total"`
+	// Total before tax.
+	TotalExcludingTax *Money `json:"totalExcludingTax"`
+}
+
+// Prorated charges and credits of a subscription change.
+type SubscriptionPreviewProrations struct {
+	// Credit for the unused part of the current period.
+	Credit *Money `json:"credit"`
+	// Charge for the rest of the current period after the change.
+	Debit *Money `json:"debit"`
+	// Whether the change causes prorated charges or credits.
+	HasProrations *bool `json:"hasProrations,omitempty"`
+	// Debit minus credit.
+	NetAmount *Money `json:"netAmount"`
+	// Point in time the proration is computed from.
+	ProrationDate time.Time `json:"prorationDate"`
+}
+
+// The tax applied in a subscription estimate.
+type SubscriptionPreviewTaxDetails struct {
+	// Human-readable name of the currency.
+	DisplayName string `json:"displayName"`
+	// Whether prices include the tax.
+	Inclusive bool `json:"inclusive"`
+	// Tax rate in percent.
+	Percentage float64 `json:"percentage"`
+}
+
+// Preview of a new or changed subscription: what it charges now and on renewal.
+type SubscriptionPreviewV2 struct {
+	// Start and end of the billing period the preview is for.
+	BillingPeriodRange *DateRange `json:"billingPeriodRange"`
+	// Free items of the subscription
+	FreeItems []*FreeSubscriptionItem `json:"freeItems,omitempty"`
+	// Whether the change would be scheduled rather than applied at once.
+	HasScheduledUpdates *bool `json:"hasScheduledUpdates,omitempty"`
+	// The invoice the change would issue at once.
+	ImmediateInvoice *ImmediateSubscriptionPreviewInvoice `json:"immediateInvoice"`
+	// Whether the change moves to a cheaper plan.
+	IsPlanDowngrade *bool `json:"isPlanDowngrade,omitempty"`
+	// The invoice of each following billing period.
+	RecurringInvoice *SubscriptionPreviewInvoice `json:"recurringInvoice,omitempty"`
+}
+
+// The recurring cost of a previewed subscription.
+type SubscriptionPricePreviewDto struct {
+	// The discount applied.
+	Discount *SubscriptionPreviewDiscount `json:"discount,omitempty"`
+	// Amount taken off by discounts.
+	DiscountAmount *Money `json:"discountAmount,omitempty"`
+	// Amount before discounts.
+	SubTotal *Money `json:"subTotal"`
+	// Tax charged.
+	Tax *Money `json:"tax"`
+	// The tax applied.
+	TaxDetails *SubscriptionPreviewTaxDetails `json:"taxDetails,omitempty"`
+	// Amount after discounts.
+	Total *Money `json:"total"`
+	// Total before tax.
+	TotalExcludingTax *Money `json:"totalExcludingTax"`
 }
 
 // Number of subscriptions of one pricing type.
@@ -3976,6 +5273,16 @@ type SubscriptionStatusFilterComparison struct {
 	NotLike *SubscriptionStatus `json:"notLike,omitempty"`
 }
 
+// Input of cancelSchedule: the scheduled change to cancel.
+type SubscriptionUpdateScheduleCancellationInput struct {
+	// Environment of the customer; defaults to the API key's environment.
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Status of the scheduled change to cancel.
+	Status *SubscriptionScheduleStatus `json:"status,omitempty"`
+	// Identifier of the subscription.
+	SubscriptionID string `json:"subscriptionId"`
+}
+
 // Rule for resetting usage when a subscription changes.
 type SubscriptionUpdateUsageResetCutoffRule struct {
 	// When usage is reset.
@@ -4036,6 +5343,26 @@ type TaxExempt struct {
 	Value string `json:"value"`
 }
 
+// Input of transferSubscription.
+type TransferSubscriptionInput struct {
+	// Identifier of the customer.
+	CustomerID string `json:"customerId"`
+	// Resource to move the subscription to.
+	DestinationResourceID string `json:"destinationResourceId"`
+	// Resource the subscription is on now.
+	SourceResourceID string `json:"sourceResourceId"`
+}
+
+// Input of transferSubscriptionToResource.
+type TransferSubscriptionToResourceInput struct {
+	// The resource ID to transfer the subscription to
+	DestinationResourceID *string `json:"destinationResourceId,omitempty"`
+	// The environment ID of the subscription to transfer
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// The ID of the subscription to transfer
+	SubscriptionID string `json:"subscriptionId"`
+}
+
 // Trial settings of a subscription.
 type TrialConfiguration struct {
 	// What happens to the subscription when the trial ends.
@@ -4062,6 +5389,20 @@ type TrialedPlan struct {
 	ProductID *string `json:"productId,omitempty"`
 	// Your identifier for the product.
 	ProductRefID *string `json:"productRefId,omitempty"`
+}
+
+// Fonts of a widget.
+type TypographyConfiguration struct {
+	// Font styling for body text.
+	Body *FontVariant `json:"body,omitempty"`
+	// Primary font family used across the widget.
+	FontFamily *string `json:"fontFamily,omitempty"`
+	// Font styling for level-1 headings.
+	H1 *FontVariant `json:"h1,omitempty"`
+	// Font styling for level-2 headings.
+	H2 *FontVariant `json:"h2,omitempty"`
+	// Font styling for level-3 headings.
+	H3 *FontVariant `json:"h3,omitempty"`
 }
 
 // Which archived customer to restore.
@@ -4100,6 +5441,16 @@ type Units struct {
 	Plural string `json:"plural"`
 	// Name for one unit.
 	Singular string `json:"singular"`
+}
+
+// Input of unlinkPromotionalEntitlementsGroup.
+type UnlinkPromotionalEntitlementsGroupInput struct {
+	// The unique identifier of the entitlement customer
+	CustomerID string `json:"customerId"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Feature group ID to unlink from promotional entitlements
+	FeatureGroupID string `json:"featureGroupId"`
 }
 
 // Changes to make to a customer; fields left out stay as they are.
@@ -4194,6 +5545,218 @@ type UpdateSubscriptionInput struct {
 	UnitQuantity *float64 `json:"unitQuantity,omitempty"`
 }
 
+// One raw usage event.
+type UsageEventReportInput struct {
+	// Customer id
+	CustomerID string `json:"customerId"`
+	// Dimensions to include in the events fields
+	Dimensions map[string]any `json:"dimensions,omitempty"`
+	// Name of the event
+	EventName string `json:"eventName"`
+	// Idempotency key
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Resource id
+	ResourceID *string `json:"resourceId,omitempty"`
+	// Timestamp
+	Timestamp *time.Time `json:"timestamp,omitempty"`
+}
+
+// Input of reportEvent: raw usage events.
+type UsageEventsReportInput struct {
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// A list of usage events to report
+	UsageEvents []*UsageEventReportInput `json:"usageEvents"`
+}
+
+// Usage of a metered feature over time for a customer.
+type UsageHistory struct {
+	// The end date of the usage history period
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// Groups included in the usage history
+	Groups []*GroupUsageHistory `json:"groups,omitempty"`
+	// Markers indicating events that affect feature usage
+	Markers []*UsageMarker `json:"markers"`
+	// The start date of the usage history period
+	StartDate time.Time `json:"startDate"`
+	// List of usage measurements within the period
+	UsageMeasurements []*UsageMeasurementPoint `json:"usageMeasurements"`
+}
+
+// Input of usageHistory: whose usage of which feature, over which time.
+type UsageHistoryInput struct {
+	// Reference identifier for the customer
+	CustomerRefID string `json:"customerRefId"`
+	// The end date of the range
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Reference identifier for the feature
+	FeatureRefID string `json:"featureRefId"`
+	// Criteria by which to group the usage history
+	GroupBy []string `json:"groupBy,omitempty"`
+	// Monthly reset period configuration
+	MonthlyResetPeriodConfiguration *MonthlyResetPeriodConfigInput `json:"monthlyResetPeriodConfiguration,omitempty"`
+	// Reset period
+	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
+	// Reference identifier for the resource
+	ResourceRefID *string `json:"resourceRefId,omitempty"`
+	// The start date of the range
+	StartDate time.Time `json:"startDate"`
+	// Weekly reset period configuration
+	WeeklyResetPeriodConfiguration *WeeklyResetPeriodConfigInput `json:"weeklyResetPeriodConfiguration,omitempty"`
+	// Yearly reset period configuration
+	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
+}
+
+// One point of a usage history series.
+type UsageHistoryPoint struct {
+	// Indicates whether there was usage reset in this point, see `markers` for details
+	IsResetPoint bool `json:"isResetPoint"`
+	// Timestamp of the usage history point
+	Timestamp uuid.UUID `json:"timestamp"`
+	// Value of the usage history point
+	Value float64 `json:"value"`
+}
+
+// One series of a usage history: the points of one group.
+type UsageHistorySeries struct {
+	// Points in the usage history series
+	Points []*UsageHistoryPoint `json:"points"`
+	// Tags for the usage history series
+	Tags []*UsageHistorySeriesTag `json:"tags"`
+}
+
+// One dimension and its value that a usage history series is keyed by.
+type UsageHistorySeriesTag struct {
+	// Key of the tag
+	Key string `json:"key"`
+	// Value of the tag
+	Value string `json:"value"`
+}
+
+// Usage of a metered feature over time for a customer, as series per group.
+type UsageHistoryV2 struct {
+	// Markers for events that affecting feature usage
+	Markers []*UsageMarker `json:"markers"`
+	// Cursor pagination info for series groups; present only when paging input is provided.
+	PageInfo *PageInfo `json:"pageInfo,omitempty"`
+	// Series of usage history
+	Series []*UsageHistorySeries `json:"series"`
+}
+
+// Input of usageHistoryV2: whose usage of which feature, over which time.
+type UsageHistoryV2Input struct {
+	// Customer id
+	CustomerID string `json:"customerId"`
+	// The end date of the range
+	EndDate *time.Time `json:"endDate,omitempty"`
+	// The unique identifier for the environment
+	EnvironmentID *uuid.UUID `json:"environmentId,omitempty"`
+	// Feature id
+	FeatureID string `json:"featureId"`
+	// Criteria by which to group the usage history
+	GroupBy []string `json:"groupBy,omitempty"`
+	// Resource id
+	ResourceID *string `json:"resourceId,omitempty"`
+	// The start date of the range
+	StartDate time.Time `json:"startDate"`
+}
+
+// A point where the usage of a feature was reset.
+type UsageMarker struct {
+	// Timestamp of the marker
+	Timestamp uuid.UUID `json:"timestamp"`
+	// Type of marker
+	Type UsageMarkerType `json:"type"`
+}
+
+// Credit consumption that a usage report caused.
+type UsageMeasurementCredit struct {
+	// The credits this single reportUsage call deducted, in credit units — scoped to this one measurement (0 for idempotency duplicates). Contrast `currentUsage`, which is the wallet-wide running total shared across all features on this currency. Use it to reconcile expected per-call deductions.
+	Consumed float64 `json:"consumed"`
+	// The credit currency identifier
+	CurrencyID string `json:"currencyId"`
+	// The wallet's total consumed credits for this currency (optimistic — includes not-yet-reconciled usage), shared across every feature that draws on the currency. This is the running balance, not this call's deduction — see `consumed` for that.
+	CurrentUsage float64 `json:"currentUsage"`
+	// The grant-version timestamp of this balance, used by the SDK for last-write-wins reconciliation
+	Timestamp string `json:"timestamp"`
+	// The total credits granted
+	UsageLimit float64 `json:"usageLimit"`
+	// End of the current credit grant period (when recurring credits reset), if applicable
+	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
+}
+
+// One point of a usage history.
+type UsageMeasurementPoint struct {
+	// The date and time of this measurement point
+	Date time.Time `json:"date"`
+	// Indicates whether usage was reset at this point; see markers for further details
+	IsResetPoint bool `json:"isResetPoint"`
+	// The recorded value at this measurement point
+	Value float64 `json:"value"`
+}
+
+// New usage of a metered feature for a customer.
+type UsageMeasurementUpdated struct {
+	// The unique identifier for the account
+	AccountID string `json:"accountId"`
+	// The current measured usage value
+	CurrentUsage float64 `json:"currentUsage"`
+	// Customer id
+	CustomerID string `json:"customerId"`
+	// The unique identifier for the environment
+	EnvironmentID uuid.UUID `json:"environmentId"`
+	// Feature id
+	FeatureID string `json:"featureId"`
+	// The date when the next usage reset will occur
+	NextResetDate *float64 `json:"nextResetDate,omitempty"`
+	// Resource id
+	ResourceID *string `json:"resourceId,omitempty"`
+	// The end date of the usage period in which this measurement resides (for entitlements with a reset period)
+	UsagePeriodEnd *float64 `json:"usagePeriodEnd,omitempty"`
+	// The start date of the usage period in which this measurement resides (for entitlements with a reset period)
+	UsagePeriodStart *float64 `json:"usagePeriodStart,omitempty"`
+}
+
+// A recorded usage report with the usage it leaves in the current period.
+type UsageMeasurementWithCurrentUsage struct {
+	// Timestamp of when the record was created
+	CreatedAt time.Time `json:"createdAt"`
+	// The optimistic balance of the credit wallet (currency) that this feature consumes from, in credit units. It is the per-currency total shared across every feature drawing on that currency — not this feature’s individual consumption — and reflects usage before async reconciliation. Populated only for credit-backed features.
+	Credit *UsageMeasurementCredit `json:"credit,omitempty"`
+	// The current measured usage value
+	CurrentUsage *float64 `json:"currentUsage,omitempty"`
+	// Customer id
+	CustomerID string `json:"customerId"`
+	// The unique identifier for the environment
+	EnvironmentID uuid.UUID `json:"environmentId"`
+	// Feature id
+	FeatureID string `json:"featureId"`
+	// Unique identifier for the entity
+	ID uuid.UUID `json:"id"`
+	// The date when the next usage reset will occur
+	NextResetDate *time.Time `json:"nextResetDate,omitempty"`
+	// Resource id
+	ResourceID *string `json:"resourceId,omitempty"`
+	// Timestamp
+	Timestamp uuid.UUID `json:"timestamp"`
+	// The end date of the usage period in which this measurement resides (for entitlements with a reset period)
+	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
+	// The start date of the usage period in which this measurement resides (for entitlements with a reset period)
+	UsagePeriodStart *time.Time `json:"usagePeriodStart,omitempty"`
+	// The usage measurement record
+	Value float64 `json:"value"`
+}
+
+// Event sent when the usage of a metered feature changes.
+type UsageUpdated struct {
+	// Entitlement
+	Entitlement *Entitlement `json:"entitlement"`
+	// Usage
+	Usage *UsageMeasurementUpdated `json:"usage"`
+}
+
 // Conditions on a UUID field; when several are given, all must hold.
 type UUIDFilterComparison struct {
 	// Matches values equal to this one.
@@ -4253,6 +5816,14 @@ type YearlyResetPeriodConfigInput struct {
 	// Date in the year to reset on.
 	AccordingTo YearlyAccordingTo `json:"accordingTo"`
 }
+
+// What a checkout page needs to collect a payment through Zuora.
+type ZuoraCheckoutCredentials struct {
+	// Zuora publishable key
+	PublishableKey string `json:"publishableKey"`
+}
+
+func (ZuoraCheckoutCredentials) IsBillingCredentials() {}
 
 // Connection settings of a Zuora integration.
 type ZuoraCredentials struct {
@@ -4750,6 +6321,64 @@ func (e AggregationFunction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Horizontal alignment of content in a widget.
+type Alignment string
+
+const (
+	AlignmentCenter Alignment = "CENTER"
+	AlignmentLeft   Alignment = "LEFT"
+	AlignmentRight  Alignment = "RIGHT"
+)
+
+var AllAlignment = []Alignment{
+	AlignmentCenter,
+	AlignmentLeft,
+	AlignmentRight,
+}
+
+func (e Alignment) IsValid() bool {
+	switch e {
+	case AlignmentCenter, AlignmentLeft, AlignmentRight:
+		return true
+	}
+	return false
+}
+
+func (e Alignment) String() string {
+	return string(e)
+}
+
+func (e *Alignment) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Alignment(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Alignment", str)
+	}
+	return nil
+}
+
+func (e Alignment) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *Alignment) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Alignment) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Which kinds of Auth0 sign-ups create subscriptions.
 type Auth0ApplicationType string
 
@@ -5035,6 +6664,62 @@ func (e *BillingPeriod) UnmarshalJSON(b []byte) error {
 }
 
 func (e BillingPeriod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Billing provider that a checkout collects payment through.
+type BillingVendorIdentifier string
+
+const (
+	BillingVendorIdentifierStripe BillingVendorIdentifier = "STRIPE"
+	BillingVendorIdentifierZuora  BillingVendorIdentifier = "ZUORA"
+)
+
+var AllBillingVendorIdentifier = []BillingVendorIdentifier{
+	BillingVendorIdentifierStripe,
+	BillingVendorIdentifierZuora,
+}
+
+func (e BillingVendorIdentifier) IsValid() bool {
+	switch e {
+	case BillingVendorIdentifierStripe, BillingVendorIdentifierZuora:
+		return true
+	}
+	return false
+}
+
+func (e BillingVendorIdentifier) String() string {
+	return string(e)
+}
+
+func (e *BillingVendorIdentifier) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BillingVendorIdentifier(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BillingVendorIdentifier", str)
+	}
+	return nil
+}
+
+func (e BillingVendorIdentifier) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *BillingVendorIdentifier) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BillingVendorIdentifier) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -5992,6 +7677,120 @@ func (e CustomerSubscriptionSortFields) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How long a discount applies.
+type DiscountDurationType string
+
+const (
+	DiscountDurationTypeForever   DiscountDurationType = "FOREVER"
+	DiscountDurationTypeOnce      DiscountDurationType = "ONCE"
+	DiscountDurationTypeRepeating DiscountDurationType = "REPEATING"
+)
+
+var AllDiscountDurationType = []DiscountDurationType{
+	DiscountDurationTypeForever,
+	DiscountDurationTypeOnce,
+	DiscountDurationTypeRepeating,
+}
+
+func (e DiscountDurationType) IsValid() bool {
+	switch e {
+	case DiscountDurationTypeForever, DiscountDurationTypeOnce, DiscountDurationTypeRepeating:
+		return true
+	}
+	return false
+}
+
+func (e DiscountDurationType) String() string {
+	return string(e)
+}
+
+func (e *DiscountDurationType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiscountDurationType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiscountDurationType", str)
+	}
+	return nil
+}
+
+func (e DiscountDurationType) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *DiscountDurationType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiscountDurationType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a discount takes a fixed amount or a percentage off.
+type DiscountType string
+
+const (
+	DiscountTypeFixed      DiscountType = "FIXED"
+	DiscountTypePercentage DiscountType = "PERCENTAGE"
+)
+
+var AllDiscountType = []DiscountType{
+	DiscountTypeFixed,
+	DiscountTypePercentage,
+}
+
+func (e DiscountType) IsValid() bool {
+	switch e {
+	case DiscountTypeFixed, DiscountTypePercentage:
+		return true
+	}
+	return false
+}
+
+func (e DiscountType) String() string {
+	return string(e)
+}
+
+func (e *DiscountType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DiscountType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DiscountType", str)
+	}
+	return nil
+}
+
+func (e DiscountType) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *DiscountType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DiscountType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How a package entitlement combines with others for the same feature.
 type EntitlementBehavior string
 
@@ -6105,6 +7904,62 @@ func (e *EntitlementResetPeriod) UnmarshalJSON(b []byte) error {
 }
 
 func (e EntitlementResetPeriod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a customer has no entitlements at all.
+type EntitlementsStateAccessDeniedReason string
+
+const (
+	EntitlementsStateAccessDeniedReasonCustomerNotFound     EntitlementsStateAccessDeniedReason = "CustomerNotFound"
+	EntitlementsStateAccessDeniedReasonNoActiveSubscription EntitlementsStateAccessDeniedReason = "NoActiveSubscription"
+)
+
+var AllEntitlementsStateAccessDeniedReason = []EntitlementsStateAccessDeniedReason{
+	EntitlementsStateAccessDeniedReasonCustomerNotFound,
+	EntitlementsStateAccessDeniedReasonNoActiveSubscription,
+}
+
+func (e EntitlementsStateAccessDeniedReason) IsValid() bool {
+	switch e {
+	case EntitlementsStateAccessDeniedReasonCustomerNotFound, EntitlementsStateAccessDeniedReasonNoActiveSubscription:
+		return true
+	}
+	return false
+}
+
+func (e EntitlementsStateAccessDeniedReason) String() string {
+	return string(e)
+}
+
+func (e *EntitlementsStateAccessDeniedReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EntitlementsStateAccessDeniedReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EntitlementsStateAccessDeniedReason", str)
+	}
+	return nil
+}
+
+func (e EntitlementsStateAccessDeniedReason) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *EntitlementsStateAccessDeniedReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EntitlementsStateAccessDeniedReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -6641,6 +8496,134 @@ func (e *FeatureType) UnmarshalJSON(b []byte) error {
 }
 
 func (e FeatureType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Weight of a font.
+type FontWeight string
+
+const (
+	FontWeightBold   FontWeight = "BOLD"
+	FontWeightNormal FontWeight = "NORMAL"
+)
+
+var AllFontWeight = []FontWeight{
+	FontWeightBold,
+	FontWeightNormal,
+}
+
+func (e FontWeight) IsValid() bool {
+	switch e {
+	case FontWeightBold, FontWeightNormal:
+		return true
+	}
+	return false
+}
+
+func (e FontWeight) String() string {
+	return string(e)
+}
+
+func (e *FontWeight) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FontWeight(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FontWeight", str)
+	}
+	return nil
+}
+
+func (e FontWeight) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *FontWeight) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FontWeight) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What an invoice line charges for.
+type InvoiceLineItemType string
+
+const (
+	InvoiceLineItemTypeAddonCharge                  InvoiceLineItemType = "AddonCharge"
+	InvoiceLineItemTypeBaseCharge                   InvoiceLineItemType = "BaseCharge"
+	InvoiceLineItemTypeInAdvanceCommitmentCharge    InvoiceLineItemType = "InAdvanceCommitmentCharge"
+	InvoiceLineItemTypeMinimumSpendAdjustmentCharge InvoiceLineItemType = "MinimumSpendAdjustmentCharge"
+	InvoiceLineItemTypeMinimumSpendCharge           InvoiceLineItemType = "MinimumSpendCharge"
+	InvoiceLineItemTypeOther                        InvoiceLineItemType = "Other"
+	InvoiceLineItemTypeOverageCharge                InvoiceLineItemType = "OverageCharge"
+	InvoiceLineItemTypePayAsYouGoCharge             InvoiceLineItemType = "PayAsYouGoCharge"
+	InvoiceLineItemTypeTierCharge                   InvoiceLineItemType = "TierCharge"
+	InvoiceLineItemTypeZeroAmountBaseCharge         InvoiceLineItemType = "ZeroAmountBaseCharge"
+)
+
+var AllInvoiceLineItemType = []InvoiceLineItemType{
+	InvoiceLineItemTypeAddonCharge,
+	InvoiceLineItemTypeBaseCharge,
+	InvoiceLineItemTypeInAdvanceCommitmentCharge,
+	InvoiceLineItemTypeMinimumSpendAdjustmentCharge,
+	InvoiceLineItemTypeMinimumSpendCharge,
+	InvoiceLineItemTypeOther,
+	InvoiceLineItemTypeOverageCharge,
+	InvoiceLineItemTypePayAsYouGoCharge,
+	InvoiceLineItemTypeTierCharge,
+	InvoiceLineItemTypeZeroAmountBaseCharge,
+}
+
+func (e InvoiceLineItemType) IsValid() bool {
+	switch e {
+	case InvoiceLineItemTypeAddonCharge, InvoiceLineItemTypeBaseCharge, InvoiceLineItemTypeInAdvanceCommitmentCharge, InvoiceLineItemTypeMinimumSpendAdjustmentCharge, InvoiceLineItemTypeMinimumSpendCharge, InvoiceLineItemTypeOther, InvoiceLineItemTypeOverageCharge, InvoiceLineItemTypePayAsYouGoCharge, InvoiceLineItemTypeTierCharge, InvoiceLineItemTypeZeroAmountBaseCharge:
+		return true
+	}
+	return false
+}
+
+func (e InvoiceLineItemType) String() string {
+	return string(e)
+}
+
+func (e *InvoiceLineItemType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InvoiceLineItemType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InvoiceLineItemType", str)
+	}
+	return nil
+}
+
+func (e InvoiceLineItemType) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *InvoiceLineItemType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InvoiceLineItemType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -7786,6 +9769,62 @@ func (e ProvisionSubscriptionStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Which existing subscriptions move to a newly published package version.
+type PublishMigrationType string
+
+const (
+	PublishMigrationTypeAllCustomers PublishMigrationType = "ALL_CUSTOMERS"
+	PublishMigrationTypeNewCustomers PublishMigrationType = "NEW_CUSTOMERS"
+)
+
+var AllPublishMigrationType = []PublishMigrationType{
+	PublishMigrationTypeAllCustomers,
+	PublishMigrationTypeNewCustomers,
+}
+
+func (e PublishMigrationType) IsValid() bool {
+	switch e {
+	case PublishMigrationTypeAllCustomers, PublishMigrationTypeNewCustomers:
+		return true
+	}
+	return false
+}
+
+func (e PublishMigrationType) String() string {
+	return string(e)
+}
+
+func (e *PublishMigrationType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PublishMigrationType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PublishMigrationType", str)
+	}
+	return nil
+}
+
+func (e PublishMigrationType) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *PublishMigrationType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PublishMigrationType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // When a subscription change takes effect.
 type ScheduleStrategy string
 
@@ -8554,6 +10593,62 @@ func (e SubscriptionInvoiceStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// When a subscription moves to the latest version of its plan.
+type SubscriptionMigrationTime string
+
+const (
+	SubscriptionMigrationTimeEndOfBillingPeriod SubscriptionMigrationTime = "END_OF_BILLING_PERIOD"
+	SubscriptionMigrationTimeImmediate          SubscriptionMigrationTime = "IMMEDIATE"
+)
+
+var AllSubscriptionMigrationTime = []SubscriptionMigrationTime{
+	SubscriptionMigrationTimeEndOfBillingPeriod,
+	SubscriptionMigrationTimeImmediate,
+}
+
+func (e SubscriptionMigrationTime) IsValid() bool {
+	switch e {
+	case SubscriptionMigrationTimeEndOfBillingPeriod, SubscriptionMigrationTimeImmediate:
+		return true
+	}
+	return false
+}
+
+func (e SubscriptionMigrationTime) String() string {
+	return string(e)
+}
+
+func (e *SubscriptionMigrationTime) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SubscriptionMigrationTime(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SubscriptionMigrationTime", str)
+	}
+	return nil
+}
+
+func (e SubscriptionMigrationTime) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *SubscriptionMigrationTime) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SubscriptionMigrationTime) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How a subscription change is charged.
 type SubscriptionProrationBehavior string
 
@@ -9271,6 +11366,118 @@ func (e *UnitTransformationRound) UnmarshalJSON(b []byte) error {
 }
 
 func (e UnitTransformationRound) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why the usage of a feature was reset.
+type UsageMarkerType string
+
+const (
+	UsageMarkerTypePeriodicReset           UsageMarkerType = "PERIODIC_RESET"
+	UsageMarkerTypeSubscriptionChangeReset UsageMarkerType = "SUBSCRIPTION_CHANGE_RESET"
+)
+
+var AllUsageMarkerType = []UsageMarkerType{
+	UsageMarkerTypePeriodicReset,
+	UsageMarkerTypeSubscriptionChangeReset,
+}
+
+func (e UsageMarkerType) IsValid() bool {
+	switch e {
+	case UsageMarkerTypePeriodicReset, UsageMarkerTypeSubscriptionChangeReset:
+		return true
+	}
+	return false
+}
+
+func (e UsageMarkerType) String() string {
+	return string(e)
+}
+
+func (e *UsageMarkerType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UsageMarkerType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UsageMarkerType", str)
+	}
+	return nil
+}
+
+func (e UsageMarkerType) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *UsageMarkerType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UsageMarkerType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Whether a usage report adds to the current usage or replaces it.
+type UsageUpdateBehavior string
+
+const (
+	UsageUpdateBehaviorDelta UsageUpdateBehavior = "DELTA"
+	UsageUpdateBehaviorSet   UsageUpdateBehavior = "SET"
+)
+
+var AllUsageUpdateBehavior = []UsageUpdateBehavior{
+	UsageUpdateBehaviorDelta,
+	UsageUpdateBehaviorSet,
+}
+
+func (e UsageUpdateBehavior) IsValid() bool {
+	switch e {
+	case UsageUpdateBehaviorDelta, UsageUpdateBehaviorSet:
+		return true
+	}
+	return false
+}
+
+func (e UsageUpdateBehavior) String() string {
+	return string(e)
+}
+
+func (e *UsageUpdateBehavior) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UsageUpdateBehavior(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UsageUpdateBehavior", str)
+	}
+	return nil
+}
+
+func (e UsageUpdateBehavior) MarshalGQL(w io.Writer) {
+	writeEnum(w, string(e))
+}
+
+func (e *UsageUpdateBehavior) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UsageUpdateBehavior) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

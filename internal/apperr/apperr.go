@@ -49,6 +49,10 @@ const (
 	// that may have missed events: subscribe again and refetch (see
 	// internal/events).
 	EventStreamInterrupted Code = "EventStreamInterrupted"
+	// NotImplemented answers a field of Stigg's API that the schema has
+	// (so that clients' documents validate) but this server does not
+	// serve yet; docs/unbacked-fields.md lists them.
+	NotImplemented Code = "NotImplemented"
 	// BadRequest is a request the GraphQL transport refused before
 	// reading the operation (a GET carrying a mutation, undecodable
 	// variables, an unsupported method or content type): Apollo Server's
