@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -67,8 +68,13 @@ const usage = `stiggql: a self-hostable GraphQL server for Stigg's customer API.
 
 Usage:
   stiggql [serve] [flags]                          start the server (default)
-  stiggql keys create --environment NAME [flags]   create an environment (if needed) and print a new API key
+  stiggql keys create --environment NAME [--kind server|client] [flags]
+                                                   create an environment (if needed) and print a new API key
   stiggql keys list [flags]                        list API keys (never their secrets)
+  stiggql keys customer-token --customer ID [--environment NAME]
+                                                   print a customer token (X-CUSTOMER-KEY) for client keys
+  stiggql keys signing-secret [--environment NAME] print the secret backends sign customer tokens with
+  stiggql keys hardened on|off [--environment NAME] require customer tokens with client keys (or not)
   stiggql migrate [flags]                          apply pending schema migrations and exit
   stiggql import customers FILE [flags]            import customers from a CSV or JSON file, in resumable batches
   stiggql seed --customers N [flags]               fill an empty database with generated customers (benchmarks)
@@ -332,6 +338,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch sub {
 	case "create":
 		envName := fs.String("environment", auth.DefaultEnvironmentSlug, "environment slug; created when missing")
+		kind := fs.String("kind", "server", "key kind: server (backends, full access) or client (publishable, for browsers)")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -340,7 +347,7 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer st.Close()
-		k, err := auth.CreateKey(ctx, st.Client, *envName, "")
+		k, err := auth.CreateKeyOfType(ctx, st.Client, *envName, strings.ToUpper(*kind), "")
 		if err != nil {
 			return err
 		}
@@ -357,6 +364,8 @@ func keys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		defer st.Close()
 		return auth.ListKeys(ctx, st.Client, stdout)
+	case "customer-token", "signing-secret", "hardened":
+		return frontKeys(ctx, sub, fs, &c, args, stdout)
 	}
 	return fmt.Errorf("keys: unknown subcommand %q", sub)
 }
