@@ -96,3 +96,8 @@ func CodeOf(err error) Code {
 	}
 	return UnexpectedError
 }
+
+// BillingIntegrationMissing is Stigg's code for an operation that needs a
+// billing integration (Stripe) the environment does not have, such as
+// subscribing to a paid plan through applySubscription.
+const BillingIntegrationMissing Code = "BillingIntegrationMissing"
