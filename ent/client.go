@@ -21,6 +21,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/entitlementcheck"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
@@ -32,6 +33,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 
 	stdsql "database/sql"
 )
@@ -51,6 +55,8 @@ type Client struct {
 	Customer *CustomerClient
 	// CustomerSubscription is the client for interacting with the CustomerSubscription builders.
 	CustomerSubscription *CustomerSubscriptionClient
+	// EntitlementCheck is the client for interacting with the EntitlementCheck builders.
+	EntitlementCheck *EntitlementCheckClient
 	// Environment is the client for interacting with the Environment builders.
 	Environment *EnvironmentClient
 	// Feature is the client for interacting with the Feature builders.
@@ -73,6 +79,12 @@ type Client struct {
 	SubscriptionPrice *SubscriptionPriceClient
 	// SyncState is the client for interacting with the SyncState builders.
 	SyncState *SyncStateClient
+	// UsageCounter is the client for interacting with the UsageCounter builders.
+	UsageCounter *UsageCounterClient
+	// UsageEvent is the client for interacting with the UsageEvent builders.
+	UsageEvent *UsageEventClient
+	// UsageMeasurement is the client for interacting with the UsageMeasurement builders.
+	UsageMeasurement *UsageMeasurementClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -89,6 +101,7 @@ func (c *Client) init() {
 	c.Coupon = NewCouponClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.CustomerSubscription = NewCustomerSubscriptionClient(c.config)
+	c.EntitlementCheck = NewEntitlementCheckClient(c.config)
 	c.Environment = NewEnvironmentClient(c.config)
 	c.Feature = NewFeatureClient(c.config)
 	c.OutboxEvent = NewOutboxEventClient(c.config)
@@ -100,6 +113,9 @@ func (c *Client) init() {
 	c.SubscriptionAddon = NewSubscriptionAddonClient(c.config)
 	c.SubscriptionPrice = NewSubscriptionPriceClient(c.config)
 	c.SyncState = NewSyncStateClient(c.config)
+	c.UsageCounter = NewUsageCounterClient(c.config)
+	c.UsageEvent = NewUsageEventClient(c.config)
+	c.UsageMeasurement = NewUsageMeasurementClient(c.config)
 }
 
 type (
@@ -197,6 +213,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Coupon:                 NewCouponClient(cfg),
 		Customer:               NewCustomerClient(cfg),
 		CustomerSubscription:   NewCustomerSubscriptionClient(cfg),
+		EntitlementCheck:       NewEntitlementCheckClient(cfg),
 		Environment:            NewEnvironmentClient(cfg),
 		Feature:                NewFeatureClient(cfg),
 		OutboxEvent:            NewOutboxEventClient(cfg),
@@ -208,6 +225,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		SubscriptionAddon:      NewSubscriptionAddonClient(cfg),
 		SubscriptionPrice:      NewSubscriptionPriceClient(cfg),
 		SyncState:              NewSyncStateClient(cfg),
+		UsageCounter:           NewUsageCounterClient(cfg),
+		UsageEvent:             NewUsageEventClient(cfg),
+		UsageMeasurement:       NewUsageMeasurementClient(cfg),
 	}, nil
 }
 
@@ -232,6 +252,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Coupon:                 NewCouponClient(cfg),
 		Customer:               NewCustomerClient(cfg),
 		CustomerSubscription:   NewCustomerSubscriptionClient(cfg),
+		EntitlementCheck:       NewEntitlementCheckClient(cfg),
 		Environment:            NewEnvironmentClient(cfg),
 		Feature:                NewFeatureClient(cfg),
 		OutboxEvent:            NewOutboxEventClient(cfg),
@@ -243,6 +264,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		SubscriptionAddon:      NewSubscriptionAddonClient(cfg),
 		SubscriptionPrice:      NewSubscriptionPriceClient(cfg),
 		SyncState:              NewSyncStateClient(cfg),
+		UsageCounter:           NewUsageCounterClient(cfg),
+		UsageEvent:             NewUsageEventClient(cfg),
+		UsageMeasurement:       NewUsageMeasurementClient(cfg),
 	}, nil
 }
 
@@ -272,10 +296,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription, c.Environment,
-		c.Feature, c.OutboxEvent, c.PackageEntitlement, c.Plan, c.Price, c.Product,
-		c.PromotionalEntitlement, c.SubscriptionAddon, c.SubscriptionPrice,
-		c.SyncState,
+		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription,
+		c.EntitlementCheck, c.Environment, c.Feature, c.OutboxEvent,
+		c.PackageEntitlement, c.Plan, c.Price, c.Product, c.PromotionalEntitlement,
+		c.SubscriptionAddon, c.SubscriptionPrice, c.SyncState, c.UsageCounter,
+		c.UsageEvent, c.UsageMeasurement,
 	} {
 		n.Use(hooks...)
 	}
@@ -285,10 +310,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription, c.Environment,
-		c.Feature, c.OutboxEvent, c.PackageEntitlement, c.Plan, c.Price, c.Product,
-		c.PromotionalEntitlement, c.SubscriptionAddon, c.SubscriptionPrice,
-		c.SyncState,
+		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription,
+		c.EntitlementCheck, c.Environment, c.Feature, c.OutboxEvent,
+		c.PackageEntitlement, c.Plan, c.Price, c.Product, c.PromotionalEntitlement,
+		c.SubscriptionAddon, c.SubscriptionPrice, c.SyncState, c.UsageCounter,
+		c.UsageEvent, c.UsageMeasurement,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -307,6 +333,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Customer.mutate(ctx, m)
 	case *CustomerSubscriptionMutation:
 		return c.CustomerSubscription.mutate(ctx, m)
+	case *EntitlementCheckMutation:
+		return c.EntitlementCheck.mutate(ctx, m)
 	case *EnvironmentMutation:
 		return c.Environment.mutate(ctx, m)
 	case *FeatureMutation:
@@ -329,6 +357,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SubscriptionPrice.mutate(ctx, m)
 	case *SyncStateMutation:
 		return c.SyncState.mutate(ctx, m)
+	case *UsageCounterMutation:
+		return c.UsageCounter.mutate(ctx, m)
+	case *UsageEventMutation:
+		return c.UsageEvent.mutate(ctx, m)
+	case *UsageMeasurementMutation:
+		return c.UsageMeasurement.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -1113,6 +1147,54 @@ func (c *CustomerClient) QuerySyncStates(_m *Customer) *SyncStateQuery {
 	return query
 }
 
+// QueryUsageCounters queries the usage_counters edge of a Customer.
+func (c *CustomerClient) QueryUsageCounters(_m *Customer) *UsageCounterQuery {
+	query := (&UsageCounterClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(usagecounter.Table, usagecounter.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.UsageCountersTable, customer.UsageCountersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUsageMeasurements queries the usage_measurements edge of a Customer.
+func (c *CustomerClient) QueryUsageMeasurements(_m *Customer) *UsageMeasurementQuery {
+	query := (&UsageMeasurementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(usagemeasurement.Table, usagemeasurement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.UsageMeasurementsTable, customer.UsageMeasurementsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUsageEvents queries the usage_events edge of a Customer.
+func (c *CustomerClient) QueryUsageEvents(_m *Customer) *UsageEventQuery {
+	query := (&UsageEventClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(usageevent.Table, usageevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.UsageEventsTable, customer.UsageEventsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryCoupon queries the coupon edge of a Customer.
 func (c *CustomerClient) QueryCoupon(_m *Customer) *CouponQuery {
 	query := (&CouponClient{config: c.config}).Query()
@@ -1396,6 +1478,139 @@ func (c *CustomerSubscriptionClient) mutate(ctx context.Context, m *CustomerSubs
 		return (&CustomerSubscriptionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CustomerSubscription mutation op: %q", m.Op())
+	}
+}
+
+// EntitlementCheckClient is a client for the EntitlementCheck schema.
+type EntitlementCheckClient struct {
+	config
+}
+
+// NewEntitlementCheckClient returns a client for the EntitlementCheck from the given config.
+func NewEntitlementCheckClient(c config) *EntitlementCheckClient {
+	return &EntitlementCheckClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `entitlementcheck.Hooks(f(g(h())))`.
+func (c *EntitlementCheckClient) Use(hooks ...Hook) {
+	c.hooks.EntitlementCheck = append(c.hooks.EntitlementCheck, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `entitlementcheck.Intercept(f(g(h())))`.
+func (c *EntitlementCheckClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EntitlementCheck = append(c.inters.EntitlementCheck, interceptors...)
+}
+
+// Create returns a builder for creating a EntitlementCheck entity.
+func (c *EntitlementCheckClient) Create() *EntitlementCheckCreate {
+	mutation := newEntitlementCheckMutation(c.config, OpCreate)
+	return &EntitlementCheckCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EntitlementCheck entities.
+func (c *EntitlementCheckClient) CreateBulk(builders ...*EntitlementCheckCreate) *EntitlementCheckCreateBulk {
+	return &EntitlementCheckCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EntitlementCheckClient) MapCreateBulk(slice any, setFunc func(*EntitlementCheckCreate, int)) *EntitlementCheckCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EntitlementCheckCreateBulk{err: fmt.Errorf("calling to EntitlementCheckClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EntitlementCheckCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EntitlementCheckCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EntitlementCheck.
+func (c *EntitlementCheckClient) Update() *EntitlementCheckUpdate {
+	mutation := newEntitlementCheckMutation(c.config, OpUpdate)
+	return &EntitlementCheckUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EntitlementCheckClient) UpdateOne(_m *EntitlementCheck) *EntitlementCheckUpdateOne {
+	mutation := newEntitlementCheckMutation(c.config, OpUpdateOne, withEntitlementCheck(_m))
+	return &EntitlementCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EntitlementCheckClient) UpdateOneID(id uuid.UUID) *EntitlementCheckUpdateOne {
+	mutation := newEntitlementCheckMutation(c.config, OpUpdateOne, withEntitlementCheckID(id))
+	return &EntitlementCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EntitlementCheck.
+func (c *EntitlementCheckClient) Delete() *EntitlementCheckDelete {
+	mutation := newEntitlementCheckMutation(c.config, OpDelete)
+	return &EntitlementCheckDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EntitlementCheckClient) DeleteOne(_m *EntitlementCheck) *EntitlementCheckDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EntitlementCheckClient) DeleteOneID(id uuid.UUID) *EntitlementCheckDeleteOne {
+	builder := c.Delete().Where(entitlementcheck.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EntitlementCheckDeleteOne{builder}
+}
+
+// Query returns a query builder for EntitlementCheck.
+func (c *EntitlementCheckClient) Query() *EntitlementCheckQuery {
+	return &EntitlementCheckQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEntitlementCheck},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EntitlementCheck entity by its id.
+func (c *EntitlementCheckClient) Get(ctx context.Context, id uuid.UUID) (*EntitlementCheck, error) {
+	return c.Query().Where(entitlementcheck.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EntitlementCheckClient) GetX(ctx context.Context, id uuid.UUID) *EntitlementCheck {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EntitlementCheckClient) Hooks() []Hook {
+	return c.hooks.EntitlementCheck
+}
+
+// Interceptors returns the client interceptors.
+func (c *EntitlementCheckClient) Interceptors() []Interceptor {
+	return c.inters.EntitlementCheck
+}
+
+func (c *EntitlementCheckClient) mutate(ctx context.Context, m *EntitlementCheckMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EntitlementCheckCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EntitlementCheckUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EntitlementCheckUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EntitlementCheckDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EntitlementCheck mutation op: %q", m.Op())
 	}
 }
 
@@ -1873,6 +2088,38 @@ func (c *FeatureClient) QueryPrices(_m *Feature) *PriceQuery {
 			sqlgraph.From(feature.Table, feature.FieldID, id),
 			sqlgraph.To(price.Table, price.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, feature.PricesTable, feature.PricesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUsageCounters queries the usage_counters edge of a Feature.
+func (c *FeatureClient) QueryUsageCounters(_m *Feature) *UsageCounterQuery {
+	query := (&UsageCounterClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feature.Table, feature.FieldID, id),
+			sqlgraph.To(usagecounter.Table, usagecounter.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feature.UsageCountersTable, feature.UsageCountersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUsageMeasurements queries the usage_measurements edge of a Feature.
+func (c *FeatureClient) QueryUsageMeasurements(_m *Feature) *UsageMeasurementQuery {
+	query := (&UsageMeasurementClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feature.Table, feature.FieldID, id),
+			sqlgraph.To(usagemeasurement.Table, usagemeasurement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feature.UsageMeasurementsTable, feature.UsageMeasurementsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3550,17 +3797,498 @@ func (c *SyncStateClient) mutate(ctx context.Context, m *SyncStateMutation) (Val
 	}
 }
 
+// UsageCounterClient is a client for the UsageCounter schema.
+type UsageCounterClient struct {
+	config
+}
+
+// NewUsageCounterClient returns a client for the UsageCounter from the given config.
+func NewUsageCounterClient(c config) *UsageCounterClient {
+	return &UsageCounterClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usagecounter.Hooks(f(g(h())))`.
+func (c *UsageCounterClient) Use(hooks ...Hook) {
+	c.hooks.UsageCounter = append(c.hooks.UsageCounter, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usagecounter.Intercept(f(g(h())))`.
+func (c *UsageCounterClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UsageCounter = append(c.inters.UsageCounter, interceptors...)
+}
+
+// Create returns a builder for creating a UsageCounter entity.
+func (c *UsageCounterClient) Create() *UsageCounterCreate {
+	mutation := newUsageCounterMutation(c.config, OpCreate)
+	return &UsageCounterCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UsageCounter entities.
+func (c *UsageCounterClient) CreateBulk(builders ...*UsageCounterCreate) *UsageCounterCreateBulk {
+	return &UsageCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageCounterClient) MapCreateBulk(slice any, setFunc func(*UsageCounterCreate, int)) *UsageCounterCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageCounterCreateBulk{err: fmt.Errorf("calling to UsageCounterClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageCounterCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UsageCounter.
+func (c *UsageCounterClient) Update() *UsageCounterUpdate {
+	mutation := newUsageCounterMutation(c.config, OpUpdate)
+	return &UsageCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageCounterClient) UpdateOne(_m *UsageCounter) *UsageCounterUpdateOne {
+	mutation := newUsageCounterMutation(c.config, OpUpdateOne, withUsageCounter(_m))
+	return &UsageCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageCounterClient) UpdateOneID(id uuid.UUID) *UsageCounterUpdateOne {
+	mutation := newUsageCounterMutation(c.config, OpUpdateOne, withUsageCounterID(id))
+	return &UsageCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UsageCounter.
+func (c *UsageCounterClient) Delete() *UsageCounterDelete {
+	mutation := newUsageCounterMutation(c.config, OpDelete)
+	return &UsageCounterDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageCounterClient) DeleteOne(_m *UsageCounter) *UsageCounterDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageCounterClient) DeleteOneID(id uuid.UUID) *UsageCounterDeleteOne {
+	builder := c.Delete().Where(usagecounter.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageCounterDeleteOne{builder}
+}
+
+// Query returns a query builder for UsageCounter.
+func (c *UsageCounterClient) Query() *UsageCounterQuery {
+	return &UsageCounterQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsageCounter},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UsageCounter entity by its id.
+func (c *UsageCounterClient) Get(ctx context.Context, id uuid.UUID) (*UsageCounter, error) {
+	return c.Query().Where(usagecounter.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageCounterClient) GetX(ctx context.Context, id uuid.UUID) *UsageCounter {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a UsageCounter.
+func (c *UsageCounterClient) QueryCustomer(_m *UsageCounter) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usagecounter.Table, usagecounter.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, usagecounter.CustomerTable, usagecounter.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFeature queries the feature edge of a UsageCounter.
+func (c *UsageCounterClient) QueryFeature(_m *UsageCounter) *FeatureQuery {
+	query := (&FeatureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usagecounter.Table, usagecounter.FieldID, id),
+			sqlgraph.To(feature.Table, feature.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, usagecounter.FeatureTable, usagecounter.FeatureColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *UsageCounterClient) Hooks() []Hook {
+	return c.hooks.UsageCounter
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageCounterClient) Interceptors() []Interceptor {
+	return c.inters.UsageCounter
+}
+
+func (c *UsageCounterClient) mutate(ctx context.Context, m *UsageCounterMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageCounterCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageCounterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UsageCounter mutation op: %q", m.Op())
+	}
+}
+
+// UsageEventClient is a client for the UsageEvent schema.
+type UsageEventClient struct {
+	config
+}
+
+// NewUsageEventClient returns a client for the UsageEvent from the given config.
+func NewUsageEventClient(c config) *UsageEventClient {
+	return &UsageEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usageevent.Hooks(f(g(h())))`.
+func (c *UsageEventClient) Use(hooks ...Hook) {
+	c.hooks.UsageEvent = append(c.hooks.UsageEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usageevent.Intercept(f(g(h())))`.
+func (c *UsageEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UsageEvent = append(c.inters.UsageEvent, interceptors...)
+}
+
+// Create returns a builder for creating a UsageEvent entity.
+func (c *UsageEventClient) Create() *UsageEventCreate {
+	mutation := newUsageEventMutation(c.config, OpCreate)
+	return &UsageEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UsageEvent entities.
+func (c *UsageEventClient) CreateBulk(builders ...*UsageEventCreate) *UsageEventCreateBulk {
+	return &UsageEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageEventClient) MapCreateBulk(slice any, setFunc func(*UsageEventCreate, int)) *UsageEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageEventCreateBulk{err: fmt.Errorf("calling to UsageEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UsageEvent.
+func (c *UsageEventClient) Update() *UsageEventUpdate {
+	mutation := newUsageEventMutation(c.config, OpUpdate)
+	return &UsageEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageEventClient) UpdateOne(_m *UsageEvent) *UsageEventUpdateOne {
+	mutation := newUsageEventMutation(c.config, OpUpdateOne, withUsageEvent(_m))
+	return &UsageEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageEventClient) UpdateOneID(id uuid.UUID) *UsageEventUpdateOne {
+	mutation := newUsageEventMutation(c.config, OpUpdateOne, withUsageEventID(id))
+	return &UsageEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UsageEvent.
+func (c *UsageEventClient) Delete() *UsageEventDelete {
+	mutation := newUsageEventMutation(c.config, OpDelete)
+	return &UsageEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageEventClient) DeleteOne(_m *UsageEvent) *UsageEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageEventClient) DeleteOneID(id uuid.UUID) *UsageEventDeleteOne {
+	builder := c.Delete().Where(usageevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageEventDeleteOne{builder}
+}
+
+// Query returns a query builder for UsageEvent.
+func (c *UsageEventClient) Query() *UsageEventQuery {
+	return &UsageEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsageEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UsageEvent entity by its id.
+func (c *UsageEventClient) Get(ctx context.Context, id uuid.UUID) (*UsageEvent, error) {
+	return c.Query().Where(usageevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageEventClient) GetX(ctx context.Context, id uuid.UUID) *UsageEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a UsageEvent.
+func (c *UsageEventClient) QueryCustomer(_m *UsageEvent) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usageevent.Table, usageevent.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, usageevent.CustomerTable, usageevent.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *UsageEventClient) Hooks() []Hook {
+	return c.hooks.UsageEvent
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageEventClient) Interceptors() []Interceptor {
+	return c.inters.UsageEvent
+}
+
+func (c *UsageEventClient) mutate(ctx context.Context, m *UsageEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UsageEvent mutation op: %q", m.Op())
+	}
+}
+
+// UsageMeasurementClient is a client for the UsageMeasurement schema.
+type UsageMeasurementClient struct {
+	config
+}
+
+// NewUsageMeasurementClient returns a client for the UsageMeasurement from the given config.
+func NewUsageMeasurementClient(c config) *UsageMeasurementClient {
+	return &UsageMeasurementClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usagemeasurement.Hooks(f(g(h())))`.
+func (c *UsageMeasurementClient) Use(hooks ...Hook) {
+	c.hooks.UsageMeasurement = append(c.hooks.UsageMeasurement, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usagemeasurement.Intercept(f(g(h())))`.
+func (c *UsageMeasurementClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UsageMeasurement = append(c.inters.UsageMeasurement, interceptors...)
+}
+
+// Create returns a builder for creating a UsageMeasurement entity.
+func (c *UsageMeasurementClient) Create() *UsageMeasurementCreate {
+	mutation := newUsageMeasurementMutation(c.config, OpCreate)
+	return &UsageMeasurementCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UsageMeasurement entities.
+func (c *UsageMeasurementClient) CreateBulk(builders ...*UsageMeasurementCreate) *UsageMeasurementCreateBulk {
+	return &UsageMeasurementCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageMeasurementClient) MapCreateBulk(slice any, setFunc func(*UsageMeasurementCreate, int)) *UsageMeasurementCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageMeasurementCreateBulk{err: fmt.Errorf("calling to UsageMeasurementClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageMeasurementCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageMeasurementCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UsageMeasurement.
+func (c *UsageMeasurementClient) Update() *UsageMeasurementUpdate {
+	mutation := newUsageMeasurementMutation(c.config, OpUpdate)
+	return &UsageMeasurementUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageMeasurementClient) UpdateOne(_m *UsageMeasurement) *UsageMeasurementUpdateOne {
+	mutation := newUsageMeasurementMutation(c.config, OpUpdateOne, withUsageMeasurement(_m))
+	return &UsageMeasurementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageMeasurementClient) UpdateOneID(id uuid.UUID) *UsageMeasurementUpdateOne {
+	mutation := newUsageMeasurementMutation(c.config, OpUpdateOne, withUsageMeasurementID(id))
+	return &UsageMeasurementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UsageMeasurement.
+func (c *UsageMeasurementClient) Delete() *UsageMeasurementDelete {
+	mutation := newUsageMeasurementMutation(c.config, OpDelete)
+	return &UsageMeasurementDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageMeasurementClient) DeleteOne(_m *UsageMeasurement) *UsageMeasurementDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageMeasurementClient) DeleteOneID(id uuid.UUID) *UsageMeasurementDeleteOne {
+	builder := c.Delete().Where(usagemeasurement.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageMeasurementDeleteOne{builder}
+}
+
+// Query returns a query builder for UsageMeasurement.
+func (c *UsageMeasurementClient) Query() *UsageMeasurementQuery {
+	return &UsageMeasurementQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsageMeasurement},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UsageMeasurement entity by its id.
+func (c *UsageMeasurementClient) Get(ctx context.Context, id uuid.UUID) (*UsageMeasurement, error) {
+	return c.Query().Where(usagemeasurement.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageMeasurementClient) GetX(ctx context.Context, id uuid.UUID) *UsageMeasurement {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCustomer queries the customer edge of a UsageMeasurement.
+func (c *UsageMeasurementClient) QueryCustomer(_m *UsageMeasurement) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usagemeasurement.Table, usagemeasurement.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, usagemeasurement.CustomerTable, usagemeasurement.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFeature queries the feature edge of a UsageMeasurement.
+func (c *UsageMeasurementClient) QueryFeature(_m *UsageMeasurement) *FeatureQuery {
+	query := (&FeatureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usagemeasurement.Table, usagemeasurement.FieldID, id),
+			sqlgraph.To(feature.Table, feature.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, usagemeasurement.FeatureTable, usagemeasurement.FeatureColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *UsageMeasurementClient) Hooks() []Hook {
+	return c.hooks.UsageMeasurement
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageMeasurementClient) Interceptors() []Interceptor {
+	return c.inters.UsageMeasurement
+}
+
+func (c *UsageMeasurementClient) mutate(ctx context.Context, m *UsageMeasurementMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageMeasurementCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageMeasurementUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageMeasurementUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageMeasurementDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UsageMeasurement mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Addon, Coupon, Customer, CustomerSubscription, Environment, Feature,
-		OutboxEvent, PackageEntitlement, Plan, Price, Product, PromotionalEntitlement,
-		SubscriptionAddon, SubscriptionPrice, SyncState []ent.Hook
+		APIKey, Addon, Coupon, Customer, CustomerSubscription, EntitlementCheck,
+		Environment, Feature, OutboxEvent, PackageEntitlement, Plan, Price, Product,
+		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice, SyncState,
+		UsageCounter, UsageEvent, UsageMeasurement []ent.Hook
 	}
 	inters struct {
-		APIKey, Addon, Coupon, Customer, CustomerSubscription, Environment, Feature,
-		OutboxEvent, PackageEntitlement, Plan, Price, Product, PromotionalEntitlement,
-		SubscriptionAddon, SubscriptionPrice, SyncState []ent.Interceptor
+		APIKey, Addon, Coupon, Customer, CustomerSubscription, EntitlementCheck,
+		Environment, Feature, OutboxEvent, PackageEntitlement, Plan, Price, Product,
+		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice, SyncState,
+		UsageCounter, UsageEvent, UsageMeasurement []ent.Interceptor
 	}
 )
 

@@ -88,11 +88,17 @@ type CustomerEdges struct {
 	PromotionalEntitlements []*PromotionalEntitlement `json:"promotional_entitlements,omitempty"`
 	// SyncStates holds the value of the sync_states edge.
 	SyncStates []*SyncState `json:"sync_states,omitempty"`
+	// UsageCounters holds the value of the usage_counters edge.
+	UsageCounters []*UsageCounter `json:"usage_counters,omitempty"`
+	// UsageMeasurements holds the value of the usage_measurements edge.
+	UsageMeasurements []*UsageMeasurement `json:"usage_measurements,omitempty"`
+	// UsageEvents holds the value of the usage_events edge.
+	UsageEvents []*UsageEvent `json:"usage_events,omitempty"`
 	// Coupon holds the value of the coupon edge.
 	Coupon *Coupon `json:"coupon,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [9]bool
 }
 
 // EnvironmentOrErr returns the Environment value or an error if the edge
@@ -142,12 +148,39 @@ func (e CustomerEdges) SyncStatesOrErr() ([]*SyncState, error) {
 	return nil, &NotLoadedError{edge: "sync_states"}
 }
 
+// UsageCountersOrErr returns the UsageCounters value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) UsageCountersOrErr() ([]*UsageCounter, error) {
+	if e.loadedTypes[5] {
+		return e.UsageCounters, nil
+	}
+	return nil, &NotLoadedError{edge: "usage_counters"}
+}
+
+// UsageMeasurementsOrErr returns the UsageMeasurements value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) UsageMeasurementsOrErr() ([]*UsageMeasurement, error) {
+	if e.loadedTypes[6] {
+		return e.UsageMeasurements, nil
+	}
+	return nil, &NotLoadedError{edge: "usage_measurements"}
+}
+
+// UsageEventsOrErr returns the UsageEvents value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) UsageEventsOrErr() ([]*UsageEvent, error) {
+	if e.loadedTypes[7] {
+		return e.UsageEvents, nil
+	}
+	return nil, &NotLoadedError{edge: "usage_events"}
+}
+
 // CouponOrErr returns the Coupon value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e CustomerEdges) CouponOrErr() (*Coupon, error) {
 	if e.Coupon != nil {
 		return e.Coupon, nil
-	} else if e.loadedTypes[5] {
+	} else if e.loadedTypes[8] {
 		return nil, &NotFoundError{label: coupon.Label}
 	}
 	return nil, &NotLoadedError{edge: "coupon"}
@@ -395,6 +428,21 @@ func (_m *Customer) QueryPromotionalEntitlements() *PromotionalEntitlementQuery 
 // QuerySyncStates queries the "sync_states" edge of the Customer entity.
 func (_m *Customer) QuerySyncStates() *SyncStateQuery {
 	return NewCustomerClient(_m.config).QuerySyncStates(_m)
+}
+
+// QueryUsageCounters queries the "usage_counters" edge of the Customer entity.
+func (_m *Customer) QueryUsageCounters() *UsageCounterQuery {
+	return NewCustomerClient(_m.config).QueryUsageCounters(_m)
+}
+
+// QueryUsageMeasurements queries the "usage_measurements" edge of the Customer entity.
+func (_m *Customer) QueryUsageMeasurements() *UsageMeasurementQuery {
+	return NewCustomerClient(_m.config).QueryUsageMeasurements(_m)
+}
+
+// QueryUsageEvents queries the "usage_events" edge of the Customer entity.
+func (_m *Customer) QueryUsageEvents() *UsageEventQuery {
+	return NewCustomerClient(_m.config).QueryUsageEvents(_m)
 }
 
 // QueryCoupon queries the "coupon" edge of the Customer entity.

@@ -20,6 +20,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // CustomerCreate is the builder for creating a Customer entity.
@@ -413,6 +416,51 @@ func (_c *CustomerCreate) AddSyncStates(v ...*SyncState) *CustomerCreate {
 	return _c.AddSyncStateIDs(ids...)
 }
 
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by IDs.
+func (_c *CustomerCreate) AddUsageCounterIDs(ids ...uuid.UUID) *CustomerCreate {
+	_c.mutation.AddUsageCounterIDs(ids...)
+	return _c
+}
+
+// AddUsageCounters adds the "usage_counters" edges to the UsageCounter entity.
+func (_c *CustomerCreate) AddUsageCounters(v ...*UsageCounter) *CustomerCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUsageCounterIDs(ids...)
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (_c *CustomerCreate) AddUsageMeasurementIDs(ids ...uuid.UUID) *CustomerCreate {
+	_c.mutation.AddUsageMeasurementIDs(ids...)
+	return _c
+}
+
+// AddUsageMeasurements adds the "usage_measurements" edges to the UsageMeasurement entity.
+func (_c *CustomerCreate) AddUsageMeasurements(v ...*UsageMeasurement) *CustomerCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUsageMeasurementIDs(ids...)
+}
+
+// AddUsageEventIDs adds the "usage_events" edge to the UsageEvent entity by IDs.
+func (_c *CustomerCreate) AddUsageEventIDs(ids ...uuid.UUID) *CustomerCreate {
+	_c.mutation.AddUsageEventIDs(ids...)
+	return _c
+}
+
+// AddUsageEvents adds the "usage_events" edges to the UsageEvent entity.
+func (_c *CustomerCreate) AddUsageEvents(v ...*UsageEvent) *CustomerCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUsageEventIDs(ids...)
+}
+
 // SetCoupon sets the "coupon" edge to the Coupon entity.
 func (_c *CustomerCreate) SetCoupon(v *Coupon) *CustomerCreate {
 	return _c.SetCouponID(v.ID)
@@ -687,6 +735,54 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsageCountersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsageMeasurementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsageEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -21,6 +21,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // CustomerQuery is the builder for querying Customer entities.
@@ -35,6 +38,9 @@ type CustomerQuery struct {
 	withPaidSubscriptions       *CustomerSubscriptionQuery
 	withPromotionalEntitlements *PromotionalEntitlementQuery
 	withSyncStates              *SyncStateQuery
+	withUsageCounters           *UsageCounterQuery
+	withUsageMeasurements       *UsageMeasurementQuery
+	withUsageEvents             *UsageEventQuery
 	withCoupon                  *CouponQuery
 	modifiers                   []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -176,6 +182,72 @@ func (_q *CustomerQuery) QuerySyncStates() *SyncStateQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(syncstate.Table, syncstate.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customer.SyncStatesTable, customer.SyncStatesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsageCounters chains the current query on the "usage_counters" edge.
+func (_q *CustomerQuery) QueryUsageCounters() *UsageCounterQuery {
+	query := (&UsageCounterClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(usagecounter.Table, usagecounter.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.UsageCountersTable, customer.UsageCountersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsageMeasurements chains the current query on the "usage_measurements" edge.
+func (_q *CustomerQuery) QueryUsageMeasurements() *UsageMeasurementQuery {
+	query := (&UsageMeasurementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(usagemeasurement.Table, usagemeasurement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.UsageMeasurementsTable, customer.UsageMeasurementsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsageEvents chains the current query on the "usage_events" edge.
+func (_q *CustomerQuery) QueryUsageEvents() *UsageEventQuery {
+	query := (&UsageEventClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(usageevent.Table, usageevent.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customer.UsageEventsTable, customer.UsageEventsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -402,6 +474,9 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withPaidSubscriptions:       _q.withPaidSubscriptions.Clone(),
 		withPromotionalEntitlements: _q.withPromotionalEntitlements.Clone(),
 		withSyncStates:              _q.withSyncStates.Clone(),
+		withUsageCounters:           _q.withUsageCounters.Clone(),
+		withUsageMeasurements:       _q.withUsageMeasurements.Clone(),
+		withUsageEvents:             _q.withUsageEvents.Clone(),
 		withCoupon:                  _q.withCoupon.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -462,6 +537,39 @@ func (_q *CustomerQuery) WithSyncStates(opts ...func(*SyncStateQuery)) *Customer
 		opt(query)
 	}
 	_q.withSyncStates = query
+	return _q
+}
+
+// WithUsageCounters tells the query-builder to eager-load the nodes that are connected to
+// the "usage_counters" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithUsageCounters(opts ...func(*UsageCounterQuery)) *CustomerQuery {
+	query := (&UsageCounterClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsageCounters = query
+	return _q
+}
+
+// WithUsageMeasurements tells the query-builder to eager-load the nodes that are connected to
+// the "usage_measurements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithUsageMeasurements(opts ...func(*UsageMeasurementQuery)) *CustomerQuery {
+	query := (&UsageMeasurementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsageMeasurements = query
+	return _q
+}
+
+// WithUsageEvents tells the query-builder to eager-load the nodes that are connected to
+// the "usage_events" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithUsageEvents(opts ...func(*UsageEventQuery)) *CustomerQuery {
+	query := (&UsageEventClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsageEvents = query
 	return _q
 }
 
@@ -554,12 +662,15 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [9]bool{
 			_q.withEnvironment != nil,
 			_q.withSubscriptions != nil,
 			_q.withPaidSubscriptions != nil,
 			_q.withPromotionalEntitlements != nil,
 			_q.withSyncStates != nil,
+			_q.withUsageCounters != nil,
+			_q.withUsageMeasurements != nil,
+			_q.withUsageEvents != nil,
 			_q.withCoupon != nil,
 		}
 	)
@@ -619,6 +730,29 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadSyncStates(ctx, query, nodes,
 			func(n *Customer) { n.Edges.SyncStates = []*SyncState{} },
 			func(n *Customer, e *SyncState) { n.Edges.SyncStates = append(n.Edges.SyncStates, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUsageCounters; query != nil {
+		if err := _q.loadUsageCounters(ctx, query, nodes,
+			func(n *Customer) { n.Edges.UsageCounters = []*UsageCounter{} },
+			func(n *Customer, e *UsageCounter) { n.Edges.UsageCounters = append(n.Edges.UsageCounters, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUsageMeasurements; query != nil {
+		if err := _q.loadUsageMeasurements(ctx, query, nodes,
+			func(n *Customer) { n.Edges.UsageMeasurements = []*UsageMeasurement{} },
+			func(n *Customer, e *UsageMeasurement) {
+				n.Edges.UsageMeasurements = append(n.Edges.UsageMeasurements, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUsageEvents; query != nil {
+		if err := _q.loadUsageEvents(ctx, query, nodes,
+			func(n *Customer) { n.Edges.UsageEvents = []*UsageEvent{} },
+			func(n *Customer, e *UsageEvent) { n.Edges.UsageEvents = append(n.Edges.UsageEvents, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -768,6 +902,96 @@ func (_q *CustomerQuery) loadSyncStates(ctx context.Context, query *SyncStateQue
 	}
 	query.Where(predicate.SyncState(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(customer.SyncStatesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadUsageCounters(ctx context.Context, query *UsageCounterQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *UsageCounter)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(usagecounter.FieldCustomerID)
+	}
+	query.Where(predicate.UsageCounter(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.UsageCountersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadUsageMeasurements(ctx context.Context, query *UsageMeasurementQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *UsageMeasurement)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(usagemeasurement.FieldCustomerID)
+	}
+	query.Where(predicate.UsageMeasurement(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.UsageMeasurementsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadUsageEvents(ctx context.Context, query *UsageEventQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *UsageEvent)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(usageevent.FieldCustomerID)
+	}
+	query.Where(predicate.UsageEvent(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.UsageEventsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

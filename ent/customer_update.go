@@ -19,6 +19,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // CustomerUpdate is the builder for updating Customer entities.
@@ -513,6 +516,51 @@ func (_u *CustomerUpdate) AddSyncStates(v ...*SyncState) *CustomerUpdate {
 	return _u.AddSyncStateIDs(ids...)
 }
 
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by IDs.
+func (_u *CustomerUpdate) AddUsageCounterIDs(ids ...uuid.UUID) *CustomerUpdate {
+	_u.mutation.AddUsageCounterIDs(ids...)
+	return _u
+}
+
+// AddUsageCounters adds the "usage_counters" edges to the UsageCounter entity.
+func (_u *CustomerUpdate) AddUsageCounters(v ...*UsageCounter) *CustomerUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageCounterIDs(ids...)
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (_u *CustomerUpdate) AddUsageMeasurementIDs(ids ...uuid.UUID) *CustomerUpdate {
+	_u.mutation.AddUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// AddUsageMeasurements adds the "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *CustomerUpdate) AddUsageMeasurements(v ...*UsageMeasurement) *CustomerUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageMeasurementIDs(ids...)
+}
+
+// AddUsageEventIDs adds the "usage_events" edge to the UsageEvent entity by IDs.
+func (_u *CustomerUpdate) AddUsageEventIDs(ids ...uuid.UUID) *CustomerUpdate {
+	_u.mutation.AddUsageEventIDs(ids...)
+	return _u
+}
+
+// AddUsageEvents adds the "usage_events" edges to the UsageEvent entity.
+func (_u *CustomerUpdate) AddUsageEvents(v ...*UsageEvent) *CustomerUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageEventIDs(ids...)
+}
+
 // SetCoupon sets the "coupon" edge to the Coupon entity.
 func (_u *CustomerUpdate) SetCoupon(v *Coupon) *CustomerUpdate {
 	return _u.SetCouponID(v.ID)
@@ -605,6 +653,69 @@ func (_u *CustomerUpdate) RemoveSyncStates(v ...*SyncState) *CustomerUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSyncStateIDs(ids...)
+}
+
+// ClearUsageCounters clears all "usage_counters" edges to the UsageCounter entity.
+func (_u *CustomerUpdate) ClearUsageCounters() *CustomerUpdate {
+	_u.mutation.ClearUsageCounters()
+	return _u
+}
+
+// RemoveUsageCounterIDs removes the "usage_counters" edge to UsageCounter entities by IDs.
+func (_u *CustomerUpdate) RemoveUsageCounterIDs(ids ...uuid.UUID) *CustomerUpdate {
+	_u.mutation.RemoveUsageCounterIDs(ids...)
+	return _u
+}
+
+// RemoveUsageCounters removes "usage_counters" edges to UsageCounter entities.
+func (_u *CustomerUpdate) RemoveUsageCounters(v ...*UsageCounter) *CustomerUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageCounterIDs(ids...)
+}
+
+// ClearUsageMeasurements clears all "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *CustomerUpdate) ClearUsageMeasurements() *CustomerUpdate {
+	_u.mutation.ClearUsageMeasurements()
+	return _u
+}
+
+// RemoveUsageMeasurementIDs removes the "usage_measurements" edge to UsageMeasurement entities by IDs.
+func (_u *CustomerUpdate) RemoveUsageMeasurementIDs(ids ...uuid.UUID) *CustomerUpdate {
+	_u.mutation.RemoveUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// RemoveUsageMeasurements removes "usage_measurements" edges to UsageMeasurement entities.
+func (_u *CustomerUpdate) RemoveUsageMeasurements(v ...*UsageMeasurement) *CustomerUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageMeasurementIDs(ids...)
+}
+
+// ClearUsageEvents clears all "usage_events" edges to the UsageEvent entity.
+func (_u *CustomerUpdate) ClearUsageEvents() *CustomerUpdate {
+	_u.mutation.ClearUsageEvents()
+	return _u
+}
+
+// RemoveUsageEventIDs removes the "usage_events" edge to UsageEvent entities by IDs.
+func (_u *CustomerUpdate) RemoveUsageEventIDs(ids ...uuid.UUID) *CustomerUpdate {
+	_u.mutation.RemoveUsageEventIDs(ids...)
+	return _u
+}
+
+// RemoveUsageEvents removes "usage_events" edges to UsageEvent entities.
+func (_u *CustomerUpdate) RemoveUsageEvents(v ...*UsageEvent) *CustomerUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageEventIDs(ids...)
 }
 
 // ClearCoupon clears the "coupon" edge to the Coupon entity.
@@ -979,6 +1090,141 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageCountersIDs(); len(nodes) > 0 && !_u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageCountersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageMeasurementsIDs(); len(nodes) > 0 && !_u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageMeasurementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageEventsIDs(); len(nodes) > 0 && !_u.mutation.UsageEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1515,6 +1761,51 @@ func (_u *CustomerUpdateOne) AddSyncStates(v ...*SyncState) *CustomerUpdateOne {
 	return _u.AddSyncStateIDs(ids...)
 }
 
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by IDs.
+func (_u *CustomerUpdateOne) AddUsageCounterIDs(ids ...uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.AddUsageCounterIDs(ids...)
+	return _u
+}
+
+// AddUsageCounters adds the "usage_counters" edges to the UsageCounter entity.
+func (_u *CustomerUpdateOne) AddUsageCounters(v ...*UsageCounter) *CustomerUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageCounterIDs(ids...)
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (_u *CustomerUpdateOne) AddUsageMeasurementIDs(ids ...uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.AddUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// AddUsageMeasurements adds the "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *CustomerUpdateOne) AddUsageMeasurements(v ...*UsageMeasurement) *CustomerUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageMeasurementIDs(ids...)
+}
+
+// AddUsageEventIDs adds the "usage_events" edge to the UsageEvent entity by IDs.
+func (_u *CustomerUpdateOne) AddUsageEventIDs(ids ...uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.AddUsageEventIDs(ids...)
+	return _u
+}
+
+// AddUsageEvents adds the "usage_events" edges to the UsageEvent entity.
+func (_u *CustomerUpdateOne) AddUsageEvents(v ...*UsageEvent) *CustomerUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageEventIDs(ids...)
+}
+
 // SetCoupon sets the "coupon" edge to the Coupon entity.
 func (_u *CustomerUpdateOne) SetCoupon(v *Coupon) *CustomerUpdateOne {
 	return _u.SetCouponID(v.ID)
@@ -1607,6 +1898,69 @@ func (_u *CustomerUpdateOne) RemoveSyncStates(v ...*SyncState) *CustomerUpdateOn
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveSyncStateIDs(ids...)
+}
+
+// ClearUsageCounters clears all "usage_counters" edges to the UsageCounter entity.
+func (_u *CustomerUpdateOne) ClearUsageCounters() *CustomerUpdateOne {
+	_u.mutation.ClearUsageCounters()
+	return _u
+}
+
+// RemoveUsageCounterIDs removes the "usage_counters" edge to UsageCounter entities by IDs.
+func (_u *CustomerUpdateOne) RemoveUsageCounterIDs(ids ...uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.RemoveUsageCounterIDs(ids...)
+	return _u
+}
+
+// RemoveUsageCounters removes "usage_counters" edges to UsageCounter entities.
+func (_u *CustomerUpdateOne) RemoveUsageCounters(v ...*UsageCounter) *CustomerUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageCounterIDs(ids...)
+}
+
+// ClearUsageMeasurements clears all "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *CustomerUpdateOne) ClearUsageMeasurements() *CustomerUpdateOne {
+	_u.mutation.ClearUsageMeasurements()
+	return _u
+}
+
+// RemoveUsageMeasurementIDs removes the "usage_measurements" edge to UsageMeasurement entities by IDs.
+func (_u *CustomerUpdateOne) RemoveUsageMeasurementIDs(ids ...uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.RemoveUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// RemoveUsageMeasurements removes "usage_measurements" edges to UsageMeasurement entities.
+func (_u *CustomerUpdateOne) RemoveUsageMeasurements(v ...*UsageMeasurement) *CustomerUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageMeasurementIDs(ids...)
+}
+
+// ClearUsageEvents clears all "usage_events" edges to the UsageEvent entity.
+func (_u *CustomerUpdateOne) ClearUsageEvents() *CustomerUpdateOne {
+	_u.mutation.ClearUsageEvents()
+	return _u
+}
+
+// RemoveUsageEventIDs removes the "usage_events" edge to UsageEvent entities by IDs.
+func (_u *CustomerUpdateOne) RemoveUsageEventIDs(ids ...uuid.UUID) *CustomerUpdateOne {
+	_u.mutation.RemoveUsageEventIDs(ids...)
+	return _u
+}
+
+// RemoveUsageEvents removes "usage_events" edges to UsageEvent entities.
+func (_u *CustomerUpdateOne) RemoveUsageEvents(v ...*UsageEvent) *CustomerUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageEventIDs(ids...)
 }
 
 // ClearCoupon clears the "coupon" edge to the Coupon entity.
@@ -2011,6 +2365,141 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(syncstate.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageCountersIDs(); len(nodes) > 0 && !_u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageCountersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageCountersTable,
+			Columns: []string{customer.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageMeasurementsIDs(); len(nodes) > 0 && !_u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageMeasurementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageMeasurementsTable,
+			Columns: []string{customer.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageEventsIDs(); len(nodes) > 0 && !_u.mutation.UsageEventsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageEventsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customer.UsageEventsTable,
+			Columns: []string{customer.UsageEventsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usageevent.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -17,6 +17,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/entitlementcheck"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
@@ -28,6 +29,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -93,6 +97,7 @@ func checkColumn(t, c string) error {
 			coupon.Table:                 coupon.ValidColumn,
 			customer.Table:               customer.ValidColumn,
 			customersubscription.Table:   customersubscription.ValidColumn,
+			entitlementcheck.Table:       entitlementcheck.ValidColumn,
 			environment.Table:            environment.ValidColumn,
 			feature.Table:                feature.ValidColumn,
 			outboxevent.Table:            outboxevent.ValidColumn,
@@ -104,6 +109,9 @@ func checkColumn(t, c string) error {
 			subscriptionaddon.Table:      subscriptionaddon.ValidColumn,
 			subscriptionprice.Table:      subscriptionprice.ValidColumn,
 			syncstate.Table:              syncstate.ValidColumn,
+			usagecounter.Table:           usagecounter.ValidColumn,
+			usageevent.Table:             usageevent.ValidColumn,
+			usagemeasurement.Table:       usagemeasurement.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -49,6 +49,8 @@ type Feature struct {
 	FeatureUnitsPlural *string `json:"feature_units_plural,omitempty"`
 	// EnumConfiguration holds the value of the "enum_configuration" field.
 	EnumConfiguration []schema.EnumValue `json:"enum_configuration,omitempty"`
+	// Meter holds the value of the "meter" field.
+	Meter *schema.Meter `json:"meter,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FeatureQuery when eager-loading is set.
 	Edges        FeatureEdges `json:"edges"`
@@ -63,9 +65,13 @@ type FeatureEdges struct {
 	Entitlements []*PackageEntitlement `json:"entitlements,omitempty"`
 	// Prices holds the value of the prices edge.
 	Prices []*Price `json:"prices,omitempty"`
+	// UsageCounters holds the value of the usage_counters edge.
+	UsageCounters []*UsageCounter `json:"usage_counters,omitempty"`
+	// UsageMeasurements holds the value of the usage_measurements edge.
+	UsageMeasurements []*UsageMeasurement `json:"usage_measurements,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [5]bool
 }
 
 // EnvironmentOrErr returns the Environment value or an error if the edge
@@ -97,12 +103,30 @@ func (e FeatureEdges) PricesOrErr() ([]*Price, error) {
 	return nil, &NotLoadedError{edge: "prices"}
 }
 
+// UsageCountersOrErr returns the UsageCounters value or an error if the edge
+// was not loaded in eager-loading.
+func (e FeatureEdges) UsageCountersOrErr() ([]*UsageCounter, error) {
+	if e.loadedTypes[3] {
+		return e.UsageCounters, nil
+	}
+	return nil, &NotLoadedError{edge: "usage_counters"}
+}
+
+// UsageMeasurementsOrErr returns the UsageMeasurements value or an error if the edge
+// was not loaded in eager-loading.
+func (e FeatureEdges) UsageMeasurementsOrErr() ([]*UsageMeasurement, error) {
+	if e.loadedTypes[4] {
+		return e.UsageMeasurements, nil
+	}
+	return nil, &NotLoadedError{edge: "usage_measurements"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Feature) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case feature.FieldAdditionalMetaData, feature.FieldEnumConfiguration:
+		case feature.FieldAdditionalMetaData, feature.FieldEnumConfiguration, feature.FieldMeter:
 			values[i] = new([]byte)
 		case feature.FieldRefID, feature.FieldSourceHash, feature.FieldDisplayName, feature.FieldDescription, feature.FieldFeatureType, feature.FieldMeterType, feature.FieldFeatureStatus, feature.FieldFeatureUnits, feature.FieldFeatureUnitsPlural:
 			values[i] = new(sql.NullString)
@@ -222,6 +246,14 @@ func (_m *Feature) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field enum_configuration: %w", err)
 				}
 			}
+		case feature.FieldMeter:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field meter", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Meter); err != nil {
+					return fmt.Errorf("unmarshal field meter: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -248,6 +280,16 @@ func (_m *Feature) QueryEntitlements() *PackageEntitlementQuery {
 // QueryPrices queries the "prices" edge of the Feature entity.
 func (_m *Feature) QueryPrices() *PriceQuery {
 	return NewFeatureClient(_m.config).QueryPrices(_m)
+}
+
+// QueryUsageCounters queries the "usage_counters" edge of the Feature entity.
+func (_m *Feature) QueryUsageCounters() *UsageCounterQuery {
+	return NewFeatureClient(_m.config).QueryUsageCounters(_m)
+}
+
+// QueryUsageMeasurements queries the "usage_measurements" edge of the Feature entity.
+func (_m *Feature) QueryUsageMeasurements() *UsageMeasurementQuery {
+	return NewFeatureClient(_m.config).QueryUsageMeasurements(_m)
 }
 
 // Update returns a builder for updating this Feature.
@@ -320,6 +362,9 @@ func (_m *Feature) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("enum_configuration=")
 	builder.WriteString(fmt.Sprintf("%v", _m.EnumConfiguration))
+	builder.WriteString(", ")
+	builder.WriteString("meter=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Meter))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/price"
 	"github.com/stigg-selfhost/stiggql/ent/schema"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // FeatureCreate is the builder for creating a Feature entity.
@@ -176,6 +178,12 @@ func (_c *FeatureCreate) SetEnumConfiguration(v []schema.EnumValue) *FeatureCrea
 	return _c
 }
 
+// SetMeter sets the "meter" field.
+func (_c *FeatureCreate) SetMeter(v *schema.Meter) *FeatureCreate {
+	_c.mutation.SetMeter(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *FeatureCreate) SetID(v uuid.UUID) *FeatureCreate {
 	_c.mutation.SetID(v)
@@ -223,6 +231,36 @@ func (_c *FeatureCreate) AddPrices(v ...*Price) *FeatureCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddPriceIDs(ids...)
+}
+
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by IDs.
+func (_c *FeatureCreate) AddUsageCounterIDs(ids ...uuid.UUID) *FeatureCreate {
+	_c.mutation.AddUsageCounterIDs(ids...)
+	return _c
+}
+
+// AddUsageCounters adds the "usage_counters" edges to the UsageCounter entity.
+func (_c *FeatureCreate) AddUsageCounters(v ...*UsageCounter) *FeatureCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUsageCounterIDs(ids...)
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (_c *FeatureCreate) AddUsageMeasurementIDs(ids ...uuid.UUID) *FeatureCreate {
+	_c.mutation.AddUsageMeasurementIDs(ids...)
+	return _c
+}
+
+// AddUsageMeasurements adds the "usage_measurements" edges to the UsageMeasurement entity.
+func (_c *FeatureCreate) AddUsageMeasurements(v ...*UsageMeasurement) *FeatureCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUsageMeasurementIDs(ids...)
 }
 
 // Mutation returns the FeatureMutation object of the builder.
@@ -424,6 +462,10 @@ func (_c *FeatureCreate) createSpec() (*Feature, *sqlgraph.CreateSpec) {
 		_spec.SetField(feature.FieldEnumConfiguration, field.TypeJSON, value)
 		_node.EnumConfiguration = value
 	}
+	if value, ok := _c.mutation.Meter(); ok {
+		_spec.SetField(feature.FieldMeter, field.TypeJSON, value)
+		_node.Meter = value
+	}
 	if nodes := _c.mutation.EnvironmentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -466,6 +508,38 @@ func (_c *FeatureCreate) createSpec() (*Feature, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsageCountersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsageMeasurementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -702,6 +776,24 @@ func (u *FeatureUpsert) UpdateEnumConfiguration() *FeatureUpsert {
 // ClearEnumConfiguration clears the value of the "enum_configuration" field.
 func (u *FeatureUpsert) ClearEnumConfiguration() *FeatureUpsert {
 	u.SetNull(feature.FieldEnumConfiguration)
+	return u
+}
+
+// SetMeter sets the "meter" field.
+func (u *FeatureUpsert) SetMeter(v *schema.Meter) *FeatureUpsert {
+	u.Set(feature.FieldMeter, v)
+	return u
+}
+
+// UpdateMeter sets the "meter" field to the value that was provided on create.
+func (u *FeatureUpsert) UpdateMeter() *FeatureUpsert {
+	u.SetExcluded(feature.FieldMeter)
+	return u
+}
+
+// ClearMeter clears the value of the "meter" field.
+func (u *FeatureUpsert) ClearMeter() *FeatureUpsert {
+	u.SetNull(feature.FieldMeter)
 	return u
 }
 
@@ -966,6 +1058,27 @@ func (u *FeatureUpsertOne) UpdateEnumConfiguration() *FeatureUpsertOne {
 func (u *FeatureUpsertOne) ClearEnumConfiguration() *FeatureUpsertOne {
 	return u.Update(func(s *FeatureUpsert) {
 		s.ClearEnumConfiguration()
+	})
+}
+
+// SetMeter sets the "meter" field.
+func (u *FeatureUpsertOne) SetMeter(v *schema.Meter) *FeatureUpsertOne {
+	return u.Update(func(s *FeatureUpsert) {
+		s.SetMeter(v)
+	})
+}
+
+// UpdateMeter sets the "meter" field to the value that was provided on create.
+func (u *FeatureUpsertOne) UpdateMeter() *FeatureUpsertOne {
+	return u.Update(func(s *FeatureUpsert) {
+		s.UpdateMeter()
+	})
+}
+
+// ClearMeter clears the value of the "meter" field.
+func (u *FeatureUpsertOne) ClearMeter() *FeatureUpsertOne {
+	return u.Update(func(s *FeatureUpsert) {
+		s.ClearMeter()
 	})
 }
 
@@ -1397,6 +1510,27 @@ func (u *FeatureUpsertBulk) UpdateEnumConfiguration() *FeatureUpsertBulk {
 func (u *FeatureUpsertBulk) ClearEnumConfiguration() *FeatureUpsertBulk {
 	return u.Update(func(s *FeatureUpsert) {
 		s.ClearEnumConfiguration()
+	})
+}
+
+// SetMeter sets the "meter" field.
+func (u *FeatureUpsertBulk) SetMeter(v *schema.Meter) *FeatureUpsertBulk {
+	return u.Update(func(s *FeatureUpsert) {
+		s.SetMeter(v)
+	})
+}
+
+// UpdateMeter sets the "meter" field to the value that was provided on create.
+func (u *FeatureUpsertBulk) UpdateMeter() *FeatureUpsertBulk {
+	return u.Update(func(s *FeatureUpsert) {
+		s.UpdateMeter()
+	})
+}
+
+// ClearMeter clears the value of the "meter" field.
+func (u *FeatureUpsertBulk) ClearMeter() *FeatureUpsertBulk {
+	return u.Update(func(s *FeatureUpsert) {
+		s.ClearMeter()
 	})
 }
 

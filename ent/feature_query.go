@@ -19,19 +19,23 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/packageentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/price"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // FeatureQuery is the builder for querying Feature entities.
 type FeatureQuery struct {
 	config
-	ctx              *QueryContext
-	order            []feature.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Feature
-	withEnvironment  *EnvironmentQuery
-	withEntitlements *PackageEntitlementQuery
-	withPrices       *PriceQuery
-	modifiers        []func(*sql.Selector)
+	ctx                   *QueryContext
+	order                 []feature.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Feature
+	withEnvironment       *EnvironmentQuery
+	withEntitlements      *PackageEntitlementQuery
+	withPrices            *PriceQuery
+	withUsageCounters     *UsageCounterQuery
+	withUsageMeasurements *UsageMeasurementQuery
+	modifiers             []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -127,6 +131,50 @@ func (_q *FeatureQuery) QueryPrices() *PriceQuery {
 			sqlgraph.From(feature.Table, feature.FieldID, selector),
 			sqlgraph.To(price.Table, price.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, feature.PricesTable, feature.PricesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsageCounters chains the current query on the "usage_counters" edge.
+func (_q *FeatureQuery) QueryUsageCounters() *UsageCounterQuery {
+	query := (&UsageCounterClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feature.Table, feature.FieldID, selector),
+			sqlgraph.To(usagecounter.Table, usagecounter.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feature.UsageCountersTable, feature.UsageCountersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsageMeasurements chains the current query on the "usage_measurements" edge.
+func (_q *FeatureQuery) QueryUsageMeasurements() *UsageMeasurementQuery {
+	query := (&UsageMeasurementClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(feature.Table, feature.FieldID, selector),
+			sqlgraph.To(usagemeasurement.Table, usagemeasurement.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, feature.UsageMeasurementsTable, feature.UsageMeasurementsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -321,14 +369,16 @@ func (_q *FeatureQuery) Clone() *FeatureQuery {
 		return nil
 	}
 	return &FeatureQuery{
-		config:           _q.config,
-		ctx:              _q.ctx.Clone(),
-		order:            append([]feature.OrderOption{}, _q.order...),
-		inters:           append([]Interceptor{}, _q.inters...),
-		predicates:       append([]predicate.Feature{}, _q.predicates...),
-		withEnvironment:  _q.withEnvironment.Clone(),
-		withEntitlements: _q.withEntitlements.Clone(),
-		withPrices:       _q.withPrices.Clone(),
+		config:                _q.config,
+		ctx:                   _q.ctx.Clone(),
+		order:                 append([]feature.OrderOption{}, _q.order...),
+		inters:                append([]Interceptor{}, _q.inters...),
+		predicates:            append([]predicate.Feature{}, _q.predicates...),
+		withEnvironment:       _q.withEnvironment.Clone(),
+		withEntitlements:      _q.withEntitlements.Clone(),
+		withPrices:            _q.withPrices.Clone(),
+		withUsageCounters:     _q.withUsageCounters.Clone(),
+		withUsageMeasurements: _q.withUsageMeasurements.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -366,6 +416,28 @@ func (_q *FeatureQuery) WithPrices(opts ...func(*PriceQuery)) *FeatureQuery {
 		opt(query)
 	}
 	_q.withPrices = query
+	return _q
+}
+
+// WithUsageCounters tells the query-builder to eager-load the nodes that are connected to
+// the "usage_counters" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeatureQuery) WithUsageCounters(opts ...func(*UsageCounterQuery)) *FeatureQuery {
+	query := (&UsageCounterClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsageCounters = query
+	return _q
+}
+
+// WithUsageMeasurements tells the query-builder to eager-load the nodes that are connected to
+// the "usage_measurements" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FeatureQuery) WithUsageMeasurements(opts ...func(*UsageMeasurementQuery)) *FeatureQuery {
+	query := (&UsageMeasurementClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsageMeasurements = query
 	return _q
 }
 
@@ -447,10 +519,12 @@ func (_q *FeatureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Feat
 	var (
 		nodes       = []*Feature{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [5]bool{
 			_q.withEnvironment != nil,
 			_q.withEntitlements != nil,
 			_q.withPrices != nil,
+			_q.withUsageCounters != nil,
+			_q.withUsageMeasurements != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -491,6 +565,22 @@ func (_q *FeatureQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Feat
 		if err := _q.loadPrices(ctx, query, nodes,
 			func(n *Feature) { n.Edges.Prices = []*Price{} },
 			func(n *Feature, e *Price) { n.Edges.Prices = append(n.Edges.Prices, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUsageCounters; query != nil {
+		if err := _q.loadUsageCounters(ctx, query, nodes,
+			func(n *Feature) { n.Edges.UsageCounters = []*UsageCounter{} },
+			func(n *Feature, e *UsageCounter) { n.Edges.UsageCounters = append(n.Edges.UsageCounters, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUsageMeasurements; query != nil {
+		if err := _q.loadUsageMeasurements(ctx, query, nodes,
+			func(n *Feature) { n.Edges.UsageMeasurements = []*UsageMeasurement{} },
+			func(n *Feature, e *UsageMeasurement) {
+				n.Edges.UsageMeasurements = append(n.Edges.UsageMeasurements, e)
+			}); err != nil {
 			return nil, err
 		}
 	}
@@ -584,6 +674,66 @@ func (_q *FeatureQuery) loadPrices(ctx context.Context, query *PriceQuery, nodes
 		node, ok := nodeids[*fk]
 		if !ok {
 			return fmt.Errorf(`unexpected referenced foreign-key "feature_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *FeatureQuery) loadUsageCounters(ctx context.Context, query *UsageCounterQuery, nodes []*Feature, init func(*Feature), assign func(*Feature, *UsageCounter)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Feature)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(usagecounter.FieldFeatureID)
+	}
+	query.Where(predicate.UsageCounter(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(feature.UsageCountersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FeatureID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "feature_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *FeatureQuery) loadUsageMeasurements(ctx context.Context, query *UsageMeasurementQuery, nodes []*Feature, init func(*Feature), assign func(*Feature, *UsageMeasurement)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Feature)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(usagemeasurement.FieldFeatureID)
+	}
+	query.Where(predicate.UsageMeasurement(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(feature.UsageMeasurementsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FeatureID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "feature_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
 	}

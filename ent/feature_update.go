@@ -18,6 +18,8 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/price"
 	"github.com/stigg-selfhost/stiggql/ent/schema"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // FeatureUpdate is the builder for updating Feature entities.
@@ -220,6 +222,18 @@ func (_u *FeatureUpdate) ClearEnumConfiguration() *FeatureUpdate {
 	return _u
 }
 
+// SetMeter sets the "meter" field.
+func (_u *FeatureUpdate) SetMeter(v *schema.Meter) *FeatureUpdate {
+	_u.mutation.SetMeter(v)
+	return _u
+}
+
+// ClearMeter clears the value of the "meter" field.
+func (_u *FeatureUpdate) ClearMeter() *FeatureUpdate {
+	_u.mutation.ClearMeter()
+	return _u
+}
+
 // AddEntitlementIDs adds the "entitlements" edge to the PackageEntitlement entity by IDs.
 func (_u *FeatureUpdate) AddEntitlementIDs(ids ...uuid.UUID) *FeatureUpdate {
 	_u.mutation.AddEntitlementIDs(ids...)
@@ -248,6 +262,36 @@ func (_u *FeatureUpdate) AddPrices(v ...*Price) *FeatureUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.AddPriceIDs(ids...)
+}
+
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by IDs.
+func (_u *FeatureUpdate) AddUsageCounterIDs(ids ...uuid.UUID) *FeatureUpdate {
+	_u.mutation.AddUsageCounterIDs(ids...)
+	return _u
+}
+
+// AddUsageCounters adds the "usage_counters" edges to the UsageCounter entity.
+func (_u *FeatureUpdate) AddUsageCounters(v ...*UsageCounter) *FeatureUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageCounterIDs(ids...)
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (_u *FeatureUpdate) AddUsageMeasurementIDs(ids ...uuid.UUID) *FeatureUpdate {
+	_u.mutation.AddUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// AddUsageMeasurements adds the "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *FeatureUpdate) AddUsageMeasurements(v ...*UsageMeasurement) *FeatureUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageMeasurementIDs(ids...)
 }
 
 // Mutation returns the FeatureMutation object of the builder.
@@ -295,6 +339,48 @@ func (_u *FeatureUpdate) RemovePrices(v ...*Price) *FeatureUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriceIDs(ids...)
+}
+
+// ClearUsageCounters clears all "usage_counters" edges to the UsageCounter entity.
+func (_u *FeatureUpdate) ClearUsageCounters() *FeatureUpdate {
+	_u.mutation.ClearUsageCounters()
+	return _u
+}
+
+// RemoveUsageCounterIDs removes the "usage_counters" edge to UsageCounter entities by IDs.
+func (_u *FeatureUpdate) RemoveUsageCounterIDs(ids ...uuid.UUID) *FeatureUpdate {
+	_u.mutation.RemoveUsageCounterIDs(ids...)
+	return _u
+}
+
+// RemoveUsageCounters removes "usage_counters" edges to UsageCounter entities.
+func (_u *FeatureUpdate) RemoveUsageCounters(v ...*UsageCounter) *FeatureUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageCounterIDs(ids...)
+}
+
+// ClearUsageMeasurements clears all "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *FeatureUpdate) ClearUsageMeasurements() *FeatureUpdate {
+	_u.mutation.ClearUsageMeasurements()
+	return _u
+}
+
+// RemoveUsageMeasurementIDs removes the "usage_measurements" edge to UsageMeasurement entities by IDs.
+func (_u *FeatureUpdate) RemoveUsageMeasurementIDs(ids ...uuid.UUID) *FeatureUpdate {
+	_u.mutation.RemoveUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// RemoveUsageMeasurements removes "usage_measurements" edges to UsageMeasurement entities.
+func (_u *FeatureUpdate) RemoveUsageMeasurements(v ...*UsageMeasurement) *FeatureUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageMeasurementIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -443,6 +529,12 @@ func (_u *FeatureUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.EnumConfigurationCleared() {
 		_spec.ClearField(feature.FieldEnumConfiguration, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.Meter(); ok {
+		_spec.SetField(feature.FieldMeter, field.TypeJSON, value)
+	}
+	if _u.mutation.MeterCleared() {
+		_spec.ClearField(feature.FieldMeter, field.TypeJSON)
+	}
 	if _u.mutation.EntitlementsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -526,6 +618,96 @@ func (_u *FeatureUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageCountersIDs(); len(nodes) > 0 && !_u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageCountersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageMeasurementsIDs(); len(nodes) > 0 && !_u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageMeasurementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -741,6 +923,18 @@ func (_u *FeatureUpdateOne) ClearEnumConfiguration() *FeatureUpdateOne {
 	return _u
 }
 
+// SetMeter sets the "meter" field.
+func (_u *FeatureUpdateOne) SetMeter(v *schema.Meter) *FeatureUpdateOne {
+	_u.mutation.SetMeter(v)
+	return _u
+}
+
+// ClearMeter clears the value of the "meter" field.
+func (_u *FeatureUpdateOne) ClearMeter() *FeatureUpdateOne {
+	_u.mutation.ClearMeter()
+	return _u
+}
+
 // AddEntitlementIDs adds the "entitlements" edge to the PackageEntitlement entity by IDs.
 func (_u *FeatureUpdateOne) AddEntitlementIDs(ids ...uuid.UUID) *FeatureUpdateOne {
 	_u.mutation.AddEntitlementIDs(ids...)
@@ -769,6 +963,36 @@ func (_u *FeatureUpdateOne) AddPrices(v ...*Price) *FeatureUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.AddPriceIDs(ids...)
+}
+
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by IDs.
+func (_u *FeatureUpdateOne) AddUsageCounterIDs(ids ...uuid.UUID) *FeatureUpdateOne {
+	_u.mutation.AddUsageCounterIDs(ids...)
+	return _u
+}
+
+// AddUsageCounters adds the "usage_counters" edges to the UsageCounter entity.
+func (_u *FeatureUpdateOne) AddUsageCounters(v ...*UsageCounter) *FeatureUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageCounterIDs(ids...)
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (_u *FeatureUpdateOne) AddUsageMeasurementIDs(ids ...uuid.UUID) *FeatureUpdateOne {
+	_u.mutation.AddUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// AddUsageMeasurements adds the "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *FeatureUpdateOne) AddUsageMeasurements(v ...*UsageMeasurement) *FeatureUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUsageMeasurementIDs(ids...)
 }
 
 // Mutation returns the FeatureMutation object of the builder.
@@ -816,6 +1040,48 @@ func (_u *FeatureUpdateOne) RemovePrices(v ...*Price) *FeatureUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemovePriceIDs(ids...)
+}
+
+// ClearUsageCounters clears all "usage_counters" edges to the UsageCounter entity.
+func (_u *FeatureUpdateOne) ClearUsageCounters() *FeatureUpdateOne {
+	_u.mutation.ClearUsageCounters()
+	return _u
+}
+
+// RemoveUsageCounterIDs removes the "usage_counters" edge to UsageCounter entities by IDs.
+func (_u *FeatureUpdateOne) RemoveUsageCounterIDs(ids ...uuid.UUID) *FeatureUpdateOne {
+	_u.mutation.RemoveUsageCounterIDs(ids...)
+	return _u
+}
+
+// RemoveUsageCounters removes "usage_counters" edges to UsageCounter entities.
+func (_u *FeatureUpdateOne) RemoveUsageCounters(v ...*UsageCounter) *FeatureUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageCounterIDs(ids...)
+}
+
+// ClearUsageMeasurements clears all "usage_measurements" edges to the UsageMeasurement entity.
+func (_u *FeatureUpdateOne) ClearUsageMeasurements() *FeatureUpdateOne {
+	_u.mutation.ClearUsageMeasurements()
+	return _u
+}
+
+// RemoveUsageMeasurementIDs removes the "usage_measurements" edge to UsageMeasurement entities by IDs.
+func (_u *FeatureUpdateOne) RemoveUsageMeasurementIDs(ids ...uuid.UUID) *FeatureUpdateOne {
+	_u.mutation.RemoveUsageMeasurementIDs(ids...)
+	return _u
+}
+
+// RemoveUsageMeasurements removes "usage_measurements" edges to UsageMeasurement entities.
+func (_u *FeatureUpdateOne) RemoveUsageMeasurements(v ...*UsageMeasurement) *FeatureUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUsageMeasurementIDs(ids...)
 }
 
 // Where appends a list predicates to the FeatureUpdate builder.
@@ -994,6 +1260,12 @@ func (_u *FeatureUpdateOne) sqlSave(ctx context.Context) (_node *Feature, err er
 	if _u.mutation.EnumConfigurationCleared() {
 		_spec.ClearField(feature.FieldEnumConfiguration, field.TypeJSON)
 	}
+	if value, ok := _u.mutation.Meter(); ok {
+		_spec.SetField(feature.FieldMeter, field.TypeJSON, value)
+	}
+	if _u.mutation.MeterCleared() {
+		_spec.ClearField(feature.FieldMeter, field.TypeJSON)
+	}
 	if _u.mutation.EntitlementsCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.O2M,
@@ -1077,6 +1349,96 @@ func (_u *FeatureUpdateOne) sqlSave(ctx context.Context) (_node *Feature, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(price.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageCountersIDs(); len(nodes) > 0 && !_u.mutation.UsageCountersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageCountersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageCountersTable,
+			Columns: []string{feature.UsageCountersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagecounter.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsageMeasurementsIDs(); len(nodes) > 0 && !_u.mutation.UsageMeasurementsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsageMeasurementsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   feature.UsageMeasurementsTable,
+			Columns: []string{feature.UsageMeasurementsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(usagemeasurement.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

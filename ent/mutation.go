@@ -17,6 +17,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/entitlementcheck"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
@@ -31,6 +32,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 const (
@@ -47,6 +51,7 @@ const (
 	TypeCoupon                 = "Coupon"
 	TypeCustomer               = "Customer"
 	TypeCustomerSubscription   = "CustomerSubscription"
+	TypeEntitlementCheck       = "EntitlementCheck"
 	TypeEnvironment            = "Environment"
 	TypeFeature                = "Feature"
 	TypeOutboxEvent            = "OutboxEvent"
@@ -58,6 +63,9 @@ const (
 	TypeSubscriptionAddon      = "SubscriptionAddon"
 	TypeSubscriptionPrice      = "SubscriptionPrice"
 	TypeSyncState              = "SyncState"
+	TypeUsageCounter           = "UsageCounter"
+	TypeUsageEvent             = "UsageEvent"
+	TypeUsageMeasurement       = "UsageMeasurement"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -4550,6 +4558,15 @@ type CustomerMutation struct {
 	sync_states                         map[uuid.UUID]struct{}
 	removedsync_states                  map[uuid.UUID]struct{}
 	clearedsync_states                  bool
+	usage_counters                      map[uuid.UUID]struct{}
+	removedusage_counters               map[uuid.UUID]struct{}
+	clearedusage_counters               bool
+	usage_measurements                  map[uuid.UUID]struct{}
+	removedusage_measurements           map[uuid.UUID]struct{}
+	clearedusage_measurements           bool
+	usage_events                        map[uuid.UUID]struct{}
+	removedusage_events                 map[uuid.UUID]struct{}
+	clearedusage_events                 bool
 	coupon                              *uuid.UUID
 	clearedcoupon                       bool
 	done                                bool
@@ -6070,6 +6087,168 @@ func (m *CustomerMutation) ResetSyncStates() {
 	m.removedsync_states = nil
 }
 
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by ids.
+func (m *CustomerMutation) AddUsageCounterIDs(ids ...uuid.UUID) {
+	if m.usage_counters == nil {
+		m.usage_counters = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.usage_counters[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsageCounters clears the "usage_counters" edge to the UsageCounter entity.
+func (m *CustomerMutation) ClearUsageCounters() {
+	m.clearedusage_counters = true
+}
+
+// UsageCountersCleared reports if the "usage_counters" edge to the UsageCounter entity was cleared.
+func (m *CustomerMutation) UsageCountersCleared() bool {
+	return m.clearedusage_counters
+}
+
+// RemoveUsageCounterIDs removes the "usage_counters" edge to the UsageCounter entity by IDs.
+func (m *CustomerMutation) RemoveUsageCounterIDs(ids ...uuid.UUID) {
+	if m.removedusage_counters == nil {
+		m.removedusage_counters = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.usage_counters, ids[i])
+		m.removedusage_counters[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsageCounters returns the removed IDs of the "usage_counters" edge to the UsageCounter entity.
+func (m *CustomerMutation) RemovedUsageCountersIDs() (ids []uuid.UUID) {
+	for id := range m.removedusage_counters {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsageCountersIDs returns the "usage_counters" edge IDs in the mutation.
+func (m *CustomerMutation) UsageCountersIDs() (ids []uuid.UUID) {
+	for id := range m.usage_counters {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsageCounters resets all changes to the "usage_counters" edge.
+func (m *CustomerMutation) ResetUsageCounters() {
+	m.usage_counters = nil
+	m.clearedusage_counters = false
+	m.removedusage_counters = nil
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by ids.
+func (m *CustomerMutation) AddUsageMeasurementIDs(ids ...uuid.UUID) {
+	if m.usage_measurements == nil {
+		m.usage_measurements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.usage_measurements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsageMeasurements clears the "usage_measurements" edge to the UsageMeasurement entity.
+func (m *CustomerMutation) ClearUsageMeasurements() {
+	m.clearedusage_measurements = true
+}
+
+// UsageMeasurementsCleared reports if the "usage_measurements" edge to the UsageMeasurement entity was cleared.
+func (m *CustomerMutation) UsageMeasurementsCleared() bool {
+	return m.clearedusage_measurements
+}
+
+// RemoveUsageMeasurementIDs removes the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (m *CustomerMutation) RemoveUsageMeasurementIDs(ids ...uuid.UUID) {
+	if m.removedusage_measurements == nil {
+		m.removedusage_measurements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.usage_measurements, ids[i])
+		m.removedusage_measurements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsageMeasurements returns the removed IDs of the "usage_measurements" edge to the UsageMeasurement entity.
+func (m *CustomerMutation) RemovedUsageMeasurementsIDs() (ids []uuid.UUID) {
+	for id := range m.removedusage_measurements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsageMeasurementsIDs returns the "usage_measurements" edge IDs in the mutation.
+func (m *CustomerMutation) UsageMeasurementsIDs() (ids []uuid.UUID) {
+	for id := range m.usage_measurements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsageMeasurements resets all changes to the "usage_measurements" edge.
+func (m *CustomerMutation) ResetUsageMeasurements() {
+	m.usage_measurements = nil
+	m.clearedusage_measurements = false
+	m.removedusage_measurements = nil
+}
+
+// AddUsageEventIDs adds the "usage_events" edge to the UsageEvent entity by ids.
+func (m *CustomerMutation) AddUsageEventIDs(ids ...uuid.UUID) {
+	if m.usage_events == nil {
+		m.usage_events = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.usage_events[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsageEvents clears the "usage_events" edge to the UsageEvent entity.
+func (m *CustomerMutation) ClearUsageEvents() {
+	m.clearedusage_events = true
+}
+
+// UsageEventsCleared reports if the "usage_events" edge to the UsageEvent entity was cleared.
+func (m *CustomerMutation) UsageEventsCleared() bool {
+	return m.clearedusage_events
+}
+
+// RemoveUsageEventIDs removes the "usage_events" edge to the UsageEvent entity by IDs.
+func (m *CustomerMutation) RemoveUsageEventIDs(ids ...uuid.UUID) {
+	if m.removedusage_events == nil {
+		m.removedusage_events = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.usage_events, ids[i])
+		m.removedusage_events[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsageEvents returns the removed IDs of the "usage_events" edge to the UsageEvent entity.
+func (m *CustomerMutation) RemovedUsageEventsIDs() (ids []uuid.UUID) {
+	for id := range m.removedusage_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsageEventsIDs returns the "usage_events" edge IDs in the mutation.
+func (m *CustomerMutation) UsageEventsIDs() (ids []uuid.UUID) {
+	for id := range m.usage_events {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsageEvents resets all changes to the "usage_events" edge.
+func (m *CustomerMutation) ResetUsageEvents() {
+	m.usage_events = nil
+	m.clearedusage_events = false
+	m.removedusage_events = nil
+}
+
 // ClearCoupon clears the "coupon" edge to the Coupon entity.
 func (m *CustomerMutation) ClearCoupon() {
 	m.clearedcoupon = true
@@ -6771,7 +6950,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.environment != nil {
 		edges = append(edges, customer.EdgeEnvironment)
 	}
@@ -6786,6 +6965,15 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.sync_states != nil {
 		edges = append(edges, customer.EdgeSyncStates)
+	}
+	if m.usage_counters != nil {
+		edges = append(edges, customer.EdgeUsageCounters)
+	}
+	if m.usage_measurements != nil {
+		edges = append(edges, customer.EdgeUsageMeasurements)
+	}
+	if m.usage_events != nil {
+		edges = append(edges, customer.EdgeUsageEvents)
 	}
 	if m.coupon != nil {
 		edges = append(edges, customer.EdgeCoupon)
@@ -6825,6 +7013,24 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeUsageCounters:
+		ids := make([]ent.Value, 0, len(m.usage_counters))
+		for id := range m.usage_counters {
+			ids = append(ids, id)
+		}
+		return ids
+	case customer.EdgeUsageMeasurements:
+		ids := make([]ent.Value, 0, len(m.usage_measurements))
+		for id := range m.usage_measurements {
+			ids = append(ids, id)
+		}
+		return ids
+	case customer.EdgeUsageEvents:
+		ids := make([]ent.Value, 0, len(m.usage_events))
+		for id := range m.usage_events {
+			ids = append(ids, id)
+		}
+		return ids
 	case customer.EdgeCoupon:
 		if id := m.coupon; id != nil {
 			return []ent.Value{*id}
@@ -6835,7 +7041,7 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.removedsubscriptions != nil {
 		edges = append(edges, customer.EdgeSubscriptions)
 	}
@@ -6847,6 +7053,15 @@ func (m *CustomerMutation) RemovedEdges() []string {
 	}
 	if m.removedsync_states != nil {
 		edges = append(edges, customer.EdgeSyncStates)
+	}
+	if m.removedusage_counters != nil {
+		edges = append(edges, customer.EdgeUsageCounters)
+	}
+	if m.removedusage_measurements != nil {
+		edges = append(edges, customer.EdgeUsageMeasurements)
+	}
+	if m.removedusage_events != nil {
+		edges = append(edges, customer.EdgeUsageEvents)
 	}
 	return edges
 }
@@ -6879,13 +7094,31 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeUsageCounters:
+		ids := make([]ent.Value, 0, len(m.removedusage_counters))
+		for id := range m.removedusage_counters {
+			ids = append(ids, id)
+		}
+		return ids
+	case customer.EdgeUsageMeasurements:
+		ids := make([]ent.Value, 0, len(m.removedusage_measurements))
+		for id := range m.removedusage_measurements {
+			ids = append(ids, id)
+		}
+		return ids
+	case customer.EdgeUsageEvents:
+		ids := make([]ent.Value, 0, len(m.removedusage_events))
+		for id := range m.removedusage_events {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.clearedenvironment {
 		edges = append(edges, customer.EdgeEnvironment)
 	}
@@ -6900,6 +7133,15 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedsync_states {
 		edges = append(edges, customer.EdgeSyncStates)
+	}
+	if m.clearedusage_counters {
+		edges = append(edges, customer.EdgeUsageCounters)
+	}
+	if m.clearedusage_measurements {
+		edges = append(edges, customer.EdgeUsageMeasurements)
+	}
+	if m.clearedusage_events {
+		edges = append(edges, customer.EdgeUsageEvents)
 	}
 	if m.clearedcoupon {
 		edges = append(edges, customer.EdgeCoupon)
@@ -6921,6 +7163,12 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedpromotional_entitlements
 	case customer.EdgeSyncStates:
 		return m.clearedsync_states
+	case customer.EdgeUsageCounters:
+		return m.clearedusage_counters
+	case customer.EdgeUsageMeasurements:
+		return m.clearedusage_measurements
+	case customer.EdgeUsageEvents:
+		return m.clearedusage_events
 	case customer.EdgeCoupon:
 		return m.clearedcoupon
 	}
@@ -6959,6 +7207,15 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 		return nil
 	case customer.EdgeSyncStates:
 		m.ResetSyncStates()
+		return nil
+	case customer.EdgeUsageCounters:
+		m.ResetUsageCounters()
+		return nil
+	case customer.EdgeUsageMeasurements:
+		m.ResetUsageMeasurements()
+		return nil
+	case customer.EdgeUsageEvents:
+		m.ResetUsageEvents()
 		return nil
 	case customer.EdgeCoupon:
 		m.ResetCoupon()
@@ -9635,6 +9892,938 @@ func (m *CustomerSubscriptionMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown CustomerSubscription edge %s", name)
 }
 
+// EntitlementCheckMutation represents an operation that mutates the EntitlementCheck nodes in the graph.
+type EntitlementCheckMutation struct {
+	config
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	created_at             *time.Time
+	updated_at             *time.Time
+	environment_id         *uuid.UUID
+	customer_ref_id        *string
+	feature_ref_id         *string
+	resource_id            *string
+	has_access             *bool
+	access_denied_reason   *string
+	requested_usage        *float64
+	addrequested_usage     *float64
+	requested_values       *[]string
+	appendrequested_values []string
+	clearedFields          map[string]struct{}
+	done                   bool
+	oldValue               func(context.Context) (*EntitlementCheck, error)
+	predicates             []predicate.EntitlementCheck
+}
+
+var _ ent.Mutation = (*EntitlementCheckMutation)(nil)
+
+// entitlementcheckOption allows management of the mutation configuration using functional options.
+type entitlementcheckOption func(*EntitlementCheckMutation)
+
+// newEntitlementCheckMutation creates new mutation for the EntitlementCheck entity.
+func newEntitlementCheckMutation(c config, op Op, opts ...entitlementcheckOption) *EntitlementCheckMutation {
+	m := &EntitlementCheckMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeEntitlementCheck,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withEntitlementCheckID sets the ID field of the mutation.
+func withEntitlementCheckID(id uuid.UUID) entitlementcheckOption {
+	return func(m *EntitlementCheckMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *EntitlementCheck
+		)
+		m.oldValue = func(ctx context.Context) (*EntitlementCheck, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().EntitlementCheck.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withEntitlementCheck sets the old EntitlementCheck of the mutation.
+func withEntitlementCheck(node *EntitlementCheck) entitlementcheckOption {
+	return func(m *EntitlementCheckMutation) {
+		m.oldValue = func(context.Context) (*EntitlementCheck, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m EntitlementCheckMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m EntitlementCheckMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of EntitlementCheck entities.
+func (m *EntitlementCheckMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *EntitlementCheckMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *EntitlementCheckMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().EntitlementCheck.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *EntitlementCheckMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *EntitlementCheckMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *EntitlementCheckMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *EntitlementCheckMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *EntitlementCheckMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *EntitlementCheckMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *EntitlementCheckMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *EntitlementCheckMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *EntitlementCheckMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetCustomerRefID sets the "customer_ref_id" field.
+func (m *EntitlementCheckMutation) SetCustomerRefID(s string) {
+	m.customer_ref_id = &s
+}
+
+// CustomerRefID returns the value of the "customer_ref_id" field in the mutation.
+func (m *EntitlementCheckMutation) CustomerRefID() (r string, exists bool) {
+	v := m.customer_ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerRefID returns the old "customer_ref_id" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldCustomerRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerRefID: %w", err)
+	}
+	return oldValue.CustomerRefID, nil
+}
+
+// ResetCustomerRefID resets all changes to the "customer_ref_id" field.
+func (m *EntitlementCheckMutation) ResetCustomerRefID() {
+	m.customer_ref_id = nil
+}
+
+// SetFeatureRefID sets the "feature_ref_id" field.
+func (m *EntitlementCheckMutation) SetFeatureRefID(s string) {
+	m.feature_ref_id = &s
+}
+
+// FeatureRefID returns the value of the "feature_ref_id" field in the mutation.
+func (m *EntitlementCheckMutation) FeatureRefID() (r string, exists bool) {
+	v := m.feature_ref_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureRefID returns the old "feature_ref_id" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldFeatureRefID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureRefID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureRefID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureRefID: %w", err)
+	}
+	return oldValue.FeatureRefID, nil
+}
+
+// ResetFeatureRefID resets all changes to the "feature_ref_id" field.
+func (m *EntitlementCheckMutation) ResetFeatureRefID() {
+	m.feature_ref_id = nil
+}
+
+// SetResourceID sets the "resource_id" field.
+func (m *EntitlementCheckMutation) SetResourceID(s string) {
+	m.resource_id = &s
+}
+
+// ResourceID returns the value of the "resource_id" field in the mutation.
+func (m *EntitlementCheckMutation) ResourceID() (r string, exists bool) {
+	v := m.resource_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResourceID returns the old "resource_id" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldResourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResourceID: %w", err)
+	}
+	return oldValue.ResourceID, nil
+}
+
+// ResetResourceID resets all changes to the "resource_id" field.
+func (m *EntitlementCheckMutation) ResetResourceID() {
+	m.resource_id = nil
+}
+
+// SetHasAccess sets the "has_access" field.
+func (m *EntitlementCheckMutation) SetHasAccess(b bool) {
+	m.has_access = &b
+}
+
+// HasAccess returns the value of the "has_access" field in the mutation.
+func (m *EntitlementCheckMutation) HasAccess() (r bool, exists bool) {
+	v := m.has_access
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHasAccess returns the old "has_access" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldHasAccess(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHasAccess is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHasAccess requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHasAccess: %w", err)
+	}
+	return oldValue.HasAccess, nil
+}
+
+// ResetHasAccess resets all changes to the "has_access" field.
+func (m *EntitlementCheckMutation) ResetHasAccess() {
+	m.has_access = nil
+}
+
+// SetAccessDeniedReason sets the "access_denied_reason" field.
+func (m *EntitlementCheckMutation) SetAccessDeniedReason(s string) {
+	m.access_denied_reason = &s
+}
+
+// AccessDeniedReason returns the value of the "access_denied_reason" field in the mutation.
+func (m *EntitlementCheckMutation) AccessDeniedReason() (r string, exists bool) {
+	v := m.access_denied_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessDeniedReason returns the old "access_denied_reason" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldAccessDeniedReason(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessDeniedReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessDeniedReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessDeniedReason: %w", err)
+	}
+	return oldValue.AccessDeniedReason, nil
+}
+
+// ClearAccessDeniedReason clears the value of the "access_denied_reason" field.
+func (m *EntitlementCheckMutation) ClearAccessDeniedReason() {
+	m.access_denied_reason = nil
+	m.clearedFields[entitlementcheck.FieldAccessDeniedReason] = struct{}{}
+}
+
+// AccessDeniedReasonCleared returns if the "access_denied_reason" field was cleared in this mutation.
+func (m *EntitlementCheckMutation) AccessDeniedReasonCleared() bool {
+	_, ok := m.clearedFields[entitlementcheck.FieldAccessDeniedReason]
+	return ok
+}
+
+// ResetAccessDeniedReason resets all changes to the "access_denied_reason" field.
+func (m *EntitlementCheckMutation) ResetAccessDeniedReason() {
+	m.access_denied_reason = nil
+	delete(m.clearedFields, entitlementcheck.FieldAccessDeniedReason)
+}
+
+// SetRequestedUsage sets the "requested_usage" field.
+func (m *EntitlementCheckMutation) SetRequestedUsage(f float64) {
+	m.requested_usage = &f
+	m.addrequested_usage = nil
+}
+
+// RequestedUsage returns the value of the "requested_usage" field in the mutation.
+func (m *EntitlementCheckMutation) RequestedUsage() (r float64, exists bool) {
+	v := m.requested_usage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedUsage returns the old "requested_usage" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldRequestedUsage(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedUsage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedUsage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedUsage: %w", err)
+	}
+	return oldValue.RequestedUsage, nil
+}
+
+// AddRequestedUsage adds f to the "requested_usage" field.
+func (m *EntitlementCheckMutation) AddRequestedUsage(f float64) {
+	if m.addrequested_usage != nil {
+		*m.addrequested_usage += f
+	} else {
+		m.addrequested_usage = &f
+	}
+}
+
+// AddedRequestedUsage returns the value that was added to the "requested_usage" field in this mutation.
+func (m *EntitlementCheckMutation) AddedRequestedUsage() (r float64, exists bool) {
+	v := m.addrequested_usage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRequestedUsage clears the value of the "requested_usage" field.
+func (m *EntitlementCheckMutation) ClearRequestedUsage() {
+	m.requested_usage = nil
+	m.addrequested_usage = nil
+	m.clearedFields[entitlementcheck.FieldRequestedUsage] = struct{}{}
+}
+
+// RequestedUsageCleared returns if the "requested_usage" field was cleared in this mutation.
+func (m *EntitlementCheckMutation) RequestedUsageCleared() bool {
+	_, ok := m.clearedFields[entitlementcheck.FieldRequestedUsage]
+	return ok
+}
+
+// ResetRequestedUsage resets all changes to the "requested_usage" field.
+func (m *EntitlementCheckMutation) ResetRequestedUsage() {
+	m.requested_usage = nil
+	m.addrequested_usage = nil
+	delete(m.clearedFields, entitlementcheck.FieldRequestedUsage)
+}
+
+// SetRequestedValues sets the "requested_values" field.
+func (m *EntitlementCheckMutation) SetRequestedValues(s []string) {
+	m.requested_values = &s
+	m.appendrequested_values = nil
+}
+
+// RequestedValues returns the value of the "requested_values" field in the mutation.
+func (m *EntitlementCheckMutation) RequestedValues() (r []string, exists bool) {
+	v := m.requested_values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestedValues returns the old "requested_values" field's value of the EntitlementCheck entity.
+// If the EntitlementCheck object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EntitlementCheckMutation) OldRequestedValues(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestedValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestedValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestedValues: %w", err)
+	}
+	return oldValue.RequestedValues, nil
+}
+
+// AppendRequestedValues adds s to the "requested_values" field.
+func (m *EntitlementCheckMutation) AppendRequestedValues(s []string) {
+	m.appendrequested_values = append(m.appendrequested_values, s...)
+}
+
+// AppendedRequestedValues returns the list of values that were appended to the "requested_values" field in this mutation.
+func (m *EntitlementCheckMutation) AppendedRequestedValues() ([]string, bool) {
+	if len(m.appendrequested_values) == 0 {
+		return nil, false
+	}
+	return m.appendrequested_values, true
+}
+
+// ClearRequestedValues clears the value of the "requested_values" field.
+func (m *EntitlementCheckMutation) ClearRequestedValues() {
+	m.requested_values = nil
+	m.appendrequested_values = nil
+	m.clearedFields[entitlementcheck.FieldRequestedValues] = struct{}{}
+}
+
+// RequestedValuesCleared returns if the "requested_values" field was cleared in this mutation.
+func (m *EntitlementCheckMutation) RequestedValuesCleared() bool {
+	_, ok := m.clearedFields[entitlementcheck.FieldRequestedValues]
+	return ok
+}
+
+// ResetRequestedValues resets all changes to the "requested_values" field.
+func (m *EntitlementCheckMutation) ResetRequestedValues() {
+	m.requested_values = nil
+	m.appendrequested_values = nil
+	delete(m.clearedFields, entitlementcheck.FieldRequestedValues)
+}
+
+// Where appends a list predicates to the EntitlementCheckMutation builder.
+func (m *EntitlementCheckMutation) Where(ps ...predicate.EntitlementCheck) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the EntitlementCheckMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *EntitlementCheckMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.EntitlementCheck, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *EntitlementCheckMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *EntitlementCheckMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (EntitlementCheck).
+func (m *EntitlementCheckMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *EntitlementCheckMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.created_at != nil {
+		fields = append(fields, entitlementcheck.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, entitlementcheck.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, entitlementcheck.FieldEnvironmentID)
+	}
+	if m.customer_ref_id != nil {
+		fields = append(fields, entitlementcheck.FieldCustomerRefID)
+	}
+	if m.feature_ref_id != nil {
+		fields = append(fields, entitlementcheck.FieldFeatureRefID)
+	}
+	if m.resource_id != nil {
+		fields = append(fields, entitlementcheck.FieldResourceID)
+	}
+	if m.has_access != nil {
+		fields = append(fields, entitlementcheck.FieldHasAccess)
+	}
+	if m.access_denied_reason != nil {
+		fields = append(fields, entitlementcheck.FieldAccessDeniedReason)
+	}
+	if m.requested_usage != nil {
+		fields = append(fields, entitlementcheck.FieldRequestedUsage)
+	}
+	if m.requested_values != nil {
+		fields = append(fields, entitlementcheck.FieldRequestedValues)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *EntitlementCheckMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case entitlementcheck.FieldCreatedAt:
+		return m.CreatedAt()
+	case entitlementcheck.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case entitlementcheck.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case entitlementcheck.FieldCustomerRefID:
+		return m.CustomerRefID()
+	case entitlementcheck.FieldFeatureRefID:
+		return m.FeatureRefID()
+	case entitlementcheck.FieldResourceID:
+		return m.ResourceID()
+	case entitlementcheck.FieldHasAccess:
+		return m.HasAccess()
+	case entitlementcheck.FieldAccessDeniedReason:
+		return m.AccessDeniedReason()
+	case entitlementcheck.FieldRequestedUsage:
+		return m.RequestedUsage()
+	case entitlementcheck.FieldRequestedValues:
+		return m.RequestedValues()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *EntitlementCheckMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case entitlementcheck.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case entitlementcheck.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case entitlementcheck.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case entitlementcheck.FieldCustomerRefID:
+		return m.OldCustomerRefID(ctx)
+	case entitlementcheck.FieldFeatureRefID:
+		return m.OldFeatureRefID(ctx)
+	case entitlementcheck.FieldResourceID:
+		return m.OldResourceID(ctx)
+	case entitlementcheck.FieldHasAccess:
+		return m.OldHasAccess(ctx)
+	case entitlementcheck.FieldAccessDeniedReason:
+		return m.OldAccessDeniedReason(ctx)
+	case entitlementcheck.FieldRequestedUsage:
+		return m.OldRequestedUsage(ctx)
+	case entitlementcheck.FieldRequestedValues:
+		return m.OldRequestedValues(ctx)
+	}
+	return nil, fmt.Errorf("unknown EntitlementCheck field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntitlementCheckMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case entitlementcheck.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case entitlementcheck.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case entitlementcheck.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case entitlementcheck.FieldCustomerRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerRefID(v)
+		return nil
+	case entitlementcheck.FieldFeatureRefID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureRefID(v)
+		return nil
+	case entitlementcheck.FieldResourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResourceID(v)
+		return nil
+	case entitlementcheck.FieldHasAccess:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHasAccess(v)
+		return nil
+	case entitlementcheck.FieldAccessDeniedReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessDeniedReason(v)
+		return nil
+	case entitlementcheck.FieldRequestedUsage:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedUsage(v)
+		return nil
+	case entitlementcheck.FieldRequestedValues:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestedValues(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntitlementCheck field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *EntitlementCheckMutation) AddedFields() []string {
+	var fields []string
+	if m.addrequested_usage != nil {
+		fields = append(fields, entitlementcheck.FieldRequestedUsage)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *EntitlementCheckMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case entitlementcheck.FieldRequestedUsage:
+		return m.AddedRequestedUsage()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *EntitlementCheckMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case entitlementcheck.FieldRequestedUsage:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRequestedUsage(v)
+		return nil
+	}
+	return fmt.Errorf("unknown EntitlementCheck numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *EntitlementCheckMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(entitlementcheck.FieldAccessDeniedReason) {
+		fields = append(fields, entitlementcheck.FieldAccessDeniedReason)
+	}
+	if m.FieldCleared(entitlementcheck.FieldRequestedUsage) {
+		fields = append(fields, entitlementcheck.FieldRequestedUsage)
+	}
+	if m.FieldCleared(entitlementcheck.FieldRequestedValues) {
+		fields = append(fields, entitlementcheck.FieldRequestedValues)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *EntitlementCheckMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *EntitlementCheckMutation) ClearField(name string) error {
+	switch name {
+	case entitlementcheck.FieldAccessDeniedReason:
+		m.ClearAccessDeniedReason()
+		return nil
+	case entitlementcheck.FieldRequestedUsage:
+		m.ClearRequestedUsage()
+		return nil
+	case entitlementcheck.FieldRequestedValues:
+		m.ClearRequestedValues()
+		return nil
+	}
+	return fmt.Errorf("unknown EntitlementCheck nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *EntitlementCheckMutation) ResetField(name string) error {
+	switch name {
+	case entitlementcheck.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case entitlementcheck.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case entitlementcheck.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case entitlementcheck.FieldCustomerRefID:
+		m.ResetCustomerRefID()
+		return nil
+	case entitlementcheck.FieldFeatureRefID:
+		m.ResetFeatureRefID()
+		return nil
+	case entitlementcheck.FieldResourceID:
+		m.ResetResourceID()
+		return nil
+	case entitlementcheck.FieldHasAccess:
+		m.ResetHasAccess()
+		return nil
+	case entitlementcheck.FieldAccessDeniedReason:
+		m.ResetAccessDeniedReason()
+		return nil
+	case entitlementcheck.FieldRequestedUsage:
+		m.ResetRequestedUsage()
+		return nil
+	case entitlementcheck.FieldRequestedValues:
+		m.ResetRequestedValues()
+		return nil
+	}
+	return fmt.Errorf("unknown EntitlementCheck field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *EntitlementCheckMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *EntitlementCheckMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *EntitlementCheckMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *EntitlementCheckMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *EntitlementCheckMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *EntitlementCheckMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *EntitlementCheckMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown EntitlementCheck unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *EntitlementCheckMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown EntitlementCheck edge %s", name)
+}
+
 // EnvironmentMutation represents an operation that mutates the Environment nodes in the graph.
 type EnvironmentMutation struct {
 	config
@@ -11395,35 +12584,42 @@ func (m *EnvironmentMutation) ResetEdge(name string) error {
 // FeatureMutation represents an operation that mutates the Feature nodes in the graph.
 type FeatureMutation struct {
 	config
-	op                       Op
-	typ                      string
-	id                       *uuid.UUID
-	created_at               *time.Time
-	updated_at               *time.Time
-	ref_id                   *string
-	source_hash              *string
-	display_name             *string
-	description              *string
-	additional_meta_data     *map[string]interface{}
-	feature_type             *feature.FeatureType
-	meter_type               *feature.MeterType
-	feature_status           *feature.FeatureStatus
-	feature_units            *string
-	feature_units_plural     *string
-	enum_configuration       *[]schema.EnumValue
-	appendenum_configuration []schema.EnumValue
-	clearedFields            map[string]struct{}
-	environment              *uuid.UUID
-	clearedenvironment       bool
-	entitlements             map[uuid.UUID]struct{}
-	removedentitlements      map[uuid.UUID]struct{}
-	clearedentitlements      bool
-	prices                   map[uuid.UUID]struct{}
-	removedprices            map[uuid.UUID]struct{}
-	clearedprices            bool
-	done                     bool
-	oldValue                 func(context.Context) (*Feature, error)
-	predicates               []predicate.Feature
+	op                        Op
+	typ                       string
+	id                        *uuid.UUID
+	created_at                *time.Time
+	updated_at                *time.Time
+	ref_id                    *string
+	source_hash               *string
+	display_name              *string
+	description               *string
+	additional_meta_data      *map[string]interface{}
+	feature_type              *feature.FeatureType
+	meter_type                *feature.MeterType
+	feature_status            *feature.FeatureStatus
+	feature_units             *string
+	feature_units_plural      *string
+	enum_configuration        *[]schema.EnumValue
+	appendenum_configuration  []schema.EnumValue
+	meter                     **schema.Meter
+	clearedFields             map[string]struct{}
+	environment               *uuid.UUID
+	clearedenvironment        bool
+	entitlements              map[uuid.UUID]struct{}
+	removedentitlements       map[uuid.UUID]struct{}
+	clearedentitlements       bool
+	prices                    map[uuid.UUID]struct{}
+	removedprices             map[uuid.UUID]struct{}
+	clearedprices             bool
+	usage_counters            map[uuid.UUID]struct{}
+	removedusage_counters     map[uuid.UUID]struct{}
+	clearedusage_counters     bool
+	usage_measurements        map[uuid.UUID]struct{}
+	removedusage_measurements map[uuid.UUID]struct{}
+	clearedusage_measurements bool
+	done                      bool
+	oldValue                  func(context.Context) (*Feature, error)
+	predicates                []predicate.Feature
 }
 
 var _ ent.Mutation = (*FeatureMutation)(nil)
@@ -12128,6 +13324,55 @@ func (m *FeatureMutation) ResetEnumConfiguration() {
 	delete(m.clearedFields, feature.FieldEnumConfiguration)
 }
 
+// SetMeter sets the "meter" field.
+func (m *FeatureMutation) SetMeter(s *schema.Meter) {
+	m.meter = &s
+}
+
+// Meter returns the value of the "meter" field in the mutation.
+func (m *FeatureMutation) Meter() (r *schema.Meter, exists bool) {
+	v := m.meter
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeter returns the old "meter" field's value of the Feature entity.
+// If the Feature object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FeatureMutation) OldMeter(ctx context.Context) (v *schema.Meter, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeter is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeter requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeter: %w", err)
+	}
+	return oldValue.Meter, nil
+}
+
+// ClearMeter clears the value of the "meter" field.
+func (m *FeatureMutation) ClearMeter() {
+	m.meter = nil
+	m.clearedFields[feature.FieldMeter] = struct{}{}
+}
+
+// MeterCleared returns if the "meter" field was cleared in this mutation.
+func (m *FeatureMutation) MeterCleared() bool {
+	_, ok := m.clearedFields[feature.FieldMeter]
+	return ok
+}
+
+// ResetMeter resets all changes to the "meter" field.
+func (m *FeatureMutation) ResetMeter() {
+	m.meter = nil
+	delete(m.clearedFields, feature.FieldMeter)
+}
+
 // ClearEnvironment clears the "environment" edge to the Environment entity.
 func (m *FeatureMutation) ClearEnvironment() {
 	m.clearedenvironment = true
@@ -12263,6 +13508,114 @@ func (m *FeatureMutation) ResetPrices() {
 	m.removedprices = nil
 }
 
+// AddUsageCounterIDs adds the "usage_counters" edge to the UsageCounter entity by ids.
+func (m *FeatureMutation) AddUsageCounterIDs(ids ...uuid.UUID) {
+	if m.usage_counters == nil {
+		m.usage_counters = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.usage_counters[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsageCounters clears the "usage_counters" edge to the UsageCounter entity.
+func (m *FeatureMutation) ClearUsageCounters() {
+	m.clearedusage_counters = true
+}
+
+// UsageCountersCleared reports if the "usage_counters" edge to the UsageCounter entity was cleared.
+func (m *FeatureMutation) UsageCountersCleared() bool {
+	return m.clearedusage_counters
+}
+
+// RemoveUsageCounterIDs removes the "usage_counters" edge to the UsageCounter entity by IDs.
+func (m *FeatureMutation) RemoveUsageCounterIDs(ids ...uuid.UUID) {
+	if m.removedusage_counters == nil {
+		m.removedusage_counters = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.usage_counters, ids[i])
+		m.removedusage_counters[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsageCounters returns the removed IDs of the "usage_counters" edge to the UsageCounter entity.
+func (m *FeatureMutation) RemovedUsageCountersIDs() (ids []uuid.UUID) {
+	for id := range m.removedusage_counters {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsageCountersIDs returns the "usage_counters" edge IDs in the mutation.
+func (m *FeatureMutation) UsageCountersIDs() (ids []uuid.UUID) {
+	for id := range m.usage_counters {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsageCounters resets all changes to the "usage_counters" edge.
+func (m *FeatureMutation) ResetUsageCounters() {
+	m.usage_counters = nil
+	m.clearedusage_counters = false
+	m.removedusage_counters = nil
+}
+
+// AddUsageMeasurementIDs adds the "usage_measurements" edge to the UsageMeasurement entity by ids.
+func (m *FeatureMutation) AddUsageMeasurementIDs(ids ...uuid.UUID) {
+	if m.usage_measurements == nil {
+		m.usage_measurements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.usage_measurements[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsageMeasurements clears the "usage_measurements" edge to the UsageMeasurement entity.
+func (m *FeatureMutation) ClearUsageMeasurements() {
+	m.clearedusage_measurements = true
+}
+
+// UsageMeasurementsCleared reports if the "usage_measurements" edge to the UsageMeasurement entity was cleared.
+func (m *FeatureMutation) UsageMeasurementsCleared() bool {
+	return m.clearedusage_measurements
+}
+
+// RemoveUsageMeasurementIDs removes the "usage_measurements" edge to the UsageMeasurement entity by IDs.
+func (m *FeatureMutation) RemoveUsageMeasurementIDs(ids ...uuid.UUID) {
+	if m.removedusage_measurements == nil {
+		m.removedusage_measurements = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.usage_measurements, ids[i])
+		m.removedusage_measurements[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsageMeasurements returns the removed IDs of the "usage_measurements" edge to the UsageMeasurement entity.
+func (m *FeatureMutation) RemovedUsageMeasurementsIDs() (ids []uuid.UUID) {
+	for id := range m.removedusage_measurements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsageMeasurementsIDs returns the "usage_measurements" edge IDs in the mutation.
+func (m *FeatureMutation) UsageMeasurementsIDs() (ids []uuid.UUID) {
+	for id := range m.usage_measurements {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsageMeasurements resets all changes to the "usage_measurements" edge.
+func (m *FeatureMutation) ResetUsageMeasurements() {
+	m.usage_measurements = nil
+	m.clearedusage_measurements = false
+	m.removedusage_measurements = nil
+}
+
 // Where appends a list predicates to the FeatureMutation builder.
 func (m *FeatureMutation) Where(ps ...predicate.Feature) {
 	m.predicates = append(m.predicates, ps...)
@@ -12297,7 +13650,7 @@ func (m *FeatureMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *FeatureMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, feature.FieldCreatedAt)
 	}
@@ -12340,6 +13693,9 @@ func (m *FeatureMutation) Fields() []string {
 	if m.enum_configuration != nil {
 		fields = append(fields, feature.FieldEnumConfiguration)
 	}
+	if m.meter != nil {
+		fields = append(fields, feature.FieldMeter)
+	}
 	return fields
 }
 
@@ -12376,6 +13732,8 @@ func (m *FeatureMutation) Field(name string) (ent.Value, bool) {
 		return m.FeatureUnitsPlural()
 	case feature.FieldEnumConfiguration:
 		return m.EnumConfiguration()
+	case feature.FieldMeter:
+		return m.Meter()
 	}
 	return nil, false
 }
@@ -12413,6 +13771,8 @@ func (m *FeatureMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldFeatureUnitsPlural(ctx)
 	case feature.FieldEnumConfiguration:
 		return m.OldEnumConfiguration(ctx)
+	case feature.FieldMeter:
+		return m.OldMeter(ctx)
 	}
 	return nil, fmt.Errorf("unknown Feature field %s", name)
 }
@@ -12520,6 +13880,13 @@ func (m *FeatureMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetEnumConfiguration(v)
 		return nil
+	case feature.FieldMeter:
+		v, ok := value.(*schema.Meter)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeter(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Feature field %s", name)
 }
@@ -12568,6 +13935,9 @@ func (m *FeatureMutation) ClearedFields() []string {
 	if m.FieldCleared(feature.FieldEnumConfiguration) {
 		fields = append(fields, feature.FieldEnumConfiguration)
 	}
+	if m.FieldCleared(feature.FieldMeter) {
+		fields = append(fields, feature.FieldMeter)
+	}
 	return fields
 }
 
@@ -12599,6 +13969,9 @@ func (m *FeatureMutation) ClearField(name string) error {
 		return nil
 	case feature.FieldEnumConfiguration:
 		m.ClearEnumConfiguration()
+		return nil
+	case feature.FieldMeter:
+		m.ClearMeter()
 		return nil
 	}
 	return fmt.Errorf("unknown Feature nullable field %s", name)
@@ -12650,13 +14023,16 @@ func (m *FeatureMutation) ResetField(name string) error {
 	case feature.FieldEnumConfiguration:
 		m.ResetEnumConfiguration()
 		return nil
+	case feature.FieldMeter:
+		m.ResetMeter()
+		return nil
 	}
 	return fmt.Errorf("unknown Feature field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FeatureMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.environment != nil {
 		edges = append(edges, feature.EdgeEnvironment)
 	}
@@ -12665,6 +14041,12 @@ func (m *FeatureMutation) AddedEdges() []string {
 	}
 	if m.prices != nil {
 		edges = append(edges, feature.EdgePrices)
+	}
+	if m.usage_counters != nil {
+		edges = append(edges, feature.EdgeUsageCounters)
+	}
+	if m.usage_measurements != nil {
+		edges = append(edges, feature.EdgeUsageMeasurements)
 	}
 	return edges
 }
@@ -12689,18 +14071,36 @@ func (m *FeatureMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case feature.EdgeUsageCounters:
+		ids := make([]ent.Value, 0, len(m.usage_counters))
+		for id := range m.usage_counters {
+			ids = append(ids, id)
+		}
+		return ids
+	case feature.EdgeUsageMeasurements:
+		ids := make([]ent.Value, 0, len(m.usage_measurements))
+		for id := range m.usage_measurements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FeatureMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.removedentitlements != nil {
 		edges = append(edges, feature.EdgeEntitlements)
 	}
 	if m.removedprices != nil {
 		edges = append(edges, feature.EdgePrices)
+	}
+	if m.removedusage_counters != nil {
+		edges = append(edges, feature.EdgeUsageCounters)
+	}
+	if m.removedusage_measurements != nil {
+		edges = append(edges, feature.EdgeUsageMeasurements)
 	}
 	return edges
 }
@@ -12721,13 +14121,25 @@ func (m *FeatureMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case feature.EdgeUsageCounters:
+		ids := make([]ent.Value, 0, len(m.removedusage_counters))
+		for id := range m.removedusage_counters {
+			ids = append(ids, id)
+		}
+		return ids
+	case feature.EdgeUsageMeasurements:
+		ids := make([]ent.Value, 0, len(m.removedusage_measurements))
+		for id := range m.removedusage_measurements {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FeatureMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.clearedenvironment {
 		edges = append(edges, feature.EdgeEnvironment)
 	}
@@ -12736,6 +14148,12 @@ func (m *FeatureMutation) ClearedEdges() []string {
 	}
 	if m.clearedprices {
 		edges = append(edges, feature.EdgePrices)
+	}
+	if m.clearedusage_counters {
+		edges = append(edges, feature.EdgeUsageCounters)
+	}
+	if m.clearedusage_measurements {
+		edges = append(edges, feature.EdgeUsageMeasurements)
 	}
 	return edges
 }
@@ -12750,6 +14168,10 @@ func (m *FeatureMutation) EdgeCleared(name string) bool {
 		return m.clearedentitlements
 	case feature.EdgePrices:
 		return m.clearedprices
+	case feature.EdgeUsageCounters:
+		return m.clearedusage_counters
+	case feature.EdgeUsageMeasurements:
+		return m.clearedusage_measurements
 	}
 	return false
 }
@@ -12777,6 +14199,12 @@ func (m *FeatureMutation) ResetEdge(name string) error {
 		return nil
 	case feature.EdgePrices:
 		m.ResetPrices()
+		return nil
+	case feature.EdgeUsageCounters:
+		m.ResetUsageCounters()
+		return nil
+	case feature.EdgeUsageMeasurements:
+		m.ResetUsageMeasurements()
 		return nil
 	}
 	return fmt.Errorf("unknown Feature edge %s", name)
@@ -24895,4 +26323,2894 @@ func (m *SyncStateMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown SyncState edge %s", name)
+}
+
+// UsageCounterMutation represents an operation that mutates the UsageCounter nodes in the graph.
+type UsageCounterMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *uuid.UUID
+	created_at      *time.Time
+	updated_at      *time.Time
+	environment_id  *uuid.UUID
+	resource_id     *string
+	period_start    *time.Time
+	value           *float64
+	addvalue        *float64
+	clearedFields   map[string]struct{}
+	customer        *uuid.UUID
+	clearedcustomer bool
+	feature         *uuid.UUID
+	clearedfeature  bool
+	done            bool
+	oldValue        func(context.Context) (*UsageCounter, error)
+	predicates      []predicate.UsageCounter
+}
+
+var _ ent.Mutation = (*UsageCounterMutation)(nil)
+
+// usagecounterOption allows management of the mutation configuration using functional options.
+type usagecounterOption func(*UsageCounterMutation)
+
+// newUsageCounterMutation creates new mutation for the UsageCounter entity.
+func newUsageCounterMutation(c config, op Op, opts ...usagecounterOption) *UsageCounterMutation {
+	m := &UsageCounterMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUsageCounter,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUsageCounterID sets the ID field of the mutation.
+func withUsageCounterID(id uuid.UUID) usagecounterOption {
+	return func(m *UsageCounterMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UsageCounter
+		)
+		m.oldValue = func(ctx context.Context) (*UsageCounter, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UsageCounter.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUsageCounter sets the old UsageCounter of the mutation.
+func withUsageCounter(node *UsageCounter) usagecounterOption {
+	return func(m *UsageCounterMutation) {
+		m.oldValue = func(context.Context) (*UsageCounter, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UsageCounterMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UsageCounterMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of UsageCounter entities.
+func (m *UsageCounterMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UsageCounterMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UsageCounterMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UsageCounter.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *UsageCounterMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *UsageCounterMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *UsageCounterMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *UsageCounterMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *UsageCounterMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *UsageCounterMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *UsageCounterMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *UsageCounterMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *UsageCounterMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *UsageCounterMutation) SetCustomerID(u uuid.UUID) {
+	m.customer = &u
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *UsageCounterMutation) CustomerID() (r uuid.UUID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldCustomerID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *UsageCounterMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetFeatureID sets the "feature_id" field.
+func (m *UsageCounterMutation) SetFeatureID(u uuid.UUID) {
+	m.feature = &u
+}
+
+// FeatureID returns the value of the "feature_id" field in the mutation.
+func (m *UsageCounterMutation) FeatureID() (r uuid.UUID, exists bool) {
+	v := m.feature
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureID returns the old "feature_id" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldFeatureID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureID: %w", err)
+	}
+	return oldValue.FeatureID, nil
+}
+
+// ResetFeatureID resets all changes to the "feature_id" field.
+func (m *UsageCounterMutation) ResetFeatureID() {
+	m.feature = nil
+}
+
+// SetResourceID sets the "resource_id" field.
+func (m *UsageCounterMutation) SetResourceID(s string) {
+	m.resource_id = &s
+}
+
+// ResourceID returns the value of the "resource_id" field in the mutation.
+func (m *UsageCounterMutation) ResourceID() (r string, exists bool) {
+	v := m.resource_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResourceID returns the old "resource_id" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldResourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResourceID: %w", err)
+	}
+	return oldValue.ResourceID, nil
+}
+
+// ResetResourceID resets all changes to the "resource_id" field.
+func (m *UsageCounterMutation) ResetResourceID() {
+	m.resource_id = nil
+}
+
+// SetPeriodStart sets the "period_start" field.
+func (m *UsageCounterMutation) SetPeriodStart(t time.Time) {
+	m.period_start = &t
+}
+
+// PeriodStart returns the value of the "period_start" field in the mutation.
+func (m *UsageCounterMutation) PeriodStart() (r time.Time, exists bool) {
+	v := m.period_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodStart returns the old "period_start" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldPeriodStart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodStart: %w", err)
+	}
+	return oldValue.PeriodStart, nil
+}
+
+// ResetPeriodStart resets all changes to the "period_start" field.
+func (m *UsageCounterMutation) ResetPeriodStart() {
+	m.period_start = nil
+}
+
+// SetValue sets the "value" field.
+func (m *UsageCounterMutation) SetValue(f float64) {
+	m.value = &f
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *UsageCounterMutation) Value() (r float64, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldValue(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds f to the "value" field.
+func (m *UsageCounterMutation) AddValue(f float64) {
+	if m.addvalue != nil {
+		*m.addvalue += f
+	} else {
+		m.addvalue = &f
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *UsageCounterMutation) AddedValue() (r float64, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *UsageCounterMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *UsageCounterMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[usagecounter.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *UsageCounterMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *UsageCounterMutation) CustomerIDs() (ids []uuid.UUID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *UsageCounterMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearFeature clears the "feature" edge to the Feature entity.
+func (m *UsageCounterMutation) ClearFeature() {
+	m.clearedfeature = true
+	m.clearedFields[usagecounter.FieldFeatureID] = struct{}{}
+}
+
+// FeatureCleared reports if the "feature" edge to the Feature entity was cleared.
+func (m *UsageCounterMutation) FeatureCleared() bool {
+	return m.clearedfeature
+}
+
+// FeatureIDs returns the "feature" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeatureID instead. It exists only for internal usage by the builders.
+func (m *UsageCounterMutation) FeatureIDs() (ids []uuid.UUID) {
+	if id := m.feature; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeature resets all changes to the "feature" edge.
+func (m *UsageCounterMutation) ResetFeature() {
+	m.feature = nil
+	m.clearedfeature = false
+}
+
+// Where appends a list predicates to the UsageCounterMutation builder.
+func (m *UsageCounterMutation) Where(ps ...predicate.UsageCounter) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UsageCounterMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UsageCounterMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UsageCounter, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UsageCounterMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UsageCounterMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UsageCounter).
+func (m *UsageCounterMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UsageCounterMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, usagecounter.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, usagecounter.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, usagecounter.FieldEnvironmentID)
+	}
+	if m.customer != nil {
+		fields = append(fields, usagecounter.FieldCustomerID)
+	}
+	if m.feature != nil {
+		fields = append(fields, usagecounter.FieldFeatureID)
+	}
+	if m.resource_id != nil {
+		fields = append(fields, usagecounter.FieldResourceID)
+	}
+	if m.period_start != nil {
+		fields = append(fields, usagecounter.FieldPeriodStart)
+	}
+	if m.value != nil {
+		fields = append(fields, usagecounter.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UsageCounterMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case usagecounter.FieldCreatedAt:
+		return m.CreatedAt()
+	case usagecounter.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case usagecounter.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case usagecounter.FieldCustomerID:
+		return m.CustomerID()
+	case usagecounter.FieldFeatureID:
+		return m.FeatureID()
+	case usagecounter.FieldResourceID:
+		return m.ResourceID()
+	case usagecounter.FieldPeriodStart:
+		return m.PeriodStart()
+	case usagecounter.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UsageCounterMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case usagecounter.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case usagecounter.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case usagecounter.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case usagecounter.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case usagecounter.FieldFeatureID:
+		return m.OldFeatureID(ctx)
+	case usagecounter.FieldResourceID:
+		return m.OldResourceID(ctx)
+	case usagecounter.FieldPeriodStart:
+		return m.OldPeriodStart(ctx)
+	case usagecounter.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown UsageCounter field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageCounterMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case usagecounter.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case usagecounter.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case usagecounter.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case usagecounter.FieldCustomerID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case usagecounter.FieldFeatureID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureID(v)
+		return nil
+	case usagecounter.FieldResourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResourceID(v)
+		return nil
+	case usagecounter.FieldPeriodStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodStart(v)
+		return nil
+	case usagecounter.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UsageCounterMutation) AddedFields() []string {
+	var fields []string
+	if m.addvalue != nil {
+		fields = append(fields, usagecounter.FieldValue)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UsageCounterMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case usagecounter.FieldValue:
+		return m.AddedValue()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageCounterMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case usagecounter.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UsageCounterMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UsageCounterMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UsageCounterMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown UsageCounter nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UsageCounterMutation) ResetField(name string) error {
+	switch name {
+	case usagecounter.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case usagecounter.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case usagecounter.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case usagecounter.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case usagecounter.FieldFeatureID:
+		m.ResetFeatureID()
+		return nil
+	case usagecounter.FieldResourceID:
+		m.ResetResourceID()
+		return nil
+	case usagecounter.FieldPeriodStart:
+		m.ResetPeriodStart()
+		return nil
+	case usagecounter.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UsageCounterMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.customer != nil {
+		edges = append(edges, usagecounter.EdgeCustomer)
+	}
+	if m.feature != nil {
+		edges = append(edges, usagecounter.EdgeFeature)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UsageCounterMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case usagecounter.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case usagecounter.EdgeFeature:
+		if id := m.feature; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UsageCounterMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UsageCounterMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UsageCounterMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcustomer {
+		edges = append(edges, usagecounter.EdgeCustomer)
+	}
+	if m.clearedfeature {
+		edges = append(edges, usagecounter.EdgeFeature)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UsageCounterMutation) EdgeCleared(name string) bool {
+	switch name {
+	case usagecounter.EdgeCustomer:
+		return m.clearedcustomer
+	case usagecounter.EdgeFeature:
+		return m.clearedfeature
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UsageCounterMutation) ClearEdge(name string) error {
+	switch name {
+	case usagecounter.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case usagecounter.EdgeFeature:
+		m.ClearFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UsageCounterMutation) ResetEdge(name string) error {
+	switch name {
+	case usagecounter.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case usagecounter.EdgeFeature:
+		m.ResetFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter edge %s", name)
+}
+
+// UsageEventMutation represents an operation that mutates the UsageEvent nodes in the graph.
+type UsageEventMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *uuid.UUID
+	created_at      *time.Time
+	updated_at      *time.Time
+	environment_id  *uuid.UUID
+	resource_id     *string
+	event_name      *string
+	idempotency_key *string
+	timestamp       *time.Time
+	dimensions      *map[string]interface{}
+	clearedFields   map[string]struct{}
+	customer        *uuid.UUID
+	clearedcustomer bool
+	done            bool
+	oldValue        func(context.Context) (*UsageEvent, error)
+	predicates      []predicate.UsageEvent
+}
+
+var _ ent.Mutation = (*UsageEventMutation)(nil)
+
+// usageeventOption allows management of the mutation configuration using functional options.
+type usageeventOption func(*UsageEventMutation)
+
+// newUsageEventMutation creates new mutation for the UsageEvent entity.
+func newUsageEventMutation(c config, op Op, opts ...usageeventOption) *UsageEventMutation {
+	m := &UsageEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUsageEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUsageEventID sets the ID field of the mutation.
+func withUsageEventID(id uuid.UUID) usageeventOption {
+	return func(m *UsageEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UsageEvent
+		)
+		m.oldValue = func(ctx context.Context) (*UsageEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UsageEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUsageEvent sets the old UsageEvent of the mutation.
+func withUsageEvent(node *UsageEvent) usageeventOption {
+	return func(m *UsageEventMutation) {
+		m.oldValue = func(context.Context) (*UsageEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UsageEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UsageEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of UsageEvent entities.
+func (m *UsageEventMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UsageEventMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UsageEventMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UsageEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *UsageEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *UsageEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *UsageEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *UsageEventMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *UsageEventMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *UsageEventMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *UsageEventMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *UsageEventMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *UsageEventMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *UsageEventMutation) SetCustomerID(u uuid.UUID) {
+	m.customer = &u
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *UsageEventMutation) CustomerID() (r uuid.UUID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldCustomerID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *UsageEventMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetResourceID sets the "resource_id" field.
+func (m *UsageEventMutation) SetResourceID(s string) {
+	m.resource_id = &s
+}
+
+// ResourceID returns the value of the "resource_id" field in the mutation.
+func (m *UsageEventMutation) ResourceID() (r string, exists bool) {
+	v := m.resource_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResourceID returns the old "resource_id" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldResourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResourceID: %w", err)
+	}
+	return oldValue.ResourceID, nil
+}
+
+// ResetResourceID resets all changes to the "resource_id" field.
+func (m *UsageEventMutation) ResetResourceID() {
+	m.resource_id = nil
+}
+
+// SetEventName sets the "event_name" field.
+func (m *UsageEventMutation) SetEventName(s string) {
+	m.event_name = &s
+}
+
+// EventName returns the value of the "event_name" field in the mutation.
+func (m *UsageEventMutation) EventName() (r string, exists bool) {
+	v := m.event_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventName returns the old "event_name" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldEventName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventName: %w", err)
+	}
+	return oldValue.EventName, nil
+}
+
+// ResetEventName resets all changes to the "event_name" field.
+func (m *UsageEventMutation) ResetEventName() {
+	m.event_name = nil
+}
+
+// SetIdempotencyKey sets the "idempotency_key" field.
+func (m *UsageEventMutation) SetIdempotencyKey(s string) {
+	m.idempotency_key = &s
+}
+
+// IdempotencyKey returns the value of the "idempotency_key" field in the mutation.
+func (m *UsageEventMutation) IdempotencyKey() (r string, exists bool) {
+	v := m.idempotency_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIdempotencyKey returns the old "idempotency_key" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldIdempotencyKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIdempotencyKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIdempotencyKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIdempotencyKey: %w", err)
+	}
+	return oldValue.IdempotencyKey, nil
+}
+
+// ResetIdempotencyKey resets all changes to the "idempotency_key" field.
+func (m *UsageEventMutation) ResetIdempotencyKey() {
+	m.idempotency_key = nil
+}
+
+// SetTimestamp sets the "timestamp" field.
+func (m *UsageEventMutation) SetTimestamp(t time.Time) {
+	m.timestamp = &t
+}
+
+// Timestamp returns the value of the "timestamp" field in the mutation.
+func (m *UsageEventMutation) Timestamp() (r time.Time, exists bool) {
+	v := m.timestamp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimestamp returns the old "timestamp" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldTimestamp(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimestamp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimestamp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimestamp: %w", err)
+	}
+	return oldValue.Timestamp, nil
+}
+
+// ResetTimestamp resets all changes to the "timestamp" field.
+func (m *UsageEventMutation) ResetTimestamp() {
+	m.timestamp = nil
+}
+
+// SetDimensions sets the "dimensions" field.
+func (m *UsageEventMutation) SetDimensions(value map[string]interface{}) {
+	m.dimensions = &value
+}
+
+// Dimensions returns the value of the "dimensions" field in the mutation.
+func (m *UsageEventMutation) Dimensions() (r map[string]interface{}, exists bool) {
+	v := m.dimensions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDimensions returns the old "dimensions" field's value of the UsageEvent entity.
+// If the UsageEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageEventMutation) OldDimensions(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDimensions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDimensions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDimensions: %w", err)
+	}
+	return oldValue.Dimensions, nil
+}
+
+// ClearDimensions clears the value of the "dimensions" field.
+func (m *UsageEventMutation) ClearDimensions() {
+	m.dimensions = nil
+	m.clearedFields[usageevent.FieldDimensions] = struct{}{}
+}
+
+// DimensionsCleared returns if the "dimensions" field was cleared in this mutation.
+func (m *UsageEventMutation) DimensionsCleared() bool {
+	_, ok := m.clearedFields[usageevent.FieldDimensions]
+	return ok
+}
+
+// ResetDimensions resets all changes to the "dimensions" field.
+func (m *UsageEventMutation) ResetDimensions() {
+	m.dimensions = nil
+	delete(m.clearedFields, usageevent.FieldDimensions)
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *UsageEventMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[usageevent.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *UsageEventMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *UsageEventMutation) CustomerIDs() (ids []uuid.UUID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *UsageEventMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// Where appends a list predicates to the UsageEventMutation builder.
+func (m *UsageEventMutation) Where(ps ...predicate.UsageEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UsageEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UsageEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UsageEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UsageEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UsageEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UsageEvent).
+func (m *UsageEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UsageEventMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.created_at != nil {
+		fields = append(fields, usageevent.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, usageevent.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, usageevent.FieldEnvironmentID)
+	}
+	if m.customer != nil {
+		fields = append(fields, usageevent.FieldCustomerID)
+	}
+	if m.resource_id != nil {
+		fields = append(fields, usageevent.FieldResourceID)
+	}
+	if m.event_name != nil {
+		fields = append(fields, usageevent.FieldEventName)
+	}
+	if m.idempotency_key != nil {
+		fields = append(fields, usageevent.FieldIdempotencyKey)
+	}
+	if m.timestamp != nil {
+		fields = append(fields, usageevent.FieldTimestamp)
+	}
+	if m.dimensions != nil {
+		fields = append(fields, usageevent.FieldDimensions)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UsageEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case usageevent.FieldCreatedAt:
+		return m.CreatedAt()
+	case usageevent.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case usageevent.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case usageevent.FieldCustomerID:
+		return m.CustomerID()
+	case usageevent.FieldResourceID:
+		return m.ResourceID()
+	case usageevent.FieldEventName:
+		return m.EventName()
+	case usageevent.FieldIdempotencyKey:
+		return m.IdempotencyKey()
+	case usageevent.FieldTimestamp:
+		return m.Timestamp()
+	case usageevent.FieldDimensions:
+		return m.Dimensions()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UsageEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case usageevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case usageevent.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case usageevent.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case usageevent.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case usageevent.FieldResourceID:
+		return m.OldResourceID(ctx)
+	case usageevent.FieldEventName:
+		return m.OldEventName(ctx)
+	case usageevent.FieldIdempotencyKey:
+		return m.OldIdempotencyKey(ctx)
+	case usageevent.FieldTimestamp:
+		return m.OldTimestamp(ctx)
+	case usageevent.FieldDimensions:
+		return m.OldDimensions(ctx)
+	}
+	return nil, fmt.Errorf("unknown UsageEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case usageevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case usageevent.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case usageevent.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case usageevent.FieldCustomerID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case usageevent.FieldResourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResourceID(v)
+		return nil
+	case usageevent.FieldEventName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventName(v)
+		return nil
+	case usageevent.FieldIdempotencyKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIdempotencyKey(v)
+		return nil
+	case usageevent.FieldTimestamp:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimestamp(v)
+		return nil
+	case usageevent.FieldDimensions:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDimensions(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UsageEventMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UsageEventMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown UsageEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UsageEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(usageevent.FieldDimensions) {
+		fields = append(fields, usageevent.FieldDimensions)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UsageEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UsageEventMutation) ClearField(name string) error {
+	switch name {
+	case usageevent.FieldDimensions:
+		m.ClearDimensions()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UsageEventMutation) ResetField(name string) error {
+	switch name {
+	case usageevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case usageevent.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case usageevent.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case usageevent.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case usageevent.FieldResourceID:
+		m.ResetResourceID()
+		return nil
+	case usageevent.FieldEventName:
+		m.ResetEventName()
+		return nil
+	case usageevent.FieldIdempotencyKey:
+		m.ResetIdempotencyKey()
+		return nil
+	case usageevent.FieldTimestamp:
+		m.ResetTimestamp()
+		return nil
+	case usageevent.FieldDimensions:
+		m.ResetDimensions()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UsageEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.customer != nil {
+		edges = append(edges, usageevent.EdgeCustomer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UsageEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case usageevent.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UsageEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UsageEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UsageEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedcustomer {
+		edges = append(edges, usageevent.EdgeCustomer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UsageEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case usageevent.EdgeCustomer:
+		return m.clearedcustomer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UsageEventMutation) ClearEdge(name string) error {
+	switch name {
+	case usageevent.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UsageEventMutation) ResetEdge(name string) error {
+	switch name {
+	case usageevent.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageEvent edge %s", name)
+}
+
+// UsageMeasurementMutation represents an operation that mutates the UsageMeasurement nodes in the graph.
+type UsageMeasurementMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *uuid.UUID
+	created_at       *time.Time
+	updated_at       *time.Time
+	environment_id   *uuid.UUID
+	resource_id      *string
+	value            *float64
+	addvalue         *float64
+	update_behavior  *usagemeasurement.UpdateBehavior
+	delta            *float64
+	adddelta         *float64
+	current_usage    *float64
+	addcurrent_usage *float64
+	period_start     *time.Time
+	timestamp        *time.Time
+	dimensions       *map[string]interface{}
+	clearedFields    map[string]struct{}
+	customer         *uuid.UUID
+	clearedcustomer  bool
+	feature          *uuid.UUID
+	clearedfeature   bool
+	done             bool
+	oldValue         func(context.Context) (*UsageMeasurement, error)
+	predicates       []predicate.UsageMeasurement
+}
+
+var _ ent.Mutation = (*UsageMeasurementMutation)(nil)
+
+// usagemeasurementOption allows management of the mutation configuration using functional options.
+type usagemeasurementOption func(*UsageMeasurementMutation)
+
+// newUsageMeasurementMutation creates new mutation for the UsageMeasurement entity.
+func newUsageMeasurementMutation(c config, op Op, opts ...usagemeasurementOption) *UsageMeasurementMutation {
+	m := &UsageMeasurementMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUsageMeasurement,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUsageMeasurementID sets the ID field of the mutation.
+func withUsageMeasurementID(id uuid.UUID) usagemeasurementOption {
+	return func(m *UsageMeasurementMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UsageMeasurement
+		)
+		m.oldValue = func(ctx context.Context) (*UsageMeasurement, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UsageMeasurement.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUsageMeasurement sets the old UsageMeasurement of the mutation.
+func withUsageMeasurement(node *UsageMeasurement) usagemeasurementOption {
+	return func(m *UsageMeasurementMutation) {
+		m.oldValue = func(context.Context) (*UsageMeasurement, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UsageMeasurementMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UsageMeasurementMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of UsageMeasurement entities.
+func (m *UsageMeasurementMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UsageMeasurementMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UsageMeasurementMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UsageMeasurement.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *UsageMeasurementMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *UsageMeasurementMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *UsageMeasurementMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *UsageMeasurementMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *UsageMeasurementMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *UsageMeasurementMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *UsageMeasurementMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *UsageMeasurementMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *UsageMeasurementMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *UsageMeasurementMutation) SetCustomerID(u uuid.UUID) {
+	m.customer = &u
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *UsageMeasurementMutation) CustomerID() (r uuid.UUID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldCustomerID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *UsageMeasurementMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetFeatureID sets the "feature_id" field.
+func (m *UsageMeasurementMutation) SetFeatureID(u uuid.UUID) {
+	m.feature = &u
+}
+
+// FeatureID returns the value of the "feature_id" field in the mutation.
+func (m *UsageMeasurementMutation) FeatureID() (r uuid.UUID, exists bool) {
+	v := m.feature
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureID returns the old "feature_id" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldFeatureID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureID: %w", err)
+	}
+	return oldValue.FeatureID, nil
+}
+
+// ResetFeatureID resets all changes to the "feature_id" field.
+func (m *UsageMeasurementMutation) ResetFeatureID() {
+	m.feature = nil
+}
+
+// SetResourceID sets the "resource_id" field.
+func (m *UsageMeasurementMutation) SetResourceID(s string) {
+	m.resource_id = &s
+}
+
+// ResourceID returns the value of the "resource_id" field in the mutation.
+func (m *UsageMeasurementMutation) ResourceID() (r string, exists bool) {
+	v := m.resource_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResourceID returns the old "resource_id" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldResourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResourceID: %w", err)
+	}
+	return oldValue.ResourceID, nil
+}
+
+// ResetResourceID resets all changes to the "resource_id" field.
+func (m *UsageMeasurementMutation) ResetResourceID() {
+	m.resource_id = nil
+}
+
+// SetValue sets the "value" field.
+func (m *UsageMeasurementMutation) SetValue(f float64) {
+	m.value = &f
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *UsageMeasurementMutation) Value() (r float64, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldValue(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds f to the "value" field.
+func (m *UsageMeasurementMutation) AddValue(f float64) {
+	if m.addvalue != nil {
+		*m.addvalue += f
+	} else {
+		m.addvalue = &f
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *UsageMeasurementMutation) AddedValue() (r float64, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *UsageMeasurementMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+}
+
+// SetUpdateBehavior sets the "update_behavior" field.
+func (m *UsageMeasurementMutation) SetUpdateBehavior(ub usagemeasurement.UpdateBehavior) {
+	m.update_behavior = &ub
+}
+
+// UpdateBehavior returns the value of the "update_behavior" field in the mutation.
+func (m *UsageMeasurementMutation) UpdateBehavior() (r usagemeasurement.UpdateBehavior, exists bool) {
+	v := m.update_behavior
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdateBehavior returns the old "update_behavior" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldUpdateBehavior(ctx context.Context) (v usagemeasurement.UpdateBehavior, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdateBehavior is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdateBehavior requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdateBehavior: %w", err)
+	}
+	return oldValue.UpdateBehavior, nil
+}
+
+// ResetUpdateBehavior resets all changes to the "update_behavior" field.
+func (m *UsageMeasurementMutation) ResetUpdateBehavior() {
+	m.update_behavior = nil
+}
+
+// SetDelta sets the "delta" field.
+func (m *UsageMeasurementMutation) SetDelta(f float64) {
+	m.delta = &f
+	m.adddelta = nil
+}
+
+// Delta returns the value of the "delta" field in the mutation.
+func (m *UsageMeasurementMutation) Delta() (r float64, exists bool) {
+	v := m.delta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDelta returns the old "delta" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldDelta(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDelta is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDelta requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDelta: %w", err)
+	}
+	return oldValue.Delta, nil
+}
+
+// AddDelta adds f to the "delta" field.
+func (m *UsageMeasurementMutation) AddDelta(f float64) {
+	if m.adddelta != nil {
+		*m.adddelta += f
+	} else {
+		m.adddelta = &f
+	}
+}
+
+// AddedDelta returns the value that was added to the "delta" field in this mutation.
+func (m *UsageMeasurementMutation) AddedDelta() (r float64, exists bool) {
+	v := m.adddelta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDelta resets all changes to the "delta" field.
+func (m *UsageMeasurementMutation) ResetDelta() {
+	m.delta = nil
+	m.adddelta = nil
+}
+
+// SetCurrentUsage sets the "current_usage" field.
+func (m *UsageMeasurementMutation) SetCurrentUsage(f float64) {
+	m.current_usage = &f
+	m.addcurrent_usage = nil
+}
+
+// CurrentUsage returns the value of the "current_usage" field in the mutation.
+func (m *UsageMeasurementMutation) CurrentUsage() (r float64, exists bool) {
+	v := m.current_usage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCurrentUsage returns the old "current_usage" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldCurrentUsage(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCurrentUsage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCurrentUsage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCurrentUsage: %w", err)
+	}
+	return oldValue.CurrentUsage, nil
+}
+
+// AddCurrentUsage adds f to the "current_usage" field.
+func (m *UsageMeasurementMutation) AddCurrentUsage(f float64) {
+	if m.addcurrent_usage != nil {
+		*m.addcurrent_usage += f
+	} else {
+		m.addcurrent_usage = &f
+	}
+}
+
+// AddedCurrentUsage returns the value that was added to the "current_usage" field in this mutation.
+func (m *UsageMeasurementMutation) AddedCurrentUsage() (r float64, exists bool) {
+	v := m.addcurrent_usage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCurrentUsage resets all changes to the "current_usage" field.
+func (m *UsageMeasurementMutation) ResetCurrentUsage() {
+	m.current_usage = nil
+	m.addcurrent_usage = nil
+}
+
+// SetPeriodStart sets the "period_start" field.
+func (m *UsageMeasurementMutation) SetPeriodStart(t time.Time) {
+	m.period_start = &t
+}
+
+// PeriodStart returns the value of the "period_start" field in the mutation.
+func (m *UsageMeasurementMutation) PeriodStart() (r time.Time, exists bool) {
+	v := m.period_start
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPeriodStart returns the old "period_start" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldPeriodStart(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPeriodStart is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPeriodStart requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPeriodStart: %w", err)
+	}
+	return oldValue.PeriodStart, nil
+}
+
+// ResetPeriodStart resets all changes to the "period_start" field.
+func (m *UsageMeasurementMutation) ResetPeriodStart() {
+	m.period_start = nil
+}
+
+// SetTimestamp sets the "timestamp" field.
+func (m *UsageMeasurementMutation) SetTimestamp(t time.Time) {
+	m.timestamp = &t
+}
+
+// Timestamp returns the value of the "timestamp" field in the mutation.
+func (m *UsageMeasurementMutation) Timestamp() (r time.Time, exists bool) {
+	v := m.timestamp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimestamp returns the old "timestamp" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldTimestamp(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimestamp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimestamp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimestamp: %w", err)
+	}
+	return oldValue.Timestamp, nil
+}
+
+// ResetTimestamp resets all changes to the "timestamp" field.
+func (m *UsageMeasurementMutation) ResetTimestamp() {
+	m.timestamp = nil
+}
+
+// SetDimensions sets the "dimensions" field.
+func (m *UsageMeasurementMutation) SetDimensions(value map[string]interface{}) {
+	m.dimensions = &value
+}
+
+// Dimensions returns the value of the "dimensions" field in the mutation.
+func (m *UsageMeasurementMutation) Dimensions() (r map[string]interface{}, exists bool) {
+	v := m.dimensions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDimensions returns the old "dimensions" field's value of the UsageMeasurement entity.
+// If the UsageMeasurement object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageMeasurementMutation) OldDimensions(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDimensions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDimensions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDimensions: %w", err)
+	}
+	return oldValue.Dimensions, nil
+}
+
+// ClearDimensions clears the value of the "dimensions" field.
+func (m *UsageMeasurementMutation) ClearDimensions() {
+	m.dimensions = nil
+	m.clearedFields[usagemeasurement.FieldDimensions] = struct{}{}
+}
+
+// DimensionsCleared returns if the "dimensions" field was cleared in this mutation.
+func (m *UsageMeasurementMutation) DimensionsCleared() bool {
+	_, ok := m.clearedFields[usagemeasurement.FieldDimensions]
+	return ok
+}
+
+// ResetDimensions resets all changes to the "dimensions" field.
+func (m *UsageMeasurementMutation) ResetDimensions() {
+	m.dimensions = nil
+	delete(m.clearedFields, usagemeasurement.FieldDimensions)
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *UsageMeasurementMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[usagemeasurement.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *UsageMeasurementMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *UsageMeasurementMutation) CustomerIDs() (ids []uuid.UUID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *UsageMeasurementMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearFeature clears the "feature" edge to the Feature entity.
+func (m *UsageMeasurementMutation) ClearFeature() {
+	m.clearedfeature = true
+	m.clearedFields[usagemeasurement.FieldFeatureID] = struct{}{}
+}
+
+// FeatureCleared reports if the "feature" edge to the Feature entity was cleared.
+func (m *UsageMeasurementMutation) FeatureCleared() bool {
+	return m.clearedfeature
+}
+
+// FeatureIDs returns the "feature" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeatureID instead. It exists only for internal usage by the builders.
+func (m *UsageMeasurementMutation) FeatureIDs() (ids []uuid.UUID) {
+	if id := m.feature; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeature resets all changes to the "feature" edge.
+func (m *UsageMeasurementMutation) ResetFeature() {
+	m.feature = nil
+	m.clearedfeature = false
+}
+
+// Where appends a list predicates to the UsageMeasurementMutation builder.
+func (m *UsageMeasurementMutation) Where(ps ...predicate.UsageMeasurement) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UsageMeasurementMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UsageMeasurementMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UsageMeasurement, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UsageMeasurementMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UsageMeasurementMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UsageMeasurement).
+func (m *UsageMeasurementMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UsageMeasurementMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.created_at != nil {
+		fields = append(fields, usagemeasurement.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, usagemeasurement.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, usagemeasurement.FieldEnvironmentID)
+	}
+	if m.customer != nil {
+		fields = append(fields, usagemeasurement.FieldCustomerID)
+	}
+	if m.feature != nil {
+		fields = append(fields, usagemeasurement.FieldFeatureID)
+	}
+	if m.resource_id != nil {
+		fields = append(fields, usagemeasurement.FieldResourceID)
+	}
+	if m.value != nil {
+		fields = append(fields, usagemeasurement.FieldValue)
+	}
+	if m.update_behavior != nil {
+		fields = append(fields, usagemeasurement.FieldUpdateBehavior)
+	}
+	if m.delta != nil {
+		fields = append(fields, usagemeasurement.FieldDelta)
+	}
+	if m.current_usage != nil {
+		fields = append(fields, usagemeasurement.FieldCurrentUsage)
+	}
+	if m.period_start != nil {
+		fields = append(fields, usagemeasurement.FieldPeriodStart)
+	}
+	if m.timestamp != nil {
+		fields = append(fields, usagemeasurement.FieldTimestamp)
+	}
+	if m.dimensions != nil {
+		fields = append(fields, usagemeasurement.FieldDimensions)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UsageMeasurementMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case usagemeasurement.FieldCreatedAt:
+		return m.CreatedAt()
+	case usagemeasurement.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case usagemeasurement.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case usagemeasurement.FieldCustomerID:
+		return m.CustomerID()
+	case usagemeasurement.FieldFeatureID:
+		return m.FeatureID()
+	case usagemeasurement.FieldResourceID:
+		return m.ResourceID()
+	case usagemeasurement.FieldValue:
+		return m.Value()
+	case usagemeasurement.FieldUpdateBehavior:
+		return m.UpdateBehavior()
+	case usagemeasurement.FieldDelta:
+		return m.Delta()
+	case usagemeasurement.FieldCurrentUsage:
+		return m.CurrentUsage()
+	case usagemeasurement.FieldPeriodStart:
+		return m.PeriodStart()
+	case usagemeasurement.FieldTimestamp:
+		return m.Timestamp()
+	case usagemeasurement.FieldDimensions:
+		return m.Dimensions()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UsageMeasurementMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case usagemeasurement.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case usagemeasurement.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case usagemeasurement.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case usagemeasurement.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case usagemeasurement.FieldFeatureID:
+		return m.OldFeatureID(ctx)
+	case usagemeasurement.FieldResourceID:
+		return m.OldResourceID(ctx)
+	case usagemeasurement.FieldValue:
+		return m.OldValue(ctx)
+	case usagemeasurement.FieldUpdateBehavior:
+		return m.OldUpdateBehavior(ctx)
+	case usagemeasurement.FieldDelta:
+		return m.OldDelta(ctx)
+	case usagemeasurement.FieldCurrentUsage:
+		return m.OldCurrentUsage(ctx)
+	case usagemeasurement.FieldPeriodStart:
+		return m.OldPeriodStart(ctx)
+	case usagemeasurement.FieldTimestamp:
+		return m.OldTimestamp(ctx)
+	case usagemeasurement.FieldDimensions:
+		return m.OldDimensions(ctx)
+	}
+	return nil, fmt.Errorf("unknown UsageMeasurement field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageMeasurementMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case usagemeasurement.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case usagemeasurement.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case usagemeasurement.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case usagemeasurement.FieldCustomerID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case usagemeasurement.FieldFeatureID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureID(v)
+		return nil
+	case usagemeasurement.FieldResourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResourceID(v)
+		return nil
+	case usagemeasurement.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case usagemeasurement.FieldUpdateBehavior:
+		v, ok := value.(usagemeasurement.UpdateBehavior)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdateBehavior(v)
+		return nil
+	case usagemeasurement.FieldDelta:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDelta(v)
+		return nil
+	case usagemeasurement.FieldCurrentUsage:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCurrentUsage(v)
+		return nil
+	case usagemeasurement.FieldPeriodStart:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPeriodStart(v)
+		return nil
+	case usagemeasurement.FieldTimestamp:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimestamp(v)
+		return nil
+	case usagemeasurement.FieldDimensions:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDimensions(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageMeasurement field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UsageMeasurementMutation) AddedFields() []string {
+	var fields []string
+	if m.addvalue != nil {
+		fields = append(fields, usagemeasurement.FieldValue)
+	}
+	if m.adddelta != nil {
+		fields = append(fields, usagemeasurement.FieldDelta)
+	}
+	if m.addcurrent_usage != nil {
+		fields = append(fields, usagemeasurement.FieldCurrentUsage)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UsageMeasurementMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case usagemeasurement.FieldValue:
+		return m.AddedValue()
+	case usagemeasurement.FieldDelta:
+		return m.AddedDelta()
+	case usagemeasurement.FieldCurrentUsage:
+		return m.AddedCurrentUsage()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageMeasurementMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case usagemeasurement.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	case usagemeasurement.FieldDelta:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDelta(v)
+		return nil
+	case usagemeasurement.FieldCurrentUsage:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCurrentUsage(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageMeasurement numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UsageMeasurementMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(usagemeasurement.FieldDimensions) {
+		fields = append(fields, usagemeasurement.FieldDimensions)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UsageMeasurementMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UsageMeasurementMutation) ClearField(name string) error {
+	switch name {
+	case usagemeasurement.FieldDimensions:
+		m.ClearDimensions()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageMeasurement nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UsageMeasurementMutation) ResetField(name string) error {
+	switch name {
+	case usagemeasurement.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case usagemeasurement.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case usagemeasurement.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case usagemeasurement.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case usagemeasurement.FieldFeatureID:
+		m.ResetFeatureID()
+		return nil
+	case usagemeasurement.FieldResourceID:
+		m.ResetResourceID()
+		return nil
+	case usagemeasurement.FieldValue:
+		m.ResetValue()
+		return nil
+	case usagemeasurement.FieldUpdateBehavior:
+		m.ResetUpdateBehavior()
+		return nil
+	case usagemeasurement.FieldDelta:
+		m.ResetDelta()
+		return nil
+	case usagemeasurement.FieldCurrentUsage:
+		m.ResetCurrentUsage()
+		return nil
+	case usagemeasurement.FieldPeriodStart:
+		m.ResetPeriodStart()
+		return nil
+	case usagemeasurement.FieldTimestamp:
+		m.ResetTimestamp()
+		return nil
+	case usagemeasurement.FieldDimensions:
+		m.ResetDimensions()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageMeasurement field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UsageMeasurementMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.customer != nil {
+		edges = append(edges, usagemeasurement.EdgeCustomer)
+	}
+	if m.feature != nil {
+		edges = append(edges, usagemeasurement.EdgeFeature)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UsageMeasurementMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case usagemeasurement.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case usagemeasurement.EdgeFeature:
+		if id := m.feature; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UsageMeasurementMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UsageMeasurementMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UsageMeasurementMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedcustomer {
+		edges = append(edges, usagemeasurement.EdgeCustomer)
+	}
+	if m.clearedfeature {
+		edges = append(edges, usagemeasurement.EdgeFeature)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UsageMeasurementMutation) EdgeCleared(name string) bool {
+	switch name {
+	case usagemeasurement.EdgeCustomer:
+		return m.clearedcustomer
+	case usagemeasurement.EdgeFeature:
+		return m.clearedfeature
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UsageMeasurementMutation) ClearEdge(name string) error {
+	switch name {
+	case usagemeasurement.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case usagemeasurement.EdgeFeature:
+		m.ClearFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageMeasurement unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UsageMeasurementMutation) ResetEdge(name string) error {
+	switch name {
+	case usagemeasurement.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case usagemeasurement.EdgeFeature:
+		m.ResetFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageMeasurement edge %s", name)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/ent/entitlementcheck"
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
@@ -23,6 +24,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
+	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
+	"github.com/stigg-selfhost/stiggql/ent/usageevent"
+	"github.com/stigg-selfhost/stiggql/ent/usagemeasurement"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -268,6 +272,41 @@ func init() {
 	customersubscriptionDescID := customersubscriptionMixinFields0[0].Descriptor()
 	// customersubscription.DefaultID holds the default value on creation for the id field.
 	customersubscription.DefaultID = customersubscriptionDescID.Default.(func() uuid.UUID)
+	entitlementcheckMixin := schema.EntitlementCheck{}.Mixin()
+	entitlementcheckMixinFields0 := entitlementcheckMixin[0].Fields()
+	_ = entitlementcheckMixinFields0
+	entitlementcheckMixinFields1 := entitlementcheckMixin[1].Fields()
+	_ = entitlementcheckMixinFields1
+	entitlementcheckFields := schema.EntitlementCheck{}.Fields()
+	_ = entitlementcheckFields
+	// entitlementcheckDescCreatedAt is the schema descriptor for created_at field.
+	entitlementcheckDescCreatedAt := entitlementcheckMixinFields1[0].Descriptor()
+	// entitlementcheck.DefaultCreatedAt holds the default value on creation for the created_at field.
+	entitlementcheck.DefaultCreatedAt = entitlementcheckDescCreatedAt.Default.(func() time.Time)
+	// entitlementcheckDescUpdatedAt is the schema descriptor for updated_at field.
+	entitlementcheckDescUpdatedAt := entitlementcheckMixinFields1[1].Descriptor()
+	// entitlementcheck.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	entitlementcheck.DefaultUpdatedAt = entitlementcheckDescUpdatedAt.Default.(func() time.Time)
+	// entitlementcheck.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	entitlementcheck.UpdateDefaultUpdatedAt = entitlementcheckDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// entitlementcheckDescCustomerRefID is the schema descriptor for customer_ref_id field.
+	entitlementcheckDescCustomerRefID := entitlementcheckFields[0].Descriptor()
+	// entitlementcheck.CustomerRefIDValidator is a validator for the "customer_ref_id" field. It is called by the builders before save.
+	entitlementcheck.CustomerRefIDValidator = entitlementcheckDescCustomerRefID.Validators[0].(func(string) error)
+	// entitlementcheckDescFeatureRefID is the schema descriptor for feature_ref_id field.
+	entitlementcheckDescFeatureRefID := entitlementcheckFields[1].Descriptor()
+	// entitlementcheck.FeatureRefIDValidator is a validator for the "feature_ref_id" field. It is called by the builders before save.
+	entitlementcheck.FeatureRefIDValidator = entitlementcheckDescFeatureRefID.Validators[0].(func(string) error)
+	// entitlementcheckDescResourceID is the schema descriptor for resource_id field.
+	entitlementcheckDescResourceID := entitlementcheckFields[2].Descriptor()
+	// entitlementcheck.DefaultResourceID holds the default value on creation for the resource_id field.
+	entitlementcheck.DefaultResourceID = entitlementcheckDescResourceID.Default.(string)
+	// entitlementcheck.ResourceIDValidator is a validator for the "resource_id" field. It is called by the builders before save.
+	entitlementcheck.ResourceIDValidator = entitlementcheckDescResourceID.Validators[0].(func(string) error)
+	// entitlementcheckDescID is the schema descriptor for id field.
+	entitlementcheckDescID := entitlementcheckMixinFields0[0].Descriptor()
+	// entitlementcheck.DefaultID holds the default value on creation for the id field.
+	entitlementcheck.DefaultID = entitlementcheckDescID.Default.(func() uuid.UUID)
 	environmentMixin := schema.Environment{}.Mixin()
 	environmentMixinFields0 := environmentMixin[0].Fields()
 	_ = environmentMixinFields0
@@ -711,4 +750,125 @@ func init() {
 	syncstateDescID := syncstateMixinFields0[0].Descriptor()
 	// syncstate.DefaultID holds the default value on creation for the id field.
 	syncstate.DefaultID = syncstateDescID.Default.(func() uuid.UUID)
+	usagecounterMixin := schema.UsageCounter{}.Mixin()
+	usagecounterMixinFields0 := usagecounterMixin[0].Fields()
+	_ = usagecounterMixinFields0
+	usagecounterMixinFields1 := usagecounterMixin[1].Fields()
+	_ = usagecounterMixinFields1
+	usagecounterFields := schema.UsageCounter{}.Fields()
+	_ = usagecounterFields
+	// usagecounterDescCreatedAt is the schema descriptor for created_at field.
+	usagecounterDescCreatedAt := usagecounterMixinFields1[0].Descriptor()
+	// usagecounter.DefaultCreatedAt holds the default value on creation for the created_at field.
+	usagecounter.DefaultCreatedAt = usagecounterDescCreatedAt.Default.(func() time.Time)
+	// usagecounterDescUpdatedAt is the schema descriptor for updated_at field.
+	usagecounterDescUpdatedAt := usagecounterMixinFields1[1].Descriptor()
+	// usagecounter.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	usagecounter.DefaultUpdatedAt = usagecounterDescUpdatedAt.Default.(func() time.Time)
+	// usagecounter.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	usagecounter.UpdateDefaultUpdatedAt = usagecounterDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// usagecounterDescResourceID is the schema descriptor for resource_id field.
+	usagecounterDescResourceID := usagecounterFields[2].Descriptor()
+	// usagecounter.DefaultResourceID holds the default value on creation for the resource_id field.
+	usagecounter.DefaultResourceID = usagecounterDescResourceID.Default.(string)
+	// usagecounter.ResourceIDValidator is a validator for the "resource_id" field. It is called by the builders before save.
+	usagecounter.ResourceIDValidator = usagecounterDescResourceID.Validators[0].(func(string) error)
+	// usagecounterDescValue is the schema descriptor for value field.
+	usagecounterDescValue := usagecounterFields[4].Descriptor()
+	// usagecounter.DefaultValue holds the default value on creation for the value field.
+	usagecounter.DefaultValue = usagecounterDescValue.Default.(float64)
+	// usagecounterDescID is the schema descriptor for id field.
+	usagecounterDescID := usagecounterMixinFields0[0].Descriptor()
+	// usagecounter.DefaultID holds the default value on creation for the id field.
+	usagecounter.DefaultID = usagecounterDescID.Default.(func() uuid.UUID)
+	usageeventMixin := schema.UsageEvent{}.Mixin()
+	usageeventMixinFields0 := usageeventMixin[0].Fields()
+	_ = usageeventMixinFields0
+	usageeventMixinFields1 := usageeventMixin[1].Fields()
+	_ = usageeventMixinFields1
+	usageeventFields := schema.UsageEvent{}.Fields()
+	_ = usageeventFields
+	// usageeventDescCreatedAt is the schema descriptor for created_at field.
+	usageeventDescCreatedAt := usageeventMixinFields1[0].Descriptor()
+	// usageevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	usageevent.DefaultCreatedAt = usageeventDescCreatedAt.Default.(func() time.Time)
+	// usageeventDescUpdatedAt is the schema descriptor for updated_at field.
+	usageeventDescUpdatedAt := usageeventMixinFields1[1].Descriptor()
+	// usageevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	usageevent.DefaultUpdatedAt = usageeventDescUpdatedAt.Default.(func() time.Time)
+	// usageevent.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	usageevent.UpdateDefaultUpdatedAt = usageeventDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// usageeventDescResourceID is the schema descriptor for resource_id field.
+	usageeventDescResourceID := usageeventFields[1].Descriptor()
+	// usageevent.DefaultResourceID holds the default value on creation for the resource_id field.
+	usageevent.DefaultResourceID = usageeventDescResourceID.Default.(string)
+	// usageevent.ResourceIDValidator is a validator for the "resource_id" field. It is called by the builders before save.
+	usageevent.ResourceIDValidator = usageeventDescResourceID.Validators[0].(func(string) error)
+	// usageeventDescEventName is the schema descriptor for event_name field.
+	usageeventDescEventName := usageeventFields[2].Descriptor()
+	// usageevent.EventNameValidator is a validator for the "event_name" field. It is called by the builders before save.
+	usageevent.EventNameValidator = func() func(string) error {
+		validators := usageeventDescEventName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_name string) error {
+			for _, fn := range fns {
+				if err := fn(event_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// usageeventDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	usageeventDescIdempotencyKey := usageeventFields[3].Descriptor()
+	// usageevent.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	usageevent.IdempotencyKeyValidator = func() func(string) error {
+		validators := usageeventDescIdempotencyKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(idempotency_key string) error {
+			for _, fn := range fns {
+				if err := fn(idempotency_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// usageeventDescID is the schema descriptor for id field.
+	usageeventDescID := usageeventMixinFields0[0].Descriptor()
+	// usageevent.DefaultID holds the default value on creation for the id field.
+	usageevent.DefaultID = usageeventDescID.Default.(func() uuid.UUID)
+	usagemeasurementMixin := schema.UsageMeasurement{}.Mixin()
+	usagemeasurementMixinFields0 := usagemeasurementMixin[0].Fields()
+	_ = usagemeasurementMixinFields0
+	usagemeasurementMixinFields1 := usagemeasurementMixin[1].Fields()
+	_ = usagemeasurementMixinFields1
+	usagemeasurementFields := schema.UsageMeasurement{}.Fields()
+	_ = usagemeasurementFields
+	// usagemeasurementDescCreatedAt is the schema descriptor for created_at field.
+	usagemeasurementDescCreatedAt := usagemeasurementMixinFields1[0].Descriptor()
+	// usagemeasurement.DefaultCreatedAt holds the default value on creation for the created_at field.
+	usagemeasurement.DefaultCreatedAt = usagemeasurementDescCreatedAt.Default.(func() time.Time)
+	// usagemeasurementDescUpdatedAt is the schema descriptor for updated_at field.
+	usagemeasurementDescUpdatedAt := usagemeasurementMixinFields1[1].Descriptor()
+	// usagemeasurement.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	usagemeasurement.DefaultUpdatedAt = usagemeasurementDescUpdatedAt.Default.(func() time.Time)
+	// usagemeasurement.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	usagemeasurement.UpdateDefaultUpdatedAt = usagemeasurementDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// usagemeasurementDescResourceID is the schema descriptor for resource_id field.
+	usagemeasurementDescResourceID := usagemeasurementFields[2].Descriptor()
+	// usagemeasurement.DefaultResourceID holds the default value on creation for the resource_id field.
+	usagemeasurement.DefaultResourceID = usagemeasurementDescResourceID.Default.(string)
+	// usagemeasurement.ResourceIDValidator is a validator for the "resource_id" field. It is called by the builders before save.
+	usagemeasurement.ResourceIDValidator = usagemeasurementDescResourceID.Validators[0].(func(string) error)
+	// usagemeasurementDescID is the schema descriptor for id field.
+	usagemeasurementDescID := usagemeasurementMixinFields0[0].Descriptor()
+	// usagemeasurement.DefaultID holds the default value on creation for the id field.
+	usagemeasurement.DefaultID = usagemeasurementDescID.Default.(func() uuid.UUID)
 }

@@ -24,6 +24,8 @@ type Tx struct {
 	Customer *CustomerClient
 	// CustomerSubscription is the client for interacting with the CustomerSubscription builders.
 	CustomerSubscription *CustomerSubscriptionClient
+	// EntitlementCheck is the client for interacting with the EntitlementCheck builders.
+	EntitlementCheck *EntitlementCheckClient
 	// Environment is the client for interacting with the Environment builders.
 	Environment *EnvironmentClient
 	// Feature is the client for interacting with the Feature builders.
@@ -46,6 +48,12 @@ type Tx struct {
 	SubscriptionPrice *SubscriptionPriceClient
 	// SyncState is the client for interacting with the SyncState builders.
 	SyncState *SyncStateClient
+	// UsageCounter is the client for interacting with the UsageCounter builders.
+	UsageCounter *UsageCounterClient
+	// UsageEvent is the client for interacting with the UsageEvent builders.
+	UsageEvent *UsageEventClient
+	// UsageMeasurement is the client for interacting with the UsageMeasurement builders.
+	UsageMeasurement *UsageMeasurementClient
 
 	// lazily loaded.
 	client     *Client
@@ -182,6 +190,7 @@ func (tx *Tx) init() {
 	tx.Coupon = NewCouponClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.CustomerSubscription = NewCustomerSubscriptionClient(tx.config)
+	tx.EntitlementCheck = NewEntitlementCheckClient(tx.config)
 	tx.Environment = NewEnvironmentClient(tx.config)
 	tx.Feature = NewFeatureClient(tx.config)
 	tx.OutboxEvent = NewOutboxEventClient(tx.config)
@@ -193,6 +202,9 @@ func (tx *Tx) init() {
 	tx.SubscriptionAddon = NewSubscriptionAddonClient(tx.config)
 	tx.SubscriptionPrice = NewSubscriptionPriceClient(tx.config)
 	tx.SyncState = NewSyncStateClient(tx.config)
+	tx.UsageCounter = NewUsageCounterClient(tx.config)
+	tx.UsageEvent = NewUsageEventClient(tx.config)
+	tx.UsageMeasurement = NewUsageMeasurementClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

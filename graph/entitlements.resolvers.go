@@ -10,24 +10,70 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 )
 
 // ReportEntitlementCheckRequested is the resolver for the reportEntitlementCheckRequested field.
 func (r *mutationResolver) ReportEntitlementCheckRequested(ctx context.Context, entitlementCheckRequested model.EntitlementCheckRequested) (bool, error) {
-	return false, apperr.New(apperr.NotImplemented, "reportEntitlementCheckRequested is not supported by this server yet")
+	env, err := environmentOf(ctx, entitlementCheckRequested.EnvironmentID)
+	if err != nil {
+		return false, err
+	}
+	in, res := entitlementCheckRequested, entitlementCheckRequested.EntitlementCheckResult
+	if res == nil {
+		return false, apperr.BadInput("entitlementCheckResult", "entitlementCheckResult is required")
+	}
+	var reason *string
+	if res.AccessDeniedReason != nil {
+		r := string(*res.AccessDeniedReason)
+		reason = &r
+	}
+	err = r.Entitlements.RecordCheck(ctx, env, entitlements.CheckReport{CustomerRefID: in.CustomerID, FeatureRefID: in.FeatureID,
+		ResourceID: in.ResourceID, HasAccess: res.HasAccess, AccessDeniedReason: reason,
+		RequestedUsage: in.RequestedUsage, RequestedValues: in.RequestedValues})
+	return err == nil, err
 }
 
 // CachedEntitlements is the resolver for the cachedEntitlements field.
 func (r *queryResolver) CachedEntitlements(ctx context.Context, query model.FetchEntitlementsQuery) ([]*model.Entitlement, error) {
-	return nil, apperr.New(apperr.NotImplemented, "cachedEntitlements is not supported by this server yet")
+	env, err := environmentOfString(ctx, query.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.Entitlements.ForCustomer(ctx, env, query.CustomerID, query.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	return computedEntitlements(st.Entitlements), nil
 }
 
 // Entitlement is the resolver for the entitlement field.
 func (r *queryResolver) Entitlement(ctx context.Context, query model.FetchEntitlementQuery) (*model.Entitlement, error) {
-	return nil, apperr.New(apperr.NotImplemented, "entitlement is not supported by this server yet")
+	env, err := environmentOfString(ctx, query.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	var usage *float64
+	var values []string
+	if o := query.Options; o != nil {
+		usage, values = o.RequestedUsage, o.RequestedValues
+	}
+	e, err := r.Entitlements.Check(ctx, env, query.CustomerID, query.ResourceID, query.FeatureID, usage, values)
+	if err != nil {
+		return nil, err
+	}
+	return entitlementModel(e), nil
 }
 
 // EntitlementsState is the resolver for the entitlementsState field.
 func (r *queryResolver) EntitlementsState(ctx context.Context, query model.FetchEntitlementsQuery) (*model.EntitlementsState, error) {
-	return nil, apperr.New(apperr.NotImplemented, "entitlementsState is not supported by this server yet")
+	env, err := environmentOfString(ctx, query.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.Entitlements.ForCustomer(ctx, env, query.CustomerID, query.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	return entitlementsState(st), nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/graph/scalar"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -49,6 +50,8 @@ type ResolverRoot interface {
 	SubscriptionAddon() SubscriptionAddonResolver
 	SubscriptionPrice() SubscriptionPriceResolver
 	SubscriptionQuery() SubscriptionQueryResolver
+	UsageMarker() UsageMarkerResolver
+	UsageMeasurementWithCurrentUsage() UsageMeasurementWithCurrentUsageResolver
 }
 
 type DirectiveRoot struct {
@@ -2188,11 +2191,10 @@ type ComplexityRoot struct {
 		CreatedAt        func(childComplexity int) int
 		Credit           func(childComplexity int) int
 		CurrentUsage     func(childComplexity int) int
-		CustomerID       func(childComplexity int) int
+		CustomerRefID    func(childComplexity int) int
 		EnvironmentID    func(childComplexity int) int
-		FeatureID        func(childComplexity int) int
+		FeatureRefID     func(childComplexity int) int
 		ID               func(childComplexity int) int
-		NextResetDate    func(childComplexity int) int
 		ResourceID       func(childComplexity int) int
 		Timestamp        func(childComplexity int) int
 		UsagePeriodEnd   func(childComplexity int) int
@@ -2419,8 +2421,8 @@ type MutationResolver interface {
 	TransferSubscription(ctx context.Context, input model.TransferSubscriptionInput) (*ent.CustomerSubscription, error)
 	TransferSubscriptionToResource(ctx context.Context, input model.TransferSubscriptionToResourceInput) (*ent.CustomerSubscription, error)
 	ReportEvent(ctx context.Context, events model.UsageEventsReportInput) (*string, error)
-	ReportUsage(ctx context.Context, input model.ReportUsageInput) (*model.UsageMeasurementWithCurrentUsage, error)
-	ReportUsageBulk(ctx context.Context, input model.ReportUsageBulkInput) ([]*model.UsageMeasurementWithCurrentUsage, error)
+	ReportUsage(ctx context.Context, input model.ReportUsageInput) (*entitlements.Measurement, error)
+	ReportUsageBulk(ctx context.Context, input model.ReportUsageBulkInput) ([]*entitlements.Measurement, error)
 }
 type PackageEntitlementResolver interface {
 	Behavior(ctx context.Context, obj *ent.PackageEntitlement) (model.EntitlementBehavior, error)
@@ -2641,6 +2643,12 @@ type SubscriptionQueryResolver interface {
 	SyncStates(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SyncState, error)
 	TotalPrice(ctx context.Context, obj *ent.CustomerSubscription) (*model.CustomerSubscriptionTotalPrice, error)
 	TrialConfiguration(ctx context.Context, obj *ent.CustomerSubscription) (*model.TrialConfiguration, error)
+}
+type UsageMarkerResolver interface {
+	Type(ctx context.Context, obj *entitlements.Marker) (model.UsageMarkerType, error)
+}
+type UsageMeasurementWithCurrentUsageResolver interface {
+	Credit(ctx context.Context, obj *entitlements.Measurement) (*model.UsageMeasurementCredit, error)
 }
 
 type executableSchema graphql.ExecutableSchemaState[ResolverRoot, DirectiveRoot, ComplexityRoot]
@@ -12210,11 +12218,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.CurrentUsage(childComplexity), true
 	case "UsageMeasurementWithCurrentUsage.customerId":
-		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.CustomerID == nil {
+		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.CustomerRefID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.CustomerID(childComplexity), true
+		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.CustomerRefID(childComplexity), true
 	case "UsageMeasurementWithCurrentUsage.environmentId":
 		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.EnvironmentID == nil {
 			break
@@ -12222,23 +12230,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.EnvironmentID(childComplexity), true
 	case "UsageMeasurementWithCurrentUsage.featureId":
-		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.FeatureID == nil {
+		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.FeatureRefID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.FeatureID(childComplexity), true
+		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.FeatureRefID(childComplexity), true
 	case "UsageMeasurementWithCurrentUsage.id":
 		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.ID(childComplexity), true
-	case "UsageMeasurementWithCurrentUsage.nextResetDate":
-		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.NextResetDate == nil {
-			break
-		}
-
-		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.NextResetDate(childComplexity), true
 	case "UsageMeasurementWithCurrentUsage.resourceId":
 		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.ResourceID == nil {
 			break
@@ -12251,7 +12253,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UsageMeasurementWithCurrentUsage.Timestamp(childComplexity), true
-	case "UsageMeasurementWithCurrentUsage.usagePeriodEnd":
+	case "UsageMeasurementWithCurrentUsage.nextResetDate", "UsageMeasurementWithCurrentUsage.usagePeriodEnd":
 		if e.ComplexityRoot.UsageMeasurementWithCurrentUsage.UsagePeriodEnd == nil {
 			break
 		}
@@ -34560,8 +34562,8 @@ func (ec *executionContext) _Mutation_reportUsage(ctx context.Context, field gra
 			return ec.Resolvers.Mutation().ReportUsage(ctx, fc.Args["input"].(model.ReportUsageInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageMeasurementWithCurrentUsage) graphql.Marshaler {
-			return ec.marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementWithCurrentUsage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *entitlements.Measurement) graphql.Marshaler {
+			return ec.marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurement(ctx, selections, v)
 		},
 		true,
 		true,
@@ -34604,8 +34606,8 @@ func (ec *executionContext) _Mutation_reportUsageBulk(ctx context.Context, field
 			return ec.Resolvers.Mutation().ReportUsageBulk(ctx, fc.Args["input"].(model.ReportUsageBulkInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageMeasurementWithCurrentUsage) graphql.Marshaler {
-			return ec.marshalNUsageMeasurementWithCurrentUsage2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementWithCurrentUsageᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*entitlements.Measurement) graphql.Marshaler {
+			return ec.marshalNUsageMeasurementWithCurrentUsage2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurementᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -56446,8 +56448,8 @@ func (ec *executionContext) _UsageHistory_markers(ctx context.Context, field gra
 			return obj.Markers, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageMarker) graphql.Marshaler {
-			return ec.marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMarkerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*entitlements.Marker) graphql.Marshaler {
+			return ec.marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarkerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -56521,7 +56523,7 @@ func (ec *executionContext) fieldContext_UsageHistory_usageMeasurements(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _UsageHistoryPoint_isResetPoint(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistoryPoint) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageHistoryPoint_isResetPoint(ctx context.Context, field graphql.CollectedField, obj *entitlements.Point) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -56544,7 +56546,7 @@ func (ec *executionContext) fieldContext_UsageHistoryPoint_isResetPoint(_ contex
 	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, noChildFields("Boolean"))
 }
 
-func (ec *executionContext) _UsageHistoryPoint_timestamp(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistoryPoint) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageHistoryPoint_timestamp(ctx context.Context, field graphql.CollectedField, obj *entitlements.Point) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -56556,8 +56558,8 @@ func (ec *executionContext) _UsageHistoryPoint_timestamp(ctx context.Context, fi
 			return obj.Timestamp, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -56567,7 +56569,7 @@ func (ec *executionContext) fieldContext_UsageHistoryPoint_timestamp(_ context.C
 	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, noChildFields("UUID"))
 }
 
-func (ec *executionContext) _UsageHistoryPoint_value(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistoryPoint) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageHistoryPoint_value(ctx context.Context, field graphql.CollectedField, obj *entitlements.Point) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -56602,8 +56604,8 @@ func (ec *executionContext) _UsageHistorySeries_points(ctx context.Context, fiel
 			return obj.Points, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageHistoryPoint) graphql.Marshaler {
-			return ec.marshalNUsageHistoryPoint2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistoryPointᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*entitlements.Point) graphql.Marshaler {
+			return ec.marshalNUsageHistoryPoint2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐPointᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -56712,8 +56714,8 @@ func (ec *executionContext) _UsageHistoryV2_markers(ctx context.Context, field g
 			return obj.Markers, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.UsageMarker) graphql.Marshaler {
-			return ec.marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMarkerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*entitlements.Marker) graphql.Marshaler {
+			return ec.marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarkerᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -56796,7 +56798,7 @@ func (ec *executionContext) fieldContext_UsageHistoryV2_series(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _UsageMarker_timestamp(ctx context.Context, field graphql.CollectedField, obj *model.UsageMarker) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMarker_timestamp(ctx context.Context, field graphql.CollectedField, obj *entitlements.Marker) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -56808,8 +56810,8 @@ func (ec *executionContext) _UsageMarker_timestamp(ctx context.Context, field gr
 			return obj.Timestamp, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -56819,7 +56821,7 @@ func (ec *executionContext) fieldContext_UsageMarker_timestamp(_ context.Context
 	return graphql.NewScalarFieldContext("UsageMarker", field, false, false, noChildFields("UUID"))
 }
 
-func (ec *executionContext) _UsageMarker_type(ctx context.Context, field graphql.CollectedField, obj *model.UsageMarker) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMarker_type(ctx context.Context, field graphql.CollectedField, obj *entitlements.Marker) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -56828,7 +56830,7 @@ func (ec *executionContext) _UsageMarker_type(ctx context.Context, field graphql
 			return ec.fieldContext_UsageMarker_type(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
+			return ec.Resolvers.UsageMarker().Type(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.UsageMarkerType) graphql.Marshaler {
@@ -56839,7 +56841,7 @@ func (ec *executionContext) _UsageMarker_type(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_UsageMarker_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMarker", field, false, false, noChildFields("UsageMarkerType"))
+	return graphql.NewScalarFieldContext("UsageMarker", field, true, true, noChildFields("UsageMarkerType"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_consumed(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57256,7 +57258,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementUpdated_usagePeriodStar
 	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("Float"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_createdAt(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57279,7 +57281,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_create
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_credit(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_credit(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57288,7 +57290,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_credit(ctx context
 			return ec.fieldContext_UsageMeasurementWithCurrentUsage_credit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Credit, nil
+			return ec.Resolvers.UsageMeasurementWithCurrentUsage().Credit(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UsageMeasurementCredit) graphql.Marshaler {
@@ -57302,8 +57304,8 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_credit
 	fc = &graphql.FieldContext{
 		Object:     "UsageMeasurementWithCurrentUsage",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UsageMeasurementCredit(ctx, field)
 		},
@@ -57311,7 +57313,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_credit
 	return fc, nil
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_currentUsage(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_currentUsage(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57323,8 +57325,8 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_currentUsage(ctx c
 			return obj.CurrentUsage, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
-			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalOFloat2float64(ctx, selections, v)
 		},
 		true,
 		false,
@@ -57334,7 +57336,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_curren
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("Float"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_customerId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_customerId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57343,7 +57345,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_customerId(ctx con
 			return ec.fieldContext_UsageMeasurementWithCurrentUsage_customerId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomerID, nil
+			return obj.CustomerRefID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -57357,7 +57359,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_custom
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("String"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_environmentId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57380,7 +57382,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_enviro
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("UUID"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_featureId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_featureId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57389,7 +57391,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_featureId(ctx cont
 			return ec.fieldContext_UsageMeasurementWithCurrentUsage_featureId(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FeatureID, nil
+			return obj.FeatureRefID, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -57403,7 +57405,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_featur
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("String"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_id(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_id(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57426,7 +57428,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_id(_ c
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("UUID"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57435,7 +57437,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_nextResetDate(ctx 
 			return ec.fieldContext_UsageMeasurementWithCurrentUsage_nextResetDate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.NextResetDate, nil
+			return obj.UsagePeriodEnd, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -57449,7 +57451,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_nextRe
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_resourceId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57472,7 +57474,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_resour
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("String"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_timestamp(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_timestamp(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57484,8 +57486,8 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_timestamp(ctx cont
 			return obj.Timestamp, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
-			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNUUID2timeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
@@ -57495,7 +57497,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_timest
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("UUID"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57518,7 +57520,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_usageP
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -57541,7 +57543,7 @@ func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_usageP
 	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage_value(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementWithCurrentUsage) (ret graphql.Marshaler) {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage_value(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -89692,7 +89694,7 @@ func (ec *executionContext) _UsageHistory(ctx context.Context, sel ast.Selection
 
 var usageHistoryPointImplementors = []string{"UsageHistoryPoint"}
 
-func (ec *executionContext) _UsageHistoryPoint(ctx context.Context, sel ast.SelectionSet, obj *model.UsageHistoryPoint) graphql.Marshaler {
+func (ec *executionContext) _UsageHistoryPoint(ctx context.Context, sel ast.SelectionSet, obj *entitlements.Point) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageHistoryPointImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -89875,7 +89877,7 @@ func (ec *executionContext) _UsageHistoryV2(ctx context.Context, sel ast.Selecti
 
 var usageMarkerImplementors = []string{"UsageMarker"}
 
-func (ec *executionContext) _UsageMarker(ctx context.Context, sel ast.SelectionSet, obj *model.UsageMarker) graphql.Marshaler {
+func (ec *executionContext) _UsageMarker(ctx context.Context, sel ast.SelectionSet, obj *entitlements.Marker) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageMarkerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -89887,13 +89889,44 @@ func (ec *executionContext) _UsageMarker(ctx context.Context, sel ast.SelectionS
 		case "timestamp":
 			out.Values[i] = ec._UsageMarker_timestamp(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
-			out.Values[i] = ec._UsageMarker_type(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UsageMarker_type(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Values[i] = innerFunc(ctx, out)
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -90096,7 +90129,7 @@ func (ec *executionContext) _UsageMeasurementUpdated(ctx context.Context, sel as
 
 var usageMeasurementWithCurrentUsageImplementors = []string{"UsageMeasurementWithCurrentUsage"}
 
-func (ec *executionContext) _UsageMeasurementWithCurrentUsage(ctx context.Context, sel ast.SelectionSet, obj *model.UsageMeasurementWithCurrentUsage) graphql.Marshaler {
+func (ec *executionContext) _UsageMeasurementWithCurrentUsage(ctx context.Context, sel ast.SelectionSet, obj *entitlements.Measurement) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageMeasurementWithCurrentUsageImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -90108,31 +90141,62 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage(ctx context.Contex
 		case "createdAt":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "credit":
-			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_credit(ctx, field, obj)
+			field := field
+
+			innerFunc := func(ctx context.Context, _ *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UsageMeasurementWithCurrentUsage_credit(ctx, field, obj)
+				return res
+			}
+
+			if field.Deferrable != nil {
+				dfs, ok := deferred[field.Deferrable.Label]
+				di := 0
+				if ok {
+					dfs.AddField(field)
+					di = len(dfs.Values) - 1
+				} else {
+					dfs = graphql.NewFieldSet([]graphql.CollectedField{field})
+					deferred[field.Deferrable.Label] = dfs
+				}
+				dfs.Concurrently(di, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, dfs)
+				})
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Values[i] = innerFunc(ctx, out)
 		case "currentUsage":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_currentUsage(ctx, field, obj)
 		case "customerId":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_customerId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "environmentId":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_environmentId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "featureId":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_featureId(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "id":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextResetDate":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_nextResetDate(ctx, field, obj)
@@ -90141,7 +90205,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage(ctx context.Contex
 		case "timestamp":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_timestamp(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "usagePeriodEnd":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_usagePeriodEnd(ctx, field, obj)
@@ -90150,7 +90214,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage(ctx context.Contex
 		case "value":
 			out.Values[i] = ec._UsageMeasurementWithCurrentUsage_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -93680,6 +93744,22 @@ func (ec *executionContext) marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx
 	return res
 }
 
+func (ec *executionContext) unmarshalNUUID2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalar.UnmarshalTimeAsUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUUID2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalTimeAsUUID(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNUnarchiveCustomerInput2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUnarchiveCustomerInput(ctx context.Context, v any) (model.UnarchiveCustomerInput, error) {
 	res, err := ec.unmarshalInputUnarchiveCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -93759,11 +93839,11 @@ func (ec *executionContext) unmarshalNUsageHistoryInput2githubᚗcomᚋstiggᚑs
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUsageHistoryPoint2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistoryPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageHistoryPoint) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageHistoryPoint2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*entitlements.Point) graphql.Marshaler {
 	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUsageHistoryPoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistoryPoint(ctx, sel, v[i])
+		return ec.marshalNUsageHistoryPoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐPoint(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -93775,7 +93855,7 @@ func (ec *executionContext) marshalNUsageHistoryPoint2ᚕᚖgithubᚗcomᚋstigg
 	return ret
 }
 
-func (ec *executionContext) marshalNUsageHistoryPoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistoryPoint(ctx context.Context, sel ast.SelectionSet, v *model.UsageHistoryPoint) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageHistoryPoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐPoint(ctx context.Context, sel ast.SelectionSet, v *entitlements.Point) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -93856,11 +93936,11 @@ func (ec *executionContext) unmarshalNUsageHistoryV2Input2githubᚗcomᚋstigg�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMarkerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageMarker) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarkerᚄ(ctx context.Context, sel ast.SelectionSet, v []*entitlements.Marker) graphql.Marshaler {
 	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUsageMarker2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMarker(ctx, sel, v[i])
+		return ec.marshalNUsageMarker2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarker(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -93872,7 +93952,7 @@ func (ec *executionContext) marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	return ret
 }
 
-func (ec *executionContext) marshalNUsageMarker2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMarker(ctx context.Context, sel ast.SelectionSet, v *model.UsageMarker) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageMarker2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarker(ctx context.Context, sel ast.SelectionSet, v *entitlements.Marker) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -93928,15 +94008,15 @@ func (ec *executionContext) marshalNUsageMeasurementUpdated2ᚖgithubᚗcomᚋst
 	return ec._UsageMeasurementUpdated(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementWithCurrentUsage(ctx context.Context, sel ast.SelectionSet, v model.UsageMeasurementWithCurrentUsage) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurement(ctx context.Context, sel ast.SelectionSet, v entitlements.Measurement) graphql.Marshaler {
 	return ec._UsageMeasurementWithCurrentUsage(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementWithCurrentUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageMeasurementWithCurrentUsage) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurementᚄ(ctx context.Context, sel ast.SelectionSet, v []*entitlements.Measurement) graphql.Marshaler {
 	ret := marshalList(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementWithCurrentUsage(ctx, sel, v[i])
+		return ec.marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurement(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -93948,7 +94028,7 @@ func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2ᚕᚖgithu
 	return ret
 }
 
-func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementWithCurrentUsage(ctx context.Context, sel ast.SelectionSet, v *model.UsageMeasurementWithCurrentUsage) graphql.Marshaler {
+func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurement(ctx context.Context, sel ast.SelectionSet, v *entitlements.Measurement) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -95896,6 +95976,18 @@ func (ec *executionContext) unmarshalOFeatureTypeFilterComparison2ᚖgithubᚗco
 	}
 	res, err := ec.unmarshalInputFeatureTypeFilterComparison(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloat(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalFloat(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {

@@ -15,6 +15,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/billing"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/promotions"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
@@ -30,7 +31,9 @@ type Resolver struct {
 	// SubscriptionService is the subscription lifecycle.
 	SubscriptionService *subscription.Service
 	Promotions          *promotions.Service
-	Log                 *slog.Logger
+	// Entitlements computes entitlements and records usage.
+	Entitlements *entitlements.Service
+	Log          *slog.Logger
 	// Events feeds the real-time subscriptions; nil refuses them (see
 	// WithEvents).
 	Events *events.Bus
@@ -60,6 +63,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		CustomerService:     customers.New(client, clk, billing.CustomerHook),
 		SubscriptionService: subscription.New(client, clk),
 		Promotions:          promotions.New(client, clk, featureExists),
+		Entitlements:        entitlements.New(client, clk),
 		Log:                 log,
 	}
 	// Archiving a customer ends its subscriptions in the same transaction.

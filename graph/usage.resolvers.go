@@ -9,30 +9,106 @@ import (
 	"context"
 
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 )
 
 // ReportEvent is the resolver for the reportEvent field.
 func (r *mutationResolver) ReportEvent(ctx context.Context, events model.UsageEventsReportInput) (*string, error) {
-	return nil, apperr.New(apperr.NotImplemented, "reportEvent is not supported by this server yet")
+	env, err := environmentOf(ctx, events.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]entitlements.Event, len(events.UsageEvents))
+	for i, e := range events.UsageEvents {
+		in[i] = entitlements.Event{CustomerRefID: e.CustomerID, ResourceID: e.ResourceID, EventName: e.EventName,
+			IdempotencyKey: e.IdempotencyKey, Timestamp: e.Timestamp, Dimensions: e.Dimensions}
+	}
+	if _, err := r.Entitlements.ReportEvents(ctx, env, in); err != nil {
+		return nil, err
+	}
+	return nil, nil
 }
 
 // ReportUsage is the resolver for the reportUsage field.
-func (r *mutationResolver) ReportUsage(ctx context.Context, input model.ReportUsageInput) (*model.UsageMeasurementWithCurrentUsage, error) {
-	return nil, apperr.New(apperr.NotImplemented, "reportUsage is not supported by this server yet")
+func (r *mutationResolver) ReportUsage(ctx context.Context, input model.ReportUsageInput) (*entitlements.Measurement, error) {
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := r.Entitlements.ReportUsage(ctx, env, []entitlements.UsageReport{usageReport(input.CustomerID, input.FeatureID,
+		input.ResourceID, input.Value, input.UpdateBehavior, input.CreatedAt, input.Dimensions)})
+	if err != nil {
+		return nil, err
+	}
+	return ms[0], nil
 }
 
 // ReportUsageBulk is the resolver for the reportUsageBulk field.
-func (r *mutationResolver) ReportUsageBulk(ctx context.Context, input model.ReportUsageBulkInput) ([]*model.UsageMeasurementWithCurrentUsage, error) {
-	return nil, apperr.New(apperr.NotImplemented, "reportUsageBulk is not supported by this server yet")
+func (r *mutationResolver) ReportUsageBulk(ctx context.Context, input model.ReportUsageBulkInput) ([]*entitlements.Measurement, error) {
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	reports := make([]entitlements.UsageReport, len(input.Usages))
+	for i, u := range input.Usages {
+		reports[i] = usageReport(u.CustomerID, u.FeatureID, u.ResourceID, u.Value, u.UpdateBehavior, u.CreatedAt, u.Dimensions)
+	}
+	return r.Entitlements.ReportUsage(ctx, env, reports)
 }
 
 // UsageHistory is the resolver for the usageHistory field.
 func (r *queryResolver) UsageHistory(ctx context.Context, usageHistoryInput model.UsageHistoryInput) (*model.UsageHistory, error) {
-	return nil, apperr.New(apperr.NotImplemented, "usageHistory is not supported by this server yet")
+	in := usageHistoryInput
+	env, err := environmentOf(ctx, in.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	q := entitlements.HistoryQuery{CustomerRefID: in.CustomerRefID, FeatureRefID: in.FeatureRefID, ResourceID: in.ResourceRefID,
+		Start: in.StartDate, End: in.EndDate, GroupBy: in.GroupBy,
+		ResetConfig: resetConfigOf(in.MonthlyResetPeriodConfiguration, in.WeeklyResetPeriodConfiguration, in.YearlyResetPeriodConfiguration)}
+	if in.ResetPeriod != nil {
+		p := entitlements.ResetPeriod(*in.ResetPeriod)
+		q.ResetPeriod = &p
+	}
+	h, err := r.Entitlements.History(ctx, env, q)
+	if err != nil {
+		return nil, err
+	}
+	return usageHistoryModel(h), nil
 }
 
 // UsageHistoryV2 is the resolver for the usageHistoryV2 field.
 func (r *queryResolver) UsageHistoryV2(ctx context.Context, input model.UsageHistoryV2Input) (*model.UsageHistoryV2, error) {
-	return nil, apperr.New(apperr.NotImplemented, "usageHistoryV2 is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.Entitlements.History(ctx, env, entitlements.HistoryQuery{CustomerRefID: input.CustomerID, FeatureRefID: input.FeatureID,
+		ResourceID: input.ResourceID, Start: input.StartDate, End: input.EndDate, GroupBy: input.GroupBy})
+	if err != nil {
+		return nil, err
+	}
+	return usageHistoryV2Model(h, len(input.GroupBy) > 0), nil
 }
+
+// Type is the resolver for the type field.
+func (r *usageMarkerResolver) Type(ctx context.Context, obj *entitlements.Marker) (model.UsageMarkerType, error) {
+	return model.UsageMarkerType(obj.Type), nil
+}
+
+// Credit is the resolver for the credit field.
+func (r *usageMeasurementWithCurrentUsageResolver) Credit(ctx context.Context, obj *entitlements.Measurement) (*model.UsageMeasurementCredit, error) {
+	// Credits are out of scope: no feature draws on a credit currency.
+	return nil, nil
+}
+
+// UsageMarker returns UsageMarkerResolver implementation.
+func (r *Resolver) UsageMarker() UsageMarkerResolver { return &usageMarkerResolver{r} }
+
+// UsageMeasurementWithCurrentUsage returns UsageMeasurementWithCurrentUsageResolver implementation.
+func (r *Resolver) UsageMeasurementWithCurrentUsage() UsageMeasurementWithCurrentUsageResolver {
+	return &usageMeasurementWithCurrentUsageResolver{r}
+}
+
+type usageMarkerResolver struct{ *Resolver }
+type usageMeasurementWithCurrentUsageResolver struct{ *Resolver }

@@ -73,6 +73,12 @@ const (
 	EdgePromotionalEntitlements = "promotional_entitlements"
 	// EdgeSyncStates holds the string denoting the sync_states edge name in mutations.
 	EdgeSyncStates = "sync_states"
+	// EdgeUsageCounters holds the string denoting the usage_counters edge name in mutations.
+	EdgeUsageCounters = "usage_counters"
+	// EdgeUsageMeasurements holds the string denoting the usage_measurements edge name in mutations.
+	EdgeUsageMeasurements = "usage_measurements"
+	// EdgeUsageEvents holds the string denoting the usage_events edge name in mutations.
+	EdgeUsageEvents = "usage_events"
 	// EdgeCoupon holds the string denoting the coupon edge name in mutations.
 	EdgeCoupon = "coupon"
 	// Table holds the table name of the customer in the database.
@@ -112,6 +118,27 @@ const (
 	SyncStatesInverseTable = "sync_states"
 	// SyncStatesColumn is the table column denoting the sync_states relation/edge.
 	SyncStatesColumn = "customer_id"
+	// UsageCountersTable is the table that holds the usage_counters relation/edge.
+	UsageCountersTable = "usage_counters"
+	// UsageCountersInverseTable is the table name for the UsageCounter entity.
+	// It exists in this package in order to avoid circular dependency with the "usagecounter" package.
+	UsageCountersInverseTable = "usage_counters"
+	// UsageCountersColumn is the table column denoting the usage_counters relation/edge.
+	UsageCountersColumn = "customer_id"
+	// UsageMeasurementsTable is the table that holds the usage_measurements relation/edge.
+	UsageMeasurementsTable = "usage_measurements"
+	// UsageMeasurementsInverseTable is the table name for the UsageMeasurement entity.
+	// It exists in this package in order to avoid circular dependency with the "usagemeasurement" package.
+	UsageMeasurementsInverseTable = "usage_measurements"
+	// UsageMeasurementsColumn is the table column denoting the usage_measurements relation/edge.
+	UsageMeasurementsColumn = "customer_id"
+	// UsageEventsTable is the table that holds the usage_events relation/edge.
+	UsageEventsTable = "usage_events"
+	// UsageEventsInverseTable is the table name for the UsageEvent entity.
+	// It exists in this package in order to avoid circular dependency with the "usageevent" package.
+	UsageEventsInverseTable = "usage_events"
+	// UsageEventsColumn is the table column denoting the usage_events relation/edge.
+	UsageEventsColumn = "customer_id"
 	// CouponTable is the table that holds the coupon relation/edge.
 	CouponTable = "customers"
 	// CouponInverseTable is the table name for the Coupon entity.
@@ -354,6 +381,48 @@ func BySyncStates(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByUsageCountersCount orders the results by usage_counters count.
+func ByUsageCountersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsageCountersStep(), opts...)
+	}
+}
+
+// ByUsageCounters orders the results by usage_counters terms.
+func ByUsageCounters(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsageCountersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByUsageMeasurementsCount orders the results by usage_measurements count.
+func ByUsageMeasurementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsageMeasurementsStep(), opts...)
+	}
+}
+
+// ByUsageMeasurements orders the results by usage_measurements terms.
+func ByUsageMeasurements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsageMeasurementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByUsageEventsCount orders the results by usage_events count.
+func ByUsageEventsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsageEventsStep(), opts...)
+	}
+}
+
+// ByUsageEvents orders the results by usage_events terms.
+func ByUsageEvents(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsageEventsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByCouponField orders the results by coupon field.
 func ByCouponField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -393,6 +462,27 @@ func newSyncStatesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SyncStatesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SyncStatesTable, SyncStatesColumn),
+	)
+}
+func newUsageCountersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsageCountersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, UsageCountersTable, UsageCountersColumn),
+	)
+}
+func newUsageMeasurementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsageMeasurementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, UsageMeasurementsTable, UsageMeasurementsColumn),
+	)
+}
+func newUsageEventsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsageEventsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, UsageEventsTable, UsageEventsColumn),
 	)
 }
 func newCouponStep() *sqlgraph.Step {

@@ -1641,6 +1641,75 @@ func HasSyncStatesWith(preds ...predicate.SyncState) predicate.Customer {
 	})
 }
 
+// HasUsageCounters applies the HasEdge predicate on the "usage_counters" edge.
+func HasUsageCounters() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, UsageCountersTable, UsageCountersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUsageCountersWith applies the HasEdge predicate on the "usage_counters" edge with a given conditions (other predicates).
+func HasUsageCountersWith(preds ...predicate.UsageCounter) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newUsageCountersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasUsageMeasurements applies the HasEdge predicate on the "usage_measurements" edge.
+func HasUsageMeasurements() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, UsageMeasurementsTable, UsageMeasurementsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUsageMeasurementsWith applies the HasEdge predicate on the "usage_measurements" edge with a given conditions (other predicates).
+func HasUsageMeasurementsWith(preds ...predicate.UsageMeasurement) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newUsageMeasurementsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasUsageEvents applies the HasEdge predicate on the "usage_events" edge.
+func HasUsageEvents() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, UsageEventsTable, UsageEventsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUsageEventsWith applies the HasEdge predicate on the "usage_events" edge with a given conditions (other predicates).
+func HasUsageEventsWith(preds ...predicate.UsageEvent) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newUsageEventsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasCoupon applies the HasEdge predicate on the "coupon" edge.
 func HasCoupon() predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {

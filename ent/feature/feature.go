@@ -44,12 +44,18 @@ const (
 	FieldFeatureUnitsPlural = "feature_units_plural"
 	// FieldEnumConfiguration holds the string denoting the enum_configuration field in the database.
 	FieldEnumConfiguration = "enum_configuration"
+	// FieldMeter holds the string denoting the meter field in the database.
+	FieldMeter = "meter"
 	// EdgeEnvironment holds the string denoting the environment edge name in mutations.
 	EdgeEnvironment = "environment"
 	// EdgeEntitlements holds the string denoting the entitlements edge name in mutations.
 	EdgeEntitlements = "entitlements"
 	// EdgePrices holds the string denoting the prices edge name in mutations.
 	EdgePrices = "prices"
+	// EdgeUsageCounters holds the string denoting the usage_counters edge name in mutations.
+	EdgeUsageCounters = "usage_counters"
+	// EdgeUsageMeasurements holds the string denoting the usage_measurements edge name in mutations.
+	EdgeUsageMeasurements = "usage_measurements"
 	// Table holds the table name of the feature in the database.
 	Table = "features"
 	// EnvironmentTable is the table that holds the environment relation/edge.
@@ -73,6 +79,20 @@ const (
 	PricesInverseTable = "prices"
 	// PricesColumn is the table column denoting the prices relation/edge.
 	PricesColumn = "feature_id"
+	// UsageCountersTable is the table that holds the usage_counters relation/edge.
+	UsageCountersTable = "usage_counters"
+	// UsageCountersInverseTable is the table name for the UsageCounter entity.
+	// It exists in this package in order to avoid circular dependency with the "usagecounter" package.
+	UsageCountersInverseTable = "usage_counters"
+	// UsageCountersColumn is the table column denoting the usage_counters relation/edge.
+	UsageCountersColumn = "feature_id"
+	// UsageMeasurementsTable is the table that holds the usage_measurements relation/edge.
+	UsageMeasurementsTable = "usage_measurements"
+	// UsageMeasurementsInverseTable is the table name for the UsageMeasurement entity.
+	// It exists in this package in order to avoid circular dependency with the "usagemeasurement" package.
+	UsageMeasurementsInverseTable = "usage_measurements"
+	// UsageMeasurementsColumn is the table column denoting the usage_measurements relation/edge.
+	UsageMeasurementsColumn = "feature_id"
 )
 
 // Columns holds all SQL columns for feature fields.
@@ -92,6 +112,7 @@ var Columns = []string{
 	FieldFeatureUnits,
 	FieldFeatureUnitsPlural,
 	FieldEnumConfiguration,
+	FieldMeter,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -299,6 +320,34 @@ func ByPrices(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newPricesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByUsageCountersCount orders the results by usage_counters count.
+func ByUsageCountersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsageCountersStep(), opts...)
+	}
+}
+
+// ByUsageCounters orders the results by usage_counters terms.
+func ByUsageCounters(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsageCountersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByUsageMeasurementsCount orders the results by usage_measurements count.
+func ByUsageMeasurementsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsageMeasurementsStep(), opts...)
+	}
+}
+
+// ByUsageMeasurements orders the results by usage_measurements terms.
+func ByUsageMeasurements(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsageMeasurementsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newEnvironmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -318,5 +367,19 @@ func newPricesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(PricesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, PricesTable, PricesColumn),
+	)
+}
+func newUsageCountersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsageCountersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, UsageCountersTable, UsageCountersColumn),
+	)
+}
+func newUsageMeasurementsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsageMeasurementsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, UsageMeasurementsTable, UsageMeasurementsColumn),
 	)
 }

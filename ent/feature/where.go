@@ -711,6 +711,16 @@ func EnumConfigurationNotNil() predicate.Feature {
 	return predicate.Feature(sql.FieldNotNull(FieldEnumConfiguration))
 }
 
+// MeterIsNil applies the IsNil predicate on the "meter" field.
+func MeterIsNil() predicate.Feature {
+	return predicate.Feature(sql.FieldIsNull(FieldMeter))
+}
+
+// MeterNotNil applies the NotNil predicate on the "meter" field.
+func MeterNotNil() predicate.Feature {
+	return predicate.Feature(sql.FieldNotNull(FieldMeter))
+}
+
 // HasEnvironment applies the HasEdge predicate on the "environment" edge.
 func HasEnvironment() predicate.Feature {
 	return predicate.Feature(func(s *sql.Selector) {
@@ -772,6 +782,52 @@ func HasPrices() predicate.Feature {
 func HasPricesWith(preds ...predicate.Price) predicate.Feature {
 	return predicate.Feature(func(s *sql.Selector) {
 		step := newPricesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasUsageCounters applies the HasEdge predicate on the "usage_counters" edge.
+func HasUsageCounters() predicate.Feature {
+	return predicate.Feature(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, UsageCountersTable, UsageCountersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUsageCountersWith applies the HasEdge predicate on the "usage_counters" edge with a given conditions (other predicates).
+func HasUsageCountersWith(preds ...predicate.UsageCounter) predicate.Feature {
+	return predicate.Feature(func(s *sql.Selector) {
+		step := newUsageCountersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasUsageMeasurements applies the HasEdge predicate on the "usage_measurements" edge.
+func HasUsageMeasurements() predicate.Feature {
+	return predicate.Feature(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, UsageMeasurementsTable, UsageMeasurementsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUsageMeasurementsWith applies the HasEdge predicate on the "usage_measurements" edge with a given conditions (other predicates).
+func HasUsageMeasurementsWith(preds ...predicate.UsageMeasurement) predicate.Feature {
+	return predicate.Feature(func(s *sql.Selector) {
+		step := newUsageMeasurementsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -69,6 +69,18 @@ func (f CustomerSubscriptionFunc) Mutate(ctx context.Context, m ent.Mutation) (e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerSubscriptionMutation", m)
 }
 
+// The EntitlementCheckFunc type is an adapter to allow the use of ordinary
+// function as EntitlementCheck mutator.
+type EntitlementCheckFunc func(context.Context, *ent.EntitlementCheckMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f EntitlementCheckFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.EntitlementCheckMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.EntitlementCheckMutation", m)
+}
+
 // The EnvironmentFunc type is an adapter to allow the use of ordinary
 // function as Environment mutator.
 type EnvironmentFunc func(context.Context, *ent.EnvironmentMutation) (ent.Value, error)
@@ -199,6 +211,42 @@ func (f SyncStateFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SyncStateMutation", m)
+}
+
+// The UsageCounterFunc type is an adapter to allow the use of ordinary
+// function as UsageCounter mutator.
+type UsageCounterFunc func(context.Context, *ent.UsageCounterMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UsageCounterFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UsageCounterMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UsageCounterMutation", m)
+}
+
+// The UsageEventFunc type is an adapter to allow the use of ordinary
+// function as UsageEvent mutator.
+type UsageEventFunc func(context.Context, *ent.UsageEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UsageEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UsageEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UsageEventMutation", m)
+}
+
+// The UsageMeasurementFunc type is an adapter to allow the use of ordinary
+// function as UsageMeasurement mutator.
+type UsageMeasurementFunc func(context.Context, *ent.UsageMeasurementMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UsageMeasurementFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UsageMeasurementMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UsageMeasurementMutation", m)
 }
 
 // Condition is a hook condition function.

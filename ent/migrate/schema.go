@@ -323,6 +323,33 @@ var (
 			},
 		},
 	}
+	// EntitlementChecksColumns holds the columns for the "entitlement_checks" table.
+	EntitlementChecksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "customer_ref_id", Type: field.TypeString, Size: 255},
+		{Name: "feature_ref_id", Type: field.TypeString, Size: 255},
+		{Name: "resource_id", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "has_access", Type: field.TypeBool},
+		{Name: "access_denied_reason", Type: field.TypeString, Nullable: true},
+		{Name: "requested_usage", Type: field.TypeFloat64, Nullable: true},
+		{Name: "requested_values", Type: field.TypeJSON, Nullable: true},
+	}
+	// EntitlementChecksTable holds the schema information for the "entitlement_checks" table.
+	EntitlementChecksTable = &schema.Table{
+		Name:       "entitlement_checks",
+		Columns:    EntitlementChecksColumns,
+		PrimaryKey: []*schema.Column{EntitlementChecksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "entitlementcheck_environment_id_customer_ref_id_feature_ref_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EntitlementChecksColumns[3], EntitlementChecksColumns[4], EntitlementChecksColumns[5], EntitlementChecksColumns[1]},
+			},
+		},
+	}
 	// EnvironmentsColumns holds the columns for the "environments" table.
 	EnvironmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -357,6 +384,7 @@ var (
 		{Name: "feature_units", Type: field.TypeString, Nullable: true},
 		{Name: "feature_units_plural", Type: field.TypeString, Nullable: true},
 		{Name: "enum_configuration", Type: field.TypeJSON, Nullable: true},
+		{Name: "meter", Type: field.TypeJSON, Nullable: true},
 		{Name: "environment_id", Type: field.TypeUUID},
 	}
 	// FeaturesTable holds the schema information for the "features" table.
@@ -367,7 +395,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "features_environments_features",
-				Columns:    []*schema.Column{FeaturesColumns[14]},
+				Columns:    []*schema.Column{FeaturesColumns[15]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -376,12 +404,12 @@ var (
 			{
 				Name:    "feature_environment_id_ref_id",
 				Unique:  true,
-				Columns: []*schema.Column{FeaturesColumns[14], FeaturesColumns[3]},
+				Columns: []*schema.Column{FeaturesColumns[15], FeaturesColumns[3]},
 			},
 			{
 				Name:    "feature_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{FeaturesColumns[14], FeaturesColumns[1], FeaturesColumns[0]},
+				Columns: []*schema.Column{FeaturesColumns[15], FeaturesColumns[1], FeaturesColumns[0]},
 			},
 		},
 	}
@@ -862,6 +890,138 @@ var (
 			},
 		},
 	}
+	// UsageCountersColumns holds the columns for the "usage_counters" table.
+	UsageCountersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "resource_id", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "period_start", Type: field.TypeTime},
+		{Name: "value", Type: field.TypeFloat64, Default: 0},
+		{Name: "customer_id", Type: field.TypeUUID},
+		{Name: "feature_id", Type: field.TypeUUID},
+	}
+	// UsageCountersTable holds the schema information for the "usage_counters" table.
+	UsageCountersTable = &schema.Table{
+		Name:       "usage_counters",
+		Columns:    UsageCountersColumns,
+		PrimaryKey: []*schema.Column{UsageCountersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "usage_counters_customers_usage_counters",
+				Columns:    []*schema.Column{UsageCountersColumns[7]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "usage_counters_features_usage_counters",
+				Columns:    []*schema.Column{UsageCountersColumns[8]},
+				RefColumns: []*schema.Column{FeaturesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usagecounter_customer_id_feature_id_resource_id_period_start",
+				Unique:  true,
+				Columns: []*schema.Column{UsageCountersColumns[7], UsageCountersColumns[8], UsageCountersColumns[4], UsageCountersColumns[5]},
+			},
+			{
+				Name:    "usagecounter_feature_id",
+				Unique:  false,
+				Columns: []*schema.Column{UsageCountersColumns[8]},
+			},
+		},
+	}
+	// UsageEventsColumns holds the columns for the "usage_events" table.
+	UsageEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "resource_id", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "event_name", Type: field.TypeString, Size: 255},
+		{Name: "idempotency_key", Type: field.TypeString, Size: 255},
+		{Name: "timestamp", Type: field.TypeTime},
+		{Name: "dimensions", Type: field.TypeJSON, Nullable: true},
+		{Name: "customer_id", Type: field.TypeUUID},
+	}
+	// UsageEventsTable holds the schema information for the "usage_events" table.
+	UsageEventsTable = &schema.Table{
+		Name:       "usage_events",
+		Columns:    UsageEventsColumns,
+		PrimaryKey: []*schema.Column{UsageEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "usage_events_customers_usage_events",
+				Columns:    []*schema.Column{UsageEventsColumns[9]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usageevent_environment_id_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{UsageEventsColumns[3], UsageEventsColumns[6]},
+			},
+			{
+				Name:    "usageevent_customer_id_resource_id_timestamp",
+				Unique:  false,
+				Columns: []*schema.Column{UsageEventsColumns[9], UsageEventsColumns[4], UsageEventsColumns[7]},
+			},
+		},
+	}
+	// UsageMeasurementsColumns holds the columns for the "usage_measurements" table.
+	UsageMeasurementsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "resource_id", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "value", Type: field.TypeFloat64},
+		{Name: "update_behavior", Type: field.TypeEnum, Enums: []string{"DELTA", "SET"}, Default: "DELTA"},
+		{Name: "delta", Type: field.TypeFloat64},
+		{Name: "current_usage", Type: field.TypeFloat64},
+		{Name: "period_start", Type: field.TypeTime},
+		{Name: "timestamp", Type: field.TypeTime},
+		{Name: "dimensions", Type: field.TypeJSON, Nullable: true},
+		{Name: "customer_id", Type: field.TypeUUID},
+		{Name: "feature_id", Type: field.TypeUUID},
+	}
+	// UsageMeasurementsTable holds the schema information for the "usage_measurements" table.
+	UsageMeasurementsTable = &schema.Table{
+		Name:       "usage_measurements",
+		Columns:    UsageMeasurementsColumns,
+		PrimaryKey: []*schema.Column{UsageMeasurementsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "usage_measurements_customers_usage_measurements",
+				Columns:    []*schema.Column{UsageMeasurementsColumns[12]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "usage_measurements_features_usage_measurements",
+				Columns:    []*schema.Column{UsageMeasurementsColumns[13]},
+				RefColumns: []*schema.Column{FeaturesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usagemeasurement_customer_id_feature_id_resource_id_timestamp",
+				Unique:  false,
+				Columns: []*schema.Column{UsageMeasurementsColumns[12], UsageMeasurementsColumns[13], UsageMeasurementsColumns[4], UsageMeasurementsColumns[10]},
+			},
+			{
+				Name:    "usagemeasurement_feature_id",
+				Unique:  false,
+				Columns: []*schema.Column{UsageMeasurementsColumns[13]},
+			},
+		},
+	}
 	// AddonDependenciesColumns holds the columns for the "addon_dependencies" table.
 	AddonDependenciesColumns = []*schema.Column{
 		{Name: "addon_id", Type: field.TypeUUID},
@@ -919,6 +1079,7 @@ var (
 		CouponsTable,
 		CustomersTable,
 		CustomerSubscriptionsTable,
+		EntitlementChecksTable,
 		EnvironmentsTable,
 		FeaturesTable,
 		OutboxEventsTable,
@@ -930,6 +1091,9 @@ var (
 		SubscriptionAddonsTable,
 		SubscriptionPricesTable,
 		SyncStatesTable,
+		UsageCountersTable,
+		UsageEventsTable,
+		UsageMeasurementsTable,
 		AddonDependenciesTable,
 		PlanCompatibleAddonsTable,
 	}
@@ -968,6 +1132,11 @@ func init() {
 	SubscriptionPricesTable.ForeignKeys[1].RefTable = PricesTable
 	SyncStatesTable.ForeignKeys[0].RefTable = CustomersTable
 	SyncStatesTable.ForeignKeys[1].RefTable = EnvironmentsTable
+	UsageCountersTable.ForeignKeys[0].RefTable = CustomersTable
+	UsageCountersTable.ForeignKeys[1].RefTable = FeaturesTable
+	UsageEventsTable.ForeignKeys[0].RefTable = CustomersTable
+	UsageMeasurementsTable.ForeignKeys[0].RefTable = CustomersTable
+	UsageMeasurementsTable.ForeignKeys[1].RefTable = FeaturesTable
 	AddonDependenciesTable.ForeignKeys[0].RefTable = AddonsTable
 	AddonDependenciesTable.ForeignKeys[1].RefTable = AddonsTable
 	PlanCompatibleAddonsTable.ForeignKeys[0].RefTable = PlansTable

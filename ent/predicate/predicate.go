@@ -21,6 +21,9 @@ type Customer func(*sql.Selector)
 // CustomerSubscription is the predicate function for customersubscription builders.
 type CustomerSubscription func(*sql.Selector)
 
+// EntitlementCheck is the predicate function for entitlementcheck builders.
+type EntitlementCheck func(*sql.Selector)
+
 // Environment is the predicate function for environment builders.
 type Environment func(*sql.Selector)
 
@@ -53,3 +56,12 @@ type SubscriptionPrice func(*sql.Selector)
 
 // SyncState is the predicate function for syncstate builders.
 type SyncState func(*sql.Selector)
+
+// UsageCounter is the predicate function for usagecounter builders.
+type UsageCounter func(*sql.Selector)
+
+// UsageEvent is the predicate function for usageevent builders.
+type UsageEvent func(*sql.Selector)
+
+// UsageMeasurement is the predicate function for usagemeasurement builders.
+type UsageMeasurement func(*sql.Selector)

@@ -65,6 +65,9 @@ func (Customer) Edges() []ent.Edge {
 		edge.To("paid_subscriptions", CustomerSubscription.Type),
 		edge.To("promotional_entitlements", PromotionalEntitlement.Type).Annotations(cascade),
 		edge.To("sync_states", SyncState.Type).Annotations(cascade),
+		edge.To("usage_counters", UsageCounter.Type).Annotations(cascade),
+		edge.To("usage_measurements", UsageMeasurement.Type).Annotations(cascade),
+		edge.To("usage_events", UsageEvent.Type).Annotations(cascade),
 		edge.From("coupon", Coupon.Type).Ref("customers").Field("coupon_id").Unique(),
 	}
 }

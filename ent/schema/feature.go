@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
@@ -31,6 +32,9 @@ func (Feature) Fields() []ent.Field {
 		field.String("feature_units").Optional().Nillable(),
 		field.String("feature_units_plural").Optional().Nillable(),
 		field.JSON("enum_configuration", []EnumValue{}).Optional(),
+		// meter makes a metered feature count raw events (reportEvent)
+		// instead of reported usage; nil for reported usage.
+		field.JSON("meter", &Meter{}).Optional(),
 	}
 }
 
@@ -40,6 +44,9 @@ func (Feature) Edges() []ent.Edge {
 		edge.From("environment", Environment.Type).Ref("features").Field("environment_id").Unique().Required().Immutable(),
 		edge.To("entitlements", PackageEntitlement.Type),
 		edge.To("prices", Price.Type),
+		// A feature that leaves the catalog takes its usage with it.
+		edge.To("usage_counters", UsageCounter.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("usage_measurements", UsageMeasurement.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 )
 
 // Payment provider credentials of a checkout, one shape per provider.
@@ -5576,7 +5577,7 @@ type UsageHistory struct {
 	// Groups included in the usage history
 	Groups []*GroupUsageHistory `json:"groups,omitempty"`
 	// Markers indicating events that affect feature usage
-	Markers []*UsageMarker `json:"markers"`
+	Markers []*entitlements.Marker `json:"markers"`
 	// The start date of the usage history period
 	StartDate time.Time `json:"startDate"`
 	// List of usage measurements within the period
@@ -5609,20 +5610,10 @@ type UsageHistoryInput struct {
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
-// One point of a usage history series.
-type UsageHistoryPoint struct {
-	// Indicates whether there was usage reset in this point, see `markers` for details
-	IsResetPoint bool `json:"isResetPoint"`
-	// Timestamp of the usage history point
-	Timestamp uuid.UUID `json:"timestamp"`
-	// Value of the usage history point
-	Value float64 `json:"value"`
-}
-
 // One series of a usage history: the points of one group.
 type UsageHistorySeries struct {
 	// Points in the usage history series
-	Points []*UsageHistoryPoint `json:"points"`
+	Points []*entitlements.Point `json:"points"`
 	// Tags for the usage history series
 	Tags []*UsageHistorySeriesTag `json:"tags"`
 }
@@ -5638,7 +5629,7 @@ type UsageHistorySeriesTag struct {
 // Usage of a metered feature over time for a customer, as series per group.
 type UsageHistoryV2 struct {
 	// Markers for events that affecting feature usage
-	Markers []*UsageMarker `json:"markers"`
+	Markers []*entitlements.Marker `json:"markers"`
 	// Cursor pagination info for series groups; present only when paging input is provided.
 	PageInfo *PageInfo `json:"pageInfo,omitempty"`
 	// Series of usage history
@@ -5661,14 +5652,6 @@ type UsageHistoryV2Input struct {
 	ResourceID *string `json:"resourceId,omitempty"`
 	// The start date of the range
 	StartDate time.Time `json:"startDate"`
-}
-
-// A point where the usage of a feature was reset.
-type UsageMarker struct {
-	// Timestamp of the marker
-	Timestamp uuid.UUID `json:"timestamp"`
-	// Type of marker
-	Type UsageMarkerType `json:"type"`
 }
 
 // Credit consumption that a usage report caused.
@@ -5717,36 +5700,6 @@ type UsageMeasurementUpdated struct {
 	UsagePeriodEnd *float64 `json:"usagePeriodEnd,omitempty"`
 	// The start date of the usage period in which this measurement resides (for entitlements with a reset period)
 	UsagePeriodStart *float64 `json:"usagePeriodStart,omitempty"`
-}
-
-// A recorded usage report with the usage it leaves in the current period.
-type UsageMeasurementWithCurrentUsage struct {
-	// Timestamp of when the record was created
-	CreatedAt time.Time `json:"createdAt"`
-	// The optimistic balance of the credit wallet (currency) that this feature consumes from, in credit units. It is the per-currency total shared across every feature drawing on that currency — not this feature’s individual consumption — and reflects usage before async reconciliation. Populated only for credit-backed features.
-	Credit *UsageMeasurementCredit `json:"credit,omitempty"`
-	// The current measured usage value
-	CurrentUsage *float64 `json:"currentUsage,omitempty"`
-	// Customer id
-	CustomerID string `json:"customerId"`
-	// The unique identifier for the environment
-	EnvironmentID uuid.UUID `json:"environmentId"`
-	// Feature id
-	FeatureID string `json:"featureId"`
-	// Unique identifier for the entity
-	ID uuid.UUID `json:"id"`
-	// The date when the next usage reset will occur
-	NextResetDate *time.Time `json:"nextResetDate,omitempty"`
-	// Resource id
-	ResourceID *string `json:"resourceId,omitempty"`
-	// Timestamp
-	Timestamp uuid.UUID `json:"timestamp"`
-	// The end date of the usage period in which this measurement resides (for entitlements with a reset period)
-	UsagePeriodEnd *time.Time `json:"usagePeriodEnd,omitempty"`
-	// The start date of the usage period in which this measurement resides (for entitlements with a reset period)
-	UsagePeriodStart *time.Time `json:"usagePeriodStart,omitempty"`
-	// The usage measurement record
-	Value float64 `json:"value"`
 }
 
 // Event sent when the usage of a metered feature changes.

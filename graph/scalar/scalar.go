@@ -200,3 +200,13 @@ func HasNUL(v any) bool {
 	}
 	return false
 }
+
+// MarshalTimeAsUUID writes a time bound to a UUID field as a DateTime. The
+// reference SDL types a few timestamps as UUID (its best guess of Stigg's
+// scalar names: UsageMeasurementWithCurrentUsage.timestamp,
+// UsageHistoryPoint.timestamp, UsageMarker.timestamp), but they hold dates:
+// the SDK reads them with new Date(timestamp).
+func MarshalTimeAsUUID(t time.Time) graphql.Marshaler { return MarshalDateTime(t) }
+
+// UnmarshalTimeAsUUID reads such a timestamp like a DateTime.
+func UnmarshalTimeAsUUID(v any) (time.Time, error) { return UnmarshalDateTime(v) }

@@ -38,6 +38,10 @@ const (
 	GraphQLAliasesLimitExceeded           Code = "GraphQLAliasesLimitExceeded"
 	GraphQLBatchedOperationsLimitExceeded Code = "GraphQLBatchedOperationsLimitExceeded"
 	UnexpectedError                       Code = "UnexpectedError"
+	// Usage reports: a feature that is not metered, and a metered feature
+	// that counts events (its meter) rather than reported usage.
+	MeteringNotAvailableForFeatureType            Code = "MeteringNotAvailableForFeatureType"
+	CannotReportUsageForEntitlementWithMeterError Code = "CannotReportUsageForEntitlementWithMeterError"
 
 	// The codes below have no counterpart in Stigg's enum: they report
 	// this server's own request limits (see internal/limits).

@@ -219,7 +219,11 @@ func (a *applier) applyFeatures() error {
 		old := byRef[ft.RefID]
 		switch {
 		case old == nil:
-			row, err := a.tx.Feature.Create().SetEnvironmentID(a.env).SetRefID(ft.RefID).SetSourceHash(h).
+			c := a.tx.Feature.Create()
+			if m := meterOf(ft.Meter); m != nil {
+				c.SetMeter(m)
+			}
+			row, err := c.SetEnvironmentID(a.env).SetRefID(ft.RefID).SetSourceHash(h).
 				SetDisplayName(ft.DisplayName).SetNillableDescription(nilIfEmpty(ft.Description)).SetAdditionalMetaData(ft.Metadata).
 				SetFeatureType(feature.FeatureType(ft.Type)).SetMeterType(feature.MeterType(meter)).
 				SetNillableFeatureUnits(nilIfEmpty(ft.Units)).SetNillableFeatureUnitsPlural(nilIfEmpty(ft.UnitsPlural)).
@@ -240,6 +244,11 @@ func (a *applier) applyFeatures() error {
 			setOrClear(ft.Description, u.SetDescription, u.ClearDescription)
 			setOrClear(ft.Units, u.SetFeatureUnits, u.ClearFeatureUnits)
 			setOrClear(ft.UnitsPlural, u.SetFeatureUnitsPlural, u.ClearFeatureUnitsPlural)
+			if m := meterOf(ft.Meter); m != nil {
+				u.SetMeter(m)
+			} else {
+				u.ClearMeter()
+			}
 			if err := u.Exec(a.ctx); err != nil {
 				return err
 			}
@@ -248,6 +257,22 @@ func (a *applier) applyFeatures() error {
 		a.features[ft.RefID] = old.ID
 	}
 	return nil
+}
+
+// meterOf is the stored form of a feature's meter.
+func meterOf(m *Meter) *schema.Meter {
+	if m == nil {
+		return nil
+	}
+	out := &schema.Meter{Aggregation: schema.MeterAggregation{Function: m.Aggregation.Function, Field: m.Aggregation.Field}}
+	for _, f := range m.Filters {
+		var conds []schema.MeterCondition
+		for _, c := range f.Conditions {
+			conds = append(conds, schema.MeterCondition{Field: c.Field, Operation: c.Operation, Value: c.Value, Values: c.Values})
+		}
+		out.Filters = append(out.Filters, schema.MeterFilter{Conditions: conds})
+	}
+	return out
 }
 
 // setOrClear sets a nillable string column to v, or clears it when v is empty.

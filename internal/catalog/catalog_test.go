@@ -138,6 +138,16 @@ func TestBadFiles(t *testing.T) {
 		{"cycle", "products: [{refId: p}]\nplans:\n  - {refId: a, product: p, displayName: A, basePlan: b}\n  - {refId: b, product: p, displayName: B, basePlan: a}\n", "basePlan chain loops"},
 		{"coupon", "coupons:\n  - {refId: c, name: C, percentOff: 150}\n", "percentOff must be more than 0 and at most 100"},
 		{"incompatible addon product", "products: [{refId: p}, {refId: q}]\naddons: [{refId: x, product: q, displayName: X}]\nplans:\n  - {refId: a, product: p, displayName: A, compatibleAddons: [x]}\n", "belongs to another product"},
+		{"meter on a boolean", "features:\n  - {refId: f, displayName: F, type: BOOLEAN, meter: {aggregation: {function: COUNT}}}\n",
+			"features[0] (f): a meter needs a metered feature"},
+		{"meter aggregation", "features:\n  - {refId: f, displayName: F, type: NUMBER, meterType: Incremental, meter: {aggregation: {function: MEDIAN, field: x}}}\n",
+			`features[0] (f).meter.aggregation: function "MEDIAN" must be one of`},
+		{"meter sum without field", "features:\n  - {refId: f, displayName: F, type: NUMBER, meterType: Incremental, meter: {aggregation: {function: SUM}}}\n",
+			"SUM needs the field to aggregate"},
+		{"meter condition", "features:\n  - refId: f\n    displayName: F\n    type: NUMBER\n    meterType: Incremental\n    meter:\n      aggregation: {function: COUNT}\n      filters: [{conditions: [{field: eventName, operation: LIKE, value: x}]}]\n",
+			`features[0] (f).meter.filters[0].conditions[0]: operation "LIKE" must be one of`},
+		{"meter condition without value", "features:\n  - refId: f\n    displayName: F\n    type: NUMBER\n    meterType: Incremental\n    meter:\n      aggregation: {function: COUNT}\n      filters: [{conditions: [{field: eventName, operation: EQUALS}]}]\n",
+			"EQUALS needs a value"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,4 +176,54 @@ func TestJSONCatalog(t *testing.T) {
 	if len(f.Plans) != 1 || f.Plans[0].Prices[0].Currency != "USD" || len(f.Coupons[0].AmountsOff) != 1 {
 		t.Fatalf("parsed: %+v", f)
 	}
+}
+
+// TestMeterIsStored checks that a feature's meter reaches the database as
+// declared, that reloading the same file leaves it, and that a file
+// without it clears it.
+func TestMeterIsStored(t *testing.T) {
+	src := `
+features:
+  - refId: feature-exports
+    displayName: Exports
+    type: NUMBER
+    meterType: Incremental
+    meter:
+      aggregation: {function: SUM, field: rows}
+      filters:
+        - conditions:
+            - {field: eventName, operation: EQUALS, value: export}
+            - {field: format, operation: EQUALS, values: [csv, xlsx]}
+`
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		f, err := catalog.Parse("meter.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := catalog.Apply(ctx, st.Client, now, f); err != nil {
+			t.Fatal(err)
+		}
+		ft := st.Client.Feature.Query().OnlyX(ctx)
+		m := ft.Meter
+		if m == nil || m.Aggregation.Function != "SUM" || m.Aggregation.Field != "rows" || len(m.Filters) != 1 ||
+			len(m.Filters[0].Conditions) != 2 || m.Filters[0].Conditions[1].Values[1] != "xlsx" {
+			t.Fatalf("meter stored as %+v", m)
+		}
+		sum, err := catalog.Apply(ctx, st.Client, now, f)
+		if err != nil || sum.Unchanged["features"] != 1 {
+			t.Fatalf("reload: %v %v", sum, err)
+		}
+		plain, err := catalog.Parse("plain.yaml", []byte("features:\n  - {refId: feature-exports, displayName: Exports, type: NUMBER, meterType: Incremental}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := catalog.Apply(ctx, st.Client, now, plain); err != nil {
+			t.Fatal(err)
+		}
+		if m := st.Client.Feature.Query().OnlyX(ctx).Meter; m != nil {
+			t.Fatalf("meter not cleared: %+v", m)
+		}
+	})
 }

@@ -44,6 +44,36 @@ type Feature struct {
 	UnitsPlural string         `json:"unitsPlural,omitempty"`
 	EnumValues  []EnumValue    `json:"enumValues,omitempty"`
 	Metadata    map[string]any `json:"metadata,omitempty"`
+	// Meter makes a metered feature count raw events (reportEvent)
+	// instead of reported usage (reportUsage).
+	Meter *Meter `json:"meter,omitempty"`
+}
+
+// Meter is a metered feature's event meter, as Stigg's meters: the events
+// matching any filter (all events without filters) aggregated per usage
+// period.
+type Meter struct {
+	Filters     []MeterFilter    `json:"filters,omitempty"`
+	Aggregation MeterAggregation `json:"aggregation"`
+}
+
+// MeterFilter matches an event when all its conditions hold.
+type MeterFilter struct {
+	Conditions []MeterCondition `json:"conditions"`
+}
+
+// MeterCondition tests "eventName" or a dimension of an event.
+type MeterCondition struct {
+	Field     string   `json:"field"`
+	Operation string   `json:"operation"` // EQUALS, NOT_EQUALS, GREATER_THAN(_OR_EQUAL), LESS_THAN(_OR_EQUAL), IS_NULL, IS_NOT_NULL
+	Value     string   `json:"value,omitempty"`
+	Values    []string `json:"values,omitempty"` // EQUALS any of / NOT_EQUALS all of
+}
+
+// MeterAggregation is COUNT, or SUM, MAX, MIN, AVG, UNIQUE of a field.
+type MeterAggregation struct {
+	Function string `json:"function"`
+	Field    string `json:"field,omitempty"`
 }
 
 // EnumValue is an allowed value of an ENUM feature.

@@ -140,6 +140,9 @@ func (f *File) Validate() error {
 		if ft.MeterType != "" && ft.MeterType != "None" && ft.Type != "NUMBER" {
 			v.fail(e, "only NUMBER features can be metered")
 		}
+		if ft.Meter != nil {
+			v.meter(e, ft)
+		}
 		if ft.Type == "ENUM" && len(ft.EnumValues) == 0 {
 			v.fail(e, "an ENUM feature needs enumValues")
 		}
@@ -455,4 +458,51 @@ func (v *validator) pkg(r *references, kind string, i int, p *Package, isPlan bo
 // priceKey identifies a price within its package across reloads.
 func priceKey(p *Price) string {
 	return strings.Join([]string{p.BillingPeriod, p.BillingModel, p.Feature, p.Currency, p.BillingCountryCode}, "/")
+}
+
+var (
+	aggregations = []string{"AVG", "COUNT", "MAX", "MIN", "SUM", "UNIQUE"}
+	operations   = []string{"EQUALS", "NOT_EQUALS", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL", "IS_NULL", "IS_NOT_NULL"}
+)
+
+// meter checks a feature's event meter.
+func (v *validator) meter(e string, ft *Feature) {
+	m := ft.Meter
+	if ft.Type != "NUMBER" || ft.MeterType == "" || ft.MeterType == "None" {
+		v.fail(e, "a meter needs a metered feature (type NUMBER, meterType Fluctuating or Incremental)")
+	}
+	agg := m.Aggregation
+	switch {
+	case !oneOf(agg.Function, aggregations...):
+		v.fail(e+".meter.aggregation", "function %q must be one of %s", agg.Function, strings.Join(aggregations, ", "))
+	case agg.Function == "COUNT" && agg.Field != "":
+		v.fail(e+".meter.aggregation", "COUNT takes no field")
+	case agg.Function != "COUNT" && agg.Field == "":
+		v.fail(e+".meter.aggregation", "%s needs the field to aggregate", agg.Function)
+	}
+	for i, f := range m.Filters {
+		fe := fmt.Sprintf("%s.meter.filters[%d]", e, i)
+		if len(f.Conditions) == 0 {
+			v.fail(fe, "a filter needs conditions")
+		}
+		for j, c := range f.Conditions {
+			ce := fmt.Sprintf("%s.conditions[%d]", fe, j)
+			if c.Field == "" {
+				v.fail(ce, "field is required (eventName or a dimension)")
+			}
+			if !oneOf(c.Operation, operations...) {
+				v.fail(ce, "operation %q must be one of %s", c.Operation, strings.Join(operations, ", "))
+				continue
+			}
+			nullary := c.Operation == "IS_NULL" || c.Operation == "IS_NOT_NULL"
+			switch {
+			case nullary && (c.Value != "" || len(c.Values) > 0):
+				v.fail(ce, "%s takes no value", c.Operation)
+			case !nullary && c.Value == "" && len(c.Values) == 0:
+				v.fail(ce, "%s needs a value", c.Operation)
+			case len(c.Values) > 0 && c.Operation != "EQUALS" && c.Operation != "NOT_EQUALS":
+				v.fail(ce, "values are for EQUALS and NOT_EQUALS")
+			}
+		}
+	}
 }
