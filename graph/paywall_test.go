@@ -90,3 +90,39 @@ func TestApplySubscription(t *testing.T) {
 		eq(t, "one live subscription", len(jsonPath(t, v, "subscriptions").([]any)), 1)
 	})
 }
+
+const portalDoc = `query($in: CustomerPortalInput!) { customerPortal(input: $in) {
+	subscriptions { subscriptionId planId planName pricingType status trialRemainingDays prices { billingPeriod price { amount currency } } addons { addonId quantity } totalPrice { total { amount } } }
+	entitlements { feature { refId } isGranted usageLimit currentUsage hasUnlimitedUsage }
+	promotionalEntitlements { displayName period }
+	billingInformation { name email }
+	canUpgradeSubscription showWatermark } }`
+
+// TestCustomerPortal: the customer's subscription with its prices, the
+// entitlements it grants (with usage), grants, and the upgrade flag.
+func TestCustomerPortal(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		s.Query(`mutation { provisionCustomer(input: {customerId: "po-1", name: "Portal Co", email: "po@example.com", subscriptionParams: {planId: "plan-revvenu-basic", billingPeriod: MONTHLY}}) { customer { customerId } } }`, nil, nil)
+		s.Query(`mutation { grantPromotionalEntitlements(input: {customerId: "po-1", promotionalEntitlements: [{featureId: "feature-sso", period: ONE_MONTH}]}) { featureId } }`, nil, nil)
+		d := run(t, s, portalDoc, map[string]any{"in": map[string]any{"customerId": "po-1", "productId": "product-revvenu"}})
+		sub := jsonPath(t, d, "customerPortal", "subscriptions", 0)
+		eq(t, "plan", jsonPath(t, sub, "planId"), "plan-revvenu-basic")
+		eq(t, "status", jsonPath(t, sub, "status"), "IN_TRIAL")
+		eq(t, "trial days", jsonPath(t, sub, "trialRemainingDays"), 14.0)
+		eq(t, "price", jsonPath(t, sub, "prices", 0, "price", "amount"), 29.0)
+		eq(t, "upgrade", jsonPath(t, d, "customerPortal", "canUpgradeSubscription"), true)
+		eq(t, "grant", jsonPath(t, d, "customerPortal", "promotionalEntitlements", 0, "displayName"), "Single sign-on")
+		eq(t, "billing", jsonPath(t, d, "customerPortal", "billingInformation", "email"), "po@example.com")
+		granted := map[string]bool{}
+		for _, e := range jsonPath(t, d, "customerPortal", "entitlements").([]any) {
+			granted[jsonPath(t, e, "feature", "refId").(string)] = jsonPath(t, e, "isGranted").(bool)
+		}
+		for _, f := range []string{"feature-seats", "feature-api-calls", "feature-custom-domain", "feature-sso"} {
+			eq(t, f, granted[f], true)
+		}
+		d = run(t, s, portalDoc, map[string]any{"in": map[string]any{"customerId": "po-1", "productId": "product-insights"}})
+		eq(t, "other product", len(jsonPath(t, d, "customerPortal", "subscriptions").([]any)), 0)
+		s.Fail("CustomerNotFound", portalDoc, map[string]any{"in": map[string]any{"customerId": "nobody"}})
+	})
+}
