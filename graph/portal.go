@@ -95,7 +95,7 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 			HasUnlimitedUsage: g.HasUnlimitedUsage, HasSoftLimit: g.HasSoftLimit})
 	}
 	out.BillingInformation = &model.CustomerPortalBillingInformation{Name: c.Name, Email: c.Email,
-		DefaultPaymentMethodID: c.DefaultPaymentMethodID,
+		DefaultPaymentMethodID:   c.DefaultPaymentMethodID,
 		DefaultPaymentMethodType: optEnum[model.PaymentMethodType](c.DefaultPaymentMethodType)}
 	return out, nil
 }
