@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	reactpaywall "github.com/stigg-selfhost/stiggql/examples/react-paywall"
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/catalog"
@@ -47,6 +49,14 @@ func main() {
 }
 
 // envOr returns the environment variable name's value, or def.
+// examplePage is the example page's files when asked for, else nil.
+func examplePage(on bool) iofs.FS {
+	if !on {
+		return nil
+	}
+	return reactpaywall.Files()
+}
+
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v
@@ -132,6 +142,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	publicIntrospection := fs.Bool("public-introspection", envOr("PUBLIC_INTROSPECTION", "false") == "true", "answer introspection-only queries without an API key [env PUBLIC_INTROSPECTION]")
 	autoMigrate := fs.Bool("migrate", envOr("AUTO_MIGRATE", "true") == "true", "apply pending schema migrations at start; with false, start only on a migrated database (run the migrate command) [env AUTO_MIGRATE]")
 	persistedFile := fs.String("persisted-queries", envOr("PERSISTED_QUERIES", ""), "allow-list mode: answer only the operations in this file (JSON manifest of sha256 to query, or array) or directory of *.graphql files [env PERSISTED_QUERIES]")
+	examplePaywall := fs.Bool("example-paywall", envOr("EXAMPLE_PAYWALL", "") == "true", "serve the example React page (examples/react-paywall) under /examples/paywall/ [env EXAMPLE_PAYWALL]")
 	playgroundAssets := fs.String("playground-assets", envOr("PLAYGROUND_ASSETS", playground.DefaultAssetsDir), "directory of the playground's scripts, installed by "+playground.SetupCommand+" [env PLAYGROUND_ASSETS]")
 	var ops opsFlags
 	ops.register(fs)
@@ -277,6 +288,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		PlaygroundAssetsDir: *playgroundAssets,
 		PlaygroundAPIKey:    pgKey,
 		Shutdown:            wsCtx,
+		ExamplePaywall:      examplePage(*examplePaywall),
 	})
 	srv := &http.Server{
 		Handler:           h,

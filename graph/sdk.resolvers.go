@@ -34,5 +34,5 @@ func (r *queryResolver) Paywall(ctx context.Context, input model.GetPaywallInput
 
 // SdkConfiguration is the resolver for the sdkConfiguration field.
 func (r *queryResolver) SdkConfiguration(ctx context.Context) (*model.SdkConfiguration, error) {
-	return nil, apperr.New(apperr.NotImplemented, "sdkConfiguration is not supported by this server yet")
+	return sdkConfiguration(ctx)
 }
