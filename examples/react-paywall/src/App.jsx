@@ -27,13 +27,20 @@ function Status() {
   const { stigg, isInitialized } = useStiggContext();
   const [error, setError] = useState('');
   useEffect(() => {
-    if (!isInitialized) return;
-    // The SDK's own call: its error (a refused token, an unknown customer)
-    // is what the page shows.
+    // The SDK's own calls: their error (a refused customer token, an
+    // unknown customer) is what the page shows. They run before the SDK
+    // reports itself initialized too, since a refused key or token keeps it
+    // from ever initializing.
+    let live = true;
+    const report = (e) => live && setError(e && e.message ? e.message : String(e));
+    stigg.getPaywall({ productId: settings.productId }).catch(report);
     stigg
       .getCustomer()
-      .then(() => setError(''))
-      .catch((e) => setError(e && e.message ? e.message : String(e)));
+      .then(() => live && setError(''))
+      .catch(report);
+    return () => {
+      live = false;
+    };
   }, [stigg, isInitialized]);
   if (!error) return <p id="sdk-ready">{isInitialized ? 'Connected' : 'Connecting...'}</p>;
   return (
