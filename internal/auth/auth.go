@@ -166,7 +166,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (*Princ
 	if ok && now.Before(c.expires) {
 		return c.p, nil
 	}
-	k, err := a.client.APIKey.Query().Where(apikey.SecretHash(h), apikey.RevokedAtIsNil()).WithEnvironment().Only(ctx)
+	k, err := a.client.APIKey.Query().Where(apikey.SecretHash(h), apikey.RevokedAtIsNil()).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, apperr.New(apperr.Unauthenticated, "the API key is not valid")
 	}
@@ -178,7 +178,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (*Princ
 	}
 	p := &Principal{EnvironmentID: k.EnvironmentID, APIKeyID: k.ID, KeyType: string(k.KeyType)}
 	if p.IsClient() {
-		env := k.Edges.Environment
+		// Only client keys read their environment's settings: a server
+		// key's authentication stays one statement.
+		env, err := a.client.Environment.Get(ctx, k.EnvironmentID)
+		if err != nil {
+			return nil, fmt.Errorf("environment of api key: %w", err)
+		}
 		p.Hardened = env.HardenedClientAccess
 		if env.SigningSecret != nil {
 			p.signingSecret = *env.SigningSecret
