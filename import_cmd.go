@@ -87,7 +87,7 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The store outlives the first Ctrl-C: the batch in flight commits.
-	st, err := db.Open(context.WithoutCancel(ctx), c.dbURL)
+	st, err := db.Open(context.WithoutCancel(ctx), c.dbURL, db.WithSQLiteSynchronous(c.sqliteSync))
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,10 @@ func (f *opsFlags) register(fs *flag.FlagSet) {
 		"highest estimated complexity of an operation (about the number of values it may return); 0 for no limit [env MAX_QUERY_COMPLEXITY]")
 	fs.IntVar(&f.limits.MaxAliases, "max-aliases", f.envInt("MAX_QUERY_ALIASES", limits.DefaultMaxAliases),
 		"most aliased fields in an operation; 0 for no limit [env MAX_QUERY_ALIASES]")
+	fs.IntVar(&f.limits.MaxTokens, "max-tokens", f.envInt("MAX_QUERY_TOKENS", limits.DefaultMaxTokens),
+		"most tokens in a GraphQL document, counted before it is parsed; 0 for no limit [env MAX_QUERY_TOKENS]")
+	fs.IntVar(&f.limits.MaxFieldOverlaps, "max-field-overlaps", f.envInt("MAX_QUERY_FIELD_OVERLAPS", limits.DefaultMaxFieldOverlaps),
+		"most comparisons of same-named fields validating a document may take; 0 for no limit [env MAX_QUERY_FIELD_OVERLAPS]")
 	fs.IntVar(&f.limits.MaxBatchOperations, "max-batch", f.envInt("MAX_BATCH_OPERATIONS", limits.DefaultMaxBatchOperations),
 		"most operations in a batched request (a JSON array); 0 refuses batched requests [env MAX_BATCH_OPERATIONS]")
 	fs.Int64Var(&f.limits.MaxBodyBytes, "max-body-bytes", int64(f.envInt("MAX_BODY_BYTES", limits.DefaultMaxBodyBytes)),

@@ -66,12 +66,15 @@ func envOr(name, def string) string {
 
 // common are the settings every command shares.
 type common struct {
-	dbURL string
+	dbURL      string
+	sqliteSync string
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dbURL, "db", envOr("DATABASE_URL", "file:stigg.db"),
 		"database: a SQLite file (file:PATH) or postgres://... [env DATABASE_URL]")
+	fs.StringVar(&c.sqliteSync, "sqlite-synchronous", envOr("SQLITE_SYNCHRONOUS", db.SyncNormal),
+		"SQLite only: NORMAL (a power loss may lose the last commits) or FULL (fsync per commit) [env SQLITE_SYNCHRONOUS]")
 }
 
 const usage = `stiggql: a self-hostable GraphQL server for Stigg's customer API.
@@ -195,6 +198,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		dbOpts = append(dbOpts, db.WithDriver(statements.Wrap))
 		metrics.SetSQLStatements(statements.Count)
 	}
+	dbOpts = append(dbOpts, db.WithSQLiteSynchronous(c.sqliteSync))
 	st, err := db.Open(ctx, c.dbURL, dbOpts...)
 	if err != nil {
 		return err

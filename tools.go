@@ -6,5 +6,6 @@ package main
 
 import (
 	_ "entgo.io/ent/cmd/ent"
+	_ "entgo.io/ent/entc" // ent/entc.go (go:build ignore) runs it
 	_ "github.com/99designs/gqlgen"
 )

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/requestid"
 )
 
@@ -52,6 +53,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			return &out
 		}
 		id := requestid.From(ctx)
+		if db.Unavailable(err) {
+			log.ErrorContext(ctx, "database unavailable", "request_id", id, "path", path.String(), "error", err.Error())
+			return &gqlerror.Error{
+				Message:    fmt.Sprintf("the database is unavailable; retry later (request id %s)", id),
+				Path:       path,
+				Extensions: map[string]any{"code": string(apperr.ServiceUnavailable), "requestId": id},
+			}
+		}
 		log.ErrorContext(ctx, "unexpected error", "request_id", id, "path", path.String(), "error", err.Error())
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("Unexpected error (request id %s)", id),

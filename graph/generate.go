@@ -6,8 +6,8 @@ package graph
 // The schema's source is graph/schema/*.graphqls, one file per domain;
 // gqlgen reads the parts (one resolver file per part, *.resolvers.go), and
 // schemagen first joins them into the top-level schema.graphqls that users
-// read and the server serves.
+// read and the server serves. gqlgen runs through gqlgenx, gqlgen's own
+// generate with this server's plugin (graph/internal/gqlgenx).
 //
 //go:generate go run ../internal/schemagen -parts schema -shown graph/schema -out ../schema.graphqls
-//go:generate go run -mod=mod github.com/99designs/gqlgen generate
-//go:generate go run ./internal/seqlists generated.go model/models_gen.go
+//go:generate go run -mod=mod ./internal/gqlgenx

@@ -84,7 +84,13 @@ func (r *Resolver) customerUpdates(ctx context.Context, customerID *string) (<-c
 				case ent.IsNotFound(err):
 					continue
 				case err != nil:
-					fail(err)
+					// The database went away (PostgreSQL restarting) or
+					// failed: the change cannot be sent, so events are
+					// being missed. That is EventStreamInterrupted, which
+					// tells clients to subscribe again and refetch, not
+					// UnexpectedError.
+					r.Log.ErrorContext(ctx, "realtime: re-reading a changed customer failed; ending the subscription", "error", err.Error())
+					fail(events.ErrInterrupted)
 					return
 				}
 				select {

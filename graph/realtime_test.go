@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stigg-selfhost/stiggql/ent"
@@ -224,16 +225,28 @@ func TestSubscriptionNeedsValidKey(t *testing.T) {
 // TestSubscriptionAcrossReplicas runs two servers on one PostgreSQL
 // database, as replicas do: a change made through one reaches a subscriber
 // of the other through LISTEN/NOTIFY.
+//
+// The customer is provisioned after subscribing, and its creation awaited
+// before the update: provisioned before, its creation's NOTIFY could still
+// be on its way to A when the subscription started (delivery is
+// asynchronous, and slow under a loaded go test ./...), so the first event
+// the subscriber saw was the creation, without the name, and the test
+// failed now and then.
 func TestSubscriptionAcrossReplicas(t *testing.T) {
 	st := testdb.Open(t, testdb.Postgres)
 	a := apitest.New(t, st)
 	b := apitest.New(t, testdb.Reopen(t, st)) // b.Key: another key of the same environment
 	urlA, urlB := live(t, a), live(t, b)
-	provision(t, a, a.Key, map[string]any{"customerId": "c1"})
 
 	ws := connect(t, urlA, a.Key)
 	ws.Subscribe("1", subscribeOne, map[string]any{"id": "c1"})
 	subscribed(t, a, 1)
+	provision(t, a, a.Key, map[string]any{"customerId": "c1"})
+	var created updatedJSON
+	ws.NextData("1", &created)
+	if c := created.CustomerUpdated; c.CustomerID != "c1" || c.Name != nil {
+		t.Fatalf("first event %+v, want the creation of c1", c)
+	}
 
 	mustPost(t, urlB, b.Key, updateName, map[string]any{"id": "c1", "name": "via B"})
 	var got updatedJSON
@@ -241,6 +254,40 @@ func TestSubscriptionAcrossReplicas(t *testing.T) {
 	if c := got.CustomerUpdated; c.Name == nil || *c.Name != "via B" {
 		t.Fatalf("got %+v, want the change made through the other server", c)
 	}
+}
+
+// TestSubscriptionRefetchFailureIsInterrupted is issue 12's sixth defect:
+// when re-reading a changed customer fails (PostgreSQL restarting
+// mid-stream), the subscription ends with EventStreamInterrupted, which
+// tells clients to subscribe again, not UnexpectedError.
+func TestSubscriptionRefetchFailureIsInterrupted(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		s := apitest.New(t, st)
+		url := live(t, s)
+		provision(t, s, s.Key, map[string]any{"customerId": "c1"})
+		ws := connect(t, url, s.Key)
+		ws.Subscribe("1", subscribeAll, nil)
+		subscribed(t, s, 1)
+
+		s.Statements.FailQueries(func(q string) error {
+			if strings.Contains(q, "customers") {
+				return errors.New("injected: the database closed the connection")
+			}
+			return nil
+		})
+		// The mutation commits (and publishes) in its transaction; its own
+		// read afterwards may fail too, which does not matter here.
+		apitest.Post(t, url, s.Key, updateName, map[string]any{"id": "c1", "name": "x"})
+		m, err := ws.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var errs []apitest.Error
+		_ = json.Unmarshal(m.Payload, &errs)
+		if m.Type != "error" || m.ID != "1" || len(errs) != 1 || errs[0].Code() != "EventStreamInterrupted" {
+			t.Fatalf("got %s %s %s, want an EventStreamInterrupted error for 1", m.Type, m.ID, m.Payload)
+		}
+	})
 }
 
 // TestSubscriptionInterrupted: when the server may have missed events (a

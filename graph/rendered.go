@@ -27,7 +27,8 @@ import (
 //     exactly the ones the caller passes, so a shape whose arguments the
 //     caller does not know (a filter with values, say) is never reused and
 //     always runs through ent;
-//   - reused text is run and scanned as ent's All would (ent/rendered.go).
+//   - reused text is run and scanned as ent's All would (ent/rendered.go,
+//     generated from ent/template/rendered.tmpl).
 
 // maxRenderedStatements bounds the cache; past it, new shapes run through
 // ent every time.

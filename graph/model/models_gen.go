@@ -5867,7 +5867,7 @@ func (e *APIKeyType) UnmarshalGQL(v any) error {
 }
 
 func (e APIKeyType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *APIKeyType) UnmarshalJSON(b []byte) error {
@@ -5945,7 +5945,7 @@ func (e *AccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e AccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -6003,7 +6003,7 @@ func (e *AccountAccessMethod) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessMethod) UnmarshalJSON(b []byte) error {
@@ -6059,7 +6059,7 @@ func (e *AccountAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e AccountAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountAccessRole) UnmarshalJSON(b []byte) error {
@@ -6115,7 +6115,7 @@ func (e *AccountStatus) UnmarshalGQL(v any) error {
 }
 
 func (e AccountStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AccountStatus) UnmarshalJSON(b []byte) error {
@@ -6193,7 +6193,7 @@ func (e *AddonSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e AddonSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AddonSortFields) UnmarshalJSON(b []byte) error {
@@ -6257,7 +6257,7 @@ func (e *AggregationFunction) UnmarshalGQL(v any) error {
 }
 
 func (e AggregationFunction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *AggregationFunction) UnmarshalJSON(b []byte) error {
@@ -6315,7 +6315,7 @@ func (e *Alignment) UnmarshalGQL(v any) error {
 }
 
 func (e Alignment) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Alignment) UnmarshalJSON(b []byte) error {
@@ -6373,7 +6373,7 @@ func (e *Auth0ApplicationType) UnmarshalGQL(v any) error {
 }
 
 func (e Auth0ApplicationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Auth0ApplicationType) UnmarshalJSON(b []byte) error {
@@ -6431,7 +6431,7 @@ func (e *BillingAnchor) UnmarshalGQL(v any) error {
 }
 
 func (e BillingAnchor) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingAnchor) UnmarshalJSON(b []byte) error {
@@ -6487,7 +6487,7 @@ func (e *BillingCadence) UnmarshalGQL(v any) error {
 }
 
 func (e BillingCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingCadence) UnmarshalJSON(b []byte) error {
@@ -6549,7 +6549,7 @@ func (e *BillingModel) UnmarshalGQL(v any) error {
 }
 
 func (e BillingModel) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingModel) UnmarshalJSON(b []byte) error {
@@ -6605,7 +6605,7 @@ func (e *BillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e BillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingPeriod) UnmarshalJSON(b []byte) error {
@@ -6661,7 +6661,7 @@ func (e *BillingVendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e BillingVendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *BillingVendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -6721,7 +6721,7 @@ func (e *ChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e ChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ChangeType) UnmarshalJSON(b []byte) error {
@@ -6789,7 +6789,7 @@ func (e *ConditionOperation) UnmarshalGQL(v any) error {
 }
 
 func (e ConditionOperation) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ConditionOperation) UnmarshalJSON(b []byte) error {
@@ -6863,7 +6863,7 @@ func (e *CouponSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSortFields) UnmarshalJSON(b []byte) error {
@@ -6921,7 +6921,7 @@ func (e *CouponSource) UnmarshalGQL(v any) error {
 }
 
 func (e CouponSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponSource) UnmarshalJSON(b []byte) error {
@@ -6977,7 +6977,7 @@ func (e *CouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e CouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponStatus) UnmarshalJSON(b []byte) error {
@@ -7033,7 +7033,7 @@ func (e *CouponType) UnmarshalGQL(v any) error {
 }
 
 func (e CouponType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CouponType) UnmarshalJSON(b []byte) error {
@@ -7089,7 +7089,7 @@ func (e *CreditCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditCadence) UnmarshalJSON(b []byte) error {
@@ -7145,7 +7145,7 @@ func (e *CreditGrantCadence) UnmarshalGQL(v any) error {
 }
 
 func (e CreditGrantCadence) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CreditGrantCadence) UnmarshalJSON(b []byte) error {
@@ -7429,7 +7429,7 @@ func (e *Currency) UnmarshalGQL(v any) error {
 }
 
 func (e Currency) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *Currency) UnmarshalJSON(b []byte) error {
@@ -7511,7 +7511,7 @@ func (e *CustomerSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSortFields) UnmarshalJSON(b []byte) error {
@@ -7613,7 +7613,7 @@ func (e *CustomerSubscriptionSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e CustomerSubscriptionSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *CustomerSubscriptionSortFields) UnmarshalJSON(b []byte) error {
@@ -7671,7 +7671,7 @@ func (e *DiscountDurationType) UnmarshalGQL(v any) error {
 }
 
 func (e DiscountDurationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *DiscountDurationType) UnmarshalJSON(b []byte) error {
@@ -7727,7 +7727,7 @@ func (e *DiscountType) UnmarshalGQL(v any) error {
 }
 
 func (e DiscountType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *DiscountType) UnmarshalJSON(b []byte) error {
@@ -7783,7 +7783,7 @@ func (e *EntitlementBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementBehavior) UnmarshalJSON(b []byte) error {
@@ -7845,7 +7845,7 @@ func (e *EntitlementResetPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementResetPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementResetPeriod) UnmarshalJSON(b []byte) error {
@@ -7901,7 +7901,7 @@ func (e *EntitlementsStateAccessDeniedReason) UnmarshalGQL(v any) error {
 }
 
 func (e EntitlementsStateAccessDeniedReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EntitlementsStateAccessDeniedReason) UnmarshalJSON(b []byte) error {
@@ -7961,7 +7961,7 @@ func (e *EnvironmentAccessRole) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentAccessRole) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentAccessRole) UnmarshalJSON(b []byte) error {
@@ -8021,7 +8021,7 @@ func (e *EnvironmentProvisionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentProvisionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentProvisionStatus) UnmarshalJSON(b []byte) error {
@@ -8079,7 +8079,7 @@ func (e *EnvironmentType) UnmarshalGQL(v any) error {
 }
 
 func (e EnvironmentType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *EnvironmentType) UnmarshalJSON(b []byte) error {
@@ -8135,7 +8135,7 @@ func (e *ExperimentGroupType) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentGroupType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentGroupType) UnmarshalJSON(b []byte) error {
@@ -8193,7 +8193,7 @@ func (e *ExperimentStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ExperimentStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ExperimentStatus) UnmarshalJSON(b []byte) error {
@@ -8249,7 +8249,7 @@ func (e *FeatureGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureGroupStatus) UnmarshalJSON(b []byte) error {
@@ -8321,7 +8321,7 @@ func (e *FeatureSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureSortFields) UnmarshalJSON(b []byte) error {
@@ -8379,7 +8379,7 @@ func (e *FeatureStatus) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureStatus) UnmarshalJSON(b []byte) error {
@@ -8437,7 +8437,7 @@ func (e *FeatureType) UnmarshalGQL(v any) error {
 }
 
 func (e FeatureType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FeatureType) UnmarshalJSON(b []byte) error {
@@ -8493,7 +8493,7 @@ func (e *FontWeight) UnmarshalGQL(v any) error {
 }
 
 func (e FontWeight) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *FontWeight) UnmarshalJSON(b []byte) error {
@@ -8565,7 +8565,7 @@ func (e *InvoiceLineItemType) UnmarshalGQL(v any) error {
 }
 
 func (e InvoiceLineItemType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *InvoiceLineItemType) UnmarshalJSON(b []byte) error {
@@ -8623,7 +8623,7 @@ func (e *MeterType) UnmarshalGQL(v any) error {
 }
 
 func (e MeterType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MeterType) UnmarshalJSON(b []byte) error {
@@ -8679,7 +8679,7 @@ func (e *MonthlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e MonthlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *MonthlyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -8737,7 +8737,7 @@ func (e *OfferStatus) UnmarshalGQL(v any) error {
 }
 
 func (e OfferStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OfferStatus) UnmarshalJSON(b []byte) error {
@@ -8793,7 +8793,7 @@ func (e *OverageBillingPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e OverageBillingPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *OverageBillingPeriod) UnmarshalJSON(b []byte) error {
@@ -8851,7 +8851,7 @@ func (e *PackageGroupStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageGroupStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageGroupStatus) UnmarshalJSON(b []byte) error {
@@ -8909,7 +8909,7 @@ func (e *PackageStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PackageStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PackageStatus) UnmarshalJSON(b []byte) error {
@@ -8969,7 +8969,7 @@ func (e *PaymentCollection) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollection) UnmarshalJSON(b []byte) error {
@@ -9027,7 +9027,7 @@ func (e *PaymentCollectionMethod) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentCollectionMethod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentCollectionMethod) UnmarshalJSON(b []byte) error {
@@ -9085,7 +9085,7 @@ func (e *PaymentMethodType) UnmarshalGQL(v any) error {
 }
 
 func (e PaymentMethodType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PaymentMethodType) UnmarshalJSON(b []byte) error {
@@ -9143,7 +9143,7 @@ func (e *PlanChangeType) UnmarshalGQL(v any) error {
 }
 
 func (e PlanChangeType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanChangeType) UnmarshalJSON(b []byte) error {
@@ -9221,7 +9221,7 @@ func (e *PlanSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PlanSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PlanSortFields) UnmarshalJSON(b []byte) error {
@@ -9279,7 +9279,7 @@ func (e *PricingType) UnmarshalGQL(v any) error {
 }
 
 func (e PricingType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PricingType) UnmarshalJSON(b []byte) error {
@@ -9353,7 +9353,7 @@ func (e *ProductSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e ProductSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductSortFields) UnmarshalJSON(b []byte) error {
@@ -9409,7 +9409,7 @@ func (e *ProductStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProductStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProductStatus) UnmarshalJSON(b []byte) error {
@@ -9473,7 +9473,7 @@ func (e *PromotionalEntitlementPeriod) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementPeriod) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementPeriod) UnmarshalJSON(b []byte) error {
@@ -9535,7 +9535,7 @@ func (e *PromotionalEntitlementSortFields) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementSortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementSortFields) UnmarshalJSON(b []byte) error {
@@ -9593,7 +9593,7 @@ func (e *PromotionalEntitlementStatus) UnmarshalGQL(v any) error {
 }
 
 func (e PromotionalEntitlementStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PromotionalEntitlementStatus) UnmarshalJSON(b []byte) error {
@@ -9649,7 +9649,7 @@ func (e *ProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e ProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -9705,7 +9705,7 @@ func (e *ProvisionSubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e ProvisionSubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ProvisionSubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -9761,7 +9761,7 @@ func (e *PublishMigrationType) UnmarshalGQL(v any) error {
 }
 
 func (e PublishMigrationType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *PublishMigrationType) UnmarshalJSON(b []byte) error {
@@ -9819,7 +9819,7 @@ func (e *ScheduleStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e ScheduleStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *ScheduleStrategy) UnmarshalJSON(b []byte) error {
@@ -9875,7 +9875,7 @@ func (e *SortDirection) UnmarshalGQL(v any) error {
 }
 
 func (e SortDirection) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortDirection) UnmarshalJSON(b []byte) error {
@@ -9931,7 +9931,7 @@ func (e *SortNulls) UnmarshalGQL(v any) error {
 }
 
 func (e SortNulls) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SortNulls) UnmarshalJSON(b []byte) error {
@@ -9989,7 +9989,7 @@ func (e *StripeAccountMode) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountMode) UnmarshalJSON(b []byte) error {
@@ -10045,7 +10045,7 @@ func (e *StripeAccountSource) UnmarshalGQL(v any) error {
 }
 
 func (e StripeAccountSource) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *StripeAccountSource) UnmarshalJSON(b []byte) error {
@@ -10119,7 +10119,7 @@ func (e *SubscriptionCancelReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancelReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancelReason) UnmarshalJSON(b []byte) error {
@@ -10175,7 +10175,7 @@ func (e *SubscriptionCancellationAction) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationAction) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationAction) UnmarshalJSON(b []byte) error {
@@ -10233,7 +10233,7 @@ func (e *SubscriptionCancellationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCancellationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCancellationTime) UnmarshalJSON(b []byte) error {
@@ -10291,7 +10291,7 @@ func (e *SubscriptionCouponStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionCouponStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionCouponStatus) UnmarshalJSON(b []byte) error {
@@ -10351,7 +10351,7 @@ func (e *SubscriptionDecisionStrategy) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionDecisionStrategy) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionDecisionStrategy) UnmarshalJSON(b []byte) error {
@@ -10407,7 +10407,7 @@ func (e *SubscriptionEndSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionEndSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionEndSetup) UnmarshalJSON(b []byte) error {
@@ -10471,7 +10471,7 @@ func (e *SubscriptionInvoiceBillingReason) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceBillingReason) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceBillingReason) UnmarshalJSON(b []byte) error {
@@ -10529,7 +10529,7 @@ func (e *SubscriptionInvoiceStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionInvoiceStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionInvoiceStatus) UnmarshalJSON(b []byte) error {
@@ -10585,7 +10585,7 @@ func (e *SubscriptionMigrationTime) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionMigrationTime) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionMigrationTime) UnmarshalJSON(b []byte) error {
@@ -10643,7 +10643,7 @@ func (e *SubscriptionProrationBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionProrationBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionProrationBehavior) UnmarshalJSON(b []byte) error {
@@ -10709,7 +10709,7 @@ func (e *SubscriptionQuerySortFields) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionQuerySortFields) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionQuerySortFields) UnmarshalJSON(b []byte) error {
@@ -10771,7 +10771,7 @@ func (e *SubscriptionScheduleStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleStatus) UnmarshalJSON(b []byte) error {
@@ -10843,7 +10843,7 @@ func (e *SubscriptionScheduleType) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionScheduleType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionScheduleType) UnmarshalJSON(b []byte) error {
@@ -10901,7 +10901,7 @@ func (e *SubscriptionStartSetup) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStartSetup) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStartSetup) UnmarshalJSON(b []byte) error {
@@ -10965,7 +10965,7 @@ func (e *SubscriptionStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionStatus) UnmarshalJSON(b []byte) error {
@@ -11023,7 +11023,7 @@ func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e SubscriptionUpdateUsageCutoffBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SubscriptionUpdateUsageCutoffBehavior) UnmarshalJSON(b []byte) error {
@@ -11083,7 +11083,7 @@ func (e *SyncStatus) UnmarshalGQL(v any) error {
 }
 
 func (e SyncStatus) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *SyncStatus) UnmarshalJSON(b []byte) error {
@@ -11139,7 +11139,7 @@ func (e *TiersMode) UnmarshalGQL(v any) error {
 }
 
 func (e TiersMode) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TiersMode) UnmarshalJSON(b []byte) error {
@@ -11195,7 +11195,7 @@ func (e *TrialEndBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e TrialEndBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialEndBehavior) UnmarshalJSON(b []byte) error {
@@ -11251,7 +11251,7 @@ func (e *TrialPeriodUnits) UnmarshalGQL(v any) error {
 }
 
 func (e TrialPeriodUnits) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *TrialPeriodUnits) UnmarshalJSON(b []byte) error {
@@ -11307,7 +11307,7 @@ func (e *UnitTransformationRound) UnmarshalGQL(v any) error {
 }
 
 func (e UnitTransformationRound) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UnitTransformationRound) UnmarshalJSON(b []byte) error {
@@ -11363,7 +11363,7 @@ func (e *UsageMarkerType) UnmarshalGQL(v any) error {
 }
 
 func (e UsageMarkerType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UsageMarkerType) UnmarshalJSON(b []byte) error {
@@ -11419,7 +11419,7 @@ func (e *UsageUpdateBehavior) UnmarshalGQL(v any) error {
 }
 
 func (e UsageUpdateBehavior) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *UsageUpdateBehavior) UnmarshalJSON(b []byte) error {
@@ -11489,7 +11489,7 @@ func (e *VendorIdentifier) UnmarshalGQL(v any) error {
 }
 
 func (e VendorIdentifier) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorIdentifier) UnmarshalJSON(b []byte) error {
@@ -11551,7 +11551,7 @@ func (e *VendorType) UnmarshalGQL(v any) error {
 }
 
 func (e VendorType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *VendorType) UnmarshalJSON(b []byte) error {
@@ -11619,7 +11619,7 @@ func (e *WeeklyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e WeeklyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WeeklyAccordingTo) UnmarshalJSON(b []byte) error {
@@ -11677,7 +11677,7 @@ func (e *WidgetType) UnmarshalGQL(v any) error {
 }
 
 func (e WidgetType) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *WidgetType) UnmarshalJSON(b []byte) error {
@@ -11731,7 +11731,7 @@ func (e *YearlyAccordingTo) UnmarshalGQL(v any) error {
 }
 
 func (e YearlyAccordingTo) MarshalGQL(w io.Writer) {
-	writeEnum(w, string(e))
+	fmt.Fprint(w, strconv.Quote(e.String()))
 }
 
 func (e *YearlyAccordingTo) UnmarshalJSON(b []byte) error {

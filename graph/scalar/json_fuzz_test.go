@@ -13,8 +13,9 @@ import (
 // FuzzUnmarshalJSON decodes arbitrary JSON the way gqlgen decodes request
 // variables (numbers as json.Number) and passes it to the JSON scalar,
 // padded with pad bytes of string: no input may panic, a refusal must be
-// BadUserInput, anything accepted must encode within MaxJSONBytes, and any
-// object within the cap must be accepted.
+// BadUserInput, anything accepted must encode within MaxJSONBytes and read
+// back, and any object within the cap must be accepted unless it holds a
+// NUL or a number out of float64's range.
 //
 //	go test ./graph/scalar -run '^$' -fuzz FuzzUnmarshalJSON -fuzztime 30s
 func FuzzUnmarshalJSON(f *testing.F) {
@@ -75,8 +76,15 @@ func FuzzUnmarshalJSON(f *testing.F) {
 			if !json.Valid(out.Bytes()) {
 				t.Fatalf("the accepted value does not marshal back to JSON: %s", out)
 			}
-		case encErr == nil && enc.Len() <= MaxJSONBytes && !HasNUL(v):
+			// What is accepted is stored, and must read back (issue 12).
+			var back map[string]any
+			if err := json.Unmarshal(out.Bytes(), &back); err != nil {
+				t.Fatalf("the accepted value does not read back: %v", err)
+			}
+		case encErr == nil && enc.Len() <= MaxJSONBytes && !HasNUL(v) && !hasOutOfRange(v):
 			t.Fatalf("object of %d bytes refused: %v", enc.Len(), err)
 		}
 	})
 }
+
+func hasOutOfRange(v any) bool { _, ok := outOfRange(v); return ok }

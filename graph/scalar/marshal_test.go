@@ -2,12 +2,15 @@ package scalar
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // nonBuffer is an io.Writer that is not a *bytes.Buffer.
@@ -60,5 +63,23 @@ func BenchmarkMarshalUUID(b *testing.B) {
 	for b.Loop() {
 		bb.Reset()
 		MarshalUUID(u).MarshalGQL(&bb)
+	}
+}
+
+// TestUnmarshalJSONRefusesNumbersOutOfRange: metadata holding 1e400 was
+// stored and could never be read back (issue 12); it is bad input now.
+func TestUnmarshalJSONRefusesNumbersOutOfRange(t *testing.T) {
+	for _, v := range []any{
+		map[string]any{"n": json.Number("1e400")},
+		map[string]any{"a": []any{map[string]any{"n": json.Number("-1E+309")}}},
+	} {
+		_, err := UnmarshalJSON(v)
+		var ge *gqlerror.Error
+		if !errors.As(err, &ge) || ge.Extensions["code"] != CodeBadUserInput {
+			t.Errorf("UnmarshalJSON(%v) = %v, want BadUserInput", v, err)
+		}
+	}
+	if _, err := UnmarshalJSON(map[string]any{"n": json.Number("1e308"), "m": json.Number("12")}); err != nil {
+		t.Errorf("in-range numbers refused: %v", err)
 	}
 }

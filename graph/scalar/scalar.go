@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,6 +146,10 @@ func UnmarshalJSON(v any) (map[string]any, error) {
 		// PostgreSQL's jsonb refuses them; SQLite would keep them.
 		return nil, badInput("JSON value must not contain NUL characters")
 	}
+	if n, ok := outOfRange(m); ok {
+		// Stored verbatim, it could never be decoded again (issue 12).
+		return nil, badInput("JSON value holds the number %s, outside the double-precision range", n)
+	}
 	if buf.Len() > MaxJSONBytes {
 		return nil, badInput("JSON value is %d bytes; the limit is %d", buf.Len(), MaxJSONBytes)
 	}
@@ -177,6 +182,31 @@ func UnmarshalCursor(v any) (string, error) {
 		return "", badInput("cursor must be a string, got %T", v)
 	}
 	return s, nil
+}
+
+// outOfRange returns a number in a decoded JSON value that does not fit a
+// float64 (variables are decoded with UseNumber, so 1e400 arrives as a
+// json.Number and would be stored as written).
+func outOfRange(v any) (string, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := strconv.ParseFloat(string(x), 64); err != nil {
+			return string(x), true
+		}
+	case map[string]any:
+		for _, e := range x {
+			if n, ok := outOfRange(e); ok {
+				return n, true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if n, ok := outOfRange(e); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
 }
 
 // HasNUL reports whether a decoded JSON value has a NUL character in any

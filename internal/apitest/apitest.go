@@ -71,6 +71,7 @@ func New(t testing.TB, st *db.Store) *Server {
 	}
 	counter := &CountingDriver{Driver: drv}
 	client := ent.NewClient(ent.Driver(counter))
+	client.Use(db.GuardJSON) // as db.Open does for st.Client
 	res := graph.NewResolver(client, clk, log).WithEvents(bus)
 	res.EnableCaches(st.Dialect)
 	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter}

@@ -18,6 +18,21 @@ type CountingDriver struct {
 	n atomic.Int64
 	// Log, when set, receives every statement (for debugging a count).
 	Log func(query string)
+	// fail, when set, decides the error of each query run outside a
+	// transaction (see FailQueries).
+	fail atomic.Pointer[func(query string) error]
+}
+
+// FailQueries makes every query run outside a transaction whose text
+// fail returns an error for fail with it, as a database that went away
+// would (nil stops). Transactions are left alone, so mutations still
+// commit and publish their events.
+func (d *CountingDriver) FailQueries(fail func(query string) error) {
+	if fail == nil {
+		d.fail.Store(nil)
+		return
+	}
+	d.fail.Store(&fail)
 }
 
 // Count returns the number of statements run so far.
@@ -35,6 +50,11 @@ func (d *CountingDriver) Exec(ctx context.Context, query string, args, v any) er
 // Query counts and runs a query.
 func (d *CountingDriver) Query(ctx context.Context, query string, args, v any) error {
 	d.count(query)
+	if f := d.fail.Load(); f != nil {
+		if err := (*f)(query); err != nil {
+			return err
+		}
+	}
 	return d.Driver.Query(ctx, query, args, v)
 }
 

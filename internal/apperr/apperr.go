@@ -48,7 +48,14 @@ const (
 	GraphQLDepthLimitExceeded      Code = "GraphQLDepthLimitExceeded"
 	GraphQLComplexityLimitExceeded Code = "GraphQLComplexityLimitExceeded"
 	RequestTooLarge                Code = "RequestTooLarge"
-	RequestTimeout                 Code = "RequestTimeout"
+	// GraphQLTokenLimitExceeded refuses a document with more tokens than
+	// the limit, before it is parsed and validated (internal/limits).
+	GraphQLTokenLimitExceeded Code = "GraphQLTokenLimitExceeded"
+	RequestTimeout            Code = "RequestTimeout"
+	// ServiceUnavailable: the database is unreachable or out of disk
+	// space for now; answered with HTTP 503 and Retry-After, so clients
+	// and load balancers retry instead of reporting a bug.
+	ServiceUnavailable Code = "ServiceUnavailable"
 	// EventStreamInterrupted ends (or refuses) a real-time subscription
 	// that may have missed events: subscribe again and refetch (see
 	// internal/events).

@@ -79,14 +79,36 @@ type Store struct {
 	// Driver is the ent driver under Client, with any WithDriver wrapping;
 	// tests decorate it further (statement counting).
 	Driver dialect.Driver
+	// dsn is the driver's data source name (for Ready's disk check).
+	dsn string
 }
 
 // Option changes how Open prepares the store.
 type Option func(*options)
 
 type options struct {
-	migrate bool
-	wrap    func(dialect.Driver) dialect.Driver
+	migrate     bool
+	wrap        func(dialect.Driver) dialect.Driver
+	synchronous string
+}
+
+// SQLite synchronous modes WithSQLiteSynchronous accepts.
+const (
+	// SyncNormal (the default) syncs the WAL at checkpoints, not at every
+	// commit: a power loss or OS crash can lose the last transactions
+	// acknowledged before it (never corrupting the database); a crash of
+	// the process alone loses nothing.
+	SyncNormal = "NORMAL"
+	// SyncFull syncs the WAL at every commit: no acknowledged transaction
+	// is lost to a power loss either, at the cost of an fsync per write.
+	SyncFull = "FULL"
+)
+
+// WithSQLiteSynchronous sets SQLite's synchronous mode (SyncNormal or
+// SyncFull; case does not matter) unless the URL sets _synchronous
+// itself. PostgreSQL ignores it. Open refuses any other mode.
+func WithSQLiteSynchronous(mode string) Option {
+	return func(o *options) { o.synchronous = strings.ToUpper(strings.TrimSpace(mode)) }
 }
 
 // WithoutMigrate makes Open skip creating or upgrading the schema, for tools
@@ -126,6 +148,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if dial == dialect.SQLite && o.synchronous != "" {
+		if dsn, err = withSynchronous(url, dsn, o.synchronous); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+	}
 	where := describe(dial, dsn)
 	fail := func(step string, err error) error {
 		return redact(fmt.Errorf("open database (%s): %s%w", where, step, err), secrets(dsn)...)
@@ -144,12 +171,15 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return nil, fail("connect: ", err)
 	}
 
-	var drv dialect.Driver = entsql.OpenDB(dial, db)
+	// JSON columns read tolerantly and written only when readable
+	// (jsoncols.go).
+	drv := tolerantJSON(entsql.OpenDB(dial, db))
 	if o.wrap != nil {
 		drv = o.wrap(drv)
 	}
 	client := ent.NewClient(ent.Driver(drv))
-	s := &Store{Client: client, DB: db, Dialect: dial, Driver: drv}
+	client.Use(GuardJSON)
+	s := &Store{Client: client, DB: db, Dialect: dial, Driver: drv, dsn: dsn}
 	if o.migrate {
 		if _, err := migrations.Apply(ctx, db, dial); err != nil {
 			s.Close()
@@ -254,6 +284,25 @@ func sqliteDSN(dsn string) (string, error) {
 		}
 		params.Set(d.key, d.value)
 	}
+	return path + "?" + params.Encode(), nil
+}
+
+// withSynchronous sets _synchronous=mode in an SQLite DSN unless the
+// user's URL raw set it (or its alias _sync).
+func withSynchronous(raw, dsn, mode string) (string, error) {
+	if mode != SyncNormal && mode != SyncFull {
+		return "", fmt.Errorf("sqlite synchronous mode %q: want NORMAL or FULL", mode)
+	}
+	_, userQuery, _ := strings.Cut(raw, "?")
+	if user, err := url.ParseQuery(userQuery); err == nil && (user.Has("_synchronous") || user.Has("_sync")) {
+		return dsn, nil
+	}
+	path, query, _ := strings.Cut(dsn, "?")
+	params, err := url.ParseQuery(query)
+	if err != nil {
+		return "", errors.New("sqlite URL has a malformed query string")
+	}
+	params.Set("_synchronous", mode)
 	return path + "?" + params.Encode(), nil
 }
 

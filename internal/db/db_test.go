@@ -261,3 +261,30 @@ func TestParseURL(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteSynchronousOption: NORMAL by default, FULL on request, the
+// URL's own setting wins, anything else is refused.
+func TestSQLiteSynchronousOption(t *testing.T) {
+	mode := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.DB.QueryRow("PRAGMA synchronous").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	dir := t.TempDir()
+	// PRAGMA synchronous: 1 is NORMAL, 2 is FULL.
+	if n := mode(openTemp(t, "file:"+filepath.Join(dir, "a.db"))); n != 1 {
+		t.Errorf("default: synchronous = %d, want 1 (NORMAL)", n)
+	}
+	if n := mode(openTemp(t, "file:"+filepath.Join(dir, "b.db"), WithSQLiteSynchronous("full"))); n != 2 {
+		t.Errorf("WithSQLiteSynchronous(full): synchronous = %d, want 2 (FULL)", n)
+	}
+	if n := mode(openTemp(t, "file:"+filepath.Join(dir, "c.db")+"?_sync=NORMAL", WithSQLiteSynchronous(SyncFull))); n != 1 {
+		t.Errorf("URL _sync=NORMAL with the FULL option: synchronous = %d, want the URL's 1", n)
+	}
+	if _, err := Open(context.Background(), "file:"+filepath.Join(dir, "d.db"), WithSQLiteSynchronous("OFF")); err == nil {
+		t.Error("synchronous OFF accepted")
+	}
+}

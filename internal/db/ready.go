@@ -29,9 +29,16 @@ var ErrNotMigrated = errors.New("database schema not migrated")
 // Ready reports whether the store can serve requests: the database answers
 // and every migration of this release is applied (an error wrapping
 // ErrNotMigrated otherwise). It writes nothing.
+//
+// A full disk is ErrDiskFull: on SQLite when the database's file system
+// has less than a MiB free, on both when a write failed for want of space
+// in the last 30 seconds.
 func (s *Store) Ready(ctx context.Context) error {
 	if err := s.DB.PingContext(ctx); err != nil {
 		return err
+	}
+	if recentlyFull() || s.Dialect == dialect.SQLite && sqliteDiskFull(s.dsn) {
+		return ErrDiskFull
 	}
 	n, err := migrations.PendingCount(ctx, s.DB, s.Dialect)
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/limits"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
 	"github.com/stigg-selfhost/stiggql/internal/persisted"
@@ -95,6 +96,7 @@ func NewGraphQLServer(o Options) *handler.Server {
 	} else {
 		srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	}
+	srv.Use(InputStrings{})
 	srv.SetErrorPresenter(graph.ErrorPresenter(log))
 	srv.SetRecoverFunc(graph.RecoverFunc(log))
 	// Loaders are per response, not per operation: a subscription sends
@@ -173,6 +175,10 @@ func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection 
 			status := http.StatusUnauthorized
 			if code == apperr.UnexpectedError {
 				status = http.StatusServiceUnavailable
+				if db.Unavailable(err) {
+					code, msg = apperr.ServiceUnavailable, "the database is unavailable; retry later (request id "+requestid.From(r.Context())+")"
+					w.Header().Set("Retry-After", RetryAfterSeconds)
+				}
 			}
 			reqinfo.From(r.Context()).AddCodes(string(code))
 			writeError(w, status, code, msg)

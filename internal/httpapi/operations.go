@@ -56,7 +56,7 @@ func (o Options) protect(gql *handler.Server) http.Handler {
 	if o.Tracing != nil {
 		gql.Use(o.Tracing.Extension())
 	}
-	var h http.Handler = CodeTransportErrors(gql)
+	var h http.Handler = answerUnavailable(gql, CodeTransportErrors(gql))
 	if o.RateLimit.Enabled() {
 		gql.Use(ratelimit.New(o.RateLimit).Extension())
 		h = ratelimit.Middleware(h)
@@ -94,6 +94,10 @@ func (o Options) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case err == nil:
 		_, _ = w.Write([]byte("database: ok\nmigrations: applied\nready\n"))
+	case errors.Is(err, db.ErrDiskFull):
+		o.Log.WarnContext(ctx, "not ready", "error", err.Error())
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("database: disk full\nnot ready\n"))
 	case errors.Is(err, db.ErrNotMigrated):
 		o.Log.WarnContext(ctx, "not ready", "error", err.Error())
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -27,6 +27,12 @@ type Config struct {
 	// MaxAliases is the most aliased fields an operation may have, counting
 	// a fragment once for every place it is spread.
 	MaxAliases int
+	// MaxTokens is the most tokens a GraphQL document may have, counted
+	// before it is parsed (document.go).
+	MaxTokens int
+	// MaxFieldOverlaps bounds the comparisons of same-named fields that
+	// validating a document takes (document.go).
+	MaxFieldOverlaps int
 	// MaxBatchOperations is the most operations a batched request (a JSON
 	// array of requests) may hold; 0 refuses every batched request.
 	MaxBatchOperations int
@@ -56,6 +62,8 @@ func Default() Config {
 		MaxDepth:           DefaultMaxDepth,
 		MaxComplexity:      DefaultMaxComplexity,
 		MaxAliases:         DefaultMaxAliases,
+		MaxTokens:          DefaultMaxTokens,
+		MaxFieldOverlaps:   DefaultMaxFieldOverlaps,
 		MaxBatchOperations: DefaultMaxBatchOperations,
 		MaxBodyBytes:       DefaultMaxBodyBytes,
 		Timeout:            DefaultTimeout,

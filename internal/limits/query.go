@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -39,6 +40,9 @@ const (
 // gqlgen handler extension: srv.Use(limits.NewExtension(cfg)).
 type Extension struct {
 	cfg Config
+	// checked remembers documents that passed the document limits, so a
+	// repeated operation is not lexed and parsed twice per request.
+	checked *lru.LRU[struct{}]
 }
 
 var _ interface {
@@ -47,7 +51,9 @@ var _ interface {
 } = (*Extension)(nil)
 
 // NewExtension returns the extension enforcing cfg's operation limits.
-func NewExtension(cfg Config) *Extension { return &Extension{cfg: cfg} }
+func NewExtension(cfg Config) *Extension {
+	return &Extension{cfg: cfg, checked: lru.New[struct{}](1000)}
+}
 
 // ExtensionName implements graphql.HandlerExtension.
 func (*Extension) ExtensionName() string { return "QueryLimits" }

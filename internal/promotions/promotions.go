@@ -112,9 +112,11 @@ func (s *Service) validate(grants []Grant, now time.Time) error {
 }
 
 // liveCustomer returns the live customer with the slug; an archived one is
-// CustomerIsArchived, none at all CustomerNotFound.
+// CustomerIsArchived, none at all CustomerNotFound. The customer's row is
+// locked for the rest of tx (store.LockRows): grants and revokes of one
+// customer replace rows by delete-then-insert, which must not interleave.
 func liveCustomer(ctx context.Context, tx *ent.Tx, env uuid.UUID, slug string) (*ent.Customer, error) {
-	c, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerID(slug), customer.DeletedAtIsNil()).Only(ctx)
+	c, err := store.ForUpdate(tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerID(slug), customer.DeletedAtIsNil())).Only(ctx)
 	if err == nil || !ent.IsNotFound(err) {
 		return c, err
 	}

@@ -169,8 +169,18 @@ func (s *Service) Provision(ctx context.Context, env uuid.UUID, in Input) (*Resu
 
 // liveCustomer returns the live customer with the slug: CustomerIsArchived
 // when only an archived one has it, CustomerNotFound when none.
-func liveCustomer(ctx context.Context, tx *ent.Tx, env uuid.UUID, slug, field string) (*ent.Customer, error) {
-	rows, err := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerID(slug)).All(ctx)
+//
+// The rows are locked for the rest of tx (store.LockRows) when lock is set:
+// a subscription change holds its customer's row, so changes to one
+// customer's subscriptions, and an archive of the customer, run one after
+// the other on PostgreSQL as they do on SQLite. Locks are taken customer
+// first, then subscription, everywhere.
+func liveCustomer(ctx context.Context, tx *ent.Tx, env uuid.UUID, slug, field string, lock bool) (*ent.Customer, error) {
+	q := tx.Customer.Query().Where(customer.EnvironmentID(env), customer.CustomerID(slug))
+	if lock {
+		q = store.ForUpdate(q)
+	}
+	rows, err := q.All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -412,13 +422,13 @@ func (s *Service) ProvisionTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, c 
 	now := s.clock.Now()
 	var err error
 	if c == nil {
-		if c, err = liveCustomer(ctx, tx, env, in.CustomerID, "customerId"); err != nil {
+		if c, err = liveCustomer(ctx, tx, env, in.CustomerID, "customerId", true); err != nil {
 			return nil, err
 		}
 	}
 	var payer *uuid.UUID
 	if in.PayingCustomerID != nil {
-		pc, err := liveCustomer(ctx, tx, env, *in.PayingCustomerID, "payingCustomerId")
+		pc, err := liveCustomer(ctx, tx, env, *in.PayingCustomerID, "payingCustomerId", false)
 		if err != nil {
 			return nil, err
 		}
@@ -733,15 +743,30 @@ type CancelInput struct {
 
 // Get returns the subscription with the refId.
 func (s *Service) Get(ctx context.Context, env uuid.UUID, refID string) (*ent.CustomerSubscription, error) {
-	return get(ctx, s.client.CustomerSubscription, env, refID)
+	return get(ctx, s.client.CustomerSubscription.Query(), env, refID)
 }
 
-func get(ctx context.Context, c *ent.CustomerSubscriptionClient, env uuid.UUID, refID string) (*ent.CustomerSubscription, error) {
-	sub, err := c.Query().Where(customersubscription.EnvironmentID(env), customersubscription.RefID(refID)).Only(ctx)
+func get(ctx context.Context, q *ent.CustomerSubscriptionQuery, env uuid.UUID, refID string) (*ent.CustomerSubscription, error) {
+	sub, err := q.Where(customersubscription.EnvironmentID(env), customersubscription.RefID(refID)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, &apperr.Error{Code: apperr.SubscriptionNotFound, Field: "subscriptionId", Message: "subscription " + refID + " was not found"}
 	}
 	return sub, err
+}
+
+// getForUpdate is get for a read-modify-write in tx: it locks the
+// subscription's customer and then the subscription (store.LockRows), in
+// the order provisioning takes them, and returns the subscription as it is
+// once no other transaction holds it.
+func getForUpdate(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) (*ent.CustomerSubscription, error) {
+	sub, err := get(ctx, tx.CustomerSubscription.Query(), env, refID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.ForUpdate(tx.Customer.Query().Where(customer.ID(sub.CustomerID))).IDs(ctx); err != nil {
+		return nil, err
+	}
+	return get(ctx, store.ForUpdate(tx.CustomerSubscription.Query()), env, refID)
 }
 
 // Cancel cancels a subscription now, at the end of its current billing
@@ -750,7 +775,7 @@ func get(ctx context.Context, c *ent.CustomerSubscriptionClient, env uuid.UUID, 
 func (s *Service) Cancel(ctx context.Context, env uuid.UUID, in CancelInput) (*ent.CustomerSubscription, error) {
 	var out *ent.CustomerSubscription
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		sub, err := get(ctx, tx.CustomerSubscription, env, in.RefID)
+		sub, err := getForUpdate(ctx, tx, env, in.RefID)
 		if err != nil {
 			return err
 		}
@@ -845,7 +870,7 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, refID string, p Pat
 	}
 	var out *ent.CustomerSubscription
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
-		sub, err := get(ctx, tx.CustomerSubscription, env, refID)
+		sub, err := getForUpdate(ctx, tx, env, refID)
 		if err != nil {
 			return err
 		}
