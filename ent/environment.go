@@ -30,6 +30,10 @@ type Environment struct {
 	Description *string `json:"description,omitempty"`
 	// IsSandbox holds the value of the "is_sandbox" field.
 	IsSandbox bool `json:"is_sandbox,omitempty"`
+	// SigningSecret holds the value of the "signing_secret" field.
+	SigningSecret *string `json:"-"`
+	// HardenedClientAccess holds the value of the "hardened_client_access" field.
+	HardenedClientAccess bool `json:"hardened_client_access,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EnvironmentQuery when eager-loading is set.
 	Edges        EnvironmentEdges `json:"edges"`
@@ -180,9 +184,9 @@ func (*Environment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case environment.FieldIsSandbox:
+		case environment.FieldIsSandbox, environment.FieldHardenedClientAccess:
 			values[i] = new(sql.NullBool)
-		case environment.FieldSlug, environment.FieldDisplayName, environment.FieldDescription:
+		case environment.FieldSlug, environment.FieldDisplayName, environment.FieldDescription, environment.FieldSigningSecret:
 			values[i] = new(sql.NullString)
 		case environment.FieldCreatedAt, environment.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -245,6 +249,19 @@ func (_m *Environment) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field is_sandbox", values[i])
 			} else if value.Valid {
 				_m.IsSandbox = value.Bool
+			}
+		case environment.FieldSigningSecret:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field signing_secret", values[i])
+			} else if value.Valid {
+				_m.SigningSecret = new(string)
+				*_m.SigningSecret = value.String
+			}
+		case environment.FieldHardenedClientAccess:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field hardened_client_access", values[i])
+			} else if value.Valid {
+				_m.HardenedClientAccess = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -361,6 +378,11 @@ func (_m *Environment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_sandbox=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsSandbox))
+	builder.WriteString(", ")
+	builder.WriteString("signing_secret=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("hardened_client_access=")
+	builder.WriteString(fmt.Sprintf("%v", _m.HardenedClientAccess))
 	builder.WriteByte(')')
 	return builder.String()
 }

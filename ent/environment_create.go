@@ -104,6 +104,34 @@ func (_c *EnvironmentCreate) SetNillableIsSandbox(v *bool) *EnvironmentCreate {
 	return _c
 }
 
+// SetSigningSecret sets the "signing_secret" field.
+func (_c *EnvironmentCreate) SetSigningSecret(v string) *EnvironmentCreate {
+	_c.mutation.SetSigningSecret(v)
+	return _c
+}
+
+// SetNillableSigningSecret sets the "signing_secret" field if the given value is not nil.
+func (_c *EnvironmentCreate) SetNillableSigningSecret(v *string) *EnvironmentCreate {
+	if v != nil {
+		_c.SetSigningSecret(*v)
+	}
+	return _c
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (_c *EnvironmentCreate) SetHardenedClientAccess(v bool) *EnvironmentCreate {
+	_c.mutation.SetHardenedClientAccess(v)
+	return _c
+}
+
+// SetNillableHardenedClientAccess sets the "hardened_client_access" field if the given value is not nil.
+func (_c *EnvironmentCreate) SetNillableHardenedClientAccess(v *bool) *EnvironmentCreate {
+	if v != nil {
+		_c.SetHardenedClientAccess(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *EnvironmentCreate) SetID(v uuid.UUID) *EnvironmentCreate {
 	_c.mutation.SetID(v)
@@ -345,6 +373,10 @@ func (_c *EnvironmentCreate) defaults() {
 		v := environment.DefaultIsSandbox
 		_c.mutation.SetIsSandbox(v)
 	}
+	if _, ok := _c.mutation.HardenedClientAccess(); !ok {
+		v := environment.DefaultHardenedClientAccess
+		_c.mutation.SetHardenedClientAccess(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := environment.DefaultID()
 		_c.mutation.SetID(v)
@@ -377,6 +409,9 @@ func (_c *EnvironmentCreate) check() error {
 	}
 	if _, ok := _c.mutation.IsSandbox(); !ok {
 		return &ValidationError{Name: "is_sandbox", err: errors.New(`ent: missing required field "Environment.is_sandbox"`)}
+	}
+	if _, ok := _c.mutation.HardenedClientAccess(); !ok {
+		return &ValidationError{Name: "hardened_client_access", err: errors.New(`ent: missing required field "Environment.hardened_client_access"`)}
 	}
 	return nil
 }
@@ -437,6 +472,14 @@ func (_c *EnvironmentCreate) createSpec() (*Environment, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsSandbox(); ok {
 		_spec.SetField(environment.FieldIsSandbox, field.TypeBool, value)
 		_node.IsSandbox = value
+	}
+	if value, ok := _c.mutation.SigningSecret(); ok {
+		_spec.SetField(environment.FieldSigningSecret, field.TypeString, value)
+		_node.SigningSecret = &value
+	}
+	if value, ok := _c.mutation.HardenedClientAccess(); ok {
+		_spec.SetField(environment.FieldHardenedClientAccess, field.TypeBool, value)
+		_node.HardenedClientAccess = value
 	}
 	if nodes := _c.mutation.APIKeysIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -748,6 +791,36 @@ func (u *EnvironmentUpsert) UpdateIsSandbox() *EnvironmentUpsert {
 	return u
 }
 
+// SetSigningSecret sets the "signing_secret" field.
+func (u *EnvironmentUpsert) SetSigningSecret(v string) *EnvironmentUpsert {
+	u.Set(environment.FieldSigningSecret, v)
+	return u
+}
+
+// UpdateSigningSecret sets the "signing_secret" field to the value that was provided on create.
+func (u *EnvironmentUpsert) UpdateSigningSecret() *EnvironmentUpsert {
+	u.SetExcluded(environment.FieldSigningSecret)
+	return u
+}
+
+// ClearSigningSecret clears the value of the "signing_secret" field.
+func (u *EnvironmentUpsert) ClearSigningSecret() *EnvironmentUpsert {
+	u.SetNull(environment.FieldSigningSecret)
+	return u
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (u *EnvironmentUpsert) SetHardenedClientAccess(v bool) *EnvironmentUpsert {
+	u.Set(environment.FieldHardenedClientAccess, v)
+	return u
+}
+
+// UpdateHardenedClientAccess sets the "hardened_client_access" field to the value that was provided on create.
+func (u *EnvironmentUpsert) UpdateHardenedClientAccess() *EnvironmentUpsert {
+	u.SetExcluded(environment.FieldHardenedClientAccess)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -873,6 +946,41 @@ func (u *EnvironmentUpsertOne) SetIsSandbox(v bool) *EnvironmentUpsertOne {
 func (u *EnvironmentUpsertOne) UpdateIsSandbox() *EnvironmentUpsertOne {
 	return u.Update(func(s *EnvironmentUpsert) {
 		s.UpdateIsSandbox()
+	})
+}
+
+// SetSigningSecret sets the "signing_secret" field.
+func (u *EnvironmentUpsertOne) SetSigningSecret(v string) *EnvironmentUpsertOne {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.SetSigningSecret(v)
+	})
+}
+
+// UpdateSigningSecret sets the "signing_secret" field to the value that was provided on create.
+func (u *EnvironmentUpsertOne) UpdateSigningSecret() *EnvironmentUpsertOne {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.UpdateSigningSecret()
+	})
+}
+
+// ClearSigningSecret clears the value of the "signing_secret" field.
+func (u *EnvironmentUpsertOne) ClearSigningSecret() *EnvironmentUpsertOne {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.ClearSigningSecret()
+	})
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (u *EnvironmentUpsertOne) SetHardenedClientAccess(v bool) *EnvironmentUpsertOne {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.SetHardenedClientAccess(v)
+	})
+}
+
+// UpdateHardenedClientAccess sets the "hardened_client_access" field to the value that was provided on create.
+func (u *EnvironmentUpsertOne) UpdateHardenedClientAccess() *EnvironmentUpsertOne {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.UpdateHardenedClientAccess()
 	})
 }
 
@@ -1168,6 +1276,41 @@ func (u *EnvironmentUpsertBulk) SetIsSandbox(v bool) *EnvironmentUpsertBulk {
 func (u *EnvironmentUpsertBulk) UpdateIsSandbox() *EnvironmentUpsertBulk {
 	return u.Update(func(s *EnvironmentUpsert) {
 		s.UpdateIsSandbox()
+	})
+}
+
+// SetSigningSecret sets the "signing_secret" field.
+func (u *EnvironmentUpsertBulk) SetSigningSecret(v string) *EnvironmentUpsertBulk {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.SetSigningSecret(v)
+	})
+}
+
+// UpdateSigningSecret sets the "signing_secret" field to the value that was provided on create.
+func (u *EnvironmentUpsertBulk) UpdateSigningSecret() *EnvironmentUpsertBulk {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.UpdateSigningSecret()
+	})
+}
+
+// ClearSigningSecret clears the value of the "signing_secret" field.
+func (u *EnvironmentUpsertBulk) ClearSigningSecret() *EnvironmentUpsertBulk {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.ClearSigningSecret()
+	})
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (u *EnvironmentUpsertBulk) SetHardenedClientAccess(v bool) *EnvironmentUpsertBulk {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.SetHardenedClientAccess(v)
+	})
+}
+
+// UpdateHardenedClientAccess sets the "hardened_client_access" field to the value that was provided on create.
+func (u *EnvironmentUpsertBulk) UpdateHardenedClientAccess() *EnvironmentUpsertBulk {
+	return u.Update(func(s *EnvironmentUpsert) {
+		s.UpdateHardenedClientAccess()
 	})
 }
 

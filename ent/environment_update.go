@@ -110,6 +110,40 @@ func (_u *EnvironmentUpdate) SetNillableIsSandbox(v *bool) *EnvironmentUpdate {
 	return _u
 }
 
+// SetSigningSecret sets the "signing_secret" field.
+func (_u *EnvironmentUpdate) SetSigningSecret(v string) *EnvironmentUpdate {
+	_u.mutation.SetSigningSecret(v)
+	return _u
+}
+
+// SetNillableSigningSecret sets the "signing_secret" field if the given value is not nil.
+func (_u *EnvironmentUpdate) SetNillableSigningSecret(v *string) *EnvironmentUpdate {
+	if v != nil {
+		_u.SetSigningSecret(*v)
+	}
+	return _u
+}
+
+// ClearSigningSecret clears the value of the "signing_secret" field.
+func (_u *EnvironmentUpdate) ClearSigningSecret() *EnvironmentUpdate {
+	_u.mutation.ClearSigningSecret()
+	return _u
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (_u *EnvironmentUpdate) SetHardenedClientAccess(v bool) *EnvironmentUpdate {
+	_u.mutation.SetHardenedClientAccess(v)
+	return _u
+}
+
+// SetNillableHardenedClientAccess sets the "hardened_client_access" field if the given value is not nil.
+func (_u *EnvironmentUpdate) SetNillableHardenedClientAccess(v *bool) *EnvironmentUpdate {
+	if v != nil {
+		_u.SetHardenedClientAccess(*v)
+	}
+	return _u
+}
+
 // AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by IDs.
 func (_u *EnvironmentUpdate) AddAPIKeyIDs(ids ...uuid.UUID) *EnvironmentUpdate {
 	_u.mutation.AddAPIKeyIDs(ids...)
@@ -633,6 +667,15 @@ func (_u *EnvironmentUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.IsSandbox(); ok {
 		_spec.SetField(environment.FieldIsSandbox, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SigningSecret(); ok {
+		_spec.SetField(environment.FieldSigningSecret, field.TypeString, value)
+	}
+	if _u.mutation.SigningSecretCleared() {
+		_spec.ClearField(environment.FieldSigningSecret, field.TypeString)
+	}
+	if value, ok := _u.mutation.HardenedClientAccess(); ok {
+		_spec.SetField(environment.FieldHardenedClientAccess, field.TypeBool, value)
 	}
 	if _u.mutation.APIKeysCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1264,6 +1307,40 @@ func (_u *EnvironmentUpdateOne) SetNillableIsSandbox(v *bool) *EnvironmentUpdate
 	return _u
 }
 
+// SetSigningSecret sets the "signing_secret" field.
+func (_u *EnvironmentUpdateOne) SetSigningSecret(v string) *EnvironmentUpdateOne {
+	_u.mutation.SetSigningSecret(v)
+	return _u
+}
+
+// SetNillableSigningSecret sets the "signing_secret" field if the given value is not nil.
+func (_u *EnvironmentUpdateOne) SetNillableSigningSecret(v *string) *EnvironmentUpdateOne {
+	if v != nil {
+		_u.SetSigningSecret(*v)
+	}
+	return _u
+}
+
+// ClearSigningSecret clears the value of the "signing_secret" field.
+func (_u *EnvironmentUpdateOne) ClearSigningSecret() *EnvironmentUpdateOne {
+	_u.mutation.ClearSigningSecret()
+	return _u
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (_u *EnvironmentUpdateOne) SetHardenedClientAccess(v bool) *EnvironmentUpdateOne {
+	_u.mutation.SetHardenedClientAccess(v)
+	return _u
+}
+
+// SetNillableHardenedClientAccess sets the "hardened_client_access" field if the given value is not nil.
+func (_u *EnvironmentUpdateOne) SetNillableHardenedClientAccess(v *bool) *EnvironmentUpdateOne {
+	if v != nil {
+		_u.SetHardenedClientAccess(*v)
+	}
+	return _u
+}
+
 // AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by IDs.
 func (_u *EnvironmentUpdateOne) AddAPIKeyIDs(ids ...uuid.UUID) *EnvironmentUpdateOne {
 	_u.mutation.AddAPIKeyIDs(ids...)
@@ -1817,6 +1894,15 @@ func (_u *EnvironmentUpdateOne) sqlSave(ctx context.Context) (_node *Environment
 	}
 	if value, ok := _u.mutation.IsSandbox(); ok {
 		_spec.SetField(environment.FieldIsSandbox, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.SigningSecret(); ok {
+		_spec.SetField(environment.FieldSigningSecret, field.TypeString, value)
+	}
+	if _u.mutation.SigningSecretCleared() {
+		_spec.ClearField(environment.FieldSigningSecret, field.TypeString)
+	}
+	if value, ok := _u.mutation.HardenedClientAccess(); ok {
+		_spec.SetField(environment.FieldHardenedClientAccess, field.TypeBool, value)
 	}
 	if _u.mutation.APIKeysCleared() {
 		edge := &sqlgraph.EdgeSpec{

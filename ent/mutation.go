@@ -10921,6 +10921,8 @@ type EnvironmentMutation struct {
 	display_name                    *string
 	description                     *string
 	is_sandbox                      *bool
+	signing_secret                  *string
+	hardened_client_access          *bool
 	clearedFields                   map[string]struct{}
 	api_keys                        map[uuid.UUID]struct{}
 	removedapi_keys                 map[uuid.UUID]struct{}
@@ -11294,6 +11296,91 @@ func (m *EnvironmentMutation) OldIsSandbox(ctx context.Context) (v bool, err err
 // ResetIsSandbox resets all changes to the "is_sandbox" field.
 func (m *EnvironmentMutation) ResetIsSandbox() {
 	m.is_sandbox = nil
+}
+
+// SetSigningSecret sets the "signing_secret" field.
+func (m *EnvironmentMutation) SetSigningSecret(s string) {
+	m.signing_secret = &s
+}
+
+// SigningSecret returns the value of the "signing_secret" field in the mutation.
+func (m *EnvironmentMutation) SigningSecret() (r string, exists bool) {
+	v := m.signing_secret
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSigningSecret returns the old "signing_secret" field's value of the Environment entity.
+// If the Environment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EnvironmentMutation) OldSigningSecret(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSigningSecret is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSigningSecret requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSigningSecret: %w", err)
+	}
+	return oldValue.SigningSecret, nil
+}
+
+// ClearSigningSecret clears the value of the "signing_secret" field.
+func (m *EnvironmentMutation) ClearSigningSecret() {
+	m.signing_secret = nil
+	m.clearedFields[environment.FieldSigningSecret] = struct{}{}
+}
+
+// SigningSecretCleared returns if the "signing_secret" field was cleared in this mutation.
+func (m *EnvironmentMutation) SigningSecretCleared() bool {
+	_, ok := m.clearedFields[environment.FieldSigningSecret]
+	return ok
+}
+
+// ResetSigningSecret resets all changes to the "signing_secret" field.
+func (m *EnvironmentMutation) ResetSigningSecret() {
+	m.signing_secret = nil
+	delete(m.clearedFields, environment.FieldSigningSecret)
+}
+
+// SetHardenedClientAccess sets the "hardened_client_access" field.
+func (m *EnvironmentMutation) SetHardenedClientAccess(b bool) {
+	m.hardened_client_access = &b
+}
+
+// HardenedClientAccess returns the value of the "hardened_client_access" field in the mutation.
+func (m *EnvironmentMutation) HardenedClientAccess() (r bool, exists bool) {
+	v := m.hardened_client_access
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHardenedClientAccess returns the old "hardened_client_access" field's value of the Environment entity.
+// If the Environment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EnvironmentMutation) OldHardenedClientAccess(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHardenedClientAccess is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHardenedClientAccess requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHardenedClientAccess: %w", err)
+	}
+	return oldValue.HardenedClientAccess, nil
+}
+
+// ResetHardenedClientAccess resets all changes to the "hardened_client_access" field.
+func (m *EnvironmentMutation) ResetHardenedClientAccess() {
+	m.hardened_client_access = nil
 }
 
 // AddAPIKeyIDs adds the "api_keys" edge to the APIKey entity by ids.
@@ -11978,7 +12065,7 @@ func (m *EnvironmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EnvironmentMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, environment.FieldCreatedAt)
 	}
@@ -11996,6 +12083,12 @@ func (m *EnvironmentMutation) Fields() []string {
 	}
 	if m.is_sandbox != nil {
 		fields = append(fields, environment.FieldIsSandbox)
+	}
+	if m.signing_secret != nil {
+		fields = append(fields, environment.FieldSigningSecret)
+	}
+	if m.hardened_client_access != nil {
+		fields = append(fields, environment.FieldHardenedClientAccess)
 	}
 	return fields
 }
@@ -12017,6 +12110,10 @@ func (m *EnvironmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case environment.FieldIsSandbox:
 		return m.IsSandbox()
+	case environment.FieldSigningSecret:
+		return m.SigningSecret()
+	case environment.FieldHardenedClientAccess:
+		return m.HardenedClientAccess()
 	}
 	return nil, false
 }
@@ -12038,6 +12135,10 @@ func (m *EnvironmentMutation) OldField(ctx context.Context, name string) (ent.Va
 		return m.OldDescription(ctx)
 	case environment.FieldIsSandbox:
 		return m.OldIsSandbox(ctx)
+	case environment.FieldSigningSecret:
+		return m.OldSigningSecret(ctx)
+	case environment.FieldHardenedClientAccess:
+		return m.OldHardenedClientAccess(ctx)
 	}
 	return nil, fmt.Errorf("unknown Environment field %s", name)
 }
@@ -12089,6 +12190,20 @@ func (m *EnvironmentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIsSandbox(v)
 		return nil
+	case environment.FieldSigningSecret:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSigningSecret(v)
+		return nil
+	case environment.FieldHardenedClientAccess:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHardenedClientAccess(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Environment field %s", name)
 }
@@ -12122,6 +12237,9 @@ func (m *EnvironmentMutation) ClearedFields() []string {
 	if m.FieldCleared(environment.FieldDescription) {
 		fields = append(fields, environment.FieldDescription)
 	}
+	if m.FieldCleared(environment.FieldSigningSecret) {
+		fields = append(fields, environment.FieldSigningSecret)
+	}
 	return fields
 }
 
@@ -12138,6 +12256,9 @@ func (m *EnvironmentMutation) ClearField(name string) error {
 	switch name {
 	case environment.FieldDescription:
 		m.ClearDescription()
+		return nil
+	case environment.FieldSigningSecret:
+		m.ClearSigningSecret()
 		return nil
 	}
 	return fmt.Errorf("unknown Environment nullable field %s", name)
@@ -12164,6 +12285,12 @@ func (m *EnvironmentMutation) ResetField(name string) error {
 		return nil
 	case environment.FieldIsSandbox:
 		m.ResetIsSandbox()
+		return nil
+	case environment.FieldSigningSecret:
+		m.ResetSigningSecret()
+		return nil
+	case environment.FieldHardenedClientAccess:
+		m.ResetHardenedClientAccess()
 		return nil
 	}
 	return fmt.Errorf("unknown Environment field %s", name)

@@ -365,6 +365,10 @@ func init() {
 	environmentDescIsSandbox := environmentFields[3].Descriptor()
 	// environment.DefaultIsSandbox holds the default value on creation for the is_sandbox field.
 	environment.DefaultIsSandbox = environmentDescIsSandbox.Default.(bool)
+	// environmentDescHardenedClientAccess is the schema descriptor for hardened_client_access field.
+	environmentDescHardenedClientAccess := environmentFields[5].Descriptor()
+	// environment.DefaultHardenedClientAccess holds the default value on creation for the hardened_client_access field.
+	environment.DefaultHardenedClientAccess = environmentDescHardenedClientAccess.Default.(bool)
 	// environmentDescID is the schema descriptor for id field.
 	environmentDescID := environmentMixinFields0[0].Descriptor()
 	// environment.DefaultID holds the default value on creation for the id field.

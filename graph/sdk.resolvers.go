@@ -19,7 +19,7 @@ func (r *queryResolver) CheckoutState(ctx context.Context, input model.CheckoutS
 
 // CustomerPortal is the resolver for the customerPortal field.
 func (r *queryResolver) CustomerPortal(ctx context.Context, input model.CustomerPortalInput) (*model.CustomerPortal, error) {
-	return nil, apperr.New(apperr.NotImplemented, "customerPortal is not supported by this server yet")
+	return r.customerPortal(ctx, input)
 }
 
 // MockPaywall is the resolver for the mockPaywall field.
@@ -29,7 +29,7 @@ func (r *queryResolver) MockPaywall(ctx context.Context, input model.GetPaywallI
 
 // Paywall is the resolver for the paywall field.
 func (r *queryResolver) Paywall(ctx context.Context, input model.GetPaywallInput) (*model.Paywall, error) {
-	return nil, apperr.New(apperr.NotImplemented, "paywall is not supported by this server yet")
+	return r.paywall(ctx, input)
 }
 
 // SdkConfiguration is the resolver for the sdkConfiguration field.

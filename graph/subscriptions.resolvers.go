@@ -294,7 +294,7 @@ func (r *mutationResolver) CancelSubscription(ctx context.Context, input model.S
 
 // ApplySubscription is the resolver for the applySubscription field.
 func (r *mutationResolver) ApplySubscription(ctx context.Context, input model.ApplySubscriptionInput) (*model.ApplySubscription, error) {
-	return nil, apperr.New(apperr.NotImplemented, "applySubscription is not supported by this server yet")
+	return r.applySubscription(ctx, input)
 }
 
 // CancelSchedule is the resolver for the cancelSchedule field.

@@ -27,6 +27,10 @@ const (
 	FieldDescription = "description"
 	// FieldIsSandbox holds the string denoting the is_sandbox field in the database.
 	FieldIsSandbox = "is_sandbox"
+	// FieldSigningSecret holds the string denoting the signing_secret field in the database.
+	FieldSigningSecret = "signing_secret"
+	// FieldHardenedClientAccess holds the string denoting the hardened_client_access field in the database.
+	FieldHardenedClientAccess = "hardened_client_access"
 	// EdgeAPIKeys holds the string denoting the api_keys edge name in mutations.
 	EdgeAPIKeys = "api_keys"
 	// EdgeCustomers holds the string denoting the customers edge name in mutations.
@@ -148,6 +152,8 @@ var Columns = []string{
 	FieldDisplayName,
 	FieldDescription,
 	FieldIsSandbox,
+	FieldSigningSecret,
+	FieldHardenedClientAccess,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -173,6 +179,8 @@ var (
 	DisplayNameValidator func(string) error
 	// DefaultIsSandbox holds the default value on creation for the "is_sandbox" field.
 	DefaultIsSandbox bool
+	// DefaultHardenedClientAccess holds the default value on creation for the "hardened_client_access" field.
+	DefaultHardenedClientAccess bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -213,6 +221,16 @@ func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 // ByIsSandbox orders the results by the is_sandbox field.
 func ByIsSandbox(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsSandbox, opts...).ToFunc()
+}
+
+// BySigningSecret orders the results by the signing_secret field.
+func BySigningSecret(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSigningSecret, opts...).ToFunc()
+}
+
+// ByHardenedClientAccess orders the results by the hardened_client_access field.
+func ByHardenedClientAccess(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHardenedClientAccess, opts...).ToFunc()
 }
 
 // ByAPIKeysCount orders the results by api_keys count.

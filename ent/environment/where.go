@@ -86,6 +86,16 @@ func IsSandbox(v bool) predicate.Environment {
 	return predicate.Environment(sql.FieldEQ(FieldIsSandbox, v))
 }
 
+// SigningSecret applies equality check predicate on the "signing_secret" field. It's identical to SigningSecretEQ.
+func SigningSecret(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldEQ(FieldSigningSecret, v))
+}
+
+// HardenedClientAccess applies equality check predicate on the "hardened_client_access" field. It's identical to HardenedClientAccessEQ.
+func HardenedClientAccess(v bool) predicate.Environment {
+	return predicate.Environment(sql.FieldEQ(FieldHardenedClientAccess, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Environment {
 	return predicate.Environment(sql.FieldEQ(FieldCreatedAt, v))
@@ -379,6 +389,91 @@ func IsSandboxEQ(v bool) predicate.Environment {
 // IsSandboxNEQ applies the NEQ predicate on the "is_sandbox" field.
 func IsSandboxNEQ(v bool) predicate.Environment {
 	return predicate.Environment(sql.FieldNEQ(FieldIsSandbox, v))
+}
+
+// SigningSecretEQ applies the EQ predicate on the "signing_secret" field.
+func SigningSecretEQ(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldEQ(FieldSigningSecret, v))
+}
+
+// SigningSecretNEQ applies the NEQ predicate on the "signing_secret" field.
+func SigningSecretNEQ(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldNEQ(FieldSigningSecret, v))
+}
+
+// SigningSecretIn applies the In predicate on the "signing_secret" field.
+func SigningSecretIn(vs ...string) predicate.Environment {
+	return predicate.Environment(sql.FieldIn(FieldSigningSecret, vs...))
+}
+
+// SigningSecretNotIn applies the NotIn predicate on the "signing_secret" field.
+func SigningSecretNotIn(vs ...string) predicate.Environment {
+	return predicate.Environment(sql.FieldNotIn(FieldSigningSecret, vs...))
+}
+
+// SigningSecretGT applies the GT predicate on the "signing_secret" field.
+func SigningSecretGT(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldGT(FieldSigningSecret, v))
+}
+
+// SigningSecretGTE applies the GTE predicate on the "signing_secret" field.
+func SigningSecretGTE(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldGTE(FieldSigningSecret, v))
+}
+
+// SigningSecretLT applies the LT predicate on the "signing_secret" field.
+func SigningSecretLT(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldLT(FieldSigningSecret, v))
+}
+
+// SigningSecretLTE applies the LTE predicate on the "signing_secret" field.
+func SigningSecretLTE(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldLTE(FieldSigningSecret, v))
+}
+
+// SigningSecretContains applies the Contains predicate on the "signing_secret" field.
+func SigningSecretContains(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldContains(FieldSigningSecret, v))
+}
+
+// SigningSecretHasPrefix applies the HasPrefix predicate on the "signing_secret" field.
+func SigningSecretHasPrefix(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldHasPrefix(FieldSigningSecret, v))
+}
+
+// SigningSecretHasSuffix applies the HasSuffix predicate on the "signing_secret" field.
+func SigningSecretHasSuffix(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldHasSuffix(FieldSigningSecret, v))
+}
+
+// SigningSecretIsNil applies the IsNil predicate on the "signing_secret" field.
+func SigningSecretIsNil() predicate.Environment {
+	return predicate.Environment(sql.FieldIsNull(FieldSigningSecret))
+}
+
+// SigningSecretNotNil applies the NotNil predicate on the "signing_secret" field.
+func SigningSecretNotNil() predicate.Environment {
+	return predicate.Environment(sql.FieldNotNull(FieldSigningSecret))
+}
+
+// SigningSecretEqualFold applies the EqualFold predicate on the "signing_secret" field.
+func SigningSecretEqualFold(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldEqualFold(FieldSigningSecret, v))
+}
+
+// SigningSecretContainsFold applies the ContainsFold predicate on the "signing_secret" field.
+func SigningSecretContainsFold(v string) predicate.Environment {
+	return predicate.Environment(sql.FieldContainsFold(FieldSigningSecret, v))
+}
+
+// HardenedClientAccessEQ applies the EQ predicate on the "hardened_client_access" field.
+func HardenedClientAccessEQ(v bool) predicate.Environment {
+	return predicate.Environment(sql.FieldEQ(FieldHardenedClientAccess, v))
+}
+
+// HardenedClientAccessNEQ applies the NEQ predicate on the "hardened_client_access" field.
+func HardenedClientAccessNEQ(v bool) predicate.Environment {
+	return predicate.Environment(sql.FieldNEQ(FieldHardenedClientAccess, v))
 }
 
 // HasAPIKeys applies the HasEdge predicate on the "api_keys" edge.

@@ -359,6 +359,8 @@ var (
 		{Name: "display_name", Type: field.TypeString, Size: 255},
 		{Name: "description", Type: field.TypeString, Nullable: true},
 		{Name: "is_sandbox", Type: field.TypeBool, Default: false},
+		{Name: "signing_secret", Type: field.TypeString, Nullable: true},
+		{Name: "hardened_client_access", Type: field.TypeBool, Default: false},
 	}
 	// EnvironmentsTable holds the schema information for the "environments" table.
 	EnvironmentsTable = &schema.Table{

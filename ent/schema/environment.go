@@ -26,6 +26,14 @@ func (Environment) Fields() []ent.Field {
 		field.String("display_name").NotEmpty().MaxLen(255),
 		field.String("description").Optional().Nillable(),
 		field.Bool("is_sandbox").Default(false),
+		// SigningSecret signs customer tokens (X-CUSTOMER-KEY) for client
+		// keys: HMAC-SHA256 over the customer id. Made on first use
+		// (auth.SigningSecret); never exposed through GraphQL.
+		field.String("signing_secret").Optional().Nillable().Sensitive(),
+		// HardenedClientAccess requires a valid customer token on every
+		// customer-scoped request made with a client key (Stigg's
+		// "client-side security: enforced").
+		field.Bool("hardened_client_access").Default(false),
 	}
 }
 

@@ -108,6 +108,17 @@ func (s *Server) NewKey(slug string) string {
 	return k.Secret
 }
 
+// NewClientKey creates (if needed) the environment slug and returns a new
+// client (publishable) key.
+func (s *Server) NewClientKey(slug string) string {
+	s.T.Helper()
+	k, err := auth.CreateKeyOfType(context.Background(), s.Store.Client, slug, auth.KeyTypeClient, "")
+	if err != nil {
+		s.T.Fatalf("create client key: %v", err)
+	}
+	return k.Secret
+}
+
 // Response is a GraphQL response.
 type Response struct {
 	Status int
@@ -137,11 +148,20 @@ func (r *Response) Codes() []string {
 // Raw posts a GraphQL request with key (none when empty) and returns the response.
 func (s *Server) Raw(key, query string, vars map[string]any) *Response {
 	s.T.Helper()
+	return s.RawWith(map[string]string{auth.HeaderName: key}, query, vars)
+}
+
+// RawWith posts a GraphQL request with the given headers (empty values are
+// not sent) and returns the response.
+func (s *Server) RawWith(headers map[string]string, query string, vars map[string]any) *Response {
+	s.T.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest(http.MethodPost, httpapi.GraphQLPath, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set(auth.HeaderName, key)
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	rec := httptest.NewRecorder()
 	s.Handler.ServeHTTP(rec, req)

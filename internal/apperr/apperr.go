@@ -120,3 +120,8 @@ const (
 	ChangingPayingCustomerIsNotSupported Code = "ChangingPayingCustomerIsNotSupportedError"
 	PromotionCodeNotFound                Code = "PromotionCodeNotFound"
 )
+
+// BillingIntegrationMissing is Stigg's code for an operation that needs a
+// billing integration (Stripe) the environment does not have, such as
+// subscribing to a paid plan through applySubscription.
+const BillingIntegrationMissing Code = "BillingIntegrationMissing"

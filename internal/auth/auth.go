@@ -30,11 +30,51 @@ const HeaderName = "X-API-KEY"
 // DefaultEnvironmentSlug names the environment created on first start.
 const DefaultEnvironmentSlug = "default"
 
-// Principal is who a request acts as: one API key of one environment.
+// Key types (APIKey.key_type). A server key may do everything in its
+// environment; a client key (publishable, shipped in web pages) may only run
+// what Stigg's browser SDK sends, for one customer at a time (see
+// internal/clientaccess).
+const (
+	KeyTypeServer = "SERVER"
+	KeyTypeClient = "CLIENT"
+)
+
+// Principal is who a request acts as: one API key of one environment and,
+// for a client key with a valid customer token, the customer it is bound to.
 type Principal struct {
 	EnvironmentID uuid.UUID
 	APIKeyID      uuid.UUID
 	KeyType       string
+	// Customer is the customer id a verified X-CUSTOMER-KEY names; empty
+	// without a token. Only client keys carry one.
+	Customer string
+	// Hardened reports that the environment requires a customer token for
+	// client keys (Environment.hardened_client_access).
+	Hardened bool
+
+	// signingSecret verifies customer tokens of client keys; never exposed.
+	signingSecret string
+}
+
+// IsClient reports whether p acts with a client (publishable) key.
+func (p *Principal) IsClient() bool { return p != nil && p.KeyType == KeyTypeClient }
+
+// AllowsCustomer returns nil when p may read and act for the customer with
+// refId customerID: always for a server key; for a client key, when its
+// customer token names that customer, or when there is no token and the
+// environment is not hardened. Otherwise an IdentityForbidden error, which
+// names neither the other customer nor the token.
+func (p *Principal) AllowsCustomer(customerID string) error {
+	if !p.IsClient() {
+		return nil
+	}
+	switch {
+	case p.Customer != "" && p.Customer != customerID:
+		return apperr.New(apperr.IdentityForbidden, "the customer token (X-CUSTOMER-KEY) is for another customer")
+	case p.Customer == "" && p.Hardened:
+		return apperr.New(apperr.IdentityForbidden, "this environment requires a customer token (X-CUSTOMER-KEY) with client keys")
+	}
+	return nil
 }
 
 type ctxKey struct{}
@@ -66,7 +106,12 @@ func Hash(secret string) string {
 
 // NewSecret returns a fresh server key in Stigg's format ("server-" and a
 // random UUID), 122 bits of randomness.
-func NewSecret() string {
+func NewSecret() string { return newSecret("server-") }
+
+// NewClientSecret returns a fresh client key: "client-" and a random UUID.
+func NewClientSecret() string { return newSecret("client-") }
+
+func newSecret(prefix string) string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(fmt.Sprintf("crypto/rand failed: %v", err))
@@ -74,7 +119,7 @@ func NewSecret() string {
 	u, _ := uuid.FromBytes(b[:])
 	u[6] = (u[6] & 0x0f) | 0x40
 	u[8] = (u[8] & 0x3f) | 0x80
-	return "server-" + u.String()
+	return prefix + u.String()
 }
 
 func prefixOf(secret string) string {
@@ -132,6 +177,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (*Princ
 		return nil, apperr.New(apperr.Unauthenticated, "the API key has expired")
 	}
 	p := &Principal{EnvironmentID: k.EnvironmentID, APIKeyID: k.ID, KeyType: string(k.KeyType)}
+	if p.IsClient() {
+		// Only client keys read their environment's settings: a server
+		// key's authentication stays one statement.
+		env, err := a.client.Environment.Get(ctx, k.EnvironmentID)
+		if err != nil {
+			return nil, fmt.Errorf("environment of api key: %w", err)
+		}
+		p.Hardened = env.HardenedClientAccess
+		if env.SigningSecret != nil {
+			p.signingSecret = *env.SigningSecret
+		} else if p.signingSecret, err = SigningSecret(ctx, a.client, env.ID); err != nil {
+			return nil, err
+		}
+	}
 	a.mu.Lock()
 	if len(a.cache) > 10000 {
 		a.cache = map[string]cached{}
@@ -139,6 +198,24 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (*Princ
 	a.cache[h] = cached{p: p, expires: now.Add(CacheTTL)}
 	a.mu.Unlock()
 	return p, nil
+}
+
+// AuthenticateRequest authenticates a request's key and, for a client key,
+// its customer token (the X-CUSTOMER-KEY header, empty when absent). A token
+// that does not verify is Unauthenticated, as a wrong key is; a server key's
+// token is ignored (a server key is not limited to one customer).
+func (a *Authenticator) AuthenticateRequest(ctx context.Context, secret, customerToken string) (*Principal, error) {
+	p, err := a.Authenticate(ctx, secret)
+	if err != nil || customerToken == "" || !p.IsClient() {
+		return p, err
+	}
+	id, ok := VerifyCustomerToken(p.signingSecret, customerToken)
+	if !ok {
+		return nil, apperr.New(apperr.Unauthenticated, "the customer token (X-CUSTOMER-KEY) is not valid")
+	}
+	bound := *p
+	bound.Customer = id
+	return &bound, nil
 }
 
 // CreatedKey is a key just created: Secret is shown once and never stored.
@@ -152,11 +229,28 @@ type CreatedKey struct {
 // creating the environment first when it does not exist. A non-empty secret
 // is used as is (STIGG_API_KEY); otherwise a random one is made.
 func CreateKey(ctx context.Context, client *ent.Client, slug, secret string) (*CreatedKey, error) {
+	return CreateKeyOfType(ctx, client, slug, KeyTypeServer, secret)
+}
+
+// CreateKeyOfType is CreateKey for a key of the given type (KeyTypeServer or
+// KeyTypeClient).
+func CreateKeyOfType(ctx context.Context, client *ent.Client, slug, keyType, secret string) (*CreatedKey, error) {
 	if slug == "" {
 		return nil, errors.New("environment name is required")
 	}
-	if secret == "" {
-		secret = NewSecret()
+	display := "Server key"
+	switch keyType {
+	case KeyTypeServer:
+		if secret == "" {
+			secret = NewSecret()
+		}
+	case KeyTypeClient:
+		display = "Client key"
+		if secret == "" {
+			secret = NewClientSecret()
+		}
+	default:
+		return nil, fmt.Errorf("unknown key type %q (server or client)", keyType)
 	}
 	tx, err := client.Tx(ctx)
 	if err != nil {
@@ -172,8 +266,8 @@ func CreateKey(ctx context.Context, client *ent.Client, slug, secret string) (*C
 	}
 	k, err := tx.APIKey.Create().
 		SetEnvironmentID(env.ID).
-		SetDisplayName("Server key").
-		SetKeyType(apikey.KeyTypeSERVER).
+		SetDisplayName(display).
+		SetKeyType(apikey.KeyType(keyType)).
 		SetSecretHash(Hash(secret)).
 		SetPrefix(prefixOf(secret)).
 		Save(ctx)

@@ -510,3 +510,15 @@ func (c *Snapshot) TrialProducts(ctx context.Context) ([]*ent.Product, error) {
 	}
 	return out, nil
 }
+
+// Products lists the environment's products in catalog order.
+func (c *Snapshot) Products(ctx context.Context) ([]*ent.Product, error) {
+	err := c.loadProducts(ctx)
+	return c.productList, err
+}
+
+// Plans lists the environment's plans in catalog order.
+func (c *Snapshot) Plans(ctx context.Context) ([]*ent.Plan, error) {
+	err := c.loadPlans(ctx)
+	return c.planList, err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	reactpaywall "github.com/stigg-selfhost/stiggql/examples/react-paywall"
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/catalog"
@@ -39,6 +41,7 @@ type serveConfig struct {
 	autoMigrate         *bool
 	persistedFile       *string
 	playgroundAssets    *string
+	examplePaywall      *bool
 	billing             billingFlags
 	ops                 opsFlags
 }
@@ -56,6 +59,7 @@ func (c *serveConfig) register(f *flagSet) {
 	c.autoMigrate = f.Bool("migrate", "AUTO_MIGRATE", true, "apply pending schema migrations at start; with false, start only on a migrated database (run the migrate command)")
 	c.persistedFile = f.String("persisted-queries", "PERSISTED_QUERIES", "", "allow-list mode: answer only the operations in this file (JSON manifest of sha256 to query, or array) or directory of *.graphql files")
 	c.playgroundAssets = f.String("playground-assets", "PLAYGROUND_ASSETS", "", "serve the playground's third-party files from this directory (written by "+playground.SetupCommand+") instead of the copies in the binary")
+	c.examplePaywall = f.Bool("example-paywall", "EXAMPLE_PAYWALL", false, "serve the example React page (examples/react-paywall) under /examples/paywall/")
 	c.ops.register(f)
 }
 
@@ -185,6 +189,13 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
 	res.EnableCaches(st.Dialect)
+	// Scheduled subscription updates (end of period, end of month) are
+	// applied when due; each is claimed under row locks, so every replica
+	// may run this loop.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); res.SubscriptionService.RunScheduler(schedCtx, 10*time.Second, log) }()
+	defer func() { stopSched(); <-schedDone }()
 	h := httpapi.New(httpapi.Options{
 		Resolver:            res,
 		Auth:                auth.NewAuthenticator(st.Client, clk),
@@ -201,6 +212,7 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 		PlaygroundAssetsDir: *c.playgroundAssets,
 		PlaygroundAPIKey:    pgKey,
 		Shutdown:            wsCtx,
+		ExamplePaywall:      examplePage(*c.examplePaywall),
 	})
 	srv := &http.Server{
 		Handler:           h,
@@ -296,4 +308,12 @@ func shutdownTracing(t *observability.Tracing, log *slog.Logger) {
 	if err := t.Shutdown(ctx); err != nil {
 		log.Warn("flushing traces failed", "error", err.Error())
 	}
+}
+
+// examplePage is the example page's files when asked for, else nil.
+func examplePage(on bool) iofs.FS {
+	if !on {
+		return nil
+	}
+	return reactpaywall.Files()
 }

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -57,12 +58,18 @@ type Options struct {
 	// PlaygroundAssetsDir and PlaygroundAPIKey configure the playground
 	// (playground.Options.AssetsDir and DefaultAPIKey).
 	PlaygroundAssetsDir string
-	PlaygroundAPIKey    string
+	// ExamplePaywall, when set, is the built example page (examples/
+	// react-paywall) served under ExamplePaywallPath.
+	ExamplePaywall   fs.FS
+	PlaygroundAPIKey string
 	// Shutdown, when done, closes the open WebSocket connections (which
 	// http.Server.Shutdown does not track), so their clients reconnect
 	// elsewhere; nil leaves them open.
 	Shutdown context.Context
 }
+
+// ExamplePaywallPath is where Options.ExamplePaywall is served.
+const ExamplePaywallPath = "/examples/paywall/"
 
 // GraphQLPath is where the API is served, as in Stigg's hosted API.
 const GraphQLPath = "/graphql"
@@ -120,6 +127,9 @@ func New(o Options) http.Handler {
 	mux.Handle("GET /{$}", pg)
 	mux.Handle("GET /playground", pg)
 	mux.Handle("GET /playground/", pg)
+	if o.ExamplePaywall != nil {
+		mux.Handle("GET "+ExamplePaywallPath, http.StripPrefix(ExamplePaywallPath, http.FileServerFS(o.ExamplePaywall)))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -157,7 +167,7 @@ func RequireAPIKey(a *auth.Authenticator, log *slog.Logger, publicIntrospection 
 			}
 			r = r2
 		}
-		p, err := a.Authenticate(r.Context(), r.Header.Get(auth.HeaderName))
+		p, err := a.AuthenticateRequest(r.Context(), r.Header.Get(auth.HeaderName), r.Header.Get(auth.CustomerTokenHeader))
 		if err != nil {
 			code, msg := apperr.Unauthenticated, "a valid X-API-KEY header is required"
 			if ae, ok := apperr.As(err); ok {

@@ -9,6 +9,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/clientaccess"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/limits"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
@@ -51,6 +52,7 @@ func (o Options) observe(next http.Handler) http.Handler {
 func (o Options) protect(gql *handler.Server) http.Handler {
 	cfg := o.limitsConfig()
 	gql.Use(observability.Recorder{})
+	gql.Use(clientaccess.Extension{Owner: clientaccess.StoreOwner(o.Resolver.Client)})
 	if o.Tracing != nil {
 		gql.Use(o.Tracing.Extension())
 	}
@@ -62,7 +64,7 @@ func (o Options) protect(gql *handler.Server) http.Handler {
 	gql.Use(limits.NewExtension(cfg))
 	h = limits.Batch(cfg.MaxBatchOperations, h)
 	h = limits.BodyLimit(cfg.MaxBodyBytes, h)
-	return notePrincipal(h)
+	return notePrincipal(clientaccess.Middleware(h))
 }
 
 // notePrincipal tells the access log which key and environment a request

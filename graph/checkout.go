@@ -1,0 +1,64 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/graph/model"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/billing"
+	"github.com/stigg-selfhost/stiggql/internal/store"
+	"github.com/stigg-selfhost/stiggql/internal/subscription"
+)
+
+// applySubscription is the browser SDK's checkout call. A free plan, or a
+// plan the customer starts a trial of, is provisioned as
+// provisionSubscription does, in one transaction. A subscription that would
+// be paid right away needs a payment: without a Stripe integration for the
+// environment it is BillingIntegrationMissing, and with one it needs the
+// paymentMethodId collected with checkoutState's setup secret; either way
+// nothing is written.
+func (r *Resolver) applySubscription(ctx context.Context, in model.ApplySubscriptionInput) (*model.ApplySubscription, error) {
+	env, err := environmentOf(ctx, in.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	sin := subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
+		ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod), BillingCountryCode: in.BillingCountryCode,
+		StartDate: in.StartDate, SkipTrial: in.SkipTrial != nil && *in.SkipTrial,
+		Trial: trialOverride(in.TrialOverrideConfiguration), Addons: addonItems(in.Addons),
+		BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
+		CouponRefID: firstOf(couponRef(in.AppliedCoupon), in.PromotionCode), Metadata: in.AdditionalMetaData,
+		BillingID: in.BillingID, SalesforceID: in.SalesforceID}
+	var res *subscription.Result
+	err = store.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
+		var err error
+		if res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, nil, sin); err != nil {
+			return err
+		}
+		if !paidNow(res.Subscription) {
+			return nil
+		}
+		if billing.For(env) == nil {
+			return apperr.New(apperr.BillingIntegrationMissing,
+				"plan %q is paid and this environment has no billing integration (start the server with --stripe-secret-key); free plans and trials need none", in.PlanID)
+		}
+		if in.PaymentMethodID == nil || *in.PaymentMethodID == "" {
+			return apperr.BadInput("paymentMethodId", "plan %q is paid: collect a payment method with checkoutState's setupSecret and send its id", in.PlanID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	registerRows(ctx, []*ent.CustomerSubscription{res.Subscription}, subID)
+	return &model.ApplySubscription{Subscription: res.Subscription,
+		Entitlements: entitlementModels(res.Entitlements, in.CustomerID, res.Subscription.ResourceID)}, nil
+}
+
+// paidNow reports whether a new subscription is charged from its start: a
+// paid plan outside a trial.
+func paidNow(s *ent.CustomerSubscription) bool {
+	return s.PricingType == customersubscription.PricingTypePAID && s.TrialEndDate == nil
+}
