@@ -67,7 +67,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 	r := &Resolver{
 		Client:              client,
 		Clock:               clk,
-		CustomerService:     customers.New(client, clk, billing.CustomerHook),
+		CustomerService:     customers.New(client, clk, customers.SyncsToBilling(billing.CustomerChanged)),
 		CustomerPages:       customers.NewPages(client),
 		Catalogs:            catalog.NewSnapshots(client),
 		SubscriptionService: subscription.New(client, clk),

@@ -2,6 +2,7 @@ package apitest
 
 import (
 	"context"
+	"database/sql"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -33,4 +34,30 @@ func (s *Server) FailQueries(fail func(query string) error) {
 		return
 	}
 	s.faults.fail.Store(&fail)
+}
+
+// The sql/execquery feature and transactions with options reach the
+// wrapped driver through these; they pass through untouched.
+
+type execQuerier interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
+}
+
+func (d *faultDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.Driver.(execQuerier).ExecContext(ctx, query, args...)
+}
+
+func (d *faultDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if f := d.fail.Load(); f != nil {
+		if err := (*f)(query); err != nil {
+			return nil, err
+		}
+	}
+	return d.Driver.(execQuerier).QueryContext(ctx, query, args...)
+}
+
+func (d *faultDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	return d.Driver.(execQuerier).BeginTx(ctx, opts)
 }

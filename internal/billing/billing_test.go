@@ -59,7 +59,7 @@ func newFixture(t *testing.T, st *db.Store) *fixture {
 	}
 	f := &fixture{t: t, st: st, clock: clock.NewManual(epoch), env: env.ID, stripe: sw}
 	f.sync = f.newSyncer(st)
-	f.svc = customers.New(st.Client, f.clock, billing.CustomerHook)
+	f.svc = customers.New(st.Client, f.clock, customers.SyncsToBilling(billing.CustomerChanged))
 	return f
 }
 
@@ -411,7 +411,7 @@ func TestNoIntegrationQueuesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := customers.New(st.Client, clock.NewManual(epoch), billing.CustomerHook)
+		svc := customers.New(st.Client, clock.NewManual(epoch), customers.SyncsToBilling(billing.CustomerChanged))
 		if _, err := svc.Create(ctx, env.ID, customers.CreateInput{CustomerID: "x"}); err != nil {
 			t.Fatal(err)
 		}

@@ -10,24 +10,20 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
-	"github.com/stigg-selfhost/stiggql/internal/customers"
 )
 
-// CustomerHook is the customers.Hook that queues a customer's creation or
-// update for Stripe, in the transaction of the change. It does nothing for
-// environments without an integration, and for archiving and unarchiving:
-// the Stripe customer is kept as it was, with its invoices, and archiving
-// clears the name and email here, which Stripe should not lose.
-func CustomerHook(ctx context.Context, tx *ent.Tx, op customers.Op, c *ent.Customer) error {
+// CustomerChanged queues a customer's creation or update for Stripe, in the
+// transaction of the change (wired as a customers.Hook by CustomerHook in
+// the GraphQL layer). It does nothing for environments without an
+// integration. Archiving and unarchiving are not passed here: the Stripe
+// customer is kept as it was, with its invoices, and archiving clears the
+// name and email here, which Stripe should not lose.
+func CustomerChanged(ctx context.Context, tx *ent.Tx, c *ent.Customer) error {
 	s := For(c.EnvironmentID)
 	if s == nil {
 		return nil
 	}
-	switch op {
-	case customers.OpCreated, customers.OpUpdated:
-		return s.EnqueueCustomer(ctx, tx, c)
-	}
-	return nil
+	return s.EnqueueCustomer(ctx, tx, c)
 }
 
 // EnqueueSubscription queues a subscription for Stripe in tx, the

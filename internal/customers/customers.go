@@ -50,6 +50,18 @@ const (
 	OpUnarchived Op = "unarchived"
 )
 
+// SyncsToBilling adapts a billing queue (billing.CustomerChanged) into the
+// Hook that passes it creations and updates, never archiving or
+// unarchiving. It lives here so that billing does not depend on customers.
+func SyncsToBilling(enqueue func(ctx context.Context, tx *ent.Tx, c *ent.Customer) error) Hook {
+	return func(ctx context.Context, tx *ent.Tx, op Op, c *ent.Customer) error {
+		if op == OpCreated || op == OpUpdated {
+			return enqueue(ctx, tx, c)
+		}
+		return nil
+	}
+}
+
 // New returns a Service.
 func New(client *ent.Client, clk clock.Clock, hooks ...Hook) *Service {
 	return &Service{client: client, clock: clk, hooks: hooks}
