@@ -30,7 +30,7 @@ const repoRoot = "../.."
 
 // TestMain builds the binary once, from a copy of the repository's own
 // files (what git tracks, plus new files not ignored): nothing outside the
-// repository (../shared) and nothing ignored (.playground-assets,
+// repository (the steering shared folder) and nothing ignored (.playground-assets,
 // node_modules) can make it work here and not in a fresh clone.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "stiggql-bin")
