@@ -143,6 +143,16 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("prepare default environment: %w", err)
 	}
 
+	// Real-time events: after commit in process on SQLite; on PostgreSQL
+	// through NOTIFY, with a LISTEN connection here, so that subscribers of
+	// every replica see changes made through any of them.
+	bus := events.ForStore(st, log)
+	bus.Start(ctx)
+	defer bus.Close()
+	// Registered before the catalog file is applied, so that a catalog
+	// changed by this start reaches other replicas' SDKs as packagePublished.
+	bus.RegisterHooks(st.Client)
+
 	clk := clock.System{}
 	sum, err := catalog.Load(ctx, st.Client, clk.Now(), *c.catalogFile)
 	if err != nil {
@@ -176,12 +186,6 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 			"dir", *c.playgroundAssets, "missing", missing, "write", playground.SetupCommand)
 	}
 
-	// Real-time events: after commit in process on SQLite; on PostgreSQL
-	// through NOTIFY, with a LISTEN connection here, so that subscribers of
-	// every replica see changes made through any of them.
-	bus := events.ForStore(st, log)
-	bus.Start(ctx)
-	defer bus.Close()
 	// Closed when shutdown begins: http.Server.Shutdown neither waits for
 	// nor closes hijacked (WebSocket) connections.
 	wsCtx, closeWebSockets := context.WithCancel(context.Background())
