@@ -27,16 +27,7 @@ const paywallWidget = "PAYWALL"
 // paywall widget are left out unless includeHidden.
 func (r *Resolver) paywallPlans(ctx context.Context, env uuid.UUID, productID *string, includeHidden bool) ([]*ent.Plan, error) {
 	cat := r.Catalogs.Of(ctx, env)
-	if err := loaded(cat.Products(ctx)); err != nil {
-		return nil, err
-	}
-	if err := loaded(cat.Plans(ctx)); err != nil {
-		return nil, err
-	}
-	if err := loaded(cat.PackagePrices(ctx, uuid.Nil)); err != nil {
-		return nil, err
-	}
-	if err := loaded(cat.Feature(ctx, uuid.Nil)); err != nil {
+	if err := cat.Load(ctx); err != nil {
 		return nil, err
 	}
 	rank := map[uuid.UUID]int{}
@@ -261,9 +252,6 @@ func pricePoint(ctx context.Context, cat *catalog.Snapshot, p *ent.Plan, prices 
 	return pt
 }
 
-// loaded keeps the error of a catalog lookup made to load its table.
-func loaded[T any](_ T, err error) error { return err }
-
-// must is a catalog lookup's value once its table has been loaded (the
-// load's error was checked where it was read).
+// must is a catalog lookup's value after Snapshot.Load (whose error was
+// checked where it was called).
 func must[T any](v T, _ error) T { return v }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"math"
 
-	"github.com/google/uuid"
-
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/catalog"
@@ -36,7 +34,7 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 	}
 	registerRows(ctx, subs, subID)
 	cat := r.Catalogs.Of(ctx, env)
-	if err := loaded(cat.Products(ctx)); err != nil {
+	if err := cat.Load(ctx); err != nil {
 		return nil, err
 	}
 	out := &model.CustomerPortal{Subscriptions: []*model.CustomerPortalSubscription{}, PromotionalEntitlements: []*model.CustomerPortalPromotionalEntitlement{}}
@@ -79,9 +77,6 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 	out.Entitlements = computedEntitlements(st.Entitlements)
 	grants, err := r.activePromotionalEntitlements(ctx, c.ID, nil)
 	if err != nil {
-		return nil, err
-	}
-	if err := loaded(cat.Feature(ctx, uuid.Nil)); err != nil {
 		return nil, err
 	}
 	for _, g := range grants {

@@ -511,6 +511,17 @@ func (c *Snapshot) TrialProducts(ctx context.Context) ([]*ent.Product, error) {
 	return out, nil
 }
 
+// Load reads the tables a paywall or customer portal walks whole (products,
+// plans, prices, features), so that lookups after it cannot fail.
+func (c *Snapshot) Load(ctx context.Context) error {
+	for _, load := range []func(context.Context) error{c.loadProducts, c.loadPlans, c.loadPrices, c.loadFeatures} {
+		if err := load(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Products lists the environment's products in catalog order.
 func (c *Snapshot) Products(ctx context.Context) ([]*ent.Product, error) {
 	err := c.loadProducts(ctx)
