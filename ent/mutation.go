@@ -17111,6 +17111,7 @@ type PlanMutation struct {
 	status                    *plan.Status
 	hidden_from_widgets       *[]string
 	appendhidden_from_widgets []string
+	is_latest                 *bool
 	trial_duration            *int
 	addtrial_duration         *int
 	trial_units               *plan.TrialUnits
@@ -17900,6 +17901,42 @@ func (m *PlanMutation) ResetBasePlanID() {
 	delete(m.clearedFields, plan.FieldBasePlanID)
 }
 
+// SetIsLatest sets the "is_latest" field.
+func (m *PlanMutation) SetIsLatest(b bool) {
+	m.is_latest = &b
+}
+
+// IsLatest returns the value of the "is_latest" field in the mutation.
+func (m *PlanMutation) IsLatest() (r bool, exists bool) {
+	v := m.is_latest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsLatest returns the old "is_latest" field's value of the Plan entity.
+// If the Plan object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlanMutation) OldIsLatest(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsLatest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsLatest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsLatest: %w", err)
+	}
+	return oldValue.IsLatest, nil
+}
+
+// ResetIsLatest resets all changes to the "is_latest" field.
+func (m *PlanMutation) ResetIsLatest() {
+	m.is_latest = nil
+}
+
 // SetTrialDuration sets the "trial_duration" field.
 func (m *PlanMutation) SetTrialDuration(i int) {
 	m.trial_duration = &i
@@ -18453,7 +18490,7 @@ func (m *PlanMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *PlanMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 19)
 	if m.created_at != nil {
 		fields = append(fields, plan.FieldCreatedAt)
 	}
@@ -18498,6 +18535,9 @@ func (m *PlanMutation) Fields() []string {
 	}
 	if m.base_plan != nil {
 		fields = append(fields, plan.FieldBasePlanID)
+	}
+	if m.is_latest != nil {
+		fields = append(fields, plan.FieldIsLatest)
 	}
 	if m.trial_duration != nil {
 		fields = append(fields, plan.FieldTrialDuration)
@@ -18546,6 +18586,8 @@ func (m *PlanMutation) Field(name string) (ent.Value, bool) {
 		return m.ProductID()
 	case plan.FieldBasePlanID:
 		return m.BasePlanID()
+	case plan.FieldIsLatest:
+		return m.IsLatest()
 	case plan.FieldTrialDuration:
 		return m.TrialDuration()
 	case plan.FieldTrialUnits:
@@ -18591,6 +18633,8 @@ func (m *PlanMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldProductID(ctx)
 	case plan.FieldBasePlanID:
 		return m.OldBasePlanID(ctx)
+	case plan.FieldIsLatest:
+		return m.OldIsLatest(ctx)
 	case plan.FieldTrialDuration:
 		return m.OldTrialDuration(ctx)
 	case plan.FieldTrialUnits:
@@ -18710,6 +18754,13 @@ func (m *PlanMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetBasePlanID(v)
+		return nil
+	case plan.FieldIsLatest:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsLatest(v)
 		return nil
 	case plan.FieldTrialDuration:
 		v, ok := value.(int)
@@ -18909,6 +18960,9 @@ func (m *PlanMutation) ResetField(name string) error {
 		return nil
 	case plan.FieldBasePlanID:
 		m.ResetBasePlanID()
+		return nil
+	case plan.FieldIsLatest:
+		m.ResetIsLatest()
 		return nil
 	case plan.FieldTrialDuration:
 		m.ResetTrialDuration()

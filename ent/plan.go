@@ -51,6 +51,8 @@ type Plan struct {
 	ProductID uuid.UUID `json:"product_id,omitempty"`
 	// BasePlanID holds the value of the "base_plan_id" field.
 	BasePlanID *uuid.UUID `json:"base_plan_id,omitempty"`
+	// IsLatest holds the value of the "is_latest" field.
+	IsLatest bool `json:"is_latest,omitempty"`
 	// TrialDuration holds the value of the "trial_duration" field.
 	TrialDuration *int `json:"trial_duration,omitempty"`
 	// TrialUnits holds the value of the "trial_units" field.
@@ -173,6 +175,8 @@ func (*Plan) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case plan.FieldAdditionalMetaData, plan.FieldHiddenFromWidgets:
 			values[i] = new([]byte)
+		case plan.FieldIsLatest:
+			values[i] = new(sql.NullBool)
 		case plan.FieldVersionNumber, plan.FieldTrialDuration:
 			values[i] = new(sql.NullInt64)
 		case plan.FieldRefID, plan.FieldSourceHash, plan.FieldDisplayName, plan.FieldDescription, plan.FieldBillingID, plan.FieldPricingType, plan.FieldStatus, plan.FieldTrialUnits, plan.FieldTrialEndBehavior:
@@ -298,6 +302,12 @@ func (_m *Plan) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.BasePlanID = new(uuid.UUID)
 				*_m.BasePlanID = *value.S.(*uuid.UUID)
+			}
+		case plan.FieldIsLatest:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_latest", values[i])
+			} else if value.Valid {
+				_m.IsLatest = value.Bool
 			}
 		case plan.FieldTrialDuration:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -446,6 +456,9 @@ func (_m *Plan) String() string {
 		builder.WriteString("base_plan_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("is_latest=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsLatest))
 	builder.WriteString(", ")
 	if v := _m.TrialDuration; v != nil {
 		builder.WriteString("trial_duration=")

@@ -192,6 +192,20 @@ func (_c *PlanCreate) SetNillableBasePlanID(v *uuid.UUID) *PlanCreate {
 	return _c
 }
 
+// SetIsLatest sets the "is_latest" field.
+func (_c *PlanCreate) SetIsLatest(v bool) *PlanCreate {
+	_c.mutation.SetIsLatest(v)
+	return _c
+}
+
+// SetNillableIsLatest sets the "is_latest" field if the given value is not nil.
+func (_c *PlanCreate) SetNillableIsLatest(v *bool) *PlanCreate {
+	if v != nil {
+		_c.SetIsLatest(*v)
+	}
+	return _c
+}
+
 // SetTrialDuration sets the "trial_duration" field.
 func (_c *PlanCreate) SetTrialDuration(v int) *PlanCreate {
 	_c.mutation.SetTrialDuration(v)
@@ -393,6 +407,10 @@ func (_c *PlanCreate) defaults() {
 		v := plan.DefaultStatus
 		_c.mutation.SetStatus(v)
 	}
+	if _, ok := _c.mutation.IsLatest(); !ok {
+		v := plan.DefaultIsLatest
+		_c.mutation.SetIsLatest(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := plan.DefaultID()
 		_c.mutation.SetID(v)
@@ -447,6 +465,9 @@ func (_c *PlanCreate) check() error {
 	}
 	if _, ok := _c.mutation.ProductID(); !ok {
 		return &ValidationError{Name: "product_id", err: errors.New(`ent: missing required field "Plan.product_id"`)}
+	}
+	if _, ok := _c.mutation.IsLatest(); !ok {
+		return &ValidationError{Name: "is_latest", err: errors.New(`ent: missing required field "Plan.is_latest"`)}
 	}
 	if v, ok := _c.mutation.TrialUnits(); ok {
 		if err := plan.TrialUnitsValidator(v); err != nil {
@@ -547,6 +568,10 @@ func (_c *PlanCreate) createSpec() (*Plan, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.HiddenFromWidgets(); ok {
 		_spec.SetField(plan.FieldHiddenFromWidgets, field.TypeJSON, value)
 		_node.HiddenFromWidgets = value
+	}
+	if value, ok := _c.mutation.IsLatest(); ok {
+		_spec.SetField(plan.FieldIsLatest, field.TypeBool, value)
+		_node.IsLatest = value
 	}
 	if value, ok := _c.mutation.TrialDuration(); ok {
 		_spec.SetField(plan.FieldTrialDuration, field.TypeInt, value)
@@ -941,6 +966,18 @@ func (u *PlanUpsert) ClearBasePlanID() *PlanUpsert {
 	return u
 }
 
+// SetIsLatest sets the "is_latest" field.
+func (u *PlanUpsert) SetIsLatest(v bool) *PlanUpsert {
+	u.Set(plan.FieldIsLatest, v)
+	return u
+}
+
+// UpdateIsLatest sets the "is_latest" field to the value that was provided on create.
+func (u *PlanUpsert) UpdateIsLatest() *PlanUpsert {
+	u.SetExcluded(plan.FieldIsLatest)
+	return u
+}
+
 // SetTrialDuration sets the "trial_duration" field.
 func (u *PlanUpsert) SetTrialDuration(v int) *PlanUpsert {
 	u.Set(plan.FieldTrialDuration, v)
@@ -1283,6 +1320,20 @@ func (u *PlanUpsertOne) UpdateBasePlanID() *PlanUpsertOne {
 func (u *PlanUpsertOne) ClearBasePlanID() *PlanUpsertOne {
 	return u.Update(func(s *PlanUpsert) {
 		s.ClearBasePlanID()
+	})
+}
+
+// SetIsLatest sets the "is_latest" field.
+func (u *PlanUpsertOne) SetIsLatest(v bool) *PlanUpsertOne {
+	return u.Update(func(s *PlanUpsert) {
+		s.SetIsLatest(v)
+	})
+}
+
+// UpdateIsLatest sets the "is_latest" field to the value that was provided on create.
+func (u *PlanUpsertOne) UpdateIsLatest() *PlanUpsertOne {
+	return u.Update(func(s *PlanUpsert) {
+		s.UpdateIsLatest()
 	})
 }
 
@@ -1805,6 +1856,20 @@ func (u *PlanUpsertBulk) UpdateBasePlanID() *PlanUpsertBulk {
 func (u *PlanUpsertBulk) ClearBasePlanID() *PlanUpsertBulk {
 	return u.Update(func(s *PlanUpsert) {
 		s.ClearBasePlanID()
+	})
+}
+
+// SetIsLatest sets the "is_latest" field.
+func (u *PlanUpsertBulk) SetIsLatest(v bool) *PlanUpsertBulk {
+	return u.Update(func(s *PlanUpsert) {
+		s.SetIsLatest(v)
+	})
+}
+
+// UpdateIsLatest sets the "is_latest" field to the value that was provided on create.
+func (u *PlanUpsertBulk) UpdateIsLatest() *PlanUpsertBulk {
+	return u.Update(func(s *PlanUpsert) {
+		s.UpdateIsLatest()
 	})
 }
 

@@ -243,6 +243,20 @@ func (_u *PlanUpdate) ClearBasePlanID() *PlanUpdate {
 	return _u
 }
 
+// SetIsLatest sets the "is_latest" field.
+func (_u *PlanUpdate) SetIsLatest(v bool) *PlanUpdate {
+	_u.mutation.SetIsLatest(v)
+	return _u
+}
+
+// SetNillableIsLatest sets the "is_latest" field if the given value is not nil.
+func (_u *PlanUpdate) SetNillableIsLatest(v *bool) *PlanUpdate {
+	if v != nil {
+		_u.SetIsLatest(*v)
+	}
+	return _u
+}
+
 // SetTrialDuration sets the "trial_duration" field.
 func (_u *PlanUpdate) SetTrialDuration(v int) *PlanUpdate {
 	_u.mutation.ResetTrialDuration()
@@ -667,6 +681,9 @@ func (_u *PlanUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.HiddenFromWidgetsCleared() {
 		_spec.ClearField(plan.FieldHiddenFromWidgets, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.IsLatest(); ok {
+		_spec.SetField(plan.FieldIsLatest, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.TrialDuration(); ok {
 		_spec.SetField(plan.FieldTrialDuration, field.TypeInt, value)
@@ -1201,6 +1218,20 @@ func (_u *PlanUpdateOne) ClearBasePlanID() *PlanUpdateOne {
 	return _u
 }
 
+// SetIsLatest sets the "is_latest" field.
+func (_u *PlanUpdateOne) SetIsLatest(v bool) *PlanUpdateOne {
+	_u.mutation.SetIsLatest(v)
+	return _u
+}
+
+// SetNillableIsLatest sets the "is_latest" field if the given value is not nil.
+func (_u *PlanUpdateOne) SetNillableIsLatest(v *bool) *PlanUpdateOne {
+	if v != nil {
+		_u.SetIsLatest(*v)
+	}
+	return _u
+}
+
 // SetTrialDuration sets the "trial_duration" field.
 func (_u *PlanUpdateOne) SetTrialDuration(v int) *PlanUpdateOne {
 	_u.mutation.ResetTrialDuration()
@@ -1655,6 +1686,9 @@ func (_u *PlanUpdateOne) sqlSave(ctx context.Context) (_node *Plan, err error) {
 	}
 	if _u.mutation.HiddenFromWidgetsCleared() {
 		_spec.ClearField(plan.FieldHiddenFromWidgets, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.IsLatest(); ok {
+		_spec.SetField(plan.FieldIsLatest, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.TrialDuration(); ok {
 		_spec.SetField(plan.FieldTrialDuration, field.TypeInt, value)

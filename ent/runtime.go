@@ -565,6 +565,10 @@ func init() {
 	planDescVersionNumber := planMixinFields4[5].Descriptor()
 	// plan.DefaultVersionNumber holds the default value on creation for the version_number field.
 	plan.DefaultVersionNumber = planDescVersionNumber.Default.(int)
+	// planDescIsLatest is the schema descriptor for is_latest field.
+	planDescIsLatest := planFields[2].Descriptor()
+	// plan.DefaultIsLatest holds the default value on creation for the is_latest field.
+	plan.DefaultIsLatest = planDescIsLatest.Default.(bool)
 	// planDescID is the schema descriptor for id field.
 	planDescID := planMixinFields0[0].Descriptor()
 	// plan.DefaultID holds the default value on creation for the id field.

@@ -542,6 +542,7 @@ var (
 		{Name: "version_number", Type: field.TypeInt, Default: 1},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"ARCHIVED", "DRAFT", "PUBLISHED"}, Default: "PUBLISHED"},
 		{Name: "hidden_from_widgets", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_latest", Type: field.TypeBool, Default: true},
 		{Name: "trial_duration", Type: field.TypeInt, Nullable: true},
 		{Name: "trial_units", Type: field.TypeEnum, Nullable: true, Enums: []string{"DAY", "MONTH"}},
 		{Name: "trial_end_behavior", Type: field.TypeEnum, Nullable: true, Enums: []string{"CANCEL_SUBSCRIPTION", "CONVERT_TO_PAID"}},
@@ -557,38 +558,38 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "plans_environments_plans",
-				Columns:    []*schema.Column{PlansColumns[16]},
+				Columns:    []*schema.Column{PlansColumns[17]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "plans_plans_children",
-				Columns:    []*schema.Column{PlansColumns[17]},
+				Columns:    []*schema.Column{PlansColumns[18]},
 				RefColumns: []*schema.Column{PlansColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "plans_products_plans",
-				Columns:    []*schema.Column{PlansColumns[18]},
+				Columns:    []*schema.Column{PlansColumns[19]},
 				RefColumns: []*schema.Column{ProductsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "plan_environment_id_ref_id",
+				Name:    "plan_environment_id_ref_id_version_number",
 				Unique:  true,
-				Columns: []*schema.Column{PlansColumns[16], PlansColumns[3]},
+				Columns: []*schema.Column{PlansColumns[17], PlansColumns[3], PlansColumns[10]},
 			},
 			{
 				Name:    "plan_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{PlansColumns[16], PlansColumns[1], PlansColumns[0]},
+				Columns: []*schema.Column{PlansColumns[17], PlansColumns[1], PlansColumns[0]},
 			},
 			{
 				Name:    "plan_product_id",
 				Unique:  false,
-				Columns: []*schema.Column{PlansColumns[18]},
+				Columns: []*schema.Column{PlansColumns[19]},
 			},
 		},
 	}

@@ -46,6 +46,8 @@ const (
 	FieldProductID = "product_id"
 	// FieldBasePlanID holds the string denoting the base_plan_id field in the database.
 	FieldBasePlanID = "base_plan_id"
+	// FieldIsLatest holds the string denoting the is_latest field in the database.
+	FieldIsLatest = "is_latest"
 	// FieldTrialDuration holds the string denoting the trial_duration field in the database.
 	FieldTrialDuration = "trial_duration"
 	// FieldTrialUnits holds the string denoting the trial_units field in the database.
@@ -138,6 +140,7 @@ var Columns = []string{
 	FieldHiddenFromWidgets,
 	FieldProductID,
 	FieldBasePlanID,
+	FieldIsLatest,
 	FieldTrialDuration,
 	FieldTrialUnits,
 	FieldTrialEndBehavior,
@@ -172,6 +175,8 @@ var (
 	DisplayNameValidator func(string) error
 	// DefaultVersionNumber holds the default value on creation for the "version_number" field.
 	DefaultVersionNumber int
+	// DefaultIsLatest holds the default value on creation for the "is_latest" field.
+	DefaultIsLatest bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -347,6 +352,11 @@ func ByProductID(opts ...sql.OrderTermOption) OrderOption {
 // ByBasePlanID orders the results by the base_plan_id field.
 func ByBasePlanID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBasePlanID, opts...).ToFunc()
+}
+
+// ByIsLatest orders the results by the is_latest field.
+func ByIsLatest(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsLatest, opts...).ToFunc()
 }
 
 // ByTrialDuration orders the results by the trial_duration field.

@@ -111,6 +111,11 @@ func BasePlanID(v uuid.UUID) predicate.Plan {
 	return predicate.Plan(sql.FieldEQ(FieldBasePlanID, v))
 }
 
+// IsLatest applies equality check predicate on the "is_latest" field. It's identical to IsLatestEQ.
+func IsLatest(v bool) predicate.Plan {
+	return predicate.Plan(sql.FieldEQ(FieldIsLatest, v))
+}
+
 // TrialDuration applies equality check predicate on the "trial_duration" field. It's identical to TrialDurationEQ.
 func TrialDuration(v int) predicate.Plan {
 	return predicate.Plan(sql.FieldEQ(FieldTrialDuration, v))
@@ -719,6 +724,16 @@ func BasePlanIDIsNil() predicate.Plan {
 // BasePlanIDNotNil applies the NotNil predicate on the "base_plan_id" field.
 func BasePlanIDNotNil() predicate.Plan {
 	return predicate.Plan(sql.FieldNotNull(FieldBasePlanID))
+}
+
+// IsLatestEQ applies the EQ predicate on the "is_latest" field.
+func IsLatestEQ(v bool) predicate.Plan {
+	return predicate.Plan(sql.FieldEQ(FieldIsLatest, v))
+}
+
+// IsLatestNEQ applies the NEQ predicate on the "is_latest" field.
+func IsLatestNEQ(v bool) predicate.Plan {
+	return predicate.Plan(sql.FieldNEQ(FieldIsLatest, v))
 }
 
 // TrialDurationEQ applies the EQ predicate on the "trial_duration" field.

@@ -33,7 +33,8 @@ func (PackageMixin) Fields() []ent.Field {
 		field.String("billing_id").Optional().Nillable(),
 		field.Enum("pricing_type").Values("CUSTOM", "FREE", "PAID").Default("FREE"),
 		// version_number starts at 1 and grows each time a catalog reload
-		// changes the package's declaration.
+		// changes the package's declaration: for a plan, each version is a
+		// row of its own (Plan); an add-on is updated in place.
 		field.Int("version_number").Default(1),
 		// status is ARCHIVED when the package left the catalog file while a
 		// subscription still uses it: kept for those, hidden from new ones.

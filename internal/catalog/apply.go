@@ -38,8 +38,11 @@ func (s *Summary) String() string {
 // archived when still in use (a plan or add-on with subscriptions, a coupon
 // set on a customer, a price a subscription is billed, a feature an
 // archived package entitles). Entries whose declaration did not change are
-// not written at all, so applying the same file twice is a no-op; a plan or
-// add-on whose declaration changed gets its version number increased.
+// not written at all, so applying the same file twice is a no-op. A plan
+// whose declaration changed gets a new version (a row of its own, see
+// applyPlans), so subscriptions on the previous one keep its content; an
+// add-on whose declaration changed is updated in place, its version
+// number increased.
 func Apply(ctx context.Context, client *ent.Client, now time.Time, f *File) (*Summary, error) {
 	if f.byRef.products == nil {
 		if err := f.Validate(); err != nil {

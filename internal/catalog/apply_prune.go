@@ -5,6 +5,7 @@ package catalog
 import (
 	"github.com/google/uuid"
 
+	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/addon"
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
@@ -25,25 +26,46 @@ func (a *applier) prune() error {
 		}
 		return ids
 	}
-	plans, err := tx.Plan.Query().Where(plan.EnvironmentID(a.env), plan.IDNotIn(inFile(a.plans)...)).All(ctx)
+	// A plan's versions go together: all archived when a subscription
+	// uses any of them (so the latest one stays the latest), else deleted.
+	planRefs := make([]string, 0, len(a.plans))
+	for ref := range a.plans {
+		planRefs = append(planRefs, ref)
+	}
+	plans, err := tx.Plan.Query().Where(plan.EnvironmentID(a.env), plan.RefIDNotIn(planRefs...)).
+		Order(ent.Asc(plan.FieldRefID), ent.Asc(plan.FieldVersionNumber)).All(ctx)
 	if err != nil {
 		return err
 	}
+	versions := map[string][]*ent.Plan{}
+	var gone []string
 	for _, p := range plans {
-		used, err := tx.CustomerSubscription.Query().Where(customersubscription.PlanID(p.ID)).Exist(ctx)
+		if versions[p.RefID] == nil {
+			gone = append(gone, p.RefID)
+		}
+		versions[p.RefID] = append(versions[p.RefID], p)
+	}
+	for _, ref := range gone {
+		ids := make([]uuid.UUID, len(versions[ref]))
+		for i, p := range versions[ref] {
+			ids[i] = p.ID
+		}
+		used, err := tx.CustomerSubscription.Query().Where(customersubscription.PlanIDIn(ids...)).Exist(ctx)
 		if err != nil {
 			return err
 		}
 		if used {
-			if p.Status != plan.StatusARCHIVED {
-				if err := tx.Plan.UpdateOne(p).SetStatus(plan.StatusARCHIVED).SetUpdatedAt(a.now).Exec(ctx); err != nil {
-					return err
-				}
+			n, err := tx.Plan.Update().Where(plan.IDIn(ids...), plan.StatusNEQ(plan.StatusARCHIVED)).
+				SetStatus(plan.StatusARCHIVED).SetUpdatedAt(a.now).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
 				a.count(a.sum.Archived, "plans")
 			}
 			continue
 		}
-		if err := tx.Plan.DeleteOne(p).Exec(ctx); err != nil {
+		if _, err := tx.Plan.Delete().Where(plan.IDIn(ids...)).Exec(ctx); err != nil {
 			return err
 		}
 		a.count(a.sum.Deleted, "plans")
@@ -118,11 +140,11 @@ func (a *applier) prune() error {
 		}
 		a.count(a.sum.Deleted, "products")
 	}
-	refs := make([]string, len(a.f.Coupons))
+	couponRefs := make([]string, len(a.f.Coupons))
 	for i, c := range a.f.Coupons {
-		refs[i] = c.RefID
+		couponRefs[i] = c.RefID
 	}
-	coupons, err := tx.Coupon.Query().Where(coupon.EnvironmentID(a.env), coupon.RefIDNotIn(refs...)).All(ctx)
+	coupons, err := tx.Coupon.Query().Where(coupon.EnvironmentID(a.env), coupon.RefIDNotIn(couponRefs...)).All(ctx)
 	if err != nil {
 		return err
 	}

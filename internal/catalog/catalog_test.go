@@ -108,7 +108,7 @@ func TestReloadChangesAndArchives(t *testing.T) {
 		if got.Status != plan.StatusARCHIVED {
 			t.Fatalf("plan in use should be archived, is %s", got.Status)
 		}
-		free := st.Client.Plan.Query().Where(plan.RefID("plan-revvenu-free")).WithEntitlements().OnlyX(ctx)
+		free := st.Client.Plan.Query().Where(plan.RefID("plan-revvenu-free"), plan.IsLatest(true)).WithEntitlements().OnlyX(ctx)
 		if free.VersionNumber != 2 {
 			t.Fatalf("changed plan should be version 2, is %d", free.VersionNumber)
 		}

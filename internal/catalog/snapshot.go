@@ -47,7 +47,8 @@ type Snapshot struct {
 	features    map[uuid.UUID]*ent.Feature
 	featureRefs map[string]*ent.Feature
 	plans       map[uuid.UUID]*ent.Plan
-	planList    []*ent.Plan
+	planList    []*ent.Plan // every version
+	latestPlans []*ent.Plan // the latest version of each plan
 	compatible  map[uuid.UUID][]*ent.Addon // plan id -> compatible add-ons
 	addons      map[uuid.UUID]*ent.Addon
 	addonList   []*ent.Addon
@@ -262,6 +263,12 @@ func (c *Snapshot) loadPlans(ctx context.Context) error {
 			return err
 		}
 		c.planList, c.plans = rows, byID(rows, planID)
+		c.latestPlans = make([]*ent.Plan, 0, len(rows))
+		for _, p := range rows {
+			if p.IsLatest {
+				c.latestPlans = append(c.latestPlans, p)
+			}
+		}
 		c.compatible = map[uuid.UUID][]*ent.Addon{}
 		for _, p := range rows {
 			list := []*ent.Addon{}
@@ -459,13 +466,14 @@ func (c *Snapshot) Inherited(ctx context.Context, p *ent.Plan) ([]*ent.PackageEn
 	return out, nil
 }
 
-// PublishedPlans are the published plans of product, oldest first.
+// PublishedPlans are the latest versions of product's published plans,
+// oldest first.
 func (c *Snapshot) PublishedPlans(ctx context.Context, product uuid.UUID) ([]*ent.Plan, error) {
 	if err := c.loadPlans(ctx); err != nil {
 		return nil, err
 	}
 	out := []*ent.Plan{}
-	for _, pl := range c.planList {
+	for _, pl := range c.latestPlans {
 		if pl.ProductID == product && pl.Status == plan.StatusPUBLISHED {
 			out = append(out, pl)
 		}
@@ -497,7 +505,7 @@ func (c *Snapshot) TrialProducts(ctx context.Context) ([]*ent.Product, error) {
 		return nil, err
 	}
 	withTrial := map[uuid.UUID]bool{}
-	for _, p := range c.planList {
+	for _, p := range c.latestPlans {
 		if p.TrialDuration != nil && p.Status == plan.StatusPUBLISHED {
 			withTrial[p.ProductID] = true
 		}
@@ -528,8 +536,10 @@ func (c *Snapshot) Products(ctx context.Context) ([]*ent.Product, error) {
 	return c.productList, err
 }
 
-// Plans lists the environment's plans in catalog order.
+// Plans lists the latest version of each of the environment's plans, in
+// catalog order, as Stigg lists plans (older versions are reached through
+// the subscriptions on them, by Plan).
 func (c *Snapshot) Plans(ctx context.Context) ([]*ent.Plan, error) {
 	err := c.loadPlans(ctx)
-	return c.planList, err
+	return c.latestPlans, err
 }
