@@ -56,7 +56,7 @@ func uuidString(id *uuid.UUID) *string {
 }
 
 func planPackage(p *ent.Plan) *model.PackageDto {
-	latest := true
+	latest := p.IsLatest
 	pt := model.PricingType(p.PricingType)
 	return &model.PackageDto{ID: p.ID, RefID: p.RefID, DisplayName: p.DisplayName, Description: p.Description,
 		AdditionalMetaData: p.AdditionalMetaData, BillingID: p.BillingID, CreatedAt: &p.CreatedAt, UpdatedAt: &p.UpdatedAt,

@@ -367,7 +367,7 @@ func (r *planResolver) InheritedPackageEntitlements(ctx context.Context, obj *en
 
 // IsLatest is the resolver for the isLatest field.
 func (r *planResolver) IsLatest(ctx context.Context, obj *ent.Plan) (*bool, error) {
-	return ptr(true), nil
+	return ptr(obj.IsLatest), nil
 }
 
 // IsParent is the resolver for the isParent field.

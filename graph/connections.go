@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
@@ -167,13 +168,36 @@ func (r *Resolver) featuresPage(ctx context.Context, filter *model.FeatureFilter
 }
 
 // plansPage answers the plans connection.
+// Plans list their latest versions, as Stigg's do, unless the filter
+// asks for versions itself (isLatest, versionNumber or id).
 func (r *Resolver) plansPage(ctx context.Context, filter *model.PlanFilter, paging *model.CursorPaging, sorting []*model.PlanSort) (*model.PlanConnection, error) {
-	p, err := listPage(ctx, r, r.planSource(), filter, paging, sorting)
+	var extra []func(*sql.Selector)
+	if !choosesVersions(filter) {
+		extra = append(extra, plan.IsLatest(true))
+	}
+	p, err := listPage(ctx, r, r.planSource(), filter, paging, sorting, extra...)
 	if err != nil {
 		return nil, err
 	}
 	return &model.PlanConnection{PageInfo: p.Info, TotalCount: p.TotalCount,
 		Edges: edges(p, func(c string, n *ent.Plan) *model.PlanEdge { return &model.PlanEdge{Cursor: c, Node: n} })}, nil
+}
+
+// choosesVersions reports whether a plans filter names the versions it
+// wants anywhere in it.
+func choosesVersions(f *model.PlanFilter) bool {
+	if f == nil {
+		return false
+	}
+	if f.IsLatest != nil || f.VersionNumber != nil || f.ID != nil {
+		return true
+	}
+	for _, g := range append(slices.Clone(f.And), f.Or...) {
+		if choosesVersions(g) {
+			return true
+		}
+	}
+	return false
 }
 
 // addonsPage answers the addons connection.

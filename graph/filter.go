@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"maps"
 	"reflect"
 
 	"entgo.io/ent/dialect/sql"
@@ -180,7 +181,8 @@ func productRefFilter(fk string) customFilter {
 	}
 }
 
-// isLatest is always true: a reload updates a package in place.
+// isLatest is always true for add-ons: a reload updates an add-on in
+// place (plans have versions: their isLatest is a column).
 func isLatest(cmp any, _ nestquery.Env) (func(*sql.Selector), error) {
 	c := cmp.(*model.BooleanFieldComparison)
 	matches := true
@@ -196,12 +198,18 @@ func isLatest(cmp any, _ nestquery.Env) (func(*sql.Selector), error) {
 	return func(s *sql.Selector) { s.Where(sql.False()) }, nil
 }
 
-var planSpec = &nestquery.Spec{Name: "plan", Table: plan.Table, IDColumn: plan.FieldID, Columns: packageColumns,
+var planSpec = &nestquery.Spec{Name: "plan", Table: plan.Table, IDColumn: plan.FieldID, Columns: planColumns(),
 	Custom: map[string]customFilter{
 		"productId": productRefFilter(plan.FieldProductID),
 		"product":   parentFilter(productSpec, plan.FieldProductID),
-		"isLatest":  isLatest,
 	}}
+
+// planColumns are packageColumns and the latest-version flag of plans.
+func planColumns() map[string]string {
+	m := maps.Clone(packageColumns)
+	m["isLatest"] = plan.FieldIsLatest
+	return m
+}
 
 var addonSpec = &nestquery.Spec{Name: "addon", Table: addon.Table, IDColumn: addon.FieldID, Columns: packageColumns,
 	Custom: map[string]customFilter{

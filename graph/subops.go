@@ -247,3 +247,14 @@ func estimateUpdatePatch(in *model.EstimateSubscriptionUpdateInput) subscription
 	}
 	return p
 }
+
+// outdatedPackages are the refIds of the packages the subscription is on
+// an older version of: its plan, when a newer version was published.
+// Add-ons are updated in place, so they are never outdated.
+func (r *Resolver) outdatedPackages(ctx context.Context, s *ent.CustomerSubscription) ([]string, error) {
+	p, err := r.Catalogs.Of(ctx, s.EnvironmentID).Plan(ctx, s.PlanID)
+	if err != nil || p == nil || p.IsLatest {
+		return []string{}, err
+	}
+	return []string{p.RefID}, nil
+}

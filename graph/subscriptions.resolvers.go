@@ -147,7 +147,7 @@ func (r *customerSubscriptionResolver) OldBillingID(ctx context.Context, obj *en
 
 // OutdatedPricePackages is the resolver for the outdatedPricePackages field.
 func (r *customerSubscriptionResolver) OutdatedPricePackages(ctx context.Context, obj *ent.CustomerSubscription) ([]string, error) {
-	return []string{}, nil
+	return r.outdatedPackages(ctx, obj)
 }
 
 // PayingCustomer is the resolver for the payingCustomer field.
@@ -367,7 +367,15 @@ func (r *mutationResolver) ImportSubscriptionsBulk(ctx context.Context, input mo
 
 // MigrateSubscriptionToLatest is the resolver for the migrateSubscriptionToLatest field.
 func (r *mutationResolver) MigrateSubscriptionToLatest(ctx context.Context, input model.SubscriptionMigrationInput) (*ent.CustomerSubscription, error) {
-	return nil, apperr.New(apperr.NotImplemented, "migrateSubscriptionToLatest is not supported by this server yet")
+	env, err := environmentOf(ctx, input.EnvironmentID)
+	if err != nil {
+		return nil, err
+	}
+	when := ""
+	if input.SubscriptionMigrationTime != nil {
+		when = string(*input.SubscriptionMigrationTime)
+	}
+	return r.SubscriptionService.MigrateToLatest(ctx, env, input.SubscriptionID, when)
 }
 
 // PreviewNextInvoice is the resolver for the previewNextInvoice field.

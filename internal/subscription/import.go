@@ -107,7 +107,7 @@ func (s *Service) loadImportCatalog(ctx context.Context, tx *ent.Tx, env uuid.UU
 	cat := &importCatalog{plans: map[string]*ent.Plan{}, addons: map[string]*ent.Addon{}, features: map[string]*ent.Feature{}}
 	withPrices := func(q *ent.PriceQuery) { q.Where(price.Archived(false)).Order(ent.Asc(price.FieldPosition)) }
 	err := chunks(slices.Compact(planRefs), func(refs []string) error {
-		rows, err := tx.Plan.Query().Where(plan.EnvironmentID(env), plan.RefIDIn(refs...)).
+		rows, err := tx.Plan.Query().Where(plan.EnvironmentID(env), plan.RefIDIn(refs...), plan.IsLatest(true)).
 			WithProduct().WithCompatibleAddons().WithPrices(withPrices).All(ctx)
 		for _, p := range rows {
 			cat.plans[p.RefID] = p

@@ -204,10 +204,10 @@ func TrialConsumed() predicate.CustomerSubscription {
 	return customersubscription.Or(customersubscription.WasInTrial(true), customersubscription.PricingTypeEQ(customersubscription.PricingTypePAID))
 }
 
-// loadPlan returns the published plan with the refId, with its product,
-// prices and compatible add-ons.
+// loadPlan returns the latest version of the published plan with the
+// refId, with its product, prices and compatible add-ons.
 func loadPlan(ctx context.Context, tx *ent.Tx, env uuid.UUID, refID string) (*ent.Plan, error) {
-	p, err := tx.Plan.Query().Where(plan.EnvironmentID(env), plan.RefID(refID)).
+	p, err := tx.Plan.Query().Where(plan.EnvironmentID(env), plan.RefID(refID), plan.IsLatest(true)).
 		WithProduct().WithCompatibleAddons().
 		WithPrices(func(q *ent.PriceQuery) { q.Where(price.Archived(false)).Order(ent.Asc(price.FieldPosition)) }).
 		Only(ctx)

@@ -381,13 +381,18 @@ func (s *Service) applyOne(ctx context.Context, id uuid.UUID) (bool, error) {
 			return tx.SubscriptionSchedule.UpdateOne(row).SetStatus(ScheduleCanceled).
 				SetError("subscription " + sub.RefID + " ended before the update ran").SetUpdatedAt(now).Exec(ctx)
 		}
-		p, err := patchOf(ctx, tx, sub, []*ent.SubscriptionSchedule{row})
-		if err == nil {
-			var items []AddonQuantity
-			if p.Addons != nil {
-				items = *p.Addons
+		if row.ScheduleType == subscriptionschedule.ScheduleTypeMigrateToLatest {
+			err = s.runScheduledMigration(ctx, tx, sub, now)
+		} else {
+			var p Patch
+			p, err = patchOf(ctx, tx, sub, []*ent.SubscriptionSchedule{row})
+			if err == nil {
+				var items []AddonQuantity
+				if p.Addons != nil {
+					items = *p.Addons
+				}
+				_, err = s.applyPatch(ctx, tx, sub.EnvironmentID, sub, p, items, now)
 			}
-			_, err = s.applyPatch(ctx, tx, sub.EnvironmentID, sub, p, items, now)
 		}
 		var ae *apperr.Error
 		if errors.As(err, &ae) {
