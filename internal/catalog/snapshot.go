@@ -47,8 +47,8 @@ type Snapshot struct {
 	features    map[uuid.UUID]*ent.Feature
 	featureRefs map[string]*ent.Feature
 	plans       map[uuid.UUID]*ent.Plan
-	planList    []*ent.Plan // every version
-	latestPlans []*ent.Plan // the latest version of each plan
+	planList    []*ent.Plan                // every version
+	latestPlans []*ent.Plan                // the latest version of each plan
 	compatible  map[uuid.UUID][]*ent.Addon // plan id -> compatible add-ons
 	addons      map[uuid.UUID]*ent.Addon
 	addonList   []*ent.Addon
