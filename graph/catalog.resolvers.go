@@ -365,11 +365,6 @@ func (r *planResolver) InheritedPackageEntitlements(ctx context.Context, obj *en
 	return nil, nil
 }
 
-// IsLatest is the resolver for the isLatest field.
-func (r *planResolver) IsLatest(ctx context.Context, obj *ent.Plan) (*bool, error) {
-	return ptr(obj.IsLatest), nil
-}
-
 // IsParent is the resolver for the isParent field.
 func (r *planResolver) IsParent(ctx context.Context, obj *ent.Plan) (bool, error) {
 	return r.Client.Plan.Query().Where(plan.BasePlanID(obj.ID)).Exist(ctx)

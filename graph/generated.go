@@ -2484,7 +2484,7 @@ type PlanResolver interface {
 
 	InheritedEntitlements(ctx context.Context, obj *ent.Plan) ([]*ent.PackageEntitlement, error)
 	InheritedPackageEntitlements(ctx context.Context, obj *ent.Plan) ([]model.PackageEntitlementUnion, error)
-	IsLatest(ctx context.Context, obj *ent.Plan) (*bool, error)
+
 	IsParent(ctx context.Context, obj *ent.Plan) (bool, error)
 	MinimumSpend(ctx context.Context, obj *ent.Plan) ([]*model.MinimumSpend, error)
 	Offer(ctx context.Context, obj *ent.Plan) (*model.Offer, error)
@@ -42511,18 +42511,18 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Plan_isLatest(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Plan().IsLatest(ctx, obj)
+			return obj.IsLatest, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalOBoolean2bool(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
