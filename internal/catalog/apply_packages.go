@@ -104,17 +104,7 @@ func (a *applier) applyPlans() error {
 			base = &id
 		}
 		old := latest[p.RefID]
-		switch {
-		case old == nil:
-			id, err := a.createPlan(p, h, newest[p.RefID]+1, base)
-			if err != nil {
-				return err
-			}
-			a.plans[p.RefID] = id
-			a.changedPlans = append(a.changedPlans, p)
-			a.count(a.sum.Created, "plans")
-			continue
-		case old.SourceHash == h && sameID(old.BasePlanID, base):
+		if old != nil && old.SourceHash == h && sameID(old.BasePlanID, base) {
 			if old.Status == plan.StatusPUBLISHED {
 				a.count(a.sum.Unchanged, "plans")
 			} else {
@@ -125,18 +115,22 @@ func (a *applier) applyPlans() error {
 				a.count(a.sum.Updated, "plans")
 			}
 			a.plans[p.RefID] = old.ID
-		default:
+			continue
+		}
+		outcome := a.sum.Created
+		if old != nil {
+			outcome = a.sum.Updated
 			if err := a.tx.Plan.UpdateOne(old).SetIsLatest(false).SetUpdatedAt(a.now).Exec(a.ctx); err != nil {
 				return err
 			}
-			id, err := a.createPlan(p, h, newest[p.RefID]+1, base)
-			if err != nil {
-				return err
-			}
-			a.plans[p.RefID] = id
-			a.changedPlans = append(a.changedPlans, p)
-			a.count(a.sum.Updated, "plans")
 		}
+		id, err := a.createPlan(p, h, newest[p.RefID]+1, base)
+		if err != nil {
+			return err
+		}
+		a.plans[p.RefID] = id
+		a.changedPlans = append(a.changedPlans, p)
+		a.count(outcome, "plans")
 	}
 	for _, p := range a.changedPlans {
 		id := a.plans[p.RefID]
