@@ -20,6 +20,7 @@
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stigg } = require('@stigg/node-server-sdk');
+const { collectingLogger, waitFor } = require('../lib/sdk');
 
 const baseUrl = (process.env.STIGGQL_URL || '').replace(/\/+$/, '');
 const apiKey = process.env.STIGG_API_KEY || '';
@@ -32,13 +33,7 @@ const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}
 const ids = { metered: `clock-metered-${run}`, trial: `clock-trial-${run}`, scheduled: `clock-scheduled-${run}` };
 
 const logged = [];
-const logger = {
-  log: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (...args) => logged.push(args.map(String).join(' ')),
-  error: (...args) => logged.push(args.map(String).join(' ')),
-};
+const logger = collectingLogger(logged);
 const stigg = Stigg.initialize({ apiKey, baseUri: baseUrl, baseEdgeUri: baseUrl, logConfiguration: { logger, logLevel: 'error' } });
 after(() => stigg.close());
 const updates = [];
@@ -55,16 +50,6 @@ async function clock(move) {
   const body = await res.json();
   assert.equal(res.status, 200, `test clock: ${JSON.stringify(body)}`);
   return body;
-}
-
-async function waitFor(what, pred, ms = 10_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 // moveAndHear moves the clock to just past `past` and waits for the SDK to
