@@ -9,10 +9,12 @@
 #
 # Installs the pinned packages (npm ci, offline-first), builds the server,
 # starts it on a free loopback port with a throwaway SQLite database and a
-# known API key, waits for /healthz, runs `node --test` on compat/test/,
-# stops the server and exits with the tests' status. Every step is bounded
-# in time. Without Node.js 20+ and npm it says so and exits 0, unless
-# CI=true, where a missing tool is a failure.
+# known API key and its test clock on (--test-clock), waits for /healthz,
+# runs `node --test` on compat/test/ (clock.test.js, which moves the
+# server's clock, alone after the others), stops the server and exits with
+# the tests' status. Every step is bounded in time. Without Node.js 20+ and
+# npm it says so and exits 0, unless CI=true, where a missing tool is a
+# failure.
 set -euo pipefail
 
 compat="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -87,7 +89,7 @@ for attempt in 1 2 3; do
 	(
 		cd "$tmp"
 		exec env ADDR="127.0.0.1:$port" DATABASE_URL="file:$tmp/stigg.db" STIGG_API_KEY="$key" \
-			LOG_FORMAT=text METRICS=false \
+			LOG_FORMAT=text METRICS=false TEST_CLOCK=true \
 			STRIPE_SECRET_KEY= CATALOG_FILE= \
 			"$tmp/stiggql"
 	) >"$log" 2>&1 &
@@ -116,10 +118,20 @@ done
 say "server up at $url ($((SECONDS - start))s after start)"
 
 status=0
-# STIGGQL_BIN: tests that need a server of their own (a catalog file
-# changed between starts, plan-versions.test.js) start this binary.
+# clock.test.js moves the server's clock forward, which every other file
+# would see: it runs alone, after them. STIGGQL_BIN: tests that need a
+# server of their own (a catalog file changed between starts,
+# plan-versions.test.js) start this binary.
+others=()
+for f in "$compat"/test/*.test.js; do
+	[[ "$(basename "$f")" == clock.test.js ]] || others+=("test/$(basename "$f")")
+done
 (cd "$compat" && STIGGQL_URL="$url" STIGG_API_KEY="$key" STIGGQL_BIN="$tmp/stiggql" \
-	bounded 300 node --test --test-reporter=spec --test-timeout=240000 test/) || status=$?
+	bounded 300 node --test --test-reporter=spec --test-timeout=240000 "${others[@]}") || status=$?
+clock_status=0
+(cd "$compat" && STIGGQL_URL="$url" STIGG_API_KEY="$key" \
+	bounded 120 node --test --test-reporter=spec --test-timeout=100000 test/clock.test.js) || clock_status=$?
+((status != 0)) || status=$clock_status
 
 if ((status != 0)); then
 	say "tests failed (status $status); last lines of the server log:"

@@ -145,7 +145,10 @@ const CacheTTL = 30 * time.Second
 
 type cached struct {
 	p       *Principal
-	expires time.Time
+	expires time.Time // real time: the cache's own bound
+	// keyExpires is the key's expiry, checked on the injected clock at
+	// every hit (a test clock may pass it within CacheTTL).
+	keyExpires *time.Time
 }
 
 // NewAuthenticator returns an Authenticator over client.
@@ -163,7 +166,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (*Princ
 	a.mu.Lock()
 	c, ok := a.cache[h]
 	a.mu.Unlock()
-	if ok && now.Before(c.expires) {
+	if ok && now.Before(c.expires) && (c.keyExpires == nil || c.keyExpires.After(a.clock.Now())) {
 		return c.p, nil
 	}
 	k, err := a.client.APIKey.Query().Where(apikey.SecretHash(h), apikey.RevokedAtIsNil()).Only(ctx)
@@ -195,7 +198,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, secret string) (*Princ
 	if len(a.cache) > 10000 {
 		a.cache = map[string]cached{}
 	}
-	a.cache[h] = cached{p: p, expires: now.Add(CacheTTL)}
+	a.cache[h] = cached{p: p, expires: now.Add(CacheTTL), keyExpires: k.ExpireAt}
 	a.mu.Unlock()
 	return p, nil
 }

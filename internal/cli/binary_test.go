@@ -493,3 +493,28 @@ func TestPersistedQueryAllowList(t *testing.T) {
 		t.Fatalf("hash only: %s", raw)
 	}
 }
+
+// TestTestClockFlag: with --test-clock (here its variable) every service
+// runs on the clock that /_test/clock moves: a customer created after a
+// move is created at the moved time.
+func TestTestClockFlag(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, []string{"STIGG_API_KEY=server-ci-key", "TEST_CLOCK=true", "DATABASE_URL=file:" + filepath.Join(dir, "s.db")})
+	req, _ := http.NewRequest(http.MethodPost, "http://"+p.addr+"/_test/clock", strings.NewReader(`{"advance": "8760h"}`))
+	req.Header.Set("X-API-KEY", "server-ci-key")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("moving the clock: %d", resp.StatusCode)
+	}
+	status, out := p.post(t, "server-ci-key", `mutation { provisionCustomer(input: {customerId: "later"}) { customer { createdAt } } }`)
+	created, _ := out["data"].(map[string]any)["provisionCustomer"].(map[string]any)["customer"].(map[string]any)["createdAt"].(string)
+	at, err := time.Parse(time.RFC3339Nano, created)
+	if status != 200 || err != nil || at.Sub(time.Now()) < 8759*time.Hour {
+		t.Fatalf("created at %q (%v) after moving the clock a year: %d %v", created, err, status, out)
+	}
+	stop(t, p)
+}

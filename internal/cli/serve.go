@@ -42,6 +42,7 @@ type serveConfig struct {
 	persistedFile       *string
 	playgroundAssets    *string
 	examplePaywall      *bool
+	testClock           *bool
 	billing             billingFlags
 	ops                 opsFlags
 }
@@ -60,6 +61,7 @@ func (c *serveConfig) register(f *flagSet) {
 	c.persistedFile = f.String("persisted-queries", "PERSISTED_QUERIES", "", "allow-list mode: answer only the operations in this file (JSON manifest of sha256 to query, or array) or directory of *.graphql files")
 	c.playgroundAssets = f.String("playground-assets", "PLAYGROUND_ASSETS", "", "serve the playground's third-party files from this directory (written by "+playground.SetupCommand+") instead of the copies in the binary")
 	c.examplePaywall = f.Bool("example-paywall", "EXAMPLE_PAYWALL", false, "serve the example React page (examples/react-paywall) under /examples/paywall/")
+	c.testClock = f.Bool("test-clock", "TEST_CLOCK", false, "FOR TESTS ONLY, never in production: run on a clock that "+httpapi.TestClockPath+" moves forward (with a server key), to see usage periods, trials and scheduled updates end")
 	c.ops.register(f)
 }
 
@@ -153,7 +155,13 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 	// changed by this start reaches other replicas' SDKs as packagePublished.
 	bus.RegisterHooks(st.Client)
 
-	clk := clock.System{}
+	var clk clock.Clock = clock.System{}
+	var testClock *clock.Test
+	if *c.testClock {
+		testClock = clock.NewTest()
+		clk = testClock
+		log.Warn("TEST CLOCK: --test-clock is on; any server API key can move this server's time forward through POST " + httpapi.TestClockPath + ". For tests only, never in production.")
+	}
 	sum, err := catalog.Load(ctx, st.Client, clk.Now(), *c.catalogFile)
 	if err != nil {
 		return err
@@ -217,6 +225,7 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 		PlaygroundAPIKey:    pgKey,
 		Shutdown:            wsCtx,
 		ExamplePaywall:      examplePage(*c.examplePaywall),
+		TestClock:           testClock,
 	})
 	srv := &http.Server{
 		Handler:           h,

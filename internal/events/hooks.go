@@ -23,7 +23,7 @@ import (
 //
 // Time alone changes nothing here: a trial that ends or a grant that
 // expires by the clock publishes no event (Stigg's SDKs see it through the
-// entitlements' validUntil).
+// entitlements' validUntil), except when a test clock moves (ClockMoved).
 //
 // Register them on the client that loads the catalog before it loads it, so
 // that a replica starting with a changed catalog tells the others. Calling

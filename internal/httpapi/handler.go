@@ -20,6 +20,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/auth"
+	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/limits"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
@@ -66,6 +67,9 @@ type Options struct {
 	// http.Server.Shutdown does not track), so their clients reconnect
 	// elsewhere; nil leaves them open.
 	Shutdown context.Context
+	// TestClock, when set (serve --test-clock, for tests only), is the
+	// clock of every service, and TestClockPath reads and moves it.
+	TestClock *clock.Test
 }
 
 // ExamplePaywallPath is where Options.ExamplePaywall is served.
@@ -135,6 +139,9 @@ func New(o Options) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", o.readyz)
+	if o.TestClock != nil {
+		mux.Handle(TestClockPath, o.observe(RequireAPIKey(o.Auth, o.Log, false, o.testClock())))
+	}
 	return requestid.Middleware(mux)
 }
 
