@@ -245,3 +245,106 @@ func mustState(t *testing.T, f *fixture, svc *entitlements.Service, id string) *
 	}
 	return st
 }
+
+// TestCacheExpiresByTime: an entry is not used past the first instant at
+// which the computation changes by time alone (a usage period ends, a
+// grant ends, a trial ends, a subscription starts), with the Manual clock,
+// and is used before it.
+func TestCacheExpiresByTime(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		f := newFixture(t, st)
+		r := newReplica(t, f)
+		promos := promotions.New(st.Client, f.clk, func(context.Context, *ent.Tx, uuid.UUID, string) error { return nil })
+		f.customer(t, "trial")
+		f.subscribe(t, subscription.Input{CustomerID: "trial", PlanID: "pro"}) // 14-day trial that cancels
+		if _, err := promos.Grant(f.ctx, f.env, "trial", []promotions.Grant{{FeatureRefID: "dashboards", Period: promotionalentitlement.GrantPeriodONE_WEEK, UsageLimit: ptr(40.0)}}); err != nil {
+			t.Fatal(err)
+		}
+		f.report(t, "trial", "calls", 5)
+		f.customer(t, "later")
+		f.subscribe(t, subscription.Input{CustomerID: "later", PlanID: "basic", StartDate: ptr(t0.Add(36 * time.Hour))})
+		for _, step := range []struct {
+			name    string
+			advance time.Duration
+			// the entries still valid: trial's, later's
+			hit [2]bool
+		}{
+			{"start", 0, [2]bool{false, false}},
+			{"within the day", 23 * time.Hour, [2]bool{true, true}},
+			{"next daily usage period", 2 * time.Hour, [2]bool{false, true}},
+			{"later customer's start", 12 * time.Hour, [2]bool{true, false}},
+			{"grant ended", 6 * 24 * time.Hour, [2]bool{false, false}},
+			{"trial ended", 7 * 24 * time.Hour, [2]bool{false, false}},
+		} {
+			f.clk.Advance(step.advance)
+			for i, id := range []string{"trial", "later"} {
+				before := r.counter.Count()
+				got := view(t, mustState(t, f, r.svc, id))
+				n := r.counter.Count() - before
+				if want := view(t, mustState(t, f, f.svc, id)); got != want {
+					t.Fatalf("%s, %s: cached\n%s\nuncached\n%s", step.name, id, got, want)
+				}
+				if step.hit[i] != (n <= 2) {
+					t.Fatalf("%s, %s: %d statements, want a cached read: %v", step.name, id, n, step.hit[i])
+				}
+				r.same(t, f, id, nil)
+			}
+		}
+	})
+}
+
+// TestCacheEqualsComputation: over random writes, usage and clock moves,
+// every read through the cache answers as the uncached computation.
+func TestCacheEqualsComputation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		f := newFixture(t, st)
+		r := newReplica(t, f)
+		promos := promotions.New(st.Client, f.clk, func(context.Context, *ent.Tx, uuid.UUID, string) error { return nil })
+		rng := rand.New(rand.NewPCG(17, uint64(len(st.Dialect))))
+		ids := []string{"p0", "p1", "p2"}
+		subs := map[string]*ent.CustomerSubscription{}
+		for _, id := range ids {
+			f.customer(t, id)
+		}
+		features := []string{"sso", "dashboards", "seats", "calls", "level"}
+		plans := []string{"basic", "pro"}
+		for i := range 60 {
+			id := ids[rng.IntN(len(ids))]
+			var err error
+			op := rng.IntN(8)
+			switch op {
+			case 0:
+				var res *subscription.Result
+				res, err = f.subs.Provision(f.ctx, f.env, subscription.Input{CustomerID: id, PlanID: plans[rng.IntN(2)], SkipTrial: rng.IntN(2) == 0})
+				if err == nil {
+					subs[id] = res.Subscription
+				}
+			case 1:
+				if s := subs[id]; s != nil {
+					_, err = f.subs.Update(f.ctx, f.env, s.RefID, subscription.Patch{Addons: &[]subscription.AddonQuantity{{RefID: "more-calls", Quantity: float64(1 + rng.IntN(4))}}})
+				}
+			case 2:
+				if s := subs[id]; s != nil {
+					_, err = f.subs.Cancel(f.ctx, f.env, subscription.CancelInput{RefID: s.RefID})
+					delete(subs, id)
+				}
+			case 3:
+				periods := []promotionalentitlement.GrantPeriod{promotionalentitlement.GrantPeriodONE_WEEK, promotionalentitlement.GrantPeriodONE_MONTH, promotionalentitlement.GrantPeriodLIFETIME}
+				_, err = promos.Grant(f.ctx, f.env, id, []promotions.Grant{{FeatureRefID: features[rng.IntN(len(features))],
+					Period: periods[rng.IntN(len(periods))], UsageLimit: ptr(float64(rng.IntN(100)))}})
+			case 4:
+				_, err = promos.Revoke(f.ctx, f.env, id, features[rng.IntN(len(features))])
+			case 5, 6:
+				_, err = f.svc.ReportUsage(f.ctx, f.env, []entitlements.UsageReport{{CustomerRefID: id, FeatureRefID: []string{"calls", "seats"}[rng.IntN(2)], Value: float64(rng.IntN(5))}})
+			case 7:
+				f.clk.Advance(time.Duration(rng.IntN(10*24)) * time.Hour)
+			}
+			if err != nil {
+				t.Logf("op %d (%d) on %s: %v", i, op, id, err) // a refused write (e.g. no such grant) is fine
+			}
+			for _, c := range ids {
+				r.same(t, f, c, nil)
+			}
+		}
+	})
+}
