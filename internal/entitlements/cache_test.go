@@ -348,3 +348,31 @@ func TestCacheEqualsComputation(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidate: Invalidate, the hook for writes the version triggers do
+// not see, makes the next read through any replica compute again.
+func TestInvalidate(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		f := newFixture(t, st)
+		r := newReplica(t, f)
+		f.customer(t, "inv")
+		f.subscribe(t, subscription.Input{CustomerID: "inv", PlanID: "basic"})
+		r.warm(t, f, "inv")
+		tx, err := st.Client.Tx(f.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := entitlements.Invalidate(f.ctx, tx, st.Dialect, f.env, "inv", "never-seen"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		before := r.counter.Count()
+		mustState(t, f, r.svc, "inv")
+		if n := r.counter.Count() - before; n <= 2 {
+			t.Fatalf("%d statements after Invalidate: the cached entry was used", n)
+		}
+		r.warm(t, f, "inv")
+	})
+}
