@@ -30,7 +30,6 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
-	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 	"github.com/stigg-selfhost/stiggql/internal/limits"
 	"github.com/stigg-selfhost/stiggql/internal/seed"
@@ -158,7 +157,7 @@ func handler(st *db.Store, entCache bool) http.Handler {
 	res := graph.NewResolver(st.Client, clock.System{}, log)
 	res.EnableCaches(st.Dialect)
 	if !entCache {
-		res.Entitlements = entitlements.New(st.Client, clock.System{})
+		res.Entitlements.DisableCache()
 	}
 	// The default limits, but a body big enough for Q4's 10 000 customers
 	// (about 1.3 MB; the server's default is 1 MiB, --max-body-bytes).

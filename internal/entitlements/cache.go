@@ -125,6 +125,9 @@ func (s *Service) EnableCache(dial string, maxEntries int) {
 		features: map[uuid.UUID]*featureSet{}, refs: map[featureCacheKey]cachedFeature{}}
 }
 
+// DisableCache turns the cache off: every ForCustomer and Check computes.
+func (s *Service) DisableCache() { s.cache = nil }
+
 // cached is ForCustomer through the cache.
 func (s *Service) cached(ctx context.Context, env uuid.UUID, ref string, resourceID *string) (*State, error) {
 	c := s.cache
