@@ -59,6 +59,23 @@ func BenchmarkQ4(b *testing.B) {
 	t.run(b, payloads)
 }
 
+// BenchmarkE1 is the entitlement check: the server SDK's GetEntitlements
+// document (bench/queries/e1-entitlements.graphql) for one customer, the
+// customers with one subscription in turn, through the entitlements cache
+// (cached) and with it off (uncached: every request computes).
+func BenchmarkE1(b *testing.B) {
+	t := benchTarget(b)
+	doc := Query(b, "e1-entitlements")
+	refs := t.customersWithSubscriptions(b, 1, 1000)
+	payloads := make([][]byte, len(refs))
+	for i, ref := range refs {
+		payloads[i] = body(doc, map[string]any{"query": map[string]any{"customerId": ref}})
+	}
+	b.Run("cached", func(b *testing.B) { t.run(b, payloads) })
+	u := t.uncachedEntitlements()
+	b.Run("uncached", func(b *testing.B) { u.run(b, payloads) })
+}
+
 // BenchmarkW1 is the write path: provisionCustomer of a new customer, and
 // updateOneCustomer of an existing one, each one request at a time and with
 // 32 requests in flight (its ns/op is the inverse of the throughput). It

@@ -116,6 +116,7 @@ func (r *Resolver) EnableCaches(dial string) {
 	r.versions = store.NewVersions(r.Client, dial)
 	r.CustomerPages.EnableCaches(r.versions)
 	r.Catalogs.EnableCaches(r.versions)
+	r.Entitlements.EnableCache(dial, 0)
 	r.rendered = &renderedStatements{text: map[string]string{}}
 }
 

@@ -3,7 +3,8 @@
 # PostgreSQL, ../shared/bench/peer), this server on SQLite and on
 # PostgreSQL, and the hand-written baseline (bench/baseline), interleaved in
 # one run, driven by the peer's wrk script with the same settings (Q1-Q3);
-# the official client's GetCustomerById (Q4) and the writes (W1, W2) over
+# the official client's GetCustomerById (Q4), the server SDK's entitlement
+# check (E1, GetEntitlements for one customer) and the writes (W1, W2) over
 # HTTP too; plus the in-process Go benchmarks. See docs/performance.md.
 #
 #   bash scripts/bench.sh          # run everything, keep the results in bench/results/latest, write the report
@@ -14,7 +15,7 @@
 #
 # Settings (environment variables, defaults in brackets):
 #   N [100000] customers   ROUNDS [2] peer/ours alternations   BACKENDS ["sqlite postgres"]
-#   QUERIES ["Q1 Q2 Q3 Q4"] reads   WRITES ["W1P W1U W2"] writes, each round on a copy of the
+#   QUERIES ["Q1 Q2 Q3 Q4 E1"] reads   WRITES ["W1P W1U W2"] writes, each round on a copy of the
 #   seeded database (W1P provisionCustomer, W1U updateOneCustomer, W2 importCustomersBulk of
 #   10 000)   DURATION [15] WARMUP [5] seconds   THREADS [2] CONNS [32] (wrk)
 #   PEER [v4] peer to run, or none   GOBENCH [1] run the Go benchmarks   BIG [0] also reads and
@@ -34,7 +35,7 @@ N="${N:-100000}"
 N_BIG="${N_BIG:-1000000}"
 ROUNDS="${ROUNDS:-2}"
 BACKENDS="${BACKENDS:-sqlite postgres}"
-QUERIES="${QUERIES:-Q1 Q2 Q3 Q4}"
+QUERIES="${QUERIES:-Q1 Q2 Q3 Q4 E1}"
 WRITES="${WRITES-W1P W1U W2}"
 W2_TIMED="${W2_TIMED:-3}"
 DURATION="${DURATION:-15}"
@@ -64,14 +65,14 @@ report() {
   log "wrote docs/performance.md and docs/performance.png"
 }
 
-# gobench runs the in-process Go benchmarks into $1: Q1-Q4 and W1 on each
+# gobench runs the in-process Go benchmarks into $1: Q1-Q4, E1 and W1 on each
 # backend's seeded database, W2 on a fresh SQLite file.
 gobench() {
   local out="$1" b url
   for b in $BACKENDS; do
     case "$b" in sqlite) url="file:$WORK/data/n$N.db" ;; postgres) url="$PG_URL" ;; esac
     log "Go benchmarks on $b"
-    (cd "$ROOT/bench" && BENCH_DB="$url" timeout 900 go test -run '^$' -bench 'Q1$|Q2$|Q3|Q4$|W1' -benchtime 3s . ) \
+    (cd "$ROOT/bench" && BENCH_DB="$url" timeout 900 go test -run '^$' -bench 'Q1$|Q2$|Q3|Q4$|E1|W1' -benchtime 3s . ) \
       >"$out/gobench-$b.txt" 2>&1 || die "Go benchmarks failed (see $out/gobench-$b.txt)"
   done
   log "Go benchmark W2 (importCustomersBulk of 10 000)"
@@ -211,15 +212,15 @@ drain() { # $1 pid
 # through scripts/bench/ops.lua (QTEMPLATE: the variables, {ref} a random
 # line of the refs file, {seq} unique to the request); W2 is timed by w2_run.
 declare -A QFILE=([Q1]=bench/queries/q1.graphql [Q2]=bench/queries/q2.graphql [Q3]=bench/queries/q3.graphql
-  [Q4]=testdata/stigg-client/GetCustomerById.graphql
+  [Q4]=testdata/stigg-client/GetCustomerById.graphql [E1]=bench/queries/e1-entitlements.graphql
   [W1P]=bench/queries/w1-provision.graphql [W1U]=bench/queries/w1-update.graphql [W2]=bench/queries/w2-import.graphql)
 declare -A QVARS=([Q1]=ref [Q2]=env [Q3]=email)
-declare -A QTEMPLATE=([Q4]='{"input":{"customerId":"{ref}"}}'
+declare -A QTEMPLATE=([Q4]='{"input":{"customerId":"{ref}"}}' [E1]='{"query":{"customerId":"{ref}"}}'
   [W1P]='{"input":{"customerId":"w1-{seq}","name":"W1 {seq}","email":"w1-{seq}@example.org"}}'
   [W1U]='{"input":{"customerId":"{ref}","name":"Updated {seq}"}}')
-# refs_for: the refs file an operation draws from (Q4: customers with two
-# subscriptions).
-refs_for() { if [ "$1" = Q4 ]; then echo "$2.two"; else echo "$2"; fi; }
+# refs_for: the refs file an operation draws from (Q4 and E1, the
+# entitlement check: customers with two subscriptions).
+refs_for() { case "$1" in Q4 | E1) echo "$2.two" ;; *) echo "$2" ;; esac; }
 wrk_run() { # $1 url, $2 operation, $3 seconds, $4 refs, $5 out, $6 nonce
   local subs=""
   IFS=, read -ra terms <<<"$SUBSTRINGS"

@@ -20,6 +20,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
 	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/internal/entitlements"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 	"github.com/stigg-selfhost/stiggql/internal/observability"
@@ -43,6 +44,7 @@ type serveConfig struct {
 	playgroundAssets    *string
 	examplePaywall      *bool
 	testClock           *bool
+	entitlementCache    *int
 	billing             billingFlags
 	ops                 opsFlags
 }
@@ -60,6 +62,7 @@ func (c *serveConfig) register(f *flagSet) {
 	c.autoMigrate = f.Bool("migrate", "AUTO_MIGRATE", true, "apply pending schema migrations at start; with false, start only on a migrated database (run the migrate command)")
 	c.persistedFile = f.String("persisted-queries", "PERSISTED_QUERIES", "", "allow-list mode: answer only the operations in this file (JSON manifest of sha256 to query, or array) or directory of *.graphql files")
 	c.playgroundAssets = f.String("playground-assets", "PLAYGROUND_ASSETS", "", "serve the playground's third-party files from this directory (written by "+playground.SetupCommand+") instead of the copies in the binary")
+	c.entitlementCache = f.Int("entitlement-cache", "ENTITLEMENT_CACHE", entitlements.DefaultCacheEntries, "customers (and resources) whose computed entitlements are kept between requests (internal/entitlements/cache.go); 0 computes every check")
 	c.examplePaywall = f.Bool("example-paywall", "EXAMPLE_PAYWALL", false, "serve the example React page (examples/react-paywall) under /examples/paywall/")
 	c.testClock = f.Bool("test-clock", "TEST_CLOCK", false, "FOR TESTS ONLY, never in production: run on a clock that "+httpapi.TestClockPath+" moves forward (with a server key), to see usage periods, trials and scheduled updates end")
 	c.ops.register(f)
@@ -201,6 +204,11 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
 	res.EnableCaches(st.Dialect)
+	if n := *c.entitlementCache; n > 0 {
+		res.Entitlements.EnableCache(st.Dialect, n)
+	} else {
+		res.Entitlements.DisableCache()
+	}
 	// Scheduled subscription updates (end of period, end of month) are
 	// applied when due; each is claimed under row locks, so every replica
 	// may run this loop.

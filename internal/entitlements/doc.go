@@ -23,6 +23,11 @@
 //	    usageHistory / usageHistoryV2.
 //	svc.RecordCheck(ctx, env, CheckReport) error; svc.CountChecks(...)
 //	    reportEntitlementCheckRequested.
+//	svc.EnableCache(dialect, maxEntries)
+//	    keep computed entitlements between requests (cache.go): ForCustomer
+//	    and Check then cost one statement while nothing changed.
+//	Invalidate(ctx, tx, dialect, env, customerRefs...)
+//	    for a write the cache's version triggers do not see.
 //
 // Errors are *apperr.Error with Stigg's codes (BadUserInput,
 // CustomerNotFound, CustomerIsArchived, FeatureNotFound,

@@ -34,6 +34,10 @@ type Service struct {
 	// (usageUpdated, entitlementsUpdated) so they go out only on commit.
 	// An error from a hook rolls the report back.
 	Hooks []UsageHook
+
+	// cache keeps computed entitlements between requests; nil until
+	// EnableCache (cache.go).
+	cache *entCache
 }
 
 // New returns a Service.
@@ -62,6 +66,11 @@ type State struct {
 	Entitlements        []*Entitlement
 	// At is the instant computed for.
 	At time.Time
+
+	// fromCache says the State was read through the cache, at the catalog
+	// version catalogVersion.
+	fromCache      bool
+	catalogVersion int64
 }
 
 // Entitlement returns the state's entitlement of the feature refId, nil
@@ -85,6 +94,9 @@ func (s *State) Entitlement(featureRefID string) *Entitlement {
 func (s *Service) ForCustomer(ctx context.Context, env uuid.UUID, customerRefID string, resourceID *string) (*State, error) {
 	if customerRefID == "" {
 		return nil, apperr.BadInput("customerId", "customerId must not be empty")
+	}
+	if s.cache != nil {
+		return s.cached(ctx, env, customerRefID, resourceID)
 	}
 	return s.compute(ctx, s.Client, env, customerRefID, resourceID, s.Clock.Now())
 }
@@ -116,12 +128,12 @@ func (s *Service) Check(ctx context.Context, env uuid.UUID, customerRefID string
 	}
 	e := st.Entitlement(featureRefID)
 	if e == nil {
-		f, err := s.Client.Feature.Query().Where(feature.EnvironmentID(env), feature.RefID(featureRefID)).Only(ctx)
+		f, err := s.featureByRef(ctx, env, featureRefID, st)
 		switch {
-		case ent.IsNotFound(err):
-			return denied(nil, FeatureNotFound), nil
 		case err != nil:
 			return nil, err
+		case f == nil:
+			return denied(nil, FeatureNotFound), nil
 		case st.ActiveSubscriptions == 0 && len(st.Entitlements) == 0:
 			return denied(f, NoActiveSubscription), nil
 		}
@@ -135,6 +147,15 @@ func (s *Service) Check(ctx context.Context, env uuid.UUID, customerRefID string
 	}
 	out.IsGranted, out.AccessDeniedReason = Decide(&out, req, requestedValues)
 	return &out, nil
+}
+
+// lookupFeature reads the feature refId of env, nil when there is none.
+func (s *Service) lookupFeature(ctx context.Context, env uuid.UUID, ref string) (*ent.Feature, error) {
+	f, err := s.Client.Feature.Query().Where(feature.EnvironmentID(env), feature.RefID(ref)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return f, err
 }
 
 // liveCustomer is the live customer with the refId, nil when there is

@@ -17,6 +17,12 @@ import (
 //     for the catalog tables and their link tables, so that a catalog
 //     snapshot shared across requests (graph/catalog_snapshot.go) is reused
 //     only while its environment's catalog is unchanged.
+//   - entitlement_versions (both databases, *_entitlement_versions.sql): a
+//     version per customer (environment and customerId), bumped by triggers
+//     on writes to customers, their subscriptions, subscription add-ons and
+//     prices, and promotional grants, so that a customer's entitlements
+//     cached across requests (internal/entitlements/cache.go) are reused
+//     only while unchanged.
 //   - customer_email_grams (SQLite): an FTS4 table (FTS3/4 is compiled into
 //     go-sqlite3 by default, so no build tag is needed) holding, per customer
 //     with an email, the trigrams of lower(email) in order, kept in step by
