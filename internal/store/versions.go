@@ -45,8 +45,7 @@ type Versions struct {
 	client *ent.Client
 	query  string
 	// fold: the versions may be read by the request's first statement
-	// (SelectVersions); true on PostgreSQL, where a statement is a round
-	// trip.
+	// (FoldInto); true on PostgreSQL, where a statement is a round trip.
 	fold bool
 }
 
@@ -107,13 +106,13 @@ func (vs *Versions) result(ctx context.Context, env uuid.UUID) *versionsResult {
 
 // Folding the versions read into the request's first statement. On
 // PostgreSQL every statement is a round trip, and a request that reads a
-// customer first (getCustomerByRefId) would send the versions read as a
-// statement of its own the moment a nested field needs the catalog. The
-// customer statement can read them instead, as two scalar subqueries next
-// to its columns: the versions are then read at the same moment as (in the
-// same snapshot as) the customer, before anything cached under them is
-// consulted, which is all Of promises. A statement that returns no row
-// reads nothing, and Of reads them on its own when needed.
+// customer first (getCustomerByRefId) or a customers page with a cached
+// count would send the versions read as a statement of its own. That first
+// statement can read them instead, as two scalar subqueries next to its
+// columns: the versions are then read in the same snapshot as its rows,
+// before anything cached under them is consulted, which is all Of
+// promises. A statement that returns no row reads nothing, and Of reads
+// them on its own when needed.
 
 // Folded column names: FoldInto's extra columns.
 const (
@@ -129,15 +128,15 @@ func (vs *Versions) FoldInto(ctx context.Context, env uuid.UUID) func(*sql.Selec
 	if vs == nil || !vs.fold {
 		return nil
 	}
-	if rv, ok := ctx.Value(requestVersionsKey{}).(*requestVersions); !ok {
+	rv, ok := ctx.Value(requestVersionsKey{}).(*requestVersions)
+	if !ok {
+		return nil // outside a request: nothing would keep what it read
+	}
+	rv.mu.Lock()
+	_, read := rv.m[env]
+	rv.mu.Unlock()
+	if read {
 		return nil
-	} else {
-		rv.mu.Lock()
-		_, read := rv.m[env]
-		rv.mu.Unlock()
-		if read {
-			return nil
-		}
 	}
 	return func(s *sql.Selector) {
 		for _, c := range [...]struct{ table, as string }{
