@@ -100,6 +100,10 @@ func uuidArgs(ids []uuid.UUID) []any {
 // getCustomer is CustomerService.Get (the live customer with customerID,
 // CustomerNotFound without one) reading cols, from reused SQL text.
 func (r *Resolver) getCustomer(ctx context.Context, env uuid.UUID, customerID string, cols []string) (*ent.Customer, error) {
+	if fold := r.versions.FoldInto(ctx, env); fold != nil {
+		// The request's first statement: it reads the versions too.
+		return customers.GetFolding(ctx, r.Client.Customer, r.versions, fold, env, customerID, cols...)
+	}
 	if r.rendered == nil {
 		return r.CustomerService.Get(ctx, env, customerID, cols...)
 	}

@@ -120,6 +120,15 @@ func (r *Resolver) EnableCaches(dial string) {
 	r.rendered = &renderedStatements{text: map[string]string{}}
 }
 
+// SetVersionFolding turns folding the environment versions read into a
+// request's first statement on or off (store.Versions.FoldInto; on by
+// default on PostgreSQL once EnableCaches ran): for tests comparing both.
+func (r *Resolver) SetVersionFolding(on bool) {
+	if r.versions != nil {
+		r.versions.SetFolding(on)
+	}
+}
+
 // NewSchema returns the executable schema over r.
 func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	return NewExecutableSchema(Config{Resolvers: r})

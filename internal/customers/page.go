@@ -84,35 +84,52 @@ func VisibleScope(env uuid.UUID, where func(*sql.Selector), mentionsDeletedAt bo
 }
 
 // Page returns the page q asks for.
+//
+// The count comes first when asked for: a search matching many customers
+// finds its page faster by walking the newest-first index than through the
+// trigram index (search.go), and the cached count is valid only at the
+// environment's current version. On PostgreSQL, once a count for the
+// filter is cached, the page goes first instead and its statement also
+// reads the versions (store.Versions.FoldInto): the plan is chosen from
+// the cached count whatever its version (a plan changes the cost, never
+// the rows), and the count is checked against the versions the page read,
+// counted again only when they moved. The request then sends one statement
+// where it sent two (the versions read, the page).
 func (p *Pages) Page(ctx context.Context, q PageQuery) (*Page, error) {
 	base := VisibleScope(q.Env, q.Where, q.MentionsDeletedAt)
-	// The count comes first when asked for: a search matching many
-	// customers finds its page faster by walking the newest-first index
-	// than through the trigram index (search.go).
 	out := &Page{}
 	plan := SearchPlanAny // how the page of a search is found (search.go)
-	if q.Count {
+	var fold func(*sql.Selector)
+	if q.Count && q.Cacheable {
+		if n, ok := p.peekCount(q.Env, q.CountKey); ok {
+			if fold = p.versions.FoldInto(ctx, q.Env); fold != nil {
+				plan = SearchPlanFor(n, p.envSize(q), q.PageSize)
+			}
+		}
+	}
+	counted := base // the scan plan below changes base, not what is counted
+	countIt := func() error {
 		var err error
 		out.TotalCount, err = p.count(ctx, q.Env, q.CountKey, q.Cacheable, func(ctx context.Context) (int, error) {
-			return p.client.Customer.Query().Where(base...).Count(ctx)
+			return p.client.Customer.Query().Where(counted...).Count(ctx)
 		})
+		return err
+	}
+	if q.Count && fold == nil {
+		if err := countIt(); err != nil {
+			return nil, err
+		}
+		plan = SearchPlanFor(out.TotalCount, p.envSize(q), q.PageSize)
+	}
+	if !q.EmailSearch {
+		plan = SearchPlanAny
+	}
+	if plan == SearchPlanScan {
+		scan, err := q.ScanWhere()
 		if err != nil {
 			return nil, err
 		}
-		envSize := -1
-		if n, ok := p.peekCount(q.Env, q.CountKeyAll); ok {
-			envSize = n
-		}
-		if q.EmailSearch {
-			plan = SearchPlanFor(out.TotalCount, envSize, q.PageSize)
-			if plan == SearchPlanScan {
-				scan, err := q.ScanWhere()
-				if err != nil {
-					return nil, err
-				}
-				base = VisibleScope(q.Env, scan, q.MentionsDeletedAt)
-			}
-		}
+		base = VisibleScope(q.Env, scan, q.MentionsDeletedAt)
 	}
 	page, err := nestquery.Paginate(ctx, q.Paging, q.Keys, nestquery.ValuesByColumn[*ent.Customer](q.Keys),
 		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
@@ -129,11 +146,34 @@ func (p *Pages) Page(ctx context.Context, q PageQuery) (*Page, error) {
 			if m := plan.PageModifier(order, limit); m != nil {
 				sel.Modify(m)
 			}
-			return sel.Limit(limit).All(ctx)
+			if fold != nil {
+				sel.Modify(fold)
+			}
+			rows, err := sel.Limit(limit).All(ctx)
+			if err == nil && fold != nil && len(rows) > 0 {
+				err = p.versions.Folded(ctx, q.Env, rows[0].Value)
+			}
+			return rows, err
 		})
 	if err != nil {
 		return nil, err
 	}
 	out.Page = page
+	if fold != nil {
+		// After the page: the versions it read tell whether the cached
+		// count still holds (an empty page read none, and count reads them).
+		if err := countIt(); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// envSize is the environment's size as last counted, or -1 (an estimate for
+// the search plan, ScanSearchPage).
+func (p *Pages) envSize(q PageQuery) int {
+	if n, ok := p.peekCount(q.Env, q.CountKeyAll); ok {
+		return n
+	}
+	return -1
 }

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
@@ -42,6 +44,9 @@ type versionsResult struct {
 type Versions struct {
 	client *ent.Client
 	query  string
+	// fold: the versions may be read by the request's first statement
+	// (FoldInto); true on PostgreSQL, where a statement is a round trip.
+	fold bool
 }
 
 // NewVersions returns the version reader of a store of the given dialect
@@ -52,8 +57,13 @@ func NewVersions(client *ent.Client, dial string) *Versions {
 	if dial == dialect.Postgres {
 		q = "SELECT (SELECT version FROM customer_versions WHERE environment_id = $1), (SELECT version FROM catalog_versions WHERE environment_id = $2)"
 	}
-	return &Versions{client: client, query: q}
+	return &Versions{client: client, query: q, fold: dial == dialect.Postgres}
 }
+
+// SetFolding turns folding the versions read into another statement on or
+// off (FoldInto; on by default on PostgreSQL, off on SQLite): for tests
+// comparing both paths.
+func (vs *Versions) SetFolding(on bool) { vs.fold = on }
 
 // requestVersions holds one request's versions by environment.
 type requestVersions struct {
@@ -71,6 +81,14 @@ func WithRequestVersions(ctx context.Context) context.Context {
 
 // Of returns env's versions as this request sees them.
 func (vs *Versions) Of(ctx context.Context, env uuid.UUID) (EnvVersions, error) {
+	res := vs.result(ctx, env)
+	res.once.Do(func() { res.v, res.err = vs.read(ctx, env) })
+	return res.v, res.err
+}
+
+// result is the request's memo of env's versions (a fresh one outside a
+// request).
+func (vs *Versions) result(ctx context.Context, env uuid.UUID) *versionsResult {
 	var res *versionsResult
 	if rv, ok := ctx.Value(requestVersionsKey{}).(*requestVersions); ok {
 		rv.mu.Lock()
@@ -83,8 +101,79 @@ func (vs *Versions) Of(ctx context.Context, env uuid.UUID) (EnvVersions, error) 
 	} else {
 		res = &versionsResult{}
 	}
-	res.once.Do(func() { res.v, res.err = vs.read(ctx, env) })
-	return res.v, res.err
+	return res
+}
+
+// Folding the versions read into the request's first statement. On
+// PostgreSQL every statement is a round trip, and a request that reads a
+// customer first (getCustomerByRefId) or a customers page with a cached
+// count would send the versions read as a statement of its own. That first
+// statement can read them instead, as two scalar subqueries next to its
+// columns: the versions are then read in the same snapshot as its rows,
+// before anything cached under them is consulted, which is all Of
+// promises. A statement that returns no row reads nothing, and Of reads
+// them on its own when needed.
+
+// Folded column names: FoldInto's extra columns.
+const (
+	foldedCustomerVersion = "folded_customer_version"
+	foldedCatalogVersion  = "folded_catalog_version"
+)
+
+// FoldInto returns a query modifier that makes a statement also read env's
+// versions, when folding is on and the request in ctx has not read them
+// yet; nil otherwise. Pass each row the statement returns (its Value
+// method) to Folded.
+func (vs *Versions) FoldInto(ctx context.Context, env uuid.UUID) func(*sql.Selector) {
+	if vs == nil || !vs.fold {
+		return nil
+	}
+	rv, ok := ctx.Value(requestVersionsKey{}).(*requestVersions)
+	if !ok {
+		return nil // outside a request: nothing would keep what it read
+	}
+	rv.mu.Lock()
+	_, read := rv.m[env]
+	rv.mu.Unlock()
+	if read {
+		return nil
+	}
+	return func(s *sql.Selector) {
+		for _, c := range [...]struct{ table, as string }{
+			{"customer_versions", foldedCustomerVersion},
+			{"catalog_versions", foldedCatalogVersion},
+		} {
+			s.AppendSelectExprAs(sql.ExprFunc(func(b *sql.Builder) {
+				b.WriteString("SELECT version FROM " + c.table + " WHERE environment_id = ").Arg(env)
+			}), c.as)
+		}
+	}
+}
+
+// Folded records, as the request's versions of env, what a statement made
+// with FoldInto read; value is a returned row's Value method. Versions the
+// request has already read stay as they are.
+func (vs *Versions) Folded(ctx context.Context, env uuid.UUID, value func(string) (ent.Value, error)) error {
+	var v EnvVersions
+	for _, c := range [...]struct {
+		name string
+		into *int64
+	}{{foldedCustomerVersion, &v.Customers}, {foldedCatalogVersion, &v.Catalog}} {
+		x, err := value(c.name)
+		if err != nil {
+			return err
+		}
+		switch n := x.(type) {
+		case nil: // no write yet: 0
+		case int64:
+			*c.into = n
+		default:
+			return fmt.Errorf("store: folded version %s is a %T", c.name, x)
+		}
+	}
+	res := vs.result(ctx, env)
+	res.once.Do(func() { res.v = v })
+	return nil
 }
 
 func (vs *Versions) read(ctx context.Context, env uuid.UUID) (EnvVersions, error) {
