@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -15,7 +16,8 @@ import (
 // order.
 func TestMarshalSliceInOrder(t *testing.T) {
 	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{RecoverFunc: graphql.DefaultRecover})
-	ctx = graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	quiet := func(context.Context, any) error { return errors.New("internal system error") }
+	ctx = graphql.WithResponseContext(ctx, graphql.DefaultErrorPresenter, quiet)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{}})
 	var order []int
 	ret := marshalSliceInOrder(ctx, 3, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
@@ -35,7 +37,7 @@ func TestMarshalSliceInOrder(t *testing.T) {
 		t.Errorf("result %v: want nil, as a panicking element makes it", ret)
 	}
 	errs := graphql.GetErrors(ctx)
-	if len(errs) != 1 || errs[0].Path.String() != "1" {
+	if len(errs) != 1 || errs[0].Path.String() != "[1]" {
 		t.Errorf("errors %v: want one, at path 1", errs)
 	}
 	ok := marshalSliceInOrder(ctx, 2, 0, false, func(ctx context.Context, i int) graphql.Marshaler { return graphql.MarshalInt(i) })
