@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -12518,7 +12519,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
-	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+	inputUnmarshalMap := unusedUnmarshalerMap(
 		ec.unmarshalInputAddonFilter,
 		ec.unmarshalInputAddonFilterOfferFilter,
 		ec.unmarshalInputAddonSort,
@@ -17650,7 +17651,7 @@ func (ec *executionContext) _APIKey_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _APIKey_description(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17673,7 +17674,7 @@ func (ec *executionContext) _APIKey_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _APIKey_displayName(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17696,7 +17697,7 @@ func (ec *executionContext) _APIKey_displayName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _APIKey_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17719,7 +17720,7 @@ func (ec *executionContext) _APIKey_environmentId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _APIKey_expireAt(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17742,7 +17743,7 @@ func (ec *executionContext) _APIKey_expireAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_expireAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17765,7 +17766,7 @@ func (ec *executionContext) _APIKey_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _APIKey_keyType(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17788,7 +17789,7 @@ func (ec *executionContext) _APIKey_keyType(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_keyType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type APIKeyType does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("APIKeyType"))
 }
 
 func (ec *executionContext) _APIKey_token(ctx context.Context, field graphql.CollectedField, obj *model.APIKey) (ret graphql.Marshaler) {
@@ -17811,7 +17812,7 @@ func (ec *executionContext) _APIKey_token(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_APIKey_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("APIKey", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("APIKey", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccessRoles_accountRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -17834,7 +17835,7 @@ func (ec *executionContext) _AccessRoles_accountRole(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_accountRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type AccountAccessRole does not have child fields"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("AccountAccessRole"))
 }
 
 func (ec *executionContext) _AccessRoles_nonProductionRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -17857,7 +17858,7 @@ func (ec *executionContext) _AccessRoles_nonProductionRole(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_nonProductionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type EnvironmentAccessRole does not have child fields"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("EnvironmentAccessRole"))
 }
 
 func (ec *executionContext) _AccessRoles_productionRole(ctx context.Context, field graphql.CollectedField, obj *model.AccessRoles) (ret graphql.Marshaler) {
@@ -17880,7 +17881,7 @@ func (ec *executionContext) _AccessRoles_productionRole(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AccessRoles_productionRole(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, errors.New("field of type EnvironmentAccessRole does not have child fields"))
+	return graphql.NewScalarFieldContext("AccessRoles", field, false, false, noChildFields("EnvironmentAccessRole"))
 }
 
 func (ec *executionContext) _Account_accessMethod(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -17903,7 +17904,7 @@ func (ec *executionContext) _Account_accessMethod(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Account_accessMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type AccountAccessMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("AccountAccessMethod"))
 }
 
 func (ec *executionContext) _Account_accountEmailDomain(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -17926,7 +17927,7 @@ func (ec *executionContext) _Account_accountEmailDomain(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Account_accountEmailDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Account_accountStatus(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -17949,7 +17950,7 @@ func (ec *executionContext) _Account_accountStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Account_accountStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type AccountStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("AccountStatus"))
 }
 
 func (ec *executionContext) _Account_defaultSSORoles(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18004,7 +18005,7 @@ func (ec *executionContext) _Account_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Account_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Account_emailDomains(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18059,7 +18060,7 @@ func (ec *executionContext) _Account_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Account_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Account_samlEnabled(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18082,7 +18083,7 @@ func (ec *executionContext) _Account_samlEnabled(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Account_samlEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Account_subscriptionBillingAnchor(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18105,7 +18106,7 @@ func (ec *executionContext) _Account_subscriptionBillingAnchor(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Account_subscriptionBillingAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type BillingAnchor does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("BillingAnchor"))
 }
 
 func (ec *executionContext) _Account_subscriptionProrationBehavior(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18128,7 +18129,7 @@ func (ec *executionContext) _Account_subscriptionProrationBehavior(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Account_subscriptionProrationBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type ProrationBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("ProrationBehavior"))
 }
 
 func (ec *executionContext) _Account_timezone(ctx context.Context, field graphql.CollectedField, obj *model.Account) (ret graphql.Marshaler) {
@@ -18151,7 +18152,7 @@ func (ec *executionContext) _Account_timezone(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Account_timezone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Account", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Account", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -18174,7 +18175,7 @@ func (ec *executionContext) _AccountEmailDomain_accountId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_domain(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -18197,7 +18198,7 @@ func (ec *executionContext) _AccountEmailDomain_domain(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AccountEmailDomain_id(ctx context.Context, field graphql.CollectedField, obj *model.AccountEmailDomain) (ret graphql.Marshaler) {
@@ -18220,7 +18221,7 @@ func (ec *executionContext) _AccountEmailDomain_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_AccountEmailDomain_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AccountEmailDomain", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_after(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -18243,7 +18244,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_after(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_before(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -18266,7 +18267,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_before(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _AdditionalMetaDataChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.AdditionalMetaDataChange) (ret graphql.Marshaler) {
@@ -18289,7 +18290,7 @@ func (ec *executionContext) _AdditionalMetaDataChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_AdditionalMetaDataChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("AdditionalMetaDataChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18312,7 +18313,7 @@ func (ec *executionContext) _Addon_additionalMetaData(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Addon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18335,7 +18336,7 @@ func (ec *executionContext) _Addon_billingId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18358,7 +18359,7 @@ func (ec *executionContext) _Addon_billingLinkUrl(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Addon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18381,7 +18382,7 @@ func (ec *executionContext) _Addon_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Addon_dependencies(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18436,7 +18437,7 @@ func (ec *executionContext) _Addon_description(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18459,7 +18460,7 @@ func (ec *executionContext) _Addon_displayName(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18610,7 +18611,7 @@ func (ec *executionContext) _Addon_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Addon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18633,7 +18634,7 @@ func (ec *executionContext) _Addon_hasSubscriptions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18656,7 +18657,7 @@ func (ec *executionContext) _Addon_hiddenFromWidgets(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Addon_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18679,7 +18680,7 @@ func (ec *executionContext) _Addon_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Addon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18702,7 +18703,7 @@ func (ec *executionContext) _Addon_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Addon_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18725,7 +18726,7 @@ func (ec *executionContext) _Addon_maxQuantity(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_maxQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Addon_offer(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18780,7 +18781,7 @@ func (ec *executionContext) _Addon_overageBillingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Addon_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _Addon_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18835,7 +18836,7 @@ func (ec *executionContext) _Addon_packageEntitlements(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Addon_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _Addon_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18890,7 +18891,7 @@ func (ec *executionContext) _Addon_pricingType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Addon_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _Addon_product(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18945,7 +18946,7 @@ func (ec *executionContext) _Addon_productId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18968,7 +18969,7 @@ func (ec *executionContext) _Addon_refId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Addon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -18991,7 +18992,7 @@ func (ec *executionContext) _Addon_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Addon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("PackageStatus"))
 }
 
 func (ec *executionContext) _Addon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19046,7 +19047,7 @@ func (ec *executionContext) _Addon_type(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Addon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19069,7 +19070,7 @@ func (ec *executionContext) _Addon_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Addon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Addon) (ret graphql.Marshaler) {
@@ -19092,7 +19093,7 @@ func (ec *executionContext) _Addon_versionNumber(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Addon_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Addon", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Addon", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _AddonChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.AddonChangeVariables) (ret graphql.Marshaler) {
@@ -19115,7 +19116,7 @@ func (ec *executionContext) _AddonChangeVariables_addonRefId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_AddonChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AddonChangeVariables_newQuantity(ctx context.Context, field graphql.CollectedField, obj *model.AddonChangeVariables) (ret graphql.Marshaler) {
@@ -19138,7 +19139,7 @@ func (ec *executionContext) _AddonChangeVariables_newQuantity(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AddonChangeVariables_newQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonChangeVariables", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _AddonConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AddonConnection) (ret graphql.Marshaler) {
@@ -19225,7 +19226,7 @@ func (ec *executionContext) _AddonConnection_totalCount(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AddonConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _AddonDependencyChange_after(ctx context.Context, field graphql.CollectedField, obj *model.AddonDependencyChange) (ret graphql.Marshaler) {
@@ -19312,7 +19313,7 @@ func (ec *executionContext) _AddonDependencyChange_changeType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_AddonDependencyChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonDependencyChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonDependencyChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _AddonEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AddonEdge) (ret graphql.Marshaler) {
@@ -19335,7 +19336,7 @@ func (ec *executionContext) _AddonEdge_cursor(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_AddonEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _AddonEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AddonEdge) (ret graphql.Marshaler) {
@@ -19390,7 +19391,7 @@ func (ec *executionContext) _AddonPriceOverrideChangeVariables_addonRefId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_AddonPriceOverrideChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AddonPriceOverrideChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.AddonPriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -19413,7 +19414,7 @@ func (ec *executionContext) _AddonPriceOverrideChangeVariables_featureId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_AddonPriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AddonPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Aggregation_field(ctx context.Context, field graphql.CollectedField, obj *model.Aggregation) (ret graphql.Marshaler) {
@@ -19436,7 +19437,7 @@ func (ec *executionContext) _Aggregation_field(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Aggregation_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Aggregation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Aggregation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Aggregation_function(ctx context.Context, field graphql.CollectedField, obj *model.Aggregation) (ret graphql.Marshaler) {
@@ -19459,7 +19460,7 @@ func (ec *executionContext) _Aggregation_function(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Aggregation_function(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Aggregation", field, false, false, errors.New("field of type AggregationFunction does not have child fields"))
+	return graphql.NewScalarFieldContext("Aggregation", field, false, false, noChildFields("AggregationFunction"))
 }
 
 func (ec *executionContext) _AirwallexCheckoutCredentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCheckoutCredentials) (ret graphql.Marshaler) {
@@ -19482,7 +19483,7 @@ func (ec *executionContext) _AirwallexCheckoutCredentials_clientSecret(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCheckoutCredentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCheckoutCredentials_metadata(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCheckoutCredentials) (ret graphql.Marshaler) {
@@ -19537,7 +19538,7 @@ func (ec *executionContext) _AirwallexCheckoutMetadata_currency(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCheckoutMetadata_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCheckoutMetadata_customerId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCheckoutMetadata) (ret graphql.Marshaler) {
@@ -19560,7 +19561,7 @@ func (ec *executionContext) _AirwallexCheckoutMetadata_customerId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCheckoutMetadata_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCheckoutMetadata_env(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCheckoutMetadata) (ret graphql.Marshaler) {
@@ -19583,7 +19584,7 @@ func (ec *executionContext) _AirwallexCheckoutMetadata_env(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCheckoutMetadata_env(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCheckoutMetadata_intentId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCheckoutMetadata) (ret graphql.Marshaler) {
@@ -19606,7 +19607,7 @@ func (ec *executionContext) _AirwallexCheckoutMetadata_intentId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCheckoutMetadata_intentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCheckoutMetadata", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -19629,7 +19630,7 @@ func (ec *executionContext) _AirwallexCredentials_accountId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_apiUrl(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -19652,7 +19653,7 @@ func (ec *executionContext) _AirwallexCredentials_apiUrl(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_apiUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -19675,7 +19676,7 @@ func (ec *executionContext) _AirwallexCredentials_clientId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AirwallexCredentials_orgId(ctx context.Context, field graphql.CollectedField, obj *model.AirwallexCredentials) (ret graphql.Marshaler) {
@@ -19698,7 +19699,7 @@ func (ec *executionContext) _AirwallexCredentials_orgId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_AirwallexCredentials_orgId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AirwallexCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_appAppleId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -19721,7 +19722,7 @@ func (ec *executionContext) _AppStoreCredentials_appAppleId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_appAppleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_bundleId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -19744,7 +19745,7 @@ func (ec *executionContext) _AppStoreCredentials_bundleId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_bundleId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_issuerId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -19767,7 +19768,7 @@ func (ec *executionContext) _AppStoreCredentials_issuerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_issuerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_keyId(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -19790,7 +19791,7 @@ func (ec *executionContext) _AppStoreCredentials_keyId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_keyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_privateKey(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -19813,7 +19814,7 @@ func (ec *executionContext) _AppStoreCredentials_privateKey(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_privateKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _AppStoreCredentials_sandboxEnvironment(ctx context.Context, field graphql.CollectedField, obj *model.AppStoreCredentials) (ret graphql.Marshaler) {
@@ -19836,7 +19837,7 @@ func (ec *executionContext) _AppStoreCredentials_sandboxEnvironment(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_AppStoreCredentials_sandboxEnvironment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("AppStoreCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ApplySubscription_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.ApplySubscription) (ret graphql.Marshaler) {
@@ -19891,7 +19892,7 @@ func (ec *executionContext) _ApplySubscription_entitlementsV2(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ApplySubscription_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ApplySubscription", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("ApplySubscription", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _ApplySubscription_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ApplySubscription) (ret graphql.Marshaler) {
@@ -19946,7 +19947,7 @@ func (ec *executionContext) _Auth0Credentials_applicationId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationName(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -19969,7 +19970,7 @@ func (ec *executionContext) _Auth0Credentials_applicationName(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_applicationType(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -19992,7 +19993,7 @@ func (ec *executionContext) _Auth0Credentials_applicationType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_applicationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type Auth0ApplicationType does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("Auth0ApplicationType"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientDomain(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20015,7 +20016,7 @@ func (ec *executionContext) _Auth0Credentials_clientDomain(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20038,7 +20039,7 @@ func (ec *executionContext) _Auth0Credentials_clientId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20061,7 +20062,7 @@ func (ec *executionContext) _Auth0Credentials_clientSecret(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_individualInitialPlanId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20084,7 +20085,7 @@ func (ec *executionContext) _Auth0Credentials_individualInitialPlanId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_individualInitialPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_individualSubscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20107,7 +20108,7 @@ func (ec *executionContext) _Auth0Credentials_individualSubscriptionStartSetup(c
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_individualSubscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("SubscriptionStartSetup"))
 }
 
 func (ec *executionContext) _Auth0Credentials_organizationInitialPlanId(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20130,7 +20131,7 @@ func (ec *executionContext) _Auth0Credentials_organizationInitialPlanId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_organizationInitialPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Auth0Credentials_organizationSubscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.Auth0Credentials) (ret graphql.Marshaler) {
@@ -20153,7 +20154,7 @@ func (ec *executionContext) _Auth0Credentials_organizationSubscriptionStartSetup
 	)
 }
 func (ec *executionContext) fieldContext_Auth0Credentials_organizationSubscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("Auth0Credentials", field, false, false, noChildFields("SubscriptionStartSetup"))
 }
 
 func (ec *executionContext) _AutoCancellationRule_sourcePlan(ctx context.Context, field graphql.CollectedField, obj *model.AutoCancellationRule) (ret graphql.Marshaler) {
@@ -20240,7 +20241,7 @@ func (ec *executionContext) _AwsMarketplaceCredentials_awsRoleArn(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_AwsMarketplaceCredentials_awsRoleArn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("AwsMarketplaceCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("AwsMarketplaceCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BasePlanChange_after(ctx context.Context, field graphql.CollectedField, obj *model.BasePlanChange) (ret graphql.Marshaler) {
@@ -20327,7 +20328,7 @@ func (ec *executionContext) _BasePlanChange_changeType(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BasePlanChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BasePlanChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("BasePlanChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_airbyteConnectionId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20350,7 +20351,7 @@ func (ec *executionContext) _BigQueryCredentials_airbyteConnectionId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_airbyteConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_airbyteDestinationId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20373,7 +20374,7 @@ func (ec *executionContext) _BigQueryCredentials_airbyteDestinationId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_airbyteDestinationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_credentialsJson(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20396,7 +20397,7 @@ func (ec *executionContext) _BigQueryCredentials_credentialsJson(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_credentialsJson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_datasetId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20419,7 +20420,7 @@ func (ec *executionContext) _BigQueryCredentials_datasetId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_datasetId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_datasetLocation(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20442,7 +20443,7 @@ func (ec *executionContext) _BigQueryCredentials_datasetLocation(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_datasetLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_gcsBucketName(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20465,7 +20466,7 @@ func (ec *executionContext) _BigQueryCredentials_gcsBucketName(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_gcsBucketName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_gcsBucketPath(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20488,7 +20489,7 @@ func (ec *executionContext) _BigQueryCredentials_gcsBucketPath(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_gcsBucketPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_hmacKeyAccessId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20511,7 +20512,7 @@ func (ec *executionContext) _BigQueryCredentials_hmacKeyAccessId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_hmacKeyAccessId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_hmacKeySecret(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20534,7 +20535,7 @@ func (ec *executionContext) _BigQueryCredentials_hmacKeySecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_hmacKeySecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BigQueryCredentials_projectId(ctx context.Context, field graphql.CollectedField, obj *model.BigQueryCredentials) (ret graphql.Marshaler) {
@@ -20557,7 +20558,7 @@ func (ec *executionContext) _BigQueryCredentials_projectId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_BigQueryCredentials_projectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BigQueryCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BillableFeature_featureId(ctx context.Context, field graphql.CollectedField, obj *model.BillableFeature) (ret graphql.Marshaler) {
@@ -20580,7 +20581,7 @@ func (ec *executionContext) _BillableFeature_featureId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BillableFeature_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _BillableFeature_quantity(ctx context.Context, field graphql.CollectedField, obj *model.BillableFeature) (ret graphql.Marshaler) {
@@ -20603,7 +20604,7 @@ func (ec *executionContext) _BillableFeature_quantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BillableFeature_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("BillableFeature", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _BillingPeriodChangeVariables_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.BillingPeriodChangeVariables) (ret graphql.Marshaler) {
@@ -20626,7 +20627,7 @@ func (ec *executionContext) _BillingPeriodChangeVariables_billingPeriod(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_BillingPeriodChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillingPeriodChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("BillingPeriodChangeVariables", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _BudgetConfiguration_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.BudgetConfiguration) (ret graphql.Marshaler) {
@@ -20649,7 +20650,7 @@ func (ec *executionContext) _BudgetConfiguration_hasSoftLimit(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_BudgetConfiguration_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _BudgetConfiguration_limit(ctx context.Context, field graphql.CollectedField, obj *model.BudgetConfiguration) (ret graphql.Marshaler) {
@@ -20672,7 +20673,7 @@ func (ec *executionContext) _BudgetConfiguration_limit(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_BudgetConfiguration_limit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("BudgetConfiguration", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CheckoutBillingIntegration_billingCredentials(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutBillingIntegration) (ret graphql.Marshaler) {
@@ -20695,7 +20696,7 @@ func (ec *executionContext) _CheckoutBillingIntegration_billingCredentials(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutBillingIntegration_billingCredentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutBillingIntegration", field, false, false, errors.New("field of type BillingCredentials does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutBillingIntegration", field, false, false, noChildFields("BillingCredentials"))
 }
 
 func (ec *executionContext) _CheckoutBillingIntegration_billingIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutBillingIntegration) (ret graphql.Marshaler) {
@@ -20718,7 +20719,7 @@ func (ec *executionContext) _CheckoutBillingIntegration_billingIdentifier(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutBillingIntegration_billingIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutBillingIntegration", field, false, false, errors.New("field of type BillingVendorIdentifier does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutBillingIntegration", field, false, false, noChildFields("BillingVendorIdentifier"))
 }
 
 func (ec *executionContext) _CheckoutBillingIntegration_credentials(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutBillingIntegration) (ret graphql.Marshaler) {
@@ -20773,7 +20774,7 @@ func (ec *executionContext) _CheckoutColorPalette_backgroundColor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutColorPalette_backgroundColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutColorPalette_borderColor(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutColorPalette) (ret graphql.Marshaler) {
@@ -20796,7 +20797,7 @@ func (ec *executionContext) _CheckoutColorPalette_borderColor(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutColorPalette_borderColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutColorPalette_primary(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutColorPalette) (ret graphql.Marshaler) {
@@ -20819,7 +20820,7 @@ func (ec *executionContext) _CheckoutColorPalette_primary(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutColorPalette_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutColorPalette_summaryBackgroundColor(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutColorPalette) (ret graphql.Marshaler) {
@@ -20842,7 +20843,7 @@ func (ec *executionContext) _CheckoutColorPalette_summaryBackgroundColor(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutColorPalette_summaryBackgroundColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutColorPalette_textColor(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutColorPalette) (ret graphql.Marshaler) {
@@ -20865,7 +20866,7 @@ func (ec *executionContext) _CheckoutColorPalette_textColor(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutColorPalette_textColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutColorPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutConfiguration_content(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutConfiguration) (ret graphql.Marshaler) {
@@ -20920,7 +20921,7 @@ func (ec *executionContext) _CheckoutConfiguration_customCss(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutConfiguration_customCss(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutConfiguration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutConfiguration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutConfiguration_palette(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutConfiguration) (ret graphql.Marshaler) {
@@ -21007,7 +21008,7 @@ func (ec *executionContext) _CheckoutContent_collectPhoneNumber(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutContent_collectPhoneNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutContent", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutContent", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CheckoutCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCredentials) (ret graphql.Marshaler) {
@@ -21030,7 +21031,7 @@ func (ec *executionContext) _CheckoutCredentials_accountId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutCredentials_publicKey(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutCredentials) (ret graphql.Marshaler) {
@@ -21053,7 +21054,7 @@ func (ec *executionContext) _CheckoutCredentials_publicKey(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutCredentials_publicKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CheckoutState_activeSubscription(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutState) (ret graphql.Marshaler) {
@@ -21268,7 +21269,7 @@ func (ec *executionContext) _CheckoutState_setupSecret(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CheckoutState_setupSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CheckoutState", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CheckoutState", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21291,7 +21292,7 @@ func (ec *executionContext) _Coupon_additionalMetaData(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Coupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21346,7 +21347,7 @@ func (ec *executionContext) _Coupon_billingId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21369,7 +21370,7 @@ func (ec *executionContext) _Coupon_billingLinkUrl(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21392,7 +21393,7 @@ func (ec *executionContext) _Coupon_createdAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Coupon_customers(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21447,7 +21448,7 @@ func (ec *executionContext) _Coupon_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21470,7 +21471,7 @@ func (ec *executionContext) _Coupon_discountValue(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_discountValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21493,7 +21494,7 @@ func (ec *executionContext) _Coupon_durationInMonths(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21548,7 +21549,7 @@ func (ec *executionContext) _Coupon_environmentId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21571,7 +21572,7 @@ func (ec *executionContext) _Coupon_id(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21594,7 +21595,7 @@ func (ec *executionContext) _Coupon_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21617,7 +21618,7 @@ func (ec *executionContext) _Coupon_percentOff(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_percentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21640,7 +21641,7 @@ func (ec *executionContext) _Coupon_refId(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21663,7 +21664,7 @@ func (ec *executionContext) _Coupon_source(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponSource does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponSource"))
 }
 
 func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21686,7 +21687,7 @@ func (ec *executionContext) _Coupon_status(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponStatus"))
 }
 
 func (ec *executionContext) _Coupon_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21741,7 +21742,7 @@ func (ec *executionContext) _Coupon_type(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, true, true, errors.New("field of type CouponType does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, true, true, noChildFields("CouponType"))
 }
 
 func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Coupon) (ret graphql.Marshaler) {
@@ -21764,7 +21765,7 @@ func (ec *executionContext) _Coupon_updatedAt(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Coupon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Coupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Coupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CouponChangeVariables_couponId(ctx context.Context, field graphql.CollectedField, obj *model.CouponChangeVariables) (ret graphql.Marshaler) {
@@ -21787,7 +21788,7 @@ func (ec *executionContext) _CouponChangeVariables_couponId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CouponChangeVariables_couponId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CouponChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CouponConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CouponConnection) (ret graphql.Marshaler) {
@@ -21874,7 +21875,7 @@ func (ec *executionContext) _CouponConnection_totalCount(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CouponConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CouponConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CouponEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CouponEdge) (ret graphql.Marshaler) {
@@ -21897,7 +21898,7 @@ func (ec *executionContext) _CouponEdge_cursor(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CouponEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CouponEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CouponEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _CouponEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CouponEdge) (ret graphql.Marshaler) {
@@ -21984,7 +21985,7 @@ func (ec *executionContext) _CreditBalanceUpdated_currencyId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_currentBalance(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22007,7 +22008,7 @@ func (ec *executionContext) _CreditBalanceUpdated_currentBalance(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_currentBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_customerId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22030,7 +22031,7 @@ func (ec *executionContext) _CreditBalanceUpdated_customerId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22053,7 +22054,7 @@ func (ec *executionContext) _CreditBalanceUpdated_resourceId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_totalConsumed(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22076,7 +22077,7 @@ func (ec *executionContext) _CreditBalanceUpdated_totalConsumed(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_totalConsumed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_totalGranted(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22099,7 +22100,7 @@ func (ec *executionContext) _CreditBalanceUpdated_totalGranted(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_totalGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditBalanceUpdated_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.CreditBalanceUpdated) (ret graphql.Marshaler) {
@@ -22122,7 +22123,7 @@ func (ec *executionContext) _CreditBalanceUpdated_validUntil(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CreditBalanceUpdated_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditBalanceUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditEntitlement_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22145,7 +22146,7 @@ func (ec *executionContext) _CreditEntitlement_accessDeniedReason(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("AccessDeniedReason"))
 }
 
 func (ec *executionContext) _CreditEntitlement_currency(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22200,7 +22201,7 @@ func (ec *executionContext) _CreditEntitlement_currentUsage(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditEntitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22223,7 +22224,7 @@ func (ec *executionContext) _CreditEntitlement_entitlementUpdatedAt(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22246,7 +22247,7 @@ func (ec *executionContext) _CreditEntitlement_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CreditEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22269,7 +22270,7 @@ func (ec *executionContext) _CreditEntitlement_isGranted(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22292,7 +22293,7 @@ func (ec *executionContext) _CreditEntitlement_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22315,7 +22316,7 @@ func (ec *executionContext) _CreditEntitlement_usagePeriodEnd(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CreditEntitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22338,7 +22339,7 @@ func (ec *executionContext) _CreditEntitlement_usageUpdatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CreditEntitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.CreditEntitlement) (ret graphql.Marshaler) {
@@ -22361,7 +22362,7 @@ func (ec *executionContext) _CreditEntitlement_validUntil(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CreditEntitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditRate_amount(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22384,7 +22385,7 @@ func (ec *executionContext) _CreditRate_amount(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CreditRate_costFormula(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22407,7 +22408,7 @@ func (ec *executionContext) _CreditRate_costFormula(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_costFormula(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditRate_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22430,7 +22431,7 @@ func (ec *executionContext) _CreditRate_currencyId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CreditRate_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.CreditRate) (ret graphql.Marshaler) {
@@ -22453,7 +22454,7 @@ func (ec *executionContext) _CreditRate_customCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditRate_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditRate", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CreditRate", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomCurrency_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22476,7 +22477,7 @@ func (ec *executionContext) _CustomCurrency_additionalMetaData(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _CustomCurrency_archivedAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22499,7 +22500,7 @@ func (ec *executionContext) _CustomCurrency_archivedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_archivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomCurrency_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22522,7 +22523,7 @@ func (ec *executionContext) _CustomCurrency_createdAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22545,7 +22546,7 @@ func (ec *executionContext) _CustomCurrency_currencyId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_description(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22568,7 +22569,7 @@ func (ec *executionContext) _CustomCurrency_description(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22591,7 +22592,7 @@ func (ec *executionContext) _CustomCurrency_displayName(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_id(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22614,7 +22615,7 @@ func (ec *executionContext) _CustomCurrency_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22637,7 +22638,7 @@ func (ec *executionContext) _CustomCurrency_symbol(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomCurrency_units(ctx context.Context, field graphql.CollectedField, obj *model.CustomCurrency) (ret graphql.Marshaler) {
@@ -22692,7 +22693,7 @@ func (ec *executionContext) _CustomCurrency_updatedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CustomCurrency_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomCurrency", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Customer_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22715,7 +22716,7 @@ func (ec *executionContext) _Customer_additionalMetaData(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Customer_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Customer_awsMarketplaceCustomerId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22738,7 +22739,7 @@ func (ec *executionContext) _Customer_awsMarketplaceCustomerId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Customer_awsMarketplaceCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_billingCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22761,7 +22762,7 @@ func (ec *executionContext) _Customer_billingCurrency(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Currency does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Currency"))
 }
 
 func (ec *executionContext) _Customer_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22784,7 +22785,7 @@ func (ec *executionContext) _Customer_billingId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22807,7 +22808,7 @@ func (ec *executionContext) _Customer_billingLinkUrl(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22862,7 +22863,7 @@ func (ec *executionContext) _Customer_createdAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Customer_crmHubspotCompanyId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22885,7 +22886,7 @@ func (ec *executionContext) _Customer_crmHubspotCompanyId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmHubspotCompanyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_crmHubspotCompanyUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22908,7 +22909,7 @@ func (ec *executionContext) _Customer_crmHubspotCompanyUrl(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmHubspotCompanyUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22931,7 +22932,7 @@ func (ec *executionContext) _Customer_crmId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_customerId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22954,7 +22955,7 @@ func (ec *executionContext) _Customer_customerId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Customer_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentExpirationMonth(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -22977,7 +22978,7 @@ func (ec *executionContext) _Customer_defaultPaymentExpirationMonth(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentExpirationMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentExpirationYear(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23000,7 +23001,7 @@ func (ec *executionContext) _Customer_defaultPaymentExpirationYear(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentExpirationYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23023,7 +23024,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodLast4Digits(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23046,7 +23047,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodLast4Digits(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodLast4Digits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_defaultPaymentMethodType(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23069,7 +23070,7 @@ func (ec *executionContext) _Customer_defaultPaymentMethodType(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Customer_defaultPaymentMethodType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type PaymentMethodType does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("PaymentMethodType"))
 }
 
 func (ec *executionContext) _Customer_deletedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23092,7 +23093,7 @@ func (ec *executionContext) _Customer_deletedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Customer_eligibleForTrial(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23147,7 +23148,7 @@ func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_environment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23202,7 +23203,7 @@ func (ec *executionContext) _Customer_environmentId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Customer_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Customer_excludeFromExperiment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23225,7 +23226,7 @@ func (ec *executionContext) _Customer_excludeFromExperiment(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_excludeFromExperiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23312,7 +23313,7 @@ func (ec *executionContext) _Customer_hasActiveResource(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasActiveResource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_hasActiveSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23335,7 +23336,7 @@ func (ec *executionContext) _Customer_hasActiveSubscription(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasActiveSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_hasPaymentMethod(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23358,7 +23359,7 @@ func (ec *executionContext) _Customer_hasPaymentMethod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Customer_hasPaymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23381,7 +23382,7 @@ func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Customer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23404,7 +23405,7 @@ func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Customer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_promotionalEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23459,7 +23460,7 @@ func (ec *executionContext) _Customer_refId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23482,7 +23483,7 @@ func (ec *executionContext) _Customer_salesforceId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Customer_statistics(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23613,7 +23614,7 @@ func (ec *executionContext) _Customer_totalActivePromotionalEntitlements(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_Customer_totalActivePromotionalEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Customer_totalActiveSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23636,7 +23637,7 @@ func (ec *executionContext) _Customer_totalActiveSubscription(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Customer_totalActiveSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Customer_trialedPlans(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -23691,7 +23692,7 @@ func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Customer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
@@ -23778,7 +23779,7 @@ func (ec *executionContext) _CustomerConnection_totalCount(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -23801,7 +23802,7 @@ func (ec *executionContext) _CustomerEdge_cursor(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerEdge) (ret graphql.Marshaler) {
@@ -23888,7 +23889,7 @@ func (ec *executionContext) _CustomerPortal_billingPortalUrl(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortal_billingPortalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortal_canUpgradeSubscription(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortal) (ret graphql.Marshaler) {
@@ -23911,7 +23912,7 @@ func (ec *executionContext) _CustomerPortal_canUpgradeSubscription(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortal_canUpgradeSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerPortal_configuration(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortal) (ret graphql.Marshaler) {
@@ -23998,7 +23999,7 @@ func (ec *executionContext) _CustomerPortal_entitlementsV2(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortal_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _CustomerPortal_promotionalEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortal) (ret graphql.Marshaler) {
@@ -24085,7 +24086,7 @@ func (ec *executionContext) _CustomerPortal_showWatermark(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortal_showWatermark(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortal", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerPortal_subscriptions(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortal) (ret graphql.Marshaler) {
@@ -24140,7 +24141,7 @@ func (ec *executionContext) _CustomerPortalAddon_addonId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalAddon_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalAddon_description(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalAddon) (ret graphql.Marshaler) {
@@ -24163,7 +24164,7 @@ func (ec *executionContext) _CustomerPortalAddon_description(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalAddon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalAddon_displayName(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalAddon) (ret graphql.Marshaler) {
@@ -24186,7 +24187,7 @@ func (ec *executionContext) _CustomerPortalAddon_displayName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalAddon_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalAddon) (ret graphql.Marshaler) {
@@ -24209,7 +24210,7 @@ func (ec *executionContext) _CustomerPortalAddon_quantity(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalAddon", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentExpirationMonth(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24232,7 +24233,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentExpi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_defaultPaymentExpirationMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentExpirationYear(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24255,7 +24256,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentExpi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_defaultPaymentExpirationYear(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentMethodId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24278,7 +24279,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentMeth
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_defaultPaymentMethodId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentMethodLast4Digits(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24301,7 +24302,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentMeth
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_defaultPaymentMethodLast4Digits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentMethodType(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24324,7 +24325,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_defaultPaymentMeth
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_defaultPaymentMethodType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type PaymentMethodType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("PaymentMethodType"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_email(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24347,7 +24348,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_email(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalBillingInformation_name(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalBillingInformation) (ret graphql.Marshaler) {
@@ -24370,7 +24371,7 @@ func (ec *executionContext) _CustomerPortalBillingInformation_name(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalBillingInformation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalBillingInformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_backgroundColor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24393,7 +24394,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_backgroundColor(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_backgroundColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_borderColor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24416,7 +24417,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_borderColor(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_borderColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_currentPlanBackground(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24439,7 +24440,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_currentPlanBackground(c
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_currentPlanBackground(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_iconsColor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24462,7 +24463,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_iconsColor(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_iconsColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_paywallBackgroundColor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24485,7 +24486,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_paywallBackgroundColor(
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_paywallBackgroundColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_primary(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24508,7 +24509,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_primary(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalColorsPalette_textColor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalColorsPalette) (ret graphql.Marshaler) {
@@ -24531,7 +24532,7 @@ func (ec *executionContext) _CustomerPortalColorsPalette_textColor(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalColorsPalette_textColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalConfiguration_customCss(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalConfiguration) (ret graphql.Marshaler) {
@@ -24554,7 +24555,7 @@ func (ec *executionContext) _CustomerPortalConfiguration_customCss(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalConfiguration_customCss(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalConfiguration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalConfiguration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalConfiguration_palette(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalConfiguration) (ret graphql.Marshaler) {
@@ -24641,7 +24642,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_description(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_displayName(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24664,7 +24665,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_displayName(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_featureType(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24687,7 +24688,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_featureType(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24710,7 +24711,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_featureUnits(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24733,7 +24734,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_featureUnitsPlural(ctx
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_id(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24756,7 +24757,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_id(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_meterType(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24779,7 +24780,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_meterType(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("MeterType"))
 }
 
 func (ec *executionContext) _CustomerPortalPricingFeature_refId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPricingFeature) (ret graphql.Marshaler) {
@@ -24802,7 +24803,7 @@ func (ec *executionContext) _CustomerPortalPricingFeature_refId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPricingFeature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPricingFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24825,7 +24826,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_description(ct
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_displayName(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24848,7 +24849,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_displayName(ct
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_endDate(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24871,7 +24872,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_endDate(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24894,7 +24895,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_hasSoftLimit(c
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24917,7 +24918,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_hasUnlimitedUs
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_period(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24940,7 +24941,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_period(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type PromotionalEntitlementPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("PromotionalEntitlementPeriod"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_startDate(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24963,7 +24964,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_startDate(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerPortalPromotionalEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalPromotionalEntitlement) (ret graphql.Marshaler) {
@@ -24986,7 +24987,7 @@ func (ec *executionContext) _CustomerPortalPromotionalEntitlement_usageLimit(ctx
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalPromotionalEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalPromotionalEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscription_addons(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscription) (ret graphql.Marshaler) {
@@ -25073,7 +25074,7 @@ func (ec *executionContext) _CustomerPortalSubscription_planId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscription_planId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscription_planName(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscription) (ret graphql.Marshaler) {
@@ -25096,7 +25097,7 @@ func (ec *executionContext) _CustomerPortalSubscription_planName(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscription_planName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscription_previewNextInvoice(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscription) (ret graphql.Marshaler) {
@@ -25215,7 +25216,7 @@ func (ec *executionContext) _CustomerPortalSubscription_pricingType(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscription_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscription_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscription) (ret graphql.Marshaler) {
@@ -25270,7 +25271,7 @@ func (ec *executionContext) _CustomerPortalSubscription_status(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, noChildFields("SubscriptionStatus"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscription_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscription) (ret graphql.Marshaler) {
@@ -25293,7 +25294,7 @@ func (ec *executionContext) _CustomerPortalSubscription_subscriptionId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscription_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscription_totalPrice(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscription) (ret graphql.Marshaler) {
@@ -25348,7 +25349,7 @@ func (ec *executionContext) _CustomerPortalSubscription_trialRemainingDays(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscription_trialRemainingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscription", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPrice_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPrice) (ret graphql.Marshaler) {
@@ -25371,7 +25372,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPrice_billingModel(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPrice", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPrice", field, false, false, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPrice_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPrice) (ret graphql.Marshaler) {
@@ -25394,7 +25395,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPrice_billingPeriod(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPrice_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPrice", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPrice", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPrice_blockSize(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPrice) (ret graphql.Marshaler) {
@@ -25417,7 +25418,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPrice_blockSize(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPrice_blockSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPrice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPrice) (ret graphql.Marshaler) {
@@ -25536,7 +25537,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPricing_billingCountryCod
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPricing_billingCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPricing_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPricing) (ret graphql.Marshaler) {
@@ -25559,7 +25560,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPricing_billingModel(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPricing_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPricing_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPricing) (ret graphql.Marshaler) {
@@ -25582,7 +25583,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPricing_billingPeriod(ctx
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPricing_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPricing_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPricing) (ret graphql.Marshaler) {
@@ -25701,7 +25702,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPricing_pricingType(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPricing_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPricing_unitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPricing) (ret graphql.Marshaler) {
@@ -25724,7 +25725,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPricing_unitQuantity(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPricing_unitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerPortalSubscriptionPricing_usageBasedEstimatedBill(ctx context.Context, field graphql.CollectedField, obj *model.CustomerPortalSubscriptionPricing) (ret graphql.Marshaler) {
@@ -25747,7 +25748,7 @@ func (ec *executionContext) _CustomerPortalSubscriptionPricing_usageBasedEstimat
 	)
 }
 func (ec *executionContext) fieldContext_CustomerPortalSubscriptionPricing_usageBasedEstimatedBill(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerPortalSubscriptionPricing", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _CustomerResource_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -25770,7 +25771,7 @@ func (ec *executionContext) _CustomerResource_createdAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerResource_customer(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -25825,7 +25826,7 @@ func (ec *executionContext) _CustomerResource_environmentId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerResource_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -25848,7 +25849,7 @@ func (ec *executionContext) _CustomerResource_resourceId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerResource_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerResource", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerResource_subscriptions(ctx context.Context, field graphql.CollectedField, obj *model.CustomerResource) (ret graphql.Marshaler) {
@@ -25935,7 +25936,7 @@ func (ec *executionContext) _CustomerSubscription_additionalMetaData(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _CustomerSubscription_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -25990,7 +25991,7 @@ func (ec *executionContext) _CustomerSubscription_billingCycleAnchor(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26013,7 +26014,7 @@ func (ec *executionContext) _CustomerSubscription_billingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26036,7 +26037,7 @@ func (ec *executionContext) _CustomerSubscription_billingLinkUrl(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26059,7 +26060,7 @@ func (ec *executionContext) _CustomerSubscription_billingPeriod(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _CustomerSubscription_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26082,7 +26083,7 @@ func (ec *executionContext) _CustomerSubscription_billingSyncError(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26137,7 +26138,7 @@ func (ec *executionContext) _CustomerSubscription_budgetExceeded(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerSubscription_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26160,7 +26161,7 @@ func (ec *executionContext) _CustomerSubscription_cancelReason(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionCancelReason"))
 }
 
 func (ec *executionContext) _CustomerSubscription_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26183,7 +26184,7 @@ func (ec *executionContext) _CustomerSubscription_cancellationDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_cancellationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26270,7 +26271,7 @@ func (ec *executionContext) _CustomerSubscription_createdAt(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26293,7 +26294,7 @@ func (ec *executionContext) _CustomerSubscription_crmId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26316,7 +26317,7 @@ func (ec *executionContext) _CustomerSubscription_crmLinkUrl(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26339,7 +26340,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodEnd(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26362,7 +26363,7 @@ func (ec *executionContext) _CustomerSubscription_currentBillingPeriodStart(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26417,7 +26418,7 @@ func (ec *executionContext) _CustomerSubscription_customerId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26440,7 +26441,7 @@ func (ec *executionContext) _CustomerSubscription_effectiveEndDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26463,7 +26464,7 @@ func (ec *executionContext) _CustomerSubscription_endDate(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26486,7 +26487,7 @@ func (ec *executionContext) _CustomerSubscription_entitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionEntitlementUnion"))
 }
 
 func (ec *executionContext) _CustomerSubscription_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26541,7 +26542,7 @@ func (ec *executionContext) _CustomerSubscription_environmentId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerSubscription_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26692,7 +26693,7 @@ func (ec *executionContext) _CustomerSubscription_id(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _CustomerSubscription_isCustomPriceSubscription(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26715,7 +26716,7 @@ func (ec *executionContext) _CustomerSubscription_isCustomPriceSubscription(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_isCustomPriceSubscription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerSubscription_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26834,7 +26835,7 @@ func (ec *executionContext) _CustomerSubscription_oldBillingId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_outdatedPricePackages(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26857,7 +26858,7 @@ func (ec *executionContext) _CustomerSubscription_outdatedPricePackages(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_outdatedPricePackages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26912,7 +26913,7 @@ func (ec *executionContext) _CustomerSubscription_payingCustomerId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26935,7 +26936,7 @@ func (ec *executionContext) _CustomerSubscription_paymentCollection(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PaymentCollection"))
 }
 
 func (ec *executionContext) _CustomerSubscription_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -26958,7 +26959,7 @@ func (ec *executionContext) _CustomerSubscription_paymentCollectionMethod(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PaymentCollectionMethod"))
 }
 
 func (ec *executionContext) _CustomerSubscription_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27045,7 +27046,7 @@ func (ec *executionContext) _CustomerSubscription_pricingType(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27068,7 +27069,7 @@ func (ec *executionContext) _CustomerSubscription_refId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27123,7 +27124,7 @@ func (ec *executionContext) _CustomerSubscription_resourceId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27146,7 +27147,7 @@ func (ec *executionContext) _CustomerSubscription_salesforceId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27201,7 +27202,7 @@ func (ec *executionContext) _CustomerSubscription_startDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27224,7 +27225,7 @@ func (ec *executionContext) _CustomerSubscription_status(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, true, true, noChildFields("SubscriptionStatus"))
 }
 
 func (ec *executionContext) _CustomerSubscription_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27279,7 +27280,7 @@ func (ec *executionContext) _CustomerSubscription_subscriptionId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _CustomerSubscription_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27398,7 +27399,7 @@ func (ec *executionContext) _CustomerSubscription_trialEndDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_trialEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _CustomerSubscription_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -27421,7 +27422,7 @@ func (ec *executionContext) _CustomerSubscription_wasInTrial(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscription_wasInTrial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscription", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionConnection) (ret graphql.Marshaler) {
@@ -27508,7 +27509,7 @@ func (ec *executionContext) _CustomerSubscriptionConnection_totalCount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscriptionConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscriptionConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
@@ -27531,7 +27532,7 @@ func (ec *executionContext) _CustomerSubscriptionEdge_cursor(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_CustomerSubscriptionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CustomerSubscriptionEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("CustomerSubscriptionEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _CustomerSubscriptionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerSubscriptionEdge) (ret graphql.Marshaler) {
@@ -27682,7 +27683,7 @@ func (ec *executionContext) _DateRange_end(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_DateRange_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DateRange", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("DateRange", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _DateRange_start(ctx context.Context, field graphql.CollectedField, obj *model.DateRange) (ret graphql.Marshaler) {
@@ -27705,7 +27706,7 @@ func (ec *executionContext) _DateRange_start(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_DateRange_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DateRange", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("DateRange", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_budget(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -27760,7 +27761,7 @@ func (ec *executionContext) _DefaultTrialConfig_duration(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_duration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_trialEndBehavior(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -27783,7 +27784,7 @@ func (ec *executionContext) _DefaultTrialConfig_trialEndBehavior(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_trialEndBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type TrialEndBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("TrialEndBehavior"))
 }
 
 func (ec *executionContext) _DefaultTrialConfig_units(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfig) (ret graphql.Marshaler) {
@@ -27806,7 +27807,7 @@ func (ec *executionContext) _DefaultTrialConfig_units(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfig_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, errors.New("field of type TrialPeriodUnits does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfig", field, false, false, noChildFields("TrialPeriodUnits"))
 }
 
 func (ec *executionContext) _DefaultTrialConfigChange_after(ctx context.Context, field graphql.CollectedField, obj *model.DefaultTrialConfigChange) (ret graphql.Marshaler) {
@@ -27893,7 +27894,7 @@ func (ec *executionContext) _DefaultTrialConfigChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_DefaultTrialConfigChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DefaultTrialConfigChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("DefaultTrialConfigChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_addonRefIds(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -27916,7 +27917,7 @@ func (ec *executionContext) _DowngradeChangeVariables_addonRefIds(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_addonRefIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_addons(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -28003,7 +28004,7 @@ func (ec *executionContext) _DowngradeChangeVariables_billingPeriod(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_downgradePlanRefId(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -28026,7 +28027,7 @@ func (ec *executionContext) _DowngradeChangeVariables_downgradePlanRefId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_DowngradeChangeVariables_downgradePlanRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("DowngradeChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _DowngradeChangeVariables_priceOverrides(ctx context.Context, field graphql.CollectedField, obj *model.DowngradeChangeVariables) (ret graphql.Marshaler) {
@@ -28113,7 +28114,7 @@ func (ec *executionContext) _EligibleForTrial_eligible(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_eligible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _EligibleForTrial_productId(ctx context.Context, field graphql.CollectedField, obj *model.EligibleForTrial) (ret graphql.Marshaler) {
@@ -28136,7 +28137,7 @@ func (ec *executionContext) _EligibleForTrial_productId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EligibleForTrial_productRefId(ctx context.Context, field graphql.CollectedField, obj *model.EligibleForTrial) (ret graphql.Marshaler) {
@@ -28159,7 +28160,7 @@ func (ec *executionContext) _EligibleForTrial_productRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EligibleForTrial_productRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EligibleForTrial", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28182,7 +28183,7 @@ func (ec *executionContext) _Entitlement_accessDeniedReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("AccessDeniedReason"))
 }
 
 func (ec *executionContext) _Entitlement_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28237,7 +28238,7 @@ func (ec *executionContext) _Entitlement_currentUsage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Entitlement_customerId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28260,7 +28261,7 @@ func (ec *executionContext) _Entitlement_customerId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28283,7 +28284,7 @@ func (ec *executionContext) _Entitlement_displayNameOverride(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28306,7 +28307,7 @@ func (ec *executionContext) _Entitlement_entitlementUpdatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28329,7 +28330,7 @@ func (ec *executionContext) _Entitlement_enumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28384,7 +28385,7 @@ func (ec *executionContext) _Entitlement_hasSoftLimit(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Entitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28407,7 +28408,7 @@ func (ec *executionContext) _Entitlement_hasUnlimitedUsage(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Entitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28430,7 +28431,7 @@ func (ec *executionContext) _Entitlement_hiddenFromWidgets(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _Entitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28453,7 +28454,7 @@ func (ec *executionContext) _Entitlement_isGranted(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Entitlement_meterId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28476,7 +28477,7 @@ func (ec *executionContext) _Entitlement_meterId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_meterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28499,7 +28500,7 @@ func (ec *executionContext) _Entitlement_nextResetDate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_nextResetDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_requestedUsage(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28522,7 +28523,7 @@ func (ec *executionContext) _Entitlement_requestedUsage(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requestedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Entitlement_requestedValues(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28545,7 +28546,7 @@ func (ec *executionContext) _Entitlement_requestedValues(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_requestedValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28568,7 +28569,7 @@ func (ec *executionContext) _Entitlement_resetPeriod(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _Entitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28591,7 +28592,7 @@ func (ec *executionContext) _Entitlement_resetPeriodConfiguration(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _Entitlement_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28614,7 +28615,7 @@ func (ec *executionContext) _Entitlement_resourceId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28637,7 +28638,7 @@ func (ec *executionContext) _Entitlement_usageLimit(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodAnchor(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28660,7 +28661,7 @@ func (ec *executionContext) _Entitlement_usagePeriodAnchor(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28683,7 +28684,7 @@ func (ec *executionContext) _Entitlement_usagePeriodEnd(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28706,7 +28707,7 @@ func (ec *executionContext) _Entitlement_usagePeriodStart(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28729,7 +28730,7 @@ func (ec *executionContext) _Entitlement_usageUpdatedAt(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Entitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.Entitlement) (ret graphql.Marshaler) {
@@ -28752,7 +28753,7 @@ func (ec *executionContext) _Entitlement_validUntil(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Entitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Entitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Entitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -28775,7 +28776,7 @@ func (ec *executionContext) _EntitlementCurrency_additionalMetaData(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -28798,7 +28799,7 @@ func (ec *executionContext) _EntitlementCurrency_currencyId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_description(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -28821,7 +28822,7 @@ func (ec *executionContext) _EntitlementCurrency_description(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -28844,7 +28845,7 @@ func (ec *executionContext) _EntitlementCurrency_displayName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_unitPlural(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -28867,7 +28868,7 @@ func (ec *executionContext) _EntitlementCurrency_unitPlural(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_unitPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementCurrency_unitSingular(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementCurrency) (ret graphql.Marshaler) {
@@ -28890,7 +28891,7 @@ func (ec *executionContext) _EntitlementCurrency_unitSingular(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementCurrency_unitSingular(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -28913,7 +28914,7 @@ func (ec *executionContext) _EntitlementFeature_additionalMetaData(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _EntitlementFeature_description(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -28936,7 +28937,7 @@ func (ec *executionContext) _EntitlementFeature_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -28959,7 +28960,7 @@ func (ec *executionContext) _EntitlementFeature_displayName(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29014,7 +29015,7 @@ func (ec *executionContext) _EntitlementFeature_featureStatus(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type FeatureStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("FeatureStatus"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureType(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29037,7 +29038,7 @@ func (ec *executionContext) _EntitlementFeature_featureType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29060,7 +29061,7 @@ func (ec *executionContext) _EntitlementFeature_featureUnits(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29083,7 +29084,7 @@ func (ec *executionContext) _EntitlementFeature_featureUnitsPlural(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_id(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29106,7 +29107,7 @@ func (ec *executionContext) _EntitlementFeature_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_meterType(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29129,7 +29130,7 @@ func (ec *executionContext) _EntitlementFeature_meterType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("MeterType"))
 }
 
 func (ec *executionContext) _EntitlementFeature_refId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29152,7 +29153,7 @@ func (ec *executionContext) _EntitlementFeature_refId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementFeature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementFeature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementFeature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementFeature) (ret graphql.Marshaler) {
@@ -29207,7 +29208,7 @@ func (ec *executionContext) _EntitlementsState_accessDeniedReason(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsState_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsState", field, false, false, errors.New("field of type EntitlementsStateAccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsState", field, false, false, noChildFields("EntitlementsStateAccessDeniedReason"))
 }
 
 func (ec *executionContext) _EntitlementsState_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementsState) (ret graphql.Marshaler) {
@@ -29262,7 +29263,7 @@ func (ec *executionContext) _EntitlementsState_entitlementsV2(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsState_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsState", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsState", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _EntitlementsUpdated_accessDeniedReason(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementsUpdated) (ret graphql.Marshaler) {
@@ -29285,7 +29286,7 @@ func (ec *executionContext) _EntitlementsUpdated_accessDeniedReason(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsUpdated_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, errors.New("field of type EntitlementsStateAccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, noChildFields("EntitlementsStateAccessDeniedReason"))
 }
 
 func (ec *executionContext) _EntitlementsUpdated_accountId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementsUpdated) (ret graphql.Marshaler) {
@@ -29308,7 +29309,7 @@ func (ec *executionContext) _EntitlementsUpdated_accountId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsUpdated_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementsUpdated_customerId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementsUpdated) (ret graphql.Marshaler) {
@@ -29331,7 +29332,7 @@ func (ec *executionContext) _EntitlementsUpdated_customerId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsUpdated_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EntitlementsUpdated_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementsUpdated) (ret graphql.Marshaler) {
@@ -29386,7 +29387,7 @@ func (ec *executionContext) _EntitlementsUpdated_environmentId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsUpdated_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _EntitlementsUpdated_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.EntitlementsUpdated) (ret graphql.Marshaler) {
@@ -29409,7 +29410,7 @@ func (ec *executionContext) _EntitlementsUpdated_resourceId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_EntitlementsUpdated_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EntitlementsUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_deletedAt(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -29432,7 +29433,7 @@ func (ec *executionContext) _EnumConfigurationEntity_deletedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_deletedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_displayName(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -29455,7 +29456,7 @@ func (ec *executionContext) _EnumConfigurationEntity_displayName(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _EnumConfigurationEntity_value(ctx context.Context, field graphql.CollectedField, obj *model.EnumConfigurationEntity) (ret graphql.Marshaler) {
@@ -29478,7 +29479,7 @@ func (ec *executionContext) _EnumConfigurationEntity_value(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_EnumConfigurationEntity_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("EnumConfigurationEntity", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_account(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29565,7 +29566,7 @@ func (ec *executionContext) _Environment_color(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Environment_color(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29588,7 +29589,7 @@ func (ec *executionContext) _Environment_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Environment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Environment_description(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29611,7 +29612,7 @@ func (ec *executionContext) _Environment_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Environment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_displayName(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29634,7 +29635,7 @@ func (ec *executionContext) _Environment_displayName(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Environment_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_hardenClientAccessEnabled(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29657,7 +29658,7 @@ func (ec *executionContext) _Environment_hardenClientAccessEnabled(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_Environment_hardenClientAccessEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29680,7 +29681,7 @@ func (ec *executionContext) _Environment_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Environment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_isSandbox(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29703,7 +29704,7 @@ func (ec *executionContext) _Environment_isSandbox(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Environment_isSandbox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Environment_permanentDeletionDate(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29726,7 +29727,7 @@ func (ec *executionContext) _Environment_permanentDeletionDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Environment_permanentDeletionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Environment_provisionStatus(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29749,7 +29750,7 @@ func (ec *executionContext) _Environment_provisionStatus(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Environment_provisionStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type EnvironmentProvisionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("EnvironmentProvisionStatus"))
 }
 
 func (ec *executionContext) _Environment_signingToken(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29772,7 +29773,7 @@ func (ec *executionContext) _Environment_signingToken(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Environment_signingToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29795,7 +29796,7 @@ func (ec *executionContext) _Environment_slug(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Environment_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Environment_type(ctx context.Context, field graphql.CollectedField, obj *model.Environment) (ret graphql.Marshaler) {
@@ -29818,7 +29819,7 @@ func (ec *executionContext) _Environment_type(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Environment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Environment", field, false, false, errors.New("field of type EnvironmentType does not have child fields"))
+	return graphql.NewScalarFieldContext("Environment", field, false, false, noChildFields("EnvironmentType"))
 }
 
 func (ec *executionContext) _Experiment_controlGroupName(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -29841,7 +29842,7 @@ func (ec *executionContext) _Experiment_controlGroupName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_controlGroupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -29864,7 +29865,7 @@ func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_customers(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -29919,7 +29920,7 @@ func (ec *executionContext) _Experiment_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_environment(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -29974,7 +29975,7 @@ func (ec *executionContext) _Experiment_environmentId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -29997,7 +29998,7 @@ func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Experiment_initialProductSettings(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30052,7 +30053,7 @@ func (ec *executionContext) _Experiment_name(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_product(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30107,7 +30108,7 @@ func (ec *executionContext) _Experiment_productId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_productSettings(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30162,7 +30163,7 @@ func (ec *executionContext) _Experiment_refId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30185,7 +30186,7 @@ func (ec *executionContext) _Experiment_startedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_status(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30208,7 +30209,7 @@ func (ec *executionContext) _Experiment_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type ExperimentStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("ExperimentStatus"))
 }
 
 func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30231,7 +30232,7 @@ func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_stoppedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30254,7 +30255,7 @@ func (ec *executionContext) _Experiment_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Experiment_variantGroupName(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30277,7 +30278,7 @@ func (ec *executionContext) _Experiment_variantGroupName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_variantGroupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Experiment_variantPercentage(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
@@ -30300,7 +30301,7 @@ func (ec *executionContext) _Experiment_variantPercentage(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Experiment_variantPercentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Experiment", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Feature_account(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30355,7 +30356,7 @@ func (ec *executionContext) _Feature_additionalMetaData(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Feature_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30378,7 +30379,7 @@ func (ec *executionContext) _Feature_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Feature_description(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30401,7 +30402,7 @@ func (ec *executionContext) _Feature_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30424,7 +30425,7 @@ func (ec *executionContext) _Feature_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_enumConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30511,7 +30512,7 @@ func (ec *executionContext) _Feature_environmentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30534,7 +30535,7 @@ func (ec *executionContext) _Feature_featureStatus(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("FeatureStatus"))
 }
 
 func (ec *executionContext) _Feature_featureType(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30557,7 +30558,7 @@ func (ec *executionContext) _Feature_featureType(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30580,7 +30581,7 @@ func (ec *executionContext) _Feature_featureUnits(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30603,7 +30604,7 @@ func (ec *executionContext) _Feature_featureUnitsPlural(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Feature_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30626,7 +30627,7 @@ func (ec *executionContext) _Feature_hasEntitlements(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30649,7 +30650,7 @@ func (ec *executionContext) _Feature_hasMeter(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Feature_hasMeter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30672,7 +30673,7 @@ func (ec *executionContext) _Feature_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Feature_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Feature_meter(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30727,7 +30728,7 @@ func (ec *executionContext) _Feature_meterType(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_meterType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type MeterType does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("MeterType"))
 }
 
 func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30750,7 +30751,7 @@ func (ec *executionContext) _Feature_refId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Feature_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Feature_unitTransformation(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30805,7 +30806,7 @@ func (ec *executionContext) _Feature_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Feature_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field graphql.CollectedField, obj *ent.Feature) (ret graphql.Marshaler) {
@@ -30828,7 +30829,7 @@ func (ec *executionContext) _Feature_usedEnumValues(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Feature_usedEnumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Feature", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Feature", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.FeatureConnection) (ret graphql.Marshaler) {
@@ -30915,7 +30916,7 @@ func (ec *executionContext) _FeatureConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _FeatureDependency_description(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -30938,7 +30939,7 @@ func (ec *executionContext) _FeatureDependency_description(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -30961,7 +30962,7 @@ func (ec *executionContext) _FeatureDependency_displayName(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_featureType(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -30984,7 +30985,7 @@ func (ec *executionContext) _FeatureDependency_featureType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_featureType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type FeatureType does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("FeatureType"))
 }
 
 func (ec *executionContext) _FeatureDependency_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -31007,7 +31008,7 @@ func (ec *executionContext) _FeatureDependency_featureUnits(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_refId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -31030,7 +31031,7 @@ func (ec *executionContext) _FeatureDependency_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureDependency_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.FeatureDependency) (ret graphql.Marshaler) {
@@ -31053,7 +31054,7 @@ func (ec *executionContext) _FeatureDependency_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureDependency_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureDependency", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FeatureEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEdge) (ret graphql.Marshaler) {
@@ -31076,7 +31077,7 @@ func (ec *executionContext) _FeatureEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _FeatureEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEdge) (ret graphql.Marshaler) {
@@ -31131,7 +31132,7 @@ func (ec *executionContext) _FeatureEntitlement_accessDeniedReason(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_accessDeniedReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type AccessDeniedReason does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("AccessDeniedReason"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31186,7 +31187,7 @@ func (ec *executionContext) _FeatureEntitlement_currentUsage(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_entitlementUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31209,7 +31210,7 @@ func (ec *executionContext) _FeatureEntitlement_entitlementUpdatedAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_entitlementUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31232,7 +31233,7 @@ func (ec *executionContext) _FeatureEntitlement_enumValues(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31287,7 +31288,7 @@ func (ec *executionContext) _FeatureEntitlement_hasSoftLimit(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31310,7 +31311,7 @@ func (ec *executionContext) _FeatureEntitlement_hasUnlimitedUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31333,7 +31334,7 @@ func (ec *executionContext) _FeatureEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_meterId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31356,7 +31357,7 @@ func (ec *executionContext) _FeatureEntitlement_meterId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_meterId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31379,7 +31380,7 @@ func (ec *executionContext) _FeatureEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31402,7 +31403,7 @@ func (ec *executionContext) _FeatureEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31425,7 +31426,7 @@ func (ec *executionContext) _FeatureEntitlement_usageLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodAnchor(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31448,7 +31449,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31471,7 +31472,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodEnd(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31494,7 +31495,7 @@ func (ec *executionContext) _FeatureEntitlement_usagePeriodStart(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_usageUpdatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31517,7 +31518,7 @@ func (ec *executionContext) _FeatureEntitlement_usageUpdatedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_usageUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureEntitlement_validUntil(ctx context.Context, field graphql.CollectedField, obj *model.FeatureEntitlement) (ret graphql.Marshaler) {
@@ -31540,7 +31541,7 @@ func (ec *executionContext) _FeatureEntitlement_validUntil(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FeatureEntitlement_validUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31563,7 +31564,7 @@ func (ec *executionContext) _FeatureGroup_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureGroup_description(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31586,7 +31587,7 @@ func (ec *executionContext) _FeatureGroup_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31609,7 +31610,7 @@ func (ec *executionContext) _FeatureGroup_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31632,7 +31633,7 @@ func (ec *executionContext) _FeatureGroup_environmentId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _FeatureGroup_featureGroupId(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31655,7 +31656,7 @@ func (ec *executionContext) _FeatureGroup_featureGroupId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_featureGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FeatureGroup_features(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31710,7 +31711,7 @@ func (ec *executionContext) _FeatureGroup_id(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _FeatureGroup_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31733,7 +31734,7 @@ func (ec *executionContext) _FeatureGroup_isLatest(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _FeatureGroup_status(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31756,7 +31757,7 @@ func (ec *executionContext) _FeatureGroup_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type FeatureGroupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("FeatureGroupStatus"))
 }
 
 func (ec *executionContext) _FeatureGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31779,7 +31780,7 @@ func (ec *executionContext) _FeatureGroup_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _FeatureGroup_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.FeatureGroup) (ret graphql.Marshaler) {
@@ -31802,7 +31803,7 @@ func (ec *executionContext) _FeatureGroup_versionNumber(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_FeatureGroup_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("FeatureGroup", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _FontVariant_fontSize(ctx context.Context, field graphql.CollectedField, obj *model.FontVariant) (ret graphql.Marshaler) {
@@ -31825,7 +31826,7 @@ func (ec *executionContext) _FontVariant_fontSize(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_FontVariant_fontSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FontVariant", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FontVariant", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _FontVariant_fontWeight(ctx context.Context, field graphql.CollectedField, obj *model.FontVariant) (ret graphql.Marshaler) {
@@ -31848,7 +31849,7 @@ func (ec *executionContext) _FontVariant_fontWeight(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_FontVariant_fontWeight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FontVariant", field, false, false, errors.New("field of type FontWeight does not have child fields"))
+	return graphql.NewScalarFieldContext("FontVariant", field, false, false, noChildFields("FontWeight"))
 }
 
 func (ec *executionContext) _FreeSubscriptionItem_addonId(ctx context.Context, field graphql.CollectedField, obj *model.FreeSubscriptionItem) (ret graphql.Marshaler) {
@@ -31871,7 +31872,7 @@ func (ec *executionContext) _FreeSubscriptionItem_addonId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_FreeSubscriptionItem_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _FreeSubscriptionItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.FreeSubscriptionItem) (ret graphql.Marshaler) {
@@ -31894,7 +31895,7 @@ func (ec *executionContext) _FreeSubscriptionItem_quantity(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_FreeSubscriptionItem_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("FreeSubscriptionItem", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _GroupInfo_key(ctx context.Context, field graphql.CollectedField, obj *model.GroupInfo) (ret graphql.Marshaler) {
@@ -31917,7 +31918,7 @@ func (ec *executionContext) _GroupInfo_key(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_GroupInfo_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GroupInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("GroupInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _GroupInfo_value(ctx context.Context, field graphql.CollectedField, obj *model.GroupInfo) (ret graphql.Marshaler) {
@@ -31940,7 +31941,7 @@ func (ec *executionContext) _GroupInfo_value(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_GroupInfo_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GroupInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("GroupInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _GroupUsageHistory_groupInfo(ctx context.Context, field graphql.CollectedField, obj *model.GroupUsageHistory) (ret graphql.Marshaler) {
@@ -32027,7 +32028,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_after(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_before(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -32050,7 +32051,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_before(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _HiddenFromWidgetsChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.HiddenFromWidgetsChange) (ret graphql.Marshaler) {
@@ -32073,7 +32074,7 @@ func (ec *executionContext) _HiddenFromWidgetsChange_changeType(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_HiddenFromWidgetsChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("HiddenFromWidgetsChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _HubspotCredentials_hubDomain(ctx context.Context, field graphql.CollectedField, obj *model.HubspotCredentials) (ret graphql.Marshaler) {
@@ -32096,7 +32097,7 @@ func (ec *executionContext) _HubspotCredentials_hubDomain(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_HubspotCredentials_hubDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HubspotCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("HubspotCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ImmediateSubscriptionPreviewInvoice_credits(ctx context.Context, field graphql.CollectedField, obj *model.ImmediateSubscriptionPreviewInvoice) (ret graphql.Marshaler) {
@@ -32471,7 +32472,7 @@ func (ec *executionContext) _Integration_createdAt(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Integration_credentials(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32494,7 +32495,7 @@ func (ec *executionContext) _Integration_credentials(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Integration_credentials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Credentials does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Credentials"))
 }
 
 func (ec *executionContext) _Integration_environment(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32549,7 +32550,7 @@ func (ec *executionContext) _Integration_environmentId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Integration_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32572,7 +32573,7 @@ func (ec *executionContext) _Integration_id(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Integration_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Integration_integrationId(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32595,7 +32596,7 @@ func (ec *executionContext) _Integration_integrationId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Integration_integrationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Integration_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32618,7 +32619,7 @@ func (ec *executionContext) _Integration_isDefault(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Integration_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Integration_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32641,7 +32642,7 @@ func (ec *executionContext) _Integration_metadata(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Integration_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Integration_supportsPaymentMethod(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32664,7 +32665,7 @@ func (ec *executionContext) _Integration_supportsPaymentMethod(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Integration_supportsPaymentMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Integration_vendorIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32687,7 +32688,7 @@ func (ec *executionContext) _Integration_vendorIdentifier(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_Integration_vendorIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type VendorIdentifier does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("VendorIdentifier"))
 }
 
 func (ec *executionContext) _Integration_vendorType(ctx context.Context, field graphql.CollectedField, obj *model.Integration) (ret graphql.Marshaler) {
@@ -32710,7 +32711,7 @@ func (ec *executionContext) _Integration_vendorType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Integration_vendorType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Integration", field, false, false, errors.New("field of type VendorType does not have child fields"))
+	return graphql.NewScalarFieldContext("Integration", field, false, false, noChildFields("VendorType"))
 }
 
 func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -32733,7 +32734,7 @@ func (ec *executionContext) _InvoiceLine_amount(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _InvoiceLine_currency(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -32756,7 +32757,7 @@ func (ec *executionContext) _InvoiceLine_currency(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -32779,7 +32780,7 @@ func (ec *executionContext) _InvoiceLine_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _InvoiceLine_proration(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -32802,7 +32803,7 @@ func (ec *executionContext) _InvoiceLine_proration(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_proration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field graphql.CollectedField, obj *model.InvoiceLine) (ret graphql.Marshaler) {
@@ -32825,7 +32826,7 @@ func (ec *executionContext) _InvoiceLine_quantity(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_InvoiceLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("InvoiceLine", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _Meter_aggregation(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -32880,7 +32881,7 @@ func (ec *executionContext) _Meter_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Meter_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Meter_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -32903,7 +32904,7 @@ func (ec *executionContext) _Meter_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Meter_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Meter_filters(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -32958,7 +32959,7 @@ func (ec *executionContext) _Meter_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Meter_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Meter_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Meter) (ret graphql.Marshaler) {
@@ -32981,7 +32982,7 @@ func (ec *executionContext) _Meter_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Meter_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Meter", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Meter", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _MeterCondition_field(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -33004,7 +33005,7 @@ func (ec *executionContext) _MeterCondition_field(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _MeterCondition_operation(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -33027,7 +33028,7 @@ func (ec *executionContext) _MeterCondition_operation(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_operation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type ConditionOperation does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("ConditionOperation"))
 }
 
 func (ec *executionContext) _MeterCondition_value(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -33050,7 +33051,7 @@ func (ec *executionContext) _MeterCondition_value(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _MeterCondition_values(ctx context.Context, field graphql.CollectedField, obj *model.MeterCondition) (ret graphql.Marshaler) {
@@ -33073,7 +33074,7 @@ func (ec *executionContext) _MeterCondition_values(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_MeterCondition_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MeterCondition", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _MeterFilterDefinition_conditions(ctx context.Context, field graphql.CollectedField, obj *model.MeterFilterDefinition) (ret graphql.Marshaler) {
@@ -33128,7 +33129,7 @@ func (ec *executionContext) _MinimumSpend_billingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_MinimumSpend_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MinimumSpend", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("MinimumSpend", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _MinimumSpend_minimum(ctx context.Context, field graphql.CollectedField, obj *model.MinimumSpend) (ret graphql.Marshaler) {
@@ -33247,7 +33248,7 @@ func (ec *executionContext) _MinimumSpendChange_changeType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_MinimumSpendChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MinimumSpendChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("MinimumSpendChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _MockPaywall_configuration(ctx context.Context, field graphql.CollectedField, obj *model.MockPaywall) (ret graphql.Marshaler) {
@@ -33334,7 +33335,7 @@ func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Money_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.CollectedField, obj *model.Money) (ret graphql.Marshaler) {
@@ -33357,7 +33358,7 @@ func (ec *executionContext) _Money_currency(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Money_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Money", field, false, false, errors.New("field of type Currency does not have child fields"))
+	return graphql.NewScalarFieldContext("Money", field, false, false, noChildFields("Currency"))
 }
 
 func (ec *executionContext) _MonthlyResetPeriodConfig_monthlyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.MonthlyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -33380,7 +33381,7 @@ func (ec *executionContext) _MonthlyResetPeriodConfig_monthlyAccordingTo(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_MonthlyResetPeriodConfig_monthlyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MonthlyResetPeriodConfig", field, false, false, errors.New("field of type MonthlyAccordingTo does not have child fields"))
+	return graphql.NewScalarFieldContext("MonthlyResetPeriodConfig", field, false, false, noChildFields("MonthlyAccordingTo"))
 }
 
 func (ec *executionContext) _Mutation_provisionCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -34987,7 +34988,7 @@ func (ec *executionContext) _NumberChange_after(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _NumberChange_before(ctx context.Context, field graphql.CollectedField, obj *model.NumberChange) (ret graphql.Marshaler) {
@@ -35010,7 +35011,7 @@ func (ec *executionContext) _NumberChange_before(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _NumberChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.NumberChange) (ret graphql.Marshaler) {
@@ -35033,7 +35034,7 @@ func (ec *executionContext) _NumberChange_changeType(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_NumberChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("NumberChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("NumberChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Offer_accountId(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35056,7 +35057,7 @@ func (ec *executionContext) _Offer_accountId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35079,7 +35080,7 @@ func (ec *executionContext) _Offer_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Offer_description(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35102,7 +35103,7 @@ func (ec *executionContext) _Offer_description(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Offer_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35157,7 +35158,7 @@ func (ec *executionContext) _Offer_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Offer_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35180,7 +35181,7 @@ func (ec *executionContext) _Offer_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Offer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Offer_isDefault(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35203,7 +35204,7 @@ func (ec *executionContext) _Offer_isDefault(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Offer_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35226,7 +35227,7 @@ func (ec *executionContext) _Offer_isLatest(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Offer_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Offer_metadata(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35249,7 +35250,7 @@ func (ec *executionContext) _Offer_metadata(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Offer_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Offer_name(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35272,7 +35273,7 @@ func (ec *executionContext) _Offer_name(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Offer_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_offerId(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35295,7 +35296,7 @@ func (ec *executionContext) _Offer_offerId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Offer_offerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Offer_status(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35318,7 +35319,7 @@ func (ec *executionContext) _Offer_status(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Offer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type OfferStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("OfferStatus"))
 }
 
 func (ec *executionContext) _Offer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35341,7 +35342,7 @@ func (ec *executionContext) _Offer_updatedAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Offer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Offer_version(ctx context.Context, field graphql.CollectedField, obj *model.Offer) (ret graphql.Marshaler) {
@@ -35364,7 +35365,7 @@ func (ec *executionContext) _Offer_version(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Offer_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Offer", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Offer", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _OfferDraftDetails_version(ctx context.Context, field graphql.CollectedField, obj *model.OfferDraftDetails) (ret graphql.Marshaler) {
@@ -35387,7 +35388,7 @@ func (ec *executionContext) _OfferDraftDetails_version(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_OfferDraftDetails_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OfferDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("OfferDraftDetails", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiAudience(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -35410,7 +35411,7 @@ func (ec *executionContext) _OpenFGACredentials_apiAudience(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiAudience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiTokenIssuer(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -35433,7 +35434,7 @@ func (ec *executionContext) _OpenFGACredentials_apiTokenIssuer(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiTokenIssuer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_apiUrl(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -35456,7 +35457,7 @@ func (ec *executionContext) _OpenFGACredentials_apiUrl(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_apiUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -35479,7 +35480,7 @@ func (ec *executionContext) _OpenFGACredentials_clientId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_modelId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -35502,7 +35503,7 @@ func (ec *executionContext) _OpenFGACredentials_modelId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_modelId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OpenFGACredentials_storeId(ctx context.Context, field graphql.CollectedField, obj *model.OpenFGACredentials) (ret graphql.Marshaler) {
@@ -35525,7 +35526,7 @@ func (ec *executionContext) _OpenFGACredentials_storeId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_OpenFGACredentials_storeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("OpenFGACredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_after(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -35548,7 +35549,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_after(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_before(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -35571,7 +35572,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_before(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _OverageBillingPeriodChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.OverageBillingPeriodChange) (ret graphql.Marshaler) {
@@ -35594,7 +35595,7 @@ func (ec *executionContext) _OverageBillingPeriodChange_changeType(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_OverageBillingPeriodChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("OverageBillingPeriodChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageChanges_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PackageChanges) (ret graphql.Marshaler) {
@@ -36065,7 +36066,7 @@ func (ec *executionContext) _PackageChanges_packageEntitlements(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageChanges_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, errors.New("field of type PackageEntitlementChangeUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, noChildFields("PackageEntitlementChangeUnion"))
 }
 
 func (ec *executionContext) _PackageChanges_prices(ctx context.Context, field graphql.CollectedField, obj *model.PackageChanges) (ret graphql.Marshaler) {
@@ -36152,7 +36153,7 @@ func (ec *executionContext) _PackageChanges_totalChanges(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageChanges_totalChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageChanges", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_amount(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36175,7 +36176,7 @@ func (ec *executionContext) _PackageCreditEntitlement_amount(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36198,7 +36199,7 @@ func (ec *executionContext) _PackageCreditEntitlement_behavior(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("EntitlementBehavior"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_cadence(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36221,7 +36222,7 @@ func (ec *executionContext) _PackageCreditEntitlement_cadence(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_cadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type CreditCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("CreditCadence"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36244,7 +36245,7 @@ func (ec *executionContext) _PackageCreditEntitlement_createdAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36299,7 +36300,7 @@ func (ec *executionContext) _PackageCreditEntitlement_customCurrencyId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36386,7 +36387,7 @@ func (ec *executionContext) _PackageCreditEntitlement_description(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36409,7 +36410,7 @@ func (ec *executionContext) _PackageCreditEntitlement_displayNameOverride(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36432,7 +36433,7 @@ func (ec *executionContext) _PackageCreditEntitlement_environmentId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36455,7 +36456,7 @@ func (ec *executionContext) _PackageCreditEntitlement_hasSoftLimit(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36478,7 +36479,7 @@ func (ec *executionContext) _PackageCreditEntitlement_hiddenFromWidgets(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36501,7 +36502,7 @@ func (ec *executionContext) _PackageCreditEntitlement_id(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36524,7 +36525,7 @@ func (ec *executionContext) _PackageCreditEntitlement_isCustom(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36547,7 +36548,7 @@ func (ec *executionContext) _PackageCreditEntitlement_isGranted(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_order(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36570,7 +36571,7 @@ func (ec *executionContext) _PackageCreditEntitlement_order(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36625,7 +36626,7 @@ func (ec *executionContext) _PackageCreditEntitlement_packageId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlement) (ret graphql.Marshaler) {
@@ -36648,7 +36649,7 @@ func (ec *executionContext) _PackageCreditEntitlement_updatedAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageCreditEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageCreditEntitlementChange) (ret graphql.Marshaler) {
@@ -36735,7 +36736,7 @@ func (ec *executionContext) _PackageCreditEntitlementChange_changeType(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageCreditEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageCreditEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageCreditEntitlementChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_affectedChildPlans(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -36854,7 +36855,7 @@ func (ec *executionContext) _PackageDraftDetails_customersAffected(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_customersAffected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -36877,7 +36878,7 @@ func (ec *executionContext) _PackageDraftDetails_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -36900,7 +36901,7 @@ func (ec *executionContext) _PackageDraftDetails_updatedBy(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDraftDetails_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftDetails) (ret graphql.Marshaler) {
@@ -36923,7 +36924,7 @@ func (ec *executionContext) _PackageDraftDetails_version(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftDetails_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftDetails", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -36946,7 +36947,7 @@ func (ec *executionContext) _PackageDraftSummary_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -36969,7 +36970,7 @@ func (ec *executionContext) _PackageDraftSummary_updatedBy(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDraftSummary_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageDraftSummary) (ret graphql.Marshaler) {
@@ -36992,7 +36993,7 @@ func (ec *executionContext) _PackageDraftSummary_version(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageDraftSummary_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDraftSummary", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageDto_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37015,7 +37016,7 @@ func (ec *executionContext) _PackageDto_additionalMetaData(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _PackageDto_billingId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37038,7 +37039,7 @@ func (ec *executionContext) _PackageDto_billingId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37061,7 +37062,7 @@ func (ec *executionContext) _PackageDto_billingLinkUrl(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37084,7 +37085,7 @@ func (ec *executionContext) _PackageDto_createdAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDto_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37107,7 +37108,7 @@ func (ec *executionContext) _PackageDto_description(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37130,7 +37131,7 @@ func (ec *executionContext) _PackageDto_displayName(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_draftDetails(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37217,7 +37218,7 @@ func (ec *executionContext) _PackageDto_environmentId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageDto_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37240,7 +37241,7 @@ func (ec *executionContext) _PackageDto_hiddenFromWidgets(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageDto_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37263,7 +37264,7 @@ func (ec *executionContext) _PackageDto_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageDto_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37286,7 +37287,7 @@ func (ec *executionContext) _PackageDto_isLatest(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageDto_offer(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37341,7 +37342,7 @@ func (ec *executionContext) _PackageDto_overageBillingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _PackageDto_overagePrices(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37428,7 +37429,7 @@ func (ec *executionContext) _PackageDto_pricingType(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PackageDto_productId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37451,7 +37452,7 @@ func (ec *executionContext) _PackageDto_productId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_refId(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37474,7 +37475,7 @@ func (ec *executionContext) _PackageDto_refId(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_status(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37497,7 +37498,7 @@ func (ec *executionContext) _PackageDto_status(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("PackageStatus"))
 }
 
 func (ec *executionContext) _PackageDto_syncStates(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37552,7 +37553,7 @@ func (ec *executionContext) _PackageDto_type(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageDto_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37575,7 +37576,7 @@ func (ec *executionContext) _PackageDto_updatedAt(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageDto_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PackageDto) (ret graphql.Marshaler) {
@@ -37598,7 +37599,7 @@ func (ec *executionContext) _PackageDto_versionNumber(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageDto_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageDto", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageDto", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37621,7 +37622,7 @@ func (ec *executionContext) _PackageEntitlement_behavior(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("EntitlementBehavior"))
 }
 
 func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37644,7 +37645,7 @@ func (ec *executionContext) _PackageEntitlement_createdAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37731,7 +37732,7 @@ func (ec *executionContext) _PackageEntitlement_description(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37754,7 +37755,7 @@ func (ec *executionContext) _PackageEntitlement_displayNameOverride(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37777,7 +37778,7 @@ func (ec *executionContext) _PackageEntitlement_enumValues(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37800,7 +37801,7 @@ func (ec *executionContext) _PackageEntitlement_environmentId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37855,7 +37856,7 @@ func (ec *executionContext) _PackageEntitlement_featureGroupIds(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37910,7 +37911,7 @@ func (ec *executionContext) _PackageEntitlement_featureId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37933,7 +37934,7 @@ func (ec *executionContext) _PackageEntitlement_hasSoftLimit(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37956,7 +37957,7 @@ func (ec *executionContext) _PackageEntitlement_hasUnlimitedUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -37979,7 +37980,7 @@ func (ec *executionContext) _PackageEntitlement_hiddenFromWidgets(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38002,7 +38003,7 @@ func (ec *executionContext) _PackageEntitlement_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38025,7 +38026,7 @@ func (ec *executionContext) _PackageEntitlement_isCustom(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38048,7 +38049,7 @@ func (ec *executionContext) _PackageEntitlement_isGranted(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38103,7 +38104,7 @@ func (ec *executionContext) _PackageEntitlement_order(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38158,7 +38159,7 @@ func (ec *executionContext) _PackageEntitlement_packageId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38181,7 +38182,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriod(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38204,7 +38205,7 @@ func (ec *executionContext) _PackageEntitlement_resetPeriodConfiguration(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, true, true, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38227,7 +38228,7 @@ func (ec *executionContext) _PackageEntitlement_updatedAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PackageEntitlement) (ret graphql.Marshaler) {
@@ -38250,7 +38251,7 @@ func (ec *executionContext) _PackageEntitlement_usageLimit(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageEntitlementChange) (ret graphql.Marshaler) {
@@ -38337,7 +38338,7 @@ func (ec *executionContext) _PackageEntitlementChange_changeType(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageEntitlementChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_behavior(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38360,7 +38361,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_behavior(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type EntitlementBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("EntitlementBehavior"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38383,7 +38384,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_createdAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_dependency(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38470,7 +38471,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_description(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_displayNameOverride(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38493,7 +38494,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_displayNameOverride(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_displayNameOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38516,7 +38517,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_enumValues(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38539,7 +38540,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_environmentId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38594,7 +38595,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_featureGroupIds(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38649,7 +38650,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_featureId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38672,7 +38673,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hasSoftLimit(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38695,7 +38696,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hasUnlimitedUsage(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38718,7 +38719,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_hiddenFromWidgets(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38741,7 +38742,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_id(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_isCustom(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38764,7 +38765,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_isCustom(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_isCustom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_isGranted(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38787,7 +38788,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_isGranted(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_isGranted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38842,7 +38843,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_order(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_order(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_package(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38897,7 +38898,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_packageId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38920,7 +38921,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_resetPeriod(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38943,7 +38944,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_resetPeriodConfiguration(
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38966,7 +38967,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_updatedAt(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlement) (ret graphql.Marshaler) {
@@ -38989,7 +38990,7 @@ func (ec *executionContext) _PackageFeatureEntitlement_usageLimit(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PackageFeatureEntitlementChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackageFeatureEntitlementChange) (ret graphql.Marshaler) {
@@ -39076,7 +39077,7 @@ func (ec *executionContext) _PackageFeatureEntitlementChange_changeType(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PackageFeatureEntitlementChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageFeatureEntitlementChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageFeatureEntitlementChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackageGroup_addons(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39131,7 +39132,7 @@ func (ec *executionContext) _PackageGroup_createdAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageGroup_description(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39154,7 +39155,7 @@ func (ec *executionContext) _PackageGroup_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39177,7 +39178,7 @@ func (ec *executionContext) _PackageGroup_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39200,7 +39201,7 @@ func (ec *executionContext) _PackageGroup_environmentId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PackageGroup_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39223,7 +39224,7 @@ func (ec *executionContext) _PackageGroup_isLatest(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PackageGroup_packageGroupId(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39246,7 +39247,7 @@ func (ec *executionContext) _PackageGroup_packageGroupId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_product(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39301,7 +39302,7 @@ func (ec *executionContext) _PackageGroup_productId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackageGroup_status(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39324,7 +39325,7 @@ func (ec *executionContext) _PackageGroup_status(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type PackageGroupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("PackageGroupStatus"))
 }
 
 func (ec *executionContext) _PackageGroup_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39347,7 +39348,7 @@ func (ec *executionContext) _PackageGroup_updatedAt(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PackageGroup_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PackageGroup) (ret graphql.Marshaler) {
@@ -39370,7 +39371,7 @@ func (ec *executionContext) _PackageGroup_versionNumber(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackageGroup_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackageGroup", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PackagePriceChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PackagePriceChange) (ret graphql.Marshaler) {
@@ -39457,7 +39458,7 @@ func (ec *executionContext) _PackagePriceChange_changeType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackagePriceChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePriceChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePriceChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PackagePublished_accountId(ctx context.Context, field graphql.CollectedField, obj *model.PackagePublished) (ret graphql.Marshaler) {
@@ -39480,7 +39481,7 @@ func (ec *executionContext) _PackagePublished_accountId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PackagePublished_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackagePublished_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PackagePublished) (ret graphql.Marshaler) {
@@ -39503,7 +39504,7 @@ func (ec *executionContext) _PackagePublished_environmentId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackagePublished_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackagePublished_migrationType(ctx context.Context, field graphql.CollectedField, obj *model.PackagePublished) (ret graphql.Marshaler) {
@@ -39526,7 +39527,7 @@ func (ec *executionContext) _PackagePublished_migrationType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PackagePublished_migrationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, errors.New("field of type PublishMigrationType does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, noChildFields("PublishMigrationType"))
 }
 
 func (ec *executionContext) _PackagePublished_packageRefId(ctx context.Context, field graphql.CollectedField, obj *model.PackagePublished) (ret graphql.Marshaler) {
@@ -39549,7 +39550,7 @@ func (ec *executionContext) _PackagePublished_packageRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PackagePublished_packageRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackagePublished_packageType(ctx context.Context, field graphql.CollectedField, obj *model.PackagePublished) (ret graphql.Marshaler) {
@@ -39572,7 +39573,7 @@ func (ec *executionContext) _PackagePublished_packageType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PackagePublished_packageType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PackagePublished_packageVersion(ctx context.Context, field graphql.CollectedField, obj *model.PackagePublished) (ret graphql.Marshaler) {
@@ -39595,7 +39596,7 @@ func (ec *executionContext) _PackagePublished_packageVersion(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PackagePublished_packageVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PackagePublished", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -39618,7 +39619,7 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -39641,7 +39642,7 @@ func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -39664,7 +39665,7 @@ func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -39687,7 +39688,7 @@ func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _Paywall_activeSubscriptions(ctx context.Context, field graphql.CollectedField, obj *model.Paywall) (ret graphql.Marshaler) {
@@ -39934,7 +39935,7 @@ func (ec *executionContext) _PaywallAddon_additionalMetaData(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _PaywallAddon_billingId(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -39957,7 +39958,7 @@ func (ec *executionContext) _PaywallAddon_billingId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallAddon_dependencies(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40012,7 +40013,7 @@ func (ec *executionContext) _PaywallAddon_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallAddon_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40035,7 +40036,7 @@ func (ec *executionContext) _PaywallAddon_displayName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallAddon_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40090,7 +40091,7 @@ func (ec *executionContext) _PaywallAddon_hiddenFromWidgets(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _PaywallAddon_maxQuantity(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40113,7 +40114,7 @@ func (ec *executionContext) _PaywallAddon_maxQuantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_maxQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallAddon_packageEntitlements(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40136,7 +40137,7 @@ func (ec *executionContext) _PaywallAddon_packageEntitlements(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _PaywallAddon_prices(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40191,7 +40192,7 @@ func (ec *executionContext) _PaywallAddon_pricingType(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PaywallAddon_refId(ctx context.Context, field graphql.CollectedField, obj *model.PaywallAddon) (ret graphql.Marshaler) {
@@ -40214,7 +40215,7 @@ func (ec *executionContext) _PaywallAddon_refId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_PaywallAddon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallBasePlan_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PaywallBasePlan) (ret graphql.Marshaler) {
@@ -40237,7 +40238,7 @@ func (ec *executionContext) _PaywallBasePlan_displayName(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PaywallBasePlan_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallBasePlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallBasePlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallBasePlan_refId(ctx context.Context, field graphql.CollectedField, obj *model.PaywallBasePlan) (ret graphql.Marshaler) {
@@ -40260,7 +40261,7 @@ func (ec *executionContext) _PaywallBasePlan_refId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PaywallBasePlan_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallBasePlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallBasePlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallColorsPalette_backgroundColor(ctx context.Context, field graphql.CollectedField, obj *model.PaywallColorsPalette) (ret graphql.Marshaler) {
@@ -40283,7 +40284,7 @@ func (ec *executionContext) _PaywallColorsPalette_backgroundColor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PaywallColorsPalette_backgroundColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallColorsPalette_borderColor(ctx context.Context, field graphql.CollectedField, obj *model.PaywallColorsPalette) (ret graphql.Marshaler) {
@@ -40306,7 +40307,7 @@ func (ec *executionContext) _PaywallColorsPalette_borderColor(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PaywallColorsPalette_borderColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallColorsPalette_currentPlanBackground(ctx context.Context, field graphql.CollectedField, obj *model.PaywallColorsPalette) (ret graphql.Marshaler) {
@@ -40329,7 +40330,7 @@ func (ec *executionContext) _PaywallColorsPalette_currentPlanBackground(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PaywallColorsPalette_currentPlanBackground(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallColorsPalette_primary(ctx context.Context, field graphql.CollectedField, obj *model.PaywallColorsPalette) (ret graphql.Marshaler) {
@@ -40352,7 +40353,7 @@ func (ec *executionContext) _PaywallColorsPalette_primary(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PaywallColorsPalette_primary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallColorsPalette_textColor(ctx context.Context, field graphql.CollectedField, obj *model.PaywallColorsPalette) (ret graphql.Marshaler) {
@@ -40375,7 +40376,7 @@ func (ec *executionContext) _PaywallColorsPalette_textColor(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PaywallColorsPalette_textColor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallColorsPalette", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallConfiguration_customCss(ctx context.Context, field graphql.CollectedField, obj *model.PaywallConfiguration) (ret graphql.Marshaler) {
@@ -40398,7 +40399,7 @@ func (ec *executionContext) _PaywallConfiguration_customCss(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PaywallConfiguration_customCss(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallConfiguration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallConfiguration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallConfiguration_layout(ctx context.Context, field graphql.CollectedField, obj *model.PaywallConfiguration) (ret graphql.Marshaler) {
@@ -40517,7 +40518,7 @@ func (ec *executionContext) _PaywallCurrency_code(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PaywallCurrency_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallCurrency", field, false, false, errors.New("field of type Currency does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallCurrency", field, false, false, noChildFields("Currency"))
 }
 
 func (ec *executionContext) _PaywallCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.PaywallCurrency) (ret graphql.Marshaler) {
@@ -40540,7 +40541,7 @@ func (ec *executionContext) _PaywallCurrency_symbol(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PaywallCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallLayoutConfiguration_alignment(ctx context.Context, field graphql.CollectedField, obj *model.PaywallLayoutConfiguration) (ret graphql.Marshaler) {
@@ -40563,7 +40564,7 @@ func (ec *executionContext) _PaywallLayoutConfiguration_alignment(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PaywallLayoutConfiguration_alignment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, errors.New("field of type Alignment does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, noChildFields("Alignment"))
 }
 
 func (ec *executionContext) _PaywallLayoutConfiguration_planMargin(ctx context.Context, field graphql.CollectedField, obj *model.PaywallLayoutConfiguration) (ret graphql.Marshaler) {
@@ -40586,7 +40587,7 @@ func (ec *executionContext) _PaywallLayoutConfiguration_planMargin(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PaywallLayoutConfiguration_planMargin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallLayoutConfiguration_planPadding(ctx context.Context, field graphql.CollectedField, obj *model.PaywallLayoutConfiguration) (ret graphql.Marshaler) {
@@ -40609,7 +40610,7 @@ func (ec *executionContext) _PaywallLayoutConfiguration_planPadding(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PaywallLayoutConfiguration_planPadding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallLayoutConfiguration_planWidth(ctx context.Context, field graphql.CollectedField, obj *model.PaywallLayoutConfiguration) (ret graphql.Marshaler) {
@@ -40632,7 +40633,7 @@ func (ec *executionContext) _PaywallLayoutConfiguration_planWidth(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PaywallLayoutConfiguration_planWidth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallLayoutConfiguration", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPlan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -40655,7 +40656,7 @@ func (ec *executionContext) _PaywallPlan_additionalMetaData(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _PaywallPlan_basePlan(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -40710,7 +40711,7 @@ func (ec *executionContext) _PaywallPlan_billingId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -40829,7 +40830,7 @@ func (ec *executionContext) _PaywallPlan_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlan_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -40852,7 +40853,7 @@ func (ec *executionContext) _PaywallPlan_displayName(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlan_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -40939,7 +40940,7 @@ func (ec *executionContext) _PaywallPlan_inheritedPackageEntitlements(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_inheritedPackageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _PaywallPlan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -40994,7 +40995,7 @@ func (ec *executionContext) _PaywallPlan_packageEntitlements(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _PaywallPlan_prices(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -41049,7 +41050,7 @@ func (ec *executionContext) _PaywallPlan_pricingType(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PaywallPlan_product(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlan) (ret graphql.Marshaler) {
@@ -41104,7 +41105,7 @@ func (ec *executionContext) _PaywallPlan_refId(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlan_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlanCompatiblePackageGroup_addons(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlanCompatiblePackageGroup) (ret graphql.Marshaler) {
@@ -41159,7 +41160,7 @@ func (ec *executionContext) _PaywallPlanCompatiblePackageGroup_description(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlanCompatiblePackageGroup_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlanCompatiblePackageGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlanCompatiblePackageGroup) (ret graphql.Marshaler) {
@@ -41182,7 +41183,7 @@ func (ec *executionContext) _PaywallPlanCompatiblePackageGroup_displayName(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlanCompatiblePackageGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlanCompatiblePackageGroup_options(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlanCompatiblePackageGroup) (ret graphql.Marshaler) {
@@ -41237,7 +41238,7 @@ func (ec *executionContext) _PaywallPlanCompatiblePackageGroup_packageGroupId(ct
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlanCompatiblePackageGroup_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroup", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroup", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPlanCompatiblePackageGroupOptions_freeItems(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -41260,7 +41261,7 @@ func (ec *executionContext) _PaywallPlanCompatiblePackageGroupOptions_freeItems(
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlanCompatiblePackageGroupOptions_freeItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPlanCompatiblePackageGroupOptions_minItems(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -41283,7 +41284,7 @@ func (ec *executionContext) _PaywallPlanCompatiblePackageGroupOptions_minItems(c
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPlanCompatiblePackageGroupOptions_minItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPrice_billingCadence(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41306,7 +41307,7 @@ func (ec *executionContext) _PaywallPrice_billingCadence(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_billingCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type BillingCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("BillingCadence"))
 }
 
 func (ec *executionContext) _PaywallPrice_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41329,7 +41330,7 @@ func (ec *executionContext) _PaywallPrice_billingCountryCode(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_billingCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPrice_billingId(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41352,7 +41353,7 @@ func (ec *executionContext) _PaywallPrice_billingId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPrice_billingModel(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41375,7 +41376,7 @@ func (ec *executionContext) _PaywallPrice_billingModel(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _PaywallPrice_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41398,7 +41399,7 @@ func (ec *executionContext) _PaywallPrice_billingPeriod(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _PaywallPrice_blockSize(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41421,7 +41422,7 @@ func (ec *executionContext) _PaywallPrice_blockSize(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_blockSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41540,7 +41541,7 @@ func (ec *executionContext) _PaywallPrice_featureId(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPrice_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41563,7 +41564,7 @@ func (ec *executionContext) _PaywallPrice_maxUnitQuantity(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_maxUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPrice_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41586,7 +41587,7 @@ func (ec *executionContext) _PaywallPrice_minUnitQuantity(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_minUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPrice_price(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41673,7 +41674,7 @@ func (ec *executionContext) _PaywallPrice_tiersMode(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_tiersMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type TiersMode does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("TiersMode"))
 }
 
 func (ec *executionContext) _PaywallPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPrice) (ret graphql.Marshaler) {
@@ -41696,7 +41697,7 @@ func (ec *executionContext) _PaywallPrice_topUpCustomCurrencyId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPrice_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPrice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPricePoint_additionalChargesMayApply(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPricePoint) (ret graphql.Marshaler) {
@@ -41719,7 +41720,7 @@ func (ec *executionContext) _PaywallPricePoint_additionalChargesMayApply(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPricePoint_additionalChargesMayApply(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PaywallPricePoint_amount(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPricePoint) (ret graphql.Marshaler) {
@@ -41742,7 +41743,7 @@ func (ec *executionContext) _PaywallPricePoint_amount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPricePoint_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PaywallPricePoint_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPricePoint) (ret graphql.Marshaler) {
@@ -41765,7 +41766,7 @@ func (ec *executionContext) _PaywallPricePoint_billingCountryCode(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPricePoint_billingCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallPricePoint_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPricePoint) (ret graphql.Marshaler) {
@@ -41788,7 +41789,7 @@ func (ec *executionContext) _PaywallPricePoint_billingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPricePoint_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _PaywallPricePoint_currency(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPricePoint) (ret graphql.Marshaler) {
@@ -41811,7 +41812,7 @@ func (ec *executionContext) _PaywallPricePoint_currency(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPricePoint_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, errors.New("field of type Currency does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, noChildFields("Currency"))
 }
 
 func (ec *executionContext) _PaywallPricePoint_feature(ctx context.Context, field graphql.CollectedField, obj *model.PaywallPricePoint) (ret graphql.Marshaler) {
@@ -41866,7 +41867,7 @@ func (ec *executionContext) _PaywallPricePoint_planId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PaywallPricePoint_planId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallPricePoint", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallProduct_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *model.PaywallProduct) (ret graphql.Marshaler) {
@@ -41889,7 +41890,7 @@ func (ec *executionContext) _PaywallProduct_additionalMetaData(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PaywallProduct_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _PaywallProduct_description(ctx context.Context, field graphql.CollectedField, obj *model.PaywallProduct) (ret graphql.Marshaler) {
@@ -41912,7 +41913,7 @@ func (ec *executionContext) _PaywallProduct_description(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PaywallProduct_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallProduct_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PaywallProduct) (ret graphql.Marshaler) {
@@ -41935,7 +41936,7 @@ func (ec *executionContext) _PaywallProduct_displayName(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PaywallProduct_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PaywallProduct_refId(ctx context.Context, field graphql.CollectedField, obj *model.PaywallProduct) (ret graphql.Marshaler) {
@@ -41958,7 +41959,7 @@ func (ec *executionContext) _PaywallProduct_refId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_PaywallProduct_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PaywallProduct", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -41981,7 +41982,7 @@ func (ec *executionContext) _Plan_additionalMetaData(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Plan_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42004,7 +42005,7 @@ func (ec *executionContext) _Plan_awsMarketplacePlanDimension(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_Plan_awsMarketplacePlanDimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_basePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42059,7 +42060,7 @@ func (ec *executionContext) _Plan_billingId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42082,7 +42083,7 @@ func (ec *executionContext) _Plan_billingLinkUrl(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Plan_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_compatibleAddons(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42169,7 +42170,7 @@ func (ec *executionContext) _Plan_createdAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Plan_defaultTrialConfig(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42224,7 +42225,7 @@ func (ec *executionContext) _Plan_description(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42247,7 +42248,7 @@ func (ec *executionContext) _Plan_displayName(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_draftDetails(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42398,7 +42399,7 @@ func (ec *executionContext) _Plan_environmentId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42421,7 +42422,7 @@ func (ec *executionContext) _Plan_hiddenFromWidgets(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Plan_hiddenFromWidgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type WidgetType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("WidgetType"))
 }
 
 func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42444,7 +42445,7 @@ func (ec *executionContext) _Plan_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Plan_inheritedEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42499,7 +42500,7 @@ func (ec *executionContext) _Plan_inheritedPackageEntitlements(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Plan_inheritedPackageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42522,7 +42523,7 @@ func (ec *executionContext) _Plan_isLatest(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42545,7 +42546,7 @@ func (ec *executionContext) _Plan_isParent(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Plan_isParent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Plan_minimumSpend(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42632,7 +42633,7 @@ func (ec *executionContext) _Plan_overageBillingPeriod(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Plan_overageBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type OverageBillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("OverageBillingPeriod"))
 }
 
 func (ec *executionContext) _Plan_overagePrices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42687,7 +42688,7 @@ func (ec *executionContext) _Plan_packageEntitlements(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Plan_packageEntitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageEntitlementUnion"))
 }
 
 func (ec *executionContext) _Plan_prices(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42742,7 +42743,7 @@ func (ec *executionContext) _Plan_pricingType(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Plan_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _Plan_product(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42797,7 +42798,7 @@ func (ec *executionContext) _Plan_productId(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42820,7 +42821,7 @@ func (ec *executionContext) _Plan_refId(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Plan_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42843,7 +42844,7 @@ func (ec *executionContext) _Plan_status(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Plan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type PackageStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("PackageStatus"))
 }
 
 func (ec *executionContext) _Plan_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42898,7 +42899,7 @@ func (ec *executionContext) _Plan_type(ctx context.Context, field graphql.Collec
 	)
 }
 func (ec *executionContext) fieldContext_Plan_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42921,7 +42922,7 @@ func (ec *executionContext) _Plan_updatedAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Plan_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.Plan) (ret graphql.Marshaler) {
@@ -42944,7 +42945,7 @@ func (ec *executionContext) _Plan_versionNumber(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Plan_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Plan", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Plan", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PlanChangeAddon_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeAddon) (ret graphql.Marshaler) {
@@ -42967,7 +42968,7 @@ func (ec *executionContext) _PlanChangeAddon_addonRefId(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeAddon_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanChangeAddon_quantity(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeAddon) (ret graphql.Marshaler) {
@@ -42990,7 +42991,7 @@ func (ec *executionContext) _PlanChangeAddon_quantity(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeAddon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_addons(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -43077,7 +43078,7 @@ func (ec *executionContext) _PlanChangeVariables_billingPeriod(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_changeType(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -43100,7 +43101,7 @@ func (ec *executionContext) _PlanChangeVariables_changeType(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type PlanChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("PlanChangeType"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -43123,7 +43124,7 @@ func (ec *executionContext) _PlanChangeVariables_planRefId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PlanChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanChangeVariables_priceOverrides(ctx context.Context, field graphql.CollectedField, obj *model.PlanChangeVariables) (ret graphql.Marshaler) {
@@ -43274,7 +43275,7 @@ func (ec *executionContext) _PlanCompatibleAddonChange_changeType(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatibleAddonChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatibleAddonChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatibleAddonChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupChange) (ret graphql.Marshaler) {
@@ -43361,7 +43362,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupChange_changeType(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupOptions_freeItems(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -43384,7 +43385,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupOptions_freeItems(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupOptions_freeItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroupOptions_minItems(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroupOptions) (ret graphql.Marshaler) {
@@ -43407,7 +43408,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroupOptions_minItems(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroupOptions_minItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroupOptions", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_addons(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43462,7 +43463,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_createdAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_description(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43485,7 +43486,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_description(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_displayName(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43508,7 +43509,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_displayName(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43531,7 +43532,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_environmentId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_isLatest(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43554,7 +43555,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_isLatest(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_isLatest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_options(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43609,7 +43610,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_packageGroupId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_packageGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_product(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43664,7 +43665,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_productId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_status(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43687,7 +43688,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_status(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type PackageGroupStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("PackageGroupStatus"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43710,7 +43711,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_updatedAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PlanCompatiblePackageGroups_versionNumber(ctx context.Context, field graphql.CollectedField, obj *model.PlanCompatiblePackageGroups) (ret graphql.Marshaler) {
@@ -43733,7 +43734,7 @@ func (ec *executionContext) _PlanCompatiblePackageGroups_versionNumber(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_PlanCompatiblePackageGroups_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanCompatiblePackageGroups", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PlanConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PlanConnection) (ret graphql.Marshaler) {
@@ -43820,7 +43821,7 @@ func (ec *executionContext) _PlanConnection_totalCount(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PlanConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PlanEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PlanEdge) (ret graphql.Marshaler) {
@@ -43843,7 +43844,7 @@ func (ec *executionContext) _PlanEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_PlanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _PlanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PlanEdge) (ret graphql.Marshaler) {
@@ -43898,7 +43899,7 @@ func (ec *executionContext) _PlanPriceOverrideChangeVariables_featureId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanPriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PlanPriceOverrideChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PlanPriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -43921,7 +43922,7 @@ func (ec *executionContext) _PlanPriceOverrideChangeVariables_planRefId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_PlanPriceOverrideChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PlanPriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PrequelCredentials_prequelRecipientId(ctx context.Context, field graphql.CollectedField, obj *model.PrequelCredentials) (ret graphql.Marshaler) {
@@ -43944,7 +43945,7 @@ func (ec *executionContext) _PrequelCredentials_prequelRecipientId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_PrequelCredentials_prequelRecipientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PrequelCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_billingCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -43967,7 +43968,7 @@ func (ec *executionContext) _Price_billingCadence(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingCadence"))
 }
 
 func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -43990,7 +43991,7 @@ func (ec *executionContext) _Price_billingCountryCode(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingCountryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44013,7 +44014,7 @@ func (ec *executionContext) _Price_billingId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_billingModel(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44036,7 +44037,7 @@ func (ec *executionContext) _Price_billingModel(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44059,7 +44060,7 @@ func (ec *executionContext) _Price_billingPeriod(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44082,7 +44083,7 @@ func (ec *executionContext) _Price_blockSize(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_blockSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44105,7 +44106,7 @@ func (ec *executionContext) _Price_createdAt(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44128,7 +44129,7 @@ func (ec *executionContext) _Price_creditGrantCadence(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Price_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("CreditGrantCadence"))
 }
 
 func (ec *executionContext) _Price_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44183,7 +44184,7 @@ func (ec *executionContext) _Price_crmId(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44206,7 +44207,7 @@ func (ec *executionContext) _Price_crmLinkUrl(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Price_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_customCurrency(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44261,7 +44262,7 @@ func (ec *executionContext) _Price_environmentId(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Price_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Price_feature(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44316,7 +44317,7 @@ func (ec *executionContext) _Price_featureId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_id(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44339,7 +44340,7 @@ func (ec *executionContext) _Price_id(ctx context.Context, field graphql.Collect
 	)
 }
 func (ec *executionContext) fieldContext_Price_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44362,7 +44363,7 @@ func (ec *executionContext) _Price_isOverridePrice(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_isOverridePrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44385,7 +44386,7 @@ func (ec *executionContext) _Price_maxUnitQuantity(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_maxUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44408,7 +44409,7 @@ func (ec *executionContext) _Price_minUnitQuantity(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Price_minUnitQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _Price_package(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44463,7 +44464,7 @@ func (ec *executionContext) _Price_packageId(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_packageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_price(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44518,7 +44519,7 @@ func (ec *executionContext) _Price_resetPeriod(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44541,7 +44542,7 @@ func (ec *executionContext) _Price_resetPeriodConfiguration(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_Price_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _Price_tiers(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44596,7 +44597,7 @@ func (ec *executionContext) _Price_tiersMode(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Price_tiersMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type TiersMode does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("TiersMode"))
 }
 
 func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44619,7 +44620,7 @@ func (ec *executionContext) _Price_topUpCustomCurrencyId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_Price_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Price) (ret graphql.Marshaler) {
@@ -44642,7 +44643,7 @@ func (ec *executionContext) _Price_usedInSubscriptions(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Price_usedInSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Price", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Price", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -44665,7 +44666,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_addonRefId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_addonRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_featureId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -44688,7 +44689,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_featureId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PriceOverrideChangeVariables_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.PriceOverrideChangeVariables) (ret graphql.Marshaler) {
@@ -44711,7 +44712,7 @@ func (ec *executionContext) _PriceOverrideChangeVariables_planRefId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PriceOverrideChangeVariables_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceOverrideChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PriceTier_flatPrice(ctx context.Context, field graphql.CollectedField, obj *model.PriceTier) (ret graphql.Marshaler) {
@@ -44798,7 +44799,7 @@ func (ec *executionContext) _PriceTier_upTo(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_PriceTier_upTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PriceTier", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PriceTier", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PricingTypeChange_after(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -44821,7 +44822,7 @@ func (ec *executionContext) _PricingTypeChange_after(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PricingTypeChange_before(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -44844,7 +44845,7 @@ func (ec *executionContext) _PricingTypeChange_before(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _PricingTypeChange_changeType(ctx context.Context, field graphql.CollectedField, obj *model.PricingTypeChange) (ret graphql.Marshaler) {
@@ -44867,7 +44868,7 @@ func (ec *executionContext) _PricingTypeChange_changeType(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_PricingTypeChange_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("PricingTypeChange", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -44890,7 +44891,7 @@ func (ec *executionContext) _Product_additionalMetaData(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Product_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _Product_addons(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -44977,7 +44978,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductCode(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45000,7 +45001,7 @@ func (ec *executionContext) _Product_awsMarketplaceProductId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_Product_awsMarketplaceProductId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45023,7 +45024,7 @@ func (ec *executionContext) _Product_createdAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Product_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45046,7 +45047,7 @@ func (ec *executionContext) _Product_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Product_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45069,7 +45070,7 @@ func (ec *executionContext) _Product_displayName(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Product_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_downgradePlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45156,7 +45157,7 @@ func (ec *executionContext) _Product_environmentId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Product_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45179,7 +45180,7 @@ func (ec *executionContext) _Product_hasSubscriptions(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_hasSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45202,7 +45203,7 @@ func (ec *executionContext) _Product_id(ctx context.Context, field graphql.Colle
 	)
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45225,7 +45226,7 @@ func (ec *executionContext) _Product_isDefaultProduct(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_Product_isDefaultProduct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45248,7 +45249,7 @@ func (ec *executionContext) _Product_multipleSubscriptions(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_Product_multipleSubscriptions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _Product_plans(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45335,7 +45336,7 @@ func (ec *executionContext) _Product_refId(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Product_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Product_status(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45358,7 +45359,7 @@ func (ec *executionContext) _Product_status(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Product_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, true, true, errors.New("field of type ProductStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, true, true, noChildFields("ProductStatus"))
 }
 
 func (ec *executionContext) _Product_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -45445,7 +45446,7 @@ func (ec *executionContext) _Product_updatedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Product_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Product", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("Product", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
@@ -45532,7 +45533,7 @@ func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
@@ -45555,7 +45556,7 @@ func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
@@ -45642,7 +45643,7 @@ func (ec *executionContext) _ProductSettings_downgradePlanId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_downgradePlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProductSettings_prorateAtEndOfBillingPeriod(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -45665,7 +45666,7 @@ func (ec *executionContext) _ProductSettings_prorateAtEndOfBillingPeriod(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_prorateAtEndOfBillingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionCancellationTime(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -45688,7 +45689,7 @@ func (ec *executionContext) _ProductSettings_subscriptionCancellationTime(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionCancellationTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionCancellationTime does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionCancellationTime"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionEndSetup(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -45711,7 +45712,7 @@ func (ec *executionContext) _ProductSettings_subscriptionEndSetup(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionEndSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionEndSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionEndSetup"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionStartPlan(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -45766,7 +45767,7 @@ func (ec *executionContext) _ProductSettings_subscriptionStartPlanId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionStartPlanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProductSettings_subscriptionStartSetup(ctx context.Context, field graphql.CollectedField, obj *model.ProductSettings) (ret graphql.Marshaler) {
@@ -45789,7 +45790,7 @@ func (ec *executionContext) _ProductSettings_subscriptionStartSetup(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_ProductSettings_subscriptionStartSetup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, errors.New("field of type SubscriptionStartSetup does not have child fields"))
+	return graphql.NewScalarFieldContext("ProductSettings", field, false, false, noChildFields("SubscriptionStartSetup"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -45812,7 +45813,7 @@ func (ec *executionContext) _PromotionalEntitlement_createdAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_customer(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -45867,7 +45868,7 @@ func (ec *executionContext) _PromotionalEntitlement_description(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -45890,7 +45891,7 @@ func (ec *executionContext) _PromotionalEntitlement_endDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -45913,7 +45914,7 @@ func (ec *executionContext) _PromotionalEntitlement_enumValues(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -45936,7 +45937,7 @@ func (ec *executionContext) _PromotionalEntitlement_environmentId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -45991,7 +45992,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureGroupIds(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46046,7 +46047,7 @@ func (ec *executionContext) _PromotionalEntitlement_featureId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46069,7 +46070,7 @@ func (ec *executionContext) _PromotionalEntitlement_hasSoftLimit(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46092,7 +46093,7 @@ func (ec *executionContext) _PromotionalEntitlement_hasUnlimitedUsage(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46115,7 +46116,7 @@ func (ec *executionContext) _PromotionalEntitlement_id(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_isVisible(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46138,7 +46139,7 @@ func (ec *executionContext) _PromotionalEntitlement_isVisible(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_isVisible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46193,7 +46194,7 @@ func (ec *executionContext) _PromotionalEntitlement_period(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type PromotionalEntitlementPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("PromotionalEntitlementPeriod"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_resetPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46216,7 +46217,7 @@ func (ec *executionContext) _PromotionalEntitlement_resetPeriod(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46239,7 +46240,7 @@ func (ec *executionContext) _PromotionalEntitlement_resetPeriodConfiguration(ctx
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_startDate(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46262,7 +46263,7 @@ func (ec *executionContext) _PromotionalEntitlement_startDate(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_status(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46285,7 +46286,7 @@ func (ec *executionContext) _PromotionalEntitlement_status(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type PromotionalEntitlementStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("PromotionalEntitlementStatus"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_unlimited(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46308,7 +46309,7 @@ func (ec *executionContext) _PromotionalEntitlement_unlimited(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_unlimited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46331,7 +46332,7 @@ func (ec *executionContext) _PromotionalEntitlement_updatedAt(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _PromotionalEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.PromotionalEntitlement) (ret graphql.Marshaler) {
@@ -46354,7 +46355,7 @@ func (ec *executionContext) _PromotionalEntitlement_usageLimit(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementConnection) (ret graphql.Marshaler) {
@@ -46441,7 +46442,7 @@ func (ec *executionContext) _PromotionalEntitlementConnection_totalCount(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlementConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlementConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlementConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementEdge) (ret graphql.Marshaler) {
@@ -46464,7 +46465,7 @@ func (ec *executionContext) _PromotionalEntitlementEdge_cursor(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_PromotionalEntitlementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("PromotionalEntitlementEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("PromotionalEntitlementEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _PromotionalEntitlementEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PromotionalEntitlementEdge) (ret graphql.Marshaler) {
@@ -46519,7 +46520,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_checkoutBillingId(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_checkoutBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_checkoutUrl(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -46542,7 +46543,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_checkoutUrl(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_checkoutUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_entitlements(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -46597,7 +46598,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_entitlementsV2(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_id(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -46620,7 +46621,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_id(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_isScheduled(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -46643,7 +46644,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_isScheduled(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_isScheduled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_status(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -46666,7 +46667,7 @@ func (ec *executionContext) _ProvisionSubscriptionResult_status(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionSubscriptionResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, errors.New("field of type ProvisionSubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionSubscriptionResult", field, false, false, noChildFields("ProvisionSubscriptionStatus"))
 }
 
 func (ec *executionContext) _ProvisionSubscriptionResult_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionSubscriptionResult) (ret graphql.Marshaler) {
@@ -46785,7 +46786,7 @@ func (ec *executionContext) _ProvisionedCustomer_entitlementsV2(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_entitlementsV2(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type EntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("EntitlementUnion"))
 }
 
 func (ec *executionContext) _ProvisionedCustomer_subscription(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionedCustomer) (ret graphql.Marshaler) {
@@ -46840,7 +46841,7 @@ func (ec *executionContext) _ProvisionedCustomer_subscriptionDecisionStrategy(ct
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_subscriptionDecisionStrategy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type SubscriptionDecisionStrategy does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("SubscriptionDecisionStrategy"))
 }
 
 func (ec *executionContext) _ProvisionedCustomer_subscriptionStrategyDecision(ctx context.Context, field graphql.CollectedField, obj *model.ProvisionedCustomer) (ret graphql.Marshaler) {
@@ -46863,7 +46864,7 @@ func (ec *executionContext) _ProvisionedCustomer_subscriptionStrategyDecision(ct
 	)
 }
 func (ec *executionContext) fieldContext_ProvisionedCustomer_subscriptionStrategyDecision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, errors.New("field of type SubscriptionDecisionStrategy does not have child fields"))
+	return graphql.NewScalarFieldContext("ProvisionedCustomer", field, false, false, noChildFields("SubscriptionDecisionStrategy"))
 }
 
 func (ec *executionContext) _Query_coupons(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -47918,7 +47919,7 @@ func (ec *executionContext) _ReceivedCredentials_adminUser(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_adminUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ReceivedCredentials_apiKey(ctx context.Context, field graphql.CollectedField, obj *model.ReceivedCredentials) (ret graphql.Marshaler) {
@@ -47941,7 +47942,7 @@ func (ec *executionContext) _ReceivedCredentials_apiKey(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ReceivedCredentials_tenantId(ctx context.Context, field graphql.CollectedField, obj *model.ReceivedCredentials) (ret graphql.Marshaler) {
@@ -47964,7 +47965,7 @@ func (ec *executionContext) _ReceivedCredentials_tenantId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_ReceivedCredentials_tenantId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ReceivedCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _RecurringCredits_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCredits) (ret graphql.Marshaler) {
@@ -47987,7 +47988,7 @@ func (ec *executionContext) _RecurringCredits_customCurrencyId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCredits_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _RecurringCredits_quantity(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCredits) (ret graphql.Marshaler) {
@@ -48010,7 +48011,7 @@ func (ec *executionContext) _RecurringCredits_quantity(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCredits_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCredits", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _RecurringCreditsChangeVariables_customCurrencyId(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCreditsChangeVariables) (ret graphql.Marshaler) {
@@ -48033,7 +48034,7 @@ func (ec *executionContext) _RecurringCreditsChangeVariables_customCurrencyId(ct
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCreditsChangeVariables_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _RecurringCreditsChangeVariables_newQuantity(ctx context.Context, field graphql.CollectedField, obj *model.RecurringCreditsChangeVariables) (ret graphql.Marshaler) {
@@ -48056,7 +48057,7 @@ func (ec *executionContext) _RecurringCreditsChangeVariables_newQuantity(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_RecurringCreditsChangeVariables_newQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("RecurringCreditsChangeVariables", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SalesforceCredentials_domain(ctx context.Context, field graphql.CollectedField, obj *model.SalesforceCredentials) (ret graphql.Marshaler) {
@@ -48079,7 +48080,7 @@ func (ec *executionContext) _SalesforceCredentials_domain(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SalesforceCredentials_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SalesforceCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SalesforceCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SdkConfiguration_isWidgetWatermarkEnabled(ctx context.Context, field graphql.CollectedField, obj *model.SdkConfiguration) (ret graphql.Marshaler) {
@@ -48102,7 +48103,7 @@ func (ec *executionContext) _SdkConfiguration_isWidgetWatermarkEnabled(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SdkConfiguration_isWidgetWatermarkEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SdkConfiguration_sentryDsn(ctx context.Context, field graphql.CollectedField, obj *model.SdkConfiguration) (ret graphql.Marshaler) {
@@ -48125,7 +48126,7 @@ func (ec *executionContext) _SdkConfiguration_sentryDsn(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SdkConfiguration_sentryDsn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SdkConfiguration_showWatermark(ctx context.Context, field graphql.CollectedField, obj *model.SdkConfiguration) (ret graphql.Marshaler) {
@@ -48148,7 +48149,7 @@ func (ec *executionContext) _SdkConfiguration_showWatermark(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SdkConfiguration_showWatermark(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SdkConfiguration", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
@@ -48171,7 +48172,7 @@ func (ec *executionContext) _SlimCustomCurrency_currencyId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SlimCustomCurrency_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_displayName(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
@@ -48194,7 +48195,7 @@ func (ec *executionContext) _SlimCustomCurrency_displayName(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SlimCustomCurrency_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_symbol(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
@@ -48217,7 +48218,7 @@ func (ec *executionContext) _SlimCustomCurrency_symbol(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SlimCustomCurrency_symbol(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SlimCustomCurrency", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SlimCustomCurrency_units(ctx context.Context, field graphql.CollectedField, obj *model.SlimCustomCurrency) (ret graphql.Marshaler) {
@@ -48272,7 +48273,7 @@ func (ec *executionContext) _SnowflakeCredentials_airbyteConnectionId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_airbyteConnectionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_airbyteDestinationId(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48295,7 +48296,7 @@ func (ec *executionContext) _SnowflakeCredentials_airbyteDestinationId(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_airbyteDestinationId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_database(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48318,7 +48319,7 @@ func (ec *executionContext) _SnowflakeCredentials_database(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_database(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_host(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48341,7 +48342,7 @@ func (ec *executionContext) _SnowflakeCredentials_host(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_passphrase(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48364,7 +48365,7 @@ func (ec *executionContext) _SnowflakeCredentials_passphrase(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_passphrase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_password(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48387,7 +48388,7 @@ func (ec *executionContext) _SnowflakeCredentials_password(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_password(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_privateKey(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48410,7 +48411,7 @@ func (ec *executionContext) _SnowflakeCredentials_privateKey(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_privateKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_role(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48433,7 +48434,7 @@ func (ec *executionContext) _SnowflakeCredentials_role(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_schemaName(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48456,7 +48457,7 @@ func (ec *executionContext) _SnowflakeCredentials_schemaName(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_schemaName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_username(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48479,7 +48480,7 @@ func (ec *executionContext) _SnowflakeCredentials_username(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SnowflakeCredentials_warehouse(ctx context.Context, field graphql.CollectedField, obj *model.SnowflakeCredentials) (ret graphql.Marshaler) {
@@ -48502,7 +48503,7 @@ func (ec *executionContext) _SnowflakeCredentials_warehouse(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SnowflakeCredentials_warehouse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SnowflakeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StringChangeDto_after(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -48525,7 +48526,7 @@ func (ec *executionContext) _StringChangeDto_after(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StringChangeDto_before(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -48548,7 +48549,7 @@ func (ec *executionContext) _StringChangeDto_before(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StringChangeDto_changeType(ctx context.Context, field graphql.CollectedField, obj *model.StringChangeDto) (ret graphql.Marshaler) {
@@ -48571,7 +48572,7 @@ func (ec *executionContext) _StringChangeDto_changeType(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_StringChangeDto_changeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, errors.New("field of type ChangeType does not have child fields"))
+	return graphql.NewScalarFieldContext("StringChangeDto", field, false, false, noChildFields("ChangeType"))
 }
 
 func (ec *executionContext) _StripeCheckoutCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeCheckoutCredentials) (ret graphql.Marshaler) {
@@ -48594,7 +48595,7 @@ func (ec *executionContext) _StripeCheckoutCredentials_accountId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_StripeCheckoutCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCheckoutCredentials_publicKey(ctx context.Context, field graphql.CollectedField, obj *model.StripeCheckoutCredentials) (ret graphql.Marshaler) {
@@ -48617,7 +48618,7 @@ func (ec *executionContext) _StripeCheckoutCredentials_publicKey(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_StripeCheckoutCredentials_publicKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCheckoutCredentials_setupSecret(ctx context.Context, field graphql.CollectedField, obj *model.StripeCheckoutCredentials) (ret graphql.Marshaler) {
@@ -48640,7 +48641,7 @@ func (ec *executionContext) _StripeCheckoutCredentials_setupSecret(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_StripeCheckoutCredentials_setupSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCredentials_accountDisplayName(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -48663,7 +48664,7 @@ func (ec *executionContext) _StripeCredentials_accountDisplayName(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_accountDisplayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -48686,7 +48687,7 @@ func (ec *executionContext) _StripeCredentials_accountId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _StripeCredentials_isTaxEnabled(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -48709,7 +48710,7 @@ func (ec *executionContext) _StripeCredentials_isTaxEnabled(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_isTaxEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _StripeCredentials_isTestMode(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -48732,7 +48733,7 @@ func (ec *executionContext) _StripeCredentials_isTestMode(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_isTestMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _StripeCredentials_mode(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -48755,7 +48756,7 @@ func (ec *executionContext) _StripeCredentials_mode(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_mode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type StripeAccountMode does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("StripeAccountMode"))
 }
 
 func (ec *executionContext) _StripeCredentials_source(ctx context.Context, field graphql.CollectedField, obj *model.StripeCredentials) (ret graphql.Marshaler) {
@@ -48778,7 +48779,7 @@ func (ec *executionContext) _StripeCredentials_source(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_StripeCredentials_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, errors.New("field of type StripeAccountSource does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeCredentials", field, false, false, noChildFields("StripeAccountSource"))
 }
 
 func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Context, field graphql.CollectedField, obj *model.StripeInvoicingCredentials) (ret graphql.Marshaler) {
@@ -48801,7 +48802,7 @@ func (ec *executionContext) _StripeInvoicingCredentials_accountId(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_StripeInvoicingCredentials_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("StripeInvoicingCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Subscription_customerUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -49028,7 +49029,7 @@ func (ec *executionContext) _SubscriptionAddon_addonId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_addonId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -49051,7 +49052,7 @@ func (ec *executionContext) _SubscriptionAddon_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -49074,7 +49075,7 @@ func (ec *executionContext) _SubscriptionAddon_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -49129,7 +49130,7 @@ func (ec *executionContext) _SubscriptionAddon_quantity(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionAddon_subscription(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionAddon) (ret graphql.Marshaler) {
@@ -49184,7 +49185,7 @@ func (ec *executionContext) _SubscriptionAddon_updatedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionAddon_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionAddon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_amountsOff(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49239,7 +49240,7 @@ func (ec *executionContext) _SubscriptionCoupon_discountValue(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_discountValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_durationInMonths(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49262,7 +49263,7 @@ func (ec *executionContext) _SubscriptionCoupon_durationInMonths(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49285,7 +49286,7 @@ func (ec *executionContext) _SubscriptionCoupon_environmentId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_expirationDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49308,7 +49309,7 @@ func (ec *executionContext) _SubscriptionCoupon_expirationDate(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_expirationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49331,7 +49332,7 @@ func (ec *executionContext) _SubscriptionCoupon_id(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_name(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49354,7 +49355,7 @@ func (ec *executionContext) _SubscriptionCoupon_name(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_percentOff(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49377,7 +49378,7 @@ func (ec *executionContext) _SubscriptionCoupon_percentOff(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_percentOff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_refId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49400,7 +49401,7 @@ func (ec *executionContext) _SubscriptionCoupon_refId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_startDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49423,7 +49424,7 @@ func (ec *executionContext) _SubscriptionCoupon_startDate(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49446,7 +49447,7 @@ func (ec *executionContext) _SubscriptionCoupon_status(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type SubscriptionCouponStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("SubscriptionCouponStatus"))
 }
 
 func (ec *executionContext) _SubscriptionCoupon_type(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCoupon) (ret graphql.Marshaler) {
@@ -49469,7 +49470,7 @@ func (ec *executionContext) _SubscriptionCoupon_type(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCoupon_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, errors.New("field of type CouponType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCoupon", field, false, false, noChildFields("CouponType"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_amount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49492,7 +49493,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_amount(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_cadence(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49515,7 +49516,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_cadence(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_cadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type CreditCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("CreditCadence"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49538,7 +49539,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_createdAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_customCurrency(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49593,7 +49594,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_customCurrencyId(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_customCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49616,7 +49617,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_description(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49639,7 +49640,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_environmentId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49662,7 +49663,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_hasSoftLimit(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49685,7 +49686,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_id(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49708,7 +49709,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_subscriptionId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionCreditEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionCreditEntitlement) (ret graphql.Marshaler) {
@@ -49731,7 +49732,7 @@ func (ec *executionContext) _SubscriptionCreditEntitlement_updatedAt(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionCreditEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionCreditEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49754,7 +49755,7 @@ func (ec *executionContext) _SubscriptionEntitlement_createdAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49777,7 +49778,7 @@ func (ec *executionContext) _SubscriptionEntitlement_description(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49800,7 +49801,7 @@ func (ec *executionContext) _SubscriptionEntitlement_environmentId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49855,7 +49856,7 @@ func (ec *executionContext) _SubscriptionEntitlement_featureId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49878,7 +49879,7 @@ func (ec *executionContext) _SubscriptionEntitlement_hasSoftLimit(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49901,7 +49902,7 @@ func (ec *executionContext) _SubscriptionEntitlement_hasUnlimitedUsage(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49924,7 +49925,7 @@ func (ec *executionContext) _SubscriptionEntitlement_id(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -49979,7 +49980,7 @@ func (ec *executionContext) _SubscriptionEntitlement_resetPeriod(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -50002,7 +50003,7 @@ func (ec *executionContext) _SubscriptionEntitlement_resetPeriodConfiguration(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_subscription(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -50057,7 +50058,7 @@ func (ec *executionContext) _SubscriptionEntitlement_subscriptionId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -50080,7 +50081,7 @@ func (ec *executionContext) _SubscriptionEntitlement_updatedAt(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionEntitlement) (ret graphql.Marshaler) {
@@ -50103,7 +50104,7 @@ func (ec *executionContext) _SubscriptionEntitlement_usageLimit(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50126,7 +50127,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_createdAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50149,7 +50150,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_description(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_enumValues(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50172,7 +50173,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_enumValues(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_enumValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50195,7 +50196,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_environmentId(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_feature(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50250,7 +50251,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_featureGroupIds(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_featureGroupIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_featureGroups(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50305,7 +50306,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_featureId(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50328,7 +50329,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_hasSoftLimit(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_hasUnlimitedUsage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50351,7 +50352,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_hasUnlimitedUsage(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_hasUnlimitedUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_id(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50374,7 +50375,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_id(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_meter(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50429,7 +50430,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriod(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_resetPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type EntitlementResetPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("EntitlementResetPeriod"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriodConfiguration(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50452,7 +50453,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_resetPeriodConfigura
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_resetPeriodConfiguration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type ResetPeriodConfiguration does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("ResetPeriodConfiguration"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_subscriptionId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50475,7 +50476,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_subscriptionId(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50498,7 +50499,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_updatedAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFeatureEntitlement_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFeatureEntitlement) (ret graphql.Marshaler) {
@@ -50521,7 +50522,7 @@ func (ec *executionContext) _SubscriptionFeatureEntitlement_usageLimit(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFeatureEntitlement_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFeatureEntitlement", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50544,7 +50545,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_billingId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50567,7 +50568,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_createdAt(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduleStatus(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50590,7 +50591,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduleStatus(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduleStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type SubscriptionScheduleStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("SubscriptionScheduleStatus"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduleVariables(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50613,7 +50614,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduleVariables(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduleVariables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type ScheduleVariables does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("ScheduleVariables"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_scheduledExecutionTime(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50636,7 +50637,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_scheduledExecutionTime(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_scheduledExecutionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_subscriptionScheduleType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50659,7 +50660,7 @@ func (ec *executionContext) _SubscriptionFutureUpdate_subscriptionScheduleType(c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionFutureUpdate_subscriptionScheduleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, errors.New("field of type SubscriptionScheduleType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionFutureUpdate", field, false, false, noChildFields("SubscriptionScheduleType"))
 }
 
 func (ec *executionContext) _SubscriptionFutureUpdate_targetPackage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionFutureUpdate) (ret graphql.Marshaler) {
@@ -50714,7 +50715,7 @@ func (ec *executionContext) _SubscriptionInvoice_amountDue(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_amountDue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_appliedBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50737,7 +50738,7 @@ func (ec *executionContext) _SubscriptionInvoice_appliedBalance(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_appliedBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_attemptCount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50760,7 +50761,7 @@ func (ec *executionContext) _SubscriptionInvoice_attemptCount(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_attemptCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50783,7 +50784,7 @@ func (ec *executionContext) _SubscriptionInvoice_billingId(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_billingReason(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50806,7 +50807,7 @@ func (ec *executionContext) _SubscriptionInvoice_billingReason(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_billingReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type SubscriptionInvoiceBillingReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("SubscriptionInvoiceBillingReason"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50829,7 +50830,7 @@ func (ec *executionContext) _SubscriptionInvoice_createdAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_currency(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50852,7 +50853,7 @@ func (ec *executionContext) _SubscriptionInvoice_currency(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_dueDate(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50875,7 +50876,7 @@ func (ec *executionContext) _SubscriptionInvoice_dueDate(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_endingBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50898,7 +50899,7 @@ func (ec *executionContext) _SubscriptionInvoice_endingBalance(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_endingBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_errorMessage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50921,7 +50922,7 @@ func (ec *executionContext) _SubscriptionInvoice_errorMessage(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_lines(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50976,7 +50977,7 @@ func (ec *executionContext) _SubscriptionInvoice_paymentSecret(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_paymentSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_paymentUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -50999,7 +51000,7 @@ func (ec *executionContext) _SubscriptionInvoice_paymentUrl(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_paymentUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_pdfUrl(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51022,7 +51023,7 @@ func (ec *executionContext) _SubscriptionInvoice_pdfUrl(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_pdfUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_requiresAction(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51045,7 +51046,7 @@ func (ec *executionContext) _SubscriptionInvoice_requiresAction(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_requiresAction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_startingBalance(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51068,7 +51069,7 @@ func (ec *executionContext) _SubscriptionInvoice_startingBalance(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_startingBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_status(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51091,7 +51092,7 @@ func (ec *executionContext) _SubscriptionInvoice_status(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type SubscriptionInvoiceStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("SubscriptionInvoiceStatus"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_subTotal(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51114,7 +51115,7 @@ func (ec *executionContext) _SubscriptionInvoice_subTotal(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_subTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_subTotalExcludingTax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51137,7 +51138,7 @@ func (ec *executionContext) _SubscriptionInvoice_subTotalExcludingTax(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_subTotalExcludingTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_tax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51160,7 +51161,7 @@ func (ec *executionContext) _SubscriptionInvoice_tax(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_tax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_total(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51183,7 +51184,7 @@ func (ec *executionContext) _SubscriptionInvoice_total(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_totalExcludingTax(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51206,7 +51207,7 @@ func (ec *executionContext) _SubscriptionInvoice_totalExcludingTax(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_totalExcludingTax(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoice) (ret graphql.Marshaler) {
@@ -51229,7 +51230,7 @@ func (ec *executionContext) _SubscriptionInvoice_updatedAt(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreview_amountDue(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreview) (ret graphql.Marshaler) {
@@ -51380,7 +51381,7 @@ func (ec *executionContext) _SubscriptionInvoicePreview_lastUpdatedAt(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreview_lastUpdatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreview", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreview", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreview_lines(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreview) (ret graphql.Marshaler) {
@@ -51691,7 +51692,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_costDescription(
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_costDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItem) (ret graphql.Marshaler) {
@@ -51714,7 +51715,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_description(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItem) (ret graphql.Marshaler) {
@@ -51737,7 +51738,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_hasSoftLimit(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_lines(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItem) (ret graphql.Marshaler) {
@@ -51856,7 +51857,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_proration(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_proration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_quantity(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItem) (ret graphql.Marshaler) {
@@ -51879,7 +51880,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_quantity(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_type(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItem) (ret graphql.Marshaler) {
@@ -51902,7 +51903,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_type(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type InvoiceLineItemType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("InvoiceLineItemType"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_unitPrice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItem) (ret graphql.Marshaler) {
@@ -51957,7 +51958,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItem_usageLimit(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItem_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItem", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_amount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52012,7 +52013,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_costDescript
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_costDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_description(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52035,7 +52036,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_description(
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52058,7 +52059,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_hasSoftLimit
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_period(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52145,7 +52146,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_proration(ct
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_proration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_quantity(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52168,7 +52169,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_quantity(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_type(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52191,7 +52192,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_type(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type InvoiceLineItemType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("InvoiceLineItemType"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_unitPrice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemData) (ret graphql.Marshaler) {
@@ -52246,7 +52247,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemData_usageLimit(c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemData_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemData", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_end(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemPeriod) (ret graphql.Marshaler) {
@@ -52269,7 +52270,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_end(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemPeriod", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemPeriod", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_start(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionInvoicePreviewLineItemPeriod) (ret graphql.Marshaler) {
@@ -52292,7 +52293,7 @@ func (ec *executionContext) _SubscriptionInvoicePreviewLineItemPeriod_start(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionInvoicePreviewLineItemPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemPeriod", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionInvoicePreviewLineItemPeriod", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionMinimumSpend_isOverride(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionMinimumSpend) (ret graphql.Marshaler) {
@@ -52315,7 +52316,7 @@ func (ec *executionContext) _SubscriptionMinimumSpend_isOverride(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionMinimumSpend_isOverride(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionMinimumSpend", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionMinimumSpend", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionMinimumSpend_minimum(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionMinimumSpend) (ret graphql.Marshaler) {
@@ -52498,7 +52499,7 @@ func (ec *executionContext) _SubscriptionPreview_hasScheduledUpdates(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreview_hasScheduledUpdates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreview", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreview", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPreview_isPlanDowngrade(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreview) (ret graphql.Marshaler) {
@@ -52521,7 +52522,7 @@ func (ec *executionContext) _SubscriptionPreview_isPlanDowngrade(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreview_isPlanDowngrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreview", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreview", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPreview_minimumSpendAdjustment(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreview) (ret graphql.Marshaler) {
@@ -52896,7 +52897,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_durationInMonths(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_durationInMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewDiscount_durationType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewDiscount) (ret graphql.Marshaler) {
@@ -52919,7 +52920,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_durationType(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_durationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type DiscountDurationType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("DiscountDurationType"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewDiscount_end(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewDiscount) (ret graphql.Marshaler) {
@@ -52942,7 +52943,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_end(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewDiscount_name(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewDiscount) (ret graphql.Marshaler) {
@@ -52965,7 +52966,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_name(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewDiscount_start(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewDiscount) (ret graphql.Marshaler) {
@@ -52988,7 +52989,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_start(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewDiscount_type(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewDiscount) (ret graphql.Marshaler) {
@@ -53011,7 +53012,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_type(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type DiscountType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("DiscountType"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewDiscount_value(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewDiscount) (ret graphql.Marshaler) {
@@ -53034,7 +53035,7 @@ func (ec *executionContext) _SubscriptionPreviewDiscount_value(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewDiscount_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewDiscount", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewInvoice_discount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewInvoice) (ret graphql.Marshaler) {
@@ -53377,7 +53378,7 @@ func (ec *executionContext) _SubscriptionPreviewProrations_hasProrations(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewProrations_hasProrations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewProrations", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewProrations", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewProrations_netAmount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewProrations) (ret graphql.Marshaler) {
@@ -53432,7 +53433,7 @@ func (ec *executionContext) _SubscriptionPreviewProrations_prorationDate(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewProrations_prorationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewProrations", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewProrations", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewTaxDetails_displayName(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewTaxDetails) (ret graphql.Marshaler) {
@@ -53455,7 +53456,7 @@ func (ec *executionContext) _SubscriptionPreviewTaxDetails_displayName(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewTaxDetails_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewTaxDetails", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewTaxDetails", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewTaxDetails_inclusive(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewTaxDetails) (ret graphql.Marshaler) {
@@ -53478,7 +53479,7 @@ func (ec *executionContext) _SubscriptionPreviewTaxDetails_inclusive(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewTaxDetails_inclusive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewTaxDetails", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewTaxDetails", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewTaxDetails_percentage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewTaxDetails) (ret graphql.Marshaler) {
@@ -53501,7 +53502,7 @@ func (ec *executionContext) _SubscriptionPreviewTaxDetails_percentage(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewTaxDetails_percentage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewTaxDetails", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewTaxDetails", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewV2_billingPeriodRange(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewV2) (ret graphql.Marshaler) {
@@ -53588,7 +53589,7 @@ func (ec *executionContext) _SubscriptionPreviewV2_hasScheduledUpdates(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewV2_hasScheduledUpdates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewV2", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewV2", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewV2_immediateInvoice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewV2) (ret graphql.Marshaler) {
@@ -53643,7 +53644,7 @@ func (ec *executionContext) _SubscriptionPreviewV2_isPlanDowngrade(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPreviewV2_isPlanDowngrade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPreviewV2", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPreviewV2", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPreviewV2_recurringInvoice(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPreviewV2) (ret graphql.Marshaler) {
@@ -53698,7 +53699,7 @@ func (ec *executionContext) _SubscriptionPrice_billingModel(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_billingModel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type BillingModel does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("BillingModel"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53721,7 +53722,7 @@ func (ec *executionContext) _SubscriptionPrice_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53744,7 +53745,7 @@ func (ec *executionContext) _SubscriptionPrice_creditGrantCadence(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditGrantCadence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type CreditGrantCadence does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("CreditGrantCadence"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_creditRate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53799,7 +53800,7 @@ func (ec *executionContext) _SubscriptionPrice_creditsQuantity(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_creditsQuantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53822,7 +53823,7 @@ func (ec *executionContext) _SubscriptionPrice_environmentId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53845,7 +53846,7 @@ func (ec *executionContext) _SubscriptionPrice_featureId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53868,7 +53869,7 @@ func (ec *executionContext) _SubscriptionPrice_hasSoftLimit(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_hasSoftLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53891,7 +53892,7 @@ func (ec *executionContext) _SubscriptionPrice_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -53914,7 +53915,7 @@ func (ec *executionContext) _SubscriptionPrice_nextGrantDate(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_nextGrantDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_price(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -54001,7 +54002,7 @@ func (ec *executionContext) _SubscriptionPrice_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -54024,7 +54025,7 @@ func (ec *executionContext) _SubscriptionPrice_topUpCustomCurrencyId(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_topUpCustomCurrencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -54047,7 +54048,7 @@ func (ec *executionContext) _SubscriptionPrice_updatedAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, field graphql.CollectedField, obj *ent.SubscriptionPrice) (ret graphql.Marshaler) {
@@ -54070,7 +54071,7 @@ func (ec *executionContext) _SubscriptionPrice_usageLimit(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPrice_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPrice", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionPricePreviewDto_discount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPricePreviewDto) (ret graphql.Marshaler) {
@@ -54317,7 +54318,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics_pricingType(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _SubscriptionPricingTypeStatistics_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionPricingTypeStatistics) (ret graphql.Marshaler) {
@@ -54340,7 +54341,7 @@ func (ec *executionContext) _SubscriptionPricingTypeStatistics_totalCount(ctx co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionPricingTypeStatistics_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionPricingTypeStatistics", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54363,7 +54364,7 @@ func (ec *executionContext) _SubscriptionQuery_additionalMetaData(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_additionalMetaData(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type JSON does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("JSON"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_addons(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54418,7 +54419,7 @@ func (ec *executionContext) _SubscriptionQuery_billingCycleAnchor(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingCycleAnchor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54441,7 +54442,7 @@ func (ec *executionContext) _SubscriptionQuery_billingId(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54464,7 +54465,7 @@ func (ec *executionContext) _SubscriptionQuery_billingLinkUrl(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54487,7 +54488,7 @@ func (ec *executionContext) _SubscriptionQuery_billingPeriod(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingPeriod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type BillingPeriod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("BillingPeriod"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54510,7 +54511,7 @@ func (ec *executionContext) _SubscriptionQuery_billingSyncError(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_billingSyncError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_budget(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54565,7 +54566,7 @@ func (ec *executionContext) _SubscriptionQuery_budgetExceeded(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_budgetExceeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54588,7 +54589,7 @@ func (ec *executionContext) _SubscriptionQuery_cancelReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionCancelReason does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionCancelReason"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54611,7 +54612,7 @@ func (ec *executionContext) _SubscriptionQuery_cancellationDate(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_cancellationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_coupon(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54698,7 +54699,7 @@ func (ec *executionContext) _SubscriptionQuery_createdAt(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54721,7 +54722,7 @@ func (ec *executionContext) _SubscriptionQuery_crmId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_crmId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54744,7 +54745,7 @@ func (ec *executionContext) _SubscriptionQuery_crmLinkUrl(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_crmLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54767,7 +54768,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodEnd(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54790,7 +54791,7 @@ func (ec *executionContext) _SubscriptionQuery_currentBillingPeriodStart(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_currentBillingPeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_customer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54845,7 +54846,7 @@ func (ec *executionContext) _SubscriptionQuery_customerId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54868,7 +54869,7 @@ func (ec *executionContext) _SubscriptionQuery_effectiveEndDate(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_effectiveEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54891,7 +54892,7 @@ func (ec *executionContext) _SubscriptionQuery_endDate(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54914,7 +54915,7 @@ func (ec *executionContext) _SubscriptionQuery_entitlements(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_entitlements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionEntitlementUnion does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionEntitlementUnion"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_environment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -54969,7 +54970,7 @@ func (ec *executionContext) _SubscriptionQuery_environmentId(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_experiment(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55088,7 +55089,7 @@ func (ec *executionContext) _SubscriptionQuery_id(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_lastUsageInvoice(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55207,7 +55208,7 @@ func (ec *executionContext) _SubscriptionQuery_oldBillingId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_oldBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_payingCustomer(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55262,7 +55263,7 @@ func (ec *executionContext) _SubscriptionQuery_payingCustomerId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_payingCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55285,7 +55286,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollection(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollection does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PaymentCollection"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55308,7 +55309,7 @@ func (ec *executionContext) _SubscriptionQuery_paymentCollectionMethod(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_paymentCollectionMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PaymentCollectionMethod does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PaymentCollectionMethod"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_plan(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55395,7 +55396,7 @@ func (ec *executionContext) _SubscriptionQuery_pricingType(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_pricingType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type PricingType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("PricingType"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55418,7 +55419,7 @@ func (ec *executionContext) _SubscriptionQuery_refId(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_refId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_resource(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55473,7 +55474,7 @@ func (ec *executionContext) _SubscriptionQuery_resourceId(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55496,7 +55497,7 @@ func (ec *executionContext) _SubscriptionQuery_salesforceId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_salesforceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_scheduledUpdates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55551,7 +55552,7 @@ func (ec *executionContext) _SubscriptionQuery_startDate(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55574,7 +55575,7 @@ func (ec *executionContext) _SubscriptionQuery_status(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type SubscriptionStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("SubscriptionStatus"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_subscriptionEntitlements(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55629,7 +55630,7 @@ func (ec *executionContext) _SubscriptionQuery_subscriptionId(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_subscriptionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, true, true, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_syncStates(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55748,7 +55749,7 @@ func (ec *executionContext) _SubscriptionQuery_trialEndDate(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_trialEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerSubscription) (ret graphql.Marshaler) {
@@ -55771,7 +55772,7 @@ func (ec *executionContext) _SubscriptionQuery_wasInTrial(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQuery_wasInTrial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQuery", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _SubscriptionQueryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryConnection) (ret graphql.Marshaler) {
@@ -55858,7 +55859,7 @@ func (ec *executionContext) _SubscriptionQueryConnection_totalCount(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQueryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQueryConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQueryConnection", field, false, false, noChildFields("Int"))
 }
 
 func (ec *executionContext) _SubscriptionQueryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryEdge) (ret graphql.Marshaler) {
@@ -55881,7 +55882,7 @@ func (ec *executionContext) _SubscriptionQueryEdge_cursor(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionQueryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionQueryEdge", field, false, false, errors.New("field of type ConnectionCursor does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionQueryEdge", field, false, false, noChildFields("ConnectionCursor"))
 }
 
 func (ec *executionContext) _SubscriptionQueryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionQueryEdge) (ret graphql.Marshaler) {
@@ -55936,7 +55937,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_billingId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -55959,7 +55960,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_createdAt(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleStatus(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -55982,7 +55983,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleStatus(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduleStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type SubscriptionScheduleStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("SubscriptionScheduleStatus"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleVariables(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -56005,7 +56006,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduleVariables(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduleVariables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type ScheduleVariables does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("ScheduleVariables"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_scheduledExecutionTime(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -56028,7 +56029,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_scheduledExecutionTime(
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_scheduledExecutionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_subscriptionScheduleType(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -56051,7 +56052,7 @@ func (ec *executionContext) _SubscriptionScheduledUpdate_subscriptionScheduleTyp
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionScheduledUpdate_subscriptionScheduleType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, errors.New("field of type SubscriptionScheduleType does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionScheduledUpdate", field, false, false, noChildFields("SubscriptionScheduleType"))
 }
 
 func (ec *executionContext) _SubscriptionScheduledUpdate_targetPackage(ctx context.Context, field graphql.CollectedField, obj *model.SubscriptionScheduledUpdate) (ret graphql.Marshaler) {
@@ -56106,7 +56107,7 @@ func (ec *executionContext) _SubscriptionUpdateUsageResetCutoffRule_behavior(ctx
 	)
 }
 func (ec *executionContext) fieldContext_SubscriptionUpdateUsageResetCutoffRule_behavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SubscriptionUpdateUsageResetCutoffRule", field, false, false, errors.New("field of type SubscriptionUpdateUsageCutoffBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("SubscriptionUpdateUsageResetCutoffRule", field, false, false, noChildFields("SubscriptionUpdateUsageCutoffBehavior"))
 }
 
 func (ec *executionContext) _SyncRevisionBillingData_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionBillingData) (ret graphql.Marshaler) {
@@ -56129,7 +56130,7 @@ func (ec *executionContext) _SyncRevisionBillingData_billingId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionBillingData_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionBillingData_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionBillingData) (ret graphql.Marshaler) {
@@ -56152,7 +56153,7 @@ func (ec *executionContext) _SyncRevisionBillingData_billingLinkUrl(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionBillingData_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionMarketplaceData_dimensions(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionMarketplaceData) (ret graphql.Marshaler) {
@@ -56175,7 +56176,7 @@ func (ec *executionContext) _SyncRevisionMarketplaceData_dimensions(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionMarketplaceData_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionMarketplaceData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionMarketplaceData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_billingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -56198,7 +56199,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_billingId(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_billingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_billingLinkUrl(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -56221,7 +56222,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_billingLinkUrl(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_billingLinkUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncRevisionPriceBillingData_priceGroupPackageBillingId(ctx context.Context, field graphql.CollectedField, obj *model.SyncRevisionPriceBillingData) (ret graphql.Marshaler) {
@@ -56244,7 +56245,7 @@ func (ec *executionContext) _SyncRevisionPriceBillingData_priceGroupPackageBilli
 	)
 }
 func (ec *executionContext) fieldContext_SyncRevisionPriceBillingData_priceGroupPackageBillingId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncRevisionPriceBillingData", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncState_data(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -56267,7 +56268,7 @@ func (ec *executionContext) _SyncState_data(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type SyncRevisionData does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("SyncRevisionData"))
 }
 
 func (ec *executionContext) _SyncState_error(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -56290,7 +56291,7 @@ func (ec *executionContext) _SyncState_error(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncState_integration(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -56345,7 +56346,7 @@ func (ec *executionContext) _SyncState_status(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type SyncStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("SyncStatus"))
 }
 
 func (ec *executionContext) _SyncState_syncedEntityId(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -56368,7 +56369,7 @@ func (ec *executionContext) _SyncState_syncedEntityId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_syncedEntityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _SyncState_vendorIdentifier(ctx context.Context, field graphql.CollectedField, obj *model.SyncState) (ret graphql.Marshaler) {
@@ -56391,7 +56392,7 @@ func (ec *executionContext) _SyncState_vendorIdentifier(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_SyncState_vendorIdentifier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SyncState", field, false, false, errors.New("field of type VendorIdentifier does not have child fields"))
+	return graphql.NewScalarFieldContext("SyncState", field, false, false, noChildFields("VendorIdentifier"))
 }
 
 func (ec *executionContext) _TrialConfiguration_trialEndBehavior(ctx context.Context, field graphql.CollectedField, obj *model.TrialConfiguration) (ret graphql.Marshaler) {
@@ -56414,7 +56415,7 @@ func (ec *executionContext) _TrialConfiguration_trialEndBehavior(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_TrialConfiguration_trialEndBehavior(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialConfiguration", field, false, false, errors.New("field of type TrialEndBehavior does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialConfiguration", field, false, false, noChildFields("TrialEndBehavior"))
 }
 
 func (ec *executionContext) _TrialedPlan_planId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -56437,7 +56438,7 @@ func (ec *executionContext) _TrialedPlan_planId(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_planId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TrialedPlan_planRefId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -56460,7 +56461,7 @@ func (ec *executionContext) _TrialedPlan_planRefId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_planRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TrialedPlan_productId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -56483,7 +56484,7 @@ func (ec *executionContext) _TrialedPlan_productId(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_productId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TrialedPlan_productRefId(ctx context.Context, field graphql.CollectedField, obj *model.TrialedPlan) (ret graphql.Marshaler) {
@@ -56506,7 +56507,7 @@ func (ec *executionContext) _TrialedPlan_productRefId(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_TrialedPlan_productRefId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TrialedPlan", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TypographyConfiguration_body(ctx context.Context, field graphql.CollectedField, obj *model.TypographyConfiguration) (ret graphql.Marshaler) {
@@ -56561,7 +56562,7 @@ func (ec *executionContext) _TypographyConfiguration_fontFamily(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_TypographyConfiguration_fontFamily(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TypographyConfiguration", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TypographyConfiguration", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _TypographyConfiguration_h1(ctx context.Context, field graphql.CollectedField, obj *model.TypographyConfiguration) (ret graphql.Marshaler) {
@@ -56680,7 +56681,7 @@ func (ec *executionContext) _UnitAmountChangeVariables_featureId(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_UnitAmountChangeVariables_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitAmountChangeVariables_newUnitAmount(ctx context.Context, field graphql.CollectedField, obj *model.UnitAmountChangeVariables) (ret graphql.Marshaler) {
@@ -56703,7 +56704,7 @@ func (ec *executionContext) _UnitAmountChangeVariables_newUnitAmount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_UnitAmountChangeVariables_newUnitAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitAmountChangeVariables", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UnitTransformation_divide(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -56726,7 +56727,7 @@ func (ec *executionContext) _UnitTransformation_divide(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_divide(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UnitTransformation_featureUnits(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -56749,7 +56750,7 @@ func (ec *executionContext) _UnitTransformation_featureUnits(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_featureUnits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitTransformation_featureUnitsPlural(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -56772,7 +56773,7 @@ func (ec *executionContext) _UnitTransformation_featureUnitsPlural(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_featureUnitsPlural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UnitTransformation_round(ctx context.Context, field graphql.CollectedField, obj *model.UnitTransformation) (ret graphql.Marshaler) {
@@ -56795,7 +56796,7 @@ func (ec *executionContext) _UnitTransformation_round(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_UnitTransformation_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, errors.New("field of type UnitTransformationRound does not have child fields"))
+	return graphql.NewScalarFieldContext("UnitTransformation", field, false, false, noChildFields("UnitTransformationRound"))
 }
 
 func (ec *executionContext) _Units_plural(ctx context.Context, field graphql.CollectedField, obj *model.Units) (ret graphql.Marshaler) {
@@ -56818,7 +56819,7 @@ func (ec *executionContext) _Units_plural(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Units_plural(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Units", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Units", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _Units_singular(ctx context.Context, field graphql.CollectedField, obj *model.Units) (ret graphql.Marshaler) {
@@ -56841,7 +56842,7 @@ func (ec *executionContext) _Units_singular(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Units_singular(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Units", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("Units", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageHistory_endDate(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistory) (ret graphql.Marshaler) {
@@ -56864,7 +56865,7 @@ func (ec *executionContext) _UsageHistory_endDate(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistory_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistory", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistory", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageHistory_groups(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistory) (ret graphql.Marshaler) {
@@ -56951,7 +56952,7 @@ func (ec *executionContext) _UsageHistory_startDate(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistory_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistory", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistory", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageHistory_usageMeasurements(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistory) (ret graphql.Marshaler) {
@@ -57006,7 +57007,7 @@ func (ec *executionContext) _UsageHistoryPoint_isResetPoint(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistoryPoint_isResetPoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _UsageHistoryPoint_timestamp(ctx context.Context, field graphql.CollectedField, obj *entitlements.Point) (ret graphql.Marshaler) {
@@ -57029,7 +57030,7 @@ func (ec *executionContext) _UsageHistoryPoint_timestamp(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistoryPoint_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _UsageHistoryPoint_value(ctx context.Context, field graphql.CollectedField, obj *entitlements.Point) (ret graphql.Marshaler) {
@@ -57052,7 +57053,7 @@ func (ec *executionContext) _UsageHistoryPoint_value(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistoryPoint_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistoryPoint", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageHistorySeries_points(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistorySeries) (ret graphql.Marshaler) {
@@ -57139,7 +57140,7 @@ func (ec *executionContext) _UsageHistorySeriesTag_key(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistorySeriesTag_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistorySeriesTag", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistorySeriesTag", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageHistorySeriesTag_value(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistorySeriesTag) (ret graphql.Marshaler) {
@@ -57162,7 +57163,7 @@ func (ec *executionContext) _UsageHistorySeriesTag_value(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_UsageHistorySeriesTag_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageHistorySeriesTag", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageHistorySeriesTag", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageHistoryV2_markers(ctx context.Context, field graphql.CollectedField, obj *model.UsageHistoryV2) (ret graphql.Marshaler) {
@@ -57281,7 +57282,7 @@ func (ec *executionContext) _UsageMarker_timestamp(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_UsageMarker_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMarker", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMarker", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _UsageMarker_type(ctx context.Context, field graphql.CollectedField, obj *entitlements.Marker) (ret graphql.Marshaler) {
@@ -57304,7 +57305,7 @@ func (ec *executionContext) _UsageMarker_type(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_UsageMarker_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMarker", field, true, true, errors.New("field of type UsageMarkerType does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMarker", field, true, true, noChildFields("UsageMarkerType"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_consumed(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57327,7 +57328,7 @@ func (ec *executionContext) _UsageMeasurementCredit_consumed(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementCredit_consumed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_currencyId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57350,7 +57351,7 @@ func (ec *executionContext) _UsageMeasurementCredit_currencyId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementCredit_currencyId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_currentUsage(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57373,7 +57374,7 @@ func (ec *executionContext) _UsageMeasurementCredit_currentUsage(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementCredit_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_timestamp(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57396,7 +57397,7 @@ func (ec *executionContext) _UsageMeasurementCredit_timestamp(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementCredit_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_usageLimit(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57419,7 +57420,7 @@ func (ec *executionContext) _UsageMeasurementCredit_usageLimit(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementCredit_usageLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementCredit_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementCredit) (ret graphql.Marshaler) {
@@ -57442,7 +57443,7 @@ func (ec *executionContext) _UsageMeasurementCredit_usagePeriodEnd(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementCredit_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementCredit", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageMeasurementPoint_date(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementPoint) (ret graphql.Marshaler) {
@@ -57465,7 +57466,7 @@ func (ec *executionContext) _UsageMeasurementPoint_date(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementPoint_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementPoint", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementPoint", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageMeasurementPoint_isResetPoint(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementPoint) (ret graphql.Marshaler) {
@@ -57488,7 +57489,7 @@ func (ec *executionContext) _UsageMeasurementPoint_isResetPoint(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementPoint_isResetPoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementPoint", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementPoint", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _UsageMeasurementPoint_value(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementPoint) (ret graphql.Marshaler) {
@@ -57511,7 +57512,7 @@ func (ec *executionContext) _UsageMeasurementPoint_value(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementPoint_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementPoint", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementPoint", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_accountId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57534,7 +57535,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_accountId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_currentUsage(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57557,7 +57558,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_currentUsage(ctx context.Co
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_customerId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57580,7 +57581,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_customerId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_environmentId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57603,7 +57604,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_environmentId(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_featureId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57626,7 +57627,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_featureId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57649,7 +57650,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_nextResetDate(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_nextResetDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_resourceId(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57672,7 +57673,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_resourceId(ctx context.Cont
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57695,7 +57696,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_usagePeriodEnd(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementUpdated_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *model.UsageMeasurementUpdated) (ret graphql.Marshaler) {
@@ -57718,7 +57719,7 @@ func (ec *executionContext) _UsageMeasurementUpdated_usagePeriodStart(ctx contex
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementUpdated_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementUpdated", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_createdAt(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57741,7 +57742,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_createdAt(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_credit(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57796,7 +57797,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_currentUsage(ctx c
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_currentUsage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_customerId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57819,7 +57820,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_customerId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_environmentId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57842,7 +57843,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_environmentId(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_environmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_featureId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57865,7 +57866,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_featureId(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_featureId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_id(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57888,7 +57889,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_id(ctx context.Con
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_nextResetDate(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57911,7 +57912,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_nextResetDate(ctx 
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_nextResetDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_resourceId(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57934,7 +57935,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_resourceId(ctx con
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_resourceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_timestamp(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57957,7 +57958,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_timestamp(ctx cont
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_timestamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type UUID does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("UUID"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodEnd(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -57980,7 +57981,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodEnd(ctx
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_usagePeriodEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodStart(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -58003,7 +58004,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_usagePeriodStart(c
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_usagePeriodStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("DateTime"))
 }
 
 func (ec *executionContext) _UsageMeasurementWithCurrentUsage_value(ctx context.Context, field graphql.CollectedField, obj *entitlements.Measurement) (ret graphql.Marshaler) {
@@ -58026,7 +58027,7 @@ func (ec *executionContext) _UsageMeasurementWithCurrentUsage_value(ctx context.
 	)
 }
 func (ec *executionContext) fieldContext_UsageMeasurementWithCurrentUsage_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, errors.New("field of type Float does not have child fields"))
+	return graphql.NewScalarFieldContext("UsageMeasurementWithCurrentUsage", field, false, false, noChildFields("Float"))
 }
 
 func (ec *executionContext) _UsageUpdated_entitlement(ctx context.Context, field graphql.CollectedField, obj *model.UsageUpdated) (ret graphql.Marshaler) {
@@ -58113,7 +58114,7 @@ func (ec *executionContext) _WeeklyResetPeriodConfig_weeklyAccordingTo(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_WeeklyResetPeriodConfig_weeklyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WeeklyResetPeriodConfig", field, false, false, errors.New("field of type WeeklyAccordingTo does not have child fields"))
+	return graphql.NewScalarFieldContext("WeeklyResetPeriodConfig", field, false, false, noChildFields("WeeklyAccordingTo"))
 }
 
 func (ec *executionContext) _YearlyResetPeriodConfig_yearlyAccordingTo(ctx context.Context, field graphql.CollectedField, obj *model.YearlyResetPeriodConfig) (ret graphql.Marshaler) {
@@ -58136,7 +58137,7 @@ func (ec *executionContext) _YearlyResetPeriodConfig_yearlyAccordingTo(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_YearlyResetPeriodConfig_yearlyAccordingTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("YearlyResetPeriodConfig", field, false, false, errors.New("field of type YearlyAccordingTo does not have child fields"))
+	return graphql.NewScalarFieldContext("YearlyResetPeriodConfig", field, false, false, noChildFields("YearlyAccordingTo"))
 }
 
 func (ec *executionContext) _ZuoraCheckoutCredentials_publishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCheckoutCredentials) (ret graphql.Marshaler) {
@@ -58159,7 +58160,7 @@ func (ec *executionContext) _ZuoraCheckoutCredentials_publishableKey(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCheckoutCredentials_publishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCheckoutCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCheckoutCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_baseUrl(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58182,7 +58183,7 @@ func (ec *executionContext) _ZuoraCredentials_baseUrl(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_baseUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_clientId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58205,7 +58206,7 @@ func (ec *executionContext) _ZuoraCredentials_clientId(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_clientId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_clientSecret(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58228,7 +58229,7 @@ func (ec *executionContext) _ZuoraCredentials_clientSecret(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_clientSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_deferredRevenueAccount(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58251,7 +58252,7 @@ func (ec *executionContext) _ZuoraCredentials_deferredRevenueAccount(ctx context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_deferredRevenueAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_invoiceSettlementEnabled(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58274,7 +58275,7 @@ func (ec *executionContext) _ZuoraCredentials_invoiceSettlementEnabled(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_invoiceSettlementEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_paymentGatewayId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58297,7 +58298,7 @@ func (ec *executionContext) _ZuoraCredentials_paymentGatewayId(ctx context.Conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_paymentGatewayId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_paymentPageId(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58320,7 +58321,7 @@ func (ec *executionContext) _ZuoraCredentials_paymentPageId(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_paymentPageId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_publishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58343,7 +58344,7 @@ func (ec *executionContext) _ZuoraCredentials_publishableKey(ctx context.Context
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_publishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_recognizedRevenueAccount(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58366,7 +58367,7 @@ func (ec *executionContext) _ZuoraCredentials_recognizedRevenueAccount(ctx conte
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_recognizedRevenueAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_stripePublishableKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58389,7 +58390,7 @@ func (ec *executionContext) _ZuoraCredentials_stripePublishableKey(ctx context.C
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_stripePublishableKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_stripeSecretKey(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58412,7 +58413,7 @@ func (ec *executionContext) _ZuoraCredentials_stripeSecretKey(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_stripeSecretKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _ZuoraCredentials_webhookSecret(ctx context.Context, field graphql.CollectedField, obj *model.ZuoraCredentials) (ret graphql.Marshaler) {
@@ -58435,7 +58436,7 @@ func (ec *executionContext) _ZuoraCredentials_webhookSecret(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_ZuoraCredentials_webhookSecret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ZuoraCredentials", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -58458,7 +58459,7 @@ func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -58481,7 +58482,7 @@ func (ec *executionContext) ___Directive_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -58504,7 +58505,7 @@ func (ec *executionContext) ___Directive_isRepeatable(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -58527,7 +58528,7 @@ func (ec *executionContext) ___Directive_locations(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Directive", field, false, false, errors.New("field of type __DirectiveLocation does not have child fields"))
+	return graphql.NewScalarFieldContext("__Directive", field, false, false, noChildFields("__DirectiveLocation"))
 }
 
 func (ec *executionContext) ___Directive_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -58593,7 +58594,7 @@ func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -58616,7 +58617,7 @@ func (ec *executionContext) ___EnumValue_description(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -58639,7 +58640,7 @@ func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
@@ -58662,7 +58663,7 @@ func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -58685,7 +58686,7 @@ func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -58708,7 +58709,7 @@ func (ec *executionContext) ___Field_description(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Field_args(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -58806,7 +58807,7 @@ func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
@@ -58829,7 +58830,7 @@ func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Field", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Field", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -58852,7 +58853,7 @@ func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -58875,7 +58876,7 @@ func (ec *executionContext) ___InputValue_description(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -58930,7 +58931,7 @@ func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -58953,7 +58954,7 @@ func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
@@ -58976,7 +58977,7 @@ func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__InputValue", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__InputValue", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -58999,7 +59000,7 @@ func (ec *executionContext) ___Schema_description(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Schema", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Schema", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
@@ -59182,7 +59183,7 @@ func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type __TypeKind does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("__TypeKind"))
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -59205,7 +59206,7 @@ func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -59228,7 +59229,7 @@ func (ec *executionContext) ___Type_description(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -59251,7 +59252,7 @@ func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("String"))
 }
 
 func (ec *executionContext) ___Type_fields(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
@@ -59490,7 +59491,7 @@ func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("__Type", field, true, false, errors.New("field of type Boolean does not have child fields"))
+	return graphql.NewScalarFieldContext("__Type", field, true, false, noChildFields("Boolean"))
 }
 
 func (ec *executionContext) _experimentInfo_groupName(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -59513,7 +59514,7 @@ func (ec *executionContext) _experimentInfo_groupName(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_groupName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _experimentInfo_groupType(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -59536,7 +59537,7 @@ func (ec *executionContext) _experimentInfo_groupType(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_groupType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type ExperimentGroupType does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("ExperimentGroupType"))
 }
 
 func (ec *executionContext) _experimentInfo_id(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -59559,7 +59560,7 @@ func (ec *executionContext) _experimentInfo_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _experimentInfo_name(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -59582,7 +59583,7 @@ func (ec *executionContext) _experimentInfo_name(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("String"))
 }
 
 func (ec *executionContext) _experimentInfo_status(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentInfo) (ret graphql.Marshaler) {
@@ -59605,7 +59606,7 @@ func (ec *executionContext) _experimentInfo_status(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_experimentInfo_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, errors.New("field of type ExperimentStatus does not have child fields"))
+	return graphql.NewScalarFieldContext("experimentInfo", field, false, false, noChildFields("ExperimentStatus"))
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -84025,6 +84026,55 @@ func (ec *executionContext) _experimentInfo(ctx context.Context, sel ast.Selecti
 
 // endregion **************************** object.gotpl ****************************
 
+// region    **************************** server.gotpl ****************************
+
+// marshalSliceInOrder marshals the elements of a list one after the other
+// on the calling goroutine. gqlgenx generates it in place of
+// graphql.MarshalSliceConcurrently (gqlgen v0.17.90) for lists of enum values
+// and of objects whose fields run in place; it keeps that function's field
+// context per element and its panic handling (a panic is the element's
+// error, and the list is nil). workerLimit is unused.
+func marshalSliceInOrder(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
+	ret := make(graphql.Array, length)
+	failed := false
+	for i := range length {
+		childCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		if omitPanicHandler {
+			ret[i] = marshalElement(childCtx, i)
+			continue
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					graphql.AddError(childCtx, graphql.Recover(childCtx, r))
+					failed = true
+				}
+			}()
+			ret[i] = marshalElement(childCtx, i)
+		}()
+	}
+	if failed {
+		return nil
+	}
+	return ret
+}
+
+// noChildFields is the error of asking a scalar field's context for a child
+// field's: gqlgen's message, as a constant of a string type, which costs no
+// allocation where gqlgen makes an errors.New per scalar value written.
+type noChildFields string
+
+func (t noChildFields) Error() string {
+	return "field of type " + string(t) + " does not have child fields"
+}
+
+// unusedUnmarshalerMap stands in for graphql.BuildUnmarshalerMap in Exec:
+// the map serves graphql.UnmarshalInputFromContext only, which nothing in
+// this server calls, so it is not built.
+func unusedUnmarshalerMap(...any) map[reflect.Type]reflect.Value { return nil }
+
+// endregion **************************** server.gotpl ****************************
+
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAPIKey2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *model.APIKey) graphql.Marshaler {
@@ -84116,7 +84166,7 @@ func (ec *executionContext) marshalNAddonDependencyChange2ᚖgithubᚗcomᚋstig
 }
 
 func (ec *executionContext) marshalNAddonEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AddonEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddonEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonEdge(ctx, sel, v[i])
@@ -84416,7 +84466,7 @@ func (ec *executionContext) marshalNCouponConnection2ᚖgithubᚗcomᚋstiggᚑs
 }
 
 func (ec *executionContext) marshalNCouponEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CouponEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponEdge(ctx, sel, v[i])
@@ -84569,7 +84619,7 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖgithubᚗcomᚋstigg�
 }
 
 func (ec *executionContext) marshalNCustomerEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerEdge(ctx, sel, v[i])
@@ -84629,7 +84679,7 @@ func (ec *executionContext) marshalNCustomerPortal2ᚖgithubᚗcomᚋstiggᚑsel
 }
 
 func (ec *executionContext) marshalNCustomerPortalAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalAddonᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerPortalAddon) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerPortalAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalAddon(ctx, sel, v[i])
@@ -84670,7 +84720,7 @@ func (ec *executionContext) unmarshalNCustomerPortalInput2githubᚗcomᚋstigg�
 }
 
 func (ec *executionContext) marshalNCustomerPortalPromotionalEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalPromotionalEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerPortalPromotionalEntitlement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerPortalPromotionalEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalPromotionalEntitlement(ctx, sel, v[i])
@@ -84696,7 +84746,7 @@ func (ec *executionContext) marshalNCustomerPortalPromotionalEntitlement2ᚖgith
 }
 
 func (ec *executionContext) marshalNCustomerPortalSubscription2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerPortalSubscription) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerPortalSubscription2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalSubscription(ctx, sel, v[i])
@@ -84722,7 +84772,7 @@ func (ec *executionContext) marshalNCustomerPortalSubscription2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNCustomerPortalSubscriptionPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalSubscriptionPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerPortalSubscriptionPrice) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerPortalSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerPortalSubscriptionPrice(ctx, sel, v[i])
@@ -84777,7 +84827,7 @@ func (ec *executionContext) marshalNCustomerSubscription2githubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNCustomerSubscription2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscriptionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomerSubscription) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerSubscription2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx, sel, v[i])
@@ -84817,7 +84867,7 @@ func (ec *executionContext) marshalNCustomerSubscriptionConnection2ᚖgithubᚗc
 }
 
 func (ec *executionContext) marshalNCustomerSubscriptionEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerSubscriptionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerSubscriptionEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerSubscriptionEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCustomerSubscriptionEdge(ctx, sel, v[i])
@@ -84985,7 +85035,7 @@ func (ec *executionContext) marshalNEntitlement2githubᚗcomᚋstiggᚑselfhost�
 }
 
 func (ec *executionContext) marshalNEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Entitlement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlement(ctx, sel, v[i])
@@ -85181,7 +85231,7 @@ func (ec *executionContext) marshalNFeatureConnection2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNFeatureEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.FeatureEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureEdge(ctx, sel, v[i])
@@ -85353,7 +85403,7 @@ func (ec *executionContext) unmarshalNGrantPromotionalEntitlementsInput2github�
 }
 
 func (ec *executionContext) marshalNGroupInfo2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐGroupInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GroupInfo) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroupInfo2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐGroupInfo(ctx, sel, v[i])
@@ -85751,7 +85801,7 @@ func (ec *executionContext) marshalNPaywallCurrency2ᚖgithubᚗcomᚋstiggᚑse
 }
 
 func (ec *executionContext) marshalNPaywallPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PaywallPlan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaywallPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallPlan(ctx, sel, v[i])
@@ -85797,7 +85847,7 @@ func (ec *executionContext) marshalNPaywallPlanCompatiblePackageGroupOptions2ᚖ
 }
 
 func (ec *executionContext) marshalNPaywallPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PaywallPrice) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaywallPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallPrice(ctx, sel, v[i])
@@ -85847,7 +85897,7 @@ func (ec *executionContext) marshalNPlan2githubᚗcomᚋstiggᚑselfhostᚋstigg
 }
 
 func (ec *executionContext) marshalNPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Plan) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, sel, v[i])
@@ -85947,7 +85997,7 @@ func (ec *executionContext) marshalNPlanConnection2ᚖgithubᚗcomᚋstiggᚑsel
 }
 
 func (ec *executionContext) marshalNPlanEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlanEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanEdge(ctx, sel, v[i])
@@ -86096,7 +86146,7 @@ func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -86166,7 +86216,7 @@ func (ec *executionContext) marshalNProductStatus2githubᚗcomᚋstiggᚑselfhos
 }
 
 func (ec *executionContext) marshalNPromotionalEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPromotionalEntitlementᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PromotionalEntitlement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPromotionalEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPromotionalEntitlement(ctx, sel, v[i])
@@ -86206,7 +86256,7 @@ func (ec *executionContext) marshalNPromotionalEntitlementConnection2ᚖgithub�
 }
 
 func (ec *executionContext) marshalNPromotionalEntitlementEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PromotionalEntitlementEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPromotionalEntitlementEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementEdge(ctx, sel, v[i])
@@ -86541,7 +86591,7 @@ func (ec *executionContext) marshalNSubscriptionEntitlementUnion2githubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNSubscriptionFutureUpdate2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionFutureUpdateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionFutureUpdate) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionFutureUpdate2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionFutureUpdate(ctx, sel, v[i])
@@ -86586,7 +86636,7 @@ func (ec *executionContext) marshalNSubscriptionInvoicePreview2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNSubscriptionInvoicePreviewLineItem2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionInvoicePreviewLineItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionInvoicePreviewLineItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionInvoicePreviewLineItem2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionInvoicePreviewLineItem(ctx, sel, v[i])
@@ -86685,7 +86735,7 @@ func (ec *executionContext) marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNSubscriptionPricingTypeStatistics2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPricingTypeStatisticsᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionPricingTypeStatistics) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionPricingTypeStatistics2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionPricingTypeStatistics(ctx, sel, v[i])
@@ -86735,7 +86785,7 @@ func (ec *executionContext) marshalNSubscriptionQueryConnection2ᚖgithubᚗcom�
 }
 
 func (ec *executionContext) marshalNSubscriptionQueryEdge2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQueryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SubscriptionQueryEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionQueryEdge2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionQueryEdge(ctx, sel, v[i])
@@ -87036,7 +87086,7 @@ func (ec *executionContext) unmarshalNUsageHistoryInput2githubᚗcomᚋstiggᚑs
 }
 
 func (ec *executionContext) marshalNUsageHistoryPoint2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*entitlements.Point) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageHistoryPoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐPoint(ctx, sel, v[i])
@@ -87062,7 +87112,7 @@ func (ec *executionContext) marshalNUsageHistoryPoint2ᚖgithubᚗcomᚋstiggᚑ
 }
 
 func (ec *executionContext) marshalNUsageHistorySeries2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistorySeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageHistorySeries) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageHistorySeries2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistorySeries(ctx, sel, v[i])
@@ -87088,7 +87138,7 @@ func (ec *executionContext) marshalNUsageHistorySeries2ᚖgithubᚗcomᚋstigg�
 }
 
 func (ec *executionContext) marshalNUsageHistorySeriesTag2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistorySeriesTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageHistorySeriesTag) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageHistorySeriesTag2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageHistorySeriesTag(ctx, sel, v[i])
@@ -87133,7 +87183,7 @@ func (ec *executionContext) unmarshalNUsageHistoryV2Input2githubᚗcomᚋstigg�
 }
 
 func (ec *executionContext) marshalNUsageMarker2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarkerᚄ(ctx context.Context, sel ast.SelectionSet, v []*entitlements.Marker) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageMarker2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMarker(ctx, sel, v[i])
@@ -87169,7 +87219,7 @@ func (ec *executionContext) marshalNUsageMarkerType2githubᚗcomᚋstiggᚑselfh
 }
 
 func (ec *executionContext) marshalNUsageMeasurementPoint2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementPointᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageMeasurementPoint) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageMeasurementPoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐUsageMeasurementPoint(ctx, sel, v[i])
@@ -87209,7 +87259,7 @@ func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2githubᚗco
 }
 
 func (ec *executionContext) marshalNUsageMeasurementWithCurrentUsage2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurementᚄ(ctx context.Context, sel ast.SelectionSet, v []*entitlements.Measurement) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageMeasurementWithCurrentUsage2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋinternalᚋentitlementsᚐMeasurement(ctx, sel, v[i])
@@ -87303,7 +87353,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -87350,7 +87400,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -87378,7 +87428,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -87398,7 +87448,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -87443,7 +87493,7 @@ func (ec *executionContext) marshalOAPIKey2ᚕᚖgithubᚗcomᚋstiggᚑselfhost
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAPIKey2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAPIKey(ctx, sel, v[i])
@@ -87492,7 +87542,7 @@ func (ec *executionContext) marshalOAccountEmailDomain2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccountEmailDomain2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAccountEmailDomain(ctx, sel, v[i])
@@ -87534,7 +87584,7 @@ func (ec *executionContext) marshalOAddon2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐAddon(ctx, sel, v[i])
@@ -87560,7 +87610,7 @@ func (ec *executionContext) marshalOAddonDependencyChange2ᚕᚖgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddonDependencyChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAddonDependencyChange(ctx, sel, v[i])
@@ -87673,7 +87723,7 @@ func (ec *executionContext) marshalOAutoCancellationRule2ᚕᚖgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutoCancellationRule2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐAutoCancellationRule(ctx, sel, v[i])
@@ -87699,7 +87749,7 @@ func (ec *executionContext) marshalOBillableFeature2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBillableFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐBillableFeature(ctx, sel, v[i])
@@ -87794,7 +87844,7 @@ func (ec *executionContext) marshalOBillingModel2ᚕgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBillingModel2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐBillingModel(ctx, sel, v[i])
@@ -88064,7 +88114,7 @@ func (ec *executionContext) marshalOCouponSource2ᚕgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponSource2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponSource(ctx, sel, v[i])
@@ -88125,7 +88175,7 @@ func (ec *executionContext) marshalOCouponStatus2ᚕgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponStatus(ctx, sel, v[i])
@@ -88186,7 +88236,7 @@ func (ec *executionContext) marshalOCouponType2ᚕgithubᚗcomᚋstiggᚑselfhos
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCouponType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCouponType(ctx, sel, v[i])
@@ -88298,7 +88348,7 @@ func (ec *executionContext) marshalOCustomer2ᚕᚖgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomer2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomer(ctx, sel, v[i])
@@ -88471,7 +88521,7 @@ func (ec *executionContext) marshalOCustomerSubscription2ᚕᚖgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerSubscription2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐCustomerSubscription(ctx, sel, v[i])
@@ -88807,7 +88857,7 @@ func (ec *executionContext) marshalOEligibleForTrial2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEligibleForTrial2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEligibleForTrial(ctx, sel, v[i])
@@ -88826,7 +88876,7 @@ func (ec *executionContext) marshalOEntitlement2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlement(ctx, sel, v[i])
@@ -88876,7 +88926,7 @@ func (ec *executionContext) marshalOEntitlementUnion2ᚕgithubᚗcomᚋstiggᚑs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlementUnion(ctx, sel, v[i])
@@ -88911,7 +88961,7 @@ func (ec *executionContext) marshalOEnumConfigurationEntity2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEnumConfigurationEntity2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEnumConfigurationEntity(ctx, sel, v[i])
@@ -88960,7 +89010,7 @@ func (ec *executionContext) marshalOFeature2ᚕᚖgithubᚗcomᚋstiggᚑselfhos
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeature2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐFeature(ctx, sel, v[i])
@@ -89019,7 +89069,7 @@ func (ec *executionContext) marshalOFeatureGroup2ᚕᚖgithubᚗcomᚋstiggᚑse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureGroup2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureGroup(ctx, sel, v[i])
@@ -89074,7 +89124,7 @@ func (ec *executionContext) marshalOFeatureStatus2ᚕgithubᚗcomᚋstiggᚑself
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureStatus(ctx, sel, v[i])
@@ -89135,7 +89185,7 @@ func (ec *executionContext) marshalOFeatureType2ᚕgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFeatureType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFeatureType(ctx, sel, v[i])
@@ -89267,7 +89317,7 @@ func (ec *executionContext) marshalOFreeSubscriptionItem2ᚕᚖgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFreeSubscriptionItem2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐFreeSubscriptionItem(ctx, sel, v[i])
@@ -89286,7 +89336,7 @@ func (ec *executionContext) marshalOGroupUsageHistory2ᚕᚖgithubᚗcomᚋstigg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGroupUsageHistory2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐGroupUsageHistory(ctx, sel, v[i])
@@ -89382,7 +89432,7 @@ func (ec *executionContext) marshalOInvoiceLine2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInvoiceLine2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐInvoiceLine(ctx, sel, v[i])
@@ -89426,7 +89476,7 @@ func (ec *executionContext) marshalOMeterCondition2ᚕᚖgithubᚗcomᚋstiggᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeterCondition2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterCondition(ctx, sel, v[i])
@@ -89445,7 +89495,7 @@ func (ec *executionContext) marshalOMeterFilterDefinition2ᚕᚖgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeterFilterDefinition2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterFilterDefinition(ctx, sel, v[i])
@@ -89482,7 +89532,7 @@ func (ec *executionContext) marshalOMeterType2ᚕgithubᚗcomᚋstiggᚑselfhost
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMeterType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMeterType(ctx, sel, v[i])
@@ -89525,7 +89575,7 @@ func (ec *executionContext) marshalOMinimumSpend2ᚕᚖgithubᚗcomᚋstiggᚑse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMinimumSpend2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMinimumSpend(ctx, sel, v[i])
@@ -89551,7 +89601,7 @@ func (ec *executionContext) marshalOMinimumSpendChange2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMinimumSpendChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMinimumSpendChange(ctx, sel, v[i])
@@ -89570,7 +89620,7 @@ func (ec *executionContext) marshalOMoney2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNMoney2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMoney(ctx, sel, v[i])
@@ -89701,7 +89751,7 @@ func (ec *executionContext) marshalOOfferStatus2ᚕgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOfferStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐOfferStatus(ctx, sel, v[i])
@@ -89802,7 +89852,7 @@ func (ec *executionContext) marshalOPackageEntitlement2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPackageEntitlement(ctx, sel, v[i])
@@ -89828,7 +89878,7 @@ func (ec *executionContext) marshalOPackageEntitlementChange2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlementChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementChange(ctx, sel, v[i])
@@ -89847,7 +89897,7 @@ func (ec *executionContext) marshalOPackageEntitlementChangeUnion2ᚕgithubᚗco
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlementChangeUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementChangeUnion(ctx, sel, v[i])
@@ -89866,7 +89916,7 @@ func (ec *executionContext) marshalOPackageEntitlementUnion2ᚕgithubᚗcomᚋst
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageEntitlementUnion(ctx, sel, v[i])
@@ -89899,7 +89949,7 @@ func (ec *executionContext) marshalOPackagePriceChange2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackagePriceChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackagePriceChange(ctx, sel, v[i])
@@ -89936,7 +89986,7 @@ func (ec *executionContext) marshalOPackageStatus2ᚕgithubᚗcomᚋstiggᚑself
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackageStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPackageStatus(ctx, sel, v[i])
@@ -90004,7 +90054,7 @@ func (ec *executionContext) marshalOPaymentCollection2ᚕgithubᚗcomᚋstiggᚑ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaymentCollection2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaymentCollection(ctx, sel, v[i])
@@ -90079,7 +90129,7 @@ func (ec *executionContext) marshalOPaywallAddon2ᚕᚖgithubᚗcomᚋstiggᚑse
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaywallAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallAddon(ctx, sel, v[i])
@@ -90126,7 +90176,7 @@ func (ec *executionContext) marshalOPaywallPlanCompatiblePackageGroup2ᚕᚖgith
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaywallPlanCompatiblePackageGroup2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallPlanCompatiblePackageGroup(ctx, sel, v[i])
@@ -90145,7 +90195,7 @@ func (ec *executionContext) marshalOPaywallPricePoint2ᚕᚖgithubᚗcomᚋstigg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPaywallPricePoint2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPaywallPricePoint(ctx, sel, v[i])
@@ -90164,7 +90214,7 @@ func (ec *executionContext) marshalOPlan2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPlan(ctx, sel, v[i])
@@ -90190,7 +90240,7 @@ func (ec *executionContext) marshalOPlanChangeAddon2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanChangeAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanChangeAddon(ctx, sel, v[i])
@@ -90209,7 +90259,7 @@ func (ec *executionContext) marshalOPlanCompatibleAddonChange2ᚕᚖgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanCompatibleAddonChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanCompatibleAddonChange(ctx, sel, v[i])
@@ -90228,7 +90278,7 @@ func (ec *executionContext) marshalOPlanCompatiblePackageGroupChange2ᚕᚖgithu
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanCompatiblePackageGroupChange2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanCompatiblePackageGroupChange(ctx, sel, v[i])
@@ -90247,7 +90297,7 @@ func (ec *executionContext) marshalOPlanCompatiblePackageGroups2ᚕᚖgithubᚗc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlanCompatiblePackageGroups2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPlanCompatiblePackageGroups(ctx, sel, v[i])
@@ -90388,7 +90438,7 @@ func (ec *executionContext) marshalOPrice2ᚕᚖgithubᚗcomᚋstiggᚑselfhost�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐPrice(ctx, sel, v[i])
@@ -90414,7 +90464,7 @@ func (ec *executionContext) marshalOPriceOverrideChangeVariables2ᚕᚖgithubᚗ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriceOverrideChangeVariables2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceOverrideChangeVariables(ctx, sel, v[i])
@@ -90451,7 +90501,7 @@ func (ec *executionContext) marshalOPriceTier2ᚕᚖgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPriceTier2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPriceTier(ctx, sel, v[i])
@@ -90506,7 +90556,7 @@ func (ec *executionContext) marshalOPricingType2ᚕgithubᚗcomᚋstiggᚑselfho
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPricingType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPricingType(ctx, sel, v[i])
@@ -90683,7 +90733,7 @@ func (ec *executionContext) marshalOPromotionalEntitlementStatus2ᚕgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPromotionalEntitlementStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐPromotionalEntitlementStatus(ctx, sel, v[i])
@@ -90750,7 +90800,7 @@ func (ec *executionContext) marshalORecurringCredits2ᚕᚖgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRecurringCredits2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐRecurringCredits(ctx, sel, v[i])
@@ -90907,7 +90957,7 @@ func (ec *executionContext) marshalOSubscriptionAddon2ᚕᚖgithubᚗcomᚋstigg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionAddon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionAddon(ctx, sel, v[i])
@@ -90970,7 +91020,7 @@ func (ec *executionContext) marshalOSubscriptionCancelReason2ᚕgithubᚗcomᚋs
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionCancelReason2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionCancelReason(ctx, sel, v[i])
@@ -91045,7 +91095,7 @@ func (ec *executionContext) marshalOSubscriptionCoupon2ᚕᚖgithubᚗcomᚋstig
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionCoupon2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionCoupon(ctx, sel, v[i])
@@ -91095,7 +91145,7 @@ func (ec *executionContext) marshalOSubscriptionEntitlement2ᚕᚖgithubᚗcom�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionEntitlement2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlement(ctx, sel, v[i])
@@ -91132,7 +91182,7 @@ func (ec *executionContext) marshalOSubscriptionEntitlementUnion2ᚕgithubᚗcom
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementUnion(ctx, sel, v[i])
@@ -91181,7 +91231,7 @@ func (ec *executionContext) marshalOSubscriptionInvoicePreviewLineItemData2ᚕ�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionInvoicePreviewLineItemData2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionInvoicePreviewLineItemData(ctx, sel, v[i])
@@ -91266,7 +91316,7 @@ func (ec *executionContext) marshalOSubscriptionPrice2ᚕᚖgithubᚗcomᚋstigg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionPrice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋentᚐSubscriptionPrice(ctx, sel, v[i])
@@ -91368,7 +91418,7 @@ func (ec *executionContext) marshalOSubscriptionScheduledUpdate2ᚕᚖgithubᚗc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionScheduledUpdate2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionScheduledUpdate(ctx, sel, v[i])
@@ -91421,7 +91471,7 @@ func (ec *executionContext) marshalOSubscriptionStatus2ᚕgithubᚗcomᚋstigg�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSubscriptionStatus2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionStatus(ctx, sel, v[i])
@@ -91471,7 +91521,7 @@ func (ec *executionContext) marshalOSyncState2ᚕᚖgithubᚗcomᚋstiggᚑselfh
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncState2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSyncState(ctx, sel, v[i])
@@ -91555,7 +91605,7 @@ func (ec *executionContext) marshalOTrialedPlan2ᚕᚖgithubᚗcomᚋstiggᚑsel
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTrialedPlan2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐTrialedPlan(ctx, sel, v[i])
@@ -91770,7 +91820,7 @@ func (ec *executionContext) marshalOWidgetType2ᚕgithubᚗcomᚋstiggᚑselfhos
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWidgetType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐWidgetType(ctx, sel, v[i])
@@ -91829,7 +91879,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -91848,7 +91898,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -91867,7 +91917,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -91893,7 +91943,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
