@@ -77,3 +77,29 @@ func checkoutResult(co *subscription.Checkout) *model.ProvisionSubscriptionResul
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// checkoutState is what the React SDK's <Checkout> loads first: the
+// customer, the plan, the subscription it replaces, and Stripe's setup
+// secret and publishable key (internal/subscription CheckoutState).
+func (r *Resolver) checkoutState(ctx context.Context, in model.CheckoutStateInput) (*model.CheckoutState, error) {
+	env, err := environmentOf(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.SubscriptionService.CheckoutState(ctx, env, in.CustomerID, in.PlanID, in.ProductID, in.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	var key *string
+	if st.PublishableKey != "" {
+		key = &st.PublishableKey
+	}
+	out := &model.CheckoutState{Customer: st.Customer, Plan: st.Plan, ActiveSubscription: st.Active, SetupSecret: st.SetupSecret,
+		BillingIntegration: &model.CheckoutBillingIntegration{BillingIdentifier: model.BillingVendorIdentifierStripe,
+			Credentials:        &model.CheckoutCredentials{PublicKey: key},
+			BillingCredentials: model.StripeCheckoutCredentials{PublicKey: key, SetupSecret: st.SetupSecret}}}
+	if st.Active != nil {
+		registerRows(ctx, []*ent.CustomerSubscription{st.Active}, subID)
+	}
+	return out, nil
+}

@@ -104,3 +104,48 @@ func TestProvisionSubscriptionCheckout(t *testing.T) {
 		eq(t, "no Stripe request", len(sw.Requests()), n)
 	})
 }
+
+const checkoutStateDoc = `query($in: CheckoutStateInput!) { checkoutState(input: $in) {
+	setupSecret configuration { customCss } resource { resourceId }
+	customer { customerId } plan { refId } activeSubscription { plan { refId } }
+	billingIntegration { billingIdentifier credentials { accountId publicKey }
+		billingCredentials { ... on StripeCheckoutCredentials { publicKey setupSecret accountId } } } } }`
+
+// TestCheckoutState: with Stripe, the customer, the plan, the subscription
+// the checkout replaces, and a SetupIntent's secret made for the customer's
+// Stripe customer with the configured publishable key; without Stripe a
+// checkout page has nothing to pay with: BillingIntegrationMissing.
+func TestCheckoutState(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		s.LoadDemoCatalog()
+		s.Query(`mutation { provisionCustomer(input: {customerId: "cs-1", subscriptionParams: {planId: "plan-revvenu-free"}}) { customer { customerId } } }`, nil, nil)
+		in := map[string]any{"customerId": "cs-1", "planId": "plan-revvenu-pro", "productId": "product-revvenu"}
+		s.Fail("BillingIntegrationMissing", checkoutStateDoc, map[string]any{"in": in})
+
+		_, sw := withStripe(t, s, billing.Config{PublishableKey: "pk_test_abc"})
+		d := run(t, s, checkoutStateDoc, map[string]any{"in": in})
+		st := jsonPath(t, d, "checkoutState")
+		eq(t, "customer", jsonPath(t, st, "customer", "customerId"), "cs-1")
+		eq(t, "plan", jsonPath(t, st, "plan", "refId"), "plan-revvenu-pro")
+		eq(t, "replaces", jsonPath(t, st, "activeSubscription", "plan", "refId"), "plan-revvenu-free")
+		eq(t, "vendor", jsonPath(t, st, "billingIntegration", "billingIdentifier"), "STRIPE")
+		eq(t, "public key", jsonPath(t, st, "billingIntegration", "credentials", "publicKey"), "pk_test_abc")
+		eq(t, "stripe public key", jsonPath(t, st, "billingIntegration", "billingCredentials", "publicKey"), "pk_test_abc")
+		secret, _ := jsonPath(t, st, "setupSecret").(string)
+		if !strings.HasPrefix(secret, "seti_") {
+			t.Fatalf("setupSecret %q, want a SetupIntent client secret", secret)
+		}
+		eq(t, "same secret", jsonPath(t, st, "billingIntegration", "billingCredentials", "setupSecret"), secret)
+		eq(t, "no configuration", jsonPath(t, st, "configuration"), nil)
+
+		c := getSynced(t, s, "cs-1")
+		checkStripeSuccess(t, c)
+		f := lastRequest(t, sw, "POST", "/v1/setup_intents")
+		eq(t, "setup intent customer", f.Get("customer"), *c.BillingID)
+		eq(t, "setup intent usage", f.Get("usage"), "off_session")
+
+		s.Fail("PlanNotFound", checkoutStateDoc, map[string]any{"in": map[string]any{"customerId": "cs-1", "planId": "nope"}})
+		s.Fail("CustomerNotFound", checkoutStateDoc, map[string]any{"in": map[string]any{"customerId": "nobody", "planId": "plan-revvenu-pro"}})
+		s.Fail("BadUserInput", checkoutStateDoc, map[string]any{"in": map[string]any{"customerId": "cs-1", "planId": "plan-revvenu-pro", "productId": "product-insights"}})
+	})
+}

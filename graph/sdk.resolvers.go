@@ -14,7 +14,7 @@ import (
 
 // CheckoutState is the resolver for the checkoutState field.
 func (r *queryResolver) CheckoutState(ctx context.Context, input model.CheckoutStateInput) (*model.CheckoutState, error) {
-	return nil, apperr.New(apperr.NotImplemented, "checkoutState is not supported by this server yet")
+	return r.checkoutState(ctx, input)
 }
 
 // CustomerPortal is the resolver for the customerPortal field.
