@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -243,12 +242,6 @@ func (s *Syncer) CustomerBillingID(ctx context.Context, customerID uuid.UUID) (s
 		return "", err
 	}
 	return "", apperr.New(ProviderError, "customer %q is not in Stripe yet (%s); try again", c.CustomerID, why)
-}
-
-// IsProviderError reports whether err is a ProviderError.
-func IsProviderError(err error) bool {
-	var ae *apperr.Error
-	return errors.As(err, &ae) && ae.Code == ProviderError
 }
 
 // AddonLine is how a checkout names an add-on and its quantity in the
