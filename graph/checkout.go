@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/stigg-selfhost/stiggql/ent"
-	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/billing"
@@ -37,7 +36,7 @@ func (r *Resolver) applySubscription(ctx context.Context, in model.ApplySubscrip
 		if res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, nil, sin); err != nil {
 			return err
 		}
-		if !paidNow(res.Subscription) {
+		if !subscription.PaidNow(res.Subscription) {
 			return nil
 		}
 		if billing.For(env) == nil {
@@ -57,8 +56,50 @@ func (r *Resolver) applySubscription(ctx context.Context, in model.ApplySubscrip
 		Entitlements: entitlementModels(res.Entitlements, in.CustomerID, res.Subscription.ResourceID)}, nil
 }
 
-// paidNow reports whether a new subscription is charged from its start: a
-// paid plan outside a trial.
-func paidNow(s *ent.CustomerSubscription) bool {
-	return s.PricingType == customersubscription.PricingTypePAID && s.TrialEndDate == nil
+// checkoutOptions maps provisionSubscription's checkoutOptions.
+func checkoutOptions(in *model.CheckoutOptions) *subscription.CheckoutOptions {
+	if in == nil {
+		return nil
+	}
+	return &subscription.CheckoutOptions{SuccessURL: in.SuccessURL, CancelURL: in.CancelURL, ReferenceID: deref(in.ReferenceID),
+		AllowPromoCodes: isTrue(in.AllowPromoCodes), AllowTaxIDCollection: isTrue(in.AllowTaxIDCollection),
+		CollectBillingAddress: isTrue(in.CollectBillingAddress), CollectPhoneNumber: isTrue(in.CollectPhoneNumber)}
+}
+
+// checkoutResult is provisionSubscription's answer when the customer must
+// pay on the checkout page first: no subscription yet.
+func checkoutResult(co *subscription.Checkout) *model.ProvisionSubscriptionResult {
+	if co == nil {
+		return nil
+	}
+	return &model.ProvisionSubscriptionResult{ID: co.SubscriptionID, Status: model.ProvisionSubscriptionStatusPaymentRequired,
+		CheckoutURL: &co.URL, CheckoutBillingID: &co.SessionID}
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }
+
+// checkoutState is what the React SDK's <Checkout> loads first: the
+// customer, the plan, the subscription it replaces, and Stripe's setup
+// secret and publishable key (internal/subscription CheckoutState).
+func (r *Resolver) checkoutState(ctx context.Context, in model.CheckoutStateInput) (*model.CheckoutState, error) {
+	env, err := environmentOf(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.SubscriptionService.CheckoutState(ctx, env, in.CustomerID, in.PlanID, in.ProductID, in.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	var key *string
+	if st.PublishableKey != "" {
+		key = &st.PublishableKey
+	}
+	out := &model.CheckoutState{Customer: st.Customer, Plan: st.Plan, ActiveSubscription: st.Active, SetupSecret: st.SetupSecret,
+		BillingIntegration: &model.CheckoutBillingIntegration{BillingIdentifier: model.BillingVendorIdentifierStripe,
+			Credentials:        &model.CheckoutCredentials{PublicKey: key},
+			BillingCredentials: model.StripeCheckoutCredentials{PublicKey: key, SetupSecret: st.SetupSecret}}}
+	if st.Active != nil {
+		registerRows(ctx, []*ent.CustomerSubscription{st.Active}, subID)
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/auth"
 	"github.com/stigg-selfhost/stiggql/internal/events"
 )
 
@@ -61,7 +62,7 @@ func (r *Resolver) entitlementsUpdates(ctx context.Context) (<-chan *model.Entit
 			return nil, nil
 		}
 		slug, ok, err := r.customerSlug(ctx, env, e.ID)
-		if !ok || err != nil {
+		if !ok || err != nil || !tokenCustomerMay(ctx, slug) {
 			return nil, err
 		}
 		list, err := r.Query().CachedEntitlements(ctx, model.FetchEntitlementsQuery{CustomerID: slug, ResourceID: e.ResourceID})
@@ -88,7 +89,7 @@ func (r *Resolver) usageUpdates(ctx context.Context) (<-chan *model.UsageUpdated
 			return nil, nil
 		}
 		slug, ok, err := r.customerSlug(ctx, env, e.ID)
-		if !ok || err != nil {
+		if !ok || err != nil || !tokenCustomerMay(ctx, slug) {
 			return nil, err
 		}
 		en, err := r.Query().Entitlement(ctx, model.FetchEntitlementQuery{CustomerID: slug, FeatureID: e.FeatureID, ResourceID: e.ResourceID})
@@ -244,4 +245,13 @@ func eventStream[T any](ctx context.Context, r *Resolver, build func(ctx context
 		}
 	}()
 	return out, nil
+}
+
+// tokenCustomerMay reports whether the subscriber may see an event of the
+// customer with refId slug: a server key sees its environment's, a client
+// key only its customer token's (internal/clientaccess refuses a client key
+// without one before the stream starts).
+func tokenCustomerMay(ctx context.Context, slug string) bool {
+	p := auth.FromContext(ctx)
+	return !p.IsClient() || p.Customer == slug
 }

@@ -9,12 +9,11 @@ import (
 	"context"
 
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
 // CheckoutState is the resolver for the checkoutState field.
 func (r *queryResolver) CheckoutState(ctx context.Context, input model.CheckoutStateInput) (*model.CheckoutState, error) {
-	return nil, apperr.New(apperr.NotImplemented, "checkoutState is not supported by this server yet")
+	return r.checkoutState(ctx, input)
 }
 
 // CustomerPortal is the resolver for the customerPortal field.
@@ -24,7 +23,7 @@ func (r *queryResolver) CustomerPortal(ctx context.Context, input model.Customer
 
 // MockPaywall is the resolver for the mockPaywall field.
 func (r *queryResolver) MockPaywall(ctx context.Context, input model.GetPaywallInput) (*model.MockPaywall, error) {
-	return nil, apperr.New(apperr.NotImplemented, "mockPaywall is not supported by this server yet")
+	return r.mockPaywall(ctx, input)
 }
 
 // Paywall is the resolver for the paywall field.

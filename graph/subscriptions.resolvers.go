@@ -246,9 +246,9 @@ func (r *mutationResolver) ProvisionSubscriptionV2(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.SubscriptionService.Provision(ctx, env, provisionInput(&input))
-	if err != nil {
-		return nil, err
+	res, co, err := r.SubscriptionService.ProvisionOrCheckout(ctx, env, provisionInput(&input), checkoutOptions(input.CheckoutOptions))
+	if err != nil || co != nil {
+		return checkoutResult(co), err
 	}
 	return provisionResult(res, input.CustomerID), nil
 }

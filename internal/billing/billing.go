@@ -60,6 +60,10 @@ type Config struct {
 	EnvironmentID uuid.UUID
 	// SecretKey is a Stripe secret (sk_...) or restricted (rk_...) key.
 	SecretKey string
+	// PublishableKey (pk_...) is handed to checkout pages (checkoutState's
+	// billing credentials) for Stripe.js; it is public by design. Empty
+	// leaves it null.
+	PublishableKey string
 	// APIBase is Stripe's API base URL; tests and air-gapped installs point
 	// it at stripe-mock. Empty means DefaultAPIBase.
 	APIBase string

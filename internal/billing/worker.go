@@ -14,6 +14,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/customer"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
 	"github.com/stigg-selfhost/stiggql/ent/outboxevent"
+	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/internal/store"
 )
@@ -152,6 +153,12 @@ func (c *claim) attempts() int {
 // serialised anyway. Locks are always taken in the order entity row, sync
 // state, outbox rows, the order mutations and finish use too.
 func (s *Syncer) claim(ctx context.Context, now time.Time) (*claim, error) {
+	return s.claimWhere(ctx, now)
+}
+
+// claimWhere is claim among the rows that also match where (one entity's,
+// for a delivery a request waits for).
+func (s *Syncer) claimWhere(ctx context.Context, now time.Time, where ...predicate.OutboxEvent) (*claim, error) {
 	var out *claim
 	err := store.WithTx(ctx, s.client, func(tx *ent.Tx) error {
 		cands, err := tx.OutboxEvent.Query().
@@ -162,6 +169,7 @@ func (s *Syncer) claim(ctx context.Context, now time.Time) (*claim, error) {
 				outboxevent.NextAttemptAtLTE(now),
 				outboxevent.Or(outboxevent.ClaimedUntilIsNil(), outboxevent.ClaimedUntilLTE(now)),
 			).
+			Where(where...).
 			// Among rows due at once, customers go before subscriptions
 			// (CUSTOMER < SUBSCRIPTION), as a subscription needs its customer
 			// in Stripe first.

@@ -18,6 +18,7 @@ import (
 // (docs/billing-sync.md).
 type billingFlags struct {
 	secretKey    *string
+	publicKey    *string
 	apiBase      *string
 	environment  *string
 	waitTimeout  *time.Duration
@@ -27,6 +28,8 @@ type billingFlags struct {
 func (b *billingFlags) register(f *flagSet) {
 	b.secretKey = f.String("stripe-secret-key", "STRIPE_SECRET_KEY", "",
 		"Stripe secret key (sk_... or rk_...); enables the Stripe billing sync")
+	b.publicKey = f.String("stripe-publishable-key", "STRIPE_PUBLISHABLE_KEY", "",
+		"Stripe publishable key (pk_...) that checkoutState hands to checkout pages for Stripe.js")
 	b.apiBase = f.String("stripe-api-base", "STRIPE_API_BASE", billing.DefaultAPIBase,
 		"Stripe API base URL, e.g. a stripe-mock for tests or air-gapped installs")
 	b.environment = f.String("stripe-environment", "STRIPE_ENVIRONMENT", auth.DefaultEnvironmentSlug,
@@ -52,10 +55,11 @@ func (b *billingFlags) newSyncer(ctx context.Context, st *db.Store, clk clock.Cl
 		return nil, fmt.Errorf("stripe: look up environment %q: %w", *b.environment, err)
 	}
 	return billing.New(st.Client, st.Dialect, clk, log, billing.Config{
-		EnvironmentID: env.ID,
-		SecretKey:     *b.secretKey,
-		APIBase:       *b.apiBase,
-		WaitTimeout:   *b.waitTimeout,
-		PollInterval:  *b.pollInterval,
+		EnvironmentID:  env.ID,
+		SecretKey:      *b.secretKey,
+		PublishableKey: *b.publicKey,
+		APIBase:        *b.apiBase,
+		WaitTimeout:    *b.waitTimeout,
+		PollInterval:   *b.pollInterval,
 	})
 }

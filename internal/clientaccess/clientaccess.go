@@ -38,6 +38,11 @@ type Scope struct {
 	// SameCustomer lists further customer-id paths that, when present, must
 	// name the same customer (payingCustomerId).
 	SameCustomer [][]string
+	// TokenCustomer: the field takes no customer argument and acts for the
+	// customer of the request's customer token, which it needs (the
+	// WebSocket events of entitlementsUpdated and usageUpdated, filtered to
+	// that customer).
+	TokenCustomer bool
 }
 
 func path(p ...string) []string { return p }
@@ -70,6 +75,13 @@ var Fields = map[string]Scope{
 	"Mutation.previewSubscription":             {Customer: path("input", "customerId"), SameCustomer: [][]string{path("input", "payingCustomerId")}},
 	"Mutation.estimateSubscriptionUpdate":      {Subscription: path("input", "subscriptionId")},
 	"Mutation.reportEntitlementCheckRequested": {Customer: path("entitlementCheckRequested", "customerId")},
+	// OnEntitlementsUpdated, OnUsageUpdated, OnPackagePublished (WebSocket):
+	// the token's customer's events only; the catalog's publications. And
+	// this server's customerUpdated, for the customer it names.
+	"Subscription.entitlementsUpdated": {TokenCustomer: true},
+	"Subscription.usageUpdated":        {TokenCustomer: true},
+	"Subscription.packagePublished":    {},
+	"Subscription.customerUpdated":     {Customer: path("customerId")},
 }
 
 // introspection fields carry the schema only (also public at /schema.graphql).
@@ -132,6 +144,13 @@ func Decide(p *auth.Principal, typeName, fieldName string, args map[string]any) 
 	if sc.Subscription != nil {
 		id, _ := stringAt(args, sc.Subscription)
 		d.Subscription = id
+	}
+	if sc.TokenCustomer {
+		if p.Customer == "" {
+			return Decision{Err: apperr.New(apperr.IdentityForbidden,
+				"%s with a client key needs a customer token (X-CUSTOMER-KEY, in connection_init on a WebSocket): it streams that customer's events", fieldName)}
+		}
+		d.Customer = p.Customer
 	}
 	return d
 }

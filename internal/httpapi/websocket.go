@@ -54,7 +54,7 @@ func (webSocketTransport) Supports(r *http.Request) bool { return IsWebSocketUpg
 // its own (gqlgen closes a refused connection with 1000, which graphql-ws
 // clients answer by reconnecting at once, in a loop).
 func (t webSocketTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	wa := &wsAuth{headerKey: r.Header.Get(auth.HeaderName)}
+	wa := &wsAuth{headerKey: r.Header.Get(auth.HeaderName), headerToken: r.Header.Get(auth.CustomerTokenHeader)}
 	ctx := context.WithValue(r.Context(), wsAuthKey{}, wa)
 	t.Websocket.Do(&hijackRecorder{ResponseWriter: w, wa: wa}, r.WithContext(ctx), exec)
 }
@@ -101,14 +101,17 @@ func checkOrigin(origins []string) func(r *http.Request) bool {
 // replica) instead of waiting on a server that is going away.
 func (o Options) initWebSocket(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	wa, _ := ctx.Value(wsAuthKey{}).(*wsAuth)
-	key := ""
+	key, token := "", ""
 	if wa != nil {
-		key = wa.headerKey
+		key, token = wa.headerKey, wa.headerToken
 	}
 	if key == "" {
 		key = keyFromInitPayload(payload)
 	}
-	p, err := o.Auth.Authenticate(ctx, key)
+	if token == "" {
+		token = fromInitPayload(payload, auth.CustomerTokenHeader, "customerToken")
+	}
+	p, err := o.Auth.AuthenticateRequest(ctx, key, token)
 	if err != nil {
 		code, reason := wsCloseFor(key, err)
 		if ae, ok := apperr.As(err); ok {
@@ -152,6 +155,9 @@ func wsCloseFor(key string, err error) (int, string) {
 		return wsTryAgainLater, "authentication is unavailable"
 	case ae.Code == apperr.Unauthenticated && key == "":
 		return wsUnauthorized, "Missing API key"
+	case ae.Code == apperr.Unauthenticated && strings.Contains(ae.Message, auth.CustomerTokenHeader):
+		// A valid key with a customer token that does not verify.
+		return wsUnauthorized, ae.Message
 	case ae.Code == apperr.Unauthenticated:
 		// The exact reason Stigg's SDKs test to stop reconnecting.
 		return wsUnauthorized, "Invalid API key"
@@ -166,6 +172,14 @@ func wsCloseFor(key string, err error) (int, string) {
 // a "headers" object, as Stigg's SDKs send it. Names are matched without
 // regard to case, like HTTP header names.
 func keyFromInitPayload(payload transport.InitPayload) string {
+	return fromInitPayload(payload, auth.HeaderName, "apiKey")
+}
+
+// fromInitPayload finds a header's value in a connection_init payload: at
+// the top level under the header's name or alias (any case), else under the
+// header's name in a "headers" object, as graphql-ws clients that copy their
+// HTTP headers send it.
+func fromInitPayload(payload transport.InitPayload, header, alias string) string {
 	find := func(m map[string]any, names ...string) string {
 		for k, v := range m {
 			for _, n := range names {
@@ -176,13 +190,13 @@ func keyFromInitPayload(payload transport.InitPayload) string {
 		}
 		return ""
 	}
-	if key := find(payload, auth.HeaderName, "apiKey"); key != "" {
-		return key
+	if v := find(payload, header, alias); v != "" {
+		return v
 	}
 	for k, v := range payload {
 		if h, ok := v.(map[string]any); ok && strings.EqualFold(k, "headers") {
-			if key := find(h, auth.HeaderName); key != "" {
-				return key
+			if v := find(h, header); v != "" {
+				return v
 			}
 		}
 	}
@@ -195,7 +209,8 @@ type wsAuthKey struct{}
 // upgrade's X-API-KEY header and the hijacked connection, so that a refused
 // connection can be closed with a code of our choosing.
 type wsAuth struct {
-	headerKey string
+	headerKey   string
+	headerToken string // the upgrade's X-CUSTOMER-KEY header
 
 	mu   sync.Mutex
 	conn *refusableConn

@@ -12,6 +12,7 @@ package stripemock
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -147,9 +148,11 @@ type Switch struct {
 	requests []Request
 }
 
-// Request is a request that reached stripe-mock through a Switch.
+// Request is a request that reached stripe-mock through a Switch; Form is
+// its form-encoded body (Stripe's request format).
 type Request struct {
 	Method, Path, IdempotencyKey string
+	Form                         url.Values
 }
 
 // Requests returns the requests that reached stripe-mock so far.
@@ -182,8 +185,14 @@ func NewSwitch(t testing.TB) *Switch {
 			}
 			panic(http.ErrAbortHandler)
 		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key")})
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"), Form: form})
 		s.mu.Unlock()
 		proxy.ServeHTTP(w, r)
 	}), ReadHeaderTimeout: 10 * time.Second}
