@@ -14,12 +14,12 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/price"
-	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/catalog"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
@@ -161,16 +161,10 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 		if err != nil {
 			return nil, err
 		}
-		q := r.Client.CustomerSubscription.Query().
-			Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(where))
-		for _, o := range nestquery.OrderBy(keys, false) {
-			q.Order(customersubscription.OrderOption(o))
-		}
-		if cols != nil {
-			q.Select(cols...)
-		}
-		shape := shapeKey("subscriptions", nestquery.Key(filter)+"|"+nestquery.Key(sorting), cols, len(ids))
-		return allRendered(ctx, r.rendered, shape, uuidArgs(ids), q)
+		return r.CustomerReads.Subscriptions(ctx, ids, customers.SubscriptionList{
+			Where: where, Order: nestquery.OrderBy(keys, false),
+			Shape: nestquery.Key(filter) + "|" + nestquery.Key(sorting), Columns: cols,
+		})
 	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
 }
 
@@ -182,14 +176,7 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UUID, cols []string) ([]*ent.PromotionalEntitlement, error) {
 	now := r.Clock.Now()
 	return loadList(ctx, id, "activePromotionalEntitlements:"+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
-		q := r.Client.PromotionalEntitlement.Query().
-			Where(promotionalentitlement.CustomerIDIn(ids...), promotionalentitlement.Or(
-				promotionalentitlement.EndDateIsNil(), promotionalentitlement.EndDateGT(now))).
-			Order(ent.Asc(promotionalentitlement.FieldCreatedAt), ent.Asc(promotionalentitlement.FieldID))
-		if cols != nil {
-			q.Select(cols...)
-		}
-		return allRendered(ctx, r.rendered, shapeKey("activePromotionalEntitlements", "", cols, len(ids)), append(uuidArgs(ids), now), q)
+		return r.CustomerReads.ActiveGrants(ctx, ids, now, cols)
 	}, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID })
 }
 
@@ -203,11 +190,7 @@ func (r *Resolver) customerSyncStates(ctx context.Context, id uuid.UUID) ([]*mod
 // or subscriptions) for id's sibling group.
 func (r *Resolver) syncStates(ctx context.Context, id uuid.UUID, entityType syncstate.EntityType) ([]*model.SyncState, error) {
 	return load(ctx, id, "syncStates:"+entityType.String(), func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]*model.SyncState, error) {
-		q := r.Client.SyncState.Query().
-			Where(syncstate.EntityIDIn(ids...), syncstate.EntityTypeEQ(entityType)).
-			Order(ent.Asc(syncstate.FieldVendorIdentifier)).
-			Select(syncStateColumns...)
-		rows, err := allRendered(ctx, r.rendered, shapeKey("syncStates", entityType.String(), syncStateColumns, len(ids)), append(uuidArgs(ids), entityType), q)
+		rows, err := r.CustomerReads.SyncStates(ctx, ids, entityType, syncStateColumns)
 		if err != nil {
 			return nil, err
 		}

@@ -175,7 +175,7 @@ func (r *Resolver) paywall(ctx context.Context, in model.GetPaywallInput) (*mode
 	}
 	out.PaywallCalculatedPricePoints = points
 	if in.CustomerID != nil {
-		c, err := r.getCustomer(ctx, env, *in.CustomerID, nil)
+		c, err := r.CustomerReads.Customer(ctx, env, *in.CustomerID, nil)
 		if err != nil {
 			return nil, err
 		}

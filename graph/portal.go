@@ -20,7 +20,7 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.getCustomer(ctx, env, in.CustomerID, nil)
+	c, err := r.CustomerReads.Customer(ctx, env, in.CustomerID, nil)
 	if err != nil {
 		return nil, err
 	}
