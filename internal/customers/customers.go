@@ -138,19 +138,22 @@ func NewCustomerID() string {
 // Get returns the live customer with the given slug.
 // Only the columns given are read (all when none are).
 func (s *Service) Get(ctx context.Context, env uuid.UUID, customerID string, columns ...string) (*ent.Customer, error) {
-	c, err := getQuery(s.client.Customer, env, customerID, columns...).Only(ctx)
+	c, err := GetQuery(s.client.Customer, env, customerID, columns...).Only(ctx)
 	return c, notFound(err, customerID)
 }
 
-// getQuery is the query Get runs (before its Only), for a caller that runs
+// GetQuery is the query Get runs (before its Only), for a caller that runs
 // it its own way (Reads.Customer reuses its SQL text, rendered.go).
-func getQuery(c *ent.CustomerClient, env uuid.UUID, customerID string, columns ...string) *ent.CustomerQuery {
+func GetQuery(c *ent.CustomerClient, env uuid.UUID, customerID string, columns ...string) *ent.CustomerQuery {
 	q := liveQuery(c, env, customerID)
 	if len(columns) > 0 {
 		q.Select(columns...)
 	}
 	return q
 }
+
+// NotFound is the error Get returns for err when it is ent's not-found.
+func NotFound(err error, customerID string) error { return notFound(err, customerID) }
 
 func liveQuery(c *ent.CustomerClient, env uuid.UUID, customerID string) *ent.CustomerQuery {
 	return c.Query().Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtIsNil())

@@ -68,7 +68,7 @@ func columnsIn(ctx context.Context, cols []string) []string {
 func (r *Reads) Customer(ctx context.Context, env uuid.UUID, customerID string, cols []string) (*ent.Customer, error) {
 	cols = columnsIn(ctx, cols)
 	// Only's query: at most two rows, to tell one from several.
-	q := getQuery(r.client.Customer, env, customerID, cols...).Limit(2)
+	q := GetQuery(r.client.Customer, env, customerID, cols...).Limit(2)
 	found, err := allRendered(ctx, r.rendered, shapeKey("customer", "", cols, 1), []any{env, customerID}, q)
 	if err != nil {
 		return nil, err
