@@ -70,7 +70,7 @@ var customerFieldColumns = map[string][]string{
 // for its selection (edges.node) and its sort keys, or nil for all columns.
 func (r *Resolver) customerPageColumns(ctx context.Context, keys []nestquery.SortKey) []string {
 	fields, ok := connectionNodeFields(ctx)
-	if !ok || r.FullRows {
+	if !ok {
 		return nil
 	}
 	base := []string{customer.FieldID, customer.FieldEnvironmentID}
@@ -144,7 +144,7 @@ func (r *Resolver) grantColumns(ctx context.Context) []string {
 // resolved reads, per fieldColumns, with base; nil for all columns.
 func (r *Resolver) selectionColumns(ctx context.Context, fieldColumns map[string][]string, base ...string) []string {
 	fc := graphql.GetFieldContext(ctx)
-	if r.FullRows || fc == nil || fc.Field.Field == nil {
+	if fc == nil || fc.Field.Field == nil {
 		return nil
 	}
 	// Siblings resolve the same query field: work its columns out once per

@@ -3,12 +3,14 @@ package graph_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
 	"entgo.io/ent/dialect"
 
 	"github.com/stigg-selfhost/stiggql/internal/apitest"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/seed"
 	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
@@ -364,8 +366,9 @@ func TestCountCache(t *testing.T) {
 
 // TestPrunedReadsAnswerLikeFullOnes: customers, and the subscriptions and
 // grants under them, read only the columns their selection needs
-// (columns.go); every listed field answers the same as from a full row, on
-// the customers page and on getCustomerByRefId.
+// (columns.go); every listed field answers the same as from a full row
+// (customers.ReadEveryColumn), on the customers page and on
+// getCustomerByRefId.
 func TestPrunedReadsAnswerLikeFullOnes(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, st *db.Store) {
 		s := apitest.New(t, st)
@@ -410,8 +413,13 @@ func TestPrunedReadsAnswerLikeFullOnes(t *testing.T) {
 		}
 		answer := func(fields string, full bool) string {
 			t.Helper()
-			s.Resolver.FullRows = full
-			defer func() { s.Resolver.FullRows = false }()
+			if full {
+				pruned := s.Handler
+				s.Handler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+					pruned.ServeHTTP(w, req.WithContext(customers.ReadEveryColumn(req.Context())))
+				})
+				defer func() { s.Handler = pruned }()
+			}
 			var page struct {
 				Customers struct {
 					Edges []struct {

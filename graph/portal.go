@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"math"
 
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/graph/model"
@@ -20,7 +19,7 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 	if err != nil {
 		return nil, err
 	}
-	c, err := r.getCustomer(ctx, env, in.CustomerID, nil)
+	c, err := r.CustomerReads.Customer(ctx, env, in.CustomerID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -51,22 +50,13 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 		if err != nil {
 			return nil, err
 		}
-		if s.TrialEndDate != nil && ps.Status == model.SubscriptionStatusInTrial {
-			days := int(math.Ceil(s.TrialEndDate.Sub(now).Hours() / 24))
+		if days, ok := subscription.TrialRemainingDays(s, now); ok {
 			ps.TrialRemainingDays = &days
 		}
 		out.Subscriptions = append(out.Subscriptions, ps)
-		// An upgrade exists when the product offers a dearer plan.
 		if !out.CanUpgradeSubscription {
-			plans, err := r.paywallPlans(ctx, env, &must(cat.Product(ctx, p.ProductID)).RefID, false)
-			if err != nil {
+			if out.CanUpgradeSubscription, err = catalog.CanUpgrade(ctx, cat, p); err != nil {
 				return nil, err
-			}
-			mine := monthlyFlat(ctx, cat, p)
-			for _, other := range plans {
-				if other.ID != p.ID && monthlyFlat(ctx, cat, other) > mine {
-					out.CanUpgradeSubscription = true
-				}
 			}
 		}
 	}
@@ -96,17 +86,6 @@ func (r *Resolver) customerPortal(ctx context.Context, in model.CustomerPortalIn
 		DefaultPaymentMethodID:   c.DefaultPaymentMethodID,
 		DefaultPaymentMethodType: optEnum[model.PaymentMethodType](c.DefaultPaymentMethodType)}
 	return out, nil
-}
-
-// monthlyFlat is a plan's monthly flat fee in its default currency.
-func monthlyFlat(ctx context.Context, cat *catalog.Snapshot, p *ent.Plan) float64 {
-	sum := 0.0
-	for _, pr := range must(cat.PackagePrices(ctx, p.ID)) {
-		if pr.BillingPeriod == "MONTHLY" && pr.BillingModel == "FLAT_FEE" && pr.Amount != nil && pr.BillingCountryCode == nil {
-			sum += *pr.Amount
-		}
-	}
-	return sum
 }
 
 // portalSubscription shapes one subscription as the portal lists it.

@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stigg-selfhost/stiggql/graph"
 	"github.com/stigg-selfhost/stiggql/internal/apitest"
+	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/testdb"
 )
 
 // TestRenderedStatementsAnswerAsEnt: a customer's subscriptions and grants
-// read from reused SQL text (graph/rendered.go) answer as ent's own
+// read from reused SQL text (internal/customers/rendered.go) answer as ent's own
 // queries do, the first time (rendered then run), the next (reused), and
 // with the cache off; a filter whose values are arguments runs through ent.
 func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
@@ -46,9 +46,7 @@ func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
 		}
 		for _, q := range queries {
 			first, again := answer(q), answer(q)
-			saved := graph.SwapRenderedStatements(s.Resolver, nil)
-			ent := answer(q)
-			graph.SwapRenderedStatements(s.Resolver, saved)
+			ent := withoutReuse(s, func() string { return answer(q) })
 			if !strings.Contains(ent, `"id"`) {
 				t.Errorf("%s: nothing listed: %s", q, ent)
 			}
@@ -59,10 +57,8 @@ func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
 		// A missing customer is CustomerNotFound, reused text or not.
 		const missing = `{ getCustomerByRefId(input: {customerId: "nobody"}) { id name } }`
 		s.Fail("CustomerNotFound", missing, nil)
-		saved := graph.SwapRenderedStatements(s.Resolver, nil)
-		s.Fail("CustomerNotFound", missing, nil)
-		graph.SwapRenderedStatements(s.Resolver, saved)
-		reused, viaEnt := graph.CountRenderedStatements(s.Resolver)
+		withoutReuse(s, func() string { s.Fail("CustomerNotFound", missing, nil); return "" })
+		reused, viaEnt := s.Resolver.CustomerReads.ReusedShapes()
 		if reused < 8 {
 			t.Errorf("%d statements reused, want the customer of two selections, subscriptions and grants of two shapes, sync states, and billingId IS NULL", reused)
 		}
@@ -70,4 +66,12 @@ func TestRenderedStatementsAnswerAsEnt(t *testing.T) {
 			t.Errorf("no statement left to ent: the createdAt filter's value is an argument the key does not give")
 		}
 	})
+}
+
+// withoutReuse runs f with s's reads rendering every statement through ent.
+func withoutReuse(s *apitest.Server, f func() string) string {
+	saved := s.Resolver.CustomerReads
+	s.Resolver.CustomerReads = customers.NewReads(s.Resolver.Client)
+	defer func() { s.Resolver.CustomerReads = saved }()
+	return f()
 }

@@ -40,20 +40,18 @@ type Resolver struct {
 	// WithEvents).
 	Events *events.Bus
 
-	// FullRows makes every read take every column, as if no selection could
-	// be pruned (columns.go): for tests comparing pruned reads with full ones.
-	FullRows bool
-
 	// Catalogs hands out the catalog snapshots nested fields read.
 	Catalogs *catalog.Snapshots
 	// CustomerPages builds and runs customers pages, with their count
 	// cache.
 	CustomerPages *customers.Pages
+	// CustomerReads reads one customer and the lists under customers,
+	// reusing their SQL text.
+	CustomerReads *customers.Reads
 
-	// The cross-request caches (internal/store/versions.go); nil until
-	// EnableCaches.
+	// versions tells the caches when they are stale
+	// (internal/store/versions.go); nil until EnableCaches.
 	versions *store.Versions
-	rendered *renderedStatements
 }
 
 // NewResolver wires the domain services over client.
@@ -69,6 +67,7 @@ func NewResolver(client *ent.Client, clk clock.Clock, log *slog.Logger) *Resolve
 		Clock:               clk,
 		CustomerService:     customers.New(client, clk, customers.SyncsToBilling(billing.CustomerChanged)),
 		CustomerPages:       customers.NewPages(client),
+		CustomerReads:       customers.NewReads(client),
 		Catalogs:            catalog.NewSnapshots(client),
 		SubscriptionService: subscription.New(client, clk),
 		Promotions:          promotions.New(client, clk, featureExists),
@@ -117,7 +116,7 @@ func (r *Resolver) EnableCaches(dial string) {
 	r.CustomerPages.EnableCaches(r.versions)
 	r.Catalogs.EnableCaches(r.versions)
 	r.Entitlements.EnableCache(dial, 0)
-	r.rendered = &renderedStatements{text: map[string]string{}}
+	r.CustomerReads.EnableCaches(r.versions)
 }
 
 // SetVersionFolding turns folding the environment versions read into a

@@ -1,3 +1,6 @@
+// One file: reading a catalog file and its one validator, which walks the
+// whole file with one set of references.
+
 package catalog
 
 import (

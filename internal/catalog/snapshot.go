@@ -1,3 +1,6 @@
+// One file: the Snapshot, its cross-request cache, its table loads and its
+// lookups share the snapshot's unexported maps and load-once state.
+
 package catalog
 
 import (

@@ -134,8 +134,8 @@ func (p *Pages) Page(ctx context.Context, q PageQuery) (*Page, error) {
 	page, err := nestquery.Paginate(ctx, q.Paging, q.Keys, nestquery.ValuesByColumn[*ent.Customer](q.Keys),
 		func(ctx context.Context, cur func(*sql.Selector), order []func(*sql.Selector), limit int) ([]*ent.Customer, error) {
 			sel := p.client.Customer.Query().Where(base...)
-			if q.Columns != nil {
-				sel.Select(q.Columns...) // only what the selection reads
+			if cols := columnsIn(ctx, q.Columns); cols != nil {
+				sel.Select(cols...) // only what the selection reads
 			}
 			if cur != nil {
 				sel.Where(predicate.Customer(cur))

@@ -1,3 +1,7 @@
+// One file for now: ForCustomer's computation (state, grants from
+// subscriptions and promotions, usage); a cache layer is being added beside
+// it on another branch, and the split waits until that has landed.
+
 package entitlements
 
 import (

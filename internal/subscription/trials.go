@@ -1,6 +1,9 @@
 package subscription
 
 import (
+	"math"
+	"time"
+
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
@@ -42,4 +45,14 @@ func TrialEligible(products []*ent.Product, consumedPlans map[uuid.UUID]*ent.Pla
 		out[p.ID] = !consumed[p.ID]
 	}
 	return out
+}
+
+// TrialRemainingDays is how many days (started days count whole) are left
+// of s's trial at now, as the customer portal shows them; false when s is
+// not in trial.
+func TrialRemainingDays(s *ent.CustomerSubscription, now time.Time) (int, bool) {
+	if s.TrialEndDate == nil || EffectiveStatus(s, now) != InTrial {
+		return 0, false
+	}
+	return int(math.Ceil(s.TrialEndDate.Sub(now).Hours() / 24)), true
 }

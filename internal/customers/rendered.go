@@ -1,4 +1,4 @@
-package graph
+package customers
 
 import (
 	"context"
@@ -8,9 +8,6 @@ import (
 	"sync"
 
 	"github.com/google/uuid"
-
-	"github.com/stigg-selfhost/stiggql/ent"
-	"github.com/stigg-selfhost/stiggql/internal/customers"
 )
 
 // Rendering a statement's SQL text is a good part of what ent costs per
@@ -21,7 +18,7 @@ import (
 //
 //   - the shape's key names everything the text depends on besides the
 //     arguments' values (the load, its filter and sorting, the columns,
-//     the number of parents); the dialect is the resolver's;
+//     the number of parents); the dialect is the client's;
 //   - the first query of a shape is rendered by ent itself (Render stops it
 //     at the driver), and its text is kept only if ent's arguments are
 //     exactly the ones the caller passes, so a shape whose arguments the
@@ -97,22 +94,17 @@ func uuidArgs(ids []uuid.UUID) []any {
 	return args
 }
 
-// getCustomer is CustomerService.Get (the live customer with customerID,
-// CustomerNotFound without one) reading cols, from reused SQL text.
-func (r *Resolver) getCustomer(ctx context.Context, env uuid.UUID, customerID string, cols []string) (*ent.Customer, error) {
-	if fold := r.versions.FoldInto(ctx, env); fold != nil {
-		// The request's first statement: it reads the versions too.
-		return customers.GetFolding(ctx, r.Client.Customer, r.versions, fold, env, customerID, cols...)
+// shapes returns how many shapes c reuses the text of and how many it
+// leaves to ent.
+func (c *renderedStatements) shapes() (reused, viaEnt int) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, text := range c.text {
+		if text == "" {
+			viaEnt++
+		} else {
+			reused++
+		}
 	}
-	if r.rendered == nil {
-		return r.CustomerService.Get(ctx, env, customerID, cols...)
-	}
-	// Only's query: at most two rows, to tell one from several.
-	q := customers.GetQuery(r.Client.Customer, env, customerID, cols...).Limit(2)
-	found, err := allRendered(ctx, r.rendered, shapeKey("customer", "", cols, 1), []any{env, customerID}, q)
-	if err != nil {
-		return nil, err
-	}
-	c, err := ent.OnlyCustomer(found)
-	return c, customers.NotFound(err, customerID)
+	return reused, viaEnt
 }
