@@ -102,6 +102,15 @@ func fkMap[T any](rows []T, id func(T) uuid.UUID, fk func(T) *uuid.UUID) map[uui
 
 func ptr[T any](v T) *T { return &v }
 
+// deref is *p, or T's zero value for a nil p.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 func (r *Resolver) customersByID(ctx context.Context, ids []uuid.UUID) ([]*ent.Customer, error) {
 	return r.Client.Customer.Query().Where(customer.IDIn(ids...)).All(ctx)
 }

@@ -27,7 +27,7 @@ func TestReadEveryColumn(t *testing.T) {
 		for _, cached := range []bool{false, true} {
 			reads := customers.NewReads(st.Client)
 			if cached {
-				reads.EnableCaches()
+				reads.EnableCaches(nil)
 			}
 			for range 2 { // the second read reuses the text when cached
 				pruned, err := reads.Customer(ctx, env.ID, "c", cols)
