@@ -272,11 +272,11 @@ func (r *mutationResolver) UpdateOneSubscription(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	ref := firstOf(input.SubscriptionID, input.RefID)
-	if ref == nil {
-		return nil, apperr.BadInput("subscriptionId", "subscriptionId is required")
+	ref, err := updateRef(&input)
+	if err != nil {
+		return nil, err
 	}
-	return r.SubscriptionService.Update(ctx, env, *ref, subscriptionPatch(&input))
+	return r.SubscriptionService.Update(ctx, env, ref, subscriptionPatch(&input))
 }
 
 // CancelSubscription is the resolver for the cancelSubscription field.
@@ -285,11 +285,7 @@ func (r *mutationResolver) CancelSubscription(ctx context.Context, input model.S
 	if err != nil {
 		return nil, err
 	}
-	in := subscription.CancelInput{RefID: input.SubscriptionRefID, EndDate: input.EndDate}
-	if input.SubscriptionCancellationTime != nil {
-		in.Time = string(*input.SubscriptionCancellationTime)
-	}
-	return r.SubscriptionService.Cancel(ctx, env, in)
+	return r.SubscriptionService.Cancel(ctx, env, cancelInput(&input))
 }
 
 // ApplySubscription is the resolver for the applySubscription field.
@@ -315,10 +311,11 @@ func (r *mutationResolver) DelegateSubscriptionToCustomer(ctx context.Context, i
 	if err != nil {
 		return nil, err
 	}
-	if input.DestinationCustomerID == nil {
-		return nil, apperr.BadInput("destinationCustomerId", "destinationCustomerId is required")
+	dest, err := delegateDestination(&input)
+	if err != nil {
+		return nil, err
 	}
-	return r.SubscriptionService.Delegate(ctx, env, input.SubscriptionID, *input.DestinationCustomerID)
+	return r.SubscriptionService.Delegate(ctx, env, input.SubscriptionID, dest)
 }
 
 // EstimateSubscription is the resolver for the estimateSubscription field.
@@ -442,11 +439,7 @@ func (r *queryResolver) GetActiveSubscriptions(ctx context.Context, input model.
 	if err != nil {
 		return nil, err
 	}
-	ids := input.ResourceIds
-	if input.ResourceID != nil {
-		ids = append(ids, *input.ResourceID)
-	}
-	subs, err := r.SubscriptionService.Active(ctx, env, input.CustomerID, ids)
+	subs, err := r.SubscriptionService.Active(ctx, env, input.CustomerID, activeResourceIDs(&input))
 	registerRows(ctx, subs, subID)
 	return subs, err
 }
