@@ -6,6 +6,8 @@
 package graph
 
 import (
+	"time"
+
 	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
@@ -57,19 +59,21 @@ func firstOf(a, b *string) *string {
 }
 
 // provisionInput maps provisionSubscription's input.
-func provisionInput(in *model.ProvisionSubscriptionInput) subscription.Input {
-	return subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
+func provisionInput(in *model.ProvisionSubscriptionInput) (subscription.Input, error) {
+	out := subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
 		RefID: firstOf(in.SubscriptionID, in.RefID), ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod),
 		BillingCountryCode: in.BillingCountryCode, StartDate: in.StartDate, SkipTrial: in.SkipTrial != nil && *in.SkipTrial,
 		Trial: trialOverride(in.TrialOverrideConfiguration), Addons: addonItems(in.Addons),
 		BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
 		CouponRefID: couponRef(in.AppliedCoupon), Metadata: in.AdditionalMetaData, BillingID: in.BillingID,
 		SalesforceID: in.SalesforceID}
+	err := newInputFields(&out, in.Charges, in.SubscriptionEntitlements, in.Entitlements, in.PriceOverrides, in.CancellationDate, in.BillingCycleAnchor)
+	return out, err
 }
 
 // createSubscriptionInput maps createSubscription's input: isTrial and
 // trialEndBehavior decide the trial instead of the plan's default.
-func createSubscriptionInput(in *model.SubscriptionInput) subscription.Input {
+func createSubscriptionInput(in *model.SubscriptionInput) (subscription.Input, error) {
 	out := subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
 		RefID: firstOf(in.SubscriptionID, in.RefID), ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod),
 		BillingCountryCode: in.BillingCountryCode, StartDate: in.StartDate, EndDate: in.EndDate,
@@ -79,7 +83,8 @@ func createSubscriptionInput(in *model.SubscriptionInput) subscription.Input {
 	if in.IsTrial != nil {
 		out.Trial = &subscription.TrialOverride{IsTrial: *in.IsTrial, EndBehavior: (*string)(in.TrialEndBehavior)}
 	}
-	return out
+	err := newInputFields(&out, in.Charges, in.SubscriptionEntitlements, in.Entitlements, in.PriceOverrides, in.CancellationDate, in.BillingCycleAnchor)
+	return out, err
 }
 
 // customerSubscriptionInput maps provisionCustomer's subscriptionParams.
@@ -93,15 +98,34 @@ func customerSubscriptionInput(customerID string, in *model.ProvisionCustomerSub
 }
 
 // updatePatchOf maps updateOneSubscription's input.
-func subscriptionPatch(in *model.UpdateSubscriptionInput) subscription.Patch {
+func subscriptionPatch(in *model.UpdateSubscriptionInput) (subscription.Patch, error) {
 	p := subscription.Patch{BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
 		BillingPeriod: (*string)(in.BillingPeriod), Metadata: in.AdditionalMetaData, TrialEndDate: in.TrialEndDate,
-		CouponRefID: couponRef(in.AppliedCoupon), Schedule: (*string)(in.ScheduleStrategy)}
+		CouponRefID: couponRef(in.AppliedCoupon), Schedule: (*string)(in.ScheduleStrategy), CancellationDate: in.CancellationDate,
+		AnchorNow: in.BillingCycleAnchor != nil && *in.BillingCycleAnchor == model.SubscriptionBillingCycleAnchorNow}
 	if in.Addons != nil {
 		items := addonItems(in.Addons)
 		p.Addons = &items
 	}
-	return p
+	more, err := chargeQuantities(in.Charges)
+	if err != nil {
+		return p, err
+	}
+	p.BillableFeatures = append(p.BillableFeatures, more...)
+	if p.Entitlements, err = updateEntitlementOverrides(in.SubscriptionEntitlements, in.Entitlements); err != nil {
+		return p, err
+	}
+	if in.PriceOverrides != nil {
+		ovr, err := priceOverrides(in.PriceOverrides)
+		if err != nil {
+			return p, err
+		}
+		if ovr == nil {
+			ovr = []subscription.PriceOverride{}
+		}
+		p.PriceOverrides = &ovr
+	}
+	return p, nil
 }
 
 // noPromotionCode refuses a promotion code (or a billing provider's
@@ -221,3 +245,111 @@ func activeResourceIDs(in *model.GetActiveSubscriptionsInput) []string {
 	}
 	return ids
 }
+
+// entitlementOverrides maps a subscription's own entitlements, given as
+// subscriptionEntitlements (3.x) and entitlements (4.x; feature entitlements
+// only, credits are not supported here).
+func entitlementOverrides(v3 []*model.SubscriptionEntitlementInput, v4 []*model.SubscriptionEntitlementInputV2) ([]subscription.EntitlementOverride, error) {
+	var out []subscription.EntitlementOverride
+	for _, e := range v3 {
+		out = append(out, subscription.EntitlementOverride{FeatureRefID: e.FeatureID, UsageLimit: e.UsageLimit,
+			Unlimited: isTrue(e.HasUnlimitedUsage), SoftLimit: isTrue(e.HasSoftLimit), ResetPeriod: (*string)(e.ResetPeriod),
+			Description: e.Description})
+	}
+	for _, e := range v4 {
+		if e.Feature == nil {
+			return nil, apperr.BadInput("entitlements", "each entitlement needs its feature (credit entitlements are not supported)")
+		}
+		f := e.Feature
+		out = append(out, subscription.EntitlementOverride{FeatureRefID: f.FeatureID, UsageLimit: f.UsageLimit,
+			Unlimited: isTrue(f.HasUnlimitedUsage), SoftLimit: isTrue(f.HasSoftLimit), ResetPeriod: (*string)(f.ResetPeriod),
+			EnumValues: f.EnumValues})
+	}
+	return out, nil
+}
+
+// updateEntitlementOverrides is entitlementOverrides for
+// updateOneSubscription: nil when neither list is given (the current ones
+// stay), else the list that replaces them.
+func updateEntitlementOverrides(v3 []*model.UpdateSubscriptionEntitlementInput, v4 []*model.SubscriptionEntitlementInputV2) (*[]subscription.EntitlementOverride, error) {
+	if v3 == nil && v4 == nil {
+		return nil, nil
+	}
+	in := make([]*model.SubscriptionEntitlementInput, len(v3))
+	for i, e := range v3 {
+		if e.FeatureID == nil {
+			return nil, apperr.BadInput("subscriptionEntitlements.featureId", "each subscription entitlement needs its featureId")
+		}
+		in[i] = &model.SubscriptionEntitlementInput{FeatureID: *e.FeatureID, UsageLimit: e.UsageLimit,
+			HasUnlimitedUsage: e.HasUnlimitedUsage, HasSoftLimit: e.HasSoftLimit, ResetPeriod: e.ResetPeriod}
+	}
+	out, err := entitlementOverrides(in, v4)
+	if out == nil {
+		out = []subscription.EntitlementOverride{}
+	}
+	return &out, err
+}
+
+// priceOverrides maps priceOverrides (credit rates are not supported here).
+func priceOverrides(in []*model.PriceOverrideInput) ([]subscription.PriceOverride, error) {
+	var out []subscription.PriceOverride
+	for _, p := range in {
+		if p.CreditRate != nil {
+			return nil, apperr.BadInput("priceOverrides.creditRate", "credit rates are not supported")
+		}
+		o := subscription.PriceOverride{BaseCharge: isTrue(p.BaseCharge), FeatureRefID: p.FeatureID, AddonRefID: p.AddonID, BlockSize: p.BlockSize}
+		if p.Price != nil {
+			o.Amount = &p.Price.Amount
+		}
+		for _, t := range p.Tiers {
+			tier := schema.PriceTier{UpTo: t.UpTo}
+			if t.UnitPrice != nil {
+				tier.UnitPrice = &t.UnitPrice.Amount
+			}
+			if t.FlatPrice != nil {
+				tier.FlatPrice = &t.FlatPrice.Amount
+			}
+			o.Tiers = append(o.Tiers, tier)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// chargeQuantities maps the 4.x charges input: the quantity of a feature's
+// per-unit price, as billableFeatures gives it (credit charges are not
+// supported here).
+func chargeQuantities(in []*model.ChargeInput) ([]subscription.FeatureQuantity, error) {
+	var out []subscription.FeatureQuantity
+	for _, c := range in {
+		if c.Type != model.ChargeTypeFeature {
+			return nil, apperr.BadInput("charges.type", "charge %s: only FEATURE charges are supported (credits are not)", c.ID)
+		}
+		out = append(out, subscription.FeatureQuantity{FeatureRefID: c.ID, Quantity: c.Quantity})
+	}
+	return out, nil
+}
+
+// newInputFields maps the fields provisionSubscription and
+// createSubscription share beyond the 3.x basics: charges, the
+// subscription's own entitlements and prices, cancellationDate and
+// billingCycleAnchor.
+func newInputFields(out *subscription.Input, charges []*model.ChargeInput, v3 []*model.SubscriptionEntitlementInput,
+	v4 []*model.SubscriptionEntitlementInputV2, prices []*model.PriceOverrideInput, cancel *time.Time, anchor *model.SubscriptionBillingCycleAnchor) error {
+	more, err := chargeQuantities(charges)
+	if err != nil {
+		return err
+	}
+	out.BillableFeatures = append(out.BillableFeatures, more...)
+	if out.Entitlements, err = entitlementOverrides(v3, v4); err != nil {
+		return err
+	}
+	if out.PriceOverrides, err = priceOverrides(prices); err != nil {
+		return err
+	}
+	out.CancellationDate = cancel
+	out.AnchorNow = anchor != nil && *anchor == model.SubscriptionBillingCycleAnchorNow
+	return nil
+}
+
+func isTrue(b *bool) bool { return b != nil && *b }

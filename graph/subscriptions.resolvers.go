@@ -122,7 +122,7 @@ func (r *customerSubscriptionResolver) FutureUpdates(ctx context.Context, obj *e
 
 // IsCustomPriceSubscription is the resolver for the isCustomPriceSubscription field.
 func (r *customerSubscriptionResolver) IsCustomPriceSubscription(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error) {
-	return ptr(false), nil
+	return r.isCustomPrice(ctx, obj)
 }
 
 // LastUsageInvoice is the resolver for the lastUsageInvoice field.
@@ -210,7 +210,7 @@ func (r *customerSubscriptionResolver) Status(ctx context.Context, obj *ent.Cust
 
 // SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
 func (r *customerSubscriptionResolver) SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error) {
-	return []*model.SubscriptionEntitlement{}, nil
+	return r.subscriptionEntitlements(ctx, obj)
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -246,7 +246,11 @@ func (r *mutationResolver) ProvisionSubscriptionV2(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.SubscriptionService.Provision(ctx, env, provisionInput(&input))
+	in, err := provisionInput(&input)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.SubscriptionService.Provision(ctx, env, in)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +263,11 @@ func (r *mutationResolver) CreateSubscription(ctx context.Context, subscription 
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.SubscriptionService.Provision(ctx, env, createSubscriptionInput(&subscription))
+	in, err := createSubscriptionInput(&subscription)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.SubscriptionService.Provision(ctx, env, in)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +284,11 @@ func (r *mutationResolver) UpdateOneSubscription(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	return r.SubscriptionService.Update(ctx, env, ref, subscriptionPatch(&input))
+	patch, err := subscriptionPatch(&input)
+	if err != nil {
+		return nil, err
+	}
+	return r.SubscriptionService.Update(ctx, env, ref, patch)
 }
 
 // CancelSubscription is the resolver for the cancelSubscription field.

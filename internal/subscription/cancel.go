@@ -137,3 +137,17 @@ func (s *Service) CancelForArchivedCustomer(ctx context.Context, tx *ent.Tx, c *
 	}
 	return nil
 }
+
+// cancelOn schedules sub's cancellation at at (cancellationDate on
+// provision and update): as cancelSubscription with SPECIFIC_DATE, the
+// date must not be in the past, and the product's downgrade plan follows.
+func (s *Service) cancelOn(ctx context.Context, tx *ent.Tx, env uuid.UUID, sub *ent.CustomerSubscription, now, at time.Time) (*ent.CustomerSubscription, error) {
+	if !at.After(now) || !at.After(sub.StartDate) {
+		return nil, apperr.BadInput("cancellationDate", "cancellationDate must be in the future and after the start")
+	}
+	out, err := cancelAt(ctx, tx, sub, now, at, ReasonScheduledCancellation)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.startDowngrade(ctx, tx, env, out, at, ReasonScheduledCancellation)
+}

@@ -31,7 +31,10 @@ func PlanChain(ctx context.Context, client *ent.PlanClient, p *ent.Plan) ([]uuid
 // plan sets itself is not inherited), add-on entitlements times their
 // quantity added to number limits, and per-unit quantities as the limit of
 // their feature.
-func entitlements(ctx context.Context, tx *ent.Tx, p *ent.Plan, addons []*ent.Addon, items []AddonQuantity, prices []*ent.Price, qty map[uuid.UUID]float64) ([]Entitlement, error) {
+//
+// The subscription's own entitlements (overrides, features by refId)
+// replace what the plan and add-ons grant of their feature, or add it.
+func entitlements(ctx context.Context, tx *ent.Tx, p *ent.Plan, addons []*ent.Addon, items []AddonQuantity, prices []*ent.Price, qty map[uuid.UUID]float64, overrides []EntitlementOverride, features map[string]*ent.Feature) ([]Entitlement, error) {
 	chain, err := PlanChain(ctx, tx.Plan, p)
 	if err != nil {
 		return nil, err
@@ -104,6 +107,14 @@ func entitlements(ctx context.Context, tx *ent.Tx, p *ent.Plan, addons []*ent.Ad
 				e.UsageLimit = &q
 			}
 		}
+	}
+	for _, o := range overrides {
+		f := features[o.FeatureRefID]
+		if byFeature[f.ID] == nil {
+			order = append(order, f.ID)
+		}
+		byFeature[f.ID] = &Entitlement{Feature: f, UsageLimit: o.UsageLimit, Unlimited: o.Unlimited, SoftLimit: o.SoftLimit,
+			ResetPeriod: o.ResetPeriod, EnumValues: slices.Clone(o.EnumValues)}
 	}
 	out := make([]Entitlement, len(order))
 	for i, id := range order {

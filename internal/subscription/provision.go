@@ -90,6 +90,14 @@ func (s *Service) ProvisionTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, c 
 	if err != nil {
 		return nil, err
 	}
+	features, err := checkEntitlementOverrides(ctx, tx, env, in.Entitlements)
+	if err != nil {
+		return nil, err
+	}
+	priceOverrides, err := resolvePriceOverrides(ctx, tx, env, in.PriceOverrides, prices, addons, period)
+	if err != nil {
+		return nil, err
+	}
 	couponID := c.CouponID
 	if in.CouponRefID != nil {
 		cp, err := loadCoupon(ctx, tx, env, *in.CouponRefID)
@@ -157,12 +165,19 @@ func (s *Service) ProvisionTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, c 
 	row := &ent.CustomerSubscription{StartDate: start, TrialEndDate: trialEnd, EffectiveEndDate: end, BillingPeriod: period, Status: Active}
 	status := EffectiveStatus(row, now)
 	periodStart, periodEnd := firstPeriod(row)
+	var anchor *time.Time
+	if in.AnchorNow && start.Before(now) && (trialEnd == nil || !trialEnd.After(now)) {
+		// billingCycleAnchor NOW on a backdated subscription: its periods
+		// start now instead of at its start (or trial end).
+		anchor, row.BillingCycleAnchor = &now, &now
+		periodStart, periodEnd = CurrentPeriod(row, now)
+	}
 	sub, err := tx.CustomerSubscription.Create().SetEnvironmentID(env).SetRefID(ref).SetCustomerID(c.ID).
 		SetNillablePayingCustomerID(payer).SetPlanID(p.ID).SetNillableCouponID(couponID).SetNillableResourceID(in.ResourceID).
 		SetStatus(status).SetPricingType(customersubscription.PricingType(p.PricingType)).SetNillableBillingPeriod(period).
 		SetStartDate(start).SetNillableEndDate(end).SetNillableEffectiveEndDate(end).SetNillableTrialEndDate(trialEnd).
 		SetWasInTrial(trialEnd != nil).SetNillableTrialEndBehavior(behavior).
-		SetCurrentBillingPeriodStart(periodStart).SetCurrentBillingPeriodEnd(periodEnd).
+		SetCurrentBillingPeriodStart(periodStart).SetCurrentBillingPeriodEnd(periodEnd).SetNillableBillingCycleAnchor(anchor).
 		SetNillableBillingID(in.BillingID).SetNillableSalesforceID(in.SalesforceID).SetNillableCrmID(in.CrmID).
 		SetAdditionalMetaData(in.Metadata).SetCreatedAt(now).SetUpdatedAt(now).Save(ctx)
 	if ent.IsConstraintError(err) {
@@ -174,11 +189,22 @@ func (s *Service) ProvisionTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, c 
 	if err := writeItems(ctx, tx, sub, prices, qty, addons, in.Addons, now); err != nil {
 		return nil, err
 	}
+	if err := writeEntitlementOverrides(ctx, tx, sub, in.Entitlements, features, now); err != nil {
+		return nil, err
+	}
+	if err := writePriceOverrides(ctx, tx, sub, priceOverrides, now); err != nil {
+		return nil, err
+	}
+	if in.CancellationDate != nil {
+		if sub, err = s.cancelOn(ctx, tx, env, sub, now, *in.CancellationDate); err != nil {
+			return nil, err
+		}
+	}
 	// The billing sync (when configured) learns of it in the same transaction.
 	if err := billing.EnqueueSubscription(ctx, tx, sub); err != nil {
 		return nil, err
 	}
-	ents, err := entitlements(ctx, tx, p, addons, in.Addons, prices, qty)
+	ents, err := entitlements(ctx, tx, p, addons, in.Addons, prices, qty, in.Entitlements, features)
 	if err != nil {
 		return nil, err
 	}

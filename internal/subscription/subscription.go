@@ -83,6 +83,16 @@ type Input struct {
 	BillingID          *string
 	SalesforceID       *string
 	CrmID              *string
+	// Entitlements and PriceOverrides are the subscription's own
+	// entitlements and prices (overrides.go).
+	Entitlements   []EntitlementOverride
+	PriceOverrides []PriceOverride
+	// CancellationDate schedules the cancellation at that time, as
+	// cancelSubscription with SPECIFIC_DATE does.
+	CancellationDate *time.Time
+	// AnchorNow restarts the billing periods at the time of the call
+	// (billingCycleAnchor NOW) for a subscription that started before it.
+	AnchorNow bool
 }
 
 // Entitlement is what a subscription grants of one feature: its plan's
@@ -119,6 +129,9 @@ func validateInput(in *Input) error {
 	}
 	if in.BillingPeriod != nil && *in.BillingPeriod != "MONTHLY" && *in.BillingPeriod != "ANNUALLY" {
 		return apperr.BadInput("billingPeriod", "billingPeriod must be MONTHLY or ANNUALLY")
+	}
+	if in.CancellationDate != nil && in.StartDate != nil && !in.CancellationDate.After(*in.StartDate) {
+		return apperr.BadInput("cancellationDate", "cancellationDate must be after startDate")
 	}
 	return validateQuantities(in.Addons, in.BillableFeatures, in.UnitQuantity)
 }

@@ -30,6 +30,14 @@ type Patch struct {
 	// nil or IMMEDIATE now, END_OF_BILLING_PERIOD or END_OF_BILLING_MONTH
 	// recorded as scheduled updates (schedule.go).
 	Schedule *string
+	// Entitlements and PriceOverrides replace the subscription's own
+	// entitlements and prices when set (an empty list removes them).
+	Entitlements   *[]EntitlementOverride
+	PriceOverrides *[]PriceOverride
+	// CancellationDate schedules the cancellation (cancelSubscription's
+	// SPECIFIC_DATE); AnchorNow restarts the billing periods now.
+	CancellationDate *time.Time
+	AnchorNow        bool
 }
 
 // Update changes the add-ons (the list replaces the current one), the
@@ -58,6 +66,9 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, refID string, p Pat
 			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s and cannot be updated", refID, st)
 		}
 		if p.Schedule != nil && *p.Schedule != StrategyImmediate {
+			if p.Entitlements != nil || p.PriceOverrides != nil || p.CancellationDate != nil || p.AnchorNow {
+				return apperr.BadInput("scheduleStrategy", "entitlements, price overrides, cancellationDate and billingCycleAnchor take effect immediately: leave scheduleStrategy out")
+			}
 			out = sub
 			return s.scheduleTx(ctx, tx, env, sub, p, now)
 		}
@@ -139,9 +150,26 @@ func (s *Service) applyPatch(ctx context.Context, tx *ent.Tx, env uuid.UUID, sub
 		}
 		u.SetCouponID(c.ID)
 	}
+	if p.AnchorNow {
+		if EffectiveStatus(sub, now) == InTrial {
+			return nil, apperr.BadInput("billingCycleAnchor", "billingCycleAnchor NOW is for a subscription past its trial")
+		}
+		moved := *sub
+		moved.BillingCycleAnchor = &now
+		start, end := CurrentPeriod(&moved, now)
+		u.SetBillingCycleAnchor(now).SetCurrentBillingPeriodStart(start).SetCurrentBillingPeriodEnd(end)
+	}
+	if err := s.patchOverrides(ctx, tx, env, sub, p, now); err != nil {
+		return nil, err
+	}
 	out, err := u.Save(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if p.CancellationDate != nil {
+		if out, err = s.cancelOn(ctx, tx, env, out, now, *p.CancellationDate); err != nil {
+			return nil, err
+		}
 	}
 	return out, billing.EnqueueSubscription(ctx, tx, out)
 }
