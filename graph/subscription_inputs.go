@@ -88,13 +88,15 @@ func createSubscriptionInput(in *model.SubscriptionInput) (subscription.Input, e
 }
 
 // customerSubscriptionInput maps provisionCustomer's subscriptionParams.
-func customerSubscriptionInput(customerID string, in *model.ProvisionCustomerSubscriptionInput) subscription.Input {
-	return subscription.Input{CustomerID: customerID, PlanID: in.PlanID, RefID: firstOf(in.SubscriptionID, in.RefID),
+func customerSubscriptionInput(customerID string, in *model.ProvisionCustomerSubscriptionInput) (subscription.Input, error) {
+	out := subscription.Input{CustomerID: customerID, PlanID: in.PlanID, RefID: firstOf(in.SubscriptionID, in.RefID),
 		ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod), BillingCountryCode: in.BillingCountryCode,
 		StartDate: in.StartDate, Trial: trialOverride(in.TrialOverrideConfiguration), Addons: addonItems(in.Addons),
 		BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
 		CouponRefID: couponRef(in.AppliedCoupon), Metadata: in.AdditionalMetaData, BillingID: in.BillingID,
 		SalesforceID: in.SalesforceID}
+	err := newInputFields(&out, nil, in.SubscriptionEntitlements, nil, in.PriceOverrides, nil, nil)
+	return out, err
 }
 
 // updatePatchOf maps updateOneSubscription's input.
