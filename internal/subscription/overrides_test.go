@@ -297,4 +297,3 @@ func deref(p *float64) any {
 	}
 	return *p
 }
-
