@@ -31,7 +31,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
@@ -76,8 +78,12 @@ type Client struct {
 	PromotionalEntitlement *PromotionalEntitlementClient
 	// SubscriptionAddon is the client for interacting with the SubscriptionAddon builders.
 	SubscriptionAddon *SubscriptionAddonClient
+	// SubscriptionEntitlementOverride is the client for interacting with the SubscriptionEntitlementOverride builders.
+	SubscriptionEntitlementOverride *SubscriptionEntitlementOverrideClient
 	// SubscriptionPrice is the client for interacting with the SubscriptionPrice builders.
 	SubscriptionPrice *SubscriptionPriceClient
+	// SubscriptionPriceOverride is the client for interacting with the SubscriptionPriceOverride builders.
+	SubscriptionPriceOverride *SubscriptionPriceOverrideClient
 	// SubscriptionSchedule is the client for interacting with the SubscriptionSchedule builders.
 	SubscriptionSchedule *SubscriptionScheduleClient
 	// SyncState is the client for interacting with the SyncState builders.
@@ -114,7 +120,9 @@ func (c *Client) init() {
 	c.Product = NewProductClient(c.config)
 	c.PromotionalEntitlement = NewPromotionalEntitlementClient(c.config)
 	c.SubscriptionAddon = NewSubscriptionAddonClient(c.config)
+	c.SubscriptionEntitlementOverride = NewSubscriptionEntitlementOverrideClient(c.config)
 	c.SubscriptionPrice = NewSubscriptionPriceClient(c.config)
+	c.SubscriptionPriceOverride = NewSubscriptionPriceOverrideClient(c.config)
 	c.SubscriptionSchedule = NewSubscriptionScheduleClient(c.config)
 	c.SyncState = NewSyncStateClient(c.config)
 	c.UsageCounter = NewUsageCounterClient(c.config)
@@ -210,29 +218,31 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:                    ctx,
-		config:                 cfg,
-		APIKey:                 NewAPIKeyClient(cfg),
-		Addon:                  NewAddonClient(cfg),
-		Coupon:                 NewCouponClient(cfg),
-		Customer:               NewCustomerClient(cfg),
-		CustomerSubscription:   NewCustomerSubscriptionClient(cfg),
-		EntitlementCheck:       NewEntitlementCheckClient(cfg),
-		Environment:            NewEnvironmentClient(cfg),
-		Feature:                NewFeatureClient(cfg),
-		OutboxEvent:            NewOutboxEventClient(cfg),
-		PackageEntitlement:     NewPackageEntitlementClient(cfg),
-		Plan:                   NewPlanClient(cfg),
-		Price:                  NewPriceClient(cfg),
-		Product:                NewProductClient(cfg),
-		PromotionalEntitlement: NewPromotionalEntitlementClient(cfg),
-		SubscriptionAddon:      NewSubscriptionAddonClient(cfg),
-		SubscriptionPrice:      NewSubscriptionPriceClient(cfg),
-		SubscriptionSchedule:   NewSubscriptionScheduleClient(cfg),
-		SyncState:              NewSyncStateClient(cfg),
-		UsageCounter:           NewUsageCounterClient(cfg),
-		UsageEvent:             NewUsageEventClient(cfg),
-		UsageMeasurement:       NewUsageMeasurementClient(cfg),
+		ctx:                             ctx,
+		config:                          cfg,
+		APIKey:                          NewAPIKeyClient(cfg),
+		Addon:                           NewAddonClient(cfg),
+		Coupon:                          NewCouponClient(cfg),
+		Customer:                        NewCustomerClient(cfg),
+		CustomerSubscription:            NewCustomerSubscriptionClient(cfg),
+		EntitlementCheck:                NewEntitlementCheckClient(cfg),
+		Environment:                     NewEnvironmentClient(cfg),
+		Feature:                         NewFeatureClient(cfg),
+		OutboxEvent:                     NewOutboxEventClient(cfg),
+		PackageEntitlement:              NewPackageEntitlementClient(cfg),
+		Plan:                            NewPlanClient(cfg),
+		Price:                           NewPriceClient(cfg),
+		Product:                         NewProductClient(cfg),
+		PromotionalEntitlement:          NewPromotionalEntitlementClient(cfg),
+		SubscriptionAddon:               NewSubscriptionAddonClient(cfg),
+		SubscriptionEntitlementOverride: NewSubscriptionEntitlementOverrideClient(cfg),
+		SubscriptionPrice:               NewSubscriptionPriceClient(cfg),
+		SubscriptionPriceOverride:       NewSubscriptionPriceOverrideClient(cfg),
+		SubscriptionSchedule:            NewSubscriptionScheduleClient(cfg),
+		SyncState:                       NewSyncStateClient(cfg),
+		UsageCounter:                    NewUsageCounterClient(cfg),
+		UsageEvent:                      NewUsageEventClient(cfg),
+		UsageMeasurement:                NewUsageMeasurementClient(cfg),
 	}, nil
 }
 
@@ -250,29 +260,31 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:                    ctx,
-		config:                 cfg,
-		APIKey:                 NewAPIKeyClient(cfg),
-		Addon:                  NewAddonClient(cfg),
-		Coupon:                 NewCouponClient(cfg),
-		Customer:               NewCustomerClient(cfg),
-		CustomerSubscription:   NewCustomerSubscriptionClient(cfg),
-		EntitlementCheck:       NewEntitlementCheckClient(cfg),
-		Environment:            NewEnvironmentClient(cfg),
-		Feature:                NewFeatureClient(cfg),
-		OutboxEvent:            NewOutboxEventClient(cfg),
-		PackageEntitlement:     NewPackageEntitlementClient(cfg),
-		Plan:                   NewPlanClient(cfg),
-		Price:                  NewPriceClient(cfg),
-		Product:                NewProductClient(cfg),
-		PromotionalEntitlement: NewPromotionalEntitlementClient(cfg),
-		SubscriptionAddon:      NewSubscriptionAddonClient(cfg),
-		SubscriptionPrice:      NewSubscriptionPriceClient(cfg),
-		SubscriptionSchedule:   NewSubscriptionScheduleClient(cfg),
-		SyncState:              NewSyncStateClient(cfg),
-		UsageCounter:           NewUsageCounterClient(cfg),
-		UsageEvent:             NewUsageEventClient(cfg),
-		UsageMeasurement:       NewUsageMeasurementClient(cfg),
+		ctx:                             ctx,
+		config:                          cfg,
+		APIKey:                          NewAPIKeyClient(cfg),
+		Addon:                           NewAddonClient(cfg),
+		Coupon:                          NewCouponClient(cfg),
+		Customer:                        NewCustomerClient(cfg),
+		CustomerSubscription:            NewCustomerSubscriptionClient(cfg),
+		EntitlementCheck:                NewEntitlementCheckClient(cfg),
+		Environment:                     NewEnvironmentClient(cfg),
+		Feature:                         NewFeatureClient(cfg),
+		OutboxEvent:                     NewOutboxEventClient(cfg),
+		PackageEntitlement:              NewPackageEntitlementClient(cfg),
+		Plan:                            NewPlanClient(cfg),
+		Price:                           NewPriceClient(cfg),
+		Product:                         NewProductClient(cfg),
+		PromotionalEntitlement:          NewPromotionalEntitlementClient(cfg),
+		SubscriptionAddon:               NewSubscriptionAddonClient(cfg),
+		SubscriptionEntitlementOverride: NewSubscriptionEntitlementOverrideClient(cfg),
+		SubscriptionPrice:               NewSubscriptionPriceClient(cfg),
+		SubscriptionPriceOverride:       NewSubscriptionPriceOverrideClient(cfg),
+		SubscriptionSchedule:            NewSubscriptionScheduleClient(cfg),
+		SyncState:                       NewSyncStateClient(cfg),
+		UsageCounter:                    NewUsageCounterClient(cfg),
+		UsageEvent:                      NewUsageEventClient(cfg),
+		UsageMeasurement:                NewUsageMeasurementClient(cfg),
 	}, nil
 }
 
@@ -305,7 +317,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription,
 		c.EntitlementCheck, c.Environment, c.Feature, c.OutboxEvent,
 		c.PackageEntitlement, c.Plan, c.Price, c.Product, c.PromotionalEntitlement,
-		c.SubscriptionAddon, c.SubscriptionPrice, c.SubscriptionSchedule, c.SyncState,
+		c.SubscriptionAddon, c.SubscriptionEntitlementOverride, c.SubscriptionPrice,
+		c.SubscriptionPriceOverride, c.SubscriptionSchedule, c.SyncState,
 		c.UsageCounter, c.UsageEvent, c.UsageMeasurement,
 	} {
 		n.Use(hooks...)
@@ -319,7 +332,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIKey, c.Addon, c.Coupon, c.Customer, c.CustomerSubscription,
 		c.EntitlementCheck, c.Environment, c.Feature, c.OutboxEvent,
 		c.PackageEntitlement, c.Plan, c.Price, c.Product, c.PromotionalEntitlement,
-		c.SubscriptionAddon, c.SubscriptionPrice, c.SubscriptionSchedule, c.SyncState,
+		c.SubscriptionAddon, c.SubscriptionEntitlementOverride, c.SubscriptionPrice,
+		c.SubscriptionPriceOverride, c.SubscriptionSchedule, c.SyncState,
 		c.UsageCounter, c.UsageEvent, c.UsageMeasurement,
 	} {
 		n.Intercept(interceptors...)
@@ -359,8 +373,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PromotionalEntitlement.mutate(ctx, m)
 	case *SubscriptionAddonMutation:
 		return c.SubscriptionAddon.mutate(ctx, m)
+	case *SubscriptionEntitlementOverrideMutation:
+		return c.SubscriptionEntitlementOverride.mutate(ctx, m)
 	case *SubscriptionPriceMutation:
 		return c.SubscriptionPrice.mutate(ctx, m)
+	case *SubscriptionPriceOverrideMutation:
+		return c.SubscriptionPriceOverride.mutate(ctx, m)
 	case *SubscriptionScheduleMutation:
 		return c.SubscriptionSchedule.mutate(ctx, m)
 	case *SyncStateMutation:
@@ -1473,6 +1491,38 @@ func (c *CustomerSubscriptionClient) QuerySchedules(_m *CustomerSubscription) *S
 			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, id),
 			sqlgraph.To(subscriptionschedule.Table, subscriptionschedule.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.SchedulesTable, customersubscription.SchedulesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryEntitlementOverrides queries the entitlement_overrides edge of a CustomerSubscription.
+func (c *CustomerSubscriptionClient) QueryEntitlementOverrides(_m *CustomerSubscription) *SubscriptionEntitlementOverrideQuery {
+	query := (&SubscriptionEntitlementOverrideClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, id),
+			sqlgraph.To(subscriptionentitlementoverride.Table, subscriptionentitlementoverride.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.EntitlementOverridesTable, customersubscription.EntitlementOverridesColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPriceOverrides queries the price_overrides edge of a CustomerSubscription.
+func (c *CustomerSubscriptionClient) QueryPriceOverrides(_m *CustomerSubscription) *SubscriptionPriceOverrideQuery {
+	query := (&SubscriptionPriceOverrideClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, id),
+			sqlgraph.To(subscriptionpriceoverride.Table, subscriptionpriceoverride.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.PriceOverridesTable, customersubscription.PriceOverridesColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3491,6 +3541,171 @@ func (c *SubscriptionAddonClient) mutate(ctx context.Context, m *SubscriptionAdd
 	}
 }
 
+// SubscriptionEntitlementOverrideClient is a client for the SubscriptionEntitlementOverride schema.
+type SubscriptionEntitlementOverrideClient struct {
+	config
+}
+
+// NewSubscriptionEntitlementOverrideClient returns a client for the SubscriptionEntitlementOverride from the given config.
+func NewSubscriptionEntitlementOverrideClient(c config) *SubscriptionEntitlementOverrideClient {
+	return &SubscriptionEntitlementOverrideClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `subscriptionentitlementoverride.Hooks(f(g(h())))`.
+func (c *SubscriptionEntitlementOverrideClient) Use(hooks ...Hook) {
+	c.hooks.SubscriptionEntitlementOverride = append(c.hooks.SubscriptionEntitlementOverride, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `subscriptionentitlementoverride.Intercept(f(g(h())))`.
+func (c *SubscriptionEntitlementOverrideClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SubscriptionEntitlementOverride = append(c.inters.SubscriptionEntitlementOverride, interceptors...)
+}
+
+// Create returns a builder for creating a SubscriptionEntitlementOverride entity.
+func (c *SubscriptionEntitlementOverrideClient) Create() *SubscriptionEntitlementOverrideCreate {
+	mutation := newSubscriptionEntitlementOverrideMutation(c.config, OpCreate)
+	return &SubscriptionEntitlementOverrideCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SubscriptionEntitlementOverride entities.
+func (c *SubscriptionEntitlementOverrideClient) CreateBulk(builders ...*SubscriptionEntitlementOverrideCreate) *SubscriptionEntitlementOverrideCreateBulk {
+	return &SubscriptionEntitlementOverrideCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SubscriptionEntitlementOverrideClient) MapCreateBulk(slice any, setFunc func(*SubscriptionEntitlementOverrideCreate, int)) *SubscriptionEntitlementOverrideCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SubscriptionEntitlementOverrideCreateBulk{err: fmt.Errorf("calling to SubscriptionEntitlementOverrideClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SubscriptionEntitlementOverrideCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SubscriptionEntitlementOverrideCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SubscriptionEntitlementOverride.
+func (c *SubscriptionEntitlementOverrideClient) Update() *SubscriptionEntitlementOverrideUpdate {
+	mutation := newSubscriptionEntitlementOverrideMutation(c.config, OpUpdate)
+	return &SubscriptionEntitlementOverrideUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SubscriptionEntitlementOverrideClient) UpdateOne(_m *SubscriptionEntitlementOverride) *SubscriptionEntitlementOverrideUpdateOne {
+	mutation := newSubscriptionEntitlementOverrideMutation(c.config, OpUpdateOne, withSubscriptionEntitlementOverride(_m))
+	return &SubscriptionEntitlementOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SubscriptionEntitlementOverrideClient) UpdateOneID(id uuid.UUID) *SubscriptionEntitlementOverrideUpdateOne {
+	mutation := newSubscriptionEntitlementOverrideMutation(c.config, OpUpdateOne, withSubscriptionEntitlementOverrideID(id))
+	return &SubscriptionEntitlementOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SubscriptionEntitlementOverride.
+func (c *SubscriptionEntitlementOverrideClient) Delete() *SubscriptionEntitlementOverrideDelete {
+	mutation := newSubscriptionEntitlementOverrideMutation(c.config, OpDelete)
+	return &SubscriptionEntitlementOverrideDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SubscriptionEntitlementOverrideClient) DeleteOne(_m *SubscriptionEntitlementOverride) *SubscriptionEntitlementOverrideDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SubscriptionEntitlementOverrideClient) DeleteOneID(id uuid.UUID) *SubscriptionEntitlementOverrideDeleteOne {
+	builder := c.Delete().Where(subscriptionentitlementoverride.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SubscriptionEntitlementOverrideDeleteOne{builder}
+}
+
+// Query returns a query builder for SubscriptionEntitlementOverride.
+func (c *SubscriptionEntitlementOverrideClient) Query() *SubscriptionEntitlementOverrideQuery {
+	return &SubscriptionEntitlementOverrideQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSubscriptionEntitlementOverride},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SubscriptionEntitlementOverride entity by its id.
+func (c *SubscriptionEntitlementOverrideClient) Get(ctx context.Context, id uuid.UUID) (*SubscriptionEntitlementOverride, error) {
+	return c.Query().Where(subscriptionentitlementoverride.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SubscriptionEntitlementOverrideClient) GetX(ctx context.Context, id uuid.UUID) *SubscriptionEntitlementOverride {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySubscription queries the subscription edge of a SubscriptionEntitlementOverride.
+func (c *SubscriptionEntitlementOverrideClient) QuerySubscription(_m *SubscriptionEntitlementOverride) *CustomerSubscriptionQuery {
+	query := (&CustomerSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriptionentitlementoverride.Table, subscriptionentitlementoverride.FieldID, id),
+			sqlgraph.To(customersubscription.Table, customersubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, subscriptionentitlementoverride.SubscriptionTable, subscriptionentitlementoverride.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFeature queries the feature edge of a SubscriptionEntitlementOverride.
+func (c *SubscriptionEntitlementOverrideClient) QueryFeature(_m *SubscriptionEntitlementOverride) *FeatureQuery {
+	query := (&FeatureClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriptionentitlementoverride.Table, subscriptionentitlementoverride.FieldID, id),
+			sqlgraph.To(feature.Table, feature.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, subscriptionentitlementoverride.FeatureTable, subscriptionentitlementoverride.FeatureColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SubscriptionEntitlementOverrideClient) Hooks() []Hook {
+	return c.hooks.SubscriptionEntitlementOverride
+}
+
+// Interceptors returns the client interceptors.
+func (c *SubscriptionEntitlementOverrideClient) Interceptors() []Interceptor {
+	return c.inters.SubscriptionEntitlementOverride
+}
+
+func (c *SubscriptionEntitlementOverrideClient) mutate(ctx context.Context, m *SubscriptionEntitlementOverrideMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SubscriptionEntitlementOverrideCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SubscriptionEntitlementOverrideUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SubscriptionEntitlementOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SubscriptionEntitlementOverrideDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SubscriptionEntitlementOverride mutation op: %q", m.Op())
+	}
+}
+
 // SubscriptionPriceClient is a client for the SubscriptionPrice schema.
 type SubscriptionPriceClient struct {
 	config
@@ -3653,6 +3868,171 @@ func (c *SubscriptionPriceClient) mutate(ctx context.Context, m *SubscriptionPri
 		return (&SubscriptionPriceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown SubscriptionPrice mutation op: %q", m.Op())
+	}
+}
+
+// SubscriptionPriceOverrideClient is a client for the SubscriptionPriceOverride schema.
+type SubscriptionPriceOverrideClient struct {
+	config
+}
+
+// NewSubscriptionPriceOverrideClient returns a client for the SubscriptionPriceOverride from the given config.
+func NewSubscriptionPriceOverrideClient(c config) *SubscriptionPriceOverrideClient {
+	return &SubscriptionPriceOverrideClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `subscriptionpriceoverride.Hooks(f(g(h())))`.
+func (c *SubscriptionPriceOverrideClient) Use(hooks ...Hook) {
+	c.hooks.SubscriptionPriceOverride = append(c.hooks.SubscriptionPriceOverride, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `subscriptionpriceoverride.Intercept(f(g(h())))`.
+func (c *SubscriptionPriceOverrideClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SubscriptionPriceOverride = append(c.inters.SubscriptionPriceOverride, interceptors...)
+}
+
+// Create returns a builder for creating a SubscriptionPriceOverride entity.
+func (c *SubscriptionPriceOverrideClient) Create() *SubscriptionPriceOverrideCreate {
+	mutation := newSubscriptionPriceOverrideMutation(c.config, OpCreate)
+	return &SubscriptionPriceOverrideCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SubscriptionPriceOverride entities.
+func (c *SubscriptionPriceOverrideClient) CreateBulk(builders ...*SubscriptionPriceOverrideCreate) *SubscriptionPriceOverrideCreateBulk {
+	return &SubscriptionPriceOverrideCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SubscriptionPriceOverrideClient) MapCreateBulk(slice any, setFunc func(*SubscriptionPriceOverrideCreate, int)) *SubscriptionPriceOverrideCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SubscriptionPriceOverrideCreateBulk{err: fmt.Errorf("calling to SubscriptionPriceOverrideClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SubscriptionPriceOverrideCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SubscriptionPriceOverrideCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SubscriptionPriceOverride.
+func (c *SubscriptionPriceOverrideClient) Update() *SubscriptionPriceOverrideUpdate {
+	mutation := newSubscriptionPriceOverrideMutation(c.config, OpUpdate)
+	return &SubscriptionPriceOverrideUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SubscriptionPriceOverrideClient) UpdateOne(_m *SubscriptionPriceOverride) *SubscriptionPriceOverrideUpdateOne {
+	mutation := newSubscriptionPriceOverrideMutation(c.config, OpUpdateOne, withSubscriptionPriceOverride(_m))
+	return &SubscriptionPriceOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SubscriptionPriceOverrideClient) UpdateOneID(id uuid.UUID) *SubscriptionPriceOverrideUpdateOne {
+	mutation := newSubscriptionPriceOverrideMutation(c.config, OpUpdateOne, withSubscriptionPriceOverrideID(id))
+	return &SubscriptionPriceOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SubscriptionPriceOverride.
+func (c *SubscriptionPriceOverrideClient) Delete() *SubscriptionPriceOverrideDelete {
+	mutation := newSubscriptionPriceOverrideMutation(c.config, OpDelete)
+	return &SubscriptionPriceOverrideDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SubscriptionPriceOverrideClient) DeleteOne(_m *SubscriptionPriceOverride) *SubscriptionPriceOverrideDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SubscriptionPriceOverrideClient) DeleteOneID(id uuid.UUID) *SubscriptionPriceOverrideDeleteOne {
+	builder := c.Delete().Where(subscriptionpriceoverride.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SubscriptionPriceOverrideDeleteOne{builder}
+}
+
+// Query returns a query builder for SubscriptionPriceOverride.
+func (c *SubscriptionPriceOverrideClient) Query() *SubscriptionPriceOverrideQuery {
+	return &SubscriptionPriceOverrideQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSubscriptionPriceOverride},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SubscriptionPriceOverride entity by its id.
+func (c *SubscriptionPriceOverrideClient) Get(ctx context.Context, id uuid.UUID) (*SubscriptionPriceOverride, error) {
+	return c.Query().Where(subscriptionpriceoverride.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SubscriptionPriceOverrideClient) GetX(ctx context.Context, id uuid.UUID) *SubscriptionPriceOverride {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySubscription queries the subscription edge of a SubscriptionPriceOverride.
+func (c *SubscriptionPriceOverrideClient) QuerySubscription(_m *SubscriptionPriceOverride) *CustomerSubscriptionQuery {
+	query := (&CustomerSubscriptionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriptionpriceoverride.Table, subscriptionpriceoverride.FieldID, id),
+			sqlgraph.To(customersubscription.Table, customersubscription.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, subscriptionpriceoverride.SubscriptionTable, subscriptionpriceoverride.SubscriptionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryPrice queries the price edge of a SubscriptionPriceOverride.
+func (c *SubscriptionPriceOverrideClient) QueryPrice(_m *SubscriptionPriceOverride) *PriceQuery {
+	query := (&PriceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(subscriptionpriceoverride.Table, subscriptionpriceoverride.FieldID, id),
+			sqlgraph.To(price.Table, price.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, subscriptionpriceoverride.PriceTable, subscriptionpriceoverride.PriceColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SubscriptionPriceOverrideClient) Hooks() []Hook {
+	return c.hooks.SubscriptionPriceOverride
+}
+
+// Interceptors returns the client interceptors.
+func (c *SubscriptionPriceOverrideClient) Interceptors() []Interceptor {
+	return c.inters.SubscriptionPriceOverride
+}
+
+func (c *SubscriptionPriceOverrideClient) mutate(ctx context.Context, m *SubscriptionPriceOverrideMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SubscriptionPriceOverrideCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SubscriptionPriceOverrideUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SubscriptionPriceOverrideUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SubscriptionPriceOverrideDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SubscriptionPriceOverride mutation op: %q", m.Op())
 	}
 }
 
@@ -4454,16 +4834,16 @@ type (
 	hooks struct {
 		APIKey, Addon, Coupon, Customer, CustomerSubscription, EntitlementCheck,
 		Environment, Feature, OutboxEvent, PackageEntitlement, Plan, Price, Product,
-		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice,
-		SubscriptionSchedule, SyncState, UsageCounter, UsageEvent,
-		UsageMeasurement []ent.Hook
+		PromotionalEntitlement, SubscriptionAddon, SubscriptionEntitlementOverride,
+		SubscriptionPrice, SubscriptionPriceOverride, SubscriptionSchedule, SyncState,
+		UsageCounter, UsageEvent, UsageMeasurement []ent.Hook
 	}
 	inters struct {
 		APIKey, Addon, Coupon, Customer, CustomerSubscription, EntitlementCheck,
 		Environment, Feature, OutboxEvent, PackageEntitlement, Plan, Price, Product,
-		PromotionalEntitlement, SubscriptionAddon, SubscriptionPrice,
-		SubscriptionSchedule, SyncState, UsageCounter, UsageEvent,
-		UsageMeasurement []ent.Interceptor
+		PromotionalEntitlement, SubscriptionAddon, SubscriptionEntitlementOverride,
+		SubscriptionPrice, SubscriptionPriceOverride, SubscriptionSchedule, SyncState,
+		UsageCounter, UsageEvent, UsageMeasurement []ent.Interceptor
 	}
 )
 

@@ -65,6 +65,8 @@ type CustomerSubscription struct {
 	CurrentBillingPeriodStart *time.Time `json:"current_billing_period_start,omitempty"`
 	// CurrentBillingPeriodEnd holds the value of the "current_billing_period_end" field.
 	CurrentBillingPeriodEnd *time.Time `json:"current_billing_period_end,omitempty"`
+	// BillingCycleAnchor holds the value of the "billing_cycle_anchor" field.
+	BillingCycleAnchor *time.Time `json:"billing_cycle_anchor,omitempty"`
 	// BillingID holds the value of the "billing_id" field.
 	BillingID *string `json:"billing_id,omitempty"`
 	// BillingLinkURL holds the value of the "billing_link_url" field.
@@ -107,9 +109,13 @@ type CustomerSubscriptionEdges struct {
 	Prices []*SubscriptionPrice `json:"prices,omitempty"`
 	// Schedules holds the value of the schedules edge.
 	Schedules []*SubscriptionSchedule `json:"schedules,omitempty"`
+	// EntitlementOverrides holds the value of the entitlement_overrides edge.
+	EntitlementOverrides []*SubscriptionEntitlementOverride `json:"entitlement_overrides,omitempty"`
+	// PriceOverrides holds the value of the price_overrides edge.
+	PriceOverrides []*SubscriptionPriceOverride `json:"price_overrides,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [8]bool
+	loadedTypes [10]bool
 }
 
 // EnvironmentOrErr returns the Environment value or an error if the edge
@@ -194,6 +200,24 @@ func (e CustomerSubscriptionEdges) SchedulesOrErr() ([]*SubscriptionSchedule, er
 	return nil, &NotLoadedError{edge: "schedules"}
 }
 
+// EntitlementOverridesOrErr returns the EntitlementOverrides value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerSubscriptionEdges) EntitlementOverridesOrErr() ([]*SubscriptionEntitlementOverride, error) {
+	if e.loadedTypes[8] {
+		return e.EntitlementOverrides, nil
+	}
+	return nil, &NotLoadedError{edge: "entitlement_overrides"}
+}
+
+// PriceOverridesOrErr returns the PriceOverrides value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerSubscriptionEdges) PriceOverridesOrErr() ([]*SubscriptionPriceOverride, error) {
+	if e.loadedTypes[9] {
+		return e.PriceOverrides, nil
+	}
+	return nil, &NotLoadedError{edge: "price_overrides"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*CustomerSubscription) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -207,7 +231,7 @@ func (*CustomerSubscription) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case customersubscription.FieldRefID, customersubscription.FieldResourceID, customersubscription.FieldStatus, customersubscription.FieldPricingType, customersubscription.FieldPaymentCollection, customersubscription.FieldBillingPeriod, customersubscription.FieldCancelReason, customersubscription.FieldBillingID, customersubscription.FieldBillingLinkURL, customersubscription.FieldPreviousBillingID, customersubscription.FieldCrmID, customersubscription.FieldCrmLinkURL, customersubscription.FieldSalesforceID, customersubscription.FieldTrialEndBehavior:
 			values[i] = new(sql.NullString)
-		case customersubscription.FieldCreatedAt, customersubscription.FieldUpdatedAt, customersubscription.FieldStartDate, customersubscription.FieldEndDate, customersubscription.FieldTrialEndDate, customersubscription.FieldCancellationDate, customersubscription.FieldEffectiveEndDate, customersubscription.FieldCurrentBillingPeriodStart, customersubscription.FieldCurrentBillingPeriodEnd:
+		case customersubscription.FieldCreatedAt, customersubscription.FieldUpdatedAt, customersubscription.FieldStartDate, customersubscription.FieldEndDate, customersubscription.FieldTrialEndDate, customersubscription.FieldCancellationDate, customersubscription.FieldEffectiveEndDate, customersubscription.FieldCurrentBillingPeriodStart, customersubscription.FieldCurrentBillingPeriodEnd, customersubscription.FieldBillingCycleAnchor:
 			values[i] = new(sql.NullTime)
 		case customersubscription.FieldID, customersubscription.FieldEnvironmentID, customersubscription.FieldCustomerID, customersubscription.FieldPlanID:
 			values[i] = new(uuid.UUID)
@@ -369,6 +393,13 @@ func (_m *CustomerSubscription) assignValues(columns []string, values []any) err
 				_m.CurrentBillingPeriodEnd = new(time.Time)
 				*_m.CurrentBillingPeriodEnd = value.Time
 			}
+		case customersubscription.FieldBillingCycleAnchor:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field billing_cycle_anchor", values[i])
+			} else if value.Valid {
+				_m.BillingCycleAnchor = new(time.Time)
+				*_m.BillingCycleAnchor = value.Time
+			}
 		case customersubscription.FieldBillingID:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field billing_id", values[i])
@@ -485,6 +516,16 @@ func (_m *CustomerSubscription) QuerySchedules() *SubscriptionScheduleQuery {
 	return NewCustomerSubscriptionClient(_m.config).QuerySchedules(_m)
 }
 
+// QueryEntitlementOverrides queries the "entitlement_overrides" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QueryEntitlementOverrides() *SubscriptionEntitlementOverrideQuery {
+	return NewCustomerSubscriptionClient(_m.config).QueryEntitlementOverrides(_m)
+}
+
+// QueryPriceOverrides queries the "price_overrides" edge of the CustomerSubscription entity.
+func (_m *CustomerSubscription) QueryPriceOverrides() *SubscriptionPriceOverrideQuery {
+	return NewCustomerSubscriptionClient(_m.config).QueryPriceOverrides(_m)
+}
+
 // Update returns a builder for updating this CustomerSubscription.
 // Note that you need to call CustomerSubscription.Unwrap() before calling this method if this CustomerSubscription
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -590,6 +631,11 @@ func (_m *CustomerSubscription) String() string {
 	builder.WriteString(", ")
 	if v := _m.CurrentBillingPeriodEnd; v != nil {
 		builder.WriteString("current_billing_period_end=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.BillingCycleAnchor; v != nil {
+		builder.WriteString("billing_cycle_anchor=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")

@@ -19,7 +19,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 )
 
@@ -285,6 +287,20 @@ func (_c *CustomerSubscriptionCreate) SetNillableCurrentBillingPeriodEnd(v *time
 	return _c
 }
 
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (_c *CustomerSubscriptionCreate) SetBillingCycleAnchor(v time.Time) *CustomerSubscriptionCreate {
+	_c.mutation.SetBillingCycleAnchor(v)
+	return _c
+}
+
+// SetNillableBillingCycleAnchor sets the "billing_cycle_anchor" field if the given value is not nil.
+func (_c *CustomerSubscriptionCreate) SetNillableBillingCycleAnchor(v *time.Time) *CustomerSubscriptionCreate {
+	if v != nil {
+		_c.SetBillingCycleAnchor(*v)
+	}
+	return _c
+}
+
 // SetBillingID sets the "billing_id" field.
 func (_c *CustomerSubscriptionCreate) SetBillingID(v string) *CustomerSubscriptionCreate {
 	_c.mutation.SetBillingID(v)
@@ -485,6 +501,36 @@ func (_c *CustomerSubscriptionCreate) AddSchedules(v ...*SubscriptionSchedule) *
 		ids[i] = v[i].ID
 	}
 	return _c.AddScheduleIDs(ids...)
+}
+
+// AddEntitlementOverrideIDs adds the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity by IDs.
+func (_c *CustomerSubscriptionCreate) AddEntitlementOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.AddEntitlementOverrideIDs(ids...)
+	return _c
+}
+
+// AddEntitlementOverrides adds the "entitlement_overrides" edges to the SubscriptionEntitlementOverride entity.
+func (_c *CustomerSubscriptionCreate) AddEntitlementOverrides(v ...*SubscriptionEntitlementOverride) *CustomerSubscriptionCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddEntitlementOverrideIDs(ids...)
+}
+
+// AddPriceOverrideIDs adds the "price_overrides" edge to the SubscriptionPriceOverride entity by IDs.
+func (_c *CustomerSubscriptionCreate) AddPriceOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionCreate {
+	_c.mutation.AddPriceOverrideIDs(ids...)
+	return _c
+}
+
+// AddPriceOverrides adds the "price_overrides" edges to the SubscriptionPriceOverride entity.
+func (_c *CustomerSubscriptionCreate) AddPriceOverrides(v ...*SubscriptionPriceOverride) *CustomerSubscriptionCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddPriceOverrideIDs(ids...)
 }
 
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
@@ -721,6 +767,10 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 		_spec.SetField(customersubscription.FieldCurrentBillingPeriodEnd, field.TypeTime, value)
 		_node.CurrentBillingPeriodEnd = &value
 	}
+	if value, ok := _c.mutation.BillingCycleAnchor(); ok {
+		_spec.SetField(customersubscription.FieldBillingCycleAnchor, field.TypeTime, value)
+		_node.BillingCycleAnchor = &value
+	}
 	if value, ok := _c.mutation.BillingID(); ok {
 		_spec.SetField(customersubscription.FieldBillingID, field.TypeString, value)
 		_node.BillingID = &value
@@ -883,6 +933,38 @@ func (_c *CustomerSubscriptionCreate) createSpec() (*CustomerSubscription, *sqlg
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.EntitlementOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.PriceOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1233,6 +1315,24 @@ func (u *CustomerSubscriptionUpsert) UpdateCurrentBillingPeriodEnd() *CustomerSu
 // ClearCurrentBillingPeriodEnd clears the value of the "current_billing_period_end" field.
 func (u *CustomerSubscriptionUpsert) ClearCurrentBillingPeriodEnd() *CustomerSubscriptionUpsert {
 	u.SetNull(customersubscription.FieldCurrentBillingPeriodEnd)
+	return u
+}
+
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (u *CustomerSubscriptionUpsert) SetBillingCycleAnchor(v time.Time) *CustomerSubscriptionUpsert {
+	u.Set(customersubscription.FieldBillingCycleAnchor, v)
+	return u
+}
+
+// UpdateBillingCycleAnchor sets the "billing_cycle_anchor" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsert) UpdateBillingCycleAnchor() *CustomerSubscriptionUpsert {
+	u.SetExcluded(customersubscription.FieldBillingCycleAnchor)
+	return u
+}
+
+// ClearBillingCycleAnchor clears the value of the "billing_cycle_anchor" field.
+func (u *CustomerSubscriptionUpsert) ClearBillingCycleAnchor() *CustomerSubscriptionUpsert {
+	u.SetNull(customersubscription.FieldBillingCycleAnchor)
 	return u
 }
 
@@ -1786,6 +1886,27 @@ func (u *CustomerSubscriptionUpsertOne) UpdateCurrentBillingPeriodEnd() *Custome
 func (u *CustomerSubscriptionUpsertOne) ClearCurrentBillingPeriodEnd() *CustomerSubscriptionUpsertOne {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
 		s.ClearCurrentBillingPeriodEnd()
+	})
+}
+
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (u *CustomerSubscriptionUpsertOne) SetBillingCycleAnchor(v time.Time) *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.SetBillingCycleAnchor(v)
+	})
+}
+
+// UpdateBillingCycleAnchor sets the "billing_cycle_anchor" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertOne) UpdateBillingCycleAnchor() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateBillingCycleAnchor()
+	})
+}
+
+// ClearBillingCycleAnchor clears the value of the "billing_cycle_anchor" field.
+func (u *CustomerSubscriptionUpsertOne) ClearBillingCycleAnchor() *CustomerSubscriptionUpsertOne {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.ClearBillingCycleAnchor()
 	})
 }
 
@@ -2532,6 +2653,27 @@ func (u *CustomerSubscriptionUpsertBulk) UpdateCurrentBillingPeriodEnd() *Custom
 func (u *CustomerSubscriptionUpsertBulk) ClearCurrentBillingPeriodEnd() *CustomerSubscriptionUpsertBulk {
 	return u.Update(func(s *CustomerSubscriptionUpsert) {
 		s.ClearCurrentBillingPeriodEnd()
+	})
+}
+
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (u *CustomerSubscriptionUpsertBulk) SetBillingCycleAnchor(v time.Time) *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.SetBillingCycleAnchor(v)
+	})
+}
+
+// UpdateBillingCycleAnchor sets the "billing_cycle_anchor" field to the value that was provided on create.
+func (u *CustomerSubscriptionUpsertBulk) UpdateBillingCycleAnchor() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.UpdateBillingCycleAnchor()
+	})
+}
+
+// ClearBillingCycleAnchor clears the value of the "billing_cycle_anchor" field.
+func (u *CustomerSubscriptionUpsertBulk) ClearBillingCycleAnchor() *CustomerSubscriptionUpsertBulk {
+	return u.Update(func(s *CustomerSubscriptionUpsert) {
+		s.ClearBillingCycleAnchor()
 	})
 }
 

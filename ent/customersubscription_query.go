@@ -21,26 +21,30 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 )
 
 // CustomerSubscriptionQuery is the builder for querying CustomerSubscription entities.
 type CustomerSubscriptionQuery struct {
 	config
-	ctx                *QueryContext
-	order              []customersubscription.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.CustomerSubscription
-	withEnvironment    *EnvironmentQuery
-	withCustomer       *CustomerQuery
-	withPayingCustomer *CustomerQuery
-	withPlan           *PlanQuery
-	withCoupon         *CouponQuery
-	withAddons         *SubscriptionAddonQuery
-	withPrices         *SubscriptionPriceQuery
-	withSchedules      *SubscriptionScheduleQuery
-	modifiers          []func(*sql.Selector)
+	ctx                      *QueryContext
+	order                    []customersubscription.OrderOption
+	inters                   []Interceptor
+	predicates               []predicate.CustomerSubscription
+	withEnvironment          *EnvironmentQuery
+	withCustomer             *CustomerQuery
+	withPayingCustomer       *CustomerQuery
+	withPlan                 *PlanQuery
+	withCoupon               *CouponQuery
+	withAddons               *SubscriptionAddonQuery
+	withPrices               *SubscriptionPriceQuery
+	withSchedules            *SubscriptionScheduleQuery
+	withEntitlementOverrides *SubscriptionEntitlementOverrideQuery
+	withPriceOverrides       *SubscriptionPriceOverrideQuery
+	modifiers                []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -253,6 +257,50 @@ func (_q *CustomerSubscriptionQuery) QuerySchedules() *SubscriptionScheduleQuery
 	return query
 }
 
+// QueryEntitlementOverrides chains the current query on the "entitlement_overrides" edge.
+func (_q *CustomerSubscriptionQuery) QueryEntitlementOverrides() *SubscriptionEntitlementOverrideQuery {
+	query := (&SubscriptionEntitlementOverrideClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(subscriptionentitlementoverride.Table, subscriptionentitlementoverride.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.EntitlementOverridesTable, customersubscription.EntitlementOverridesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryPriceOverrides chains the current query on the "price_overrides" edge.
+func (_q *CustomerSubscriptionQuery) QueryPriceOverrides() *SubscriptionPriceOverrideQuery {
+	query := (&SubscriptionPriceOverrideClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customersubscription.Table, customersubscription.FieldID, selector),
+			sqlgraph.To(subscriptionpriceoverride.Table, subscriptionpriceoverride.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, customersubscription.PriceOverridesTable, customersubscription.PriceOverridesColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first CustomerSubscription entity from the query.
 // Returns a *NotFoundError when no CustomerSubscription was found.
 func (_q *CustomerSubscriptionQuery) First(ctx context.Context) (*CustomerSubscription, error) {
@@ -440,19 +488,21 @@ func (_q *CustomerSubscriptionQuery) Clone() *CustomerSubscriptionQuery {
 		return nil
 	}
 	return &CustomerSubscriptionQuery{
-		config:             _q.config,
-		ctx:                _q.ctx.Clone(),
-		order:              append([]customersubscription.OrderOption{}, _q.order...),
-		inters:             append([]Interceptor{}, _q.inters...),
-		predicates:         append([]predicate.CustomerSubscription{}, _q.predicates...),
-		withEnvironment:    _q.withEnvironment.Clone(),
-		withCustomer:       _q.withCustomer.Clone(),
-		withPayingCustomer: _q.withPayingCustomer.Clone(),
-		withPlan:           _q.withPlan.Clone(),
-		withCoupon:         _q.withCoupon.Clone(),
-		withAddons:         _q.withAddons.Clone(),
-		withPrices:         _q.withPrices.Clone(),
-		withSchedules:      _q.withSchedules.Clone(),
+		config:                   _q.config,
+		ctx:                      _q.ctx.Clone(),
+		order:                    append([]customersubscription.OrderOption{}, _q.order...),
+		inters:                   append([]Interceptor{}, _q.inters...),
+		predicates:               append([]predicate.CustomerSubscription{}, _q.predicates...),
+		withEnvironment:          _q.withEnvironment.Clone(),
+		withCustomer:             _q.withCustomer.Clone(),
+		withPayingCustomer:       _q.withPayingCustomer.Clone(),
+		withPlan:                 _q.withPlan.Clone(),
+		withCoupon:               _q.withCoupon.Clone(),
+		withAddons:               _q.withAddons.Clone(),
+		withPrices:               _q.withPrices.Clone(),
+		withSchedules:            _q.withSchedules.Clone(),
+		withEntitlementOverrides: _q.withEntitlementOverrides.Clone(),
+		withPriceOverrides:       _q.withPriceOverrides.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -548,6 +598,28 @@ func (_q *CustomerSubscriptionQuery) WithSchedules(opts ...func(*SubscriptionSch
 	return _q
 }
 
+// WithEntitlementOverrides tells the query-builder to eager-load the nodes that are connected to
+// the "entitlement_overrides" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithEntitlementOverrides(opts ...func(*SubscriptionEntitlementOverrideQuery)) *CustomerSubscriptionQuery {
+	query := (&SubscriptionEntitlementOverrideClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withEntitlementOverrides = query
+	return _q
+}
+
+// WithPriceOverrides tells the query-builder to eager-load the nodes that are connected to
+// the "price_overrides" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerSubscriptionQuery) WithPriceOverrides(opts ...func(*SubscriptionPriceOverrideQuery)) *CustomerSubscriptionQuery {
+	query := (&SubscriptionPriceOverrideClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withPriceOverrides = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -626,7 +698,7 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 	var (
 		nodes       = []*CustomerSubscription{}
 		_spec       = _q.querySpec()
-		loadedTypes = [8]bool{
+		loadedTypes = [10]bool{
 			_q.withEnvironment != nil,
 			_q.withCustomer != nil,
 			_q.withPayingCustomer != nil,
@@ -635,6 +707,8 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 			_q.withAddons != nil,
 			_q.withPrices != nil,
 			_q.withSchedules != nil,
+			_q.withEntitlementOverrides != nil,
+			_q.withPriceOverrides != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -707,6 +781,24 @@ func (_q *CustomerSubscriptionQuery) sqlAll(ctx context.Context, hooks ...queryH
 			func(n *CustomerSubscription) { n.Edges.Schedules = []*SubscriptionSchedule{} },
 			func(n *CustomerSubscription, e *SubscriptionSchedule) {
 				n.Edges.Schedules = append(n.Edges.Schedules, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withEntitlementOverrides; query != nil {
+		if err := _q.loadEntitlementOverrides(ctx, query, nodes,
+			func(n *CustomerSubscription) { n.Edges.EntitlementOverrides = []*SubscriptionEntitlementOverride{} },
+			func(n *CustomerSubscription, e *SubscriptionEntitlementOverride) {
+				n.Edges.EntitlementOverrides = append(n.Edges.EntitlementOverrides, e)
+			}); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withPriceOverrides; query != nil {
+		if err := _q.loadPriceOverrides(ctx, query, nodes,
+			func(n *CustomerSubscription) { n.Edges.PriceOverrides = []*SubscriptionPriceOverride{} },
+			func(n *CustomerSubscription, e *SubscriptionPriceOverride) {
+				n.Edges.PriceOverrides = append(n.Edges.PriceOverrides, e)
 			}); err != nil {
 			return nil, err
 		}
@@ -940,6 +1032,66 @@ func (_q *CustomerSubscriptionQuery) loadSchedules(ctx context.Context, query *S
 	}
 	query.Where(predicate.SubscriptionSchedule(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(customersubscription.SchedulesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SubscriptionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerSubscriptionQuery) loadEntitlementOverrides(ctx context.Context, query *SubscriptionEntitlementOverrideQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *SubscriptionEntitlementOverride)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*CustomerSubscription)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(subscriptionentitlementoverride.FieldSubscriptionID)
+	}
+	query.Where(predicate.SubscriptionEntitlementOverride(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customersubscription.EntitlementOverridesColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.SubscriptionID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "subscription_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerSubscriptionQuery) loadPriceOverrides(ctx context.Context, query *SubscriptionPriceOverrideQuery, nodes []*CustomerSubscription, init func(*CustomerSubscription), assign func(*CustomerSubscription, *SubscriptionPriceOverride)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*CustomerSubscription)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(subscriptionpriceoverride.FieldSubscriptionID)
+	}
+	query.Where(predicate.SubscriptionPriceOverride(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customersubscription.PriceOverridesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {

@@ -18,7 +18,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/plan"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 )
 
@@ -360,6 +362,26 @@ func (_u *CustomerSubscriptionUpdate) ClearCurrentBillingPeriodEnd() *CustomerSu
 	return _u
 }
 
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (_u *CustomerSubscriptionUpdate) SetBillingCycleAnchor(v time.Time) *CustomerSubscriptionUpdate {
+	_u.mutation.SetBillingCycleAnchor(v)
+	return _u
+}
+
+// SetNillableBillingCycleAnchor sets the "billing_cycle_anchor" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdate) SetNillableBillingCycleAnchor(v *time.Time) *CustomerSubscriptionUpdate {
+	if v != nil {
+		_u.SetBillingCycleAnchor(*v)
+	}
+	return _u
+}
+
+// ClearBillingCycleAnchor clears the value of the "billing_cycle_anchor" field.
+func (_u *CustomerSubscriptionUpdate) ClearBillingCycleAnchor() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearBillingCycleAnchor()
+	return _u
+}
+
 // SetBillingID sets the "billing_id" field.
 func (_u *CustomerSubscriptionUpdate) SetBillingID(v string) *CustomerSubscriptionUpdate {
 	_u.mutation.SetBillingID(v)
@@ -591,6 +613,36 @@ func (_u *CustomerSubscriptionUpdate) AddSchedules(v ...*SubscriptionSchedule) *
 	return _u.AddScheduleIDs(ids...)
 }
 
+// AddEntitlementOverrideIDs adds the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity by IDs.
+func (_u *CustomerSubscriptionUpdate) AddEntitlementOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.AddEntitlementOverrideIDs(ids...)
+	return _u
+}
+
+// AddEntitlementOverrides adds the "entitlement_overrides" edges to the SubscriptionEntitlementOverride entity.
+func (_u *CustomerSubscriptionUpdate) AddEntitlementOverrides(v ...*SubscriptionEntitlementOverride) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEntitlementOverrideIDs(ids...)
+}
+
+// AddPriceOverrideIDs adds the "price_overrides" edge to the SubscriptionPriceOverride entity by IDs.
+func (_u *CustomerSubscriptionUpdate) AddPriceOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.AddPriceOverrideIDs(ids...)
+	return _u
+}
+
+// AddPriceOverrides adds the "price_overrides" edges to the SubscriptionPriceOverride entity.
+func (_u *CustomerSubscriptionUpdate) AddPriceOverrides(v ...*SubscriptionPriceOverride) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriceOverrideIDs(ids...)
+}
+
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
 func (_u *CustomerSubscriptionUpdate) Mutation() *CustomerSubscriptionMutation {
 	return _u.mutation
@@ -681,6 +733,48 @@ func (_u *CustomerSubscriptionUpdate) RemoveSchedules(v ...*SubscriptionSchedule
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveScheduleIDs(ids...)
+}
+
+// ClearEntitlementOverrides clears all "entitlement_overrides" edges to the SubscriptionEntitlementOverride entity.
+func (_u *CustomerSubscriptionUpdate) ClearEntitlementOverrides() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearEntitlementOverrides()
+	return _u
+}
+
+// RemoveEntitlementOverrideIDs removes the "entitlement_overrides" edge to SubscriptionEntitlementOverride entities by IDs.
+func (_u *CustomerSubscriptionUpdate) RemoveEntitlementOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.RemoveEntitlementOverrideIDs(ids...)
+	return _u
+}
+
+// RemoveEntitlementOverrides removes "entitlement_overrides" edges to SubscriptionEntitlementOverride entities.
+func (_u *CustomerSubscriptionUpdate) RemoveEntitlementOverrides(v ...*SubscriptionEntitlementOverride) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEntitlementOverrideIDs(ids...)
+}
+
+// ClearPriceOverrides clears all "price_overrides" edges to the SubscriptionPriceOverride entity.
+func (_u *CustomerSubscriptionUpdate) ClearPriceOverrides() *CustomerSubscriptionUpdate {
+	_u.mutation.ClearPriceOverrides()
+	return _u
+}
+
+// RemovePriceOverrideIDs removes the "price_overrides" edge to SubscriptionPriceOverride entities by IDs.
+func (_u *CustomerSubscriptionUpdate) RemovePriceOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdate {
+	_u.mutation.RemovePriceOverrideIDs(ids...)
+	return _u
+}
+
+// RemovePriceOverrides removes "price_overrides" edges to SubscriptionPriceOverride entities.
+func (_u *CustomerSubscriptionUpdate) RemovePriceOverrides(v ...*SubscriptionPriceOverride) *CustomerSubscriptionUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriceOverrideIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -847,6 +941,12 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 	}
 	if _u.mutation.CurrentBillingPeriodEndCleared() {
 		_spec.ClearField(customersubscription.FieldCurrentBillingPeriodEnd, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BillingCycleAnchor(); ok {
+		_spec.SetField(customersubscription.FieldBillingCycleAnchor, field.TypeTime, value)
+	}
+	if _u.mutation.BillingCycleAnchorCleared() {
+		_spec.ClearField(customersubscription.FieldBillingCycleAnchor, field.TypeTime)
 	}
 	if value, ok := _u.mutation.BillingID(); ok {
 		_spec.SetField(customersubscription.FieldBillingID, field.TypeString, value)
@@ -1143,6 +1243,96 @@ func (_u *CustomerSubscriptionUpdate) sqlSave(ctx context.Context) (_node int, e
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EntitlementOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEntitlementOverridesIDs(); len(nodes) > 0 && !_u.mutation.EntitlementOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EntitlementOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PriceOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPriceOverridesIDs(); len(nodes) > 0 && !_u.mutation.PriceOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PriceOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1496,6 +1686,26 @@ func (_u *CustomerSubscriptionUpdateOne) ClearCurrentBillingPeriodEnd() *Custome
 	return _u
 }
 
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (_u *CustomerSubscriptionUpdateOne) SetBillingCycleAnchor(v time.Time) *CustomerSubscriptionUpdateOne {
+	_u.mutation.SetBillingCycleAnchor(v)
+	return _u
+}
+
+// SetNillableBillingCycleAnchor sets the "billing_cycle_anchor" field if the given value is not nil.
+func (_u *CustomerSubscriptionUpdateOne) SetNillableBillingCycleAnchor(v *time.Time) *CustomerSubscriptionUpdateOne {
+	if v != nil {
+		_u.SetBillingCycleAnchor(*v)
+	}
+	return _u
+}
+
+// ClearBillingCycleAnchor clears the value of the "billing_cycle_anchor" field.
+func (_u *CustomerSubscriptionUpdateOne) ClearBillingCycleAnchor() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearBillingCycleAnchor()
+	return _u
+}
+
 // SetBillingID sets the "billing_id" field.
 func (_u *CustomerSubscriptionUpdateOne) SetBillingID(v string) *CustomerSubscriptionUpdateOne {
 	_u.mutation.SetBillingID(v)
@@ -1727,6 +1937,36 @@ func (_u *CustomerSubscriptionUpdateOne) AddSchedules(v ...*SubscriptionSchedule
 	return _u.AddScheduleIDs(ids...)
 }
 
+// AddEntitlementOverrideIDs adds the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity by IDs.
+func (_u *CustomerSubscriptionUpdateOne) AddEntitlementOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.AddEntitlementOverrideIDs(ids...)
+	return _u
+}
+
+// AddEntitlementOverrides adds the "entitlement_overrides" edges to the SubscriptionEntitlementOverride entity.
+func (_u *CustomerSubscriptionUpdateOne) AddEntitlementOverrides(v ...*SubscriptionEntitlementOverride) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddEntitlementOverrideIDs(ids...)
+}
+
+// AddPriceOverrideIDs adds the "price_overrides" edge to the SubscriptionPriceOverride entity by IDs.
+func (_u *CustomerSubscriptionUpdateOne) AddPriceOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.AddPriceOverrideIDs(ids...)
+	return _u
+}
+
+// AddPriceOverrides adds the "price_overrides" edges to the SubscriptionPriceOverride entity.
+func (_u *CustomerSubscriptionUpdateOne) AddPriceOverrides(v ...*SubscriptionPriceOverride) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddPriceOverrideIDs(ids...)
+}
+
 // Mutation returns the CustomerSubscriptionMutation object of the builder.
 func (_u *CustomerSubscriptionUpdateOne) Mutation() *CustomerSubscriptionMutation {
 	return _u.mutation
@@ -1817,6 +2057,48 @@ func (_u *CustomerSubscriptionUpdateOne) RemoveSchedules(v ...*SubscriptionSched
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveScheduleIDs(ids...)
+}
+
+// ClearEntitlementOverrides clears all "entitlement_overrides" edges to the SubscriptionEntitlementOverride entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearEntitlementOverrides() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearEntitlementOverrides()
+	return _u
+}
+
+// RemoveEntitlementOverrideIDs removes the "entitlement_overrides" edge to SubscriptionEntitlementOverride entities by IDs.
+func (_u *CustomerSubscriptionUpdateOne) RemoveEntitlementOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.RemoveEntitlementOverrideIDs(ids...)
+	return _u
+}
+
+// RemoveEntitlementOverrides removes "entitlement_overrides" edges to SubscriptionEntitlementOverride entities.
+func (_u *CustomerSubscriptionUpdateOne) RemoveEntitlementOverrides(v ...*SubscriptionEntitlementOverride) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveEntitlementOverrideIDs(ids...)
+}
+
+// ClearPriceOverrides clears all "price_overrides" edges to the SubscriptionPriceOverride entity.
+func (_u *CustomerSubscriptionUpdateOne) ClearPriceOverrides() *CustomerSubscriptionUpdateOne {
+	_u.mutation.ClearPriceOverrides()
+	return _u
+}
+
+// RemovePriceOverrideIDs removes the "price_overrides" edge to SubscriptionPriceOverride entities by IDs.
+func (_u *CustomerSubscriptionUpdateOne) RemovePriceOverrideIDs(ids ...uuid.UUID) *CustomerSubscriptionUpdateOne {
+	_u.mutation.RemovePriceOverrideIDs(ids...)
+	return _u
+}
+
+// RemovePriceOverrides removes "price_overrides" edges to SubscriptionPriceOverride entities.
+func (_u *CustomerSubscriptionUpdateOne) RemovePriceOverrides(v ...*SubscriptionPriceOverride) *CustomerSubscriptionUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemovePriceOverrideIDs(ids...)
 }
 
 // Where appends a list predicates to the CustomerSubscriptionUpdate builder.
@@ -2013,6 +2295,12 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 	}
 	if _u.mutation.CurrentBillingPeriodEndCleared() {
 		_spec.ClearField(customersubscription.FieldCurrentBillingPeriodEnd, field.TypeTime)
+	}
+	if value, ok := _u.mutation.BillingCycleAnchor(); ok {
+		_spec.SetField(customersubscription.FieldBillingCycleAnchor, field.TypeTime, value)
+	}
+	if _u.mutation.BillingCycleAnchorCleared() {
+		_spec.ClearField(customersubscription.FieldBillingCycleAnchor, field.TypeTime)
 	}
 	if value, ok := _u.mutation.BillingID(); ok {
 		_spec.SetField(customersubscription.FieldBillingID, field.TypeString, value)
@@ -2309,6 +2597,96 @@ func (_u *CustomerSubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(subscriptionschedule.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.EntitlementOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedEntitlementOverridesIDs(); len(nodes) > 0 && !_u.mutation.EntitlementOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.EntitlementOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.EntitlementOverridesTable,
+			Columns: []string{customersubscription.EntitlementOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionentitlementoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.PriceOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedPriceOverridesIDs(); len(nodes) > 0 && !_u.mutation.PriceOverridesCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.PriceOverridesIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   customersubscription.PriceOverridesTable,
+			Columns: []string{customersubscription.PriceOverridesColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(subscriptionpriceoverride.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -27,7 +27,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
@@ -93,27 +95,29 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:                 apikey.ValidColumn,
-			addon.Table:                  addon.ValidColumn,
-			coupon.Table:                 coupon.ValidColumn,
-			customer.Table:               customer.ValidColumn,
-			customersubscription.Table:   customersubscription.ValidColumn,
-			entitlementcheck.Table:       entitlementcheck.ValidColumn,
-			environment.Table:            environment.ValidColumn,
-			feature.Table:                feature.ValidColumn,
-			outboxevent.Table:            outboxevent.ValidColumn,
-			packageentitlement.Table:     packageentitlement.ValidColumn,
-			plan.Table:                   plan.ValidColumn,
-			price.Table:                  price.ValidColumn,
-			product.Table:                product.ValidColumn,
-			promotionalentitlement.Table: promotionalentitlement.ValidColumn,
-			subscriptionaddon.Table:      subscriptionaddon.ValidColumn,
-			subscriptionprice.Table:      subscriptionprice.ValidColumn,
-			subscriptionschedule.Table:   subscriptionschedule.ValidColumn,
-			syncstate.Table:              syncstate.ValidColumn,
-			usagecounter.Table:           usagecounter.ValidColumn,
-			usageevent.Table:             usageevent.ValidColumn,
-			usagemeasurement.Table:       usagemeasurement.ValidColumn,
+			apikey.Table:                          apikey.ValidColumn,
+			addon.Table:                           addon.ValidColumn,
+			coupon.Table:                          coupon.ValidColumn,
+			customer.Table:                        customer.ValidColumn,
+			customersubscription.Table:            customersubscription.ValidColumn,
+			entitlementcheck.Table:                entitlementcheck.ValidColumn,
+			environment.Table:                     environment.ValidColumn,
+			feature.Table:                         feature.ValidColumn,
+			outboxevent.Table:                     outboxevent.ValidColumn,
+			packageentitlement.Table:              packageentitlement.ValidColumn,
+			plan.Table:                            plan.ValidColumn,
+			price.Table:                           price.ValidColumn,
+			product.Table:                         product.ValidColumn,
+			promotionalentitlement.Table:          promotionalentitlement.ValidColumn,
+			subscriptionaddon.Table:               subscriptionaddon.ValidColumn,
+			subscriptionentitlementoverride.Table: subscriptionentitlementoverride.ValidColumn,
+			subscriptionprice.Table:               subscriptionprice.ValidColumn,
+			subscriptionpriceoverride.Table:       subscriptionpriceoverride.ValidColumn,
+			subscriptionschedule.Table:            subscriptionschedule.ValidColumn,
+			syncstate.Table:                       syncstate.ValidColumn,
+			usagecounter.Table:                    usagecounter.ValidColumn,
+			usageevent.Table:                      usageevent.ValidColumn,
+			usagemeasurement.Table:                usagemeasurement.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -30,7 +30,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
@@ -47,27 +49,29 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey                 = "APIKey"
-	TypeAddon                  = "Addon"
-	TypeCoupon                 = "Coupon"
-	TypeCustomer               = "Customer"
-	TypeCustomerSubscription   = "CustomerSubscription"
-	TypeEntitlementCheck       = "EntitlementCheck"
-	TypeEnvironment            = "Environment"
-	TypeFeature                = "Feature"
-	TypeOutboxEvent            = "OutboxEvent"
-	TypePackageEntitlement     = "PackageEntitlement"
-	TypePlan                   = "Plan"
-	TypePrice                  = "Price"
-	TypeProduct                = "Product"
-	TypePromotionalEntitlement = "PromotionalEntitlement"
-	TypeSubscriptionAddon      = "SubscriptionAddon"
-	TypeSubscriptionPrice      = "SubscriptionPrice"
-	TypeSubscriptionSchedule   = "SubscriptionSchedule"
-	TypeSyncState              = "SyncState"
-	TypeUsageCounter           = "UsageCounter"
-	TypeUsageEvent             = "UsageEvent"
-	TypeUsageMeasurement       = "UsageMeasurement"
+	TypeAPIKey                          = "APIKey"
+	TypeAddon                           = "Addon"
+	TypeCoupon                          = "Coupon"
+	TypeCustomer                        = "Customer"
+	TypeCustomerSubscription            = "CustomerSubscription"
+	TypeEntitlementCheck                = "EntitlementCheck"
+	TypeEnvironment                     = "Environment"
+	TypeFeature                         = "Feature"
+	TypeOutboxEvent                     = "OutboxEvent"
+	TypePackageEntitlement              = "PackageEntitlement"
+	TypePlan                            = "Plan"
+	TypePrice                           = "Price"
+	TypeProduct                         = "Product"
+	TypePromotionalEntitlement          = "PromotionalEntitlement"
+	TypeSubscriptionAddon               = "SubscriptionAddon"
+	TypeSubscriptionEntitlementOverride = "SubscriptionEntitlementOverride"
+	TypeSubscriptionPrice               = "SubscriptionPrice"
+	TypeSubscriptionPriceOverride       = "SubscriptionPriceOverride"
+	TypeSubscriptionSchedule            = "SubscriptionSchedule"
+	TypeSyncState                       = "SyncState"
+	TypeUsageCounter                    = "UsageCounter"
+	TypeUsageEvent                      = "UsageEvent"
+	TypeUsageMeasurement                = "UsageMeasurement"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -7248,6 +7252,7 @@ type CustomerSubscriptionMutation struct {
 	cancel_reason                *string
 	current_billing_period_start *time.Time
 	current_billing_period_end   *time.Time
+	billing_cycle_anchor         *time.Time
 	billing_id                   *string
 	billing_link_url             *string
 	previous_billing_id          *string
@@ -7277,6 +7282,12 @@ type CustomerSubscriptionMutation struct {
 	schedules                    map[uuid.UUID]struct{}
 	removedschedules             map[uuid.UUID]struct{}
 	clearedschedules             bool
+	entitlement_overrides        map[uuid.UUID]struct{}
+	removedentitlement_overrides map[uuid.UUID]struct{}
+	clearedentitlement_overrides bool
+	price_overrides              map[uuid.UUID]struct{}
+	removedprice_overrides       map[uuid.UUID]struct{}
+	clearedprice_overrides       bool
 	done                         bool
 	oldValue                     func(context.Context) (*CustomerSubscription, error)
 	predicates                   []predicate.CustomerSubscription
@@ -8285,6 +8296,55 @@ func (m *CustomerSubscriptionMutation) ResetCurrentBillingPeriodEnd() {
 	delete(m.clearedFields, customersubscription.FieldCurrentBillingPeriodEnd)
 }
 
+// SetBillingCycleAnchor sets the "billing_cycle_anchor" field.
+func (m *CustomerSubscriptionMutation) SetBillingCycleAnchor(t time.Time) {
+	m.billing_cycle_anchor = &t
+}
+
+// BillingCycleAnchor returns the value of the "billing_cycle_anchor" field in the mutation.
+func (m *CustomerSubscriptionMutation) BillingCycleAnchor() (r time.Time, exists bool) {
+	v := m.billing_cycle_anchor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBillingCycleAnchor returns the old "billing_cycle_anchor" field's value of the CustomerSubscription entity.
+// If the CustomerSubscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerSubscriptionMutation) OldBillingCycleAnchor(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBillingCycleAnchor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBillingCycleAnchor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBillingCycleAnchor: %w", err)
+	}
+	return oldValue.BillingCycleAnchor, nil
+}
+
+// ClearBillingCycleAnchor clears the value of the "billing_cycle_anchor" field.
+func (m *CustomerSubscriptionMutation) ClearBillingCycleAnchor() {
+	m.billing_cycle_anchor = nil
+	m.clearedFields[customersubscription.FieldBillingCycleAnchor] = struct{}{}
+}
+
+// BillingCycleAnchorCleared returns if the "billing_cycle_anchor" field was cleared in this mutation.
+func (m *CustomerSubscriptionMutation) BillingCycleAnchorCleared() bool {
+	_, ok := m.clearedFields[customersubscription.FieldBillingCycleAnchor]
+	return ok
+}
+
+// ResetBillingCycleAnchor resets all changes to the "billing_cycle_anchor" field.
+func (m *CustomerSubscriptionMutation) ResetBillingCycleAnchor() {
+	m.billing_cycle_anchor = nil
+	delete(m.clearedFields, customersubscription.FieldBillingCycleAnchor)
+}
+
 // SetBillingID sets the "billing_id" field.
 func (m *CustomerSubscriptionMutation) SetBillingID(s string) {
 	m.billing_id = &s
@@ -9010,6 +9070,114 @@ func (m *CustomerSubscriptionMutation) ResetSchedules() {
 	m.removedschedules = nil
 }
 
+// AddEntitlementOverrideIDs adds the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity by ids.
+func (m *CustomerSubscriptionMutation) AddEntitlementOverrideIDs(ids ...uuid.UUID) {
+	if m.entitlement_overrides == nil {
+		m.entitlement_overrides = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.entitlement_overrides[ids[i]] = struct{}{}
+	}
+}
+
+// ClearEntitlementOverrides clears the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity.
+func (m *CustomerSubscriptionMutation) ClearEntitlementOverrides() {
+	m.clearedentitlement_overrides = true
+}
+
+// EntitlementOverridesCleared reports if the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity was cleared.
+func (m *CustomerSubscriptionMutation) EntitlementOverridesCleared() bool {
+	return m.clearedentitlement_overrides
+}
+
+// RemoveEntitlementOverrideIDs removes the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity by IDs.
+func (m *CustomerSubscriptionMutation) RemoveEntitlementOverrideIDs(ids ...uuid.UUID) {
+	if m.removedentitlement_overrides == nil {
+		m.removedentitlement_overrides = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.entitlement_overrides, ids[i])
+		m.removedentitlement_overrides[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedEntitlementOverrides returns the removed IDs of the "entitlement_overrides" edge to the SubscriptionEntitlementOverride entity.
+func (m *CustomerSubscriptionMutation) RemovedEntitlementOverridesIDs() (ids []uuid.UUID) {
+	for id := range m.removedentitlement_overrides {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// EntitlementOverridesIDs returns the "entitlement_overrides" edge IDs in the mutation.
+func (m *CustomerSubscriptionMutation) EntitlementOverridesIDs() (ids []uuid.UUID) {
+	for id := range m.entitlement_overrides {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetEntitlementOverrides resets all changes to the "entitlement_overrides" edge.
+func (m *CustomerSubscriptionMutation) ResetEntitlementOverrides() {
+	m.entitlement_overrides = nil
+	m.clearedentitlement_overrides = false
+	m.removedentitlement_overrides = nil
+}
+
+// AddPriceOverrideIDs adds the "price_overrides" edge to the SubscriptionPriceOverride entity by ids.
+func (m *CustomerSubscriptionMutation) AddPriceOverrideIDs(ids ...uuid.UUID) {
+	if m.price_overrides == nil {
+		m.price_overrides = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.price_overrides[ids[i]] = struct{}{}
+	}
+}
+
+// ClearPriceOverrides clears the "price_overrides" edge to the SubscriptionPriceOverride entity.
+func (m *CustomerSubscriptionMutation) ClearPriceOverrides() {
+	m.clearedprice_overrides = true
+}
+
+// PriceOverridesCleared reports if the "price_overrides" edge to the SubscriptionPriceOverride entity was cleared.
+func (m *CustomerSubscriptionMutation) PriceOverridesCleared() bool {
+	return m.clearedprice_overrides
+}
+
+// RemovePriceOverrideIDs removes the "price_overrides" edge to the SubscriptionPriceOverride entity by IDs.
+func (m *CustomerSubscriptionMutation) RemovePriceOverrideIDs(ids ...uuid.UUID) {
+	if m.removedprice_overrides == nil {
+		m.removedprice_overrides = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.price_overrides, ids[i])
+		m.removedprice_overrides[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedPriceOverrides returns the removed IDs of the "price_overrides" edge to the SubscriptionPriceOverride entity.
+func (m *CustomerSubscriptionMutation) RemovedPriceOverridesIDs() (ids []uuid.UUID) {
+	for id := range m.removedprice_overrides {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// PriceOverridesIDs returns the "price_overrides" edge IDs in the mutation.
+func (m *CustomerSubscriptionMutation) PriceOverridesIDs() (ids []uuid.UUID) {
+	for id := range m.price_overrides {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetPriceOverrides resets all changes to the "price_overrides" edge.
+func (m *CustomerSubscriptionMutation) ResetPriceOverrides() {
+	m.price_overrides = nil
+	m.clearedprice_overrides = false
+	m.removedprice_overrides = nil
+}
+
 // Where appends a list predicates to the CustomerSubscriptionMutation builder.
 func (m *CustomerSubscriptionMutation) Where(ps ...predicate.CustomerSubscription) {
 	m.predicates = append(m.predicates, ps...)
@@ -9044,7 +9212,7 @@ func (m *CustomerSubscriptionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerSubscriptionMutation) Fields() []string {
-	fields := make([]string, 0, 30)
+	fields := make([]string, 0, 31)
 	if m.created_at != nil {
 		fields = append(fields, customersubscription.FieldCreatedAt)
 	}
@@ -9107,6 +9275,9 @@ func (m *CustomerSubscriptionMutation) Fields() []string {
 	}
 	if m.current_billing_period_end != nil {
 		fields = append(fields, customersubscription.FieldCurrentBillingPeriodEnd)
+	}
+	if m.billing_cycle_anchor != nil {
+		fields = append(fields, customersubscription.FieldBillingCycleAnchor)
 	}
 	if m.billing_id != nil {
 		fields = append(fields, customersubscription.FieldBillingID)
@@ -9185,6 +9356,8 @@ func (m *CustomerSubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.CurrentBillingPeriodStart()
 	case customersubscription.FieldCurrentBillingPeriodEnd:
 		return m.CurrentBillingPeriodEnd()
+	case customersubscription.FieldBillingCycleAnchor:
+		return m.BillingCycleAnchor()
 	case customersubscription.FieldBillingID:
 		return m.BillingID()
 	case customersubscription.FieldBillingLinkURL:
@@ -9254,6 +9427,8 @@ func (m *CustomerSubscriptionMutation) OldField(ctx context.Context, name string
 		return m.OldCurrentBillingPeriodStart(ctx)
 	case customersubscription.FieldCurrentBillingPeriodEnd:
 		return m.OldCurrentBillingPeriodEnd(ctx)
+	case customersubscription.FieldBillingCycleAnchor:
+		return m.OldBillingCycleAnchor(ctx)
 	case customersubscription.FieldBillingID:
 		return m.OldBillingID(ctx)
 	case customersubscription.FieldBillingLinkURL:
@@ -9428,6 +9603,13 @@ func (m *CustomerSubscriptionMutation) SetField(name string, value ent.Value) er
 		}
 		m.SetCurrentBillingPeriodEnd(v)
 		return nil
+	case customersubscription.FieldBillingCycleAnchor:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBillingCycleAnchor(v)
+		return nil
 	case customersubscription.FieldBillingID:
 		v, ok := value.(string)
 		if !ok {
@@ -9554,6 +9736,9 @@ func (m *CustomerSubscriptionMutation) ClearedFields() []string {
 	if m.FieldCleared(customersubscription.FieldCurrentBillingPeriodEnd) {
 		fields = append(fields, customersubscription.FieldCurrentBillingPeriodEnd)
 	}
+	if m.FieldCleared(customersubscription.FieldBillingCycleAnchor) {
+		fields = append(fields, customersubscription.FieldBillingCycleAnchor)
+	}
 	if m.FieldCleared(customersubscription.FieldBillingID) {
 		fields = append(fields, customersubscription.FieldBillingID)
 	}
@@ -9624,6 +9809,9 @@ func (m *CustomerSubscriptionMutation) ClearField(name string) error {
 		return nil
 	case customersubscription.FieldCurrentBillingPeriodEnd:
 		m.ClearCurrentBillingPeriodEnd()
+		return nil
+	case customersubscription.FieldBillingCycleAnchor:
+		m.ClearBillingCycleAnchor()
 		return nil
 	case customersubscription.FieldBillingID:
 		m.ClearBillingID()
@@ -9720,6 +9908,9 @@ func (m *CustomerSubscriptionMutation) ResetField(name string) error {
 	case customersubscription.FieldCurrentBillingPeriodEnd:
 		m.ResetCurrentBillingPeriodEnd()
 		return nil
+	case customersubscription.FieldBillingCycleAnchor:
+		m.ResetBillingCycleAnchor()
+		return nil
 	case customersubscription.FieldBillingID:
 		m.ResetBillingID()
 		return nil
@@ -9753,7 +9944,7 @@ func (m *CustomerSubscriptionMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerSubscriptionMutation) AddedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 10)
 	if m.environment != nil {
 		edges = append(edges, customersubscription.EdgeEnvironment)
 	}
@@ -9777,6 +9968,12 @@ func (m *CustomerSubscriptionMutation) AddedEdges() []string {
 	}
 	if m.schedules != nil {
 		edges = append(edges, customersubscription.EdgeSchedules)
+	}
+	if m.entitlement_overrides != nil {
+		edges = append(edges, customersubscription.EdgeEntitlementOverrides)
+	}
+	if m.price_overrides != nil {
+		edges = append(edges, customersubscription.EdgePriceOverrides)
 	}
 	return edges
 }
@@ -9823,13 +10020,25 @@ func (m *CustomerSubscriptionMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customersubscription.EdgeEntitlementOverrides:
+		ids := make([]ent.Value, 0, len(m.entitlement_overrides))
+		for id := range m.entitlement_overrides {
+			ids = append(ids, id)
+		}
+		return ids
+	case customersubscription.EdgePriceOverrides:
+		ids := make([]ent.Value, 0, len(m.price_overrides))
+		for id := range m.price_overrides {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerSubscriptionMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 10)
 	if m.removedaddons != nil {
 		edges = append(edges, customersubscription.EdgeAddons)
 	}
@@ -9838,6 +10047,12 @@ func (m *CustomerSubscriptionMutation) RemovedEdges() []string {
 	}
 	if m.removedschedules != nil {
 		edges = append(edges, customersubscription.EdgeSchedules)
+	}
+	if m.removedentitlement_overrides != nil {
+		edges = append(edges, customersubscription.EdgeEntitlementOverrides)
+	}
+	if m.removedprice_overrides != nil {
+		edges = append(edges, customersubscription.EdgePriceOverrides)
 	}
 	return edges
 }
@@ -9864,13 +10079,25 @@ func (m *CustomerSubscriptionMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customersubscription.EdgeEntitlementOverrides:
+		ids := make([]ent.Value, 0, len(m.removedentitlement_overrides))
+		for id := range m.removedentitlement_overrides {
+			ids = append(ids, id)
+		}
+		return ids
+	case customersubscription.EdgePriceOverrides:
+		ids := make([]ent.Value, 0, len(m.removedprice_overrides))
+		for id := range m.removedprice_overrides {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerSubscriptionMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 8)
+	edges := make([]string, 0, 10)
 	if m.clearedenvironment {
 		edges = append(edges, customersubscription.EdgeEnvironment)
 	}
@@ -9895,6 +10122,12 @@ func (m *CustomerSubscriptionMutation) ClearedEdges() []string {
 	if m.clearedschedules {
 		edges = append(edges, customersubscription.EdgeSchedules)
 	}
+	if m.clearedentitlement_overrides {
+		edges = append(edges, customersubscription.EdgeEntitlementOverrides)
+	}
+	if m.clearedprice_overrides {
+		edges = append(edges, customersubscription.EdgePriceOverrides)
+	}
 	return edges
 }
 
@@ -9918,6 +10151,10 @@ func (m *CustomerSubscriptionMutation) EdgeCleared(name string) bool {
 		return m.clearedprices
 	case customersubscription.EdgeSchedules:
 		return m.clearedschedules
+	case customersubscription.EdgeEntitlementOverrides:
+		return m.clearedentitlement_overrides
+	case customersubscription.EdgePriceOverrides:
+		return m.clearedprice_overrides
 	}
 	return false
 }
@@ -9972,6 +10209,12 @@ func (m *CustomerSubscriptionMutation) ResetEdge(name string) error {
 		return nil
 	case customersubscription.EdgeSchedules:
 		m.ResetSchedules()
+		return nil
+	case customersubscription.EdgeEntitlementOverrides:
+		m.ResetEntitlementOverrides()
+		return nil
+	case customersubscription.EdgePriceOverrides:
+		m.ResetPriceOverrides()
 		return nil
 	}
 	return fmt.Errorf("unknown CustomerSubscription edge %s", name)
@@ -24834,6 +25077,1111 @@ func (m *SubscriptionAddonMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown SubscriptionAddon edge %s", name)
 }
 
+// SubscriptionEntitlementOverrideMutation represents an operation that mutates the SubscriptionEntitlementOverride nodes in the graph.
+type SubscriptionEntitlementOverrideMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	environment_id      *uuid.UUID
+	usage_limit         *float64
+	addusage_limit      *float64
+	has_unlimited_usage *bool
+	has_soft_limit      *bool
+	reset_period        *subscriptionentitlementoverride.ResetPeriod
+	enum_values         *[]string
+	appendenum_values   []string
+	description         *string
+	clearedFields       map[string]struct{}
+	subscription        *uuid.UUID
+	clearedsubscription bool
+	feature             *uuid.UUID
+	clearedfeature      bool
+	done                bool
+	oldValue            func(context.Context) (*SubscriptionEntitlementOverride, error)
+	predicates          []predicate.SubscriptionEntitlementOverride
+}
+
+var _ ent.Mutation = (*SubscriptionEntitlementOverrideMutation)(nil)
+
+// subscriptionentitlementoverrideOption allows management of the mutation configuration using functional options.
+type subscriptionentitlementoverrideOption func(*SubscriptionEntitlementOverrideMutation)
+
+// newSubscriptionEntitlementOverrideMutation creates new mutation for the SubscriptionEntitlementOverride entity.
+func newSubscriptionEntitlementOverrideMutation(c config, op Op, opts ...subscriptionentitlementoverrideOption) *SubscriptionEntitlementOverrideMutation {
+	m := &SubscriptionEntitlementOverrideMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSubscriptionEntitlementOverride,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSubscriptionEntitlementOverrideID sets the ID field of the mutation.
+func withSubscriptionEntitlementOverrideID(id uuid.UUID) subscriptionentitlementoverrideOption {
+	return func(m *SubscriptionEntitlementOverrideMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SubscriptionEntitlementOverride
+		)
+		m.oldValue = func(ctx context.Context) (*SubscriptionEntitlementOverride, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SubscriptionEntitlementOverride.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSubscriptionEntitlementOverride sets the old SubscriptionEntitlementOverride of the mutation.
+func withSubscriptionEntitlementOverride(node *SubscriptionEntitlementOverride) subscriptionentitlementoverrideOption {
+	return func(m *SubscriptionEntitlementOverrideMutation) {
+		m.oldValue = func(context.Context) (*SubscriptionEntitlementOverride, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SubscriptionEntitlementOverrideMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SubscriptionEntitlementOverrideMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SubscriptionEntitlementOverride entities.
+func (m *SubscriptionEntitlementOverrideMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SubscriptionEntitlementOverrideMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SubscriptionEntitlementOverride.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetSubscriptionID(u uuid.UUID) {
+	m.subscription = &u
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) SubscriptionID() (r uuid.UUID, exists bool) {
+	v := m.subscription
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldSubscriptionID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetSubscriptionID() {
+	m.subscription = nil
+}
+
+// SetFeatureID sets the "feature_id" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetFeatureID(u uuid.UUID) {
+	m.feature = &u
+}
+
+// FeatureID returns the value of the "feature_id" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) FeatureID() (r uuid.UUID, exists bool) {
+	v := m.feature
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFeatureID returns the old "feature_id" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldFeatureID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFeatureID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFeatureID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFeatureID: %w", err)
+	}
+	return oldValue.FeatureID, nil
+}
+
+// ResetFeatureID resets all changes to the "feature_id" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetFeatureID() {
+	m.feature = nil
+}
+
+// SetUsageLimit sets the "usage_limit" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetUsageLimit(f float64) {
+	m.usage_limit = &f
+	m.addusage_limit = nil
+}
+
+// UsageLimit returns the value of the "usage_limit" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) UsageLimit() (r float64, exists bool) {
+	v := m.usage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsageLimit returns the old "usage_limit" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldUsageLimit(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsageLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsageLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsageLimit: %w", err)
+	}
+	return oldValue.UsageLimit, nil
+}
+
+// AddUsageLimit adds f to the "usage_limit" field.
+func (m *SubscriptionEntitlementOverrideMutation) AddUsageLimit(f float64) {
+	if m.addusage_limit != nil {
+		*m.addusage_limit += f
+	} else {
+		m.addusage_limit = &f
+	}
+}
+
+// AddedUsageLimit returns the value that was added to the "usage_limit" field in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) AddedUsageLimit() (r float64, exists bool) {
+	v := m.addusage_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearUsageLimit clears the value of the "usage_limit" field.
+func (m *SubscriptionEntitlementOverrideMutation) ClearUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	m.clearedFields[subscriptionentitlementoverride.FieldUsageLimit] = struct{}{}
+}
+
+// UsageLimitCleared returns if the "usage_limit" field was cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) UsageLimitCleared() bool {
+	_, ok := m.clearedFields[subscriptionentitlementoverride.FieldUsageLimit]
+	return ok
+}
+
+// ResetUsageLimit resets all changes to the "usage_limit" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetUsageLimit() {
+	m.usage_limit = nil
+	m.addusage_limit = nil
+	delete(m.clearedFields, subscriptionentitlementoverride.FieldUsageLimit)
+}
+
+// SetHasUnlimitedUsage sets the "has_unlimited_usage" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetHasUnlimitedUsage(b bool) {
+	m.has_unlimited_usage = &b
+}
+
+// HasUnlimitedUsage returns the value of the "has_unlimited_usage" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) HasUnlimitedUsage() (r bool, exists bool) {
+	v := m.has_unlimited_usage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHasUnlimitedUsage returns the old "has_unlimited_usage" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldHasUnlimitedUsage(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHasUnlimitedUsage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHasUnlimitedUsage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHasUnlimitedUsage: %w", err)
+	}
+	return oldValue.HasUnlimitedUsage, nil
+}
+
+// ResetHasUnlimitedUsage resets all changes to the "has_unlimited_usage" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetHasUnlimitedUsage() {
+	m.has_unlimited_usage = nil
+}
+
+// SetHasSoftLimit sets the "has_soft_limit" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetHasSoftLimit(b bool) {
+	m.has_soft_limit = &b
+}
+
+// HasSoftLimit returns the value of the "has_soft_limit" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) HasSoftLimit() (r bool, exists bool) {
+	v := m.has_soft_limit
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHasSoftLimit returns the old "has_soft_limit" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldHasSoftLimit(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHasSoftLimit is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHasSoftLimit requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHasSoftLimit: %w", err)
+	}
+	return oldValue.HasSoftLimit, nil
+}
+
+// ResetHasSoftLimit resets all changes to the "has_soft_limit" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetHasSoftLimit() {
+	m.has_soft_limit = nil
+}
+
+// SetResetPeriod sets the "reset_period" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetResetPeriod(sp subscriptionentitlementoverride.ResetPeriod) {
+	m.reset_period = &sp
+}
+
+// ResetPeriod returns the value of the "reset_period" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) ResetPeriod() (r subscriptionentitlementoverride.ResetPeriod, exists bool) {
+	v := m.reset_period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResetPeriod returns the old "reset_period" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldResetPeriod(ctx context.Context) (v *subscriptionentitlementoverride.ResetPeriod, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResetPeriod is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResetPeriod requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResetPeriod: %w", err)
+	}
+	return oldValue.ResetPeriod, nil
+}
+
+// ClearResetPeriod clears the value of the "reset_period" field.
+func (m *SubscriptionEntitlementOverrideMutation) ClearResetPeriod() {
+	m.reset_period = nil
+	m.clearedFields[subscriptionentitlementoverride.FieldResetPeriod] = struct{}{}
+}
+
+// ResetPeriodCleared returns if the "reset_period" field was cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) ResetPeriodCleared() bool {
+	_, ok := m.clearedFields[subscriptionentitlementoverride.FieldResetPeriod]
+	return ok
+}
+
+// ResetResetPeriod resets all changes to the "reset_period" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetResetPeriod() {
+	m.reset_period = nil
+	delete(m.clearedFields, subscriptionentitlementoverride.FieldResetPeriod)
+}
+
+// SetEnumValues sets the "enum_values" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetEnumValues(s []string) {
+	m.enum_values = &s
+	m.appendenum_values = nil
+}
+
+// EnumValues returns the value of the "enum_values" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) EnumValues() (r []string, exists bool) {
+	v := m.enum_values
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnumValues returns the old "enum_values" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldEnumValues(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnumValues is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnumValues requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnumValues: %w", err)
+	}
+	return oldValue.EnumValues, nil
+}
+
+// AppendEnumValues adds s to the "enum_values" field.
+func (m *SubscriptionEntitlementOverrideMutation) AppendEnumValues(s []string) {
+	m.appendenum_values = append(m.appendenum_values, s...)
+}
+
+// AppendedEnumValues returns the list of values that were appended to the "enum_values" field in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) AppendedEnumValues() ([]string, bool) {
+	if len(m.appendenum_values) == 0 {
+		return nil, false
+	}
+	return m.appendenum_values, true
+}
+
+// ClearEnumValues clears the value of the "enum_values" field.
+func (m *SubscriptionEntitlementOverrideMutation) ClearEnumValues() {
+	m.enum_values = nil
+	m.appendenum_values = nil
+	m.clearedFields[subscriptionentitlementoverride.FieldEnumValues] = struct{}{}
+}
+
+// EnumValuesCleared returns if the "enum_values" field was cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) EnumValuesCleared() bool {
+	_, ok := m.clearedFields[subscriptionentitlementoverride.FieldEnumValues]
+	return ok
+}
+
+// ResetEnumValues resets all changes to the "enum_values" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetEnumValues() {
+	m.enum_values = nil
+	m.appendenum_values = nil
+	delete(m.clearedFields, subscriptionentitlementoverride.FieldEnumValues)
+}
+
+// SetDescription sets the "description" field.
+func (m *SubscriptionEntitlementOverrideMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *SubscriptionEntitlementOverrideMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the SubscriptionEntitlementOverride entity.
+// If the SubscriptionEntitlementOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionEntitlementOverrideMutation) OldDescription(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ClearDescription clears the value of the "description" field.
+func (m *SubscriptionEntitlementOverrideMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[subscriptionentitlementoverride.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[subscriptionentitlementoverride.FieldDescription]
+	return ok
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *SubscriptionEntitlementOverrideMutation) ResetDescription() {
+	m.description = nil
+	delete(m.clearedFields, subscriptionentitlementoverride.FieldDescription)
+}
+
+// ClearSubscription clears the "subscription" edge to the CustomerSubscription entity.
+func (m *SubscriptionEntitlementOverrideMutation) ClearSubscription() {
+	m.clearedsubscription = true
+	m.clearedFields[subscriptionentitlementoverride.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionCleared reports if the "subscription" edge to the CustomerSubscription entity was cleared.
+func (m *SubscriptionEntitlementOverrideMutation) SubscriptionCleared() bool {
+	return m.clearedsubscription
+}
+
+// SubscriptionIDs returns the "subscription" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriptionID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionEntitlementOverrideMutation) SubscriptionIDs() (ids []uuid.UUID) {
+	if id := m.subscription; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscription resets all changes to the "subscription" edge.
+func (m *SubscriptionEntitlementOverrideMutation) ResetSubscription() {
+	m.subscription = nil
+	m.clearedsubscription = false
+}
+
+// ClearFeature clears the "feature" edge to the Feature entity.
+func (m *SubscriptionEntitlementOverrideMutation) ClearFeature() {
+	m.clearedfeature = true
+	m.clearedFields[subscriptionentitlementoverride.FieldFeatureID] = struct{}{}
+}
+
+// FeatureCleared reports if the "feature" edge to the Feature entity was cleared.
+func (m *SubscriptionEntitlementOverrideMutation) FeatureCleared() bool {
+	return m.clearedfeature
+}
+
+// FeatureIDs returns the "feature" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FeatureID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionEntitlementOverrideMutation) FeatureIDs() (ids []uuid.UUID) {
+	if id := m.feature; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFeature resets all changes to the "feature" edge.
+func (m *SubscriptionEntitlementOverrideMutation) ResetFeature() {
+	m.feature = nil
+	m.clearedfeature = false
+}
+
+// Where appends a list predicates to the SubscriptionEntitlementOverrideMutation builder.
+func (m *SubscriptionEntitlementOverrideMutation) Where(ps ...predicate.SubscriptionEntitlementOverride) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SubscriptionEntitlementOverrideMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SubscriptionEntitlementOverrideMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SubscriptionEntitlementOverride, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SubscriptionEntitlementOverrideMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SubscriptionEntitlementOverrideMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SubscriptionEntitlementOverride).
+func (m *SubscriptionEntitlementOverrideMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SubscriptionEntitlementOverrideMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldEnvironmentID)
+	}
+	if m.subscription != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldSubscriptionID)
+	}
+	if m.feature != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldFeatureID)
+	}
+	if m.usage_limit != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldUsageLimit)
+	}
+	if m.has_unlimited_usage != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldHasUnlimitedUsage)
+	}
+	if m.has_soft_limit != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldHasSoftLimit)
+	}
+	if m.reset_period != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldResetPeriod)
+	}
+	if m.enum_values != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldEnumValues)
+	}
+	if m.description != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldDescription)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SubscriptionEntitlementOverrideMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionentitlementoverride.FieldCreatedAt:
+		return m.CreatedAt()
+	case subscriptionentitlementoverride.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case subscriptionentitlementoverride.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case subscriptionentitlementoverride.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case subscriptionentitlementoverride.FieldFeatureID:
+		return m.FeatureID()
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		return m.UsageLimit()
+	case subscriptionentitlementoverride.FieldHasUnlimitedUsage:
+		return m.HasUnlimitedUsage()
+	case subscriptionentitlementoverride.FieldHasSoftLimit:
+		return m.HasSoftLimit()
+	case subscriptionentitlementoverride.FieldResetPeriod:
+		return m.ResetPeriod()
+	case subscriptionentitlementoverride.FieldEnumValues:
+		return m.EnumValues()
+	case subscriptionentitlementoverride.FieldDescription:
+		return m.Description()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SubscriptionEntitlementOverrideMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case subscriptionentitlementoverride.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case subscriptionentitlementoverride.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case subscriptionentitlementoverride.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case subscriptionentitlementoverride.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case subscriptionentitlementoverride.FieldFeatureID:
+		return m.OldFeatureID(ctx)
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		return m.OldUsageLimit(ctx)
+	case subscriptionentitlementoverride.FieldHasUnlimitedUsage:
+		return m.OldHasUnlimitedUsage(ctx)
+	case subscriptionentitlementoverride.FieldHasSoftLimit:
+		return m.OldHasSoftLimit(ctx)
+	case subscriptionentitlementoverride.FieldResetPeriod:
+		return m.OldResetPeriod(ctx)
+	case subscriptionentitlementoverride.FieldEnumValues:
+		return m.OldEnumValues(ctx)
+	case subscriptionentitlementoverride.FieldDescription:
+		return m.OldDescription(ctx)
+	}
+	return nil, fmt.Errorf("unknown SubscriptionEntitlementOverride field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionEntitlementOverrideMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionentitlementoverride.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case subscriptionentitlementoverride.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case subscriptionentitlementoverride.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case subscriptionentitlementoverride.FieldSubscriptionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case subscriptionentitlementoverride.FieldFeatureID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFeatureID(v)
+		return nil
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsageLimit(v)
+		return nil
+	case subscriptionentitlementoverride.FieldHasUnlimitedUsage:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHasUnlimitedUsage(v)
+		return nil
+	case subscriptionentitlementoverride.FieldHasSoftLimit:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHasSoftLimit(v)
+		return nil
+	case subscriptionentitlementoverride.FieldResetPeriod:
+		v, ok := value.(subscriptionentitlementoverride.ResetPeriod)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResetPeriod(v)
+		return nil
+	case subscriptionentitlementoverride.FieldEnumValues:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnumValues(v)
+		return nil
+	case subscriptionentitlementoverride.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionEntitlementOverride field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) AddedFields() []string {
+	var fields []string
+	if m.addusage_limit != nil {
+		fields = append(fields, subscriptionentitlementoverride.FieldUsageLimit)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SubscriptionEntitlementOverrideMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		return m.AddedUsageLimit()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionEntitlementOverrideMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsageLimit(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionEntitlementOverride numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SubscriptionEntitlementOverrideMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(subscriptionentitlementoverride.FieldUsageLimit) {
+		fields = append(fields, subscriptionentitlementoverride.FieldUsageLimit)
+	}
+	if m.FieldCleared(subscriptionentitlementoverride.FieldResetPeriod) {
+		fields = append(fields, subscriptionentitlementoverride.FieldResetPeriod)
+	}
+	if m.FieldCleared(subscriptionentitlementoverride.FieldEnumValues) {
+		fields = append(fields, subscriptionentitlementoverride.FieldEnumValues)
+	}
+	if m.FieldCleared(subscriptionentitlementoverride.FieldDescription) {
+		fields = append(fields, subscriptionentitlementoverride.FieldDescription)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SubscriptionEntitlementOverrideMutation) ClearField(name string) error {
+	switch name {
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		m.ClearUsageLimit()
+		return nil
+	case subscriptionentitlementoverride.FieldResetPeriod:
+		m.ClearResetPeriod()
+		return nil
+	case subscriptionentitlementoverride.FieldEnumValues:
+		m.ClearEnumValues()
+		return nil
+	case subscriptionentitlementoverride.FieldDescription:
+		m.ClearDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionEntitlementOverride nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SubscriptionEntitlementOverrideMutation) ResetField(name string) error {
+	switch name {
+	case subscriptionentitlementoverride.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case subscriptionentitlementoverride.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case subscriptionentitlementoverride.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case subscriptionentitlementoverride.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case subscriptionentitlementoverride.FieldFeatureID:
+		m.ResetFeatureID()
+		return nil
+	case subscriptionentitlementoverride.FieldUsageLimit:
+		m.ResetUsageLimit()
+		return nil
+	case subscriptionentitlementoverride.FieldHasUnlimitedUsage:
+		m.ResetHasUnlimitedUsage()
+		return nil
+	case subscriptionentitlementoverride.FieldHasSoftLimit:
+		m.ResetHasSoftLimit()
+		return nil
+	case subscriptionentitlementoverride.FieldResetPeriod:
+		m.ResetResetPeriod()
+		return nil
+	case subscriptionentitlementoverride.FieldEnumValues:
+		m.ResetEnumValues()
+		return nil
+	case subscriptionentitlementoverride.FieldDescription:
+		m.ResetDescription()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionEntitlementOverride field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.subscription != nil {
+		edges = append(edges, subscriptionentitlementoverride.EdgeSubscription)
+	}
+	if m.feature != nil {
+		edges = append(edges, subscriptionentitlementoverride.EdgeFeature)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case subscriptionentitlementoverride.EdgeSubscription:
+		if id := m.subscription; id != nil {
+			return []ent.Value{*id}
+		}
+	case subscriptionentitlementoverride.EdgeFeature:
+		if id := m.feature; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedsubscription {
+		edges = append(edges, subscriptionentitlementoverride.EdgeSubscription)
+	}
+	if m.clearedfeature {
+		edges = append(edges, subscriptionentitlementoverride.EdgeFeature)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SubscriptionEntitlementOverrideMutation) EdgeCleared(name string) bool {
+	switch name {
+	case subscriptionentitlementoverride.EdgeSubscription:
+		return m.clearedsubscription
+	case subscriptionentitlementoverride.EdgeFeature:
+		return m.clearedfeature
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SubscriptionEntitlementOverrideMutation) ClearEdge(name string) error {
+	switch name {
+	case subscriptionentitlementoverride.EdgeSubscription:
+		m.ClearSubscription()
+		return nil
+	case subscriptionentitlementoverride.EdgeFeature:
+		m.ClearFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionEntitlementOverride unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SubscriptionEntitlementOverrideMutation) ResetEdge(name string) error {
+	switch name {
+	case subscriptionentitlementoverride.EdgeSubscription:
+		m.ResetSubscription()
+		return nil
+	case subscriptionentitlementoverride.EdgeFeature:
+		m.ResetFeature()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionEntitlementOverride edge %s", name)
+}
+
 // SubscriptionPriceMutation represents an operation that mutates the SubscriptionPrice nodes in the graph.
 type SubscriptionPriceMutation struct {
 	config
@@ -25593,6 +26941,964 @@ func (m *SubscriptionPriceMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown SubscriptionPrice edge %s", name)
+}
+
+// SubscriptionPriceOverrideMutation represents an operation that mutates the SubscriptionPriceOverride nodes in the graph.
+type SubscriptionPriceOverrideMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *uuid.UUID
+	created_at          *time.Time
+	updated_at          *time.Time
+	environment_id      *uuid.UUID
+	amount              *float64
+	addamount           *float64
+	tiers               *[]schema.PriceTier
+	appendtiers         []schema.PriceTier
+	block_size          *float64
+	addblock_size       *float64
+	clearedFields       map[string]struct{}
+	subscription        *uuid.UUID
+	clearedsubscription bool
+	price               *uuid.UUID
+	clearedprice        bool
+	done                bool
+	oldValue            func(context.Context) (*SubscriptionPriceOverride, error)
+	predicates          []predicate.SubscriptionPriceOverride
+}
+
+var _ ent.Mutation = (*SubscriptionPriceOverrideMutation)(nil)
+
+// subscriptionpriceoverrideOption allows management of the mutation configuration using functional options.
+type subscriptionpriceoverrideOption func(*SubscriptionPriceOverrideMutation)
+
+// newSubscriptionPriceOverrideMutation creates new mutation for the SubscriptionPriceOverride entity.
+func newSubscriptionPriceOverrideMutation(c config, op Op, opts ...subscriptionpriceoverrideOption) *SubscriptionPriceOverrideMutation {
+	m := &SubscriptionPriceOverrideMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSubscriptionPriceOverride,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSubscriptionPriceOverrideID sets the ID field of the mutation.
+func withSubscriptionPriceOverrideID(id uuid.UUID) subscriptionpriceoverrideOption {
+	return func(m *SubscriptionPriceOverrideMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SubscriptionPriceOverride
+		)
+		m.oldValue = func(ctx context.Context) (*SubscriptionPriceOverride, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SubscriptionPriceOverride.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSubscriptionPriceOverride sets the old SubscriptionPriceOverride of the mutation.
+func withSubscriptionPriceOverride(node *SubscriptionPriceOverride) subscriptionpriceoverrideOption {
+	return func(m *SubscriptionPriceOverrideMutation) {
+		m.oldValue = func(context.Context) (*SubscriptionPriceOverride, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SubscriptionPriceOverrideMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SubscriptionPriceOverrideMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SubscriptionPriceOverride entities.
+func (m *SubscriptionPriceOverrideMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SubscriptionPriceOverrideMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SubscriptionPriceOverrideMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SubscriptionPriceOverride.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SubscriptionPriceOverrideMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SubscriptionPriceOverrideMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SubscriptionPriceOverrideMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SubscriptionPriceOverrideMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetEnvironmentID sets the "environment_id" field.
+func (m *SubscriptionPriceOverrideMutation) SetEnvironmentID(u uuid.UUID) {
+	m.environment_id = &u
+}
+
+// EnvironmentID returns the value of the "environment_id" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) EnvironmentID() (r uuid.UUID, exists bool) {
+	v := m.environment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEnvironmentID returns the old "environment_id" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldEnvironmentID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEnvironmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEnvironmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEnvironmentID: %w", err)
+	}
+	return oldValue.EnvironmentID, nil
+}
+
+// ResetEnvironmentID resets all changes to the "environment_id" field.
+func (m *SubscriptionPriceOverrideMutation) ResetEnvironmentID() {
+	m.environment_id = nil
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *SubscriptionPriceOverrideMutation) SetSubscriptionID(u uuid.UUID) {
+	m.subscription = &u
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) SubscriptionID() (r uuid.UUID, exists bool) {
+	v := m.subscription
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldSubscriptionID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *SubscriptionPriceOverrideMutation) ResetSubscriptionID() {
+	m.subscription = nil
+}
+
+// SetPriceID sets the "price_id" field.
+func (m *SubscriptionPriceOverrideMutation) SetPriceID(u uuid.UUID) {
+	m.price = &u
+}
+
+// PriceID returns the value of the "price_id" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) PriceID() (r uuid.UUID, exists bool) {
+	v := m.price
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPriceID returns the old "price_id" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldPriceID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPriceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPriceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPriceID: %w", err)
+	}
+	return oldValue.PriceID, nil
+}
+
+// ResetPriceID resets all changes to the "price_id" field.
+func (m *SubscriptionPriceOverrideMutation) ResetPriceID() {
+	m.price = nil
+}
+
+// SetAmount sets the "amount" field.
+func (m *SubscriptionPriceOverrideMutation) SetAmount(f float64) {
+	m.amount = &f
+	m.addamount = nil
+}
+
+// Amount returns the value of the "amount" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) Amount() (r float64, exists bool) {
+	v := m.amount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAmount returns the old "amount" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldAmount(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAmount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAmount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAmount: %w", err)
+	}
+	return oldValue.Amount, nil
+}
+
+// AddAmount adds f to the "amount" field.
+func (m *SubscriptionPriceOverrideMutation) AddAmount(f float64) {
+	if m.addamount != nil {
+		*m.addamount += f
+	} else {
+		m.addamount = &f
+	}
+}
+
+// AddedAmount returns the value that was added to the "amount" field in this mutation.
+func (m *SubscriptionPriceOverrideMutation) AddedAmount() (r float64, exists bool) {
+	v := m.addamount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearAmount clears the value of the "amount" field.
+func (m *SubscriptionPriceOverrideMutation) ClearAmount() {
+	m.amount = nil
+	m.addamount = nil
+	m.clearedFields[subscriptionpriceoverride.FieldAmount] = struct{}{}
+}
+
+// AmountCleared returns if the "amount" field was cleared in this mutation.
+func (m *SubscriptionPriceOverrideMutation) AmountCleared() bool {
+	_, ok := m.clearedFields[subscriptionpriceoverride.FieldAmount]
+	return ok
+}
+
+// ResetAmount resets all changes to the "amount" field.
+func (m *SubscriptionPriceOverrideMutation) ResetAmount() {
+	m.amount = nil
+	m.addamount = nil
+	delete(m.clearedFields, subscriptionpriceoverride.FieldAmount)
+}
+
+// SetTiers sets the "tiers" field.
+func (m *SubscriptionPriceOverrideMutation) SetTiers(st []schema.PriceTier) {
+	m.tiers = &st
+	m.appendtiers = nil
+}
+
+// Tiers returns the value of the "tiers" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) Tiers() (r []schema.PriceTier, exists bool) {
+	v := m.tiers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTiers returns the old "tiers" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldTiers(ctx context.Context) (v []schema.PriceTier, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTiers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTiers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTiers: %w", err)
+	}
+	return oldValue.Tiers, nil
+}
+
+// AppendTiers adds st to the "tiers" field.
+func (m *SubscriptionPriceOverrideMutation) AppendTiers(st []schema.PriceTier) {
+	m.appendtiers = append(m.appendtiers, st...)
+}
+
+// AppendedTiers returns the list of values that were appended to the "tiers" field in this mutation.
+func (m *SubscriptionPriceOverrideMutation) AppendedTiers() ([]schema.PriceTier, bool) {
+	if len(m.appendtiers) == 0 {
+		return nil, false
+	}
+	return m.appendtiers, true
+}
+
+// ClearTiers clears the value of the "tiers" field.
+func (m *SubscriptionPriceOverrideMutation) ClearTiers() {
+	m.tiers = nil
+	m.appendtiers = nil
+	m.clearedFields[subscriptionpriceoverride.FieldTiers] = struct{}{}
+}
+
+// TiersCleared returns if the "tiers" field was cleared in this mutation.
+func (m *SubscriptionPriceOverrideMutation) TiersCleared() bool {
+	_, ok := m.clearedFields[subscriptionpriceoverride.FieldTiers]
+	return ok
+}
+
+// ResetTiers resets all changes to the "tiers" field.
+func (m *SubscriptionPriceOverrideMutation) ResetTiers() {
+	m.tiers = nil
+	m.appendtiers = nil
+	delete(m.clearedFields, subscriptionpriceoverride.FieldTiers)
+}
+
+// SetBlockSize sets the "block_size" field.
+func (m *SubscriptionPriceOverrideMutation) SetBlockSize(f float64) {
+	m.block_size = &f
+	m.addblock_size = nil
+}
+
+// BlockSize returns the value of the "block_size" field in the mutation.
+func (m *SubscriptionPriceOverrideMutation) BlockSize() (r float64, exists bool) {
+	v := m.block_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBlockSize returns the old "block_size" field's value of the SubscriptionPriceOverride entity.
+// If the SubscriptionPriceOverride object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionPriceOverrideMutation) OldBlockSize(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBlockSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBlockSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBlockSize: %w", err)
+	}
+	return oldValue.BlockSize, nil
+}
+
+// AddBlockSize adds f to the "block_size" field.
+func (m *SubscriptionPriceOverrideMutation) AddBlockSize(f float64) {
+	if m.addblock_size != nil {
+		*m.addblock_size += f
+	} else {
+		m.addblock_size = &f
+	}
+}
+
+// AddedBlockSize returns the value that was added to the "block_size" field in this mutation.
+func (m *SubscriptionPriceOverrideMutation) AddedBlockSize() (r float64, exists bool) {
+	v := m.addblock_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBlockSize clears the value of the "block_size" field.
+func (m *SubscriptionPriceOverrideMutation) ClearBlockSize() {
+	m.block_size = nil
+	m.addblock_size = nil
+	m.clearedFields[subscriptionpriceoverride.FieldBlockSize] = struct{}{}
+}
+
+// BlockSizeCleared returns if the "block_size" field was cleared in this mutation.
+func (m *SubscriptionPriceOverrideMutation) BlockSizeCleared() bool {
+	_, ok := m.clearedFields[subscriptionpriceoverride.FieldBlockSize]
+	return ok
+}
+
+// ResetBlockSize resets all changes to the "block_size" field.
+func (m *SubscriptionPriceOverrideMutation) ResetBlockSize() {
+	m.block_size = nil
+	m.addblock_size = nil
+	delete(m.clearedFields, subscriptionpriceoverride.FieldBlockSize)
+}
+
+// ClearSubscription clears the "subscription" edge to the CustomerSubscription entity.
+func (m *SubscriptionPriceOverrideMutation) ClearSubscription() {
+	m.clearedsubscription = true
+	m.clearedFields[subscriptionpriceoverride.FieldSubscriptionID] = struct{}{}
+}
+
+// SubscriptionCleared reports if the "subscription" edge to the CustomerSubscription entity was cleared.
+func (m *SubscriptionPriceOverrideMutation) SubscriptionCleared() bool {
+	return m.clearedsubscription
+}
+
+// SubscriptionIDs returns the "subscription" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// SubscriptionID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionPriceOverrideMutation) SubscriptionIDs() (ids []uuid.UUID) {
+	if id := m.subscription; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetSubscription resets all changes to the "subscription" edge.
+func (m *SubscriptionPriceOverrideMutation) ResetSubscription() {
+	m.subscription = nil
+	m.clearedsubscription = false
+}
+
+// ClearPrice clears the "price" edge to the Price entity.
+func (m *SubscriptionPriceOverrideMutation) ClearPrice() {
+	m.clearedprice = true
+	m.clearedFields[subscriptionpriceoverride.FieldPriceID] = struct{}{}
+}
+
+// PriceCleared reports if the "price" edge to the Price entity was cleared.
+func (m *SubscriptionPriceOverrideMutation) PriceCleared() bool {
+	return m.clearedprice
+}
+
+// PriceIDs returns the "price" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// PriceID instead. It exists only for internal usage by the builders.
+func (m *SubscriptionPriceOverrideMutation) PriceIDs() (ids []uuid.UUID) {
+	if id := m.price; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetPrice resets all changes to the "price" edge.
+func (m *SubscriptionPriceOverrideMutation) ResetPrice() {
+	m.price = nil
+	m.clearedprice = false
+}
+
+// Where appends a list predicates to the SubscriptionPriceOverrideMutation builder.
+func (m *SubscriptionPriceOverrideMutation) Where(ps ...predicate.SubscriptionPriceOverride) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SubscriptionPriceOverrideMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SubscriptionPriceOverrideMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SubscriptionPriceOverride, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SubscriptionPriceOverrideMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SubscriptionPriceOverrideMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SubscriptionPriceOverride).
+func (m *SubscriptionPriceOverrideMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SubscriptionPriceOverrideMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldUpdatedAt)
+	}
+	if m.environment_id != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldEnvironmentID)
+	}
+	if m.subscription != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldSubscriptionID)
+	}
+	if m.price != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldPriceID)
+	}
+	if m.amount != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldAmount)
+	}
+	if m.tiers != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldTiers)
+	}
+	if m.block_size != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldBlockSize)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SubscriptionPriceOverrideMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionpriceoverride.FieldCreatedAt:
+		return m.CreatedAt()
+	case subscriptionpriceoverride.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case subscriptionpriceoverride.FieldEnvironmentID:
+		return m.EnvironmentID()
+	case subscriptionpriceoverride.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case subscriptionpriceoverride.FieldPriceID:
+		return m.PriceID()
+	case subscriptionpriceoverride.FieldAmount:
+		return m.Amount()
+	case subscriptionpriceoverride.FieldTiers:
+		return m.Tiers()
+	case subscriptionpriceoverride.FieldBlockSize:
+		return m.BlockSize()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SubscriptionPriceOverrideMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case subscriptionpriceoverride.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case subscriptionpriceoverride.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case subscriptionpriceoverride.FieldEnvironmentID:
+		return m.OldEnvironmentID(ctx)
+	case subscriptionpriceoverride.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case subscriptionpriceoverride.FieldPriceID:
+		return m.OldPriceID(ctx)
+	case subscriptionpriceoverride.FieldAmount:
+		return m.OldAmount(ctx)
+	case subscriptionpriceoverride.FieldTiers:
+		return m.OldTiers(ctx)
+	case subscriptionpriceoverride.FieldBlockSize:
+		return m.OldBlockSize(ctx)
+	}
+	return nil, fmt.Errorf("unknown SubscriptionPriceOverride field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionPriceOverrideMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionpriceoverride.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case subscriptionpriceoverride.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case subscriptionpriceoverride.FieldEnvironmentID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEnvironmentID(v)
+		return nil
+	case subscriptionpriceoverride.FieldSubscriptionID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case subscriptionpriceoverride.FieldPriceID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPriceID(v)
+		return nil
+	case subscriptionpriceoverride.FieldAmount:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAmount(v)
+		return nil
+	case subscriptionpriceoverride.FieldTiers:
+		v, ok := value.([]schema.PriceTier)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTiers(v)
+		return nil
+	case subscriptionpriceoverride.FieldBlockSize:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBlockSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPriceOverride field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SubscriptionPriceOverrideMutation) AddedFields() []string {
+	var fields []string
+	if m.addamount != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldAmount)
+	}
+	if m.addblock_size != nil {
+		fields = append(fields, subscriptionpriceoverride.FieldBlockSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SubscriptionPriceOverrideMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case subscriptionpriceoverride.FieldAmount:
+		return m.AddedAmount()
+	case subscriptionpriceoverride.FieldBlockSize:
+		return m.AddedBlockSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SubscriptionPriceOverrideMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case subscriptionpriceoverride.FieldAmount:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAmount(v)
+		return nil
+	case subscriptionpriceoverride.FieldBlockSize:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBlockSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPriceOverride numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SubscriptionPriceOverrideMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(subscriptionpriceoverride.FieldAmount) {
+		fields = append(fields, subscriptionpriceoverride.FieldAmount)
+	}
+	if m.FieldCleared(subscriptionpriceoverride.FieldTiers) {
+		fields = append(fields, subscriptionpriceoverride.FieldTiers)
+	}
+	if m.FieldCleared(subscriptionpriceoverride.FieldBlockSize) {
+		fields = append(fields, subscriptionpriceoverride.FieldBlockSize)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SubscriptionPriceOverrideMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SubscriptionPriceOverrideMutation) ClearField(name string) error {
+	switch name {
+	case subscriptionpriceoverride.FieldAmount:
+		m.ClearAmount()
+		return nil
+	case subscriptionpriceoverride.FieldTiers:
+		m.ClearTiers()
+		return nil
+	case subscriptionpriceoverride.FieldBlockSize:
+		m.ClearBlockSize()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPriceOverride nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SubscriptionPriceOverrideMutation) ResetField(name string) error {
+	switch name {
+	case subscriptionpriceoverride.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case subscriptionpriceoverride.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case subscriptionpriceoverride.FieldEnvironmentID:
+		m.ResetEnvironmentID()
+		return nil
+	case subscriptionpriceoverride.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case subscriptionpriceoverride.FieldPriceID:
+		m.ResetPriceID()
+		return nil
+	case subscriptionpriceoverride.FieldAmount:
+		m.ResetAmount()
+		return nil
+	case subscriptionpriceoverride.FieldTiers:
+		m.ResetTiers()
+		return nil
+	case subscriptionpriceoverride.FieldBlockSize:
+		m.ResetBlockSize()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPriceOverride field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SubscriptionPriceOverrideMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.subscription != nil {
+		edges = append(edges, subscriptionpriceoverride.EdgeSubscription)
+	}
+	if m.price != nil {
+		edges = append(edges, subscriptionpriceoverride.EdgePrice)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SubscriptionPriceOverrideMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case subscriptionpriceoverride.EdgeSubscription:
+		if id := m.subscription; id != nil {
+			return []ent.Value{*id}
+		}
+	case subscriptionpriceoverride.EdgePrice:
+		if id := m.price; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SubscriptionPriceOverrideMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SubscriptionPriceOverrideMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SubscriptionPriceOverrideMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedsubscription {
+		edges = append(edges, subscriptionpriceoverride.EdgeSubscription)
+	}
+	if m.clearedprice {
+		edges = append(edges, subscriptionpriceoverride.EdgePrice)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SubscriptionPriceOverrideMutation) EdgeCleared(name string) bool {
+	switch name {
+	case subscriptionpriceoverride.EdgeSubscription:
+		return m.clearedsubscription
+	case subscriptionpriceoverride.EdgePrice:
+		return m.clearedprice
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SubscriptionPriceOverrideMutation) ClearEdge(name string) error {
+	switch name {
+	case subscriptionpriceoverride.EdgeSubscription:
+		m.ClearSubscription()
+		return nil
+	case subscriptionpriceoverride.EdgePrice:
+		m.ClearPrice()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPriceOverride unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SubscriptionPriceOverrideMutation) ResetEdge(name string) error {
+	switch name {
+	case subscriptionpriceoverride.EdgeSubscription:
+		m.ResetSubscription()
+		return nil
+	case subscriptionpriceoverride.EdgePrice:
+		m.ResetPrice()
+		return nil
+	}
+	return fmt.Errorf("unknown SubscriptionPriceOverride edge %s", name)
 }
 
 // SubscriptionScheduleMutation represents an operation that mutates the SubscriptionSchedule nodes in the graph.

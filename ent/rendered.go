@@ -24,7 +24,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/product"
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
@@ -287,7 +289,9 @@ func (_q *CustomerSubscriptionQuery) Renderable() bool {
 		_q.withCoupon == nil &&
 		_q.withAddons == nil &&
 		_q.withPrices == nil &&
-		_q.withSchedules == nil
+		_q.withSchedules == nil &&
+		_q.withEntitlementOverrides == nil &&
+		_q.withPriceOverrides == nil
 }
 
 // Render returns the SQL text and arguments All would send, without
@@ -745,6 +749,46 @@ func OnlySubscriptionAddon(nodes []*SubscriptionAddon) (*SubscriptionAddon, erro
 // Renderable reports whether All would run exactly the statement Render
 // returns and nothing else: no interceptors, modifiers, eager loads or
 // foreign-key columns.
+func (_q *SubscriptionEntitlementOverrideQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
+		_q.withSubscription == nil &&
+		_q.withFeature == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *SubscriptionEntitlementOverrideQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *SubscriptionEntitlementOverrideQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SubscriptionEntitlementOverride, error) {
+	return allRendered(ctx, _q.driver, query, args, (*SubscriptionEntitlementOverride).scanValues,
+		func() *SubscriptionEntitlementOverride { return &SubscriptionEntitlementOverride{config: _q.config} }, (*SubscriptionEntitlementOverride).assignValues)
+}
+
+// OnlySubscriptionEntitlementOverride is SubscriptionEntitlementOverrideQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlySubscriptionEntitlementOverride(nodes []*SubscriptionEntitlementOverride) (*SubscriptionEntitlementOverride, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{subscriptionentitlementoverride.Label}
+	default:
+		return nil, &NotSingularError{subscriptionentitlementoverride.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
 func (_q *SubscriptionPriceQuery) Renderable() bool {
 	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
 		_q.withSubscription == nil &&
@@ -779,6 +823,46 @@ func OnlySubscriptionPrice(nodes []*SubscriptionPrice) (*SubscriptionPrice, erro
 		return nil, &NotFoundError{subscriptionprice.Label}
 	default:
 		return nil, &NotSingularError{subscriptionprice.Label}
+	}
+}
+
+// Renderable reports whether All would run exactly the statement Render
+// returns and nothing else: no interceptors, modifiers, eager loads or
+// foreign-key columns.
+func (_q *SubscriptionPriceOverrideQuery) Renderable() bool {
+	return len(_q.inters) == 0 && len(_q.modifiers) == 0 &&
+		_q.withSubscription == nil &&
+		_q.withPrice == nil
+}
+
+// Render returns the SQL text and arguments All would send, without
+// sending them.
+func (_q *SubscriptionPriceOverrideQuery) Render(ctx context.Context) (string, []any, error) {
+	if err := _q.prepareQuery(ctx); err != nil {
+		return "", nil, err
+	}
+	return render(ctx, _q.driver, _q.querySpec())
+}
+
+// AllRendered is All for a Renderable query whose statement is query with
+// args, as Render returned for an identical query: rows are scanned as All
+// scans them.
+func (_q *SubscriptionPriceOverrideQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SubscriptionPriceOverride, error) {
+	return allRendered(ctx, _q.driver, query, args, (*SubscriptionPriceOverride).scanValues,
+		func() *SubscriptionPriceOverride { return &SubscriptionPriceOverride{config: _q.config} }, (*SubscriptionPriceOverride).assignValues)
+}
+
+// OnlySubscriptionPriceOverride is SubscriptionPriceOverrideQuery.Only's answer for the nodes its query
+// (limited to 2) returned: a NotFoundError without any, a NotSingularError
+// with more than one.
+func OnlySubscriptionPriceOverride(nodes []*SubscriptionPriceOverride) (*SubscriptionPriceOverride, error) {
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{subscriptionpriceoverride.Label}
+	default:
+		return nil, &NotSingularError{subscriptionpriceoverride.Label}
 	}
 }
 

@@ -22,7 +22,9 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent/promotionalentitlement"
 	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionaddon"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionentitlementoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionprice"
+	"github.com/stigg-selfhost/stiggql/ent/subscriptionpriceoverride"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/ent/syncstate"
 	"github.com/stigg-selfhost/stiggql/ent/usagecounter"
@@ -266,7 +268,7 @@ func init() {
 		}
 	}()
 	// customersubscriptionDescWasInTrial is the schema descriptor for was_in_trial field.
-	customersubscriptionDescWasInTrial := customersubscriptionFields[25].Descriptor()
+	customersubscriptionDescWasInTrial := customersubscriptionFields[26].Descriptor()
 	// customersubscription.DefaultWasInTrial holds the default value on creation for the was_in_trial field.
 	customersubscription.DefaultWasInTrial = customersubscriptionDescWasInTrial.Default.(bool)
 	// customersubscriptionDescID is the schema descriptor for id field.
@@ -713,6 +715,35 @@ func init() {
 	subscriptionaddonDescID := subscriptionaddonMixinFields0[0].Descriptor()
 	// subscriptionaddon.DefaultID holds the default value on creation for the id field.
 	subscriptionaddon.DefaultID = subscriptionaddonDescID.Default.(func() uuid.UUID)
+	subscriptionentitlementoverrideMixin := schema.SubscriptionEntitlementOverride{}.Mixin()
+	subscriptionentitlementoverrideMixinFields0 := subscriptionentitlementoverrideMixin[0].Fields()
+	_ = subscriptionentitlementoverrideMixinFields0
+	subscriptionentitlementoverrideMixinFields1 := subscriptionentitlementoverrideMixin[1].Fields()
+	_ = subscriptionentitlementoverrideMixinFields1
+	subscriptionentitlementoverrideFields := schema.SubscriptionEntitlementOverride{}.Fields()
+	_ = subscriptionentitlementoverrideFields
+	// subscriptionentitlementoverrideDescCreatedAt is the schema descriptor for created_at field.
+	subscriptionentitlementoverrideDescCreatedAt := subscriptionentitlementoverrideMixinFields1[0].Descriptor()
+	// subscriptionentitlementoverride.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscriptionentitlementoverride.DefaultCreatedAt = subscriptionentitlementoverrideDescCreatedAt.Default.(func() time.Time)
+	// subscriptionentitlementoverrideDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriptionentitlementoverrideDescUpdatedAt := subscriptionentitlementoverrideMixinFields1[1].Descriptor()
+	// subscriptionentitlementoverride.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscriptionentitlementoverride.DefaultUpdatedAt = subscriptionentitlementoverrideDescUpdatedAt.Default.(func() time.Time)
+	// subscriptionentitlementoverride.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscriptionentitlementoverride.UpdateDefaultUpdatedAt = subscriptionentitlementoverrideDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriptionentitlementoverrideDescHasUnlimitedUsage is the schema descriptor for has_unlimited_usage field.
+	subscriptionentitlementoverrideDescHasUnlimitedUsage := subscriptionentitlementoverrideFields[3].Descriptor()
+	// subscriptionentitlementoverride.DefaultHasUnlimitedUsage holds the default value on creation for the has_unlimited_usage field.
+	subscriptionentitlementoverride.DefaultHasUnlimitedUsage = subscriptionentitlementoverrideDescHasUnlimitedUsage.Default.(bool)
+	// subscriptionentitlementoverrideDescHasSoftLimit is the schema descriptor for has_soft_limit field.
+	subscriptionentitlementoverrideDescHasSoftLimit := subscriptionentitlementoverrideFields[4].Descriptor()
+	// subscriptionentitlementoverride.DefaultHasSoftLimit holds the default value on creation for the has_soft_limit field.
+	subscriptionentitlementoverride.DefaultHasSoftLimit = subscriptionentitlementoverrideDescHasSoftLimit.Default.(bool)
+	// subscriptionentitlementoverrideDescID is the schema descriptor for id field.
+	subscriptionentitlementoverrideDescID := subscriptionentitlementoverrideMixinFields0[0].Descriptor()
+	// subscriptionentitlementoverride.DefaultID holds the default value on creation for the id field.
+	subscriptionentitlementoverride.DefaultID = subscriptionentitlementoverrideDescID.Default.(func() uuid.UUID)
 	subscriptionpriceMixin := schema.SubscriptionPrice{}.Mixin()
 	subscriptionpriceMixinFields0 := subscriptionpriceMixin[0].Fields()
 	_ = subscriptionpriceMixinFields0
@@ -734,6 +765,27 @@ func init() {
 	subscriptionpriceDescID := subscriptionpriceMixinFields0[0].Descriptor()
 	// subscriptionprice.DefaultID holds the default value on creation for the id field.
 	subscriptionprice.DefaultID = subscriptionpriceDescID.Default.(func() uuid.UUID)
+	subscriptionpriceoverrideMixin := schema.SubscriptionPriceOverride{}.Mixin()
+	subscriptionpriceoverrideMixinFields0 := subscriptionpriceoverrideMixin[0].Fields()
+	_ = subscriptionpriceoverrideMixinFields0
+	subscriptionpriceoverrideMixinFields1 := subscriptionpriceoverrideMixin[1].Fields()
+	_ = subscriptionpriceoverrideMixinFields1
+	subscriptionpriceoverrideFields := schema.SubscriptionPriceOverride{}.Fields()
+	_ = subscriptionpriceoverrideFields
+	// subscriptionpriceoverrideDescCreatedAt is the schema descriptor for created_at field.
+	subscriptionpriceoverrideDescCreatedAt := subscriptionpriceoverrideMixinFields1[0].Descriptor()
+	// subscriptionpriceoverride.DefaultCreatedAt holds the default value on creation for the created_at field.
+	subscriptionpriceoverride.DefaultCreatedAt = subscriptionpriceoverrideDescCreatedAt.Default.(func() time.Time)
+	// subscriptionpriceoverrideDescUpdatedAt is the schema descriptor for updated_at field.
+	subscriptionpriceoverrideDescUpdatedAt := subscriptionpriceoverrideMixinFields1[1].Descriptor()
+	// subscriptionpriceoverride.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	subscriptionpriceoverride.DefaultUpdatedAt = subscriptionpriceoverrideDescUpdatedAt.Default.(func() time.Time)
+	// subscriptionpriceoverride.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	subscriptionpriceoverride.UpdateDefaultUpdatedAt = subscriptionpriceoverrideDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// subscriptionpriceoverrideDescID is the schema descriptor for id field.
+	subscriptionpriceoverrideDescID := subscriptionpriceoverrideMixinFields0[0].Descriptor()
+	// subscriptionpriceoverride.DefaultID holds the default value on creation for the id field.
+	subscriptionpriceoverride.DefaultID = subscriptionpriceoverrideDescID.Default.(func() uuid.UUID)
 	subscriptionscheduleMixin := schema.SubscriptionSchedule{}.Mixin()
 	subscriptionscheduleMixinFields0 := subscriptionscheduleMixin[0].Fields()
 	_ = subscriptionscheduleMixinFields0

@@ -44,8 +44,12 @@ type Tx struct {
 	PromotionalEntitlement *PromotionalEntitlementClient
 	// SubscriptionAddon is the client for interacting with the SubscriptionAddon builders.
 	SubscriptionAddon *SubscriptionAddonClient
+	// SubscriptionEntitlementOverride is the client for interacting with the SubscriptionEntitlementOverride builders.
+	SubscriptionEntitlementOverride *SubscriptionEntitlementOverrideClient
 	// SubscriptionPrice is the client for interacting with the SubscriptionPrice builders.
 	SubscriptionPrice *SubscriptionPriceClient
+	// SubscriptionPriceOverride is the client for interacting with the SubscriptionPriceOverride builders.
+	SubscriptionPriceOverride *SubscriptionPriceOverrideClient
 	// SubscriptionSchedule is the client for interacting with the SubscriptionSchedule builders.
 	SubscriptionSchedule *SubscriptionScheduleClient
 	// SyncState is the client for interacting with the SyncState builders.
@@ -202,7 +206,9 @@ func (tx *Tx) init() {
 	tx.Product = NewProductClient(tx.config)
 	tx.PromotionalEntitlement = NewPromotionalEntitlementClient(tx.config)
 	tx.SubscriptionAddon = NewSubscriptionAddonClient(tx.config)
+	tx.SubscriptionEntitlementOverride = NewSubscriptionEntitlementOverrideClient(tx.config)
 	tx.SubscriptionPrice = NewSubscriptionPriceClient(tx.config)
+	tx.SubscriptionPriceOverride = NewSubscriptionPriceOverrideClient(tx.config)
 	tx.SubscriptionSchedule = NewSubscriptionScheduleClient(tx.config)
 	tx.SyncState = NewSyncStateClient(tx.config)
 	tx.UsageCounter = NewUsageCounterClient(tx.config)

@@ -186,8 +186,11 @@ func (r *Resolver) provisionCustomer(ctx context.Context, env uuid.UUID, in cust
 	}
 	var res *subscription.Result
 	c, err := r.CustomerService.CreateWith(ctx, env, in, func(ctx context.Context, tx *ent.Tx, c *ent.Customer) error {
-		var err error
-		res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, c, customerSubscriptionInput(c.CustomerID, params))
+		sin, err := customerSubscriptionInput(c.CustomerID, params)
+		if err != nil {
+			return err
+		}
+		res, err = r.SubscriptionService.ProvisionTx(ctx, tx, env, c, sin)
 		return err
 	})
 	if err != nil {

@@ -12532,6 +12532,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputBillingModelFilterComparison,
 		ec.unmarshalInputBooleanFieldComparison,
 		ec.unmarshalInputBudgetConfigurationInput,
+		ec.unmarshalInputChargeInput,
 		ec.unmarshalInputCheckoutOptions,
 		ec.unmarshalInputCheckoutStateInput,
 		ec.unmarshalInputCouponFilter,
@@ -12628,6 +12629,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSubscriptionCouponDiscountInput,
 		ec.unmarshalInputSubscriptionCouponInput,
 		ec.unmarshalInputSubscriptionEntitlementInput,
+		ec.unmarshalInputSubscriptionEntitlementInputV2,
+		ec.unmarshalInputSubscriptionFeatureEntitlementInput,
 		ec.unmarshalInputSubscriptionInput,
 		ec.unmarshalInputSubscriptionMigrationInput,
 		ec.unmarshalInputSubscriptionMinimumSpendValueInput,
@@ -60575,6 +60578,50 @@ func (ec *executionContext) unmarshalInputBudgetConfigurationInput(ctx context.C
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputChargeInput(ctx context.Context, obj any) (model.ChargeInput, error) {
+	var it model.ChargeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "quantity", "type"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNChargeType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCheckoutOptions(ctx context.Context, obj any) (model.CheckoutOptions, error) {
 	var it model.CheckoutOptions
 	if obj == nil {
@@ -67408,13 +67455,41 @@ func (ec *executionContext) unmarshalInputProvisionSubscriptionInput(ctx context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"additionalMetaData", "addons", "appliedCoupon", "awaitPaymentConfirmation", "billableFeatures", "billingCountryCode", "billingId", "billingInformation", "billingPeriod", "budget", "checkoutOptions", "customerId", "minimumSpend", "payingCustomerId", "paymentCollectionMethod", "planId", "priceOverrides", "priceUnitAmount", "promotionCode", "refId", "resourceId", "salesforceId", "scheduleStrategy", "skipTrial", "startDate", "subscriptionEntitlements", "subscriptionId", "trialOverrideConfiguration", "unitQuantity"}
+	fieldsInOrder := [...]string{"billingCycleAnchor", "cancellationDate", "charges", "entitlements", "additionalMetaData", "addons", "appliedCoupon", "awaitPaymentConfirmation", "billableFeatures", "billingCountryCode", "billingId", "billingInformation", "billingPeriod", "budget", "checkoutOptions", "customerId", "minimumSpend", "payingCustomerId", "paymentCollectionMethod", "planId", "priceOverrides", "priceUnitAmount", "promotionCode", "refId", "resourceId", "salesforceId", "scheduleStrategy", "skipTrial", "startDate", "subscriptionEntitlements", "subscriptionId", "trialOverrideConfiguration", "unitQuantity"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "billingCycleAnchor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingCycleAnchor"))
+			data, err := ec.unmarshalOSubscriptionBillingCycleAnchor2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionBillingCycleAnchor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingCycleAnchor = data
+		case "cancellationDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancellationDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancellationDate = data
+		case "charges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("charges"))
+			data, err := ec.unmarshalOChargeInput2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Charges = data
+		case "entitlements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entitlements"))
+			data, err := ec.unmarshalOSubscriptionEntitlementInputV22ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementInputV2ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entitlements = data
 		case "additionalMetaData":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("additionalMetaData"))
 			data, err := ec.unmarshalOJSON2map(ctx, v)
@@ -68656,6 +68731,122 @@ func (ec *executionContext) unmarshalInputSubscriptionEntitlementInput(ctx conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSubscriptionEntitlementInputV2(ctx context.Context, obj any) (model.SubscriptionEntitlementInputV2, error) {
+	var it model.SubscriptionEntitlementInputV2
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"feature"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "feature":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("feature"))
+			data, err := ec.unmarshalOSubscriptionFeatureEntitlementInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionFeatureEntitlementInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Feature = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSubscriptionFeatureEntitlementInput(ctx context.Context, obj any) (model.SubscriptionFeatureEntitlementInput, error) {
+	var it model.SubscriptionFeatureEntitlementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"enumValues", "featureId", "hasSoftLimit", "hasUnlimitedUsage", "monthlyResetPeriodConfiguration", "resetPeriod", "usageLimit", "weeklyResetPeriodConfiguration", "yearlyResetPeriodConfiguration"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "enumValues":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enumValues"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnumValues = data
+		case "featureId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("featureId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FeatureID = data
+		case "hasSoftLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSoftLimit"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasSoftLimit = data
+		case "hasUnlimitedUsage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasUnlimitedUsage"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HasUnlimitedUsage = data
+		case "monthlyResetPeriodConfiguration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("monthlyResetPeriodConfiguration"))
+			data, err := ec.unmarshalOMonthlyResetPeriodConfigInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐMonthlyResetPeriodConfigInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MonthlyResetPeriodConfiguration = data
+		case "resetPeriod":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("resetPeriod"))
+			data, err := ec.unmarshalOEntitlementResetPeriod2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐEntitlementResetPeriod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResetPeriod = data
+		case "usageLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("usageLimit"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UsageLimit = data
+		case "weeklyResetPeriodConfiguration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weeklyResetPeriodConfiguration"))
+			data, err := ec.unmarshalOWeeklyResetPeriodConfigInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐWeeklyResetPeriodConfigInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WeeklyResetPeriodConfiguration = data
+		case "yearlyResetPeriodConfiguration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("yearlyResetPeriodConfiguration"))
+			data, err := ec.unmarshalOYearlyResetPeriodConfigInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐYearlyResetPeriodConfigInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.YearlyResetPeriodConfiguration = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSubscriptionInput(ctx context.Context, obj any) (model.SubscriptionInput, error) {
 	var it model.SubscriptionInput
 	if obj == nil {
@@ -68667,13 +68858,41 @@ func (ec *executionContext) unmarshalInputSubscriptionInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"additionalMetaData", "addons", "appliedCoupon", "awaitPaymentConfirmation", "billableFeatures", "billingCountryCode", "billingId", "billingInformation", "billingPeriod", "budget", "crmId", "customerId", "endDate", "environmentId", "isCustomPriceSubscription", "isOverridingTrialConfig", "isTrial", "minimumSpend", "payingCustomerId", "paymentCollectionMethod", "planId", "priceOverrides", "priceUnitAmount", "promotionCode", "refId", "resourceId", "salesforceId", "scheduleStrategy", "startDate", "subscriptionEntitlements", "subscriptionId", "trialEndBehavior", "unitQuantity"}
+	fieldsInOrder := [...]string{"billingCycleAnchor", "cancellationDate", "charges", "entitlements", "additionalMetaData", "addons", "appliedCoupon", "awaitPaymentConfirmation", "billableFeatures", "billingCountryCode", "billingId", "billingInformation", "billingPeriod", "budget", "crmId", "customerId", "endDate", "environmentId", "isCustomPriceSubscription", "isOverridingTrialConfig", "isTrial", "minimumSpend", "payingCustomerId", "paymentCollectionMethod", "planId", "priceOverrides", "priceUnitAmount", "promotionCode", "refId", "resourceId", "salesforceId", "scheduleStrategy", "startDate", "subscriptionEntitlements", "subscriptionId", "trialEndBehavior", "unitQuantity"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "billingCycleAnchor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingCycleAnchor"))
+			data, err := ec.unmarshalOSubscriptionBillingCycleAnchor2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionBillingCycleAnchor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingCycleAnchor = data
+		case "cancellationDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancellationDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancellationDate = data
+		case "charges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("charges"))
+			data, err := ec.unmarshalOChargeInput2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Charges = data
+		case "entitlements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entitlements"))
+			data, err := ec.unmarshalOSubscriptionEntitlementInputV22ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementInputV2ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entitlements = data
 		case "additionalMetaData":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("additionalMetaData"))
 			data, err := ec.unmarshalOJSON2map(ctx, v)
@@ -69740,13 +69959,41 @@ func (ec *executionContext) unmarshalInputUpdateSubscriptionInput(ctx context.Co
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"additionalMetaData", "addons", "appliedCoupon", "awaitPaymentConfirmation", "billableFeatures", "billingInformation", "billingPeriod", "budget", "environmentId", "minimumSpend", "priceOverrides", "promotionCode", "refId", "scheduleStrategy", "subscriptionEntitlements", "subscriptionId", "trialEndDate", "unitQuantity"}
+	fieldsInOrder := [...]string{"billingCycleAnchor", "cancellationDate", "charges", "entitlements", "additionalMetaData", "addons", "appliedCoupon", "awaitPaymentConfirmation", "billableFeatures", "billingInformation", "billingPeriod", "budget", "environmentId", "minimumSpend", "priceOverrides", "promotionCode", "refId", "scheduleStrategy", "subscriptionEntitlements", "subscriptionId", "trialEndDate", "unitQuantity"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "billingCycleAnchor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billingCycleAnchor"))
+			data, err := ec.unmarshalOSubscriptionBillingCycleAnchor2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionBillingCycleAnchor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillingCycleAnchor = data
+		case "cancellationDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cancellationDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CancellationDate = data
+		case "charges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("charges"))
+			data, err := ec.unmarshalOChargeInput2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Charges = data
+		case "entitlements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entitlements"))
+			data, err := ec.unmarshalOSubscriptionEntitlementInputV22ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementInputV2ᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entitlements = data
 		case "additionalMetaData":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("additionalMetaData"))
 			data, err := ec.unmarshalOJSON2map(ctx, v)
@@ -84376,6 +84623,21 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNChargeInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeInput(ctx context.Context, v any) (*model.ChargeInput, error) {
+	res, err := ec.unmarshalInputChargeInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNChargeType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeType(ctx context.Context, v any) (model.ChargeType, error) {
+	var res model.ChargeType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChargeType2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeType(ctx context.Context, sel ast.SelectionSet, v model.ChargeType) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCheckoutBillingIntegration2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCheckoutBillingIntegration(ctx context.Context, sel ast.SelectionSet, v *model.CheckoutBillingIntegration) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -86580,6 +86842,11 @@ func (ec *executionContext) unmarshalNSubscriptionEntitlementInput2ᚖgithubᚗc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSubscriptionEntitlementInputV22ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementInputV2(ctx context.Context, v any) (*model.SubscriptionEntitlementInputV2, error) {
+	res, err := ec.unmarshalInputSubscriptionEntitlementInputV2(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNSubscriptionEntitlementUnion2githubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementUnion(ctx context.Context, sel ast.SelectionSet, v model.SubscriptionEntitlementUnion) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -87966,6 +88233,24 @@ func (ec *executionContext) marshalOChangeType2ᚖgithubᚗcomᚋstiggᚑselfhos
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOChargeInput2ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeInputᚄ(ctx context.Context, v any) ([]*model.ChargeInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ChargeInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNChargeInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐChargeInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalOCheckoutColorPalette2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐCheckoutColorPalette(ctx context.Context, sel ast.SelectionSet, v *model.CheckoutColorPalette) graphql.Marshaler {
@@ -90990,6 +91275,22 @@ func (ec *executionContext) unmarshalOSubscriptionAddonInput2ᚕᚖgithubᚗcom�
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOSubscriptionBillingCycleAnchor2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionBillingCycleAnchor(ctx context.Context, v any) (*model.SubscriptionBillingCycleAnchor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.SubscriptionBillingCycleAnchor)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSubscriptionBillingCycleAnchor2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionBillingCycleAnchor(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionBillingCycleAnchor) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalOSubscriptionBillingInfo2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionBillingInfo(ctx context.Context, v any) (*model.SubscriptionBillingInfo, error) {
 	if v == nil {
 		return nil, nil
@@ -91178,6 +91479,24 @@ func (ec *executionContext) unmarshalOSubscriptionEntitlementInput2ᚕᚖgithub�
 	return res, nil
 }
 
+func (ec *executionContext) unmarshalOSubscriptionEntitlementInputV22ᚕᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementInputV2ᚄ(ctx context.Context, v any) ([]*model.SubscriptionEntitlementInputV2, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var vSlice []any
+	vSlice = graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SubscriptionEntitlementInputV2, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSubscriptionEntitlementInputV22ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementInputV2(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOSubscriptionEntitlementUnion2ᚕgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionEntitlementUnionᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SubscriptionEntitlementUnion) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -91195,6 +91514,14 @@ func (ec *executionContext) marshalOSubscriptionEntitlementUnion2ᚕgithubᚗcom
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOSubscriptionFeatureEntitlementInput2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionFeatureEntitlementInput(ctx context.Context, v any) (*model.SubscriptionFeatureEntitlementInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSubscriptionFeatureEntitlementInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOSubscriptionInvoice2ᚖgithubᚗcomᚋstiggᚑselfhostᚋstiggqlᚋgraphᚋmodelᚐSubscriptionInvoice(ctx context.Context, sel ast.SelectionSet, v *model.SubscriptionInvoice) graphql.Marshaler {

@@ -44,8 +44,14 @@ func (r *Resolver) subCoupon(ctx context.Context, s *ent.CustomerSubscription) (
 	return r.Catalogs.Of(ctx, s.EnvironmentID).Coupon(ctx, *s.CouponID)
 }
 
+// subscriptionPricePrice is the price a subscription price row bills, with
+// the subscription's price override applied.
 func (r *Resolver) subscriptionPricePrice(ctx context.Context, sp *ent.SubscriptionPrice) (*ent.Price, error) {
-	return r.Catalogs.Of(ctx, sp.EnvironmentID).Price(ctx, sp.PriceID)
+	p, err := r.Catalogs.Of(ctx, sp.EnvironmentID).Price(ctx, sp.PriceID)
+	if err != nil {
+		return nil, err
+	}
+	return r.overriddenPrice(ctx, sp.SubscriptionID, p)
 }
 
 func (r *Resolver) subscriptionAddonAddon(ctx context.Context, sa *ent.SubscriptionAddon) (*ent.Addon, error) {
@@ -53,7 +59,8 @@ func (r *Resolver) subscriptionAddonAddon(ctx context.Context, sa *ent.Subscript
 }
 
 // subscriptionAddonPrice is the add-on's price for the subscription's
-// billing period (monthly for a subscription without one).
+// billing period (monthly for a subscription without one), with the
+// subscription's price override applied.
 func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.SubscriptionAddon) (*ent.Price, error) {
 	period, err := load(ctx, sa.ID, "billingPeriod", func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
 		rows, err := r.Client.SubscriptionAddon.Query().Where(subscriptionaddon.IDIn(ids...)).
@@ -76,7 +83,7 @@ func (r *Resolver) subscriptionAddonPrice(ctx context.Context, sa *ent.Subscript
 	if err != nil {
 		return nil, err
 	}
-	return subscription.AddonPrice(prices, &period), nil
+	return r.overriddenPrice(ctx, sa.SubscriptionID, subscription.AddonPrice(prices, &period))
 }
 
 func (r *Resolver) planProduct(ctx context.Context, p *ent.Plan) (*ent.Product, error) {

@@ -7,55 +7,14 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
-	"github.com/stigg-selfhost/stiggql/ent/schema"
 	"github.com/stigg-selfhost/stiggql/ent/subscriptionschedule"
 	"github.com/stigg-selfhost/stiggql/graph/model"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/subscription"
 )
 
 // The GraphQL shapes of the subscription operations: estimates and
 // invoice previews, scheduled updates, imports. Each maps a domain value of
 // internal/subscription; the resolvers only call these.
-
-// noPromotionCode refuses a promotion code (or a billing provider's
-// coupon id): this server has neither, so none can be found.
-func noPromotionCode(code *string, c *model.SubscriptionCouponInput) error {
-	if c != nil && c.PromotionCode != nil {
-		code = c.PromotionCode
-	}
-	if code != nil {
-		return &apperr.Error{Code: apperr.PromotionCodeNotFound, Field: "promotionCode", Message: "promotion code " + *code + " was not found"}
-	}
-	if c != nil && c.BillingCouponID != nil {
-		return &apperr.Error{Code: apperr.CouponNotFound, Field: "appliedCoupon.billingCouponId",
-			Message: "billing coupon " + *c.BillingCouponID + " was not found: there is no billing integration coupon here"}
-	}
-	return nil
-}
-
-// inlineDiscount is appliedCoupon.discount as a domain discount.
-func inlineDiscount(c *model.SubscriptionCouponInput) *subscription.InlineDiscount {
-	if c == nil || c.Discount == nil {
-		return nil
-	}
-	d := &subscription.InlineDiscount{PercentOff: c.Discount.PercentOff}
-	if c.Discount.Name != nil {
-		d.Name = *c.Discount.Name
-	}
-	if c.Discount.DurationInMonths != nil {
-		m := int(*c.Discount.DurationInMonths)
-		d.DurationInMonths = &m
-	}
-	for _, m := range c.Discount.AmountsOff {
-		cur := "USD"
-		if m.Currency != nil {
-			cur = string(*m.Currency)
-		}
-		d.AmountsOff = append(d.AmountsOff, schema.Money{Amount: m.Amount, Currency: cur})
-	}
-	return d
-}
 
 func discountModel(d *subscription.Discount) *model.SubscriptionPreviewDiscount {
 	if d == nil {
@@ -205,47 +164,6 @@ func (r *Resolver) futureUpdates(ctx context.Context, s *ent.CustomerSubscriptio
 		out[i] = &f
 	}
 	return out, err
-}
-
-// importInputs maps importSubscriptionsBulk's entries.
-func importInputs(in []*model.ImportSubscriptionInput) []subscription.Input {
-	out := make([]subscription.Input, len(in))
-	for i, x := range in {
-		out[i] = subscription.Input{CustomerID: x.CustomerID, PlanID: x.PlanID, RefID: x.SubscriptionID, ResourceID: x.ResourceID,
-			BillingPeriod: (*string)(x.BillingPeriod), StartDate: x.StartDate, EndDate: x.EndDate, Addons: addonItems(x.Addons),
-			BillableFeatures: featureItems(x.BillableFeatures), UnitQuantity: x.UnitQuantity, Metadata: x.AdditionalMetaData,
-			BillingID: x.BillingID, SalesforceID: x.SalesforceID}
-	}
-	return out
-}
-
-// estimateInput maps estimateSubscription's input.
-func estimateInput(in *model.EstimateSubscriptionInput) subscription.Input {
-	return subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
-		ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod), BillingCountryCode: in.BillingCountryCode,
-		StartDate: in.StartDate, SkipTrial: in.SkipTrial != nil && *in.SkipTrial, Trial: trialOverride(in.TrialOverrideConfiguration),
-		Addons: addonItems(in.Addons), BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
-		CouponRefID: couponRef(in.AppliedCoupon)}
-}
-
-// previewInput maps previewSubscription's input.
-func previewInput(in *model.PreviewSubscriptionInput) subscription.Input {
-	return subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
-		ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod), BillingCountryCode: in.BillingCountryCode,
-		StartDate: in.StartDate, Trial: trialOverride(in.TrialOverrideConfiguration),
-		Addons: addonItems(in.Addons), BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
-		CouponRefID: couponRef(in.AppliedCoupon)}
-}
-
-// estimateUpdatePatch maps estimateSubscriptionUpdate's input.
-func estimateUpdatePatch(in *model.EstimateSubscriptionUpdateInput) subscription.Patch {
-	p := subscription.Patch{BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
-		CouponRefID: couponRef(in.AppliedCoupon)}
-	if in.Addons != nil {
-		items := addonItems(in.Addons)
-		p.Addons = &items
-	}
-	return p
 }
 
 // outdatedPackages are the refIds of the packages the subscription is on

@@ -122,7 +122,7 @@ func (r *customerSubscriptionResolver) FutureUpdates(ctx context.Context, obj *e
 
 // IsCustomPriceSubscription is the resolver for the isCustomPriceSubscription field.
 func (r *customerSubscriptionResolver) IsCustomPriceSubscription(ctx context.Context, obj *ent.CustomerSubscription) (*bool, error) {
-	return ptr(false), nil
+	return r.isCustomPrice(ctx, obj)
 }
 
 // LastUsageInvoice is the resolver for the lastUsageInvoice field.
@@ -210,7 +210,7 @@ func (r *customerSubscriptionResolver) Status(ctx context.Context, obj *ent.Cust
 
 // SubscriptionEntitlements is the resolver for the subscriptionEntitlements field.
 func (r *customerSubscriptionResolver) SubscriptionEntitlements(ctx context.Context, obj *ent.CustomerSubscription) ([]*model.SubscriptionEntitlement, error) {
-	return []*model.SubscriptionEntitlement{}, nil
+	return r.subscriptionEntitlements(ctx, obj)
 }
 
 // SyncStates is the resolver for the syncStates field.
@@ -246,7 +246,11 @@ func (r *mutationResolver) ProvisionSubscriptionV2(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	res, co, err := r.SubscriptionService.ProvisionOrCheckout(ctx, env, provisionInput(&input), checkoutOptions(input.CheckoutOptions))
+	in, err := provisionInput(&input)
+	if err != nil {
+		return nil, err
+	}
+	res, co, err := r.SubscriptionService.ProvisionOrCheckout(ctx, env, in, checkoutOptions(input.CheckoutOptions))
 	if err != nil || co != nil {
 		return checkoutResult(co), err
 	}
@@ -259,7 +263,11 @@ func (r *mutationResolver) CreateSubscription(ctx context.Context, subscription 
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.SubscriptionService.Provision(ctx, env, createSubscriptionInput(&subscription))
+	in, err := createSubscriptionInput(&subscription)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.SubscriptionService.Provision(ctx, env, in)
 	if err != nil {
 		return nil, err
 	}
@@ -272,11 +280,15 @@ func (r *mutationResolver) UpdateOneSubscription(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	ref := firstOf(input.SubscriptionID, input.RefID)
-	if ref == nil {
-		return nil, apperr.BadInput("subscriptionId", "subscriptionId is required")
+	ref, err := updateRef(&input)
+	if err != nil {
+		return nil, err
 	}
-	return r.SubscriptionService.Update(ctx, env, *ref, subscriptionPatch(&input))
+	patch, err := subscriptionPatch(&input)
+	if err != nil {
+		return nil, err
+	}
+	return r.SubscriptionService.Update(ctx, env, ref, patch)
 }
 
 // CancelSubscription is the resolver for the cancelSubscription field.
@@ -285,11 +297,7 @@ func (r *mutationResolver) CancelSubscription(ctx context.Context, input model.S
 	if err != nil {
 		return nil, err
 	}
-	in := subscription.CancelInput{RefID: input.SubscriptionRefID, EndDate: input.EndDate}
-	if input.SubscriptionCancellationTime != nil {
-		in.Time = string(*input.SubscriptionCancellationTime)
-	}
-	return r.SubscriptionService.Cancel(ctx, env, in)
+	return r.SubscriptionService.Cancel(ctx, env, cancelInput(&input))
 }
 
 // ApplySubscription is the resolver for the applySubscription field.
@@ -315,10 +323,11 @@ func (r *mutationResolver) DelegateSubscriptionToCustomer(ctx context.Context, i
 	if err != nil {
 		return nil, err
 	}
-	if input.DestinationCustomerID == nil {
-		return nil, apperr.BadInput("destinationCustomerId", "destinationCustomerId is required")
+	dest, err := delegateDestination(&input)
+	if err != nil {
+		return nil, err
 	}
-	return r.SubscriptionService.Delegate(ctx, env, input.SubscriptionID, *input.DestinationCustomerID)
+	return r.SubscriptionService.Delegate(ctx, env, input.SubscriptionID, dest)
 }
 
 // EstimateSubscription is the resolver for the estimateSubscription field.
@@ -450,11 +459,7 @@ func (r *queryResolver) GetActiveSubscriptions(ctx context.Context, input model.
 	if err != nil {
 		return nil, err
 	}
-	ids := input.ResourceIds
-	if input.ResourceID != nil {
-		ids = append(ids, *input.ResourceID)
-	}
-	subs, err := r.SubscriptionService.Active(ctx, env, input.CustomerID, ids)
+	subs, err := r.SubscriptionService.Active(ctx, env, input.CustomerID, activeResourceIDs(&input))
 	registerRows(ctx, subs, subID)
 	return subs, err
 }

@@ -53,7 +53,21 @@ var allowedAdditions = map[string]string{
 		"accepted and never emitted (credits are out of scope, docs/sdk.md)",
 	"CreditBalanceUpdated": "the payload of creditBalanceUpdated, as api-client-js 3.108.0's OnCreditBalanceUpdated selects it",
 	"SlimCustomCurrency":   "CreditBalanceUpdated.currency, as api-client-js 3.108.0 types it",
+	// The server SDK 4.x's newer subscription inputs (Stigg's current API,
+	// docs.stigg.io graphql-reference): honoured (docs/sdk.md, "Newer input fields").
+	"ProvisionSubscriptionInput.billingCycleAnchor": api4x, "ProvisionSubscriptionInput.cancellationDate": api4x,
+	"ProvisionSubscriptionInput.charges": api4x, "ProvisionSubscriptionInput.entitlements": api4x,
+	"SubscriptionInput.billingCycleAnchor": api4x, "SubscriptionInput.cancellationDate": api4x,
+	"SubscriptionInput.charges": api4x, "SubscriptionInput.entitlements": api4x,
+	"UpdateSubscriptionInput.billingCycleAnchor": api4x, "UpdateSubscriptionInput.cancellationDate": api4x,
+	"UpdateSubscriptionInput.charges": api4x, "UpdateSubscriptionInput.entitlements": api4x,
+	"SubscriptionBillingCycleAnchor": api4x, "ChargeType": api4x, "ChargeInput": api4x,
+	"SubscriptionEntitlementInputV2":      api4x + " (its credit member is left out, as credits are)",
+	"SubscriptionFeatureEntitlementInput": api4x + " (featureGroupId is left out: no feature groups here)",
 }
+
+// api4x is why the 4.x subscription input additions are allowed.
+const api4x = "sent by Stigg's server SDK 4.x (newer than the pinned 3.95.0) on provision, create and update subscription"
 
 // builtinScalars are defined by the GraphQL spec (and gqlparser's prelude).
 var builtinScalars = map[string]bool{

@@ -24,15 +24,6 @@ if (!baseUrl || !apiKey) {
   throw new Error('set STIGGQL_URL and STIGG_API_KEY to a running stiggql, or run `bash compat/run.sh`');
 }
 
-// Steps that need work not yet merged into this branch, with what is
-// missing. Each entry skips its steps with that reason; delete the entry
-// when the work lands (the steps are written and must then pass).
-const PENDING = {
-  billingPreviews: 'estimates and previews are issue 16',
-  promotionGroups: 'promotional entitlement groups are issue 16',
-  applySubscription: 'applySubscription is issue 16',
-};
-
 const DAY = 24 * 60 * 60 * 1000;
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const ids = {
@@ -91,13 +82,11 @@ const activePromotions = (c) => c.promotionalEntitlements.filter((p) => p.status
 test('node-server-sdk 3.95.0 with apiKey, baseUri and baseEdgeUri only', { timeout: 280_000 }, async (t) => {
   const state = {};
   // step runs fn as a subtest unless an earlier step it needs did not
-  // succeed, or a PENDING entry names it.
+  // succeed.
   const step = (name, opts, fn) =>
     t.test(name, STEP, async (s) => {
       const missing = (opts.needs || []).filter((k) => state[k] === undefined);
       if (missing.length) return s.skip(`needs ${missing.join(', ')} from an earlier step`);
-      const pending = (opts.pending || []).filter((k) => PENDING[k]).map((k) => PENDING[k]);
-      if (pending.length) return s.skip(`pending: ${pending.join('; ')}`);
       return fn(s);
     });
 
@@ -111,7 +100,7 @@ test('node-server-sdk 3.95.0 with apiKey, baseUri and baseEdgeUri only', { timeo
     return e;
   }
 
-  await step('initialisation succeeds (edge configuration, remote config, realtime)', { pending: ['init'] }, async () => {
+  await step('initialisation succeeds (edge configuration, remote config, realtime)', {}, async () => {
     await stigg.waitForInitialization();
     state.init = true;
   });
@@ -201,7 +190,7 @@ test('node-server-sdk 3.95.0 with apiKey, baseUri and baseEdgeUri only', { timeo
     assert.deepEqual(page.data.map((s) => s.subscriptionId), [state.basic], JSON.stringify(page));
   });
 
-  await step('createSubscription to a second product', { needs: ['basic'], pending: ['entitlements'] }, async () => {
+  await step('createSubscription to a second product', { needs: ['basic'] }, async () => {
     const sub = await stigg.createSubscription({ customerId: ids.acme, planId: 'plan-insights-starter' });
     assert.equal(sub.planId, 'plan-insights-starter');
     const active = await stigg.getActiveSubscriptions({ customerId: ids.acme });
@@ -236,7 +225,7 @@ test('node-server-sdk 3.95.0 with apiKey, baseUri and baseEdgeUri only', { timeo
 
   // --- entitlements on a catalog plan ------------------------------------------
 
-  await step('entitlements of plan-revvenu-basic are computed, not fallbacks', { needs: ['basic'], pending: ['entitlements'] }, async () => {
+  await step('entitlements of plan-revvenu-basic are computed, not fallbacks', { needs: ['basic'] }, async () => {
     const domain = await entitlement('Boolean', 'feature-custom-domain');
     assert.equal(domain.hasAccess, true);
     const sso = await entitlement('Boolean', 'feature-sso');
@@ -284,7 +273,7 @@ test('node-server-sdk 3.95.0 with apiKey, baseUri and baseEdgeUri only', { timeo
     state.addons = true;
   });
 
-  await step('a promotional grant reaches the SDK in realtime', { needs: ['entitled'], pending: ['realtime'] }, async () => {
+  await step('a promotional grant reaches the SDK in realtime', { needs: ['entitled'] }, async () => {
     const seen = events.entitlementsUpdated.length;
     const granted = await stigg.grantPromotionalEntitlements({
       customerId: ids.acme,
@@ -351,28 +340,40 @@ test('node-server-sdk 3.95.0 with apiKey, baseUri and baseEdgeUri only', { timeo
 
   // --- the SDK's other subscription and promotion methods ----------------------
 
-  await step('estimateSubscription and previewSubscription price a plan', { needs: ['beta'], pending: ['billingPreviews'] }, async () => {
+  await step('estimateSubscription and previewSubscription price a plan', { needs: ['beta'] }, async () => {
     const est = await stigg.estimateSubscription({ customerId: ids.beta, planId: 'plan-revvenu-basic', billingPeriod: 'MONTHLY' });
     assert.ok(est.total, JSON.stringify(est));
     const prev = await stigg.previewSubscription({ customerId: ids.beta, planId: 'plan-revvenu-basic', billingPeriod: 'MONTHLY' });
     assert.ok(prev.immediateInvoice, JSON.stringify(prev));
   });
 
-  await step('promotional entitlement groups', { needs: ['beta'], pending: ['promotionGroups'] }, async () => {
-    const granted = await stigg.grantPromotionalEntitlementsGroup({ customerId: ids.beta, packageId: 'addon-priority-support' });
-    assert.ok(granted.length > 0);
-    await stigg.revokePromotionalEntitlementsGroup({ customerId: ids.beta, packageId: 'addon-priority-support' });
-    assert.deepEqual(activePromotions(await stigg.getCustomer(ids.beta)), []);
+  await step('promotional entitlement groups: granted and revoked together', { needs: ['beta'] }, async () => {
+    const group = `deal-${run}`;
+    const granted = await stigg.grantPromotionalEntitlementsGroup({
+      customerId: ids.beta,
+      featureGroupId: group,
+      promotionalEntitlements: [
+        { featureId: 'feature-sso', period: 'ONE_MONTH' },
+        { featureId: 'feature-custom-domain', period: 'ONE_WEEK' },
+      ],
+    });
+    assert.equal(granted.length, 2, JSON.stringify(granted));
+    assert.deepEqual(activePromotions(await stigg.getCustomer(ids.beta)), ['feature-custom-domain', 'feature-seats', 'feature-sso']);
+    await stigg.revokePromotionalEntitlementsGroup({ customerId: ids.beta, featureGroupId: group });
+    assert.deepEqual(activePromotions(await stigg.getCustomer(ids.beta)), ['feature-seats'], 'the group is revoked, the lone grant stays');
   });
 
-  await step('applySubscription', { needs: ['beta'], pending: ['applySubscription'] }, async () => {
-    const out = await stigg.applySubscription({ customerId: ids.beta, planId: 'plan-revvenu-basic', skipTrial: true });
+  await step('applySubscription: a trial of a paid plan applies; the paid plan without a trial needs billing', { needs: ['beta'] }, async () => {
+    await assert.rejects(stigg.applySubscription({ customerId: ids.beta, planId: 'plan-revvenu-basic', skipTrial: true }),
+      (err) => err.errorCode === 'BillingIntegrationMissing', 'no Stripe here: a paid plan cannot be applied');
+    const out = await stigg.applySubscription({ customerId: ids.beta, planId: 'plan-revvenu-basic' });
     assert.equal(out.subscription.planId, 'plan-revvenu-basic');
+    assert.equal(out.subscription.status, 'IN_TRIAL');
     const active = await stigg.getActiveSubscriptions({ customerId: ids.beta });
-    assert.ok(planOf(active, 'plan-revvenu-basic'));
+    assert.ok(planOf(active, 'plan-revvenu-basic'), `applied: ${active.map((s) => s.plan.id)}`);
   });
 
-  await step('realtime stayed up: the SDK logged no WebSocket error', { needs: ['init'], pending: ['realtime'] }, async () => {
+  await step('realtime stayed up: the SDK logged no WebSocket error', { needs: ['init'] }, async () => {
     const ws = logged.filter((l) => /websocket/i.test(l));
     assert.deepEqual(ws, [], 'WebSocket errors (each makes the SDK drop its cache and resubscribe)');
   });

@@ -58,6 +58,8 @@ const (
 	FieldCurrentBillingPeriodStart = "current_billing_period_start"
 	// FieldCurrentBillingPeriodEnd holds the string denoting the current_billing_period_end field in the database.
 	FieldCurrentBillingPeriodEnd = "current_billing_period_end"
+	// FieldBillingCycleAnchor holds the string denoting the billing_cycle_anchor field in the database.
+	FieldBillingCycleAnchor = "billing_cycle_anchor"
 	// FieldBillingID holds the string denoting the billing_id field in the database.
 	FieldBillingID = "billing_id"
 	// FieldBillingLinkURL holds the string denoting the billing_link_url field in the database.
@@ -92,6 +94,10 @@ const (
 	EdgePrices = "prices"
 	// EdgeSchedules holds the string denoting the schedules edge name in mutations.
 	EdgeSchedules = "schedules"
+	// EdgeEntitlementOverrides holds the string denoting the entitlement_overrides edge name in mutations.
+	EdgeEntitlementOverrides = "entitlement_overrides"
+	// EdgePriceOverrides holds the string denoting the price_overrides edge name in mutations.
+	EdgePriceOverrides = "price_overrides"
 	// Table holds the table name of the customersubscription in the database.
 	Table = "customer_subscriptions"
 	// EnvironmentTable is the table that holds the environment relation/edge.
@@ -150,6 +156,20 @@ const (
 	SchedulesInverseTable = "subscription_schedules"
 	// SchedulesColumn is the table column denoting the schedules relation/edge.
 	SchedulesColumn = "subscription_id"
+	// EntitlementOverridesTable is the table that holds the entitlement_overrides relation/edge.
+	EntitlementOverridesTable = "subscription_entitlement_overrides"
+	// EntitlementOverridesInverseTable is the table name for the SubscriptionEntitlementOverride entity.
+	// It exists in this package in order to avoid circular dependency with the "subscriptionentitlementoverride" package.
+	EntitlementOverridesInverseTable = "subscription_entitlement_overrides"
+	// EntitlementOverridesColumn is the table column denoting the entitlement_overrides relation/edge.
+	EntitlementOverridesColumn = "subscription_id"
+	// PriceOverridesTable is the table that holds the price_overrides relation/edge.
+	PriceOverridesTable = "subscription_price_overrides"
+	// PriceOverridesInverseTable is the table name for the SubscriptionPriceOverride entity.
+	// It exists in this package in order to avoid circular dependency with the "subscriptionpriceoverride" package.
+	PriceOverridesInverseTable = "subscription_price_overrides"
+	// PriceOverridesColumn is the table column denoting the price_overrides relation/edge.
+	PriceOverridesColumn = "subscription_id"
 )
 
 // Columns holds all SQL columns for customersubscription fields.
@@ -176,6 +196,7 @@ var Columns = []string{
 	FieldCancelReason,
 	FieldCurrentBillingPeriodStart,
 	FieldCurrentBillingPeriodEnd,
+	FieldBillingCycleAnchor,
 	FieldBillingID,
 	FieldBillingLinkURL,
 	FieldPreviousBillingID,
@@ -433,6 +454,11 @@ func ByCurrentBillingPeriodEnd(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCurrentBillingPeriodEnd, opts...).ToFunc()
 }
 
+// ByBillingCycleAnchor orders the results by the billing_cycle_anchor field.
+func ByBillingCycleAnchor(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBillingCycleAnchor, opts...).ToFunc()
+}
+
 // ByBillingID orders the results by the billing_id field.
 func ByBillingID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBillingID, opts...).ToFunc()
@@ -549,6 +575,34 @@ func BySchedules(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newSchedulesStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByEntitlementOverridesCount orders the results by entitlement_overrides count.
+func ByEntitlementOverridesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newEntitlementOverridesStep(), opts...)
+	}
+}
+
+// ByEntitlementOverrides orders the results by entitlement_overrides terms.
+func ByEntitlementOverrides(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newEntitlementOverridesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByPriceOverridesCount orders the results by price_overrides count.
+func ByPriceOverridesCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newPriceOverridesStep(), opts...)
+	}
+}
+
+// ByPriceOverrides orders the results by price_overrides terms.
+func ByPriceOverrides(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newPriceOverridesStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newEnvironmentStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -603,5 +657,19 @@ func newSchedulesStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SchedulesInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, false, SchedulesTable, SchedulesColumn),
+	)
+}
+func newEntitlementOverridesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(EntitlementOverridesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, EntitlementOverridesTable, EntitlementOverridesColumn),
+	)
+}
+func newPriceOverridesStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(PriceOverridesInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, PriceOverridesTable, PriceOverridesColumn),
 	)
 }

@@ -146,6 +146,11 @@ func CurrentBillingPeriodEnd(v time.Time) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldEQ(FieldCurrentBillingPeriodEnd, v))
 }
 
+// BillingCycleAnchor applies equality check predicate on the "billing_cycle_anchor" field. It's identical to BillingCycleAnchorEQ.
+func BillingCycleAnchor(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldBillingCycleAnchor, v))
+}
+
 // BillingID applies equality check predicate on the "billing_id" field. It's identical to BillingIDEQ.
 func BillingID(v string) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldEQ(FieldBillingID, v))
@@ -1071,6 +1076,56 @@ func CurrentBillingPeriodEndNotNil() predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldNotNull(FieldCurrentBillingPeriodEnd))
 }
 
+// BillingCycleAnchorEQ applies the EQ predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorEQ(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldEQ(FieldBillingCycleAnchor, v))
+}
+
+// BillingCycleAnchorNEQ applies the NEQ predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorNEQ(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNEQ(FieldBillingCycleAnchor, v))
+}
+
+// BillingCycleAnchorIn applies the In predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorIn(vs ...time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIn(FieldBillingCycleAnchor, vs...))
+}
+
+// BillingCycleAnchorNotIn applies the NotIn predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorNotIn(vs ...time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotIn(FieldBillingCycleAnchor, vs...))
+}
+
+// BillingCycleAnchorGT applies the GT predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorGT(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldGT(FieldBillingCycleAnchor, v))
+}
+
+// BillingCycleAnchorGTE applies the GTE predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorGTE(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldGTE(FieldBillingCycleAnchor, v))
+}
+
+// BillingCycleAnchorLT applies the LT predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorLT(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldLT(FieldBillingCycleAnchor, v))
+}
+
+// BillingCycleAnchorLTE applies the LTE predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorLTE(v time.Time) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldLTE(FieldBillingCycleAnchor, v))
+}
+
+// BillingCycleAnchorIsNil applies the IsNil predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorIsNil() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldIsNull(FieldBillingCycleAnchor))
+}
+
+// BillingCycleAnchorNotNil applies the NotNil predicate on the "billing_cycle_anchor" field.
+func BillingCycleAnchorNotNil() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(sql.FieldNotNull(FieldBillingCycleAnchor))
+}
+
 // BillingIDEQ applies the EQ predicate on the "billing_id" field.
 func BillingIDEQ(v string) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(sql.FieldEQ(FieldBillingID, v))
@@ -1747,6 +1802,52 @@ func HasSchedules() predicate.CustomerSubscription {
 func HasSchedulesWith(preds ...predicate.SubscriptionSchedule) predicate.CustomerSubscription {
 	return predicate.CustomerSubscription(func(s *sql.Selector) {
 		step := newSchedulesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasEntitlementOverrides applies the HasEdge predicate on the "entitlement_overrides" edge.
+func HasEntitlementOverrides() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, EntitlementOverridesTable, EntitlementOverridesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasEntitlementOverridesWith applies the HasEdge predicate on the "entitlement_overrides" edge with a given conditions (other predicates).
+func HasEntitlementOverridesWith(preds ...predicate.SubscriptionEntitlementOverride) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newEntitlementOverridesStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasPriceOverrides applies the HasEdge predicate on the "price_overrides" edge.
+func HasPriceOverrides() predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, PriceOverridesTable, PriceOverridesColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasPriceOverridesWith applies the HasEdge predicate on the "price_overrides" edge with a given conditions (other predicates).
+func HasPriceOverridesWith(preds ...predicate.SubscriptionPriceOverride) predicate.CustomerSubscription {
+	return predicate.CustomerSubscription(func(s *sql.Selector) {
+		step := newPriceOverridesStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -189,6 +189,18 @@ func (f SubscriptionAddonFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionAddonMutation", m)
 }
 
+// The SubscriptionEntitlementOverrideFunc type is an adapter to allow the use of ordinary
+// function as SubscriptionEntitlementOverride mutator.
+type SubscriptionEntitlementOverrideFunc func(context.Context, *ent.SubscriptionEntitlementOverrideMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SubscriptionEntitlementOverrideFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SubscriptionEntitlementOverrideMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionEntitlementOverrideMutation", m)
+}
+
 // The SubscriptionPriceFunc type is an adapter to allow the use of ordinary
 // function as SubscriptionPrice mutator.
 type SubscriptionPriceFunc func(context.Context, *ent.SubscriptionPriceMutation) (ent.Value, error)
@@ -199,6 +211,18 @@ func (f SubscriptionPriceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionPriceMutation", m)
+}
+
+// The SubscriptionPriceOverrideFunc type is an adapter to allow the use of ordinary
+// function as SubscriptionPriceOverride mutator.
+type SubscriptionPriceOverrideFunc func(context.Context, *ent.SubscriptionPriceOverrideMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SubscriptionPriceOverrideFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SubscriptionPriceOverrideMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SubscriptionPriceOverrideMutation", m)
 }
 
 // The SubscriptionScheduleFunc type is an adapter to allow the use of ordinary

@@ -248,6 +248,7 @@ var (
 		{Name: "cancel_reason", Type: field.TypeString, Nullable: true},
 		{Name: "current_billing_period_start", Type: field.TypeTime, Nullable: true},
 		{Name: "current_billing_period_end", Type: field.TypeTime, Nullable: true},
+		{Name: "billing_cycle_anchor", Type: field.TypeTime, Nullable: true},
 		{Name: "billing_id", Type: field.TypeString, Nullable: true},
 		{Name: "billing_link_url", Type: field.TypeString, Nullable: true},
 		{Name: "previous_billing_id", Type: field.TypeString, Nullable: true},
@@ -271,31 +272,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customer_subscriptions_coupons_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[26]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[27]},
 				RefColumns: []*schema.Column{CouponsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "customer_subscriptions_customers_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[27]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[28]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "customer_subscriptions_customers_paid_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[28]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[29]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "customer_subscriptions_environments_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[29]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[30]},
 				RefColumns: []*schema.Column{EnvironmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 			{
 				Symbol:     "customer_subscriptions_plans_subscriptions",
-				Columns:    []*schema.Column{CustomerSubscriptionsColumns[30]},
+				Columns:    []*schema.Column{CustomerSubscriptionsColumns[31]},
 				RefColumns: []*schema.Column{PlansColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -304,22 +305,22 @@ var (
 			{
 				Name:    "customersubscription_environment_id_ref_id",
 				Unique:  true,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[29], CustomerSubscriptionsColumns[3]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[30], CustomerSubscriptionsColumns[3]},
 			},
 			{
 				Name:    "customersubscription_customer_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[27], CustomerSubscriptionsColumns[5]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[28], CustomerSubscriptionsColumns[5]},
 			},
 			{
 				Name:    "customersubscription_environment_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[29], CustomerSubscriptionsColumns[1], CustomerSubscriptionsColumns[0]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[30], CustomerSubscriptionsColumns[1], CustomerSubscriptionsColumns[0]},
 			},
 			{
 				Name:    "customersubscription_plan_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerSubscriptionsColumns[30]},
+				Columns: []*schema.Column{CustomerSubscriptionsColumns[31]},
 			},
 		},
 	}
@@ -804,6 +805,48 @@ var (
 			},
 		},
 	}
+	// SubscriptionEntitlementOverridesColumns holds the columns for the "subscription_entitlement_overrides" table.
+	SubscriptionEntitlementOverridesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "usage_limit", Type: field.TypeFloat64, Nullable: true},
+		{Name: "has_unlimited_usage", Type: field.TypeBool, Default: false},
+		{Name: "has_soft_limit", Type: field.TypeBool, Default: false},
+		{Name: "reset_period", Type: field.TypeEnum, Nullable: true, Enums: []string{"DAY", "HOUR", "MONTH", "WEEK", "YEAR"}},
+		{Name: "enum_values", Type: field.TypeJSON, Nullable: true},
+		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "subscription_id", Type: field.TypeUUID},
+		{Name: "feature_id", Type: field.TypeUUID},
+	}
+	// SubscriptionEntitlementOverridesTable holds the schema information for the "subscription_entitlement_overrides" table.
+	SubscriptionEntitlementOverridesTable = &schema.Table{
+		Name:       "subscription_entitlement_overrides",
+		Columns:    SubscriptionEntitlementOverridesColumns,
+		PrimaryKey: []*schema.Column{SubscriptionEntitlementOverridesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscription_entitlement_overrides_customer_subscriptions_entitlement_overrides",
+				Columns:    []*schema.Column{SubscriptionEntitlementOverridesColumns[10]},
+				RefColumns: []*schema.Column{CustomerSubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "subscription_entitlement_overrides_features_feature",
+				Columns:    []*schema.Column{SubscriptionEntitlementOverridesColumns[11]},
+				RefColumns: []*schema.Column{FeaturesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscriptionentitlementoverride_subscription_id_feature_id",
+				Unique:  true,
+				Columns: []*schema.Column{SubscriptionEntitlementOverridesColumns[10], SubscriptionEntitlementOverridesColumns[11]},
+			},
+		},
+	}
 	// SubscriptionPricesColumns holds the columns for the "subscription_prices" table.
 	SubscriptionPricesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -843,6 +886,45 @@ var (
 				Name:    "subscriptionprice_price_id",
 				Unique:  false,
 				Columns: []*schema.Column{SubscriptionPricesColumns[6]},
+			},
+		},
+	}
+	// SubscriptionPriceOverridesColumns holds the columns for the "subscription_price_overrides" table.
+	SubscriptionPriceOverridesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "environment_id", Type: field.TypeUUID},
+		{Name: "amount", Type: field.TypeFloat64, Nullable: true},
+		{Name: "tiers", Type: field.TypeJSON, Nullable: true},
+		{Name: "block_size", Type: field.TypeFloat64, Nullable: true},
+		{Name: "subscription_id", Type: field.TypeUUID},
+		{Name: "price_id", Type: field.TypeUUID},
+	}
+	// SubscriptionPriceOverridesTable holds the schema information for the "subscription_price_overrides" table.
+	SubscriptionPriceOverridesTable = &schema.Table{
+		Name:       "subscription_price_overrides",
+		Columns:    SubscriptionPriceOverridesColumns,
+		PrimaryKey: []*schema.Column{SubscriptionPriceOverridesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "subscription_price_overrides_customer_subscriptions_price_overrides",
+				Columns:    []*schema.Column{SubscriptionPriceOverridesColumns[7]},
+				RefColumns: []*schema.Column{CustomerSubscriptionsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "subscription_price_overrides_prices_price",
+				Columns:    []*schema.Column{SubscriptionPriceOverridesColumns[8]},
+				RefColumns: []*schema.Column{PricesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "subscriptionpriceoverride_subscription_id_price_id",
+				Unique:  true,
+				Columns: []*schema.Column{SubscriptionPriceOverridesColumns[7], SubscriptionPriceOverridesColumns[8]},
 			},
 		},
 	}
@@ -1130,7 +1212,9 @@ var (
 		ProductsTable,
 		PromotionalEntitlementsTable,
 		SubscriptionAddonsTable,
+		SubscriptionEntitlementOverridesTable,
 		SubscriptionPricesTable,
+		SubscriptionPriceOverridesTable,
 		SubscriptionSchedulesTable,
 		SyncStatesTable,
 		UsageCountersTable,
@@ -1170,8 +1254,12 @@ func init() {
 	PromotionalEntitlementsTable.ForeignKeys[1].RefTable = EnvironmentsTable
 	SubscriptionAddonsTable.ForeignKeys[0].RefTable = AddonsTable
 	SubscriptionAddonsTable.ForeignKeys[1].RefTable = CustomerSubscriptionsTable
+	SubscriptionEntitlementOverridesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
+	SubscriptionEntitlementOverridesTable.ForeignKeys[1].RefTable = FeaturesTable
 	SubscriptionPricesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
 	SubscriptionPricesTable.ForeignKeys[1].RefTable = PricesTable
+	SubscriptionPriceOverridesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
+	SubscriptionPriceOverridesTable.ForeignKeys[1].RefTable = PricesTable
 	SubscriptionSchedulesTable.ForeignKeys[0].RefTable = CustomerSubscriptionsTable
 	SyncStatesTable.ForeignKeys[0].RefTable = CustomersTable
 	SyncStatesTable.ForeignKeys[1].RefTable = EnvironmentsTable

@@ -51,8 +51,14 @@ type PromotionalEntitlement func(*sql.Selector)
 // SubscriptionAddon is the predicate function for subscriptionaddon builders.
 type SubscriptionAddon func(*sql.Selector)
 
+// SubscriptionEntitlementOverride is the predicate function for subscriptionentitlementoverride builders.
+type SubscriptionEntitlementOverride func(*sql.Selector)
+
 // SubscriptionPrice is the predicate function for subscriptionprice builders.
 type SubscriptionPrice func(*sql.Selector)
+
+// SubscriptionPriceOverride is the predicate function for subscriptionpriceoverride builders.
+type SubscriptionPriceOverride func(*sql.Selector)
 
 // SubscriptionSchedule is the predicate function for subscriptionschedule builders.
 type SubscriptionSchedule func(*sql.Selector)

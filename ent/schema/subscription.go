@@ -44,6 +44,9 @@ func (CustomerSubscription) Fields() []ent.Field {
 		field.String("cancel_reason").Optional().Nillable(),
 		field.Time("current_billing_period_start").Optional().Nillable(),
 		field.Time("current_billing_period_end").Optional().Nillable(),
+		// billing_cycle_anchor is set when the anchor was moved (billingCycleAnchor NOW):
+		// billing periods then follow from it instead of the trial end or start.
+		field.Time("billing_cycle_anchor").Optional().Nillable(),
 		field.String("billing_id").Optional().Nillable(),
 		field.String("billing_link_url").Optional().Nillable(),
 		field.String("previous_billing_id").Optional().Nillable(),
@@ -70,6 +73,8 @@ func (CustomerSubscription) Edges() []ent.Edge {
 		edge.To("addons", SubscriptionAddon.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("prices", SubscriptionPrice.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 		edge.To("schedules", SubscriptionSchedule.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("entitlement_overrides", SubscriptionEntitlementOverride.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+		edge.To("price_overrides", SubscriptionPriceOverride.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
 	}
 }
 

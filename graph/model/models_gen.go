@@ -602,6 +602,16 @@ type BudgetConfigurationInput struct {
 	Limit float64 `json:"limit"`
 }
 
+// The quantity of one charge of a subscription (Stigg's API 4.x).
+type ChargeInput struct {
+	// The feature (type FEATURE) whose quantity this is.
+	ID string `json:"id"`
+	// The quantity bought.
+	Quantity float64 `json:"quantity"`
+	// What the charge bills.
+	Type ChargeType `json:"type"`
+}
+
 // The billing integration a checkout page collects payment through.
 type CheckoutBillingIntegration struct {
 	// The billing credentials
@@ -4174,6 +4184,14 @@ type ProvisionCustomerSubscriptionInput struct {
 
 // Subscription to provision for a customer, through checkout when payment is needed.
 type ProvisionSubscriptionInput struct {
+	// Billing cycle anchor: NOW restarts the billing period at the time of the call; UNCHANGED (the default) keeps it (Stigg's API 4.x).
+	BillingCycleAnchor *SubscriptionBillingCycleAnchor `json:"billingCycleAnchor,omitempty"`
+	// When the subscription is cancelled: a future date schedules the cancellation for that moment (Stigg's API 4.x).
+	CancellationDate *time.Time `json:"cancellationDate,omitempty"`
+	// Quantities of the subscription's charges, by feature (Stigg's API 4.x; billableFeatures in 3.x).
+	Charges []*ChargeInput `json:"charges,omitempty"`
+	// This subscription's own entitlements, replacing the plan's for those features (Stigg's API 4.x; subscriptionEntitlements in 3.x).
+	Entitlements []*SubscriptionEntitlementInputV2 `json:"entitlements,omitempty"`
 	// Custom key-value metadata to store with the subscription.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
 	// Add-ons to include, with their quantities.
@@ -4758,6 +4776,12 @@ type SubscriptionEntitlementInput struct {
 	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
 }
 
+// A subscription's own entitlement of a feature (Stigg's API 4.x; credit entitlements are left out).
+type SubscriptionEntitlementInputV2 struct {
+	// The feature entitlement.
+	Feature *SubscriptionFeatureEntitlementInput `json:"feature,omitempty"`
+}
+
 // Access to a feature granted to one subscription, as a member of the entitlement union.
 type SubscriptionFeatureEntitlement struct {
 	// When the entitlement was created.
@@ -4798,6 +4822,28 @@ type SubscriptionFeatureEntitlement struct {
 
 func (SubscriptionFeatureEntitlement) IsSubscriptionEntitlementUnion() {}
 
+// A subscription's own entitlement of a feature, replacing the plan's (Stigg's API 4.x).
+type SubscriptionFeatureEntitlementInput struct {
+	// Enum values granted, for an enum feature.
+	EnumValues []string `json:"enumValues,omitempty"`
+	// The feature's id.
+	FeatureID string `json:"featureId"`
+	// Whether the limit is soft.
+	HasSoftLimit *bool `json:"hasSoftLimit,omitempty"`
+	// Whether usage is unlimited.
+	HasUnlimitedUsage *bool `json:"hasUnlimitedUsage,omitempty"`
+	// Monthly reset configuration, when resetPeriod is MONTH.
+	MonthlyResetPeriodConfiguration *MonthlyResetPeriodConfigInput `json:"monthlyResetPeriodConfiguration,omitempty"`
+	// How often usage resets.
+	ResetPeriod *EntitlementResetPeriod `json:"resetPeriod,omitempty"`
+	// The usage limit.
+	UsageLimit *float64 `json:"usageLimit,omitempty"`
+	// Weekly reset configuration, when resetPeriod is WEEK.
+	WeeklyResetPeriodConfiguration *WeeklyResetPeriodConfigInput `json:"weeklyResetPeriodConfiguration,omitempty"`
+	// Yearly reset configuration, when resetPeriod is YEAR.
+	YearlyResetPeriodConfiguration *YearlyResetPeriodConfigInput `json:"yearlyResetPeriodConfiguration,omitempty"`
+}
+
 // A change to a subscription that is scheduled to happen later.
 type SubscriptionFutureUpdate struct {
 	// ID of the schedule in the billing provider.
@@ -4818,6 +4864,14 @@ type SubscriptionFutureUpdate struct {
 
 // Subscription to create for a customer.
 type SubscriptionInput struct {
+	// Billing cycle anchor: NOW restarts the billing period at the time of the call; UNCHANGED (the default) keeps it (Stigg's API 4.x).
+	BillingCycleAnchor *SubscriptionBillingCycleAnchor `json:"billingCycleAnchor,omitempty"`
+	// When the subscription is cancelled: a future date schedules the cancellation for that moment (Stigg's API 4.x).
+	CancellationDate *time.Time `json:"cancellationDate,omitempty"`
+	// Quantities of the subscription's charges, by feature (Stigg's API 4.x; billableFeatures in 3.x).
+	Charges []*ChargeInput `json:"charges,omitempty"`
+	// This subscription's own entitlements, replacing the plan's for those features (Stigg's API 4.x; subscriptionEntitlements in 3.x).
+	Entitlements []*SubscriptionEntitlementInputV2 `json:"entitlements,omitempty"`
 	// Custom key-value metadata to store with the subscription.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
 	// Add-ons to include, with their quantities.
@@ -5524,6 +5578,14 @@ type UpdateSubscriptionEntitlementInput struct {
 
 // Changes to make to a subscription; fields left out stay as they are.
 type UpdateSubscriptionInput struct {
+	// Billing cycle anchor: NOW restarts the billing period at the time of the call; UNCHANGED (the default) keeps it (Stigg's API 4.x).
+	BillingCycleAnchor *SubscriptionBillingCycleAnchor `json:"billingCycleAnchor,omitempty"`
+	// When the subscription is cancelled: a future date schedules the cancellation for that moment (Stigg's API 4.x).
+	CancellationDate *time.Time `json:"cancellationDate,omitempty"`
+	// Quantities of the subscription's charges, by feature (Stigg's API 4.x; billableFeatures in 3.x).
+	Charges []*ChargeInput `json:"charges,omitempty"`
+	// This subscription's own entitlements, replacing the plan's for those features (Stigg's API 4.x; subscriptionEntitlements in 3.x).
+	Entitlements []*SubscriptionEntitlementInputV2 `json:"entitlements,omitempty"`
 	// New custom metadata for the subscription.
 	AdditionalMetaData map[string]any `json:"additionalMetaData,omitempty"`
 	// Add-ons the subscription should have, with their quantities.
@@ -6749,6 +6811,64 @@ func (e *ChangeType) UnmarshalJSON(b []byte) error {
 }
 
 func (e ChangeType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a charge bills (Stigg's API 4.x).
+type ChargeType string
+
+const (
+	// Credits: not supported by this server (a CREDIT charge is refused).
+	ChargeTypeCredit ChargeType = "CREDIT"
+	// A feature's per-unit price.
+	ChargeTypeFeature ChargeType = "FEATURE"
+)
+
+var AllChargeType = []ChargeType{
+	ChargeTypeCredit,
+	ChargeTypeFeature,
+}
+
+func (e ChargeType) IsValid() bool {
+	switch e {
+	case ChargeTypeCredit, ChargeTypeFeature:
+		return true
+	}
+	return false
+}
+
+func (e ChargeType) String() string {
+	return string(e)
+}
+
+func (e *ChargeType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ChargeType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ChargeType", str)
+	}
+	return nil
+}
+
+func (e ChargeType) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ChargeType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ChargeType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -10073,6 +10193,64 @@ func (e *StripeAccountSource) UnmarshalJSON(b []byte) error {
 }
 
 func (e StripeAccountSource) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Billing cycle anchor behaviour when creating or updating a subscription (Stigg's API 4.x).
+type SubscriptionBillingCycleAnchor string
+
+const (
+	// Restart the billing cycle at the time of the call.
+	SubscriptionBillingCycleAnchorNow SubscriptionBillingCycleAnchor = "NOW"
+	// Keep the billing cycle as it is (the default).
+	SubscriptionBillingCycleAnchorUnchanged SubscriptionBillingCycleAnchor = "UNCHANGED"
+)
+
+var AllSubscriptionBillingCycleAnchor = []SubscriptionBillingCycleAnchor{
+	SubscriptionBillingCycleAnchorNow,
+	SubscriptionBillingCycleAnchorUnchanged,
+}
+
+func (e SubscriptionBillingCycleAnchor) IsValid() bool {
+	switch e {
+	case SubscriptionBillingCycleAnchorNow, SubscriptionBillingCycleAnchorUnchanged:
+		return true
+	}
+	return false
+}
+
+func (e SubscriptionBillingCycleAnchor) String() string {
+	return string(e)
+}
+
+func (e *SubscriptionBillingCycleAnchor) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SubscriptionBillingCycleAnchor(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SubscriptionBillingCycleAnchor", str)
+	}
+	return nil
+}
+
+func (e SubscriptionBillingCycleAnchor) MarshalGQL(w io.Writer) {
+	fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SubscriptionBillingCycleAnchor) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SubscriptionBillingCycleAnchor) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -121,6 +121,14 @@ const (
 	PromotionCodeNotFound                Code = "PromotionCodeNotFound"
 )
 
+// Codes of a subscription's own entitlements and prices (subscriptionEntitlements,
+// priceOverrides and the 4.x entitlements input), as Stigg names them.
+const (
+	EntitlementUsageOutOfRange    Code = "EntitlementUsageOutOfRangeError"
+	InvalidEntitlementResetPeriod Code = "InvalidEntitlementResetPeriod"
+	PriceNotFound                 Code = "PriceNotFound"
+)
+
 // BillingIntegrationMissing is Stigg's code for an operation that needs a
 // billing integration (Stripe) the environment does not have, such as
 // subscribing to a paid plan through applySubscription.

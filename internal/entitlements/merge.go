@@ -26,6 +26,9 @@ const (
 	FromPlan      SourceKind = "PLAN"
 	FromAddon     SourceKind = "ADDON"
 	FromPromotion SourceKind = "PROMOTION"
+	// FromSubscription is a subscription's own entitlement of a feature
+	// (subscriptionEntitlements), which replaces its plan's and add-ons'.
+	FromSubscription SourceKind = "SUBSCRIPTION"
 )
 
 // Source names one thing that granted (part of) an entitlement: a
@@ -223,4 +226,16 @@ func earlier(a, b *time.Time) *time.Time {
 		return b
 	}
 	return a
+}
+
+// ApplyOverride puts a subscription's own entitlement of a feature into its
+// combined grants (SubscriptionGrants' result): it replaces what the plan
+// and add-ons grant of that feature for that subscription, or adds the
+// feature. The plan's display settings of the feature are kept.
+func ApplyOverride(combined map[uuid.UUID]*Grant, o Grant) {
+	if cur := combined[o.FeatureID]; cur != nil {
+		o.DisplayNameOverride, o.HiddenFromWidgets = cur.DisplayNameOverride, cur.HiddenFromWidgets
+		o.UpdatedAt = later(cur.UpdatedAt, o.UpdatedAt)
+	}
+	combined[o.FeatureID] = &o
 }

@@ -342,7 +342,7 @@ func loadGrants(ctx context.Context, client *ent.Client, c *ent.Customer, resour
 		q.Where(customersubscription.Or(customersubscription.ResourceIDIsNil(), customersubscription.ResourceID(*resourceID)))
 	}
 	subs, err := q.Where(func(s *sql.Selector) { subscription.ActivePredicate(now)(s) }).
-		WithAddons().WithPrices().Order(ent.Asc(customersubscription.FieldStartDate), ent.Asc(customersubscription.FieldID)).All(ctx)
+		WithAddons().WithPrices().WithEntitlementOverrides().Order(ent.Asc(customersubscription.FieldStartDate), ent.Asc(customersubscription.FieldID)).All(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -545,7 +545,11 @@ func subscriptionGrants(ctx context.Context, client *ent.Client, subs []*ent.Cus
 				g.UpdatedAt = later(g.UpdatedAt, sp.UpdatedAt)
 			}
 		}
-		// Keep the catalog's order: plan features first, then add-ons'.
+		for _, o := range s.Edges.EntitlementOverrides {
+			ApplyOverride(combined, overrideGrant(s, o))
+		}
+		// Keep the catalog's order: plan features first, then add-ons',
+		// then the subscription's own.
 		seen := map[uuid.UUID]bool{}
 		for _, level := range chain {
 			for _, g := range level {
@@ -561,8 +565,26 @@ func subscriptionGrants(ctx context.Context, client *ent.Client, subs []*ent.Cus
 				out = append(out, combined[a.FeatureID])
 			}
 		}
+		for _, o := range s.Edges.EntitlementOverrides {
+			if !seen[o.FeatureID] {
+				seen[o.FeatureID] = true
+				out = append(out, combined[o.FeatureID])
+			}
+		}
 	}
 	return out, nil
+}
+
+// overrideGrant is what a subscription's own entitlement of a feature
+// grants; its usage periods count from the subscription's start.
+func overrideGrant(s *ent.CustomerSubscription, o *ent.SubscriptionEntitlementOverride) Grant {
+	g := Grant{FeatureID: o.FeatureID, Source: Source{Kind: FromSubscription, RefID: s.RefID, SubscriptionRefID: s.RefID},
+		UsageLimit: o.UsageLimit, Unlimited: o.HasUnlimitedUsage, SoftLimit: o.HasSoftLimit, EnumValues: o.EnumValues,
+		Anchor: s.StartDate, UpdatedAt: later(s.UpdatedAt, o.UpdatedAt), ValidUntil: s.EffectiveEndDate}
+	if o.ResetPeriod != nil {
+		g.ResetPeriod = ResetPeriod(*o.ResetPeriod)
+	}
+	return g
 }
 
 // errf wraps a storage error with what was being done.

@@ -85,19 +85,20 @@ func periodEnd(start time.Time, period *string) time.Time {
 }
 
 // planCharges are the charges of a plan's prices and of add-ons, with the
-// per-unit quantities decided by quantities().
-func planCharges(p *ent.Plan, prices []*ent.Price, qty map[uuid.UUID]float64, addons []*ent.Addon, items []AddonQuantity, period, country *string) []Charge {
+// per-unit quantities decided by quantities() and the subscription's price
+// overrides (by the catalog price they replace) applied.
+func planCharges(p *ent.Plan, prices []*ent.Price, qty map[uuid.UUID]float64, addons []*ent.Addon, items []AddonQuantity, period, country *string, ovr map[uuid.UUID]*ent.SubscriptionPriceOverride) []Charge {
 	var out []Charge
 	for _, pr := range prices {
 		q := 1.0
 		if v, ok := qty[pr.ID]; ok {
 			q = v
 		}
-		out = append(out, Charge{Line: Line{Price: pr, Quantity: q}, Description: p.DisplayName})
+		out = append(out, Charge{Line: Line{Price: Overridden(pr, ovr[pr.ID]), Quantity: q}, Description: p.DisplayName})
 	}
 	for i, a := range addons {
 		for _, pr := range periodPrices(a.Edges.Prices, period, country) {
-			out = append(out, Charge{Line: Line{Price: pr, Quantity: items[i].Quantity}, Description: a.DisplayName, Addon: true})
+			out = append(out, Charge{Line: Line{Price: Overridden(pr, ovr[pr.ID]), Quantity: items[i].Quantity}, Description: a.DisplayName, Addon: true})
 		}
 	}
 	return out
@@ -115,13 +116,17 @@ func chargesOf(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscription) (
 	if err != nil {
 		return nil, err
 	}
+	ovr, err := PriceOverrides(ctx, tx.Client(), []uuid.UUID{sub.ID})
+	if err != nil {
+		return nil, err
+	}
 	var out []Charge
 	for _, sp := range sps {
 		q := 1.0
 		if sp.UsageLimit != nil {
 			q = *sp.UsageLimit
 		}
-		out = append(out, Charge{Line: Line{Price: sp.Edges.Price, Quantity: q}, Description: pl.DisplayName})
+		out = append(out, Charge{Line: Line{Price: Overridden(sp.Edges.Price, ovr[sub.ID][sp.PriceID]), Quantity: q}, Description: pl.DisplayName})
 	}
 	sas, err := tx.SubscriptionAddon.Query().Where(subscriptionaddon.SubscriptionID(sub.ID)).
 		WithAddon(func(q *ent.AddonQuery) {
@@ -133,7 +138,7 @@ func chargesOf(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscription) (
 	for _, sa := range sas {
 		a := sa.Edges.Addon
 		for _, pr := range periodPrices(a.Edges.Prices, sub.BillingPeriod, nil) {
-			out = append(out, Charge{Line: Line{Price: pr, Quantity: sa.Quantity}, Description: a.DisplayName, Addon: true})
+			out = append(out, Charge{Line: Line{Price: Overridden(pr, ovr[sub.ID][pr.ID]), Quantity: sa.Quantity}, Description: a.DisplayName, Addon: true})
 		}
 	}
 	return out, nil
@@ -213,7 +218,11 @@ func (s *Service) EstimateNew(ctx context.Context, env uuid.UUID, in Input, disc
 		if err != nil {
 			return err
 		}
-		charges := planCharges(p, prices, qty, addons, in.Addons, period, in.BillingCountryCode)
+		ovr, err := resolvePriceOverrides(ctx, tx, env, in.PriceOverrides, prices, addons, period)
+		if err != nil {
+			return err
+		}
+		charges := planCharges(p, prices, qty, addons, in.Addons, period, in.BillingCountryCode, overrideInputs(ovr))
 		old, err := s.replaced(ctx, tx, c.ID, p.ProductID, in.ResourceID, now)
 		if err != nil {
 			return err
@@ -436,7 +445,11 @@ func (s *Service) updatedCharges(ctx context.Context, tx *ent.Tx, env uuid.UUID,
 	if err != nil {
 		return nil, err
 	}
-	return planCharges(pl, prices, qty, addons, items, sub.BillingPeriod, nil), nil
+	ovr, err := PriceOverrides(ctx, tx.Client(), []uuid.UUID{sub.ID})
+	if err != nil {
+		return nil, err
+	}
+	return planCharges(pl, prices, qty, addons, items, sub.BillingPeriod, nil, ovr[sub.ID]), nil
 }
 
 // PreviewNextInvoice is the invoice a live subscription gets at its next

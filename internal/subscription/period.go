@@ -18,7 +18,7 @@ func step(s *ent.CustomerSubscription) int {
 // CurrentPeriod is the billing period of s containing now, computed on read
 // like the status: a trial is one period (start to trial end); after it,
 // or without one, periods of a month or a year follow each other from the
-// anchor (trial end, else start date). Before the start it is the first
+// anchor (the one billingCycleAnchor NOW set, else trial end, else start date). Before the start it is the first
 // period; after the subscription ended, the period it ended in. The end is
 // cut at the effective end date.
 func CurrentPeriod(s *ent.CustomerSubscription, now time.Time) (start, end time.Time) {
@@ -27,10 +27,13 @@ func CurrentPeriod(s *ent.CustomerSubscription, now time.Time) (start, end time.
 	}
 	anchor := s.StartDate
 	if s.TrialEndDate != nil {
-		if now.Before(*s.TrialEndDate) {
+		if now.Before(*s.TrialEndDate) && s.BillingCycleAnchor == nil {
 			return clip(s, s.StartDate, *s.TrialEndDate)
 		}
 		anchor = *s.TrialEndDate
+	}
+	if s.BillingCycleAnchor != nil {
+		anchor = *s.BillingCycleAnchor
 	}
 	months := step(s)
 	if now.Before(anchor) {
@@ -59,9 +62,12 @@ func firstPeriod(s *ent.CustomerSubscription) (time.Time, time.Time) {
 	return CurrentPeriod(s, s.StartDate)
 }
 
-// BillingCycleAnchor is the day s's billing periods start from: the trial
-// end, else the start date.
+// BillingCycleAnchor is the day s's billing periods start from: the anchor
+// set by billingCycleAnchor NOW, else the trial end, else the start date.
 func BillingCycleAnchor(s *ent.CustomerSubscription) time.Time {
+	if s.BillingCycleAnchor != nil {
+		return *s.BillingCycleAnchor
+	}
 	if s.TrialEndDate != nil {
 		return *s.TrialEndDate
 	}

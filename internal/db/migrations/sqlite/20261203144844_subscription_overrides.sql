@@ -1,0 +1,10 @@
+-- Add column "billing_cycle_anchor" to table: "customer_subscriptions"
+ALTER TABLE `customer_subscriptions` ADD COLUMN `billing_cycle_anchor` datetime NULL;
+-- Create "subscription_entitlement_overrides" table
+CREATE TABLE `subscription_entitlement_overrides` (`id` uuid NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `environment_id` uuid NOT NULL, `usage_limit` real NULL, `has_unlimited_usage` bool NOT NULL DEFAULT (false), `has_soft_limit` bool NOT NULL DEFAULT (false), `reset_period` text NULL, `enum_values` json NULL, `description` text NULL, `subscription_id` uuid NOT NULL, `feature_id` uuid NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `subscription_entitlement_overri_f16400f7a5bc45c4221dca229d76b638` FOREIGN KEY (`subscription_id`) REFERENCES `customer_subscriptions` (`id`) ON DELETE CASCADE, CONSTRAINT `subscription_entitlement_overrides_features_feature` FOREIGN KEY (`feature_id`) REFERENCES `features` (`id`) ON DELETE NO ACTION);
+-- Create index "subscriptionentitlementoverride_subscription_id_feature_id" to table: "subscription_entitlement_overrides"
+CREATE UNIQUE INDEX `subscriptionentitlementoverride_subscription_id_feature_id` ON `subscription_entitlement_overrides` (`subscription_id`, `feature_id`);
+-- Create "subscription_price_overrides" table
+CREATE TABLE `subscription_price_overrides` (`id` uuid NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `environment_id` uuid NOT NULL, `amount` real NULL, `tiers` json NULL, `block_size` real NULL, `subscription_id` uuid NOT NULL, `price_id` uuid NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `subscription_price_overrides_cu_853a94f96d620073e3b0f0718da4b851` FOREIGN KEY (`subscription_id`) REFERENCES `customer_subscriptions` (`id`) ON DELETE CASCADE, CONSTRAINT `subscription_price_overrides_prices_price` FOREIGN KEY (`price_id`) REFERENCES `prices` (`id`) ON DELETE NO ACTION);
+-- Create index "subscriptionpriceoverride_subscription_id_price_id" to table: "subscription_price_overrides"
+CREATE UNIQUE INDEX `subscriptionpriceoverride_subscription_id_price_id` ON `subscription_price_overrides` (`subscription_id`, `price_id`);
