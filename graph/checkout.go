@@ -76,8 +76,6 @@ func checkoutResult(co *subscription.Checkout) *model.ProvisionSubscriptionResul
 		CheckoutURL: &co.URL, CheckoutBillingID: &co.SessionID}
 }
 
-func isTrue(b *bool) bool { return b != nil && *b }
-
 // checkoutState is what the React SDK's <Checkout> loads first: the
 // customer, the plan, the subscription it replaces, and Stripe's setup
 // secret and publishable key (internal/subscription CheckoutState).
