@@ -178,6 +178,12 @@ func TestCacheSeesEveryWrite(t *testing.T) {
 				basic := st.Client.Plan.Query().Where(plan.EnvironmentID(f.env), plan.RefID("basic")).OnlyX(f.ctx)
 				return st.Client.CustomerSubscription.UpdateOneID(sub.ID).SetPlanID(basic.ID).Exec(f.ctx)
 			}},
+			{"entitlement override written alone", func(t *testing.T, _, _ string, sub *ent.CustomerSubscription) error {
+				// Only the override row: its own triggers must bump the version.
+				dash := st.Client.Feature.Query().Where(feature.EnvironmentID(f.env), feature.RefID("dashboards")).OnlyX(f.ctx)
+				return st.Client.SubscriptionEntitlementOverride.Create().SetEnvironmentID(f.env).
+					SetSubscriptionID(sub.ID).SetFeatureID(dash.ID).SetUsageLimit(777).Exec(f.ctx)
+			}},
 			{"promotional grant", func(t *testing.T, id, _ string, _ *ent.CustomerSubscription) error {
 				_, err := promos.Grant(f.ctx, f.env, id, []promotions.Grant{{FeatureRefID: "dashboards", Period: promotionalentitlement.GrantPeriodONE_MONTH, UsageLimit: ptr(50.0)}})
 				return err
