@@ -137,33 +137,17 @@ func subscriptionCoupon(s *ent.CustomerSubscription, c *ent.Coupon) *model.Subsc
 	return out
 }
 
-// entitlementModels shapes what a new subscription grants for
-// provisionSubscription's answer.
-func entitlementModels(ents []subscription.Entitlement, customerID string, resourceID *string) []*model.Entitlement {
-	out := make([]*model.Entitlement, 0, len(ents))
-	for _, e := range ents {
-		f := e.Feature
-		soft := e.SoftLimit
-		zero := 0.0
-		out = append(out, &model.Entitlement{
-			IsGranted: true, CustomerID: &customerID, ResourceID: resourceID,
-			UsageLimit: e.UsageLimit, HasUnlimitedUsage: e.Unlimited, HasSoftLimit: &soft, CurrentUsage: &zero,
-			EnumValues: e.EnumValues, ResetPeriod: optEnum[model.EntitlementResetPeriod](e.ResetPeriod),
-			Feature: &model.EntitlementFeature{ID: f.ID.String(), RefID: f.RefID, DisplayName: f.DisplayName,
-				Description: f.Description, AdditionalMetaData: f.AdditionalMetaData,
-				FeatureType: model.FeatureType(f.FeatureType), FeatureStatus: model.FeatureStatus(f.FeatureStatus),
-				MeterType: optEnum[model.MeterType](&f.MeterType), FeatureUnits: f.FeatureUnits,
-				FeatureUnitsPlural: f.FeatureUnitsPlural, EnumConfiguration: enumConfiguration(f.EnumConfiguration)},
-		})
-	}
-	return out
-}
-
-func provisionResult(res *subscription.Result, customerID string) *model.ProvisionSubscriptionResult {
+// provisionResult is provisionSubscription's answer: the subscription, and
+// its customer's entitlements as computed after it.
+func (r *Resolver) provisionResult(ctx context.Context, env uuid.UUID, res *subscription.Result, customerID string) (*model.ProvisionSubscriptionResult, error) {
 	s := res.Subscription
 	scheduled := s.Status == subscription.NotStarted
+	ents, err := r.entitlementsAfter(ctx, env, customerID, s.ResourceID)
+	if err != nil {
+		return nil, err
+	}
 	return &model.ProvisionSubscriptionResult{ID: s.RefID, Status: model.ProvisionSubscriptionStatusSuccess,
-		Subscription: s, IsScheduled: &scheduled, Entitlements: entitlementModels(res.Entitlements, customerID, s.ResourceID)}
+		Subscription: s, IsScheduled: &scheduled, Entitlements: ents}, nil
 }
 
 // trialedPlans lists the plans the customer had a trial of.

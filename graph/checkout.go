@@ -52,8 +52,11 @@ func (r *Resolver) applySubscription(ctx context.Context, in model.ApplySubscrip
 		return nil, err
 	}
 	registerRows(ctx, []*ent.CustomerSubscription{res.Subscription}, subID)
-	return &model.ApplySubscription{Subscription: res.Subscription,
-		Entitlements: entitlementModels(res.Entitlements, in.CustomerID, res.Subscription.ResourceID)}, nil
+	ents, err := r.entitlementsAfter(ctx, env, in.CustomerID, res.Subscription.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ApplySubscription{Subscription: res.Subscription, Entitlements: ents}, nil
 }
 
 // checkoutOptions maps provisionSubscription's checkoutOptions.

@@ -196,15 +196,19 @@ func (r *Resolver) provisionCustomer(ctx context.Context, env uuid.UUID, in cust
 	if err != nil {
 		return nil, err
 	}
-	return provisionedWith(c, res), nil
+	ents, err := r.entitlementsAfter(ctx, env, c.CustomerID, res.Subscription.ResourceID)
+	if err != nil {
+		return nil, err
+	}
+	return provisionedWith(c, res, ents), nil
 }
 
 // provisionedWith is the answer of provisionCustomer with subscriptionParams.
-func provisionedWith(c *ent.Customer, res *subscription.Result) *model.ProvisionedCustomer {
+func provisionedWith(c *ent.Customer, res *subscription.Result, ents []*model.Entitlement) *model.ProvisionedCustomer {
 	return &model.ProvisionedCustomer{
 		Customer:                     c,
 		Subscription:                 res.Subscription,
-		Entitlements:                 entitlementModels(res.Entitlements, c.CustomerID, res.Subscription.ResourceID),
+		Entitlements:                 ents,
 		SubscriptionDecisionStrategy: model.SubscriptionDecisionStrategyRequestedPlan,
 		SubscriptionStrategyDecision: model.SubscriptionDecisionStrategyRequestedPlan,
 	}

@@ -82,6 +82,19 @@ func entitlementModel(e *entitlements.Entitlement) *model.Entitlement {
 	return out
 }
 
+// entitlementsAfter answers a mutation that changed a customer's
+// subscriptions with the customer's entitlements (for resourceID) as
+// computed after it: Stigg's SDKs cache that list as the customer's whole
+// entitlements, so it carries usage, periods and every other source, as
+// cachedEntitlements does, not only what the new subscription's plan grants.
+func (r *Resolver) entitlementsAfter(ctx context.Context, env uuid.UUID, customerID string, resourceID *string) ([]*model.Entitlement, error) {
+	st, err := r.Entitlements.ForCustomer(ctx, env, customerID, resourceID)
+	if err != nil {
+		return nil, err
+	}
+	return computedEntitlements(st.Entitlements), nil
+}
+
 func computedEntitlements(es []*entitlements.Entitlement) []*model.Entitlement {
 	out := make([]*model.Entitlement, len(es))
 	for i, e := range es {

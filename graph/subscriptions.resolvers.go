@@ -253,7 +253,7 @@ func (r *mutationResolver) ProvisionSubscriptionV2(ctx context.Context, input mo
 	if err != nil || co != nil {
 		return checkoutResult(co), err
 	}
-	return provisionResult(res, input.CustomerID), nil
+	return r.provisionResult(ctx, env, res, input.CustomerID)
 }
 
 // CreateSubscription is the resolver for the createSubscription field.
