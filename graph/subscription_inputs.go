@@ -170,15 +170,19 @@ func inlineDiscount(c *model.SubscriptionCouponInput) *subscription.InlineDiscou
 }
 
 // importInputs maps importSubscriptionsBulk's entries.
-func importInputs(in []*model.ImportSubscriptionInput) []subscription.Input {
+func importInputs(in []*model.ImportSubscriptionInput) ([]subscription.Input, error) {
 	out := make([]subscription.Input, len(in))
 	for i, x := range in {
 		out[i] = subscription.Input{CustomerID: x.CustomerID, PlanID: x.PlanID, RefID: x.SubscriptionID, ResourceID: x.ResourceID,
 			BillingPeriod: (*string)(x.BillingPeriod), StartDate: x.StartDate, EndDate: x.EndDate, Addons: addonItems(x.Addons),
 			BillableFeatures: featureItems(x.BillableFeatures), UnitQuantity: x.UnitQuantity, Metadata: x.AdditionalMetaData,
 			BillingID: x.BillingID, SalesforceID: x.SalesforceID}
+		var err error
+		if out[i].Entitlements, err = entitlementOverrides(x.SubscriptionEntitlements, nil); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return out, nil
 }
 
 // estimateInput maps estimateSubscription's input.

@@ -367,7 +367,11 @@ func (r *mutationResolver) ImportSubscriptionsBulk(ctx context.Context, input mo
 	if err != nil {
 		return nil, err
 	}
-	if _, err := r.SubscriptionService.ImportBulk(ctx, env, importInputs(input.Subscriptions)); err != nil {
+	subs, err := importInputs(input.Subscriptions)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.SubscriptionService.ImportBulk(ctx, env, subs); err != nil {
 		return nil, err
 	}
 	return ptr(uuid.NewString()), nil

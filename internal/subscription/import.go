@@ -203,6 +203,7 @@ func (s *Service) importTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, in []
 	}
 
 	subs := make([]*ent.CustomerSubscriptionCreate, 0, len(in))
+	var overrides []*ent.SubscriptionEntitlementOverrideCreate
 	var prices []*ent.SubscriptionPriceCreate
 	var addons []*ent.SubscriptionAddonCreate
 	type slot struct {
@@ -284,6 +285,11 @@ func (s *Service) importTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, in []
 			}
 			prices = append(prices, c)
 		}
+		more, err := importOverrides(ctx, tx, env, id, x.Entitlements, now)
+		if err != nil {
+			return atEntry(i, err)
+		}
+		overrides = append(overrides, more...)
 		for j, a := range chosen {
 			addons = append(addons, tx.SubscriptionAddon.Create().SetEnvironmentID(env).SetSubscriptionID(id).SetAddonID(a.ID).
 				SetQuantity(x.Addons[j].Quantity).SetCreatedAt(now).SetUpdatedAt(now))
@@ -338,6 +344,11 @@ func (s *Service) importTx(ctx context.Context, tx *ent.Tx, env uuid.UUID, in []
 		return err
 	}
 	if err := chunks(addons, func(b []*ent.SubscriptionAddonCreate) error { return tx.SubscriptionAddon.CreateBulk(b...).Exec(ctx) }); err != nil {
+		return err
+	}
+	if err := chunks(overrides, func(b []*ent.SubscriptionEntitlementOverrideCreate) error {
+		return tx.SubscriptionEntitlementOverride.CreateBulk(b...).Exec(ctx)
+	}); err != nil {
 		return err
 	}
 	for _, sub := range created {

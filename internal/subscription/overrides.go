@@ -101,16 +101,25 @@ func checkEntitlementOverrides(ctx context.Context, tx *ent.Tx, env uuid.UUID, i
 	return byRef, nil
 }
 
-// writeEntitlementOverrides replaces sub's own entitlements with in
-// (validated by checkEntitlementOverrides, features by refId).
-func writeEntitlementOverrides(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscription, in []EntitlementOverride, features map[string]*ent.Feature, now time.Time) error {
-	if _, err := tx.SubscriptionEntitlementOverride.Delete().
-		Where(subscriptionentitlementoverride.SubscriptionID(sub.ID)).Exec(ctx); err != nil {
-		return err
+// importOverrides validates an imported subscription's own entitlements
+// (checked as provisioning checks them) and returns their rows for the
+// subscription with id, to be created once the subscriptions are.
+func importOverrides(ctx context.Context, tx *ent.Tx, env, id uuid.UUID, in []EntitlementOverride, now time.Time) ([]*ent.SubscriptionEntitlementOverrideCreate, error) {
+	if len(in) == 0 {
+		return nil, nil
 	}
+	features, err := checkEntitlementOverrides(ctx, tx, env, in)
+	if err != nil {
+		return nil, err
+	}
+	return overrideRows(tx, env, id, in, features, now), nil
+}
+
+// overrideRows are the rows of a subscription's own entitlements in.
+func overrideRows(tx *ent.Tx, env, subID uuid.UUID, in []EntitlementOverride, features map[string]*ent.Feature, now time.Time) []*ent.SubscriptionEntitlementOverrideCreate {
 	creates := make([]*ent.SubscriptionEntitlementOverrideCreate, len(in))
 	for i, o := range in {
-		c := tx.SubscriptionEntitlementOverride.Create().SetEnvironmentID(sub.EnvironmentID).SetSubscriptionID(sub.ID).
+		c := tx.SubscriptionEntitlementOverride.Create().SetEnvironmentID(env).SetSubscriptionID(subID).
 			SetFeatureID(features[o.FeatureRefID].ID).SetNillableUsageLimit(o.UsageLimit).SetHasUnlimitedUsage(o.Unlimited).
 			SetHasSoftLimit(o.SoftLimit).SetEnumValues(o.EnumValues).SetNillableDescription(o.Description).
 			SetCreatedAt(now).SetUpdatedAt(now)
@@ -119,6 +128,17 @@ func writeEntitlementOverrides(ctx context.Context, tx *ent.Tx, sub *ent.Custome
 		}
 		creates[i] = c
 	}
+	return creates
+}
+
+// writeEntitlementOverrides replaces sub's own entitlements with in
+// (validated by checkEntitlementOverrides, features by refId).
+func writeEntitlementOverrides(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscription, in []EntitlementOverride, features map[string]*ent.Feature, now time.Time) error {
+	if _, err := tx.SubscriptionEntitlementOverride.Delete().
+		Where(subscriptionentitlementoverride.SubscriptionID(sub.ID)).Exec(ctx); err != nil {
+		return err
+	}
+	creates := overrideRows(tx, sub.EnvironmentID, sub.ID, in, features, now)
 	if len(creates) == 0 {
 		return nil
 	}

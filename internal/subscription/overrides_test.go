@@ -80,6 +80,24 @@ func TestEntitlementOverrides(t *testing.T) {
 			}
 			checkEntitlements(t, fx, cust, map[string]*want{"feature-seats": {limit: ptr(5.0)}, "feature-sso": nil})
 		})
+		t.Run("imported subscriptions keep their own entitlements; a bad one imports nothing", func(t *testing.T) {
+			a, b := fx.customer(t, len(cases)+1), fx.customer(t, len(cases)+2)
+			bad := []subscription.Input{
+				{CustomerID: a, PlanID: "plan-basic", Entitlements: []subscription.EntitlementOverride{{FeatureRefID: "feature-seats", UsageLimit: ptr(3.0)}}},
+				{CustomerID: b, PlanID: "plan-basic", Entitlements: []subscription.EntitlementOverride{{FeatureRefID: "feature-nope"}}},
+			}
+			if _, err := fx.svc.ImportBulk(fx.ctx, fx.env, bad); code(err) != "FeatureNotFound" {
+				t.Fatalf("import with an unknown feature: %v, want FeatureNotFound", err)
+			}
+			checkEntitlements(t, fx, a, map[string]*want{"feature-seats": nil})
+			good := []subscription.Input{bad[0], {CustomerID: b, PlanID: "plan-basic",
+				Entitlements: []subscription.EntitlementOverride{{FeatureRefID: "feature-sso"}}}}
+			if _, err := fx.svc.ImportBulk(fx.ctx, fx.env, good); err != nil {
+				t.Fatal(err)
+			}
+			checkEntitlements(t, fx, a, map[string]*want{"feature-seats": {limit: ptr(3.0)}, "feature-sso": nil})
+			checkEntitlements(t, fx, b, map[string]*want{"feature-seats": {limit: ptr(5.0)}, "feature-sso": {}})
+		})
 	})
 }
 
