@@ -11,7 +11,7 @@ import (
 
 // PaymentMethod is a Stripe payment method attached to a customer.
 type PaymentMethod struct {
-	ID, Type, Last4  string
+	ID, Type, Last4   string
 	ExpMonth, ExpYear int
 }
 
