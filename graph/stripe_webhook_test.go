@@ -207,3 +207,21 @@ func TestStripeWebhookConcurrentDeliveries(t *testing.T) {
 		eq(t, "subscriptions", len(st), 2)
 	})
 }
+
+// TestStripeWebhookMounted: the server's handler serves the webhook only
+// when given a webhook secret (serve passes it only with Stripe configured),
+// with no API key: Stripe's signature is the authentication.
+func TestStripeWebhookMounted(t *testing.T) {
+	eachServer(t, func(t *testing.T, s *apitest.Server) {
+		post := func(h http.Handler) int {
+			payload := stripeEvent(t, "evt_m", "invoice.paid", map[string]string{})
+			code, _ := deliverEvent(t, h, payload, webhookSecret)
+			return code
+		}
+		eq(t, "not mounted", post(httpapi.New(httpapi.Options{Resolver: s.Resolver})), http.StatusNotFound)
+		h := httpapi.New(httpapi.Options{Resolver: s.Resolver, StripeWebhookSecret: webhookSecret})
+		eq(t, "mounted", post(h), http.StatusOK)
+		code, _ := deliverEvent(t, h, stripeEvent(t, "evt_m", "invoice.paid", map[string]string{}), "whsec_other")
+		eq(t, "bad signature", code, http.StatusBadRequest)
+	})
+}
