@@ -30,6 +30,9 @@ func (r *Resolver) applySubscription(ctx context.Context, in model.ApplySubscrip
 		BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
 		CouponRefID: firstOf(couponRef(in.AppliedCoupon), in.PromotionCode), Metadata: in.AdditionalMetaData,
 		BillingID: in.BillingID, SalesforceID: in.SalesforceID}
+	if err := r.attachCheckoutPaymentMethod(ctx, env, *firstOf(in.PayingCustomerID, &in.CustomerID), in.PaymentMethodID); err != nil {
+		return nil, err
+	}
 	var res *subscription.Result
 	err = store.WithTx(ctx, r.Client, func(tx *ent.Tx) error {
 		var err error

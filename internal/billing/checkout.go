@@ -57,7 +57,12 @@ type CheckoutRequest struct {
 	BillingPeriod  string
 	ResourceID     string
 	Addons         []string // "refId:quantity"
-	Lines          []CheckoutLine
+	// SubscriberID is the customer the subscription is for, when another
+	// (CustomerID) pays; BillableFeatures are "featureRefId:quantity" of
+	// its per-unit prices. Both go in the metadata for the webhook.
+	SubscriberID     uuid.UUID
+	BillableFeatures []string
+	Lines            []CheckoutLine
 
 	SuccessURL, CancelURL string
 	ReferenceID           string
@@ -96,6 +101,7 @@ func (s *Syncer) CreateCheckout(ctx context.Context, req CheckoutRequest) (*Chec
 	if len(req.Addons) > 0 {
 		meta[metaAddons] = strings.Join(req.Addons, ",")
 	}
+	checkoutMetadata(meta, req)
 	p := &stripe.CheckoutSessionCreateParams{
 		Mode:             stripe.String(string(stripe.CheckoutSessionModeSubscription)),
 		Customer:         stripe.String(cus),

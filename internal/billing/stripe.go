@@ -233,6 +233,11 @@ func (s *Syncer) createSubscription(ctx context.Context, cl *claim, sub *ent.Cus
 		// subscription; this creates it and leaves the first invoice open.
 		PaymentBehavior: stripe.String("default_incomplete"),
 	}
+	if c.DefaultPaymentMethodID != nil && *c.DefaultPaymentMethodID != "" {
+		// A method on file (applySubscription's paymentMethodId, the
+		// default of the customer's invoices): Stripe charges it now.
+		p.PaymentBehavior = stripe.String("allow_incomplete")
+	}
 	if sub.TrialEndDate != nil && sub.TrialEndDate.After(s.clock.Now()) {
 		p.TrialEnd = stripe.Int64(sub.TrialEndDate.Unix())
 	}

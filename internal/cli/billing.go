@@ -23,6 +23,7 @@ type billingFlags struct {
 	environment  *string
 	waitTimeout  *time.Duration
 	pollInterval *time.Duration
+	webhookKey   *string
 }
 
 func (b *billingFlags) register(f *flagSet) {
@@ -38,6 +39,8 @@ func (b *billingFlags) register(f *flagSet) {
 		"longest wait of updateOneCustomer(shouldWaitSync: true) for the sync")
 	b.pollInterval = f.Duration("stripe-poll-interval", "STRIPE_POLL_INTERVAL", billing.DefaultPollInterval,
 		"how often the sync worker looks for work queued by other replicas or due for retry")
+	b.webhookKey = f.String("stripe-webhook-secret", "STRIPE_WEBHOOK_SECRET", "",
+		"signing secret (whsec_...) of the Stripe webhook endpoint; with --stripe-secret-key serves POST /webhooks/stripe (paid checkouts)")
 }
 
 // newSyncer returns the Stripe syncer the flags ask for, or nil when no
@@ -62,4 +65,13 @@ func (b *billingFlags) newSyncer(ctx context.Context, st *db.Store, clk clock.Cl
 		WaitTimeout:    *b.waitTimeout,
 		PollInterval:   *b.pollInterval,
 	})
+}
+
+// webhookSecret is the Stripe webhook signing secret when the Stripe
+// integration is on (syncer not nil), else "" (no webhook endpoint).
+func (b *billingFlags) webhookSecret(syncer *billing.Syncer) string {
+	if syncer == nil {
+		return ""
+	}
+	return *b.webhookKey
 }

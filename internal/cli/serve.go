@@ -234,6 +234,7 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Shutdown:            wsCtx,
 		ExamplePaywall:      examplePage(*c.examplePaywall),
 		TestClock:           testClock,
+		StripeWebhookSecret: c.billing.webhookSecret(syncer),
 	})
 	srv := &http.Server{
 		Handler:           h,

@@ -70,6 +70,9 @@ type Options struct {
 	// TestClock, when set (serve --test-clock, for tests only), is the
 	// clock of every service, and TestClockPath reads and moves it.
 	TestClock *clock.Test
+	// StripeWebhookSecret, when set (Stripe configured with a webhook
+	// signing secret), serves StripeWebhookPath.
+	StripeWebhookSecret string
 }
 
 // ExamplePaywallPath is where Options.ExamplePaywall is served.
@@ -139,6 +142,9 @@ func New(o Options) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", o.readyz)
+	if o.StripeWebhookSecret != "" {
+		mux.Handle("POST "+StripeWebhookPath, o.observe(StripeWebhook(o.StripeWebhookSecret, o.Resolver.SubscriptionService, o.Log)))
+	}
 	if o.TestClock != nil {
 		mux.Handle(TestClockPath, o.observe(RequireAPIKey(o.Auth, o.Log, false, o.testClock())))
 	}

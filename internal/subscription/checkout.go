@@ -99,7 +99,7 @@ func (s *Service) ProvisionOrCheckout(ctx context.Context, env uuid.UUID, in Inp
 // rolled back) as checkout lines: its plan prices with their quantities,
 // then its add-ons at their price for the subscription's period.
 func checkoutRequest(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscription) (billing.CheckoutRequest, error) {
-	req := billing.CheckoutRequest{CustomerID: sub.CustomerID, SubscriptionID: sub.RefID}
+	req := billing.CheckoutRequest{CustomerID: sub.CustomerID, SubscriberID: sub.CustomerID, SubscriptionID: sub.RefID}
 	if sub.PayingCustomerID != nil {
 		req.CustomerID = *sub.PayingCustomerID
 	}
@@ -135,6 +135,9 @@ func checkoutRequest(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscript
 			return req, err
 		}
 		req.Lines = append(req.Lines, line)
+		if f := sp.Edges.Price.Edges.Feature; f != nil && sp.UsageLimit != nil && sp.Edges.Price.BillingModel == price.BillingModelPER_UNIT {
+			req.BillableFeatures = append(req.BillableFeatures, billing.AddonLine(f.RefID, *sp.UsageLimit))
+		}
 	}
 	sas, err := tx.SubscriptionAddon.Query().Where(subscriptionaddon.SubscriptionID(sub.ID)).
 		WithAddon(func(q *ent.AddonQuery) { q.WithPrices() }).All(ctx)
