@@ -23,13 +23,7 @@ func (r *Resolver) applySubscription(ctx context.Context, in model.ApplySubscrip
 	if err != nil {
 		return nil, err
 	}
-	sin := subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
-		ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod), BillingCountryCode: in.BillingCountryCode,
-		StartDate: in.StartDate, SkipTrial: in.SkipTrial != nil && *in.SkipTrial,
-		Trial: trialOverride(in.TrialOverrideConfiguration), Addons: addonItems(in.Addons),
-		BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
-		CouponRefID: firstOf(couponRef(in.AppliedCoupon), in.PromotionCode), Metadata: in.AdditionalMetaData,
-		BillingID: in.BillingID, SalesforceID: in.SalesforceID}
+	sin := applyInput(&in)
 	if err := r.attachCheckoutPaymentMethod(ctx, env, *firstOf(in.PayingCustomerID, &in.CustomerID), in.PaymentMethodID); err != nil {
 		return nil, err
 	}

@@ -169,6 +169,17 @@ func inlineDiscount(c *model.SubscriptionCouponInput) *subscription.InlineDiscou
 	return d
 }
 
+// applyInput maps applySubscription's input.
+func applyInput(in *model.ApplySubscriptionInput) subscription.Input {
+	return subscription.Input{CustomerID: in.CustomerID, PayingCustomerID: in.PayingCustomerID, PlanID: in.PlanID,
+		ResourceID: in.ResourceID, BillingPeriod: (*string)(in.BillingPeriod), BillingCountryCode: in.BillingCountryCode,
+		StartDate: in.StartDate, SkipTrial: isTrue(in.SkipTrial),
+		Trial: trialOverride(in.TrialOverrideConfiguration), Addons: addonItems(in.Addons),
+		BillableFeatures: featureItems(in.BillableFeatures), UnitQuantity: in.UnitQuantity,
+		CouponRefID: firstOf(couponRef(in.AppliedCoupon), in.PromotionCode), Metadata: in.AdditionalMetaData,
+		BillingID: in.BillingID, SalesforceID: in.SalesforceID}
+}
+
 // importInputs maps importSubscriptionsBulk's entries.
 func importInputs(in []*model.ImportSubscriptionInput) ([]subscription.Input, error) {
 	out := make([]subscription.Input, len(in))

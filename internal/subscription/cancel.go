@@ -52,8 +52,8 @@ func (s *Service) Cancel(ctx context.Context, env uuid.UUID, in CancelInput) (*e
 			return err
 		}
 		now := s.clock.Now()
-		if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
-			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is already %s", in.RefID, st)
+		if err := refuseEnded(sub, now, "subscription %s is already %s"); err != nil {
+			return err
 		}
 		at, reason := now, ReasonImmediate
 		switch in.Time {

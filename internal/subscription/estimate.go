@@ -366,8 +366,8 @@ func (s *Service) EstimateUpdate(ctx context.Context, env uuid.UUID, refID strin
 			return err
 		}
 		now := s.clock.Now()
-		if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
-			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s and cannot be updated", refID, st)
+		if err := refuseEnded(sub, now, "subscription %s is %s and cannot be updated"); err != nil {
+			return err
 		}
 		charges, err := s.updatedCharges(ctx, tx, env, sub, p)
 		if err != nil {
@@ -464,8 +464,8 @@ func (s *Service) PreviewNextInvoice(ctx context.Context, env uuid.UUID, refID s
 			return err
 		}
 		now := s.clock.Now()
-		if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
-			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s: it has no next invoice", refID, st)
+		if err := refuseEnded(sub, now, "subscription %s is %s: it has no next invoice"); err != nil {
+			return err
 		}
 		_, next := CurrentPeriod(sub, now)
 		if sub.StartDate.After(now) {

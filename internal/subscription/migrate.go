@@ -44,8 +44,8 @@ func (s *Service) MigrateToLatest(ctx context.Context, env uuid.UUID, refID, whe
 			return err
 		}
 		now := s.clock.Now()
-		if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
-			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s and cannot be migrated", refID, st)
+		if err := refuseEnded(sub, now, "subscription %s is %s and cannot be migrated"); err != nil {
+			return err
 		}
 		latest, err := latestVersion(ctx, tx, sub)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/customersubscription"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
 )
 
 // Status is a subscription status, as Stigg's SubscriptionStatus enum names it.
@@ -130,4 +131,16 @@ func HasResource(subs []*ent.CustomerSubscription) bool {
 		}
 	}
 	return false
+}
+
+// refuseEnded is the SubscriptionAlreadyCanceledOrExpired error for a
+// subscription that has ended by now (cancelled or expired), nil for a live
+// one: what every change to an existing subscription checks first. format
+// takes the subscription's refId and its status, e.g. "subscription %s is
+// %s and cannot be updated".
+func refuseEnded(sub *ent.CustomerSubscription, now time.Time, format string) error {
+	if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
+		return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, format, sub.RefID, st)
+	}
+	return nil
 }

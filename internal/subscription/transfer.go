@@ -121,8 +121,8 @@ func (s *Service) Delegate(ctx context.Context, env uuid.UUID, refID, destCustom
 // live and that the destination has no live subscription to the product.
 func (s *Service) moveTx(ctx context.Context, tx *ent.Tx, sub *ent.CustomerSubscription, owner uuid.UUID, payer *uuid.UUID, resource *string, field string) (*ent.CustomerSubscription, error) {
 	now := s.clock.Now()
-	if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
-		return nil, apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s and cannot be transferred", sub.RefID, st)
+	if err := refuseEnded(sub, now, "subscription %s is %s and cannot be transferred"); err != nil {
+		return nil, err
 	}
 	if sub.CustomerID == owner && eqResource(sub.ResourceID, resource) {
 		return sub, nil

@@ -62,8 +62,8 @@ func (s *Service) Update(ctx context.Context, env uuid.UUID, refID string, p Pat
 			return err
 		}
 		now := s.clock.Now()
-		if st := EffectiveStatus(sub, now); st == Canceled || st == Expired {
-			return apperr.New(apperr.SubscriptionAlreadyCanceledOrExpired, "subscription %s is %s and cannot be updated", refID, st)
+		if err := refuseEnded(sub, now, "subscription %s is %s and cannot be updated"); err != nil {
+			return err
 		}
 		if p.Schedule != nil && *p.Schedule != StrategyImmediate {
 			if p.Entitlements != nil || p.PriceOverrides != nil || p.CancellationDate != nil || p.AnchorNow {
