@@ -6,6 +6,18 @@
 
 const assert = require('node:assert/strict');
 
+// server returns the running stiggql a suite talks to (STIGGQL_URL and
+// STIGG_API_KEY, which compat/run.sh sets), or throws saying how to get
+// one; what describes the server the suite needs.
+function server(what = 'a running stiggql') {
+  const baseUrl = (process.env.STIGGQL_URL || '').replace(/\/+$/, '');
+  const apiKey = process.env.STIGG_API_KEY || '';
+  if (!baseUrl || !apiKey) {
+    throw new Error(`set STIGGQL_URL and STIGG_API_KEY to ${what}, or run \`bash compat/run.sh\``);
+  }
+  return { baseUrl, apiKey };
+}
+
 // collectingLogger returns a logConfiguration.logger that appends every
 // warning and error the SDK logs to logged, as one string each.
 function collectingLogger(logged) {
@@ -25,4 +37,4 @@ async function waitFor(what, pred, ms = 10_000) {
   }
 }
 
-module.exports = { collectingLogger, waitFor };
+module.exports = { server, collectingLogger, waitFor };

@@ -20,13 +20,9 @@
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stigg } = require('@stigg/node-server-sdk');
-const { collectingLogger, waitFor } = require('../lib/sdk');
+const { server, collectingLogger, waitFor } = require('../lib/sdk');
 
-const baseUrl = (process.env.STIGGQL_URL || '').replace(/\/+$/, '');
-const apiKey = process.env.STIGG_API_KEY || '';
-if (!baseUrl || !apiKey) {
-  throw new Error('set STIGGQL_URL and STIGG_API_KEY to a running stiggql started with --test-clock, or run `bash compat/run.sh`');
-}
+const { baseUrl, apiKey } = server('a running stiggql started with --test-clock');
 
 const HOUR = 60 * 60 * 1000;
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

@@ -17,12 +17,9 @@
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stigg } = require('@stigg/node-server-sdk');
+const { server, collectingLogger, waitFor } = require('../lib/sdk');
 
-const baseUrl = (process.env.STIGGQL_URL || '').replace(/\/+$/, '');
-const apiKey = process.env.STIGG_API_KEY || '';
-if (!baseUrl || !apiKey) {
-  throw new Error('set STIGGQL_URL and STIGG_API_KEY to a running stiggql, or run `bash compat/run.sh`');
-}
+const { baseUrl, apiKey } = server();
 
 const DAY = 24 * 60 * 60 * 1000;
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -39,13 +36,7 @@ const STEP = { timeout: 30_000 };
 // entitlement getters (it answers a fallback and logs), so a step that
 // expects computed values also checks nothing was logged meanwhile.
 const logged = [];
-const logger = {
-  log: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: (...args) => logged.push(args.map(String).join(' ')),
-  error: (...args) => logged.push(args.map(String).join(' ')),
-};
+const logger = collectingLogger(logged);
 
 // The smallest configuration that works (README, "Stigg's Node.js SDK"):
 // the SDK derives the WebSocket address from baseUri, but not the edge
@@ -63,18 +54,6 @@ after(() => stigg.close());
 // Realtime events the SDK re-emits to its listeners.
 const events = { entitlementsUpdated: [], usageUpdated: [] };
 for (const name of Object.keys(events)) stigg.addListener(name, (payload) => events[name].push(payload));
-
-// waitFor polls until pred() returns a truthy value (returned) or the time
-// is up (a failed assertion naming what).
-async function waitFor(what, pred, ms = 10_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() > until) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const planOf = (subs, planId) => subs.find((s) => (s.plan ? s.plan.id : s.planId) === planId);
 const activePromotions = (c) => c.promotionalEntitlements.filter((p) => p.status === 'Active').map((p) => p.feature.id).sort();

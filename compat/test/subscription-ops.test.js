@@ -15,11 +15,9 @@ const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { Stigg } = require('@stigg/node-server-sdk');
 
-const baseUrl = (process.env.STIGGQL_URL || '').replace(/\/+$/, '');
-const apiKey = process.env.STIGG_API_KEY || '';
-if (!baseUrl || !apiKey) {
-  throw new Error('set STIGGQL_URL and STIGG_API_KEY to a running stiggql, or run `bash compat/run.sh`');
-}
+const { server } = require('../lib/sdk');
+
+const { baseUrl, apiKey } = server();
 const DAY = 24 * 60 * 60 * 1000;
 const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const id = (name) => `ops-${name}-${run}`;
