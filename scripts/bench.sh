@@ -186,8 +186,11 @@ CLK_TCK="$(getconf CLK_TCK)"
 cpu_ticks() { local p t=0 x; for p in "$@"; do x="$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')" || continue; t=$((t + ${x:-0})); done; echo "$t"; }
 host_cpu() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6, $9}' /proc/stat; }
 pg_pids() { local pm; pm="$(head -1 /var/lib/postgresql/15/main/postmaster.pid 2>/dev/null || true)"; [ -n "$pm" ] && echo "$pm" $(cat "/proc/$pm/task/$pm/children" 2>/dev/null); }
-metric() { # $1 metrics text, $2 metric name: sum over its series
+metric() { # $1 metrics text, $2 metric name: sum over its series, 0 if absent
   awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $2} END {printf "%.0f", s}' <<<"$1"
+}
+has_metric() { # $1 metrics text, $2 metric name: true if a series of it is there
+  awk -v m="$2" '$1 == m || index($1, m "{") == 1 {f = 1} END {exit !f}' <<<"$1"
 }
 wait_http() { # $1 url, $2 pid
   for _ in $(seq 120); do
@@ -327,22 +330,27 @@ measure() {
     touch "$RES/stop"; wait "$sampler" || true
     drain "$pid"
     grep -q '^RESULT' "$RES/$tag-$q.wrk.txt" || die "$tag $q: wrk printed no RESULT"
-    local reqs stmts allocs dt
+    local reqs stmts trips=-1 allocs dt
     if [ "$target" = server ]; then
       reqs=$(($(metric "$s1" stiggql_requests_total) - $(metric "$s0" stiggql_requests_total)))
       stmts=$(($(metric "$s1" stiggql_sql_statements_total) - $(metric "$s0" stiggql_sql_statements_total)))
+      # round trips: statements sent in one pipelined batch count once;
+      # binaries older than the counter leave the column blank
+      if has_metric "$s1" stiggql_sql_round_trips_total; then
+        trips=$(($(metric "$s1" stiggql_sql_round_trips_total) - $(metric "$s0" stiggql_sql_round_trips_total)))
+      fi
       allocs=$(($(metric "$s1" go_memstats_mallocs_total) - $(metric "$s0" go_memstats_mallocs_total)))
     else
       reqs=$(($(metric "$s1" requests) - $(metric "$s0" requests)))
-      stmts=-1 # by construction: Q1 3, Q2 5 (bench/baseline)
+      stmts=-1 # by construction: Q1 3, Q2 5 (bench/baseline), each its own round trip
       allocs=$(($(metric "$s1" mallocs) - $(metric "$s0" mallocs)))
     fi
     dt=$((tot1 - tot0 > 0 ? tot1 - tot0 : 1))
     python3 - "$RES/$tag-$q.wrk.txt" "$RES/$tag-$q.mem" "$RES/rows.tsv" "$round" "$target" "$backend" "$n" "$q" \
-      "$reqs" "$stmts" "$allocs" "$(( (c1 - c0) * 1000 / CLK_TCK ))" "$(( (p1 - p0) * 1000 / CLK_TCK ))" \
+      "$reqs" "$stmts" "$trips" "$allocs" "$(( (c1 - c0) * 1000 / CLK_TCK ))" "$(( (p1 - p0) * 1000 / CLK_TCK ))" \
       "$(( (idle1 - idle0) * 100 / dt ))" "$(( (steal1 - steal0) * 100 / dt ))" <<'PY'
 import os, sys
-wrk, mem, out, rnd, target, backend, n, q, reqs, stmts, allocs, cpu_ms, pg_ms, idle, steal = sys.argv[1:]
+wrk, mem, out, rnd, target, backend, n, q, reqs, stmts, trips, allocs, cpu_ms, pg_ms, idle, steal = sys.argv[1:]
 kv = {}
 for path in (wrk, mem):
     for line in open(path):
@@ -354,12 +362,13 @@ reqs = max(int(reqs), 1)
 errors = sum(int(kv[k]) for k in ("non200", "gql_errors", "sock_connect", "sock_read", "sock_write", "sock_timeout"))
 cols = ["round", "target", "backend", "n", "query", "rps", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms",
         "bytes_per_req", "errors", "requests", "sql_per_req", "allocs_per_req", "cpu_ms_per_req", "pg_cpu_ms_per_req",
-        "rss_max_kb", "pss_max_kb", "hwm_kb", "pg_pss_max_kb", "idle_pct", "steal_pct"]
+        "rss_max_kb", "pss_max_kb", "hwm_kb", "pg_pss_max_kb", "idle_pct", "steal_pct", "round_trips_per_req"]
 row = [rnd, target, backend, n, q, kv["rps"], kv["mean_ms"], kv["p50_ms"], kv["p90_ms"], kv["p99_ms"], kv["max_ms"],
        kv["bytes_per_req"], str(errors), kv["requests"],
        "%.2f" % (int(stmts) / reqs) if int(stmts) >= 0 else "", "%.0f" % (int(allocs) / reqs),
        "%.3f" % (int(cpu_ms) / reqs), "%.3f" % (int(pg_ms) / reqs) if backend == "postgres" else "",
-       kv["rss_max_kb"], kv["pss_max_kb"], kv["hwm_kb"], kv["pg_pss_max_kb"], idle, steal]
+       kv["rss_max_kb"], kv["pss_max_kb"], kv["hwm_kb"], kv["pg_pss_max_kb"], idle, steal,
+       "%.2f" % (int(trips) / reqs) if int(trips) >= 0 else ""]
 new = not os.path.exists(out)
 with open(out, "a") as f:
     if new:
