@@ -144,6 +144,16 @@ func (r *results) find(round, target, backend, n, query string) row {
 	return nil
 }
 
+// has tells whether any row measured query.
+func (r *results) has(query string) bool {
+	for _, x := range r.rows {
+		if x["query"] == query {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *results) peerRow(round, query string) row {
 	for _, x := range r.peer[round] {
 		if x["query"] == query {
