@@ -45,8 +45,15 @@ var customerColumns = map[string]string{
 	"deletedAt":            customer.FieldDeletedAt,
 }
 
+// customerLowerILike: on PostgreSQL, iLike on email is
+// lower(email) LIKE lower(pattern), what ILIKE computes, because the indexes
+// that serve it hold lower(email): the trigram index customer_email_trgm and
+// the newest-first customer_env_created_email_lower (see
+// internal/db/migrations/search.go).
+var customerLowerILike = map[string]bool{customer.FieldEmail: true}
+
 // plainCustomerSpec has the stored columns only; searchQuery is built on it.
-var plainCustomerSpec = &nestquery.Spec{Name: "customer", Table: customer.Table, IDColumn: customer.FieldID, Columns: customerColumns}
+var plainCustomerSpec = &nestquery.Spec{Name: "customer", Table: customer.Table, IDColumn: customer.FieldID, Columns: customerColumns, LowerILike: customerLowerILike}
 
 var subscriptionColumns = map[string]string{
 	"id":                        customersubscription.FieldID,
@@ -260,10 +267,11 @@ var promotionalEntitlementSpec = &nestquery.Spec{
 }
 
 var customerSpec = &nestquery.Spec{
-	Name:     "customer",
-	Table:    customer.Table,
-	IDColumn: customer.FieldID,
-	Columns:  customerColumns,
+	Name:       "customer",
+	Table:      customer.Table,
+	IDColumn:   customer.FieldID,
+	Columns:    customerColumns,
+	LowerILike: customerLowerILike,
 	Custom: map[string]customFilter{
 		"searchQuery": customerSearchQuery,
 		"email":       customerEmail, // the column, searched by trigrams (search.go)

@@ -14,11 +14,13 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/ent/environment"
 	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/graph/model"
 	"github.com/stigg-selfhost/stiggql/internal/customers"
 	"github.com/stigg-selfhost/stiggql/internal/db"
 	"github.com/stigg-selfhost/stiggql/internal/nestquery"
+	"github.com/stigg-selfhost/stiggql/internal/seed"
 	"github.com/stigg-selfhost/stiggql/internal/testdb"
 )
 
@@ -115,6 +117,17 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			}
 			return got, n
 		}
+		// ilike is PostgreSQL's own ILIKE, which the iLike (there
+		// lower(email) LIKE lower(pattern)) must answer as.
+		ilike := func(pattern string) []uuid.UUID {
+			t.Helper()
+			got, err := c.Customer.Query().Where(customer.EnvironmentID(env.ID), customer.DeletedAtIsNil(), plainILike(pattern)).
+				Order(ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)).IDs(ctx)
+			if err != nil {
+				t.Fatalf("%q: %v", pattern, err)
+			}
+			return got
+		}
 		// modifiedSearch is the customers page's query of a search with
 		// modifier (customers.FenceSearch, customers.LookUpPageLate: no-ops on SQLite), entities
 		// loaded, the first limit of them (all with 0).
@@ -180,6 +193,11 @@ func TestEmailSearchMatchesScan(t *testing.T) {
 			if gotN != wantN || !slices.Equal(gotIDs, wantIDs) {
 				t.Fatalf("pattern %q: index path %d rows %v, scan %d rows %v", pattern, gotN, gotIDs, wantN, wantIDs)
 			}
+			if st.Dialect == dialect.Postgres {
+				if plain := ilike(pattern); !slices.Equal(plain, wantIDs) {
+					t.Fatalf("pattern %q: ILIKE %v, iLike %v", pattern, plain, wantIDs)
+				}
+			}
 			if fenced := modifiedSearch(pattern, false, customers.FenceSearch, 0); !slices.Equal(fenced, wantIDs) {
 				t.Fatalf("pattern %q: fenced index path %v, scan %v", pattern, fenced, wantIDs)
 			}
@@ -221,4 +239,74 @@ func TestCustomerFieldColumnsComplete(t *testing.T) {
 			t.Errorf("customerFieldColumns lacks Customer.%s", f.Name)
 		}
 	}
+}
+
+// plainILike is email ILIKE pattern on PostgreSQL and, on SQLite, its iLike
+// as nestquery writes it.
+func plainILike(pattern string) predicate.Customer {
+	return func(s *sql.Selector) {
+		if s.Dialect() == dialect.Postgres {
+			s.Where(sql.P(func(b *sql.Builder) { b.WriteString(s.C(customer.FieldEmail) + " ILIKE ").Arg(pattern) }))
+			return
+		}
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("lower(" + s.C(customer.FieldEmail) + ") LIKE lower(").Arg(pattern).WriteString(") ESCAPE '\\'")
+		}))
+	}
+}
+
+// TestBenchTermsAnswerAsILike: for the benchmark's Q3 terms on seeded data,
+// the page of each search plan forced (customers.FenceSearch through the
+// trigram index, customers.LookUpPageLate walking the newest-first index)
+// is the plain ILIKE's on PostgreSQL, whose iLike is
+// lower(email) LIKE lower(pattern) served by indexes on lower(email)
+// (TestQ3AnswersAsILike checks Q3 itself).
+func TestBenchTermsAnswerAsILike(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, st *db.Store) {
+		ctx := context.Background()
+		if _, err := seed.Run(ctx, st.Client, st.DB, st.Dialect, seed.Options{Customers: 3000, Seed: 11}); err != nil {
+			t.Fatal(err)
+		}
+		env, err := st.Client.Environment.Query().Where(environment.Slug("default")).OnlyID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order := []func(*sql.Selector){ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)}
+		live := []predicate.Customer{customer.EnvironmentID(env), customer.DeletedAtIsNil()}
+		pageOf := func(q *ent.CustomerQuery) []uuid.UUID {
+			t.Helper()
+			ids, err := q.Order(ent.Desc(customer.FieldCreatedAt), ent.Desc(customer.FieldID)).Limit(21).IDs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}
+		matched := 0
+		for _, term := range []string{"smith", "ANNA", "example.org", "li.w", "son1", "@acme", "Kim4", "zzz", "KIM4", "Son1"} {
+			pattern := "%" + term + "%"
+			want := pageOf(st.Client.Customer.Query().Where(live...).Where(plainILike(pattern)))
+			if len(want) > 0 {
+				matched++
+			}
+			for _, scan := range []bool{false, true} {
+				f := &model.CustomerFilter{Email: &model.StringFieldComparison{ILike: &pattern}}
+				where, err := customerSpec.Where(f, nestquery.Env{Hints: searchHint{scan: scan}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				modifier := customers.FenceSearch
+				if scan {
+					modifier = customers.LookUpPageLate(order, 21)
+				}
+				q := st.Client.Customer.Query().Where(live...).Where(predicate.Customer(where))
+				q.Modify(modifier)
+				if got := pageOf(q); !slices.Equal(got, want) {
+					t.Fatalf("%s, scan %v: page %v, ILIKE %v", term, scan, got, want)
+				}
+			}
+		}
+		if matched < 5 {
+			t.Fatalf("only %d terms matched anything", matched)
+		}
+	})
 }

@@ -85,7 +85,8 @@ func (Customer) Indexes() []ent.Index {
 		// of the benchmark need: with deleted_at and email in the index,
 		// counting the live customers of an environment and scanning their
 		// emails read the index alone, never the table (see
-		// docs/performance.md).
+		// docs/performance.md). On PostgreSQL a hand-made index with
+		// lower(email) added takes its place (internal/db/migrations/search.go).
 		index.Fields("environment_id", "created_at", "id", "deleted_at", "email").StorageKey("customer_env_created_covering"),
 		index.Fields("environment_id", "updated_at", "id"),
 		index.Fields("environment_id", "email"),

@@ -35,8 +35,9 @@ var binaryOps = map[string]string{
 
 // comparison compiles a comparison struct (StringFieldComparison,
 // DateFieldComparison, an enum comparison...) on column col. Its operators
-// are ANDed; an empty comparison adds no condition.
-func (c *compiler) comparison(col, path string, v reflect.Value) (cond, error) {
+// are ANDed; an empty comparison adds no condition. lowerILike is
+// Spec.LowerILike for col.
+func (c *compiler) comparison(col string, lowerILike bool, path string, v reflect.Value) (cond, error) {
 	v, ok := derefStruct(v)
 	if !ok {
 		if v.IsValid() && v.Kind() != reflect.Pointer && v.Kind() != reflect.Interface {
@@ -58,7 +59,7 @@ func (c *compiler) comparison(col, path string, v reflect.Value) (cond, error) {
 			continue
 		}
 		opPath := join(path, f.name)
-		p, err := c.operator(col, opPath, f.name, fv, boolean)
+		p, err := c.operator(col, lowerILike, opPath, f.name, fv, boolean)
 		if err != nil {
 			return cond{}, err
 		}
@@ -68,7 +69,7 @@ func (c *compiler) comparison(col, path string, v reflect.Value) (cond, error) {
 }
 
 // operator compiles one set operator of a comparison.
-func (c *compiler) operator(col, path, op string, v reflect.Value, boolean bool) (cond, error) {
+func (c *compiler) operator(col string, lowerILike bool, path, op string, v reflect.Value, boolean bool) (cond, error) {
 	switch op {
 	case "eq", "neq", "gt", "gte", "lt", "lte":
 		arg, err := sqlArg(path, v)
@@ -124,7 +125,8 @@ func (c *compiler) operator(col, path, op string, v reflect.Value, boolean bool)
 		if err := c.count(path, 1, 1); err != nil {
 			return cond{}, err
 		}
-		return likeCond(col, pattern, cast, op == "iLike" || op == "notILike", op == "notLike" || op == "notILike"), nil
+		fold := op == "iLike" || op == "notILike"
+		return likeCond(col, pattern, cast, fold, fold && lowerILike, op == "notLike" || op == "notILike"), nil
 
 	case "is", "isNot":
 		val, isNull, err := isArg(path, v)
@@ -191,8 +193,9 @@ func binary(col, op string, arg any) cond {
 
 // likeCond matches col against pattern (already parsed), case-sensitively
 // or not, possibly negated. cast asks PostgreSQL to cast the column to text
-// (uuid and other non-string columns).
-func likeCond(col string, pattern likePattern, cast, fold, negate bool) cond {
+// (uuid and other non-string columns); lower asks PostgreSQL to fold case as
+// lower(col) LIKE lower(pattern) instead of ILIKE (Spec.LowerILike).
+func likeCond(col string, pattern likePattern, cast, fold, lower, negate bool) cond {
 	return leaf(func(s *sql.Selector) *sql.Predicate {
 		column := s.C(col)
 		sqlite := s.Dialect() == dialect.SQLite
@@ -212,7 +215,9 @@ func likeCond(col string, pattern likePattern, cast, fold, negate bool) cond {
 				// SQLite's LIKE ignores ASCII case: GLOB is its
 				// case-sensitive matcher.
 				b.WriteString(column + " GLOB ").Arg(pattern.glob())
-			case fold: // PostgreSQL; '\' is LIKE's default escape there.
+			case lower: // PostgreSQL, Spec.LowerILike; '\' is LIKE's default escape there.
+				b.WriteString("lower(" + column + ") LIKE lower(").Arg(pattern.like()).WriteString(")")
+			case fold: // PostgreSQL
 				b.WriteString(column + " ILIKE ").Arg(pattern.like())
 			default:
 				b.WriteString(column + " LIKE ").Arg(pattern.like())

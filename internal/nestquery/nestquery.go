@@ -31,7 +31,8 @@
 // character); a backslash makes the next character literal (PostgreSQL's
 // default LIKE escape), and a trailing lone backslash is a literal backslash.
 // On PostgreSQL they run as LIKE / ILIKE (the column cast to text when it is
-// not a string, e.g. uuid). SQLite's LIKE ignores ASCII case, so there like
+// not a string, e.g. uuid; iLike as lower(col) LIKE lower(pattern) on the
+// columns of Spec.LowerILike). SQLite's LIKE ignores ASCII case, so there like
 // runs as GLOB with the pattern translated, and iLike as
 // lower(col) LIKE lower(pattern); SQLite's lower() and LIKE only fold ASCII,
 // so iLike on SQLite is case-insensitive for ASCII letters only, whereas
@@ -87,6 +88,15 @@ type Spec struct {
 	IDColumn string
 	// Columns maps GraphQL field names to columns, for filters and sorting.
 	Columns map[string]string
+	// LowerILike lists the columns whose iLike / notILike PostgreSQL runs
+	// as lower(col) LIKE lower(pattern) instead of ILIKE: the columns whose
+	// indexes hold lower(col). In a UTF-8 database that is what ILIKE
+	// computes (PostgreSQL's Generic_Text_IC_like lowers both sides with the
+	// same collation, then matches as LIKE), so the rows are the same; an
+	// index holding lower(col) then serves it (and one on col no longer
+	// does), and a walk of such an index reads lower(col) instead of
+	// lowering every value. SQLite always runs iLike that way.
+	LowerILike map[string]bool
 	// Custom holds filter fields computed rather than stored (customer
 	// searchQuery, promotional entitlement status by clock...). The function
 	// receives the comparison as given in the filter (a pointer to the model
@@ -301,7 +311,7 @@ func (c *compiler) field(spec *Spec, name string, v reflect.Value, path string, 
 		}), nil
 	}
 	if col, ok := spec.Columns[name]; ok {
-		return c.comparison(col, path, v)
+		return c.comparison(col, spec.LowerILike[col], path, v)
 	}
 	return cond{}, apperr.BadInput(path, "filtering on %s.%s is not supported", spec.name(), name)
 }

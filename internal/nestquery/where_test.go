@@ -283,6 +283,36 @@ func TestWhere(t *testing.T) {
 				}
 			})
 		}
+		// The same answers with every column's iLike run as
+		// lower(col) LIKE lower(pattern) on PostgreSQL (Spec.LowerILike):
+		// what ILIKE computes, non-ASCII folding and uuid casts included.
+		lowered := *customerSpec
+		lowered.LowerILike = map[string]bool{}
+		for _, col := range customerColumns {
+			lowered.LowerILike[col] = true
+		}
+		for _, tc := range cases {
+			t.Run("LowerILike "+tc.name, func(t *testing.T) {
+				p, err := lowered.Where(tc.filter, envAt)
+				if err != nil {
+					t.Fatalf("Where: %v", err)
+				}
+				if got := slugs(t, ctx, c, p); !slices.Equal(got, tc.want) {
+					t.Errorf("got %q, want %q", got, tc.want)
+				}
+			})
+		}
+		if !sqlite {
+			p, err := lowered.Where(&model.CustomerFilter{Name: sf(model.StringFieldComparison{ILike: str("ève")})}, envAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sel := sql.Dialect(dialect.Postgres).Select("id").From(sql.Table(customer.Table))
+			p(sel)
+			if q, _ := sel.Query(); !strings.Contains(q, `lower("customers"."name") LIKE lower($1)`) {
+				t.Errorf("LowerILike renders %s", q)
+			}
+		}
 
 		bf := func(c model.BooleanFieldComparison) *model.BooleanFieldComparison { return &c }
 		nf := func(c model.IntFieldComparison) *model.IntFieldComparison { return &c }

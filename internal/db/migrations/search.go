@@ -28,21 +28,40 @@ import (
 //     with an email, the trigrams of lower(email) in order, kept in step by
 //     triggers; a phrase query finds the emails containing a term
 //     (graph/search.go).
-//   - customer_email_trgm (PostgreSQL): a pg_trgm GIN index on email, which
-//     PostgreSQL's ILIKE uses by itself.
+//   - customer_email_trgm (PostgreSQL): a pg_trgm GIN index on
+//     lower(email) (on email before *_customer_email_lower.sql), which
+//     serves the email filter's iLike, run on PostgreSQL as
+//     lower(email) LIKE lower(pattern) (what ILIKE computes in a UTF-8
+//     database; nestquery.Spec.LowerILike).
+//   - customer_env_created_email_lower (PostgreSQL,
+//     *_customer_email_lower.sql): ent's customer_env_created_covering with
+//     lower(email) added as a last key column, in its place. The page of an
+//     email search matching many customers walks it newest first and checks
+//     lower(email) LIKE lower(pattern) on the stored value instead of
+//     lowering each email (internal/customers/search.go). SQLite keeps ent's
+//     index.
 //
 // Tables ent does not know are left alone by its diff; indexes on its tables
 // are not, so the hand-made ones are listed here and KeepHandIndexes stops
-// the generator (and the schema test) from dropping them.
+// the generator (and the schema test) from dropping them, and from creating
+// again an index of ent's that a hand-made one replaces.
 
 // HandIndexes are the indexes on ent's tables created by hand-written
 // migrations.
 var HandIndexes = map[string]bool{
-	"customer_email_trgm": true,
+	"customer_email_trgm":              true,
+	"customer_env_created_email_lower": true,
+}
+
+// ReplacedIndexes maps an index of ent's schema to the hand-made index that
+// replaces it where the hand-made one exists (on PostgreSQL).
+var ReplacedIndexes = map[string]string{
+	"customer_env_created_covering": "customer_env_created_email_lower",
 }
 
 // KeepHandIndexes is a diff hook that drops the planned removal of
-// HandIndexes.
+// HandIndexes, and the planned creation of an index of ReplacedIndexes on a
+// table that holds its replacement.
 func KeepHandIndexes(next entschema.Differ) entschema.Differ {
 	return entschema.DiffFunc(func(current, desired *atlasschema.Schema) ([]atlasschema.Change, error) {
 		changes, err := next.Diff(current, desired)
@@ -57,6 +76,9 @@ func KeepHandIndexes(next entschema.Differ) entschema.Differ {
 					if d, ok := tc.(*atlasschema.DropIndex); ok && HandIndexes[d.I.Name] {
 						continue
 					}
+					if a, ok := tc.(*atlasschema.AddIndex); ok && replaced(current, m.T.Name, a.I.Name) {
+						continue
+					}
 					kept = append(kept, tc)
 				}
 				if m.Changes = kept; len(kept) == 0 {
@@ -67,4 +89,19 @@ func KeepHandIndexes(next entschema.Differ) entschema.Differ {
 		}
 		return out, nil
 	})
+}
+
+// replaced reports whether the table of current holds the hand-made
+// replacement of its index name.
+func replaced(current *atlasschema.Schema, table, name string) bool {
+	by, ok := ReplacedIndexes[name]
+	if !ok || current == nil {
+		return false
+	}
+	t, ok := current.Table(table)
+	if !ok {
+		return false
+	}
+	_, has := t.Index(by)
+	return has
 }
