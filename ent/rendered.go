@@ -73,6 +73,13 @@ func allRendered[N any](ctx context.Context, drv dialect.Driver, query string, a
 	if err := drv.Query(ctx, query, args, rows); err != nil {
 		return nil, err
 	}
+	return scanRendered(rows, scanValues, node, assign)
+}
+
+// scanRendered returns rows as nodes made by node, scanned and assigned
+// as All does (sqlgraph.QueryNodes), and closes rows.
+func scanRendered[N any](rows *sql.Rows,
+	scanValues func(*N, []string) ([]any, error), node func() *N, assign func(*N, []string, []any) error) ([]*N, error) {
 	defer rows.Close()
 	columns, err := rows.Columns()
 	if err != nil {
@@ -129,6 +136,14 @@ func (_q *APIKeyQuery) AllRendered(ctx context.Context, query string, args []any
 		func() *APIKey { return &APIKey{config: _q.config} }, (*APIKey).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *APIKeyQuery) ScanRendered(rows *sql.Rows) ([]*APIKey, error) {
+	return scanRendered(rows, (*APIKey).scanValues,
+		func() *APIKey { return &APIKey{config: _q.config} }, (*APIKey).assignValues)
+}
+
 // OnlyAPIKey is APIKeyQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -175,6 +190,14 @@ func (_q *AddonQuery) AllRendered(ctx context.Context, query string, args []any)
 		func() *Addon { return &Addon{config: _q.config} }, (*Addon).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *AddonQuery) ScanRendered(rows *sql.Rows) ([]*Addon, error) {
+	return scanRendered(rows, (*Addon).scanValues,
+		func() *Addon { return &Addon{config: _q.config} }, (*Addon).assignValues)
+}
+
 // OnlyAddon is AddonQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -213,6 +236,14 @@ func (_q *CouponQuery) Render(ctx context.Context) (string, []any, error) {
 // scans them.
 func (_q *CouponQuery) AllRendered(ctx context.Context, query string, args []any) ([]*Coupon, error) {
 	return allRendered(ctx, _q.driver, query, args, (*Coupon).scanValues,
+		func() *Coupon { return &Coupon{config: _q.config} }, (*Coupon).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *CouponQuery) ScanRendered(rows *sql.Rows) ([]*Coupon, error) {
+	return scanRendered(rows, (*Coupon).scanValues,
 		func() *Coupon { return &Coupon{config: _q.config} }, (*Coupon).assignValues)
 }
 
@@ -260,6 +291,14 @@ func (_q *CustomerQuery) Render(ctx context.Context) (string, []any, error) {
 // scans them.
 func (_q *CustomerQuery) AllRendered(ctx context.Context, query string, args []any) ([]*Customer, error) {
 	return allRendered(ctx, _q.driver, query, args, (*Customer).scanValues,
+		func() *Customer { return &Customer{config: _q.config} }, (*Customer).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *CustomerQuery) ScanRendered(rows *sql.Rows) ([]*Customer, error) {
+	return scanRendered(rows, (*Customer).scanValues,
 		func() *Customer { return &Customer{config: _q.config} }, (*Customer).assignValues)
 }
 
@@ -311,6 +350,14 @@ func (_q *CustomerSubscriptionQuery) AllRendered(ctx context.Context, query stri
 		func() *CustomerSubscription { return &CustomerSubscription{config: _q.config} }, (*CustomerSubscription).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *CustomerSubscriptionQuery) ScanRendered(rows *sql.Rows) ([]*CustomerSubscription, error) {
+	return scanRendered(rows, (*CustomerSubscription).scanValues,
+		func() *CustomerSubscription { return &CustomerSubscription{config: _q.config} }, (*CustomerSubscription).assignValues)
+}
+
 // OnlyCustomerSubscription is CustomerSubscriptionQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -346,6 +393,14 @@ func (_q *EntitlementCheckQuery) Render(ctx context.Context) (string, []any, err
 // scans them.
 func (_q *EntitlementCheckQuery) AllRendered(ctx context.Context, query string, args []any) ([]*EntitlementCheck, error) {
 	return allRendered(ctx, _q.driver, query, args, (*EntitlementCheck).scanValues,
+		func() *EntitlementCheck { return &EntitlementCheck{config: _q.config} }, (*EntitlementCheck).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *EntitlementCheckQuery) ScanRendered(rows *sql.Rows) ([]*EntitlementCheck, error) {
+	return scanRendered(rows, (*EntitlementCheck).scanValues,
 		func() *EntitlementCheck { return &EntitlementCheck{config: _q.config} }, (*EntitlementCheck).assignValues)
 }
 
@@ -399,6 +454,14 @@ func (_q *EnvironmentQuery) AllRendered(ctx context.Context, query string, args 
 		func() *Environment { return &Environment{config: _q.config} }, (*Environment).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *EnvironmentQuery) ScanRendered(rows *sql.Rows) ([]*Environment, error) {
+	return scanRendered(rows, (*Environment).scanValues,
+		func() *Environment { return &Environment{config: _q.config} }, (*Environment).assignValues)
+}
+
 // OnlyEnvironment is EnvironmentQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -442,6 +505,14 @@ func (_q *FeatureQuery) AllRendered(ctx context.Context, query string, args []an
 		func() *Feature { return &Feature{config: _q.config} }, (*Feature).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *FeatureQuery) ScanRendered(rows *sql.Rows) ([]*Feature, error) {
+	return scanRendered(rows, (*Feature).scanValues,
+		func() *Feature { return &Feature{config: _q.config} }, (*Feature).assignValues)
+}
+
 // OnlyFeature is FeatureQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -477,6 +548,14 @@ func (_q *OutboxEventQuery) Render(ctx context.Context) (string, []any, error) {
 // scans them.
 func (_q *OutboxEventQuery) AllRendered(ctx context.Context, query string, args []any) ([]*OutboxEvent, error) {
 	return allRendered(ctx, _q.driver, query, args, (*OutboxEvent).scanValues,
+		func() *OutboxEvent { return &OutboxEvent{config: _q.config} }, (*OutboxEvent).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *OutboxEventQuery) ScanRendered(rows *sql.Rows) ([]*OutboxEvent, error) {
+	return scanRendered(rows, (*OutboxEvent).scanValues,
 		func() *OutboxEvent { return &OutboxEvent{config: _q.config} }, (*OutboxEvent).assignValues)
 }
 
@@ -519,6 +598,14 @@ func (_q *PackageEntitlementQuery) Render(ctx context.Context) (string, []any, e
 // scans them.
 func (_q *PackageEntitlementQuery) AllRendered(ctx context.Context, query string, args []any) ([]*PackageEntitlement, error) {
 	return allRendered(ctx, _q.driver, query, args, (*PackageEntitlement).scanValues,
+		func() *PackageEntitlement { return &PackageEntitlement{config: _q.config} }, (*PackageEntitlement).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *PackageEntitlementQuery) ScanRendered(rows *sql.Rows) ([]*PackageEntitlement, error) {
+	return scanRendered(rows, (*PackageEntitlement).scanValues,
 		func() *PackageEntitlement { return &PackageEntitlement{config: _q.config} }, (*PackageEntitlement).assignValues)
 }
 
@@ -568,6 +655,14 @@ func (_q *PlanQuery) AllRendered(ctx context.Context, query string, args []any) 
 		func() *Plan { return &Plan{config: _q.config} }, (*Plan).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *PlanQuery) ScanRendered(rows *sql.Rows) ([]*Plan, error) {
+	return scanRendered(rows, (*Plan).scanValues,
+		func() *Plan { return &Plan{config: _q.config} }, (*Plan).assignValues)
+}
+
 // OnlyPlan is PlanQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -608,6 +703,14 @@ func (_q *PriceQuery) Render(ctx context.Context) (string, []any, error) {
 // scans them.
 func (_q *PriceQuery) AllRendered(ctx context.Context, query string, args []any) ([]*Price, error) {
 	return allRendered(ctx, _q.driver, query, args, (*Price).scanValues,
+		func() *Price { return &Price{config: _q.config} }, (*Price).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *PriceQuery) ScanRendered(rows *sql.Rows) ([]*Price, error) {
+	return scanRendered(rows, (*Price).scanValues,
 		func() *Price { return &Price{config: _q.config} }, (*Price).assignValues)
 }
 
@@ -652,6 +755,14 @@ func (_q *ProductQuery) AllRendered(ctx context.Context, query string, args []an
 		func() *Product { return &Product{config: _q.config} }, (*Product).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *ProductQuery) ScanRendered(rows *sql.Rows) ([]*Product, error) {
+	return scanRendered(rows, (*Product).scanValues,
+		func() *Product { return &Product{config: _q.config} }, (*Product).assignValues)
+}
+
 // OnlyProduct is ProductQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -689,6 +800,14 @@ func (_q *PromotionalEntitlementQuery) Render(ctx context.Context) (string, []an
 // scans them.
 func (_q *PromotionalEntitlementQuery) AllRendered(ctx context.Context, query string, args []any) ([]*PromotionalEntitlement, error) {
 	return allRendered(ctx, _q.driver, query, args, (*PromotionalEntitlement).scanValues,
+		func() *PromotionalEntitlement { return &PromotionalEntitlement{config: _q.config} }, (*PromotionalEntitlement).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *PromotionalEntitlementQuery) ScanRendered(rows *sql.Rows) ([]*PromotionalEntitlement, error) {
+	return scanRendered(rows, (*PromotionalEntitlement).scanValues,
 		func() *PromotionalEntitlement { return &PromotionalEntitlement{config: _q.config} }, (*PromotionalEntitlement).assignValues)
 }
 
@@ -732,6 +851,14 @@ func (_q *SubscriptionAddonQuery) AllRendered(ctx context.Context, query string,
 		func() *SubscriptionAddon { return &SubscriptionAddon{config: _q.config} }, (*SubscriptionAddon).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *SubscriptionAddonQuery) ScanRendered(rows *sql.Rows) ([]*SubscriptionAddon, error) {
+	return scanRendered(rows, (*SubscriptionAddon).scanValues,
+		func() *SubscriptionAddon { return &SubscriptionAddon{config: _q.config} }, (*SubscriptionAddon).assignValues)
+}
+
 // OnlySubscriptionAddon is SubscriptionAddonQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -769,6 +896,14 @@ func (_q *SubscriptionEntitlementOverrideQuery) Render(ctx context.Context) (str
 // scans them.
 func (_q *SubscriptionEntitlementOverrideQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SubscriptionEntitlementOverride, error) {
 	return allRendered(ctx, _q.driver, query, args, (*SubscriptionEntitlementOverride).scanValues,
+		func() *SubscriptionEntitlementOverride { return &SubscriptionEntitlementOverride{config: _q.config} }, (*SubscriptionEntitlementOverride).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *SubscriptionEntitlementOverrideQuery) ScanRendered(rows *sql.Rows) ([]*SubscriptionEntitlementOverride, error) {
+	return scanRendered(rows, (*SubscriptionEntitlementOverride).scanValues,
 		func() *SubscriptionEntitlementOverride { return &SubscriptionEntitlementOverride{config: _q.config} }, (*SubscriptionEntitlementOverride).assignValues)
 }
 
@@ -812,6 +947,14 @@ func (_q *SubscriptionPriceQuery) AllRendered(ctx context.Context, query string,
 		func() *SubscriptionPrice { return &SubscriptionPrice{config: _q.config} }, (*SubscriptionPrice).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *SubscriptionPriceQuery) ScanRendered(rows *sql.Rows) ([]*SubscriptionPrice, error) {
+	return scanRendered(rows, (*SubscriptionPrice).scanValues,
+		func() *SubscriptionPrice { return &SubscriptionPrice{config: _q.config} }, (*SubscriptionPrice).assignValues)
+}
+
 // OnlySubscriptionPrice is SubscriptionPriceQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -852,6 +995,14 @@ func (_q *SubscriptionPriceOverrideQuery) AllRendered(ctx context.Context, query
 		func() *SubscriptionPriceOverride { return &SubscriptionPriceOverride{config: _q.config} }, (*SubscriptionPriceOverride).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *SubscriptionPriceOverrideQuery) ScanRendered(rows *sql.Rows) ([]*SubscriptionPriceOverride, error) {
+	return scanRendered(rows, (*SubscriptionPriceOverride).scanValues,
+		func() *SubscriptionPriceOverride { return &SubscriptionPriceOverride{config: _q.config} }, (*SubscriptionPriceOverride).assignValues)
+}
+
 // OnlySubscriptionPriceOverride is SubscriptionPriceOverrideQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -888,6 +1039,14 @@ func (_q *SubscriptionScheduleQuery) Render(ctx context.Context) (string, []any,
 // scans them.
 func (_q *SubscriptionScheduleQuery) AllRendered(ctx context.Context, query string, args []any) ([]*SubscriptionSchedule, error) {
 	return allRendered(ctx, _q.driver, query, args, (*SubscriptionSchedule).scanValues,
+		func() *SubscriptionSchedule { return &SubscriptionSchedule{config: _q.config} }, (*SubscriptionSchedule).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *SubscriptionScheduleQuery) ScanRendered(rows *sql.Rows) ([]*SubscriptionSchedule, error) {
+	return scanRendered(rows, (*SubscriptionSchedule).scanValues,
 		func() *SubscriptionSchedule { return &SubscriptionSchedule{config: _q.config} }, (*SubscriptionSchedule).assignValues)
 }
 
@@ -931,6 +1090,14 @@ func (_q *SyncStateQuery) AllRendered(ctx context.Context, query string, args []
 		func() *SyncState { return &SyncState{config: _q.config} }, (*SyncState).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *SyncStateQuery) ScanRendered(rows *sql.Rows) ([]*SyncState, error) {
+	return scanRendered(rows, (*SyncState).scanValues,
+		func() *SyncState { return &SyncState{config: _q.config} }, (*SyncState).assignValues)
+}
+
 // OnlySyncState is SyncStateQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -968,6 +1135,14 @@ func (_q *UsageCounterQuery) Render(ctx context.Context) (string, []any, error) 
 // scans them.
 func (_q *UsageCounterQuery) AllRendered(ctx context.Context, query string, args []any) ([]*UsageCounter, error) {
 	return allRendered(ctx, _q.driver, query, args, (*UsageCounter).scanValues,
+		func() *UsageCounter { return &UsageCounter{config: _q.config} }, (*UsageCounter).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *UsageCounterQuery) ScanRendered(rows *sql.Rows) ([]*UsageCounter, error) {
+	return scanRendered(rows, (*UsageCounter).scanValues,
 		func() *UsageCounter { return &UsageCounter{config: _q.config} }, (*UsageCounter).assignValues)
 }
 
@@ -1010,6 +1185,14 @@ func (_q *UsageEventQuery) AllRendered(ctx context.Context, query string, args [
 		func() *UsageEvent { return &UsageEvent{config: _q.config} }, (*UsageEvent).assignValues)
 }
 
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *UsageEventQuery) ScanRendered(rows *sql.Rows) ([]*UsageEvent, error) {
+	return scanRendered(rows, (*UsageEvent).scanValues,
+		func() *UsageEvent { return &UsageEvent{config: _q.config} }, (*UsageEvent).assignValues)
+}
+
 // OnlyUsageEvent is UsageEventQuery.Only's answer for the nodes its query
 // (limited to 2) returned: a NotFoundError without any, a NotSingularError
 // with more than one.
@@ -1047,6 +1230,14 @@ func (_q *UsageMeasurementQuery) Render(ctx context.Context) (string, []any, err
 // scans them.
 func (_q *UsageMeasurementQuery) AllRendered(ctx context.Context, query string, args []any) ([]*UsageMeasurement, error) {
 	return allRendered(ctx, _q.driver, query, args, (*UsageMeasurement).scanValues,
+		func() *UsageMeasurement { return &UsageMeasurement{config: _q.config} }, (*UsageMeasurement).assignValues)
+}
+
+// ScanRendered is AllRendered for rows already sent for (a statement
+// sent with others in one round trip): rows are scanned as All scans them,
+// and closed.
+func (_q *UsageMeasurementQuery) ScanRendered(rows *sql.Rows) ([]*UsageMeasurement, error) {
+	return scanRendered(rows, (*UsageMeasurement).scanValues,
 		func() *UsageMeasurement { return &UsageMeasurement{config: _q.config} }, (*UsageMeasurement).assignValues)
 }
 

@@ -106,9 +106,13 @@ var subscriptionFieldColumns = map[string][]string{
 // resolved must read, or nil for all columns. Subscriptions are grouped by
 // customer, so the customer id is always read.
 func (r *Resolver) subscriptionColumns(ctx context.Context) []string {
-	return r.selectionColumns(ctx, subscriptionFieldColumns, customersubscription.FieldID,
-		customersubscription.FieldCustomerID, customersubscription.FieldEnvironmentID)
+	return r.selectionColumns(ctx, subscriptionFieldColumns, subscriptionKeyColumns...)
 }
+
+// subscriptionKeyColumns are the columns every read of a list of
+// subscriptions takes: enough to group them by customer.
+var subscriptionKeyColumns = []string{customersubscription.FieldID,
+	customersubscription.FieldCustomerID, customersubscription.FieldEnvironmentID}
 
 // grantFieldColumns maps PromotionalEntitlement's GraphQL fields to the
 // columns they read. Those not listed read every column.
@@ -147,20 +151,26 @@ func (r *Resolver) selectionColumns(ctx context.Context, fieldColumns map[string
 	if fc == nil || fc.Field.Field == nil {
 		return nil
 	}
+	return queryFieldColumns(ctx, fc.Field, fieldColumns, base...)
+}
+
+// queryFieldColumns returns the columns the selection of the query field f
+// reads, per fieldColumns, with base; nil for all columns.
+func queryFieldColumns(ctx context.Context, f graphql.CollectedField, fieldColumns map[string][]string, base ...string) []string {
 	// Siblings resolve the same query field: work its columns out once per
 	// request.
 	l := loadersFrom(ctx)
 	if l != nil {
 		l.mu.Lock()
-		cols, ok := l.columns[fc.Field.Field]
+		cols, ok := l.columns[f.Field]
 		l.mu.Unlock()
 		if ok {
 			return cols
 		}
 	}
 	var fields []string
-	for _, f := range graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, nil) {
-		fields = append(fields, f.Name)
+	for _, sf := range graphql.CollectFields(graphql.GetOperationContext(ctx), f.Selections, nil) {
+		fields = append(fields, sf.Name)
 	}
 	cols := columnsFor(fields, fieldColumns, base...)
 	if l != nil {
@@ -168,7 +178,7 @@ func (r *Resolver) selectionColumns(ctx context.Context, fieldColumns map[string
 		if l.columns == nil {
 			l.columns = map[*ast.Field][]string{}
 		}
-		l.columns[fc.Field.Field] = cols
+		l.columns[f.Field] = cols
 		l.mu.Unlock()
 	}
 	return cols

@@ -271,7 +271,7 @@ func (r *queryResolver) GetCustomerByRefID(ctx context.Context, input model.GetC
 	if err != nil {
 		return nil, err
 	}
-	return r.CustomerReads.Customer(ctx, env, input.CustomerID, r.customerColumns(ctx))
+	return r.customerWithLists(ctx, env, input.CustomerID, r.customerColumns(ctx))
 }
 
 // Customer returns CustomerResolver implementation.

@@ -129,11 +129,39 @@ func load[T any](ctx context.Context, id uuid.UUID, key string, fetch func(ctx c
 // field (a call from outside a GraphQL field), the arguments name it.
 func fieldKey(ctx context.Context, name string, args ...any) (string, error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil {
-		return fmt.Sprintf("%s@%p", name, fc.Field.Field), nil
+		return queryFieldKey(name, fc.Field.Field), nil
 	}
 	b, err := json.Marshal(args)
 	if err != nil {
 		return "", apperr.BadInput("filter", "filter cannot be encoded")
 	}
 	return name + ":" + string(b), nil
+}
+
+// queryFieldKey is fieldKey's name for the load of the query field f.
+func queryFieldKey(name string, f *ast.Field) string {
+	return fmt.Sprintf("%s@%p", name, f)
+}
+
+// primeList records rows as what loadList would load for the field named
+// key of id, the parent of each row being parent(row), when id is alone in
+// its group (a root field's object) and the field is not loaded yet;
+// otherwise the field loads as usual. The rows are registered as a group.
+func primeList[T any](ctx context.Context, id uuid.UUID, key string, rows []T, parent, childID func(T) uuid.UUID) {
+	l := loadersFrom(ctx)
+	if l == nil {
+		return
+	}
+	g := l.groupOf(id)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, loaded := g.results[key]; loaded || len(g.ids) != 1 || g.ids[0] != id {
+		return
+	}
+	res := &groupResult{}
+	res.once.Do(func() {
+		registerRows(ctx, rows, childID)
+		res.byID = groupBy(rows, parent)
+	})
+	g.results[key] = res
 }

@@ -162,19 +162,40 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 		return nil, err
 	}
 	return loadList(ctx, customerID, key+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.CustomerSubscription, error) {
-		where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+		l, err := r.subscriptionList(filter, sorting, cols)
 		if err != nil {
 			return nil, err
 		}
-		keys, err := subscriptionSpec.Sort(sorting, newestFirst)
-		if err != nil {
-			return nil, err
-		}
-		return r.CustomerReads.Subscriptions(ctx, ids, customers.SubscriptionList{
-			Where: where, Order: nestquery.OrderBy(keys, false),
-			Shape: nestquery.Key(filter) + "|" + nestquery.Key(sorting), Columns: cols,
-		})
-	}, func(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }, subID)
+		return r.CustomerReads.Subscriptions(ctx, ids, l)
+	}, subParent, subID)
+}
+
+// subscriptionList is the read of the subscriptions field with filter and
+// sorting, reading cols.
+func (r *Resolver) subscriptionList(filter *model.CustomerSubscriptionFilter, sorting []*model.CustomerSubscriptionSort, cols []string) (customers.SubscriptionList, error) {
+	where, err := subscriptionSpec.Where(filter, nestquery.Env{Now: r.Clock.Now()})
+	if err != nil {
+		return customers.SubscriptionList{}, err
+	}
+	keys, err := subscriptionSpec.Sort(sorting, newestFirst)
+	if err != nil {
+		return customers.SubscriptionList{}, err
+	}
+	return customers.SubscriptionList{
+		Where: where, Order: nestquery.OrderBy(keys, false),
+		Shape: nestquery.Key(filter) + "|" + nestquery.Key(sorting), Columns: cols,
+	}, nil
+}
+
+func subParent(s *ent.CustomerSubscription) uuid.UUID { return s.CustomerID }
+
+func grantParent(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }
+
+func grantID(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID }
+
+// activeGrantsKey names the load of the active grants reading cols.
+func activeGrantsKey(cols []string) string {
+	return "activePromotionalEntitlements:" + strings.Join(cols, ",")
 }
 
 // activePromotionalEntitlements loads each customer's grants that are active
@@ -184,9 +205,9 @@ func (r *Resolver) customerSubscriptions(ctx context.Context, customerID uuid.UU
 // apart.
 func (r *Resolver) activePromotionalEntitlements(ctx context.Context, id uuid.UUID, cols []string) ([]*ent.PromotionalEntitlement, error) {
 	now := r.Clock.Now()
-	return loadList(ctx, id, "activePromotionalEntitlements:"+strings.Join(cols, ","), func(ctx context.Context, ids []uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
+	return loadList(ctx, id, activeGrantsKey(cols), func(ctx context.Context, ids []uuid.UUID) ([]*ent.PromotionalEntitlement, error) {
 		return r.CustomerReads.ActiveGrants(ctx, ids, now, cols)
-	}, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.CustomerID }, func(p *ent.PromotionalEntitlement) uuid.UUID { return p.ID })
+	}, grantParent, grantID)
 }
 
 // customerSyncStates loads the sync states of each customer itself (not of

@@ -2,16 +2,15 @@ package graph
 
 import (
 	"context"
-
 	"log/slog"
 
-	"github.com/google/uuid"
-	"github.com/stigg-selfhost/stiggql/internal/apperr"
-
+	"entgo.io/ent/dialect"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/feature"
+	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/billing"
 	"github.com/stigg-selfhost/stiggql/internal/catalog"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
@@ -118,6 +117,18 @@ func (r *Resolver) EnableCaches(dial string) {
 	r.Entitlements.EnableCache(dial, 0)
 	r.CustomerReads.EnableCaches(r.versions)
 }
+
+// EnablePipelining makes the reads that can (a customer and the lists
+// under it, pipeline.go) go out in one round trip through drv, the driver
+// under r's client, when drv can send a batch that way (PostgreSQL);
+// nil, or a driver that cannot, turns it off.
+func (r *Resolver) EnablePipelining(drv dialect.Driver) {
+	r.CustomerReads.EnablePipelining(drv)
+}
+
+// SetPipelining turns pipelining off, or on again once EnablePipelining
+// enabled it: for tests comparing both paths.
+func (r *Resolver) SetPipelining(on bool) { r.CustomerReads.SetPipelining(on) }
 
 // SetVersionFolding turns folding the environment versions read into a
 // request's first statement on or off (store.Versions.FoldInto; on by

@@ -78,6 +78,7 @@ func New(t testing.TB, st *db.Store) *Server {
 	client.Use(db.GuardJSON) // as db.Open does for st.Client
 	res := graph.NewResolver(client, clk, log).WithEvents(bus)
 	res.EnableCaches(st.Dialect)
+	res.EnablePipelining(faults)
 	s := &Server{T: t, Store: st, Clock: clk, Resolver: res, Events: bus, Logs: logs, Statements: counter, faults: faults}
 	s.Handler = httpapi.New(httpapi.Options{
 		Resolver: res,

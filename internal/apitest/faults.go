@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/stigg-selfhost/stiggql/internal/sqlbatch"
 )
 
 // faultDriver fails chosen queries run outside a transaction, as a database
@@ -24,6 +26,25 @@ func (d *faultDriver) Query(ctx context.Context, query string, args, v any) erro
 	}
 	return d.Driver.Query(ctx, query, args, v)
 }
+
+// QueryBatch runs a batch (internal/sqlbatch) unless the fault function
+// returns an error for one of its statements.
+func (d *faultDriver) QueryBatch(ctx context.Context, qs []sqlbatch.Query) error {
+	return sqlbatch.Through(ctx, d, d.Driver, qs, func(ctx context.Context, qs []sqlbatch.Query) error {
+		if f := d.fail.Load(); f != nil {
+			for _, q := range qs {
+				if err := (*f)(q.SQL); err != nil {
+					return err
+				}
+			}
+		}
+		return sqlbatch.Run(ctx, d.Driver, qs)
+	})
+}
+
+// Pipelines reports whether the driver below sends a batch in one round
+// trip.
+func (d *faultDriver) Pipelines() bool { return sqlbatch.Pipelines(d.Driver) }
 
 // FailQueries makes every query run outside a transaction whose text fail
 // returns an error for fail with it (nil stops). Transactions are left

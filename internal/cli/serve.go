@@ -126,7 +126,7 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if metrics != nil {
 		statements := &sqlcount.Counter{}
 		dbOpts = append(dbOpts, db.WithDriver(statements.Wrap))
-		metrics.SetSQLStatements(statements.Count)
+		metrics.SetSQLStatements(statements.Count, statements.RoundTrips)
 	}
 	dbOpts = append(dbOpts, db.WithSQLiteSynchronous(*c.sqliteSync))
 	st, err := db.Open(ctx, *c.db, dbOpts...)
@@ -204,6 +204,7 @@ func (a App) serve(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 	res := graph.NewResolver(st.Client, clk, log).WithEvents(bus)
 	res.EnableCaches(st.Dialect)
+	res.EnablePipelining(st.Driver)
 	if n := *c.entitlementCache; n > 0 {
 		res.Entitlements.EnableCache(st.Dialect, n)
 	} else {

@@ -17,6 +17,7 @@ import (
 	"github.com/stigg-selfhost/stiggql/ent"
 	"github.com/stigg-selfhost/stiggql/ent/coupon"
 	"github.com/stigg-selfhost/stiggql/ent/customer"
+	"github.com/stigg-selfhost/stiggql/ent/predicate"
 	"github.com/stigg-selfhost/stiggql/ent/schema/schematype"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
 	"github.com/stigg-selfhost/stiggql/internal/clock"
@@ -156,7 +157,12 @@ func GetQuery(c *ent.CustomerClient, env uuid.UUID, customerID string, columns .
 func NotFound(err error, customerID string) error { return notFound(err, customerID) }
 
 func liveQuery(c *ent.CustomerClient, env uuid.UUID, customerID string) *ent.CustomerQuery {
-	return c.Query().Where(customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtIsNil())
+	return c.Query().Where(livePredicates(env, customerID)...)
+}
+
+// livePredicates find env's live customer customerID.
+func livePredicates(env uuid.UUID, customerID string) []predicate.Customer {
+	return []predicate.Customer{customer.EnvironmentID(env), customer.CustomerID(customerID), customer.DeletedAtIsNil()}
 }
 
 // getLiveTx reads the live customer in tx and locks its row for the rest of

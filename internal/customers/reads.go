@@ -2,8 +2,10 @@ package customers
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
@@ -26,6 +28,10 @@ type Reads struct {
 	// rendered and versions are nil until EnableCaches.
 	rendered *renderedStatements
 	versions *store.Versions
+	// batches sends CustomerWith's statements in one round trip; nil
+	// until EnablePipelining (pipeline.go).
+	batches    dialect.Driver
+	pipelining atomic.Bool
 }
 
 // NewReads returns the reads of client, rendering every statement anew.
@@ -102,29 +108,42 @@ type SubscriptionList struct {
 // l, in l's order.
 func (r *Reads) Subscriptions(ctx context.Context, ids []uuid.UUID, l SubscriptionList) ([]*ent.CustomerSubscription, error) {
 	cols := columnsIn(ctx, l.Columns)
-	q := r.client.CustomerSubscription.Query().
-		Where(customersubscription.CustomerIDIn(ids...), predicate.CustomerSubscription(l.Where))
+	q := r.subscriptionsQuery(customersubscription.CustomerIDIn(ids...), l, cols)
+	return allRendered(ctx, r.rendered, shapeKey("subscriptions", l.Shape, cols, len(ids)), uuidArgs(ids), q)
+}
+
+// subscriptionsQuery is the query of the subscriptions of the customers
+// parents selects that match l, in l's order, reading cols.
+func (r *Reads) subscriptionsQuery(parents predicate.CustomerSubscription, l SubscriptionList, cols []string) *ent.CustomerSubscriptionQuery {
+	q := r.client.CustomerSubscription.Query().Where(parents, predicate.CustomerSubscription(l.Where))
 	for _, o := range l.Order {
 		q.Order(customersubscription.OrderOption(o))
 	}
 	if cols != nil {
 		q.Select(cols...)
 	}
-	return allRendered(ctx, r.rendered, shapeKey("subscriptions", l.Shape, cols, len(ids)), uuidArgs(ids), q)
+	return q
 }
 
 // ActiveGrants returns the promotional entitlements of the customers ids
 // that are active at now, oldest first, reading cols.
 func (r *Reads) ActiveGrants(ctx context.Context, ids []uuid.UUID, now time.Time, cols []string) ([]*ent.PromotionalEntitlement, error) {
 	cols = columnsIn(ctx, cols)
+	q := r.activeGrantsQuery(promotionalentitlement.CustomerIDIn(ids...), now, cols)
+	return allRendered(ctx, r.rendered, shapeKey("activePromotionalEntitlements", "", cols, len(ids)), append(uuidArgs(ids), now), q)
+}
+
+// activeGrantsQuery is the query of the grants of the customers parents
+// selects that are active at now, oldest first, reading cols.
+func (r *Reads) activeGrantsQuery(parents predicate.PromotionalEntitlement, now time.Time, cols []string) *ent.PromotionalEntitlementQuery {
 	q := r.client.PromotionalEntitlement.Query().
-		Where(promotionalentitlement.CustomerIDIn(ids...), promotionalentitlement.Or(
+		Where(parents, promotionalentitlement.Or(
 			promotionalentitlement.EndDateIsNil(), promotionalentitlement.EndDateGT(now))).
 		Order(ent.Asc(promotionalentitlement.FieldCreatedAt), ent.Asc(promotionalentitlement.FieldID))
 	if cols != nil {
 		q.Select(cols...)
 	}
-	return allRendered(ctx, r.rendered, shapeKey("activePromotionalEntitlements", "", cols, len(ids)), append(uuidArgs(ids), now), q)
+	return q
 }
 
 // SyncStates returns the sync states of the entities ids of one type

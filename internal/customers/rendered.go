@@ -2,12 +2,16 @@ package customers
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 
+	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+
+	"github.com/stigg-selfhost/stiggql/internal/sqlbatch"
 )
 
 // Rendering a statement's SQL text is a good part of what ent costs per
@@ -43,6 +47,7 @@ type renderable[T any] interface {
 	Renderable() bool
 	Render(ctx context.Context) (string, []any, error)
 	AllRendered(ctx context.Context, query string, args []any) ([]T, error)
+	ScanRendered(rows *sql.Rows) ([]T, error)
 	All(ctx context.Context) ([]T, error)
 }
 
@@ -52,31 +57,57 @@ func allRendered[T any](ctx context.Context, c *renderedStatements, key string, 
 	if c == nil || !q.Renderable() {
 		return q.All(ctx)
 	}
-	c.mu.RLock()
-	text, ok := c.text[key]
-	c.mu.RUnlock()
-	if ok {
-		if text == "" {
-			return q.All(ctx)
-		}
-		return q.AllRendered(ctx, text, args)
-	}
-	text, got, err := q.Render(ctx)
+	text, args, err := textOf(ctx, c, key, args, q)
 	if err != nil {
 		return nil, err
 	}
-	if !reflect.DeepEqual(got, args) {
-		text = ""
-	}
-	c.mu.Lock()
-	if len(c.text) < maxRenderedStatements {
-		c.text[key] = text
-	}
-	c.mu.Unlock()
-	if text == "" {
-		return q.All(ctx)
-	}
 	return q.AllRendered(ctx, text, args)
+}
+
+// textOf returns the statement a Renderable q sends and its arguments:
+// the text rendered for key before, with args (the arguments the caller
+// says q takes, in order), when there is one; else ent's rendering, kept
+// for key when its arguments are exactly args.
+func textOf[T any](ctx context.Context, c *renderedStatements, key string, args []any, q renderable[T]) (string, []any, error) {
+	var text string
+	known := false
+	if c != nil {
+		c.mu.RLock()
+		text, known = c.text[key]
+		c.mu.RUnlock()
+		if text != "" {
+			return text, args, nil
+		}
+	}
+	text, got, err := q.Render(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	if c != nil && !known {
+		kept := text
+		if !reflect.DeepEqual(got, args) {
+			kept = ""
+		}
+		c.mu.Lock()
+		if len(c.text) < maxRenderedStatements {
+			c.text[key] = kept
+		}
+		c.mu.Unlock()
+	}
+	return text, got, nil
+}
+
+// queued is q as a statement of a batch (internal/sqlbatch), its rows
+// scanned into *into as All scans them; key and args as for textOf.
+func queued[T any](ctx context.Context, c *renderedStatements, key string, args []any, q renderable[T], into *[]T) (sqlbatch.Query, error) {
+	if !q.Renderable() {
+		return sqlbatch.Query{}, errors.New("customers: a batched query must be renderable")
+	}
+	text, args, err := textOf(ctx, c, key, args, q)
+	return sqlbatch.Query{SQL: text, Args: args, Scan: func(rows *sql.Rows) (err error) {
+		*into, err = q.ScanRendered(rows)
+		return err
+	}}, err
 }
 
 // shapeKey joins the parts of a statement's shape key: the load's name,

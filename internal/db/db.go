@@ -173,7 +173,11 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 
 	// JSON columns read tolerantly and written only when readable
 	// (jsoncols.go).
-	drv := tolerantJSON(entsql.OpenDB(dial, db))
+	var base dialect.Driver = entsql.OpenDB(dial, db)
+	if dial == dialect.Postgres {
+		base = &pgBatchDriver{Driver: entsql.OpenDB(dial, db), db: db} // internal/sqlbatch
+	}
+	drv := tolerantJSON(base)
 	if o.wrap != nil {
 		drv = o.wrap(drv)
 	}

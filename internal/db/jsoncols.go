@@ -19,6 +19,7 @@ import (
 
 	"github.com/stigg-selfhost/stiggql/ent/migrate"
 	"github.com/stigg-selfhost/stiggql/internal/apperr"
+	"github.com/stigg-selfhost/stiggql/internal/sqlbatch"
 )
 
 // JSON columns: every value the server writes into one must be one it can
@@ -189,6 +190,27 @@ func (d *tolerantDriver) Query(ctx context.Context, query string, args, v any) e
 	wrapRows(query, v)
 	return nil
 }
+
+// QueryBatch repairs JSON columns in the rows of a batch's statements as
+// Query does.
+func (d *tolerantDriver) QueryBatch(ctx context.Context, qs []sqlbatch.Query) error {
+	return sqlbatch.Through(ctx, d, d.Driver, qs, func(ctx context.Context, qs []sqlbatch.Query) error {
+		wrapped := make([]sqlbatch.Query, len(qs))
+		for i, q := range qs {
+			scan := q.Scan
+			q.Scan = func(rows *entsql.Rows) error {
+				wrapRows(q.SQL, rows)
+				return scan(rows)
+			}
+			wrapped[i] = q
+		}
+		return sqlbatch.Run(ctx, d.Driver, wrapped)
+	})
+}
+
+// Pipelines reports whether the driver below sends a batch in one round
+// trip.
+func (d *tolerantDriver) Pipelines() bool { return sqlbatch.Pipelines(d.Driver) }
 
 func (d *tolerantDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	tx, err := d.Driver.Tx(ctx)

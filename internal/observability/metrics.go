@@ -50,6 +50,7 @@ type Metrics struct {
 	dbStats       func() sql.DBStats
 	outboxDepth   func() float64
 	sqlStatements func() int64
+	sqlRoundTrips func() int64
 }
 
 // NewMetrics registers the metrics in a new registry.
@@ -97,12 +98,15 @@ func (m *Metrics) SetDBStats(stats func() sql.DBStats) {
 	m.mu.Unlock()
 }
 
-// SetSQLStatements makes stiggql_sql_statements_total read count at every
-// scrape (a sqlcount.Counter wrapping the store's driver): statements per
-// request, the cost that an N+1 or a missing batch shows up in first.
-func (m *Metrics) SetSQLStatements(count func() int64) {
+// SetSQLStatements makes stiggql_sql_statements_total read count, and
+// stiggql_sql_round_trips_total read roundTrips, at every scrape (a
+// sqlcount.Counter wrapping the store's driver): statements per request,
+// the cost that an N+1 or a missing batch shows up in first, and the round
+// trips they took (fewer where statements were sent together,
+// internal/sqlbatch).
+func (m *Metrics) SetSQLStatements(count, roundTrips func() int64) {
 	m.mu.Lock()
-	m.sqlStatements = count
+	m.sqlStatements, m.sqlRoundTrips = count, roundTrips
 	m.mu.Unlock()
 }
 
@@ -187,23 +191,28 @@ var (
 		"Events waiting in the billing sync's outbox.", nil, nil)
 	descSQLStatements = prometheus.NewDesc("stiggql_sql_statements_total",
 		"SQL statements sent to the database by the API (not by migrations or the billing worker's own pool).", nil, nil)
+	descSQLRoundTrips = prometheus.NewDesc("stiggql_sql_round_trips_total",
+		"Round trips to the database those statements took (statements sent in one batch share one).", nil, nil)
 )
 
 // gaugeCollector reads the pool and outbox hooks at scrape time.
 type gaugeCollector struct{ m *Metrics }
 
 func (c gaugeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDBOpen, descDBInUse, descDBIdle, descDBMaxOpen, descDBWaitCount, descDBWaitDuration, descOutboxDepth, descSQLStatements} {
+	for _, d := range []*prometheus.Desc{descDBOpen, descDBInUse, descDBIdle, descDBMaxOpen, descDBWaitCount, descDBWaitDuration, descOutboxDepth, descSQLStatements, descSQLRoundTrips} {
 		ch <- d
 	}
 }
 
 func (c gaugeCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()
-	stats, depth, statements := c.m.dbStats, c.m.outboxDepth, c.m.sqlStatements
+	stats, depth, statements, roundTrips := c.m.dbStats, c.m.outboxDepth, c.m.sqlStatements, c.m.sqlRoundTrips
 	c.m.mu.Unlock()
 	if statements != nil {
 		ch <- prometheus.MustNewConstMetric(descSQLStatements, prometheus.CounterValue, float64(statements()))
+	}
+	if roundTrips != nil {
+		ch <- prometheus.MustNewConstMetric(descSQLRoundTrips, prometheus.CounterValue, float64(roundTrips()))
 	}
 	if stats != nil {
 		s := stats()

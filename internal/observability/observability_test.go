@@ -87,7 +87,7 @@ func TestMetricsGaugeHooks(t *testing.T) {
 		return sql.DBStats{MaxOpenConnections: 8, OpenConnections: 3, InUse: 2, Idle: 1, WaitCount: 5, WaitDuration: 1500 * time.Millisecond}
 	})
 	m.SetOutboxDepth(func() float64 { return 42 })
-	m.SetSQLStatements(func() int64 { return 1234 })
+	m.SetSQLStatements(func() int64 { return 1234 }, func() int64 { return 1001 })
 	out := scrape(t, m)
 	for _, want := range []string{
 		"stiggql_db_open_connections 3",
@@ -98,6 +98,7 @@ func TestMetricsGaugeHooks(t *testing.T) {
 		"stiggql_db_wait_duration_seconds_total 1.5",
 		"stiggql_outbox_depth 42",
 		"stiggql_sql_statements_total 1234",
+		"stiggql_sql_round_trips_total 1001",
 	} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("metrics lack %q", want)

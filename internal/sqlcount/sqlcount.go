@@ -16,8 +16,11 @@ import (
 
 // Counter counts statements through every driver it wraps.
 type Counter struct {
-	n   atomic.Int64
-	rec atomic.Bool // recording: cheap to test on every statement
+	n atomic.Int64
+	// saved counts the round trips batches saved: n-1 for a batch of n
+	// statements sent together.
+	saved atomic.Int64
+	rec   atomic.Bool // recording: cheap to test on every statement
 
 	mu  sync.Mutex
 	log []Statement
@@ -31,6 +34,11 @@ type Statement struct {
 
 // Count returns the number of statements sent so far.
 func (c *Counter) Count() int64 { return c.n.Load() }
+
+// RoundTrips returns the number of round trips to the database so far:
+// the statements, less those sent in a batch with others
+// (internal/sqlbatch), which share one.
+func (c *Counter) RoundTrips() int64 { return c.n.Load() - c.saved.Load() }
 
 // Record starts keeping the text of every statement (until Stop), for test
 // failure messages.
@@ -69,8 +77,11 @@ func (c *Counter) add(query string, args any) {
 	c.mu.Unlock()
 }
 
-// Reset sets the count back to zero.
-func (c *Counter) Reset() { c.n.Store(0) }
+// Reset sets the counts back to zero.
+func (c *Counter) Reset() {
+	c.n.Store(0)
+	c.saved.Store(0)
+}
 
 // Wrap returns d counting into c. Statements inside transactions count;
 // BEGIN, COMMIT and ROLLBACK do not.
@@ -78,5 +89,7 @@ func (c *Counter) Wrap(d dialect.Driver) dialect.Driver {
 	return sqlhook.Wrap(d, sqlhook.Hooks{Statement: func(ctx context.Context, query string, args any) (context.Context, func(error)) {
 		c.add(query, args)
 		return ctx, nil
+	}, Batch: func(_ context.Context, n int) {
+		c.saved.Add(int64(n - 1))
 	}})
 }

@@ -12,6 +12,8 @@ import (
 	"errors"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/stigg-selfhost/stiggql/internal/sqlbatch"
 )
 
 // Hooks are what a wrapped driver calls.
@@ -21,6 +23,9 @@ type Hooks struct {
 	// statement's; the function, when not nil, runs after it with its
 	// error.
 	Statement func(ctx context.Context, query string, args any) (context.Context, func(error))
+	// Batch, when set, runs once for each batch of n statements sent in
+	// one round trip (internal/sqlbatch), after Statement ran for each.
+	Batch func(ctx context.Context, n int)
 	// TxEnd, when set, runs the same way around a transaction's COMMIT or
 	// ROLLBACK (op), with the context the transaction began with.
 	TxEnd func(ctx context.Context, op string) func(error)
@@ -65,6 +70,32 @@ func (d *driver) Exec(ctx context.Context, query string, args, v any) error {
 func (d *driver) Query(ctx context.Context, query string, args, v any) error {
 	return d.h.around(ctx, query, args, func(ctx context.Context) error { return d.Driver.Query(ctx, query, args, v) })
 }
+
+// QueryBatch runs Statement around each statement of a batch sent in one
+// round trip (and Batch once); a batch the driver below sends statement by
+// statement goes through Query, statement by statement.
+func (d *driver) QueryBatch(ctx context.Context, qs []sqlbatch.Query) error {
+	return sqlbatch.Through(ctx, d, d.Driver, qs, func(ctx context.Context, qs []sqlbatch.Query) error {
+		dones := make([]func(error), 0, len(qs))
+		for _, q := range qs {
+			if _, done := d.h.Statement(ctx, q.SQL, q.Args); done != nil {
+				dones = append(dones, done)
+			}
+		}
+		if d.h.Batch != nil {
+			d.h.Batch(ctx, len(qs))
+		}
+		err := sqlbatch.Run(ctx, d.Driver, qs)
+		for _, done := range dones {
+			done(err)
+		}
+		return err
+	})
+}
+
+// Pipelines reports whether the driver below sends a batch in one round
+// trip.
+func (d *driver) Pipelines() bool { return sqlbatch.Pipelines(d.Driver) }
 
 func (d *driver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return execContext(d.h, d.Driver, "Driver", ctx, query, args)

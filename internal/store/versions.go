@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/stigg-selfhost/stiggql/ent"
+	"github.com/stigg-selfhost/stiggql/internal/sqlbatch"
 )
 
 // Two things are cached across requests, per environment: customer counts
@@ -182,6 +183,34 @@ func (vs *Versions) read(ctx context.Context, env uuid.UUID) (EnvVersions, error
 		return EnvVersions{}, err
 	}
 	defer rows.Close()
+	return scanVersions(rows)
+}
+
+// Batched returns the statement that reads env's versions as one of a
+// batch sent in one round trip (internal/sqlbatch), when folding is on and
+// the request in ctx has not read them yet; nil otherwise. What it reads
+// becomes the request's versions of env.
+func (vs *Versions) Batched(ctx context.Context, env uuid.UUID) *sqlbatch.Query {
+	if vs.FoldInto(ctx, env) == nil {
+		return nil
+	}
+	return &sqlbatch.Query{SQL: vs.query, Args: []any{env, env}, Scan: func(rows *sql.Rows) error {
+		v, err := scanVersions(rows)
+		if err != nil {
+			return err
+		}
+		res := vs.result(ctx, env)
+		res.once.Do(func() { res.v = v })
+		return nil
+	}}
+}
+
+// scanVersions reads the versions query's row.
+func scanVersions(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) (EnvVersions, error) {
 	var customers, catalog *int64
 	if rows.Next() {
 		if err := rows.Scan(&customers, &catalog); err != nil {
