@@ -156,6 +156,7 @@ func handler(st *db.Store, entCache bool) http.Handler {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	res := graph.NewResolver(st.Client, clock.System{}, log)
 	res.EnableCaches(st.Dialect)
+	res.EnablePipelining(st.Driver) // as serve does
 	if !entCache {
 		res.Entitlements.DisableCache()
 	}
