@@ -45,15 +45,14 @@ type Listed struct {
 
 // EnablePipelining makes CustomerWith send its statements through drv
 // (the driver under r's client) as one batch, when drv sends a batch in
-// one round trip (PostgreSQL); reports whether it does.
-func (r *Reads) EnablePipelining(drv dialect.Driver) bool {
+// one round trip (PostgreSQL); otherwise Pipelines stays false.
+func (r *Reads) EnablePipelining(drv dialect.Driver) {
 	if !sqlbatch.Pipelines(drv) {
 		r.batches = nil
-		return false
+		return
 	}
 	r.batches = drv
 	r.pipelining.Store(true)
-	return true
 }
 
 // SetPipelining turns pipelining off, or on again once EnablePipelining
