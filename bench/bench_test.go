@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/stigg-selfhost/stiggql/internal/db"
+	"github.com/stigg-selfhost/stiggql/internal/httpapi"
 	"github.com/stigg-selfhost/stiggql/internal/sqlcount"
 )
 
@@ -60,12 +61,17 @@ func BenchmarkQ4(b *testing.B) {
 }
 
 // BenchmarkE1 is the entitlement check: the server SDK's GetEntitlements
-// document (bench/queries/e1-entitlements.graphql) for one customer, the
+// document (@stigg/node-server-sdk 3.95.0, as the edge API serves it:
+// internal/httpapi/edge/GetEntitlements.graphql) for one customer, the
 // customers with one subscription in turn, through the entitlements cache
 // (cached) and with it off (uncached: every request computes).
 func BenchmarkE1(b *testing.B) {
 	t := benchTarget(b)
-	doc := Query(b, "e1-entitlements")
+	raw, err := httpapi.EdgeDocuments.ReadFile("edge/GetEntitlements.graphql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc := string(raw)
 	refs := t.customersWithSubscriptions(b, 1, 1000)
 	payloads := make([][]byte, len(refs))
 	for i, ref := range refs {

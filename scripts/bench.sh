@@ -215,7 +215,7 @@ drain() { # $1 pid
 # through scripts/bench/ops.lua (QTEMPLATE: the variables, {ref} a random
 # line of the refs file, {seq} unique to the request); W2 is timed by w2_run.
 declare -A QFILE=([Q1]=bench/queries/q1.graphql [Q2]=bench/queries/q2.graphql [Q3]=bench/queries/q3.graphql
-  [Q4]=testdata/stigg-client/GetCustomerById.graphql [E1]=bench/queries/e1-entitlements.graphql
+  [Q4]=testdata/stigg-client/GetCustomerById.graphql [E1]=internal/httpapi/edge/GetEntitlements.graphql
   [W1P]=bench/queries/w1-provision.graphql [W1U]=bench/queries/w1-update.graphql [W2]=bench/queries/w2-import.graphql)
 declare -A QVARS=([Q1]=ref [Q2]=env [Q3]=email)
 declare -A QTEMPLATE=([Q4]='{"input":{"customerId":"{ref}"}}' [E1]='{"query":{"customerId":"{ref}"}}'

@@ -86,9 +86,7 @@ func (r *Reads) CustomerWith(ctx context.Context, env uuid.UUID, customerID stri
 	}
 	for i, sl := range l.Subscriptions {
 		scols := columnsIn(ctx, sl.Columns)
-		sq := r.subscriptionsQuery(func(s *sql.Selector) {
-			s.Where(sql.In(s.C(customersubscription.FieldCustomerID), liveCustomerID(env, customerID)))
-		}, sl, scols)
+		sq := r.subscriptionsQuery(ofLiveCustomer(customersubscription.FieldCustomerID, env, customerID), sl, scols)
 		q, err := queued(ctx, r.rendered, shapeKey("subscriptionsOf", sl.Shape, scols, 1), key, sq, &out.Subscriptions[i])
 		if err != nil {
 			return nil, nil, err
@@ -97,9 +95,7 @@ func (r *Reads) CustomerWith(ctx context.Context, env uuid.UUID, customerID stri
 	}
 	for i, gcols := range l.Grants {
 		gcols = columnsIn(ctx, gcols)
-		gq := r.activeGrantsQuery(func(s *sql.Selector) {
-			s.Where(sql.In(s.C(promotionalentitlement.FieldCustomerID), liveCustomerID(env, customerID)))
-		}, l.GrantsAt, gcols)
+		gq := r.activeGrantsQuery(ofLiveCustomer(promotionalentitlement.FieldCustomerID, env, customerID), l.GrantsAt, gcols)
 		q, err := queued(ctx, r.rendered, shapeKey("activePromotionalEntitlementsOf", "", gcols, 1), append(key, l.GrantsAt), gq, &out.Grants[i])
 		if err != nil {
 			return nil, nil, err
@@ -114,6 +110,15 @@ func (r *Reads) CustomerWith(ctx context.Context, env uuid.UUID, customerID stri
 		return nil, nil, notFound(err, customerID)
 	}
 	return c, out, nil
+}
+
+// ofLiveCustomer is a predicate on a table whose column fk holds customer
+// ids: the rows of env's live customer customerID, named by its key (as
+// GetQuery finds it), not by its id.
+func ofLiveCustomer(fk string, env uuid.UUID, customerID string) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		s.Where(sql.In(s.C(fk), liveCustomerID(env, customerID)))
+	}
 }
 
 // liveCustomerID selects the id of env's live customer customerID, as

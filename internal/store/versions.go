@@ -126,17 +126,7 @@ const (
 // yet; nil otherwise. Pass each row the statement returns (its Value
 // method) to Folded.
 func (vs *Versions) FoldInto(ctx context.Context, env uuid.UUID) func(*sql.Selector) {
-	if vs == nil || !vs.fold {
-		return nil
-	}
-	rv, ok := ctx.Value(requestVersionsKey{}).(*requestVersions)
-	if !ok {
-		return nil // outside a request: nothing would keep what it read
-	}
-	rv.mu.Lock()
-	_, read := rv.m[env]
-	rv.mu.Unlock()
-	if read {
+	if !vs.foldable(ctx, env) {
 		return nil
 	}
 	return func(s *sql.Selector) {
@@ -149,6 +139,22 @@ func (vs *Versions) FoldInto(ctx context.Context, env uuid.UUID) func(*sql.Selec
 			}), c.as)
 		}
 	}
+}
+
+// foldable reports whether the request in ctx may read env's versions
+// with another statement: folding is on and it has not read them yet.
+func (vs *Versions) foldable(ctx context.Context, env uuid.UUID) bool {
+	if vs == nil || !vs.fold {
+		return false
+	}
+	rv, ok := ctx.Value(requestVersionsKey{}).(*requestVersions)
+	if !ok {
+		return false // outside a request: nothing would keep what it read
+	}
+	rv.mu.Lock()
+	_, read := rv.m[env]
+	rv.mu.Unlock()
+	return !read
 }
 
 // Folded records, as the request's versions of env, what a statement made
@@ -191,7 +197,7 @@ func (vs *Versions) read(ctx context.Context, env uuid.UUID) (EnvVersions, error
 // the request in ctx has not read them yet; nil otherwise. What it reads
 // becomes the request's versions of env.
 func (vs *Versions) Batched(ctx context.Context, env uuid.UUID) *sqlbatch.Query {
-	if vs.FoldInto(ctx, env) == nil {
+	if !vs.foldable(ctx, env) {
 		return nil
 	}
 	return &sqlbatch.Query{SQL: vs.query, Args: []any{env, env}, Scan: func(rows *sql.Rows) error {

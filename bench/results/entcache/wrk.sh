@@ -11,7 +11,7 @@ for db in sqlite postgres; do
   for i in $(seq 60); do curl -sf http://127.0.0.1:18091/healthz >/dev/null && break; sleep 1; done
   for round in 1 2; do
     for q in Q1 E1; do
-      if [ $q = Q1 ]; then file=$ROOT/bench/queries/q1.graphql; vars='{"refId":"{ref}"}'; else file=$ROOT/bench/queries/e1-entitlements.graphql; vars='{"query":{"customerId":"{ref}"}}'; fi
+      if [ $q = Q1 ]; then file=$ROOT/bench/queries/q1.graphql; vars='{"refId":"{ref}"}'; else file=$ROOT/internal/httpapi/edge/GetEntitlements.graphql; vars='{"query":{"customerId":"{ref}"}}'; fi
       # warm-up (every customer at least once, caches filled), then the measured run
       GQL_LABEL=$q GQL_QUERY_FILE=$file GQL_VARS_JSON="$vars" GQL_REFS_FILE=$refs GQL_NONCE=w$round \
         wrk -t2 -c32 -d5s --timeout 10s -H "X-API-KEY: $KEY" -s $ROOT/scripts/bench/ops.lua http://127.0.0.1:18091/graphql > /dev/null

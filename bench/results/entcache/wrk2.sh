@@ -8,7 +8,7 @@ stmts() { curl -s http://127.0.0.1:18091/metrics | awk '/^stiggql_sql_statements
 cpu() { awk '{print $14+$15}' /proc/$1/stat; }
 one() { # $1 label, $2 query, $3 refs, $4 server pid
   local file vars
-  if [ $2 = Q1 ]; then file=$ROOT/bench/queries/q1.graphql; vars='{"refId":"{ref}"}'; else file=$ROOT/bench/queries/e1-entitlements.graphql; vars='{"query":{"customerId":"{ref}"}}'; fi
+  if [ $2 = Q1 ]; then file=$ROOT/bench/queries/q1.graphql; vars='{"refId":"{ref}"}'; else file=$ROOT/internal/httpapi/edge/GetEntitlements.graphql; vars='{"query":{"customerId":"{ref}"}}'; fi
   GQL_LABEL=$2 GQL_QUERY_FILE=$file GQL_VARS_JSON="$vars" GQL_REFS_FILE=$3 GQL_NONCE=w \
     wrk -t2 -c32 -d15s --timeout 10s -H "X-API-KEY: $KEY" -s $ROOT/scripts/bench/ops.lua http://127.0.0.1:18091/graphql > /dev/null
   local c0=$(cpu $4) s0=$(stmts)
